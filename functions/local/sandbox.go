@@ -1,0 +1,81 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/funnel-personio/funnel-personio/pkg/personio/sandbox"
+)
+
+// runSandbox serves the Personio sandbox on -addr until ctx ends.
+func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("sandbox", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("addr", "127.0.0.1:8090", "address to listen on (only this one)")
+	seedFile := fs.String("seed", "", "JSON seed file (default: the built-in seed, company 42 and 43)")
+	var cfg sandbox.Config
+	fs.IntVar(&cfg.RateLimit, "rate-limit", sandbox.DefaultRateLimit, "requests per window per company (negative: no limit)")
+	fs.DurationVar(&cfg.RateWindow, "rate-window", sandbox.DefaultRateWindow, "rate limit window")
+	fs.DurationVar(&cfg.Lockout, "lockout", sandbox.DefaultLockout, "how long a company gets 429 after going over")
+	fs.DurationVar(&cfg.Latency, "latency", 0, "latency added to every API answer")
+	fs.Float64Var(&cfg.Faults.Error500, "fault-500", 0, "share of API requests answered 500")
+	fs.Float64Var(&cfg.Faults.Slow, "fault-slow", 0, "share of API requests answered after -slow-delay")
+	fs.DurationVar(&cfg.Faults.SlowDelay, "slow-delay", sandbox.DefaultSlowDelay, "delay of a slow answer")
+	fs.Float64Var(&cfg.Faults.Drop, "fault-drop", 0, "share of API requests whose connection is dropped after processing")
+	fs.Uint64Var(&cfg.RandSeed, "rand-seed", 1, "seed of the fault dice")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	cfg.Seed = sandbox.DefaultSeed()
+	if *seedFile != "" {
+		seed, err := sandbox.LoadSeed(*seedFile)
+		if err != nil {
+			fmt.Fprintln(stderr, err)
+			return 1
+		}
+		cfg.Seed = seed
+	}
+	logger := slog.New(slog.NewJSONHandler(stderr, nil))
+	cfg.Logger = logger
+	sb, err := sandbox.New(cfg)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		fmt.Fprintf(stderr, "sandbox: listen: %v\n", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "Personio sandbox on http://%s (companies %v; view at /_sandbox/applications)\n", ln.Addr(), sb.Companies())
+	if err := serve(ctx, ln, sb); err != nil {
+		fmt.Fprintf(stderr, "sandbox: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+// serve runs h on ln until ctx ends, then shuts down gracefully.
+func serve(ctx context.Context, ln net.Listener, h http.Handler) error {
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutCtx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return nil
+}

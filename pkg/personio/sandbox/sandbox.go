@@ -1,0 +1,346 @@
+// Package sandbox is a local Personio Recruiting API that follows the
+// published contract strictly: authentication before validation, every
+// validation rule and reason code of the spec, one application per e-mail
+// and position, document limits, the per-company rate limit with its
+// lock-out, and the career site's XML feed. Latency and faults (500s, slow
+// answers, dropped connections) can be injected, and a read-only view
+// shows what it received.
+package sandbox
+
+import (
+	"crypto/subtle"
+	"encoding/json"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/funnel-personio/funnel-personio/pkg/personio"
+)
+
+// Defaults of Config.
+const (
+	DefaultRateLimit  = 20
+	DefaultRateWindow = 60 * time.Second
+	DefaultLockout    = 60 * time.Second
+	DefaultSlowDelay  = 30 * time.Second
+)
+
+// Config configures a Sandbox. The zero value is Personio's behaviour with
+// an empty seed.
+type Config struct {
+	Seed Seed
+	// RateLimit is the number of requests a company may make in any
+	// RateWindow, both endpoints together (default 20; negative: no limit).
+	RateLimit int
+	// RateWindow is the sliding window of the rate limit (default 60 s).
+	RateWindow time.Duration
+	// Lockout is how long every request of a company answers 429 after it
+	// went over the limit (default 60 s).
+	Lockout time.Duration
+	// Latency is added to every API answer.
+	Latency time.Duration
+	// Faults are injected at random into API requests that passed
+	// authentication and the rate limit.
+	Faults Faults
+	// RandSeed seeds the fault dice, so runs repeat (default 1).
+	RandSeed uint64
+	// Now is the clock (default time.Now); application dates are compared
+	// with its date in UTC.
+	Now func() time.Time
+	// Logger receives one line per request (default: discard).
+	Logger *slog.Logger
+}
+
+// Faults are the shares (0 to 1) of API requests that fail on purpose.
+type Faults struct {
+	// Error500 requests are answered 500 before anything is processed.
+	Error500 float64 `json:"error_500"`
+	// Slow requests are processed, then answered after SlowDelay, past a
+	// client's timeout: the client cannot know the outcome.
+	Slow float64 `json:"slow"`
+	// SlowDelay is how late a slow answer comes (default 30 s).
+	SlowDelay time.Duration `json:"slow_delay"`
+	// Drop requests are processed, then the connection is closed with no
+	// answer: the client cannot know the outcome.
+	Drop float64 `json:"drop"`
+}
+
+// Sandbox is the local Personio. It is an http.Handler.
+type Sandbox struct {
+	cfg Config
+	mux *http.ServeMux
+
+	mu          sync.Mutex
+	companies   map[string]*company
+	bySubdomain map[string]*company
+	rng         *rand.Rand
+	faults      Faults
+	received    []Received
+	log         []Request
+	stats       Stats
+}
+
+// New builds a Sandbox from the config.
+func New(cfg Config) (*Sandbox, error) {
+	if err := cfg.Seed.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.RateLimit == 0 {
+		cfg.RateLimit = DefaultRateLimit
+	}
+	if cfg.RateWindow <= 0 {
+		cfg.RateWindow = DefaultRateWindow
+	}
+	if cfg.Lockout <= 0 {
+		cfg.Lockout = DefaultLockout
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.RandSeed == 0 {
+		cfg.RandSeed = 1
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Sandbox{
+		cfg:         cfg,
+		companies:   map[string]*company{},
+		bySubdomain: map[string]*company{},
+		rng:         rand.New(rand.NewPCG(cfg.RandSeed, cfg.RandSeed^0x9e3779b97f4a7c15)),
+		stats:       newStats(),
+	}
+	s.setFaultsLocked(cfg.Faults)
+	for _, c := range cfg.Seed.Companies {
+		cs := newCompany(c)
+		s.companies[c.ID] = cs
+		if c.Subdomain != "" {
+			s.bySubdomain[strings.ToLower(c.Subdomain)] = cs
+		}
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /v1/recruiting/applications", s.api("applications", s.createApplication))
+	mux.HandleFunc("POST /v1/recruiting/applications/documents", s.api("documents", s.uploadDocument))
+	mux.HandleFunc("GET /xml", s.feedByHost)
+	mux.HandleFunc("GET /careers/{subdomain}/xml", s.feedByPath)
+	mux.HandleFunc("GET /_sandbox/applications", s.viewApplications)
+	mux.HandleFunc("GET /_sandbox/stats", s.viewStats)
+	mux.HandleFunc("GET /_sandbox/requests", s.viewRequests)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeProblem(w, http.StatusNotFound, "Not Found", "no such endpoint: "+r.Method+" "+r.URL.Path)
+	})
+	s.mux = mux
+	return s, nil
+}
+
+// ServeHTTP answers one request.
+func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+
+// SetFaults changes the injected faults while the sandbox runs.
+func (s *Sandbox) SetFaults(f Faults) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.setFaultsLocked(f)
+}
+
+func (s *Sandbox) setFaultsLocked(f Faults) {
+	if f.SlowDelay <= 0 {
+		f.SlowDelay = DefaultSlowDelay
+	}
+	s.faults = f
+}
+
+// handlerFunc handles an authenticated API request for a company. It
+// returns the status it answered and the reason codes it gave, for the
+// stats.
+type handlerFunc func(w http.ResponseWriter, r *http.Request, c *company) (status int, reasons []string)
+
+// fault is what the dice chose for one request.
+type fault int
+
+const (
+	faultNone fault = iota
+	fault500
+	faultSlow
+	faultDrop
+)
+
+// api wraps an endpoint with Personio's order of checks: latency,
+// authentication (401), the rate limit (429), injected faults, the
+// company's features (403), then the endpoint itself.
+func (s *Sandbox) api(endpoint string, h handlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if !sleep(r, s.cfg.Latency) {
+			return
+		}
+		c := s.authenticate(r)
+		if c == nil {
+			s.record(endpoint, "", http.StatusUnauthorized, nil, faultNone)
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		f, limited := s.admit(c)
+		if limited {
+			s.record(endpoint, c.ID, http.StatusTooManyRequests, nil, faultNone)
+			w.WriteHeader(http.StatusTooManyRequests)
+			return
+		}
+		if f == fault500 {
+			s.record(endpoint, c.ID, http.StatusInternalServerError, nil, f)
+			writeProblem(w, http.StatusInternalServerError, "Internal Server Error", "injected fault")
+			return
+		}
+		rec := &recorder{ResponseWriter: w, header: http.Header{}}
+		var status int
+		var reasons []string
+		if reason := c.disabledReason(); reason != "" {
+			status, reasons = http.StatusForbidden, []string{reason}
+			writeProblem(rec, status, "Forbidden", reason)
+		} else {
+			status, reasons = h(rec, r, c)
+		}
+		s.record(endpoint, c.ID, status, reasons, f)
+		switch f {
+		case faultDrop:
+			if hj, ok := w.(http.Hijacker); ok {
+				if conn, _, err := hj.Hijack(); err == nil {
+					_ = conn.Close()
+					return
+				}
+			}
+		case faultSlow:
+			if !sleep(r, s.currentFaults().SlowDelay) {
+				return
+			}
+		}
+		rec.flush()
+	}
+}
+
+func (s *Sandbox) currentFaults() Faults {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.faults
+}
+
+// authenticate returns the company whose id and token the request carries,
+// or nil.
+func (s *Sandbox) authenticate(r *http.Request) *company {
+	token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	id := r.Header.Get("X-Company-ID")
+	if !ok || token == "" || id == "" {
+		return nil
+	}
+	s.mu.Lock()
+	c := s.companies[id]
+	s.mu.Unlock()
+	if c == nil || subtle.ConstantTimeCompare([]byte(token), []byte(c.Token)) != 1 {
+		return nil
+	}
+	return c
+}
+
+// admit applies the company's rate limit and rolls the fault dice.
+func (s *Sandbox) admit(c *company) (fault, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.cfg.Now()
+	if s.cfg.RateLimit > 0 && !c.take(now, s.cfg.RateLimit, s.cfg.RateWindow, s.cfg.Lockout) {
+		return faultNone, true
+	}
+	f := s.faults
+	x := s.rng.Float64()
+	switch {
+	case x < f.Error500:
+		return fault500, false
+	case x < f.Error500+f.Slow:
+		return faultSlow, false
+	case x < f.Error500+f.Slow+f.Drop:
+		return faultDrop, false
+	}
+	return faultNone, false
+}
+
+// sleep waits d or until the client goes away; it reports whether to go on.
+func sleep(r *http.Request, d time.Duration) bool {
+	if d <= 0 {
+		return true
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-r.Context().Done():
+		return false
+	}
+}
+
+// recorder holds an answer back, so that a fault can drop or delay it.
+type recorder struct {
+	http.ResponseWriter
+	header http.Header
+	status int
+	body   []byte
+}
+
+func (r *recorder) Header() http.Header { return r.header }
+func (r *recorder) WriteHeader(code int) {
+	if r.status == 0 {
+		r.status = code
+	}
+}
+func (r *recorder) Write(b []byte) (int, error) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	r.body = append(r.body, b...)
+	return len(b), nil
+}
+func (r *recorder) flush() {
+	for k, v := range r.header {
+		r.ResponseWriter.Header()[k] = v
+	}
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	r.ResponseWriter.WriteHeader(r.status)
+	_, _ = r.ResponseWriter.Write(r.body)
+}
+
+// errorItem is one entry of an error_response, in either shape.
+type errorItem struct {
+	Field  string            `json:"field,omitempty"`
+	Errors []personio.Reason `json:"errors,omitempty"`
+	ID     string            `json:"id,omitempty"`
+	Status string            `json:"status,omitempty"`
+	Title  string            `json:"title,omitempty"`
+	Detail string            `json:"detail,omitempty"`
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v)
+}
+
+// writeProblem answers with the problem-shaped error_response.
+func writeProblem(w http.ResponseWriter, status int, title, detail string) {
+	writeJSON(w, status, map[string][]errorItem{"errors": {{
+		ID: newUUID(), Status: itoa(status), Title: title, Detail: detail,
+	}}})
+}
+
+// writeFieldErrors answers with the field-shaped error_response.
+func writeFieldErrors(w http.ResponseWriter, status int, errs fieldErrors) {
+	items := make([]errorItem, 0, len(errs))
+	for _, f := range errs {
+		items = append(items, errorItem{Field: f.Field, Errors: f.Reasons})
+	}
+	writeJSON(w, status, map[string][]errorItem{"errors": items})
+}
