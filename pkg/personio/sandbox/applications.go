@@ -56,7 +56,7 @@ type rawAttribute struct {
 
 // errInvalidBody is Personio's answer to a body it cannot read: not JSON,
 // unknown keys (such as a top-level "phone"), or wrong JSON types.
-var errInvalidBody = errors.New(personio.ReasonInvalidRequestBody)
+var errInvalidBody = errors.New("invalid request body")
 
 // The keys each object of the body may have; Personio's keys are case
 // sensitive, unlike encoding/json's matching, so they are checked first.

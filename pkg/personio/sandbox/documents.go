@@ -13,8 +13,8 @@ import (
 // multipartOverhead is what a request may carry beyond the file itself.
 const multipartOverhead = 1 << 20
 
-// uploadDocument is POST /v1/recruiting/applications/documents: one
-// multipart part named "file", at most 20 MB (413 errors.file-too-big), an
+// uploadDocument is POST /v1/recruiting/applications/documents: exactly
+// one multipart part, named "file", at most 20 MB (413 errors.file-too-big), an
 // extension from the spec's list (422 errors.invalid-file-type).
 func (s *Sandbox) uploadDocument(w http.ResponseWriter, r *http.Request, c *company) (int, []string) {
 	r.Body = http.MaxBytesReader(w, r.Body, personio.MaxDocumentSize+multipartOverhead)
@@ -31,11 +31,9 @@ func (s *Sandbox) uploadDocument(w http.ResponseWriter, r *http.Request, c *comp
 		if err != nil {
 			return bodyError(w, err)
 		}
-		if part.FormName() != "file" {
-			continue
-		}
-		if doc != nil {
-			return fileError(w, http.StatusUnprocessableEntity, "errors.file-validation.more-than-one-file")
+		if part.FormName() != "file" || doc != nil {
+			// The body has one part, "file"; anything else is refused.
+			return fileError(w, http.StatusUnprocessableEntity, personio.ReasonInvalidRequestBody)
 		}
 		name := path.Base(strings.ReplaceAll(part.FileName(), `\`, "/"))
 		if part.FileName() == "" || name == "." || name == "/" {

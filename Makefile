@@ -1,0 +1,36 @@
+# funnel-personio. `make test` is what CI runs (.ci/run); it installs what
+# the tests need by itself.
+
+GO          ?= go
+TOOLS       := $(CURDIR)/.tools/bin
+STATICCHECK := $(TOOLS)/staticcheck
+STATICCHECK_VERSION := v0.8.2
+FUZZTIME    ?= 10s
+PKGS        := ./...
+
+.PHONY: test lint fuzz sandbox
+
+## test: every test of every package, with the race detector.
+test:
+	$(GO) test -race -count=1 $(PKGS)
+
+## lint: gofmt, go vet, staticcheck and a tidy go.mod.
+lint: $(STATICCHECK)
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet $(PKGS)
+	$(STATICCHECK) $(PKGS)
+	$(GO) mod tidy -diff
+
+$(STATICCHECK):
+	GOBIN=$(TOOLS) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+
+## fuzz: run every fuzz test for FUZZTIME each (default 10s).
+fuzz:
+	@set -e; for pkg in $$($(GO) list $(PKGS)); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+	    echo "== $$pkg $$f"; $(GO) test $$pkg -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME); \
+	  done; done
+
+## sandbox: the Personio sandbox alone on 127.0.0.1:8090.
+sandbox:
+	$(GO) run ./functions/local sandbox -addr 127.0.0.1:8090
