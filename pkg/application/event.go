@@ -1,0 +1,215 @@
+// Package application is the application event the funnel platform sends:
+// its Go type, its versioned JSON Schema (schema/application-event.v1.json)
+// and the validation that ingest and the worker apply to it.
+package application
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// EventType is the only event type of schema version 1.
+const EventType = "application.submitted"
+
+// MaxEventSize is the largest event accepted, in bytes (256 KB).
+const MaxEventSize = 256 << 10
+
+// Event is one application captured by a funnel.
+type Event struct {
+	Type        string            `json:"type"`
+	ID          string            `json:"id"`
+	OccurredAt  time.Time         `json:"occurred_at"`
+	WorkspaceID string            `json:"workspace_id"`
+	FunnelID    string            `json:"funnel_id"`
+	Test        bool              `json:"test,omitempty"`
+	Contact     Contact           `json:"contact"`
+	Answers     []Answer          `json:"answers,omitempty"`
+	Files       []File            `json:"files,omitempty"`
+	Tracking    map[string]string `json:"tracking,omitempty"`
+}
+
+// Contact is what the funnel's contact step captured.
+type Contact struct {
+	FirstName string `json:"first_name,omitempty"`
+	LastName  string `json:"last_name,omitempty"`
+	FullName  string `json:"full_name,omitempty"`
+	Email     string `json:"email,omitempty"`
+	Phone     string `json:"phone,omitempty"`
+}
+
+// AnswerType is the kind of funnel question an answer comes from.
+type AnswerType string
+
+// The answer types of schema version 1.
+const (
+	TypeText        AnswerType = "text"
+	TypeEmail       AnswerType = "email"
+	TypePhone       AnswerType = "phone"
+	TypeNumber      AnswerType = "number"
+	TypeDate        AnswerType = "date"
+	TypeChoice      AnswerType = "choice"
+	TypeMultiChoice AnswerType = "multi_choice"
+	TypeConsent     AnswerType = "consent"
+	TypeFile        AnswerType = "file"
+)
+
+// AnswerTypes lists every answer type.
+var AnswerTypes = []AnswerType{TypeText, TypeEmail, TypePhone, TypeNumber, TypeDate, TypeChoice, TypeMultiChoice, TypeConsent, TypeFile}
+
+// Answer is the applicant's answer to one funnel question.
+type Answer struct {
+	FieldID string     `json:"field_id"`
+	Label   string     `json:"label,omitempty"`
+	Type    AnswerType `json:"type"`
+	Value   Value      `json:"value"`
+}
+
+// File is a file the applicant uploaded, by URL.
+type File struct {
+	FieldID     string `json:"field_id"`
+	URL         string `json:"url"`
+	Filename    string `json:"filename"`
+	ContentType string `json:"content_type,omitempty"`
+	Size        int64  `json:"size,omitempty"`
+}
+
+// Value is an answer's value, decoded once: a string, a number, a boolean,
+// a list of strings, or nothing (null).
+type Value struct {
+	kind  valueKind
+	text  string // string, or the number as sent
+	list  []string
+	truth bool
+}
+
+type valueKind uint8
+
+const (
+	kindNull valueKind = iota
+	kindString
+	kindNumber
+	kindBool
+	kindList
+)
+
+// StringValue, NumberValue, BoolValue and ListValue build values.
+func StringValue(s string) Value     { return Value{kind: kindString, text: s} }
+func NumberValue(n string) Value     { return Value{kind: kindNumber, text: n} }
+func BoolValue(b bool) Value         { return Value{kind: kindBool, truth: b} }
+func ListValue(items []string) Value { return Value{kind: kindList, list: items} }
+
+// IsEmpty reports whether the value holds nothing worth delivering: null,
+// a blank string, or an empty list.
+func (v Value) IsEmpty() bool {
+	switch v.kind {
+	case kindString:
+		return strings.TrimSpace(v.text) == ""
+	case kindList:
+		for _, s := range v.list {
+			if strings.TrimSpace(s) != "" {
+				return false
+			}
+		}
+		return true
+	case kindNumber, kindBool:
+		return false
+	}
+	return true
+}
+
+// IsList reports whether the value is a list (a multi-choice answer).
+func (v Value) IsList() bool { return v.kind == kindList }
+
+// Text returns the value as one string: a list joined with sep, a boolean
+// as "yes" or "no", null as "".
+func (v Value) Text(sep string) string {
+	switch v.kind {
+	case kindString, kindNumber:
+		return v.text
+	case kindBool:
+		if v.truth {
+			return "yes"
+		}
+		return "no"
+	case kindList:
+		return strings.Join(v.list, sep)
+	}
+	return ""
+}
+
+// Items returns the value as a list: a list as it is, a single value as one
+// item, null as none.
+func (v Value) Items() []string {
+	switch v.kind {
+	case kindList:
+		return v.list
+	case kindNull:
+		return nil
+	}
+	return []string{v.Text("")}
+}
+
+// UnmarshalJSON decodes any JSON value the schema allows.
+func (v *Value) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	switch {
+	case len(b) == 0 || string(b) == "null":
+		*v = Value{}
+	case b[0] == '"':
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		*v = StringValue(s)
+	case b[0] == '[':
+		var l []string
+		if err := json.Unmarshal(b, &l); err != nil {
+			return fmt.Errorf("answer value: a list must hold strings")
+		}
+		*v = ListValue(l)
+	case string(b) == "true" || string(b) == "false":
+		*v = BoolValue(string(b) == "true")
+	default:
+		var n json.Number
+		if err := json.Unmarshal(b, &n); err != nil {
+			return fmt.Errorf("answer value: want a string, number, boolean, list of strings or null")
+		}
+		*v = NumberValue(n.String())
+	}
+	return nil
+}
+
+// MarshalJSON encodes the value as it was sent.
+func (v Value) MarshalJSON() ([]byte, error) {
+	switch v.kind {
+	case kindString:
+		return json.Marshal(v.text)
+	case kindNumber:
+		if _, err := strconv.ParseFloat(v.text, 64); err != nil {
+			return json.Marshal(v.text)
+		}
+		return []byte(v.text), nil
+	case kindBool:
+		return json.Marshal(v.truth)
+	case kindList:
+		if v.list == nil {
+			return []byte("[]"), nil
+		}
+		return json.Marshal(v.list)
+	}
+	return []byte("null"), nil
+}
+
+// Answer returns the answer to the field, or false.
+func (e *Event) Answer(fieldID string) (*Answer, bool) {
+	for i := range e.Answers {
+		if e.Answers[i].FieldID == fieldID {
+			return &e.Answers[i], true
+		}
+	}
+	return nil, false
+}
