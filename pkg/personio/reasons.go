@@ -1,6 +1,7 @@
 package personio
 
 import (
+	"net/mail"
 	"slices"
 	"strings"
 )
@@ -97,4 +98,16 @@ const (
 var SystemAttributes = []string{
 	AttributeBirthday, AttributeGender, AttributeLocation, AttributePhone,
 	AttributeAvailableFrom, AttributeSalaryExpectations,
+}
+
+// ValidEmail reports whether Personio takes s as an applicant's e-mail: a
+// bare address (no display name) whose domain has a dot.
+func ValidEmail(s string) bool {
+	a, err := mail.ParseAddress(s)
+	if err != nil || a.Address != s || a.Name != "" {
+		return false
+	}
+	at := strings.LastIndexByte(s, '@')
+	domain := s[at+1:]
+	return at > 0 && strings.Contains(domain, ".") && !strings.HasPrefix(domain, ".") && !strings.HasSuffix(domain, ".")
 }

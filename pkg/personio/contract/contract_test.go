@@ -43,7 +43,7 @@ func TestCheck(t *testing.T) {
 			status: 400, respType: "application/json", respBody: `{"error":"nope"}`, routed: true,
 			violations: []string{"answer does not match the spec"}},
 		{name: "document answer without uuid", method: "POST", path: "/v1/recruiting/applications/documents", auth: true,
-			body: "--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.pdf\"\r\n\r\nx\r\n--b--\r\n",
+			body:   "--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.pdf\"\r\n\r\nx\r\n--b--\r\n",
 			status: 200, respType: "application/json", respBody: `{"size":1}`, routed: true,
 			violations: []string{"answer does not match the spec"}},
 		{name: "feed with a bad enum", method: "GET", path: "/xml?language=en", auth: false, status: 200, routed: true,

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/mail"
 	"slices"
 	"strconv"
 	"strings"
@@ -161,7 +160,7 @@ func (c *company) validate(a *rawApplication, today string) (personio.Applicatio
 	out.FirstName = requireText(&errs, "first_name", a.FirstName)
 	out.LastName = requireText(&errs, "last_name", a.LastName)
 	if email := requireText(&errs, "email", a.Email); email != "" {
-		if !validEmail(email) {
+		if !personio.ValidEmail(email) {
 			errs.add("email", personio.ReasonInvalidEmailFormat, nil)
 		}
 		out.Email = email
@@ -331,18 +330,6 @@ func requireText(errs *fieldErrors, field string, v *string) string {
 		return ""
 	}
 	return *v
-}
-
-// validEmail accepts a bare address (no display name) whose domain has a
-// dot.
-func validEmail(s string) bool {
-	a, err := mail.ParseAddress(s)
-	if err != nil || a.Address != s || a.Name != "" {
-		return false
-	}
-	at := strings.LastIndexByte(s, '@')
-	domain := s[at+1:]
-	return at > 0 && strings.Contains(domain, ".") && !strings.HasPrefix(domain, ".") && !strings.HasSuffix(domain, ".")
 }
 
 // validDate accepts an ISO 8601 local date, yyyy-mm-dd.

@@ -1,0 +1,126 @@
+package mapping
+
+import (
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/funnel-personio/funnel-personio/pkg/personio"
+)
+
+// Kind is the kind of value a target takes; it decides which transforms
+// fit and how the value is checked.
+type Kind string
+
+// Target kinds.
+const (
+	KindName    Kind = "name"    // first_name, last_name: non-blank text
+	KindEmail   Kind = "email"   // email
+	KindText    Kind = "text"    // free text
+	KindMessage Kind = "message" // the applicant's message: text, templates, kept answers
+	KindDate    Kind = "date"    // yyyy-mm-dd
+	KindPhone   Kind = "phone"   // text, E.164 where it parses
+	KindNumber  Kind = "number"  // a decimal number, as text
+	KindInteger Kind = "integer" // a whole number (ids)
+	KindOption  Kind = "option"  // one of a fixed list of values
+	KindTags    Kind = "tags"    // a list of tags
+	KindPhase   Kind = "phase"   // system:<phase> or custom:<id>
+	KindFile    Kind = "file"    // files of the event, by category
+)
+
+// Place says where in the Personio request a target's value goes.
+type Place string
+
+// Places.
+const (
+	PlaceApplication Place = "application" // a top-level field
+	PlaceAttribute   Place = "attribute"   // attributes[]
+	PlaceFiles       Place = "files"       // files[]
+)
+
+// Target is one Personio field a mapping can assign, as the mapping screen
+// shows it.
+type Target struct {
+	ID          string   `json:"id"`
+	Label       string   `json:"label"`
+	Kind        Kind     `json:"kind"`
+	Place       Place    `json:"place"`
+	Required    bool     `json:"required,omitempty"`
+	Multiple    bool     `json:"multiple,omitempty"` // several rules may assign it
+	Values      []string `json:"values,omitempty"`   // allowed values of option and phase targets
+	Pattern     string   `json:"pattern,omitempty"`  // for a family of targets: custom_attribute_{id}
+	Description string   `json:"description"`
+}
+
+// CustomAttributeTypes are the types a custom attribute rule may declare.
+var CustomAttributeTypes = []string{"text", "number", "date", "option"}
+
+var (
+	customAttributeRE = regexp.MustCompile(`^custom_attribute_[1-9][0-9]{0,17}$`)
+	customOptionRE    = regexp.MustCompile(`^custom_option_[1-9][0-9]{0,17}$`)
+)
+
+// PhaseValues are the values of the phase target: Personio's system
+// phases as system:<id>; custom phases are custom:<id>.
+var PhaseValues = func() []string {
+	out := make([]string, 0, len(personio.SystemPhases))
+	for _, p := range personio.SystemPhases {
+		out = append(out, "system:"+p)
+	}
+	return out
+}()
+
+// Catalogue returns every Personio target a mapping can assign, with its
+// kind and allowed values: what the editor's mapping screen shows.
+func Catalogue() []Target {
+	out := []Target{
+		{ID: "first_name", Label: "First name", Kind: KindName, Place: PlaceApplication, Required: true, Description: "The applicant's first name(s); must not be blank."},
+		{ID: "last_name", Label: "Last name", Kind: KindName, Place: PlaceApplication, Required: true, Description: "The applicant's last name(s); must not be blank."},
+		{ID: "email", Label: "E-mail", Kind: KindEmail, Place: PlaceApplication, Required: true, Description: "The applicant's e-mail; one application per e-mail and job position."},
+		{ID: "message", Label: "Message", Kind: KindMessage, Place: PlaceApplication, Description: "Free text; a template can combine answers. Answers no rule uses are appended."},
+		{ID: "application_date", Label: "Application date", Kind: KindDate, Place: PlaceApplication, Description: "yyyy-mm-dd, not in the future."},
+		{ID: "tags", Label: "Tags", Kind: KindTags, Place: PlaceApplication, Multiple: true, Description: "Tags; a multi-choice answer gives one tag per choice."},
+		{ID: "recruiting_channel_id", Label: "Recruiting channel", Kind: KindInteger, Place: PlaceApplication, Description: "The id of a channel set up in Personio; overrides the integration's channel."},
+		{ID: "external_posting_id", Label: "External posting id", Kind: KindText, Place: PlaceApplication, Description: "The job board's posting id (multiposting), often a tracking parameter."},
+		{ID: "phase", Label: "Phase", Kind: KindPhase, Place: PlaceApplication, Values: PhaseValues, Description: "system:<phase> or custom:<id>; an unknown custom phase becomes unassigned."},
+		{ID: personio.AttributePhone, Label: "Phone", Kind: KindPhone, Place: PlaceAttribute, Description: "Sent in E.164 (+4915112345678) where it parses, as typed otherwise."},
+		{ID: personio.AttributeGender, Label: "Gender", Kind: KindOption, Place: PlaceAttribute, Values: personio.Genders, Description: "Map the funnel's choices to male, female, diverse or undefined."},
+		{ID: personio.AttributeBirthday, Label: "Birthday", Kind: KindDate, Place: PlaceAttribute, Description: "yyyy-mm-dd."},
+		{ID: personio.AttributeLocation, Label: "Location", Kind: KindText, Place: PlaceAttribute, Description: "Where the applicant lives."},
+		{ID: personio.AttributeAvailableFrom, Label: "Available from", Kind: KindText, Place: PlaceAttribute, Description: "When the applicant can start, free text."},
+		{ID: personio.AttributeSalaryExpectations, Label: "Salary expectations", Kind: KindText, Place: PlaceAttribute, Description: "Free text, not parsed by Personio."},
+		{ID: "custom_attribute_{id}", Label: "Custom attribute", Kind: "", Place: PlaceAttribute, Pattern: customAttributeRE.String(),
+			Values: CustomAttributeTypes, Description: "A custom applicant attribute by its API name; say its type (text, number, date, option). Option values are custom_option_{id}."},
+	}
+	for _, c := range personio.FileCategories {
+		out = append(out, Target{ID: "file:" + string(c), Label: "File: " + string(c), Kind: KindFile, Place: PlaceFiles, Multiple: true,
+			Description: "Files of a file question, uploaded with category " + string(c) + "."})
+	}
+	return out
+}
+
+// resolveTarget finds the target a rule names; custom attributes take
+// their kind from the rule's type.
+func resolveTarget(id, typ string) (Target, bool) {
+	if customAttributeRE.MatchString(id) {
+		k := Kind(typ)
+		if typ == "" || !slices.Contains(CustomAttributeTypes, typ) {
+			k = ""
+		}
+		return Target{ID: id, Kind: k, Place: PlaceAttribute, Label: id}, true
+	}
+	for _, t := range catalogue {
+		if t.ID == id {
+			return t, true
+		}
+	}
+	return Target{}, false
+}
+
+// catalogue is built once; Catalogue() returns a fresh copy for callers.
+var catalogue = Catalogue()
+
+// fileCategory returns the category of a file:<category> target.
+func fileCategory(id string) personio.FileCategory {
+	return personio.FileCategory(strings.TrimPrefix(id, "file:"))
+}

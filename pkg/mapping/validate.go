@@ -1,0 +1,350 @@
+package mapping
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/funnel-personio/funnel-personio/pkg/application"
+	"github.com/funnel-personio/funnel-personio/pkg/personio"
+)
+
+// Funnel describes the funnel's questions, when the editor knows them, so
+// that Validate can check answers.<field_id> sources and option tables.
+type Funnel struct {
+	Fields []Field `json:"fields"`
+}
+
+// Field is one question of the funnel.
+type Field struct {
+	ID      string                 `json:"id"`
+	Type    application.AnswerType `json:"type"`
+	Label   string                 `json:"label,omitempty"`
+	Choices []string               `json:"choices,omitempty"`
+}
+
+func (f *Funnel) field(id string) (*Field, bool) {
+	if f == nil {
+		return nil, false
+	}
+	for i := range f.Fields {
+		if f.Fields[i].ID == id {
+			return &f.Fields[i], true
+		}
+	}
+	return nil, false
+}
+
+// Problem is one thing wrong with a mapping: where (required.email.source,
+// optional[2].transforms[0]) and what.
+type Problem struct {
+	Path    string `json:"path"`
+	Message string `json:"message"`
+}
+
+// ConfigError lists every problem of a mapping. Permanent.
+type ConfigError struct {
+	Problems []Problem
+}
+
+func (e *ConfigError) Error() string {
+	parts := make([]string, 0, len(e.Problems))
+	for _, p := range e.Problems {
+		parts = append(parts, p.Path+": "+p.Message)
+	}
+	return "mapping: invalid: " + strings.Join(parts, "; ")
+}
+
+// Retryable returns false.
+func (e *ConfigError) Retryable() bool { return false }
+
+// Validate checks a mapping as it is saved and returns every problem at
+// once as a *ConfigError: a missing required assignment, an unknown target
+// or source, a transform that does not fit the target, a constant or
+// option value the target does not take, a target assigned twice, and,
+// when funnel is given, sources that name no question and option tables
+// that do not cover a question's choices.
+func Validate(cfg Config, funnel *Funnel) error {
+	_, err := compile(cfg, funnel)
+	return err
+}
+
+// Compile validates the mapping and prepares it for Apply.
+func Compile(cfg Config) (*Mapping, error) { return compile(cfg, nil) }
+
+func compile(cfg Config, funnel *Funnel) (*Mapping, error) {
+	v := &validator{funnel: funnel, seen: map[string]string{}}
+	if cfg.Version != Version {
+		v.add("version", fmt.Sprintf("must be %d", Version))
+	}
+	if cfg.DefaultRegion != "" && !validRegion(cfg.DefaultRegion) {
+		v.add("default_region", fmt.Sprintf("%q is not a region the phone library knows (use ISO 3166-1 alpha-2, such as DE)", cfg.DefaultRegion))
+	}
+	m := &Mapping{keep: cfg.keepUnmapped(), region: cfg.region()}
+	required := []struct {
+		name string
+		rule *Rule
+		dst  **compiledRule
+	}{
+		{"first_name", &cfg.Required.FirstName, &m.first},
+		{"last_name", &cfg.Required.LastName, &m.last},
+		{"email", &cfg.Required.Email, &m.email},
+	}
+	for _, r := range required {
+		path := "required." + r.name
+		if r.rule.Target != "" && r.rule.Target != r.name {
+			v.add(path+".target", "a required assignment's target is its own field; leave it out")
+		}
+		if isZeroRule(r.rule) {
+			v.add(path, "missing required assignment: Personio needs "+r.name)
+			continue
+		}
+		t, _ := resolveTarget(r.name, "")
+		*r.dst = v.rule(path, r.rule, t, m.region)
+	}
+	for i := range cfg.Optional {
+		r := &cfg.Optional[i]
+		path := "optional[" + strconv.Itoa(i) + "]"
+		if r.Target == "" {
+			v.add(path+".target", "missing target")
+			continue
+		}
+		t, ok := resolveTarget(r.Target, r.Type)
+		switch {
+		case !ok:
+			v.add(path+".target", fmt.Sprintf("unknown target %q; see the catalogue", r.Target))
+			continue
+		case t.Required:
+			v.add(path+".target", r.Target+" is a required assignment; set it under required")
+			continue
+		case t.Kind == "":
+			v.add(path+".type", "a custom attribute needs its type: one of "+strings.Join(CustomAttributeTypes, ", "))
+			continue
+		}
+		if r.Type != "" && t.Place != PlaceAttribute {
+			v.add(path+".type", "only custom attributes take a type")
+		}
+		if !t.Multiple {
+			if prev, dup := v.seen[t.ID]; dup {
+				v.add(path+".target", fmt.Sprintf("%s is already assigned by %s", t.ID, prev))
+			}
+			v.seen[t.ID] = path
+		}
+		if c := v.rule(path, r, t, m.region); c != nil {
+			m.optional = append(m.optional, c)
+		}
+	}
+	if len(v.problems) > 0 {
+		return nil, &ConfigError{Problems: v.problems}
+	}
+	return m, nil
+}
+
+type validator struct {
+	funnel   *Funnel
+	problems []Problem
+	seen     map[string]string
+}
+
+func (v *validator) add(path, msg string) {
+	v.problems = append(v.problems, Problem{Path: path, Message: msg})
+}
+
+func isZeroRule(r *Rule) bool {
+	return r.Source == "" && r.Constant == nil && r.Template == "" && r.Fallback == nil
+}
+
+// rule checks one rule for its target and compiles it.
+func (v *validator) rule(path string, r *Rule, t Target, defaultRegion string) *compiledRule {
+	before := len(v.problems)
+	c := &compiledRule{name: path, target: t, options: r.Options, sep: r.Separator, region: r.Region}
+	if c.sep == "" {
+		c.sep = ", "
+	}
+	if len(c.sep) > 16 {
+		v.add(path+".separator", "at most 16 bytes")
+	}
+	if c.region == "" {
+		c.region = defaultRegion
+	} else if !validRegion(r.Region) {
+		v.add(path+".region", fmt.Sprintf("%q is not a region the phone library knows", r.Region))
+	}
+	givers := 0
+	for _, set := range []bool{r.Source != "", r.Constant != nil, r.Template != ""} {
+		if set {
+			givers++
+		}
+	}
+	if givers != 1 {
+		v.add(path, "give exactly one of source, constant and template")
+	}
+	var field *Field
+	if r.Source != "" {
+		src, problem := parseSource(r.Source)
+		switch {
+		case problem != "":
+			v.add(path+".source", problem)
+		case t.Kind == KindFile && src.kind != srcFile:
+			v.add(path+".source", "a file target takes files.<field_id>")
+		case t.Kind != KindFile && src.kind == srcFile:
+			v.add(path+".source", "files go to a file target (file:cv, file:other, …)")
+		default:
+			c.src = src
+			if src.kind == srcAnswer || src.kind == srcFile {
+				f, ok := v.funnel.field(src.key)
+				if v.funnel != nil && !ok {
+					v.add(path+".source", fmt.Sprintf("the funnel has no question %q", src.key))
+				}
+				field = f
+			}
+		}
+	}
+	if r.Constant != nil {
+		c.constant = r.Constant
+		switch {
+		case t.Kind == KindFile:
+			v.add(path+".constant", "a file target takes files.<field_id>")
+		case t.ID == "email":
+			v.add(path+".constant", "every application needs the applicant's own e-mail; a constant would make all but the first a duplicate")
+		case strings.TrimSpace(*r.Constant) == "":
+			v.add(path+".constant", "is blank")
+		}
+	}
+	if r.Template != "" {
+		if t.Kind != KindMessage && t.Kind != KindText && t.Kind != KindName {
+			v.add(path+".template", "templates fill text targets such as message")
+		}
+		segs, problems := parseTemplate(r.Template)
+		for _, p := range problems {
+			v.add(path+".template", p)
+		}
+		for _, s := range segs {
+			if s.src.kind == srcAnswer && v.funnel != nil {
+				if _, ok := v.funnel.field(s.src.key); !ok {
+					v.add(path+".template", fmt.Sprintf("the funnel has no question %q", s.src.key))
+				}
+			}
+		}
+		c.template = segs
+	}
+	for i, name := range r.Transforms {
+		tp := path + ".transforms[" + strconv.Itoa(i) + "]"
+		kinds, ok := transformKinds[name]
+		switch {
+		case !ok:
+			v.add(tp, fmt.Sprintf("unknown transform %q; one of %s", name, strings.Join(Transforms, ", ")))
+		case t.Kind == KindFile:
+			v.add(tp, "files take no transforms")
+		case !slices.Contains(kinds, t.Kind):
+			v.add(tp, fmt.Sprintf("%s does not fit a %s target", name, t.Kind))
+		case name == tOptions && len(r.Options) == 0:
+			v.add(tp, "options needs an option table in options")
+		}
+	}
+	c.transforms = r.Transforms
+	v.options(path, r, t, field)
+	if r.Constant != nil && len(v.problems) == before {
+		if _, _, reason := c.finish(val{one: *r.Constant}, time.Time{}); reason != "" {
+			v.add(path+".constant", reason)
+		}
+	}
+	if field != nil {
+		if field.Type == application.TypeMultiChoice && (t.Kind == KindOption || t.Kind == KindPhase || t.Kind == KindDate || t.Kind == KindInteger) {
+			v.add(path+".source", fmt.Sprintf("%s takes one value; question %q can have several", t.ID, field.ID))
+		}
+		if field.Type == application.TypeFile && t.Kind != KindFile {
+			v.add(path+".source", fmt.Sprintf("question %q is a file question; map files.%s to a file target", field.ID, field.ID))
+		}
+	}
+	if r.Fallback != nil {
+		if r.Fallback.Target != "" && r.Fallback.Target != t.ID {
+			v.add(path+".fallback.target", "a fallback assigns the same target; leave target out")
+		}
+		c.fallback = v.rule(path+".fallback", r.Fallback, t, defaultRegion)
+	}
+	if len(v.problems) > before {
+		return nil
+	}
+	return c
+}
+
+// options checks an option table: its values must be what the target
+// takes, its keys unique in any case, and, when the question's choices are
+// known, it must cover every choice that is not already a valid value.
+func (v *validator) options(path string, r *Rule, t Target, field *Field) {
+	if len(r.Options) > 0 && t.Kind != KindOption && t.Kind != KindPhase && t.Kind != KindText && t.Kind != KindTags {
+		v.add(path+".options", fmt.Sprintf("a %s target takes no option table", t.Kind))
+		return
+	}
+	keys := make([]string, 0, len(r.Options))
+	for k := range r.Options {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	folded := map[string]string{}
+	for _, k := range keys {
+		o := r.Options[k]
+		if prev, dup := folded[strings.ToLower(strings.TrimSpace(k))]; dup {
+			v.add(path+".options", fmt.Sprintf("%q and %q are the same answer", prev, k))
+		}
+		folded[strings.ToLower(strings.TrimSpace(k))] = k
+		if reason := checkOptionValue(t, o); reason != "" {
+			v.add(path+".options["+strconv.Quote(k)+"]", reason)
+		}
+	}
+	if field == nil || (t.Kind != KindOption && t.Kind != KindPhase) {
+		return
+	}
+	for _, choice := range field.Choices {
+		if _, ok := lookupOption(r.Options, choice); ok {
+			continue
+		}
+		if checkOptionValue(t, choice) == "" {
+			continue
+		}
+		v.add(path+".options", fmt.Sprintf("no entry for the choice %q of question %q", choice, field.ID))
+	}
+}
+
+// checkOptionValue says why value is not one the option or phase target
+// takes, or "".
+func checkOptionValue(t Target, value string) string {
+	switch t.Kind {
+	case KindOption:
+		if t.ID == personio.AttributeGender {
+			if !slices.Contains(personio.Genders, value) {
+				return fmt.Sprintf("%q is not a gender value (%s)", value, strings.Join(personio.Genders, ", "))
+			}
+			return ""
+		}
+		if !customOptionRE.MatchString(value) {
+			return fmt.Sprintf("%q is not an option id; option values look like custom_option_12", value)
+		}
+	case KindPhase:
+		if _, ok := parsePhase(value); !ok {
+			return fmt.Sprintf("%q is not a phase; use system:<%s> or custom:<id>", value, strings.Join(personio.SystemPhases, "|"))
+		}
+	}
+	return ""
+}
+
+// parsePhase reads system:<id> or custom:<id>.
+func parsePhase(s string) (*personio.Phase, bool) {
+	typ, id, ok := strings.Cut(strings.TrimSpace(s), ":")
+	if !ok {
+		return nil, false
+	}
+	switch typ {
+	case "system":
+		if slices.Contains(personio.SystemPhases, id) {
+			return &personio.Phase{Type: "system", ID: id}, true
+		}
+	case "custom":
+		if n, err := strconv.ParseInt(id, 10, 64); err == nil && n > 0 {
+			return &personio.Phase{Type: "custom", ID: n}, true
+		}
+	}
+	return nil, false
+}
