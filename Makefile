@@ -16,7 +16,7 @@ test:
 
 ## lint: gofmt, go vet, staticcheck and a tidy go.mod.
 lint: $(STATICCHECK)
-	@out=$$(gofmt -l $$( list -f '{{.Dir}}' $(PKGS))); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	@out=$$(gofmt -l $$($(GO) list -f '{{.Dir}}' $(PKGS))); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet $(PKGS)
 	$(STATICCHECK) $(PKGS)
 	$(GO) mod tidy -diff
