@@ -177,6 +177,10 @@ func (m *Mapping) Apply(ev *application.Event, opts Options) (*Result, error) {
 		if out == "" && items == nil {
 			continue
 		}
+		if c.target.Kind == KindPhone && !strings.HasPrefix(out, "+") {
+			res.Warnings = append(res.Warnings, RuleError{Rule: c.name, Target: c.target.ID,
+				Reason: "the value is not a phone number of region " + c.region + " or with a country code; sent as typed"})
+		}
 		s.set(c, app, out, items, &message)
 	}
 	if m.keep {
@@ -218,34 +222,43 @@ func (s *state) set(c *compiledRule, app *personio.Application, out string, item
 	}
 }
 
-// eval computes a rule's value for the event: the raw value, its
-// fallback when empty, the transforms, then the target's own checks. It
-// returns the value (items for tags), or the reason it failed; a rule
-// that fails or gives nothing hands over to its fallback. Answers it read
-// are marked used only when it succeeds.
+// eval computes a rule's value for the event: the raw value, the
+// transforms, then the target's own checks; a rule that fails or gives
+// nothing hands over to its fallback. It returns the value (items for
+// tags), or the reason it failed. Answers it read are marked used only when
+// it succeeds.
 func (s *state) eval(c *compiledRule) (string, []string, string) {
+	reason := ""
+	for r := c; r != nil; r = r.fallback {
+		out, items, why := s.try(r)
+		if why == "" && (out != "" || items != nil) {
+			return out, items, ""
+		}
+		if why != "" {
+			reason = why
+		}
+	}
+	if reason == "" && c.target.Required {
+		reason = c.describe() + " gave no value"
+	}
+	return "", nil, reason
+}
+
+// try computes one rule of a fallback chain; an empty value is "" with no
+// reason.
+func (s *state) try(c *compiledRule) (string, []string, string) {
 	var marks [8]int
 	read := marks[:0]
 	v := s.raw(c, &read)
 	if v.empty() {
-		if c.fallback != nil {
-			return s.eval(c.fallback)
-		}
-		if c.target.Required {
-			return "", nil, fmt.Sprintf("%s gave no value", c.describe())
-		}
 		return "", nil, ""
 	}
 	v, reason := c.transform(v)
-	var out string
-	var items []string
-	if reason == "" {
-		out, items, reason = c.finish(v, s.now)
-	}
 	if reason != "" {
-		if c.fallback != nil {
-			return s.eval(c.fallback)
-		}
+		return "", nil, reason
+	}
+	out, items, reason := c.finish(v, s.now)
+	if reason != "" {
 		return "", nil, reason
 	}
 	for _, i := range read {
@@ -254,15 +267,21 @@ func (s *state) eval(c *compiledRule) (string, []string, string) {
 	return out, items, ""
 }
 
-// describe names where a rule's value comes from.
+// describe names where a rule's value comes from, with its fallbacks.
 func (c *compiledRule) describe() string {
+	var d string
 	switch {
 	case c.src.kind != srcNone:
-		return c.src.raw
+		d = c.src.raw
 	case c.template != nil:
-		return "the template"
+		d = "the template"
+	default:
+		d = "the constant"
 	}
-	return "the constant"
+	if c.fallback != nil {
+		d += ", then " + c.fallback.describe()
+	}
+	return d
 }
 
 // raw reads the rule's source, constant or template.
@@ -427,9 +446,6 @@ func (c *compiledRule) finish(v val, now time.Time) (string, []string, string) {
 	}
 	out := strings.TrimSpace(v.text(c.sep))
 	if out == "" {
-		if t.Required {
-			return "", nil, fmt.Sprintf("%s gave no value", c.describe())
-		}
 		return "", nil, ""
 	}
 	switch t.Kind {

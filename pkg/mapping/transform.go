@@ -101,6 +101,12 @@ func title(s string) string {
 	return b.String()
 }
 
+// familyFirst reports whether r belongs to a script whose names put the
+// family name first.
+func familyFirst(r rune) bool {
+	return unicode.In(r, unicode.Han, unicode.Hangul, unicode.Hiragana, unicode.Katakana)
+}
+
 func isLower(w string) bool {
 	for _, r := range w {
 		if unicode.IsUpper(r) || unicode.IsTitle(r) {
@@ -113,12 +119,19 @@ func isLower(w string) bool {
 // splitName splits a full name into first and last names. "Last, First"
 // is read as such; otherwise the last word is the last name together with
 // the particles before it ("Anna van der Berg": "Anna", "van der Berg").
-// Hyphenated names stay whole. One word gives a first name and no last
-// name.
+// Hyphenated names stay whole. Names in Chinese, Japanese or Korean
+// script put the family name first ("山田 太郎": "太郎", "山田"). One word
+// gives a first name and no last name.
 func splitName(full string) (first, last string) {
 	full = squish(full)
 	if l, f, ok := strings.Cut(full, ","); ok {
 		return strings.TrimSpace(f), strings.TrimSpace(l)
+	}
+	if r, _ := utf8.DecodeRuneInString(full); familyFirst(r) {
+		if l, f, ok := strings.Cut(full, " "); ok {
+			return f, l
+		}
+		return full, ""
 	}
 	// Walk the words from the end without allocating a slice of them.
 	end := len(full)
