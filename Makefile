@@ -8,7 +8,7 @@ STATICCHECK_VERSION := v0.8.2
 FUZZTIME    ?= 10s
 PKGS        := ./...
 
-.PHONY: test lint fuzz sandbox
+.PHONY: test lint fuzz sandbox bench
 
 ## test: every test of every package, with the race detector.
 test:
@@ -34,3 +34,7 @@ fuzz:
 ## sandbox: the Personio sandbox alone on 127.0.0.1:8090.
 sandbox:
 	$(GO) run ./functions/local sandbox -addr 127.0.0.1:8090
+
+## bench: every benchmark, with allocations.
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)

@@ -12,6 +12,7 @@ import (
 	"sync"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
+	"github.com/santhosh-tekuri/jsonschema/v6/kind"
 	"golang.org/x/text/language"
 	"golang.org/x/text/message"
 )
@@ -118,12 +119,39 @@ func Parse(body []byte) (*Event, error) {
 // wrong with one value.
 func leaves(e *jsonschema.ValidationError, out []Problem) []Problem {
 	if len(e.Causes) == 0 {
-		return append(out, Problem{Path: jsonPath(e.InstanceLocation), Message: e.ErrorKind.LocalizedString(printer)})
+		return append(out, problems(e)...)
 	}
 	for _, c := range e.Causes {
 		out = leaves(c, out)
 	}
 	return out
+}
+
+// problems words one schema error; missing and unknown properties get a
+// problem each, at the property's own path.
+func problems(e *jsonschema.ValidationError) []Problem {
+	at := func(name string) string {
+		return jsonPath(append(slices.Clone(e.InstanceLocation), name))
+	}
+	switch k := e.ErrorKind.(type) {
+	case *kind.Required:
+		out := make([]Problem, 0, len(k.Missing))
+		for _, m := range k.Missing {
+			out = append(out, Problem{Path: at(m), Message: "is required"})
+		}
+		return out
+	case *kind.AdditionalProperties:
+		msg := "is not a field of this object in schema v1"
+		if len(e.InstanceLocation) == 2 && e.InstanceLocation[0] == "files" {
+			msg = "is not a field of a file: files are sent by URL, never inline"
+		}
+		out := make([]Problem, 0, len(k.Properties))
+		for _, p := range k.Properties {
+			out = append(out, Problem{Path: at(p), Message: msg})
+		}
+		return out
+	}
+	return []Problem{{Path: jsonPath(e.InstanceLocation), Message: e.ErrorKind.LocalizedString(printer)}}
 }
 
 // duplicateFields reports answers that repeat a field_id: a mapping could

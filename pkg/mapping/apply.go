@@ -19,6 +19,7 @@ type Mapping struct {
 	optional           []*compiledRule
 	keep               bool
 	region             string
+	attributes         int // how many rules assign attributes, to size the list
 }
 
 type compiledRule struct {
@@ -128,9 +129,11 @@ func (v val) text(sep string) string {
 
 // state is one Apply in progress.
 type state struct {
-	ev   *application.Event
-	used []bool // answers, then files
-	now  time.Time
+	ev    *application.Event
+	used  []bool // answers, then files, then the contact phone
+	now   time.Time
+	marks [8]int // what the rule being tried has read (answers beyond 8 are not marked)
+	nread int
 }
 
 // Apply maps one event. Required assignments that give no usable value
@@ -147,6 +150,7 @@ func (m *Mapping) Apply(ev *application.Event, opts Options) (*Result, error) {
 	}
 	res := &Result{}
 	app := &res.Application
+	app.Attributes = make([]personio.Attribute, 0, m.attributes)
 	app.JobPositionID = opts.JobPositionID
 	app.RecruitingChannelID = opts.RecruitingChannelID
 	var failed []RuleError
@@ -247,9 +251,8 @@ func (s *state) eval(c *compiledRule) (string, []string, string) {
 // try computes one rule of a fallback chain; an empty value is "" with no
 // reason.
 func (s *state) try(c *compiledRule) (string, []string, string) {
-	var marks [8]int
-	read := marks[:0]
-	v := s.raw(c, &read)
+	s.nread = 0
+	v := s.raw(c)
 	if v.empty() {
 		return "", nil, ""
 	}
@@ -261,7 +264,7 @@ func (s *state) try(c *compiledRule) (string, []string, string) {
 	if reason != "" {
 		return "", nil, reason
 	}
-	for _, i := range read {
+	for _, i := range s.marks[:s.nread] {
 		s.used[i] = true
 	}
 	return out, items, ""
@@ -285,7 +288,7 @@ func (c *compiledRule) describe() string {
 }
 
 // raw reads the rule's source, constant or template.
-func (s *state) raw(c *compiledRule, read *[]int) val {
+func (s *state) raw(c *compiledRule) val {
 	switch {
 	case c.constant != nil:
 		return val{one: *c.constant}
@@ -296,15 +299,15 @@ func (s *state) raw(c *compiledRule, read *[]int) val {
 				b.WriteString(seg.text)
 				continue
 			}
-			b.WriteString(s.read(seg.src, read).text(", "))
+			b.WriteString(s.read(seg.src).text(", "))
 		}
 		return val{one: b.String()}
 	}
-	return s.read(c.src, read)
+	return s.read(c.src)
 }
 
 // read reads one source, noting which answer it read.
-func (s *state) read(src source, read *[]int) val {
+func (s *state) read(src source) val {
 	ev := s.ev
 	switch src.kind {
 	case srcContact:
@@ -318,9 +321,7 @@ func (s *state) read(src source, read *[]int) val {
 		case "email":
 			return val{one: ev.Contact.Email}
 		case "phone":
-			if len(*read) < cap(*read) {
-				*read = append(*read, len(ev.Answers)+len(ev.Files)) // the contact phone's slot
-			}
+			s.mark(len(ev.Answers) + len(ev.Files)) // the contact phone's slot
 			return val{one: ev.Contact.Phone}
 		}
 	case srcAnswer:
@@ -329,9 +330,7 @@ func (s *state) read(src source, read *[]int) val {
 			if a.FieldID != src.key {
 				continue
 			}
-			if len(*read) < cap(*read) {
-				*read = append(*read, i)
-			}
+			s.mark(i)
 			if a.Value.IsList() {
 				return val{list: a.Value.Items(), isList: true}
 			}
@@ -355,6 +354,14 @@ func (s *state) read(src source, read *[]int) val {
 		}
 	}
 	return val{}
+}
+
+// mark notes that the rule being tried read slot i of used.
+func (s *state) mark(i int) {
+	if s.nread < len(s.marks) {
+		s.marks[s.nread] = i
+		s.nread++
+	}
 }
 
 // transform applies the rule's transforms in order; string transforms
@@ -471,8 +478,12 @@ func (c *compiledRule) finish(v val, now time.Time) (string, []string, string) {
 		}
 		out = d
 	case KindPhone:
-		if p, ok := normalizePhone(out, c.region); ok {
-			out = p
+		// The phone transform may have normalised it already; the library
+		// is the costliest step of Apply, so it runs once.
+		if !slices.Contains(c.transforms, tPhone) {
+			if p, ok := normalizePhone(out, c.region); ok {
+				out = p
+			}
 		}
 	case KindNumber:
 		n, ok := normalizeNumber(out)
@@ -547,6 +558,7 @@ func (s *state) message(mapped string, res *Result, keep bool) string {
 		return mapped
 	}
 	var b strings.Builder
+	b.Grow(len(mapped) + 64*len(s.ev.Answers))
 	b.WriteString(mapped)
 	line := func(label, value string) {
 		if b.Len() > 0 {

@@ -92,6 +92,9 @@ func Catalogue() []Target {
 		{ID: "custom_attribute_{id}", Label: "Custom attribute", Kind: "", Place: PlaceAttribute, Pattern: customAttributeRE.String(),
 			Values: CustomAttributeTypes, Description: "A custom applicant attribute by its API name; say its type (text, number, date, option). Option values are custom_option_{id}."},
 	}
+	for i := range out {
+		out[i].Values = slices.Clone(out[i].Values)
+	}
 	for _, c := range personio.FileCategories {
 		out = append(out, Target{ID: "file:" + string(c), Label: "File: " + string(c), Kind: KindFile, Place: PlaceFiles, Multiple: true,
 			Description: "Files of a file question, uploaded with category " + string(c) + "."})

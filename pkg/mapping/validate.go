@@ -134,6 +134,9 @@ func compile(cfg Config, funnel *Funnel) (*Mapping, error) {
 		}
 		if c := v.rule(path, r, t, m.region); c != nil {
 			m.optional = append(m.optional, c)
+			if t.Place == PlaceAttribute {
+				m.attributes++
+			}
 		}
 	}
 	if len(v.problems) > 0 {
