@@ -67,7 +67,7 @@ func loadCases(t *testing.T) []goldenCase {
 
 // outcome is what a golden file holds: the result, or the error.
 type outcome struct {
-	Result *mapping.Result    `json:"result,omitempty"`
+	Result *mapping.Result     `json:"result,omitempty"`
 	Error  []mapping.RuleError `json:"error,omitempty"`
 }
 
