@@ -12,7 +12,7 @@ PKGS        := ./...
 
 ## test: every test of every package, with the race detector.
 test:
-	$(GO) test -race -count=1 $(PKGS)
+	scripts/test.sh $(PKGS)
 
 ## lint: gofmt, go vet, staticcheck and a tidy go.mod.
 lint: $(STATICCHECK)

@@ -1,0 +1,144 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/funnel-personio/funnel-personio/pkg/failure"
+)
+
+// Budget is a per-company rate limit shared by every worker: at most
+// Limit requests in any Window (Personio: 20 per 60 s).
+type Budget struct {
+	Limit  int
+	Window time.Duration
+}
+
+// DefaultBudget is Personio's limit.
+var DefaultBudget = Budget{Limit: 20, Window: 60 * time.Second}
+
+// budgetItem is the company's sliding log: the times (Unix ms) of the
+// requests taken in the last window, and a block after a 429.
+type budgetItem struct {
+	PK           string  `dynamodbav:"pk"`
+	SK           string  `dynamodbav:"sk"`
+	Log          []int64 `dynamodbav:"log"`
+	BlockedUntil int64   `dynamodbav:"blocked_until"`
+	Version      int64   `dynamodbav:"version"`
+	ExpiresAt    int64   `dynamodbav:"expires_at"`
+}
+
+// maxTakeTries bounds the optimistic retries of one take under contention.
+const maxTakeTries = 50
+
+// Take takes n units of the company's budget at once (an application with
+// its files), if the last window leaves room for all n. It never takes
+// part of n. When there is no room it returns false and the time at which
+// n units will be free. Concurrent takers are serialised by a conditional
+// write on the company's item, so the budget is never exceeded.
+func (s *Store) Take(ctx context.Context, company string, n int, b Budget) (bool, time.Time, error) {
+	const op = "store: take budget"
+	if n < 1 || n > b.Limit {
+		return false, time.Time{}, failure.New(op, failure.Invalid, fmt.Errorf("cannot take %d of a budget of %d", n, b.Limit))
+	}
+	for try := 0; try < maxTakeTries; try++ {
+		var it budgetItem
+		err := s.get(ctx, op, budgetKey(company), "BUDGET", &it)
+		if err != nil && !errors.Is(err, failure.ErrNotFound) {
+			return false, time.Time{}, err
+		}
+		exists := err == nil
+		now := s.now()
+		ms := millis(now)
+		if it.BlockedUntil > ms {
+			return false, time.UnixMilli(it.BlockedUntil), nil
+		}
+		log := it.Log[:0:0]
+		for _, t := range it.Log {
+			if t > ms-b.Window.Milliseconds() {
+				log = append(log, t)
+			}
+		}
+		slices.Sort(log)
+		if len(log)+n > b.Limit {
+			// The oldest entries leave the window first; n must fit.
+			free := log[len(log)+n-b.Limit-1] + b.Window.Milliseconds() + 1
+			return false, time.UnixMilli(free), nil
+		}
+		for range n {
+			log = append(log, ms)
+		}
+		next := budgetItem{PK: budgetKey(company), SK: "BUDGET", Log: log, BlockedUntil: it.BlockedUntil,
+			Version: it.Version + 1, ExpiresAt: now.Add(24 * time.Hour).Unix()}
+		if err := s.putVersioned(ctx, op, next, exists, it.Version); err == nil {
+			return true, now, nil
+		} else if !errors.Is(err, failure.ErrConflict) {
+			return false, time.Time{}, err
+		}
+		// Another worker took first: read again after a short, jittered
+		// pause.
+		select {
+		case <-ctx.Done():
+			return false, time.Time{}, ctx.Err()
+		case <-time.After(time.Duration(1+rand.IntN(5*(try+1))) * time.Millisecond):
+		}
+	}
+	return false, time.Time{}, failure.New(op, failure.Throttled, errors.New("too many concurrent takers"))
+}
+
+// Block empties the company's budget until the given time (after a 429,
+// Personio wants 60 s of quiet).
+func (s *Store) Block(ctx context.Context, company string, until time.Time) error {
+	const op = "store: block budget"
+	update := expression.Set(expression.Name("blocked_until"), expression.Value(millis(until))).
+		Set(expression.Name("version"), expression.Plus(expression.IfNotExists(expression.Name("version"), expression.Value(0)), expression.Value(1))).
+		Set(expression.Name("expires_at"), expression.Value(until.Add(24*time.Hour).Unix())).
+		Set(expression.Name("log"), expression.IfNotExists(expression.Name("log"), expression.Value([]int64{})))
+	cond := expression.AttributeNotExists(expression.Name("blocked_until")).Or(expression.Name("blocked_until").LessThan(expression.Value(millis(until))))
+	expr, err := expression.NewBuilder().WithUpdate(update).WithCondition(cond).Build()
+	if err != nil {
+		return failure.New(op, failure.Invalid, err)
+	}
+	x := render(expr)
+	_, err = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: aws.String(s.table), Key: key(budgetKey(company), "BUDGET"),
+		UpdateExpression: x.Update, ConditionExpression: x.Condition,
+		ExpressionAttributeNames: x.Names, ExpressionAttributeValues: x.Values,
+	})
+	if isConflict(op, err) {
+		return nil // already blocked as long or longer
+	}
+	return failure.Classify(op, err)
+}
+
+// putVersioned writes the item if its version is still old (or, if it did
+// not exist, if it still does not).
+func (s *Store) putVersioned(ctx context.Context, op string, v any, exists bool, old int64) error {
+	item, err := attributevalue.MarshalMap(v)
+	if err != nil {
+		return failure.New(op, failure.Invalid, err)
+	}
+	cond := expression.AttributeNotExists(expression.Name(AttrPK))
+	if exists {
+		cond = expression.Name("version").Equal(expression.Value(old))
+	}
+	expr, err := expression.NewBuilder().WithCondition(cond).Build()
+	if err != nil {
+		return failure.New(op, failure.Invalid, err)
+	}
+	x := render(expr)
+	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName: aws.String(s.table), Item: item, ConditionExpression: x.Condition,
+		ExpressionAttributeNames: x.Names, ExpressionAttributeValues: x.Values,
+	})
+	return failure.Classify(op, err)
+}

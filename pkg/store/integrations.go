@@ -1,0 +1,96 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/funnel-personio/funnel-personio/pkg/failure"
+)
+
+// Integration is a funnel's link to Personio: which connection, which job
+// position, the mapping, and the toggle.
+type Integration struct {
+	WorkspaceID         string          `dynamodbav:"workspace_id"`
+	FunnelID            string          `dynamodbav:"funnel_id"`
+	ConnectionID        string          `dynamodbav:"connection_id"`
+	JobPositionID       int64           `dynamodbav:"job_position_id"`
+	RecruitingChannelID *int64          `dynamodbav:"recruiting_channel_id,omitempty"`
+	Mapping             json.RawMessage `dynamodbav:"mapping"`
+	Enabled             bool            `dynamodbav:"enabled"`
+	CreatedAt           time.Time       `dynamodbav:"created_at"`
+	UpdatedAt           time.Time       `dynamodbav:"updated_at"`
+	// Version counts saves; a save names the version it read (0 to
+	// create), and a save based on an older version is a conflict.
+	Version int64 `dynamodbav:"version"`
+}
+
+type integrationItem struct {
+	PK string `dynamodbav:"pk"`
+	SK string `dynamodbav:"sk"`
+	Integration
+}
+
+// PutIntegration saves an integration. in.Version is the version the
+// caller read: 0 creates (and conflicts if one exists), n replaces version
+// n (and conflicts if another save came first). It returns what was
+// stored, with the new version.
+func (s *Store) PutIntegration(ctx context.Context, in Integration) (Integration, error) {
+	const op = "store: put integration"
+	now := s.now().UTC()
+	var cond expression.ConditionBuilder
+	if in.Version == 0 {
+		cond = expression.AttributeNotExists(expression.Name(AttrPK))
+		in.CreatedAt = now
+	} else {
+		cond = expression.Name("version").Equal(expression.Value(in.Version))
+	}
+	in.Version++
+	in.UpdatedAt = now
+	item, err := attributevalue.MarshalMap(integrationItem{PK: wsKey(in.WorkspaceID), SK: funnelKey(in.FunnelID), Integration: in})
+	if err != nil {
+		return Integration{}, failure.New(op, failure.Invalid, err)
+	}
+	expr, err := expression.NewBuilder().WithCondition(cond).Build()
+	if err != nil {
+		return Integration{}, failure.New(op, failure.Invalid, err)
+	}
+	x := render(expr)
+	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName: aws.String(s.table), Item: item,
+		ConditionExpression:       x.Condition,
+		ExpressionAttributeNames:  x.Names,
+		ExpressionAttributeValues: x.Values,
+	})
+	return in, failure.Classify(op, err)
+}
+
+// GetIntegration reads a funnel's integration.
+func (s *Store) GetIntegration(ctx context.Context, ws, funnel string) (Integration, error) {
+	var it integrationItem
+	err := s.get(ctx, "store: get integration", wsKey(ws), funnelKey(funnel), &it)
+	return it.Integration, err
+}
+
+// ListIntegrations lists the workspace's integrations.
+func (s *Store) ListIntegrations(ctx context.Context, ws string) ([]Integration, error) {
+	var items []integrationItem
+	if err := s.queryPrefix(ctx, "store: list integrations", wsKey(ws), "FUNNEL#", &items); err != nil {
+		return nil, err
+	}
+	out := make([]Integration, 0, len(items))
+	for _, it := range items {
+		out = append(out, it.Integration)
+	}
+	return out, nil
+}
+
+// DeleteIntegration deletes a funnel's integration.
+func (s *Store) DeleteIntegration(ctx context.Context, ws, funnel string) error {
+	return s.delete(ctx, "store: delete integration", wsKey(ws), funnelKey(funnel))
+}

@@ -1,0 +1,165 @@
+// Package store keeps the system's state in one DynamoDB table:
+// connections, funnel integrations with their mappings, delivery records
+// (which double as idempotency claims), and per-company rate budgets.
+//
+// Every key of workspace data starts with the workspace, and every method
+// takes the workspace: one workspace cannot name another's items.
+//
+//	item          pk                         sk                        indexes
+//	connection    WS#<ws>                    CONN#<id>
+//	integration   WS#<ws>                    FUNNEL#<funnel>
+//	delivery      WS#<ws>                    DELIVERY#<event id>       by_funnel: WS#<ws>#FUNNEL#<f> / <created>#<event>
+//	                                                                   by_status: WS#<ws>#FUNNEL#<f>#STATUS#<s> / same
+//	                                                                   parked:    WS#<ws>#CONN#<c> (only while parked)
+//	budget        COMPANY#<company id>       BUDGET
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go"
+
+	"github.com/funnel-personio/funnel-personio/pkg/failure"
+)
+
+// DynamoDB is the part of the DynamoDB client the store uses.
+type DynamoDB interface {
+	GetItem(context.Context, *dynamodb.GetItemInput, ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
+	PutItem(context.Context, *dynamodb.PutItemInput, ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
+	UpdateItem(context.Context, *dynamodb.UpdateItemInput, ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
+	DeleteItem(context.Context, *dynamodb.DeleteItemInput, ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error)
+	Query(context.Context, *dynamodb.QueryInput, ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
+}
+
+var _ DynamoDB = (*dynamodb.Client)(nil)
+
+// DefaultRetention is how long delivery records, with the applicant data
+// they hold, are kept.
+const DefaultRetention = 30 * 24 * time.Hour
+
+// Store is the DynamoDB adapter. It is safe for concurrent use.
+type Store struct {
+	db        DynamoDB
+	table     string
+	retention time.Duration
+	now       func() time.Time
+}
+
+// Option configures a Store.
+type Option func(*Store)
+
+// WithRetention sets how long delivery records live (default 30 days).
+func WithRetention(d time.Duration) Option { return func(s *Store) { s.retention = d } }
+
+// WithClock sets the clock (default time.Now).
+func WithClock(now func() time.Time) Option { return func(s *Store) { s.now = now } }
+
+// New returns a Store on the table.
+func New(db DynamoDB, table string, opts ...Option) *Store {
+	s := &Store{db: db, table: table, retention: DefaultRetention, now: time.Now}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
+}
+
+// Errors beyond failure's classes.
+var (
+	// ErrAlreadyDelivered is a claim on an event that was delivered.
+	ErrAlreadyDelivered = errors.New("store: event already delivered")
+)
+
+func wsKey(ws string) string                 { return "WS#" + ws }
+func connKey(id string) string               { return "CONN#" + id }
+func funnelKey(id string) string             { return "FUNNEL#" + id }
+func deliveryKey(eventID string) string      { return "DELIVERY#" + eventID }
+func funnelIndexKey(ws, funnel string) string { return "WS#" + ws + "#FUNNEL#" + funnel }
+func statusIndexKey(ws, funnel string, s Status) string {
+	return funnelIndexKey(ws, funnel) + "#STATUS#" + string(s)
+}
+func parkedKey(ws, conn string) string { return "WS#" + ws + "#CONN#" + conn }
+func budgetKey(company string) string  { return "COMPANY#" + company }
+
+func sortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
+
+func isConflict(op string, err error) bool {
+	return errors.Is(failure.Classify(op, err), failure.ErrConflict)
+}
+
+func isAlreadyEnabled(err error) bool {
+	var ae smithy.APIError
+	return errors.As(err, &ae) && strings.Contains(strings.ToLower(ae.ErrorMessage()), "already enabled")
+}
+
+func millis(t time.Time) int64 { return t.UnixMilli() }
+
+// built is an expression as every backend reads it. The expression
+// builder names placeholders #0, #1, … #10: DynamoDB reads them, but kumo
+// substitutes names by plain string replacement in map order, so #1 can
+// eat the start of #10. Fixed-width names (#n000, :v000) cannot be a
+// prefix of one another. Clauses go on one line (the builder separates SET
+// and REMOVE with a newline, which kumo does not read).
+type built struct {
+	Condition, Update, KeyCondition, Filter, Projection *string
+	Names                                               map[string]string
+	Values                                              map[string]types.AttributeValue
+}
+
+var placeholderRE = regexp.MustCompile(`([#:])([0-9]+)\b`)
+
+func render(e expression.Expression) built {
+	fix := func(p *string) *string {
+		if p == nil {
+			return nil
+		}
+		s := placeholderRE.ReplaceAllStringFunc(*p, fixed)
+		s = strings.TrimSpace(strings.ReplaceAll(s, "\n", " "))
+		return &s
+	}
+	b := built{Condition: fix(e.Condition()), Update: fix(e.Update()), KeyCondition: fix(e.KeyCondition()),
+		Filter: fix(e.Filter()), Projection: fix(e.Projection())}
+	if n := e.Names(); n != nil {
+		b.Names = make(map[string]string, len(n))
+		for k, v := range n {
+			b.Names[fixed(k)] = v
+		}
+	}
+	if vs := e.Values(); vs != nil {
+		b.Values = make(map[string]types.AttributeValue, len(vs))
+		for k, v := range vs {
+			b.Values[fixed(k)] = v
+		}
+	}
+	return b
+}
+
+// fixed turns #12 into #n012 and :3 into :v003.
+func fixed(p string) string {
+	m := placeholderRE.FindStringSubmatch(p)
+	if m == nil {
+		return p
+	}
+	n, _ := strconv.Atoi(m[2])
+	letter := "n"
+	if m[1] == ":" {
+		letter = "v"
+	}
+	return fmt.Sprintf("%s%s%03d", m[1], letter, n)
+}

@@ -1,0 +1,394 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/funnel-personio/funnel-personio/pkg/awsclient"
+	"github.com/funnel-personio/funnel-personio/pkg/emulator"
+	"github.com/funnel-personio/funnel-personio/pkg/failure"
+	"github.com/funnel-personio/funnel-personio/pkg/store"
+)
+
+// clock is a settable clock shared by a test and its store.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+func (c *clock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// suite runs f against each backend with a fresh table.
+func suite(t *testing.T, f func(t *testing.T, db *dynamodb.Client, s *store.Store, c *clock)) {
+	for name, cfg := range map[string]func(testing.TB) aws.Config{"kumo": emulator.Kumo, "dynamodb-local": emulator.DynamoDBLocal} {
+		t.Run(name, func(t *testing.T) {
+			db := awsclient.DynamoDB(cfg(t))
+			table := emulator.Name("store")
+			if err := store.CreateTable(t.Context(), db, table); err != nil {
+				t.Fatalf("create table: %v", err)
+			}
+			c := &clock{now: time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)}
+			f(t, db, store.New(db, table, store.WithClock(c.Now)), c)
+		})
+	}
+}
+
+func TestConnections(t *testing.T) {
+	suite(t, func(t *testing.T, _ *dynamodb.Client, s *store.Store, _ *clock) {
+		ctx := t.Context()
+		c, err := s.CreateConnection(ctx, store.Connection{WorkspaceID: "ws_a", ID: "con_1", Name: "Personio", CompanyID: "42", Status: store.ConnectionConnected})
+		if err != nil || c.Version != 1 {
+			t.Fatalf("create: %+v, %v", c, err)
+		}
+		if _, err := s.CreateConnection(ctx, store.Connection{WorkspaceID: "ws_a", ID: "con_1"}); !errors.Is(err, failure.ErrConflict) {
+			t.Errorf("second create: %v, want conflict", err)
+		}
+		got, err := s.GetConnection(ctx, "ws_a", "con_1")
+		if err != nil || got.CompanyID != "42" || got.Name != "Personio" {
+			t.Fatalf("get: %+v, %v", got, err)
+		}
+		if _, err := s.GetConnection(ctx, "ws_b", "con_1"); !errors.Is(err, failure.ErrNotFound) {
+			t.Errorf("get from another workspace: %v, want not found", err)
+		}
+		got.Status = store.ConnectionNeedsAttention
+		updated, err := s.UpdateConnection(ctx, got)
+		if err != nil || updated.Version != 2 {
+			t.Fatalf("update: %+v, %v", updated, err)
+		}
+		if _, err := s.UpdateConnection(ctx, got); !errors.Is(err, failure.ErrConflict) {
+			t.Errorf("update from a stale read: %v, want conflict", err)
+		}
+		if _, err := s.CreateConnection(ctx, store.Connection{WorkspaceID: "ws_b", ID: "con_2"}); err != nil {
+			t.Fatal(err)
+		}
+		list, err := s.ListConnections(ctx, "ws_a")
+		if err != nil || len(list) != 1 || list[0].ID != "con_1" {
+			t.Errorf("list: %+v, %v", list, err)
+		}
+		if err := s.DeleteConnection(ctx, "ws_b", "con_1"); !errors.Is(err, failure.ErrNotFound) {
+			t.Errorf("delete from another workspace: %v, want not found", err)
+		}
+		if err := s.DeleteConnection(ctx, "ws_a", "con_1"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.GetConnection(ctx, "ws_a", "con_1"); !errors.Is(err, failure.ErrNotFound) {
+			t.Errorf("get after delete: %v", err)
+		}
+	})
+}
+
+func TestIntegrations(t *testing.T) {
+	suite(t, func(t *testing.T, _ *dynamodb.Client, s *store.Store, _ *clock) {
+		ctx := t.Context()
+		in := store.Integration{WorkspaceID: "ws_a", FunnelID: "fn_1", ConnectionID: "con_1", JobPositionID: 1001, Mapping: []byte(`{"version":1}`)}
+		v1, err := s.PutIntegration(ctx, in)
+		if err != nil || v1.Version != 1 {
+			t.Fatalf("create: %+v, %v", v1, err)
+		}
+		if _, err := s.PutIntegration(ctx, in); !errors.Is(err, failure.ErrConflict) {
+			t.Errorf("second create: %v, want conflict", err)
+		}
+		// Two editors read version 1; the first save wins, the second is
+		// caught instead of silently overwriting.
+		a, b := v1, v1
+		a.Enabled = true
+		b.JobPositionID = 1002
+		if _, err := s.PutIntegration(ctx, a); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.PutIntegration(ctx, b); !errors.Is(err, failure.ErrConflict) {
+			t.Errorf("concurrent edit: %v, want conflict", err)
+		}
+		got, err := s.GetIntegration(ctx, "ws_a", "fn_1")
+		if err != nil || !got.Enabled || got.JobPositionID != 1001 || got.Version != 2 || string(got.Mapping) != `{"version":1}` {
+			t.Errorf("get: %+v, %v", got, err)
+		}
+		if _, err := s.GetIntegration(ctx, "ws_b", "fn_1"); !errors.Is(err, failure.ErrNotFound) {
+			t.Errorf("other workspace: %v", err)
+		}
+		list, err := s.ListIntegrations(ctx, "ws_a")
+		if err != nil || len(list) != 1 {
+			t.Errorf("list: %+v, %v", list, err)
+		}
+		if err := s.DeleteIntegration(ctx, "ws_a", "fn_1"); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+func TestClaims(t *testing.T) {
+	suite(t, func(t *testing.T, _ *dynamodb.Client, s *store.Store, c *clock) {
+		ctx := t.Context()
+		d := store.Delivery{WorkspaceID: "ws_a", FunnelID: "fn_1", EventID: "evt_1", Event: []byte(`{"id":"evt_1"}`), EmailHash: "h1"}
+		if _, err := s.CreateDelivery(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.CreateDelivery(ctx, d); !errors.Is(err, failure.ErrConflict) {
+			t.Errorf("second create: %v, want conflict (a repeated event)", err)
+		}
+		// Twenty workers claim the same event at once: exactly one wins.
+		var wins atomic.Int32
+		var wg sync.WaitGroup
+		for i := range 20 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, err := s.Claim(ctx, d, fmt.Sprintf("worker-%d", i), 30*time.Second)
+				switch {
+				case err == nil:
+					wins.Add(1)
+				case !errors.Is(err, failure.ErrConflict):
+					t.Errorf("claim: %v", err)
+				}
+			}()
+		}
+		wg.Wait()
+		if wins.Load() != 1 {
+			t.Fatalf("%d claims won, want 1", wins.Load())
+		}
+		cur, _ := s.GetDelivery(ctx, "ws_a", "evt_1")
+		owner := cur.ClaimOwner
+		if cur.Status != store.StatusProcessing || string(cur.Event) != `{"id":"evt_1"}` {
+			t.Errorf("claimed record: %+v", cur)
+		}
+		// The owner dies; after the lease another worker takes over, and
+		// the first can no longer write.
+		c.Add(31 * time.Second)
+		if _, err := s.Claim(ctx, d, "worker-new", 30*time.Second); err != nil {
+			t.Fatalf("claim after the lease: %v", err)
+		}
+		if _, err := s.Record(ctx, "ws_a", "fn_1", "evt_1", owner, store.Change{Status: store.StatusDelivered, Release: true}); !errors.Is(err, failure.ErrConflict) {
+			t.Errorf("record by the old owner: %v, want conflict", err)
+		}
+		got, err := s.Record(ctx, "ws_a", "fn_1", "evt_1", "worker-new", store.Change{Status: store.StatusDelivered, Release: true,
+			Attempt: &store.Attempt{At: c.Now(), Outcome: store.StatusDelivered}})
+		if err != nil || got.Status != store.StatusDelivered || got.DeliveredAt == nil || len(got.Attempts) != 1 || got.ClaimOwner != "" {
+			t.Fatalf("record delivered: %+v, %v", got, err)
+		}
+		if _, err := s.Claim(ctx, d, "worker-x", 30*time.Second); !errors.Is(err, store.ErrAlreadyDelivered) {
+			t.Errorf("claim of a delivered event: %v, want ErrAlreadyDelivered", err)
+		}
+		// An event that came straight to the queue has no record: the claim
+		// makes one.
+		direct := store.Delivery{WorkspaceID: "ws_a", FunnelID: "fn_1", EventID: "evt_direct", OccurredAt: c.Now()}
+		made, err := s.Claim(ctx, direct, "worker-1", time.Minute)
+		if err != nil || made.Status != store.StatusProcessing || made.ExpiresAt == 0 || made.CreatedAt.IsZero() {
+			t.Errorf("claim without record: %+v, %v", made, err)
+		}
+		// A delivery of another workspace with the same event id is its own.
+		if _, err := s.Claim(ctx, store.Delivery{WorkspaceID: "ws_b", FunnelID: "fn_1", EventID: "evt_1"}, "w", time.Minute); err != nil {
+			t.Errorf("same event id in another workspace: %v", err)
+		}
+	})
+}
+
+func TestDeliveryRecords(t *testing.T) {
+	suite(t, func(t *testing.T, _ *dynamodb.Client, s *store.Store, c *clock) {
+		ctx := t.Context()
+		for i := range 7 {
+			c.Add(time.Second)
+			d := store.Delivery{WorkspaceID: "ws_a", FunnelID: "fn_1", EventID: fmt.Sprintf("evt_%d", i), EmailHash: fmt.Sprintf("h%d", i%2)}
+			created, err := s.CreateDelivery(ctx, d)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := c.Now().Add(store.DefaultRetention).Unix(); created.ExpiresAt != want {
+				t.Errorf("TTL %d, want %d", created.ExpiresAt, want)
+			}
+		}
+		if _, err := s.CreateDelivery(ctx, store.Delivery{WorkspaceID: "ws_b", FunnelID: "fn_1", EventID: "evt_b"}); err != nil {
+			t.Fatal(err)
+		}
+		// Fail two of them.
+		for _, id := range []string{"evt_2", "evt_5"} {
+			if _, err := s.Claim(ctx, store.Delivery{WorkspaceID: "ws_a", FunnelID: "fn_1", EventID: id}, "w", time.Minute); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.Record(ctx, "ws_a", "fn_1", id, "w", store.Change{Status: store.StatusFailed, ReasonCode: "mapping", Reason: "no e-mail", Release: true}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// Newest first, three a page.
+		var ids []string
+		cursor := ""
+		for pages := 0; ; pages++ {
+			p, err := s.ListDeliveries(ctx, "ws_a", "fn_1", "", 3, cursor)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, d := range p.Deliveries {
+				ids = append(ids, d.EventID)
+			}
+			if p.Next == "" || pages > 5 {
+				break
+			}
+			cursor = p.Next
+		}
+		if fmt.Sprint(ids) != "[evt_6 evt_5 evt_4 evt_3 evt_2 evt_1 evt_0]" {
+			t.Errorf("pages = %v", ids)
+		}
+		failed, err := s.ListDeliveries(ctx, "ws_a", "fn_1", store.StatusFailed, 10, "")
+		if err != nil || len(failed.Deliveries) != 2 || failed.Deliveries[0].EventID != "evt_5" || failed.Deliveries[0].Reason != "no e-mail" {
+			t.Errorf("failed filter: %+v, %v", failed, err)
+		}
+		if p, err := s.ListDeliveries(ctx, "ws_b", "fn_1", "", 10, ""); err != nil || len(p.Deliveries) != 1 {
+			t.Errorf("other workspace sees %+v, %v", p, err)
+		}
+		first, _ := s.ListDeliveries(ctx, "ws_a", "fn_1", "", 3, "")
+		if _, err := s.ListDeliveries(ctx, "ws_b", "fn_1", "", 3, first.Next); !errors.Is(err, failure.ErrInvalid) {
+			t.Errorf("a cursor of another workspace: %v, want invalid", err)
+		}
+		if _, err := s.ListDeliveries(ctx, "ws_a", "fn_1", "", 3, "garbage!"); !errors.Is(err, failure.ErrInvalid) {
+			t.Errorf("a garbage cursor: %v, want invalid", err)
+		}
+		// Requeue a failed one; a delivered-or-queued one cannot be.
+		if d, err := s.Requeue(ctx, "ws_a", "fn_1", "evt_2", "retried from the editor"); err != nil || d.Status != store.StatusQueued {
+			t.Errorf("requeue: %+v, %v", d, err)
+		}
+		if _, err := s.Requeue(ctx, "ws_a", "fn_1", "evt_3", "x"); !errors.Is(err, failure.ErrConflict) {
+			t.Errorf("requeue of a queued one: %v, want conflict", err)
+		}
+		// Parking by connection.
+		if _, err := s.Claim(ctx, store.Delivery{WorkspaceID: "ws_a", FunnelID: "fn_1", EventID: "evt_4"}, "w", time.Minute); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Record(ctx, "ws_a", "fn_1", "evt_4", "w", store.Change{Status: store.StatusParked, ConnectionID: "con_1", Reason: "401", Release: true}); err != nil {
+			t.Fatal(err)
+		}
+		parked, err := s.ListParked(ctx, "ws_a", "con_1", 10, "")
+		if err != nil || len(parked.Deliveries) != 1 || parked.Deliveries[0].EventID != "evt_4" {
+			t.Errorf("parked: %+v, %v", parked, err)
+		}
+		if _, err := s.Requeue(ctx, "ws_a", "fn_1", "evt_4", "credentials replaced"); err != nil {
+			t.Fatal(err)
+		}
+		if parked, _ := s.ListParked(ctx, "ws_a", "con_1", 10, ""); len(parked.Deliveries) != 0 {
+			t.Errorf("still parked after requeue: %+v", parked)
+		}
+		// Erasure by e-mail hash: evt_0, 2, 4, 6 have h0.
+		n, err := s.EraseApplicant(ctx, "ws_a", "h0")
+		if err != nil || n != 4 {
+			t.Errorf("erase: %d, %v; want 4", n, err)
+		}
+		if n, _ := s.EraseApplicant(ctx, "ws_b", "h1"); n != 0 {
+			t.Errorf("erase in another workspace removed %d", n)
+		}
+		if _, err := s.GetDelivery(ctx, "ws_a", "evt_0"); !errors.Is(err, failure.ErrNotFound) {
+			t.Errorf("erased record still there: %v", err)
+		}
+	})
+}
+
+func TestAttemptsAreBounded(t *testing.T) {
+	suite(t, func(t *testing.T, _ *dynamodb.Client, s *store.Store, c *clock) {
+		ctx := t.Context()
+		d := store.Delivery{WorkspaceID: "ws_a", FunnelID: "fn_1", EventID: "evt_many"}
+		if _, err := s.Claim(ctx, d, "w", time.Hour); err != nil {
+			t.Fatal(err)
+		}
+		var got store.Delivery
+		for i := range store.MaxAttempts + 5 {
+			var err error
+			got, err = s.Record(ctx, "ws_a", "fn_1", "evt_many", "w", store.Change{Status: store.StatusRetrying,
+				Attempt: &store.Attempt{At: c.Now(), Outcome: store.StatusRetrying, Reason: fmt.Sprint(i)}})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		if len(got.Attempts) != store.MaxAttempts || got.Attempts[len(got.Attempts)-1].Reason != fmt.Sprint(store.MaxAttempts+4) {
+			t.Errorf("%d attempts kept, last %+v", len(got.Attempts), got.Attempts[len(got.Attempts)-1])
+		}
+	})
+}
+
+func TestBudget(t *testing.T) {
+	suite(t, func(t *testing.T, _ *dynamodb.Client, s *store.Store, c *clock) {
+		ctx := t.Context()
+		b := store.Budget{Limit: 20, Window: time.Minute}
+		take := func(company string, n, takers int) (int, []time.Time) {
+			var mu sync.Mutex
+			won := 0
+			var retry []time.Time
+			var wg sync.WaitGroup
+			for range takers {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					ok, at, err := s.Take(ctx, company, n, b)
+					mu.Lock()
+					defer mu.Unlock()
+					switch {
+					case err != nil:
+						t.Errorf("take: %v", err)
+					case ok:
+						won++
+					default:
+						retry = append(retry, at)
+					}
+				}()
+			}
+			wg.Wait()
+			return won, retry
+		}
+		// 20 concurrent takers of one unit: all fit, never more.
+		if won, _ := take("42", 1, 20); won != 20 {
+			t.Fatalf("%d of 20 single takes won", won)
+		}
+		won, retry := take("42", 1, 5)
+		if won != 0 || len(retry) != 5 || !retry[0].After(c.Now().Add(59*time.Second)) {
+			t.Fatalf("over budget: %d won, retry at %v", won, retry)
+		}
+		// Another company has its own budget: 20 takers of 3 units, 6 fit.
+		if won, _ := take("43", 3, 20); won != 6 {
+			t.Errorf("%d takes of 3 units won, want 6 (18 of 20 units)", won)
+		}
+		// A take never takes part of what it asks.
+		if ok, _, _ := s.Take(ctx, "43", 3, b); ok {
+			t.Error("a take of 3 with 2 left succeeded")
+		}
+		if ok, _, _ := s.Take(ctx, "43", 2, b); !ok {
+			t.Error("a take of 2 with 2 left failed")
+		}
+		c.Add(61 * time.Second)
+		if ok, _, err := s.Take(ctx, "42", 20, b); !ok || err != nil {
+			t.Errorf("after the window: %v, %v", ok, err)
+		}
+		// A 429 blocks the company.
+		if err := s.Block(ctx, "44", c.Now().Add(60*time.Second)); err != nil {
+			t.Fatal(err)
+		}
+		if ok, at, _ := s.Take(ctx, "44", 1, b); ok || !at.Equal(c.Now().Add(60*time.Second).Truncate(time.Millisecond)) {
+			t.Errorf("blocked take: %v, %v", ok, at)
+		}
+		if _, _, err := s.Take(ctx, "44", 21, b); !errors.Is(err, failure.ErrInvalid) {
+			t.Errorf("a take over the limit: %v, want invalid", err)
+		}
+	})
+}
+
+func TestCreateTableIsIdempotent(t *testing.T) {
+	db := awsclient.DynamoDB(emulator.Kumo(t))
+	name := emulator.Name("idem")
+	for range 2 {
+		if err := store.CreateTable(context.Background(), db, name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out, err := db.DescribeTimeToLive(t.Context(), &dynamodb.DescribeTimeToLiveInput{TableName: aws.String(name)})
+	if err != nil || out.TimeToLiveDescription == nil || aws.ToString(out.TimeToLiveDescription.AttributeName) != store.AttrTTL {
+		t.Errorf("TTL: %+v, %v", out, err)
+	}
+}

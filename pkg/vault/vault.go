@@ -1,0 +1,115 @@
+// Package vault keeps Personio access tokens in AWS Secrets Manager, one
+// secret per connection, named <prefix>/<workspace>/<connection> and tagged
+// with the workspace. Nothing else in the system stores a token.
+package vault
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
+
+	"github.com/funnel-personio/funnel-personio/pkg/failure"
+	"github.com/funnel-personio/funnel-personio/pkg/personio"
+)
+
+// SecretsManager is the part of the Secrets Manager client the vault uses.
+type SecretsManager interface {
+	CreateSecret(context.Context, *secretsmanager.CreateSecretInput, ...func(*secretsmanager.Options)) (*secretsmanager.CreateSecretOutput, error)
+	GetSecretValue(context.Context, *secretsmanager.GetSecretValueInput, ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error)
+	PutSecretValue(context.Context, *secretsmanager.PutSecretValueInput, ...func(*secretsmanager.Options)) (*secretsmanager.PutSecretValueOutput, error)
+	DeleteSecret(context.Context, *secretsmanager.DeleteSecretInput, ...func(*secretsmanager.Options)) (*secretsmanager.DeleteSecretOutput, error)
+}
+
+var _ SecretsManager = (*secretsmanager.Client)(nil)
+
+// DefaultPrefix is the secret name prefix of the stack's connections.
+const DefaultPrefix = "funnel-personio/connections"
+
+// WorkspaceTag is the tag that names a secret's workspace.
+const WorkspaceTag = "workspace"
+
+var idRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,128}$`)
+
+// Vault reads and writes connection tokens.
+type Vault struct {
+	sm     SecretsManager
+	prefix string
+}
+
+// New returns a Vault on the client with the name prefix (DefaultPrefix if
+// empty).
+func New(sm SecretsManager, prefix string) *Vault {
+	if prefix == "" {
+		prefix = DefaultPrefix
+	}
+	return &Vault{sm: sm, prefix: prefix}
+}
+
+// Name is the secret name of a connection.
+func (v *Vault) Name(ws, connection string) (string, error) {
+	if !idRE.MatchString(ws) || !idRE.MatchString(connection) {
+		return "", failure.New("vault: name", failure.Invalid, errors.New("workspace and connection ids are 1 to 128 letters, digits, _ or -"))
+	}
+	return v.prefix + "/" + ws + "/" + connection, nil
+}
+
+// Create stores a new connection's token and returns the secret's name.
+func (v *Vault) Create(ctx context.Context, ws, connection string, token personio.Token) (string, error) {
+	const op = "vault: create secret"
+	name, err := v.Name(ws, connection)
+	if err != nil {
+		return "", err
+	}
+	_, err = v.sm.CreateSecret(ctx, &secretsmanager.CreateSecretInput{
+		Name:         aws.String(name),
+		SecretString: aws.String(string(token)),
+		Description:  aws.String("Personio Recruiting API access token of one funnel-personio connection"),
+		Tags:         []types.Tag{{Key: aws.String(WorkspaceTag), Value: aws.String(ws)}},
+	})
+	return name, failure.Classify(op, err)
+}
+
+// Get reads a connection's token.
+func (v *Vault) Get(ctx context.Context, ws, connection string) (personio.Token, error) {
+	const op = "vault: get secret"
+	name, err := v.Name(ws, connection)
+	if err != nil {
+		return "", err
+	}
+	out, err := v.sm.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(name)})
+	if err != nil {
+		return "", failure.Classify(op, err)
+	}
+	if out.SecretString == nil {
+		return "", failure.New(op, failure.Invalid, fmt.Errorf("secret %s has no string value", name))
+	}
+	return personio.Token(*out.SecretString), nil
+}
+
+// Put replaces a connection's token.
+func (v *Vault) Put(ctx context.Context, ws, connection string, token personio.Token) error {
+	const op = "vault: put secret"
+	name, err := v.Name(ws, connection)
+	if err != nil {
+		return err
+	}
+	_, err = v.sm.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: aws.String(name), SecretString: aws.String(string(token))})
+	return failure.Classify(op, err)
+}
+
+// Delete removes a connection's token at once, with no recovery window:
+// the user asked for it to be gone.
+func (v *Vault) Delete(ctx context.Context, ws, connection string) error {
+	const op = "vault: delete secret"
+	name, err := v.Name(ws, connection)
+	if err != nil {
+		return err
+	}
+	_, err = v.sm.DeleteSecret(ctx, &secretsmanager.DeleteSecretInput{SecretId: aws.String(name), ForceDeleteWithoutRecovery: aws.Bool(true)})
+	return failure.Classify(op, err)
+}
