@@ -79,10 +79,10 @@ var (
 	ErrAlreadyDelivered = errors.New("store: event already delivered")
 )
 
-func wsKey(ws string) string                 { return "WS#" + ws }
-func connKey(id string) string               { return "CONN#" + id }
-func funnelKey(id string) string             { return "FUNNEL#" + id }
-func deliveryKey(eventID string) string      { return "DELIVERY#" + eventID }
+func wsKey(ws string) string                  { return "WS#" + ws }
+func connKey(id string) string                { return "CONN#" + id }
+func funnelKey(id string) string              { return "FUNNEL#" + id }
+func deliveryKey(eventID string) string       { return "DELIVERY#" + eventID }
 func funnelIndexKey(ws, funnel string) string { return "WS#" + ws + "#FUNNEL#" + funnel }
 func statusIndexKey(ws, funnel string, s Status) string {
 	return funnelIndexKey(ws, funnel) + "#STATUS#" + string(s)
