@@ -1,0 +1,61 @@
+package apigw
+
+import (
+	"encoding/json"
+	"net/http"
+)
+
+// ProblemBase prefixes every problem type.
+const ProblemBase = "https://funnel-personio.local/problems/"
+
+// FieldError is one reason a request is invalid.
+type FieldError struct {
+	Path    string `json:"path"`
+	Message string `json:"message"`
+}
+
+// Problem is an RFC 9457 problem details body.
+type Problem struct {
+	Type   string       `json:"type"`
+	Title  string       `json:"title"`
+	Status int          `json:"status"`
+	Detail string       `json:"detail,omitempty"`
+	Errors []FieldError `json:"errors,omitempty"`
+	// Header holds extra response headers (Retry-After).
+	Header map[string]string `json:"-"`
+}
+
+// NewProblem returns a problem of a kind (the last part of its type URI,
+// stable per kind of error).
+func NewProblem(status int, kind, title, detail string) *Problem {
+	return &Problem{Type: ProblemBase + kind, Title: title, Status: status, Detail: detail}
+}
+
+// Error lets a problem travel as an error.
+func (p *Problem) Error() string { return p.Title + ": " + p.Detail }
+
+// Response renders the problem.
+func (p *Problem) Response() Response {
+	b, _ := json.Marshal(p)
+	h := map[string]string{"Content-Type": "application/problem+json"}
+	for k, v := range p.Header {
+		h[k] = v
+	}
+	return Response{StatusCode: p.Status, Headers: h, Body: string(b)}
+}
+
+// JSON answers a value as JSON with extra headers (may be nil).
+func JSON(status int, v any, header map[string]string) Response {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return NewProblem(http.StatusInternalServerError, "internal", "Internal error", "").Response()
+	}
+	h := map[string]string{"Content-Type": "application/json"}
+	for k, val := range header {
+		h[k] = val
+	}
+	return Response{StatusCode: status, Headers: h, Body: string(b)}
+}
+
+// NoContent answers 204.
+func NoContent() Response { return Response{StatusCode: http.StatusNoContent} }

@@ -1,0 +1,265 @@
+package editor
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/funnel-personio/funnel-personio/pkg/apigw"
+	"github.com/funnel-personio/funnel-personio/pkg/delivery"
+	"github.com/funnel-personio/funnel-personio/pkg/failure"
+	"github.com/funnel-personio/funnel-personio/pkg/personio"
+	"github.com/funnel-personio/funnel-personio/pkg/queue"
+	"github.com/funnel-personio/funnel-personio/pkg/store"
+)
+
+// connectionView is a connection as the API shows it: never the token,
+// never the secret's name.
+type connectionView struct {
+	ID            string    `json:"id"`
+	Name          string    `json:"name"`
+	CompanyID     string    `json:"company_id"`
+	Status        string    `json:"status"`
+	StatusReason  string    `json:"status_reason,omitempty"`
+	LastCheckedAt time.Time `json:"last_checked_at"`
+	CreatedAt     time.Time `json:"created_at"`
+	UpdatedAt     time.Time `json:"updated_at"`
+}
+
+func viewConnection(c store.Connection) connectionView {
+	return connectionView{ID: c.ID, Name: c.Name, CompanyID: c.CompanyID, Status: c.Status, StatusReason: c.StatusReason,
+		LastCheckedAt: c.LastCheckedAt, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
+}
+
+// checkCredentials asks Personio about a pair and says what the editor
+// should show when it is refused.
+func (e *Editor) checkCredentials(ctx context.Context, creds personio.Credentials) *apigw.Problem {
+	err := e.personio.Verify(ctx, creds)
+	if err == nil {
+		return nil
+	}
+	var ae *personio.AuthError
+	var fe *personio.FeatureDisabledError
+	var ve *personio.ValidationError
+	var rl *personio.RateLimitError
+	switch {
+	case errors.As(err, &ae), errors.As(err, &ve):
+		return apigw.NewProblem(http.StatusUnprocessableEntity, "invalid-credentials", "Personio did not accept these credentials",
+			"Check the Company ID and the access token under Settings > Integrations > API access data > Recruiting integrations in Personio. Nothing was saved.")
+	case errors.As(err, &fe):
+		return apigw.NewProblem(http.StatusUnprocessableEntity, "recruiting-disabled", "Recruiting is not enabled in Personio",
+			fmt.Sprintf("Personio company %s does not have recruiting or its API enabled (%s). Nothing was saved.", creds.CompanyID, fe.Reason))
+	case errors.As(err, &rl):
+		p := apigw.NewProblem(http.StatusServiceUnavailable, "personio-rate-limited", "Personio is busy",
+			"Personio allows 20 requests a minute per account; try again in a minute. Nothing was saved.")
+		p.Header = map[string]string{"Retry-After": "60"}
+		return p
+	}
+	e.cfg.Logger.WarnContext(ctx, "editor: personio unreachable", "company_id", creds.CompanyID, "error", err.Error())
+	return apigw.NewProblem(http.StatusBadGateway, "personio-unavailable", "Personio could not be reached",
+		"The connection could not be checked; try again later. Nothing was saved.")
+}
+
+type credentialsBody struct {
+	Name        string `json:"name"`
+	CompanyID   string `json:"company_id"`
+	AccessToken string `json:"access_token"`
+}
+
+func (e *Editor) createConnection(ctx context.Context, r *apigw.Request) apigw.Response {
+	var b credentialsBody
+	if err := json.Unmarshal(r.Body, &b); err != nil {
+		return badBody(err)
+	}
+	creds := personio.Credentials{CompanyID: b.CompanyID, Token: personio.Token(b.AccessToken)}
+	if p := e.checkCredentials(ctx, creds); p != nil {
+		return p.Response()
+	}
+	ws := r.Claims.Workspace
+	id := newID("con")
+	secret, err := e.vault.Create(ctx, ws, id, creds.Token)
+	if err != nil {
+		return e.fail(ctx, "create connection: save token", err)
+	}
+	now := e.cfg.Now().UTC()
+	c, err := e.store.CreateConnection(ctx, store.Connection{WorkspaceID: ws, ID: id, Name: b.Name, CompanyID: b.CompanyID,
+		SecretName: secret, Status: store.ConnectionConnected, LastCheckedAt: now})
+	if err != nil {
+		// Do not leave a token behind that no connection names.
+		if derr := e.vault.Delete(ctx, ws, id); derr != nil {
+			e.cfg.Logger.ErrorContext(ctx, "editor: orphaned secret", "workspace", ws, "connection", id, "error", derr.Error())
+		}
+		return e.fail(ctx, "create connection", err)
+	}
+	return apigw.JSON(http.StatusCreated, viewConnection(c), map[string]string{"Location": "/v1/connections/" + id})
+}
+
+func (e *Editor) listConnections(ctx context.Context, r *apigw.Request) apigw.Response {
+	list, err := e.store.ListConnections(ctx, r.Claims.Workspace)
+	if err != nil {
+		return e.fail(ctx, "list connections", err)
+	}
+	out := make([]connectionView, 0, len(list))
+	for _, c := range list {
+		out = append(out, viewConnection(c))
+	}
+	return apigw.JSON(http.StatusOK, map[string]any{"connections": out}, nil)
+}
+
+func (e *Editor) getConnection(ctx context.Context, r *apigw.Request) apigw.Response {
+	c, err := e.store.GetConnection(ctx, r.Claims.Workspace, r.Params["connection_id"])
+	if err != nil {
+		return e.fail(ctx, "get connection", err)
+	}
+	return apigw.JSON(http.StatusOK, viewConnection(c), nil)
+}
+
+func (e *Editor) verifyConnection(ctx context.Context, r *apigw.Request) apigw.Response {
+	ws := r.Claims.Workspace
+	c, err := e.store.GetConnection(ctx, ws, r.Params["connection_id"])
+	if err != nil {
+		return e.fail(ctx, "verify connection", err)
+	}
+	token, err := e.vault.Get(ctx, ws, c.ID)
+	if err != nil {
+		return e.fail(ctx, "verify connection: read token", err)
+	}
+	p := e.checkCredentials(ctx, personio.Credentials{CompanyID: c.CompanyID, Token: token})
+	switch {
+	case p == nil:
+		c.Status, c.StatusReason = store.ConnectionConnected, ""
+	case p.Status == http.StatusUnprocessableEntity:
+		c.Status, c.StatusReason = store.ConnectionNeedsAttention, p.Title
+	default:
+		return p.Response() // Personio unreachable: the status stays as it was.
+	}
+	c.LastCheckedAt = e.cfg.Now().UTC()
+	c, err = e.store.UpdateConnection(ctx, c)
+	if err != nil {
+		return e.fail(ctx, "verify connection: save", err)
+	}
+	return apigw.JSON(http.StatusOK, viewConnection(c), nil)
+}
+
+func (e *Editor) replaceCredentials(ctx context.Context, r *apigw.Request) apigw.Response {
+	var b credentialsBody
+	if err := json.Unmarshal(r.Body, &b); err != nil {
+		return badBody(err)
+	}
+	ws := r.Claims.Workspace
+	c, err := e.store.GetConnection(ctx, ws, r.Params["connection_id"])
+	if err != nil {
+		return e.fail(ctx, "replace credentials", err)
+	}
+	creds := personio.Credentials{CompanyID: b.CompanyID, Token: personio.Token(b.AccessToken)}
+	if p := e.checkCredentials(ctx, creds); p != nil {
+		return p.Response()
+	}
+	if err := e.vault.Put(ctx, ws, c.ID, creds.Token); err != nil {
+		return e.fail(ctx, "replace credentials: save token", err)
+	}
+	c.CompanyID, c.Status, c.StatusReason, c.LastCheckedAt = b.CompanyID, store.ConnectionConnected, "", e.cfg.Now().UTC()
+	if c, err = e.store.UpdateConnection(ctx, c); err != nil {
+		return e.fail(ctx, "replace credentials: save", err)
+	}
+	resumed, err := e.resumeParked(ctx, ws, c.ID)
+	if err != nil {
+		return e.fail(ctx, "replace credentials: resume parked deliveries", err)
+	}
+	return apigw.JSON(http.StatusOK, viewConnection(c), map[string]string{"X-Resumed-Deliveries": strconv.Itoa(resumed)})
+}
+
+// resumeParked sends every delivery parked on the connection's
+// credentials back to the queue.
+func (e *Editor) resumeParked(ctx context.Context, ws, connectionID string) (int, error) {
+	n := 0
+	for {
+		// Requeued deliveries leave the parked index, so the first page
+		// is always the next one.
+		page, err := e.store.ListParked(ctx, ws, connectionID, 100, "")
+		if err != nil {
+			return n, err
+		}
+		if len(page.Deliveries) == 0 {
+			return n, nil
+		}
+		for _, d := range page.Deliveries {
+			if err := e.requeue(ctx, d, delivery.ReasonCredentialsFixed); err != nil {
+				return n, err
+			}
+			n++
+		}
+	}
+}
+
+// requeue sends a stored event to the queue again, then marks the record
+// queued; if the mark loses a race the worker's claim still keeps the
+// event from being delivered twice.
+func (e *Editor) requeue(ctx context.Context, d store.Delivery, reason string) error {
+	if len(d.Event) == 0 {
+		return apigw.NewProblem(http.StatusConflict, "event-expired", "The application is no longer kept",
+			"The original application data has expired or was erased, so it cannot be sent again.")
+	}
+	if err := e.queue.Send(ctx, queue.Message{ID: d.EventID, Group: d.WorkspaceID, Body: d.Event}); err != nil {
+		return err
+	}
+	_, err := e.store.Requeue(ctx, d.WorkspaceID, d.FunnelID, d.EventID, reason)
+	return err
+}
+
+func (e *Editor) deleteConnection(ctx context.Context, r *apigw.Request) apigw.Response {
+	ws, id := r.Claims.Workspace, r.Params["connection_id"]
+	if _, err := e.store.GetConnection(ctx, ws, id); err != nil {
+		return e.fail(ctx, "delete connection", err)
+	}
+	integrations, err := e.store.ListIntegrations(ctx, ws)
+	if err != nil {
+		return e.fail(ctx, "delete connection: integrations", err)
+	}
+	for _, in := range integrations {
+		if in.ConnectionID == id && in.Enabled {
+			return apigw.NewProblem(http.StatusConflict, "connection-in-use", "The connection is in use",
+				"Funnel "+in.FunnelID+" sends applications through this connection. Switch its integration off or choose another connection first.").Response()
+		}
+	}
+	if err := e.vault.Delete(ctx, ws, id); err != nil && !errors.Is(err, failure.ErrNotFound) {
+		return e.fail(ctx, "delete connection: token", err)
+	}
+	if err := e.store.DeleteConnection(ctx, ws, id); err != nil {
+		return e.fail(ctx, "delete connection", err)
+	}
+	return apigw.NoContent()
+}
+
+func (e *Editor) listPositions(ctx context.Context, r *apigw.Request) apigw.Response {
+	c, err := e.store.GetConnection(ctx, r.Claims.Workspace, r.Params["connection_id"])
+	if err != nil {
+		return e.fail(ctx, "list positions", err)
+	}
+	positions, err := e.personio.Positions(ctx, c.CompanyID, r.Query.Get("subdomain"), r.Query.Get("language"))
+	var fu *personio.FeedUnavailableError
+	var ve *personio.ValidationError
+	switch {
+	case errors.As(err, &fu):
+		return apigw.NewProblem(http.StatusUnprocessableEntity, "feed-unavailable", "No job positions feed",
+			"Personio has no public job positions feed at \""+fu.Subdomain+".jobs.personio.de\". Enable the XML feed for your career site in Personio (Settings > Recruiting > Career page), check the subdomain, or copy the job position ID from the position's URL in Personio instead.").Response()
+	case errors.As(err, &ve):
+		return apigw.NewProblem(http.StatusBadRequest, "validation", "Invalid request", ve.Body.String()).Response()
+	case err != nil:
+		return apigw.NewProblem(http.StatusBadGateway, "personio-unavailable", "Personio could not be reached", "The job positions could not be read; try again later.").Response()
+	}
+	if positions == nil {
+		positions = []personio.Position{}
+	}
+	return apigw.JSON(http.StatusOK, map[string]any{"positions": positions}, nil)
+}
+
+// badBody answers a body that passed the schema but not decoding (it
+// cannot happen for documents the schema describes).
+func badBody(err error) apigw.Response {
+	return apigw.NewProblem(http.StatusBadRequest, "validation", "Invalid request", err.Error()).Response()
+}

@@ -1,0 +1,259 @@
+package editor
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/funnel-personio/funnel-personio/pkg/apigw"
+	"github.com/funnel-personio/funnel-personio/pkg/application"
+	"github.com/funnel-personio/funnel-personio/pkg/delivery"
+	"github.com/funnel-personio/funnel-personio/pkg/failure"
+	"github.com/funnel-personio/funnel-personio/pkg/mapping"
+	"github.com/funnel-personio/funnel-personio/pkg/queue"
+	"github.com/funnel-personio/funnel-personio/pkg/store"
+)
+
+type deliveryView struct {
+	ID            string          `json:"id"`
+	FunnelID      string          `json:"funnel_id"`
+	Status        store.Status    `json:"status"`
+	Test          bool            `json:"test"`
+	OccurredAt    *time.Time      `json:"occurred_at,omitempty"`
+	CreatedAt     time.Time       `json:"created_at"`
+	UpdatedAt     time.Time       `json:"updated_at"`
+	DeliveredAt   *time.Time      `json:"delivered_at,omitempty"`
+	NextAttemptAt *time.Time      `json:"next_attempt_at,omitempty"`
+	ReasonCode    string          `json:"reason_code,omitempty"`
+	Reason        string          `json:"reason,omitempty"`
+	Message       string          `json:"message,omitempty"`
+	Warnings      []string        `json:"warnings,omitempty"`
+	Attempts      []store.Attempt `json:"attempts"`
+}
+
+func viewDelivery(d store.Delivery, lang string) deliveryView {
+	v := deliveryView{ID: d.EventID, FunnelID: d.FunnelID, Status: d.Status, Test: d.Test, CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt,
+		DeliveredAt: d.DeliveredAt, NextAttemptAt: d.NextAttemptAt, ReasonCode: d.ReasonCode, Reason: d.Reason,
+		Message: delivery.Explain(d.ReasonCode, lang), Warnings: d.Warnings, Attempts: d.Attempts}
+	if !d.OccurredAt.IsZero() {
+		v.OccurredAt = &d.OccurredAt
+	}
+	if v.Attempts == nil {
+		v.Attempts = []store.Attempt{}
+	}
+	return v
+}
+
+func (e *Editor) listDeliveries(ctx context.Context, r *apigw.Request) apigw.Response {
+	limit := 20
+	if s := r.Query.Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > 100 {
+			return apigw.NewProblem(http.StatusBadRequest, "validation", "Invalid request", "limit is a whole number from 1 to 100").Response()
+		}
+		limit = n
+	}
+	status := store.Status(r.Query.Get("status"))
+	if status != "" && !validStatus(status) {
+		return apigw.NewProblem(http.StatusBadRequest, "validation", "Invalid request", "status is one of queued, processing, retrying, delivered, failed, parked, dead, skipped").Response()
+	}
+	page, err := e.store.ListDeliveries(ctx, r.Claims.Workspace, r.Params["funnel_id"], status, limit, r.Query.Get("cursor"))
+	if errors.Is(err, failure.ErrInvalid) {
+		return apigw.NewProblem(http.StatusBadRequest, "validation", "Invalid cursor", "the cursor is not one this list gave").Response()
+	}
+	if err != nil {
+		return e.fail(ctx, "list deliveries", err)
+	}
+	lang := r.Header.Get("Accept-Language")
+	out := struct {
+		Deliveries []deliveryView `json:"deliveries"`
+		Next       string         `json:"next_cursor,omitempty"`
+	}{Deliveries: make([]deliveryView, 0, len(page.Deliveries)), Next: page.Next}
+	for _, d := range page.Deliveries {
+		out.Deliveries = append(out.Deliveries, viewDelivery(d, lang))
+	}
+	return apigw.JSON(http.StatusOK, out, nil)
+}
+
+func validStatus(s store.Status) bool {
+	for _, v := range store.Statuses {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// delivery reads a delivery of the funnel; one of another funnel is not
+// found, as if it did not exist.
+func (e *Editor) delivery(ctx context.Context, r *apigw.Request) (store.Delivery, error) {
+	d, err := e.store.GetDelivery(ctx, r.Claims.Workspace, r.Params["delivery_id"])
+	if err == nil && d.FunnelID != r.Params["funnel_id"] {
+		return store.Delivery{}, failure.New("editor: get delivery", failure.NotFound, nil)
+	}
+	return d, err
+}
+
+func (e *Editor) getDelivery(ctx context.Context, r *apigw.Request) apigw.Response {
+	d, err := e.delivery(ctx, r)
+	if err != nil {
+		return e.fail(ctx, "get delivery", err)
+	}
+	return apigw.JSON(http.StatusOK, viewDelivery(d, r.Header.Get("Accept-Language")), nil)
+}
+
+func (e *Editor) retryDelivery(ctx context.Context, r *apigw.Request) apigw.Response {
+	d, err := e.delivery(ctx, r)
+	if err != nil {
+		return e.fail(ctx, "retry delivery", err)
+	}
+	switch d.Status {
+	case store.StatusFailed, store.StatusDead, store.StatusParked:
+	default:
+		return apigw.NewProblem(http.StatusConflict, "not-retryable", "This delivery cannot be retried",
+			"Only failed, dead-lettered or parked deliveries can be sent again; this one is "+string(d.Status)+".").Response()
+	}
+	if err := e.requeue(ctx, d, delivery.ReasonRetryRequested); err != nil {
+		return e.fail(ctx, "retry delivery", err)
+	}
+	d, err = e.store.GetDelivery(ctx, r.Claims.Workspace, d.EventID)
+	if err != nil {
+		return e.fail(ctx, "retry delivery: read", err)
+	}
+	return apigw.JSON(http.StatusAccepted, viewDelivery(d, r.Header.Get("Accept-Language")), nil)
+}
+
+func (e *Editor) testIntegration(ctx context.Context, r *apigw.Request) apigw.Response {
+	ws, funnel := r.Claims.Workspace, r.Params["funnel_id"]
+	in, err := e.store.GetIntegration(ctx, ws, funnel)
+	if errors.Is(err, failure.ErrNotFound) {
+		return apigw.NewProblem(http.StatusConflict, "no-integration", "No integration to test",
+			"Save the integration of this funnel (connection, job position, mapping) before sending a test application.").Response()
+	}
+	if err != nil {
+		return e.fail(ctx, "test integration", err)
+	}
+	var b struct {
+		Event json.RawMessage `json:"event"`
+	}
+	if len(r.Body) > 0 {
+		if err := json.Unmarshal(r.Body, &b); err != nil {
+			return badBody(err)
+		}
+	}
+	now := e.cfg.Now().UTC()
+	id := newID("evt_test")
+	var ev application.Event
+	if len(b.Event) > 0 {
+		if err := json.Unmarshal(b.Event, &ev); err != nil {
+			return apigw.NewProblem(http.StatusBadRequest, "validation", "Invalid test event", err.Error()).Response()
+		}
+	} else {
+		ev = sampleEvent(in.Mapping, id)
+	}
+	ev.Type, ev.ID, ev.WorkspaceID, ev.FunnelID, ev.Test = application.EventType, id, ws, funnel, true
+	if ev.OccurredAt.IsZero() {
+		ev.OccurredAt = now
+	}
+	body, _ := json.Marshal(ev)
+	if _, err := application.Parse(body); err != nil {
+		var ve *application.ValidationError
+		if errors.As(err, &ve) {
+			p := apigw.NewProblem(http.StatusUnprocessableEntity, "invalid-event", "The test event is not valid", "fix every listed problem")
+			for _, pr := range ve.Problems {
+				p.Errors = append(p.Errors, apigw.FieldError{Path: pr.Path, Message: pr.Message})
+			}
+			return p.Response()
+		}
+		return e.fail(ctx, "test integration: validate", err)
+	}
+	d, err := e.store.CreateDelivery(ctx, store.Delivery{WorkspaceID: ws, FunnelID: funnel, EventID: id, Status: store.StatusQueued,
+		Test: true, OccurredAt: ev.OccurredAt, Event: body, EmailHash: delivery.EmailHash(e.cfg.HashKey, ev.Contact.Email),
+		Attempts: []store.Attempt{{At: now, Outcome: store.StatusQueued, Reason: "test application from the editor"}}})
+	if err != nil {
+		return e.fail(ctx, "test integration: record", err)
+	}
+	if err := e.queue.Send(ctx, queue.Message{ID: id, Group: ws, Body: body}); err != nil {
+		return e.fail(ctx, "test integration: queue", err)
+	}
+	return apigw.JSON(http.StatusAccepted, map[string]any{"delivery_id": d.EventID, "status": d.Status,
+		"poll": "/v1/funnels/" + funnel + "/deliveries/" + d.EventID}, nil)
+}
+
+// sampleEvent builds a test application from the mapping: a test contact
+// with a unique e-mail (Personio takes one application per e-mail and
+// position) and an answer for every question the mapping reads.
+func sampleEvent(rawMapping json.RawMessage, id string) application.Event {
+	suffix := strings.TrimPrefix(id, "evt_test_")
+	ev := application.Event{
+		Contact: application.Contact{FirstName: "Test", LastName: "Applicant", FullName: "Test Applicant",
+			Email: "test+" + suffix + "@example.com", Phone: "+49 30 1234567"},
+		Tracking: map[string]string{"utm_source": "funnel-personio-test"},
+	}
+	cfg, err := mapping.Parse(rawMapping)
+	if err != nil {
+		return ev
+	}
+	seen := map[string]bool{}
+	add := func(src string, r mapping.Rule) {
+		field, ok := strings.CutPrefix(src, "answers.")
+		if !ok || seen[field] {
+			return
+		}
+		seen[field] = true
+		value := application.StringValue("Test answer")
+		typ := application.TypeText
+		switch {
+		case len(r.Options) > 0:
+			keys := make([]string, 0, len(r.Options))
+			for k := range r.Options {
+				keys = append(keys, k)
+			}
+			slices.Sort(keys)
+			value, typ = application.StringValue(keys[0]), application.TypeChoice
+		case r.Target == "birthday" || r.Type == "date" || r.Target == "application_date":
+			value, typ = application.StringValue("1990-01-01"), application.TypeDate
+		case r.Type == "number" || r.Target == "recruiting_channel_id":
+			value, typ = application.NumberValue("1"), application.TypeNumber
+		}
+		ev.Answers = append(ev.Answers, application.Answer{FieldID: field, Label: field, Type: typ, Value: value})
+	}
+	var walk func(r *mapping.Rule)
+	walk = func(r *mapping.Rule) {
+		if r == nil {
+			return
+		}
+		add(r.Source, *r)
+		for _, m := range placeholder.FindAllStringSubmatch(r.Template, -1) {
+			add(strings.TrimSpace(m[1]), mapping.Rule{})
+		}
+		walk(r.Fallback)
+	}
+	walk(&cfg.Required.FirstName)
+	walk(&cfg.Required.LastName)
+	walk(&cfg.Required.Email)
+	for i := range cfg.Optional {
+		walk(&cfg.Optional[i])
+	}
+	return ev
+}
+
+func (e *Editor) erase(ctx context.Context, r *apigw.Request) apigw.Response {
+	var b struct {
+		Email string `json:"email"`
+	}
+	if err := json.Unmarshal(r.Body, &b); err != nil {
+		return badBody(err)
+	}
+	n, err := e.store.EraseApplicant(ctx, r.Claims.Workspace, delivery.EmailHash(e.cfg.HashKey, b.Email))
+	if err != nil {
+		return e.fail(ctx, "erase applicant", err)
+	}
+	return apigw.JSON(http.StatusOK, map[string]any{"removed": n, "personio_touched": false,
+		"message": "Removed " + strconv.Itoa(n) + " delivery records of this applicant with the application data they kept. Personio itself was not changed: delete the applicant there too if the request covers it."}, nil)
+}
