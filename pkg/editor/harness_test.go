@@ -59,7 +59,7 @@ type options struct {
 	vault    editor.Vault
 }
 
-func setup(t *testing.T, opt ...func(*env, *options)) *env {
+func setup(t testing.TB, opt ...func(*env, *options)) *env {
 	t.Helper()
 	cfg := emulator.Kumo(t)
 	db := awsclient.DynamoDB(cfg)
