@@ -1,0 +1,73 @@
+package filefetch
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+)
+
+func TestFetch(t *testing.T) {
+	files := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/cv.pdf":
+			w.Header().Set("Content-Type", "application/pdf")
+			_, _ = w.Write([]byte("%PDF-1.4 cv"))
+		case "/big.pdf":
+			_, _ = w.Write([]byte(strings.Repeat("x", 2048)))
+		case "/gone":
+			http.NotFound(w, r)
+		case "/flaky":
+			w.WriteHeader(http.StatusServiceUnavailable)
+		case "/to-metadata":
+			http.Redirect(w, r, "http://169.254.169.254/latest/meta-data/", http.StatusFound)
+		case "/to-loopback":
+			http.Redirect(w, r, "https://localhost/secret", http.StatusFound)
+		}
+	}))
+	defer files.Close()
+	host := strings.TrimPrefix(files.URL, "http://")
+	f := New(Config{HostSuffixes: []string{"files.example.com", "localhost"}, Insecure: []string{host}, MaxSize: 1024})
+	ctx := context.Background()
+	got, err := f.Fetch(ctx, files.URL+"/cv.pdf")
+	if err != nil || string(got.Data) != "%PDF-1.4 cv" || got.ContentType != "application/pdf" {
+		t.Fatalf("allowed fetch: %+v, %v", got, err)
+	}
+	tests := []struct {
+		name      string
+		url       string
+		reason    string
+		permanent bool
+	}{
+		{"loopback address", "https://127.0.0.1/x", "loopback", true},
+		{"loopback over http", "http://127.0.0.1:9/x", "only https", true},
+		{"metadata", "https://169.254.169.254/latest/meta-data/", "metadata", true},
+		{"private 10.x", "https://10.0.0.8/x", "private", true},
+		{"private 192.168", "https://192.168.1.1/x", "private", true},
+		{"IPv6 loopback", "https://[::1]/x", "loopback", true},
+		{"IPv4-mapped IPv6 loopback", "https://[::ffff:127.0.0.1]/x", "loopback", true},
+		{"unspecified", "https://0.0.0.0/x", "not a host", true},
+		{"public address", "https://93.184.216.34/x", "by host name", true},
+		{"host not allowed", "https://evil.example.net/x", "not one files may be fetched from", true},
+		{"suffix trick", "https://files.example.com.evil.net/x", "not one files may be fetched from", true},
+		{"name resolving to loopback", "https://localhost:1/x", "loopback", true},
+		{"credentials in URL", "https://user:pw@files.example.com/x", "credentials", true},
+		{"ftp", "ftp://files.example.com/x", "only https", true},
+		{"redirect to metadata", files.URL + "/to-metadata", "redirected", true},
+		{"redirect to loopback name", files.URL + "/to-loopback", "loopback", true},
+		{"too big", files.URL + "/big.pdf", "larger than 20 MB", true},
+		{"404", files.URL + "/gone", "404", true},
+		{"503", files.URL + "/flaky", "503", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := f.Fetch(ctx, tt.url)
+			var fe *Error
+			if !errors.As(err, &fe) || !strings.Contains(fe.Reason, tt.reason) || fe.Permanent != tt.permanent {
+				t.Errorf("Fetch(%s) = %v, want %q (permanent %v)", tt.url, err, tt.reason, tt.permanent)
+			}
+		})
+	}
+}
