@@ -25,8 +25,10 @@ type job struct {
 	attempt int
 	receipt string
 	owner   string
-	log     *slog.Logger
-	record  store.Delivery // as claimed
+	// deferToken is the delayed copy's token (nil for other messages).
+	deferToken *string
+	log        *slog.Logger
+	record     store.Delivery // as claimed
 }
 
 // result is where an attempt ended.
@@ -52,8 +54,9 @@ func (j *job) run(ctx context.Context) bool {
 		j.log.InfoContext(ctx, "delivery", "state", "already_delivered")
 		return true
 	case errors.Is(err, failure.ErrConflict):
-		// Another worker is on it; look again when its lease ends.
-		_ = w.queue.Defer(ctx, j.receipt, w.cfg.Lease)
+		// Another worker is on it: look again soon, by when it is most
+		// likely done (or its lease ran out).
+		_ = w.queue.Defer(ctx, j.receipt, min(w.cfg.Lease, w.backoff(j.attempt)))
 		return false
 	case err != nil:
 		j.log.WarnContext(ctx, "worker: claim failed", "error", err.Error())
@@ -61,6 +64,13 @@ func (j *job) run(ctx context.Context) bool {
 		return false
 	}
 	j.record = claimed
+	if j.deferToken != nil && *j.deferToken != claimed.DeferToken {
+		// A stale copy: a newer deferral sent the copy that goes on.
+		if err := w.store.Release(ctx, j.ev.WorkspaceID, j.ev.ID, j.owner); err != nil {
+			return false
+		}
+		return true
+	}
 	return j.finish(ctx, j.deliver(ctx))
 }
 
@@ -255,7 +265,9 @@ func (j *job) finish(ctx context.Context, r result) bool {
 		wait := r.deferTo.Sub(now) + time.Duration(1+mrandIntN(1000))*time.Millisecond
 		next := now.Add(wait)
 		change.NextAttemptAt = &next
-		if err := w.queue.Send(ctx, queue.Message{ID: j.ev.ID, Group: j.ev.WorkspaceID, Body: j.body, Delay: min(wait, 15*time.Minute)}); err != nil {
+		change.DeferToken = newToken()
+		if err := w.queue.Send(ctx, queue.Message{ID: j.ev.ID, Group: j.ev.WorkspaceID, Body: j.body, Delay: min(wait, 15*time.Minute),
+			Attributes: map[string]string{deferAttribute: change.DeferToken}}); err != nil {
 			j.log.WarnContext(ctx, "worker: defer by copy", "error", err.Error())
 			_ = w.queue.Defer(ctx, j.receipt, min(wait, 12*time.Hour))
 			done = false

@@ -27,6 +27,10 @@ import (
 	"github.com/funnel-personio/funnel-personio/pkg/store"
 )
 
+// deferAttribute is the message attribute that carries a delayed copy's
+// defer token.
+const deferAttribute = "defer_token"
+
 // ReasonOutcomeUnknown marks an attempt whose request may have reached
 // Personio although no answer came back.
 const ReasonOutcomeUnknown = "personio.outcome_unknown"
@@ -38,6 +42,7 @@ type Store interface {
 	UpdateConnection(context.Context, store.Connection) (store.Connection, error)
 	Claim(ctx context.Context, d store.Delivery, owner string, lease time.Duration) (store.Delivery, error)
 	Record(ctx context.Context, ws, funnel, eventID, owner string, c store.Change) (store.Delivery, error)
+	Release(ctx context.Context, ws, eventID, owner string) error
 	Take(ctx context.Context, company string, n int, b store.Budget) (bool, time.Time, error)
 	Block(ctx context.Context, company string, until time.Time) error
 }
@@ -178,7 +183,7 @@ func (w *Worker) handleRecord(ctx context.Context, rec events.SQSMessage) (done 
 	if err != nil {
 		return w.invalid(ctx, body, err, rec.MessageId)
 	}
-	j := &job{w: w, ev: ev, body: body, attempt: attempt, receipt: rec.ReceiptHandle,
+	j := &job{w: w, ev: ev, body: body, attempt: attempt, receipt: rec.ReceiptHandle, deferToken: rec.MessageAttributes[deferAttribute].StringValue,
 		owner: w.instance + "/" + rec.MessageId + "/" + strconv.Itoa(attempt),
 		log:   w.cfg.Logger.With("event_id", ev.ID, "workspace", ev.WorkspaceID, "funnel", ev.FunnelID, "attempt", attempt)}
 	return j.run(ctx)
@@ -307,3 +312,9 @@ func (w *Worker) metric(name string, value float64, unit string) {
 }
 
 func mrandIntN(n int) int { return mrand.IntN(n) }
+
+func newToken() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}

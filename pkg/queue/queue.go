@@ -66,6 +66,8 @@ type Message struct {
 	Body  []byte
 	// Delay postpones delivery (up to 15 minutes).
 	Delay time.Duration
+	// Attributes are string message attributes.
+	Attributes map[string]string
 }
 
 // Queue is one SQS queue.
@@ -84,7 +86,7 @@ func (q *Queue) URL() string { return q.url }
 func (q *Queue) Send(ctx context.Context, m Message) error {
 	_, err := q.sqs.SendMessage(ctx, &sqs.SendMessageInput{
 		QueueUrl: aws.String(q.url), MessageBody: aws.String(string(m.Body)),
-		MessageGroupId: groupID(m.Group), DelaySeconds: delay(m.Delay),
+		MessageGroupId: groupID(m.Group), DelaySeconds: delay(m.Delay), MessageAttributes: attributes(m.Attributes),
 	})
 	return failure.Classify("queue: send", err)
 }
@@ -103,7 +105,7 @@ func (q *Queue) SendBatch(ctx context.Context, ms []Message) (map[string]error, 
 	for i, m := range ms {
 		in.Entries = append(in.Entries, types.SendMessageBatchRequestEntry{
 			Id: aws.String(strconv.Itoa(i)), MessageBody: aws.String(string(m.Body)),
-			MessageGroupId: groupID(m.Group), DelaySeconds: delay(m.Delay),
+			MessageGroupId: groupID(m.Group), DelaySeconds: delay(m.Delay), MessageAttributes: attributes(m.Attributes),
 		})
 	}
 	out, err := q.sqs.SendMessageBatch(ctx, in)
@@ -133,7 +135,10 @@ type Received struct {
 	// ReceiveCount is how many times SQS has handed the message out.
 	ReceiveCount int
 	SentAt       time.Time
-	Attributes   map[string]string
+	// Attributes are SQS's system attributes; MessageAttributes the
+	// sender's.
+	Attributes        map[string]string
+	MessageAttributes map[string]string
 }
 
 // Receive long-polls for up to n messages (1 to 10), waiting at most
@@ -143,6 +148,7 @@ func (q *Queue) Receive(ctx context.Context, n int, wait time.Duration) ([]Recei
 		QueueUrl: aws.String(q.url), MaxNumberOfMessages: int32(min(max(n, 1), 10)),
 		WaitTimeSeconds:             int32(wait / time.Second),
 		MessageSystemAttributeNames: []types.MessageSystemAttributeName{types.MessageSystemAttributeNameAll},
+		MessageAttributeNames:       []string{"All"},
 	})
 	if err != nil {
 		return nil, failure.Classify("queue: receive", err)
@@ -150,6 +156,14 @@ func (q *Queue) Receive(ctx context.Context, n int, wait time.Duration) ([]Recei
 	res := make([]Received, 0, len(out.Messages))
 	for _, m := range out.Messages {
 		r := Received{ID: aws.ToString(m.MessageId), ReceiptHandle: aws.ToString(m.ReceiptHandle), Body: []byte(aws.ToString(m.Body)), Attributes: m.Attributes}
+		for k, v := range m.MessageAttributes {
+			if v.StringValue != nil {
+				if r.MessageAttributes == nil {
+					r.MessageAttributes = map[string]string{}
+				}
+				r.MessageAttributes[k] = *v.StringValue
+			}
+		}
 		r.ReceiveCount, _ = strconv.Atoi(m.Attributes[string(types.MessageSystemAttributeNameApproximateReceiveCount)])
 		if ms, err := strconv.ParseInt(m.Attributes[string(types.MessageSystemAttributeNameSentTimestamp)], 10, 64); err == nil {
 			r.SentAt = time.UnixMilli(ms)
@@ -182,4 +196,19 @@ func groupID(g string) *string {
 	return aws.String(g)
 }
 
-func delay(d time.Duration) int32 { return int32(min(max(d, 0), 15*time.Minute) / time.Second) }
+// delay rounds up to whole seconds, so a message never comes back early.
+func delay(d time.Duration) int32 {
+	d = min(max(d, 0), 15*time.Minute)
+	return int32((d + time.Second - 1) / time.Second)
+}
+
+func attributes(m map[string]string) map[string]types.MessageAttributeValue {
+	if len(m) == 0 {
+		return nil
+	}
+	out := make(map[string]types.MessageAttributeValue, len(m))
+	for k, v := range m {
+		out[k] = types.MessageAttributeValue{DataType: aws.String("String"), StringValue: aws.String(v)}
+	}
+	return out
+}

@@ -69,9 +69,12 @@ type Delivery struct {
 	Attempts      []Attempt  `dynamodbav:"attempts"`
 	EmailHash     string     `dynamodbav:"email_hash,omitempty"`
 	Event         []byte     `dynamodbav:"event,omitempty"`
-	ClaimOwner    string     `dynamodbav:"claim_owner,omitempty"`
-	ClaimUntil    int64      `dynamodbav:"claim_until,omitempty"` // Unix ms
-	ExpiresAt     int64      `dynamodbav:"expires_at"`            // Unix s, the TTL
+	// DeferToken names the one delayed copy of the message that may go on
+	// while the delivery waits for budget; other copies are dropped.
+	DeferToken string `dynamodbav:"defer_token,omitempty"`
+	ClaimOwner string `dynamodbav:"claim_owner,omitempty"`
+	ClaimUntil int64  `dynamodbav:"claim_until,omitempty"` // Unix ms
+	ExpiresAt  int64  `dynamodbav:"expires_at"`            // Unix s, the TTL
 }
 
 // Terminal reports whether nothing more will happen to the delivery by
@@ -226,6 +229,9 @@ type Change struct {
 	Attempt *Attempt
 	// Release drops the claim (every change but "still working" does).
 	Release bool
+	// DeferToken is set when a delayed copy of the message was sent;
+	// every other change clears it.
+	DeferToken string
 }
 
 // Record writes a state change made by the claim's owner. A change by a
@@ -274,11 +280,24 @@ func (s *Store) Record(ctx context.Context, ws, funnel, eventID, owner string, c
 		}
 		update = update.Set(expression.Name("attempts"), expression.Value(appendAttempt(cur.Attempts, *c.Attempt)))
 	}
+	if c.DeferToken != "" {
+		update = update.Set(expression.Name("defer_token"), expression.Value(c.DeferToken))
+	} else {
+		update = update.Remove(expression.Name("defer_token"))
+	}
 	if c.Release {
 		update = update.Remove(expression.Name("claim_owner")).Remove(expression.Name("claim_until"))
 	}
 	cond := expression.Name("claim_owner").Equal(expression.Value(owner))
 	return s.update(ctx, op, ws, eventID, update, cond)
+}
+
+// Release drops a claim without changing anything else (a stale copy of a
+// message was dropped).
+func (s *Store) Release(ctx context.Context, ws, eventID, owner string) error {
+	update := expression.Remove(expression.Name("claim_owner")).Remove(expression.Name("claim_until"))
+	_, err := s.update(ctx, "store: release claim", ws, eventID, update, expression.Name("claim_owner").Equal(expression.Value(owner)))
+	return err
 }
 
 // appendAttempt adds an attempt, keeping the last MaxAttempts.

@@ -1,0 +1,329 @@
+package delivery_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/funnel-personio/funnel-personio/pkg/delivery"
+	"github.com/funnel-personio/funnel-personio/pkg/personio"
+	"github.com/funnel-personio/funnel-personio/pkg/personio/sandbox"
+	"github.com/funnel-personio/funnel-personio/pkg/queue"
+	"github.com/funnel-personio/funnel-personio/pkg/store"
+)
+
+func TestHappyPathWithFile(t *testing.T) {
+	p := newPipe(t, pipeOpts{})
+	resp := p.post(t, p.event("evt_happy", "Ada@Example.com", p.files.URL+"/cv.pdf"))
+	if resp.StatusCode != 202 || !strings.Contains(resp.Body, `"accepted"`) {
+		t.Fatalf("ingest: %d %s", resp.StatusCode, resp.Body)
+	}
+	if d := p.status(t, "evt_happy"); d.Status != store.StatusQueued || len(d.Event) == 0 || d.EmailHash != delivery.EmailHash([]byte("k"), "ada@example.com") {
+		t.Fatalf("record after ingest: %+v", d)
+	}
+	w := p.worker()
+	p.drain(t, w, 10*time.Second, p.is(t, "evt_happy", store.StatusDelivered))
+	apps := p.sandbox.Sandbox.Applications("42")
+	if len(apps) != 1 {
+		t.Fatalf("sandbox holds %d applications", len(apps))
+	}
+	a := apps[0].Application
+	if a.Email != "ada@example.com" || a.JobPositionID != 1001 || len(a.Files) != 1 || a.Files[0].Category != personio.CategoryCV ||
+		len(a.Attributes) != 1 || a.Attributes[0].Value != "+4915112345678" {
+		t.Errorf("application %+v", a)
+	}
+	d := p.status(t, "evt_happy")
+	if d.DeliveredAt == nil || len(d.Attempts) != 2 || d.Attempts[1].Outcome != store.StatusDelivered || d.ReasonCode != delivery.ReasonDelivered {
+		t.Errorf("record %+v", d)
+	}
+	if !strings.Contains(p.metrics.String(), `"Delivered":1`) || !strings.Contains(p.metrics.String(), `"EndToEndLatency"`) {
+		t.Errorf("metrics: %s", p.metrics.String())
+	}
+	if !strings.Contains(p.logs.String(), `"state":"delivered"`) {
+		t.Errorf("no state line in logs: %s", p.logs.String())
+	}
+}
+
+func TestDuplicatesAndRedelivery(t *testing.T) {
+	p := newPipe(t, pipeOpts{})
+	body := p.event("evt_dup", "dup@example.com", "")
+	if r := p.post(t, body); r.StatusCode != 202 {
+		t.Fatal(r.Body)
+	}
+	if r := p.post(t, body); r.StatusCode != 202 || !strings.Contains(r.Body, `"duplicate"`) {
+		t.Fatalf("repeat: %d %s", r.StatusCode, r.Body)
+	}
+	// The same event also arrives straight on the queue, twice more.
+	for range 2 {
+		if err := p.queue.Send(t.Context(), queue.Message{Group: ws, Body: body}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w := p.worker()
+	p.drain(t, w, 10*time.Second, func() bool {
+		return p.status(t, "evt_dup").Status == store.StatusDelivered && p.pump(t.Context(), w) == 0
+	})
+	if n := len(p.sandbox.Sandbox.Applications("")); n != 1 {
+		t.Errorf("%d applications in the sandbox, want exactly 1", n)
+	}
+	if n := p.sandbox.Sandbox.Stats().Requests["applications 201"] + p.sandbox.Sandbox.Stats().Requests["applications 400"]; n != 1 {
+		t.Errorf("%d create requests reached Personio, want 1", n)
+	}
+}
+
+func TestOutcomes(t *testing.T) {
+	p := newPipe(t, pipeOpts{})
+	ctx := t.Context()
+	p.integrate(t, "fn_off", 1001, false)
+	p.integrate(t, "fn_closed", 1002, true)
+	// A previous application with the same e-mail and position.
+	if err := p.pc.CreateApplication(ctx, personio.Credentials{CompanyID: "42", Token: "sandbox-token-42"},
+		personio.Application{FirstName: "A", LastName: "B", Email: "already@example.com", JobPositionID: 1001}); err != nil {
+		t.Fatal(err)
+	}
+	mk := func(id, fn, email string, test bool, file string) []byte {
+		b := string(p.event(id, email, file))
+		b = strings.Replace(b, `"funnel_id":"fn_office"`, `"funnel_id":"`+fn+`"`, 1)
+		if test {
+			b = strings.Replace(b, `"type":`, `"test":true,"type":`, 1)
+		}
+		return []byte(b)
+	}
+	cases := []struct {
+		id     string
+		body   []byte
+		status store.Status
+		code   string
+	}{
+		{"evt_nomail", []byte(strings.Replace(string(mk("evt_nomail", funnel, "", false, "")), `"email":""`, `"phone":"1"`, 1)), store.StatusFailed, delivery.ReasonMappingFailed},
+		{"evt_nofunnel", mk("evt_nofunnel", "fn_unknown", "n@example.com", false, ""), store.StatusSkipped, delivery.ReasonNoIntegration},
+		{"evt_off", mk("evt_off", "fn_off", "o@example.com", false, ""), store.StatusSkipped, delivery.ReasonDisabled},
+		{"evt_off_test", mk("evt_off_test", "fn_off", "t@example.com", true, ""), store.StatusDelivered, delivery.ReasonDelivered},
+		{"evt_closed", mk("evt_closed", "fn_closed", "c@example.com", false, ""), store.StatusFailed, delivery.ReasonPersonioValidation},
+		{"evt_already", mk("evt_already", funnel, "already@example.com", false, ""), store.StatusFailed, delivery.ReasonDuplicate},
+		{"evt_ssrf", mk("evt_ssrf", funnel, "s@example.com", false, "https://169.254.169.254/latest/meta-data/iam"), store.StatusDelivered, delivery.ReasonDelivered},
+		{"evt_gone", mk("evt_gone", funnel, "g@example.com", false, p.files.URL+"/missing.pdf"), store.StatusDelivered, delivery.ReasonDelivered},
+	}
+	for _, c := range cases {
+		if r := p.post(t, c.body); r.StatusCode != 202 {
+			t.Fatalf("%s: ingest %d %s", c.id, r.StatusCode, r.Body)
+		}
+	}
+	w := p.worker()
+	p.drain(t, w, 15*time.Second, func() bool {
+		for _, c := range cases {
+			if !p.status(t, c.id).Terminal() {
+				return false
+			}
+		}
+		return true
+	})
+	for _, c := range cases {
+		d := p.status(t, c.id)
+		if d.Status != c.status || d.ReasonCode != c.code {
+			t.Errorf("%s: %s %s (%s), want %s %s", c.id, d.Status, d.ReasonCode, d.Reason, c.status, c.code)
+		}
+	}
+	for _, id := range []string{"evt_ssrf", "evt_gone"} {
+		d := p.status(t, id)
+		if len(d.Warnings) == 0 || !strings.Contains(strings.Join(d.Warnings, " "), "not transferred") {
+			t.Errorf("%s: the refused file is not reported: %+v", id, d.Warnings)
+		}
+	}
+	if strings.Contains(p.status(t, "evt_nomail").Reason, "@") {
+		t.Error("a reason quotes an e-mail")
+	}
+}
+
+func TestNotJSONGoesToDeadLetter(t *testing.T) {
+	p := newPipe(t, pipeOpts{maxReceive: 2})
+	ctx := t.Context()
+	if err := p.queue.Send(ctx, queue.Message{Group: ws, Body: []byte("not an event")}); err != nil {
+		t.Fatal(err)
+	}
+	// Invalid but with readable ids: recorded as failed, at once.
+	if err := p.queue.Send(ctx, queue.Message{Group: ws, Body: []byte(`{"id":"evt_bad","workspace_id":"ws_demo","funnel_id":"fn_office","type":"x"}`)}); err != nil {
+		t.Fatal(err)
+	}
+	w := p.worker()
+	p.drain(t, w, 20*time.Second, func() bool {
+		m, _ := p.dlq.Receive(ctx, 1, 0)
+		return len(m) == 1 && string(m[0].Body) == "not an event" && p.status(t, "evt_bad").Status == store.StatusFailed
+	})
+	if d := p.status(t, "evt_bad"); d.ReasonCode != delivery.ReasonInvalidEvent {
+		t.Errorf("invalid event: %+v", d)
+	}
+}
+
+func TestRetryThenDeliver(t *testing.T) {
+	p := newPipe(t, pipeOpts{sandbox: sandbox.Config{Faults: sandbox.Faults{Error500: 1}}})
+	p.post(t, p.event("evt_5xx", "r@example.com", ""))
+	w := p.worker()
+	p.drain(t, w, 10*time.Second, p.is(t, "evt_5xx", store.StatusRetrying))
+	if d := p.status(t, "evt_5xx"); d.NextAttemptAt == nil || d.ReasonCode != delivery.ReasonUnavailable {
+		t.Errorf("retrying record: %+v", d)
+	}
+	p.sandbox.Sandbox.SetFaults(sandbox.Faults{})
+	p.drain(t, w, 15*time.Second, p.is(t, "evt_5xx", store.StatusDelivered))
+}
+
+func TestExhaustedGoesDead(t *testing.T) {
+	p := newPipe(t, pipeOpts{maxReceive: 3, sandbox: sandbox.Config{Faults: sandbox.Faults{Error500: 1}}})
+	p.post(t, p.event("evt_dead", "d@example.com", ""))
+	w := p.worker()
+	p.drain(t, w, 30*time.Second, p.is(t, "evt_dead", store.StatusDead))
+	d := p.status(t, "evt_dead")
+	if d.ReasonCode != delivery.ReasonExhausted || len(d.Attempts) != 4 {
+		t.Errorf("dead record: %+v", d)
+	}
+	p.drain(t, w, 20*time.Second, func() bool {
+		m, _ := p.dlq.Receive(t.Context(), 1, 0)
+		return len(m) == 1
+	})
+}
+
+// TestUnknownOutcome: the first answer is lost after Personio created the
+// application; the retry's "already exists" means delivered.
+func TestUnknownOutcome(t *testing.T) {
+	p := newPipe(t, pipeOpts{timeout: 300 * time.Millisecond, sandbox: sandbox.Config{Faults: sandbox.Faults{Slow: 1, SlowDelay: 3 * time.Second}}})
+	p.post(t, p.event("evt_lost", "lost@example.com", ""))
+	w := p.worker()
+	p.drain(t, w, 10*time.Second, p.is(t, "evt_lost", store.StatusRetrying))
+	p.sandbox.Sandbox.SetFaults(sandbox.Faults{})
+	p.drain(t, w, 15*time.Second, p.is(t, "evt_lost", store.StatusDelivered))
+	if d := p.status(t, "evt_lost"); d.ReasonCode != delivery.ReasonAlreadyThere {
+		t.Errorf("record: %+v", d)
+	}
+	if n := len(p.sandbox.Sandbox.Applications("")); n != 1 {
+		t.Errorf("%d applications, want 1", n)
+	}
+}
+
+func TestParkAndResume(t *testing.T) {
+	p := newPipe(t, pipeOpts{})
+	ctx := t.Context()
+	if err := p.vault.Put(ctx, ws, conn, "revoked-token"); err != nil {
+		t.Fatal(err)
+	}
+	p.post(t, p.event("evt_park", "park@example.com", ""))
+	w := p.worker()
+	p.drain(t, w, 10*time.Second, p.is(t, "evt_park", store.StatusParked))
+	c, _ := p.store.GetConnection(ctx, ws, conn)
+	if c.Status != store.ConnectionNeedsAttention || !strings.Contains(p.metrics.String(), "ConnectionsNeedingAttention") {
+		t.Errorf("connection after 401: %+v", c)
+	}
+	parked, _ := p.store.ListParked(ctx, ws, conn, 10, "")
+	if len(parked.Deliveries) != 1 {
+		t.Fatalf("parked: %+v", parked)
+	}
+	// New credentials; the editor sends parked deliveries again.
+	if err := p.vault.Put(ctx, ws, conn, "sandbox-token-42"); err != nil {
+		t.Fatal(err)
+	}
+	d := parked.Deliveries[0]
+	if err := p.queue.Send(ctx, queue.Message{Group: ws, Body: d.Event}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.store.Requeue(ctx, ws, funnel, d.EventID, delivery.ReasonCredentialsFixed); err != nil {
+		t.Fatal(err)
+	}
+	p.drain(t, w, 10*time.Second, p.is(t, "evt_park", store.StatusDelivered))
+}
+
+// TestLeaseExpiry: a worker claimed the event and died before recording;
+// the redelivered message waits for the lease, then the event is
+// delivered once.
+func TestLeaseExpiry(t *testing.T) {
+	p := newPipe(t, pipeOpts{worker: delivery.Config{Lease: 2 * time.Second}})
+	body := p.event("evt_lease", "lease@example.com", "")
+	p.post(t, body)
+	if _, err := p.store.Claim(t.Context(), store.Delivery{WorkspaceID: ws, FunnelID: funnel, EventID: "evt_lease"}, "dead-worker", 2*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	w := p.worker()
+	p.drain(t, w, 20*time.Second, p.is(t, "evt_lease", store.StatusDelivered))
+	if n := len(p.sandbox.Sandbox.Applications("")); n != 1 {
+		t.Errorf("%d applications, want 1", n)
+	}
+}
+
+// TestConcurrentWorkersShareTheBudget: 20 workers on one company's
+// backlog never go over Personio's limit: zero 429s.
+func TestConcurrentWorkersShareTheBudget(t *testing.T) {
+	p := newPipe(t, pipeOpts{
+		sandbox: sandbox.Config{RateLimit: 5, RateWindow: 2 * time.Second, Lockout: 2 * time.Second},
+		worker:  delivery.Config{Budget: store.Budget{Limit: 5, Window: 2100 * time.Millisecond}},
+	})
+	const n = 15
+	for i := range n {
+		p.post(t, p.event(fmt.Sprintf("evt_c%02d", i), fmt.Sprintf("c%02d@example.com", i), ""))
+	}
+	var wg sync.WaitGroup
+	var done atomic.Bool
+	for range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w := p.worker()
+			for !done.Load() {
+				if p.pump(t.Context(), w) == 0 {
+					time.Sleep(50 * time.Millisecond)
+				}
+			}
+		}()
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for len(p.sandbox.Sandbox.Applications("42")) < n && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+	}
+	done.Store(true)
+	wg.Wait()
+	st := p.sandbox.Sandbox.Stats()
+	if got := len(p.sandbox.Sandbox.Applications("42")); got != n {
+		t.Errorf("%d of %d delivered", got, n)
+		dumpStatuses(t, p, n)
+		for _, l := range strings.Split(p.logs.String(), "\n") {
+			if strings.Contains(l, "evt_c05") || strings.Contains(l, "WARN") {
+				t.Log(l)
+			}
+		}
+	}
+	if st.RateLimited != 0 {
+		t.Errorf("%d answers were 429", st.RateLimited)
+	}
+}
+
+func TestPanicInOneRecordSparesTheBatch(t *testing.T) {
+	p := newPipe(t, pipeOpts{})
+	w := delivery.NewWorker(p.cfg, panicky{p.store}, p.vault, p.pc, p.queue, p.fetch)
+	p.post(t, p.event("evt_panic", "p@example.com", ""))
+	msgs, _ := p.queue.Receive(t.Context(), 10, time.Second)
+	if len(msgs) != 1 {
+		t.Fatal("no message")
+	}
+	ev := sqsEvent(msgs...)
+	ev.Records = append(ev.Records, ev.Records[0])
+	ev.Records[1].MessageId = "other"
+	ev.Records[1].Body = "{}"
+	resp, err := w.Handle(t.Context(), ev)
+	if err != nil || len(resp.BatchItemFailures) != 2 {
+		t.Errorf("Handle = %+v, %v; want both reported, no error", resp, err)
+	}
+}
+
+type panicky struct{ *store.Store }
+
+func (panicky) GetIntegration(context.Context, string, string) (store.Integration, error) {
+	panic("boom")
+}
+
+func dumpStatuses(t *testing.T, p *pipe, n int) {
+	for i := range n {
+		d := p.status(t, fmt.Sprintf("evt_c%02d", i))
+		t.Logf("%s %s %s attempts=%d", d.EventID, d.Status, d.Reason, len(d.Attempts))
+	}
+}
