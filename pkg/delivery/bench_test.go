@@ -1,0 +1,94 @@
+package delivery_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/funnel-personio/funnel-personio/pkg/delivery"
+	"github.com/funnel-personio/funnel-personio/pkg/filefetch"
+	"github.com/funnel-personio/funnel-personio/pkg/personio"
+	"github.com/funnel-personio/funnel-personio/pkg/queue"
+	"github.com/funnel-personio/funnel-personio/pkg/store"
+)
+
+// Hand-written fakes of the worker's small interfaces: no AWS, no
+// Personio, so the benchmark measures the worker's own work.
+type memStore struct {
+	in   store.Integration
+	conn store.Connection
+}
+
+func (m *memStore) GetIntegration(context.Context, string, string) (store.Integration, error) {
+	return m.in, nil
+}
+func (m *memStore) GetConnection(context.Context, string, string) (store.Connection, error) {
+	return m.conn, nil
+}
+func (m *memStore) UpdateConnection(_ context.Context, c store.Connection) (store.Connection, error) {
+	return c, nil
+}
+func (m *memStore) Claim(_ context.Context, d store.Delivery, _ string, _ time.Duration) (store.Delivery, error) {
+	return d, nil
+}
+func (m *memStore) Record(_ context.Context, _, _, _, _ string, c store.Change) (store.Delivery, error) {
+	return store.Delivery{Status: c.Status}, nil
+}
+func (m *memStore) Release(context.Context, string, string, string) error { return nil }
+func (m *memStore) Take(context.Context, string, int, store.Budget) (bool, time.Time, error) {
+	return true, time.Time{}, nil
+}
+func (m *memStore) Block(context.Context, string, time.Time) error { return nil }
+
+type memVault struct{}
+
+func (memVault) Get(context.Context, string, string) (personio.Token, error) { return "t", nil }
+
+type memPersonio struct{}
+
+func (memPersonio) UploadDocument(_ context.Context, _ personio.Credentials, name string, r io.Reader) (*personio.Document, error) {
+	_, _ = io.Copy(io.Discard, r)
+	return &personio.Document{UUID: "6f1c8f7e-3b1a-4c1e-9d2a-0c5e8b7a6d4f", OriginalFilename: name}, nil
+}
+func (memPersonio) CreateApplication(context.Context, personio.Credentials, personio.Application) error {
+	return nil
+}
+
+type memQueue struct{}
+
+func (memQueue) Send(context.Context, queue.Message) error          { return nil }
+func (memQueue) Defer(context.Context, string, time.Duration) error { return nil }
+
+type memFiles struct{ data []byte }
+
+func (m memFiles) Fetch(context.Context, string) (*filefetch.File, error) {
+	return &filefetch.File{Data: m.data, ContentType: "application/pdf"}, nil
+}
+
+// BenchmarkWorkerEvent is the worker's overhead for one typical event
+// (contact, phone, one CV file), everything but Personio's and AWS's
+// latency: parse, claim, map, budget, fetch, upload, create, record, log,
+// metrics.
+func BenchmarkWorkerEvent(b *testing.B) {
+	st := &memStore{
+		in:   store.Integration{WorkspaceID: ws, FunnelID: funnel, ConnectionID: conn, JobPositionID: 1001, Mapping: mappingJSON, Enabled: true},
+		conn: store.Connection{WorkspaceID: ws, ID: conn, CompanyID: "42"},
+	}
+	w := delivery.NewWorker(delivery.Config{HashKey: []byte("k"), Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)), Metrics: io.Discard},
+		st, memVault{}, memPersonio{}, memQueue{}, memFiles{data: make([]byte, 64<<10)})
+	p := &pipe{}
+	body := p.event("evt_bench", "ada@example.com", "https://files.example.com/cv.pdf")
+	ev := events.SQSEvent{Records: []events.SQSMessage{{MessageId: "m1", ReceiptHandle: "r1", Body: string(body),
+		Attributes: map[string]string{"ApproximateReceiveCount": "1"}}}}
+	b.ReportAllocs()
+	for b.Loop() {
+		resp, _ := w.Handle(context.Background(), ev)
+		if len(resp.BatchItemFailures) != 0 {
+			b.Fatal("failed")
+		}
+	}
+}

@@ -1,0 +1,222 @@
+package ingest_test
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/funnel-personio/funnel-personio/pkg/failure"
+	"github.com/funnel-personio/funnel-personio/pkg/ingest"
+	"github.com/funnel-personio/funnel-personio/pkg/queue"
+	"github.com/funnel-personio/funnel-personio/pkg/store"
+	"github.com/funnel-personio/funnel-personio/pkg/webhook"
+)
+
+const secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+
+// fakeStore keeps deliveries in memory.
+type fakeStore struct {
+	mu   sync.Mutex
+	recs map[string]store.Delivery
+	fail error
+}
+
+func (f *fakeStore) GetDelivery(_ context.Context, ws, id string) (store.Delivery, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.fail != nil {
+		return store.Delivery{}, f.fail
+	}
+	d, ok := f.recs[ws+"/"+id]
+	if !ok {
+		return d, failure.New("fake: get", failure.NotFound, nil)
+	}
+	return d, nil
+}
+
+func (f *fakeStore) CreateDelivery(_ context.Context, d store.Delivery) (store.Delivery, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if _, ok := f.recs[d.WorkspaceID+"/"+d.EventID]; ok {
+		return d, failure.New("fake: create", failure.Conflict, nil)
+	}
+	f.recs[d.WorkspaceID+"/"+d.EventID] = d
+	return d, nil
+}
+
+// fakeQueue records what was sent.
+type fakeQueue struct {
+	mu   sync.Mutex
+	sent []queue.Message
+	fail error
+}
+
+func (q *fakeQueue) Send(_ context.Context, m queue.Message) error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.fail != nil {
+		return q.fail
+	}
+	q.sent = append(q.sent, m)
+	return nil
+}
+
+const event = `{"type":"application.submitted","id":"evt_1","occurred_at":"2026-11-27T10:00:00Z","workspace_id":"ws_demo","funnel_id":"fn_office",
+"contact":{"first_name":"Ada","last_name":"Lovelace","email":"ada@example.com"}}`
+
+func setup(t testing.TB) (*ingest.Handler, *fakeStore, *fakeQueue) {
+	v, err := webhook.NewVerifier([]string{secret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, q := &fakeStore{recs: map[string]store.Delivery{}}, &fakeQueue{}
+	return ingest.New(v, st, q, []byte("k"), nil), st, q
+}
+
+func request(body string, ts time.Time, mutate func(map[string]string)) events.APIGatewayV2HTTPRequest {
+	h, _ := webhook.Sign(secret, "msg_1", ts, []byte(body))
+	headers := map[string]string{"webhook-id": h.Get("webhook-id"), "webhook-timestamp": h.Get("webhook-timestamp"), "webhook-signature": h.Get("webhook-signature")}
+	if mutate != nil {
+		mutate(headers)
+	}
+	return events.APIGatewayV2HTTPRequest{RawPath: "/v1/events", Body: body, Headers: headers,
+		RequestContext: events.APIGatewayV2HTTPRequestContext{HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: "POST", Path: "/v1/events"}}}
+}
+
+func TestHandle(t *testing.T) {
+	now := time.Now()
+	big := `{"type":"application.submitted","pad":"` + strings.Repeat("x", 300_000) + `"}`
+	tests := []struct {
+		name     string
+		req      events.APIGatewayV2HTTPRequest
+		status   int
+		want     string
+		queued   int
+		storeErr error
+		queueErr error
+	}{
+		{name: "accepted", req: request(event, now, nil), status: 202, want: `"accepted"`, queued: 1},
+		{name: "base64 body", req: func() events.APIGatewayV2HTTPRequest {
+			r := request(event, now, nil)
+			r.Body, r.IsBase64Encoded = base64.StdEncoding.EncodeToString([]byte(event)), true
+			return r
+		}(), status: 202, want: `"accepted"`, queued: 1},
+		{name: "bad signature", req: request(event, now, func(h map[string]string) { h["webhook-signature"] = "v1,AAAA" }), status: 401, want: "invalid-signature"},
+		{name: "stale", req: request(event, now.Add(-10*time.Minute), nil), status: 401, want: "5 minutes"},
+		{name: "no headers", req: request(event, now, func(h map[string]string) { clear(h) }), status: 401, want: "required"},
+		{name: "tampered body", req: func() events.APIGatewayV2HTTPRequest {
+			r := request(event, now, nil)
+			r.Body = strings.Replace(r.Body, "Ada", "Eve", 1)
+			return r
+		}(), status: 401},
+		{name: "invalid event", req: request(`{"type":"application.created","id":"x","contact":{"fax":1}}`, now, nil), status: 400, want: `"$.workspace_id"`},
+		{name: "not JSON", req: request(`{`, now, nil), status: 400, want: "not valid JSON"},
+		{name: "too large", req: request(big, now, nil), status: 413, want: "256 KB"},
+		{name: "wrong path", req: func() events.APIGatewayV2HTTPRequest {
+			r := request(event, now, nil)
+			r.RawPath = "/v1/other"
+			return r
+		}(), status: 404},
+		{name: "store down", req: request(event, now, nil), status: 503, storeErr: failure.New("x", failure.Transient, errors.New("down"))},
+		{name: "queue down", req: request(event, now, nil), status: 503, queueErr: failure.New("x", failure.Transient, errors.New("down"))},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h, st, q := setup(t)
+			st.fail, q.fail = tt.storeErr, tt.queueErr
+			resp, err := h.Handle(context.Background(), tt.req)
+			if err != nil || resp.StatusCode != tt.status || !strings.Contains(resp.Body, tt.want) {
+				t.Fatalf("answer %d %s (%v), want %d with %q", resp.StatusCode, resp.Body, err, tt.status, tt.want)
+			}
+			if len(q.sent) != tt.queued {
+				t.Errorf("%d queued, want %d", len(q.sent), tt.queued)
+			}
+			if resp.StatusCode >= 400 && resp.Headers["Content-Type"] != "application/problem+json" {
+				t.Errorf("content type %q", resp.Headers["Content-Type"])
+			}
+		})
+	}
+}
+
+func TestEveryProblemListed(t *testing.T) {
+	h, _, _ := setup(t)
+	resp, _ := h.Handle(context.Background(), request(`{"type":"x","id":"bad","occurred_at":"never","contact":{},"extra":1}`, time.Now(), nil))
+	var p struct {
+		Errors []struct{ Path string } `json:"errors"`
+	}
+	_ = json.Unmarshal([]byte(resp.Body), &p)
+	paths := map[string]bool{}
+	for _, e := range p.Errors {
+		paths[e.Path] = true
+	}
+	for _, want := range []string{"$.type", "$.id", "$.occurred_at", "$.workspace_id", "$.funnel_id", "$.extra"} {
+		if !paths[want] {
+			t.Errorf("no problem at %s: %s", want, resp.Body)
+		}
+	}
+}
+
+func TestRepeatIsNotQueuedTwice(t *testing.T) {
+	h, st, q := setup(t)
+	for i := range 3 {
+		resp, _ := h.Handle(context.Background(), request(event, time.Now(), nil))
+		want := `"accepted"`
+		if i > 0 {
+			want = `"duplicate"`
+		}
+		if resp.StatusCode != 202 || !strings.Contains(resp.Body, want) {
+			t.Fatalf("send %d: %d %s", i, resp.StatusCode, resp.Body)
+		}
+	}
+	if len(q.sent) != 1 || len(st.recs) != 1 {
+		t.Errorf("queued %d, recorded %d; want 1 and 1", len(q.sent), len(st.recs))
+	}
+	d := st.recs["ws_demo/evt_1"]
+	if d.Status != store.StatusQueued || d.EmailHash == "" || strings.Contains(d.EmailHash, "ada") || q.sent[0].Group != "ws_demo" {
+		t.Errorf("record %+v, message group %q", d, q.sent[0].Group)
+	}
+}
+
+// FuzzHandle: any body and signature headers: no panic, no 5xx.
+func FuzzHandle(f *testing.F) {
+	f.Add(event, "msg_1", "1795774500", "v1,AAAA", false)
+	f.Add(`{"type":"application.submitted"}`, "", "", "", true)
+	f.Add(`[]`, "msg", "-1", "v1,,v2", false)
+	h, _, _ := setup(f)
+	f.Fuzz(func(t *testing.T, body, id, ts, sig string, b64 bool) {
+		req := events.APIGatewayV2HTTPRequest{RawPath: "/v1/events", Body: body, IsBase64Encoded: b64,
+			Headers:        map[string]string{"webhook-id": id, "webhook-timestamp": ts, "webhook-signature": sig},
+			RequestContext: events.APIGatewayV2HTTPRequestContext{HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: http.MethodPost}}}
+		resp, err := h.Handle(context.Background(), req)
+		if err != nil || resp.StatusCode >= 500 {
+			t.Fatalf("%d %v", resp.StatusCode, err)
+		}
+		// A correctly signed fresh copy of any body never 5xx either.
+		signed := request(body, time.Now(), nil)
+		if resp, _ := h.Handle(context.Background(), signed); resp.StatusCode >= 500 {
+			t.Fatalf("signed: %d %s", resp.StatusCode, resp.Body)
+		}
+	})
+}
+
+// BenchmarkHandle is ingest without I/O: signature, validation, the
+// record and the message go to in-memory fakes.
+func BenchmarkHandle(b *testing.B) {
+	h, st, _ := setup(b)
+	req := request(event, time.Now(), nil)
+	b.ReportAllocs()
+	for b.Loop() {
+		clear(st.recs)
+		if resp, _ := h.Handle(context.Background(), req); resp.StatusCode != 202 {
+			b.Fatal(resp.Body)
+		}
+	}
+}
