@@ -8,7 +8,7 @@ STATICCHECK_VERSION := v0.8.2
 FUZZTIME    ?= 10s
 PKGS        := ./...
 
-.PHONY: test lint fuzz sandbox bench
+.PHONY: test lint fuzz sandbox bench run build-local
 
 ## test: every test of every package, with the race detector.
 test:
@@ -38,3 +38,17 @@ sandbox:
 ## bench: every benchmark, with allocations.
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
+
+## build-local: the local runner binary (bin/local).
+build-local:
+	$(GO) build -o bin/local ./functions/local
+
+## run: the whole pipeline on this machine, no AWS account: the AWS emulator
+## (kumo) in a process of its own with its state in .data/kumo, and the
+## API, ingest, queue poller, worker and Personio sandbox. Ctrl-C stops both.
+run: build-local
+	@mkdir -p .data/kumo; \
+	KUMO_DATA_DIR=$(CURDIR)/.data/kumo bin/local emulator -addr 127.0.0.1:4566 > .data/kumo/emulator.log 2>&1 & \
+	emu=$$!; trap 'kill $$emu 2>/dev/null; wait $$emu 2>/dev/null' EXIT INT TERM; \
+	for i in $$(seq 100); do (echo > /dev/tcp/127.0.0.1/4566) 2>/dev/null && break; sleep 0.05; done; \
+	bin/local serve

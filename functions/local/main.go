@@ -1,6 +1,11 @@
-// Command local runs funnel-personio's parts on one machine. Subcommands:
+// Command local runs funnel-personio on one machine. Subcommands:
 //
-//	sandbox   the Personio sandbox alone (go run ./functions/local sandbox -addr 127.0.0.1:8090)
+//	serve       the whole pipeline (default; what `make run` starts)
+//	emulator    the AWS emulator (kumo) alone, in a process of its own
+//	sandbox     the Personio sandbox alone
+//	token       mint a dev JWT for a workspace and plan
+//	send FILE   sign an event file and post it to ingest
+//	deliveries  list a funnel's deliveries
 package main
 
 import (
@@ -12,10 +17,15 @@ import (
 	"syscall"
 )
 
-const usage = `usage: local <command> [flags]
+const usage = `usage: local [command] [flags]
 
 commands:
-  sandbox   run the Personio sandbox alone (see 'local sandbox -h')
+  serve       the whole pipeline: API, ingest, queue, worker, Personio sandbox (default)
+  emulator    the AWS emulator (kumo) on -addr, state in KUMO_DATA_DIR
+  sandbox     the Personio sandbox alone (see 'local sandbox -h')
+  token       mint a dev JWT: local token -workspace ws_demo -plan advanced
+  send FILE   sign an event file and post it to ingest: local send -new-id events/ingest/event.json
+  deliveries  list a funnel's deliveries: local deliveries -funnel fn_office
 `
 
 func main() {
@@ -26,18 +36,28 @@ func main() {
 
 // run dispatches a subcommand and returns the exit code.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
-		return 2
+	cmd := "serve"
+	if len(args) > 0 && args[0] != "" && args[0][0] != '-' {
+		cmd, args = args[0], args[1:]
 	}
-	switch args[0] {
+	switch cmd {
+	case "serve":
+		return runServe(ctx, args, stdout, stderr)
+	case "emulator":
+		return runEmulator(ctx, args, stdout, stderr)
 	case "sandbox":
-		return runSandbox(ctx, args[1:], stdout, stderr)
-	case "-h", "-help", "--help", "help":
+		return runSandbox(ctx, args, stdout, stderr)
+	case "token":
+		return runToken(args, stdout, stderr)
+	case "send":
+		return runSend(ctx, args, stdout, stderr)
+	case "deliveries":
+		return runDeliveries(ctx, args, stdout, stderr)
+	case "help":
 		fmt.Fprint(stdout, usage)
 		return 0
 	default:
-		fmt.Fprintf(stderr, "local: unknown command %q\n\n%s", args[0], usage)
+		fmt.Fprintf(stderr, "local: unknown command %q\n\n%s", cmd, usage)
 		return 2
 	}
 }

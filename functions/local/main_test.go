@@ -17,7 +17,6 @@ func TestRunUsage(t *testing.T) {
 		code int
 		out  string
 	}{
-		{nil, 2, "usage: local"},
 		{[]string{"nope"}, 2, `unknown command "nope"`},
 		{[]string{"help"}, 0, "sandbox"},
 		{[]string{"sandbox", "-rate-limit", "x"}, 2, "invalid value"},

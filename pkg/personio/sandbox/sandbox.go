@@ -129,6 +129,7 @@ func New(cfg Config) (*Sandbox, error) {
 	mux.HandleFunc("GET /_sandbox/applications", s.viewApplications)
 	mux.HandleFunc("GET /_sandbox/stats", s.viewStats)
 	mux.HandleFunc("GET /_sandbox/requests", s.viewRequests)
+	mux.HandleFunc("POST /_sandbox/companies/{id}/rotate-token", s.rotateToken)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, http.StatusNotFound, "Not Found", "no such endpoint: "+r.Method+" "+r.URL.Path)
 	})
@@ -236,8 +237,12 @@ func (s *Sandbox) authenticate(r *http.Request) *company {
 	}
 	s.mu.Lock()
 	c := s.companies[id]
+	var want string
+	if c != nil {
+		want = c.Token
+	}
 	s.mu.Unlock()
-	if c == nil || subtle.ConstantTimeCompare([]byte(token), []byte(c.Token)) != 1 {
+	if c == nil || subtle.ConstantTimeCompare([]byte(token), []byte(want)) != 1 {
 		return nil
 	}
 	return c
@@ -343,4 +348,23 @@ func writeFieldErrors(w http.ResponseWriter, status int, errs fieldErrors) {
 		items = append(items, errorItem{Field: f.Field, Errors: f.Reasons})
 	}
 	writeJSON(w, status, map[string][]errorItem{"errors": items})
+}
+
+// rotateToken gives a company a new token, as a customer who regenerates
+// the access token in Personio does: the old one stops working at once. It
+// is the sandbox's only control endpoint, for tests and demos.
+func (s *Sandbox) rotateToken(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	c := s.companies[r.PathValue("id")]
+	token := ""
+	if c != nil {
+		token = "sandbox-token-" + c.ID + "-" + newUUID()[:8]
+		c.Token = token
+	}
+	s.mu.Unlock()
+	if c == nil {
+		writeProblem(w, http.StatusNotFound, "Not Found", "no such company")
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"company_id": c.ID, "token": token})
 }

@@ -1,0 +1,235 @@
+// Package localstack runs the whole pipeline on one machine with no AWS
+// account: API Gateway (HTTP → API Gateway v2 events, local JWTs), the
+// editor API, signed ingest, the queue with a poller playing the Lambda
+// SQS event source mapping, the worker, and the Personio sandbox, on top of
+// an AWS endpoint (kumo, see Emulator, or real AWS). The handlers are the
+// very ones the Lambdas run.
+package localstack
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/funnel-personio/funnel-personio/pkg/awsclient"
+	"github.com/funnel-personio/funnel-personio/pkg/delivery"
+	"github.com/funnel-personio/funnel-personio/pkg/editor"
+	"github.com/funnel-personio/funnel-personio/pkg/filefetch"
+	"github.com/funnel-personio/funnel-personio/pkg/ingest"
+	"github.com/funnel-personio/funnel-personio/pkg/personio"
+	"github.com/funnel-personio/funnel-personio/pkg/personio/sandbox"
+	"github.com/funnel-personio/funnel-personio/pkg/queue"
+	"github.com/funnel-personio/funnel-personio/pkg/store"
+	"github.com/funnel-personio/funnel-personio/pkg/vault"
+	"github.com/funnel-personio/funnel-personio/pkg/webhook"
+)
+
+// Dev defaults: documented, for local use only.
+const (
+	DevWebhookSecret = "whsec_ZnVubmVsLXBlcnNvbmlvLWxvY2FsLXNpZ25pbmc="
+	DevJWTKey        = "funnel-personio-local-dev-jwt-key"
+	DevHashKey       = "funnel-personio-local-dev-hash-key"
+)
+
+// Config configures the local stack. Zero values are the defaults.
+type Config struct {
+	Addr            string // API and ingest (default 127.0.0.1:8080)
+	AWS             aws.Config
+	Table           string // default funnel-personio
+	QueueName       string // default funnel-personio-events
+	SecretPrefix    string // default funnel-personio/connections
+	PersonioBaseURL string // another Personio; "" starts the sandbox
+	PersonioFeedURL string
+	SandboxAddr     string // default 127.0.0.1:8090
+	Sandbox         sandbox.Config
+	WebhookSecret   string
+	JWTKey          []byte
+	HashKey         []byte
+	FileHosts       []string
+	Pollers         int
+	Worker          delivery.Config
+	Logger          *slog.Logger
+}
+
+// Stack is the running local stack.
+type Stack struct {
+	URL        string // http://addr of the API and ingest
+	SandboxURL string // "" when another Personio is used
+	Sandbox    *sandbox.Sandbox
+	Auth       *DevAuth
+	Store      *store.Store
+	Queue      *queue.Queue
+	DLQ        *queue.Queue
+	cfg        Config
+
+	servers []*http.Server
+	stop    context.CancelFunc
+	wg      sync.WaitGroup
+}
+
+// Start builds and starts everything; Close stops it.
+func Start(ctx context.Context, cfg Config) (*Stack, error) {
+	def(&cfg.Addr, "127.0.0.1:8080")
+	def(&cfg.Table, "funnel-personio")
+	def(&cfg.QueueName, "funnel-personio-events")
+	def(&cfg.SecretPrefix, vault.DefaultPrefix)
+	def(&cfg.SandboxAddr, "127.0.0.1:8090")
+	def(&cfg.WebhookSecret, DevWebhookSecret)
+	if cfg.JWTKey == nil {
+		cfg.JWTKey = []byte(DevJWTKey)
+	}
+	if cfg.HashKey == nil {
+		cfg.HashKey = []byte(DevHashKey)
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Stack{cfg: cfg, Auth: NewDevAuth(cfg.JWTKey)}
+	db, sqsc, sm := awsclient.DynamoDB(cfg.AWS), awsclient.SQS(cfg.AWS), awsclient.SecretsManager(cfg.AWS)
+	if err := store.CreateTable(ctx, db, cfg.Table); err != nil {
+		return nil, fmt.Errorf("localstack: table: %w", err)
+	}
+	qdef := queue.DefaultDefinition(cfg.QueueName)
+	qdef.VisibilityTimeout = 30 * time.Second // local: what a crash leaves in flight comes back soon
+	qurl, dlqurl, err := queue.Create(ctx, sqsc, qdef)
+	if err != nil {
+		return nil, fmt.Errorf("localstack: queues: %w", err)
+	}
+	s.Store, s.Queue, s.DLQ = store.New(db, cfg.Table), queue.New(sqsc, qurl), queue.New(sqsc, dlqurl)
+	v := vault.New(sm, cfg.SecretPrefix)
+
+	apiLn, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("localstack: listen %s: %w", cfg.Addr, err)
+	}
+	s.URL = "http://" + apiLn.Addr().String()
+	base, feed := cfg.PersonioBaseURL, cfg.PersonioFeedURL
+	if base == "" {
+		sbCfg := cfg.Sandbox
+		if len(sbCfg.Seed.Companies) == 0 {
+			sbCfg.Seed = sandbox.DefaultSeed()
+		}
+		if s.Sandbox, err = sandbox.New(sbCfg); err != nil {
+			apiLn.Close()
+			return nil, err
+		}
+		sbLn, err := net.Listen("tcp", cfg.SandboxAddr)
+		if err != nil {
+			apiLn.Close()
+			return nil, fmt.Errorf("localstack: listen %s: %w", cfg.SandboxAddr, err)
+		}
+		s.SandboxURL = "http://" + sbLn.Addr().String()
+		base, feed = s.SandboxURL, s.SandboxURL+"/careers/{subdomain}/xml"
+		s.serve(sbLn, s.Sandbox)
+	}
+	popts := []personio.Option{personio.WithBaseURL(base)}
+	if feed != "" {
+		popts = append(popts, personio.WithFeedURL(feed))
+	}
+	pc, err := personio.NewClient(popts...)
+	if err != nil {
+		apiLn.Close()
+		return nil, err
+	}
+	ed := editor.New(editor.Config{HashKey: cfg.HashKey, Logger: cfg.Logger}, s.Store, v, pc, s.Queue)
+	router, err := ed.Router()
+	if err != nil {
+		apiLn.Close()
+		return nil, err
+	}
+	verifier, err := webhook.NewVerifier([]string{cfg.WebhookSecret})
+	if err != nil {
+		apiLn.Close()
+		return nil, err
+	}
+	in := ingest.New(verifier, s.Store, s.Queue, cfg.HashKey, cfg.Logger)
+	wcfg := cfg.Worker
+	wcfg.HashKey, wcfg.Logger, wcfg.MaxReceiveCount = cfg.HashKey, cfg.Logger, qdef.MaxReceiveCount
+	if wcfg.Metrics == nil {
+		wcfg.Metrics = metricsLog{cfg.Logger}
+	}
+	files := filefetch.New(filefetch.Config{HostSuffixes: cfg.FileHosts, Insecure: []string{apiLn.Addr().String()}})
+	worker := delivery.NewWorker(wcfg, s.Store, v, pc, s.Queue, files)
+
+	gw := &Gateway{auth: s.Auth}
+	gw.Route(http.MethodPost, "/v1/events", false, in.Handle)
+	gw.Route("", "/v1/", true, router.Serve)
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /files/{name}", sampleFile)
+	mux.Handle("/", gw)
+	s.serve(apiLn, mux)
+
+	pctx, cancel := context.WithCancel(context.Background())
+	s.stop = cancel
+	p := &Poller{Queue: s.Queue, Handler: worker.Handle, Pollers: cfg.Pollers, Log: cfg.Logger}
+	s.wg.Add(1)
+	go func() { defer s.wg.Done(); p.Run(pctx) }()
+	return s, nil
+}
+
+func (s *Stack) serve(ln net.Listener, h http.Handler) {
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	s.servers = append(s.servers, srv)
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.cfg.Logger.Error("localstack: serve", "error", err.Error())
+		}
+	}()
+}
+
+// Close stops taking requests and messages, finishes the batches in hand,
+// and returns. What was in flight and not finished comes back from the
+// queue after its visibility timeout: nothing is lost.
+func (s *Stack) Close() {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for _, srv := range s.servers {
+		_ = srv.Shutdown(ctx)
+	}
+	if s.stop != nil {
+		s.stop()
+	}
+	s.wg.Wait()
+}
+
+// WebhookSecret is the signing secret ingest accepts.
+func (s *Stack) WebhookSecret() string { return s.cfg.WebhookSecret }
+
+// sampleFile serves a small PDF under any name, so local events can carry
+// file URLs (http://127.0.0.1:8080/files/cv.pdf).
+func sampleFile(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("name")
+	w.Header().Set("Content-Type", "application/pdf")
+	_, _ = fmt.Fprintf(w, "%%PDF-1.4\n%% sample file %s from the local stack\n%%%%EOF\n", strings.ReplaceAll(name, "\n", ""))
+}
+
+// metricsLog writes EMF lines to the log at debug level, not to the
+// terminal.
+type metricsLog struct{ log *slog.Logger }
+
+func (m metricsLog) Write(p []byte) (int, error) {
+	m.log.Debug("metric", "emf", strings.TrimSpace(string(p)))
+	return len(p), nil
+}
+
+func def(s *string, v string) {
+	if *s == "" {
+		*s = v
+	}
+}
+
+func newRequestID() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
