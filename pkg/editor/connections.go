@@ -174,31 +174,42 @@ func (e *Editor) replaceCredentials(ctx context.Context, r *apigw.Request) apigw
 }
 
 // resumeParked sends every delivery parked on the connection's
-// credentials back to the queue.
+// credentials back to the queue. The parked index is eventually
+// consistent, so a delivery may show up again after it was requeued: each
+// is handled once, and one that already moved on is left alone.
 func (e *Editor) resumeParked(ctx context.Context, ws, connectionID string) (int, error) {
 	n := 0
+	seen := map[string]bool{}
+	cursor := ""
 	for {
-		// Requeued deliveries leave the parked index, so the first page
-		// is always the next one.
-		page, err := e.store.ListParked(ctx, ws, connectionID, 100, "")
+		page, err := e.store.ListParked(ctx, ws, connectionID, 100, cursor)
 		if err != nil {
 			return n, err
 		}
-		if len(page.Deliveries) == 0 {
-			return n, nil
-		}
+		fresh := 0
 		for _, d := range page.Deliveries {
-			if err := e.requeue(ctx, d, delivery.ReasonCredentialsFixed); err != nil {
+			if seen[d.EventID] {
+				continue
+			}
+			seen[d.EventID], fresh = true, fresh+1
+			if err := e.requeue(ctx, d, delivery.ReasonCredentialsFixed); errors.Is(err, failure.ErrConflict) {
+				continue
+			} else if err != nil {
 				return n, err
 			}
 			n++
 		}
+		if page.Next == "" || fresh == 0 {
+			return n, nil
+		}
+		cursor = page.Next
 	}
 }
 
 // requeue sends a stored event to the queue again, then marks the record
-// queued; if the mark loses a race the worker's claim still keeps the
-// event from being delivered twice.
+// queued. Sending first means a failure loses nothing; a worker that takes
+// the message before the mark is fine, and its claim keeps the event from
+// being delivered twice.
 func (e *Editor) requeue(ctx context.Context, d store.Delivery, reason string) error {
 	if len(d.Event) == 0 {
 		return apigw.NewProblem(http.StatusConflict, "event-expired", "The application is no longer kept",
@@ -208,6 +219,10 @@ func (e *Editor) requeue(ctx context.Context, d store.Delivery, reason string) e
 		return err
 	}
 	_, err := e.store.Requeue(ctx, d.WorkspaceID, d.FunnelID, d.EventID, reason)
+	if errors.Is(err, failure.ErrConflict) {
+		// A worker took the message before the mark: it is on its way.
+		return nil
+	}
 	return err
 }
 

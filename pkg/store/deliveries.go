@@ -325,10 +325,9 @@ func (s *Store) Requeue(ctx context.Context, ws, funnel, eventID, reason string)
 		Set(expression.Name(AttrGSI2PK), expression.Value(statusIndexKey(ws, funnel, StatusQueued))).
 		Set(expression.Name("attempts"), expression.Value(appendAttempt(cur.Attempts, Attempt{At: now, Outcome: StatusQueued, Reason: reason}))).
 		Remove(expression.Name(AttrParkedPK)).Remove(expression.Name("claim_owner")).Remove(expression.Name("claim_until"))
-	// The status it was read in must still hold: of two requeues, one wins.
-	cond := expression.Name("status").In(expression.Value(StatusFailed), expression.Value(StatusDead), expression.Value(StatusParked)).
-		And(expression.Name("status").Equal(expression.Value(cur.Status))).
-		And(expression.Name("updated_at").Equal(expression.Value(cur.UpdatedAt)))
+	// Of two requeues, the first turns the status to queued and the
+	// second's condition fails, so no attempt is lost.
+	cond := expression.Name("status").In(expression.Value(StatusFailed), expression.Value(StatusDead), expression.Value(StatusParked))
 	return s.update(ctx, op, ws, eventID, update, cond)
 }
 
