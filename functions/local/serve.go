@@ -29,6 +29,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	sandboxAddr := fs.String("sandbox-addr", envOr("SANDBOX_ADDR", "127.0.0.1:8090"), "Personio sandbox address (unless PERSONIO_BASE_URL is set)")
 	dataDir := fs.String("data", envOr("KUMO_DATA_DIR", ".data/kumo"), "where a started emulator keeps its state")
 	verbose := fs.Bool("v", false, "log every state change to stderr")
+	latency := fs.Duration("sandbox-latency", 0, "latency the Personio sandbox adds to every answer")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -65,6 +66,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	cfg := localstack.Config{Addr: *addr, AWS: awsCfg, SandboxAddr: *sandboxAddr, Logger: log,
 		PersonioBaseURL: os.Getenv("PERSONIO_BASE_URL"), PersonioFeedURL: os.Getenv("PERSONIO_FEED_URL"),
 		Table: os.Getenv("TABLE_NAME"), QueueName: os.Getenv("QUEUE_NAME"), SecretPrefix: os.Getenv("SECRET_PREFIX")}
+	cfg.Sandbox.Latency = *latency
 	if hosts := os.Getenv("FILE_HOSTS"); hosts != "" {
 		cfg.FileHosts = strings.Split(hosts, ",")
 	}
@@ -174,5 +176,3 @@ func setDefault(name, v string) {
 		os.Setenv(name, v)
 	}
 }
-
-

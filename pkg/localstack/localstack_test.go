@@ -5,11 +5,11 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"sync"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -51,7 +51,7 @@ func TestReadmeWalkthrough(t *testing.T) {
 	var logs bytes.Buffer
 	st, err := localstack.Start(ctx, localstack.Config{Addr: "127.0.0.1:0", SandboxAddr: "127.0.0.1:0", AWS: emulator.Kumo(t),
 		Logger: slog.New(slog.NewJSONHandler(&syncWriter{w: &logs}, nil)),
-		Table: emulator.Name("local"), QueueName: emulator.Name("events"), SecretPrefix: emulator.Name("fp")})
+		Table:  emulator.Name("local"), QueueName: emulator.Name("events"), SecretPrefix: emulator.Name("fp")})
 	if err != nil {
 		t.Fatal(err)
 	}

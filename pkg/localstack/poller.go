@@ -70,7 +70,7 @@ func (p *Poller) Once(ctx context.Context) error {
 			attrs[k] = events.SQSMessageAttribute{StringValue: &v, DataType: "String"}
 		}
 		ev.Records = append(ev.Records, events.SQSMessage{MessageId: m.ID, ReceiptHandle: m.ReceiptHandle, Body: string(m.Body),
-			Attributes: map[string]string{"ApproximateReceiveCount": strconv.Itoa(m.ReceiveCount), "SentTimestamp": strconv.FormatInt(m.SentAt.UnixMilli(), 10)},
+			Attributes:        map[string]string{"ApproximateReceiveCount": strconv.Itoa(m.ReceiveCount), "SentTimestamp": strconv.FormatInt(m.SentAt.UnixMilli(), 10)},
 			MessageAttributes: attrs, EventSource: "aws:sqs"})
 	}
 	// The batch is handled to the end even when ctx is cancelled (Ctrl-C).

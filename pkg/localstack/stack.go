@@ -155,6 +155,9 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 	in := ingest.New(verifier, s.Store, s.Queue, cfg.HashKey, cfg.Logger)
 	wcfg := cfg.Worker
 	wcfg.HashKey, wcfg.Logger, wcfg.MaxReceiveCount = cfg.HashKey, cfg.Logger, qdef.MaxReceiveCount
+	if wcfg.Lease == 0 {
+		wcfg.Lease = 20 * time.Second // local: a killed process's claims free up soon
+	}
 	if wcfg.Metrics == nil {
 		wcfg.Metrics = metricsLog{cfg.Logger}
 	}
