@@ -1,6 +1,7 @@
 # funnel-personio. `make test` is what CI runs (.ci/run); it installs what
 # the tests need by itself.
 
+SHELL       := /bin/bash
 GO          ?= go
 TOOLS       := $(CURDIR)/.tools/bin
 STATICCHECK := $(TOOLS)/staticcheck
