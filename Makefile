@@ -9,7 +9,7 @@ STATICCHECK_VERSION := v0.8.2
 FUZZTIME    ?= 10s
 PKGS        := ./...
 
-.PHONY: test lint fuzz sandbox bench run build-local
+.PHONY: test lint fuzz sandbox bench run build-local build synth deploy diff
 
 ## test: every test of every package, with the race detector.
 test:
@@ -53,3 +53,24 @@ run: build-local
 	emu=$$!; trap 'kill $$emu 2>/dev/null; wait $$emu 2>/dev/null' EXIT INT TERM; \
 	for i in $$(seq 100); do (echo > /dev/tcp/127.0.0.1/4566) 2>/dev/null && break; sleep 0.05; done; \
 	bin/local serve
+
+LAMBDAS := api ingest worker
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+
+## build: the Lambda binaries, bin/lambda/<function>/bootstrap: linux/arm64,
+## static (CGO_ENABLED=0), -tags lambda.norpc, -trimpath, stripped.
+build:
+	@for f in $(LAMBDAS); do \
+	  GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) build -tags lambda.norpc -trimpath -ldflags='-s -w' -o bin/lambda/$$f/bootstrap ./functions/$$f || exit 1; \
+	  echo "bin/lambda/$$f/bootstrap $$(du -h bin/lambda/$$f/bootstrap | cut -f1)"; \
+	done
+
+## synth: the CloudFormation template and assets in infra/cdk.out, offline (the Go app's own synth).
+synth: build
+	cd infra && $(GO) run .
+
+## deploy, diff: the aws-cdk@2 CLI from npm on the synthesised app (needs AWS credentials).
+deploy: synth
+	cd infra && npx --yes aws-cdk@2 deploy --app cdk.out $(CDK_ARGS)
+diff: synth
+	cd infra && npx --yes aws-cdk@2 diff --app cdk.out $(CDK_ARGS)

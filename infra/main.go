@@ -1,0 +1,43 @@
+// Command infra is the CDK app: it synthesises the whole stack (HTTP API,
+// three Lambda functions, queue and DLQ, table, secrets, alarms) with no AWS
+// account and no network. It only wires; the stack is in stack.go.
+package main
+
+import (
+	"os"
+	"strings"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/jsii-runtime-go"
+)
+
+func main() {
+	defer jsii.Close()
+	app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String("cdk.out")})
+	p := DefaultProps()
+	ctx := func(key string, dst *string) {
+		if v, ok := app.Node().TryGetContext(jsii.String(key)).(string); ok && v != "" {
+			*dst = v
+		}
+	}
+	var audience, origins string
+	ctx("jwtIssuer", &p.JWTIssuer)
+	ctx("jwtAudience", &audience)
+	ctx("corsOrigins", &origins)
+	ctx("fileHosts", &p.FileHosts)
+	ctx("assetDir", &p.AssetDir)
+	if audience != "" {
+		p.JWTAudience = strings.Split(audience, ",")
+	}
+	if origins != "" {
+		p.CORSOrigins = strings.Split(origins, ",")
+	}
+	p.StackProps = awscdk.StackProps{Env: &awscdk.Environment{
+		Account: jsii.String(os.Getenv("CDK_DEFAULT_ACCOUNT")), Region: jsii.String(os.Getenv("CDK_DEFAULT_REGION")),
+	}}
+	if os.Getenv("CDK_DEFAULT_ACCOUNT") == "" {
+		p.StackProps = awscdk.StackProps{}
+	}
+	NewStack(app, "FunnelPersonio", p)
+	app.Synth(nil)
+}

@@ -1,0 +1,271 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2authorizers"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2integrations"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambdaeventsources"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/funnel-personio/funnel-personio/pkg/queue"
+	"github.com/funnel-personio/funnel-personio/pkg/store"
+)
+
+// Props are what a deployment chooses.
+type Props struct {
+	awscdk.StackProps
+	// JWTIssuer and JWTAudience configure the API's JWT authorizer (the
+	// funnel builder's identity provider).
+	JWTIssuer   string
+	JWTAudience []string
+	// CORSOrigins may call the editor API from a browser.
+	CORSOrigins []string
+	// AssetDir holds <function>/bootstrap as `make build` writes them.
+	AssetDir string
+	// MaxReceiveCount is how often the worker gets a message before the DLQ.
+	MaxReceiveCount int
+	// WorkerTimeout bounds one worker invocation; the queue's visibility
+	// timeout is 6× it.
+	WorkerTimeoutSeconds float64
+	// WorkerMaxConcurrency caps concurrent worker invocations.
+	WorkerMaxConcurrency float64
+	// FileHosts are the host suffixes applicants' files may come from.
+	FileHosts string
+	// AllowedPlans include the integration (comma-separated).
+	AllowedPlans string
+	// SecretPrefix names the connections' secrets.
+	SecretPrefix string
+	// ThrottleRate and ThrottleBurst limit the HTTP API's default stage.
+	ThrottleRate, ThrottleBurst float64
+}
+
+// DefaultProps are the props of a standard deployment.
+func DefaultProps() Props {
+	return Props{JWTIssuer: "https://auth.example.com/", JWTAudience: []string{"funnel-personio"}, CORSOrigins: []string{"https://app.example.com"},
+		AssetDir: "../bin/lambda", MaxReceiveCount: 8, WorkerTimeoutSeconds: 30, WorkerMaxConcurrency: 20,
+		FileHosts: "files.example.com", AllowedPlans: "advanced,professional,enterprise", SecretPrefix: "funnel-personio/connections",
+		ThrottleRate: 50, ThrottleBurst: 100}
+}
+
+// Stack is the whole system.
+type Stack struct {
+	awscdk.Stack
+	Table  awsdynamodb.Table
+	Queue  awssqs.Queue
+	DLQ    awssqs.Queue
+	Topic  awssns.Topic
+	API    awsapigatewayv2.HttpApi
+	Funcs  map[string]awslambda.Function
+}
+
+// NewStack describes the stack.
+func NewStack(scope constructs.Construct, id string, p Props) *Stack {
+	st := awscdk.NewStack(scope, jsii.String(id), &p.StackProps)
+	s := &Stack{Stack: st, Funcs: map[string]awslambda.Function{}}
+
+	key := awskms.NewKey(st, jsii.String("DataKey"), &awskms.KeyProps{
+		Description: jsii.String("funnel-personio: table encryption"), EnableKeyRotation: jsii.Bool(true),
+		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+	})
+	s.Table = newTable(st, key)
+
+	def := queue.DefaultDefinition("funnel-personio-events")
+	def.MaxReceiveCount = p.MaxReceiveCount
+	s.DLQ = awssqs.NewQueue(st, jsii.String("DeadLetters"), &awssqs.QueueProps{
+		RetentionPeriod: awscdk.Duration_Seconds(jsii.Number(def.DLQRetention.Seconds())),
+		Encryption:      awssqs.QueueEncryption_SQS_MANAGED, EnforceSSL: jsii.Bool(true),
+	})
+	s.Queue = awssqs.NewQueue(st, jsii.String("Events"), &awssqs.QueueProps{
+		VisibilityTimeout: awscdk.Duration_Seconds(jsii.Number(6 * p.WorkerTimeoutSeconds)),
+		RetentionPeriod:   awscdk.Duration_Seconds(jsii.Number(def.Retention.Seconds())),
+		Encryption:        awssqs.QueueEncryption_SQS_MANAGED, EnforceSSL: jsii.Bool(true),
+		DeadLetterQueue:   &awssqs.DeadLetterQueue{Queue: s.DLQ, MaxReceiveCount: jsii.Number(float64(def.MaxReceiveCount))},
+	})
+
+	signing := awssecretsmanager.NewSecret(st, jsii.String("WebhookSigningSecret"), &awssecretsmanager.SecretProps{
+		Description: jsii.String("funnel-personio: Standard Webhooks signing secret of ingest (whsec_ + base64)"),
+		GenerateSecretString: &awssecretsmanager.SecretStringGenerator{PasswordLength: jsii.Number(32), ExcludePunctuation: jsii.Bool(true)},
+	})
+	hashKey := awssecretsmanager.NewSecret(st, jsii.String("HashKey"), &awssecretsmanager.SecretProps{
+		Description:          jsii.String("funnel-personio: key of the e-mail hash used for erasure"),
+		GenerateSecretString: &awssecretsmanager.SecretStringGenerator{PasswordLength: jsii.Number(48), ExcludePunctuation: jsii.Bool(true)},
+	})
+
+	env := map[string]*string{
+		"TABLE_NAME": s.Table.TableName(), "QUEUE_URL": s.Queue.QueueUrl(), "SECRET_PREFIX": jsii.String(p.SecretPrefix),
+		"HASH_KEY_SECRET_ID": hashKey.SecretArn(), "ALLOWED_PLANS": jsii.String(p.AllowedPlans),
+		"FILE_HOSTS": jsii.String(p.FileHosts), "RETENTION": jsii.String("720h"),
+	}
+	fn := func(name string, memory, timeout float64, extra map[string]*string) awslambda.Function {
+		e := map[string]*string{}
+		for k, v := range env {
+			e[k] = v
+		}
+		for k, v := range extra {
+			e[k] = v
+		}
+		logs := awslogs.NewLogGroup(st, jsii.String(name+"Logs"), &awslogs.LogGroupProps{
+			Retention: awslogs.RetentionDays_ONE_MONTH, RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
+		})
+		f := awslambda.NewFunction(st, jsii.String(name), &awslambda.FunctionProps{
+			Runtime: awslambda.Runtime_PROVIDED_AL2023(), Architecture: awslambda.Architecture_ARM_64(),
+			Handler: jsii.String("bootstrap"), Code: awslambda.Code_FromAsset(jsii.String(p.AssetDir+"/"+lower(name)), nil),
+			MemorySize: jsii.Number(memory), Timeout: awscdk.Duration_Seconds(jsii.Number(timeout)),
+			Environment: &e, LogGroup: logs,
+		})
+		s.Funcs[name] = f
+		return f
+	}
+	api := fn("Api", 256, 15, nil)
+	ingest := fn("Ingest", 256, 10, map[string]*string{"WEBHOOK_SECRET_ID": signing.SecretArn()})
+	worker := fn("Worker", 512, p.WorkerTimeoutSeconds, nil)
+
+	// Least privilege, from grants and scoped statements.
+	for _, f := range []awslambda.Function{api, ingest, worker} {
+		s.Table.GrantReadWriteData(f)
+		s.Queue.GrantSendMessages(f)
+		hashKey.GrantRead(f, nil)
+	}
+	signing.GrantRead(ingest, nil)
+	prefixArn := fmt.Sprintf("arn:%s:secretsmanager:%s:%s:secret:%s/*", *awscdk.Aws_PARTITION(), *awscdk.Aws_REGION(), *awscdk.Aws_ACCOUNT_ID(), p.SecretPrefix)
+	api.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions: jsii.Strings("secretsmanager:CreateSecret", "secretsmanager:PutSecretValue", "secretsmanager:GetSecretValue",
+			"secretsmanager:DeleteSecret", "secretsmanager:DescribeSecret", "secretsmanager:TagResource"),
+		Resources: jsii.Strings(prefixArn),
+	}))
+	worker.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions: jsii.Strings("secretsmanager:GetSecretValue"), Resources: jsii.Strings(prefixArn),
+	}))
+	worker.AddEventSource(awslambdaeventsources.NewSqsEventSource(s.Queue, &awslambdaeventsources.SqsEventSourceProps{
+		BatchSize: jsii.Number(10), MaxBatchingWindow: awscdk.Duration_Seconds(jsii.Number(1)),
+		ReportBatchItemFailures: jsii.Bool(true), MaxConcurrency: jsii.Number(p.WorkerMaxConcurrency),
+	}))
+
+	s.API = newAPI(st, p, api, ingest)
+	s.Topic = newAlarms(st, s, worker)
+
+	out := func(name string, v *string) { awscdk.NewCfnOutput(st, jsii.String(name), &awscdk.CfnOutputProps{Value: v}) }
+	out("ApiUrl", s.API.ApiEndpoint())
+	out("QueueUrl", s.Queue.QueueUrl())
+	out("TableName", s.Table.TableName())
+	out("TopicArn", s.Topic.TopicArn())
+	out("WebhookSigningSecretArn", signing.SecretArn())
+	return s
+}
+
+// newTable builds the table from the one definition the local stack uses
+// too (store.Table).
+func newTable(st awscdk.Stack, key awskms.Key) awsdynamodb.Table {
+	attr := func(name string) *awsdynamodb.Attribute {
+		return &awsdynamodb.Attribute{Name: jsii.String(name), Type: awsdynamodb.AttributeType_STRING}
+	}
+	t := awsdynamodb.NewTable(st, jsii.String("Table"), &awsdynamodb.TableProps{
+		PartitionKey: attr(store.Table.PartitionKey), SortKey: attr(store.Table.SortKey),
+		BillingMode: awsdynamodb.BillingMode_PAY_PER_REQUEST,
+		PointInTimeRecoverySpecification: &awsdynamodb.PointInTimeRecoverySpecification{PointInTimeRecoveryEnabled: jsii.Bool(true)},
+		Encryption:          awsdynamodb.TableEncryption_CUSTOMER_MANAGED, EncryptionKey: key,
+		TimeToLiveAttribute: jsii.String(store.Table.TTLAttribute), DeletionProtection: jsii.Bool(true),
+		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+	})
+	for _, ix := range store.Table.Indexes {
+		t.AddGlobalSecondaryIndex(&awsdynamodb.GlobalSecondaryIndexProps{
+			IndexName: jsii.String(ix.Name), PartitionKey: attr(ix.PartitionKey), SortKey: attr(ix.SortKey),
+			ProjectionType: awsdynamodb.ProjectionType_ALL,
+		})
+	}
+	return t
+}
+
+// newAPI builds the HTTP API: the editor routes behind the JWT authorizer,
+// POST /v1/events without one (ingest checks signatures), a throttled
+// default stage with access logs.
+func newAPI(st awscdk.Stack, p Props, api, ingest awslambda.Function) awsapigatewayv2.HttpApi {
+	h := awsapigatewayv2.NewHttpApi(st, jsii.String("HttpApi"), &awsapigatewayv2.HttpApiProps{
+		CreateDefaultStage: jsii.Bool(false),
+		CorsPreflight: &awsapigatewayv2.CorsPreflightOptions{
+			AllowOrigins: jsii.Strings(p.CORSOrigins...), AllowHeaders: jsii.Strings("Authorization", "Content-Type", "If-Match", "Accept-Language"),
+			AllowMethods:  &[]awsapigatewayv2.CorsHttpMethod{awsapigatewayv2.CorsHttpMethod_GET, awsapigatewayv2.CorsHttpMethod_POST, awsapigatewayv2.CorsHttpMethod_PUT, awsapigatewayv2.CorsHttpMethod_PATCH, awsapigatewayv2.CorsHttpMethod_DELETE},
+			ExposeHeaders: jsii.Strings("ETag", "X-Resumed-Deliveries"), MaxAge: awscdk.Duration_Hours(jsii.Number(1)),
+		},
+	})
+	auth := awsapigatewayv2authorizers.NewHttpJwtAuthorizer(jsii.String("EditorJwt"), jsii.String(p.JWTIssuer),
+		&awsapigatewayv2authorizers.HttpJwtAuthorizerProps{JwtAudience: jsii.Strings(p.JWTAudience...)})
+	h.AddRoutes(&awsapigatewayv2.AddRoutesOptions{
+		Path: jsii.String("/v1/{proxy+}"), Methods: &[]awsapigatewayv2.HttpMethod{awsapigatewayv2.HttpMethod_ANY},
+		Integration: awsapigatewayv2integrations.NewHttpLambdaIntegration(jsii.String("ApiIntegration"), api, nil), Authorizer: auth,
+	})
+	h.AddRoutes(&awsapigatewayv2.AddRoutesOptions{
+		Path: jsii.String("/v1/events"), Methods: &[]awsapigatewayv2.HttpMethod{awsapigatewayv2.HttpMethod_POST},
+		Integration: awsapigatewayv2integrations.NewHttpLambdaIntegration(jsii.String("IngestIntegration"), ingest, nil),
+	})
+	accessLogs := awslogs.NewLogGroup(st, jsii.String("ApiAccessLogs"), &awslogs.LogGroupProps{
+		Retention: awslogs.RetentionDays_ONE_MONTH, RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
+	})
+	awsapigatewayv2.NewCfnStage(st, jsii.String("DefaultStage"), &awsapigatewayv2.CfnStageProps{
+		ApiId: h.ApiId(), StageName: jsii.String("$default"), AutoDeploy: jsii.Bool(true),
+		DefaultRouteSettings: &awsapigatewayv2.CfnStage_RouteSettingsProperty{
+			ThrottlingRateLimit: jsii.Number(p.ThrottleRate), ThrottlingBurstLimit: jsii.Number(p.ThrottleBurst),
+		},
+		AccessLogSettings: &awsapigatewayv2.CfnStage_AccessLogSettingsProperty{
+			DestinationArn: accessLogs.LogGroupArn(),
+			Format: jsii.String(`{"requestId":"$context.requestId","ip":"$context.identity.sourceIp","method":"$context.httpMethod",` +
+				`"route":"$context.routeKey","status":"$context.status","latency":"$context.responseLatency","error":"$context.integrationErrorMessage"}`),
+		},
+	})
+	return h
+}
+
+// newAlarms wires alarms to an SNS topic: dead letters, old messages,
+// worker errors, API 5xx, connections needing attention.
+func newAlarms(st awscdk.Stack, s *Stack, worker awslambda.Function) awssns.Topic {
+	topic := awssns.NewTopic(st, jsii.String("Alarms"), &awssns.TopicProps{DisplayName: jsii.String("funnel-personio alarms")})
+	action := awscloudwatchactions.NewSnsAction(topic)
+	alarm := func(id, desc string, m awscloudwatch.IMetric, threshold float64) {
+		a := awscloudwatch.NewAlarm(st, jsii.String(id), &awscloudwatch.AlarmProps{
+			AlarmDescription: jsii.String(desc), Metric: m, Threshold: jsii.Number(threshold), EvaluationPeriods: jsii.Number(1),
+			ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD,
+			TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
+		})
+		a.AddAlarmAction(action)
+	}
+	five := awscdk.Duration_Minutes(jsii.Number(5))
+	alarm("DeadLettersAlarm", "Applications are in the dead-letter queue: look at their delivery records and redrive.",
+		s.DLQ.MetricApproximateNumberOfMessagesVisible(&awscloudwatch.MetricOptions{Period: five, Statistic: jsii.String("Maximum")}), 0)
+	alarm("OldestMessageAlarm", "The oldest application in the queue is over 15 minutes old.",
+		s.Queue.MetricApproximateAgeOfOldestMessage(&awscloudwatch.MetricOptions{Period: five, Statistic: jsii.String("Maximum")}), 900)
+	alarm("WorkerErrorsAlarm", "The worker function failed (not a delivery failure: the function itself).",
+		worker.MetricErrors(&awscloudwatch.MetricOptions{Period: five, Statistic: jsii.String("Sum")}), 0)
+	alarm("Api5xxAlarm", "The HTTP API answered 5xx to more than 1% of requests.",
+		awscloudwatch.NewMathExpression(&awscloudwatch.MathExpressionProps{
+			Expression: jsii.String("100 * errors / MAX([requests, 1])"), Period: five,
+			UsingMetrics: &map[string]awscloudwatch.IMetric{
+				"errors":   s.API.MetricServerError(&awscloudwatch.MetricOptions{Period: five, Statistic: jsii.String("Sum")}),
+				"requests": s.API.MetricCount(&awscloudwatch.MetricOptions{Period: five, Statistic: jsii.String("Sum")}),
+			},
+		}), 1)
+	alarm("ConnectionsNeedAttentionAlarm", "Personio refused a connection's credentials; its deliveries are parked until new ones are entered.",
+		awscloudwatch.NewMetric(&awscloudwatch.MetricProps{Namespace: jsii.String("FunnelPersonio"), MetricName: jsii.String("ConnectionsNeedingAttention"),
+			Period: five, Statistic: jsii.String("Sum")}), 0)
+	return topic
+}
+
+func lower(s string) string {
+	if s == "" {
+		return s
+	}
+	return string(s[0]+'a'-'A') + s[1:]
+}
