@@ -20,6 +20,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/getkin/kin-openapi/openapi3"
+
+	"github.com/funnel-personio/funnel-personio/pkg/problem"
 )
 
 // DefaultMaxBody bounds request bodies.
@@ -45,6 +47,29 @@ type Request struct {
 
 // Response is what a handler answers.
 type Response = events.APIGatewayV2HTTPResponse
+
+// Problem, FieldError, NewProblem, JSON, NoContent and ProblemBase are the
+// problem package's, for handlers that use the router.
+type (
+	Problem    = problem.Problem
+	FieldError = problem.FieldError
+)
+
+// ProblemBase prefixes every problem type.
+const ProblemBase = problem.Base
+
+// NewProblem returns a problem of a kind.
+func NewProblem(status int, kind, title, detail string) *Problem {
+	return problem.New(status, kind, title, detail)
+}
+
+// JSON answers a value as JSON.
+func JSON(status int, v any, header map[string]string) Response {
+	return problem.JSON(status, v, header)
+}
+
+// NoContent answers 204.
+func NoContent() Response { return problem.NoContent() }
 
 // Handler answers one route.
 type Handler func(ctx context.Context, r *Request) Response

@@ -5,6 +5,9 @@ package application
 
 import (
 	"bytes"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -212,4 +215,13 @@ func (e *Event) Answer(fieldID string) (*Answer, bool) {
 		}
 	}
 	return nil, false
+}
+
+// EmailHash is the keyed hash under which a delivery record remembers the
+// applicant's e-mail, so that an erasure request can find the record
+// without the record holding the address in clear.
+func EmailHash(key []byte, email string) string {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(strings.ToLower(strings.TrimSpace(email))))
+	return hex.EncodeToString(m.Sum(nil))
 }

@@ -1,12 +1,9 @@
 package delivery
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
-	"strings"
-
 	"golang.org/x/text/language"
+
+	"github.com/funnel-personio/funnel-personio/pkg/application"
 )
 
 // Reason codes a delivery record carries; the editor shows them with a
@@ -72,11 +69,5 @@ func Explain(code, acceptLanguage string) string {
 	return s[i]
 }
 
-// EmailHash is the keyed hash under which a delivery record remembers the
-// applicant's e-mail, so that an erasure request can find the record
-// without the record holding the address in clear.
-func EmailHash(key []byte, email string) string {
-	m := hmac.New(sha256.New, key)
-	m.Write([]byte(strings.ToLower(strings.TrimSpace(email))))
-	return hex.EncodeToString(m.Sum(nil))
-}
+// EmailHash is application.EmailHash, for callers of this package.
+func EmailHash(key []byte, email string) string { return application.EmailHash(key, email) }
