@@ -64,12 +64,12 @@ func DefaultProps() Props {
 // Stack is the whole system.
 type Stack struct {
 	awscdk.Stack
-	Table  awsdynamodb.Table
-	Queue  awssqs.Queue
-	DLQ    awssqs.Queue
-	Topic  awssns.Topic
-	API    awsapigatewayv2.HttpApi
-	Funcs  map[string]awslambda.Function
+	Table awsdynamodb.Table
+	Queue awssqs.Queue
+	DLQ   awssqs.Queue
+	Topic awssns.Topic
+	API   awsapigatewayv2.HttpApi
+	Funcs map[string]awslambda.Function
 }
 
 // NewStack describes the stack.
@@ -93,11 +93,11 @@ func NewStack(scope constructs.Construct, id string, p Props) *Stack {
 		VisibilityTimeout: awscdk.Duration_Seconds(jsii.Number(6 * p.WorkerTimeoutSeconds)),
 		RetentionPeriod:   awscdk.Duration_Seconds(jsii.Number(def.Retention.Seconds())),
 		Encryption:        awssqs.QueueEncryption_SQS_MANAGED, EnforceSSL: jsii.Bool(true),
-		DeadLetterQueue:   &awssqs.DeadLetterQueue{Queue: s.DLQ, MaxReceiveCount: jsii.Number(float64(def.MaxReceiveCount))},
+		DeadLetterQueue: &awssqs.DeadLetterQueue{Queue: s.DLQ, MaxReceiveCount: jsii.Number(float64(def.MaxReceiveCount))},
 	})
 
 	signing := awssecretsmanager.NewSecret(st, jsii.String("WebhookSigningSecret"), &awssecretsmanager.SecretProps{
-		Description: jsii.String("funnel-personio: Standard Webhooks signing secret of ingest (whsec_ + base64)"),
+		Description:          jsii.String("funnel-personio: Standard Webhooks signing secret of ingest (whsec_ + base64)"),
 		GenerateSecretString: &awssecretsmanager.SecretStringGenerator{PasswordLength: jsii.Number(32), ExcludePunctuation: jsii.Bool(true)},
 	})
 	hashKey := awssecretsmanager.NewSecret(st, jsii.String("HashKey"), &awssecretsmanager.SecretProps{
@@ -158,7 +158,9 @@ func NewStack(scope constructs.Construct, id string, p Props) *Stack {
 	s.API = newAPI(st, p, api, ingest)
 	s.Topic = newAlarms(st, s, worker)
 
-	out := func(name string, v *string) { awscdk.NewCfnOutput(st, jsii.String(name), &awscdk.CfnOutputProps{Value: v}) }
+	out := func(name string, v *string) {
+		awscdk.NewCfnOutput(st, jsii.String(name), &awscdk.CfnOutputProps{Value: v})
+	}
 	out("ApiUrl", s.API.ApiEndpoint())
 	out("QueueUrl", s.Queue.QueueUrl())
 	out("TableName", s.Table.TableName())
@@ -175,9 +177,9 @@ func newTable(st awscdk.Stack, key awskms.Key) awsdynamodb.Table {
 	}
 	t := awsdynamodb.NewTable(st, jsii.String("Table"), &awsdynamodb.TableProps{
 		PartitionKey: attr(store.Table.PartitionKey), SortKey: attr(store.Table.SortKey),
-		BillingMode: awsdynamodb.BillingMode_PAY_PER_REQUEST,
+		BillingMode:                      awsdynamodb.BillingMode_PAY_PER_REQUEST,
 		PointInTimeRecoverySpecification: &awsdynamodb.PointInTimeRecoverySpecification{PointInTimeRecoveryEnabled: jsii.Bool(true)},
-		Encryption:          awsdynamodb.TableEncryption_CUSTOMER_MANAGED, EncryptionKey: key,
+		Encryption:                       awsdynamodb.TableEncryption_CUSTOMER_MANAGED, EncryptionKey: key,
 		TimeToLiveAttribute: jsii.String(store.Table.TTLAttribute), DeletionProtection: jsii.Bool(true),
 		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
 	})
