@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
@@ -123,22 +122,9 @@ func (s *Store) Block(ctx context.Context, company string, until time.Time) erro
 // putVersioned writes the item if its version is still old (or, if it did
 // not exist, if it still does not).
 func (s *Store) putVersioned(ctx context.Context, op string, v any, exists bool, old int64) error {
-	item, err := attributevalue.MarshalMap(v)
-	if err != nil {
-		return failure.New(op, failure.Invalid, err)
-	}
-	cond := expression.AttributeNotExists(expression.Name(AttrPK))
+	cond := absent()
 	if exists {
 		cond = expression.Name("version").Equal(expression.Value(old))
 	}
-	expr, err := expression.NewBuilder().WithCondition(cond).Build()
-	if err != nil {
-		return failure.New(op, failure.Invalid, err)
-	}
-	x := render(expr)
-	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName: aws.String(s.table), Item: item, ConditionExpression: x.Condition,
-		ExpressionAttributeNames: x.Names, ExpressionAttributeValues: x.Values,
-	})
-	return failure.Classify(op, err)
+	return s.putIf(ctx, op, v, cond)
 }

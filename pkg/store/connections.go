@@ -47,15 +47,7 @@ func (s *Store) CreateConnection(ctx context.Context, c Connection) (Connection,
 	const op = "store: create connection"
 	now := s.now().UTC()
 	c.CreatedAt, c.UpdatedAt, c.Version = now, now, 1
-	item, err := attributevalue.MarshalMap(connectionItem{PK: wsKey(c.WorkspaceID), SK: connKey(c.ID), Connection: c})
-	if err != nil {
-		return Connection{}, failure.New(op, failure.Invalid, err)
-	}
-	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName: aws.String(s.table), Item: item,
-		ConditionExpression: aws.String("attribute_not_exists(pk)"),
-	})
-	return c, failure.Classify(op, err)
+	return c, s.putIf(ctx, op, connectionItem{PK: wsKey(c.WorkspaceID), SK: connKey(c.ID), Connection: c}, absent())
 }
 
 // GetConnection reads one connection of the workspace.
@@ -71,11 +63,7 @@ func (s *Store) ListConnections(ctx context.Context, ws string) ([]Connection, e
 	if err := s.queryPrefix(ctx, "store: list connections", wsKey(ws), "CONN#", &items); err != nil {
 		return nil, err
 	}
-	out := make([]Connection, 0, len(items))
-	for _, it := range items {
-		out = append(out, it.Connection)
-	}
-	return out, nil
+	return unwrap(items, func(it connectionItem) Connection { return it.Connection }), nil
 }
 
 // UpdateConnection replaces a connection if its version is still
@@ -85,23 +73,8 @@ func (s *Store) UpdateConnection(ctx context.Context, c Connection) (Connection,
 	expected := c.Version
 	c.Version++
 	c.UpdatedAt = s.now().UTC()
-	item, err := attributevalue.MarshalMap(connectionItem{PK: wsKey(c.WorkspaceID), SK: connKey(c.ID), Connection: c})
-	if err != nil {
-		return Connection{}, failure.New(op, failure.Invalid, err)
-	}
-	expr, err := expression.NewBuilder().WithCondition(
-		expression.Name("version").Equal(expression.Value(expected))).Build()
-	if err != nil {
-		return Connection{}, failure.New(op, failure.Invalid, err)
-	}
-	x := render(expr)
-	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName: aws.String(s.table), Item: item,
-		ConditionExpression:       x.Condition,
-		ExpressionAttributeNames:  x.Names,
-		ExpressionAttributeValues: x.Values,
-	})
-	return c, failure.Classify(op, err)
+	return c, s.putIf(ctx, op, connectionItem{PK: wsKey(c.WorkspaceID), SK: connKey(c.ID), Connection: c},
+		expression.Name("version").Equal(expression.Value(expected)))
 }
 
 // DeleteConnection deletes a connection of the workspace; a missing one is

@@ -5,12 +5,7 @@ import (
 	"encoding/json"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-
-	"github.com/funnel-personio/funnel-personio/pkg/failure"
 )
 
 // Integration is a funnel's link to Personio: which connection, which job
@@ -45,29 +40,14 @@ func (s *Store) PutIntegration(ctx context.Context, in Integration) (Integration
 	now := s.now().UTC()
 	var cond expression.ConditionBuilder
 	if in.Version == 0 {
-		cond = expression.AttributeNotExists(expression.Name(AttrPK))
+		cond = absent()
 		in.CreatedAt = now
 	} else {
 		cond = expression.Name("version").Equal(expression.Value(in.Version))
 	}
 	in.Version++
 	in.UpdatedAt = now
-	item, err := attributevalue.MarshalMap(integrationItem{PK: wsKey(in.WorkspaceID), SK: funnelKey(in.FunnelID), Integration: in})
-	if err != nil {
-		return Integration{}, failure.New(op, failure.Invalid, err)
-	}
-	expr, err := expression.NewBuilder().WithCondition(cond).Build()
-	if err != nil {
-		return Integration{}, failure.New(op, failure.Invalid, err)
-	}
-	x := render(expr)
-	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName: aws.String(s.table), Item: item,
-		ConditionExpression:       x.Condition,
-		ExpressionAttributeNames:  x.Names,
-		ExpressionAttributeValues: x.Values,
-	})
-	return in, failure.Classify(op, err)
+	return in, s.putIf(ctx, op, integrationItem{PK: wsKey(in.WorkspaceID), SK: funnelKey(in.FunnelID), Integration: in}, cond)
 }
 
 // GetIntegration reads a funnel's integration.
@@ -83,11 +63,7 @@ func (s *Store) ListIntegrations(ctx context.Context, ws string) ([]Integration,
 	if err := s.queryPrefix(ctx, "store: list integrations", wsKey(ws), "FUNNEL#", &items); err != nil {
 		return nil, err
 	}
-	out := make([]Integration, 0, len(items))
-	for _, it := range items {
-		out = append(out, it.Integration)
-	}
-	return out, nil
+	return unwrap(items, func(it integrationItem) Integration { return it.Integration }), nil
 }
 
 // DeleteIntegration deletes a funnel's integration.

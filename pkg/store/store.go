@@ -24,6 +24,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -162,4 +164,36 @@ func fixed(p string) string {
 		letter = "v"
 	}
 	return fmt.Sprintf("%s%s%03d", m[1], letter, n)
+}
+
+// putIf writes the item v if cond holds.
+func (s *Store) putIf(ctx context.Context, op string, v any, cond expression.ConditionBuilder) error {
+	item, err := attributevalue.MarshalMap(v)
+	if err != nil {
+		return failure.New(op, failure.Invalid, err)
+	}
+	expr, err := expression.NewBuilder().WithCondition(cond).Build()
+	if err != nil {
+		return failure.New(op, failure.Invalid, err)
+	}
+	x := render(expr)
+	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName: aws.String(s.table), Item: item, ConditionExpression: x.Condition,
+		ExpressionAttributeNames: x.Names, ExpressionAttributeValues: x.Values,
+	})
+	return failure.Classify(op, err)
+}
+
+// absent is the condition that an item does not exist yet.
+func absent() expression.ConditionBuilder {
+	return expression.AttributeNotExists(expression.Name(AttrPK))
+}
+
+// unwrap maps stored items to what they hold.
+func unwrap[I, T any](items []I, f func(I) T) []T {
+	out := make([]T, 0, len(items))
+	for _, it := range items {
+		out = append(out, f(it))
+	}
+	return out
 }
