@@ -12,7 +12,6 @@ import (
 
 	"github.com/funnel-personio/funnel-personio/pkg/awsclient"
 	"github.com/funnel-personio/funnel-personio/pkg/editor"
-	"github.com/funnel-personio/funnel-personio/pkg/personio"
 	"github.com/funnel-personio/funnel-personio/pkg/queue"
 	"github.com/funnel-personio/funnel-personio/pkg/settings"
 	"github.com/funnel-personio/funnel-personio/pkg/store"
@@ -33,14 +32,7 @@ func main() {
 		log.Error("api: settings", "error", err.Error())
 		os.Exit(1)
 	}
-	var opts []personio.Option
-	if s.PersonioBaseURL != "" {
-		opts = append(opts, personio.WithBaseURL(s.PersonioBaseURL))
-	}
-	if s.PersonioFeedURL != "" {
-		opts = append(opts, personio.WithFeedURL(s.PersonioFeedURL))
-	}
-	pc, err := personio.NewClient(opts...)
+	pc, err := s.PersonioClient()
 	if err != nil {
 		log.Error("api: personio client", "error", err.Error())
 		os.Exit(1)

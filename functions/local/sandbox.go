@@ -2,15 +2,13 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
-	"time"
 
+	"github.com/funnel-personio/funnel-personio/pkg/localstack"
 	"github.com/funnel-personio/funnel-personio/pkg/personio/sandbox"
 )
 
@@ -55,27 +53,9 @@ func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		return 1
 	}
 	fmt.Fprintf(stdout, "Personio sandbox on http://%s (companies %v; view at /_sandbox/applications)\n", ln.Addr(), sb.Companies())
-	if err := serve(ctx, ln, sb); err != nil {
+	if err := localstack.Serve(ctx, ln, sb); err != nil {
 		fmt.Fprintf(stderr, "sandbox: %v\n", err)
 		return 1
 	}
 	return 0
-}
-
-// serve runs h on ln until ctx ends, then shuts down gracefully.
-func serve(ctx context.Context, ln net.Listener, h http.Handler) error {
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	shutCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(shutCtx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
-		return err
-	}
-	return nil
 }

@@ -13,7 +13,6 @@ import (
 	"github.com/funnel-personio/funnel-personio/pkg/awsclient"
 	"github.com/funnel-personio/funnel-personio/pkg/delivery"
 	"github.com/funnel-personio/funnel-personio/pkg/filefetch"
-	"github.com/funnel-personio/funnel-personio/pkg/personio"
 	"github.com/funnel-personio/funnel-personio/pkg/queue"
 	"github.com/funnel-personio/funnel-personio/pkg/settings"
 	"github.com/funnel-personio/funnel-personio/pkg/store"
@@ -34,11 +33,7 @@ func main() {
 		log.Error("worker: settings", "error", err.Error())
 		os.Exit(1)
 	}
-	var opts []personio.Option
-	if s.PersonioBaseURL != "" {
-		opts = append(opts, personio.WithBaseURL(s.PersonioBaseURL))
-	}
-	pc, err := personio.NewClient(opts...)
+	pc, err := s.PersonioClient()
 	if err != nil {
 		log.Error("worker: personio client", "error", err.Error())
 		os.Exit(1)

@@ -12,6 +12,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+
+	"github.com/funnel-personio/funnel-personio/pkg/personio"
 )
 
 // Settings are every function's configuration; each function reads what it
@@ -106,4 +108,16 @@ func list(s string) []string {
 		}
 	}
 	return out
+}
+
+// PersonioClient builds the Personio client these settings describe.
+func (s Settings) PersonioClient() (*personio.Client, error) {
+	var opts []personio.Option
+	if s.PersonioBaseURL != "" {
+		opts = append(opts, personio.WithBaseURL(s.PersonioBaseURL))
+	}
+	if s.PersonioFeedURL != "" {
+		opts = append(opts, personio.WithFeedURL(s.PersonioFeedURL))
+	}
+	return personio.NewClient(opts...)
 }
