@@ -54,9 +54,11 @@ func (j *job) run(ctx context.Context) bool {
 		j.log.InfoContext(ctx, "delivery", "state", "already_delivered")
 		return true
 	case errors.Is(err, failure.ErrConflict):
-		// Another worker is on it: look again soon, by when it is most
-		// likely done (or its lease ran out).
-		_ = w.queue.Defer(ctx, j.receipt, min(w.cfg.Lease, w.backoff(j.attempt)))
+		// Another worker holds the claim: look again when its lease ends,
+		// not before, so that waiting does not use up the receives that
+		// lead to the dead-letter queue.
+		wait := time.Until(time.UnixMilli(claimed.ClaimUntil)) + time.Duration(1+mrandIntN(1000))*time.Millisecond
+		_ = w.queue.Defer(ctx, j.receipt, min(max(wait, time.Second), w.cfg.Lease+time.Second))
 		return false
 	case err != nil:
 		j.log.WarnContext(ctx, "worker: claim failed", "error", err.Error())
@@ -66,7 +68,7 @@ func (j *job) run(ctx context.Context) bool {
 	j.record = claimed
 	if j.deferToken != nil && *j.deferToken != claimed.DeferToken {
 		// A stale copy: a newer deferral sent the copy that goes on.
-		if err := w.store.Release(ctx, j.ev.WorkspaceID, j.ev.ID, j.owner); err != nil {
+		if err := w.store.Release(ctx, j.ev.WorkspaceID, j.ev.FunnelID, j.ev.ID, j.owner); err != nil {
 			return false
 		}
 		return true

@@ -42,7 +42,7 @@ type Store interface {
 	UpdateConnection(context.Context, store.Connection) (store.Connection, error)
 	Claim(ctx context.Context, d store.Delivery, owner string, lease time.Duration) (store.Delivery, error)
 	Record(ctx context.Context, ws, funnel, eventID, owner string, c store.Change) (store.Delivery, error)
-	Release(ctx context.Context, ws, eventID, owner string) error
+	Release(ctx context.Context, ws, funnel, eventID, owner string) error
 	Take(ctx context.Context, company string, n int, b store.Budget) (bool, time.Time, error)
 	Block(ctx context.Context, company string, until time.Time) error
 }
@@ -156,12 +156,24 @@ func NewWorker(cfg Config, st Store, v Vault, p Personio, q Queue, f Fetcher) *W
 		tokens: map[string]cachedToken{}, integrations: map[string]cachedIntegration{}}
 }
 
-// Handle takes one SQS batch and reports the messages to retry. One bad
-// record never fails the batch, and nothing escapes as a panic.
+// Handle takes one SQS batch and reports the messages to retry. The
+// records are handled concurrently, so one slow answer does not hold up the
+// rest; one bad record never fails the batch, and nothing escapes as a
+// panic.
 func (w *Worker) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
+	done := make([]bool, len(ev.Records))
+	var wg sync.WaitGroup
+	for i, rec := range ev.Records {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			done[i] = w.handleRecord(ctx, rec)
+		}()
+	}
+	wg.Wait()
 	var resp events.SQSEventResponse
-	for _, rec := range ev.Records {
-		if !w.handleRecord(ctx, rec) {
+	for i, rec := range ev.Records {
+		if !done[i] {
 			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: rec.MessageId})
 		}
 	}

@@ -56,6 +56,8 @@ type Config struct {
 	JWTKey          []byte
 	HashKey         []byte
 	FileHosts       []string
+	// PersonioTimeout bounds each Personio request (default 20 s).
+	PersonioTimeout time.Duration
 	Pollers         int
 	Worker          delivery.Config
 	Logger          *slog.Logger
@@ -133,6 +135,9 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 		s.serve(sbLn, s.Sandbox)
 	}
 	popts := []personio.Option{personio.WithBaseURL(base)}
+	if cfg.PersonioTimeout > 0 {
+		popts = append(popts, personio.WithTimeout(cfg.PersonioTimeout))
+	}
 	if feed != "" {
 		popts = append(popts, personio.WithFeedURL(feed))
 	}

@@ -229,8 +229,8 @@ type Change struct {
 	Attempt *Attempt
 	// Release drops the claim (every change but "still working" does).
 	Release bool
-	// DeferToken is set when a delayed copy of the message was sent;
-	// every other change clears it.
+	// DeferToken is set when a delayed copy of the message was sent; it
+	// replaces the previous one.
 	DeferToken string
 }
 
@@ -281,9 +281,9 @@ func (s *Store) Record(ctx context.Context, ws, funnel, eventID, owner string, c
 		update = update.Set(expression.Name("attempts"), expression.Value(appendAttempt(cur.Attempts, *c.Attempt)))
 	}
 	if c.DeferToken != "" {
+		// The newest deferral's token stays until the next deferral: the
+		// copy that carries it may come back after a retry, too.
 		update = update.Set(expression.Name("defer_token"), expression.Value(c.DeferToken))
-	} else {
-		update = update.Remove(expression.Name("defer_token"))
 	}
 	if c.Release {
 		update = update.Remove(expression.Name("claim_owner")).Remove(expression.Name("claim_until"))
@@ -292,10 +292,12 @@ func (s *Store) Record(ctx context.Context, ws, funnel, eventID, owner string, c
 	return s.update(ctx, op, ws, eventID, update, cond)
 }
 
-// Release drops a claim without changing anything else (a stale copy of a
-// message was dropped).
-func (s *Store) Release(ctx context.Context, ws, eventID, owner string) error {
-	update := expression.Remove(expression.Name("claim_owner")).Remove(expression.Name("claim_until"))
+// Release drops a claim taken for a stale copy of a message and puts the
+// delivery back to queued: the copy that goes on is still on its way.
+func (s *Store) Release(ctx context.Context, ws, funnel, eventID, owner string) error {
+	update := expression.Remove(expression.Name("claim_owner")).Remove(expression.Name("claim_until")).
+		Set(expression.Name("status"), expression.Value(StatusQueued)).
+		Set(expression.Name(AttrGSI2PK), expression.Value(statusIndexKey(ws, funnel, StatusQueued)))
 	_, err := s.update(ctx, "store: release claim", ws, eventID, update, expression.Name("claim_owner").Equal(expression.Value(owner)))
 	return err
 }

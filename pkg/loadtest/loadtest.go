@@ -1,0 +1,342 @@
+// Package loadtest drives the local stack through signed ingest and
+// measures what comes out in the Personio sandbox: throughput, end-to-end
+// latency, 429s, each company's request rate against its budget, and events
+// lost or duplicated. It can inject Personio faults and restart the worker
+// side mid-run.
+package loadtest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/funnel-personio/funnel-personio/pkg/delivery"
+	"github.com/funnel-personio/funnel-personio/pkg/localstack"
+	"github.com/funnel-personio/funnel-personio/pkg/personio/sandbox"
+	"github.com/funnel-personio/funnel-personio/pkg/store"
+	"github.com/funnel-personio/funnel-personio/pkg/webhook"
+)
+
+// Config is one load run.
+type Config struct {
+	Name string
+	// Events per workspace; Workspaces, each with its own Personio company.
+	Events     []int
+	FileShare  float64 // share of events with a CV file
+	Latency    time.Duration
+	Faults     sandbox.Faults
+	RateLimit  int           // Personio's limit per company (default 20)
+	RateWindow time.Duration // and its window (default 60 s)
+	// PersonioTimeout bounds each Personio request (default 20 s); slow
+	// faults should answer later than this.
+	PersonioTimeout time.Duration
+	// Restarts stops and starts the worker side this many times mid-run.
+	Restarts int
+	// Timeout bounds the whole run.
+	Timeout  time.Duration
+	Progress io.Writer
+}
+
+// Report is what a run measured.
+type Report struct {
+	Name          string             `json:"name"`
+	Events        int                `json:"events"`
+	Accepted      int                `json:"accepted"`
+	Delivered     int                `json:"delivered"`
+	Lost          int                `json:"lost"`
+	Duplicates    int                `json:"duplicates"`
+	States        map[string]int     `json:"states"`
+	Seconds       float64            `json:"seconds"`
+	IngestPerSec  float64            `json:"ingest_per_sec"`
+	DeliverPerSec float64            `json:"deliver_per_sec"`
+	P50           float64            `json:"p50_ms"`
+	P95           float64            `json:"p95_ms"`
+	P99           float64            `json:"p99_ms"`
+	RateLimited   int                `json:"rate_limited"`
+	BudgetUse     map[string]float64 `json:"budget_use"` // requests made / requests the budget allowed while the company had a backlog
+	QuietP99      float64            `json:"quiet_p99_ms,omitempty"`
+	Latencies     []Point            `json:"latencies"`
+	PerWindow     map[string][]int   `json:"requests_per_window"`
+	Window        float64            `json:"window_seconds"`
+	Limit         int                `json:"limit"`
+	// Stuck describes up to five events not in a final state at the end.
+	Stuck []string `json:"stuck,omitempty"`
+}
+
+// Point is one delivered event: seconds since start, end-to-end latency.
+type Point struct {
+	T       float64 `json:"t"`
+	Ms      float64 `json:"ms"`
+	Company string  `json:"company"`
+}
+
+// Run starts a sandbox and the local stack on awsCfg, sends the events and
+// waits until every accepted event reaches a terminal state (or the
+// timeout).
+func Run(ctx context.Context, awsCfg aws.Config, cfg Config) (*Report, error) {
+	if cfg.RateLimit == 0 {
+		cfg.RateLimit = 20
+	}
+	if cfg.RateWindow == 0 {
+		cfg.RateWindow = time.Minute
+	}
+	if cfg.Timeout == 0 {
+		cfg.Timeout = 10 * time.Minute
+	}
+	if cfg.Progress == nil {
+		cfg.Progress = io.Discard
+	}
+	ctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
+	defer cancel()
+	seed := sandbox.Seed{}
+	for i := range cfg.Events {
+		seed.Companies = append(seed.Companies, sandbox.Company{ID: strconv.Itoa(1000 + i), Token: fmt.Sprintf("load-token-%d", i),
+			Positions: []sandbox.Position{{ID: 1001, Name: "Load", Published: true}}})
+	}
+	sb, err := sandbox.New(sandbox.Config{Seed: seed, Latency: cfg.Latency, RateLimit: cfg.RateLimit,
+		RateWindow: cfg.RateWindow, Lockout: cfg.RateWindow, RandSeed: 7})
+	if err != nil {
+		return nil, err
+	}
+	sbLn, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	go func() { _ = localstack.Serve(ctx, sbLn, sb) }()
+	suffix := strconv.FormatInt(time.Now().UnixNano(), 36)
+	lcfg := localstack.Config{Addr: "127.0.0.1:0", AWS: awsCfg, PersonioBaseURL: "http://" + sbLn.Addr().String(),
+		Table: "load-" + suffix, QueueName: "load-" + suffix, SecretPrefix: "load-" + suffix, Pollers: 4, PersonioTimeout: cfg.PersonioTimeout,
+		Worker: delivery.Config{Budget: store.Budget{Limit: cfg.RateLimit, Window: cfg.RateWindow + cfg.RateWindow/60},
+			BaseBackoff: time.Second, MaxBackoff: 5 * time.Second}}
+	st, err := localstack.Start(ctx, lcfg)
+	if err != nil {
+		return nil, err
+	}
+	lcfg.Addr = st.URL[len("http://"):]
+	var stMu sync.Mutex
+	defer func() { stMu.Lock(); st.Close(); stMu.Unlock() }()
+	api := st.URL
+	// One connection and integration per workspace, through the editor API.
+	for i := range cfg.Events {
+		ws := fmt.Sprintf("ws_load%d", i)
+		token, _ := st.Auth.Mint(ws, "advanced", time.Hour)
+		var con struct{ ID string }
+		if err := call(ctx, api, token, "POST", "/v1/connections", fmt.Sprintf(`{"name":"load","company_id":"%d","access_token":"load-token-%d"}`, 1000+i, i), &con); err != nil {
+			return nil, err
+		}
+		body := `{"connection_id":"` + con.ID + `","job_position_id":1001,"enabled":true,"mapping":{"version":1,"required":{"first_name":{"source":"contact.first_name"},"last_name":{"source":"contact.last_name"},"email":{"source":"contact.email"}},"optional":[{"target":"file:cv","source":"files.q_cv"}]}}`
+		if err := call(ctx, api, token, "PUT", "/v1/funnels/fn_load/integration", body, nil); err != nil {
+			return nil, err
+		}
+	}
+	// Faults from now on: the setup above is not part of the run.
+	sb.SetFaults(cfg.Faults)
+	// Send: every workspace's events, 8 at a time.
+	var mu sync.Mutex
+	accepted := map[string]sent{}
+	start := time.Now()
+	var jobs []int
+	for i, n := range cfg.Events {
+		for range n {
+			jobs = append(jobs, i)
+		}
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				k := int(next.Add(1)) - 1
+				if k >= len(jobs) || ctx.Err() != nil {
+					return
+				}
+				i := jobs[k]
+				email := fmt.Sprintf("e%d-%d@load.example.com", i, k)
+				file := ""
+				if cfg.FileShare > 0 && float64(k%100) < cfg.FileShare*100 {
+					file = `,"files":[{"field_id":"q_cv","url":"` + api + `/files/cv.pdf","filename":"cv.pdf"}]`
+				}
+				body := fmt.Sprintf(`{"type":"application.submitted","id":"evt_l%d","occurred_at":"%s","workspace_id":"ws_load%d","funnel_id":"fn_load","contact":{"first_name":"L","last_name":"T","email":"%s"}%s}`,
+					k, time.Now().UTC().Format(time.RFC3339), i, email, file)
+				if post(ctx, api, body) == nil {
+					mu.Lock()
+					accepted[email] = sent{at: time.Now(), company: strconv.Itoa(1000 + i), ws: fmt.Sprintf("ws_load%d", i), id: fmt.Sprintf("evt_l%d", k)}
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	ingestDone := time.Since(start)
+	fmt.Fprintf(cfg.Progress, "%s: %d of %d events accepted in %s\n", cfg.Name, len(accepted), len(jobs), ingestDone.Round(time.Millisecond))
+	// Wait, restarting the worker side as asked.
+	restartAt := map[int]bool{}
+	for r := 1; r <= cfg.Restarts; r++ {
+		restartAt[len(accepted)*r/(cfg.Restarts+1)] = true
+	}
+	last := -1
+	for ctx.Err() == nil {
+		got := len(sb.Applications(""))
+		if got != last {
+			fmt.Fprintf(cfg.Progress, "%s: %d/%d delivered (%s)\n", cfg.Name, got, len(accepted), time.Since(start).Round(time.Second))
+			last = got
+		}
+		for at := range restartAt {
+			if got >= at {
+				delete(restartAt, at)
+				stMu.Lock()
+				st.Close()
+				st, err = localstack.Start(context.Background(), lcfg)
+				stMu.Unlock()
+				if err != nil {
+					return nil, fmt.Errorf("restart: %w", err)
+				}
+				fmt.Fprintf(cfg.Progress, "%s: worker side restarted at %d delivered\n", cfg.Name, got)
+			}
+		}
+		if got >= len(accepted) || time.Since(start) > 30*time.Second {
+			if done, _ := terminal(ctx, st.Store, accepted); done == len(accepted) && len(restartAt) == 0 {
+				break
+			}
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	elapsed := time.Since(start)
+	r := &Report{Name: cfg.Name, Events: len(jobs), Accepted: len(accepted), Seconds: elapsed.Seconds(),
+		IngestPerSec: float64(len(accepted)) / ingestDone.Seconds(), BudgetUse: map[string]float64{}, PerWindow: map[string][]int{},
+		Window: cfg.RateWindow.Seconds(), Limit: cfg.RateLimit}
+	_, r.States = terminal(context.Background(), st.Store, accepted)
+	for _, a := range accepted {
+		if len(r.Stuck) == 5 {
+			break
+		}
+		if d, err := st.Store.GetDelivery(context.Background(), a.ws, a.id); err == nil && !d.Terminal() {
+			r.Stuck = append(r.Stuck, fmt.Sprintf("%s %s owner=%s until=%s attempts=%+v", d.EventID, d.Status, d.ClaimOwner,
+				time.UnixMilli(d.ClaimUntil).Format(time.TimeOnly), d.Attempts))
+		}
+	}
+	seen := map[string]int{}
+	var lat []float64
+	for _, a := range sb.Applications("") {
+		seen[a.Application.Email]++
+		s, ok := accepted[a.Application.Email]
+		if !ok || seen[a.Application.Email] > 1 {
+			continue
+		}
+		ms := float64(a.ReceivedAt.Sub(s.at).Milliseconds())
+		lat = append(lat, ms)
+		r.Latencies = append(r.Latencies, Point{T: a.ReceivedAt.Sub(start).Seconds(), Ms: ms, Company: s.company})
+	}
+	for email := range accepted {
+		switch n := seen[email]; {
+		case n == 0:
+			r.Lost++
+		case n > 1:
+			r.Duplicates += n - 1
+		}
+	}
+	r.Delivered = len(accepted) - r.Lost
+	r.DeliverPerSec = float64(r.Delivered) / elapsed.Seconds()
+	if len(lat) > 0 {
+		slices.Sort(lat)
+		r.P50, r.P95, r.P99 = pct(lat, 50), pct(lat, 95), pct(lat, 99)
+	}
+	r.RateLimited = sb.Stats().RateLimited
+	for i := range cfg.Events {
+		company := strconv.Itoa(1000 + i)
+		reqs := sb.Requests(company)
+		if len(reqs) == 0 {
+			continue
+		}
+		first, lastReq := reqs[0].At, reqs[len(reqs)-1].At
+		counts := make([]int, int(lastReq.Sub(start)/cfg.RateWindow)+1)
+		for _, q := range reqs {
+			counts[int(q.At.Sub(start)/cfg.RateWindow)]++
+		}
+		r.PerWindow[company] = counts
+		span := lastReq.Sub(first) + cfg.RateWindow
+		allowed := float64(cfg.RateLimit) * span.Seconds() / cfg.RateWindow.Seconds()
+		r.BudgetUse[company] = float64(len(reqs)) / allowed
+	}
+	return r, nil
+}
+
+// sent is an accepted event.
+type sent struct {
+	at      time.Time
+	company string
+	ws, id  string
+}
+
+// terminal counts accepted events whose delivery reached a final state,
+// and every state.
+func terminal(ctx context.Context, s *store.Store, accepted map[string]sent) (int, map[string]int) {
+	states := map[string]int{}
+	done := 0
+	for _, a := range accepted {
+		d, err := s.GetDelivery(ctx, a.ws, a.id)
+		if err != nil {
+			states["unknown"]++
+			continue
+		}
+		states[string(d.Status)]++
+		if d.Terminal() {
+			done++
+		}
+	}
+	return done, states
+}
+
+func pct(sorted []float64, p int) float64 {
+	i := (len(sorted)*p + 99) / 100
+	return sorted[min(max(i-1, 0), len(sorted)-1)]
+}
+
+func post(ctx context.Context, api, body string) error {
+	h, err := webhook.Sign(localstack.DevWebhookSecret, "msg_"+strconv.FormatInt(time.Now().UnixNano(), 36), time.Now(), []byte(body))
+	if err != nil {
+		return err
+	}
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, api+"/v1/events", bytes.NewReader([]byte(body)))
+	req.Header = h
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 202 {
+		return fmt.Errorf("ingest: %d", resp.StatusCode)
+	}
+	return nil
+}
+
+func call(ctx context.Context, api, token, method, path, body string, out any) error {
+	req, _ := http.NewRequestWithContext(ctx, method, api+path, bytes.NewReader([]byte(body)))
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode >= 300 {
+		b, _ := io.ReadAll(resp.Body)
+		return fmt.Errorf("%s %s: %d %s", method, path, resp.StatusCode, b)
+	}
+	if out != nil {
+		return json.NewDecoder(resp.Body).Decode(out)
+	}
+	return nil
+}
