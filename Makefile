@@ -9,7 +9,7 @@ STATICCHECK_VERSION := v0.8.2
 FUZZTIME    ?= 10s
 PKGS        := ./...
 
-.PHONY: test lint fuzz sandbox bench run build-local build synth deploy diff
+.PHONY: test lint fuzz sandbox bench run build-local build synth deploy diff load faults
 
 ## test: every test of every package, with the race detector.
 test:
@@ -74,3 +74,15 @@ deploy: synth
 	cd infra && npx --yes aws-cdk@2 deploy --app cdk.out $(CDK_ARGS)
 diff: synth
 	cd infra && npx --yes aws-cdk@2 diff --app cdk.out $(CDK_ARGS)
+
+## load: the load scenarios (under-budget, backlog, noisy) with a 6 s rate
+## window (Personio's 20 requests per 60 s, ten times faster), reports in
+## .data/load/<scenario>.{json,html}. LOAD_ARGS adds flags.
+load: build-local
+	bin/local load -scenario under-budget $(LOAD_ARGS)
+	bin/local load -scenario backlog -events 300 -window 6s $(LOAD_ARGS)
+	bin/local load -scenario noisy -events 500 -window 6s $(LOAD_ARGS)
+
+## faults: the full fault campaign, 10,000 events.
+faults: build-local
+	bin/local load -scenario faults -events 10000 -window 6s $(LOAD_ARGS)

@@ -6,6 +6,7 @@
 //	token       mint a dev JWT for a workspace and plan
 //	send FILE   sign an event file and post it to ingest
 //	deliveries  list a funnel's deliveries
+//	load        a load or fault run (make load, make faults)
 package main
 
 import (
@@ -26,6 +27,7 @@ commands:
   token       mint a dev JWT: local token -workspace ws_demo -plan advanced
   send FILE   sign an event file and post it to ingest: local send -new-id events/ingest/event.json
   deliveries  list a funnel's deliveries: local deliveries -funnel fn_office
+  load        a load or fault run against an in-process stack: local load -scenario backlog
 `
 
 func main() {
@@ -53,6 +55,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return runSend(ctx, args, stdout, stderr)
 	case "deliveries":
 		return runDeliveries(ctx, args, stdout, stderr)
+	case "load":
+		return runLoad(ctx, args, stdout, stderr)
 	case "help":
 		fmt.Fprint(stdout, usage)
 		return 0

@@ -38,6 +38,14 @@ func viewConnection(c store.Connection) connectionView {
 // checkCredentials asks Personio about a pair and says what the editor
 // should show when it is refused.
 func (e *Editor) checkCredentials(ctx context.Context, creds personio.Credentials) *apigw.Problem {
+	// The check is one request to Personio: it comes out of the company's
+	// budget like the worker's, so together they stay under the limit.
+	if ok, at, err := e.store.Take(ctx, creds.CompanyID, 1, e.cfg.Budget); err == nil && !ok {
+		p := apigw.NewProblem(http.StatusServiceUnavailable, "personio-rate-limited", "Personio is busy",
+			"This Personio account's requests are at Personio's limit of 20 a minute; try again shortly. Nothing was saved.")
+		p.Header = map[string]string{"Retry-After": strconv.Itoa(int(time.Until(at).Seconds()) + 1)}
+		return p
+	}
 	err := e.personio.Verify(ctx, creds)
 	if err == nil {
 		return nil

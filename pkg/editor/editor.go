@@ -49,6 +49,7 @@ type Store interface {
 	ListParked(ctx context.Context, ws, connectionID string, limit int, cursor string) (store.Page, error)
 	Requeue(ctx context.Context, ws, funnel, eventID, reason string) (store.Delivery, error)
 	EraseApplicant(ctx context.Context, ws, emailHash string) (int, error)
+	Take(ctx context.Context, company string, n int, b store.Budget) (bool, time.Time, error)
 }
 
 // Vault keeps tokens.
@@ -81,6 +82,9 @@ type Config struct {
 	Now func() time.Time
 	// Logger receives one line per failure; never a token, e-mail or name.
 	Logger *slog.Logger
+	// Budget is the per-company rate budget the worker shares; checking
+	// credentials takes one unit of it (default 20 per 61 s).
+	Budget store.Budget
 }
 
 // Editor serves the editor API.
@@ -102,6 +106,9 @@ func New(cfg Config, st Store, v Vault, p Personio, q Queue) *Editor {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Budget.Limit == 0 {
+		cfg.Budget = store.Budget{Limit: 20, Window: 61 * time.Second}
 	}
 	return &Editor{cfg: cfg, store: st, vault: v, personio: p, queue: q}
 }

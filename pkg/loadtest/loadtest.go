@@ -166,7 +166,7 @@ func Run(ctx context.Context, awsCfg aws.Config, cfg Config) (*Report, error) {
 				i := jobs[k]
 				email := fmt.Sprintf("e%d-%d@load.example.com", i, k)
 				file := ""
-				if cfg.FileShare > 0 && float64(k%100) < cfg.FileShare*100 {
+				if cfg.FileShare > 0 && float64(k%10) < cfg.FileShare*10 {
 					file = `,"files":[{"field_id":"q_cv","url":"` + api + `/files/cv.pdf","filename":"cv.pdf"}]`
 				}
 				body := fmt.Sprintf(`{"type":"application.submitted","id":"evt_l%d","occurred_at":"%s","workspace_id":"ws_load%d","funnel_id":"fn_load","contact":{"first_name":"L","last_name":"T","email":"%s"}%s}`,

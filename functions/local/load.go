@@ -1,0 +1,97 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/sivchari/kumo"
+
+	"github.com/funnel-personio/funnel-personio/pkg/emulator"
+	"github.com/funnel-personio/funnel-personio/pkg/loadtest"
+	"github.com/funnel-personio/funnel-personio/pkg/personio/sandbox"
+)
+
+// scenarios are the load runs `make load` knows.
+var scenarios = map[string]func(events int, window time.Duration, latency time.Duration) loadtest.Config{
+	"under-budget": func(n int, w, l time.Duration) loadtest.Config {
+		return loadtest.Config{Events: repeat(10, 10), Latency: l, FileShare: 0.3, RateWindow: w}
+	},
+	"backlog": func(n int, w, l time.Duration) loadtest.Config {
+		return loadtest.Config{Events: []int{n}, Latency: l, RateWindow: w}
+	},
+	"noisy": func(n int, w, l time.Duration) loadtest.Config {
+		return loadtest.Config{Events: append([]int{n}, repeat(10, 5)...), Latency: l, RateWindow: w}
+	},
+	"faults": func(n int, w, l time.Duration) loadtest.Config {
+		return loadtest.Config{Events: repeat(n/10, 10), Latency: l, FileShare: 0.2, RateWindow: w, Restarts: 2,
+			PersonioTimeout: 2 * time.Second, Faults: sandbox.Faults{Error500: 0.2, Slow: 0.05, SlowDelay: 3 * time.Second, Drop: 0.05}}
+	},
+}
+
+func repeat(v, n int) []int {
+	out := make([]int, n)
+	for i := range out {
+		out[i] = v
+	}
+	return out
+}
+
+func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("load", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	name := fs.String("scenario", "under-budget", "under-budget, backlog, noisy or faults")
+	events := fs.Int("events", 1000, "events of the backlog (backlog, noisy) or in all (faults)")
+	window := fs.Duration("window", 60*time.Second, "Personio's rate window (20 requests per window); shorter windows make long runs short")
+	latency := fs.Duration("latency", 50*time.Millisecond, "latency the Personio sandbox adds")
+	out := fs.String("out", ".data/load", "folder for <scenario>.json and <scenario>.html")
+	timeout := fs.Duration("timeout", 60*time.Minute, "bound of the run")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	mk, ok := scenarios[*name]
+	if !ok {
+		fmt.Fprintf(stderr, "load: unknown scenario %q\n", *name)
+		return 2
+	}
+	cfg := mk(*events, *window, *latency)
+	cfg.Name, cfg.Timeout, cfg.Progress = *name, *timeout, stdout
+	k := kumo.NewServer()
+	defer k.Close()
+	r, err := loadtest.Run(ctx, emulator.Config(k.URL), cfg)
+	if err != nil {
+		fmt.Fprintf(stderr, "load: %v\n", err)
+		return 1
+	}
+	if err := os.MkdirAll(*out, 0o755); err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	b, _ := json.MarshalIndent(r, "", "  ")
+	_ = os.WriteFile(filepath.Join(*out, *name+".json"), b, 0o644)
+	f, err := os.Create(filepath.Join(*out, *name+".html"))
+	if err == nil {
+		_ = loadtest.WriteHTML(f, r)
+		f.Close()
+	}
+	fmt.Fprintf(stdout, "\n%s: %d/%d delivered, lost %d, duplicates %d, 429s %d, p50 %.0f ms, p95 %.0f ms, p99 %.0f ms, ingest %.0f events/s, deliver %.1f events/s, budget use %v, states %v\nreport: %s\n",
+		r.Name, r.Delivered, r.Accepted, r.Lost, r.Duplicates, r.RateLimited, r.P50, r.P95, r.P99, r.IngestPerSec, r.DeliverPerSec, fmtUse(r.BudgetUse), r.States,
+		filepath.Join(*out, *name+".html"))
+	if r.Lost > 0 || r.Duplicates > 0 {
+		return 1
+	}
+	return 0
+}
+
+func fmtUse(m map[string]float64) string {
+	s := ""
+	for k, v := range m {
+		s += fmt.Sprintf("%s:%.0f%% ", k, 100*v)
+	}
+	return s
+}
