@@ -36,6 +36,9 @@ func TestFaultCampaignShort(t *testing.T) {
 		States                                map[string]int
 		Seconds                               float64
 	}{r.Accepted, r.Delivered, r.Lost, r.Duplicates, r.States, r.Seconds})
+	if r.LogLines == 0 || r.Leaks != 0 {
+		t.Errorf("%d of %d log lines hold a token, e-mail or name", r.Leaks, r.LogLines)
+	}
 	final := r.States["delivered"] + r.States["failed"] + r.States["dead"] + r.States["skipped"]
 	if r.Accepted != 500 || r.Lost != 0 || r.Duplicates != 0 || final != 500 {
 		t.Errorf("accepted %d, lost %d, duplicates %d, states %v", r.Accepted, r.Lost, r.Duplicates, r.States)
