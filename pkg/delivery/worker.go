@@ -104,6 +104,7 @@ type Worker struct {
 	instance string
 
 	mu           sync.Mutex
+	loadMu       sync.Mutex // one token or integration load at a time: concurrent misses share it
 	tokens       map[string]cachedToken
 	integrations map[string]cachedIntegration
 	metricsMu    sync.Mutex
@@ -248,6 +249,16 @@ func (w *Worker) token(ctx context.Context, ws, conn string) (personio.Token, er
 	now := w.cfg.Now()
 	w.mu.Lock()
 	c, ok := w.tokens[key]
+	w.mu.Unlock()
+	if ok && now.Before(c.expires) {
+		return c.token, nil
+	}
+	// The records of a batch run concurrently: the first miss loads, the
+	// others find it cached.
+	w.loadMu.Lock()
+	defer w.loadMu.Unlock()
+	w.mu.Lock()
+	c, ok = w.tokens[key]
 	w.mu.Unlock()
 	if ok && now.Before(c.expires) {
 		return c.token, nil

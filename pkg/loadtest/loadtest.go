@@ -194,6 +194,7 @@ func Run(ctx context.Context, awsCfg aws.Config, cfg Config) (*Report, error) {
 		restartAt[len(accepted)*r/(cfg.Restarts+1)] = true
 	}
 	last := -1
+	lastStates := time.Now()
 	for ctx.Err() == nil {
 		got := len(sb.Applications(""))
 		if got != last {
@@ -214,8 +215,13 @@ func Run(ctx context.Context, awsCfg aws.Config, cfg Config) (*Report, error) {
 			}
 		}
 		if got >= len(accepted) || time.Since(start) > 30*time.Second {
-			if done, _ := terminal(ctx, st.Store, accepted); done == len(accepted) && len(restartAt) == 0 {
+			done, states := terminal(ctx, st.Store, accepted)
+			if done == len(accepted) && len(restartAt) == 0 {
 				break
+			}
+			if time.Since(lastStates) > 30*time.Second {
+				fmt.Fprintf(cfg.Progress, "%s: states %v\n", cfg.Name, states)
+				lastStates = time.Now()
 			}
 		}
 		time.Sleep(500 * time.Millisecond)
