@@ -65,7 +65,7 @@ type Report struct {
 	P95           float64            `json:"p95_ms"`
 	P99           float64            `json:"p99_ms"`
 	RateLimited   int                `json:"rate_limited"`
-	BudgetUse     map[string]float64 `json:"budget_use"` // requests made / requests the budget allowed while the company had a backlog
+	BudgetUse     map[string]float64 `json:"budget_use"` // requests made / requests the budget allowed, over the windows before the last
 	QuietP99      float64            `json:"quiet_p99_ms,omitempty"`
 	Latencies     []Point            `json:"latencies"`
 	PerWindow     map[string][]int   `json:"requests_per_window"`
@@ -293,9 +293,15 @@ func Run(ctx context.Context, awsCfg aws.Config, cfg Config) (*Report, error) {
 			counts[int(q.At.Sub(start)/cfg.RateWindow)]++
 		}
 		r.PerWindow[company] = counts
-		span := lastReq.Sub(first) + cfg.RateWindow
-		allowed := float64(cfg.RateLimit) * span.Seconds() / cfg.RateWindow.Seconds()
-		r.BudgetUse[company] = float64(len(reqs)) / allowed
+		// Use of the budget while the company had a backlog: the windows
+		// before the last (in which the backlog ran out).
+		if full := counts[:len(counts)-1]; len(full) > 0 {
+			sum := 0
+			for _, n := range full {
+				sum += n
+			}
+			r.BudgetUse[company] = float64(sum) / float64(cfg.RateLimit*len(full))
+		}
 	}
 	return r, nil
 }
