@@ -287,7 +287,7 @@ func Run(ctx context.Context, awsCfg aws.Config, cfg Config) (*Report, error) {
 		if len(reqs) == 0 {
 			continue
 		}
-		first, lastReq := reqs[0].At, reqs[len(reqs)-1].At
+		lastReq := reqs[len(reqs)-1].At
 		counts := make([]int, int(lastReq.Sub(start)/cfg.RateWindow)+1)
 		for _, q := range reqs {
 			counts[int(q.At.Sub(start)/cfg.RateWindow)]++
