@@ -48,7 +48,7 @@ type result struct {
 func (j *job) run(ctx context.Context) bool {
 	w := j.w
 	claimed, err := w.store.Claim(ctx, store.Delivery{WorkspaceID: j.ev.WorkspaceID, FunnelID: j.ev.FunnelID, EventID: j.ev.ID,
-		OccurredAt: j.ev.OccurredAt, Test: j.ev.Test, Event: j.body, EmailHash: EmailHash(w.cfg.HashKey, j.ev.Contact.Email)}, j.owner, w.cfg.Lease)
+		OccurredAt: j.ev.OccurredAt, Test: j.ev.Test, Event: j.body, EmailHash: application.EmailHash(w.cfg.HashKey, j.ev.Contact.Email)}, j.owner, w.cfg.Lease)
 	switch {
 	case errors.Is(err, store.ErrAlreadyDelivered):
 		j.log.InfoContext(ctx, "delivery", "state", "already_delivered")

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/funnel-personio/funnel-personio/pkg/application"
 	"github.com/funnel-personio/funnel-personio/pkg/delivery"
 	"github.com/funnel-personio/funnel-personio/pkg/personio"
 	"github.com/funnel-personio/funnel-personio/pkg/personio/sandbox"
@@ -22,7 +23,7 @@ func TestHappyPathWithFile(t *testing.T) {
 	if resp.StatusCode != 202 || !strings.Contains(resp.Body, `"accepted"`) {
 		t.Fatalf("ingest: %d %s", resp.StatusCode, resp.Body)
 	}
-	if d := p.status(t, "evt_happy"); d.Status != store.StatusQueued || len(d.Event) == 0 || d.EmailHash != delivery.EmailHash([]byte("k"), "ada@example.com") {
+	if d := p.status(t, "evt_happy"); d.Status != store.StatusQueued || len(d.Event) == 0 || d.EmailHash != application.EmailHash([]byte("k"), "ada@example.com") {
 		t.Fatalf("record after ingest: %+v", d)
 	}
 	w := p.worker()

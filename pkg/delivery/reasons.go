@@ -2,8 +2,6 @@ package delivery
 
 import (
 	"golang.org/x/text/language"
-
-	"github.com/funnel-personio/funnel-personio/pkg/application"
 )
 
 // Reason codes a delivery record carries; the editor shows them with a
@@ -68,6 +66,3 @@ func Explain(code, acceptLanguage string) string {
 	_, i, _ := matcher.Match(tags...)
 	return s[i]
 }
-
-// EmailHash is application.EmailHash, for callers of this package.
-func EmailHash(key []byte, email string) string { return application.EmailHash(key, email) }

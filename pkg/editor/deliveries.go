@@ -173,7 +173,7 @@ func (e *Editor) testIntegration(ctx context.Context, r *apigw.Request) apigw.Re
 		return e.fail(ctx, "test integration: validate", err)
 	}
 	d, err := e.store.CreateDelivery(ctx, store.Delivery{WorkspaceID: ws, FunnelID: funnel, EventID: id, Status: store.StatusQueued,
-		Test: true, OccurredAt: ev.OccurredAt, Event: body, EmailHash: delivery.EmailHash(e.cfg.HashKey, ev.Contact.Email),
+		Test: true, OccurredAt: ev.OccurredAt, Event: body, EmailHash: application.EmailHash(e.cfg.HashKey, ev.Contact.Email),
 		Attempts: []store.Attempt{{At: now, Outcome: store.StatusQueued, Reason: "test application from the editor"}}})
 	if err != nil {
 		return e.fail(ctx, "test integration: record", err)
@@ -250,7 +250,7 @@ func (e *Editor) erase(ctx context.Context, r *apigw.Request) apigw.Response {
 	if err := json.Unmarshal(r.Body, &b); err != nil {
 		return badBody(err)
 	}
-	n, err := e.store.EraseApplicant(ctx, r.Claims.Workspace, delivery.EmailHash(e.cfg.HashKey, b.Email))
+	n, err := e.store.EraseApplicant(ctx, r.Claims.Workspace, application.EmailHash(e.cfg.HashKey, b.Email))
 	if err != nil {
 		return e.fail(ctx, "erase applicant", err)
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/funnel-personio/funnel-personio/pkg/application"
 	"github.com/funnel-personio/funnel-personio/pkg/delivery"
 	"github.com/funnel-personio/funnel-personio/pkg/editor"
 	"github.com/funnel-personio/funnel-personio/pkg/failure"
@@ -374,7 +375,7 @@ func TestErasure(t *testing.T) {
 	ctx := t.Context()
 	for i, email := range []string{"Ada@Example.com", "ada@example.com ", "other@example.com"} {
 		if _, err := e.store.CreateDelivery(ctx, store.Delivery{WorkspaceID: ws, FunnelID: "fn_1", EventID: fmt.Sprintf("evt_e%d", i),
-			EmailHash: delivery.EmailHash(e.hashKey, email), Event: []byte("{}")}); err != nil {
+			EmailHash: application.EmailHash(e.hashKey, email), Event: []byte("{}")}); err != nil {
 			t.Fatal(err)
 		}
 	}
