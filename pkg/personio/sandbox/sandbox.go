@@ -66,6 +66,12 @@ type Faults struct {
 	// Drop requests are processed, then the connection is closed with no
 	// answer: the client cannot know the outcome.
 	Drop float64 `json:"drop"`
+	// Burst429 requests start a burst of 429s: the request and every
+	// request of its company for BurstFor are answered 429 before
+	// anything is processed, however few requests the company made.
+	Burst429 float64 `json:"burst_429"`
+	// BurstFor is how long a burst lasts (default: the Lockout).
+	BurstFor time.Duration `json:"burst_for"`
 }
 
 // Sandbox is the local Personio. It is an http.Handler.
@@ -167,6 +173,7 @@ const (
 	fault500
 	faultSlow
 	faultDrop
+	fault429
 )
 
 // api wraps an endpoint with Personio's order of checks: latency,
@@ -185,7 +192,7 @@ func (s *Sandbox) api(endpoint string, h handlerFunc) http.HandlerFunc {
 		}
 		f, limited := s.admit(c)
 		if limited {
-			s.record(endpoint, c.ID, http.StatusTooManyRequests, nil, faultNone)
+			s.record(endpoint, c.ID, http.StatusTooManyRequests, nil, f)
 			w.WriteHeader(http.StatusTooManyRequests)
 			return
 		}
@@ -253,6 +260,9 @@ func (s *Sandbox) admit(c *company) (fault, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.cfg.Now()
+	if now.Before(c.lockedUntil) { // a lock-out or a burst of 429s
+		return faultNone, true
+	}
 	if s.cfg.RateLimit > 0 && !c.take(now, s.cfg.RateLimit, s.cfg.RateWindow, s.cfg.Lockout) {
 		return faultNone, true
 	}
@@ -265,6 +275,13 @@ func (s *Sandbox) admit(c *company) (fault, bool) {
 		return faultSlow, false
 	case x < f.Error500+f.Slow+f.Drop:
 		return faultDrop, false
+	case x < f.Error500+f.Slow+f.Drop+f.Burst429:
+		burst := f.BurstFor
+		if burst <= 0 {
+			burst = s.cfg.Lockout
+		}
+		c.lockedUntil = now.Add(burst)
+		return fault429, true
 	}
 	return faultNone, false
 }

@@ -8,6 +8,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -327,6 +328,40 @@ func TestFaultShares(t *testing.T) {
 	srv.Sandbox.SetFaults(sandbox.Faults{})
 	if got := post(t, srv, "/v1/recruiting/applications", "application/json", []byte(valid), nil); got.status != 201 {
 		t.Errorf("after SetFaults({}): %d", got.status)
+	}
+}
+
+// TestBurst429: a request that starts a burst and every request of its
+// company until the burst ends are answered 429, even with no rate limit
+// and no faults left.
+func TestBurst429(t *testing.T) {
+	now := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
+	var mu sync.Mutex
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	srv := sandboxtest.Start(t, sandbox.Config{RateLimit: -1, Now: clock,
+		Faults: sandbox.Faults{Burst429: 1, BurstFor: 10 * time.Second}})
+	body := func(i int) []byte {
+		return []byte(fmt.Sprintf(`{"first_name":"A","last_name":"B","email":"b%d@example.com","job_position_id":1001}`, i))
+	}
+	if got := post(t, srv, "/v1/recruiting/applications", "application/json", body(0), nil); got.status != 429 {
+		t.Fatalf("first request: %d, want 429", got.status)
+	}
+	srv.Sandbox.SetFaults(sandbox.Faults{})
+	mu.Lock()
+	now = now.Add(9 * time.Second)
+	mu.Unlock()
+	if got := post(t, srv, "/v1/recruiting/applications", "application/json", body(1), nil); got.status != 429 {
+		t.Errorf("within the burst: %d, want 429", got.status)
+	}
+	mu.Lock()
+	now = now.Add(time.Second)
+	mu.Unlock()
+	if got := post(t, srv, "/v1/recruiting/applications", "application/json", body(2), nil); got.status != 201 {
+		t.Errorf("after the burst: %d, want 201", got.status)
+	}
+	st := srv.Sandbox.Stats()
+	if st.Faults["429"] != 1 || st.RateLimited != 2 || st.Applications != 1 {
+		t.Errorf("stats: faults %v, 429s %d, applications %d; want 1 burst, 2 429s, 1 application", st.Faults, st.RateLimited, st.Applications)
 	}
 }
 

@@ -29,7 +29,7 @@ type Request struct {
 	CompanyID string    `json:"company_id,omitempty"`
 	Status    int       `json:"status"`
 	Reasons   []string  `json:"reasons,omitempty"`
-	Fault     string    `json:"fault,omitempty"` // 500, slow, drop
+	Fault     string    `json:"fault,omitempty"` // 500, slow, drop, 429 (the start of a burst)
 }
 
 // Stats counts what the sandbox answered.
@@ -52,7 +52,7 @@ func newStats() Stats {
 	return Stats{Requests: map[string]int{}, Reasons: map[string]int{}, Faults: map[string]int{}}
 }
 
-var faultNames = map[fault]string{fault500: "500", faultSlow: "slow", faultDrop: "drop"}
+var faultNames = map[fault]string{fault500: "500", faultSlow: "slow", faultDrop: "drop", fault429: "429"}
 
 // record counts one answered request.
 func (s *Sandbox) record(endpoint, companyID string, status int, reasons []string, f fault) {
