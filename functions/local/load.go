@@ -10,11 +10,8 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/sivchari/kumo"
-
 	"github.com/funnel-personio/funnel-personio/pkg/emulator"
 	"github.com/funnel-personio/funnel-personio/pkg/loadtest"
-	"github.com/funnel-personio/funnel-personio/pkg/personio/sandbox"
 )
 
 // scenarios are the load runs `make load` knows.
@@ -30,7 +27,7 @@ var scenarios = map[string]func(events int, window time.Duration, latency time.D
 	},
 	"faults": func(n int, w, l time.Duration) loadtest.Config {
 		return loadtest.Config{Events: repeat(n/10, 10), Latency: l, FileShare: 0.2, RateWindow: w, Restarts: 2,
-			PersonioTimeout: 2 * time.Second, Faults: sandbox.Faults{Error500: 0.2, Slow: 0.05, SlowDelay: 3 * time.Second, Drop: 0.05}}
+			PersonioTimeout: 2 * time.Second, Faults: loadtest.FaultMix}
 	},
 }
 
@@ -61,9 +58,19 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	cfg := mk(*events, *window, *latency)
 	cfg.Name, cfg.Timeout, cfg.Progress = *name, *timeout, stdout
-	k := kumo.NewServer()
-	defer k.Close()
-	r, err := loadtest.Run(ctx, emulator.Config(k.URL), cfg)
+	// The emulator runs as a process of its own (this binary's `emulator`),
+	// so that the fault campaign can stop and start it on its state.
+	emu, dir, err := loadEmulator(*name)
+	if err != nil {
+		fmt.Fprintf(stderr, "load: %v\n", err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	defer emu.Stop()
+	if *name == "faults" {
+		cfg.RestartEmulator = emu.Restart
+	}
+	r, err := loadtest.Run(ctx, emu.Config(), cfg)
 	if err != nil {
 		fmt.Fprintf(stderr, "load: %v\n", err)
 		return 1
@@ -90,6 +97,25 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// loadEmulator starts `local emulator` on a free port with its state in
+// a new temporary folder, which it returns.
+func loadEmulator(name string) (*emulator.Process, string, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, "", err
+	}
+	addr, err := emulator.FreeAddr()
+	if err != nil {
+		return nil, "", err
+	}
+	dir, err := os.MkdirTemp("", "load-"+name+"-kumo-")
+	if err != nil {
+		return nil, "", err
+	}
+	p, err := emulator.StartProcess([]string{exe, "emulator", "-addr", addr}, []string{"KUMO_DATA_DIR=" + dir}, addr)
+	return p, dir, err
 }
 
 func fmtUse(m map[string]float64) string {

@@ -42,6 +42,9 @@ func (m *memStore) Release(context.Context, string, string, string, string) erro
 func (m *memStore) Take(context.Context, string, int, store.Budget) (bool, time.Time, error) {
 	return true, time.Time{}, nil
 }
+func (m *memStore) TakeOrReserve(ctx context.Context, c string, n int, b store.Budget) (bool, time.Time, error) {
+	return m.Take(ctx, c, n, b)
+}
 func (m *memStore) Block(context.Context, string, time.Time) error { return nil }
 
 type memVault struct{}

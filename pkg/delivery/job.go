@@ -111,8 +111,31 @@ func (j *job) deliver(ctx context.Context) result {
 	for _, wr := range mapped.Warnings {
 		warnings = append(warnings, wr.String())
 	}
-	// The whole application's requests at once: files and the create.
-	ok, at, err := w.store.Take(ctx, conn.CompanyID, 1+len(mapped.Files), w.cfg.Budget)
+	// The whole application's requests at once: files and the create. A
+	// delayed copy comes back at its turn in the company's line (or, when
+	// the turn is more than the queue's 15 min delay away, early: then it
+	// waits again) and takes; anyone else joins the end of the line when
+	// there is no room or others are waiting.
+	take := w.store.TakeOrReserve
+	if j.deferToken != nil {
+		if turn := j.record.NextAttemptAt; turn != nil {
+			// Copies are sent with their delay rounded down to whole
+			// seconds and wait here for the rest, so they take at their
+			// turn, not up to a second late.
+			switch d := turn.Sub(w.cfg.Now()); {
+			case d > time.Second:
+				return result{status: store.StatusQueued, code: ReasonBudget, reason: "waiting for the company's rate budget", deferTo: *turn, company: conn.CompanyID}
+			case d > 0:
+				select {
+				case <-ctx.Done():
+					return j.retryable(ReasonInternal, ctx.Err())
+				case <-time.After(d):
+				}
+			}
+		}
+		take = w.store.Take
+	}
+	ok, at, err := take(ctx, conn.CompanyID, 1+len(mapped.Files), w.cfg.Budget)
 	switch {
 	case err != nil:
 		return j.retryable(ReasonInternal, err)
@@ -190,7 +213,7 @@ func (j *job) classify(ctx context.Context, err error, conn store.Connection) re
 		j.needsAttention(ctx, conn, err)
 		return result{status: store.StatusParked, code: code, reason: err.Error(), conn: conn.ID}
 	case errors.As(err, &rl):
-		until := w.cfg.Now().Add(60 * time.Second)
+		until := w.cfg.Now().Add(w.cfg.RateLimitPause)
 		if berr := w.store.Block(ctx, conn.CompanyID, until); berr != nil {
 			j.log.WarnContext(ctx, "worker: block budget", "error", berr.Error())
 		}
@@ -268,7 +291,7 @@ func (j *job) finish(ctx context.Context, r result) bool {
 		next := now.Add(wait)
 		change.NextAttemptAt = &next
 		change.DeferToken = newToken()
-		if err := w.queue.Send(ctx, queue.Message{ID: j.ev.ID, Group: j.ev.WorkspaceID, Body: j.body, Delay: min(wait, 15*time.Minute),
+		if err := w.queue.Send(ctx, queue.Message{ID: j.ev.ID, Group: j.ev.WorkspaceID, Body: j.body, Delay: min(wait.Truncate(time.Second), 15*time.Minute),
 			Attributes: map[string]string{deferAttribute: change.DeferToken}}); err != nil {
 			j.log.WarnContext(ctx, "worker: defer by copy", "error", err.Error())
 			_ = w.queue.Defer(ctx, j.receipt, min(wait, 12*time.Hour))

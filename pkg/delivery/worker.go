@@ -44,6 +44,7 @@ type Store interface {
 	Record(ctx context.Context, ws, funnel, eventID, owner string, c store.Change) (store.Delivery, error)
 	Release(ctx context.Context, ws, funnel, eventID, owner string) error
 	Take(ctx context.Context, company string, n int, b store.Budget) (bool, time.Time, error)
+	TakeOrReserve(ctx context.Context, company string, n int, b store.Budget) (bool, time.Time, error)
 	Block(ctx context.Context, company string, until time.Time) error
 }
 
@@ -75,6 +76,9 @@ type Config struct {
 	// 61 s, keeps a second's margin under Personio's 20 per 60 s for
 	// requests that reach Personio a moment after the budget was taken.
 	Budget store.Budget
+	// RateLimitPause is how long a company's deliveries wait after
+	// Personio answered 429 (default 60 s: Personio asks for a minute).
+	RateLimitPause time.Duration
 	// Lease is how long a claim lasts if the worker dies (default 2 min).
 	Lease time.Duration
 	// MaxReceiveCount is the queue's receive limit; the attempt that
@@ -126,6 +130,9 @@ type cachedIntegration struct {
 func NewWorker(cfg Config, st Store, v Vault, p Personio, q Queue, f Fetcher) *Worker {
 	if cfg.Budget.Limit == 0 {
 		cfg.Budget = store.Budget{Limit: 20, Window: 61 * time.Second}
+	}
+	if cfg.RateLimitPause <= 0 {
+		cfg.RateLimitPause = 60 * time.Second
 	}
 	if cfg.Lease <= 0 {
 		cfg.Lease = 2 * time.Minute

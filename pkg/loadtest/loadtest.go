@@ -29,6 +29,13 @@ import (
 	"github.com/funnel-personio/funnel-personio/pkg/webhook"
 )
 
+// FaultMix is the fault campaign's Personio: 30 % of requests fail — 18 %
+// answered 500, 5 % processed but answered after 3 s (past the 2 s
+// timeout the campaign gives the client), 5 % processed and the connection
+// dropped, 2 % starting a 3 s burst of 429s.
+var FaultMix = sandbox.Faults{Error500: 0.18, Slow: 0.05, SlowDelay: 3 * time.Second, Drop: 0.05,
+	Burst429: 0.02, BurstFor: 3 * time.Second}
+
 // Config is one load run.
 type Config struct {
 	Name string
@@ -42,8 +49,13 @@ type Config struct {
 	// PersonioTimeout bounds each Personio request (default 20 s); slow
 	// faults should answer later than this.
 	PersonioTimeout time.Duration
-	// Restarts stops and starts the worker side this many times mid-run.
+	// Restarts kills the worker side (as a crash: batches in hand are
+	// abandoned) and starts it again this many times mid-run.
 	Restarts int
+	// RestartEmulator, if set, is called once mid-run, between the
+	// worker-side restarts, to stop and start the AWS emulator on the
+	// same state while the stack runs.
+	RestartEmulator func() error
 	// Timeout bounds the whole run.
 	Timeout  time.Duration
 	Progress io.Writer
@@ -77,6 +89,8 @@ type Report struct {
 	Leaks    int `json:"log_leaks"`
 	// Stuck describes up to five events not in a final state at the end.
 	Stuck []string `json:"stuck,omitempty"`
+	// Restarts lists the restarts made mid-run.
+	Restarts []string `json:"restarts,omitempty"`
 }
 
 // Point is one delivered event: seconds since start, end-to-end latency.
@@ -123,7 +137,7 @@ func Run(ctx context.Context, awsCfg aws.Config, cfg Config) (*Report, error) {
 	scan := &leakScanner{needles: [][]byte{[]byte("load-token-"), []byte("@load.example.com"), []byte("Lovelace")}}
 	lcfg := localstack.Config{Addr: "127.0.0.1:0", AWS: awsCfg, Logger: slog.New(slog.NewJSONHandler(scan, nil)), PersonioBaseURL: "http://" + sbLn.Addr().String(),
 		Table: "load-" + suffix, QueueName: "load-" + suffix, SecretPrefix: "load-" + suffix, Pollers: 4, PersonioTimeout: cfg.PersonioTimeout,
-		Worker: delivery.Config{Budget: store.Budget{Limit: cfg.RateLimit, Window: cfg.RateWindow + cfg.RateWindow/60},
+		Worker: delivery.Config{Budget: store.Budget{Limit: cfg.RateLimit, Window: cfg.RateWindow + cfg.RateWindow/60}, RateLimitPause: cfg.RateWindow,
 			BaseBackoff: time.Second, MaxBackoff: 5 * time.Second}}
 	st, err := localstack.Start(ctx, lcfg)
 	if err != nil {
@@ -189,12 +203,23 @@ func Run(ctx context.Context, awsCfg aws.Config, cfg Config) (*Report, error) {
 	ingestDone := time.Since(start)
 	fmt.Fprintf(cfg.Progress, "%s: %d of %d events accepted in %s\n", cfg.Name, len(accepted), len(jobs), ingestDone.Round(time.Millisecond))
 	// Wait, restarting the worker side as asked.
+	// Worker-side restarts at 1/(n+1), 2/(n+1)… of the events delivered,
+	// the emulator's half-way between the first two (or at half).
 	restartAt := map[int]bool{}
 	for r := 1; r <= cfg.Restarts; r++ {
 		restartAt[len(accepted)*r/(cfg.Restarts+1)] = true
 	}
+	emulatorAt := -1
+	if cfg.RestartEmulator != nil {
+		emulatorAt = len(accepted) / 2
+		if cfg.Restarts >= 2 {
+			emulatorAt = len(accepted) * 3 / (2 * (cfg.Restarts + 1))
+		}
+	}
+	var restarts []string
 	last := -1
-	lastStates := time.Now()
+	lastStates, lastCheck := time.Now(), time.Now()
+	track := &tracker{final: map[string]string{}}
 	for ctx.Err() == nil {
 		got := len(sb.Applications(""))
 		if got != last {
@@ -205,18 +230,33 @@ func Run(ctx context.Context, awsCfg aws.Config, cfg Config) (*Report, error) {
 			if got >= at {
 				delete(restartAt, at)
 				stMu.Lock()
-				st.Close()
+				st.Kill()
 				st, err = localstack.Start(context.Background(), lcfg)
 				stMu.Unlock()
 				if err != nil {
 					return nil, fmt.Errorf("restart: %w", err)
 				}
-				fmt.Fprintf(cfg.Progress, "%s: worker side restarted at %d delivered\n", cfg.Name, got)
+				restarts = append(restarts, fmt.Sprintf("worker side killed and started again at %d delivered (%s)", got, time.Since(start).Round(time.Second)))
+				fmt.Fprintf(cfg.Progress, "%s: %s\n", cfg.Name, restarts[len(restarts)-1])
 			}
 		}
-		if got >= len(accepted) || time.Since(start) > 30*time.Second {
-			done, states := terminal(ctx, st.Store, accepted)
-			if done == len(accepted) && len(restartAt) == 0 {
+		if emulatorAt >= 0 && got >= emulatorAt {
+			emulatorAt = -1
+			t0 := time.Now()
+			if err := cfg.RestartEmulator(); err != nil {
+				return nil, fmt.Errorf("restart the emulator: %w", err)
+			}
+			restarts = append(restarts, fmt.Sprintf("emulator stopped and started again at %d delivered (%s; down %s)", got,
+				time.Since(start).Round(time.Second), time.Since(t0).Round(time.Millisecond)))
+			fmt.Fprintf(cfg.Progress, "%s: %s\n", cfg.Name, restarts[len(restarts)-1])
+		}
+		// Records are read when every event is in the sandbox, and every
+		// 10 s otherwise (some end failed or dead, never in the sandbox);
+		// final ones are not read again.
+		if got >= len(accepted) || time.Since(lastCheck) > 10*time.Second {
+			lastCheck = time.Now()
+			done, states := track.check(ctx, st.Store, accepted)
+			if done == len(accepted) && len(restartAt) == 0 && emulatorAt < 0 {
 				break
 			}
 			if time.Since(lastStates) > 30*time.Second {
@@ -229,8 +269,8 @@ func Run(ctx context.Context, awsCfg aws.Config, cfg Config) (*Report, error) {
 	elapsed := time.Since(start)
 	r := &Report{Name: cfg.Name, Events: len(jobs), Accepted: len(accepted), Seconds: elapsed.Seconds(),
 		IngestPerSec: float64(len(accepted)) / ingestDone.Seconds(), BudgetUse: map[string]float64{}, PerWindow: map[string][]int{},
-		Window: cfg.RateWindow.Seconds(), Limit: cfg.RateLimit}
-	_, r.States = terminal(context.Background(), st.Store, accepted)
+		Window: cfg.RateWindow.Seconds(), Limit: cfg.RateLimit, Restarts: restarts}
+	_, r.States = track.check(context.Background(), st.Store, accepted)
 	for _, a := range accepted {
 		if len(r.Stuck) == 5 {
 			break
@@ -341,12 +381,21 @@ type sent struct {
 	ws, id  string
 }
 
-// terminal counts accepted events whose delivery reached a final state,
-// and every state.
-func terminal(ctx context.Context, s *store.Store, accepted map[string]sent) (int, map[string]int) {
+// tracker reads the delivery records of accepted events; a final state
+// is remembered and not read again.
+type tracker struct {
+	final map[string]string // e-mail → final status
+}
+
+// check counts accepted events whose delivery reached a final state, and
+// every state.
+func (t *tracker) check(ctx context.Context, s *store.Store, accepted map[string]sent) (int, map[string]int) {
 	states := map[string]int{}
-	done := 0
-	for _, a := range accepted {
+	for email, a := range accepted {
+		if st, ok := t.final[email]; ok {
+			states[st]++
+			continue
+		}
 		d, err := s.GetDelivery(ctx, a.ws, a.id)
 		if err != nil {
 			states["unknown"]++
@@ -354,10 +403,10 @@ func terminal(ctx context.Context, s *store.Store, accepted map[string]sent) (in
 		}
 		states[string(d.Status)]++
 		if d.Terminal() {
-			done++
+			t.final[email] = string(d.Status)
 		}
 	}
-	return done, states
+	return len(t.final), states
 }
 
 func pct(sorted []float64, p int) float64 {

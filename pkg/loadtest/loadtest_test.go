@@ -1,19 +1,47 @@
 package loadtest_test
 
 import (
+	"context"
+	"net"
 	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/funnel-personio/funnel-personio/pkg/emulator"
 	"github.com/funnel-personio/funnel-personio/pkg/loadtest"
-	"github.com/funnel-personio/funnel-personio/pkg/personio/sandbox"
+	"github.com/funnel-personio/funnel-personio/pkg/localstack"
 )
+
+// emulatorAddrEnv makes the test binary serve the AWS emulator instead of
+// running tests: the campaign restarts it as a process of its own.
+const emulatorAddrEnv = "LOADTEST_EMULATOR_ADDR"
+
+func TestMain(m *testing.M) {
+	if addr := os.Getenv(emulatorAddrEnv); addr != "" {
+		ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+		defer stop()
+		ln, err := net.Listen("tcp", addr)
+		if err == nil {
+			err = localstack.ServeEmulator(ctx, ln)
+		}
+		if err != nil {
+			os.Stderr.WriteString("emulator: " + err.Error() + "\n")
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
 
 // TestFaultCampaignShort is the fault campaign's short version: 500
 // events over 5 companies with Personio answering 30 % of requests with
-// 500s, slow answers past the client's timeout and dropped connections,
-// and the worker side restarted twice mid-run. Nothing may be lost or
+// 500s, slow answers past the client's timeout, dropped connections
+// and 429 bursts, the worker side killed and started again twice
+// mid-run and the AWS emulator (a process of its own) stopped and started
+// again once. Nothing may be lost or
 // delivered twice in the sandbox, and every event must end in a terminal
 // state with its reason (delivered, failed, or dead: in the DLQ).
 func TestFaultCampaignShort(t *testing.T) {
@@ -22,12 +50,23 @@ func TestFaultCampaignShort(t *testing.T) {
 		progress = os.Stderr
 	}
 	cfg := loadtest.Config{Name: "faults-short", Events: []int{100, 100, 100, 100, 100}, FileShare: 0.2,
-		Latency: 10 * time.Millisecond, Faults: sandbox.Faults{Error500: 0.2, Slow: 0.05, SlowDelay: 3 * time.Second, Drop: 0.05},
+		Latency: 10 * time.Millisecond, Faults: loadtest.FaultMix,
 		RateLimit: 20, RateWindow: 2 * time.Second, Restarts: 2, PersonioTimeout: 2 * time.Second, Timeout: 4 * time.Minute}
 	if progress != nil {
 		cfg.Progress = progress
 	}
-	r, err := loadtest.Run(t.Context(), emulator.Kumo(t), cfg)
+	addr, err := emulator.FreeAddr()
+	if err != nil {
+		t.Fatal(err)
+	}
+	emu, err := emulator.StartProcess([]string{os.Args[0]}, []string{emulatorAddrEnv + "=" + addr,
+		"KUMO_DATA_DIR=" + filepath.Join(t.TempDir(), "kumo")}, addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = emu.Stop() })
+	cfg.RestartEmulator = emu.Restart
+	r, err := loadtest.Run(t.Context(), emu.Config(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,7 +74,11 @@ func TestFaultCampaignShort(t *testing.T) {
 		Accepted, Delivered, Lost, Duplicates int
 		States                                map[string]int
 		Seconds                               float64
-	}{r.Accepted, r.Delivered, r.Lost, r.Duplicates, r.States, r.Seconds})
+		Restarts                              []string
+	}{r.Accepted, r.Delivered, r.Lost, r.Duplicates, r.States, r.Seconds, r.Restarts})
+	if len(r.Restarts) != 3 {
+		t.Errorf("restarts: %q, want the worker side twice and the emulator once", r.Restarts)
+	}
 	if r.LogLines == 0 || r.Leaks != 0 {
 		t.Errorf("%d of %d log lines hold a token, e-mail or name", r.Leaks, r.LogLines)
 	}

@@ -3,19 +3,31 @@ package localstack
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/http/httputil"
 	"net/url"
+	"os"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/sivchari/kumo"
+
+	"github.com/funnel-personio/funnel-personio/pkg/awsclient"
 )
 
 // ServeEmulator runs kumo (DynamoDB, SQS, Secrets Manager and the rest) on
 // ln until ctx ends. kumo keeps its state under KUMO_DATA_DIR, which it
-// reads when the process starts; messages in flight and about the last
-// second of writes are not on disk if the process is killed.
+// reads when the process starts and writes about once a second; about the
+// last second of writes, and the messages in flight, are not on disk if
+// the process is killed. A clean stop (ctx ends) finishes the requests in
+// progress, puts the messages in flight back on their queues (kumo does
+// not save them), then waits for kumo's next write (its public API has no
+// call to save now), so that nothing is lost across a stop and start.
 func ServeEmulator(ctx context.Context, ln net.Listener) error {
 	k := kumo.NewServer() // on a loopback port of its own
 	defer k.Close()
@@ -23,8 +35,31 @@ func ServeEmulator(ctx context.Context, ln net.Listener) error {
 	if err != nil {
 		return err
 	}
-	return Serve(ctx, ln, httputil.NewSingleHostReverseProxy(target))
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	// Its only errors are clients that went away (a long poll cut short
+	// by a stop): not worth a line each.
+	proxy.ErrorLog = log.New(io.Discard, "", 0)
+	held := newInflight(proxy)
+	if err := Serve(ctx, ln, held); err != nil {
+		return err
+	}
+	if _, err := held.putBack(context.Background(), awsclient.SQS(emulatorConfig(k.URL))); err != nil {
+		return fmt.Errorf("emulator: put messages in flight back: %w", err)
+	}
+	if os.Getenv("KUMO_DATA_DIR") != "" {
+		time.Sleep(kumoFlushWait)
+	}
+	return nil
 }
+
+// emulatorConfig is an AWS config for kumo at endpoint.
+func emulatorConfig(endpoint string) aws.Config {
+	return aws.Config{Region: "eu-central-1", BaseEndpoint: aws.String(endpoint),
+		Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")}
+}
+
+// kumoFlushWait is kumo's write interval (1 s) with a margin.
+const kumoFlushWait = 1500 * time.Millisecond
 
 // Serve runs h on ln until ctx ends, then shuts down gracefully.
 func Serve(ctx context.Context, ln net.Listener, h http.Handler) error {

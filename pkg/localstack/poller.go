@@ -27,6 +27,11 @@ type Poller struct {
 	Wait      time.Duration // long-poll wait (default 1 s)
 	Pollers   int           // concurrent pollers (default 2)
 	Log       *slog.Logger
+	// Crash, if set, is the context of the batches in hand: when it ends
+	// they are abandoned where they are and nothing of them is deleted,
+	// as when the process dies (see Stack.Kill). Without it batches are
+	// finished even after Run's context ends.
+	Crash context.Context
 }
 
 // Run polls until ctx ends; a batch being handled is finished first, so
@@ -73,9 +78,14 @@ func (p *Poller) Once(ctx context.Context) error {
 			Attributes:        map[string]string{"ApproximateReceiveCount": strconv.Itoa(m.ReceiveCount), "SentTimestamp": strconv.FormatInt(m.SentAt.UnixMilli(), 10)},
 			MessageAttributes: attrs, EventSource: "aws:sqs"})
 	}
-	// The batch is handled to the end even when ctx is cancelled (Ctrl-C).
-	resp, err := p.Handler(context.WithoutCancel(ctx), ev)
-	if err != nil {
+	// The batch is handled to the end even when ctx is cancelled (Ctrl-C),
+	// unless the process "crashes".
+	hctx := context.WithoutCancel(ctx)
+	if p.Crash != nil {
+		hctx = p.Crash
+	}
+	resp, err := p.Handler(hctx, ev)
+	if err != nil || hctx.Err() != nil {
 		return nil // the whole batch comes back after its visibility timeout
 	}
 	failed := map[string]bool{}

@@ -76,6 +76,7 @@ type Stack struct {
 
 	servers []*http.Server
 	stop    context.CancelFunc
+	crash   context.CancelFunc
 	wg      sync.WaitGroup
 }
 
@@ -178,8 +179,9 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 	s.serve(apiLn, mux)
 
 	pctx, cancel := context.WithCancel(context.Background())
-	s.stop = cancel
-	p := &Poller{Queue: s.Queue, Handler: worker.Handle, Pollers: cfg.Pollers, Log: cfg.Logger}
+	crash, crashNow := context.WithCancel(context.Background())
+	s.stop, s.crash = cancel, crashNow
+	p := &Poller{Queue: s.Queue, Handler: worker.Handle, Pollers: cfg.Pollers, Log: cfg.Logger, Crash: crash}
 	s.wg.Add(1)
 	go func() { defer s.wg.Done(); p.Run(pctx) }()
 	return s, nil
@@ -206,6 +208,20 @@ func (s *Stack) Close() {
 	}
 	if s.stop != nil {
 		s.stop()
+	}
+	s.wg.Wait()
+	s.crash()
+}
+
+// Kill stops the stack as a crash would: connections are closed, and the
+// batches in hand are abandoned wherever they are (their Personio and AWS
+// requests cancelled, nothing deleted from the queue, claims left to
+// expire). It returns when every goroutine of the stack has ended.
+func (s *Stack) Kill() {
+	s.crash()
+	s.stop()
+	for _, srv := range s.servers {
+		_ = srv.Close()
 	}
 	s.wg.Wait()
 }

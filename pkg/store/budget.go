@@ -26,12 +26,14 @@ type Budget struct {
 var DefaultBudget = Budget{Limit: 20, Window: 60 * time.Second}
 
 // budgetItem is the company's sliding log: the times (Unix ms) of the
-// requests taken in the last window, and a block after a 429.
+// requests taken in the last window, a block after a 429, and the end of
+// the line of reserved turns (see TakeOrReserve).
 type budgetItem struct {
 	PK           string  `dynamodbav:"pk"`
 	SK           string  `dynamodbav:"sk"`
 	Log          []int64 `dynamodbav:"log"`
 	BlockedUntil int64   `dynamodbav:"blocked_until"`
+	Tail         int64   `dynamodbav:"tail"`
 	Version      int64   `dynamodbav:"version"`
 	ExpiresAt    int64   `dynamodbav:"expires_at"`
 }
@@ -45,7 +47,21 @@ const maxTakeTries = 50
 // n units will be free. Concurrent takers are serialised by a conditional
 // write on the company's item, so the budget is never exceeded.
 func (s *Store) Take(ctx context.Context, company string, n int, b Budget) (bool, time.Time, error) {
-	const op = "store: take budget"
+	return s.take(ctx, "store: take budget", company, n, b, false)
+}
+
+// TakeOrReserve is Take for a newcomer that joins the company's line: it
+// takes n units now only if there is room and no one is waiting; otherwise
+// it reserves the next turn at the end of the line and returns false and
+// the turn's time. Turns are spaced n × Window/Limit apart, so that a
+// backlog wakes one application at a time at the pace the budget allows
+// instead of all at once, and a later newcomer never goes before an
+// earlier one. Whoever comes back at its turn calls Take.
+func (s *Store) TakeOrReserve(ctx context.Context, company string, n int, b Budget) (bool, time.Time, error) {
+	return s.take(ctx, "store: take or reserve budget", company, n, b, true)
+}
+
+func (s *Store) take(ctx context.Context, op, company string, n int, b Budget, reserve bool) (bool, time.Time, error) {
 	if n < 1 || n > b.Limit {
 		return false, time.Time{}, failure.New(op, failure.Invalid, fmt.Errorf("cannot take %d of a budget of %d", n, b.Limit))
 	}
@@ -58,9 +74,6 @@ func (s *Store) Take(ctx context.Context, company string, n int, b Budget) (bool
 		exists := err == nil
 		now := s.now()
 		ms := millis(now)
-		if it.BlockedUntil > ms {
-			return false, time.UnixMilli(it.BlockedUntil), nil
-		}
 		log := it.Log[:0:0]
 		for _, t := range it.Log {
 			if t > ms-b.Window.Milliseconds() {
@@ -68,18 +81,34 @@ func (s *Store) Take(ctx context.Context, company string, n int, b Budget) (bool
 			}
 		}
 		slices.Sort(log)
-		if len(log)+n > b.Limit {
-			// The oldest entries leave the window first; n must fit.
-			free := log[len(log)+n-b.Limit-1] + b.Window.Milliseconds() + 1
-			return false, time.UnixMilli(free), nil
-		}
-		for range n {
-			log = append(log, ms)
-		}
-		next := budgetItem{PK: budgetKey(company), SK: "BUDGET", Log: log, BlockedUntil: it.BlockedUntil,
+		next := budgetItem{PK: budgetKey(company), SK: "BUDGET", Log: log, BlockedUntil: it.BlockedUntil, Tail: it.Tail,
 			Version: it.Version + 1, ExpiresAt: now.Add(24 * time.Hour).Unix()}
+		// free is when n units are free: now, after a block, or when the
+		// oldest entries have left the window.
+		free := ms
+		if len(log)+n > b.Limit {
+			free = log[len(log)+n-b.Limit-1] + b.Window.Milliseconds() + 1
+		}
+		free = max(free, it.BlockedUntil)
+		var at time.Time
+		switch {
+		case free <= ms && (!reserve || it.Tail <= ms):
+			for range n {
+				next.Log = append(next.Log, ms)
+			}
+		case !reserve:
+			return false, time.UnixMilli(free), nil
+		default:
+			turn := max(free, it.Tail)
+			next.Tail = turn + int64(n)*b.Window.Milliseconds()/int64(b.Limit)
+			next.ExpiresAt = max(next.ExpiresAt, time.UnixMilli(next.Tail).Add(24*time.Hour).Unix())
+			at = time.UnixMilli(turn)
+		}
 		if err := s.putVersioned(ctx, op, next, exists, it.Version); err == nil {
-			return true, now, nil
+			if at.IsZero() {
+				return true, now, nil
+			}
+			return false, at, nil
 		} else if !errors.Is(err, failure.ErrConflict) {
 			return false, time.Time{}, err
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -375,6 +376,67 @@ func TestBudget(t *testing.T) {
 		}
 		if _, _, err := s.Take(ctx, "44", 21, b); !errors.Is(err, failure.ErrInvalid) {
 			t.Errorf("a take over the limit: %v, want invalid", err)
+		}
+	})
+}
+
+// TestBudgetLine: newcomers that find no room reserve turns at the end of
+// the company's line, spaced by what they take, never the same turn
+// twice; a newcomer never goes before the line; whoever comes back at its
+// turn takes with Take.
+func TestBudgetLine(t *testing.T) {
+	suite(t, func(t *testing.T, _ *dynamodb.Client, s *store.Store, c *clock) {
+		ctx := t.Context()
+		b := store.Budget{Limit: 20, Window: time.Minute} // a unit per 3 s
+		t0 := c.Now().Truncate(time.Millisecond)
+		for i := range 20 {
+			if ok, _, err := s.TakeOrReserve(ctx, "42", 1, b); !ok || err != nil {
+				t.Fatalf("take %d with room: %v, %v", i, ok, err)
+			}
+		}
+		var mu sync.Mutex
+		var turns []time.Time
+		var wg sync.WaitGroup
+		for range 5 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				ok, at, err := s.TakeOrReserve(ctx, "42", 1, b)
+				mu.Lock()
+				defer mu.Unlock()
+				if ok || err != nil {
+					t.Errorf("a newcomer without room: %v, %v", ok, err)
+				}
+				turns = append(turns, at)
+			}()
+		}
+		wg.Wait()
+		slices.SortFunc(turns, time.Time.Compare)
+		first := t0.Add(time.Minute + time.Millisecond) // when the first unit is free
+		for i, at := range turns {
+			if want := first.Add(time.Duration(i) * 3 * time.Second); !at.Equal(want) {
+				t.Errorf("turn %d at %v, want %v", i, at.Sub(t0), want.Sub(t0))
+			}
+		}
+		// Three units take three spaces in the line.
+		_, at3, _ := s.TakeOrReserve(ctx, "42", 3, b)
+		_, after, _ := s.TakeOrReserve(ctx, "42", 1, b)
+		if want := first.Add(15 * time.Second); !at3.Equal(want) || !after.Equal(want.Add(9*time.Second)) {
+			t.Errorf("turns of 3 then 1 unit at %v, %v; want %v, %v", at3.Sub(t0), after.Sub(t0), want.Sub(t0), want.Add(9*time.Second).Sub(t0))
+		}
+		// At the first turn the window has room again: a newcomer still
+		// queues behind the line; the one whose turn it is takes.
+		c.Add(turns[0].Sub(c.Now()))
+		if ok, at, _ := s.TakeOrReserve(ctx, "42", 1, b); ok || !at.Equal(after.Add(3*time.Second)) {
+			t.Errorf("a newcomer with a line ahead: %v at %v, want a turn at %v", ok, at.Sub(t0), after.Add(3*time.Second).Sub(t0))
+		}
+		if ok, _, err := s.Take(ctx, "42", 1, b); !ok || err != nil {
+			t.Errorf("the first in line at its turn: %v, %v", ok, err)
+		}
+		// Once the line is over, newcomers take at once again.
+		c.Add(10 * time.Minute)
+		if ok, _, err := s.TakeOrReserve(ctx, "42", 1, b); !ok || err != nil {
+			t.Errorf("after the line: %v, %v", ok, err)
 		}
 	})
 }
