@@ -93,7 +93,10 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if r.QuietP99 > 0 {
 		fmt.Fprintf(stdout, "%s: quiet workspaces' p99 %.0f ms\n", r.Name, r.QuietP99)
 	}
-	if r.Lost > 0 || r.Duplicates > 0 || r.Leaks > 0 {
+	if r.Misrecorded > 0 {
+		fmt.Fprintf(stdout, "%s: %d events in Personio not recorded as delivered: %q\n", r.Name, r.Misrecorded, r.Wrong)
+	}
+	if r.Lost > 0 || r.Duplicates > 0 || r.Leaks > 0 || r.Misrecorded > 0 {
 		return 1
 	}
 	return 0

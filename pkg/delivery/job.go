@@ -233,6 +233,9 @@ func (j *job) retryable(code string, err error) result {
 // outcomeWasUnknown reports whether an earlier attempt may have created
 // the application without an answer.
 func (j *job) outcomeWasUnknown() bool {
+	if j.record.OutcomeUnknown || j.record.TakenOver {
+		return true // recorded, or the last holder died while processing
+	}
 	for _, a := range j.record.Attempts {
 		if a.ReasonCode == ReasonOutcomeUnknown {
 			return true
@@ -264,7 +267,9 @@ func (j *job) finish(ctx context.Context, r result) bool {
 	w := j.w
 	now := w.cfg.Now().UTC()
 	change := store.Change{Status: r.status, ReasonCode: r.code, Reason: r.reason, Warnings: r.warnings, CompanyID: r.company,
-		Release: true, Attempt: &store.Attempt{At: now, Outcome: r.status, ReasonCode: r.code, Reason: r.reason}}
+		Release: true, Attempt: &store.Attempt{At: now, Outcome: r.status, ReasonCode: r.code, Reason: r.reason},
+		// Kept for later attempts: this one may not get to ask Personio.
+		OutcomeUnknown: j.record.TakenOver || r.code == ReasonOutcomeUnknown}
 	if r.status == store.StatusParked {
 		change.ConnectionID = r.conn
 	}

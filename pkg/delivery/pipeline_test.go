@@ -252,6 +252,81 @@ func TestLeaseExpiry(t *testing.T) {
 	}
 }
 
+// TestDiedAfterPersonio: a worker claimed the event, created the
+// application in Personio and died before recording it. The next worker
+// takes the claim over when the lease ends, finds no budget and waits; at
+// its turn Personio's "already exists" means delivered, not a duplicate
+// applicant: the take-over is kept on the record.
+func TestDiedAfterPersonio(t *testing.T) {
+	budget := store.Budget{Limit: 2, Window: 6 * time.Second}
+	p := newPipe(t, pipeOpts{worker: delivery.Config{Lease: 2 * time.Second, Budget: budget}})
+	ctx := t.Context()
+	body := p.event("evt_died", "died@example.com", "")
+	p.post(t, body)
+	if _, err := p.store.Claim(ctx, store.Delivery{WorkspaceID: ws, FunnelID: funnel, EventID: "evt_died"}, "dead-worker", 2*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.pc.CreateApplication(ctx, personio.Credentials{CompanyID: "42", Token: "sandbox-token-42"},
+		personio.Application{FirstName: "Ada", LastName: "Lovelace", Email: "died@example.com", JobPositionID: 1001}); err != nil {
+		t.Fatal(err)
+	}
+	if ok, _, err := p.store.Take(ctx, "42", 2, budget); !ok || err != nil {
+		t.Fatalf("use up the budget: %v, %v", ok, err)
+	}
+	w := p.worker()
+	p.drain(t, w, 20*time.Second, p.is(t, "evt_died", store.StatusDelivered))
+	d := p.status(t, "evt_died")
+	if d.ReasonCode != delivery.ReasonAlreadyThere {
+		t.Errorf("record: %s %s", d.ReasonCode, d.Reason)
+	}
+	waited := false
+	for _, a := range d.Attempts {
+		waited = waited || a.ReasonCode == delivery.ReasonBudget
+	}
+	if !waited {
+		t.Errorf("the take-over did not wait for budget first: %+v", d.Attempts)
+	}
+	if n := len(p.sandbox.Sandbox.Applications("")); n != 1 {
+		t.Errorf("%d applications, want 1", n)
+	}
+}
+
+// TestSameMessageTwiceInABatch: SQS may hand out one message twice with
+// the same receive count; the two handlings, concurrent in one batch,
+// must not share the claim: the second waits (it does not call Personio
+// too), one application each, recorded delivered.
+func TestSameMessageTwiceInABatch(t *testing.T) {
+	p := newPipe(t, pipeOpts{sandbox: sandbox.Config{Latency: 100 * time.Millisecond}})
+	const n = 5
+	for i := range n {
+		p.post(t, p.event(fmt.Sprintf("evt_twice%d", i), fmt.Sprintf("twice%d@example.com", i), ""))
+	}
+	var batch []queue.Received
+	for len(batch) < 2*n {
+		msgs, err := p.queue.Receive(t.Context(), 10, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range msgs {
+			batch = append(batch, m, m)
+		}
+	}
+	if _, err := p.worker().Handle(t.Context(), sqsEvent(batch...)); err != nil {
+		t.Fatal(err)
+	}
+	if st := p.sandbox.Sandbox.Stats(); st.Requests["applications 400"] != 0 {
+		t.Errorf("the second handling of a message called Personio too: %v", st.Requests)
+	}
+	if got := len(p.sandbox.Sandbox.Applications("")); got != n {
+		t.Errorf("%d applications, want %d", got, n)
+	}
+	for i := range n {
+		if d := p.status(t, fmt.Sprintf("evt_twice%d", i)); d.Status != store.StatusDelivered {
+			t.Errorf("evt_twice%d: %s %s %s", i, d.Status, d.ReasonCode, d.Reason)
+		}
+	}
+}
+
 // TestConcurrentWorkersShareTheBudget: 20 workers on one company's
 // backlog never go over Personio's limit: zero 429s.
 func TestConcurrentWorkersShareTheBudget(t *testing.T) {

@@ -204,7 +204,10 @@ func (w *Worker) handleRecord(ctx context.Context, rec events.SQSMessage) (done 
 		return w.invalid(ctx, body, err, rec.MessageId)
 	}
 	j := &job{w: w, ev: ev, body: body, attempt: attempt, receipt: rec.ReceiptHandle, deferToken: rec.MessageAttributes[deferAttribute].StringValue,
-		owner: w.instance + "/" + rec.MessageId + "/" + strconv.Itoa(attempt),
+		// The owner is new for each handling: SQS may hand out the same
+		// message twice with the same receive count, and two handlings
+		// must never share a claim.
+		owner: w.instance + "/" + rec.MessageId + "/" + strconv.Itoa(attempt) + "/" + newToken(),
 		log:   w.cfg.Logger.With("event_id", ev.ID, "workspace", ev.WorkspaceID, "funnel", ev.FunnelID, "attempt", attempt)}
 	return j.run(ctx)
 }

@@ -89,6 +89,10 @@ type Report struct {
 	Leaks    int `json:"log_leaks"`
 	// Stuck describes up to five events not in a final state at the end.
 	Stuck []string `json:"stuck,omitempty"`
+	// Misrecorded counts events Personio has whose record does not say
+	// delivered; Wrong describes up to five.
+	Misrecorded int      `json:"misrecorded"`
+	Wrong       []string `json:"wrong,omitempty"`
 	// Restarts lists the restarts made mid-run.
 	Restarts []string `json:"restarts,omitempty"`
 }
@@ -281,9 +285,11 @@ func Run(ctx context.Context, awsCfg aws.Config, cfg Config) (*Report, error) {
 		}
 	}
 	seen := map[string]int{}
+	created := map[string]time.Time{}
 	var lat []float64
 	for _, a := range sb.Applications("") {
 		seen[a.Application.Email]++
+		created[a.Application.Email] = a.ReceivedAt
 		s, ok := accepted[a.Application.Email]
 		if !ok || seen[a.Application.Email] > 1 {
 			continue
@@ -292,7 +298,14 @@ func Run(ctx context.Context, awsCfg aws.Config, cfg Config) (*Report, error) {
 		lat = append(lat, ms)
 		r.Latencies = append(r.Latencies, Point{T: a.ReceivedAt.Sub(start).Seconds(), Ms: ms, Company: s.company})
 	}
-	for email := range accepted {
+	for email, a := range accepted {
+		if seen[email] > 0 && track.final[email] != string(store.StatusDelivered) {
+			r.Misrecorded++
+			if d, err := st.Store.GetDelivery(context.Background(), a.ws, a.id); err == nil && len(r.Wrong) < 5 {
+				r.Wrong = append(r.Wrong, fmt.Sprintf("%s %s %s; created in Personio at %s; attempts=%+v", d.EventID, d.Status, d.Reason,
+					created[email].UTC().Format("15:04:05.000"), d.Attempts))
+			}
+		}
 		switch n := seen[email]; {
 		case n == 0:
 			r.Lost++

@@ -43,7 +43,8 @@ func TestMain(m *testing.M) {
 // mid-run and the AWS emulator (a process of its own) stopped and started
 // again once. Nothing may be lost or
 // delivered twice in the sandbox, and every event must end in a terminal
-// state with its reason (delivered, failed, or dead: in the DLQ).
+// state with its reason (delivered, failed, or dead: in the DLQ), and
+// every event Personio has must be recorded as delivered.
 func TestFaultCampaignShort(t *testing.T) {
 	var progress *os.File
 	if testing.Verbose() {
@@ -76,6 +77,9 @@ func TestFaultCampaignShort(t *testing.T) {
 		Seconds                               float64
 		Restarts                              []string
 	}{r.Accepted, r.Delivered, r.Lost, r.Duplicates, r.States, r.Seconds, r.Restarts})
+	for _, w := range r.Wrong {
+		t.Log("misrecorded:", w)
+	}
 	if len(r.Restarts) != 3 {
 		t.Errorf("restarts: %q, want the worker side twice and the emulator once", r.Restarts)
 	}
@@ -83,6 +87,9 @@ func TestFaultCampaignShort(t *testing.T) {
 		t.Errorf("%d of %d log lines hold a token, e-mail or name", r.Leaks, r.LogLines)
 	}
 	final := r.States["delivered"] + r.States["failed"] + r.States["dead"] + r.States["skipped"]
+	if r.Misrecorded != 0 {
+		t.Errorf("%d events Personio has are not recorded as delivered", r.Misrecorded)
+	}
 	if r.Accepted != 500 || r.Lost != 0 || r.Duplicates != 0 || final != 500 {
 		t.Errorf("accepted %d, lost %d, duplicates %d, states %v", r.Accepted, r.Lost, r.Duplicates, r.States)
 		for _, s := range r.Stuck {

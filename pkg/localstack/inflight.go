@@ -27,10 +27,10 @@ type inflight struct {
 // heldMessage is a received message as the SQS JSON protocol returns it.
 type heldMessage struct {
 	queueURL   string
-	Body       string                                  `json:"Body"`
-	Attributes map[string]string                       `json:"Attributes"`
+	Body       string                                 `json:"Body"`
+	Attributes map[string]string                      `json:"Attributes"`
 	MsgAttrs   map[string]types.MessageAttributeValue `json:"MessageAttributes"`
-	Handle     string                                  `json:"ReceiptHandle"`
+	Handle     string                                 `json:"ReceiptHandle"`
 }
 
 // sqsRequest holds the request fields inflight reads.

@@ -75,6 +75,14 @@ type Delivery struct {
 	ClaimOwner string `dynamodbav:"claim_owner,omitempty"`
 	ClaimUntil int64  `dynamodbav:"claim_until,omitempty"` // Unix ms
 	ExpiresAt  int64  `dynamodbav:"expires_at"`            // Unix s, the TTL
+	// OutcomeUnknown is set for good once an attempt may have reached
+	// Personio without an answer: Personio's "already exists" then means
+	// delivered.
+	OutcomeUnknown bool `dynamodbav:"outcome_unknown,omitempty"`
+	// TakenOver is set by Claim when it took the claim from a holder
+	// whose lease ran out while processing: that holder may have died
+	// after its request reached Personio, so the outcome is unknown.
+	TakenOver bool `dynamodbav:"-"`
 }
 
 // Terminal reports whether nothing more will happen to the delivery by
@@ -197,7 +205,9 @@ func (s *Store) Claim(ctx context.Context, d Delivery, owner string, lease time.
 		TableName: aws.String(s.table), Key: key(fresh.PK, fresh.SK),
 		UpdateExpression: x.Update, ConditionExpression: x.Condition,
 		ExpressionAttributeNames: x.Names, ExpressionAttributeValues: x.Values,
-		ReturnValues: types.ReturnValueAllNew,
+		// The old values tell a take-over; the new ones are the old with
+		// this claim's changes.
+		ReturnValues: types.ReturnValueAllOld,
 	})
 	if err != nil {
 		if !isConflict(op, err) {
@@ -209,11 +219,38 @@ func (s *Store) Claim(ctx context.Context, d Delivery, owner string, lease time.
 		}
 		return cur, failure.New(op, failure.Conflict, errors.New("claimed by another worker"))
 	}
-	var it deliveryItem
-	if err := attributevalue.UnmarshalMap(out.Attributes, &it); err != nil {
-		return Delivery{}, failure.New(op, failure.Invalid, err)
+	claimed := d
+	claimed.Attempts = []Attempt{}
+	if len(out.Attributes) > 0 {
+		var it deliveryItem
+		if err := attributevalue.UnmarshalMap(out.Attributes, &it); err != nil {
+			return Delivery{}, failure.New(op, failure.Invalid, err)
+		}
+		claimed = it.Delivery
+		claimed.TakenOver = it.Status == StatusProcessing && it.ClaimOwner != owner
+		if claimed.Attempts == nil {
+			claimed.Attempts = []Attempt{}
+		}
+		if len(claimed.Event) == 0 {
+			claimed.Event = d.Event
+		}
+		if claimed.EmailHash == "" {
+			claimed.EmailHash = d.EmailHash
+		}
+		if claimed.OccurredAt.IsZero() {
+			claimed.OccurredAt = d.OccurredAt
+		}
+		if claimed.ExpiresAt == 0 {
+			claimed.ExpiresAt = now.Add(s.retention).Unix()
+		}
+	} else {
+		claimed.CreatedAt = d.CreatedAt.UTC()
+		claimed.ExpiresAt = now.Add(s.retention).Unix()
 	}
-	return it.Delivery, nil
+	claimed.WorkspaceID, claimed.FunnelID, claimed.EventID = d.WorkspaceID, d.FunnelID, d.EventID
+	claimed.Status, claimed.ClaimOwner, claimed.ClaimUntil, claimed.UpdatedAt = StatusProcessing, owner, millis(now.Add(lease)), now
+	claimed.Test = claimed.Test || d.Test
+	return claimed, nil
 }
 
 // Change is a state change of a delivery, with the attempt that led to it.
@@ -232,6 +269,9 @@ type Change struct {
 	// DeferToken is set when a delayed copy of the message was sent; it
 	// replaces the previous one.
 	DeferToken string
+	// OutcomeUnknown sets the record's OutcomeUnknown (it is never
+	// cleared).
+	OutcomeUnknown bool
 }
 
 // Record writes a state change made by the claim's owner. A change by a
@@ -262,6 +302,9 @@ func (s *Store) Record(ctx context.Context, ws, funnel, eventID, owner string, c
 	}
 	if c.CompanyID != "" {
 		update = update.Set(expression.Name("company_id"), expression.Value(c.CompanyID))
+	}
+	if c.OutcomeUnknown {
+		update = update.Set(expression.Name("outcome_unknown"), expression.Value(true))
 	}
 	if c.Status == StatusParked && c.ConnectionID != "" {
 		update = update.Set(expression.Name(AttrParkedPK), expression.Value(parkedKey(ws, c.ConnectionID)))

@@ -168,8 +168,9 @@ func TestClaims(t *testing.T) {
 		// The owner dies; after the lease another worker takes over, and
 		// the first can no longer write.
 		c.Add(31 * time.Second)
-		if _, err := s.Claim(ctx, d, "worker-new", 30*time.Second); err != nil {
-			t.Fatalf("claim after the lease: %v", err)
+		if got, err := s.Claim(ctx, d, "worker-new", 30*time.Second); err != nil || !got.TakenOver || got.ClaimOwner != "worker-new" ||
+			got.Status != store.StatusProcessing || string(got.Event) != `{"id":"evt_1"}` {
+			t.Fatalf("claim after the lease: %+v, %v; want taken over", got, err)
 		}
 		if _, err := s.Record(ctx, "ws_a", "fn_1", "evt_1", owner, store.Change{Status: store.StatusDelivered, Release: true}); !errors.Is(err, failure.ErrConflict) {
 			t.Errorf("record by the old owner: %v, want conflict", err)
@@ -186,7 +187,7 @@ func TestClaims(t *testing.T) {
 		// makes one.
 		direct := store.Delivery{WorkspaceID: "ws_a", FunnelID: "fn_1", EventID: "evt_direct", OccurredAt: c.Now()}
 		made, err := s.Claim(ctx, direct, "worker-1", time.Minute)
-		if err != nil || made.Status != store.StatusProcessing || made.ExpiresAt == 0 || made.CreatedAt.IsZero() {
+		if err != nil || made.Status != store.StatusProcessing || made.ExpiresAt == 0 || made.CreatedAt.IsZero() || made.TakenOver {
 			t.Errorf("claim without record: %+v, %v", made, err)
 		}
 		// A delivery of another workspace with the same event id is its own.
