@@ -7,9 +7,10 @@ TOOLS       := $(CURDIR)/.tools/bin
 STATICCHECK := $(TOOLS)/staticcheck
 STATICCHECK_VERSION := v0.8.2
 FUZZTIME    ?= 10s
+ATTACKTIME  ?= 60s
 PKGS        := ./...
 
-.PHONY: test lint fuzz sandbox bench run build-local build synth deploy diff load faults
+.PHONY: test lint fuzz attack sandbox bench run build-local build synth deploy diff load faults
 
 ## test: every test of every package, with the race detector.
 test:
@@ -31,6 +32,20 @@ fuzz:
 	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
 	    echo "== $$pkg $$f"; $(GO) test $$pkg -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME); \
 	  done; done
+
+## attack: the attack campaign. Every fuzzer of outside input (ingest body
+## and headers, signatures, events, every editor API body and path,
+## mapping documents, Personio's answers) for ATTACKTIME each (default
+## 60s; no panic, no 5xx), then TestAttacks against the running local
+## stack (other workspaces' JWTs, forged tokens, replayed, re-signed,
+## stale and oversize webhooks, SSRF file URLs).
+ATTACK_FUZZERS := ./pkg/ingest:FuzzHandle ./pkg/webhook:FuzzVerify ./pkg/application:FuzzParse \
+	./pkg/editor:FuzzServe ./pkg/mapping:FuzzValidate ./pkg/mapping:FuzzApply \
+	./pkg/personio:FuzzParseErrorBody ./pkg/personio:FuzzParseFeed
+attack:
+	@set -e; for pf in $(ATTACK_FUZZERS); do pkg=$${pf%%:*}; f=$${pf##*:}; \
+	  echo "== $$pkg $$f for $(ATTACKTIME)"; $(GO) test $$pkg -run '^$$' -fuzz "^$$f\$$" -fuzztime $(ATTACKTIME); done
+	set -o pipefail; $(GO) test -count=1 -v -run '^TestAttacks$$' ./pkg/localstack/ | grep -v '^{'
 
 ## sandbox: the Personio sandbox alone on 127.0.0.1:8090.
 sandbox:
@@ -75,13 +90,18 @@ deploy: synth
 diff: synth
 	cd infra && npx --yes aws-cdk@2 diff --app cdk.out $(CDK_ARGS)
 
-## load: the load scenarios (under-budget, backlog, noisy) with a 6 s rate
-## window (Personio's 20 requests per 60 s, ten times faster), reports in
-## .data/load/<scenario>.{json,html}. LOAD_ARGS adds flags.
+## load: the load scenarios, reports in .data/load/<scenario>.{json,html}:
+## (1) under the budget; (2) a backlog of 1,000 for one company; (3) a
+## noisy workspace's 5,000-event backlog beside 10 quiet ones, and the
+## quiet ones alone; (4) ingest alone. Backlogs run with a 6 s rate window
+## (Personio's 20 requests per 60 s, ten times faster); LOAD_ARGS adds
+## flags (e.g. -window 60s for Personio's own pace).
 load: build-local
 	bin/local load -scenario under-budget $(LOAD_ARGS)
-	bin/local load -scenario backlog -events 300 -window 6s $(LOAD_ARGS)
-	bin/local load -scenario noisy -events 500 -window 6s $(LOAD_ARGS)
+	bin/local load -scenario backlog -events 1000 -window 6s $(LOAD_ARGS)
+	bin/local load -scenario quiet -window 6s $(LOAD_ARGS)
+	bin/local load -scenario noisy -events 5000 -window 6s $(LOAD_ARGS)
+	bin/local load -scenario ingest -events 5000 $(LOAD_ARGS)
 
 ## faults: the full fault campaign, 10,000 events.
 faults: build-local

@@ -22,8 +22,17 @@ var scenarios = map[string]func(events int, window time.Duration, latency time.D
 	"backlog": func(n int, w, l time.Duration) loadtest.Config {
 		return loadtest.Config{Events: []int{n}, Latency: l, RateWindow: w}
 	},
+	// noisy: a backlog of n for the first workspace, then 10 quiet
+	// workspaces' 100 events one every 300 ms; quiet: the same quiet
+	// events alone, the baseline.
 	"noisy": func(n int, w, l time.Duration) loadtest.Config {
-		return loadtest.Config{Events: append([]int{n}, repeat(10, 5)...), Latency: l, RateWindow: w}
+		return loadtest.Config{Events: append([]int{n}, repeat(10, 10)...), Latency: l, RateWindow: w, FileShare: 0.3, Pace: 300 * time.Millisecond}
+	},
+	"quiet": func(n int, w, l time.Duration) loadtest.Config {
+		return loadtest.Config{Events: append([]int{0}, repeat(10, 10)...), Latency: l, RateWindow: w, FileShare: 0.3, Pace: 300 * time.Millisecond}
+	},
+	"ingest": func(n int, w, l time.Duration) loadtest.Config {
+		return loadtest.Config{Events: repeat(n/10, 10), FileShare: 0.3, IngestOnly: true, Senders: 16}
 	},
 	"faults": func(n int, w, l time.Duration) loadtest.Config {
 		return loadtest.Config{Events: repeat(n/10, 10), Latency: l, FileShare: 0.2, RateWindow: w, Restarts: 2,
@@ -42,8 +51,8 @@ func repeat(v, n int) []int {
 func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("load", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	name := fs.String("scenario", "under-budget", "under-budget, backlog, noisy or faults")
-	events := fs.Int("events", 1000, "events of the backlog (backlog, noisy) or in all (faults)")
+	name := fs.String("scenario", "under-budget", "under-budget, backlog, noisy, quiet, ingest or faults")
+	events := fs.Int("events", 1000, "events of the backlog (backlog, noisy) or in all (ingest, faults)")
 	window := fs.Duration("window", 60*time.Second, "Personio's rate window (20 requests per window); shorter windows make long runs short")
 	latency := fs.Duration("latency", 50*time.Millisecond, "latency the Personio sandbox adds")
 	out := fs.String("out", ".data/load", "folder for <scenario>.json and <scenario>.html")
@@ -60,12 +69,14 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	cfg.Name, cfg.Timeout, cfg.Progress = *name, *timeout, stdout
 	// The emulator runs as a process of its own (this binary's `emulator`),
 	// so that the fault campaign can stop and start it on its state.
-	emu, dir, err := loadEmulator(*name)
+	emu, dir, err := loadEmulator(*name, *name == "faults")
 	if err != nil {
 		fmt.Fprintf(stderr, "load: %v\n", err)
 		return 1
 	}
-	defer os.RemoveAll(dir)
+	if dir != "" {
+		defer os.RemoveAll(dir)
+	}
 	defer emu.Stop()
 	if *name == "faults" {
 		cfg.RestartEmulator = emu.Restart
@@ -102,9 +113,11 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// loadEmulator starts `local emulator` on a free port with its state in
-// a new temporary folder, which it returns.
-func loadEmulator(name string) (*emulator.Process, string, error) {
+// loadEmulator starts `local emulator` on a free port; with persist its
+// state goes to a new temporary folder (returned) every 10 s, so that it
+// can be stopped and started again (writing kumo's whole state every
+// second would cost a core once it holds thousands of deliveries).
+func loadEmulator(name string, persist bool) (*emulator.Process, string, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, "", err
@@ -113,11 +126,14 @@ func loadEmulator(name string) (*emulator.Process, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	dir, err := os.MkdirTemp("", "load-"+name+"-kumo-")
-	if err != nil {
-		return nil, "", err
+	dir, env := "", []string{"KUMO_DATA_DIR="}
+	if persist {
+		if dir, err = os.MkdirTemp("", "load-"+name+"-kumo-"); err != nil {
+			return nil, "", err
+		}
+		env = []string{"KUMO_DATA_DIR=" + dir, "KUMO_PERSIST_FLUSH_INTERVAL_MS=10000"}
 	}
-	p, err := emulator.StartProcess([]string{exe, "emulator", "-addr", addr}, []string{"KUMO_DATA_DIR=" + dir}, addr)
+	p, err := emulator.StartProcess([]string{exe, "emulator", "-addr", addr}, env, addr)
 	return p, dir, err
 }
 

@@ -17,6 +17,18 @@ func FuzzServe(f *testing.F) {
 	f.Add("POST", "/v1/funnels/%2e%2e/integration/test", "", `{"event":{"contact":[]}}`, "")
 	f.Add("POST", "/v1/erasures", "", `{"email":null}`, "")
 	f.Add("GET", "/v1/connections/con_1/positions", "subdomain=..&language=xx", "", "")
+	// One seed for every other operation of openapi.yaml, so each route's
+	// body and path parameters are mutated from a valid start.
+	f.Add("GET", "/v1/connections", "", "", "")
+	f.Add("GET", "/v1/connections/con_1", "", "", "")
+	f.Add("DELETE", "/v1/connections/con_1", "", "", "")
+	f.Add("POST", "/v1/connections/con_1/verify", "", "", "")
+	f.Add("PUT", "/v1/connections/con_1/credentials", "", `{"company_id":"42","access_token":"sandbox-token-42"}`, "")
+	f.Add("GET", "/v1/personio/targets", "", "", "")
+	f.Add("GET", "/v1/funnels/fn_1/integration", "", "", "")
+	f.Add("DELETE", "/v1/funnels/fn_1/integration", "", "", `"v1"`)
+	f.Add("GET", "/v1/funnels/fn_1/deliveries/evt_1", "", "", "")
+	f.Add("POST", "/v1/funnels/fn_1/deliveries/evt_1/retry", "", "", "")
 	e := setup(f)
 	f.Fuzz(func(t *testing.T, method, path, query, body, ifMatch string) {
 		ev := events.APIGatewayV2HTTPRequest{RawPath: path, RawQueryString: query, Body: body,

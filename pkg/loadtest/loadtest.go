@@ -56,6 +56,15 @@ type Config struct {
 	// worker-side restarts, to stop and start the AWS emulator on the
 	// same state while the stack runs.
 	RestartEmulator func() error
+	// IngestOnly runs no worker: the run measures how fast signed ingest
+	// accepts events and ends when they are sent.
+	IngestOnly bool
+	// Pace, if set, sends the first workspace's events in bulk, then the
+	// other workspaces' one at a time, Pace apart: the quiet ones beside a
+	// noisy backlog. Their p99 is reported as QuietP99.
+	Pace time.Duration
+	// Senders is how many events are posted at once (default 8).
+	Senders int
 	// Timeout bounds the whole run.
 	Timeout  time.Duration
 	Progress io.Writer
@@ -120,6 +129,13 @@ func Run(ctx context.Context, awsCfg aws.Config, cfg Config) (*Report, error) {
 	if cfg.Progress == nil {
 		cfg.Progress = io.Discard
 	}
+	if cfg.Senders <= 0 {
+		cfg.Senders = 8
+	}
+	pollers := 4
+	if cfg.IngestOnly {
+		pollers = -1
+	}
 	ctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
 	defer cancel()
 	seed := sandbox.Seed{}
@@ -140,7 +156,7 @@ func Run(ctx context.Context, awsCfg aws.Config, cfg Config) (*Report, error) {
 	suffix := strconv.FormatInt(time.Now().UnixNano(), 36)
 	scan := &leakScanner{needles: [][]byte{[]byte("load-token-"), []byte("@load.example.com"), []byte("Lovelace")}}
 	lcfg := localstack.Config{Addr: "127.0.0.1:0", AWS: awsCfg, Logger: slog.New(slog.NewJSONHandler(scan, nil)), PersonioBaseURL: "http://" + sbLn.Addr().String(),
-		Table: "load-" + suffix, QueueName: "load-" + suffix, SecretPrefix: "load-" + suffix, Pollers: 4, PersonioTimeout: cfg.PersonioTimeout,
+		Table: "load-" + suffix, QueueName: "load-" + suffix, SecretPrefix: "load-" + suffix, Pollers: pollers, PersonioTimeout: cfg.PersonioTimeout,
 		Worker: delivery.Config{Budget: store.Budget{Limit: cfg.RateLimit, Window: cfg.RateWindow + cfg.RateWindow/60}, RateLimitPause: cfg.RateWindow,
 			BaseBackoff: time.Second, MaxBackoff: 5 * time.Second}}
 	st, err := localstack.Start(ctx, lcfg)
@@ -166,7 +182,7 @@ func Run(ctx context.Context, awsCfg aws.Config, cfg Config) (*Report, error) {
 	}
 	// Faults from now on: the setup above is not part of the run.
 	sb.SetFaults(cfg.Faults)
-	// Send: every workspace's events, 8 at a time.
+	// Send: every workspace's events, Senders at a time.
 	var mu sync.Mutex
 	accepted := map[string]sent{}
 	start := time.Now()
@@ -176,36 +192,55 @@ func Run(ctx context.Context, awsCfg aws.Config, cfg Config) (*Report, error) {
 			jobs = append(jobs, i)
 		}
 	}
+	send := func(k int) {
+		i := jobs[k]
+		email := fmt.Sprintf("e%d-%d@load.example.com", i, k)
+		file := ""
+		if cfg.FileShare > 0 && float64(k%10) < cfg.FileShare*10 {
+			file = `,"files":[{"field_id":"q_cv","url":"` + api + `/files/cv.pdf","filename":"cv.pdf"}]`
+		}
+		body := fmt.Sprintf(`{"type":"application.submitted","id":"evt_l%d","occurred_at":"%s","workspace_id":"ws_load%d","funnel_id":"fn_load","contact":{"first_name":"L","last_name":"T","email":"%s"}%s}`,
+			k, time.Now().UTC().Format(time.RFC3339), i, email, file)
+		if post(ctx, api, body) == nil {
+			mu.Lock()
+			accepted[email] = sent{at: time.Now(), company: strconv.Itoa(1000 + i), ws: fmt.Sprintf("ws_load%d", i), id: fmt.Sprintf("evt_l%d", k)}
+			mu.Unlock()
+		}
+	}
+	// In bulk: every event, or with a Pace the first workspace's.
+	bulk := len(jobs)
+	if cfg.Pace > 0 {
+		bulk = cfg.Events[0]
+	}
 	var next atomic.Int64
 	var wg sync.WaitGroup
-	for range 8 {
+	for range cfg.Senders {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for {
 				k := int(next.Add(1)) - 1
-				if k >= len(jobs) || ctx.Err() != nil {
+				if k >= bulk || ctx.Err() != nil {
 					return
 				}
-				i := jobs[k]
-				email := fmt.Sprintf("e%d-%d@load.example.com", i, k)
-				file := ""
-				if cfg.FileShare > 0 && float64(k%10) < cfg.FileShare*10 {
-					file = `,"files":[{"field_id":"q_cv","url":"` + api + `/files/cv.pdf","filename":"cv.pdf"}]`
-				}
-				body := fmt.Sprintf(`{"type":"application.submitted","id":"evt_l%d","occurred_at":"%s","workspace_id":"ws_load%d","funnel_id":"fn_load","contact":{"first_name":"L","last_name":"T","email":"%s"}%s}`,
-					k, time.Now().UTC().Format(time.RFC3339), i, email, file)
-				if post(ctx, api, body) == nil {
-					mu.Lock()
-					accepted[email] = sent{at: time.Now(), company: strconv.Itoa(1000 + i), ws: fmt.Sprintf("ws_load%d", i), id: fmt.Sprintf("evt_l%d", k)}
-					mu.Unlock()
-				}
+				send(k)
 			}
 		}()
 	}
 	wg.Wait()
+	// Then the others, one every Pace.
+	for k := bulk; k < len(jobs) && ctx.Err() == nil; k++ {
+		wg.Add(1)
+		go func() { defer wg.Done(); send(k) }()
+		time.Sleep(cfg.Pace)
+	}
+	wg.Wait()
 	ingestDone := time.Since(start)
 	fmt.Fprintf(cfg.Progress, "%s: %d of %d events accepted in %s\n", cfg.Name, len(accepted), len(jobs), ingestDone.Round(time.Millisecond))
+	if cfg.IngestOnly {
+		return &Report{Name: cfg.Name, Events: len(jobs), Accepted: len(accepted), Seconds: ingestDone.Seconds(),
+			IngestPerSec: float64(len(accepted)) / ingestDone.Seconds(), Window: cfg.RateWindow.Seconds(), Limit: cfg.RateLimit}, nil
+	}
 	// Wait, restarting the worker side as asked.
 	// Worker-side restarts at 1/(n+1), 2/(n+1)… of the events delivered,
 	// the emulator's half-way between the first two (or at half).
@@ -319,8 +354,8 @@ func Run(ctx context.Context, awsCfg aws.Config, cfg Config) (*Report, error) {
 		slices.Sort(lat)
 		r.P50, r.P95, r.P99 = pct(lat, 50), pct(lat, 95), pct(lat, 99)
 	}
-	// With a noisy first workspace, the others are the quiet ones.
-	if len(cfg.Events) > 1 && cfg.Events[0] > 2*cfg.Events[1] {
+	// With a Pace, the workspaces after the first are the quiet ones.
+	if cfg.Pace > 0 {
 		var quiet []float64
 		for _, p := range r.Latencies {
 			if p.Company != "1000" {

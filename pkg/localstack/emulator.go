@@ -11,6 +11,7 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"os"
+	"strconv"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -22,9 +23,10 @@ import (
 
 // ServeEmulator runs kumo (DynamoDB, SQS, Secrets Manager and the rest) on
 // ln until ctx ends. kumo keeps its state under KUMO_DATA_DIR, which it
-// reads when the process starts and writes about once a second; about the
-// last second of writes, and the messages in flight, are not on disk if
-// the process is killed. A clean stop (ctx ends) finishes the requests in
+// reads when the process starts and writes about once a second (every
+// KUMO_PERSIST_FLUSH_INTERVAL_MS if set: each write serialises the whole
+// state); about the last interval of writes, and the messages in flight,
+// are not on disk if the process is killed. A clean stop (ctx ends) finishes the requests in
 // progress, puts the messages in flight back on their queues (kumo does
 // not save them), then waits for kumo's next write (its public API has no
 // call to save now), so that nothing is lost across a stop and start.
@@ -47,7 +49,7 @@ func ServeEmulator(ctx context.Context, ln net.Listener) error {
 		return fmt.Errorf("emulator: put messages in flight back: %w", err)
 	}
 	if os.Getenv("KUMO_DATA_DIR") != "" {
-		time.Sleep(kumoFlushWait)
+		time.Sleep(kumoFlushWait())
 	}
 	return nil
 }
@@ -58,8 +60,15 @@ func emulatorConfig(endpoint string) aws.Config {
 		Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")}
 }
 
-// kumoFlushWait is kumo's write interval (1 s) with a margin.
-const kumoFlushWait = 1500 * time.Millisecond
+// kumoFlushWait is kumo's write interval (1 s, or
+// KUMO_PERSIST_FLUSH_INTERVAL_MS) with a margin.
+func kumoFlushWait() time.Duration {
+	interval := time.Second
+	if ms, err := strconv.Atoi(os.Getenv("KUMO_PERSIST_FLUSH_INTERVAL_MS")); err == nil && ms > 0 {
+		interval = time.Duration(ms) * time.Millisecond
+	}
+	return interval + interval/2
+}
 
 // Serve runs h on ln until ctx ends, then shuts down gracefully.
 func Serve(ctx context.Context, ln net.Listener, h http.Handler) error {

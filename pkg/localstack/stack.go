@@ -58,7 +58,9 @@ type Config struct {
 	FileHosts       []string
 	// PersonioTimeout bounds each Personio request (default 20 s).
 	PersonioTimeout time.Duration
-	Pollers         int
+	// Pollers is the number of concurrent queue pollers feeding the
+	// worker (default 2); negative runs no worker at all (ingest only).
+	Pollers int
 	Worker          delivery.Config
 	Logger          *slog.Logger
 }
@@ -182,8 +184,10 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 	crash, crashNow := context.WithCancel(context.Background())
 	s.stop, s.crash = cancel, crashNow
 	p := &Poller{Queue: s.Queue, Handler: worker.Handle, Pollers: cfg.Pollers, Log: cfg.Logger, Crash: crash}
-	s.wg.Add(1)
-	go func() { defer s.wg.Done(); p.Run(pctx) }()
+	if cfg.Pollers >= 0 {
+		s.wg.Add(1)
+		go func() { defer s.wg.Done(); p.Run(pctx) }()
+	}
 	return s, nil
 }
 
