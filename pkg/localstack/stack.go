@@ -61,8 +61,8 @@ type Config struct {
 	// Pollers is the number of concurrent queue pollers feeding the
 	// worker (default 2); negative runs no worker at all (ingest only).
 	Pollers int
-	Worker          delivery.Config
-	Logger          *slog.Logger
+	Worker  delivery.Config
+	Logger  *slog.Logger
 }
 
 // Stack is the running local stack.
