@@ -53,7 +53,7 @@ func WriteHTML(w io.Writer, r *Report) error {
 		"MaxT": fmt.Sprintf("%.0f s", maxT), "MaxMs": fmt.Sprintf("%.0f ms", maxMs), "MaxCount": fmt.Sprintf("%.0f", maxCount)})
 }
 
-var page = template.Must(template.New("page").Parse(`<!doctype html>
+var page = template.Must(template.New("page").Funcs(template.FuncMap{"pctOf": func(v float64) float64 { return 100 * v }}).Parse(`<!doctype html>
 <html><head><meta charset="utf-8"><title>funnel-personio load: {{.R.Name}}</title>
 <style>body{font:14px sans-serif;margin:24px;max-width:820px} svg{background:#fafafa;border:1px solid #ddd} td{padding:2px 10px}</style></head>
 <body><h1>{{.R.Name}}</h1>
@@ -64,11 +64,18 @@ var page = template.Must(template.New("page").Parse(`<!doctype html>
 <tr><td>ingest</td><td>{{printf "%.0f" .R.IngestPerSec}} events/s</td></tr>
 <tr><td>429 answers</td><td>{{.R.RateLimited}}</td></tr>
 <tr><td>states</td><td>{{range $k, $v := .R.States}}{{$k}} {{$v}} {{end}}</td></tr>
+<tr><td>in Personio, not recorded delivered</td><td>{{.R.Misrecorded}}</td></tr>
+<tr><td>budget use (windows with a backlog)</td><td>{{range $k, $v := .R.BudgetUse}}company {{$k}}: {{printf "%.1f" (pctOf $v)}} % {{end}}</td></tr>
+{{if .R.QuietP99}}<tr><td>quiet workspaces' p99</td><td>{{printf "%.0f" .R.QuietP99}} ms</td></tr>{{end}}
+<tr><td>log lines / with a token, e-mail or name</td><td>{{.R.LogLines}} / {{.R.Leaks}}</td></tr>
+{{range .R.Restarts}}<tr><td>restart</td><td>{{.}}</td></tr>{{end}}
 </table>
 <h2>End-to-end latency over time</h2>
+<p>Each dot is one application: when it arrived in Personio (x, seconds since the first event was sent) and how long after its event was accepted (y).</p>
 <svg width="{{.W}}" height="{{.H}}"><text x="4" y="16">{{.MaxMs}}</text><text x="{{.W}}" dx="-50" y="{{.H}}" dy="-8">{{.MaxT}}</text>
 {{range .Dots}}<circle cx="{{.X}}" cy="{{.Y}}" r="1.6" fill="#3366cc"/>{{end}}</svg>
 <h2>Requests per company per {{.R.Window}} s window, budget {{.R.Limit}}</h2>
+<p>Bars: the requests Personio received from each company in each window since the start; dashed line: the budget.</p>
 <svg width="{{.W}}" height="{{.H}}"><text x="4" y="16">{{.MaxCount}}</text>
 {{range .Bars}}<rect x="{{.X}}" y="{{.Y}}" width="{{.W}}" height="{{.H}}" fill="#66aa66"><title>{{.Label}}</title></rect>{{end}}
 <line x1="{{.Pad}}" x2="{{.W}}" y1="{{.BudgetY}}" y2="{{.BudgetY}}" stroke="#cc3333" stroke-dasharray="4"/></svg>

@@ -257,11 +257,12 @@ func Run(ctx context.Context, awsCfg aws.Config, cfg Config) (*Report, error) {
 	}
 	var restarts []string
 	last := -1
-	lastStates, lastCheck := time.Now(), time.Now()
+	lastStates, lastCheck, lastProgress := time.Now(), time.Now(), time.Now()
 	track := &tracker{final: map[string]string{}}
 	for ctx.Err() == nil {
 		got := len(sb.Applications(""))
 		if got != last {
+			lastProgress = time.Now()
 			fmt.Fprintf(cfg.Progress, "%s: %d/%d delivered (%s)\n", cfg.Name, got, len(accepted), time.Since(start).Round(time.Second))
 			last = got
 		}
@@ -289,10 +290,12 @@ func Run(ctx context.Context, awsCfg aws.Config, cfg Config) (*Report, error) {
 				time.Since(start).Round(time.Second), time.Since(t0).Round(time.Millisecond)))
 			fmt.Fprintf(cfg.Progress, "%s: %s\n", cfg.Name, restarts[len(restarts)-1])
 		}
-		// Records are read when every event is in the sandbox, and every
-		// 10 s otherwise (some end failed or dead, never in the sandbox);
-		// final ones are not read again.
-		if got >= len(accepted) || time.Since(lastCheck) > 10*time.Second {
+		// Records are read when every event is in the sandbox, or when
+		// nothing arrived for 10 s (some end failed or dead, never in the
+		// sandbox), at most every 10 s; final ones are not read again.
+		// (Reading 10,000 records every few seconds would load the
+		// emulator more than the run does.)
+		if got >= len(accepted) || time.Since(lastProgress) > 10*time.Second && time.Since(lastCheck) > 10*time.Second {
 			lastCheck = time.Now()
 			done, states := track.check(ctx, st.Store, accepted)
 			if done == len(accepted) && len(restartAt) == 0 && emulatorAt < 0 {
