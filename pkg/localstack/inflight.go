@@ -19,9 +19,10 @@ import (
 // real SQS gives them back after their visibility timeout. On a clean
 // stop, putBack puts them back on their queues.
 type inflight struct {
-	next http.Handler
-	mu   sync.Mutex
-	msgs map[string]heldMessage // receipt handle → message
+	next     http.Handler
+	mu       sync.Mutex
+	byID     map[string]heldMessage // message id → the message, as last received
+	byHandle map[string]string      // receipt handle → message id
 }
 
 // heldMessage is a received message as the SQS JSON protocol returns it.
@@ -31,6 +32,7 @@ type heldMessage struct {
 	Attributes map[string]string                      `json:"Attributes"`
 	MsgAttrs   map[string]types.MessageAttributeValue `json:"MessageAttributes"`
 	Handle     string                                 `json:"ReceiptHandle"`
+	ID         string                                 `json:"MessageId"`
 }
 
 // sqsRequest holds the request fields inflight reads.
@@ -43,7 +45,7 @@ type sqsRequest struct {
 }
 
 func newInflight(next http.Handler) *inflight {
-	return &inflight{next: next, msgs: map[string]heldMessage{}}
+	return &inflight{next: next, byID: map[string]heldMessage{}, byHandle: map[string]string{}}
 }
 
 // ServeHTTP passes every request on and follows SQS receives and deletes.
@@ -65,9 +67,9 @@ func (f *inflight) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_ = json.Unmarshal(body, &req)
 	if op != "AmazonSQS.ReceiveMessage" {
 		f.mu.Lock()
-		delete(f.msgs, req.ReceiptHandle)
+		f.forget(req.ReceiptHandle)
 		for _, e := range req.Entries {
-			delete(f.msgs, e.ReceiptHandle)
+			f.forget(e.ReceiptHandle)
 		}
 		f.mu.Unlock()
 		f.next.ServeHTTP(w, r)
@@ -80,9 +82,20 @@ func (f *inflight) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		f.mu.Lock()
 		for _, m := range resp.Messages {
 			m.queueURL = req.QueueURL
-			f.msgs[m.Handle] = m
+			if old, ok := f.byID[m.ID]; ok { // received again: the old handle is void
+				delete(f.byHandle, old.Handle)
+			}
+			f.byID[m.ID], f.byHandle[m.Handle] = m, m.ID
 		}
 		f.mu.Unlock()
+	}
+}
+
+// forget drops a deleted message. The caller holds f.mu.
+func (f *inflight) forget(handle string) {
+	if id, ok := f.byHandle[handle]; ok {
+		delete(f.byHandle, handle)
+		delete(f.byID, id)
 	}
 }
 
@@ -93,9 +106,9 @@ func (f *inflight) putBack(ctx context.Context, client *sqs.Client) (int, error)
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	n := 0
-	for h, m := range f.msgs {
-		delete(f.msgs, h)
-		if _, err := client.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: aws.String(m.queueURL), ReceiptHandle: aws.String(h)}); err != nil {
+	for _, m := range f.byID {
+		f.forget(m.Handle)
+		if _, err := client.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: aws.String(m.queueURL), ReceiptHandle: aws.String(m.Handle)}); err != nil {
 			continue // no longer in flight: back on the queue, or in the DLQ
 		}
 		in := &sqs.SendMessageInput{QueueUrl: aws.String(m.queueURL), MessageBody: aws.String(m.Body), MessageAttributes: m.MsgAttrs}
