@@ -154,7 +154,8 @@ func Run(ctx context.Context, awsCfg aws.Config, cfg Config) (*Report, error) {
 	}
 	go func() { _ = localstack.Serve(ctx, sbLn, sb) }()
 	suffix := strconv.FormatInt(time.Now().UnixNano(), 36)
-	scan := &leakScanner{needles: [][]byte{[]byte("load-token-"), []byte("@load.example.com"), []byte("Lovelace")}}
+	// Needles: every token, e-mail and applicant name the run uses.
+	scan := &leakScanner{needles: [][]byte{[]byte("load-token-"), []byte("@load.example.com"), []byte("Adaload"), []byte("Lovelace")}}
 	lcfg := localstack.Config{Addr: "127.0.0.1:0", AWS: awsCfg, Logger: slog.New(slog.NewJSONHandler(scan, nil)), PersonioBaseURL: "http://" + sbLn.Addr().String(),
 		Table: "load-" + suffix, QueueName: "load-" + suffix, SecretPrefix: "load-" + suffix, Pollers: pollers, PersonioTimeout: cfg.PersonioTimeout,
 		Worker: delivery.Config{Budget: store.Budget{Limit: cfg.RateLimit, Window: cfg.RateWindow + cfg.RateWindow/60}, RateLimitPause: cfg.RateWindow,
@@ -199,8 +200,8 @@ func Run(ctx context.Context, awsCfg aws.Config, cfg Config) (*Report, error) {
 		if cfg.FileShare > 0 && float64(k%10) < cfg.FileShare*10 {
 			file = `,"files":[{"field_id":"q_cv","url":"` + api + `/files/cv.pdf","filename":"cv.pdf"}]`
 		}
-		body := fmt.Sprintf(`{"type":"application.submitted","id":"evt_l%d","occurred_at":"%s","workspace_id":"ws_load%d","funnel_id":"fn_load","contact":{"first_name":"L","last_name":"T","email":"%s"}%s}`,
-			k, time.Now().UTC().Format(time.RFC3339), i, email, file)
+		body := fmt.Sprintf(`{"type":"application.submitted","id":"evt_l%d","occurred_at":"%s","workspace_id":"ws_load%d","funnel_id":"fn_load","contact":{"first_name":"Adaload%d","last_name":"Lovelace","email":"%s"}%s}`,
+			k, time.Now().UTC().Format(time.RFC3339), i, k, email, file)
 		if post(ctx, api, body) == nil {
 			mu.Lock()
 			accepted[email] = sent{at: time.Now(), company: strconv.Itoa(1000 + i), ws: fmt.Sprintf("ws_load%d", i), id: fmt.Sprintf("evt_l%d", k)}
