@@ -97,6 +97,11 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		_ = loadtest.WriteHTML(f, r)
 		f.Close()
 	}
+	if cfg.IngestOnly {
+		fmt.Fprintf(stdout, "\n%s: %d/%d events accepted in %.1f s: %.0f events/s (no worker)\nreport: %s\n", r.Name, r.Accepted, r.Events, r.Seconds,
+			r.IngestPerSec, filepath.Join(*out, *name+".json"))
+		return 0
+	}
 	fmt.Fprintf(stdout, "\n%s: log lines %d, with a token/e-mail/name %d\n", r.Name, r.LogLines, r.Leaks)
 	fmt.Fprintf(stdout, "%s: %d/%d delivered, lost %d, duplicates %d, 429s %d, p50 %.0f ms, p95 %.0f ms, p99 %.0f ms, ingest %.0f events/s, deliver %.1f events/s, budget use %v, states %v\nreport: %s\n",
 		r.Name, r.Delivered, r.Accepted, r.Lost, r.Duplicates, r.RateLimited, r.P50, r.P95, r.P99, r.IngestPerSec, r.DeliverPerSec, fmtUse(r.BudgetUse), r.States,
