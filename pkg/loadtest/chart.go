@@ -67,6 +67,7 @@ var page = template.Must(template.New("page").Funcs(template.FuncMap{"pctOf": fu
 <tr><td>in Personio, not recorded delivered</td><td>{{.R.Misrecorded}}</td></tr>
 <tr><td>budget use (windows with a backlog)</td><td>{{range $k, $v := .R.BudgetUse}}company {{$k}}: {{printf "%.1f" (pctOf $v)}} % {{end}}</td></tr>
 {{if .R.QuietP99}}<tr><td>quiet workspaces' p99</td><td>{{printf "%.0f" .R.QuietP99}} ms</td></tr>{{end}}
+{{if .R.FirstPass}}<tr><td>the worker's first pass through the bulk</td><td>{{printf "%.1f" .R.FirstPass}} s</td></tr>{{end}}
 <tr><td>log lines / with a token, e-mail or name</td><td>{{.R.LogLines}} / {{.R.Leaks}}</td></tr>
 {{range .R.Restarts}}<tr><td>restart</td><td>{{.}}</td></tr>{{end}}
 </table>
