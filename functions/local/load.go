@@ -57,6 +57,7 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	latency := fs.Duration("latency", 50*time.Millisecond, "latency the Personio sandbox adds")
 	out := fs.String("out", ".data/load", "folder for <scenario>.json and <scenario>.html")
 	timeout := fs.Duration("timeout", 60*time.Minute, "bound of the run")
+	pollers := fs.Int("pollers", 4, "queue pollers feeding the worker (each hands it batches of 10)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -66,7 +67,7 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	cfg := mk(*events, *window, *latency)
-	cfg.Name, cfg.Timeout, cfg.Progress = *name, *timeout, stdout
+	cfg.Name, cfg.Timeout, cfg.Progress, cfg.Pollers = *name, *timeout, stdout, *pollers
 	// The emulator runs as a process of its own (this binary's `emulator`),
 	// so that the fault campaign can stop and start it on its state.
 	emu, dir, err := loadEmulator(*name, *name == "faults")

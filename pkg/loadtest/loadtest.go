@@ -67,6 +67,9 @@ type Config struct {
 	// time, Pace apart: the quiet ones beside a noisy backlog. Their p99
 	// is reported as QuietP99.
 	Pace time.Duration
+	// Pollers is how many pollers feed the worker (default 4; the stack
+	// allows 20 concurrent workers on AWS).
+	Pollers int
 	// Senders is how many events are posted at once (default 8).
 	Senders int
 	// Timeout bounds the whole run.
@@ -139,7 +142,10 @@ func Run(ctx context.Context, awsCfg aws.Config, cfg Config) (*Report, error) {
 	if cfg.Senders <= 0 {
 		cfg.Senders = 8
 	}
-	pollers := 4
+	pollers := cfg.Pollers
+	if pollers <= 0 {
+		pollers = 4
+	}
 	if cfg.IngestOnly {
 		pollers = -1
 	}
