@@ -38,7 +38,7 @@ func (m *memStore) Claim(_ context.Context, d store.Delivery, _ string, _ time.D
 func (m *memStore) Record(_ context.Context, _, _, _, _ string, c store.Change) (store.Delivery, error) {
 	return store.Delivery{Status: c.Status}, nil
 }
-func (m *memStore) Release(context.Context, string, string, string, string) error { return nil }
+func (m *memStore) Release(context.Context, string, string, string, string, bool) error { return nil }
 func (m *memStore) Take(context.Context, string, int, store.Budget) (bool, time.Time, error) {
 	return true, time.Time{}, nil
 }

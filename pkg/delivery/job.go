@@ -68,7 +68,7 @@ func (j *job) run(ctx context.Context) bool {
 	j.record = claimed
 	if j.deferToken != nil && *j.deferToken != claimed.DeferToken {
 		// A stale copy: a newer deferral sent the copy that goes on.
-		if err := w.store.Release(ctx, j.ev.WorkspaceID, j.ev.FunnelID, j.ev.ID, j.owner); err != nil {
+		if err := w.store.Release(ctx, j.ev.WorkspaceID, j.ev.FunnelID, j.ev.ID, j.owner, claimed.TakenOver); err != nil {
 			return false
 		}
 		return true

@@ -332,7 +332,9 @@ func TestSameMessageTwiceInABatch(t *testing.T) {
 func TestConcurrentWorkersShareTheBudget(t *testing.T) {
 	p := newPipe(t, pipeOpts{
 		sandbox: sandbox.Config{RateLimit: 5, RateWindow: 2 * time.Second, Lockout: 2 * time.Second},
-		worker:  delivery.Config{Budget: store.Budget{Limit: 5, Window: 2100 * time.Millisecond}},
+		// A copy that meets another's claim waits for its lease: the local
+		// stack's short lease, not the 2 min default, bounds that here.
+		worker: delivery.Config{Budget: store.Budget{Limit: 5, Window: 2100 * time.Millisecond}, Lease: 5 * time.Second},
 	})
 	const n = 15
 	for i := range n {

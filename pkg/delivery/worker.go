@@ -42,7 +42,7 @@ type Store interface {
 	UpdateConnection(context.Context, store.Connection) (store.Connection, error)
 	Claim(ctx context.Context, d store.Delivery, owner string, lease time.Duration) (store.Delivery, error)
 	Record(ctx context.Context, ws, funnel, eventID, owner string, c store.Change) (store.Delivery, error)
-	Release(ctx context.Context, ws, funnel, eventID, owner string) error
+	Release(ctx context.Context, ws, funnel, eventID, owner string, outcomeUnknown bool) error
 	Take(ctx context.Context, company string, n int, b store.Budget) (bool, time.Time, error)
 	TakeOrReserve(ctx context.Context, company string, n int, b store.Budget) (bool, time.Time, error)
 	Block(ctx context.Context, company string, until time.Time) error

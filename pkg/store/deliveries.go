@@ -337,10 +337,15 @@ func (s *Store) Record(ctx context.Context, ws, funnel, eventID, owner string, c
 
 // Release drops a claim taken for a stale copy of a message and puts the
 // delivery back to queued: the copy that goes on is still on its way.
-func (s *Store) Release(ctx context.Context, ws, funnel, eventID, owner string) error {
+// outcomeUnknown keeps on the record that the claim was taken over from a
+// holder that died while processing (see Delivery.TakenOver).
+func (s *Store) Release(ctx context.Context, ws, funnel, eventID, owner string, outcomeUnknown bool) error {
 	update := expression.Remove(expression.Name("claim_owner")).Remove(expression.Name("claim_until")).
 		Set(expression.Name("status"), expression.Value(StatusQueued)).
 		Set(expression.Name(AttrGSI2PK), expression.Value(statusIndexKey(ws, funnel, StatusQueued)))
+	if outcomeUnknown {
+		update = update.Set(expression.Name("outcome_unknown"), expression.Value(true))
+	}
 	_, err := s.update(ctx, "store: release claim", ws, eventID, update, expression.Name("claim_owner").Equal(expression.Value(owner)))
 	return err
 }

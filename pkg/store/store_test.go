@@ -455,3 +455,31 @@ func TestCreateTableIsIdempotent(t *testing.T) {
 		t.Errorf("TTL: %+v, %v", out, err)
 	}
 }
+
+// TestReleaseKeepsTakeOver: a claim taken over from a holder that died
+// while processing and then released (a stale copy) keeps on the record
+// that the outcome is unknown; a plain release does not set it.
+func TestReleaseKeepsTakeOver(t *testing.T) {
+	suite(t, func(t *testing.T, _ *dynamodb.Client, s *store.Store, c *clock) {
+		ctx := t.Context()
+		for _, takenOver := range []bool{false, true} {
+			id := fmt.Sprintf("evt_release_%v", takenOver)
+			d := store.Delivery{WorkspaceID: "ws_a", FunnelID: "fn_1", EventID: id}
+			if _, err := s.Claim(ctx, d, "dead", time.Second); err != nil {
+				t.Fatal(err)
+			}
+			c.Add(2 * time.Second)
+			got, err := s.Claim(ctx, d, "stale-copy", time.Second)
+			if err != nil || !got.TakenOver {
+				t.Fatalf("take-over: %+v, %v", got, err)
+			}
+			if err := s.Release(ctx, "ws_a", "fn_1", id, "stale-copy", takenOver); err != nil {
+				t.Fatal(err)
+			}
+			cur, err := s.GetDelivery(ctx, "ws_a", id)
+			if err != nil || cur.Status != store.StatusQueued || cur.OutcomeUnknown != takenOver {
+				t.Errorf("release(%v): %s outcome_unknown=%v, %v", takenOver, cur.Status, cur.OutcomeUnknown, err)
+			}
+		}
+	})
+}
