@@ -14,11 +14,10 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/sivchari/kumo"
 
 	"github.com/funnel-personio/funnel-personio/pkg/awsclient"
+	"github.com/funnel-personio/funnel-personio/pkg/emulator"
 )
 
 // ServeEmulator runs kumo (DynamoDB, SQS, Secrets Manager and the rest) on
@@ -45,19 +44,13 @@ func ServeEmulator(ctx context.Context, ln net.Listener) error {
 	if err := Serve(ctx, ln, held); err != nil {
 		return err
 	}
-	if _, err := held.putBack(context.Background(), awsclient.SQS(emulatorConfig(k.URL))); err != nil {
+	if _, err := held.putBack(context.Background(), awsclient.SQS(emulator.Config(k.URL))); err != nil {
 		return fmt.Errorf("emulator: put messages in flight back: %w", err)
 	}
 	if os.Getenv("KUMO_DATA_DIR") != "" {
 		time.Sleep(kumoFlushWait())
 	}
 	return nil
-}
-
-// emulatorConfig is an AWS config for kumo at endpoint.
-func emulatorConfig(endpoint string) aws.Config {
-	return aws.Config{Region: "eu-central-1", BaseEndpoint: aws.String(endpoint),
-		Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")}
 }
 
 // kumoFlushWait is kumo's write interval (1 s, or
