@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/funnel-personio/funnel-personio/pkg/emulator"
-	"github.com/funnel-personio/funnel-personio/pkg/localstack"
+	"github.com/funnel-personio/funnel-personio/dev/emulator"
+	"github.com/funnel-personio/funnel-personio/dev/localstack"
 )
 
 // readmeBlock returns the sh block of the README's quickstart.

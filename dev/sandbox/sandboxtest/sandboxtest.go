@@ -13,8 +13,8 @@ import (
 	"testing"
 
 	"github.com/funnel-personio/funnel-personio/pkg/personio"
-	"github.com/funnel-personio/funnel-personio/pkg/personio/contract"
-	"github.com/funnel-personio/funnel-personio/pkg/personio/sandbox"
+	"github.com/funnel-personio/funnel-personio/dev/contract"
+	"github.com/funnel-personio/funnel-personio/dev/sandbox"
 )
 
 // Server is a running sandbox.

@@ -17,7 +17,7 @@ import (
 	"github.com/sivchari/kumo"
 
 	"github.com/funnel-personio/funnel-personio/pkg/awsclient"
-	"github.com/funnel-personio/funnel-personio/pkg/emulator"
+	"github.com/funnel-personio/funnel-personio/dev/emulator"
 )
 
 // ServeEmulator runs kumo (DynamoDB, SQS, Secrets Manager and the rest) on

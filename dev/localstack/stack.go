@@ -27,7 +27,7 @@ import (
 	"github.com/funnel-personio/funnel-personio/pkg/filefetch"
 	"github.com/funnel-personio/funnel-personio/pkg/ingest"
 	"github.com/funnel-personio/funnel-personio/pkg/personio"
-	"github.com/funnel-personio/funnel-personio/pkg/personio/sandbox"
+	"github.com/funnel-personio/funnel-personio/dev/sandbox"
 	"github.com/funnel-personio/funnel-personio/pkg/queue"
 	"github.com/funnel-personio/funnel-personio/pkg/store"
 	"github.com/funnel-personio/funnel-personio/pkg/vault"
