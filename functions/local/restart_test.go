@@ -15,11 +15,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/funnel-personio/funnel-personio/pkg/awsclient"
 	"github.com/funnel-personio/funnel-personio/dev/emulator"
 	"github.com/funnel-personio/funnel-personio/dev/localstack"
 	"github.com/funnel-personio/funnel-personio/dev/sandbox"
 	"github.com/funnel-personio/funnel-personio/dev/sandbox/sandboxtest"
+	"github.com/funnel-personio/funnel-personio/pkg/awsclient"
+	"github.com/funnel-personio/funnel-personio/pkg/settings"
 	"github.com/funnel-personio/funnel-personio/pkg/store"
 	"github.com/funnel-personio/funnel-personio/pkg/webhook"
 )
@@ -163,7 +164,7 @@ func TestEmulatorKeepsState(t *testing.T) {
 	if err := store.CreateTable(ctx, db, "persist"); err != nil {
 		t.Fatal(err)
 	}
-	st := store.New(db, "persist")
+	st := store.New(db, "persist", settings.Default().Retention)
 	if _, err := st.CreateConnection(ctx, store.Connection{WorkspaceID: "ws_demo", ID: "con_1", Name: "Acme", CompanyID: "42"}); err != nil {
 		t.Fatal(err)
 	}

@@ -12,7 +12,6 @@ import (
 
 	"github.com/funnel-personio/funnel-personio/pkg/apigw"
 	"github.com/funnel-personio/funnel-personio/pkg/application"
-	"github.com/funnel-personio/funnel-personio/pkg/delivery"
 	"github.com/funnel-personio/funnel-personio/pkg/failure"
 	"github.com/funnel-personio/funnel-personio/pkg/mapping"
 	"github.com/funnel-personio/funnel-personio/pkg/queue"
@@ -29,7 +28,7 @@ type deliveryView struct {
 	UpdatedAt     time.Time       `json:"updated_at"`
 	DeliveredAt   *time.Time      `json:"delivered_at,omitempty"`
 	NextAttemptAt *time.Time      `json:"next_attempt_at,omitempty"`
-	ReasonCode    string          `json:"reason_code,omitempty"`
+	ReasonCode    store.Reason    `json:"reason_code,omitempty"`
 	Reason        string          `json:"reason,omitempty"`
 	Message       string          `json:"message,omitempty"`
 	Warnings      []string        `json:"warnings,omitempty"`
@@ -39,7 +38,7 @@ type deliveryView struct {
 func viewDelivery(d store.Delivery, lang string) deliveryView {
 	v := deliveryView{ID: d.EventID, FunnelID: d.FunnelID, Status: d.Status, Test: d.Test, CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt,
 		DeliveredAt: d.DeliveredAt, NextAttemptAt: d.NextAttemptAt, ReasonCode: d.ReasonCode, Reason: d.Reason,
-		Message: delivery.Explain(d.ReasonCode, lang), Warnings: d.Warnings, Attempts: d.Attempts}
+		Message: Explain(d.ReasonCode, lang), Warnings: d.Warnings, Attempts: d.Attempts}
 	if !d.OccurredAt.IsZero() {
 		v.OccurredAt = &d.OccurredAt
 	}
@@ -49,6 +48,7 @@ func viewDelivery(d store.Delivery, lang string) deliveryView {
 	return v
 }
 
+// listDeliveries handles GET /v1/funnels/{funnel_id}/deliveries (operation listDeliveries).
 func (e *Editor) listDeliveries(ctx context.Context, r *apigw.Request) apigw.Response {
 	limit := 20
 	if s := r.Query.Get("limit"); s != "" {
@@ -99,6 +99,7 @@ func (e *Editor) delivery(ctx context.Context, r *apigw.Request) (store.Delivery
 	return d, err
 }
 
+// getDelivery handles GET /v1/funnels/{funnel_id}/deliveries/{delivery_id} (operation getDelivery).
 func (e *Editor) getDelivery(ctx context.Context, r *apigw.Request) apigw.Response {
 	d, err := e.delivery(ctx, r)
 	if err != nil {
@@ -107,6 +108,7 @@ func (e *Editor) getDelivery(ctx context.Context, r *apigw.Request) apigw.Respon
 	return apigw.JSON(http.StatusOK, viewDelivery(d, r.Header.Get("Accept-Language")), nil)
 }
 
+// retryDelivery handles POST /v1/funnels/{funnel_id}/deliveries/{delivery_id}/retry (operation retryDelivery).
 func (e *Editor) retryDelivery(ctx context.Context, r *apigw.Request) apigw.Response {
 	d, err := e.delivery(ctx, r)
 	if err != nil {
@@ -118,7 +120,7 @@ func (e *Editor) retryDelivery(ctx context.Context, r *apigw.Request) apigw.Resp
 		return apigw.NewProblem(http.StatusConflict, "not-retryable", "This delivery cannot be retried",
 			"Only failed, dead-lettered or parked deliveries can be sent again; this one is "+string(d.Status)+".").Response()
 	}
-	if err := e.requeue(ctx, d, delivery.ReasonRetryRequested); err != nil {
+	if err := e.requeue(ctx, d, store.ReasonRetryRequested); err != nil {
 		return e.fail(ctx, "retry delivery", err)
 	}
 	d, err = e.store.GetDelivery(ctx, r.Claims.Workspace, d.EventID)
@@ -128,6 +130,7 @@ func (e *Editor) retryDelivery(ctx context.Context, r *apigw.Request) apigw.Resp
 	return apigw.JSON(http.StatusAccepted, viewDelivery(d, r.Header.Get("Accept-Language")), nil)
 }
 
+// testIntegration handles POST /v1/funnels/{funnel_id}/integration/test (operation testIntegration).
 func (e *Editor) testIntegration(ctx context.Context, r *apigw.Request) apigw.Response {
 	ws, funnel := r.Claims.Workspace, r.Params["funnel_id"]
 	in, err := e.store.GetIntegration(ctx, ws, funnel)
@@ -243,6 +246,7 @@ func sampleEvent(rawMapping json.RawMessage, id string) application.Event {
 	return ev
 }
 
+// erase handles POST /v1/erasures (operation eraseApplicant).
 func (e *Editor) erase(ctx context.Context, r *apigw.Request) apigw.Response {
 	var b struct {
 		Email string `json:"email"`

@@ -15,9 +15,9 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/funnel-personio/funnel-personio/pkg/apigw"
 	"github.com/funnel-personio/funnel-personio/pkg/application"
 	"github.com/funnel-personio/funnel-personio/pkg/failure"
-	"github.com/funnel-personio/funnel-personio/pkg/problem"
 	"github.com/funnel-personio/funnel-personio/pkg/queue"
 	"github.com/funnel-personio/funnel-personio/pkg/store"
 )
@@ -65,18 +65,18 @@ type Accepted struct {
 // Handle answers one API Gateway v2 request.
 func (h *Handler) Handle(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
 	if ev.RequestContext.HTTP.Method != http.MethodPost || (ev.RawPath != "/v1/events" && ev.RawPath != "") {
-		return problem.New(http.StatusNotFound, "not-found", "Not found", "events are posted to POST /v1/events").Response(), nil
+		return apigw.NewProblem(http.StatusNotFound, "not-found", "Not found", "events are posted to POST /v1/events").Response(), nil
 	}
 	body := []byte(ev.Body)
 	if ev.IsBase64Encoded {
 		b, err := base64.StdEncoding.DecodeString(ev.Body)
 		if err != nil {
-			return problem.New(http.StatusBadRequest, "validation", "Invalid request", "the body is not valid base64").Response(), nil
+			return apigw.NewProblem(http.StatusBadRequest, "validation", "Invalid request", "the body is not valid base64").Response(), nil
 		}
 		body = b
 	}
 	if len(body) > application.MaxEventSize {
-		return problem.New(http.StatusRequestEntityTooLarge, "payload-too-large", "Event too large",
+		return apigw.NewProblem(http.StatusRequestEntityTooLarge, "payload-too-large", "Event too large",
 			"an event is at most 256 KB; send files by URL").Response(), nil
 	}
 	hdr := http.Header{}
@@ -85,7 +85,7 @@ func (h *Handler) Handle(ctx context.Context, ev events.APIGatewayV2HTTPRequest)
 	}
 	if err := h.verify.Verify(body, hdr); err != nil {
 		h.log.WarnContext(ctx, "ingest: signature refused", "webhook_id", hdr.Get("webhook-id"), "error", err.Error())
-		return problem.New(http.StatusUnauthorized, "invalid-signature", "Invalid signature", err.Error()).Response(), nil
+		return apigw.NewProblem(http.StatusUnauthorized, "invalid-signature", "Invalid signature", err.Error()).Response(), nil
 	}
 	event, err := application.Parse(body)
 	if err != nil {
@@ -93,10 +93,10 @@ func (h *Handler) Handle(ctx context.Context, ev events.APIGatewayV2HTTPRequest)
 		if !errors.As(err, &ve) {
 			return h.unavailable(ctx, "validate", err), nil
 		}
-		p := problem.New(http.StatusBadRequest, "invalid-event", "Invalid application event",
+		p := apigw.NewProblem(http.StatusBadRequest, "invalid-event", "Invalid application event",
 			"the event does not match schema v1 ("+application.SchemaV1ID+"); every problem is listed")
 		for _, pr := range ve.Problems {
-			p.Errors = append(p.Errors, problem.FieldError{Path: pr.Path, Message: pr.Message})
+			p.Errors = append(p.Errors, apigw.FieldError{Path: pr.Path, Message: pr.Message})
 		}
 		return p.Response(), nil
 	}
@@ -114,7 +114,7 @@ func (h *Handler) accept(ctx context.Context, ev *application.Event, body []byte
 	switch {
 	case err == nil:
 		log.InfoContext(ctx, "ingest: duplicate", "state", "duplicate")
-		return problem.JSON(http.StatusAccepted, Accepted{ID: ev.ID, Status: "duplicate"}, nil)
+		return apigw.JSON(http.StatusAccepted, Accepted{ID: ev.ID, Status: "duplicate"}, nil)
 	case !errors.Is(err, failure.ErrNotFound):
 		return h.unavailable(ctx, "read delivery", err)
 	}
@@ -131,12 +131,12 @@ func (h *Handler) accept(ctx context.Context, ev *application.Event, body []byte
 		log.WarnContext(ctx, "ingest: record not written", "error", err.Error())
 	}
 	log.InfoContext(ctx, "ingest: accepted", "state", string(store.StatusQueued))
-	return problem.JSON(http.StatusAccepted, Accepted{ID: ev.ID, Status: "accepted"}, nil)
+	return apigw.JSON(http.StatusAccepted, Accepted{ID: ev.ID, Status: "accepted"}, nil)
 }
 
 func (h *Handler) unavailable(ctx context.Context, op string, err error) events.APIGatewayV2HTTPResponse {
 	h.log.ErrorContext(ctx, "ingest: "+op, "error", err.Error())
-	p := problem.New(http.StatusServiceUnavailable, "unavailable", "Temporarily unavailable", "the event was not accepted; send it again")
+	p := apigw.NewProblem(http.StatusServiceUnavailable, "unavailable", "Temporarily unavailable", "the event was not accepted; send it again")
 	p.Header = map[string]string{"Retry-After": "5"}
 	return p.Response()
 }

@@ -30,7 +30,8 @@ type SQS interface {
 
 var _ SQS = (*sqs.Client)(nil)
 
-// Definition is the queue pair's configuration.
+// Definition is the queue pair's configuration (settings.QueueDefinition
+// gives the deployment's).
 type Definition struct {
 	// Name of the queue; the dead-letter queue is Name + "-dlq".
 	Name string
@@ -45,14 +46,15 @@ type Definition struct {
 	DLQRetention time.Duration
 }
 
-// DefaultDefinition is the stack's queue pair for a worker timeout of 30 s.
-func DefaultDefinition(name string) Definition {
-	return Definition{Name: name, VisibilityTimeout: 180 * time.Second, MaxReceiveCount: 8,
-		Retention: 4 * 24 * time.Hour, DLQRetention: 14 * 24 * time.Hour}
-}
-
 // DLQName is the dead-letter queue's name.
 func (d Definition) DLQName() string { return d.Name + "-dlq" }
+
+// SQS's limits on delays: a message's delivery delay and a message's
+// visibility timeout.
+const (
+	MaxDelay      = 15 * time.Minute
+	MaxVisibility = 12 * time.Hour
+)
 
 // MaxMessage is the largest message body SQS takes.
 const MaxMessage = 256 << 10
@@ -176,7 +178,7 @@ func (q *Queue) Receive(ctx context.Context, n int, wait time.Duration) ([]Recei
 // Defer hides a received message for d (at most 12 hours), so it comes
 // back when the rate budget does.
 func (q *Queue) Defer(ctx context.Context, receiptHandle string, d time.Duration) error {
-	secs := int32(min(max(d, 0), 12*time.Hour) / time.Second)
+	secs := int32(min(max(d, 0), MaxVisibility) / time.Second)
 	_, err := q.sqs.ChangeMessageVisibility(ctx, &sqs.ChangeMessageVisibilityInput{
 		QueueUrl: aws.String(q.url), ReceiptHandle: aws.String(receiptHandle), VisibilityTimeout: secs,
 	})
@@ -198,7 +200,7 @@ func groupID(g string) *string {
 
 // delay rounds up to whole seconds, so a message never comes back early.
 func delay(d time.Duration) int32 {
-	d = min(max(d, 0), 15*time.Minute)
+	d = min(max(d, 0), MaxDelay)
 	return int32((d + time.Second - 1) / time.Second)
 }
 

@@ -6,10 +6,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/funnel-personio/funnel-personio/pkg/awsclient"
 	"github.com/funnel-personio/funnel-personio/dev/emulator"
+	"github.com/funnel-personio/funnel-personio/pkg/awsclient"
 	"github.com/funnel-personio/funnel-personio/pkg/failure"
 	"github.com/funnel-personio/funnel-personio/pkg/queue"
+	"github.com/funnel-personio/funnel-personio/pkg/settings"
 )
 
 func newQueue(t *testing.T, def queue.Definition) (*queue.Queue, *queue.Queue) {
@@ -23,7 +24,7 @@ func newQueue(t *testing.T, def queue.Definition) (*queue.Queue, *queue.Queue) {
 }
 
 func TestSendReceiveDelete(t *testing.T) {
-	q, _ := newQueue(t, queue.DefaultDefinition(emulator.Name("events")))
+	q, _ := newQueue(t, settings.Default().QueueDefinition(emulator.Name("events")))
 	ctx := t.Context()
 	if err := q.Send(ctx, queue.Message{ID: "evt_1", Group: "ws_a", Body: []byte(`{"id":"evt_1"}`)}); err != nil {
 		t.Fatal(err)

@@ -42,7 +42,7 @@ const MaxAttempts = 25
 type Attempt struct {
 	At         time.Time `dynamodbav:"at" json:"at"`
 	Outcome    Status    `dynamodbav:"outcome" json:"outcome"`
-	ReasonCode string    `dynamodbav:"reason_code,omitempty" json:"reason_code,omitempty"`
+	ReasonCode Reason    `dynamodbav:"reason_code,omitempty" json:"reason_code,omitempty"`
 	Reason     string    `dynamodbav:"reason,omitempty" json:"reason,omitempty"`
 }
 
@@ -63,7 +63,7 @@ type Delivery struct {
 	UpdatedAt     time.Time  `dynamodbav:"updated_at"`
 	DeliveredAt   *time.Time `dynamodbav:"delivered_at,omitempty"`
 	NextAttemptAt *time.Time `dynamodbav:"next_attempt_at,omitempty"`
-	ReasonCode    string     `dynamodbav:"reason_code,omitempty"`
+	ReasonCode    Reason     `dynamodbav:"reason_code,omitempty"`
 	Reason        string     `dynamodbav:"reason,omitempty"`
 	Warnings      []string   `dynamodbav:"warnings,omitempty"`
 	Attempts      []Attempt  `dynamodbav:"attempts"`
@@ -93,6 +93,17 @@ func (d Delivery) Terminal() bool {
 		return true
 	}
 	return false
+}
+
+// DeliveryKey names a delivery: the workspace, the funnel (the list
+// indexes are per funnel) and the event.
+type DeliveryKey struct {
+	Workspace, Funnel, Event string
+}
+
+// Key is the delivery's key.
+func (d Delivery) Key() DeliveryKey {
+	return DeliveryKey{Workspace: d.WorkspaceID, Funnel: d.FunnelID, Event: d.EventID}
 }
 
 type deliveryItem struct {
@@ -256,7 +267,7 @@ func (s *Store) Claim(ctx context.Context, d Delivery, owner string, lease time.
 // Change is a state change of a delivery, with the attempt that led to it.
 type Change struct {
 	Status        Status
-	ReasonCode    string
+	ReasonCode    Reason
 	Reason        string
 	Warnings      []string
 	NextAttemptAt *time.Time
@@ -277,8 +288,9 @@ type Change struct {
 // Record writes a state change made by the claim's owner. A change by a
 // worker that no longer holds the claim is failure.ErrConflict, so a
 // worker whose lease ran out cannot overwrite its successor's work.
-func (s *Store) Record(ctx context.Context, ws, funnel, eventID, owner string, c Change) (Delivery, error) {
+func (s *Store) Record(ctx context.Context, k DeliveryKey, owner string, c Change) (Delivery, error) {
 	const op = "store: record delivery"
+	ws, funnel, eventID := k.Workspace, k.Funnel, k.Event
 	now := s.now().UTC()
 	update := expression.
 		Set(expression.Name("status"), expression.Value(c.Status)).
@@ -339,7 +351,8 @@ func (s *Store) Record(ctx context.Context, ws, funnel, eventID, owner string, c
 // delivery back to queued: the copy that goes on is still on its way.
 // outcomeUnknown keeps on the record that the claim was taken over from a
 // holder that died while processing (see Delivery.TakenOver).
-func (s *Store) Release(ctx context.Context, ws, funnel, eventID, owner string, outcomeUnknown bool) error {
+func (s *Store) Release(ctx context.Context, k DeliveryKey, owner string, outcomeUnknown bool) error {
+	ws, funnel, eventID := k.Workspace, k.Funnel, k.Event
 	update := expression.Remove(expression.Name("claim_owner")).Remove(expression.Name("claim_until")).
 		Set(expression.Name("status"), expression.Value(StatusQueued)).
 		Set(expression.Name(AttrGSI2PK), expression.Value(statusIndexKey(ws, funnel, StatusQueued)))
@@ -360,10 +373,12 @@ func appendAttempt(list []Attempt, a Attempt) []Attempt {
 }
 
 // Requeue sets a failed, dead or parked delivery back to queued, for a
-// retry from the editor or after new credentials. Any other status is
-// failure.ErrConflict.
-func (s *Store) Requeue(ctx context.Context, ws, funnel, eventID, reason string) (Delivery, error) {
+// retry from the editor or after new credentials; code says which (it
+// becomes the record's reason code and its new attempt's). Any other
+// status is failure.ErrConflict.
+func (s *Store) Requeue(ctx context.Context, k DeliveryKey, code Reason) (Delivery, error) {
 	const op = "store: requeue delivery"
+	ws, funnel, eventID := k.Workspace, k.Funnel, k.Event
 	now := s.now().UTC()
 	cur, err := s.GetDelivery(ctx, ws, eventID)
 	if err != nil {
@@ -373,7 +388,8 @@ func (s *Store) Requeue(ctx context.Context, ws, funnel, eventID, reason string)
 		Set(expression.Name("status"), expression.Value(StatusQueued)).
 		Set(expression.Name("updated_at"), expression.Value(now)).
 		Set(expression.Name(AttrGSI2PK), expression.Value(statusIndexKey(ws, funnel, StatusQueued))).
-		Set(expression.Name("attempts"), expression.Value(appendAttempt(cur.Attempts, Attempt{At: now, Outcome: StatusQueued, Reason: reason}))).
+		Set(expression.Name("reason_code"), expression.Value(code)).Set(expression.Name("reason"), expression.Value("")).
+		Set(expression.Name("attempts"), expression.Value(appendAttempt(cur.Attempts, Attempt{At: now, Outcome: StatusQueued, ReasonCode: code}))).
 		Remove(expression.Name(AttrParkedPK)).Remove(expression.Name("claim_owner")).Remove(expression.Name("claim_until"))
 	// Of two requeues, the first turns the status to queued and the
 	// second's condition fails, so no attempt is lost.

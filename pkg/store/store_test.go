@@ -13,11 +13,15 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
-	"github.com/funnel-personio/funnel-personio/pkg/awsclient"
 	"github.com/funnel-personio/funnel-personio/dev/emulator"
+	"github.com/funnel-personio/funnel-personio/pkg/awsclient"
 	"github.com/funnel-personio/funnel-personio/pkg/failure"
+	"github.com/funnel-personio/funnel-personio/pkg/settings"
 	"github.com/funnel-personio/funnel-personio/pkg/store"
 )
+
+// retention is the deployment's.
+var retention = settings.Default().Retention
 
 // clock is a settable clock shared by a test and its store.
 type clock struct {
@@ -42,7 +46,7 @@ func suite(t *testing.T, f func(t *testing.T, db *dynamodb.Client, s *store.Stor
 				t.Fatalf("create table: %v", err)
 			}
 			c := &clock{now: time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)}
-			f(t, db, store.New(db, table, store.WithClock(c.Now)), c)
+			f(t, db, store.New(db, table, retention, store.WithClock(c.Now)), c)
 		})
 	}
 }
@@ -172,10 +176,10 @@ func TestClaims(t *testing.T) {
 			got.Status != store.StatusProcessing || string(got.Event) != `{"id":"evt_1"}` {
 			t.Fatalf("claim after the lease: %+v, %v; want taken over", got, err)
 		}
-		if _, err := s.Record(ctx, "ws_a", "fn_1", "evt_1", owner, store.Change{Status: store.StatusDelivered, Release: true}); !errors.Is(err, failure.ErrConflict) {
+		if _, err := s.Record(ctx, store.DeliveryKey{Workspace: "ws_a", Funnel: "fn_1", Event: "evt_1"}, owner, store.Change{Status: store.StatusDelivered, Release: true}); !errors.Is(err, failure.ErrConflict) {
 			t.Errorf("record by the old owner: %v, want conflict", err)
 		}
-		got, err := s.Record(ctx, "ws_a", "fn_1", "evt_1", "worker-new", store.Change{Status: store.StatusDelivered, Release: true,
+		got, err := s.Record(ctx, store.DeliveryKey{Workspace: "ws_a", Funnel: "fn_1", Event: "evt_1"}, "worker-new", store.Change{Status: store.StatusDelivered, Release: true,
 			Attempt: &store.Attempt{At: c.Now(), Outcome: store.StatusDelivered}})
 		if err != nil || got.Status != store.StatusDelivered || got.DeliveredAt == nil || len(got.Attempts) != 1 || got.ClaimOwner != "" {
 			t.Fatalf("record delivered: %+v, %v", got, err)
@@ -207,7 +211,7 @@ func TestDeliveryRecords(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if want := c.Now().Add(store.DefaultRetention).Unix(); created.ExpiresAt != want {
+			if want := c.Now().Add(retention).Unix(); created.ExpiresAt != want {
 				t.Errorf("TTL %d, want %d", created.ExpiresAt, want)
 			}
 		}
@@ -219,7 +223,7 @@ func TestDeliveryRecords(t *testing.T) {
 			if _, err := s.Claim(ctx, store.Delivery{WorkspaceID: "ws_a", FunnelID: "fn_1", EventID: id}, "w", time.Minute); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := s.Record(ctx, "ws_a", "fn_1", id, "w", store.Change{Status: store.StatusFailed, ReasonCode: "mapping", Reason: "no e-mail", Release: true}); err != nil {
+			if _, err := s.Record(ctx, store.DeliveryKey{Workspace: "ws_a", Funnel: "fn_1", Event: id}, "w", store.Change{Status: store.StatusFailed, ReasonCode: store.ReasonMappingFailed, Reason: "no e-mail", Release: true}); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -257,24 +261,26 @@ func TestDeliveryRecords(t *testing.T) {
 			t.Errorf("a garbage cursor: %v, want invalid", err)
 		}
 		// Requeue a failed one; a delivered-or-queued one cannot be.
-		if d, err := s.Requeue(ctx, "ws_a", "fn_1", "evt_2", "retried from the editor"); err != nil || d.Status != store.StatusQueued {
+		if d, err := s.Requeue(ctx, store.DeliveryKey{Workspace: "ws_a", Funnel: "fn_1", Event: "evt_2"}, store.ReasonRetryRequested); err != nil ||
+			d.Status != store.StatusQueued || d.ReasonCode != store.ReasonRetryRequested || d.Reason != "" ||
+			d.Attempts[len(d.Attempts)-1].ReasonCode != store.ReasonRetryRequested {
 			t.Errorf("requeue: %+v, %v", d, err)
 		}
-		if _, err := s.Requeue(ctx, "ws_a", "fn_1", "evt_3", "x"); !errors.Is(err, failure.ErrConflict) {
+		if _, err := s.Requeue(ctx, store.DeliveryKey{Workspace: "ws_a", Funnel: "fn_1", Event: "evt_3"}, store.ReasonRetryRequested); !errors.Is(err, failure.ErrConflict) {
 			t.Errorf("requeue of a queued one: %v, want conflict", err)
 		}
 		// Parking by connection.
 		if _, err := s.Claim(ctx, store.Delivery{WorkspaceID: "ws_a", FunnelID: "fn_1", EventID: "evt_4"}, "w", time.Minute); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.Record(ctx, "ws_a", "fn_1", "evt_4", "w", store.Change{Status: store.StatusParked, ConnectionID: "con_1", Reason: "401", Release: true}); err != nil {
+		if _, err := s.Record(ctx, store.DeliveryKey{Workspace: "ws_a", Funnel: "fn_1", Event: "evt_4"}, "w", store.Change{Status: store.StatusParked, ConnectionID: "con_1", Reason: "401", Release: true}); err != nil {
 			t.Fatal(err)
 		}
 		parked, err := s.ListParked(ctx, "ws_a", "con_1", 10, "")
 		if err != nil || len(parked.Deliveries) != 1 || parked.Deliveries[0].EventID != "evt_4" {
 			t.Errorf("parked: %+v, %v", parked, err)
 		}
-		if _, err := s.Requeue(ctx, "ws_a", "fn_1", "evt_4", "credentials replaced"); err != nil {
+		if _, err := s.Requeue(ctx, store.DeliveryKey{Workspace: "ws_a", Funnel: "fn_1", Event: "evt_4"}, store.ReasonCredentialsFixed); err != nil {
 			t.Fatal(err)
 		}
 		if parked, _ := s.ListParked(ctx, "ws_a", "con_1", 10, ""); len(parked.Deliveries) != 0 {
@@ -304,7 +310,7 @@ func TestAttemptsAreBounded(t *testing.T) {
 		var got store.Delivery
 		for i := range store.MaxAttempts + 5 {
 			var err error
-			got, err = s.Record(ctx, "ws_a", "fn_1", "evt_many", "w", store.Change{Status: store.StatusRetrying,
+			got, err = s.Record(ctx, store.DeliveryKey{Workspace: "ws_a", Funnel: "fn_1", Event: "evt_many"}, "w", store.Change{Status: store.StatusRetrying,
 				Attempt: &store.Attempt{At: c.Now(), Outcome: store.StatusRetrying, Reason: fmt.Sprint(i)}})
 			if err != nil {
 				t.Fatal(err)
@@ -329,7 +335,7 @@ func TestBudget(t *testing.T) {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					ok, at, err := s.Take(ctx, company, n, b)
+					ok, at, err := s.TakeBudget(ctx, company, n, b)
 					mu.Lock()
 					defer mu.Unlock()
 					switch {
@@ -358,24 +364,24 @@ func TestBudget(t *testing.T) {
 			t.Errorf("%d takes of 3 units won, want 6 (18 of 20 units)", won)
 		}
 		// A take never takes part of what it asks.
-		if ok, _, _ := s.Take(ctx, "43", 3, b); ok {
+		if ok, _, _ := s.TakeBudget(ctx, "43", 3, b); ok {
 			t.Error("a take of 3 with 2 left succeeded")
 		}
-		if ok, _, _ := s.Take(ctx, "43", 2, b); !ok {
+		if ok, _, _ := s.TakeBudget(ctx, "43", 2, b); !ok {
 			t.Error("a take of 2 with 2 left failed")
 		}
 		c.Add(61 * time.Second)
-		if ok, _, err := s.Take(ctx, "42", 20, b); !ok || err != nil {
+		if ok, _, err := s.TakeBudget(ctx, "42", 20, b); !ok || err != nil {
 			t.Errorf("after the window: %v, %v", ok, err)
 		}
 		// A 429 blocks the company.
-		if err := s.Block(ctx, "44", c.Now().Add(60*time.Second)); err != nil {
+		if err := s.BlockBudget(ctx, "44", c.Now().Add(60*time.Second)); err != nil {
 			t.Fatal(err)
 		}
-		if ok, at, _ := s.Take(ctx, "44", 1, b); ok || !at.Equal(c.Now().Add(60*time.Second).Truncate(time.Millisecond)) {
+		if ok, at, _ := s.TakeBudget(ctx, "44", 1, b); ok || !at.Equal(c.Now().Add(60*time.Second).Truncate(time.Millisecond)) {
 			t.Errorf("blocked take: %v, %v", ok, at)
 		}
-		if _, _, err := s.Take(ctx, "44", 21, b); !errors.Is(err, failure.ErrInvalid) {
+		if _, _, err := s.TakeBudget(ctx, "44", 21, b); !errors.Is(err, failure.ErrInvalid) {
 			t.Errorf("a take over the limit: %v, want invalid", err)
 		}
 	})
@@ -391,7 +397,7 @@ func TestBudgetLine(t *testing.T) {
 		b := store.Budget{Limit: 20, Window: time.Minute} // a unit per 3 s
 		t0 := c.Now().Truncate(time.Millisecond)
 		for i := range 20 {
-			if ok, _, err := s.TakeOrReserve(ctx, "42", 1, b); !ok || err != nil {
+			if ok, _, err := s.TakeBudgetOrJoinLine(ctx, "42", 1, b); !ok || err != nil {
 				t.Fatalf("take %d with room: %v, %v", i, ok, err)
 			}
 		}
@@ -402,7 +408,7 @@ func TestBudgetLine(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				ok, at, err := s.TakeOrReserve(ctx, "42", 1, b)
+				ok, at, err := s.TakeBudgetOrJoinLine(ctx, "42", 1, b)
 				mu.Lock()
 				defer mu.Unlock()
 				if ok || err != nil {
@@ -420,23 +426,23 @@ func TestBudgetLine(t *testing.T) {
 			}
 		}
 		// Three units take three spaces in the line.
-		_, at3, _ := s.TakeOrReserve(ctx, "42", 3, b)
-		_, after, _ := s.TakeOrReserve(ctx, "42", 1, b)
+		_, at3, _ := s.TakeBudgetOrJoinLine(ctx, "42", 3, b)
+		_, after, _ := s.TakeBudgetOrJoinLine(ctx, "42", 1, b)
 		if want := first.Add(15 * time.Second); !at3.Equal(want) || !after.Equal(want.Add(9*time.Second)) {
 			t.Errorf("turns of 3 then 1 unit at %v, %v; want %v, %v", at3.Sub(t0), after.Sub(t0), want.Sub(t0), want.Add(9*time.Second).Sub(t0))
 		}
 		// At the first turn the window has room again: a newcomer still
 		// queues behind the line; the one whose turn it is takes.
 		c.Add(turns[0].Sub(c.Now()))
-		if ok, at, _ := s.TakeOrReserve(ctx, "42", 1, b); ok || !at.Equal(after.Add(3*time.Second)) {
+		if ok, at, _ := s.TakeBudgetOrJoinLine(ctx, "42", 1, b); ok || !at.Equal(after.Add(3*time.Second)) {
 			t.Errorf("a newcomer with a line ahead: %v at %v, want a turn at %v", ok, at.Sub(t0), after.Add(3*time.Second).Sub(t0))
 		}
-		if ok, _, err := s.Take(ctx, "42", 1, b); !ok || err != nil {
+		if ok, _, err := s.TakeBudget(ctx, "42", 1, b); !ok || err != nil {
 			t.Errorf("the first in line at its turn: %v, %v", ok, err)
 		}
 		// Once the line is over, newcomers take at once again.
 		c.Add(10 * time.Minute)
-		if ok, _, err := s.TakeOrReserve(ctx, "42", 1, b); !ok || err != nil {
+		if ok, _, err := s.TakeBudgetOrJoinLine(ctx, "42", 1, b); !ok || err != nil {
 			t.Errorf("after the line: %v, %v", ok, err)
 		}
 	})
@@ -473,7 +479,7 @@ func TestReleaseKeepsTakeOver(t *testing.T) {
 			if err != nil || !got.TakenOver {
 				t.Fatalf("take-over: %+v, %v", got, err)
 			}
-			if err := s.Release(ctx, "ws_a", "fn_1", id, "stale-copy", takenOver); err != nil {
+			if err := s.Release(ctx, store.DeliveryKey{Workspace: "ws_a", Funnel: "fn_1", Event: id}, "stale-copy", takenOver); err != nil {
 				t.Fatal(err)
 			}
 			cur, err := s.GetDelivery(ctx, "ws_a", id)
