@@ -91,14 +91,20 @@ func WithSettings(f func(*settings.Settings)) Option { return func(o *options) {
 // (a test's short visibility timeout or receive count).
 func WithQueue(f func(*queue.Definition)) Option { return func(o *options) { o.queue = f } }
 
-// New builds a test's environment on kumo.
+// New builds a test's environment on the in-process kumo.
 func New(t testing.TB, opts ...Option) *Env {
+	t.Helper()
+	return On(t, emulator.Kumo(t), opts...)
+}
+
+// On builds a test's environment on another AWS endpoint (an emulator in
+// a process of its own).
+func On(t testing.TB, cfg aws.Config, opts ...Option) *Env {
 	t.Helper()
 	var o options
 	for _, f := range opts {
 		f(&o)
 	}
-	cfg := emulator.Kumo(t)
 	s := settings.Default()
 	s.Table, s.SecretPrefix, s.HashKey = emulator.Name("table"), emulator.Name("fp"), []byte(HashKey)
 	if o.settings != nil {
