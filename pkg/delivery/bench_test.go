@@ -40,7 +40,6 @@ func (m *memStore) Claim(_ context.Context, d store.Delivery, _ string, _ time.D
 func (m *memStore) Record(_ context.Context, _ store.DeliveryKey, _ string, c store.Change) (store.Delivery, error) {
 	return store.Delivery{Status: c.Status}, nil
 }
-func (m *memStore) Release(context.Context, store.DeliveryKey, string, bool) error { return nil }
 func (m *memStore) TakeBudget(context.Context, string, int, store.Budget) (bool, time.Time, error) {
 	return true, time.Time{}, nil
 }
@@ -48,6 +47,8 @@ func (m *memStore) TakeBudgetOrJoinLine(ctx context.Context, c string, n int, b 
 	return m.TakeBudget(ctx, c, n, b)
 }
 func (m *memStore) BlockBudget(context.Context, string, time.Time) error { return nil }
+func (m *memStore) Erased(context.Context, string, ...string) (bool, error) { return false, nil }
+func (m *memStore) Forget(context.Context, store.DeliveryKey) error       { return nil }
 
 type memVault struct{}
 

@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"slices"
 
+	"github.com/funnel-personio/funnel-personio/pkg/application"
 	"github.com/funnel-personio/funnel-personio/pkg/failure"
 	"github.com/funnel-personio/funnel-personio/pkg/filefetch"
 	"github.com/funnel-personio/funnel-personio/pkg/mapping"
@@ -23,7 +26,9 @@ func (j *job) deliver(ctx context.Context) result {
 		return result{status: store.StatusSkipped, code: store.ReasonNoIntegration, reason: "the funnel has no Personio integration"}
 	case err != nil:
 		return j.retryable(store.ReasonInternal, err)
-	case !in.Integration.Enabled && !j.ev.Test:
+	case !in.Integration.Enabled && !j.record.Test:
+		// Only the editor's test endpoint makes test deliveries (their
+		// records say so); a flag in an event's body counts for nothing.
 		return result{status: store.StatusSkipped, code: store.ReasonDisabled, reason: "the integration is switched off"}
 	case in.MappingErr != nil:
 		return result{status: store.StatusFailed, code: store.ReasonMappingInvalid, reason: in.MappingErr.Error()}
@@ -46,6 +51,27 @@ func (j *job) deliver(ctx context.Context) result {
 	if err != nil {
 		return result{status: store.StatusFailed, code: store.ReasonMappingFailed, reason: err.Error()}
 	}
+	mappedHash := application.EmailHash(w.cfg.HashKey, mapped.Application.Email)
+	if !slices.Contains(j.hashes, mappedHash) {
+		if erased, err := w.store.Erased(ctx, j.ev.WorkspaceID, mappedHash); err != nil {
+			return j.retryable(store.ReasonInternal, err)
+		} else if erased {
+			return result{erased: true}
+		}
+	}
+	if n := 1 + len(mapped.Files); n > w.cfg.Budget.Limit {
+		return result{status: store.StatusFailed, code: store.ReasonTooManyFiles, emailHash: mappedHash,
+			reason: fmt.Sprintf("the application needs %d requests (%d files and itself); Personio takes %d a window per account", n, len(mapped.Files), w.cfg.Budget.Limit)}
+	}
+	res := j.send(ctx, creds, conn, mapped)
+	res.emailHash = mappedHash
+	return res
+}
+
+// send takes the company's budget, uploads the files and creates the
+// application.
+func (j *job) send(ctx context.Context, creds personio.Credentials, conn store.Connection, mapped *mapping.Result) result {
+	w := j.w
 	var warnings []string
 	for _, wr := range mapped.Warnings {
 		warnings = append(warnings, wr.String())
@@ -67,7 +93,7 @@ func (j *job) deliver(ctx context.Context) result {
 		}
 		app.Files = append(app.Files, ref)
 	}
-	err = w.personio.CreateApplication(ctx, creds, app)
+	err := w.personio.CreateApplication(ctx, creds, app)
 	res := j.classify(ctx, err, conn)
 	res.warnings = append(warnings, res.warnings...)
 	res.company = conn.CompanyID

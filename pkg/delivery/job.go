@@ -13,10 +13,12 @@ import (
 
 // job is one event on its way: one handling of one message.
 type job struct {
-	w       *Worker
-	ev      *application.Event
-	key     store.DeliveryKey
-	body    []byte
+	w    *Worker
+	ev   *application.Event
+	key  store.DeliveryKey
+	body []byte
+	// hashes are the keyed hashes of every address the event holds.
+	hashes  []string
 	attempt int
 	receipt string
 	owner   string
@@ -36,17 +38,46 @@ type result struct {
 	company  string    // the Personio company
 	deferTo  time.Time // for budget waits: send a delayed copy
 	retry    bool      // retry through the visibility timeout
+	// emailHash is the hash of the address the mapping took.
+	emailHash string
+	// erased: the mapping took an erased applicant's address; nothing is
+	// recorded and the record is deleted.
+	erased bool
 }
 
 // run claims the event, takes it through every step and reports whether
 // the message is done with.
 func (j *job) run(ctx context.Context) bool {
 	w := j.w
-	claimed, err := w.store.Claim(ctx, store.Delivery{WorkspaceID: j.ev.WorkspaceID, FunnelID: j.ev.FunnelID, EventID: j.ev.ID,
-		OccurredAt: j.ev.OccurredAt, Test: j.ev.Test, Event: j.body, EmailHash: application.EmailHash(w.cfg.HashKey, j.ev.Contact.Email)}, j.owner, w.cfg.Lease)
+	j.hashes = j.ev.EmailHashes(w.cfg.HashKey)
+	// An erased applicant's event is dropped before anything of it is
+	// written (and whatever a claim made of it before the erasure was
+	// seen is deleted).
+	if erased, err := w.store.Erased(ctx, j.ev.WorkspaceID, j.hashes...); err != nil {
+		j.log.WarnContext(ctx, "worker: read erasures", "error", err.Error())
+		_ = w.queue.Defer(ctx, j.receipt, w.backoff(j.attempt))
+		return false
+	} else if erased {
+		return j.forget(ctx)
+	}
+	d := store.Delivery{WorkspaceID: j.ev.WorkspaceID, FunnelID: j.ev.FunnelID, EventID: j.ev.ID,
+		OccurredAt: j.ev.OccurredAt, Event: j.body, EmailHashes: j.hashes}
+	if j.deferToken != nil {
+		// A delayed copy claims only if the record waits for it.
+		d.DeferToken = *j.deferToken
+		if d.DeferToken == "" {
+			d.DeferToken = "-" // a copy with an empty token is no copy the record waits for
+		}
+	}
+	claimed, err := w.store.Claim(ctx, d, j.owner, w.cfg.Lease)
 	switch {
 	case errors.Is(err, store.ErrAlreadyDelivered):
 		j.log.InfoContext(ctx, "delivery", "state", "already_delivered")
+		return true
+	case errors.Is(err, store.ErrStaleCopy):
+		// A newer deferral sent the copy that goes on (or the record is
+		// gone): this one is dropped and changes nothing.
+		j.log.InfoContext(ctx, "delivery", "state", "stale_copy")
 		return true
 	case errors.Is(err, failure.ErrConflict):
 		// Another worker holds the claim: look again when its lease ends,
@@ -61,14 +92,18 @@ func (j *job) run(ctx context.Context) bool {
 		return false
 	}
 	j.record = claimed
-	if j.deferToken != nil && *j.deferToken != claimed.DeferToken {
-		// A stale copy: a newer deferral sent the copy that goes on.
-		if err := w.store.Release(ctx, j.key, j.owner, claimed.TakenOver); err != nil {
-			return false
-		}
-		return true
-	}
 	return j.finish(ctx, j.deliver(ctx))
+}
+
+// forget drops an erased applicant's event: the record is deleted (if a
+// claim made one) and the message too. It reports whether that worked.
+func (j *job) forget(ctx context.Context) bool {
+	if err := j.w.store.Forget(ctx, j.key); err != nil {
+		j.log.WarnContext(ctx, "worker: forget an erased applicant's record", "error", err.Error())
+		return false
+	}
+	j.log.InfoContext(ctx, "delivery", "state", "erased")
+	return true
 }
 
 func (j *job) retryable(code store.Reason, err error) result {

@@ -23,7 +23,7 @@ func TestHappyPathWithFile(t *testing.T) {
 	if resp.StatusCode != 202 || !strings.Contains(resp.Body, `"accepted"`) {
 		t.Fatalf("ingest: %d %s", resp.StatusCode, resp.Body)
 	}
-	if d := p.status(t, "evt_happy"); d.Status != store.StatusQueued || len(d.Event) == 0 || d.EmailHash != application.EmailHash(p.cfg.HashKey, "ada@example.com") {
+	if d := p.status(t, "evt_happy"); d.Status != store.StatusQueued || len(d.Event) == 0 || !slicesContains(d.EmailHashes, application.EmailHash(p.cfg.HashKey, "ada@example.com")) {
 		t.Fatalf("record after ingest: %+v", d)
 	}
 	w := p.worker()
@@ -103,7 +103,6 @@ func TestOutcomes(t *testing.T) {
 		{"evt_nomail", []byte(strings.Replace(string(mk("evt_nomail", funnel, "", false, "")), `"email":""`, `"phone":"1"`, 1)), store.StatusFailed, store.ReasonMappingFailed},
 		{"evt_nofunnel", mk("evt_nofunnel", "fn_unknown", "n@example.com", false, ""), store.StatusSkipped, store.ReasonNoIntegration},
 		{"evt_off", mk("evt_off", "fn_off", "o@example.com", false, ""), store.StatusSkipped, store.ReasonDisabled},
-		{"evt_off_test", mk("evt_off_test", "fn_off", "t@example.com", true, ""), store.StatusDelivered, store.ReasonDelivered},
 		{"evt_closed", mk("evt_closed", "fn_closed", "c@example.com", false, ""), store.StatusFailed, store.ReasonPersonioValidation},
 		{"evt_already", mk("evt_already", funnel, "already@example.com", false, ""), store.StatusFailed, store.ReasonDuplicate},
 		{"evt_ssrf", mk("evt_ssrf", funnel, "s@example.com", false, "https://169.254.169.254/latest/meta-data/iam"), store.StatusDelivered, store.ReasonDelivered},
@@ -137,6 +136,38 @@ func TestOutcomes(t *testing.T) {
 	}
 	if strings.Contains(p.status(t, "evt_nomail").Reason, "@") {
 		t.Error("a reason quotes an e-mail")
+	}
+}
+
+// TestTestFlagOnlyFromTheEditor: "test": true in an event counts for
+// nothing — ingest refuses it, and one sent straight to the queue is a real
+// application (skipped while the integration is off); only a record the
+// editor's test endpoint wrote is a test, delivered while switched off.
+func TestTestFlagOnlyFromTheEditor(t *testing.T) {
+	p := newPipe(t, pipeOpts{})
+	ctx := t.Context()
+	p.integrate(t, funnel, 1001, false)
+	flagged := []byte(strings.Replace(string(p.event("evt_flag", "flag@example.com", "")), `"type":`, `"test":true,"type":`, 1))
+	if r := p.post(t, flagged); r.StatusCode != 400 || !strings.Contains(r.Body, `"$.test"`) {
+		t.Errorf("ingest of a test event: %d %s", r.StatusCode, r.Body)
+	}
+	if err := p.queue.Send(ctx, queue.Message{ID: "evt_flag", Group: ws, Body: flagged}); err != nil {
+		t.Fatal(err)
+	}
+	editorTest := []byte(strings.Replace(string(p.event("evt_editor_test", "editor@example.com", "")), `"type":`, `"test":true,"type":`, 1))
+	if _, err := p.store.CreateDelivery(ctx, store.Delivery{WorkspaceID: ws, FunnelID: funnel, EventID: "evt_editor_test", Test: true, Event: editorTest}); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.queue.Send(ctx, queue.Message{ID: "evt_editor_test", Group: ws, Body: editorTest}); err != nil {
+		t.Fatal(err)
+	}
+	w := p.worker()
+	p.drain(t, w, 10*time.Second, func() bool { return p.status(t, "evt_flag").Terminal() && p.status(t, "evt_editor_test").Terminal() })
+	if d := p.status(t, "evt_flag"); d.Status != store.StatusSkipped || d.Test {
+		t.Errorf("a flagged event from the queue: %s test=%v", d.Status, d.Test)
+	}
+	if d := p.status(t, "evt_editor_test"); d.Status != store.StatusDelivered || !d.Test {
+		t.Errorf("the editor's test: %s test=%v", d.Status, d.Test)
 	}
 }
 

@@ -13,8 +13,11 @@ import (
 // whether the message is done with (delete it).
 func (j *job) finish(ctx context.Context, r result) bool {
 	w := j.w
+	if r.erased {
+		return j.forget(ctx)
+	}
 	now := w.cfg.Now().UTC()
-	change := store.Change{Status: r.status, ReasonCode: r.code, Reason: r.reason, Warnings: r.warnings, CompanyID: r.company,
+	change := store.Change{Status: r.status, ReasonCode: r.code, Reason: r.reason, Warnings: r.warnings, CompanyID: r.company, EmailHash: r.emailHash,
 		Release: true, Attempt: &store.Attempt{At: now, Outcome: r.status, ReasonCode: r.code, Reason: r.reason},
 		// Kept for later attempts: this one may not get to ask Personio.
 		OutcomeUnknown: j.record.TakenOver || r.code == store.ReasonOutcomeUnknown}

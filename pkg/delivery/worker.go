@@ -39,10 +39,11 @@ type Store interface {
 	UpdateConnection(context.Context, store.Connection) (store.Connection, error)
 	Claim(ctx context.Context, d store.Delivery, owner string, lease time.Duration) (store.Delivery, error)
 	Record(ctx context.Context, k store.DeliveryKey, owner string, c store.Change) (store.Delivery, error)
-	Release(ctx context.Context, k store.DeliveryKey, owner string, outcomeUnknown bool) error
 	TakeBudget(ctx context.Context, company string, n int, b store.Budget) (bool, time.Time, error)
 	TakeBudgetOrJoinLine(ctx context.Context, company string, n int, b store.Budget) (bool, time.Time, error)
 	BlockBudget(ctx context.Context, company string, until time.Time) error
+	Erased(ctx context.Context, ws string, emailHashes ...string) (bool, error)
+	Forget(ctx context.Context, k store.DeliveryKey) error
 }
 
 // Vault reads tokens.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"slices"
 	"strconv"
@@ -176,7 +177,7 @@ func (e *Editor) testIntegration(ctx context.Context, r *apigw.Request) apigw.Re
 		return e.fail(ctx, "test integration: validate", err)
 	}
 	d, err := e.store.CreateDelivery(ctx, store.Delivery{WorkspaceID: ws, FunnelID: funnel, EventID: id, Status: store.StatusQueued,
-		Test: true, OccurredAt: ev.OccurredAt, Event: body, EmailHash: application.EmailHash(e.cfg.HashKey, ev.Contact.Email),
+		Test: true, OccurredAt: ev.OccurredAt, Event: body, EmailHashes: ev.EmailHashes(e.cfg.HashKey),
 		Attempts: []store.Attempt{{At: now, Outcome: store.StatusQueued, Reason: "test application from the editor"}}})
 	if err != nil {
 		return e.fail(ctx, "test integration: record", err)
@@ -254,10 +255,21 @@ func (e *Editor) erase(ctx context.Context, r *apigw.Request) apigw.Response {
 	if err := json.Unmarshal(r.Body, &b); err != nil {
 		return badBody(err)
 	}
-	n, err := e.store.EraseApplicant(ctx, r.Claims.Workspace, application.EmailHash(e.cfg.HashKey, b.Email))
+	hash := application.EmailHash(e.cfg.HashKey, b.Email)
+	if hash == "" {
+		p := apigw.NewProblem(http.StatusBadRequest, "validation", "Invalid request", "the applicant's e-mail address is required")
+		p.Errors = []apigw.FieldError{{Path: "/email", Message: "an e-mail address, not blank"}}
+		return p.Response()
+	}
+	until := e.cfg.Now().Add(e.cfg.ErasureMarkerTTL).UTC()
+	er, err := e.store.EraseApplicant(ctx, r.Claims.Workspace, hash, until)
 	if err != nil {
 		return e.fail(ctx, "erase applicant", err)
 	}
-	return apigw.JSON(http.StatusOK, map[string]any{"removed": n, "personio_touched": false,
-		"message": "Removed " + strconv.Itoa(n) + " delivery records of this applicant with the application data they kept. Personio itself was not changed: delete the applicant there too if the request covers it."}, nil)
+	return apigw.JSON(http.StatusOK, map[string]any{"removed": er.Records, "queued_copies": er.QueuedCopies, "personio_touched": false,
+		"refused_until": until,
+		"message": fmt.Sprintf("Removed %d delivery records of this applicant with the application data they kept; %d of them still had a copy "+
+			"on the queue, which will be dropped unread. Until %s, any copy or new event of this applicant in this workspace is refused and nothing of it "+
+			"is kept. Personio itself was not changed: delete the applicant there too if the request covers it.",
+			er.Records, er.QueuedCopies, until.Format(time.DateOnly))}, nil)
 }

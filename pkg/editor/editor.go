@@ -47,7 +47,7 @@ type Store interface {
 	ListDeliveries(ctx context.Context, ws, funnel string, status store.Status, limit int, cursor string) (store.Page, error)
 	ListParked(ctx context.Context, ws, connectionID string, limit int, cursor string) (store.Page, error)
 	Requeue(ctx context.Context, k store.DeliveryKey, code store.Reason) (store.Delivery, error)
-	EraseApplicant(ctx context.Context, ws, emailHash string) (int, error)
+	EraseApplicant(ctx context.Context, ws, emailHash string, until time.Time) (store.Erasure, error)
 	TakeBudget(ctx context.Context, company string, n int, b store.Budget) (bool, time.Time, error)
 }
 
@@ -85,6 +85,9 @@ type Config struct {
 	// Budget is the per-company rate budget the worker shares; checking
 	// credentials takes one unit of it.
 	Budget store.Budget
+	// ErasureMarkerTTL is how long an erasure refuses the applicant's
+	// events (settings.Settings.ErasureMarkerTTL).
+	ErasureMarkerTTL time.Duration
 }
 
 // Editor serves the editor API.
@@ -108,6 +111,9 @@ func New(cfg Config, st Store, v Vault, p Personio, q Queue) (*Editor, error) {
 	}
 	if cfg.Budget.Limit < 1 || cfg.Budget.Window <= 0 {
 		missing = append(missing, "Budget")
+	}
+	if cfg.ErasureMarkerTTL <= 0 {
+		missing = append(missing, "ErasureMarkerTTL")
 	}
 	if len(missing) > 0 {
 		return nil, errors.New("editor: config: set " + strings.Join(missing, ", "))

@@ -373,15 +373,31 @@ func TestRetryAndExplain(t *testing.T) {
 func TestErasure(t *testing.T) {
 	e := setup(t)
 	ctx := t.Context()
-	for i, email := range []string{"Ada@Example.com", "ada@example.com ", "other@example.com"} {
+	for i, email := range []string{"Ada@Example.com", "ada@example.com ", "other@example.com", ""} {
 		if _, err := e.store.CreateDelivery(ctx, store.Delivery{WorkspaceID: ws, FunnelID: "fn_1", EventID: fmt.Sprintf("evt_e%d", i),
-			EmailHash: application.EmailHash(e.hashKey, email), Event: []byte("{}")}); err != nil {
+			EmailHashes: []string{application.EmailHash(e.hashKey, email)}, Event: []byte("{}")}); err != nil {
 			t.Fatal(err)
 		}
 	}
+	// A blank address erases nothing (it would match every record
+	// without one).
+	for _, blank := range []string{"   ", "\t \n"} {
+		if r := e.call(t, ws, advanced, "POST", "/v1/erasures", map[string]any{"email": blank}, nil); r.status != 400 || !strings.Contains(r.raw, "/email") {
+			t.Errorf("erase %q: %d %s", blank, r.status, r.raw)
+		}
+	}
 	r := e.call(t, ws, advanced, "POST", "/v1/erasures", map[string]any{"email": "ada@example.com"}, nil)
-	if r.status != 200 || r.body["removed"] != 2.0 || r.body["personio_touched"] != false || !strings.Contains(r.raw, "Personio itself was not changed") {
+	if r.status != 200 || r.body["removed"] != 2.0 || r.body["queued_copies"] != 2.0 || r.body["personio_touched"] != false ||
+		!strings.Contains(r.raw, "Personio itself was not changed") {
 		t.Fatalf("erase: %d %s", r.status, r.raw)
+	}
+	if erased, _ := e.store.Erased(ctx, ws, application.EmailHash(e.hashKey, "ADA@example.com")); !erased {
+		t.Error("no erasure marker")
+	}
+	for _, id := range []string{"evt_e2", "evt_e3"} {
+		if _, err := e.store.GetDelivery(ctx, ws, id); err != nil {
+			t.Errorf("%s was erased too: %v", id, err)
+		}
 	}
 	if r := e.call(t, "ws_b", advanced, "POST", "/v1/erasures", map[string]any{"email": "other@example.com"}, nil); r.body["removed"] != 0.0 {
 		t.Errorf("erasure in another workspace removed %v", r.body["removed"])

@@ -27,8 +27,8 @@ func New(awsCfg aws.Config, s settings.Settings, log *slog.Logger) (*ingest.Hand
 	if err != nil {
 		return nil, err
 	}
-	return ingest.New(v, store.New(awsclient.DynamoDB(awsCfg), s.Table, s.Retention),
-		queue.New(awsclient.SQS(awsCfg), s.QueueURL), s.HashKey, log), nil
+	return ingest.New(ingest.Config{HashKey: s.HashKey, MaxFiles: s.MaxFiles(), Logger: log}, v,
+		store.New(awsclient.DynamoDB(awsCfg), s.Table, s.Retention), queue.New(awsclient.SQS(awsCfg), s.QueueURL)), nil
 }
 
 // FromEnvironment is what the Lambda does at cold start: settings.Load,

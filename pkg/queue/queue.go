@@ -56,8 +56,21 @@ const (
 	MaxVisibility = 12 * time.Hour
 )
 
-// MaxMessage is the largest message body SQS takes.
+// MaxMessage is the largest message SQS takes: its body and its message
+// attributes (names, types and values) together.
 const MaxMessage = 256 << 10
+
+// Size is the message's size as SQS counts it against MaxMessage.
+func (m Message) Size() int {
+	n := len(m.Body)
+	for k, v := range m.Attributes {
+		n += len(k) + len(attributeType) + len(v)
+	}
+	return n
+}
+
+// attributeType is the data type of every message attribute sent.
+const attributeType = "String"
 
 // Message is one event to send.
 type Message struct {
@@ -84,8 +97,12 @@ func New(c SQS, url string) *Queue { return &Queue{sqs: c, url: url} }
 // URL is the queue's URL.
 func (q *Queue) URL() string { return q.url }
 
-// Send sends one message.
+// Send sends one message. A message over MaxMessage is refused before
+// it is sent (failure.ErrInvalid), as SQS would.
 func (q *Queue) Send(ctx context.Context, m Message) error {
+	if n := m.Size(); n > MaxMessage {
+		return failure.New("queue: send", failure.Invalid, fmt.Errorf("the message is %d bytes with its attributes; SQS takes at most %d", n, MaxMessage))
+	}
 	_, err := q.sqs.SendMessage(ctx, &sqs.SendMessageInput{
 		QueueUrl: aws.String(q.url), MessageBody: aws.String(string(m.Body)),
 		MessageGroupId: groupID(m.Group), DelaySeconds: delay(m.Delay), MessageAttributes: attributes(m.Attributes),
@@ -210,7 +227,7 @@ func attributes(m map[string]string) map[string]types.MessageAttributeValue {
 	}
 	out := make(map[string]types.MessageAttributeValue, len(m))
 	for k, v := range m {
-		out[k] = types.MessageAttributeValue{DataType: aws.String("String"), StringValue: aws.String(v)}
+		out[k] = types.MessageAttributeValue{DataType: aws.String(attributeType), StringValue: aws.String(v)}
 	}
 	return out
 }

@@ -144,6 +144,17 @@ func (s Settings) RateBudget() store.Budget {
 	return store.Budget{Limit: s.Budget.Limit, Window: s.Budget.Window + s.Budget.Margin}
 }
 
+// MaxFiles is the most files an application may carry: its requests (each
+// file and the application itself) must fit in one window of the budget.
+func (s Settings) MaxFiles() int { return s.Budget.Limit - 1 }
+
+// ErasureMarkerTTL is how long an erasure's marker lives: longer than any
+// copy of an event can (a message expires by its first enqueue time, in
+// the queue and in the dead-letter queue alike), and a day more.
+func (s Settings) ErasureMarkerTTL() time.Duration {
+	return max(s.QueueRetention, s.DLQRetention) + 24*time.Hour
+}
+
 // QueueDefinition is the queue pair these settings describe.
 func (s Settings) QueueDefinition(name string) queue.Definition {
 	return queue.Definition{Name: name, VisibilityTimeout: s.VisibilityTimeout(), MaxReceiveCount: s.MaxReceiveCount,

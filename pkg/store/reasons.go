@@ -25,8 +25,11 @@ const (
 	ReasonUnavailable        Reason = "personio.unavailable"
 	// ReasonOutcomeUnknown marks an attempt whose request may have reached
 	// Personio although no answer came back.
-	ReasonOutcomeUnknown   Reason = "personio.outcome_unknown"
-	ReasonFile             Reason = "file.unavailable"
+	ReasonOutcomeUnknown Reason = "personio.outcome_unknown"
+	ReasonFile           Reason = "file.unavailable"
+	// ReasonTooManyFiles: the application's requests (its files and
+	// itself) do not fit in one window of Personio's rate limit.
+	ReasonTooManyFiles     Reason = "files.too_many"
 	ReasonBudget           Reason = "budget.wait"
 	ReasonExhausted        Reason = "retries.exhausted"
 	ReasonRetryRequested   Reason = "retry.requested"
@@ -38,6 +41,6 @@ const (
 var Reasons = []Reason{
 	ReasonDelivered, ReasonAlreadyThere, ReasonInvalidEvent, ReasonNoIntegration, ReasonDisabled, ReasonConnectionMissing,
 	ReasonMappingInvalid, ReasonMappingFailed, ReasonPersonioValidation, ReasonDuplicate, ReasonAuth, ReasonFeatureDisabled,
-	ReasonRateLimited, ReasonUnavailable, ReasonOutcomeUnknown, ReasonFile, ReasonBudget, ReasonExhausted,
+	ReasonRateLimited, ReasonUnavailable, ReasonOutcomeUnknown, ReasonFile, ReasonTooManyFiles, ReasonBudget, ReasonExhausted,
 	ReasonRetryRequested, ReasonCredentialsFixed, ReasonInternal,
 }

@@ -74,6 +74,10 @@ func New(db DynamoDB, table string, retention time.Duration, opts ...Option) *St
 var (
 	// ErrAlreadyDelivered is a claim on an event that was delivered.
 	ErrAlreadyDelivered = errors.New("store: event already delivered")
+	// ErrStaleCopy is a claim by a delayed copy of a message that is not
+	// the one the record waits for (a newer deferral sent another), or
+	// whose record is gone: the copy is dropped and nothing changes.
+	ErrStaleCopy = errors.New("store: stale copy of a message")
 )
 
 func wsKey(ws string) string                  { return "WS#" + ws }

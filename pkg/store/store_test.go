@@ -137,7 +137,7 @@ func TestIntegrations(t *testing.T) {
 func TestClaims(t *testing.T) {
 	suite(t, func(t *testing.T, _ *dynamodb.Client, s *store.Store, c *clock) {
 		ctx := t.Context()
-		d := store.Delivery{WorkspaceID: "ws_a", FunnelID: "fn_1", EventID: "evt_1", Event: []byte(`{"id":"evt_1"}`), EmailHash: "h1"}
+		d := store.Delivery{WorkspaceID: "ws_a", FunnelID: "fn_1", EventID: "evt_1", Event: []byte(`{"id":"evt_1"}`), EmailHashes: []string{"h1"}}
 		if _, err := s.CreateDelivery(ctx, d); err != nil {
 			t.Fatal(err)
 		}
@@ -206,7 +206,7 @@ func TestDeliveryRecords(t *testing.T) {
 		ctx := t.Context()
 		for i := range 7 {
 			c.Add(time.Second)
-			d := store.Delivery{WorkspaceID: "ws_a", FunnelID: "fn_1", EventID: fmt.Sprintf("evt_%d", i), EmailHash: fmt.Sprintf("h%d", i%2)}
+			d := store.Delivery{WorkspaceID: "ws_a", FunnelID: "fn_1", EventID: fmt.Sprintf("evt_%d", i), EmailHashes: []string{fmt.Sprintf("h%d", i%2)}}
 			created, err := s.CreateDelivery(ctx, d)
 			if err != nil {
 				t.Fatal(err)
@@ -286,13 +286,14 @@ func TestDeliveryRecords(t *testing.T) {
 		if parked, _ := s.ListParked(ctx, "ws_a", "con_1", 10, ""); len(parked.Deliveries) != 0 {
 			t.Errorf("still parked after requeue: %+v", parked)
 		}
-		// Erasure by e-mail hash: evt_0, 2, 4, 6 have h0.
-		n, err := s.EraseApplicant(ctx, "ws_a", "h0")
-		if err != nil || n != 4 {
-			t.Errorf("erase: %d, %v; want 4", n, err)
+		// Erasure by e-mail hash: evt_0, 2, 4, 6 have h0, all queued now.
+		until := c.Now().Add(time.Hour)
+		e, err := s.EraseApplicant(ctx, "ws_a", "h0", until)
+		if err != nil || e.Records != 4 || e.QueuedCopies != 4 {
+			t.Errorf("erase: %+v, %v; want 4 records, 4 queued", e, err)
 		}
-		if n, _ := s.EraseApplicant(ctx, "ws_b", "h1"); n != 0 {
-			t.Errorf("erase in another workspace removed %d", n)
+		if e, _ := s.EraseApplicant(ctx, "ws_b", "h1", until); e.Records != 0 {
+			t.Errorf("erase in another workspace removed %d", e.Records)
 		}
 		if _, err := s.GetDelivery(ctx, "ws_a", "evt_0"); !errors.Is(err, failure.ErrNotFound) {
 			t.Errorf("erased record still there: %v", err)
@@ -462,29 +463,194 @@ func TestCreateTableIsIdempotent(t *testing.T) {
 	}
 }
 
-// TestReleaseKeepsTakeOver: a claim taken over from a holder that died
-// while processing and then released (a stale copy) keeps on the record
-// that the outcome is unknown; a plain release does not set it.
-func TestReleaseKeepsTakeOver(t *testing.T) {
+// TestStaleCopyChangesNothing: a delayed copy whose defer token is not the
+// record's (a newer deferral sent another), or whose record is gone, claims
+// nothing and changes nothing: a parked delivery stays parked (and listed
+// as parked), a waiting one keeps waiting, an erased one is not recreated.
+// The copy the record waits for claims.
+func TestStaleCopyChangesNothing(t *testing.T) {
 	suite(t, func(t *testing.T, _ *dynamodb.Client, s *store.Store, c *clock) {
 		ctx := t.Context()
-		for _, takenOver := range []bool{false, true} {
-			id := fmt.Sprintf("evt_release_%v", takenOver)
-			d := store.Delivery{WorkspaceID: "ws_a", FunnelID: "fn_1", EventID: id}
-			if _, err := s.Claim(ctx, d, "dead", time.Second); err != nil {
+		key := func(id string) store.DeliveryKey {
+			return store.DeliveryKey{Workspace: "ws_a", Funnel: "fn_1", Event: id}
+		}
+		d := func(id, token string) store.Delivery {
+			return store.Delivery{WorkspaceID: "ws_a", FunnelID: "fn_1", EventID: id, DeferToken: token, Event: []byte(`{}`)}
+		}
+		// A parked delivery whose last deferral's token was "t1".
+		if _, err := s.Claim(ctx, d("evt_parked", ""), "w", time.Minute); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Record(ctx, key("evt_parked"), "w", store.Change{Status: store.StatusQueued, DeferToken: "t1", Release: true}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Claim(ctx, d("evt_parked", "t1"), "w2", time.Minute); err != nil {
+			t.Fatalf("the copy the record waits for: %v", err)
+		}
+		if _, err := s.Record(ctx, key("evt_parked"), "w2", store.Change{Status: store.StatusParked, ConnectionID: "con_1", Release: true}); err != nil {
+			t.Fatal(err)
+		}
+		// A queued one waiting for the copy with token "t2".
+		if _, err := s.Claim(ctx, d("evt_waiting", ""), "w", time.Minute); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Record(ctx, key("evt_waiting"), "w", store.Change{Status: store.StatusQueued, DeferToken: "t2", Release: true}); err != nil {
+			t.Fatal(err)
+		}
+		before := map[string]store.Delivery{}
+		for _, id := range []string{"evt_parked", "evt_waiting"} {
+			before[id], _ = s.GetDelivery(ctx, "ws_a", id)
+		}
+		c.Add(time.Second)
+		for _, c := range []struct{ id, token string }{{"evt_parked", "t0"}, {"evt_waiting", "t1"}, {"evt_gone", "t9"}} {
+			if _, err := s.Claim(ctx, d(c.id, c.token), "stale", time.Minute); !errors.Is(err, store.ErrStaleCopy) {
+				t.Errorf("%s with token %s: %v, want a stale copy", c.id, c.token, err)
+			}
+		}
+		for id, want := range before {
+			got, err := s.GetDelivery(ctx, "ws_a", id)
+			if err != nil || got.Status != want.Status || !got.UpdatedAt.Equal(want.UpdatedAt) || got.ClaimOwner != "" || got.DeferToken != want.DeferToken {
+				t.Errorf("%s changed: %+v → %+v, %v", id, want, got, err)
+			}
+		}
+		if parked, _ := s.ListParked(ctx, "ws_a", "con_1", 10, ""); len(parked.Deliveries) != 1 {
+			t.Errorf("the parked delivery left the parked list: %+v", parked)
+		}
+		if _, err := s.GetDelivery(ctx, "ws_a", "evt_gone"); !errors.Is(err, failure.ErrNotFound) {
+			t.Errorf("a stale copy recreated a record: %v", err)
+		}
+		if got, err := s.Claim(ctx, d("evt_waiting", "t2"), "w3", time.Minute); err != nil || got.Status != store.StatusProcessing {
+			t.Errorf("the copy the record waits for: %+v, %v", got, err)
+		}
+	})
+}
+
+// TestErasureMarkers: an erasure leaves a marker of the e-mail hash (and
+// nothing else) in the workspace until the time it was given; records find
+// the hashes of every address their event held and of the one the mapping
+// took; an empty hash erases nothing.
+func TestErasureMarkers(t *testing.T) {
+	suite(t, func(t *testing.T, _ *dynamodb.Client, s *store.Store, c *clock) {
+		ctx := t.Context()
+		key := store.DeliveryKey{Workspace: "ws_a", Funnel: "fn_1", Event: "evt_m"}
+		d := store.Delivery{WorkspaceID: "ws_a", FunnelID: "fn_1", EventID: "evt_m", EmailHashes: []string{"contact"}}
+		if _, err := s.CreateDelivery(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+		d.EmailHashes = []string{"contact", "answer"}
+		if _, err := s.Claim(ctx, d, "w", time.Minute); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.Record(ctx, key, "w", store.Change{Status: store.StatusRetrying, EmailHash: "mapped", Release: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		slices.Sort(got.EmailHashes)
+		if !slices.Equal(got.EmailHashes, []string{"answer", "contact", "mapped"}) {
+			t.Errorf("hashes %v", got.EmailHashes)
+		}
+		if _, err := s.EraseApplicant(ctx, "ws_a", "", c.Now().Add(time.Hour)); !errors.Is(err, failure.ErrInvalid) {
+			t.Errorf("an empty hash: %v, want invalid", err)
+		}
+		e, err := s.EraseApplicant(ctx, "ws_a", "mapped", c.Now().Add(time.Hour))
+		if err != nil || e.Records != 1 || e.QueuedCopies != 1 {
+			t.Errorf("erase by the mapped address: %+v, %v", e, err)
+		}
+		for _, c := range []struct {
+			ws     string
+			hashes []string
+			want   bool
+		}{{"ws_a", []string{"", "other", "mapped"}, true}, {"ws_a", []string{"contact"}, false}, {"ws_b", []string{"mapped"}, false}} {
+			if got, err := s.Erased(ctx, c.ws, c.hashes...); err != nil || got != c.want {
+				t.Errorf("Erased(%s, %v) = %v, %v; want %v", c.ws, c.hashes, got, err, c.want)
+			}
+		}
+		c.Add(2 * time.Hour)
+		if got, _ := s.Erased(ctx, "ws_a", "mapped"); got {
+			t.Error("the marker outlived its time")
+		}
+		// Forget deletes a record whoever holds it.
+		if _, err := s.Claim(ctx, d, "w2", time.Minute); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Forget(ctx, key); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.GetDelivery(ctx, "ws_a", "evt_m"); !errors.Is(err, failure.ErrNotFound) {
+			t.Errorf("forgotten record: %v", err)
+		}
+	})
+}
+
+// TestCursorsWhileRecordsChange: a cursor a list gave is always accepted,
+// while the worker changes records of the list (statuses, new records):
+// paging the funnel's list gives every record that was there before
+// exactly once, and paging a status list never fails.
+func TestCursorsWhileRecordsChange(t *testing.T) {
+	suite(t, func(t *testing.T, _ *dynamodb.Client, s *store.Store, c *clock) {
+		ctx := t.Context()
+		k := func(i int) store.DeliveryKey {
+			return store.DeliveryKey{Workspace: "ws_a", Funnel: "fn_p", Event: fmt.Sprintf("evt_p%02d", i)}
+		}
+		for i := range 12 {
+			c.Add(time.Second)
+			if _, err := s.CreateDelivery(ctx, store.Delivery{WorkspaceID: "ws_a", FunnelID: "fn_p", EventID: k(i).Event}); err != nil {
 				t.Fatal(err)
 			}
-			c.Add(2 * time.Second)
-			got, err := s.Claim(ctx, d, "stale-copy", time.Second)
-			if err != nil || !got.TakenOver {
-				t.Fatalf("take-over: %+v, %v", got, err)
-			}
-			if err := s.Release(ctx, store.DeliveryKey{Workspace: "ws_a", Funnel: "fn_1", Event: id}, "stale-copy", takenOver); err != nil {
+		}
+		change := func(i int, st store.Status) {
+			d := store.Delivery{WorkspaceID: "ws_a", FunnelID: "fn_p", EventID: k(i).Event}
+			if _, err := s.Claim(ctx, d, "w", time.Minute); errors.Is(err, store.ErrAlreadyDelivered) {
+				return
+			} else if err != nil {
 				t.Fatal(err)
 			}
-			cur, err := s.GetDelivery(ctx, "ws_a", id)
-			if err != nil || cur.Status != store.StatusQueued || cur.OutcomeUnknown != takenOver {
-				t.Errorf("release(%v): %s outcome_unknown=%v, %v", takenOver, cur.Status, cur.OutcomeUnknown, err)
+			if _, err := s.Record(ctx, k(i), "w", store.Change{Status: st, Release: true}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, status := range []store.Status{"", store.StatusQueued} {
+			seen := map[string]int{}
+			cursor, n := "", 0
+			for pages := 0; pages < 20; pages++ {
+				p, err := s.ListDeliveries(ctx, "ws_a", "fn_p", status, 3, cursor)
+				if err != nil {
+					t.Fatalf("list %q, page %d: %v (the list refused its own cursor)", status, pages, err)
+				}
+				for _, d := range p.Deliveries {
+					seen[d.EventID]++
+				}
+				// Between pages the worker moves the last record given and
+				// one not yet given, and a new event arrives.
+				if len(p.Deliveries) > 0 {
+					last := p.Deliveries[len(p.Deliveries)-1].EventID
+					var i int
+					fmt.Sscanf(last, "evt_p%d", &i)
+					change(i, store.StatusDelivered)
+					if i > 0 {
+						change(i-1, store.StatusRetrying)
+					}
+				}
+				n++
+				c.Add(time.Second)
+				if _, err := s.CreateDelivery(ctx, store.Delivery{WorkspaceID: "ws_a", FunnelID: "fn_p", EventID: fmt.Sprintf("evt_new_%s_%d", status, n)}); err != nil {
+					t.Fatal(err)
+				}
+				if cursor = p.Next; cursor == "" {
+					break
+				}
+			}
+			for id, times := range seen {
+				if times > 1 {
+					t.Errorf("list %q gave %s %d times", status, id, times)
+				}
+			}
+			if status == "" {
+				for i := range 12 {
+					if seen[k(i).Event] != 1 {
+						t.Errorf("the funnel's list missed %s", k(i).Event)
+					}
+				}
 			}
 		}
 	})
