@@ -46,9 +46,9 @@ func (m *memStore) TakeBudget(context.Context, string, int, store.Budget) (bool,
 func (m *memStore) TakeBudgetOrJoinLine(ctx context.Context, c string, n int, b store.Budget) (bool, time.Time, error) {
 	return m.TakeBudget(ctx, c, n, b)
 }
-func (m *memStore) BlockBudget(context.Context, string, time.Time) error { return nil }
+func (m *memStore) BlockBudget(context.Context, string, time.Time) error    { return nil }
 func (m *memStore) Erased(context.Context, string, ...string) (bool, error) { return false, nil }
-func (m *memStore) Forget(context.Context, store.DeliveryKey) error       { return nil }
+func (m *memStore) Forget(context.Context, store.DeliveryKey) error         { return nil }
 
 type memVault struct{}
 
