@@ -64,7 +64,9 @@ var page = template.Must(template.New("page").Funcs(template.FuncMap{"pctOf": fu
 <tr><td>ingest</td><td>{{printf "%.0f" .R.IngestPerSec}} events/s</td></tr>
 <tr><td>429 answers</td><td>{{.R.RateLimited}}</td></tr>
 <tr><td>states</td><td>{{range $k, $v := .R.States}}{{$k}} {{$v}} {{end}}</td></tr>
-<tr><td>in Personio, not recorded delivered</td><td>{{.R.Misrecorded}}</td></tr>
+<tr><td>in Personio, not recorded delivered or unconfirmed</td><td>{{.R.Misrecorded}}</td></tr>
+<tr><td>recorded unconfirmed (Personio had it after a lost answer)</td><td>{{.R.Unconfirmed}}</td></tr>
+<tr><td>applications in Personio without their event's tag</td><td>{{.R.Untagged}}</td></tr>
 <tr><td>budget use (windows with a backlog)</td><td>{{range $k, $v := .R.BudgetUse}}company {{$k}}: {{printf "%.1f" (pctOf $v)}} % {{end}}</td></tr>
 {{if .R.QuietP99}}<tr><td>quiet workspaces' p99</td><td>{{printf "%.0f" .R.QuietP99}} ms</td></tr>{{end}}
 {{if .R.FirstPass}}<tr><td>the worker's first pass through the bulk</td><td>{{printf "%.1f" .R.FirstPass}} s</td></tr>{{end}}

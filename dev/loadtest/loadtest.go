@@ -106,8 +106,13 @@ type Report struct {
 	// Stuck describes up to five events not in a final state at the end.
 	Stuck []string `json:"stuck,omitempty"`
 	// Misrecorded counts events Personio has whose record does not say
-	// delivered; Wrong describes up to five.
-	Misrecorded int      `json:"misrecorded"`
+	// delivered (or unconfirmed: Personio answered "already exists" after
+	// a lost answer); Wrong describes up to five.
+	Misrecorded int `json:"misrecorded"`
+	// Unconfirmed counts events recorded as unconfirmed; Untagged the
+	// applications in Personio without their event's id as a tag.
+	Unconfirmed int      `json:"unconfirmed"`
+	Untagged    int      `json:"untagged"`
 	Wrong       []string `json:"wrong,omitempty"`
 	// FirstPass is how long after the bulk was sent the worker had been
 	// through it once (runs with a Pace).
@@ -210,8 +215,7 @@ func (r *run) setUp(ctx context.Context) error {
 	}
 	go func() { _ = localstack.Serve(ctx, sbLn, sb) }()
 	suffix := strconv.FormatInt(time.Now().UnixNano(), 36)
-	// Needles: every token, e-mail and applicant name the run uses.
-	r.scan = &leakScanner{needles: [][]byte{[]byte("load-token-"), []byte("@load.example.com"), []byte("Adaload"), []byte("Lovelace")}}
+	r.scan = &leakScanner{needles: needles}
 	r.lcfg = localstack.Config{Addr: "127.0.0.1:0", AWS: r.awsCfg, Logger: slog.New(slog.NewJSONHandler(r.scan, nil)), PersonioBaseURL: "http://" + sbLn.Addr().String(),
 		Table: "load-" + suffix, QueueName: "load-" + suffix, SecretPrefix: "load-" + suffix, Pollers: pollers,
 		Adjust: func(s *settings.Settings) {
@@ -269,7 +273,7 @@ func (r *run) sendOne(ctx context.Context, api string, k int) {
 	email := fmt.Sprintf("e%d-%d@load.example.com", i, k)
 	file := ""
 	if r.cfg.FileShare > 0 && float64(k%10) < r.cfg.FileShare*10 {
-		file = `,"files":[{"field_id":"q_cv","url":"` + api + `/files/cv.pdf","filename":"cv.pdf"}]`
+		file = fmt.Sprintf(`,"files":[{"field_id":"q_cv","url":"%s/files/cv-load%d.pdf?X-Amz-Signature=loadsig-%d","filename":"cv.pdf"}]`, api, k, k)
 	}
 	body := fmt.Sprintf(`{"type":"application.submitted","id":"evt_l%d","occurred_at":"%s","workspace_id":"ws_load%d","funnel_id":"fn_load","contact":{"first_name":"Adaload%d","last_name":"Lovelace","email":"%s"}%s}`,
 		k, time.Now().UTC().Format(time.RFC3339), i, k, email, file)
@@ -455,12 +459,19 @@ func (r *run) report() *Report {
 		if !ok || seen[a.Application.Email] > 1 {
 			continue
 		}
+		if !slices.Contains(a.Application.Tags, s.id) {
+			rep.Untagged++
+		}
 		ms := float64(a.ReceivedAt.Sub(s.at).Milliseconds())
 		lat = append(lat, ms)
 		rep.Latencies = append(rep.Latencies, Point{T: a.ReceivedAt.Sub(r.start).Seconds(), Ms: ms, Company: s.company})
 	}
 	for email, a := range accepted {
-		if seen[email] > 0 && r.track.final[email] != string(store.StatusDelivered) {
+		final := r.track.final[email]
+		if final == string(store.StatusUnconfirmed) {
+			rep.Unconfirmed++
+		}
+		if seen[email] > 0 && final != string(store.StatusDelivered) && final != string(store.StatusUnconfirmed) {
 			rep.Misrecorded++
 			if d, err := st.Store.GetDelivery(context.Background(), a.ws, a.id); err == nil && len(rep.Wrong) < 5 {
 				rep.Wrong = append(rep.Wrong, fmt.Sprintf("%s %s %s; created in Personio at %s; attempts=%+v", d.EventID, d.Status, d.Reason,
@@ -525,6 +536,12 @@ func (r *run) budgetUse(rep *Report) {
 		}
 	}
 }
+
+// needles are what no log line of a run may hold: every token, e-mail
+// and applicant name the run uses, and its file URLs' paths and
+// pre-signed-looking queries.
+var needles = [][]byte{[]byte("load-token-"), []byte("@load.example.com"), []byte("Adaload"), []byte("Lovelace"),
+	[]byte("/files/cv-load"), []byte("loadsig-")}
 
 // leakScanner counts log lines and those that contain any needle.
 type leakScanner struct {

@@ -91,9 +91,9 @@ func TestFaultCampaignShort(t *testing.T) {
 	if r.LogLines == 0 || r.Leaks != 0 {
 		t.Errorf("%d of %d log lines hold a token, e-mail or name", r.Leaks, r.LogLines)
 	}
-	final := r.States["delivered"] + r.States["failed"] + r.States["dead"] + r.States["skipped"]
-	if r.Misrecorded != 0 {
-		t.Errorf("%d events Personio has are not recorded as delivered", r.Misrecorded)
+	final := r.States["delivered"] + r.States["unconfirmed"] + r.States["failed"] + r.States["dead"] + r.States["skipped"]
+	if r.Misrecorded != 0 || r.Untagged != 0 {
+		t.Errorf("%d events Personio has are not recorded as delivered or unconfirmed; %d applications lack their event's tag", r.Misrecorded, r.Untagged)
 	}
 	if r.Accepted != 500 || r.Lost != 0 || r.Duplicates != 0 || final != 500 {
 		t.Errorf("accepted %d, lost %d, duplicates %d, states %v", r.Accepted, r.Lost, r.Duplicates, r.States)

@@ -367,21 +367,28 @@ func writeFieldErrors(w http.ResponseWriter, status int, errs fieldErrors) {
 	writeJSON(w, status, map[string][]errorItem{"errors": items})
 }
 
-// rotateToken gives a company a new token, as a customer who regenerates
-// the access token in Personio does: the old one stops working at once. It
-// is the sandbox's only control endpoint, for tests and demos.
-func (s *Sandbox) rotateToken(w http.ResponseWriter, r *http.Request) {
+// RotateToken gives a company a new token and returns it, as a customer
+// who regenerates the access token in Personio does: the old one stops
+// working at once. An unknown company gives "".
+func (s *Sandbox) RotateToken(company string) string {
 	s.mu.Lock()
-	c := s.companies[r.PathValue("id")]
-	token := ""
-	if c != nil {
-		token = "sandbox-token-" + c.ID + "-" + newUUID()[:8]
-		c.Token = token
-	}
-	s.mu.Unlock()
+	defer s.mu.Unlock()
+	c := s.companies[company]
 	if c == nil {
+		return ""
+	}
+	c.Token = "sandbox-token-" + c.ID + "-" + newUUID()[:8]
+	return c.Token
+}
+
+// rotateToken is RotateToken over HTTP, the sandbox's only control
+// endpoint, for tests and demos.
+func (s *Sandbox) rotateToken(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	token := s.RotateToken(id)
+	if token == "" {
 		writeProblem(w, http.StatusNotFound, "Not Found", "no such company")
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"company_id": c.ID, "token": token})
+	writeJSON(w, http.StatusOK, map[string]string{"company_id": id, "token": token})
 }

@@ -110,10 +110,13 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if r.QuietP99 > 0 {
 		fmt.Fprintf(stdout, "%s: quiet workspaces' p99 %.0f ms\n", r.Name, r.QuietP99)
 	}
-	if r.Misrecorded > 0 {
-		fmt.Fprintf(stdout, "%s: %d events in Personio not recorded as delivered: %q\n", r.Name, r.Misrecorded, r.Wrong)
+	if r.Unconfirmed > 0 {
+		fmt.Fprintf(stdout, "%s: %d events recorded unconfirmed (Personio had them after a lost answer)\n", r.Name, r.Unconfirmed)
 	}
-	if r.Lost > 0 || r.Duplicates > 0 || r.Leaks > 0 || r.Misrecorded > 0 {
+	if r.Misrecorded > 0 || r.Untagged > 0 {
+		fmt.Fprintf(stdout, "%s: %d events in Personio not recorded as delivered: %q; %d applications without their event's tag\n", r.Name, r.Misrecorded, r.Wrong, r.Untagged)
+	}
+	if r.Lost > 0 || r.Duplicates > 0 || r.Leaks > 0 || r.Misrecorded > 0 || r.Untagged > 0 {
 		return 1
 	}
 	return 0

@@ -1,6 +1,7 @@
 package delivery_test
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"log/slog"
@@ -72,7 +73,7 @@ func (memQueue) Defer(context.Context, string, time.Duration) error { return nil
 type memFiles struct{ data []byte }
 
 func (m memFiles) Fetch(context.Context, string) (*filefetch.File, error) {
-	return &filefetch.File{Data: m.data, ContentType: "application/pdf"}, nil
+	return &filefetch.File{Body: io.NopCloser(bytes.NewReader(m.data)), ContentType: "application/pdf"}, nil
 }
 
 // BenchmarkWorkerEvent is the worker's overhead for one typical event

@@ -2,6 +2,7 @@ package delivery
 
 import (
 	"context"
+	"strconv"
 	"sync"
 	"time"
 
@@ -10,22 +11,33 @@ import (
 	"github.com/funnel-personio/funnel-personio/pkg/store"
 )
 
-// cache keeps connections' tokens and funnels' integrations (with their
-// compiled mappings) for a while, so that a batch does not read them once
-// per record.
+// cache keeps what is dear to make and never changes for a version: a
+// connection's token (a Secrets Manager read) under the connection's
+// version, and a funnel's compiled mapping under the integration's
+// version. The integration and the connection themselves are read for
+// every event (one strongly consistent read each), so a saved change —
+// the switch, the mapping, the position, the connection, new credentials —
+// applies to the next event at once, and no delivery ends on a stale
+// state. Entries are dropped TTL after they were made.
 type cache struct {
 	ttl time.Duration
 	now func() time.Time
 
-	mu           sync.Mutex
-	loadMu       sync.Mutex // one load at a time: concurrent misses share it
-	tokens       map[string]cachedToken
-	integrations map[string]integrationState
+	mu       sync.Mutex
+	loadMu   sync.Mutex // one token load at a time: concurrent misses share it
+	tokens   map[string]cached[personio.Token]
+	mappings map[string]cached[compiled]
 }
 
-type cachedToken struct {
-	token   personio.Token
+type cached[T any] struct {
+	value   T
 	expires time.Time
+}
+
+// compiled is a mapping compiled, or why it cannot be.
+type compiled struct {
+	mapping *mapping.Mapping
+	err     error
 }
 
 // integrationState is a funnel's integration as the worker uses it: the
@@ -38,76 +50,88 @@ type integrationState struct {
 	// delivery fails with it (the editor validates mappings when saved,
 	// so this means a mapping saved by an older version).
 	MappingErr error
-	expires    time.Time
 }
 
 func newCache(ttl time.Duration, now func() time.Time) cache {
-	return cache{ttl: ttl, now: now, tokens: map[string]cachedToken{}, integrations: map[string]integrationState{}}
+	return cache{ttl: ttl, now: now, tokens: map[string]cached[personio.Token]{}, mappings: map[string]cached[compiled]{}}
 }
 
-// token reads a connection's token, cached for the TTL.
-func (w *Worker) token(ctx context.Context, ws, conn string) (personio.Token, error) {
-	c := &w.cache
-	key := ws + "/" + conn
-	found := func(now time.Time) (personio.Token, bool) {
-		c.mu.Lock()
-		defer c.mu.Unlock()
-		t, ok := c.tokens[key]
-		return t.token, ok && now.Before(t.expires)
-	}
+func versionKey(ws, id string, version int64) string {
+	return ws + "/" + id + "/" + strconv.FormatInt(version, 10)
+}
+
+// lookup finds a live entry, dropping expired ones of the map as it goes
+// now and then (every lookup that misses).
+func lookup[T any](c *cache, m map[string]cached[T], key string) (T, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	now := c.now()
-	if t, ok := found(now); ok {
+	e, ok := m[key]
+	if ok && now.Before(e.expires) {
+		return e.value, true
+	}
+	for k, e := range m {
+		if !now.Before(e.expires) {
+			delete(m, k)
+		}
+	}
+	var zero T
+	return zero, false
+}
+
+func keep[T any](c *cache, m map[string]cached[T], key string, v T) {
+	c.mu.Lock()
+	m[key] = cached[T]{value: v, expires: c.now().Add(c.ttl)}
+	c.mu.Unlock()
+}
+
+// token reads the token of the connection as it is now (its version).
+func (w *Worker) token(ctx context.Context, conn store.Connection) (personio.Token, error) {
+	c := &w.cache
+	key := versionKey(conn.WorkspaceID, conn.ID, conn.Version)
+	if t, ok := lookup(c, c.tokens, key); ok {
 		return t, nil
 	}
 	// The records of a batch run concurrently: the first miss loads, the
 	// others find it cached.
 	c.loadMu.Lock()
 	defer c.loadMu.Unlock()
-	if t, ok := found(now); ok {
+	if t, ok := lookup(c, c.tokens, key); ok {
 		return t, nil
 	}
-	t, err := w.vault.Get(ctx, ws, conn)
+	t, err := w.vault.Get(ctx, conn.WorkspaceID, conn.ID)
 	if err != nil {
 		return "", err
 	}
-	c.mu.Lock()
-	c.tokens[key] = cachedToken{token: t, expires: now.Add(c.ttl)}
-	c.mu.Unlock()
+	keep(c, c.tokens, key, t)
 	return t, nil
 }
 
 // forgetToken drops a token Personio refused.
-func (w *Worker) forgetToken(ws, conn string) {
+func (w *Worker) forgetToken(conn store.Connection) {
 	w.cache.mu.Lock()
-	delete(w.cache.tokens, ws+"/"+conn)
+	delete(w.cache.tokens, versionKey(conn.WorkspaceID, conn.ID, conn.Version))
 	w.cache.mu.Unlock()
 }
 
-// integration reads a funnel's integration with its compiled mapping,
-// cached for the TTL. The error is the store's (failure.ErrNotFound when
-// the funnel has none).
+// integration reads a funnel's integration as it is now, with its mapping
+// compiled (once per version). The error is the store's
+// (failure.ErrNotFound when the funnel has none).
 func (w *Worker) integration(ctx context.Context, ws, funnel string) (integrationState, error) {
-	c := &w.cache
-	key := ws + "/" + funnel
-	now := c.now()
-	c.mu.Lock()
-	st, ok := c.integrations[key]
-	c.mu.Unlock()
-	if ok && now.Before(st.expires) {
-		return st, nil
-	}
 	in, err := w.store.GetIntegration(ctx, ws, funnel)
 	if err != nil {
 		return integrationState{}, err
 	}
-	st = integrationState{Integration: in, expires: now.Add(c.ttl)}
-	if cfg, err := mapping.Parse(in.Mapping); err != nil {
-		st.MappingErr = err
-	} else {
-		st.Mapping, st.MappingErr = mapping.Compile(*cfg)
+	c := &w.cache
+	key := versionKey(ws, funnel, in.Version)
+	m, ok := lookup(c, c.mappings, key)
+	if !ok {
+		if cfg, err := mapping.Parse(in.Mapping); err != nil {
+			m.err = err
+		} else {
+			m.mapping, m.err = mapping.Compile(*cfg)
+		}
+		keep(c, c.mappings, key, m)
 	}
-	c.mu.Lock()
-	c.integrations[key] = st
-	c.mu.Unlock()
-	return st, nil
+	return integrationState{Integration: in, Mapping: m.mapping, MappingErr: m.err}, nil
 }

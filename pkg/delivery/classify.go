@@ -3,6 +3,7 @@ package delivery
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 
 	"github.com/funnel-personio/funnel-personio/pkg/failure"
@@ -25,7 +26,8 @@ func (j *job) classify(ctx context.Context, err error, conn store.Connection) re
 		return result{status: store.StatusDelivered, code: store.ReasonDelivered, conn: conn.ID}
 	case errors.As(err, &ae):
 		if j.outcomeWasUnknown() {
-			return result{status: store.StatusDelivered, code: store.ReasonAlreadyThere, reason: "an earlier attempt's answer was lost; Personio has the application", conn: conn.ID}
+			return result{status: store.StatusUnconfirmed, code: store.ReasonExistsUnconfirmed, conn: conn.ID,
+				reason: "Personio already has an application for this e-mail and position, and an earlier attempt's answer was lost: it may be this one or an earlier application"}
 		}
 		return result{status: store.StatusFailed, code: store.ReasonDuplicate, reason: err.Error()}
 	case errors.As(err, &ve):
@@ -35,7 +37,12 @@ func (j *job) classify(ctx context.Context, err error, conn store.Connection) re
 		if fd != nil {
 			code = store.ReasonFeatureDisabled
 		}
-		w.forgetToken(j.ev.WorkspaceID, conn.ID)
+		w.forgetToken(conn)
+		// New credentials may have been entered while this was on its
+		// way: then it is tried again with them, not parked.
+		if cur, cerr := w.store.GetConnection(ctx, conn.WorkspaceID, conn.ID); cerr == nil && cur.Version != conn.Version {
+			return j.retryable(store.ReasonCredentialsFixed, fmt.Errorf("the credentials were replaced while the application was sent: %w", err))
+		}
 		j.needsAttention(ctx, conn, err)
 		return result{status: store.StatusParked, code: code, reason: err.Error(), conn: conn.ID}
 	case errors.As(err, &rl):

@@ -1,7 +1,6 @@
 package delivery
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -39,7 +38,7 @@ func (j *job) deliver(ctx context.Context) result {
 	} else if err != nil {
 		return j.retryable(store.ReasonInternal, err)
 	}
-	token, err := w.token(ctx, j.ev.WorkspaceID, conn.ID)
+	token, err := w.token(ctx, conn)
 	if errors.Is(err, failure.ErrNotFound) {
 		return result{status: store.StatusFailed, code: store.ReasonConnectionMissing, reason: "the connection's token is gone"}
 	} else if err != nil {
@@ -81,6 +80,11 @@ func (j *job) send(ctx context.Context, creds personio.Credentials, conn store.C
 		return *r
 	}
 	app := mapped.Application
+	// The event's id goes with the application, so that HR (or a later
+	// check) can tell which event an application came from.
+	if !slices.Contains(app.Tags, j.ev.ID) {
+		app.Tags = append(app.Tags, j.ev.ID)
+	}
 	for _, f := range mapped.Files {
 		ref, warning, res := j.upload(ctx, creds, f, conn)
 		if res != nil {
@@ -100,25 +104,39 @@ func (j *job) send(ctx context.Context, creds personio.Credentials, conn store.C
 	return res
 }
 
-// upload fetches one file and uploads it. A file that can never be
+// upload fetches one file and streams it on to Personio, one of at most
+// Config.Transfers at a time in the worker. A file that can never be
 // fetched or that Personio refuses is a warning: the application goes
 // without it. Anything else ends the attempt.
 func (j *job) upload(ctx context.Context, creds personio.Credentials, f mapping.FileUpload, conn store.Connection) (personio.FileRef, string, *result) {
+	select {
+	case j.w.transfers <- struct{}{}:
+		defer func() { <-j.w.transfers }()
+	case <-ctx.Done():
+		r := j.retryable(store.ReasonFile, ctx.Err())
+		return personio.FileRef{}, "", &r
+	}
 	file, err := j.w.files.Fetch(ctx, f.URL)
+	if err == nil {
+		defer file.Body.Close()
+		var doc *personio.Document
+		if doc, err = j.w.personio.UploadDocument(ctx, creds, f.Filename, file.Body); err == nil {
+			return personio.FileRef{UUID: doc.UUID, OriginalFilename: f.Filename, Category: f.Category}, "", nil
+		}
+	}
 	var fe *filefetch.Error
-	if errors.As(err, &fe) && fe.Permanent {
-		return personio.FileRef{}, "file of " + f.FieldID + " not transferred: " + fe.Reason, nil
-	} else if err != nil {
-		r := j.retryable(store.ReasonFile, err)
-		return personio.FileRef{}, "", &r
-	}
-	doc, err := j.w.personio.UploadDocument(ctx, creds, f.Filename, bytes.NewReader(file.Data))
 	var ve *personio.ValidationError
-	if errors.As(err, &ve) {
-		return personio.FileRef{}, "file of " + f.FieldID + " refused by Personio: " + ve.Body.String(), nil
-	} else if err != nil {
-		r := j.classify(ctx, err, conn)
+	switch {
+	case errors.As(err, &fe) && fe.Permanent:
+		return personio.FileRef{}, "file of " + f.FieldID + " not transferred: " + fe.Reason, nil
+	case errors.As(err, &fe):
+		// The download failed, before or while it was sent on: Personio
+		// got no complete document.
+		r := j.retryable(store.ReasonFile, fe)
 		return personio.FileRef{}, "", &r
+	case errors.As(err, &ve):
+		return personio.FileRef{}, "file of " + f.FieldID + " refused by Personio: " + ve.Body.String(), nil
 	}
-	return personio.FileRef{UUID: doc.UUID, OriginalFilename: f.Filename, Category: f.Category}, "", nil
+	r := j.classify(ctx, err, conn)
+	return personio.FileRef{}, "", &r
 }

@@ -77,8 +77,12 @@ func newPipe(t *testing.T, o pipeOpts) *pipe {
 	p := &pipe{t: t, sandbox: sandboxtest.Start(t, o.sandbox), store: te.Store, vault: te.Vault,
 		queue: te.Queue, dlq: te.DLQ, logs: te.Logs, metrics: &testenv.Buffer{}}
 	p.files = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/missing.pdf" {
+		switch {
+		case r.URL.Path == "/missing.pdf":
 			http.NotFound(w, r)
+			return
+		case strings.HasPrefix(r.URL.Path, "/down/"):
+			w.WriteHeader(http.StatusServiceUnavailable)
 			return
 		}
 		_, _ = w.Write([]byte("%PDF-1.4 " + r.URL.Path))

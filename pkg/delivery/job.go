@@ -45,15 +45,16 @@ type result struct {
 	erased bool
 }
 
-// run claims the event, takes it through every step and reports whether
-// the message is done with.
-func (j *job) run(ctx context.Context) bool {
+// run claims the event, takes it through every step (under work) and
+// reports whether the message is done with. The outcome is recorded under
+// ctx, which outlives work by the deadline margin.
+func (j *job) run(ctx, work context.Context) bool {
 	w := j.w
 	j.hashes = j.ev.EmailHashes(w.cfg.HashKey)
 	// An erased applicant's event is dropped before anything of it is
 	// written (and whatever a claim made of it before the erasure was
 	// seen is deleted).
-	if erased, err := w.store.Erased(ctx, j.ev.WorkspaceID, j.hashes...); err != nil {
+	if erased, err := w.store.Erased(work, j.ev.WorkspaceID, j.hashes...); err != nil {
 		j.log.WarnContext(ctx, "worker: read erasures", "error", err.Error())
 		_ = w.queue.Defer(ctx, j.receipt, w.backoff(j.attempt))
 		return false
@@ -69,7 +70,7 @@ func (j *job) run(ctx context.Context) bool {
 			d.DeferToken = "-" // a copy with an empty token is no copy the record waits for
 		}
 	}
-	claimed, err := w.store.Claim(ctx, d, j.owner, w.cfg.Lease)
+	claimed, err := w.store.Claim(work, d, j.owner, w.cfg.Lease)
 	switch {
 	case errors.Is(err, store.ErrAlreadyDelivered):
 		j.log.InfoContext(ctx, "delivery", "state", "already_delivered")
@@ -92,7 +93,11 @@ func (j *job) run(ctx context.Context) bool {
 		return false
 	}
 	j.record = claimed
-	return j.finish(ctx, j.deliver(ctx))
+	r := j.deliver(work)
+	if r.retry && errors.Is(work.Err(), context.DeadlineExceeded) {
+		r.reason = "the worker's time ran out: " + r.reason
+	}
+	return j.finish(ctx, r)
 }
 
 // forget drops an erased applicant's event: the record is deleted (if a

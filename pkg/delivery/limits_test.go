@@ -1,12 +1,14 @@
 package delivery_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/funnel-personio/funnel-personio/dev/sandbox"
 	"github.com/funnel-personio/funnel-personio/pkg/application"
 	"github.com/funnel-personio/funnel-personio/pkg/delivery"
 	"github.com/funnel-personio/funnel-personio/pkg/queue"
@@ -99,5 +101,67 @@ func TestTooManyFiles(t *testing.T) {
 		if d := p.status(t, id); d.Status != store.StatusFailed || d.ReasonCode != store.ReasonTooManyFiles || !strings.Contains(d.Reason, "Personio takes 20") {
 			t.Errorf("%s: %s %s %s", id, d.Status, d.ReasonCode, d.Reason)
 		}
+	}
+}
+
+// TestFileURLsStayOut: a file URL's path and query (a pre-signed URL's
+// signature is a credential; a path may name the applicant) never reach a
+// delivery record or a log line, whether the download fails for a while
+// or for good: only the host and what went wrong.
+func TestFileURLsStayOut(t *testing.T) {
+	p := newPipe(t, pipeOpts{maxReceive: 2})
+	const query = "?X-Amz-Signature=5ecret5ig"
+	p.logs.NeverHolds(t, "5ecret5ig", "anna-van-der-berg")
+	if r := p.post(t, p.event("evt_url_down", "down@example.com", p.files.URL+"/down/anna-van-der-berg/cv.pdf"+query)); r.StatusCode != 202 {
+		t.Fatalf("ingest: %d %s", r.StatusCode, r.Body)
+	}
+	if r := p.post(t, p.event("evt_url_gone", "gone@example.com", p.files.URL+"/missing.pdf"+query)); r.StatusCode != 202 {
+		t.Fatalf("ingest: %d %s", r.StatusCode, r.Body)
+	}
+	p.drain(t, p.worker(), 20*time.Second, func() bool {
+		return p.status(t, "evt_url_down").Status == store.StatusDead && p.status(t, "evt_url_gone").Terminal()
+	})
+	for _, id := range []string{"evt_url_down", "evt_url_gone"} {
+		d := p.status(t, id)
+		record, _ := json.Marshal(struct {
+			R string
+			W []string
+			A []store.Attempt
+		}{d.Reason, d.Warnings, d.Attempts})
+		if strings.Contains(string(record), "5ecret5ig") || strings.Contains(string(record), "anna-van-der-berg") || strings.Contains(string(record), "missing.pdf") {
+			t.Errorf("%s's record quotes the URL: %s", id, record)
+		}
+		if !strings.Contains(string(record), "127.0.0.1") {
+			t.Errorf("%s's record does not name the host: %s", id, record)
+		}
+	}
+}
+
+// TestDeadline: a record that cannot finish before the invocation's
+// deadline (a Personio that answers after 3 s, a 1.5 s invocation) stops
+// at the deadline less the margin, records a retry (not "processing"),
+// and the batch's answer comes back before the deadline, naming it.
+func TestDeadline(t *testing.T) {
+	p := newPipe(t, pipeOpts{sandbox: sandbox.Config{Latency: 3 * time.Second}, worker: func(c *delivery.Config) { c.DeadlineMargin = 500 * time.Millisecond }})
+	if r := p.post(t, p.event("evt_deadline", "deadline@example.com", "")); r.StatusCode != 202 {
+		t.Fatalf("ingest: %d %s", r.StatusCode, r.Body)
+	}
+	msgs, err := p.queue.Receive(t.Context(), 10, time.Second)
+	if err != nil || len(msgs) != 1 {
+		t.Fatalf("receive: %d, %v", len(msgs), err)
+	}
+	deadline := time.Now().Add(1500 * time.Millisecond)
+	ctx, cancel := context.WithDeadline(t.Context(), deadline)
+	defer cancel()
+	resp, err := p.worker().Handle(ctx, sqsEvent(msgs...))
+	if err != nil || time.Now().After(deadline) {
+		t.Fatalf("the batch answered at %s, after its deadline (%v)", time.Since(deadline), err)
+	}
+	if len(resp.BatchItemFailures) != 1 || resp.BatchItemFailures[0].ItemIdentifier != msgs[0].ID {
+		t.Errorf("the answer does not name the record to retry: %+v", resp)
+	}
+	d := p.status(t, "evt_deadline")
+	if d.Status != store.StatusRetrying || d.NextAttemptAt == nil || d.ClaimOwner != "" || !strings.Contains(d.Reason, "time ran out") {
+		t.Errorf("record: %s owner %q next %v %q", d.Status, d.ClaimOwner, d.NextAttemptAt, d.Reason)
 	}
 }

@@ -219,19 +219,53 @@ func TestExhaustedGoesDead(t *testing.T) {
 }
 
 // TestUnknownOutcome: the first answer is lost after Personio created the
-// application; the retry's "already exists" means delivered.
+// application; the retry's "already exists" is said as surely as it is
+// known: unconfirmed, with a reason of its own, and the application in
+// Personio carries the event's id as a tag (so HR can tell it is this
+// one).
 func TestUnknownOutcome(t *testing.T) {
 	p := newPipe(t, pipeOpts{timeout: 300 * time.Millisecond, sandbox: sandbox.Config{Faults: sandbox.Faults{Slow: 1, SlowDelay: 3 * time.Second}}})
 	p.post(t, p.event("evt_lost", "lost@example.com", ""))
 	w := p.worker()
 	p.drain(t, w, 10*time.Second, p.is(t, "evt_lost", store.StatusRetrying))
 	p.sandbox.Sandbox.SetFaults(sandbox.Faults{})
-	p.drain(t, w, 15*time.Second, p.is(t, "evt_lost", store.StatusDelivered))
-	if d := p.status(t, "evt_lost"); d.ReasonCode != store.ReasonAlreadyThere {
+	p.drain(t, w, 15*time.Second, p.is(t, "evt_lost", store.StatusUnconfirmed))
+	if d := p.status(t, "evt_lost"); d.ReasonCode != store.ReasonExistsUnconfirmed {
 		t.Errorf("record: %+v", d)
 	}
-	if n := len(p.sandbox.Sandbox.Applications("")); n != 1 {
-		t.Errorf("%d applications, want 1", n)
+	apps := p.sandbox.Sandbox.Applications("")
+	if len(apps) != 1 || !slicesContains(apps[0].Application.Tags, "evt_lost") {
+		t.Errorf("applications %+v, want 1 tagged evt_lost", apps)
+	}
+	if !strings.Contains(p.metrics.String(), `"Unconfirmed":1`) {
+		t.Errorf("not counted apart: %s", p.metrics.String())
+	}
+}
+
+// TestDuplicateAfterLostAnswer: an event with the same e-mail and position
+// as an earlier, delivered one times out on its first try (Personio
+// processes it late and refuses it as a duplicate); on the next try
+// Personio's "already exists" is not recorded as delivered: the
+// application there is the earlier event's (its tag says so), and the
+// record says it may be.
+func TestDuplicateAfterLostAnswer(t *testing.T) {
+	p := newPipe(t, pipeOpts{timeout: 300 * time.Millisecond})
+	w := p.worker()
+	p.post(t, p.event("evt_first", "twice@example.com", ""))
+	p.drain(t, w, 10*time.Second, p.is(t, "evt_first", store.StatusDelivered))
+	p.sandbox.Sandbox.SetFaults(sandbox.Faults{Slow: 1, SlowDelay: 3 * time.Second})
+	p.post(t, p.event("evt_second", "twice@example.com", ""))
+	p.drain(t, w, 10*time.Second, p.is(t, "evt_second", store.StatusRetrying))
+	p.sandbox.Sandbox.SetFaults(sandbox.Faults{})
+	p.drain(t, w, 15*time.Second, func() bool { return p.status(t, "evt_second").Terminal() })
+	d := p.status(t, "evt_second")
+	if d.Status == store.StatusDelivered || d.Status != store.StatusUnconfirmed || d.ReasonCode != store.ReasonExistsUnconfirmed ||
+		!strings.Contains(d.Reason, "it may be this one or an earlier application") {
+		t.Errorf("the second event: %s %s %q", d.Status, d.ReasonCode, d.Reason)
+	}
+	apps := p.sandbox.Sandbox.Applications("")
+	if len(apps) != 1 || !slicesContains(apps[0].Application.Tags, "evt_first") || slicesContains(apps[0].Application.Tags, "evt_second") {
+		t.Errorf("Personio has %+v; want the first event's application only", apps)
 	}
 }
 
@@ -286,7 +320,7 @@ func TestLeaseExpiry(t *testing.T) {
 // TestDiedAfterPersonio: a worker claimed the event, created the
 // application in Personio and died before recording it. The next worker
 // takes the claim over when the lease ends, finds no budget and waits; at
-// its turn Personio's "already exists" means delivered, not a duplicate
+// its turn Personio's "already exists" is unconfirmed, not a duplicate
 // applicant: the take-over is kept on the record.
 func TestDiedAfterPersonio(t *testing.T) {
 	budget := store.Budget{Limit: 2, Window: 6 * time.Second}
@@ -305,9 +339,9 @@ func TestDiedAfterPersonio(t *testing.T) {
 		t.Fatalf("use up the budget: %v, %v", ok, err)
 	}
 	w := p.worker()
-	p.drain(t, w, 20*time.Second, p.is(t, "evt_died", store.StatusDelivered))
+	p.drain(t, w, 20*time.Second, p.is(t, "evt_died", store.StatusUnconfirmed))
 	d := p.status(t, "evt_died")
-	if d.ReasonCode != store.ReasonAlreadyThere {
+	if d.ReasonCode != store.ReasonExistsUnconfirmed {
 		t.Errorf("record: %s %s", d.ReasonCode, d.Reason)
 	}
 	waited := false

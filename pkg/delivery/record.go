@@ -59,6 +59,8 @@ func (j *job) finish(ctx context.Context, r result) bool {
 		if !j.ev.OccurredAt.IsZero() {
 			w.metrics.Milliseconds(metrics.EndToEndLatency, now.Sub(j.ev.OccurredAt))
 		}
+	case r.status == store.StatusUnconfirmed:
+		metric = metrics.Unconfirmed
 	case r.status == store.StatusParked:
 		metric = metrics.Parked
 	case r.status == store.StatusFailed:

@@ -63,7 +63,7 @@ type Queue interface {
 	Defer(ctx context.Context, receiptHandle string, d time.Duration) error
 }
 
-// Fetcher downloads files.
+// Fetcher starts downloading files.
 type Fetcher interface {
 	Fetch(ctx context.Context, url string) (*filefetch.File, error)
 }
@@ -85,8 +85,15 @@ type Config struct {
 	// BaseBackoff and MaxBackoff bound the retry delays (doubling, with
 	// full jitter).
 	BaseBackoff, MaxBackoff time.Duration
-	// CacheTTL is how long tokens and integrations are cached.
+	// CacheTTL is how long tokens and compiled mappings are kept.
 	CacheTTL time.Duration
+	// DeadlineMargin is how long before the invocation's deadline each
+	// record stops working and records a retry instead.
+	DeadlineMargin time.Duration
+	// Transfers bounds the files a worker downloads and uploads at once
+	// (each streams from the download into the upload, so memory stays
+	// small whatever the files' sizes).
+	Transfers int
 	// HashKey keys the e-mail hash kept for erasure.
 	HashKey []byte
 	// Now is the clock (default time.Now).
@@ -104,7 +111,8 @@ func (c Config) check() error {
 	for name, ok := range map[string]bool{
 		"Budget": c.Budget.Limit > 0 && c.Budget.Window > 0, "RateLimitPause": c.RateLimitPause > 0, "Lease": c.Lease > 0,
 		"MaxReceiveCount": c.MaxReceiveCount > 0, "BaseBackoff": c.BaseBackoff > 0, "MaxBackoff": c.MaxBackoff >= c.BaseBackoff,
-		"CacheTTL": c.CacheTTL > 0, "HashKey": len(c.HashKey) > 0,
+		"CacheTTL": c.CacheTTL > 0, "HashKey": len(c.HashKey) > 0, "Transfers": c.Transfers > 0,
+		"DeadlineMargin": c.DeadlineMargin > 0,
 	} {
 		if !ok {
 			missing = append(missing, name)
@@ -128,6 +136,8 @@ type Worker struct {
 	metrics  *metrics.Writer
 	instance string
 	cache    cache
+	// transfers holds a token for each file transfer under way.
+	transfers chan struct{}
 }
 
 // NewWorker returns a worker, or an error naming every required setting
@@ -146,21 +156,29 @@ func NewWorker(cfg Config, st Store, v Vault, p Personio, q Queue, f Fetcher) (*
 		cfg.Metrics = os.Stdout
 	}
 	return &Worker{cfg: cfg, store: st, vault: v, personio: p, queue: q, files: f, metrics: metrics.NewWriter(cfg.Metrics, cfg.Now),
-		instance: "w-" + newToken()[:12], cache: newCache(cfg.CacheTTL, cfg.Now)}, nil
+		instance: "w-" + newToken()[:12], cache: newCache(cfg.CacheTTL, cfg.Now), transfers: make(chan struct{}, cfg.Transfers)}, nil
 }
 
 // Handle takes one SQS batch and reports the messages to retry. The
 // records are handled concurrently, so one slow answer does not hold up the
 // rest; one bad record never fails the batch, and nothing escapes as a
-// panic.
+// panic. Each record works until the invocation's deadline (ctx's) less
+// DeadlineMargin; one that is not done by then records a retry in the
+// margin, so the batch's answer goes out before Lambda ends it.
 func (w *Worker) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
+	work := ctx
+	if deadline, ok := ctx.Deadline(); ok {
+		var cancel context.CancelFunc
+		work, cancel = context.WithDeadline(ctx, deadline.Add(-w.cfg.DeadlineMargin))
+		defer cancel()
+	}
 	done := make([]bool, len(ev.Records))
 	var wg sync.WaitGroup
 	for i, rec := range ev.Records {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			done[i] = w.handleRecord(ctx, rec)
+			done[i] = w.handleRecord(ctx, work, rec)
 		}()
 	}
 	wg.Wait()
@@ -173,8 +191,9 @@ func (w *Worker) Handle(ctx context.Context, ev events.SQSEvent) (events.SQSEven
 	return resp, nil
 }
 
-// handleRecord reports whether the message is done with (delete it).
-func (w *Worker) handleRecord(ctx context.Context, rec events.SQSMessage) (done bool) {
+// handleRecord reports whether the message is done with (delete it). The
+// work happens under work; its outcome is recorded under ctx.
+func (w *Worker) handleRecord(ctx, work context.Context, rec events.SQSMessage) (done bool) {
 	defer func() {
 		if p := recover(); p != nil {
 			w.cfg.Logger.ErrorContext(ctx, "worker: panic", "message_id", rec.MessageId, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
@@ -195,7 +214,7 @@ func (w *Worker) handleRecord(ctx context.Context, rec events.SQSMessage) (done 
 		// must never share a claim.
 		owner: w.instance + "/" + rec.MessageId + "/" + strconv.Itoa(attempt) + "/" + newToken(),
 		log:   w.cfg.Logger.With("event_id", ev.ID, "workspace", ev.WorkspaceID, "funnel", ev.FunnelID, "attempt", attempt)}
-	return j.run(ctx)
+	return j.run(ctx, work)
 }
 
 // invalid handles a message that is not a valid event (sent straight to

@@ -61,7 +61,7 @@ func (e *Editor) listDeliveries(ctx context.Context, r *apigw.Request) apigw.Res
 	}
 	status := store.Status(r.Query.Get("status"))
 	if status != "" && !validStatus(status) {
-		return apigw.NewProblem(http.StatusBadRequest, "validation", "Invalid request", "status is one of queued, processing, retrying, delivered, failed, parked, dead, skipped").Response()
+		return apigw.NewProblem(http.StatusBadRequest, "validation", "Invalid request", "status is one of "+statusList()).Response()
 	}
 	page, err := e.store.ListDeliveries(ctx, r.Claims.Workspace, r.Params["funnel_id"], status, limit, r.Query.Get("cursor"))
 	if errors.Is(err, failure.ErrInvalid) {
@@ -81,13 +81,15 @@ func (e *Editor) listDeliveries(ctx context.Context, r *apigw.Request) apigw.Res
 	return apigw.JSON(http.StatusOK, out, nil)
 }
 
-func validStatus(s store.Status) bool {
-	for _, v := range store.Statuses {
-		if v == s {
-			return true
-		}
+func validStatus(s store.Status) bool { return slices.Contains(store.Statuses, s) }
+
+// statusList names every status, for messages.
+func statusList() string {
+	names := make([]string, len(store.Statuses))
+	for i, s := range store.Statuses {
+		names[i] = string(s)
 	}
-	return false
+	return strings.Join(names, ", ")
 }
 
 // delivery reads a delivery of the funnel; one of another funnel is not

@@ -10,7 +10,7 @@ import (
 // English and German: what happened and what to do.
 var sentences = map[store.Reason][2]string{ // en, de
 	store.ReasonDelivered:          {"The application arrived in Personio.", "Die Bewerbung ist in Personio angekommen."},
-	store.ReasonAlreadyThere:       {"The application arrived in Personio (the answer to an earlier try was lost, and Personio confirmed it has it).", "Die Bewerbung ist in Personio angekommen (die Antwort auf einen früheren Versuch ging verloren; Personio hat sie bestätigt)."},
+	store.ReasonExistsUnconfirmed:  {"Personio has an application for this e-mail and position; the answer to our earlier try was lost, so it may be this one or an earlier application. In Personio, this application carries its delivery id as a tag.", "Personio hat eine Bewerbung für diese E-Mail-Adresse und Stelle; die Antwort auf unseren früheren Versuch ging verloren, daher kann es diese oder eine frühere Bewerbung sein. In Personio trägt diese Bewerbung ihre Zustellungs-ID als Tag."},
 	store.ReasonInvalidEvent:       {"The application data from the funnel was invalid and cannot be delivered.", "Die Bewerbungsdaten aus dem Funnel waren ungültig und können nicht übertragen werden."},
 	store.ReasonNoIntegration:      {"This funnel has no Personio integration, so nothing was sent.", "Dieser Funnel hat keine Personio-Integration; es wurde nichts gesendet."},
 	store.ReasonDisabled:           {"The Personio integration of this funnel is switched off, so nothing was sent.", "Die Personio-Integration dieses Funnels ist ausgeschaltet; es wurde nichts gesendet."},

@@ -9,6 +9,7 @@ package filefetch
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -25,14 +26,19 @@ import (
 )
 
 // Error is a file that cannot be fetched. Permanent errors (a refused URL,
-// 4xx, too large) will not change; others (5xx, timeouts) may.
+// 4xx, too large) will not change; others (5xx, timeouts) may. It names
+// the file's host, never its URL: a pre-signed URL's query is a
+// credential, and its path may name the applicant. Reason is written for
+// the delivery record and the log the same way.
 type Error struct {
-	URL       string
+	Host      string
 	Reason    string
 	Permanent bool
 	Err       error
 }
 
+// Error is the reason; the cause (Err) is never printed, since it may
+// quote the URL.
 func (e *Error) Error() string { return "filefetch: " + e.Reason }
 
 // Unwrap returns the cause.
@@ -81,24 +87,62 @@ func New(cfg Config) *Fetcher {
 	return f
 }
 
-// File is a downloaded file.
+// File is a file being downloaded: its body is read as it is needed (an
+// upload streams it on), never held whole in memory.
 type File struct {
-	Data        []byte
+	// Body gives at most MaxSize bytes; reading past that fails with a
+	// permanent *Error. Close it. A Fetcher's is a *Body (its Size is the
+	// host's Content-Length).
+	Body io.ReadCloser
+	// ContentType is what the host said.
 	ContentType string
 }
 
-// Fetch downloads one file.
+// Body is a downloading file's content.
+type Body struct {
+	r    io.ReadCloser
+	size int64 // -1: unknown
+	left int64
+	host string
+}
+
+// Size is the file's size if the host said it (Content-Length), else -1.
+func (b *Body) Size() int64 { return b.size }
+
+// Read reads the next bytes; past the size limit, or when the download
+// breaks off, it fails with an *Error.
+func (b *Body) Read(p []byte) (int, error) {
+	if int64(len(p)) > b.left+1 {
+		p = p[:b.left+1]
+	}
+	n, err := b.r.Read(p)
+	if int64(n) > b.left {
+		return 0, &Error{Host: b.host, Reason: "the file is larger than 20 MB", Permanent: true}
+	}
+	b.left -= int64(n)
+	if err != nil && err != io.EOF {
+		return n, &Error{Host: b.host, Reason: "download from " + b.host + " failed: " + class(err), Err: err}
+	}
+	return n, err
+}
+
+// Close ends the download.
+func (b *Body) Close() error { return b.r.Close() }
+
+// Fetch starts downloading one file: it returns once the host answered,
+// with the body still to read.
 func (f *Fetcher) Fetch(ctx context.Context, rawURL string) (*File, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
-		return nil, &Error{URL: rawURL, Reason: "not a URL", Permanent: true, Err: err}
+		return nil, &Error{Reason: "the file's URL is not a URL", Permanent: true}
 	}
+	host := strings.ToLower(u.Hostname())
 	if reason := f.allowedURL(u); reason != "" {
-		return nil, &Error{URL: rawURL, Reason: reason, Permanent: true}
+		return nil, &Error{Host: host, Reason: reason, Permanent: true}
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
-		return nil, &Error{URL: rawURL, Reason: "not a URL", Permanent: true, Err: err}
+		return nil, &Error{Host: host, Reason: "the file's URL is not a URL", Permanent: true}
 	}
 	resp, err := f.client.Do(req)
 	if err != nil {
@@ -106,25 +150,44 @@ func (f *Fetcher) Fetch(ctx context.Context, rawURL string) (*File, error) {
 		if errors.As(err, &fe) {
 			return nil, fe
 		}
-		return nil, &Error{URL: rawURL, Reason: "download failed: " + err.Error(), Err: err}
+		return nil, &Error{Host: host, Reason: "download from " + host + " failed: " + class(err), Err: err}
 	}
-	defer resp.Body.Close()
+	fail := func(e *Error) (*File, error) {
+		resp.Body.Close()
+		return nil, e
+	}
 	switch {
 	case resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests:
-		return nil, &Error{URL: rawURL, Reason: fmt.Sprintf("the file host answered %d", resp.StatusCode)}
+		return fail(&Error{Host: host, Reason: fmt.Sprintf("the file host %s answered %d", host, resp.StatusCode)})
 	case resp.StatusCode != http.StatusOK:
-		return nil, &Error{URL: rawURL, Reason: fmt.Sprintf("the file host answered %d", resp.StatusCode), Permanent: true}
+		return fail(&Error{Host: host, Reason: fmt.Sprintf("the file host %s answered %d", host, resp.StatusCode), Permanent: true})
 	case resp.ContentLength > f.cfg.MaxSize:
-		return nil, &Error{URL: rawURL, Reason: "the file is larger than 20 MB", Permanent: true}
+		return fail(&Error{Host: host, Reason: "the file is larger than 20 MB", Permanent: true})
 	}
-	data, err := io.ReadAll(io.LimitReader(resp.Body, f.cfg.MaxSize+1))
-	if err != nil {
-		return nil, &Error{URL: rawURL, Reason: "download failed: " + err.Error(), Err: err}
+	return &File{Body: &Body{r: resp.Body, size: resp.ContentLength, left: f.cfg.MaxSize, host: host}, ContentType: resp.Header.Get("Content-Type")}, nil
+}
+
+// class says in a few words how a download failed, without the URL that
+// the standard library's errors quote.
+func class(err error) string {
+	var ne net.Error
+	var dns *net.DNSError
+	var cert *tls.CertificateVerificationError
+	switch {
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
+		return "timed out"
+	case errors.Is(err, context.Canceled):
+		return "cancelled"
+	case errors.As(err, &dns):
+		return "the host name does not resolve"
+	case errors.As(err, &cert):
+		return "its TLS certificate was refused"
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "connection refused"
+	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+		return "the connection broke off"
 	}
-	if int64(len(data)) > f.cfg.MaxSize {
-		return nil, &Error{URL: rawURL, Reason: "the file is larger than 20 MB", Permanent: true}
-	}
-	return &File{Data: data, ContentType: resp.Header.Get("Content-Type")}, nil
+	return "network error"
 }
 
 // allowedURL says why a URL may not be fetched, or "".
@@ -158,10 +221,10 @@ func (f *Fetcher) allowedURL(u *url.URL) string {
 
 func (f *Fetcher) checkRedirect(req *http.Request, via []*http.Request) error {
 	if len(via) >= 5 {
-		return &Error{URL: req.URL.String(), Reason: "too many redirects", Permanent: true}
+		return &Error{Host: req.URL.Hostname(), Reason: "too many redirects", Permanent: true}
 	}
 	if reason := f.allowedURL(req.URL); reason != "" {
-		return &Error{URL: req.URL.String(), Reason: "redirected: " + reason, Permanent: true}
+		return &Error{Host: req.URL.Hostname(), Reason: "redirected: " + reason, Permanent: true}
 	}
 	return nil
 }
@@ -173,10 +236,10 @@ func (f *Fetcher) control(_, address string, _ syscall.RawConn) error {
 	}
 	ap, err := netip.ParseAddrPort(address)
 	if err != nil {
-		return &Error{URL: address, Reason: "unexpected address " + address, Permanent: true}
+		return &Error{Reason: "unexpected address " + address, Permanent: true}
 	}
 	if reason := refusedAddr(ap.Addr()); reason != "" {
-		return &Error{URL: address, Reason: reason, Permanent: true}
+		return &Error{Reason: reason, Permanent: true}
 	}
 	return nil
 }

@@ -21,6 +21,7 @@ type Name string
 // EndToEndLatency is from the event's time to its delivery.
 const (
 	Delivered                   Name = "Delivered"
+	Unconfirmed                 Name = "Unconfirmed"
 	Failed                      Name = "Failed"
 	Retried                     Name = "Retried"
 	Deferred                    Name = "Deferred"

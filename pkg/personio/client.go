@@ -187,34 +187,53 @@ func (c *Client) Verify(ctx context.Context, creds Credentials) error {
 
 // UploadDocument uploads one document for a later CreateApplication (pass
 // the returned UUID in a FileRef). The file must be at most 20 MB and have
-// one of DocumentExtensions; the client refuses others before sending with
-// a ValidationError of StatusCode 0.
+// one of DocumentExtensions; the client refuses others with a
+// ValidationError of StatusCode 0 — before sending when it knows the size
+// (content has a Size() int64 method, as *bytes.Reader has), otherwise as
+// soon as more than 20 MB were read. The content is streamed, never held
+// in memory: a request carries the multipart body as it is read (with a
+// Content-Length when the size is known). An error reading content is
+// returned wrapped, so the caller can tell it (errors.As) from Personio's.
 //
 // Personio API docs: https://developer.personio.de/reference/post_v1-recruiting-applications-documents
 func (c *Client) UploadDocument(ctx context.Context, creds Credentials, filename string, content io.Reader) (*Document, error) {
 	const op = "personio: upload document"
+	tooBig := &ValidationError{Op: op, Body: ErrorBody{Fields: FieldErrors{{Field: "file", Reasons: []Reason{{Reason: ReasonFileTooBig}}}}}}
 	ext := strings.TrimPrefix(path.Ext(filename), ".")
 	if !AllowedExtension(ext) {
 		return nil, &ValidationError{Op: op, Body: ErrorBody{Fields: FieldErrors{{Field: "file", Reasons: []Reason{{Reason: ReasonInvalidFileType}}}}}}
 	}
-	data, err := io.ReadAll(io.LimitReader(content, MaxDocumentSize+1))
-	if err != nil {
-		return nil, fmt.Errorf("%s: read content: %w", op, err)
+	size := int64(-1)
+	if s, ok := content.(interface{ Size() int64 }); ok {
+		if size = s.Size(); size > MaxDocumentSize {
+			return nil, tooBig
+		}
 	}
-	if len(data) > MaxDocumentSize {
-		return nil, &ValidationError{Op: op, Body: ErrorBody{Fields: FieldErrors{{Field: "file", Reasons: []Reason{{Reason: ReasonFileTooBig}}}}}}
-	}
-	var buf bytes.Buffer
-	mw := multipart.NewWriter(&buf)
+	// The multipart envelope around the one part, written ahead; the
+	// content streams between its head and its tail.
+	var head bytes.Buffer
+	mw := multipart.NewWriter(&head)
 	h := make(textproto.MIMEHeader)
 	h.Set("Content-Disposition", mimeHeader("form-data", "name", "file", "filename", filename))
 	h.Set("Content-Type", "application/octet-stream")
-	part, _ := mw.CreatePart(h)
-	_, _ = part.Write(data)
+	_, _ = mw.CreatePart(h)
+	prefix := append([]byte(nil), head.Bytes()...)
+	head.Reset()
 	_ = mw.Close()
-
-	status, header, respBody, err := c.do(ctx, op, creds, http.MethodPost, "/v1/recruiting/applications/documents", mw.FormDataContentType(), buf.Bytes())
-	if err != nil {
+	tail := head.Bytes()
+	body := &capped{r: content, left: MaxDocumentSize}
+	length := int64(-1)
+	if size >= 0 {
+		length = int64(len(prefix)) + size + int64(len(tail))
+	}
+	status, header, respBody, err := c.send(ctx, op, creds, http.MethodPost, "/v1/recruiting/applications/documents", mw.FormDataContentType(),
+		io.MultiReader(bytes.NewReader(prefix), body, bytes.NewReader(tail)), length)
+	switch {
+	case body.over:
+		return nil, tooBig
+	case body.err != nil:
+		return nil, fmt.Errorf("%s: read content: %w", op, body.err)
+	case err != nil:
 		return nil, err
 	}
 	if status != http.StatusOK {
@@ -230,6 +249,33 @@ func (c *Client) UploadDocument(ctx context.Context, creds Credentials, filename
 	return &doc, nil
 }
 
+// capped reads at most left bytes of r; reading more sets over and fails.
+// It remembers r's own error, so that it is told from Personio's.
+type capped struct {
+	r    io.Reader
+	left int64
+	over bool
+	err  error
+}
+
+var errTooBig = errors.New("the document is larger than 20 MB")
+
+func (c *capped) Read(p []byte) (int, error) {
+	if int64(len(p)) > c.left+1 {
+		p = p[:c.left+1]
+	}
+	n, err := c.r.Read(p)
+	if int64(n) > c.left {
+		c.over = true
+		return 0, errTooBig
+	}
+	c.left -= int64(n)
+	if err != nil && err != io.EOF {
+		c.err = err
+	}
+	return n, err
+}
+
 // bound bounds a request by the client's timeout, if it has one.
 func (c *Client) bound(ctx context.Context) (context.Context, context.CancelFunc) {
 	if c.timeout <= 0 {
@@ -242,14 +288,21 @@ func (c *Client) bound(ctx context.Context) (context.Context, context.CancelFunc
 // headers and body of the answer. A request that got no answer returns a
 // TransportError.
 func (c *Client) do(ctx context.Context, op string, creds Credentials, method, p, contentType string, body []byte) (int, http.Header, []byte, error) {
+	return c.send(ctx, op, creds, method, p, contentType, bytes.NewReader(body), int64(len(body)))
+}
+
+// send is do with a body read as it is sent, of length bytes (-1:
+// unknown, sent in chunks).
+func (c *Client) send(ctx context.Context, op string, creds Credentials, method, p, contentType string, body io.Reader, length int64) (int, http.Header, []byte, error) {
 	ctx, cancel := c.bound(ctx)
 	defer cancel()
 	u := *c.baseURL
 	u.Path = strings.TrimRight(u.Path, "/") + p
-	req, err := http.NewRequestWithContext(ctx, method, u.String(), bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, method, u.String(), body)
 	if err != nil {
 		return 0, nil, nil, fmt.Errorf("%s: build request: %w", op, err)
 	}
+	req.ContentLength = length
 	req.Header.Set("Authorization", "Bearer "+string(creds.Token))
 	req.Header.Set("X-Company-ID", creds.CompanyID)
 	req.Header.Set("X-Personio-Partner-ID", c.partnerID)

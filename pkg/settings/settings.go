@@ -31,6 +31,7 @@
 //	PERSONIO_TIMEOUT      PersonioTimeout      10s
 //	FILE_TIMEOUT          FileTimeout          10s
 //	CACHE_TTL             CacheTTL             60s
+//	FILE_TRANSFERS        FileTransfers        4
 //	RETRY_BASE            RetryBase            5s
 //	RETRY_MAX             RetryMax             15m
 package settings
@@ -92,8 +93,11 @@ type Settings struct {
 	// PersonioTimeout bounds one Personio request, FileTimeout one file
 	// download.
 	PersonioTimeout, FileTimeout time.Duration
-	// CacheTTL is how long the worker keeps tokens and integrations.
+	// CacheTTL is how long the worker keeps tokens and compiled mappings
+	// (each under its connection's or integration's version).
 	CacheTTL time.Duration
+	// FileTransfers bounds the files one worker invocation moves at once.
+	FileTransfers int
 	// RetryBase and RetryMax bound the worker's retry delays (doubling,
 	// with full jitter).
 	RetryBase, RetryMax time.Duration
@@ -113,7 +117,7 @@ func Default() Settings {
 		RateLimitPause: 60 * time.Second, MaxReceiveCount: 8,
 		APITimeout: 15 * time.Second, IngestTimeout: 10 * time.Second, WorkerTimeout: 30 * time.Second,
 		PersonioTimeout: 10 * time.Second, FileTimeout: 10 * time.Second,
-		CacheTTL: time.Minute, RetryBase: 5 * time.Second, RetryMax: 15 * time.Minute,
+		CacheTTL: time.Minute, FileTransfers: 4, RetryBase: 5 * time.Second, RetryMax: 15 * time.Minute,
 		QueueRetention: 4 * 24 * time.Hour, DLQRetention: 14 * 24 * time.Hour,
 	}
 }
@@ -138,6 +142,12 @@ func (s Settings) VisibilityTimeout() time.Duration { return 6 * s.WorkerTimeout
 // loses its claim) and ends before the message comes back after a crash
 // (the visibility timeout), so the next receive can take it over.
 func (s Settings) Lease() time.Duration { return 4 * s.WorkerTimeout }
+
+// DeadlineMargin is how long before the end of a worker invocation each
+// record stops working, so that it records a retry (and the partial
+// batch answer goes out) before Lambda ends the invocation: a tenth of the
+// worker's timeout.
+func (s Settings) DeadlineMargin() time.Duration { return s.WorkerTimeout / 10 }
 
 // RateBudget is the budget the store keeps: Limit per Window + Margin.
 func (s Settings) RateBudget() store.Budget {
@@ -184,6 +194,9 @@ func (s Settings) Check() error {
 	}
 	if s.MaxReceiveCount < 1 {
 		errs = append(errs, VarMaxReceiveCount+" must be at least 1")
+	}
+	if s.FileTransfers < 1 {
+		errs = append(errs, VarFileTransfers+" must be at least 1")
 	}
 	// A record's Personio request and file download happen within one
 	// worker invocation; the credential check within one API invocation.
@@ -235,6 +248,7 @@ const (
 	VarPersonioTimeout  = "PERSONIO_TIMEOUT"
 	VarFileTimeout      = "FILE_TIMEOUT"
 	VarCacheTTL         = "CACHE_TTL"
+	VarFileTransfers    = "FILE_TRANSFERS"
 	VarRetryBase        = "RETRY_BASE"
 	VarRetryMax         = "RETRY_MAX"
 	VarQueueRetention   = "QUEUE_RETENTION"
@@ -248,7 +262,7 @@ const (
 var envOrder = []string{
 	VarTable, VarQueueURL, VarSecretPrefix, VarPersonioBaseURL, VarPersonioFeedURL, VarFileHosts, VarAllowInsecure,
 	VarPlans, VarRetention, VarBudgetLimit, VarBudgetWindow, VarBudgetMargin, VarRateLimitPause, VarMaxReceiveCount,
-	VarAPITimeout, VarIngestTimeout, VarWorkerTimeout, VarPersonioTimeout, VarFileTimeout, VarCacheTTL,
+	VarAPITimeout, VarIngestTimeout, VarWorkerTimeout, VarPersonioTimeout, VarFileTimeout, VarCacheTTL, VarFileTransfers,
 	VarRetryBase, VarRetryMax, VarQueueRetention, VarDLQRetention,
 }
 
@@ -310,6 +324,7 @@ var fields = map[string]field{
 	VarPersonioTimeout: dur(func(s *Settings) *time.Duration { return &s.PersonioTimeout }),
 	VarFileTimeout:     dur(func(s *Settings) *time.Duration { return &s.FileTimeout }),
 	VarCacheTTL:        dur(func(s *Settings) *time.Duration { return &s.CacheTTL }),
+	VarFileTransfers:   num(func(s *Settings) *int { return &s.FileTransfers }),
 	VarRetryBase:       dur(func(s *Settings) *time.Duration { return &s.RetryBase }),
 	VarRetryMax:        dur(func(s *Settings) *time.Duration { return &s.RetryMax }),
 	VarQueueRetention:  dur(func(s *Settings) *time.Duration { return &s.QueueRetention }),

@@ -20,21 +20,26 @@ import (
 // Status is where a delivery stands.
 type Status string
 
-// Delivery states. Delivered, Failed, Dead and Skipped are terminal;
-// Parked waits for new credentials.
+// Delivery states. Delivered, Unconfirmed, Failed, Dead and Skipped are
+// terminal; Parked waits for new credentials. Unconfirmed is said when
+// Personio has an application for the e-mail and position but the answer
+// to an earlier try of this event was lost: it may be this one or an
+// earlier application (each application carries its event id as a tag, so
+// HR can tell).
 const (
-	StatusQueued     Status = "queued"
-	StatusProcessing Status = "processing"
-	StatusRetrying   Status = "retrying"
-	StatusDelivered  Status = "delivered"
-	StatusFailed     Status = "failed"
-	StatusParked     Status = "parked"
-	StatusDead       Status = "dead"
-	StatusSkipped    Status = "skipped"
+	StatusQueued      Status = "queued"
+	StatusProcessing  Status = "processing"
+	StatusRetrying    Status = "retrying"
+	StatusDelivered   Status = "delivered"
+	StatusUnconfirmed Status = "unconfirmed"
+	StatusFailed      Status = "failed"
+	StatusParked      Status = "parked"
+	StatusDead        Status = "dead"
+	StatusSkipped     Status = "skipped"
 )
 
 // Statuses lists every status.
-var Statuses = []Status{StatusQueued, StatusProcessing, StatusRetrying, StatusDelivered, StatusFailed, StatusParked, StatusDead, StatusSkipped}
+var Statuses = []Status{StatusQueued, StatusProcessing, StatusRetrying, StatusDelivered, StatusUnconfirmed, StatusFailed, StatusParked, StatusDead, StatusSkipped}
 
 // MaxAttempts bounds the attempts kept on a record.
 const MaxAttempts = 25
@@ -91,7 +96,7 @@ type Delivery struct {
 // itself.
 func (d Delivery) Terminal() bool {
 	switch d.Status {
-	case StatusDelivered, StatusFailed, StatusDead, StatusSkipped:
+	case StatusDelivered, StatusUnconfirmed, StatusFailed, StatusDead, StatusSkipped:
 		return true
 	}
 	return false

@@ -9,8 +9,11 @@ type Reason string
 
 // The reason codes.
 const (
-	ReasonDelivered          Reason = "delivered"
-	ReasonAlreadyThere       Reason = "personio.already_there"
+	ReasonDelivered Reason = "delivered"
+	// ReasonExistsUnconfirmed: Personio has an application for the
+	// e-mail and position, and the answer to an earlier try of this event
+	// was lost, so it may be this one or an earlier one.
+	ReasonExistsUnconfirmed  Reason = "personio.exists_unconfirmed"
 	ReasonInvalidEvent       Reason = "event.invalid"
 	ReasonNoIntegration      Reason = "integration.missing"
 	ReasonDisabled           Reason = "integration.disabled"
@@ -39,7 +42,7 @@ const (
 
 // Reasons lists every reason code.
 var Reasons = []Reason{
-	ReasonDelivered, ReasonAlreadyThere, ReasonInvalidEvent, ReasonNoIntegration, ReasonDisabled, ReasonConnectionMissing,
+	ReasonDelivered, ReasonExistsUnconfirmed, ReasonInvalidEvent, ReasonNoIntegration, ReasonDisabled, ReasonConnectionMissing,
 	ReasonMappingInvalid, ReasonMappingFailed, ReasonPersonioValidation, ReasonDuplicate, ReasonAuth, ReasonFeatureDisabled,
 	ReasonRateLimited, ReasonUnavailable, ReasonOutcomeUnknown, ReasonFile, ReasonTooManyFiles, ReasonBudget, ReasonExhausted,
 	ReasonRetryRequested, ReasonCredentialsFixed, ReasonInternal,

@@ -34,8 +34,9 @@ type Options struct {
 // Config is the worker's configuration under these settings.
 func Config(s settings.Settings, o Options) delivery.Config {
 	return delivery.Config{Budget: s.RateBudget(), RateLimitPause: s.RateLimitPause, Lease: s.Lease(),
-		MaxReceiveCount: s.MaxReceiveCount, BaseBackoff: s.RetryBase, MaxBackoff: s.RetryMax, CacheTTL: s.CacheTTL,
-		HashKey: s.HashKey, Logger: o.Logger, Metrics: o.Metrics}
+		MaxReceiveCount: s.MaxReceiveCount, BaseBackoff: s.RetryBase, MaxBackoff: s.RetryMax, CacheTTL: s.CacheTTL, Transfers: s.FileTransfers,
+		DeadlineMargin: s.DeadlineMargin(),
+		HashKey:        s.HashKey, Logger: o.Logger, Metrics: o.Metrics}
 }
 
 // New builds the worker on the AWS configuration: its store, vault,
