@@ -14,7 +14,6 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awslambdaeventsources"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
@@ -136,26 +135,39 @@ func NewStack(scope constructs.Construct, id string, p Props) *Stack {
 	ingest := fn("Ingest", 256, set.IngestTimeout, map[string]*string{settings.VarSigningSecret: signing.SecretArn()})
 	worker := fn("Worker", 512, set.WorkerTimeout, nil)
 
-	// Least privilege, from grants and scoped statements.
-	for _, f := range []awslambda.Function{api, ingest, worker} {
-		s.Table.GrantReadWriteData(f)
-		s.Queue.GrantSendMessages(f)
-		hashKey.GrantRead(f, nil)
-	}
-	signing.GrantRead(ingest, nil)
+	// Least privilege: each function may do what its code calls, on the
+	// resources it calls it on, and nothing else (the README's table
+	// "What each function may do"; TestFunctionPermissions pins it).
+	// The table's item actions include what the erasure marker and the
+	// editor's check limit will need: markers are written by the api and
+	// read (GetItem, Query) by ingest and the worker.
+	grantTable(s.Table, api, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem")
+	grantTable(s.Table, ingest, "dynamodb:GetItem", "dynamodb:PutItem")
+	grantTable(s.Table, worker, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem")
 	prefixArn := fmt.Sprintf("arn:%s:secretsmanager:%s:%s:secret:%s/*", *awscdk.Aws_PARTITION(), *awscdk.Aws_REGION(), *awscdk.Aws_ACCOUNT_ID(), set.SecretPrefix)
-	api.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Actions: jsii.Strings("secretsmanager:CreateSecret", "secretsmanager:PutSecretValue", "secretsmanager:GetSecretValue",
-			"secretsmanager:DeleteSecret", "secretsmanager:DescribeSecret", "secretsmanager:TagResource"),
-		Resources: jsii.Strings(prefixArn),
-	}))
-	worker.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Actions: jsii.Strings("secretsmanager:GetSecretValue"), Resources: jsii.Strings(prefixArn),
-	}))
-	worker.AddEventSource(awslambdaeventsources.NewSqsEventSource(s.Queue, &awslambdaeventsources.SqsEventSourceProps{
-		BatchSize: jsii.Number(10), MaxBatchingWindow: awscdk.Duration_Seconds(jsii.Number(1)),
+	for _, f := range []awslambda.Function{api, ingest, worker} {
+		key.Grant(f, *jsii.Strings(tableKeyActions...)...)
+		allow(f, []string{*hashKey.SecretArn()}, "secretsmanager:GetSecretValue")
+	}
+	allow(api, []string{*s.Queue.QueueArn()}, "sqs:SendMessage")
+	allow(ingest, []string{*s.Queue.QueueArn()}, "sqs:SendMessage")
+	allow(ingest, []string{*signing.SecretArn()}, "secretsmanager:GetSecretValue")
+	// CreateSecret with the workspace's tag needs TagResource.
+	allow(api, []string{prefixArn}, "secretsmanager:CreateSecret", "secretsmanager:TagResource", "secretsmanager:GetSecretValue",
+		"secretsmanager:PutSecretValue", "secretsmanager:DeleteSecret")
+	allow(worker, []string{prefixArn}, "secretsmanager:GetSecretValue")
+	// The worker sends deferred copies and hides messages to retry; the
+	// event source mapping receives and deletes on its role. The mapping
+	// is made here rather than by SqsEventSource, which would also grant
+	// sqs:GetQueueUrl; its id is SqsEventSource's, so a deployed mapping
+	// is kept, not replaced.
+	allow(worker, []string{*s.Queue.QueueArn()}, "sqs:SendMessage", "sqs:ChangeMessageVisibility",
+		"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes")
+	worker.AddEventSourceMapping(jsii.String("SqsEventSource:"+*awscdk.Names_NodeUniqueId(s.Queue.Node())), &awslambda.EventSourceMappingOptions{
+		EventSourceArn: s.Queue.QueueArn(),
+		BatchSize:      jsii.Number(10), MaxBatchingWindow: awscdk.Duration_Seconds(jsii.Number(1)),
 		ReportBatchItemFailures: jsii.Bool(true), MaxConcurrency: jsii.Number(p.WorkerMaxConcurrency),
-	}))
+	})
 
 	s.API = newAPI(st, p, api, ingest)
 	s.Topic = newAlarms(st, s, worker)
@@ -169,6 +181,28 @@ func NewStack(scope constructs.Construct, id string, p Props) *Stack {
 	out("TopicArn", s.Topic.TopicArn())
 	out("WebhookSigningSecretArn", signing.SecretArn())
 	return s
+}
+
+// tableKeyActions are the table key's actions that reading and writing a
+// table encrypted with a customer managed key takes (DynamoDB calls KMS
+// on the caller's behalf): what CDK's GrantReadWriteData grants on the
+// key. Every function reads and writes.
+var tableKeyActions = []string{"kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*"}
+
+// grantTable lets f call the item actions on the table, and Query on the
+// table and its indexes (the only action an index takes). Every function
+// queries: the api its lists and erasure, ingest and the worker the
+// erasure markers.
+func grantTable(t awsdynamodb.Table, f awslambda.Function, itemActions ...string) {
+	allow(f, []string{*t.TableArn()}, itemActions...)
+	allow(f, []string{*t.TableArn(), *t.TableArn() + "/index/*"}, "dynamodb:Query")
+}
+
+// allow adds one statement to f's role: the actions on the resources.
+func allow(f awslambda.Function, resources []string, actions ...string) {
+	f.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions: jsii.Strings(actions...), Resources: jsii.Strings(resources...),
+	}))
 }
 
 // newTable builds the table from the one definition the local stack uses
