@@ -44,16 +44,47 @@ type Props struct {
 	Settings settings.Settings
 	// WorkerMaxConcurrency caps concurrent worker invocations.
 	WorkerMaxConcurrency float64
-	// ThrottleRate and ThrottleBurst limit the HTTP API's default stage.
+	// ThrottleRate and ThrottleBurst limit the HTTP API's default stage:
+	// any route without a throttle of its own.
 	ThrottleRate, ThrottleBurst float64
+	// IngestThrottle limits POST /v1/events, EditorThrottle the editor
+	// routes (ANY /v1/{proxy+}), each on its own: a flood on one does
+	// not take the other's share.
+	IngestThrottle, EditorThrottle Throttle
 }
+
+// Throttle is a route's limit: a steady rate (requests per second) and a
+// burst (requests at once), as API Gateway's token bucket takes them.
+type Throttle struct {
+	Rate, Burst float64
+}
+
+// The route keys the HTTP API has and its stage throttles.
+const (
+	ingestRoute = "POST /v1/events"
+	editorRoute = "ANY /v1/{proxy+}"
+)
 
 // DefaultProps are the props of a standard deployment.
 func DefaultProps() Props {
 	s := settings.Default()
 	s.FileHosts = []string{"files.example.com"}
 	return Props{JWTIssuer: "https://auth.example.com/", JWTAudience: []string{"funnel-personio"}, CORSOrigins: []string{"https://app.example.com"},
-		AssetDir: "../bin/lambda", Settings: s, WorkerMaxConcurrency: 20, ThrottleRate: 50, ThrottleBurst: 100}
+		AssetDir: "../bin/lambda", Settings: s, WorkerMaxConcurrency: 20, ThrottleRate: 50, ThrottleBurst: 100,
+		// Ingest only checks a signature, writes a record and queues:
+		// 100 a second (360,000 an hour) is far above what funnels
+		// submit, and it bounds what a flood of unsigned or replayed
+		// requests costs. Senders retry a 429 (Standard Webhooks), and
+		// the queue absorbs what gets in; Personio's pace is the
+		// worker's budget, not this.
+		IngestThrottle: Throttle{Rate: 100, Burst: 200},
+		// The editor is people configuring integrations: a screen makes
+		// a handful of requests at once (burst 40: several screens at
+		// the same moment), 20 a second is far more than they need, and
+		// it bounds what a stolen JWT or a looping client costs,
+		// including credential checks against Personio, whose 2,000
+		// requests a minute per IP address the worker shares.
+		EditorThrottle: Throttle{Rate: 20, Burst: 40}}
 }
 
 // Stack is the whole system.
@@ -229,8 +260,8 @@ func newTable(st awscdk.Stack, key awskms.Key) awsdynamodb.Table {
 }
 
 // newAPI builds the HTTP API: the editor routes behind the JWT authorizer,
-// POST /v1/events without one (ingest checks signatures), a throttled
-// default stage with access logs.
+// POST /v1/events without one (ingest checks signatures), a default stage
+// with access logs and a throttle for each route.
 func newAPI(st awscdk.Stack, p Props, api, ingest awslambda.Function) awsapigatewayv2.HttpApi {
 	h := awsapigatewayv2.NewHttpApi(st, jsii.String("HttpApi"), &awsapigatewayv2.HttpApiProps{
 		CreateDefaultStage: jsii.Bool(false),
@@ -242,28 +273,39 @@ func newAPI(st awscdk.Stack, p Props, api, ingest awslambda.Function) awsapigate
 	})
 	auth := awsapigatewayv2authorizers.NewHttpJwtAuthorizer(jsii.String("EditorJwt"), jsii.String(p.JWTIssuer),
 		&awsapigatewayv2authorizers.HttpJwtAuthorizerProps{JwtAudience: jsii.Strings(p.JWTAudience...)})
-	h.AddRoutes(&awsapigatewayv2.AddRoutesOptions{
+	editor := h.AddRoutes(&awsapigatewayv2.AddRoutesOptions{
 		Path: jsii.String("/v1/{proxy+}"), Methods: &[]awsapigatewayv2.HttpMethod{awsapigatewayv2.HttpMethod_ANY},
 		Integration: awsapigatewayv2integrations.NewHttpLambdaIntegration(jsii.String("ApiIntegration"), api, nil), Authorizer: auth,
 	})
-	h.AddRoutes(&awsapigatewayv2.AddRoutesOptions{
+	events := h.AddRoutes(&awsapigatewayv2.AddRoutesOptions{
 		Path: jsii.String("/v1/events"), Methods: &[]awsapigatewayv2.HttpMethod{awsapigatewayv2.HttpMethod_POST},
 		Integration: awsapigatewayv2integrations.NewHttpLambdaIntegration(jsii.String("IngestIntegration"), ingest, nil),
 	})
+	// RouteSettings is plain JSON to CDK (a typed property in it would
+	// reach the template in camel case, which CloudFormation does not
+	// read), so the route settings are written as the template's.
+	throttle := func(t Throttle) map[string]any {
+		return map[string]any{"ThrottlingRateLimit": t.Rate, "ThrottlingBurstLimit": t.Burst}
+	}
 	accessLogs := awslogs.NewLogGroup(st, jsii.String("ApiAccessLogs"), &awslogs.LogGroupProps{
 		Retention: awslogs.RetentionDays_ONE_MONTH, RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
 	})
-	awsapigatewayv2.NewCfnStage(st, jsii.String("DefaultStage"), &awsapigatewayv2.CfnStageProps{
+	stage := awsapigatewayv2.NewCfnStage(st, jsii.String("DefaultStage"), &awsapigatewayv2.CfnStageProps{
 		ApiId: h.ApiId(), StageName: jsii.String("$default"), AutoDeploy: jsii.Bool(true),
 		DefaultRouteSettings: &awsapigatewayv2.CfnStage_RouteSettingsProperty{
 			ThrottlingRateLimit: jsii.Number(p.ThrottleRate), ThrottlingBurstLimit: jsii.Number(p.ThrottleBurst),
 		},
+		RouteSettings: map[string]any{ingestRoute: throttle(p.IngestThrottle), editorRoute: throttle(p.EditorThrottle)},
 		AccessLogSettings: &awsapigatewayv2.CfnStage_AccessLogSettingsProperty{
 			DestinationArn: accessLogs.LogGroupArn(),
 			Format: jsii.String(`{"requestId":"$context.requestId","ip":"$context.identity.sourceIp","method":"$context.httpMethod",` +
 				`"route":"$context.routeKey","status":"$context.status","latency":"$context.responseLatency","error":"$context.integrationErrorMessage"}`),
 		},
 	})
+	// Route settings name routes that must exist first.
+	for _, r := range append(*editor, *events...) {
+		stage.Node().AddDependency(r)
+	}
 	return h
 }
 

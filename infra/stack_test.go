@@ -349,3 +349,40 @@ func resourceLabel(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
 }
+
+// TestRouteThrottles: ingest and the editor routes each have a throttle of
+// their own (the README says why these numbers), keyed by their route
+// keys, and the stage waits for the routes it names (CloudFormation
+// refuses route settings for a route that does not exist yet).
+func TestRouteThrottles(t *testing.T) {
+	_, raw := tpl(t)
+	routes := map[string]string{} // route key → logical id
+	var stage map[string]any
+	for id, r := range raw["Resources"].(map[string]any) {
+		res := r.(map[string]any)
+		switch res["Type"] {
+		case "AWS::ApiGatewayV2::Route":
+			routes[res["Properties"].(map[string]any)["RouteKey"].(string)] = id
+		case "AWS::ApiGatewayV2::Stage":
+			stage = res
+		}
+	}
+	settings, _ := stage["Properties"].(map[string]any)["RouteSettings"].(map[string]any)
+	want := map[string][2]float64{"POST /v1/events": {100, 200}, "ANY /v1/{proxy+}": {20, 40}}
+	if len(settings) != len(want) || len(routes) != len(want) {
+		t.Errorf("route settings for %v; routes %v; want %v", slices.Sorted(maps.Keys(settings)), slices.Sorted(maps.Keys(routes)), want)
+	}
+	deps := map[string]bool{}
+	for _, d := range list(stage["DependsOn"]) {
+		deps[d] = true
+	}
+	for key, rb := range want {
+		rs, _ := settings[key].(map[string]any)
+		if rs["ThrottlingRateLimit"] != rb[0] || rs["ThrottlingBurstLimit"] != rb[1] {
+			t.Errorf("%s: throttle %v, want rate %v and burst %v", key, rs, rb[0], rb[1])
+		}
+		if id, ok := routes[key]; !ok || !deps[id] {
+			t.Errorf("%s: route %q; the stage depends on %v", key, id, slices.Sorted(maps.Keys(deps)))
+		}
+	}
+}
