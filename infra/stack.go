@@ -309,10 +309,27 @@ func newAPI(st awscdk.Stack, p Props, api, ingest awslambda.Function) awsapigate
 	return h
 }
 
-// newAlarms wires alarms to an SNS topic: dead letters, old messages,
-// worker errors, API 5xx, connections needing attention.
+// newAlarms wires alarms to an SNS topic encrypted with a key of its own:
+// dead letters, old messages, worker errors, API 5xx, connections needing
+// attention.
 func newAlarms(st awscdk.Stack, s *Stack, worker awslambda.Function) awssns.Topic {
-	topic := awssns.NewTopic(st, jsii.String("Alarms"), &awssns.TopicProps{DisplayName: jsii.String("funnel-personio alarms")})
+	// The topic is encrypted with a key of its own, so that CloudWatch,
+	// which needs the key to publish, gets nothing of the table's. Only
+	// alarms of this account and region may use it.
+	key := awskms.NewKey(st, jsii.String("AlarmsKey"), &awskms.KeyProps{
+		Description: jsii.String("funnel-personio: alarm topic encryption"), EnableKeyRotation: jsii.Bool(true),
+		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+	})
+	key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("cloudwatch.amazonaws.com"), nil)},
+		Actions:    jsii.Strings("kms:Decrypt", "kms:GenerateDataKey*"), Resources: jsii.Strings("*"),
+		Conditions: &map[string]any{
+			"StringEquals": map[string]any{"aws:SourceAccount": awscdk.Aws_ACCOUNT_ID()},
+			"ArnLike": map[string]any{"aws:SourceArn": jsii.String(fmt.Sprintf("arn:%s:cloudwatch:%s:%s:alarm:*",
+				*awscdk.Aws_PARTITION(), *awscdk.Aws_REGION(), *awscdk.Aws_ACCOUNT_ID()))},
+		},
+	}), nil)
+	topic := awssns.NewTopic(st, jsii.String("Alarms"), &awssns.TopicProps{DisplayName: jsii.String("funnel-personio alarms"), MasterKey: key})
 	action := awscloudwatchactions.NewSnsAction(topic)
 	alarm := func(id, desc string, m awscloudwatch.IMetric, threshold float64) {
 		a := awscloudwatch.NewAlarm(st, jsii.String(id), &awscloudwatch.AlarmProps{

@@ -57,7 +57,7 @@ func TestResources(t *testing.T) {
 	for typ, n := range map[string]float64{
 		"AWS::Lambda::Function": 3, "AWS::SQS::Queue": 2, "AWS::DynamoDB::Table": 1, "AWS::ApiGatewayV2::Api": 1,
 		"AWS::ApiGatewayV2::Authorizer": 1, "AWS::ApiGatewayV2::Route": 2, "AWS::ApiGatewayV2::Stage": 1,
-		"AWS::SecretsManager::Secret": 2, "AWS::CloudWatch::Alarm": 5, "AWS::SNS::Topic": 1, "AWS::KMS::Key": 1,
+		"AWS::SecretsManager::Secret": 2, "AWS::CloudWatch::Alarm": 5, "AWS::SNS::Topic": 1, "AWS::KMS::Key": 2,
 		"AWS::Lambda::EventSourceMapping": 1,
 	} {
 		tp.ResourceCountIs(jsii.String(typ), jsii.Number(n))
@@ -384,5 +384,53 @@ func TestRouteThrottles(t *testing.T) {
 		if id, ok := routes[key]; !ok || !deps[id] {
 			t.Errorf("%s: route %q; the stage depends on %v", key, id, slices.Sorted(maps.Keys(deps)))
 		}
+	}
+}
+
+// TestAlarmTopicKey: the alarm topic is encrypted with a key of its own
+// (not the table's), which rotates and whose policy lets CloudWatch, for
+// alarms of this account and region only, use it to publish.
+func TestAlarmTopicKey(t *testing.T) {
+	_, raw := tpl(t)
+	resources := raw["Resources"].(map[string]any)
+	var topic map[string]any
+	for _, r := range resources {
+		if res := r.(map[string]any); res["Type"] == "AWS::SNS::Topic" {
+			topic = res["Properties"].(map[string]any)
+		}
+	}
+	ref, _ := topic["KmsMasterKeyId"].(map[string]any)
+	att, _ := ref["Fn::GetAtt"].([]any)
+	if len(att) == 0 {
+		t.Fatalf("the alarm topic is not encrypted with a key of the stack: %v", topic)
+	}
+	key := resources[att[0].(string)].(map[string]any)
+	props := key["Properties"].(map[string]any)
+	if key["Type"] != "AWS::KMS::Key" || props["EnableKeyRotation"] != true {
+		t.Errorf("the topic's key %s: %v", att[0], key)
+	}
+	if strings.HasPrefix(att[0].(string), "DataKey") {
+		t.Errorf("the topic shares the table's key %s", att[0])
+	}
+	found := false
+	for _, s := range props["KeyPolicy"].(map[string]any)["Statement"].([]any) {
+		st := s.(map[string]any)
+		principal, _ := json.Marshal(st["Principal"])
+		if !strings.Contains(string(principal), "cloudwatch.amazonaws.com") {
+			continue
+		}
+		found = true
+		if got := list(st["Action"]); st["Effect"] != "Allow" || !slices.Equal(slices.Sorted(slices.Values(got)), []string{"kms:Decrypt", "kms:GenerateDataKey*"}) {
+			t.Errorf("CloudWatch may %v (%v); want kms:Decrypt and kms:GenerateDataKey*", got, st["Effect"])
+		}
+		cond, _ := json.Marshal(st["Condition"])
+		for _, want := range []string{`"aws:SourceAccount":{"Ref":"AWS::AccountId"}`, `"aws:SourceArn"`, `:cloudwatch:`, `:alarm:*`} {
+			if !strings.Contains(string(cond), want) {
+				t.Errorf("CloudWatch's use of the key is not scoped by %s: %s", want, cond)
+			}
+		}
+	}
+	if !found {
+		t.Error("the topic's key policy does not let CloudWatch publish")
 	}
 }
