@@ -114,7 +114,7 @@ func keysFor(getenv func(string) string) (serveKeys, error) {
 		*d.dst(&k) = v
 	}
 	if len(problems) > 0 {
-		return serveKeys{}, fmt.Errorf("refusing to serve with the public dev keys against %s (not a local emulator): %s; set each to a key of your own, e.g. export %s",
+		return serveKeys{}, fmt.Errorf("refusing to serve with the public dev keys: %s is not a local emulator, and %s; set each to a key of your own, e.g. export %s",
 			where, strings.Join(problems, ", "), strings.Join(examples, " "))
 	}
 	if _, err := webhook.NewVerifier([]string{k.WebhookSecret}); err != nil {
