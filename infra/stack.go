@@ -222,8 +222,8 @@ var tableKeyActions = []string{"kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", 
 
 // grantTable lets f call the item actions on the table, and Query on the
 // table and its indexes (the only action an index takes). Every function
-// queries: the api its lists and erasure, ingest and the worker the
-// erasure markers.
+// may query: the api for its lists and erasure, ingest and the worker for
+// the erasure markers they are to read.
 func grantTable(t awsdynamodb.Table, f awslambda.Function, itemActions ...string) {
 	allow(f, []string{*t.TableArn()}, itemActions...)
 	allow(f, []string{*t.TableArn(), *t.TableArn() + "/index/*"}, "dynamodb:Query")
