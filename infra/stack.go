@@ -14,7 +14,6 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awslambdaeventsources"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
@@ -45,16 +44,47 @@ type Props struct {
 	Settings settings.Settings
 	// WorkerMaxConcurrency caps concurrent worker invocations.
 	WorkerMaxConcurrency float64
-	// ThrottleRate and ThrottleBurst limit the HTTP API's default stage.
+	// ThrottleRate and ThrottleBurst limit the HTTP API's default stage:
+	// any route without a throttle of its own.
 	ThrottleRate, ThrottleBurst float64
+	// IngestThrottle limits POST /v1/events, EditorThrottle the editor
+	// routes (ANY /v1/{proxy+}), each on its own: a flood on one does
+	// not take the other's share.
+	IngestThrottle, EditorThrottle Throttle
 }
+
+// Throttle is a route's limit: a steady rate (requests per second) and a
+// burst (requests at once), as API Gateway's token bucket takes them.
+type Throttle struct {
+	Rate, Burst float64
+}
+
+// The route keys the HTTP API has and its stage throttles.
+const (
+	ingestRoute = "POST /v1/events"
+	editorRoute = "ANY /v1/{proxy+}"
+)
 
 // DefaultProps are the props of a standard deployment.
 func DefaultProps() Props {
 	s := settings.Default()
 	s.FileHosts = []string{"files.example.com"}
 	return Props{JWTIssuer: "https://auth.example.com/", JWTAudience: []string{"funnel-personio"}, CORSOrigins: []string{"https://app.example.com"},
-		AssetDir: "../bin/lambda", Settings: s, WorkerMaxConcurrency: 20, ThrottleRate: 50, ThrottleBurst: 100}
+		AssetDir: "../bin/lambda", Settings: s, WorkerMaxConcurrency: 20, ThrottleRate: 50, ThrottleBurst: 100,
+		// Ingest only checks a signature, writes a record and queues:
+		// 100 a second (360,000 an hour) is far above what funnels
+		// submit, and it bounds what a flood of unsigned or replayed
+		// requests costs. Senders retry a 429 (Standard Webhooks), and
+		// the queue absorbs what gets in; Personio's pace is the
+		// worker's budget, not this.
+		IngestThrottle: Throttle{Rate: 100, Burst: 200},
+		// The editor is people configuring integrations: a screen makes
+		// a handful of requests at once (burst 40: several screens at
+		// the same moment), 20 a second is far more than they need, and
+		// it bounds what a stolen JWT or a looping client costs,
+		// including credential checks against Personio, whose 2,000
+		// requests a minute per IP address the worker shares.
+		EditorThrottle: Throttle{Rate: 20, Burst: 40}}
 }
 
 // Stack is the whole system.
@@ -136,26 +166,39 @@ func NewStack(scope constructs.Construct, id string, p Props) *Stack {
 	ingest := fn("Ingest", 256, set.IngestTimeout, map[string]*string{settings.VarSigningSecret: signing.SecretArn()})
 	worker := fn("Worker", 512, set.WorkerTimeout, nil)
 
-	// Least privilege, from grants and scoped statements.
-	for _, f := range []awslambda.Function{api, ingest, worker} {
-		s.Table.GrantReadWriteData(f)
-		s.Queue.GrantSendMessages(f)
-		hashKey.GrantRead(f, nil)
-	}
-	signing.GrantRead(ingest, nil)
+	// Least privilege: each function may do what its code calls, on the
+	// resources it calls it on, and nothing else (the README's table
+	// "What each function may do"; TestFunctionPermissions pins it).
+	// The table's item actions include what the erasure marker and the
+	// editor's check limit will need: markers are written by the api and
+	// read (GetItem, Query) by ingest and the worker.
+	grantTable(s.Table, api, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem")
+	grantTable(s.Table, ingest, "dynamodb:GetItem", "dynamodb:PutItem")
+	grantTable(s.Table, worker, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem")
 	prefixArn := fmt.Sprintf("arn:%s:secretsmanager:%s:%s:secret:%s/*", *awscdk.Aws_PARTITION(), *awscdk.Aws_REGION(), *awscdk.Aws_ACCOUNT_ID(), set.SecretPrefix)
-	api.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Actions: jsii.Strings("secretsmanager:CreateSecret", "secretsmanager:PutSecretValue", "secretsmanager:GetSecretValue",
-			"secretsmanager:DeleteSecret", "secretsmanager:DescribeSecret", "secretsmanager:TagResource"),
-		Resources: jsii.Strings(prefixArn),
-	}))
-	worker.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Actions: jsii.Strings("secretsmanager:GetSecretValue"), Resources: jsii.Strings(prefixArn),
-	}))
-	worker.AddEventSource(awslambdaeventsources.NewSqsEventSource(s.Queue, &awslambdaeventsources.SqsEventSourceProps{
-		BatchSize: jsii.Number(10), MaxBatchingWindow: awscdk.Duration_Seconds(jsii.Number(1)),
+	for _, f := range []awslambda.Function{api, ingest, worker} {
+		key.Grant(f, *jsii.Strings(tableKeyActions...)...)
+		allow(f, []string{*hashKey.SecretArn()}, "secretsmanager:GetSecretValue")
+	}
+	allow(api, []string{*s.Queue.QueueArn()}, "sqs:SendMessage")
+	allow(ingest, []string{*s.Queue.QueueArn()}, "sqs:SendMessage")
+	allow(ingest, []string{*signing.SecretArn()}, "secretsmanager:GetSecretValue")
+	// CreateSecret with the workspace's tag needs TagResource.
+	allow(api, []string{prefixArn}, "secretsmanager:CreateSecret", "secretsmanager:TagResource", "secretsmanager:GetSecretValue",
+		"secretsmanager:PutSecretValue", "secretsmanager:DeleteSecret")
+	allow(worker, []string{prefixArn}, "secretsmanager:GetSecretValue")
+	// The worker sends deferred copies and hides messages to retry; the
+	// event source mapping receives and deletes on its role. The mapping
+	// is made here rather than by SqsEventSource, which would also grant
+	// sqs:GetQueueUrl; its id is SqsEventSource's, so a deployed mapping
+	// is kept, not replaced.
+	allow(worker, []string{*s.Queue.QueueArn()}, "sqs:SendMessage", "sqs:ChangeMessageVisibility",
+		"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes")
+	worker.AddEventSourceMapping(jsii.String("SqsEventSource:"+*awscdk.Names_NodeUniqueId(s.Queue.Node())), &awslambda.EventSourceMappingOptions{
+		EventSourceArn: s.Queue.QueueArn(),
+		BatchSize:      jsii.Number(10), MaxBatchingWindow: awscdk.Duration_Seconds(jsii.Number(1)),
 		ReportBatchItemFailures: jsii.Bool(true), MaxConcurrency: jsii.Number(p.WorkerMaxConcurrency),
-	}))
+	})
 
 	s.API = newAPI(st, p, api, ingest)
 	s.Topic = newAlarms(st, s, worker)
@@ -169,6 +212,28 @@ func NewStack(scope constructs.Construct, id string, p Props) *Stack {
 	out("TopicArn", s.Topic.TopicArn())
 	out("WebhookSigningSecretArn", signing.SecretArn())
 	return s
+}
+
+// tableKeyActions are the table key's actions that reading and writing a
+// table encrypted with a customer managed key takes (DynamoDB calls KMS
+// on the caller's behalf): what CDK's GrantReadWriteData grants on the
+// key. Every function reads and writes.
+var tableKeyActions = []string{"kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*"}
+
+// grantTable lets f call the item actions on the table, and Query on the
+// table and its indexes (the only action an index takes). Every function
+// may query: the api for its lists and erasure, ingest and the worker for
+// the erasure markers they are to read.
+func grantTable(t awsdynamodb.Table, f awslambda.Function, itemActions ...string) {
+	allow(f, []string{*t.TableArn()}, itemActions...)
+	allow(f, []string{*t.TableArn(), *t.TableArn() + "/index/*"}, "dynamodb:Query")
+}
+
+// allow adds one statement to f's role: the actions on the resources.
+func allow(f awslambda.Function, resources []string, actions ...string) {
+	f.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions: jsii.Strings(actions...), Resources: jsii.Strings(resources...),
+	}))
 }
 
 // newTable builds the table from the one definition the local stack uses
@@ -195,8 +260,8 @@ func newTable(st awscdk.Stack, key awskms.Key) awsdynamodb.Table {
 }
 
 // newAPI builds the HTTP API: the editor routes behind the JWT authorizer,
-// POST /v1/events without one (ingest checks signatures), a throttled
-// default stage with access logs.
+// POST /v1/events without one (ingest checks signatures), a default stage
+// with access logs and a throttle for each route.
 func newAPI(st awscdk.Stack, p Props, api, ingest awslambda.Function) awsapigatewayv2.HttpApi {
 	h := awsapigatewayv2.NewHttpApi(st, jsii.String("HttpApi"), &awsapigatewayv2.HttpApiProps{
 		CreateDefaultStage: jsii.Bool(false),
@@ -208,35 +273,63 @@ func newAPI(st awscdk.Stack, p Props, api, ingest awslambda.Function) awsapigate
 	})
 	auth := awsapigatewayv2authorizers.NewHttpJwtAuthorizer(jsii.String("EditorJwt"), jsii.String(p.JWTIssuer),
 		&awsapigatewayv2authorizers.HttpJwtAuthorizerProps{JwtAudience: jsii.Strings(p.JWTAudience...)})
-	h.AddRoutes(&awsapigatewayv2.AddRoutesOptions{
+	editor := h.AddRoutes(&awsapigatewayv2.AddRoutesOptions{
 		Path: jsii.String("/v1/{proxy+}"), Methods: &[]awsapigatewayv2.HttpMethod{awsapigatewayv2.HttpMethod_ANY},
 		Integration: awsapigatewayv2integrations.NewHttpLambdaIntegration(jsii.String("ApiIntegration"), api, nil), Authorizer: auth,
 	})
-	h.AddRoutes(&awsapigatewayv2.AddRoutesOptions{
+	events := h.AddRoutes(&awsapigatewayv2.AddRoutesOptions{
 		Path: jsii.String("/v1/events"), Methods: &[]awsapigatewayv2.HttpMethod{awsapigatewayv2.HttpMethod_POST},
 		Integration: awsapigatewayv2integrations.NewHttpLambdaIntegration(jsii.String("IngestIntegration"), ingest, nil),
 	})
+	// RouteSettings is plain JSON to CDK (a typed property in it would
+	// reach the template in camel case, which CloudFormation does not
+	// read), so the route settings are written as the template's.
+	throttle := func(t Throttle) map[string]any {
+		return map[string]any{"ThrottlingRateLimit": t.Rate, "ThrottlingBurstLimit": t.Burst}
+	}
 	accessLogs := awslogs.NewLogGroup(st, jsii.String("ApiAccessLogs"), &awslogs.LogGroupProps{
 		Retention: awslogs.RetentionDays_ONE_MONTH, RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
 	})
-	awsapigatewayv2.NewCfnStage(st, jsii.String("DefaultStage"), &awsapigatewayv2.CfnStageProps{
+	stage := awsapigatewayv2.NewCfnStage(st, jsii.String("DefaultStage"), &awsapigatewayv2.CfnStageProps{
 		ApiId: h.ApiId(), StageName: jsii.String("$default"), AutoDeploy: jsii.Bool(true),
 		DefaultRouteSettings: &awsapigatewayv2.CfnStage_RouteSettingsProperty{
 			ThrottlingRateLimit: jsii.Number(p.ThrottleRate), ThrottlingBurstLimit: jsii.Number(p.ThrottleBurst),
 		},
+		RouteSettings: map[string]any{ingestRoute: throttle(p.IngestThrottle), editorRoute: throttle(p.EditorThrottle)},
 		AccessLogSettings: &awsapigatewayv2.CfnStage_AccessLogSettingsProperty{
 			DestinationArn: accessLogs.LogGroupArn(),
 			Format: jsii.String(`{"requestId":"$context.requestId","ip":"$context.identity.sourceIp","method":"$context.httpMethod",` +
 				`"route":"$context.routeKey","status":"$context.status","latency":"$context.responseLatency","error":"$context.integrationErrorMessage"}`),
 		},
 	})
+	// Route settings name routes that must exist first.
+	for _, r := range append(*editor, *events...) {
+		stage.Node().AddDependency(r)
+	}
 	return h
 }
 
-// newAlarms wires alarms to an SNS topic: dead letters, old messages,
-// worker errors, API 5xx, connections needing attention.
+// newAlarms wires alarms to an SNS topic encrypted with a key of its own:
+// dead letters, old messages, worker errors, API 5xx, connections needing
+// attention.
 func newAlarms(st awscdk.Stack, s *Stack, worker awslambda.Function) awssns.Topic {
-	topic := awssns.NewTopic(st, jsii.String("Alarms"), &awssns.TopicProps{DisplayName: jsii.String("funnel-personio alarms")})
+	// The topic is encrypted with a key of its own, so that CloudWatch,
+	// which needs the key to publish, gets nothing of the table's. Only
+	// alarms of this account and region may use it.
+	key := awskms.NewKey(st, jsii.String("AlarmsKey"), &awskms.KeyProps{
+		Description: jsii.String("funnel-personio: alarm topic encryption"), EnableKeyRotation: jsii.Bool(true),
+		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
+	})
+	key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("cloudwatch.amazonaws.com"), nil)},
+		Actions:    jsii.Strings("kms:Decrypt", "kms:GenerateDataKey*"), Resources: jsii.Strings("*"),
+		Conditions: &map[string]any{
+			"StringEquals": map[string]any{"aws:SourceAccount": awscdk.Aws_ACCOUNT_ID()},
+			"ArnLike": map[string]any{"aws:SourceArn": jsii.String(fmt.Sprintf("arn:%s:cloudwatch:%s:%s:alarm:*",
+				*awscdk.Aws_PARTITION(), *awscdk.Aws_REGION(), *awscdk.Aws_ACCOUNT_ID()))},
+		},
+	}), nil)
+	topic := awssns.NewTopic(st, jsii.String("Alarms"), &awssns.TopicProps{DisplayName: jsii.String("funnel-personio alarms"), MasterKey: key})
 	action := awscloudwatchactions.NewSnsAction(topic)
 	alarm := func(id, desc string, m awscloudwatch.IMetric, threshold float64) {
 		a := awscloudwatch.NewAlarm(st, jsii.String(id), &awscloudwatch.AlarmProps{

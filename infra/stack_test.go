@@ -2,8 +2,11 @@ package main
 
 import (
 	"encoding/json"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -54,7 +57,7 @@ func TestResources(t *testing.T) {
 	for typ, n := range map[string]float64{
 		"AWS::Lambda::Function": 3, "AWS::SQS::Queue": 2, "AWS::DynamoDB::Table": 1, "AWS::ApiGatewayV2::Api": 1,
 		"AWS::ApiGatewayV2::Authorizer": 1, "AWS::ApiGatewayV2::Route": 2, "AWS::ApiGatewayV2::Stage": 1,
-		"AWS::SecretsManager::Secret": 2, "AWS::CloudWatch::Alarm": 5, "AWS::SNS::Topic": 1, "AWS::KMS::Key": 1,
+		"AWS::SecretsManager::Secret": 2, "AWS::CloudWatch::Alarm": 5, "AWS::SNS::Topic": 1, "AWS::KMS::Key": 2,
 		"AWS::Lambda::EventSourceMapping": 1,
 	} {
 		tp.ResourceCountIs(jsii.String(typ), jsii.Number(n))
@@ -191,4 +194,243 @@ func list(v any) []string {
 		return out
 	}
 	return nil
+}
+
+// The actions of the table key that reading and writing a table encrypted
+// with a customer managed key take (DynamoDB calls KMS on the caller's
+// behalf); every function reads and writes.
+var keyActions = []string{"kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"}
+
+// wantPermissions is what each function may do, resource by resource, as
+// the README's table "what each function may do" says: the actions the
+// code calls (pkg/store, pkg/queue, pkg/vault, settings.Load) and the
+// event source mapping's, nothing else. Resources are the template's
+// logical ids without their hash; secret: is an ARN under the region and
+// account.
+var wantPermissions = map[string]map[string][]string{
+	"Api": {
+		"Table":               {"dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"},
+		"Table/index/*":       {"dynamodb:Query"},
+		"DataKey":             keyActions,
+		"Events":              {"sqs:SendMessage"},
+		"HashKey":             {"secretsmanager:GetSecretValue"},
+		"secret:" + connected: {"secretsmanager:CreateSecret", "secretsmanager:DeleteSecret", "secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue", "secretsmanager:TagResource"},
+	},
+	"Ingest": {
+		"Table":                {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"},
+		"Table/index/*":        {"dynamodb:Query"},
+		"DataKey":              keyActions,
+		"Events":               {"sqs:SendMessage"},
+		"HashKey":              {"secretsmanager:GetSecretValue"},
+		"WebhookSigningSecret": {"secretsmanager:GetSecretValue"},
+	},
+	"Worker": {
+		"Table":               {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"},
+		"Table/index/*":       {"dynamodb:Query"},
+		"DataKey":             keyActions,
+		"Events":              {"sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage", "sqs:SendMessage"},
+		"HashKey":             {"secretsmanager:GetSecretValue"},
+		"secret:" + connected: {"secretsmanager:GetSecretValue"},
+	},
+}
+
+// connected is where the connections' secrets live.
+var connected = DefaultProps().Settings.SecretPrefix + "/*"
+
+// TestFunctionPermissions walks every policy of every role and compares
+// what each function's role may do with wantPermissions: an action too
+// many (a Scan, a BatchWriteItem, a DescribeSecret no code calls) or one
+// missing fails, as does a policy on a role that is no function's.
+func TestFunctionPermissions(t *testing.T) {
+	_, raw := tpl(t)
+	resources := raw["Resources"].(map[string]any)
+	roleOf := map[string]string{} // role's logical id → function
+	for id, r := range resources {
+		res := r.(map[string]any)
+		if res["Type"] != "AWS::Lambda::Function" {
+			continue
+		}
+		role := res["Properties"].(map[string]any)["Role"].(map[string]any)["Fn::GetAtt"].([]any)[0].(string)
+		roleOf[role] = logicalName(id)
+	}
+	got := map[string]map[string]bool{}
+	for id, r := range resources {
+		res := r.(map[string]any)
+		if res["Type"] != "AWS::IAM::Policy" {
+			continue
+		}
+		props := res["Properties"].(map[string]any)
+		for _, role := range props["Roles"].([]any) {
+			fn, ok := roleOf[role.(map[string]any)["Ref"].(string)]
+			if !ok {
+				t.Errorf("policy %s is on role %v, which is no function's", id, role)
+				continue
+			}
+			if got[fn] == nil {
+				got[fn] = map[string]bool{}
+			}
+			for _, s := range props["PolicyDocument"].(map[string]any)["Statement"].([]any) {
+				st := s.(map[string]any)
+				if st["Effect"] != "Allow" {
+					continue
+				}
+				rs, ok := st["Resource"].([]any)
+				if !ok {
+					rs = []any{st["Resource"]}
+				}
+				for _, r := range rs {
+					for _, a := range list(st["Action"]) {
+						got[fn][resourceLabel(r)+" "+a] = true
+					}
+				}
+			}
+		}
+	}
+	for fn, byResource := range wantPermissions {
+		t.Run(fn, func(t *testing.T) {
+			want := map[string]bool{}
+			for r, actions := range byResource {
+				for _, a := range actions {
+					want[r+" "+a] = true
+				}
+			}
+			for _, p := range slices.Sorted(maps.Keys(got[fn])) {
+				if !want[p] {
+					t.Errorf("may do what no code of it calls: %s", p)
+				}
+			}
+			for _, p := range slices.Sorted(maps.Keys(want)) {
+				if !got[fn][p] {
+					t.Errorf("may not do what it calls: %s", p)
+				}
+			}
+		})
+	}
+}
+
+// logicalName is a logical id without the hash CDK appends
+// (TableCD117FA1 → Table).
+func logicalName(id string) string {
+	if len(id) > 8 {
+		if _, err := strconv.ParseUint(id[len(id)-8:], 16, 64); err == nil {
+			return id[:len(id)-8]
+		}
+	}
+	return id
+}
+
+// resourceLabel renders a policy resource: a reference as its logical
+// name, a join as its parts, a secret's ARN as secret:<name>.
+func resourceLabel(v any) string {
+	switch x := v.(type) {
+	case string:
+		return x
+	case map[string]any:
+		if ref, ok := x["Ref"].(string); ok {
+			if strings.HasPrefix(ref, "AWS::") {
+				return "${" + ref + "}"
+			}
+			return logicalName(ref)
+		}
+		if att, ok := x["Fn::GetAtt"].([]any); ok {
+			return logicalName(att[0].(string))
+		}
+		if join, ok := x["Fn::Join"].([]any); ok {
+			var b strings.Builder
+			for i, p := range join[1].([]any) {
+				if i > 0 {
+					b.WriteString(join[0].(string))
+				}
+				b.WriteString(resourceLabel(p))
+			}
+			return strings.Replace(b.String(), "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:", "secret:", 1)
+		}
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+// TestRouteThrottles: ingest and the editor routes each have a throttle of
+// their own (the README says why these numbers), keyed by their route
+// keys, and the stage waits for the routes it names (CloudFormation
+// refuses route settings for a route that does not exist yet).
+func TestRouteThrottles(t *testing.T) {
+	_, raw := tpl(t)
+	routes := map[string]string{} // route key → logical id
+	var stage map[string]any
+	for id, r := range raw["Resources"].(map[string]any) {
+		res := r.(map[string]any)
+		switch res["Type"] {
+		case "AWS::ApiGatewayV2::Route":
+			routes[res["Properties"].(map[string]any)["RouteKey"].(string)] = id
+		case "AWS::ApiGatewayV2::Stage":
+			stage = res
+		}
+	}
+	settings, _ := stage["Properties"].(map[string]any)["RouteSettings"].(map[string]any)
+	want := map[string][2]float64{"POST /v1/events": {100, 200}, "ANY /v1/{proxy+}": {20, 40}}
+	if len(settings) != len(want) || len(routes) != len(want) {
+		t.Errorf("route settings for %v; routes %v; want %v", slices.Sorted(maps.Keys(settings)), slices.Sorted(maps.Keys(routes)), want)
+	}
+	deps := map[string]bool{}
+	for _, d := range list(stage["DependsOn"]) {
+		deps[d] = true
+	}
+	for key, rb := range want {
+		rs, _ := settings[key].(map[string]any)
+		if rs["ThrottlingRateLimit"] != rb[0] || rs["ThrottlingBurstLimit"] != rb[1] {
+			t.Errorf("%s: throttle %v, want rate %v and burst %v", key, rs, rb[0], rb[1])
+		}
+		if id, ok := routes[key]; !ok || !deps[id] {
+			t.Errorf("%s: route %q; the stage depends on %v", key, id, slices.Sorted(maps.Keys(deps)))
+		}
+	}
+}
+
+// TestAlarmTopicKey: the alarm topic is encrypted with a key of its own
+// (not the table's), which rotates and whose policy lets CloudWatch, for
+// alarms of this account and region only, use it to publish.
+func TestAlarmTopicKey(t *testing.T) {
+	_, raw := tpl(t)
+	resources := raw["Resources"].(map[string]any)
+	var topic map[string]any
+	for _, r := range resources {
+		if res := r.(map[string]any); res["Type"] == "AWS::SNS::Topic" {
+			topic = res["Properties"].(map[string]any)
+		}
+	}
+	ref, _ := topic["KmsMasterKeyId"].(map[string]any)
+	att, _ := ref["Fn::GetAtt"].([]any)
+	if len(att) == 0 {
+		t.Fatalf("the alarm topic is not encrypted with a key of the stack: %v", topic)
+	}
+	key := resources[att[0].(string)].(map[string]any)
+	props := key["Properties"].(map[string]any)
+	if key["Type"] != "AWS::KMS::Key" || props["EnableKeyRotation"] != true {
+		t.Errorf("the topic's key %s: %v", att[0], key)
+	}
+	if strings.HasPrefix(att[0].(string), "DataKey") {
+		t.Errorf("the topic shares the table's key %s", att[0])
+	}
+	found := false
+	for _, s := range props["KeyPolicy"].(map[string]any)["Statement"].([]any) {
+		st := s.(map[string]any)
+		principal, _ := json.Marshal(st["Principal"])
+		if !strings.Contains(string(principal), "cloudwatch.amazonaws.com") {
+			continue
+		}
+		found = true
+		if got := list(st["Action"]); st["Effect"] != "Allow" || !slices.Equal(slices.Sorted(slices.Values(got)), []string{"kms:Decrypt", "kms:GenerateDataKey*"}) {
+			t.Errorf("CloudWatch may %v (%v); want kms:Decrypt and kms:GenerateDataKey*", got, st["Effect"])
+		}
+		cond, _ := json.Marshal(st["Condition"])
+		for _, want := range []string{`"aws:SourceAccount":{"Ref":"AWS::AccountId"}`, `"aws:SourceArn"`, `:cloudwatch:`, `:alarm:*`} {
+			if !strings.Contains(string(cond), want) {
+				t.Errorf("CloudWatch's use of the key is not scoped by %s: %s", want, cond)
+			}
+		}
+	}
+	if !found {
+		t.Error("the topic's key policy does not let CloudWatch publish")
+	}
 }

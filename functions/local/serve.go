@@ -39,6 +39,13 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		level = slog.LevelInfo
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level}))
+	// The dev keys are public: anywhere but a local emulator, refuse them
+	// before anything is started or called.
+	keys, err := keysFor(os.Getenv)
+	if err != nil {
+		fmt.Fprintf(stderr, "local: %v\n", err)
+		return 1
+	}
 	endpoint := os.Getenv("AWS_ENDPOINT_URL")
 	emulatorNote := "AWS endpoint " + endpoint
 	if endpoint == "" && os.Getenv("AWS_ACCESS_KEY_ID") == "" {
@@ -65,7 +72,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	cfg := localstack.Config{Addr: *addr, AWS: awsCfg, SandboxAddr: *sandboxAddr, Logger: log,
 		PersonioBaseURL: os.Getenv("PERSONIO_BASE_URL"), PersonioFeedURL: os.Getenv("PERSONIO_FEED_URL"),
-		Table: os.Getenv("TABLE_NAME"), QueueName: os.Getenv("QUEUE_NAME"), SecretPrefix: os.Getenv("SECRET_PREFIX")}
+		Table: os.Getenv("TABLE_NAME"), QueueName: os.Getenv("QUEUE_NAME"), SecretPrefix: os.Getenv("SECRET_PREFIX"),
+		JWTKey: []byte(keys.JWT), WebhookSecret: keys.WebhookSecret, HashKey: []byte(keys.Hash)}
 	cfg.Sandbox.Latency = *latency
 	if hosts := os.Getenv("FILE_HOSTS"); hosts != "" {
 		cfg.FileHosts = strings.Split(hosts, ",")
@@ -77,6 +85,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	defer stack.Close()
 	token, _ := stack.Auth.Mint("ws_demo", "advanced", 24*time.Hour)
+	secret := stack.WebhookSecret()
+	if secret != localstack.DevWebhookSecret {
+		secret = "(yours, from " + varWebhookSecret + ")"
+	}
 	personioNote := "Personio: " + os.Getenv("PERSONIO_BASE_URL")
 	if stack.SandboxURL != "" {
 		personioNote = "Personio sandbox on " + stack.SandboxURL + " (company 42, token sandbox-token-42; view /_sandbox/applications)"
@@ -87,7 +99,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
   %s
   worker           polling the queue
 
-Dev JWT (workspace ws_demo, plan advanced, 24 h):
+JWT (workspace ws_demo, plan advanced, 24 h):
   export TOKEN=%s
 Webhook signing secret (ingest):
   %s
@@ -95,7 +107,7 @@ Webhook signing secret (ingest):
 Next: follow the README's walk-through, e.g.
   curl -s -H "Authorization: Bearer $TOKEN" %s/v1/personio/targets | head -c 300
 Ctrl-C stops (nothing in flight is lost).
-`, time.Since(started).Round(time.Millisecond), stack.URL, emulatorNote, personioNote, token, stack.WebhookSecret(), stack.URL)
+`, time.Since(started).Round(time.Millisecond), stack.URL, emulatorNote, personioNote, token, secret, stack.URL)
 	<-ctx.Done()
 	fmt.Fprintln(stdout, "stopping: finishing the batches in hand…")
 	return 0
