@@ -59,7 +59,8 @@ func TestFunctionsReadTheStack(t *testing.T) {
 		t.Fatalf("found functions %v and queue %v", slices.Sorted(maps.Keys(functions)), queue != nil)
 	}
 	redrive := queue["RedrivePolicy"].(map[string]any)
-	known := map[string]bool{settings.VarHashKeySecret: true, settings.VarSigningSecret: true}
+	// GOMEMLIMIT is the Go runtime's own.
+	known := map[string]bool{settings.VarHashKeySecret: true, settings.VarSigningSecret: true, goMemLimit: true}
 	for _, n := range settings.Names() {
 		known[n] = true
 	}

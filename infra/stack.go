@@ -150,6 +150,9 @@ func NewStack(scope constructs.Construct, id string, p Props) *Stack {
 		for k, v := range extra {
 			e[k] = v
 		}
+		// The Go runtime collects harder as the heap nears this, before
+		// Lambda's memory limit kills the invocation (and the batch).
+		e[goMemLimit] = jsii.String(memLimit(memory))
 		logs := awslogs.NewLogGroup(st, jsii.String(name+"Logs"), &awslogs.LogGroupProps{
 			Retention: awslogs.RetentionDays_ONE_MONTH, RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
 		})
@@ -169,12 +172,12 @@ func NewStack(scope constructs.Construct, id string, p Props) *Stack {
 	// Least privilege: each function may do what its code calls, on the
 	// resources it calls it on, and nothing else (the README's table
 	// "What each function may do"; TestFunctionPermissions pins it).
-	// The table's item actions include what the erasure marker and the
-	// editor's check limit will need: markers are written by the api and
-	// read (GetItem, Query) by ingest and the worker.
+	// Erasure markers are written by the api and read (GetItem) by ingest
+	// and the worker; the worker deletes (DeleteItem) the record an erased
+	// applicant's returning event made.
 	grantTable(s.Table, api, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem")
 	grantTable(s.Table, ingest, "dynamodb:GetItem", "dynamodb:PutItem")
-	grantTable(s.Table, worker, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem")
+	grantTable(s.Table, worker, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem")
 	prefixArn := fmt.Sprintf("arn:%s:secretsmanager:%s:%s:secret:%s/*", *awscdk.Aws_PARTITION(), *awscdk.Aws_REGION(), *awscdk.Aws_ACCOUNT_ID(), set.SecretPrefix)
 	for _, f := range []awslambda.Function{api, ingest, worker} {
 		key.Grant(f, *jsii.Strings(tableKeyActions...)...)
@@ -359,6 +362,13 @@ func newAlarms(st awscdk.Stack, s *Stack, worker awslambda.Function) awssns.Topi
 			Period: five, Statistic: jsii.String("Sum")}), 0)
 	return topic
 }
+
+// goMemLimit is the Go runtime's soft memory limit's variable.
+const goMemLimit = "GOMEMLIMIT"
+
+// memLimit is the Go heap's soft limit for a function of memory MB: 85 %,
+// leaving the rest to the runtime's other memory and the Lambda runtime.
+func memLimit(memory float64) string { return fmt.Sprintf("%dMiB", int(memory*0.85)) }
 
 // seconds is a duration as CDK takes it.
 func seconds(d time.Duration) awscdk.Duration {

@@ -74,7 +74,8 @@ func TestFunctions(t *testing.T) {
 		"Environment": map[string]any{"Variables": assertions.Match_ObjectLike(&map[string]any{
 			"TABLE_NAME": assertions.Match_AnyValue(), "QUEUE_URL": assertions.Match_AnyValue(), "HASH_KEY_SECRET_ID": assertions.Match_AnyValue()})},
 	})
-	tp.HasResourceProperties(jsii.String("AWS::Lambda::Function"), map[string]any{"Timeout": DefaultProps().Settings.WorkerTimeout.Seconds(), "MemorySize": 512})
+	tp.HasResourceProperties(jsii.String("AWS::Lambda::Function"), map[string]any{"Timeout": DefaultProps().Settings.WorkerTimeout.Seconds(), "MemorySize": 512,
+		"Environment": map[string]any{"Variables": assertions.Match_ObjectLike(&map[string]any{"GOMEMLIMIT": "435MiB"})}})
 	tp.AllResourcesProperties(jsii.String("AWS::Logs::LogGroup"), map[string]any{"RetentionInDays": 30})
 	tp.HasResourceProperties(jsii.String("AWS::Lambda::EventSourceMapping"), map[string]any{
 		"BatchSize": 10, "MaximumBatchingWindowInSeconds": 1, "FunctionResponseTypes": []any{"ReportBatchItemFailures"},
@@ -225,7 +226,7 @@ var wantPermissions = map[string]map[string][]string{
 		"WebhookSigningSecret": {"secretsmanager:GetSecretValue"},
 	},
 	"Worker": {
-		"Table":               {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"},
+		"Table":               {"dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"},
 		"Table/index/*":       {"dynamodb:Query"},
 		"DataKey":             keyActions,
 		"Events":              {"sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage", "sqs:SendMessage"},
