@@ -247,5 +247,50 @@ func TestAttacks(t *testing.T) {
 			attack("a file reached Personio: "+f.OriginalFilename, false)
 		}
 	}
+	// Personal data and limits (issue 14): a signed event that claims to
+	// be a test, one with more files than Personio's limit lets through,
+	// an erasure of a blank address, an erased applicant's webhook sent
+	// again, and a file URL whose pre-signed query must not come back in
+	// the delivery's reason.
+	flagged := bytes.Replace(applicationEvent("evt_flagged", "flagged@example.com", ""), []byte(`"type":`), []byte(`"test":true,"type":`), 1)
+	attack("a signed event posing as the editor's test", a.event(sign(t, localstack.DevWebhookSecret, "msg_flag", time.Now(), flagged), flagged) == 400)
+	var files []string
+	for i := range 20 {
+		files = append(files, fmt.Sprintf(`{"field_id":"q_%d","url":"https://files.example.com/%d.pdf","filename":"%d.pdf"}`, i, i, i))
+	}
+	many := bytes.Replace(applicationEvent("evt_many", "many@example.com", ""), []byte(`"contact"`), []byte(`"files":[`+strings.Join(files, ",")+`],"contact"`), 1)
+	attack("20 files past Personio's limit", a.event(sign(t, localstack.DevWebhookSecret, "msg_many", time.Now(), many), many) == 400)
+	code, _ = a.do(owner, "POST", "/v1/erasures", `{"email":"   "}`)
+	_, goodNow := a.do(owner, "GET", "/v1/funnels/fn_1/deliveries/evt_good", "")
+	attack("erasure of a blank address", code == 400 && strings.Contains(goodNow, `"delivered"`))
+	erased := applicationEvent("evt_erased", "erase.me@example.com", "")
+	if code := a.event(sign(t, localstack.DevWebhookSecret, "msg_erased", time.Now(), erased), erased); code != 202 {
+		t.Fatalf("erased applicant's first event: %d", code)
+	}
+	waitFinal("evt_erased")
+	if code, body := a.do(owner, "POST", "/v1/erasures", `{"email":"Erase.Me@example.com"}`); code != 200 || !strings.Contains(body, `"removed":1`) {
+		t.Fatalf("erase: %d %s", code, body)
+	}
+	before := applicationsOf("erase.me@example.com")
+	code = a.event(sign(t, localstack.DevWebhookSecret, "msg_erased_again", time.Now(), erased), erased)
+	again := applicationEvent("evt_erased_new", " ERASE.ME@example.com", "")
+	code2 := a.event(sign(t, localstack.DevWebhookSecret, "msg_erased_new", time.Now(), again), again)
+	time.Sleep(2 * time.Second)
+	c1, _ := a.do(owner, "GET", "/v1/funnels/fn_1/deliveries/evt_erased", "")
+	c2, _ := a.do(owner, "GET", "/v1/funnels/fn_1/deliveries/evt_erased_new", "")
+	attack("an erased applicant's webhook sent again", code == 202 && code2 == 202 && c1 == 404 && c2 == 404 && applicationsOf("erase.me@example.com") == before)
+	signed := applicationEvent("evt_presigned", "presigned@example.com", st.URL+"/files/broken-anna-cv.pdf?X-Amz-Signature=5ecret5ig")
+	if code := a.event(sign(t, localstack.DevWebhookSecret, "msg_presigned", time.Now(), signed), signed); code != 202 {
+		t.Fatalf("presigned: %d", code)
+	}
+	var record string
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		if _, record = a.do(owner, "GET", "/v1/funnels/fn_1/deliveries/evt_presigned", ""); strings.Contains(record, "file.unavailable") {
+			break
+		}
+	}
+	attack("a file URL's signature in the delivery record", strings.Contains(record, "file.unavailable") &&
+		!strings.Contains(record, "5ecret5ig") && !strings.Contains(record, "anna-cv"))
+
 	t.Logf("attacks tried: %d, succeeded: %d", tried, succeeded)
 }

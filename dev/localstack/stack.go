@@ -228,9 +228,13 @@ func (s *Stack) Kill() {
 func (s *Stack) WebhookSecret() string { return s.cfg.WebhookSecret }
 
 // sampleFile serves a small PDF under any name, so local events can carry
-// file URLs (http://127.0.0.1:8080/files/cv.pdf).
+// file URLs (http://127.0.0.1:8080/files/cv.pdf). A name that starts with
+// "broken" cuts the connection instead, as a failing file host does.
 func sampleFile(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
+	if strings.HasPrefix(name, "broken") {
+		panic(http.ErrAbortHandler)
+	}
 	w.Header().Set("Content-Type", "application/pdf")
 	_, _ = fmt.Fprintf(w, "%%PDF-1.4\n%% sample file %s from the local stack\n%%%%EOF\n", strings.ReplaceAll(name, "\n", ""))
 }

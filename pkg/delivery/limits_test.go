@@ -41,16 +41,18 @@ func bigEvent(t *testing.T, id, email string) []byte {
 // still be deferred by a delayed copy (its defer token fits under SQS's
 // limit), so waiting for budget does not burn its receives.
 func TestMaxSizeEventDefers(t *testing.T) {
-	budget := store.Budget{Limit: 1, Window: 2 * time.Second}
+	budget := store.Budget{Limit: 1, Window: 5 * time.Second}
 	p := newPipe(t, pipeOpts{worker: func(c *delivery.Config) { c.Budget = budget }})
 	ctx := t.Context()
-	if ok, _, err := p.store.TakeBudget(ctx, "42", 1, budget); !ok || err != nil {
-		t.Fatal(ok, err)
-	}
 	if r := p.post(t, bigEvent(t, "evt_big", "big@example.com")); r.StatusCode != 202 {
 		t.Fatalf("ingest: %d %s", r.StatusCode, r.Body)
 	}
 	w := p.worker()
+	// The budget is taken just before the worker sees the event, so that
+	// it must wait its turn however slow the machine is.
+	if ok, _, err := p.store.TakeBudget(ctx, "42", 1, budget); !ok || err != nil {
+		t.Fatal(ok, err)
+	}
 	p.drain(t, w, 20*time.Second, p.is(t, "evt_big", store.StatusDelivered))
 	d := p.status(t, "evt_big")
 	waited := false
