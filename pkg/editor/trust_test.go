@@ -315,6 +315,8 @@ func TestIDsAndDecodingInWords(t *testing.T) {
 	}{
 		{body("9223372036854775808", ""), rule},
 		{body("1e30", ""), rule},
+		{body("1e400", ""), rule},
+		{body("-1e400", ""), rule},
 		{body("0", ""), rule},
 		{body("-5", ""), rule},
 		{body("1.5", ""), rule},

@@ -289,6 +289,12 @@ func numbersToFloats(v any) any {
 	switch x := v.(type) {
 	case json.Number:
 		f, _ := strconv.ParseFloat(string(x), 64)
+		if math.IsInf(f, 0) {
+			// Past float64's range: the largest float64 of its sign, which
+			// breaks any bound the document sets, where Inf would be
+			// refused without saying where.
+			f = math.Copysign(math.MaxFloat64, f)
+		}
 		return f
 	case map[string]any:
 		for k, e := range x {
