@@ -49,6 +49,7 @@ type precondition struct {
 // ifMatchPattern is the document's pattern of If-Match.
 var ifMatchPattern = regexp.MustCompile(`^(\*|(W/)?"v[1-9][0-9]{0,18}")$`)
 
+// ifMatch reads the request's If-Match.
 func ifMatch(r *apigw.Request) precondition {
 	h := strings.TrimSpace(r.Header.Get("If-Match"))
 	switch {
