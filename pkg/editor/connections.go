@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/funnel-personio/funnel-personio/pkg/apigw"
@@ -329,7 +330,18 @@ func (e *Editor) listPositions(ctx context.Context, r *apigw.Request) apigw.Resp
 		return apigw.NewProblem(http.StatusUnprocessableEntity, "feed-unavailable", "No job positions feed",
 			"Personio has no public job positions feed at \""+fu.Subdomain+".jobs.personio.de\". Enable the XML feed for your career site in Personio (Settings > Recruiting > Career page), check the subdomain, or copy the job position ID from the position's URL in Personio instead.").Response()
 	case errors.As(err, &ve):
-		return apigw.NewProblem(http.StatusBadRequest, "validation", "Invalid request", ve.Body.String()).Response()
+		// The document's parameters keep these out; should one get past
+		// them, it is said in words, not as the client's reason code.
+		p := apigw.NewProblem(http.StatusBadRequest, "validation", "Invalid request", "")
+		for _, f := range ve.Body.Fields {
+			msg := f.Field + " is not valid"
+			if rule, ok := positionParams[f.Field]; ok {
+				msg = f.Field + " must be " + rule
+			}
+			p.Errors = append(p.Errors, apigw.FieldError{Path: f.Field, Message: msg})
+			p.Detail = strings.TrimPrefix(p.Detail+"; "+msg, "; ")
+		}
+		return p.Response()
 	case err != nil:
 		return apigw.NewProblem(http.StatusBadGateway, "personio-unavailable", "Personio could not be reached", "The job positions could not be read; try again later.").Response()
 	}
@@ -337,4 +349,11 @@ func (e *Editor) listPositions(ctx context.Context, r *apigw.Request) apigw.Resp
 		positions = []personio.Position{}
 	}
 	return apigw.JSON(http.StatusOK, map[string]any{"positions": positions}, nil)
+}
+
+// positionParams says what the positions' parameters must be, as the
+// document does.
+var positionParams = map[string]string{
+	"subdomain": "the career site's subdomain: 1 to 63 letters, digits or hyphens",
+	"language":  "one of de, en, fr, es, nl, it, pt",
 }

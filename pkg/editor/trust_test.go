@@ -248,6 +248,26 @@ func TestLanguage(t *testing.T) {
 	}
 }
 
+// refusingFeed is a Personio whose feed refuses the language, as the
+// client does before asking.
+type refusingFeed struct{ editor.Personio }
+
+func (refusingFeed) Positions(context.Context, string, string, string) ([]personio.Position, error) {
+	return nil, &personio.ValidationError{Op: "personio: list positions", Body: personio.ErrorBody{Fields: personio.FieldErrors{
+		{Field: "language", Reasons: []personio.Reason{{Reason: "client.invalid-language"}}}}}}
+}
+
+// TestFeedRefusalInWords: should the client refuse a parameter the
+// document let through, the answer still says it in words.
+func TestFeedRefusalInWords(t *testing.T) {
+	e := setup(t, func(_ *env, o *options) { o.personio = refusingFeed{o.personio} })
+	conn := e.connect(t, ws)
+	r := e.call(t, ws, advanced, "GET", "/v1/connections/"+conn+"/positions?subdomain=acme&language=de", nil, nil)
+	if r.status != 400 || r.body["detail"] != "language must be one of de, en, fr, es, nl, it, pt" || strings.Contains(r.raw, "client.") {
+		t.Errorf("answer %d %s", r.status, r.raw)
+	}
+}
+
 // TestIfMatchOneRule: PUT and PATCH read If-Match alike: the ETag read (or
 // its weak form) matches that version, * any version; a well-formed
 // mismatch or an If-Match on a missing integration is 412; anything else
