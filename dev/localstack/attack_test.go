@@ -9,12 +9,14 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/funnel-personio/funnel-personio/dev/localstack"
 	"github.com/funnel-personio/funnel-personio/dev/testenv"
+	"github.com/funnel-personio/funnel-personio/pkg/settings"
 	"github.com/funnel-personio/funnel-personio/pkg/webhook"
 )
 
@@ -96,7 +98,13 @@ func TestAttacks(t *testing.T) {
 		_, _ = w.Write([]byte("%PDF-1.4 secret"))
 	}))
 	defer canary.Close()
-	st, err := localstack.Start(ctx, testenv.LocalStack(t, &testenv.Buffer{}))
+	cfg := testenv.LocalStack(t, &testenv.Buffer{})
+	// Room for every attack's deliveries in company 42's window: the
+	// campaign is about who may do what, not about the budget (which
+	// TestWrongTokensDoNotStallAnotherWorkspace holds at Personio's 20).
+	cfg.Sandbox.RateLimit = 60
+	cfg.Adjust = func(s *settings.Settings) { s.Budget.Limit = 60 }
+	st, err := localstack.Start(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,7 +152,8 @@ func TestAttacks(t *testing.T) {
 			}
 			time.Sleep(200 * time.Millisecond)
 		}
-		t.Fatalf("delivery %s not final", id)
+		_, body := a.do(owner, "GET", "/v1/funnels/fn_1/deliveries/"+id, "")
+		t.Fatalf("delivery %s not final: %s", id, body)
 		return ""
 	}
 	waitFinal("evt_good")
@@ -185,6 +194,90 @@ func TestAttacks(t *testing.T) {
 	for name, token := range map[string]string{"no token": "", "forged": forged, "expired": expired, "garbage": "a.b.c"} {
 		code, _ := a.do(token, "GET", "/v1/connections", "")
 		attack("ws_a's data with "+name+" token", code == 401)
+	}
+
+	// Issue 14 (points 7, 12, 15, 16, 17): what an outsider with a valid
+	// JWT of its own can try against the editor API's inputs and limits.
+	// A token with a control character, an invalid funnel id, a position
+	// id past int64: refused in words (4xx), nothing sent to Personio, no
+	// Go internals quoted. 50 wrong tokens for ws_a's company 42 from
+	// ws_c: 429 with Retry-After once past ws_c's limit of checks, and
+	// ws_a's next event is delivered without waiting for the company's
+	// budget. A flood of test applications: at most the workspace's limit
+	// reaches Personio, the rest is 429 with Retry-After.
+	{
+		intruder, _ := st.Auth.Mint("ws_c", "advanced", time.Hour)
+		quotesGo := func(body string) bool {
+			return strings.Contains(body, "Go struct") || strings.Contains(body, "int64 ") || strings.Contains(body, "json:") || strings.Contains(body, "unmarshal")
+		}
+		asked := len(st.Sandbox.Requests(""))
+		for name, token := range map[string]string{"line break": `sandbox-token-42\n`, "header injection": `x\r\nX-Company-ID: 43`, "NUL": `a\u0000b`} {
+			code, body := a.do(intruder, "POST", "/v1/connections", `{"name":"x","company_id":"42","access_token":"`+token+`"}`)
+			attack("control character in the token ("+name+")", code == 422 && strings.Contains(body, `"path":"/access_token"`))
+		}
+		attack("an unusable token reached Personio", len(st.Sandbox.Requests("")) == asked)
+		for _, path := range []string{"/v1/funnels/fn%20x/integration/test", "/v1/funnels/..%2Ffn_1/deliveries", "/v1/funnels/" + strings.Repeat("f", 129) + "/integration"} {
+			method := "GET"
+			if strings.HasSuffix(path, "/test") {
+				method = "POST"
+			}
+			code, body := a.do(intruder, method, path, "")
+			attack("invalid funnel id "+path, code == 400 && strings.Contains(body, "funnel_id must be"))
+		}
+		for _, id := range []string{"9223372036854775808", "1e400", "-1"} {
+			code, body := a.do(intruder, "PUT", "/v1/funnels/fn_c/integration", `{"connection_id":"con_x","job_position_id":`+id+`,"mapping":`+mapping+`}`)
+			attack("job_position_id "+id, code == 400 && strings.Contains(body, "job_position_id must be a whole number from 1 to 9223372036854775807") && !quotesGo(body))
+		}
+		var mu sync.Mutex
+		answers := map[int]int{}
+		noRetryAfter := 0
+		var wg sync.WaitGroup
+		for w := range 5 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := range 10 {
+					req, _ := http.NewRequest("POST", st.URL+"/v1/connections", strings.NewReader(fmt.Sprintf(`{"name":"x","company_id":"42","access_token":"wrong-%d-%d"}`, w, i)))
+					req.Header.Set("Authorization", "Bearer "+intruder)
+					resp, err := http.DefaultClient.Do(req)
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					resp.Body.Close()
+					mu.Lock()
+					answers[resp.StatusCode]++
+					if resp.StatusCode == 429 && resp.Header.Get("Retry-After") == "" {
+						noRetryAfter++
+					}
+					mu.Unlock()
+				}
+			}()
+		}
+		wg.Wait()
+		limit := st.Settings.CheckLimit.Limit
+		attack(fmt.Sprintf("50 wrong tokens from one workspace (%v)", answers), answers[422] == limit && answers[429] == 50-limit && noRetryAfter == 0)
+		after := applicationEvent("evt_after_flood", "after-flood@example.com", "")
+		if code := a.event(sign(t, localstack.DevWebhookSecret, "msg_after_flood", time.Now(), after), after); code != 202 {
+			t.Fatalf("an event after the flood: %d", code)
+		}
+		final := waitFinal("evt_after_flood")
+		attack("the flood stalled ws_a's delivery", strings.Contains(final, `"status":"delivered"`) && !strings.Contains(final, "budget.wait"))
+		tests := map[int]int{}
+		for range 3 * st.Settings.TestLimit.Limit {
+			req, _ := http.NewRequest("POST", st.URL+"/v1/funnels/fn_1/integration/test", nil)
+			req.Header.Set("Authorization", "Bearer "+owner)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			tests[resp.StatusCode]++
+			if resp.StatusCode == 429 && resp.Header.Get("Retry-After") == "" {
+				noRetryAfter++
+			}
+		}
+		attack(fmt.Sprintf("a flood of test applications (%v)", tests), tests[202] == st.Settings.TestLimit.Limit && tests[429] == 2*st.Settings.TestLimit.Limit && noRetryAfter == 0)
 	}
 
 	// Webhooks.
@@ -255,11 +348,11 @@ func TestAttacks(t *testing.T) {
 	flagged := bytes.Replace(applicationEvent("evt_flagged", "flagged@example.com", ""), []byte(`"type":`), []byte(`"test":true,"type":`), 1)
 	attack("a signed event posing as the editor's test", a.event(sign(t, localstack.DevWebhookSecret, "msg_flag", time.Now(), flagged), flagged) == 400)
 	var files []string
-	for i := range 20 {
+	for i := range st.Settings.MaxFiles() + 1 {
 		files = append(files, fmt.Sprintf(`{"field_id":"q_%d","url":"https://files.example.com/%d.pdf","filename":"%d.pdf"}`, i, i, i))
 	}
 	many := bytes.Replace(applicationEvent("evt_many", "many@example.com", ""), []byte(`"contact"`), []byte(`"files":[`+strings.Join(files, ",")+`],"contact"`), 1)
-	attack("20 files past Personio's limit", a.event(sign(t, localstack.DevWebhookSecret, "msg_many", time.Now(), many), many) == 400)
+	attack("more files than Personio's limit lets through", a.event(sign(t, localstack.DevWebhookSecret, "msg_many", time.Now(), many), many) == 400)
 	code, _ = a.do(owner, "POST", "/v1/erasures", `{"email":"   "}`)
 	_, goodNow := a.do(owner, "GET", "/v1/funnels/fn_1/deliveries/evt_good", "")
 	attack("erasure of a blank address", code == 400 && strings.Contains(goodNow, `"delivered"`))

@@ -1,9 +1,9 @@
 // Package apigw is what the functions behind API Gateway's HTTP API (v2)
 // share: answers in JSON, errors as RFC 9457 problem details (Problem,
 // the one way to write one), and a Router that turns events into routed,
-// authenticated requests whose bodies are checked against the API's
-// description (a Spec, such as an OpenAPI document loaded by package
-// openapi), every problem at once.
+// authenticated requests whose parameters and bodies are checked against
+// the API's description (a Spec, such as an OpenAPI document loaded by
+// package openapi), every problem at once.
 package apigw
 
 import (
@@ -64,11 +64,18 @@ type Spec interface {
 	// when the description has no such operation. pattern is the path as
 	// the description writes it ("/v1/connections/{connection_id}").
 	Body(method, pattern string) (check BodyCheck, ok bool)
+	// Parameters returns the check of an operation's path, query and
+	// header parameters (nil when it has none to check).
+	Parameters(method, pattern string) ParameterCheck
 }
 
 // BodyCheck checks a request body and reports every problem at once (nil
 // when the body is fine).
 type BodyCheck func(body []byte) *Problem
+
+// ParameterCheck checks a request's path parameters (by name), query and
+// headers, and reports every problem at once (nil when they are fine).
+type ParameterCheck func(path map[string]string, query url.Values, header http.Header) *Problem
 
 type route struct {
 	method   string
@@ -76,6 +83,7 @@ type route struct {
 	pattern  string
 	handler  Handler
 	body     BodyCheck
+	params   ParameterCheck
 }
 
 // NewRouter returns a router whose routes take the bodies spec describes.
@@ -94,7 +102,8 @@ func (rt *Router) Handle(method, pattern string, h Handler) {
 	if !ok {
 		panic(fmt.Sprintf("apigw: the spec has no %s %s", method, pattern))
 	}
-	rt.routes = append(rt.routes, &route{method: method, pattern: pattern, segments: strings.Split(strings.Trim(pattern, "/"), "/"), handler: h, body: check})
+	rt.routes = append(rt.routes, &route{method: method, pattern: pattern, segments: strings.Split(strings.Trim(pattern, "/"), "/"), handler: h, body: check,
+		params: rt.spec.Parameters(method, pattern)})
 }
 
 // match finds the route of a path; found reports whether any route has
@@ -173,13 +182,18 @@ func (rt *Router) Serve(ctx context.Context, ev events.APIGatewayV2HTTPRequest) 
 			return p.Response(), nil
 		}
 	}
-	if p := r.body(body); p != nil {
-		return p.Response(), nil
-	}
 	req := &Request{Method: method, Path: path, Params: params, Header: http.Header{}, Body: body, Claims: claims}
 	req.Query, _ = url.ParseQuery(ev.RawQueryString)
 	for k, v := range ev.Headers {
 		req.Header.Set(k, v)
+	}
+	if r.params != nil {
+		if p := r.params(req.Params, req.Query, req.Header); p != nil {
+			return p.Response(), nil
+		}
+	}
+	if p := r.body(body); p != nil {
+		return p.Response(), nil
 	}
 	return r.handler(ctx, req), nil
 }

@@ -23,7 +23,8 @@ var Required = []string{settings.VarTable, settings.VarQueueURL, settings.VarHas
 
 // Config is the editor's configuration under these settings.
 func Config(s settings.Settings, log *slog.Logger) editor.Config {
-	return editor.Config{Plans: s.Plans, HashKey: s.HashKey, Budget: s.RateBudget(), ErasureMarkerTTL: s.ErasureMarkerTTL(), Logger: log}
+	return editor.Config{Plans: s.Plans, HashKey: s.HashKey, Budget: s.RateBudget(), Checks: s.CheckBudget(), Tests: s.TestBudget(),
+		ErasureMarkerTTL: s.ErasureMarkerTTL(), Logger: log}
 }
 
 // New builds the editor API's router on the AWS configuration: its store,

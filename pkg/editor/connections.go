@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/funnel-personio/funnel-personio/pkg/apigw"
@@ -34,18 +35,28 @@ func viewConnection(c store.Connection) connectionView {
 		LastCheckedAt: c.LastCheckedAt, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
 }
 
-// checkCredentials asks Personio about a pair and says what the editor
-// should show when it is refused.
-func (e *Editor) checkCredentials(ctx context.Context, creds personio.Credentials) *apigw.Problem {
-	// The check is one request to Personio: it comes out of the company's
-	// budget like the worker's, so together they stay under the limit.
-	if ok, at, err := e.store.TakeBudget(ctx, creds.CompanyID, 1, e.cfg.Budget); err == nil && !ok {
-		p := apigw.NewProblem(http.StatusServiceUnavailable, "personio-rate-limited", "Personio is busy",
-			"This Personio account's requests are at Personio's limit of 20 a minute; try again shortly. Nothing was saved.")
-		p.Header = map[string]string{"Retry-After": strconv.Itoa(int(time.Until(at).Seconds()) + 1)}
+// checkCredentials asks Personio about a pair for the workspace and says
+// what the editor should show when it is refused. The workspace's own
+// limit comes first, so that a workspace past it spends nothing of the
+// company's budget; then a unit of the company's budget, which the
+// worker shares, so that together they stay under Personio's limit.
+// Personio counts only authenticated requests: when it did not recognise
+// the pair (401), or the check never left, the unit is given back.
+func (e *Editor) checkCredentials(ctx context.Context, ws string, creds personio.Credentials) *apigw.Problem {
+	if p := e.takeWorkspace(ctx, ws, store.BudgetChecks, e.cfg.Checks, "credential checks"); p != nil {
 		return p
 	}
-	err := e.personio.Verify(ctx, creds)
+	ok, at, err := e.store.TakeBudget(ctx, creds.CompanyID, 1, e.cfg.Budget)
+	if err == nil && !ok {
+		p := apigw.NewProblem(http.StatusServiceUnavailable, "personio-rate-limited", "Personio is busy",
+			"This Personio account's requests are at Personio's limit of 20 a minute; try again shortly. Nothing was saved.")
+		p.Header = map[string]string{"Retry-After": strconv.Itoa(int(retryAfter(e.cfg.Now(), at) / time.Second))}
+		return p
+	}
+	// Without the store the check still goes: a credential check is
+	// worth more than an exact count.
+	taken := err == nil
+	err = e.personio.Verify(ctx, creds)
 	if err == nil {
 		return nil
 	}
@@ -53,6 +64,11 @@ func (e *Editor) checkCredentials(ctx context.Context, creds personio.Credential
 	var fe *personio.FeatureDisabledError
 	var ve *personio.ValidationError
 	var rl *personio.RateLimitError
+	if taken && (errors.As(err, &ae) || errors.As(err, &ve)) {
+		if gerr := e.store.GiveBackBudget(ctx, creds.CompanyID, 1, at); gerr != nil {
+			e.cfg.Logger.WarnContext(ctx, "editor: give back budget", "company_id", creds.CompanyID, "error", gerr.Error())
+		}
+	}
 	switch {
 	case errors.As(err, &ae), errors.As(err, &ve):
 		return apigw.NewProblem(http.StatusUnprocessableEntity, "invalid-credentials", "Personio did not accept these credentials",
@@ -71,6 +87,37 @@ func (e *Editor) checkCredentials(ctx context.Context, creds personio.Credential
 		"The connection could not be checked; try again later. Nothing was saved.")
 }
 
+// usableCredentials refuses, before anything is spent on them, a Company
+// ID or token that can never work: both travel to Personio as HTTP header
+// values, which cannot hold control characters.
+func usableCredentials(creds personio.Credentials) *apigw.Problem {
+	var errs []apigw.FieldError
+	if n, err := strconv.ParseUint(creds.CompanyID, 10, 63); err != nil || n == 0 {
+		errs = append(errs, apigw.FieldError{Path: "/company_id", Message: "company_id must be Personio's Company ID: a whole number from 1, digits only"})
+	}
+	if !printableASCII(string(creds.Token)) {
+		errs = append(errs, apigw.FieldError{Path: "/access_token", Message: "access_token must be the token exactly as Personio shows it: printable characters only, without line breaks, tabs or other control characters"})
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	p := apigw.NewProblem(http.StatusUnprocessableEntity, "invalid-input", "These credentials cannot be used",
+		"Fix every listed field. Nothing was sent to Personio and nothing was saved.")
+	p.Errors = errs
+	return p
+}
+
+// printableASCII reports whether s is not empty and holds only printable
+// ASCII characters (space to tilde).
+func printableASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] > 0x7e {
+			return false
+		}
+	}
+	return s != ""
+}
+
 type credentialsBody struct {
 	Name        string `json:"name"`
 	CompanyID   string `json:"company_id"`
@@ -84,10 +131,13 @@ func (e *Editor) createConnection(ctx context.Context, r *apigw.Request) apigw.R
 		return badBody(err)
 	}
 	creds := personio.Credentials{CompanyID: b.CompanyID, Token: personio.Token(b.AccessToken)}
-	if p := e.checkCredentials(ctx, creds); p != nil {
+	if p := usableCredentials(creds); p != nil {
 		return p.Response()
 	}
 	ws := r.Claims.Workspace
+	if p := e.checkCredentials(ctx, ws, creds); p != nil {
+		return p.Response()
+	}
 	id := newID("con")
 	secret, err := e.vault.Create(ctx, ws, id, creds.Token)
 	if err != nil {
@@ -139,7 +189,7 @@ func (e *Editor) verifyConnection(ctx context.Context, r *apigw.Request) apigw.R
 	if err != nil {
 		return e.fail(ctx, "verify connection: read token", err)
 	}
-	p := e.checkCredentials(ctx, personio.Credentials{CompanyID: c.CompanyID, Token: token})
+	p := e.checkCredentials(ctx, ws, personio.Credentials{CompanyID: c.CompanyID, Token: token})
 	switch {
 	case p == nil:
 		c.Status, c.StatusReason = store.ConnectionConnected, ""
@@ -162,13 +212,16 @@ func (e *Editor) replaceCredentials(ctx context.Context, r *apigw.Request) apigw
 	if err := json.Unmarshal(r.Body, &b); err != nil {
 		return badBody(err)
 	}
+	creds := personio.Credentials{CompanyID: b.CompanyID, Token: personio.Token(b.AccessToken)}
+	if p := usableCredentials(creds); p != nil {
+		return p.Response()
+	}
 	ws := r.Claims.Workspace
 	c, err := e.store.GetConnection(ctx, ws, r.Params["connection_id"])
 	if err != nil {
 		return e.fail(ctx, "replace credentials", err)
 	}
-	creds := personio.Credentials{CompanyID: b.CompanyID, Token: personio.Token(b.AccessToken)}
-	if p := e.checkCredentials(ctx, creds); p != nil {
+	if p := e.checkCredentials(ctx, ws, creds); p != nil {
 		return p.Response()
 	}
 	if err := e.vault.Put(ctx, ws, c.ID, creds.Token); err != nil {
@@ -277,7 +330,18 @@ func (e *Editor) listPositions(ctx context.Context, r *apigw.Request) apigw.Resp
 		return apigw.NewProblem(http.StatusUnprocessableEntity, "feed-unavailable", "No job positions feed",
 			"Personio has no public job positions feed at \""+fu.Subdomain+".jobs.personio.de\". Enable the XML feed for your career site in Personio (Settings > Recruiting > Career page), check the subdomain, or copy the job position ID from the position's URL in Personio instead.").Response()
 	case errors.As(err, &ve):
-		return apigw.NewProblem(http.StatusBadRequest, "validation", "Invalid request", ve.Body.String()).Response()
+		// The document's parameters keep these out; should one get past
+		// them, it is said in words, not as the client's reason code.
+		p := apigw.NewProblem(http.StatusBadRequest, "validation", "Invalid request", "")
+		for _, f := range ve.Body.Fields {
+			msg := f.Field + " is not valid"
+			if rule, ok := positionParams[f.Field]; ok {
+				msg = f.Field + " must be " + rule
+			}
+			p.Errors = append(p.Errors, apigw.FieldError{Path: f.Field, Message: msg})
+			p.Detail = strings.TrimPrefix(p.Detail+"; "+msg, "; ")
+		}
+		return p.Response()
 	case err != nil:
 		return apigw.NewProblem(http.StatusBadGateway, "personio-unavailable", "Personio could not be reached", "The job positions could not be read; try again later.").Response()
 	}
@@ -287,8 +351,9 @@ func (e *Editor) listPositions(ctx context.Context, r *apigw.Request) apigw.Resp
 	return apigw.JSON(http.StatusOK, map[string]any{"positions": positions}, nil)
 }
 
-// badBody answers a body that passed the schema but not decoding (it
-// cannot happen for documents the schema describes).
-func badBody(err error) apigw.Response {
-	return apigw.NewProblem(http.StatusBadRequest, "validation", "Invalid request", err.Error()).Response()
+// positionParams says what the positions' parameters must be, as the
+// document does.
+var positionParams = map[string]string{
+	"subdomain": "the career site's subdomain: 1 to 63 letters, digits or hyphens",
+	"language":  "one of de, en, fr, es, nl, it, pt",
 }

@@ -154,29 +154,47 @@ func (e *Editor) testIntegration(ctx context.Context, r *apigw.Request) apigw.Re
 	}
 	now := e.cfg.Now().UTC()
 	id := newID("evt_test")
-	var ev application.Event
+	var raw []byte
 	if len(b.Event) > 0 {
-		if err := json.Unmarshal(b.Event, &ev); err != nil {
-			return apigw.NewProblem(http.StatusBadRequest, "validation", "Invalid test event", err.Error()).Response()
+		// The editor's event, with what the API sets, validated against
+		// the event's schema: every problem with its path, in words.
+		var fields map[string]json.RawMessage
+		if err := json.Unmarshal(b.Event, &fields); err != nil {
+			return badBody(err)
 		}
+		for k, v := range map[string]any{"type": application.EventType, "id": id, "workspace_id": ws, "funnel_id": funnel, "test": true} {
+			fields[k], _ = json.Marshal(v)
+		}
+		if at := fields["occurred_at"]; len(at) == 0 || string(at) == "null" {
+			fields["occurred_at"], _ = json.Marshal(now)
+		}
+		raw, _ = json.Marshal(fields)
 	} else {
-		ev = sampleEvent(in.Mapping, id)
+		ev := sampleEvent(in.Mapping, id)
+		ev.Type, ev.ID, ev.WorkspaceID, ev.FunnelID, ev.Test, ev.OccurredAt = application.EventType, id, ws, funnel, true, now
+		raw, _ = json.Marshal(ev)
 	}
-	ev.Type, ev.ID, ev.WorkspaceID, ev.FunnelID, ev.Test = application.EventType, id, ws, funnel, true
-	if ev.OccurredAt.IsZero() {
-		ev.OccurredAt = now
-	}
-	body, _ := json.Marshal(ev)
-	if _, err := application.Parse(body); err != nil {
+	ev, err := application.Parse(raw)
+	if err != nil {
 		var ve *application.ValidationError
 		if errors.As(err, &ve) {
 			p := apigw.NewProblem(http.StatusUnprocessableEntity, "invalid-event", "The test event is not valid", "fix every listed problem")
 			for _, pr := range ve.Problems {
-				p.Errors = append(p.Errors, apigw.FieldError{Path: pr.Path, Message: pr.Message})
+				msg := pr.Message
+				if strings.HasPrefix(msg, "json: ") || strings.Contains(msg, "Go ") {
+					msg = "is not a valid application event"
+				}
+				p.Errors = append(p.Errors, apigw.FieldError{Path: pr.Path, Message: msg})
 			}
 			return p.Response()
 		}
 		return e.fail(ctx, "test integration: validate", err)
+	}
+	body, _ := json.Marshal(ev)
+	// Each test is a real application in Personio, out of the company's
+	// budget: a workspace sends a few a minute at most.
+	if p := e.takeWorkspace(ctx, ws, store.BudgetTests, e.cfg.Tests, "test applications"); p != nil {
+		return p.Response()
 	}
 	d, err := e.store.CreateDelivery(ctx, store.Delivery{WorkspaceID: ws, FunnelID: funnel, EventID: id, Status: store.StatusQueued,
 		Test: true, OccurredAt: ev.OccurredAt, Event: body, EmailHashes: ev.EmailHashes(e.cfg.HashKey),

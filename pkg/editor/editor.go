@@ -11,9 +11,11 @@ import (
 	_ "embed"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -49,6 +51,8 @@ type Store interface {
 	Requeue(ctx context.Context, k store.DeliveryKey, code store.Reason) (store.Delivery, error)
 	EraseApplicant(ctx context.Context, ws, emailHash string, until time.Time) (store.Erasure, error)
 	TakeBudget(ctx context.Context, company string, n int, b store.Budget) (bool, time.Time, error)
+	GiveBackBudget(ctx context.Context, company string, n int, at time.Time) error
+	TakeWorkspaceBudget(ctx context.Context, ws string, name store.WorkspaceBudget, n int, b store.Budget) (bool, time.Time, error)
 }
 
 // Vault keeps tokens.
@@ -70,8 +74,8 @@ type Queue interface {
 	Send(ctx context.Context, m queue.Message) error
 }
 
-// Config configures the editor. Plans, HashKey and Budget are required:
-// the deployment's values come from package settings.
+// Config configures the editor. Plans, HashKey, Budget, Checks and Tests
+// are required: the deployment's values come from package settings.
 type Config struct {
 	// Plans that include the integration.
 	Plans []string
@@ -83,11 +87,17 @@ type Config struct {
 	// Logger receives one line per failure; never a token, e-mail or name.
 	Logger *slog.Logger
 	// Budget is the per-company rate budget the worker shares; checking
-	// credentials takes one unit of it.
+	// credentials takes one unit of it, and gives it back when Personio
+	// refused the credentials (it counts only authenticated requests).
 	Budget store.Budget
 	// ErasureMarkerTTL is how long an erasure refuses the applicant's
 	// events (settings.Settings.ErasureMarkerTTL).
 	ErasureMarkerTTL time.Duration
+	// Checks bounds each workspace's credential checks, so that no
+	// workspace can spend a company's budget that others share.
+	Checks store.Budget
+	// Tests bounds each workspace's test applications.
+	Tests store.Budget
 }
 
 // Editor serves the editor API.
@@ -109,12 +119,15 @@ func New(cfg Config, st Store, v Vault, p Personio, q Queue) (*Editor, error) {
 	if len(cfg.HashKey) == 0 {
 		missing = append(missing, "HashKey")
 	}
-	if cfg.Budget.Limit < 1 || cfg.Budget.Window <= 0 {
-		missing = append(missing, "Budget")
+	for name, b := range map[string]store.Budget{"Budget": cfg.Budget, "Checks": cfg.Checks, "Tests": cfg.Tests} {
+		if b.Limit < 1 || b.Window <= 0 {
+			missing = append(missing, name)
+		}
 	}
 	if cfg.ErasureMarkerTTL <= 0 {
 		missing = append(missing, "ErasureMarkerTTL")
 	}
+	slices.Sort(missing)
 	if len(missing) > 0 {
 		return nil, errors.New("editor: config: set " + strings.Join(missing, ", "))
 	}
@@ -171,22 +184,64 @@ func (e *Editor) authorize(c apigw.Claims) *apigw.Problem {
 // fail turns an error into a problem response, logging what is not the
 // caller's fault.
 func (e *Editor) fail(ctx context.Context, op string, err error) apigw.Response {
+	return e.problem(ctx, op, err).Response()
+}
+
+// problem is the problem an error answers.
+func (e *Editor) problem(ctx context.Context, op string, err error) *apigw.Problem {
 	var p *apigw.Problem
 	switch {
 	case errors.As(err, &p):
-		return p.Response()
+		return p
 	case errors.Is(err, failure.ErrNotFound):
-		return apigw.NewProblem(http.StatusNotFound, "not-found", "Not found", "").Response()
+		return apigw.NewProblem(http.StatusNotFound, "not-found", "Not found", "")
 	case errors.Is(err, failure.ErrConflict):
-		return apigw.NewProblem(http.StatusConflict, "conflict", "Conflict", "the resource was changed by someone else; read it again").Response()
+		return apigw.NewProblem(http.StatusConflict, "conflict", "Conflict", "the resource was changed by someone else; read it again")
 	case failure.IsRetryable(err):
 		e.cfg.Logger.WarnContext(ctx, "editor: temporary failure", "op", op, "error", err.Error())
 		p := apigw.NewProblem(http.StatusServiceUnavailable, "unavailable", "Temporarily unavailable", "try again in a few seconds")
 		p.Header = map[string]string{"Retry-After": "5"}
-		return p.Response()
+		return p
 	}
 	e.cfg.Logger.ErrorContext(ctx, "editor: failure", "op", op, "error", err.Error())
-	return apigw.NewProblem(http.StatusInternalServerError, "internal", "Internal error", "").Response()
+	return apigw.NewProblem(http.StatusInternalServerError, "internal", "Internal error", "")
+}
+
+// takeWorkspace takes a unit of one of the workspace's own budgets. Past
+// the workspace's limit it returns a 429 problem with Retry-After; what
+// names the requests in words ("credential checks").
+func (e *Editor) takeWorkspace(ctx context.Context, ws string, name store.WorkspaceBudget, b store.Budget, what string) *apigw.Problem {
+	ok, at, err := e.store.TakeWorkspaceBudget(ctx, ws, name, 1, b)
+	if err != nil {
+		return e.problem(ctx, "take workspace budget: "+string(name), err)
+	}
+	if ok {
+		return nil
+	}
+	wait := retryAfter(e.cfg.Now(), at)
+	p := apigw.NewProblem(http.StatusTooManyRequests, "too-many-requests", "Too many requests",
+		fmt.Sprintf("A workspace may make %d %s in any %s; try again in %s. Nothing was done.", b.Limit, what, duration(b.Window), duration(wait)))
+	p.Header = map[string]string{"Retry-After": strconv.Itoa(int(wait / time.Second))}
+	return p
+}
+
+// retryAfter is the wait until at in whole seconds, rounded up, at least
+// one.
+func retryAfter(now, at time.Time) time.Duration {
+	d := at.Sub(now)
+	return max(time.Second, (d+time.Second-1)/time.Second*time.Second)
+}
+
+// duration says a duration in words: "1 minute", "10 minutes", "42 seconds".
+func duration(d time.Duration) string {
+	unit, n := "second", int64((d+time.Second-1)/time.Second)
+	if d >= time.Minute && d%time.Minute == 0 {
+		unit, n = "minute", int64(d/time.Minute)
+	}
+	if n == 1 {
+		return "1 " + unit
+	}
+	return strconv.FormatInt(n, 10) + " " + unit + "s"
 }
 
 func newID(prefix string) string {

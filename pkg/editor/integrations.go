@@ -37,19 +37,53 @@ func viewIntegration(in store.Integration) integrationView {
 
 func etag(version int64) string { return `"v` + strconv.FormatInt(version, 10) + `"` }
 
-// ifMatch reads the version of an If-Match header ("v3", W/"v3"); ok is
-// false when there is none.
-func ifMatch(r *apigw.Request) (version int64, ok bool, bad bool) {
+// precondition is what an If-Match header asks, the same for PUT and
+// PATCH: nothing (no header, or an empty one), any version ("*"), or one
+// version ("v3", W/"v3" taken as "v3"). Anything else is malformed; the
+// router refuses it by the document's pattern before a handler runs.
+type precondition struct {
+	given, any, malformed bool
+	version               int64
+}
+
+// ifMatchPattern is the document's pattern of If-Match.
+var ifMatchPattern = regexp.MustCompile(`^(\*|(W/)?"v[1-9][0-9]{0,18}")$`)
+
+// ifMatch reads the request's If-Match.
+func ifMatch(r *apigw.Request) precondition {
 	h := strings.TrimSpace(r.Header.Get("If-Match"))
-	if h == "" {
-		return 0, false, false
+	switch {
+	case h == "":
+		return precondition{}
+	case !ifMatchPattern.MatchString(h):
+		return precondition{given: true, malformed: true}
+	case h == "*":
+		return precondition{given: true, any: true}
 	}
-	h = strings.Trim(strings.TrimPrefix(h, "W/"), `"`)
-	n, err := strconv.ParseInt(strings.TrimPrefix(h, "v"), 10, 64)
-	if err != nil || n < 1 {
-		return 0, true, true
+	n, err := strconv.ParseInt(strings.Trim(strings.TrimPrefix(h, "W/"), `"v`), 10, 64)
+	if err != nil {
+		// Well-formed but past any version there can be: it matches none.
+		n = 0
 	}
-	return n, true, false
+	return precondition{given: true, version: n}
+}
+
+var errBadIfMatch = apigw.NewProblem(http.StatusBadRequest, "validation", "Invalid request",
+	`If-Match must be the ETag the integration was read with, such as "v3", or *.`)
+
+// check says whether the precondition holds for the funnel's integration
+// (exists: whether there is one): nil, 400 when malformed, 412 when it
+// does not match or there is no integration.
+func (p precondition) check(cur store.Integration, exists bool) *apigw.Problem {
+	switch {
+	case p.malformed:
+		return errBadIfMatch
+	case p.given && !exists:
+		return errPrecondition
+	case p.given && !p.any && p.version != cur.Version:
+		return errPrecondition
+	}
+	return nil
 }
 
 func integrationResponse(status int, in store.Integration) apigw.Response {
@@ -67,8 +101,8 @@ func (e *Editor) getIntegration(ctx context.Context, r *apigw.Request) apigw.Res
 
 type integrationBody struct {
 	ConnectionID        string          `json:"connection_id"`
-	JobPositionID       int64           `json:"job_position_id"`
-	RecruitingChannelID *int64          `json:"recruiting_channel_id"`
+	JobPositionID       personioID      `json:"job_position_id"`
+	RecruitingChannelID *personioID     `json:"recruiting_channel_id"`
 	Mapping             json.RawMessage `json:"mapping"`
 	Enabled             *bool           `json:"enabled"`
 	Funnel              *mapping.Funnel `json:"funnel"`
@@ -84,29 +118,31 @@ func (e *Editor) putIntegration(ctx context.Context, r *apigw.Request) apigw.Res
 		return badBody(err)
 	}
 	ws, funnel := r.Claims.Workspace, r.Params["funnel_id"]
-	version, hasMatch, bad := ifMatch(r)
-	if bad {
-		return apigw.NewProblem(http.StatusBadRequest, "validation", "Invalid If-Match", `If-Match takes the ETag the integration was read with, such as "v3".`).Response()
+	pre := ifMatch(r)
+	if pre.malformed {
+		return errBadIfMatch.Response()
 	}
 	cur, err := e.store.GetIntegration(ctx, ws, funnel)
-	switch {
-	case errors.Is(err, failure.ErrNotFound):
-		if hasMatch {
-			return errPrecondition.Response()
-		}
-	case err != nil:
+	exists := err == nil
+	if err != nil && !errors.Is(err, failure.ErrNotFound) {
 		return e.fail(ctx, "put integration", err)
-	case !hasMatch:
+	}
+	if p := pre.check(cur, exists); p != nil {
+		return p.Response()
+	}
+	if exists && !pre.given {
 		return apigw.NewProblem(http.StatusPreconditionRequired, "precondition-required", "If-Match required",
 			"This funnel has an integration already; send the ETag you read it with in If-Match, so that no one's change is lost.").Response()
-	case version != cur.Version:
-		return errPrecondition.Response()
 	}
 	if p := e.checkIntegration(ctx, ws, b); p != nil {
 		return p.Response()
 	}
-	next := store.Integration{WorkspaceID: ws, FunnelID: funnel, ConnectionID: b.ConnectionID, JobPositionID: b.JobPositionID,
-		RecruitingChannelID: b.RecruitingChannelID, Mapping: compactJSON(b.Mapping), Enabled: cur.Enabled, Version: cur.Version, CreatedAt: cur.CreatedAt}
+	var channel *int64
+	if b.RecruitingChannelID != nil {
+		channel = new(int64(*b.RecruitingChannelID))
+	}
+	next := store.Integration{WorkspaceID: ws, FunnelID: funnel, ConnectionID: b.ConnectionID, JobPositionID: int64(b.JobPositionID),
+		RecruitingChannelID: channel, Mapping: compactJSON(b.Mapping), Enabled: cur.Enabled, Version: cur.Version, CreatedAt: cur.CreatedAt}
 	if b.Enabled != nil {
 		next.Enabled = *b.Enabled
 	}
@@ -131,11 +167,11 @@ func (e *Editor) checkIntegration(ctx context.Context, ws string, b integrationB
 	if _, err := e.store.GetConnection(ctx, ws, b.ConnectionID); errors.Is(err, failure.ErrNotFound) {
 		errs = append(errs, apigw.FieldError{Path: "/connection_id", Message: fmt.Sprintf("this workspace has no connection %q", b.ConnectionID)})
 	} else if err != nil {
-		return apigw.NewProblem(http.StatusServiceUnavailable, "unavailable", "Temporarily unavailable", "try again in a few seconds")
+		return e.problem(ctx, "put integration: connection", err)
 	}
 	cfg, err := mapping.Parse(b.Mapping)
 	if err != nil {
-		errs = append(errs, apigw.FieldError{Path: "/mapping", Message: strings.TrimPrefix(err.Error(), "mapping: parse: ")})
+		errs = append(errs, decodeError("/mapping", err))
 	} else {
 		var ce *mapping.ConfigError
 		if err := mapping.Validate(*cfg, b.Funnel); errors.As(err, &ce) {
@@ -170,13 +206,17 @@ func (e *Editor) toggleIntegration(ctx context.Context, r *apigw.Request) apigw.
 		return badBody(err)
 	}
 	ws, funnel := r.Claims.Workspace, r.Params["funnel_id"]
+	pre := ifMatch(r)
+	if pre.malformed {
+		return errBadIfMatch.Response()
+	}
 	cur, err := e.store.GetIntegration(ctx, ws, funnel)
-	if err != nil {
+	exists := err == nil
+	if err != nil && (!errors.Is(err, failure.ErrNotFound) || !pre.given) {
 		return e.fail(ctx, "toggle integration", err)
 	}
-	version, hasMatch, bad := ifMatch(r)
-	if bad || (hasMatch && version != cur.Version) {
-		return errPrecondition.Response()
+	if p := pre.check(cur, exists); p != nil {
+		return p.Response()
 	}
 	cur.Enabled = b.Enabled
 	saved, err := e.store.PutIntegration(ctx, cur)

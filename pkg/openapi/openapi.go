@@ -1,6 +1,10 @@
 // Package openapi loads an API's OpenAPI 3.1 document and checks request
-// bodies against its operations' schemas (kin-openapi), every problem at
-// once: the Spec an apigw.Router routes by. It is a package of its own so
+// parameters (path, query, header) and bodies against its operations'
+// schemas (kin-openapi), every problem at once and in words: the Spec an
+// apigw.Router routes by. A value that breaks its schema's type, enum,
+// bounds, length or pattern is told what it must be ("job_position_id
+// must be a whole number from 1 to 9223372036854775807"); a pattern is
+// said by its schema's description, which the document writes for that. It is a package of its own so
 // that the functions that answer without a document (ingest) do not link
 // the OpenAPI library.
 package openapi
@@ -10,7 +14,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
+	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -56,6 +63,181 @@ func (d *Document) Body(method, pattern string) (apigw.BodyCheck, bool) {
 	return func(body []byte) *apigw.Problem { return check(schema, optional, body) }, true
 }
 
+// Parameters returns the check of an operation's path, query and header
+// parameters, those of its path item and its own: a required one must be
+// there, each given at most once, and its value must fit its schema. A
+// query parameter given empty is checked like any value; a header given
+// empty counts as absent (HTTP trims header values, and proxies may send
+// empty ones).
+func (d *Document) Parameters(method, pattern string) apigw.ParameterCheck {
+	item := d.doc.Paths.Value(pattern)
+	if item == nil || item.GetOperation(method) == nil {
+		return nil
+	}
+	var params []*openapi3.Parameter
+	for _, list := range []openapi3.Parameters{item.Parameters, item.GetOperation(method).Parameters} {
+		for _, ref := range list {
+			p := ref.Value
+			if p == nil || p.Schema == nil || p.Schema.Value == nil {
+				continue
+			}
+			params = slices.DeleteFunc(params, func(q *openapi3.Parameter) bool { return q.In == p.In && strings.EqualFold(q.Name, p.Name) })
+			params = append(params, p)
+		}
+	}
+	if len(params) == 0 {
+		return nil
+	}
+	return func(path map[string]string, query url.Values, header http.Header) *apigw.Problem {
+		var errs []apigw.FieldError
+		for _, p := range params {
+			var values []string
+			switch p.In {
+			case openapi3.ParameterInPath:
+				if v, ok := path[p.Name]; ok {
+					values = []string{v}
+				}
+			case openapi3.ParameterInQuery:
+				values = query[p.Name]
+			case openapi3.ParameterInHeader:
+				if v := strings.TrimSpace(header.Get(p.Name)); v != "" {
+					values = []string{v}
+				}
+			default:
+				continue
+			}
+			switch {
+			case len(values) == 0 && p.Required:
+				errs = append(errs, apigw.FieldError{Path: p.Name, Message: p.Name + " is required"})
+			case len(values) > 1:
+				errs = append(errs, apigw.FieldError{Path: p.Name, Message: p.Name + " may be given once"})
+			case len(values) == 1 && !fits(p.Schema.Value, values[0]):
+				errs = append(errs, apigw.FieldError{Path: p.Name, Message: p.Name + " must be " + rule(p.Schema.Value)})
+			}
+		}
+		if len(errs) == 0 {
+			return nil
+		}
+		msgs := make([]string, 0, len(errs))
+		for _, e := range errs {
+			msgs = append(msgs, e.Message)
+		}
+		p := apigw.NewProblem(http.StatusBadRequest, "validation", "Invalid request", strings.Join(msgs, "; ")+".")
+		p.Errors = errs
+		return p
+	}
+}
+
+// fits reports whether a parameter's text fits its schema: as a number
+// when the schema takes numbers, as a boolean when it takes those, as
+// text otherwise.
+func fits(schema *openapi3.Schema, text string) bool {
+	var value any = text
+	switch {
+	case schema.Type.Includes(openapi3.TypeInteger) || schema.Type.Includes(openapi3.TypeNumber):
+		f, err := strconv.ParseFloat(text, 64)
+		if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
+			return false
+		}
+		value = f
+	case schema.Type.Includes(openapi3.TypeBoolean):
+		b, err := strconv.ParseBool(text)
+		if err != nil {
+			return false
+		}
+		value = b
+	}
+	return schema.VisitJSON(value, openapi3.EnableJSONSchema2020()) == nil
+}
+
+// valueFields are the schema keywords about one value's type, enum,
+// bounds, length or pattern: a value that breaks them is told what it
+// must be.
+var valueFields = map[string]bool{"type": true, "enum": true, "const": true, "minimum": true, "maximum": true, "exclusiveMinimum": true,
+	"exclusiveMaximum": true, "multipleOf": true, "minLength": true, "maxLength": true, "pattern": true, "format": true}
+
+// rule says in words what a value of the schema must be, for "<name>
+// must be <rule>". A pattern is said by the schema's description.
+func rule(s *openapi3.Schema) string {
+	if len(s.Enum) > 0 {
+		vals := make([]string, 0, len(s.Enum))
+		for _, v := range s.Enum {
+			vals = append(vals, fmt.Sprint(v))
+		}
+		return "one of " + strings.Join(vals, ", ")
+	}
+	nullable := s.Type.Includes(openapi3.TypeNull)
+	var r string
+	switch {
+	case s.Type.Includes(openapi3.TypeInteger):
+		r = "a whole number" + bounds(s)
+	case s.Type.Includes(openapi3.TypeNumber):
+		r = "a number" + bounds(s)
+	case s.Type.Includes(openapi3.TypeBoolean):
+		r = "true or false"
+	case s.Type.Includes(openapi3.TypeString):
+		switch {
+		case s.Pattern != "" && s.Description != "":
+			r = s.Description
+		case s.Pattern != "":
+			r = "text matching " + s.Pattern
+		default:
+			r = "text" + lengths(s)
+		}
+	case s.Type.Includes(openapi3.TypeObject):
+		r = "an object"
+	case s.Type.Includes(openapi3.TypeArray):
+		r = "a list"
+		if s.MaxItems != nil {
+			r += fmt.Sprintf(" of at most %d items", *s.MaxItems)
+		}
+	case s.Description != "":
+		r = s.Description
+	default:
+		r = "a valid value"
+	}
+	if nullable {
+		r += ", or null"
+	}
+	return r
+}
+
+// bounds says a number's range: " from 1 to 100", " of at least 1".
+func bounds(s *openapi3.Schema) string {
+	switch {
+	case s.Min != nil && s.Max != nil:
+		return " from " + number(*s.Min) + " to " + number(*s.Max)
+	case s.Min != nil:
+		return " of at least " + number(*s.Min)
+	case s.Max != nil:
+		return " of at most " + number(*s.Max)
+	}
+	return ""
+}
+
+// number writes a bound. The document's numbers are read as float64,
+// which rounds the largest int64 (the bound of Personio's ids) up to
+// 2^63; it is written as the int64 it stands for.
+func number(f float64) string {
+	if f >= math.MaxInt64 {
+		return strconv.FormatInt(math.MaxInt64, 10)
+	}
+	return strconv.FormatFloat(f, 'f', -1, 64)
+}
+
+// lengths says a string's length: " of 1 to 100 characters".
+func lengths(s *openapi3.Schema) string {
+	switch {
+	case s.MinLength > 0 && s.MaxLength != nil:
+		return fmt.Sprintf(" of %d to %d characters", s.MinLength, *s.MaxLength)
+	case s.MaxLength != nil:
+		return fmt.Sprintf(" of at most %d characters", *s.MaxLength)
+	case s.MinLength > 0:
+		return fmt.Sprintf(" of at least %d characters", s.MinLength)
+	}
+	return ""
+}
+
 // check validates a body against a schema, reporting every problem.
 func check(schema *openapi3.Schema, optional bool, body []byte) *apigw.Problem {
 	invalid := func(detail string) *apigw.Problem {
@@ -92,11 +274,27 @@ func check(schema *openapi3.Schema, optional bool, body []byte) *apigw.Problem {
 	return p
 }
 
+// name is how a message calls the value at a JSON pointer: its member
+// name, or "choices[3]" for an item of a list.
+func name(pointer []string) string {
+	last := pointer[len(pointer)-1]
+	if _, err := strconv.Atoi(last); err == nil && len(pointer) > 1 {
+		return pointer[len(pointer)-2] + "[" + last + "]"
+	}
+	return last
+}
+
 // numbersToFloats gives kin-openapi the float64 numbers it validates.
 func numbersToFloats(v any) any {
 	switch x := v.(type) {
 	case json.Number:
 		f, _ := strconv.ParseFloat(string(x), 64)
+		if math.IsInf(f, 0) {
+			// Past float64's range: the largest float64 of its sign, which
+			// breaks any bound the document sets, where Inf would be
+			// refused without saying where.
+			f = math.Copysign(math.MaxFloat64, f)
+		}
 		return f
 	case map[string]any:
 		for k, e := range x {
@@ -122,9 +320,15 @@ func schemaErrors(err error) []apigw.FieldError {
 	}
 	var se *openapi3.SchemaError
 	if errors.As(err, &se) {
-		path := "/" + strings.Join(se.JSONPointer(), "/")
+		pointer := se.JSONPointer()
+		path := "/" + strings.Join(pointer, "/")
 		msg := se.Reason
-		if msg == "" {
+		switch {
+		case valueFields[se.SchemaField] && se.Schema != nil && len(pointer) > 0:
+			msg = name(pointer) + " must be " + rule(se.Schema)
+		case valueFields[se.SchemaField] && se.Schema != nil:
+			msg = "the body must be " + rule(se.Schema)
+		case msg == "":
 			msg = se.Error()
 		}
 		return []apigw.FieldError{{Path: path, Message: msg}}

@@ -1,5 +1,5 @@
 // Package settings is the one place where the system's deployment defaults
-// live: the rate budget, the timeouts and what is derived from them (the
+// live: the rate budget, each workspace's limits, the timeouts and what is derived from them (the
 // queue's visibility timeout, the claim lease), the receive count, the
 // retention, the plans. The CDK stack (infra), the three functions and the
 // local stack all start from Default (or Local), and the stack hands every
@@ -24,6 +24,10 @@
 //	BUDGET_WINDOW         Budget.Window        60s
 //	BUDGET_MARGIN         Budget.Margin        1s
 //	RATE_LIMIT_PAUSE      RateLimitPause       60s
+//	CHECK_LIMIT           CheckLimit.Limit     5 (credential checks per workspace)
+//	CHECK_WINDOW          CheckLimit.Window    60s
+//	TEST_LIMIT            TestLimit.Limit      5 (test applications per workspace)
+//	TEST_WINDOW           TestLimit.Window     60s
 //	MAX_RECEIVE_COUNT     MaxReceiveCount      8
 //	API_TIMEOUT           APITimeout           15s
 //	INGEST_TIMEOUT        IngestTimeout        10s
@@ -63,6 +67,13 @@ type Budget struct {
 	Margin time.Duration
 }
 
+// WorkspaceLimit is how many requests of one kind a workspace may make in
+// any Window, whichever instance of the API answers them.
+type WorkspaceLimit struct {
+	Limit  int
+	Window time.Duration
+}
+
 // Settings are every function's configuration; each function reads what it
 // needs.
 type Settings struct {
@@ -83,6 +94,14 @@ type Settings struct {
 	// RateLimitPause is how long a company's deliveries wait after
 	// Personio answered 429 (Personio asks for a minute).
 	RateLimitPause time.Duration
+	// CheckLimit bounds a workspace's credential checks (creating a
+	// connection, checking it again, replacing its credentials): each may
+	// be a request to Personio out of the company's budget, which other
+	// workspaces' deliveries share.
+	CheckLimit WorkspaceLimit
+	// TestLimit bounds a workspace's test applications: each is a real
+	// application in Personio, out of the company's budget.
+	TestLimit WorkspaceLimit
 	// MaxReceiveCount is how many receives a message gets before the
 	// dead-letter queue; the worker records the attempt that reaches it
 	// as dead.
@@ -115,6 +134,7 @@ func Default() Settings {
 		Retention:      30 * 24 * time.Hour,
 		Budget:         Budget{Limit: 20, Window: 60 * time.Second, Margin: time.Second},
 		RateLimitPause: 60 * time.Second, MaxReceiveCount: 8,
+		CheckLimit: WorkspaceLimit{Limit: 5, Window: time.Minute}, TestLimit: WorkspaceLimit{Limit: 5, Window: time.Minute},
 		APITimeout: 15 * time.Second, IngestTimeout: 10 * time.Second, WorkerTimeout: 30 * time.Second,
 		PersonioTimeout: 10 * time.Second, FileTimeout: 10 * time.Second,
 		CacheTTL: time.Minute, FileTransfers: 4, RetryBase: 5 * time.Second, RetryMax: 15 * time.Minute,
@@ -165,6 +185,18 @@ func (s Settings) ErasureMarkerTTL() time.Duration {
 	return max(s.QueueRetention, s.DLQRetention) + 24*time.Hour
 }
 
+// CheckBudget is the workspace's budget of credential checks the store
+// keeps.
+func (s Settings) CheckBudget() store.Budget {
+	return store.Budget{Limit: s.CheckLimit.Limit, Window: s.CheckLimit.Window}
+}
+
+// TestBudget is the workspace's budget of test applications the store
+// keeps.
+func (s Settings) TestBudget() store.Budget {
+	return store.Budget{Limit: s.TestLimit.Limit, Window: s.TestLimit.Window}
+}
+
 // QueueDefinition is the queue pair these settings describe.
 func (s Settings) QueueDefinition(name string) queue.Definition {
 	return queue.Definition{Name: name, VisibilityTimeout: s.VisibilityTimeout(), MaxReceiveCount: s.MaxReceiveCount,
@@ -179,7 +211,7 @@ func (s Settings) Check() error {
 		VarRetention: s.Retention, VarBudgetWindow: s.Budget.Window, VarRateLimitPause: s.RateLimitPause,
 		VarAPITimeout: s.APITimeout, VarIngestTimeout: s.IngestTimeout, VarWorkerTimeout: s.WorkerTimeout,
 		VarPersonioTimeout: s.PersonioTimeout, VarFileTimeout: s.FileTimeout, VarCacheTTL: s.CacheTTL,
-		VarRetryBase: s.RetryBase, VarRetryMax: s.RetryMax,
+		VarRetryBase: s.RetryBase, VarRetryMax: s.RetryMax, VarCheckWindow: s.CheckLimit.Window, VarTestWindow: s.TestLimit.Window,
 	}
 	for _, name := range envOrder {
 		if d, ok := positive[name]; ok && d <= 0 {
@@ -197,6 +229,12 @@ func (s Settings) Check() error {
 	}
 	if s.FileTransfers < 1 {
 		errs = append(errs, VarFileTransfers+" must be at least 1")
+	}
+	if s.CheckLimit.Limit < 1 {
+		errs = append(errs, VarCheckLimit+" must be at least 1")
+	}
+	if s.TestLimit.Limit < 1 {
+		errs = append(errs, VarTestLimit+" must be at least 1")
 	}
 	// A record's Personio request and file download happen within one
 	// worker invocation; the credential check within one API invocation.
@@ -241,6 +279,10 @@ const (
 	VarBudgetWindow     = "BUDGET_WINDOW"
 	VarBudgetMargin     = "BUDGET_MARGIN"
 	VarRateLimitPause   = "RATE_LIMIT_PAUSE"
+	VarCheckLimit       = "CHECK_LIMIT"
+	VarCheckWindow      = "CHECK_WINDOW"
+	VarTestLimit        = "TEST_LIMIT"
+	VarTestWindow       = "TEST_WINDOW"
 	VarMaxReceiveCount  = "MAX_RECEIVE_COUNT"
 	VarAPITimeout       = "API_TIMEOUT"
 	VarIngestTimeout    = "INGEST_TIMEOUT"
@@ -261,7 +303,8 @@ const (
 // envOrder lists every plain variable in the order Env writes them.
 var envOrder = []string{
 	VarTable, VarQueueURL, VarSecretPrefix, VarPersonioBaseURL, VarPersonioFeedURL, VarFileHosts, VarAllowInsecure,
-	VarPlans, VarRetention, VarBudgetLimit, VarBudgetWindow, VarBudgetMargin, VarRateLimitPause, VarMaxReceiveCount,
+	VarPlans, VarRetention, VarBudgetLimit, VarBudgetWindow, VarBudgetMargin, VarRateLimitPause,
+	VarCheckLimit, VarCheckWindow, VarTestLimit, VarTestWindow, VarMaxReceiveCount,
 	VarAPITimeout, VarIngestTimeout, VarWorkerTimeout, VarPersonioTimeout, VarFileTimeout, VarCacheTTL, VarFileTransfers,
 	VarRetryBase, VarRetryMax, VarQueueRetention, VarDLQRetention,
 }
@@ -317,6 +360,10 @@ var fields = map[string]field{
 	VarBudgetWindow:    dur(func(s *Settings) *time.Duration { return &s.Budget.Window }),
 	VarBudgetMargin:    dur(func(s *Settings) *time.Duration { return &s.Budget.Margin }),
 	VarRateLimitPause:  dur(func(s *Settings) *time.Duration { return &s.RateLimitPause }),
+	VarCheckLimit:      num(func(s *Settings) *int { return &s.CheckLimit.Limit }),
+	VarCheckWindow:     dur(func(s *Settings) *time.Duration { return &s.CheckLimit.Window }),
+	VarTestLimit:       num(func(s *Settings) *int { return &s.TestLimit.Limit }),
+	VarTestWindow:      dur(func(s *Settings) *time.Duration { return &s.TestLimit.Window }),
 	VarMaxReceiveCount: num(func(s *Settings) *int { return &s.MaxReceiveCount }),
 	VarAPITimeout:      dur(func(s *Settings) *time.Duration { return &s.APITimeout }),
 	VarIngestTimeout:   dur(func(s *Settings) *time.Duration { return &s.IngestTimeout }),

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/funnel-personio/funnel-personio/pkg/settings"
+	"github.com/funnel-personio/funnel-personio/pkg/store"
 )
 
 func TestDefaultsHoldTogether(t *testing.T) {
@@ -23,9 +24,10 @@ func TestDefaultsHoldTogether(t *testing.T) {
 	d := settings.Default()
 	// The figures the README and the stack promise.
 	if d.VisibilityTimeout() != 180*time.Second || d.Lease() != 2*time.Minute || d.RateBudget().Window != 61*time.Second ||
-		d.RateBudget().Limit != 20 || d.MaxReceiveCount != 8 || d.Retention != 720*time.Hour {
-		t.Errorf("defaults: visibility %s, lease %s, budget %+v, receives %d, retention %s",
-			d.VisibilityTimeout(), d.Lease(), d.RateBudget(), d.MaxReceiveCount, d.Retention)
+		d.RateBudget().Limit != 20 || d.MaxReceiveCount != 8 || d.Retention != 720*time.Hour ||
+		d.CheckBudget() != (store.Budget{Limit: 5, Window: time.Minute}) || d.TestBudget() != (store.Budget{Limit: 5, Window: time.Minute}) {
+		t.Errorf("defaults: visibility %s, lease %s, budget %+v, receives %d, retention %s, checks %+v, tests %+v",
+			d.VisibilityTimeout(), d.Lease(), d.RateBudget(), d.MaxReceiveCount, d.Retention, d.CheckBudget(), d.TestBudget())
 	}
 	l := settings.Local()
 	if l.VisibilityTimeout() != 30*time.Second || l.Lease() != 20*time.Second {
@@ -49,8 +51,10 @@ func TestCheck(t *testing.T) {
 			[]string{"PERSONIO_TIMEOUT (15s) must be shorter than API_TIMEOUT (15s)"}},
 		{"everything at once", func(s *settings.Settings) {
 			s.Budget.Limit, s.MaxReceiveCount, s.CacheTTL, s.Budget.Margin = 0, 0, 0, -time.Second
+			s.CheckLimit.Limit, s.TestLimit.Window = 0, 0
 		},
-			[]string{"BUDGET_LIMIT must be at least 1", "MAX_RECEIVE_COUNT must be at least 1", "CACHE_TTL must be positive", "BUDGET_MARGIN must not be negative"}},
+			[]string{"BUDGET_LIMIT must be at least 1", "MAX_RECEIVE_COUNT must be at least 1", "CACHE_TTL must be positive", "BUDGET_MARGIN must not be negative",
+				"CHECK_LIMIT must be at least 1", "TEST_WINDOW must be positive"}},
 		{"retry base over max", func(s *settings.Settings) { s.RetryBase = time.Hour }, []string{"RETRY_BASE must not exceed RETRY_MAX"}},
 	}
 	for _, c := range cases {
@@ -92,6 +96,7 @@ func TestEnvRoundTrip(t *testing.T) {
 	s.PersonioBaseURL, s.Plans = "http://127.0.0.1:8090", []string{"enterprise"}
 	s.Budget = settings.Budget{Limit: 10, Window: 6 * time.Second, Margin: 100 * time.Millisecond}
 	s.MaxReceiveCount, s.WorkerTimeout, s.Retention = 5, 40*time.Second, 48*time.Hour
+	s.CheckLimit, s.TestLimit = settings.WorkspaceLimit{Limit: 3, Window: 10 * time.Minute}, settings.WorkspaceLimit{Limit: 9, Window: time.Hour}
 	for k, v := range s.Env() {
 		t.Setenv(k, v)
 	}

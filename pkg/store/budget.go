@@ -15,15 +15,39 @@ import (
 	"github.com/funnel-personio/funnel-personio/pkg/failure"
 )
 
-// Budget is a per-company rate limit shared by every worker: at most
-// Limit requests in any Window (Personio: 20 per 60 s).
+// Budget is a rate limit kept in the table and shared by every function
+// instance: at most Limit units in any Window. A company's budget is its
+// Personio requests (Personio: 20 per 60 s); a workspace's budgets are its
+// own limits on what it may ask for (credential checks, test
+// applications).
 type Budget struct {
 	Limit  int
 	Window time.Duration
 }
 
-// budgetItem is the company's sliding log: the times (Unix ms) of the
-// requests taken in the last window, a block after a 429, and the end of
+// WorkspaceBudget names one of a workspace's own budgets.
+type WorkspaceBudget string
+
+// A workspace's budgets.
+const (
+	// BudgetChecks counts the workspace's credential checks (each may be
+	// a request to Personio).
+	BudgetChecks WorkspaceBudget = "checks"
+	// BudgetTests counts the workspace's test applications.
+	BudgetTests WorkspaceBudget = "tests"
+)
+
+// budgetAt is where a budget's item lives.
+type budgetAt struct{ pk, sk string }
+
+func companyBudget(company string) budgetAt { return budgetAt{budgetKey(company), "BUDGET"} }
+
+func workspaceBudget(ws string, name WorkspaceBudget) budgetAt {
+	return budgetAt{wsKey(ws), "BUDGET#" + string(name)}
+}
+
+// budgetItem is a budget's sliding log: the times (Unix ms) of the
+// units taken in the last window, a block after a 429, and the end of
 // the line of reserved turns (see TakeBudgetOrJoinLine).
 type budgetItem struct {
 	PK           string  `dynamodbav:"pk"`
@@ -44,7 +68,15 @@ const maxTakeTries = 50
 // n units will be free. Concurrent takers are serialised by a conditional
 // write on the company's item, so the budget is never exceeded.
 func (s *Store) TakeBudget(ctx context.Context, company string, n int, b Budget) (bool, time.Time, error) {
-	return s.take(ctx, "store: take budget", company, n, b, false)
+	return s.take(ctx, "store: take budget", companyBudget(company), n, b, false)
+}
+
+// TakeWorkspaceBudget takes n units of one of the workspace's own budgets,
+// as TakeBudget does for a company: all n or none, and when there is no
+// room, false and the time at which n units will be free. It is kept in
+// the table, so that the limit holds across every instance of the API.
+func (s *Store) TakeWorkspaceBudget(ctx context.Context, ws string, name WorkspaceBudget, n int, b Budget) (bool, time.Time, error) {
+	return s.take(ctx, "store: take workspace budget", workspaceBudget(ws, name), n, b, false)
 }
 
 // TakeBudgetOrJoinLine is TakeBudget for a newcomer that joins the
@@ -56,16 +88,16 @@ func (s *Store) TakeBudget(ctx context.Context, company string, n int, b Budget)
 // instead of all at once, and a later newcomer never goes before an
 // earlier one. Whoever comes back at its turn calls TakeBudget.
 func (s *Store) TakeBudgetOrJoinLine(ctx context.Context, company string, n int, b Budget) (bool, time.Time, error) {
-	return s.take(ctx, "store: take or reserve budget", company, n, b, true)
+	return s.take(ctx, "store: take or reserve budget", companyBudget(company), n, b, true)
 }
 
-func (s *Store) take(ctx context.Context, op, company string, n int, b Budget, reserve bool) (bool, time.Time, error) {
+func (s *Store) take(ctx context.Context, op string, where budgetAt, n int, b Budget, reserve bool) (bool, time.Time, error) {
 	if n < 1 || n > b.Limit {
 		return false, time.Time{}, failure.New(op, failure.Invalid, fmt.Errorf("cannot take %d of a budget of %d", n, b.Limit))
 	}
 	for try := 0; try < maxTakeTries; try++ {
 		var it budgetItem
-		err := s.get(ctx, op, budgetKey(company), "BUDGET", &it)
+		err := s.get(ctx, op, where.pk, where.sk, &it)
 		if err != nil && !errors.Is(err, failure.ErrNotFound) {
 			return false, time.Time{}, err
 		}
@@ -79,7 +111,7 @@ func (s *Store) take(ctx context.Context, op, company string, n int, b Budget, r
 			}
 		}
 		slices.Sort(log)
-		next := budgetItem{PK: budgetKey(company), SK: "BUDGET", Log: log, BlockedUntil: it.BlockedUntil, Tail: it.Tail,
+		next := budgetItem{PK: where.pk, SK: where.sk, Log: log, BlockedUntil: it.BlockedUntil, Tail: it.Tail,
 			Version: it.Version + 1, ExpiresAt: now.Add(24 * time.Hour).Unix()}
 		// free is when n units are free: now, after a block, or when the
 		// oldest entries have left the window.
@@ -121,10 +153,52 @@ func (s *Store) take(ctx context.Context, op, company string, n int, b Budget, r
 	return false, time.Time{}, failure.New(op, failure.Throttled, errors.New("too many concurrent takers"))
 }
 
+// GiveBackBudget returns n units that TakeBudget took from the company's
+// budget at the time it returned, for requests that never counted at
+// Personio (it counts only requests that pass authentication: a check
+// that Personio answered 401 cost the company nothing). Units that have
+// left the window already, or were never taken, are not given back twice.
+func (s *Store) GiveBackBudget(ctx context.Context, company string, n int, at time.Time) error {
+	const op = "store: give back budget"
+	where, ms := companyBudget(company), millis(at)
+	for try := 0; try < maxTakeTries; try++ {
+		var it budgetItem
+		if err := s.get(ctx, op, where.pk, where.sk, &it); errors.Is(err, failure.ErrNotFound) {
+			return nil
+		} else if err != nil {
+			return err
+		}
+		log, left := make([]int64, 0, len(it.Log)), n
+		for _, t := range it.Log {
+			if t == ms && left > 0 {
+				left--
+				continue
+			}
+			log = append(log, t)
+		}
+		if left == n {
+			return nil
+		}
+		next := it
+		next.Log, next.Version = log, it.Version+1
+		err := s.putVersioned(ctx, op, next, true, it.Version)
+		if !errors.Is(err, failure.ErrConflict) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Duration(1+rand.IntN(5*(try+1))) * time.Millisecond):
+		}
+	}
+	return failure.New(op, failure.Throttled, errors.New("too many concurrent takers"))
+}
+
 // BlockBudget empties the company's budget until the given time (after a 429,
 // Personio wants 60 s of quiet).
 func (s *Store) BlockBudget(ctx context.Context, company string, until time.Time) error {
 	const op = "store: block budget"
+	where := companyBudget(company)
 	update := expression.Set(expression.Name("blocked_until"), expression.Value(millis(until))).
 		Set(expression.Name("version"), expression.Plus(expression.IfNotExists(expression.Name("version"), expression.Value(0)), expression.Value(1))).
 		Set(expression.Name("expires_at"), expression.Value(until.Add(24*time.Hour).Unix())).
@@ -136,7 +210,7 @@ func (s *Store) BlockBudget(ctx context.Context, company string, until time.Time
 	}
 	x := render(expr)
 	_, err = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: aws.String(s.table), Key: key(budgetKey(company), "BUDGET"),
+		TableName: aws.String(s.table), Key: key(where.pk, where.sk),
 		UpdateExpression: x.Update, ConditionExpression: x.Condition,
 		ExpressionAttributeNames: x.Names, ExpressionAttributeValues: x.Values,
 	})

@@ -1,6 +1,7 @@
 // Package store keeps the system's state in one DynamoDB table:
 // connections, funnel integrations with their mappings, delivery records
-// (which double as idempotency claims), and per-company rate budgets.
+// (which double as idempotency claims), per-company rate budgets, and each
+// workspace's own budgets (credential checks, test applications).
 //
 // Every key of workspace data starts with the workspace, and every method
 // takes the workspace: one workspace cannot name another's items.
@@ -12,6 +13,7 @@
 //	                                                                   by_status: WS#<ws>#FUNNEL#<f>#STATUS#<s> / same
 //	                                                                   parked:    WS#<ws>#CONN#<c> (only while parked)
 //	budget        COMPANY#<company id>       BUDGET
+//	ws budget     WS#<ws>                    BUDGET#<name>
 package store
 
 import (

@@ -388,6 +388,89 @@ func TestBudget(t *testing.T) {
 	})
 }
 
+// TestWorkspaceBudget: a workspace's own budgets (credential checks, test
+// applications) are sliding logs like a company's, one per workspace and
+// name, never the company's.
+func TestWorkspaceBudget(t *testing.T) {
+	suite(t, func(t *testing.T, _ *dynamodb.Client, s *store.Store, c *clock) {
+		ctx := t.Context()
+		b := store.Budget{Limit: 5, Window: time.Minute}
+		for i := range 5 {
+			if ok, _, err := s.TakeWorkspaceBudget(ctx, "ws_a", store.BudgetChecks, 1, b); !ok || err != nil {
+				t.Fatalf("check %d: %v, %v", i, ok, err)
+			}
+		}
+		ok, at, err := s.TakeWorkspaceBudget(ctx, "ws_a", store.BudgetChecks, 1, b)
+		if ok || err != nil || !at.After(c.Now().Add(59*time.Second)) {
+			t.Errorf("the sixth check: %v at %v, %v; want refused until the window moves on", ok, at.Sub(c.Now()), err)
+		}
+		// Another name, another workspace and the company with the same
+		// name as a workspace each have their own.
+		if ok, _, _ := s.TakeWorkspaceBudget(ctx, "ws_a", store.BudgetTests, 5, b); !ok {
+			t.Error("ws_a's tests share its checks' budget")
+		}
+		if ok, _, _ := s.TakeWorkspaceBudget(ctx, "ws_b", store.BudgetChecks, 5, b); !ok {
+			t.Error("ws_b shares ws_a's budget")
+		}
+		if ok, _, _ := s.TakeBudget(ctx, "ws_a", 20, store.Budget{Limit: 20, Window: time.Minute}); !ok {
+			t.Error("a company budget shares a workspace's")
+		}
+		// The workspace's items stay out of its connections.
+		if list, err := s.ListConnections(ctx, "ws_a"); err != nil || len(list) != 0 {
+			t.Errorf("connections of ws_a: %+v, %v", list, err)
+		}
+		c.Add(61 * time.Second)
+		if ok, _, err := s.TakeWorkspaceBudget(ctx, "ws_a", store.BudgetChecks, 5, b); !ok || err != nil {
+			t.Errorf("after the window: %v, %v", ok, err)
+		}
+	})
+}
+
+// TestGiveBackBudget: units given back are free again at once, only the
+// units taken at that time, never more than were taken.
+func TestGiveBackBudget(t *testing.T) {
+	suite(t, func(t *testing.T, _ *dynamodb.Client, s *store.Store, c *clock) {
+		ctx := t.Context()
+		b := store.Budget{Limit: 20, Window: time.Minute}
+		if ok, _, _ := s.TakeBudget(ctx, "42", 18, b); !ok {
+			t.Fatal("take 18")
+		}
+		c.Add(time.Second)
+		ok, at, err := s.TakeBudget(ctx, "42", 2, b)
+		if !ok || err != nil {
+			t.Fatalf("take 2: %v, %v", ok, err)
+		}
+		if ok, _, _ := s.TakeBudget(ctx, "42", 1, b); ok {
+			t.Fatal("a unit over the budget")
+		}
+		if err := s.GiveBackBudget(ctx, "42", 1, at); err != nil {
+			t.Fatal(err)
+		}
+		c.Add(time.Second)
+		if ok, _, _ := s.TakeBudget(ctx, "42", 1, b); !ok {
+			t.Error("the unit given back is not free")
+		}
+		// Giving back more than was taken at that time frees only what
+		// is left of it; a time when nothing was taken frees nothing.
+		if err := s.GiveBackBudget(ctx, "42", 5, at); err != nil {
+			t.Fatal(err)
+		}
+		c.Add(time.Second)
+		if err := s.GiveBackBudget(ctx, "42", 1, c.Now()); err != nil {
+			t.Fatal(err)
+		}
+		if ok, _, _ := s.TakeBudget(ctx, "42", 2, b); ok {
+			t.Error("more was given back than was taken")
+		}
+		if ok, _, _ := s.TakeBudget(ctx, "42", 1, b); !ok {
+			t.Error("the second unit taken at that time was not given back")
+		}
+		if err := s.GiveBackBudget(ctx, "77", 1, at); err != nil {
+			t.Errorf("a company without a budget: %v", err)
+		}
+	})
+}
+
 // TestBudgetLine: newcomers that find no room reserve turns at the end of
 // the company's line, spaced by what they take, never the same turn
 // twice; a newcomer never goes before the line; whoever comes back at its
