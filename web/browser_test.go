@@ -198,7 +198,9 @@ func TestSetupPage(t *testing.T) {
 	// Step 4: the optional assignment. The page starts with the phone;
 	// add gender with an incomplete option table and the phone a second
 	// time: the API reports both problems, shown at their rows at once.
-	rowKey := func(i int) string { return eval[string](b, root+`.querySelectorAll('#optional fieldset[id]')[`+fmt.Sprint(i)+`].id`) }
+	rowKey := func(i int) string {
+		return eval[string](b, root+`.querySelectorAll('#optional fieldset[id]')[`+fmt.Sprint(i)+`].id`)
+	}
 	addRow := func() string {
 		b.press("add-row", kb.Enter)
 		n := eval[int](b, root+`.querySelectorAll('#optional fieldset[id]').length`)

@@ -70,7 +70,7 @@ const STRINGS = {
     needAccount: 'Choose or add a Personio account.', needPosition: 'Choose the job position.', needField: 'Choose a field.',
     needTarget: 'Choose a Personio field.', needAttr: 'Give the attribute’s ID (a number).',
     s6: '6. Test application', s6help: 'A test application through the real queue, in Personio within seconds.',
-    sendTest: 'Send test application', testSent: 'Test application sent.', saveFirst: 'Save the settings before sending a test application.',
+    sendTest: 'Send test application', testDelivered: 'The test application arrived in Personio.', saveFirst: 'Save the settings before sending a test application.',
     s7: 'Delivery log', filter: 'Status', all: 'All', refresh: 'Refresh', more: 'Show more', retry: 'Retry', retried: 'Sent again.',
     empty: 'No applications yet.', when: 'When', status: 'Status', details: 'Details', test: 'test', attempts: (n) => n === 1 ? '1 attempt' : `${n} attempts`,
     st: { queued: 'queued', processing: 'processing', retrying: 'retrying', delivered: 'delivered', failed: 'failed', parked: 'parked', dead: 'dead-lettered', skipped: 'skipped' },
@@ -99,19 +99,19 @@ const STRINGS = {
   de: {
     title: 'Personio', intro: 'Jede Bewerbung aus diesem Funnel wird in Sekunden zu einer Bewerbung in Personio.',
     loading: 'Personio-Integration wird geladen…', on: 'An', off: 'Aus',
-    s1: '1. Personio-Konto', s1help: 'Verbinde das Personio-Konto, in das die Bewerbungen gehen. Mehrere benannte Konten sind möglich; wähle eines für diesen Funnel.',
+    s1: '1. Personio-Konto', s1help: 'Verbinden Sie das Personio-Konto, in das die Bewerbungen gehen. Mehrere benannte Konten sind möglich; wählen Sie eines für diesen Funnel.',
     account: 'Konto für diesen Funnel', chooseAccount: '— Konto wählen —', addAccount: 'Neues Konto hinzufügen', cancel: 'Abbrechen',
     accName: 'Name', accNameHelp: 'Zum Wiederfinden, z. B. „Personio Integration [Kundenname]“.',
     companyId: 'Company ID', token: 'Access Token', tokenHelp: 'Wird einmal eingegeben und nie wieder angezeigt.',
-    where: 'In Personio: Einstellungen › Integrationen › API-Zugangsdaten › „Recruiting-Integrationen“ (in neueren Konten: Marketplace › Verbundene Integrationen › Recruiting-Integrationen). Kopiere dort die Company ID und den Access Token.',
+    where: 'In Personio: Einstellungen › Integrationen › API-Zugangsdaten › „Recruiting-Integrationen“ (in neueren Konten: Marketplace › Verbundene Integrationen › Recruiting-Integrationen). Kopieren Sie dort die Company ID und den Access Token.',
     check: 'Verbindung prüfen', checking: 'Wird bei Personio geprüft…', connected: (n) => `Verbunden: Personio hat die Zugangsdaten von „${n}“ akzeptiert.`,
     needsAttention: 'braucht Aufmerksamkeit', company: (c) => `Company ${c}`, companyInvalid: 'Die Company ID ist eine Zahl (bis zu 18 Ziffern).',
-    nameMissing: 'Gib dem Konto einen Namen.', tokenMissing: 'Füge den Access Token ein.',
+    nameMissing: 'Geben Sie dem Konto einen Namen.', tokenMissing: 'Fügen Sie den Access Token ein.',
     s2: '2. Stelle', s2help: 'Bewerbungen aus diesem Funnel werden in Personio dieser Stelle zugeordnet.',
-    fromFeed: 'Aus deiner Karriereseite', subdomain: 'Subdomain der Karriereseite', subdomainHelp: 'Wie in acme.jobs.personio.de',
+    fromFeed: 'Aus Ihrer Karriereseite', subdomain: 'Subdomain der Karriereseite', subdomainHelp: 'Wie in acme.jobs.personio.de',
     loadPositions: 'Stellen laden', position: 'Stelle', choosePosition: '— Stelle wählen —',
     orPaste: 'Oder die ID der Stelle oder ihre URL aus Personio einfügen', pasteHelp: 'Personio › Recruiting › die Stelle: die ID ist die Zahl in der Adresse.',
-    useId: 'Diese ID verwenden', noId: 'In diesem Text ist keine Stellen-ID: füge die Zahl oder die Adresse der Stelle in Personio ein.',
+    useId: 'Diese ID verwenden', noId: 'In diesem Text ist keine Stellen-ID: fügen Sie die Zahl oder die Adresse der Stelle in Personio ein.',
     chosen: (id, n) => n ? `Gewählt: ${n} (ID ${id})` : `Gewählt: Stellen-ID ${id}`, noPositions: 'Der Feed enthält keine veröffentlichte Stelle.',
     s3: '3. Pflichtzuordnung', s3help: 'Personio braucht für jede Bewerbung Vorname, Nachname und E-Mail.',
     first_name: 'Vorname', last_name: 'Nachname', email: 'E-Mail', chooseField: '— Feld wählen —',
@@ -128,13 +128,13 @@ const STRINGS = {
     moveUp: (i) => `Zuordnung ${i} nach oben`, moveDown: (i) => `Zuordnung ${i} nach unten`, remove: (i) => `Zuordnung ${i} entfernen`,
     up: 'Nach oben', down: 'Nach unten', del: 'Entfernen', addRow: 'Zuordnung hinzufügen', keep: 'Antworten ohne Zuordnung an die Nachricht anhängen',
     s5: '5. Speichern und aktivieren', save: 'Einstellungen speichern', saving: 'Wird gespeichert…', saved: 'Einstellungen gespeichert.',
-    active: 'Integration aktiv', activeHelpOff: 'Speichere zuerst die Einstellungen, dann aktiviere die Integration.',
+    active: 'Integration aktiv', activeHelpOff: 'Speichern Sie zuerst die Einstellungen, dann aktivieren Sie die Integration.',
     switchedOn: 'Die Integration ist aktiv: neue Bewerbungen gehen an Personio.', switchedOff: 'Die Integration ist aus: es werden keine Bewerbungen gesendet.',
     problems: (n) => n === 1 ? 'Die Einstellungen wurden nicht gespeichert: 1 Problem.' : `Die Einstellungen wurden nicht gespeichert: ${n} Probleme.`,
-    needAccount: 'Wähle ein Personio-Konto oder füge eines hinzu.', needPosition: 'Wähle die Stelle.', needField: 'Wähle ein Feld.',
-    needTarget: 'Wähle ein Personio-Feld.', needAttr: 'Gib die ID des Attributs an (eine Zahl).',
+    needAccount: 'Wählen Sie ein Personio-Konto oder fügen Sie eines hinzu.', needPosition: 'Wählen Sie die Stelle.', needField: 'Wählen Sie ein Feld.',
+    needTarget: 'Wählen Sie ein Personio-Feld.', needAttr: 'Geben Sie die ID des Attributs an (eine Zahl).',
     s6: '6. Testbewerbung', s6help: 'Eine Testbewerbung durch die echte Warteschlange, in Sekunden in Personio.',
-    sendTest: 'Testbewerbung senden', testSent: 'Testbewerbung gesendet.', saveFirst: 'Speichere die Einstellungen, bevor du eine Testbewerbung sendest.',
+    sendTest: 'Testbewerbung senden', testDelivered: 'Die Testbewerbung ist in Personio angekommen.', saveFirst: 'Speichern Sie die Einstellungen, bevor Sie eine Testbewerbung senden.',
     s7: 'Zustellprotokoll', filter: 'Status', all: 'Alle', refresh: 'Aktualisieren', more: 'Mehr anzeigen', retry: 'Erneut senden', retried: 'Erneut gesendet.',
     empty: 'Noch keine Bewerbungen.', when: 'Wann', status: 'Status', details: 'Details', test: 'Test', attempts: (n) => n === 1 ? '1 Versuch' : `${n} Versuche`,
     st: { queued: 'in der Warteschlange', processing: 'in Bearbeitung', retrying: 'neuer Versuch', delivered: 'zugestellt', failed: 'fehlgeschlagen', parked: 'wartet', dead: 'abgelegt', skipped: 'übersprungen' },
@@ -145,19 +145,19 @@ const STRINGS = {
     planTitle: 'Ab dem Advanced-Tarif verfügbar', planText: 'Der Tarif dieses Workspaces enthält die Personio-Integration nicht. Mit dem Advanced-, Professional- oder Enterprise-Tarif sendet dieser Funnel jede Bewerbung an Personio:',
     planList: ['Bewerbungen in Sekunden in Personio, mit Lebenslauf', 'eigene Zuordnung der Funnel-Felder zu Personio-Feldern', 'ein Zustellprotokoll mit erneutem Senden', 'eine Warnung, wenn Personio die Zugangsdaten ablehnt, ohne dass Bewerbungen verloren gehen'],
     planNeed: 'Was es braucht: ein Tarif-Upgrade im Editor und ein Personio-Konto mit Recruiting (Company ID und Access Token).',
-    sessionExpired: 'Deine Sitzung ist abgelaufen. Lade den Editor neu und versuche es noch einmal.', failedLoad: 'Die Integration konnte nicht geladen werden.',
+    sessionExpired: 'Ihre Sitzung ist abgelaufen. Laden Sie den Editor neu und versuchen Sie es noch einmal.', failedLoad: 'Die Integration konnte nicht geladen werden.',
     tryAgain: 'Noch einmal versuchen', gender: { male: 'männlich', female: 'weiblich', diverse: 'divers', undefined: 'keine Angabe' },
     err: {
-      'invalid-credentials': 'Personio hat diese Company ID und diesen Access Token nicht akzeptiert. Prüfe beide in Personio: Einstellungen › Integrationen › API-Zugangsdaten › „Recruiting-Integrationen“ (neuere Konten: Marketplace › Verbundene Integrationen). Es wurde nichts gespeichert.',
-      'recruiting-disabled': 'Recruiting oder seine API ist für diese Personio-Company nicht eingeschaltet. Schalte es in Personio ein und prüfe noch einmal. Es wurde nichts gespeichert.',
+      'invalid-credentials': 'Personio hat diese Company ID und diesen Access Token nicht akzeptiert. Prüfen Sie beide in Personio: Einstellungen › Integrationen › API-Zugangsdaten › „Recruiting-Integrationen“ (neuere Konten: Marketplace › Verbundene Integrationen). Es wurde nichts gespeichert.',
+      'recruiting-disabled': 'Recruiting oder seine API ist für diese Personio-Company nicht eingeschaltet. Schalten Sie es in Personio ein und prüfen Sie noch einmal. Es wurde nichts gespeichert.',
       'personio-unavailable': 'Personio war nicht erreichbar. Versuche es gleich noch einmal. Es wurde nichts gespeichert.',
-      'personio-rate-limited': 'Personio erlaubt 20 Anfragen pro Minute und Konto; versuche es in einer Minute noch einmal. Es wurde nichts gespeichert.',
-      'feed-unavailable': (s) => `Personio hat keinen öffentlichen Stellen-Feed für „${s}“. Schalte den XML-Feed in Personio ein (Einstellungen › Recruiting › Karriereseite), prüfe die Subdomain, oder füge die ID oder URL der Stelle ein.`,
-      'precondition-failed': 'Jemand anderes hat diese Einstellungen inzwischen gespeichert. Lade die Seite neu, um seine Fassung zu sehen.',
-      'connection-in-use': 'Eine aktive Integration nutzt dieses Konto. Schalte sie aus oder wähle zuerst ein anderes Konto.',
+      'personio-rate-limited': 'Personio erlaubt 20 Anfragen pro Minute und Konto; versuchen Sie es in einer Minute noch einmal. Es wurde nichts gespeichert.',
+      'feed-unavailable': (s) => `Personio hat keinen öffentlichen Stellen-Feed für „${s}“. Schalten Sie den XML-Feed in Personio ein (Einstellungen › Recruiting › Karriereseite), prüfen Sie die Subdomain, oder fügen Sie die ID oder URL der Stelle ein.`,
+      'precondition-failed': 'Jemand anderes hat diese Einstellungen inzwischen gespeichert. Laden Sie die Seite neu, um diese Fassung zu sehen.',
+      'connection-in-use': 'Eine aktive Integration nutzt dieses Konto. Schalten Sie sie aus oder wählen Sie zuerst ein anderes Konto.',
       'not-retryable': 'Diese Zustellung kann nicht erneut gesendet werden.', 'event-expired': 'Die Bewerbung wird nicht mehr aufbewahrt und kann nicht erneut gesendet werden.',
-      'no-integration': 'Speichere die Einstellungen, bevor du eine Testbewerbung sendest.', unavailable: 'Vorübergehend nicht verfügbar; versuche es in ein paar Sekunden noch einmal.',
-      network: 'Der Dienst war nicht erreichbar. Prüfe die Verbindung und versuche es noch einmal.', other: 'Etwas ist schiefgegangen.',
+      'no-integration': 'Speichern Sie die Einstellungen, bevor Sie eine Testbewerbung senden.', unavailable: 'Vorübergehend nicht verfügbar; versuchen Sie es in ein paar Sekunden noch einmal.',
+      network: 'Der Dienst war nicht erreichbar. Prüfen Sie die Verbindung und versuchen Sie es noch einmal.', other: 'Etwas ist schiefgegangen.',
     },
   },
 };
@@ -225,6 +225,7 @@ th,td{text-align:left;padding:.45rem .4rem;border-bottom:1px solid var(--line);v
 .badge.delivered{background:#e7f4ea;color:var(--good)}
 .badge.failed,.badge.dead{background:#fdecea;color:var(--bad)}
 .badge.parked,.badge.retrying{background:#fff4e0;color:var(--warn)}
+code{font-size:.8rem;word-break:break-all}
 .tag{font-size:.8rem;color:var(--muted);border:1px solid var(--line);border-radius:4px;padding:0 .3rem;margin-left:.3rem}
 .sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
 .summary{border:2px solid var(--bad);border-radius:8px;padding:.5rem .75rem;margin:.5rem 0}
@@ -343,7 +344,7 @@ export class PersonioIntegration extends HTMLElement {
   disconnectedCallback() { clearInterval(this.#timer); this.#timer = 0; if (this.#observer) this.#observer.disconnect(); }
   attributeChangedCallback(name, old, val) {
     if (old === val || !this.#s) return;
-    if (name === 'lang') this.#renderAll();
+    if (name === 'lang') { this.#renderAll(); this.#refreshLog(); }
     else { this.#started = false; this.#maybeStart(); }
   }
 
@@ -427,7 +428,7 @@ export class PersonioIntegration extends HTMLElement {
     } catch (e) {
       if (this.#s.phase === 'plan' || this.#s.expired) return this.#ready();
       this.#s.phase = 'error';
-      this.#s.loadError = this.#say(e);
+      this.#s.loadError = e;
       this.#renderAll();
       return this.#ready();
     }
@@ -561,6 +562,8 @@ export class PersonioIntegration extends HTMLElement {
     const focusId = active && old.contains(active) ? active.id : '';
     const sel = focusId && /^(text|search|url|password|textarea)$/.test(active.type || '') ? [active.selectionStart, active.selectionEnd] : null;
     const next = h('div', { id, class: old.className });
+    const append = next.append.bind(next);
+    next.append = (...kids) => append(...kids.flat(Infinity).filter((k) => k != null && k !== false));
     build(next);
     old.replaceWith(next);
     if (focusId) {
@@ -582,7 +585,7 @@ export class PersonioIntegration extends HTMLElement {
     if (s.phase === 'loading') { wrap.append(h('p', { class: 'card', role: 'status' }, t.loading)); return; }
     if (s.phase === 'plan') { wrap.append(this.#planPanel()); return; }
     if (s.phase === 'error') {
-      wrap.append(h('div', { class: 'card' }, h('p', { class: 'msg bad', role: 'alert' }, t.failedLoad, ' ', s.loadError),
+      wrap.append(h('div', { class: 'card' }, h('p', { class: 'msg bad', role: 'alert' }, t.failedLoad, ' ', this.#say(s.loadError)),
         h('button', { type: 'button', onclick: () => { this.#started = false; this.#maybeStart(); } }, t.tryAgain)));
       return;
     }
@@ -606,7 +609,15 @@ export class PersonioIntegration extends HTMLElement {
     this.#section(id, (el) => b.call(this, el));
   }
 
-  #msg(m) { return m ? h('p', { class: 'msg ' + m.kind, role: m.kind === 'bad' ? 'alert' : 'status' }, m.text) : null; }
+  // #msg shows a message, put into words now, so that it follows the
+  // language: {kind, key, args} (a sentence of STRINGS), {kind, err, arg}
+  // (a problem) or {kind, text} (a sentence the API gave).
+  #msg(m) {
+    if (!m) return null;
+    const t = this.#t;
+    const text = m.key ? (typeof t[m.key] === 'function' ? t[m.key](...(m.args || [])) : t[m.key]) : m.err ? this.#say(m.err, m.arg) : m.text;
+    return h('p', { class: 'msg ' + m.kind, role: m.kind === 'bad' ? 'alert' : 'status' }, text);
+  }
 
   #planPanel() {
     const t = this.#t;
@@ -620,7 +631,7 @@ export class PersonioIntegration extends HTMLElement {
     const s = this.#s, t = this.#t;
     const c = s.connections.find((x) => x.id === s.connectionId);
     const b = s.banner || {};
-    if (b.restored) el.append(this.#msg({ kind: 'good', text: b.restored }));
+    if (b.restored) el.append(this.#msg(b.restored));
     if (!c || c.status !== 'needs_attention') return;
     el.append(h('div', { class: 'banner', role: 'region', 'aria-labelledby': 'banner-title' },
       h('h2', { id: 'banner-title' }, t.bannerTitle(c.name)), h('p', null, t.bannerText),
@@ -643,18 +654,18 @@ export class PersonioIntegration extends HTMLElement {
     const company = (b.company ?? c.company_id).trim();
     this.#update('banner');
     try {
-      if (!token) throw Object.assign(new Error(), { local: t.tokenMissing });
+      if (!token) throw Object.assign(new Error(), { local: 'tokenMissing' });
       const res = await this.#api('PUT', `/v1/connections/${encodeURIComponent(c.id)}/credentials`, { body: { company_id: company, access_token: token } });
       const n = Number(res.headers.get('X-Resumed-Deliveries') || 0);
       Object.assign(c, res.data);
-      s.banner = { restored: t.restored(n) };
+      s.banner = { restored: { kind: 'good', key: 'restored', args: [n] } };
       this.#update('banner');
       this.#update('account');
       this.shadowRoot.getElementById('banner').querySelector('.msg')?.setAttribute('tabindex', '-1');
       this.shadowRoot.getElementById('banner').querySelector('.msg')?.focus();
       this.#refreshLog();
     } catch (e) {
-      s.banner = { ...b, busy: false, msg: { kind: 'bad', text: e.local || this.#say(e) } };
+      s.banner = { ...b, busy: false, msg: e.local ? { kind: 'bad', key: e.local } : { kind: 'bad', err: e } };
       this.#update('banner');
       this.shadowRoot.getElementById('creds-token')?.focus();
     }
@@ -722,7 +733,7 @@ export class PersonioIntegration extends HTMLElement {
       s.adding = false;
       s.newConn = null;
       s.connErrors = {};
-      s.connMsg = { kind: 'good', text: t.connected(res.data.name) };
+      s.connMsg = { kind: 'good', key: 'connected', args: [res.data.name] };
       s.checking = false;
       this.#update('account');
       this.#update('banner');
@@ -730,7 +741,7 @@ export class PersonioIntegration extends HTMLElement {
       root.getElementById('connection').focus();
     } catch (e) {
       s.checking = false;
-      s.addMsg = { kind: 'bad', text: this.#say(e) };
+      s.addMsg = { kind: 'bad', err: e };
       this.#update('account');
       root.getElementById('acc-token').focus();
     }
@@ -743,9 +754,9 @@ export class PersonioIntegration extends HTMLElement {
     el.append(h('form', { id: 'feed-form', novalidate: true, onsubmit: (e) => { e.preventDefault(); this.#loadPositions(); } },
       h('h3', null, t.fromFeed),
       h('div', { class: 'row' },
-        h('div', null, h('label', { for: 'subdomain' }, t.subdomain), h('input', { type: 'text', id: 'subdomain', value: s.subdomain, autocomplete: 'off', 'aria-describedby': 'subdomain-help', oninput: (e) => { s.subdomain = e.target.value; } }),
-          h('p', { class: 'hint', id: 'subdomain-help' }, t.subdomainHelp)),
-        h('div', { class: 'auto' }, h('button', { type: 'submit', id: 'load-positions', disabled: !s.connectionId || s.posBusy }, t.loadPositions)))));
+        h('div', null, h('label', { for: 'subdomain' }, t.subdomain), h('input', { type: 'text', id: 'subdomain', value: s.subdomain, autocomplete: 'off', 'aria-describedby': 'subdomain-help', oninput: (e) => { s.subdomain = e.target.value; } })),
+        h('div', { class: 'auto' }, h('button', { type: 'submit', id: 'load-positions', disabled: !s.connectionId || s.posBusy }, t.loadPositions))),
+      h('p', { class: 'hint', id: 'subdomain-help' }, t.subdomainHelp)));
     if (s.posMsg) el.append(this.#msg(s.posMsg));
     if (s.positions) {
       el.append(h('label', { for: 'position-select' }, t.position),
@@ -755,9 +766,9 @@ export class PersonioIntegration extends HTMLElement {
     }
     el.append(h('form', { id: 'paste-form', novalidate: true, onsubmit: (e) => { e.preventDefault(); this.#pastePosition(); } },
       h('div', { class: 'row' },
-        h('div', null, h('label', { for: 'position-paste' }, t.orPaste), h('input', { type: 'text', id: 'position-paste', autocomplete: 'off', 'aria-describedby': 'paste-help', value: s.paste || '', oninput: (e) => { s.paste = e.target.value; } }),
-          h('p', { class: 'hint', id: 'paste-help' }, t.pasteHelp)),
-        h('div', { class: 'auto' }, h('button', { type: 'submit', id: 'use-id' }, t.useId)))));
+        h('div', null, h('label', { for: 'position-paste' }, t.orPaste), h('input', { type: 'text', id: 'position-paste', autocomplete: 'off', 'aria-describedby': 'paste-help', value: s.paste || '', oninput: (e) => { s.paste = e.target.value; } })),
+        h('div', { class: 'auto' }, h('button', { type: 'submit', id: 'use-id' }, t.useId))),
+      h('p', { class: 'hint', id: 'paste-help' }, t.pasteHelp)));
     if (s.pasteMsg) el.append(this.#msg(s.pasteMsg));
     if (s.posErrors) el.append(h('p', { class: 'err', id: 'position-err' }, s.posErrors));
     if (s.positionId) el.append(h('p', { id: 'position-chosen', role: 'status' }, h('strong', null, t.chosen(s.positionId, s.positionName || (s.positions || []).find((p) => p.id === s.positionId)?.name))));
@@ -773,14 +784,14 @@ export class PersonioIntegration extends HTMLElement {
     try {
       const res = await this.#api('GET', `/v1/connections/${encodeURIComponent(s.connectionId)}/positions?subdomain=${encodeURIComponent(sub)}&language=${this.language}`);
       s.positions = res.data.positions || [];
-      if (!s.positions.length) s.posMsg = { kind: 'info', text: t.noPositions };
+      if (!s.positions.length) s.posMsg = { kind: 'info', key: 'noPositions' };
       s.posBusy = false;
       this.#update('position');
       this.shadowRoot.getElementById(s.positions.length ? 'position-select' : 'subdomain').focus();
     } catch (e) {
       s.posBusy = false;
       s.positions = null;
-      s.posMsg = { kind: 'bad', text: e.kind === 'validation' ? t.subdomainHelp : this.#say(e, sub) };
+      s.posMsg = e.kind === 'validation' ? { kind: 'bad', key: 'subdomainHelp' } : { kind: 'bad', err: e, arg: sub };
       this.#update('position');
       this.shadowRoot.getElementById('subdomain').focus();
     }
@@ -790,7 +801,7 @@ export class PersonioIntegration extends HTMLElement {
     const s = this.#s, t = this.#t;
     const id = positionIdFrom(s.paste);
     if (!id) {
-      s.pasteMsg = { kind: 'bad', text: t.noId };
+      s.pasteMsg = { kind: 'bad', key: 'noId' };
     } else {
       s.pasteMsg = null;
       s.positionId = id;
@@ -833,7 +844,10 @@ export class PersonioIntegration extends HTMLElement {
       const errs = this.#problemsAt('required.' + name);
       const id = 'req-' + name;
       grid.append(h('div', null, h('label', { for: id }, t[name]),
-        h('select', { id, 'aria-invalid': errs.length ? 'true' : null, 'aria-describedby': errs.length ? id + '-err' : null, onchange: (e) => { q.value = e.target.value; } },
+        h('select', { id, 'aria-invalid': errs.length ? 'true' : null, 'aria-describedby': errs.length ? id + '-err' : null, onchange: (e) => {
+          q.value = e.target.value;
+          if (errs.length) { this.#dropProblems('required.' + name); this.#update('required'); this.#update('save'); }
+        } },
           h('option', { value: '' }, t.chooseField),
           this.#fieldOptions(q.value, { split: name === 'first_name' ? t.splitFirst : name === 'last_name' ? t.splitLast : null })),
         errs.length ? h('ul', { class: 'err', id: id + '-err' }, errs.map((p) => h('li', null, p.message))) : null));
@@ -861,7 +875,8 @@ export class PersonioIntegration extends HTMLElement {
     const kind = this.#kindOf(row);
     const byPlace = (place) => s.targets.filter((x) => x.place === place && !x.required);
     const tOpt = (x) => h('option', { value: x.id, selected: x.id === row.target }, x.label);
-    const fs = h('fieldset', { id: k, class: errs.length ? 'bad' : null, 'aria-describedby': errs.length ? k + '-err' : null },
+    const fs = h('fieldset', { id: k, class: errs.length ? 'bad' : null, 'aria-describedby': errs.length ? k + '-err' : null,
+      onchange: () => { if (errs.length) { this.#dropProblems(`optional[${i}]`); this.#update('optional'); this.#update('save'); } } },
       h('legend', null, t.row(n), target ? ' · ' + target.label : ''));
     const grid = h('div', { class: 'row' });
     grid.append(h('div', null, h('label', { for: k + '-target' }, t.target),
@@ -937,8 +952,9 @@ export class PersonioIntegration extends HTMLElement {
       h('button', { type: 'button', id: k + '-down', 'aria-label': t.moveDown(n), 'aria-disabled': i === s.rows.length - 1 ? 'true' : null, onclick: move(1) }, '↓ ', t.down),
       h('button', { type: 'button', class: 'danger', id: k + '-remove', 'aria-label': t.remove(n), onclick: () => {
         s.rows.splice(i, 1);
-        s.problems = s.problems.filter((p) => !p.path.startsWith(`optional[${i}]`));
+        this.#dropProblems(`optional[${i}]`);
         this.#shiftProblems(i, -1);
+        this.#update('save');
         rerender();
         const next = s.rows[i] || s.rows[i - 1];
         this.shadowRoot.getElementById(next ? next.key + '-remove' : 'add-row').focus();
@@ -951,7 +967,7 @@ export class PersonioIntegration extends HTMLElement {
   // Problems keep pointing at their rows when rows move.
   #shiftProblems(i, j) {
     const re = /^optional\[(\d+)\]/;
-    for (const p of this.#s.problems) {
+    for (const p of [...this.#s.problems, ...this.#s.general.filter((g) => g.path)]) {
       const m = re.exec(p.path);
       if (!m) continue;
       const x = Number(m[1]);
@@ -959,6 +975,15 @@ export class PersonioIntegration extends HTMLElement {
       if (j === -1) { if (x > i) y = x - 1; } else if (x === i) y = j; else if (x === j) y = i;
       p.path = p.path.replace(re, `optional[${y}]`);
     }
+  }
+
+  // dropProblems forgets the problems of a row or field that was changed
+  // since the API reported them.
+  #dropProblems(prefix) {
+    const s = this.#s;
+    const hit = (path) => path === prefix || path.startsWith(prefix + '.') || path.startsWith(prefix + '[');
+    s.problems = s.problems.filter((p) => !hit(p.path));
+    s.general = s.general.filter((p) => !(p.path && hit(p.path)));
   }
 
   #problemsAt(prefix) {
@@ -1009,7 +1034,7 @@ export class PersonioIntegration extends HTMLElement {
       s.problems = [];
       s.general = [];
       s.saving = false;
-      s.saveMsg = { kind: 'good', text: t.saved };
+      s.saveMsg = { kind: 'good', key: 'saved' };
       for (const id of ['required', 'optional', 'save', 'test', 'position']) this.#update(id);
       this.#pill();
       root.getElementById('save-settings').focus();
@@ -1017,7 +1042,7 @@ export class PersonioIntegration extends HTMLElement {
     } catch (e) {
       s.saving = false;
       if (e.problem && Array.isArray(e.problem.errors) && e.problem.errors.length) return this.#showProblems(e.problem.errors);
-      s.saveMsg = { kind: 'bad', text: this.#say(e) };
+      s.saveMsg = { kind: 'bad', err: e };
       this.#update('save');
       root.getElementById('save-settings').focus();
     }
@@ -1035,10 +1060,11 @@ export class PersonioIntegration extends HTMLElement {
     for (const p of list) {
       const path = String(p.path || '');
       const m = /^\/mapping\/(.*)$/.exec(path);
-      let focus = '', where = '';
+      let focus = '', where = '', gpath = '';
       if (m && m[1]) {
         const sub = m[1];
         s.problems.push({ path: sub, message: p.message });
+        gpath = sub;
         const r = /^required\.(first_name|last_name|email)/.exec(sub);
         const o = /^optional\[(\d+)\](?:\.(\w+))?/.exec(sub);
         if (r) { focus = 'req-' + r[1]; where = t[r[1]]; }
@@ -1050,7 +1076,7 @@ export class PersonioIntegration extends HTMLElement {
         }
       } else if (path === '/connection_id') { s.connErrors.connection = p.message; focus = s.connections.length ? 'connection' : 'add-account'; where = t.s1; }
       else if (path === '/job_position_id') { s.posErrors = p.message; focus = 'position-paste'; where = t.s2; }
-      s.general.push({ message: p.message, focus, where });
+      s.general.push({ message: p.message, focus, where, path: gpath });
     }
     for (const id of ['account', 'position', 'required', 'optional', 'save']) this.#update(id);
     const sum = this.shadowRoot.getElementById('summary');
@@ -1066,10 +1092,10 @@ export class PersonioIntegration extends HTMLElement {
       const res = await this.#api('PATCH', `/v1/funnels/${encodeURIComponent(this.funnelId)}/integration`, { body: { enabled: next }, etag: s.etag });
       s.integration = res.data;
       s.etag = res.headers.get('ETag') || s.etag;
-      s.saveMsg = { kind: 'good', text: next ? t.switchedOn : t.switchedOff };
+      s.saveMsg = { kind: 'good', key: next ? 'switchedOn' : 'switchedOff' };
       this.dispatchEvent(new CustomEvent('personio-change', { bubbles: true, composed: true, detail: { enabled: next } }));
     } catch (e) {
-      s.saveMsg = { kind: 'bad', text: this.#say(e) };
+      s.saveMsg = { kind: 'bad', err: e };
     }
     s.toggling = false;
     this.#update('save');
@@ -1114,12 +1140,12 @@ export class PersonioIntegration extends HTMLElement {
         const d = (await this.#api('GET', `/v1/funnels/${f}/deliveries/${encodeURIComponent(x.id)}`)).data;
         if (d.status !== x.steps[x.steps.length - 1].status) { x.steps.push({ status: d.status, at: new Date(d.updated_at) }); this.#update('test'); }
         if (FINAL.has(d.status)) {
-          x.msg = d.status === 'delivered' ? { kind: 'good', text: `${t.testSent} ${t.st.delivered}.` } : { kind: 'bad', text: d.message || d.reason || t.st[d.status] };
+          x.msg = d.status === 'delivered' ? { kind: 'good', key: 'testDelivered' } : { kind: 'bad', text: d.message || d.reason || t.st[d.status] };
           break;
         }
       }
     } catch (e) {
-      x.msg = { kind: 'bad', text: this.#say(e) };
+      x.msg = { kind: 'bad', err: e };
     }
     x.running = false;
     this.#update('test');
@@ -1149,7 +1175,7 @@ export class PersonioIntegration extends HTMLElement {
       h('tbody', null, L.items.map((d) => h('tr', { id: 'd-' + d.id, 'data-status': d.status },
         h('td', null, this.#time(d.created_at)),
         h('td', null, h('span', { class: 'badge ' + d.status }, t.st[d.status] || d.status), d.test ? h('span', { class: 'tag' }, t.test) : null),
-        h('td', null, d.message || d.reason || '', d.attempts && d.attempts.length ? h('div', { class: 'hint' }, t.attempts(d.attempts.length)) : null),
+        h('td', null, d.message || d.reason || '', h('div', { class: 'hint' }, h('code', null, d.id), d.attempts && d.attempts.length ? ' · ' + t.attempts(d.attempts.length) : '')),
         h('td', null, RETRYABLE.has(d.status) ? h('button', { type: 'button', id: 'retry-' + d.id, 'aria-label': `${t.retry}: ${this.#time(d.created_at)}`, onclick: () => this.#retry(d) }, t.retry) : null))))));
     if (L.cursor) {
       const more = h('button', { type: 'button', id: 'log-more', disabled: L.loading, onclick: () => this.#moreLog() }, t.more);
@@ -1176,7 +1202,7 @@ export class PersonioIntegration extends HTMLElement {
       L.cursor = res.data.next_cursor || '';
       L.msg = null;
     } catch (e) {
-      L.msg = { kind: 'bad', text: this.#say(e) };
+      L.msg = { kind: 'bad', err: e };
     }
     this.#update('log');
   }
@@ -1193,7 +1219,7 @@ export class PersonioIntegration extends HTMLElement {
       L.items.push(...(res.data.deliveries || []).filter((d) => !seen.has(d.id)));
       L.cursor = res.data.next_cursor || '';
     } catch (e) {
-      L.msg = { kind: 'bad', text: this.#say(e) };
+      L.msg = { kind: 'bad', err: e };
     }
     L.loading = false;
     this.#update('log');
@@ -1204,9 +1230,9 @@ export class PersonioIntegration extends HTMLElement {
     try {
       const res = await this.#api('POST', `/v1/funnels/${encodeURIComponent(this.funnelId)}/deliveries/${encodeURIComponent(d.id)}/retry`);
       Object.assign(d, res.data);
-      L.msg = { kind: 'good', text: t.retried };
+      L.msg = { kind: 'good', key: 'retried' };
     } catch (e) {
-      L.msg = { kind: 'bad', text: this.#say(e) };
+      L.msg = { kind: 'bad', err: e };
     }
     this.#update('log');
     this.shadowRoot.getElementById('log-refresh').focus();

@@ -10,7 +10,7 @@ const lang = de ? 'de' : 'en';
 const text = {
   en: { title: 'Personio integration', funnel: 'Sample funnel “Office Manager” (fn_office)' },
   de: { title: 'Personio-Integration', funnel: 'Beispiel-Funnel „Office Manager“ (fn_office)',
-    tokenTitle: 'Mit einem Editor-Token anmelden', tokenHelp: 'Diese Seite hat keine eigene Anmeldung: füge ein JWT ein, das der Funnel-Editor für deinen Workspace ausgestellt hat. Es bleibt nur im Speicher dieses Tabs.',
+    tokenTitle: 'Mit einem Editor-Token anmelden', tokenHelp: 'Diese Seite hat keine eigene Anmeldung: fügen Sie ein JWT ein, das der Funnel-Editor für Ihren Workspace ausgestellt hat. Es bleibt nur im Speicher dieses Tabs.',
     tokenLabel: 'Editor-Token (JWT)', funnelLabel: 'Funnel-ID', submit: 'Einrichtung öffnen' },
 }[lang];
 
