@@ -422,6 +422,15 @@ func TestPlanRequired(t *testing.T) {
 	}
 	b.shot("14-plan")
 	b.axeCheck("plan")
+
+	// What a customer may paste as the job position.
+	got := eval[[]any](b, `import('./personio-integration.js').then(m => ['1001', ' 1001 ', 'https://acme.personio.de/recruiting/positions/1001/applications?tab=x',
+	  'https://acme.jobs.personio.de/job/1001?language=de&display=en', 'https://acme.jobs.personio.com/job/1001', 'acme.personio.de/recruiting/positions?position_id=1001',
+	  'Office Manager 1001', 'no id here', 'https://acme.personio.de/recruiting/positions/1001/2', ''].map(m.positionIdFrom))`)
+	want := []any{1001.0, 1001.0, 1001.0, 1001.0, 1001.0, 1001.0, 1001.0, nil, 1001.0, nil}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("positionIdFrom: %v, want %v", got, want)
+	}
 }
 
 // TestKeyboardReachesEveryControl tabs through the whole setup (with a
