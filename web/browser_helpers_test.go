@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
@@ -320,4 +321,31 @@ func api(t *testing.T, method, url, token string, body any) (int, http.Header, m
 	var out map[string]any
 	_ = json.NewDecoder(res.Body).Decode(&out)
 	return res.StatusCode, res.Header, out
+}
+
+// readmeShot writes, when WEB_README_SHOTS names a folder (make
+// screenshots), a picture of part of the page for the README: at width w,
+// from the top of the element `from` to the bottom of `to` (page
+// expressions), scaled.
+func (b *browser) readmeShot(name string, w int64, from, to string, scale float64) {
+	b.t.Helper()
+	dir := os.Getenv("WEB_README_SHOTS")
+	if dir == "" {
+		return
+	}
+	b.do(chromedp.EmulateViewport(w, 900))
+	defer b.do(chromedp.EmulateViewport(1280, 900))
+	r := eval[[]float64](b, `(()=>{const a=(`+from+`).getBoundingClientRect(),z=(`+to+`).getBoundingClientRect();return [a.top+scrollY-8, z.bottom+scrollY+8]})()`)
+	yes := true
+	png, err := chromedp.Call(b.ctx, page.CaptureScreenshot, page.CaptureScreenshotParams{
+		Clip: &page.Viewport{X: 0, Y: max(r[0], 0), Width: float64(w), Height: r[1] - max(r[0], 0), Scale: scale}, CaptureBeyondViewport: &yes})
+	if err != nil {
+		b.t.Fatalf("readme shot %s: %v", name, err)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		b.t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, name+".png"), png.Data, 0o644); err != nil {
+		b.t.Fatal(err)
+	}
 }

@@ -235,6 +235,7 @@ func TestSetupPage(t *testing.T) {
 		t.Errorf("after the failed save the focus is on %q, want the summary", f)
 	}
 	b.shot("06-mapping-problems")
+	b.readmeShot("setup-mapping-problems", 1280, root+`.getElementById('optional').closest('section')`, root+`.getElementById('save').closest('section')`, 0.6)
 	violations += b.axeCheck("mapping problems")
 
 	// Fix: Divers → diverse, remove the second phone; then a CV and a
@@ -306,6 +307,7 @@ func TestSetupPage(t *testing.T) {
 		t.Errorf("test application's message: %q", test.Message)
 	}
 	b.shot("09-test-delivered")
+	b.readmeShot("setup-page", 1280, `document.querySelector('header')`, root+`.getElementById('required').closest('section')`, 0.6)
 	violations += b.axeCheck("test delivered")
 
 	// Step 7: a signed event sent to ingest appears in the delivery log.
@@ -327,12 +329,13 @@ func TestSetupPage(t *testing.T) {
 		t.Errorf("the failed delivery's reason: %q", r)
 	}
 	b.shot("10-log")
+	b.readmeShot("setup-test-and-log", 1280, root+`.getElementById('test').closest('section')`, root+`.getElementById('log').closest('section')`, 0.6)
 	violations += b.axeCheck("log")
+	_, _, before := api(t, "GET", st.URL+"/v1/funnels/fn_office/deliveries/"+cher, jwt, nil)
 	b.press("retry-"+cher, kb.Enter)
 	b.wait("the retry", root+`.querySelector('#log .msg.good')`)
-	b.wait("the retry's outcome", root+`.querySelector('#d-`+cher+`[data-status=failed]')`)
-	if n := eval[int](b, root+`.querySelectorAll('#d-`+cher+` button').length`); n != 1 {
-		t.Errorf("the retried delivery has %d buttons", n)
+	if _, _, after := api(t, "GET", st.URL+"/v1/funnels/fn_office/deliveries/"+cher, jwt, nil); len(after["attempts"].([]any)) <= len(before["attempts"].([]any)) {
+		t.Errorf("the retry was not recorded: %v", after)
 	}
 
 	// Step 8: the customer regenerates the token in Personio. The next
@@ -350,6 +353,7 @@ func TestSetupPage(t *testing.T) {
 	b.wait("Bob parked", root+`.querySelector('#d-`+bob+`[data-status=parked]')`)
 	b.wait("the parked count", root+`.getElementById('banner-parked')`)
 	b.shot("11-banner")
+	b.readmeShot("setup-banner-390", 390, `document.querySelector('header')`, root+`.getElementById('banner')`, 0.8)
 	violations += b.axeCheck("banner")
 	b.typeInto("creds-token", rot.Token)
 	b.do(chromedp.KeyEvent(kb.Enter))

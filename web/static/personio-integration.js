@@ -70,7 +70,7 @@ const STRINGS = {
     needAccount: 'Choose or add a Personio account.', needPosition: 'Choose the job position.', needField: 'Choose a field.',
     needTarget: 'Choose a Personio field.', needAttr: 'Give the attribute’s ID (a number).',
     s6: '6. Test application', s6help: 'A test application through the real queue, in Personio within seconds.',
-    sendTest: 'Send test application', testDelivered: 'The test application arrived in Personio.', saveFirst: 'Save the settings before sending a test application.',
+    sendTest: 'Send test application', testDelivered: (sec) => `The test application arrived in Personio, ${sec} s after it was sent.`, saveFirst: 'Save the settings before sending a test application.',
     s7: 'Delivery log', filter: 'Status', all: 'All', refresh: 'Refresh', more: 'Show more', retry: 'Retry', retried: 'Sent again.',
     empty: 'No applications yet.', when: 'When', status: 'Status', details: 'Details', test: 'test', attempts: (n) => n === 1 ? '1 attempt' : `${n} attempts`,
     st: { queued: 'queued', processing: 'processing', retrying: 'retrying', delivered: 'delivered', failed: 'failed', parked: 'parked', dead: 'dead-lettered', skipped: 'skipped' },
@@ -134,7 +134,7 @@ const STRINGS = {
     needAccount: 'Wählen Sie ein Personio-Konto oder fügen Sie eines hinzu.', needPosition: 'Wählen Sie die Stelle.', needField: 'Wählen Sie ein Feld.',
     needTarget: 'Wählen Sie ein Personio-Feld.', needAttr: 'Geben Sie die ID des Attributs an (eine Zahl).',
     s6: '6. Testbewerbung', s6help: 'Eine Testbewerbung durch die echte Warteschlange, in Sekunden in Personio.',
-    sendTest: 'Testbewerbung senden', testDelivered: 'Die Testbewerbung ist in Personio angekommen.', saveFirst: 'Speichern Sie die Einstellungen, bevor Sie eine Testbewerbung senden.',
+    sendTest: 'Testbewerbung senden', testDelivered: (sec) => `Die Testbewerbung ist in Personio angekommen, ${sec.replace('.', ',')} s nach dem Senden.`, saveFirst: 'Speichern Sie die Einstellungen, bevor Sie eine Testbewerbung senden.',
     s7: 'Zustellprotokoll', filter: 'Status', all: 'Alle', refresh: 'Aktualisieren', more: 'Mehr anzeigen', retry: 'Erneut senden', retried: 'Erneut gesendet.',
     empty: 'Noch keine Bewerbungen.', when: 'Wann', status: 'Status', details: 'Details', test: 'Test', attempts: (n) => n === 1 ? '1 Versuch' : `${n} Versuche`,
     st: { queued: 'in der Warteschlange', processing: 'in Bearbeitung', retrying: 'neuer Versuch', delivered: 'zugestellt', failed: 'fehlgeschlagen', parked: 'wartet', dead: 'abgelegt', skipped: 'übersprungen' },
@@ -651,13 +651,16 @@ export class PersonioIntegration extends HTMLElement {
     const token = input.value;
     input.value = '';
     const b = (s.banner = { ...(s.banner || {}), busy: true, msg: null });
+    s.healthSeq = (s.healthSeq || 0) + 1; // a health check under way now is out of date
     const company = (b.company ?? c.company_id).trim();
     this.#update('banner');
     try {
       if (!token) throw Object.assign(new Error(), { local: 'tokenMissing' });
       const res = await this.#api('PUT', `/v1/connections/${encodeURIComponent(c.id)}/credentials`, { body: { company_id: company, access_token: token } });
       const n = Number(res.headers.get('X-Resumed-Deliveries') || 0);
-      Object.assign(c, res.data);
+      s.healthSeq++;
+      const i = s.connections.findIndex((x) => x.id === c.id);
+      if (i >= 0) s.connections[i] = res.data;
       s.banner = { restored: { kind: 'good', key: 'restored', args: [n] } };
       this.#update('banner');
       this.#update('account');
@@ -1126,7 +1129,7 @@ export class PersonioIntegration extends HTMLElement {
   async #sendTest() {
     const s = this.#s, t = this.#t;
     const f = encodeURIComponent(this.funnelId);
-    const x = (s.test = { running: true, steps: [], msg: null });
+    const x = (s.test = { running: true, steps: [], msg: null, sent: Date.now() });
     this.#update('test');
     try {
       const res = await this.#api('POST', `/v1/funnels/${f}/integration/test`);
@@ -1140,7 +1143,7 @@ export class PersonioIntegration extends HTMLElement {
         const d = (await this.#api('GET', `/v1/funnels/${f}/deliveries/${encodeURIComponent(x.id)}`)).data;
         if (d.status !== x.steps[x.steps.length - 1].status) { x.steps.push({ status: d.status, at: new Date(d.updated_at) }); this.#update('test'); }
         if (FINAL.has(d.status)) {
-          x.msg = d.status === 'delivered' ? { kind: 'good', key: 'testDelivered' } : { kind: 'bad', text: d.message || d.reason || t.st[d.status] };
+          x.msg = d.status === 'delivered' ? { kind: 'good', key: 'testDelivered', args: [((Date.now() - x.sent) / 1000).toFixed(1)] } : { kind: 'bad', text: d.message || d.reason || t.st[d.status] };
           break;
         }
       }
@@ -1198,9 +1201,13 @@ export class PersonioIntegration extends HTMLElement {
     try {
       const res = await this.#api('GET', `/v1/funnels/${encodeURIComponent(this.funnelId)}/deliveries?${q}`);
       if (status !== L.status) return;
+      const sig = JSON.stringify(res.data);
+      const stale = L.msg && (L.msg.kind === 'bad' || Date.now() - L.msgAt > 8000);
+      if (sig === L.sig && !stale) return; // nothing new: leave the log (and the focus in it) alone
+      L.sig = sig;
       L.items = res.data.deliveries || [];
       L.cursor = res.data.next_cursor || '';
-      L.msg = null;
+      if (stale) L.msg = null;
     } catch (e) {
       L.msg = { kind: 'bad', err: e };
     }
@@ -1231,6 +1238,7 @@ export class PersonioIntegration extends HTMLElement {
       const res = await this.#api('POST', `/v1/funnels/${encodeURIComponent(this.funnelId)}/deliveries/${encodeURIComponent(d.id)}/retry`);
       Object.assign(d, res.data);
       L.msg = { kind: 'good', key: 'retried' };
+      L.msgAt = Date.now();
     } catch (e) {
       L.msg = { kind: 'bad', err: e };
     }
@@ -1243,14 +1251,18 @@ export class PersonioIntegration extends HTMLElement {
   async #poll() {
     const s = this.#s;
     if (!s || s.phase !== 'ready') return;
-    if (s.connectionId) {
+    if (s.connectionId && !(s.banner && s.banner.busy)) {
+      const seq = s.healthSeq || 0;
       try {
         const c = (await this.#api('GET', `/v1/connections/${encodeURIComponent(s.connectionId)}`)).data;
+        if ((s.healthSeq || 0) !== seq) return;
+        const parked = c.status !== 'needs_attention' ? 0
+          : (await this.#api('GET', `/v1/funnels/${encodeURIComponent(this.funnelId)}/deliveries?status=parked&limit=100`)).data.deliveries.length;
+        if ((s.healthSeq || 0) !== seq) return;
         const i = s.connections.findIndex((x) => x.id === c.id);
         const was = i >= 0 ? s.connections[i].status : '';
         if (i >= 0) s.connections[i] = c;
         if (c.status === 'needs_attention') {
-          const parked = (await this.#api('GET', `/v1/funnels/${encodeURIComponent(this.funnelId)}/deliveries?status=parked&limit=100`)).data.deliveries.length;
           const b = s.banner && !s.banner.restored ? s.banner : {};
           if (was !== c.status || b.parked !== parked) { s.banner = { ...b, parked }; this.#update('banner'); this.#update('account'); }
         } else if (was !== c.status) { this.#update('banner'); this.#update('account'); }
