@@ -8,6 +8,9 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -24,6 +27,7 @@ import (
 	"github.com/funnel-personio/funnel-personio/pkg/localstack"
 	"github.com/funnel-personio/funnel-personio/pkg/personio"
 	"github.com/funnel-personio/funnel-personio/pkg/webhook"
+	"github.com/funnel-personio/funnel-personio/web"
 )
 
 // shotDir is where the browser tests write their screenshots:
@@ -542,4 +546,42 @@ func writeFigure(t *testing.T, name string, v any) {
 	if err := os.WriteFile(path, b, 0o644); err != nil {
 		t.Log(err)
 	}
+}
+
+// TestHostedPageAsksForToken: where no dev endpoint exists (the page on
+// CloudFront), the standalone page asks for the editor's token in a
+// password field, keeps it in memory only, and then works as usual.
+func TestHostedPageAsksForToken(t *testing.T) {
+	exe, axe := chromiumPath(t), axeSource(t)
+	st, _ := startStack(t)
+	jwt, _ := st.Auth.Mint("ws_demo", "advanced", time.Hour)
+	// One origin, as CloudFront gives: the page without a dev endpoint,
+	// /v1/* to the API.
+	mux := http.NewServeMux()
+	mux.Handle("/", web.Handler(web.Options{}))
+	mux.Handle("/v1/", httputil.NewSingleHostReverseProxy(mustURL(t, st.URL)))
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	b := newBrowser(t, exe, axe, shotDir)
+	b.do(chromedp.Navigate(srv.URL + "/"))
+	b.wait("the token form", `!document.getElementById('token-form').hidden`)
+	b.shot("16-hosted-token")
+	b.axeCheck("hosted token form")
+	eval[bool](b, `document.getElementById('token-input').focus(), true`)
+	b.do(chromedp.KeyEvent(jwt), chromedp.KeyEvent(kb.Enter))
+	b.wait("the setup", root+`.getElementById('account')`)
+	if v := eval[string](b, `document.getElementById('token-input').value + JSON.stringify(localStorage) + JSON.stringify(sessionStorage) + location.href`); strings.Contains(v, "eyJ") {
+		t.Errorf("the token stayed in the page: %q", v)
+	}
+	if !eval[bool](b, `document.getElementById('token-form').hidden`) {
+		t.Error("the token form is still shown")
+	}
+}
+
+func mustURL(t *testing.T, s string) *url.URL {
+	u, err := url.Parse(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
 }
