@@ -585,3 +585,48 @@ func mustURL(t *testing.T, s string) *url.URL {
 	}
 	return u
 }
+
+// TestDeliveryLogPages: the log is newest first, filters by status, and
+// loads the next page (the API's cursor) when its end scrolls into view.
+func TestDeliveryLogPages(t *testing.T) {
+	exe, axe := chromiumPath(t), axeSource(t)
+	st, _ := startStack(t)
+	jwt, _ := st.Auth.Mint("ws_demo", "advanced", time.Hour)
+	_, _, con := api(t, "POST", st.URL+"/v1/connections", jwt, map[string]any{"name": "Acme", "company_id": "42", "access_token": "sandbox-token-42"})
+	mapping := json.RawMessage(`{"version":1,"required":{"first_name":{"source":"contact.full_name","transforms":["first_name"]},"last_name":{"source":"contact.full_name","transforms":["last_name"]},"email":{"source":"contact.email"}}}`)
+	if code, _, in := api(t, "PUT", st.URL+"/v1/funnels/fn_office/integration", jwt, map[string]any{"connection_id": con["id"], "job_position_id": 1001, "mapping": mapping, "enabled": true}); code != 201 {
+		t.Fatalf("integration: %d %v", code, in)
+	}
+	// 25 applications whose one-word names have no last name: they fail
+	// at the mapping, without a request to Personio.
+	for i := range 25 {
+		sendEvent(t, st, fmt.Sprintf("evt_page_%02d", i), map[string]string{"full_name": "Cher", "email": fmt.Sprintf("c%d@example.com", i)}, []map[string]any{}, nil)
+		time.Sleep(5 * time.Millisecond)
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		_, _, l := api(t, "GET", st.URL+"/v1/funnels/fn_office/deliveries?status=failed&limit=100", jwt, nil)
+		if n := len(l["deliveries"].([]any)); n == 25 {
+			break
+		} else if time.Now().After(deadline) {
+			t.Fatalf("%d of 25 deliveries failed after 60 s", n)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	b := newBrowser(t, exe, axe, shotDir)
+	b.do(chromedp.Navigate(st.URL + "/"))
+	b.wait("the first page of the log", root+`.querySelectorAll('#log-table tbody tr').length === 20`)
+	ids := eval[[]string](b, `[...`+root+`.querySelectorAll('#log-table tbody tr')].map(r => r.id)`)
+	if ids[0] != "d-evt_page_24" || ids[19] != "d-evt_page_05" {
+		t.Errorf("not newest first: %q … %q", ids[0], ids[19])
+	}
+	// Scrolling to the end loads the rest (the button does the same by keyboard).
+	eval[bool](b, root+`.getElementById('log-more').scrollIntoView(), true`)
+	b.wait("the second page", root+`.querySelectorAll('#log-table tbody tr').length === 25 && !`+root+`.getElementById('log-more')`)
+	// By status: none delivered.
+	b.choose("log-status", "delivered")
+	b.wait("the filter", root+`.getElementById('log-empty')`)
+	b.choose("log-status", "failed")
+	b.wait("the failed ones", root+`.querySelectorAll('#log-table tbody tr[data-status=failed]').length === 20`)
+	b.shot("17-log-pages")
+}
