@@ -115,7 +115,7 @@ faults: build-local
 web-test:
 	@command -v chromium >/dev/null || { apt-get update && apt-get install -y chromium; }
 	@[ -f web/node_modules/axe-core/axe.min.js ] || npm ci --prefix web --no-audit --no-fund
-	WEB_BROWSER_REQUIRED=1 $(GO) test -count=1 -v ./web/ | grep -v '^        '
+	set -o pipefail; WEB_BROWSER_REQUIRED=1 $(GO) test -count=1 -v ./web/ | grep -v '^        '
 
 ## screenshots: the browser tests again, refreshing the few screenshots the
 ## README shows (docs/img/).

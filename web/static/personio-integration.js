@@ -1060,7 +1060,9 @@ export class PersonioIntegration extends HTMLElement {
     s.connErrors = {};
     s.posErrors = null;
     s.saveMsg = null;
-    for (const p of list) {
+    for (const raw of list) {
+      // The API names rows by their index ("optional[0]"); the page by number.
+      const p = { path: raw.path, message: String(raw.message || '').replace(/\boptional\[(\d+)\]/g, (_, i) => t.row(Number(i) + 1)) };
       const path = String(p.path || '');
       const m = /^\/mapping\/(.*)$/.exec(path);
       let focus = '', where = '', gpath = '';
