@@ -434,7 +434,7 @@ export class PersonioIntegration extends HTMLElement {
     }
     this.#renderAll();
     this.#ready();
-    this.#refreshLog();
+    this.#poll(); // the log, and the parked count when the connection needs attention
     this.#schedule();
   }
 
