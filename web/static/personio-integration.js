@@ -83,6 +83,7 @@ const STRINGS = {
     planNeed: 'What it needs: a plan upgrade in the editor, and a Personio account with Recruiting (Company ID and access token).',
     sessionExpired: 'Your session has expired. Reload the editor and try again.', failedLoad: 'The integration could not be loaded.',
     tryAgain: 'Try again', gender: { male: 'male', female: 'female', diverse: 'diverse', undefined: 'not specified' },
+    targets: { 'file:cv': 'File: CV', 'file:cover-letter': 'File: cover letter', 'file:employment-reference': 'File: employment reference', 'file:certificate': 'File: certificate', 'file:work-sample': 'File: work sample', 'file:other': 'File: other' },
     err: {
       'invalid-credentials': 'Personio did not accept this Company ID and access token. Check both in Personio: Settings › Integrations › API access data › “Recruiting integrations” (newer accounts: Marketplace › Connected integrations). Nothing was saved.',
       'recruiting-disabled': 'Recruiting or its API is not switched on for this Personio company. Switch it on in Personio, then check again. Nothing was saved.',
@@ -147,6 +148,9 @@ const STRINGS = {
     planNeed: 'Was es braucht: ein Tarif-Upgrade im Editor und ein Personio-Konto mit Recruiting (Company ID und Access Token).',
     sessionExpired: 'Ihre Sitzung ist abgelaufen. Laden Sie den Editor neu und versuchen Sie es noch einmal.', failedLoad: 'Die Integration konnte nicht geladen werden.',
     tryAgain: 'Noch einmal versuchen', gender: { male: 'männlich', female: 'weiblich', diverse: 'divers', undefined: 'keine Angabe' },
+    targets: { message: 'Nachricht', application_date: 'Bewerbungsdatum', tags: 'Tags', recruiting_channel_id: 'Recruiting-Kanal', external_posting_id: 'Externe Posting-ID', phase: 'Phase',
+      phone: 'Telefon', gender: 'Geschlecht', birthday: 'Geburtstag', location: 'Wohnort', available_from: 'Verfügbar ab', salary_expectations: 'Gehaltsvorstellung', 'custom_attribute_{id}': 'Eigenes Attribut',
+      'file:cv': 'Datei: Lebenslauf', 'file:cover-letter': 'Datei: Anschreiben', 'file:employment-reference': 'Datei: Arbeitszeugnis', 'file:certificate': 'Datei: Zertifikat', 'file:work-sample': 'Datei: Arbeitsprobe', 'file:other': 'Datei: Sonstiges' },
     err: {
       'invalid-credentials': 'Personio hat diese Company ID und diesen Access Token nicht akzeptiert. Prüfen Sie beide in Personio: Einstellungen › Integrationen › API-Zugangsdaten › „Recruiting-Integrationen“ (neuere Konten: Marketplace › Verbundene Integrationen). Es wurde nichts gespeichert.',
       'recruiting-disabled': 'Recruiting oder seine API ist für diese Personio-Company nicht eingeschaltet. Schalten Sie es in Personio ein und prüfen Sie noch einmal. Es wurde nichts gespeichert.',
@@ -877,10 +881,10 @@ export class PersonioIntegration extends HTMLElement {
     const target = this.#targetOf(row);
     const kind = this.#kindOf(row);
     const byPlace = (place) => s.targets.filter((x) => x.place === place && !x.required);
-    const tOpt = (x) => h('option', { value: x.id, selected: x.id === row.target }, x.label);
+    const tOpt = (x) => h('option', { value: x.id, selected: x.id === row.target }, this.#targetLabel(x));
     const fs = h('fieldset', { id: k, class: errs.length ? 'bad' : null, 'aria-describedby': errs.length ? k + '-err' : null,
       onchange: () => { if (errs.length) { this.#dropProblems(`optional[${i}]`); this.#update('optional'); this.#update('save'); } } },
-      h('legend', null, t.row(n), target ? ' · ' + target.label : ''));
+      h('legend', null, t.row(n), target ? ' · ' + this.#targetLabel(target) : ''));
     const grid = h('div', { class: 'row' });
     grid.append(h('div', null, h('label', { for: k + '-target' }, t.target),
       h('select', { id: k + '-target', 'aria-invalid': invalid('.target'), onchange: (e) => { row.target = e.target.value; row.transforms = row.transforms.filter((x) => FITS[x].split(' ').includes(this.#kindOf(row))); if (this.#kindOf(row) === 'file') row.kind = 'field'; rerender(); } },
@@ -965,7 +969,12 @@ export class PersonioIntegration extends HTMLElement {
     return fs;
   }
 
-  #valueLabel(row, v) { return row.target === 'gender' ? `${this.#t.gender[v] || v} (${v})` : v; }
+  #valueLabel(row, v) {
+    const l = row.target === 'gender' ? this.#t.gender[v] || v : v;
+    return l === v ? v : `${l} (${v})`;
+  }
+
+  #targetLabel(x) { return this.#t.targets[x.id] || x.label; }
 
   // Problems keep pointing at their rows when rows move.
   #shiftProblems(i, j) {
