@@ -633,3 +633,67 @@ func TestDeliveryLogPages(t *testing.T) {
 	b.wait("the failed ones", root+`.querySelectorAll('#log-table tbody tr[data-status=failed]').length === 20`)
 	b.shot("17-log-pages")
 }
+
+// TestOptionalTargets: a birthday from a date question, a custom attribute
+// with its type and option table, and a constant tag, built by keyboard,
+// saved as meant, and delivered so in the sandbox.
+func TestOptionalTargets(t *testing.T) {
+	exe, axe := chromiumPath(t), axeSource(t)
+	st, _ := startStack(t)
+	jwt, _ := st.Auth.Mint("ws_demo", "advanced", time.Hour)
+	if code, _, c := api(t, "POST", st.URL+"/v1/connections", jwt, map[string]any{"name": "Acme", "company_id": "42", "access_token": "sandbox-token-42"}); code != 201 {
+		t.Fatalf("connection: %d %v", code, c)
+	}
+	b := newBrowser(t, exe, axe, shotDir)
+	b.do(chromedp.Navigate(st.URL + "/"))
+	b.wait("the first render", root+`.getElementById('connection')`)
+	b.typeInto("position-paste", "1001")
+	b.do(chromedp.KeyEvent(kb.Enter))
+	rows := func() int { return eval[int](b, root+`.querySelectorAll('#optional fieldset[id]').length`) }
+	add := func() string {
+		b.press("add-row", kb.Enter)
+		return eval[string](b, root+`.querySelectorAll('#optional fieldset[id]')[`+fmt.Sprint(rows()-1)+`].id`)
+	}
+	// The default phone row goes: this funnel's mapping is only the three.
+	b.press(eval[string](b, root+`.querySelector('#optional fieldset[id]').id`)+"-remove", kb.Enter)
+	bd := add()
+	b.choose(bd+"-target", "birthday")
+	b.choose(bd+"-source", "answers.q_start")
+	b.press(bd+"-tr-date", " ")
+	ca := add()
+	b.choose(ca+"-target", "custom_attribute_{id}")
+	b.typeInto(ca+"-attr", "102")
+	b.choose(ca+"-type", "option")
+	b.choose(ca+"-source", "answers.q_gender")
+	for i, v := range []string{"custom_option_1", "custom_option_2", "custom_option_2"} {
+		b.typeInto(fmt.Sprintf("%s-opt-%d", ca, i), v)
+	}
+	tg := add()
+	b.choose(tg+"-target", "tags")
+	b.choose(tg+"-kind", "constant")
+	b.typeInto(tg+"-constant", "funnel")
+	b.shot("18-optional-targets")
+	b.press("save-settings", kb.Enter)
+	b.wait("saved", root+`.querySelector('#save .msg.good')`)
+	_, _, in := api(t, "GET", st.URL+"/v1/funnels/fn_office/integration", jwt, nil)
+	opt, _ := json.Marshal(in["mapping"].(map[string]any)["optional"])
+	if want := `[{"source":"answers.q_start","target":"birthday","transforms":["date"]},{"options":{"Divers":"custom_option_2","Männlich":"custom_option_2","Weiblich":"custom_option_1"},"source":"answers.q_gender","target":"custom_attribute_102","type":"option"},{"constant":"funnel","target":"tags"}]`; string(opt) != want {
+		t.Errorf("saved:\n%s\nwant\n%s", opt, want)
+	}
+	b.press("send-test", kb.Enter)
+	b.wait("the test delivered", root+`.querySelector('#test-timeline li.delivered')`)
+	var got *personio.Application
+	for _, r := range st.Sandbox.Applications("42") {
+		got = &r.Application
+	}
+	if got == nil {
+		t.Fatal("nothing in the sandbox")
+	}
+	if a := attributes(got); a["birthday"] != "1990-01-01" || a["custom_attribute_102"] != "custom_option_2" {
+		t.Errorf("attributes: %v", a)
+	}
+	if !slices.Contains(got.Tags, "funnel") {
+		t.Errorf("tags: %q", got.Tags)
+	}
+	b.axeCheck("optional targets")
+}

@@ -192,9 +192,9 @@ button:disabled,button[aria-disabled=true]{opacity:.55;cursor:not-allowed}
 button.danger{border-color:var(--bad);color:var(--bad)}
 :focus-visible{outline:3px solid #e8a200;outline-offset:2px;border-radius:4px}
 input:focus-visible,select:focus-visible,textarea:focus-visible{outline:3px solid #e8a200;outline-offset:1px}
-.row{display:flex;gap:.75rem;flex-wrap:wrap;align-items:flex-end}
+.row{display:flex;gap:.75rem;flex-wrap:wrap;align-items:flex-start}
 .row>*{flex:1 1 14rem;min-width:0}
-.row>.auto{flex:0 0 auto}
+.row>.auto{flex:0 0 auto;align-self:flex-end}
 .actions{display:flex;gap:.5rem;flex-wrap:wrap;margin-top:.75rem;align-items:center}
 .msg{margin:.5rem 0;padding:.5rem .75rem;border-radius:6px;border-left:4px solid}
 .msg.bad{border-color:var(--bad);background:#fdecea;color:#5c1410}
