@@ -45,7 +45,7 @@ ATTACK_FUZZERS := ./pkg/ingest:FuzzHandle ./pkg/webhook:FuzzVerify ./pkg/applica
 attack:
 	@set -e; for pf in $(ATTACK_FUZZERS); do pkg=$${pf%%:*}; f=$${pf##*:}; \
 	  echo "== $$pkg $$f for $(ATTACKTIME)"; $(GO) test $$pkg -run '^$$' -fuzz "^$$f\$$" -fuzztime $(ATTACKTIME); done
-	set -o pipefail; $(GO) test -count=1 -v -run '^TestAttacks$$' ./pkg/localstack/ | grep -v '^{'
+	set -o pipefail; $(GO) test -count=1 -v -run '^TestAttacks$$' ./dev/localstack/ | grep -v '^{'
 
 ## sandbox: the Personio sandbox alone on 127.0.0.1:8090.
 sandbox:

@@ -20,17 +20,20 @@ func main() {
 			*dst = v
 		}
 	}
-	var audience, origins string
+	var audience, origins, fileHosts string
 	ctx("jwtIssuer", &p.JWTIssuer)
 	ctx("jwtAudience", &audience)
 	ctx("corsOrigins", &origins)
-	ctx("fileHosts", &p.FileHosts)
+	ctx("fileHosts", &fileHosts)
 	ctx("assetDir", &p.AssetDir)
 	if audience != "" {
 		p.JWTAudience = strings.Split(audience, ",")
 	}
 	if origins != "" {
 		p.CORSOrigins = strings.Split(origins, ",")
+	}
+	if fileHosts != "" {
+		p.Settings.FileHosts = strings.Split(fileHosts, ",")
 	}
 	p.StackProps = awscdk.StackProps{Env: &awscdk.Environment{
 		Account: jsii.String(os.Getenv("CDK_DEFAULT_ACCOUNT")), Region: jsii.String(os.Getenv("CDK_DEFAULT_REGION")),

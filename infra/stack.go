@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2"
@@ -21,7 +22,8 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
-	"github.com/funnel-personio/funnel-personio/pkg/queue"
+	"github.com/funnel-personio/funnel-personio/pkg/metrics"
+	"github.com/funnel-personio/funnel-personio/pkg/settings"
 	"github.com/funnel-personio/funnel-personio/pkg/store"
 )
 
@@ -36,29 +38,23 @@ type Props struct {
 	CORSOrigins []string
 	// AssetDir holds <function>/bootstrap as `make build` writes them.
 	AssetDir string
-	// MaxReceiveCount is how often the worker gets a message before the DLQ.
-	MaxReceiveCount int
-	// WorkerTimeout bounds one worker invocation; the queue's visibility
-	// timeout is 6× it.
-	WorkerTimeoutSeconds float64
+	// Settings are the functions' settings (settings.Default, with the
+	// deployment's FileHosts): the queue, the timeouts and the functions'
+	// environment are made from them, so the functions read what the
+	// stack is.
+	Settings settings.Settings
 	// WorkerMaxConcurrency caps concurrent worker invocations.
 	WorkerMaxConcurrency float64
-	// FileHosts are the host suffixes applicants' files may come from.
-	FileHosts string
-	// AllowedPlans include the integration (comma-separated).
-	AllowedPlans string
-	// SecretPrefix names the connections' secrets.
-	SecretPrefix string
 	// ThrottleRate and ThrottleBurst limit the HTTP API's default stage.
 	ThrottleRate, ThrottleBurst float64
 }
 
 // DefaultProps are the props of a standard deployment.
 func DefaultProps() Props {
+	s := settings.Default()
+	s.FileHosts = []string{"files.example.com"}
 	return Props{JWTIssuer: "https://auth.example.com/", JWTAudience: []string{"funnel-personio"}, CORSOrigins: []string{"https://app.example.com"},
-		AssetDir: "../bin/lambda", MaxReceiveCount: 8, WorkerTimeoutSeconds: 30, WorkerMaxConcurrency: 20,
-		FileHosts: "files.example.com", AllowedPlans: "advanced,professional,enterprise", SecretPrefix: "funnel-personio/connections",
-		ThrottleRate: 50, ThrottleBurst: 100}
+		AssetDir: "../bin/lambda", Settings: s, WorkerMaxConcurrency: 20, ThrottleRate: 50, ThrottleBurst: 100}
 }
 
 // Stack is the whole system.
@@ -72,8 +68,13 @@ type Stack struct {
 	Funcs map[string]awslambda.Function
 }
 
-// NewStack describes the stack.
+// NewStack describes the stack. It panics if the settings do not hold
+// together (settings.Check).
 func NewStack(scope constructs.Construct, id string, p Props) *Stack {
+	set := p.Settings
+	if err := set.Check(); err != nil {
+		panic(err)
+	}
 	st := awscdk.NewStack(scope, jsii.String(id), &p.StackProps)
 	s := &Stack{Stack: st, Funcs: map[string]awslambda.Function{}}
 
@@ -83,14 +84,13 @@ func NewStack(scope constructs.Construct, id string, p Props) *Stack {
 	})
 	s.Table = newTable(st, key)
 
-	def := queue.DefaultDefinition("funnel-personio-events")
-	def.MaxReceiveCount = p.MaxReceiveCount
+	def := set.QueueDefinition("funnel-personio-events")
 	s.DLQ = awssqs.NewQueue(st, jsii.String("DeadLetters"), &awssqs.QueueProps{
 		RetentionPeriod: awscdk.Duration_Seconds(jsii.Number(def.DLQRetention.Seconds())),
 		Encryption:      awssqs.QueueEncryption_SQS_MANAGED, EnforceSSL: jsii.Bool(true),
 	})
 	s.Queue = awssqs.NewQueue(st, jsii.String("Events"), &awssqs.QueueProps{
-		VisibilityTimeout: awscdk.Duration_Seconds(jsii.Number(6 * p.WorkerTimeoutSeconds)),
+		VisibilityTimeout: seconds(def.VisibilityTimeout),
 		RetentionPeriod:   awscdk.Duration_Seconds(jsii.Number(def.Retention.Seconds())),
 		Encryption:        awssqs.QueueEncryption_SQS_MANAGED, EnforceSSL: jsii.Bool(true),
 		DeadLetterQueue: &awssqs.DeadLetterQueue{Queue: s.DLQ, MaxReceiveCount: jsii.Number(float64(def.MaxReceiveCount))},
@@ -105,12 +105,14 @@ func NewStack(scope constructs.Construct, id string, p Props) *Stack {
 		GenerateSecretString: &awssecretsmanager.SecretStringGenerator{PasswordLength: jsii.Number(48), ExcludePunctuation: jsii.Bool(true)},
 	})
 
-	env := map[string]*string{
-		"TABLE_NAME": s.Table.TableName(), "QUEUE_URL": s.Queue.QueueUrl(), "SECRET_PREFIX": jsii.String(p.SecretPrefix),
-		"HASH_KEY_SECRET_ID": hashKey.SecretArn(), "ALLOWED_PLANS": jsii.String(p.AllowedPlans),
-		"FILE_HOSTS": jsii.String(p.FileHosts), "RETENTION": jsii.String("720h"),
+	// Every function gets every setting: what a deployment changes in
+	// its props reaches each function.
+	env := map[string]*string{}
+	for k, v := range set.Env() {
+		env[k] = jsii.String(v)
 	}
-	fn := func(name string, memory, timeout float64, extra map[string]*string) awslambda.Function {
+	env[settings.VarTable], env[settings.VarQueueURL], env[settings.VarHashKeySecret] = s.Table.TableName(), s.Queue.QueueUrl(), hashKey.SecretArn()
+	fn := func(name string, memory float64, timeout time.Duration, extra map[string]*string) awslambda.Function {
 		e := map[string]*string{}
 		for k, v := range env {
 			e[k] = v
@@ -124,15 +126,15 @@ func NewStack(scope constructs.Construct, id string, p Props) *Stack {
 		f := awslambda.NewFunction(st, jsii.String(name), &awslambda.FunctionProps{
 			Runtime: awslambda.Runtime_PROVIDED_AL2023(), Architecture: awslambda.Architecture_ARM_64(),
 			Handler: jsii.String("bootstrap"), Code: awslambda.Code_FromAsset(jsii.String(p.AssetDir+"/"+lower(name)), nil),
-			MemorySize: jsii.Number(memory), Timeout: awscdk.Duration_Seconds(jsii.Number(timeout)),
+			MemorySize: jsii.Number(memory), Timeout: seconds(timeout),
 			Environment: &e, LogGroup: logs,
 		})
 		s.Funcs[name] = f
 		return f
 	}
-	api := fn("Api", 256, 15, nil)
-	ingest := fn("Ingest", 256, 10, map[string]*string{"WEBHOOK_SECRET_ID": signing.SecretArn()})
-	worker := fn("Worker", 512, p.WorkerTimeoutSeconds, nil)
+	api := fn("Api", 256, set.APITimeout, nil)
+	ingest := fn("Ingest", 256, set.IngestTimeout, map[string]*string{settings.VarSigningSecret: signing.SecretArn()})
+	worker := fn("Worker", 512, set.WorkerTimeout, nil)
 
 	// Least privilege, from grants and scoped statements.
 	for _, f := range []awslambda.Function{api, ingest, worker} {
@@ -141,7 +143,7 @@ func NewStack(scope constructs.Construct, id string, p Props) *Stack {
 		hashKey.GrantRead(f, nil)
 	}
 	signing.GrantRead(ingest, nil)
-	prefixArn := fmt.Sprintf("arn:%s:secretsmanager:%s:%s:secret:%s/*", *awscdk.Aws_PARTITION(), *awscdk.Aws_REGION(), *awscdk.Aws_ACCOUNT_ID(), p.SecretPrefix)
+	prefixArn := fmt.Sprintf("arn:%s:secretsmanager:%s:%s:secret:%s/*", *awscdk.Aws_PARTITION(), *awscdk.Aws_REGION(), *awscdk.Aws_ACCOUNT_ID(), set.SecretPrefix)
 	api.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Actions: jsii.Strings("secretsmanager:CreateSecret", "secretsmanager:PutSecretValue", "secretsmanager:GetSecretValue",
 			"secretsmanager:DeleteSecret", "secretsmanager:DescribeSecret", "secretsmanager:TagResource"),
@@ -261,9 +263,14 @@ func newAlarms(st awscdk.Stack, s *Stack, worker awslambda.Function) awssns.Topi
 			},
 		}), 1)
 	alarm("ConnectionsNeedAttentionAlarm", "Personio refused a connection's credentials; its deliveries are parked until new ones are entered.",
-		awscloudwatch.NewMetric(&awscloudwatch.MetricProps{Namespace: jsii.String("FunnelPersonio"), MetricName: jsii.String("ConnectionsNeedingAttention"),
+		awscloudwatch.NewMetric(&awscloudwatch.MetricProps{Namespace: jsii.String(metrics.Namespace), MetricName: jsii.String(string(metrics.ConnectionsNeedingAttention)),
 			Period: five, Statistic: jsii.String("Sum")}), 0)
 	return topic
+}
+
+// seconds is a duration as CDK takes it.
+func seconds(d time.Duration) awscdk.Duration {
+	return awscdk.Duration_Seconds(jsii.Number(d.Seconds()))
 }
 
 func lower(s string) string {

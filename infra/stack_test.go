@@ -73,7 +73,7 @@ func TestFunctions(t *testing.T) {
 		"Environment": map[string]any{"Variables": assertions.Match_ObjectLike(&map[string]any{
 			"TABLE_NAME": assertions.Match_AnyValue(), "QUEUE_URL": assertions.Match_AnyValue(), "HASH_KEY_SECRET_ID": assertions.Match_AnyValue()})},
 	})
-	tp.HasResourceProperties(jsii.String("AWS::Lambda::Function"), map[string]any{"Timeout": 30, "MemorySize": 512})
+	tp.HasResourceProperties(jsii.String("AWS::Lambda::Function"), map[string]any{"Timeout": DefaultProps().Settings.WorkerTimeout.Seconds(), "MemorySize": 512})
 	tp.AllResourcesProperties(jsii.String("AWS::Logs::LogGroup"), map[string]any{"RetentionInDays": 30})
 	tp.HasResourceProperties(jsii.String("AWS::Lambda::EventSourceMapping"), map[string]any{
 		"BatchSize": 10, "MaximumBatchingWindowInSeconds": 1, "FunctionResponseTypes": []any{"ReportBatchItemFailures"},
@@ -83,9 +83,10 @@ func TestFunctions(t *testing.T) {
 
 func TestQueues(t *testing.T) {
 	tp, _ := tpl(t)
+	set := DefaultProps().Settings
 	tp.HasResourceProperties(jsii.String("AWS::SQS::Queue"), map[string]any{
-		"VisibilityTimeout": 180, "SqsManagedSseEnabled": true,
-		"RedrivePolicy": map[string]any{"maxReceiveCount": 8, "deadLetterTargetArn": assertions.Match_AnyValue()},
+		"VisibilityTimeout": set.VisibilityTimeout().Seconds(), "SqsManagedSseEnabled": true,
+		"RedrivePolicy": map[string]any{"maxReceiveCount": set.MaxReceiveCount, "deadLetterTargetArn": assertions.Match_AnyValue()},
 	})
 }
 
@@ -140,7 +141,7 @@ func TestAPI(t *testing.T) {
 // FullAccess policy.
 func TestIAM(t *testing.T) {
 	_, raw := tpl(t)
-	prefix := DefaultProps().SecretPrefix + "/*"
+	prefix := DefaultProps().Settings.SecretPrefix + "/*"
 	statements := 0
 	for name, r := range raw["Resources"].(map[string]any) {
 		res := r.(map[string]any)

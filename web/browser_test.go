@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -16,15 +15,14 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
-	"github.com/funnel-personio/funnel-personio/pkg/emulator"
-	"github.com/funnel-personio/funnel-personio/pkg/localstack"
+	"github.com/funnel-personio/funnel-personio/dev/localstack"
+	"github.com/funnel-personio/funnel-personio/dev/testenv"
 	"github.com/funnel-personio/funnel-personio/pkg/personio"
 	"github.com/funnel-personio/funnel-personio/pkg/webhook"
 	"github.com/funnel-personio/funnel-personio/web"
@@ -36,34 +34,15 @@ const shotDir = "../.data/web"
 
 // startStack starts the local stack in-process on free ports (kumo
 // in-process, the Personio sandbox), with its log in a buffer.
-func startStack(t *testing.T) (*localstack.Stack, *syncBuffer) {
+func startStack(t *testing.T) (*localstack.Stack, *testenv.Buffer) {
 	t.Helper()
-	logs := &syncBuffer{}
-	st, err := localstack.Start(context.Background(), localstack.Config{Addr: "127.0.0.1:0", SandboxAddr: "127.0.0.1:0", AWS: emulator.Kumo(t),
-		Logger: slog.New(slog.NewJSONHandler(logs, nil)),
-		Table:  emulator.Name("web"), QueueName: emulator.Name("web"), SecretPrefix: emulator.Name("web")})
+	logs := &testenv.Buffer{}
+	st, err := localstack.Start(context.Background(), testenv.LocalStack(t, logs))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(st.Close)
 	return st, logs
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // sendEvent signs an application event and posts it to ingest, as the

@@ -10,8 +10,8 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/funnel-personio/funnel-personio/pkg/emulator"
-	"github.com/funnel-personio/funnel-personio/pkg/loadtest"
+	"github.com/funnel-personio/funnel-personio/dev/emulator"
+	"github.com/funnel-personio/funnel-personio/dev/loadtest"
 )
 
 // scenarios are the load runs `make load` knows.

@@ -15,11 +15,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/funnel-personio/funnel-personio/pkg/awsclient"
-	"github.com/funnel-personio/funnel-personio/pkg/emulator"
-	"github.com/funnel-personio/funnel-personio/pkg/localstack"
-	"github.com/funnel-personio/funnel-personio/pkg/personio/sandbox"
-	"github.com/funnel-personio/funnel-personio/pkg/personio/sandbox/sandboxtest"
+	"github.com/funnel-personio/funnel-personio/dev/emulator"
+	"github.com/funnel-personio/funnel-personio/dev/localstack"
+	"github.com/funnel-personio/funnel-personio/dev/sandbox"
+	"github.com/funnel-personio/funnel-personio/dev/sandbox/sandboxtest"
+	"github.com/funnel-personio/funnel-personio/dev/testenv"
 	"github.com/funnel-personio/funnel-personio/pkg/store"
 	"github.com/funnel-personio/funnel-personio/pkg/webhook"
 )
@@ -159,11 +159,7 @@ func TestEmulatorKeepsState(t *testing.T) {
 	env := []string{"KUMO_DATA_DIR=" + dir}
 	emu := startProc(t, bin, env, "AWS emulator", "emulator", "-addr", addr)
 	ctx := context.Background()
-	db := awsclient.DynamoDB(emulator.Config("http://" + addr))
-	if err := store.CreateTable(ctx, db, "persist"); err != nil {
-		t.Fatal(err)
-	}
-	st := store.New(db, "persist")
+	st := testenv.On(t, emulator.Config("http://"+addr)).Store
 	if _, err := st.CreateConnection(ctx, store.Connection{WorkspaceID: "ws_demo", ID: "con_1", Name: "Acme", CompanyID: "42"}); err != nil {
 		t.Fatal(err)
 	}

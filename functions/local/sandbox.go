@@ -8,8 +8,8 @@ import (
 	"log/slog"
 	"net"
 
-	"github.com/funnel-personio/funnel-personio/pkg/localstack"
-	"github.com/funnel-personio/funnel-personio/pkg/personio/sandbox"
+	"github.com/funnel-personio/funnel-personio/dev/localstack"
+	"github.com/funnel-personio/funnel-personio/dev/sandbox"
 )
 
 // runSandbox serves the Personio sandbox on -addr until ctx ends.

@@ -16,8 +16,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/config"
 
+	"github.com/funnel-personio/funnel-personio/dev/localstack"
 	"github.com/funnel-personio/funnel-personio/pkg/awsclient"
-	"github.com/funnel-personio/funnel-personio/pkg/localstack"
 )
 
 const defaultEmulator = "127.0.0.1:4566"

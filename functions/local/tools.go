@@ -14,7 +14,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/funnel-personio/funnel-personio/pkg/localstack"
+	"github.com/funnel-personio/funnel-personio/dev/localstack"
 	"github.com/funnel-personio/funnel-personio/pkg/webhook"
 )
 

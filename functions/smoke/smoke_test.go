@@ -13,9 +13,10 @@ import (
 	"regexp"
 	"runtime"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/funnel-personio/funnel-personio/dev/testenv"
 )
 
 // rie finds aws-lambda-rie: AWS_LAMBDA_RIE, then .tools/bin (make test
@@ -71,7 +72,7 @@ func TestBinariesUnderRIE(t *testing.T) {
 			cmd.Env = append(os.Environ(), "AWS_REGION=eu-central-1", "AWS_ACCESS_KEY_ID=x", "AWS_SECRET_ACCESS_KEY=x",
 				"AWS_ENDPOINT_URL=http://127.0.0.1:1", "TABLE_NAME=t", "QUEUE_URL=http://127.0.0.1:1/000000000000/q", "HASH_KEY=k",
 				"WEBHOOK_SECRETS=whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "FILE_HOSTS=files.example.com")
-			logs := &syncBuffer{}
+			logs := &testenv.Buffer{}
 			cmd.Stdout, cmd.Stderr = logs, logs
 			start := time.Now()
 			if err := cmd.Start(); err != nil {
@@ -109,18 +110,3 @@ func TestBinariesUnderRIE(t *testing.T) {
 		})
 	}
 }
-
-// syncBuffer is a buffer the emulator's output goroutines and the test
-// share.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }

@@ -1,27 +1,22 @@
-// Package apigw turns API Gateway HTTP API (v2) events into routed,
-// authenticated, validated requests and answers them in JSON, with errors as
-// RFC 9457 problem details. Request bodies are validated against the API's
-// OpenAPI 3.1 document, every problem at once.
+// Package apigw is what the functions behind API Gateway's HTTP API (v2)
+// share: answers in JSON, errors as RFC 9457 problem details (Problem,
+// the one way to write one), and a Router that turns events into routed,
+// authenticated requests whose bodies are checked against the API's
+// description (a Spec, such as an OpenAPI document loaded by package
+// openapi), every problem at once.
 package apigw
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"runtime/debug"
-	"strconv"
 	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/getkin/kin-openapi/openapi3"
-
-	"github.com/funnel-personio/funnel-personio/pkg/problem"
 )
 
 // DefaultMaxBody bounds request bodies.
@@ -45,31 +40,9 @@ type Request struct {
 	Claims Claims
 }
 
-// Response is what a handler answers.
+// Response is what a handler answers: an API Gateway HTTP API (v2)
+// response.
 type Response = events.APIGatewayV2HTTPResponse
-
-// Problem, FieldError, NewProblem, JSON, NoContent and ProblemBase are the
-// problem package's, for handlers that use the router.
-type (
-	Problem    = problem.Problem
-	FieldError = problem.FieldError
-)
-
-// ProblemBase prefixes every problem type.
-const ProblemBase = problem.Base
-
-// NewProblem returns a problem of a kind.
-func NewProblem(status int, kind, title, detail string) *Problem {
-	return problem.New(status, kind, title, detail)
-}
-
-// JSON answers a value as JSON.
-func JSON(status int, v any, header map[string]string) Response {
-	return problem.JSON(status, v, header)
-}
-
-// NoContent answers 204.
-func NoContent() Response { return problem.NoContent() }
 
 // Handler answers one route.
 type Handler func(ctx context.Context, r *Request) Response
@@ -77,7 +50,7 @@ type Handler func(ctx context.Context, r *Request) Response
 // Router routes API Gateway v2 events to handlers.
 type Router struct {
 	routes  []*route
-	spec    *openapi3.T
+	spec    Spec
 	maxBody int
 	log     *slog.Logger
 	// Authorize may refuse a request whose claims are present but not
@@ -85,48 +58,43 @@ type Router struct {
 	Authorize func(Claims) *Problem
 }
 
+// Spec describes the API's operations.
+type Spec interface {
+	// Body returns the check of an operation's request body; ok is false
+	// when the description has no such operation. pattern is the path as
+	// the description writes it ("/v1/connections/{connection_id}").
+	Body(method, pattern string) (check BodyCheck, ok bool)
+}
+
+// BodyCheck checks a request body and reports every problem at once (nil
+// when the body is fine).
+type BodyCheck func(body []byte) *Problem
+
 type route struct {
 	method   string
 	segments []string
 	pattern  string
 	handler  Handler
-	schema   *openapi3.Schema // request body schema, if the spec has one
-	optional bool             // the body may be empty
+	body     BodyCheck
 }
 
-// NewRouter returns a router that validates bodies against the OpenAPI
-// document spec.
-func NewRouter(spec []byte, log *slog.Logger) (*Router, error) {
-	loader := openapi3.NewLoader()
-	doc, err := loader.LoadFromData(spec)
-	if err != nil {
-		return nil, fmt.Errorf("apigw: load spec: %w", err)
-	}
-	if err := doc.Validate(loader.Context); err != nil {
-		return nil, fmt.Errorf("apigw: spec: %w", err)
-	}
+// NewRouter returns a router whose routes take the bodies spec describes.
+func NewRouter(spec Spec, log *slog.Logger) *Router {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Router{spec: doc, maxBody: DefaultMaxBody, log: log}, nil
+	return &Router{spec: spec, maxBody: DefaultMaxBody, log: log}
 }
 
 // Handle adds a route; pattern is the spec's path ("/v1/connections/{connection_id}").
 // It panics if the spec has no such operation, so routes and spec cannot
 // drift apart.
 func (rt *Router) Handle(method, pattern string, h Handler) {
-	item := rt.spec.Paths.Value(pattern)
-	if item == nil || item.GetOperation(method) == nil {
+	check, ok := rt.spec.Body(method, pattern)
+	if !ok {
 		panic(fmt.Sprintf("apigw: the spec has no %s %s", method, pattern))
 	}
-	r := &route{method: method, pattern: pattern, segments: strings.Split(strings.Trim(pattern, "/"), "/"), handler: h}
-	if rb := item.GetOperation(method).RequestBody; rb != nil && rb.Value != nil {
-		if mt := rb.Value.Content.Get("application/json"); mt != nil && mt.Schema != nil {
-			r.schema = mt.Schema.Value
-			r.optional = !rb.Value.Required
-		}
-	}
-	rt.routes = append(rt.routes, r)
+	rt.routes = append(rt.routes, &route{method: method, pattern: pattern, segments: strings.Split(strings.Trim(pattern, "/"), "/"), handler: h, body: check})
 }
 
 // match finds the route of a path; found reports whether any route has
@@ -205,7 +173,7 @@ func (rt *Router) Serve(ctx context.Context, ev events.APIGatewayV2HTTPRequest) 
 			return p.Response(), nil
 		}
 	}
-	if p := r.validate(body); p != nil {
+	if p := r.body(body); p != nil {
 		return p.Response(), nil
 	}
 	req := &Request{Method: method, Path: path, Params: params, Header: http.Header{}, Body: body, Claims: claims}
@@ -224,78 +192,4 @@ func claimsOf(ev events.APIGatewayV2HTTPRequest) (Claims, bool) {
 	}
 	c := Claims{Workspace: a.JWT.Claims["workspace_id"], Plan: a.JWT.Claims["plan"]}
 	return c, c.Workspace != ""
-}
-
-// validate checks a body against the route's schema, reporting every
-// problem.
-func (r *route) validate(body []byte) *Problem {
-	if r.schema == nil {
-		if len(bytes.TrimSpace(body)) > 0 {
-			return NewProblem(http.StatusBadRequest, "validation", "Invalid request", "this endpoint takes no body")
-		}
-		return nil
-	}
-	if len(bytes.TrimSpace(body)) == 0 {
-		if r.optional {
-			return nil
-		}
-		return NewProblem(http.StatusBadRequest, "validation", "Invalid request", "a JSON body is required")
-	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	var doc any
-	if err := dec.Decode(&doc); err != nil {
-		return NewProblem(http.StatusBadRequest, "validation", "Invalid request", "the body is not valid JSON: "+err.Error())
-	}
-	if dec.More() {
-		return NewProblem(http.StatusBadRequest, "validation", "Invalid request", "the body has data after the JSON value")
-	}
-	doc = numbersToFloats(doc)
-	err := r.schema.VisitJSON(doc, openapi3.MultiErrors(), openapi3.EnableJSONSchema2020())
-	if err == nil {
-		return nil
-	}
-	p := NewProblem(http.StatusBadRequest, "validation", "Invalid request", "the body does not match the API's schema")
-	p.Errors = schemaErrors(err)
-	return p
-}
-
-// numbersToFloats gives kin-openapi the float64 numbers it validates.
-func numbersToFloats(v any) any {
-	switch x := v.(type) {
-	case json.Number:
-		f, _ := strconv.ParseFloat(string(x), 64)
-		return f
-	case map[string]any:
-		for k, e := range x {
-			x[k] = numbersToFloats(e)
-		}
-	case []any:
-		for i, e := range x {
-			x[i] = numbersToFloats(e)
-		}
-	}
-	return v
-}
-
-// schemaErrors flattens kin-openapi's errors into path + message.
-func schemaErrors(err error) []FieldError {
-	var out []FieldError
-	var me openapi3.MultiError
-	if errors.As(err, &me) {
-		for _, e := range me {
-			out = append(out, schemaErrors(e)...)
-		}
-		return out
-	}
-	var se *openapi3.SchemaError
-	if errors.As(err, &se) {
-		path := "/" + strings.Join(se.JSONPointer(), "/")
-		msg := se.Reason
-		if msg == "" {
-			msg = se.Error()
-		}
-		return []FieldError{{Path: path, Message: msg}}
-	}
-	return []FieldError{{Path: "/", Message: err.Error()}}
 }

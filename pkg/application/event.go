@@ -10,6 +10,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"net/mail"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -18,8 +20,11 @@ import (
 // EventType is the only event type of schema version 1.
 const EventType = "application.submitted"
 
-// MaxEventSize is the largest event accepted, in bytes (256 KB).
-const MaxEventSize = 256 << 10
+// MaxEventSize is the largest event accepted, in bytes: 255 KiB, SQS's
+// 256 KiB message limit less 1 KiB kept for the message attributes the
+// worker adds to a deferred copy (its defer token), so that an accepted
+// event can always be deferred.
+const MaxEventSize = 255 << 10
 
 // Event is one application captured by a funnel.
 type Event struct {
@@ -219,9 +224,47 @@ func (e *Event) Answer(fieldID string) (*Answer, bool) {
 
 // EmailHash is the keyed hash under which a delivery record remembers the
 // applicant's e-mail, so that an erasure request can find the record
-// without the record holding the address in clear.
+// without the record holding the address in clear. The address is
+// trimmed and lower-cased first; a blank address has no hash ("").
 func EmailHash(key []byte, email string) string {
+	email = strings.ToLower(strings.TrimSpace(email))
+	if email == "" {
+		return ""
+	}
 	m := hmac.New(sha256.New, key)
-	m.Write([]byte(strings.ToLower(strings.TrimSpace(email))))
+	m.Write([]byte(email))
 	return hex.EncodeToString(m.Sum(nil))
+}
+
+// EmailHashes are the hashes of every address the event may hold the
+// applicant's e-mail in: the contact's, every e-mail answer's, and every
+// other answer whose whole value is an address. A mapping may take the
+// e-mail from any of them; before it runs (at ingest), a record and an
+// erasure check cover all of them. Each hash appears once.
+func (e *Event) EmailHashes(key []byte) []string {
+	var out []string
+	add := func(s string) {
+		if h := EmailHash(key, s); h != "" && !slices.Contains(out, h) {
+			out = append(out, h)
+		}
+	}
+	add(e.Contact.Email)
+	for _, a := range e.Answers {
+		for _, v := range a.Value.Items() {
+			if a.Type == TypeEmail || looksLikeAddress(v) {
+				add(v)
+			}
+		}
+	}
+	return out
+}
+
+// looksLikeAddress reports whether s is one bare e-mail address.
+func looksLikeAddress(s string) bool {
+	s = strings.TrimSpace(s)
+	if !strings.Contains(s, "@") || strings.ContainsAny(s, " <>") {
+		return false
+	}
+	a, err := mail.ParseAddress(s)
+	return err == nil && a.Address == s
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -128,7 +129,7 @@ func TestParseLimits(t *testing.T) {
 		strings.Repeat("x", application.MaxEventSize) + `"}]}`
 	_, err := application.Parse([]byte(big))
 	var ve *application.ValidationError
-	if !errors.As(err, &ve) || !ve.TooLarge || !strings.Contains(ve.Problems[0].Message, "at most 262144") {
+	if !errors.As(err, &ve) || !ve.TooLarge || !strings.Contains(ve.Problems[0].Message, fmt.Sprintf("at most %d", application.MaxEventSize)) {
 		t.Errorf("oversized event: %v", err)
 	}
 	tests := []struct {

@@ -7,8 +7,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"github.com/funnel-personio/funnel-personio/dev/emulator"
 	"github.com/funnel-personio/funnel-personio/pkg/awsclient"
-	"github.com/funnel-personio/funnel-personio/pkg/emulator"
 )
 
 // TestStandardEndpointVariables shows that the clients reach an emulator

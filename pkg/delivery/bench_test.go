@@ -13,7 +13,9 @@ import (
 	"github.com/funnel-personio/funnel-personio/pkg/filefetch"
 	"github.com/funnel-personio/funnel-personio/pkg/personio"
 	"github.com/funnel-personio/funnel-personio/pkg/queue"
+	"github.com/funnel-personio/funnel-personio/pkg/settings"
 	"github.com/funnel-personio/funnel-personio/pkg/store"
+	"github.com/funnel-personio/funnel-personio/pkg/workerlambda"
 )
 
 // Hand-written fakes of the worker's small interfaces: no AWS, no
@@ -35,17 +37,18 @@ func (m *memStore) UpdateConnection(_ context.Context, c store.Connection) (stor
 func (m *memStore) Claim(_ context.Context, d store.Delivery, _ string, _ time.Duration) (store.Delivery, error) {
 	return d, nil
 }
-func (m *memStore) Record(_ context.Context, _, _, _, _ string, c store.Change) (store.Delivery, error) {
+func (m *memStore) Record(_ context.Context, _ store.DeliveryKey, _ string, c store.Change) (store.Delivery, error) {
 	return store.Delivery{Status: c.Status}, nil
 }
-func (m *memStore) Release(context.Context, string, string, string, string, bool) error { return nil }
-func (m *memStore) Take(context.Context, string, int, store.Budget) (bool, time.Time, error) {
+func (m *memStore) TakeBudget(context.Context, string, int, store.Budget) (bool, time.Time, error) {
 	return true, time.Time{}, nil
 }
-func (m *memStore) TakeOrReserve(ctx context.Context, c string, n int, b store.Budget) (bool, time.Time, error) {
-	return m.Take(ctx, c, n, b)
+func (m *memStore) TakeBudgetOrJoinLine(ctx context.Context, c string, n int, b store.Budget) (bool, time.Time, error) {
+	return m.TakeBudget(ctx, c, n, b)
 }
-func (m *memStore) Block(context.Context, string, time.Time) error { return nil }
+func (m *memStore) BlockBudget(context.Context, string, time.Time) error    { return nil }
+func (m *memStore) Erased(context.Context, string, ...string) (bool, error) { return false, nil }
+func (m *memStore) Forget(context.Context, store.DeliveryKey) error         { return nil }
 
 type memVault struct{}
 
@@ -81,8 +84,13 @@ func BenchmarkWorkerEvent(b *testing.B) {
 		in:   store.Integration{WorkspaceID: ws, FunnelID: funnel, ConnectionID: conn, JobPositionID: 1001, Mapping: mappingJSON, Enabled: true},
 		conn: store.Connection{WorkspaceID: ws, ID: conn, CompanyID: "42"},
 	}
-	w := delivery.NewWorker(delivery.Config{HashKey: []byte("k"), Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)), Metrics: io.Discard},
+	s := settings.Default()
+	s.HashKey = []byte("k")
+	w, err := delivery.NewWorker(workerlambda.Config(s, workerlambda.Options{Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)), Metrics: io.Discard}),
 		st, memVault{}, memPersonio{}, memQueue{}, memFiles{data: make([]byte, 64<<10)})
+	if err != nil {
+		b.Fatal(err)
+	}
 	p := &pipe{}
 	body := p.event("evt_bench", "ada@example.com", "https://files.example.com/cv.pdf")
 	ev := events.SQSEvent{Records: []events.SQSMessage{{MessageId: "m1", ReceiptHandle: "r1", Body: string(body),

@@ -1,32 +1,30 @@
 package delivery_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/funnel-personio/funnel-personio/pkg/awsclient"
+	"github.com/funnel-personio/funnel-personio/dev/sandbox"
+	"github.com/funnel-personio/funnel-personio/dev/sandbox/sandboxtest"
+	"github.com/funnel-personio/funnel-personio/dev/testenv"
 	"github.com/funnel-personio/funnel-personio/pkg/delivery"
-	"github.com/funnel-personio/funnel-personio/pkg/emulator"
 	"github.com/funnel-personio/funnel-personio/pkg/filefetch"
 	"github.com/funnel-personio/funnel-personio/pkg/ingest"
 	"github.com/funnel-personio/funnel-personio/pkg/personio"
-	"github.com/funnel-personio/funnel-personio/pkg/personio/sandbox"
-	"github.com/funnel-personio/funnel-personio/pkg/personio/sandbox/sandboxtest"
 	"github.com/funnel-personio/funnel-personio/pkg/queue"
+	"github.com/funnel-personio/funnel-personio/pkg/settings"
 	"github.com/funnel-personio/funnel-personio/pkg/store"
 	"github.com/funnel-personio/funnel-personio/pkg/vault"
 	"github.com/funnel-personio/funnel-personio/pkg/webhook"
+	"github.com/funnel-personio/funnel-personio/pkg/workerlambda"
 )
 
 const (
@@ -36,20 +34,9 @@ const (
 	signingKey = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 )
 
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-func (l *lockedBuffer) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
-
 // pipe is ingest, queue, worker, store and vault on kumo, with the Personio
-// sandbox and a file server.
+// sandbox and a file server, wired from the deployment's settings as the
+// functions are.
 type pipe struct {
 	t       *testing.T
 	sandbox *sandboxtest.Server
@@ -59,43 +46,36 @@ type pipe struct {
 	dlq     *queue.Queue
 	ingest  *ingest.Handler
 	files   *httptest.Server
-	logs    *lockedBuffer
-	metrics *lockedBuffer
+	logs    *testenv.Buffer
+	metrics *testenv.Buffer
 	cfg     delivery.Config
 	pc      *personio.Client
 	fetch   *filefetch.Fetcher
 }
 
 type pipeOpts struct {
-	sandbox    sandbox.Config
-	worker     delivery.Config
+	sandbox sandbox.Config
+	// worker changes the worker's configuration (from the deployment's
+	// settings, with retries 1 to 2 s apart).
+	worker     func(*delivery.Config)
 	maxReceive int
 	timeout    time.Duration
 }
 
 func newPipe(t *testing.T, o pipeOpts) *pipe {
 	t.Helper()
-	cfg := emulator.Kumo(t)
-	db := awsclient.DynamoDB(cfg)
-	table := emulator.Name("pipe")
-	if err := store.CreateTable(t.Context(), db, table); err != nil {
-		t.Fatal(err)
-	}
-	def := queue.DefaultDefinition(emulator.Name("events"))
-	def.VisibilityTimeout = 5 * time.Second
-	if o.maxReceive > 0 {
-		def.MaxReceiveCount = o.maxReceive
-	}
-	sqsc := awsclient.SQS(cfg)
-	qurl, dlqurl, err := queue.Create(t.Context(), sqsc, def)
-	if err != nil {
-		t.Fatal(err)
-	}
+	// A short visibility timeout, so that what a worker leaves comes back
+	// within the test.
+	te := testenv.New(t, testenv.WithQueue(func(d *queue.Definition) { d.VisibilityTimeout = 5 * time.Second }), testenv.WithSettings(func(s *settings.Settings) {
+		if o.maxReceive > 0 {
+			s.MaxReceiveCount = o.maxReceive
+		}
+	}))
 	if o.sandbox.RateLimit == 0 {
 		o.sandbox.RateLimit = -1
 	}
-	p := &pipe{t: t, sandbox: sandboxtest.Start(t, o.sandbox), store: store.New(db, table), vault: vault.New(awsclient.SecretsManager(cfg), emulator.Name("fp")),
-		queue: queue.New(sqsc, qurl), dlq: queue.New(sqsc, dlqurl), logs: &lockedBuffer{}, metrics: &lockedBuffer{}}
+	p := &pipe{t: t, sandbox: sandboxtest.Start(t, o.sandbox), store: te.Store, vault: te.Vault,
+		queue: te.Queue, dlq: te.DLQ, logs: te.Logs, metrics: &testenv.Buffer{}}
 	p.files = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/missing.pdf" {
 			http.NotFound(w, r)
@@ -110,19 +90,16 @@ func newPipe(t *testing.T, o pipeOpts) *pipe {
 	}
 	p.pc = p.sandbox.PersonioClient(t, opts...)
 	p.fetch = filefetch.New(filefetch.Config{HostSuffixes: []string{"files.example.com"}, Insecure: []string{strings.TrimPrefix(p.files.URL, "http://")}})
-	p.cfg = o.worker
-	p.cfg.HashKey = []byte("k")
-	p.cfg.Logger = slog.New(slog.NewJSONHandler(p.logs, nil))
-	p.cfg.Metrics = p.metrics
-	if p.cfg.BaseBackoff == 0 {
-		p.cfg.BaseBackoff, p.cfg.MaxBackoff = time.Second, 2*time.Second
+	p.cfg = workerlambda.Config(te.Settings, workerlambda.Options{Logger: p.logs.Logger(), Metrics: p.metrics})
+	p.cfg.BaseBackoff, p.cfg.MaxBackoff = time.Second, 2*time.Second
+	if o.worker != nil {
+		o.worker(&p.cfg)
 	}
-	p.cfg.MaxReceiveCount = def.MaxReceiveCount
 	v, err := webhook.NewVerifier([]string{signingKey})
 	if err != nil {
 		t.Fatal(err)
 	}
-	p.ingest = ingest.New(v, p.store, p.queue, p.cfg.HashKey, p.cfg.Logger)
+	p.ingest = ingest.New(ingest.Config{HashKey: p.cfg.HashKey, MaxFiles: te.Settings.MaxFiles(), Logger: p.cfg.Logger}, v, p.store, p.queue)
 	// The seed's connection and integration.
 	ctx := t.Context()
 	if _, err := p.vault.Create(ctx, ws, conn, "sandbox-token-42"); err != nil {
@@ -132,13 +109,9 @@ func newPipe(t *testing.T, o pipeOpts) *pipe {
 		t.Fatal(err)
 	}
 	p.integrate(t, funnel, 1001, true)
-	t.Cleanup(func() {
-		for _, s := range []string{"sandbox-token-42", "ada@example.com", "Lovelace"} {
-			if strings.Contains(p.logs.String(), s) || strings.Contains(p.metrics.String(), s) {
-				t.Errorf("a log line holds %q", s)
-			}
-		}
-	})
+	for _, b := range []*testenv.Buffer{p.logs, p.metrics} {
+		b.NeverHolds(t, "sandbox-token-42", "ada@example.com", "Lovelace")
+	}
 	return p
 }
 
@@ -158,7 +131,11 @@ func (p *pipe) integrate(t *testing.T, funnelID string, position int64, enabled 
 }
 
 func (p *pipe) worker() *delivery.Worker {
-	return delivery.NewWorker(p.cfg, p.store, p.vault, p.pc, p.queue, p.fetch)
+	w, err := delivery.NewWorker(p.cfg, p.store, p.vault, p.pc, p.queue, p.fetch)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	return w
 }
 
 // event is a valid application event; fileURL "" means no file.

@@ -9,10 +9,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/funnel-personio/funnel-personio/dev/sandbox"
 	"github.com/funnel-personio/funnel-personio/pkg/application"
 	"github.com/funnel-personio/funnel-personio/pkg/delivery"
 	"github.com/funnel-personio/funnel-personio/pkg/personio"
-	"github.com/funnel-personio/funnel-personio/pkg/personio/sandbox"
 	"github.com/funnel-personio/funnel-personio/pkg/queue"
 	"github.com/funnel-personio/funnel-personio/pkg/store"
 )
@@ -23,7 +23,7 @@ func TestHappyPathWithFile(t *testing.T) {
 	if resp.StatusCode != 202 || !strings.Contains(resp.Body, `"accepted"`) {
 		t.Fatalf("ingest: %d %s", resp.StatusCode, resp.Body)
 	}
-	if d := p.status(t, "evt_happy"); d.Status != store.StatusQueued || len(d.Event) == 0 || d.EmailHash != application.EmailHash([]byte("k"), "ada@example.com") {
+	if d := p.status(t, "evt_happy"); d.Status != store.StatusQueued || len(d.Event) == 0 || !slicesContains(d.EmailHashes, application.EmailHash(p.cfg.HashKey, "ada@example.com")) {
 		t.Fatalf("record after ingest: %+v", d)
 	}
 	w := p.worker()
@@ -38,7 +38,7 @@ func TestHappyPathWithFile(t *testing.T) {
 		t.Errorf("application %+v", a)
 	}
 	d := p.status(t, "evt_happy")
-	if d.DeliveredAt == nil || len(d.Attempts) != 2 || d.Attempts[1].Outcome != store.StatusDelivered || d.ReasonCode != delivery.ReasonDelivered {
+	if d.DeliveredAt == nil || len(d.Attempts) != 2 || d.Attempts[1].Outcome != store.StatusDelivered || d.ReasonCode != store.ReasonDelivered {
 		t.Errorf("record %+v", d)
 	}
 	if !strings.Contains(p.metrics.String(), `"Delivered":1`) || !strings.Contains(p.metrics.String(), `"EndToEndLatency"`) {
@@ -98,16 +98,15 @@ func TestOutcomes(t *testing.T) {
 		id     string
 		body   []byte
 		status store.Status
-		code   string
+		code   store.Reason
 	}{
-		{"evt_nomail", []byte(strings.Replace(string(mk("evt_nomail", funnel, "", false, "")), `"email":""`, `"phone":"1"`, 1)), store.StatusFailed, delivery.ReasonMappingFailed},
-		{"evt_nofunnel", mk("evt_nofunnel", "fn_unknown", "n@example.com", false, ""), store.StatusSkipped, delivery.ReasonNoIntegration},
-		{"evt_off", mk("evt_off", "fn_off", "o@example.com", false, ""), store.StatusSkipped, delivery.ReasonDisabled},
-		{"evt_off_test", mk("evt_off_test", "fn_off", "t@example.com", true, ""), store.StatusDelivered, delivery.ReasonDelivered},
-		{"evt_closed", mk("evt_closed", "fn_closed", "c@example.com", false, ""), store.StatusFailed, delivery.ReasonPersonioValidation},
-		{"evt_already", mk("evt_already", funnel, "already@example.com", false, ""), store.StatusFailed, delivery.ReasonDuplicate},
-		{"evt_ssrf", mk("evt_ssrf", funnel, "s@example.com", false, "https://169.254.169.254/latest/meta-data/iam"), store.StatusDelivered, delivery.ReasonDelivered},
-		{"evt_gone", mk("evt_gone", funnel, "g@example.com", false, p.files.URL+"/missing.pdf"), store.StatusDelivered, delivery.ReasonDelivered},
+		{"evt_nomail", []byte(strings.Replace(string(mk("evt_nomail", funnel, "", false, "")), `"email":""`, `"phone":"1"`, 1)), store.StatusFailed, store.ReasonMappingFailed},
+		{"evt_nofunnel", mk("evt_nofunnel", "fn_unknown", "n@example.com", false, ""), store.StatusSkipped, store.ReasonNoIntegration},
+		{"evt_off", mk("evt_off", "fn_off", "o@example.com", false, ""), store.StatusSkipped, store.ReasonDisabled},
+		{"evt_closed", mk("evt_closed", "fn_closed", "c@example.com", false, ""), store.StatusFailed, store.ReasonPersonioValidation},
+		{"evt_already", mk("evt_already", funnel, "already@example.com", false, ""), store.StatusFailed, store.ReasonDuplicate},
+		{"evt_ssrf", mk("evt_ssrf", funnel, "s@example.com", false, "https://169.254.169.254/latest/meta-data/iam"), store.StatusDelivered, store.ReasonDelivered},
+		{"evt_gone", mk("evt_gone", funnel, "g@example.com", false, p.files.URL+"/missing.pdf"), store.StatusDelivered, store.ReasonDelivered},
 	}
 	for _, c := range cases {
 		if r := p.post(t, c.body); r.StatusCode != 202 {
@@ -140,6 +139,38 @@ func TestOutcomes(t *testing.T) {
 	}
 }
 
+// TestTestFlagOnlyFromTheEditor: "test": true in an event counts for
+// nothing — ingest refuses it, and one sent straight to the queue is a real
+// application (skipped while the integration is off); only a record the
+// editor's test endpoint wrote is a test, delivered while switched off.
+func TestTestFlagOnlyFromTheEditor(t *testing.T) {
+	p := newPipe(t, pipeOpts{})
+	ctx := t.Context()
+	p.integrate(t, funnel, 1001, false)
+	flagged := []byte(strings.Replace(string(p.event("evt_flag", "flag@example.com", "")), `"type":`, `"test":true,"type":`, 1))
+	if r := p.post(t, flagged); r.StatusCode != 400 || !strings.Contains(r.Body, `"$.test"`) {
+		t.Errorf("ingest of a test event: %d %s", r.StatusCode, r.Body)
+	}
+	if err := p.queue.Send(ctx, queue.Message{ID: "evt_flag", Group: ws, Body: flagged}); err != nil {
+		t.Fatal(err)
+	}
+	editorTest := []byte(strings.Replace(string(p.event("evt_editor_test", "editor@example.com", "")), `"type":`, `"test":true,"type":`, 1))
+	if _, err := p.store.CreateDelivery(ctx, store.Delivery{WorkspaceID: ws, FunnelID: funnel, EventID: "evt_editor_test", Test: true, Event: editorTest}); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.queue.Send(ctx, queue.Message{ID: "evt_editor_test", Group: ws, Body: editorTest}); err != nil {
+		t.Fatal(err)
+	}
+	w := p.worker()
+	p.drain(t, w, 10*time.Second, func() bool { return p.status(t, "evt_flag").Terminal() && p.status(t, "evt_editor_test").Terminal() })
+	if d := p.status(t, "evt_flag"); d.Status != store.StatusSkipped || d.Test {
+		t.Errorf("a flagged event from the queue: %s test=%v", d.Status, d.Test)
+	}
+	if d := p.status(t, "evt_editor_test"); d.Status != store.StatusDelivered || !d.Test {
+		t.Errorf("the editor's test: %s test=%v", d.Status, d.Test)
+	}
+}
+
 func TestNotJSONGoesToDeadLetter(t *testing.T) {
 	p := newPipe(t, pipeOpts{maxReceive: 2})
 	ctx := t.Context()
@@ -155,7 +186,7 @@ func TestNotJSONGoesToDeadLetter(t *testing.T) {
 		m, _ := p.dlq.Receive(ctx, 1, 0)
 		return len(m) == 1 && string(m[0].Body) == "not an event" && p.status(t, "evt_bad").Status == store.StatusFailed
 	})
-	if d := p.status(t, "evt_bad"); d.ReasonCode != delivery.ReasonInvalidEvent {
+	if d := p.status(t, "evt_bad"); d.ReasonCode != store.ReasonInvalidEvent {
 		t.Errorf("invalid event: %+v", d)
 	}
 }
@@ -165,7 +196,7 @@ func TestRetryThenDeliver(t *testing.T) {
 	p.post(t, p.event("evt_5xx", "r@example.com", ""))
 	w := p.worker()
 	p.drain(t, w, 10*time.Second, p.is(t, "evt_5xx", store.StatusRetrying))
-	if d := p.status(t, "evt_5xx"); d.NextAttemptAt == nil || d.ReasonCode != delivery.ReasonUnavailable {
+	if d := p.status(t, "evt_5xx"); d.NextAttemptAt == nil || d.ReasonCode != store.ReasonUnavailable {
 		t.Errorf("retrying record: %+v", d)
 	}
 	p.sandbox.Sandbox.SetFaults(sandbox.Faults{})
@@ -178,7 +209,7 @@ func TestExhaustedGoesDead(t *testing.T) {
 	w := p.worker()
 	p.drain(t, w, 30*time.Second, p.is(t, "evt_dead", store.StatusDead))
 	d := p.status(t, "evt_dead")
-	if d.ReasonCode != delivery.ReasonExhausted || len(d.Attempts) != 4 {
+	if d.ReasonCode != store.ReasonExhausted || len(d.Attempts) != 4 {
 		t.Errorf("dead record: %+v", d)
 	}
 	p.drain(t, w, 20*time.Second, func() bool {
@@ -196,7 +227,7 @@ func TestUnknownOutcome(t *testing.T) {
 	p.drain(t, w, 10*time.Second, p.is(t, "evt_lost", store.StatusRetrying))
 	p.sandbox.Sandbox.SetFaults(sandbox.Faults{})
 	p.drain(t, w, 15*time.Second, p.is(t, "evt_lost", store.StatusDelivered))
-	if d := p.status(t, "evt_lost"); d.ReasonCode != delivery.ReasonAlreadyThere {
+	if d := p.status(t, "evt_lost"); d.ReasonCode != store.ReasonAlreadyThere {
 		t.Errorf("record: %+v", d)
 	}
 	if n := len(p.sandbox.Sandbox.Applications("")); n != 1 {
@@ -229,7 +260,7 @@ func TestParkAndResume(t *testing.T) {
 	if err := p.queue.Send(ctx, queue.Message{Group: ws, Body: d.Event}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := p.store.Requeue(ctx, ws, funnel, d.EventID, delivery.ReasonCredentialsFixed); err != nil {
+	if _, err := p.store.Requeue(ctx, d.Key(), store.ReasonCredentialsFixed); err != nil {
 		t.Fatal(err)
 	}
 	p.drain(t, w, 10*time.Second, p.is(t, "evt_park", store.StatusDelivered))
@@ -239,7 +270,7 @@ func TestParkAndResume(t *testing.T) {
 // the redelivered message waits for the lease, then the event is
 // delivered once.
 func TestLeaseExpiry(t *testing.T) {
-	p := newPipe(t, pipeOpts{worker: delivery.Config{Lease: 2 * time.Second}})
+	p := newPipe(t, pipeOpts{worker: func(c *delivery.Config) { c.Lease = 2 * time.Second }})
 	body := p.event("evt_lease", "lease@example.com", "")
 	p.post(t, body)
 	if _, err := p.store.Claim(t.Context(), store.Delivery{WorkspaceID: ws, FunnelID: funnel, EventID: "evt_lease"}, "dead-worker", 2*time.Second); err != nil {
@@ -259,7 +290,7 @@ func TestLeaseExpiry(t *testing.T) {
 // applicant: the take-over is kept on the record.
 func TestDiedAfterPersonio(t *testing.T) {
 	budget := store.Budget{Limit: 2, Window: 6 * time.Second}
-	p := newPipe(t, pipeOpts{worker: delivery.Config{Lease: 2 * time.Second, Budget: budget}})
+	p := newPipe(t, pipeOpts{worker: func(c *delivery.Config) { c.Lease, c.Budget = 2*time.Second, budget }})
 	ctx := t.Context()
 	body := p.event("evt_died", "died@example.com", "")
 	p.post(t, body)
@@ -270,18 +301,18 @@ func TestDiedAfterPersonio(t *testing.T) {
 		personio.Application{FirstName: "Ada", LastName: "Lovelace", Email: "died@example.com", JobPositionID: 1001}); err != nil {
 		t.Fatal(err)
 	}
-	if ok, _, err := p.store.Take(ctx, "42", 2, budget); !ok || err != nil {
+	if ok, _, err := p.store.TakeBudget(ctx, "42", 2, budget); !ok || err != nil {
 		t.Fatalf("use up the budget: %v, %v", ok, err)
 	}
 	w := p.worker()
 	p.drain(t, w, 20*time.Second, p.is(t, "evt_died", store.StatusDelivered))
 	d := p.status(t, "evt_died")
-	if d.ReasonCode != delivery.ReasonAlreadyThere {
+	if d.ReasonCode != store.ReasonAlreadyThere {
 		t.Errorf("record: %s %s", d.ReasonCode, d.Reason)
 	}
 	waited := false
 	for _, a := range d.Attempts {
-		waited = waited || a.ReasonCode == delivery.ReasonBudget
+		waited = waited || a.ReasonCode == store.ReasonBudget
 	}
 	if !waited {
 		t.Errorf("the take-over did not wait for budget first: %+v", d.Attempts)
@@ -334,7 +365,9 @@ func TestConcurrentWorkersShareTheBudget(t *testing.T) {
 		sandbox: sandbox.Config{RateLimit: 5, RateWindow: 2 * time.Second, Lockout: 2 * time.Second},
 		// A copy that meets another's claim waits for its lease: the local
 		// stack's short lease, not the 2 min default, bounds that here.
-		worker: delivery.Config{Budget: store.Budget{Limit: 5, Window: 2100 * time.Millisecond}, Lease: 5 * time.Second},
+		worker: func(c *delivery.Config) {
+			c.Budget, c.Lease = store.Budget{Limit: 5, Window: 2100 * time.Millisecond}, 5*time.Second
+		},
 	})
 	const n = 15
 	for i := range n {
@@ -377,7 +410,10 @@ func TestConcurrentWorkersShareTheBudget(t *testing.T) {
 
 func TestPanicInOneRecordSparesTheBatch(t *testing.T) {
 	p := newPipe(t, pipeOpts{})
-	w := delivery.NewWorker(p.cfg, panicky{p.store}, p.vault, p.pc, p.queue, p.fetch)
+	w, err := delivery.NewWorker(p.cfg, panicky{p.store}, p.vault, p.pc, p.queue, p.fetch)
+	if err != nil {
+		t.Fatal(err)
+	}
 	p.post(t, p.event("evt_panic", "p@example.com", ""))
 	msgs, _ := p.queue.Receive(t.Context(), 10, time.Second)
 	if len(msgs) != 1 {

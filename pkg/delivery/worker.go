@@ -12,6 +12,7 @@ import (
 	mrand "math/rand/v2"
 	"os"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -21,7 +22,7 @@ import (
 
 	"github.com/funnel-personio/funnel-personio/pkg/application"
 	"github.com/funnel-personio/funnel-personio/pkg/filefetch"
-	"github.com/funnel-personio/funnel-personio/pkg/mapping"
+	"github.com/funnel-personio/funnel-personio/pkg/metrics"
 	"github.com/funnel-personio/funnel-personio/pkg/personio"
 	"github.com/funnel-personio/funnel-personio/pkg/queue"
 	"github.com/funnel-personio/funnel-personio/pkg/store"
@@ -31,21 +32,18 @@ import (
 // defer token.
 const deferAttribute = "defer_token"
 
-// ReasonOutcomeUnknown marks an attempt whose request may have reached
-// Personio although no answer came back.
-const ReasonOutcomeUnknown = "personio.outcome_unknown"
-
 // Store is the state the worker reads and writes.
 type Store interface {
 	GetIntegration(ctx context.Context, ws, funnel string) (store.Integration, error)
 	GetConnection(ctx context.Context, ws, id string) (store.Connection, error)
 	UpdateConnection(context.Context, store.Connection) (store.Connection, error)
 	Claim(ctx context.Context, d store.Delivery, owner string, lease time.Duration) (store.Delivery, error)
-	Record(ctx context.Context, ws, funnel, eventID, owner string, c store.Change) (store.Delivery, error)
-	Release(ctx context.Context, ws, funnel, eventID, owner string, outcomeUnknown bool) error
-	Take(ctx context.Context, company string, n int, b store.Budget) (bool, time.Time, error)
-	TakeOrReserve(ctx context.Context, company string, n int, b store.Budget) (bool, time.Time, error)
-	Block(ctx context.Context, company string, until time.Time) error
+	Record(ctx context.Context, k store.DeliveryKey, owner string, c store.Change) (store.Delivery, error)
+	TakeBudget(ctx context.Context, company string, n int, b store.Budget) (bool, time.Time, error)
+	TakeBudgetOrJoinLine(ctx context.Context, company string, n int, b store.Budget) (bool, time.Time, error)
+	BlockBudget(ctx context.Context, company string, until time.Time) error
+	Erased(ctx context.Context, ws string, emailHashes ...string) (bool, error)
+	Forget(ctx context.Context, k store.DeliveryKey) error
 }
 
 // Vault reads tokens.
@@ -70,31 +68,53 @@ type Fetcher interface {
 	Fetch(ctx context.Context, url string) (*filefetch.File, error)
 }
 
-// Config configures the worker.
+// Config configures the worker. Every field but Now, Logger and Metrics is
+// required: the deployment's values come from package settings.
 type Config struct {
-	// Budget is the per-company rate budget. The default, 20 requests per
-	// 61 s, keeps a second's margin under Personio's 20 per 60 s for
-	// requests that reach Personio a moment after the budget was taken.
+	// Budget is the per-company rate budget shared with every worker and
+	// the editor's credential checks.
 	Budget store.Budget
 	// RateLimitPause is how long a company's deliveries wait after
-	// Personio answered 429 (default 60 s: Personio asks for a minute).
+	// Personio answered 429.
 	RateLimitPause time.Duration
-	// Lease is how long a claim lasts if the worker dies (default 2 min).
+	// Lease is how long a claim lasts if the worker dies.
 	Lease time.Duration
 	// MaxReceiveCount is the queue's receive limit; the attempt that
-	// reaches it records the delivery as dead (default 8).
+	// reaches it records the delivery as dead.
 	MaxReceiveCount int
-	// Backoff bounds the retry delays (default 5 s, doubling, at most 15 min).
+	// BaseBackoff and MaxBackoff bound the retry delays (doubling, with
+	// full jitter).
 	BaseBackoff, MaxBackoff time.Duration
-	// CacheTTL is how long tokens and integrations are cached (default 60 s).
+	// CacheTTL is how long tokens and integrations are cached.
 	CacheTTL time.Duration
 	// HashKey keys the e-mail hash kept for erasure.
 	HashKey []byte
-	Now     func() time.Time
-	Logger  *slog.Logger
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+	// Logger receives one line per state change (default: none).
+	Logger *slog.Logger
 	// Metrics receives CloudWatch Embedded Metric Format lines (default
-	// stdout).
+	// stdout, where Lambda's logs turn them into metrics).
 	Metrics io.Writer
+}
+
+// check reports every required field that is missing.
+func (c Config) check() error {
+	var missing []string
+	for name, ok := range map[string]bool{
+		"Budget": c.Budget.Limit > 0 && c.Budget.Window > 0, "RateLimitPause": c.RateLimitPause > 0, "Lease": c.Lease > 0,
+		"MaxReceiveCount": c.MaxReceiveCount > 0, "BaseBackoff": c.BaseBackoff > 0, "MaxBackoff": c.MaxBackoff >= c.BaseBackoff,
+		"CacheTTL": c.CacheTTL > 0, "HashKey": len(c.HashKey) > 0,
+	} {
+		if !ok {
+			missing = append(missing, name)
+		}
+	}
+	if len(missing) > 0 {
+		slices.Sort(missing)
+		return errors.New("delivery: config: set " + strings.Join(missing, ", "))
+	}
+	return nil
 }
 
 // Worker delivers application events to Personio.
@@ -105,49 +125,16 @@ type Worker struct {
 	personio Personio
 	queue    Queue
 	files    Fetcher
+	metrics  *metrics.Writer
 	instance string
-
-	mu           sync.Mutex
-	loadMu       sync.Mutex // one token or integration load at a time: concurrent misses share it
-	tokens       map[string]cachedToken
-	integrations map[string]cachedIntegration
-	metricsMu    sync.Mutex
+	cache    cache
 }
 
-type cachedToken struct {
-	token   personio.Token
-	expires time.Time
-}
-
-type cachedIntegration struct {
-	in      store.Integration
-	mapping *mapping.Mapping
-	err     error
-	expires time.Time
-}
-
-// NewWorker returns a worker.
-func NewWorker(cfg Config, st Store, v Vault, p Personio, q Queue, f Fetcher) *Worker {
-	if cfg.Budget.Limit == 0 {
-		cfg.Budget = store.Budget{Limit: 20, Window: 61 * time.Second}
-	}
-	if cfg.RateLimitPause <= 0 {
-		cfg.RateLimitPause = 60 * time.Second
-	}
-	if cfg.Lease <= 0 {
-		cfg.Lease = 2 * time.Minute
-	}
-	if cfg.MaxReceiveCount <= 0 {
-		cfg.MaxReceiveCount = 8
-	}
-	if cfg.BaseBackoff <= 0 {
-		cfg.BaseBackoff = 5 * time.Second
-	}
-	if cfg.MaxBackoff <= 0 {
-		cfg.MaxBackoff = 15 * time.Minute
-	}
-	if cfg.CacheTTL <= 0 {
-		cfg.CacheTTL = time.Minute
+// NewWorker returns a worker, or an error naming every required setting
+// cfg lacks.
+func NewWorker(cfg Config, st Store, v Vault, p Personio, q Queue, f Fetcher) (*Worker, error) {
+	if err := cfg.check(); err != nil {
+		return nil, err
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -158,10 +145,8 @@ func NewWorker(cfg Config, st Store, v Vault, p Personio, q Queue, f Fetcher) *W
 	if cfg.Metrics == nil {
 		cfg.Metrics = os.Stdout
 	}
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	return &Worker{cfg: cfg, store: st, vault: v, personio: p, queue: q, files: f, instance: "w-" + hex.EncodeToString(b[:]),
-		tokens: map[string]cachedToken{}, integrations: map[string]cachedIntegration{}}
+	return &Worker{cfg: cfg, store: st, vault: v, personio: p, queue: q, files: f, metrics: metrics.NewWriter(cfg.Metrics, cfg.Now),
+		instance: "w-" + newToken()[:12], cache: newCache(cfg.CacheTTL, cfg.Now)}, nil
 }
 
 // Handle takes one SQS batch and reports the messages to retry. The
@@ -203,7 +188,8 @@ func (w *Worker) handleRecord(ctx context.Context, rec events.SQSMessage) (done 
 	if err != nil {
 		return w.invalid(ctx, body, err, rec.MessageId)
 	}
-	j := &job{w: w, ev: ev, body: body, attempt: attempt, receipt: rec.ReceiptHandle, deferToken: rec.MessageAttributes[deferAttribute].StringValue,
+	j := &job{w: w, ev: ev, key: store.DeliveryKey{Workspace: ev.WorkspaceID, Funnel: ev.FunnelID, Event: ev.ID}, body: body,
+		attempt: attempt, receipt: rec.ReceiptHandle, deferToken: rec.MessageAttributes[deferAttribute].StringValue,
 		// The owner is new for each handling: SQS may hand out the same
 		// message twice with the same receive count, and two handlings
 		// must never share a claim.
@@ -224,20 +210,21 @@ func (w *Worker) invalid(ctx context.Context, body []byte, err error, messageID 
 	_ = json.Unmarshal(body, &ids)
 	if !validID(ids.ID, "evt_") || !validID(ids.WorkspaceID, "") || !validID(ids.FunnelID, "") {
 		w.cfg.Logger.ErrorContext(ctx, "worker: unreadable message, left for the dead-letter queue", "message_id", messageID, "error", err.Error())
-		w.metric("Dead", 1, "Count")
+		w.metrics.Count(metrics.Dead)
 		return false
 	}
 	owner := w.instance + "/" + messageID
+	key := store.DeliveryKey{Workspace: ids.WorkspaceID, Funnel: ids.FunnelID, Event: ids.ID}
 	if _, cerr := w.store.Claim(ctx, store.Delivery{WorkspaceID: ids.WorkspaceID, FunnelID: ids.FunnelID, EventID: ids.ID}, owner, w.cfg.Lease); cerr != nil {
 		return errors.Is(cerr, store.ErrAlreadyDelivered)
 	}
 	reason := err.Error()
-	_, rerr := w.store.Record(ctx, ids.WorkspaceID, ids.FunnelID, ids.ID, owner, store.Change{Status: store.StatusFailed,
-		ReasonCode: ReasonInvalidEvent, Reason: reason, Release: true,
-		Attempt: &store.Attempt{At: w.cfg.Now().UTC(), Outcome: store.StatusFailed, ReasonCode: ReasonInvalidEvent, Reason: reason}})
+	_, rerr := w.store.Record(ctx, key, owner, store.Change{Status: store.StatusFailed,
+		ReasonCode: store.ReasonInvalidEvent, Reason: reason, Release: true,
+		Attempt: &store.Attempt{At: w.cfg.Now().UTC(), Outcome: store.StatusFailed, ReasonCode: store.ReasonInvalidEvent, Reason: reason}})
 	w.cfg.Logger.InfoContext(ctx, "delivery", "event_id", ids.ID, "workspace", ids.WorkspaceID, "funnel", ids.FunnelID,
-		"state", store.StatusFailed, "reason_code", ReasonInvalidEvent)
-	w.metric("Failed", 1, "Count")
+		"state", store.StatusFailed, "reason_code", store.ReasonInvalidEvent)
+	w.metrics.Count(metrics.Failed)
 	return rerr == nil
 }
 
@@ -253,71 +240,6 @@ func validID(s, prefix string) bool {
 	return true
 }
 
-// token reads a connection's token, cached for CacheTTL.
-func (w *Worker) token(ctx context.Context, ws, conn string) (personio.Token, error) {
-	key := ws + "/" + conn
-	now := w.cfg.Now()
-	w.mu.Lock()
-	c, ok := w.tokens[key]
-	w.mu.Unlock()
-	if ok && now.Before(c.expires) {
-		return c.token, nil
-	}
-	// The records of a batch run concurrently: the first miss loads, the
-	// others find it cached.
-	w.loadMu.Lock()
-	defer w.loadMu.Unlock()
-	w.mu.Lock()
-	c, ok = w.tokens[key]
-	w.mu.Unlock()
-	if ok && now.Before(c.expires) {
-		return c.token, nil
-	}
-	t, err := w.vault.Get(ctx, ws, conn)
-	if err != nil {
-		return "", err
-	}
-	w.mu.Lock()
-	w.tokens[key] = cachedToken{token: t, expires: now.Add(w.cfg.CacheTTL)}
-	w.mu.Unlock()
-	return t, nil
-}
-
-// forgetToken drops a token Personio refused.
-func (w *Worker) forgetToken(ws, conn string) {
-	w.mu.Lock()
-	delete(w.tokens, ws+"/"+conn)
-	w.mu.Unlock()
-}
-
-// integration reads a funnel's integration with its compiled mapping,
-// cached for CacheTTL.
-func (w *Worker) integration(ctx context.Context, ws, funnel string) (store.Integration, *mapping.Mapping, error, error) {
-	key := ws + "/" + funnel
-	now := w.cfg.Now()
-	w.mu.Lock()
-	c, ok := w.integrations[key]
-	w.mu.Unlock()
-	if ok && now.Before(c.expires) {
-		return c.in, c.mapping, c.err, nil
-	}
-	in, err := w.store.GetIntegration(ctx, ws, funnel)
-	if err != nil {
-		return store.Integration{}, nil, nil, err
-	}
-	c = cachedIntegration{in: in, expires: now.Add(w.cfg.CacheTTL)}
-	cfg, perr := mapping.Parse(in.Mapping)
-	if perr != nil {
-		c.err = perr
-	} else {
-		c.mapping, c.err = mapping.Compile(*cfg)
-	}
-	w.mu.Lock()
-	w.integrations[key] = c
-	w.mu.Unlock()
-	return c.in, c.mapping, c.err, nil
-}
-
 // backoff is the delay before retry n (1-based): exponential with full
 // jitter.
 func (w *Worker) backoff(n int) time.Duration {
@@ -328,23 +250,9 @@ func (w *Worker) backoff(n int) time.Duration {
 	return d/2 + time.Duration(mrand.Int64N(int64(d/2)+1))
 }
 
-// metric writes one CloudWatch Embedded Metric Format line.
-func (w *Worker) metric(name string, value float64, unit string) {
-	line := map[string]any{
-		"_aws": map[string]any{
-			"Timestamp": w.cfg.Now().UnixMilli(),
-			"CloudWatchMetrics": []any{map[string]any{"Namespace": "FunnelPersonio", "Dimensions": [][]string{{}},
-				"Metrics": []any{map[string]string{"Name": name, "Unit": unit}}}},
-		},
-		name: value,
-	}
-	b, _ := json.Marshal(line)
-	w.metricsMu.Lock()
-	defer w.metricsMu.Unlock()
-	_, _ = w.cfg.Metrics.Write(append(b, '\n'))
-}
-
-func mrandIntN(n int) int { return mrand.IntN(n) }
+// jitter is up to a second more, so that copies woken together do not
+// arrive together.
+func jitter() time.Duration { return time.Duration(1+mrand.IntN(1000)) * time.Millisecond }
 
 func newToken() string {
 	var b [8]byte

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/funnel-personio/funnel-personio/pkg/apigw"
-	"github.com/funnel-personio/funnel-personio/pkg/delivery"
 	"github.com/funnel-personio/funnel-personio/pkg/failure"
 	"github.com/funnel-personio/funnel-personio/pkg/personio"
 	"github.com/funnel-personio/funnel-personio/pkg/queue"
@@ -40,7 +39,7 @@ func viewConnection(c store.Connection) connectionView {
 func (e *Editor) checkCredentials(ctx context.Context, creds personio.Credentials) *apigw.Problem {
 	// The check is one request to Personio: it comes out of the company's
 	// budget like the worker's, so together they stay under the limit.
-	if ok, at, err := e.store.Take(ctx, creds.CompanyID, 1, e.cfg.Budget); err == nil && !ok {
+	if ok, at, err := e.store.TakeBudget(ctx, creds.CompanyID, 1, e.cfg.Budget); err == nil && !ok {
 		p := apigw.NewProblem(http.StatusServiceUnavailable, "personio-rate-limited", "Personio is busy",
 			"This Personio account's requests are at Personio's limit of 20 a minute; try again shortly. Nothing was saved.")
 		p.Header = map[string]string{"Retry-After": strconv.Itoa(int(time.Until(at).Seconds()) + 1)}
@@ -78,6 +77,7 @@ type credentialsBody struct {
 	AccessToken string `json:"access_token"`
 }
 
+// createConnection handles POST /v1/connections (operation createConnection).
 func (e *Editor) createConnection(ctx context.Context, r *apigw.Request) apigw.Response {
 	var b credentialsBody
 	if err := json.Unmarshal(r.Body, &b); err != nil {
@@ -106,6 +106,7 @@ func (e *Editor) createConnection(ctx context.Context, r *apigw.Request) apigw.R
 	return apigw.JSON(http.StatusCreated, viewConnection(c), map[string]string{"Location": "/v1/connections/" + id})
 }
 
+// listConnections handles GET /v1/connections (operation listConnections).
 func (e *Editor) listConnections(ctx context.Context, r *apigw.Request) apigw.Response {
 	list, err := e.store.ListConnections(ctx, r.Claims.Workspace)
 	if err != nil {
@@ -118,6 +119,7 @@ func (e *Editor) listConnections(ctx context.Context, r *apigw.Request) apigw.Re
 	return apigw.JSON(http.StatusOK, map[string]any{"connections": out}, nil)
 }
 
+// getConnection handles GET /v1/connections/{connection_id} (operation getConnection).
 func (e *Editor) getConnection(ctx context.Context, r *apigw.Request) apigw.Response {
 	c, err := e.store.GetConnection(ctx, r.Claims.Workspace, r.Params["connection_id"])
 	if err != nil {
@@ -126,6 +128,7 @@ func (e *Editor) getConnection(ctx context.Context, r *apigw.Request) apigw.Resp
 	return apigw.JSON(http.StatusOK, viewConnection(c), nil)
 }
 
+// verifyConnection handles POST /v1/connections/{connection_id}/verify (operation verifyConnection).
 func (e *Editor) verifyConnection(ctx context.Context, r *apigw.Request) apigw.Response {
 	ws := r.Claims.Workspace
 	c, err := e.store.GetConnection(ctx, ws, r.Params["connection_id"])
@@ -153,6 +156,7 @@ func (e *Editor) verifyConnection(ctx context.Context, r *apigw.Request) apigw.R
 	return apigw.JSON(http.StatusOK, viewConnection(c), nil)
 }
 
+// replaceCredentials handles PUT /v1/connections/{connection_id}/credentials (operation replaceCredentials).
 func (e *Editor) replaceCredentials(ctx context.Context, r *apigw.Request) apigw.Response {
 	var b credentialsBody
 	if err := json.Unmarshal(r.Body, &b); err != nil {
@@ -200,7 +204,7 @@ func (e *Editor) resumeParked(ctx context.Context, ws, connectionID string) (int
 				continue
 			}
 			seen[d.EventID], fresh = true, fresh+1
-			if err := e.requeue(ctx, d, delivery.ReasonCredentialsFixed); errors.Is(err, failure.ErrConflict) {
+			if err := e.requeue(ctx, d, store.ReasonCredentialsFixed); errors.Is(err, failure.ErrConflict) {
 				continue
 			} else if err != nil {
 				return n, err
@@ -218,7 +222,7 @@ func (e *Editor) resumeParked(ctx context.Context, ws, connectionID string) (int
 // queued. Sending first means a failure loses nothing; a worker that takes
 // the message before the mark is fine, and its claim keeps the event from
 // being delivered twice.
-func (e *Editor) requeue(ctx context.Context, d store.Delivery, reason string) error {
+func (e *Editor) requeue(ctx context.Context, d store.Delivery, code store.Reason) error {
 	if len(d.Event) == 0 {
 		return apigw.NewProblem(http.StatusConflict, "event-expired", "The application is no longer kept",
 			"The original application data has expired or was erased, so it cannot be sent again.")
@@ -226,7 +230,7 @@ func (e *Editor) requeue(ctx context.Context, d store.Delivery, reason string) e
 	if err := e.queue.Send(ctx, queue.Message{ID: d.EventID, Group: d.WorkspaceID, Body: d.Event}); err != nil {
 		return err
 	}
-	_, err := e.store.Requeue(ctx, d.WorkspaceID, d.FunnelID, d.EventID, reason)
+	_, err := e.store.Requeue(ctx, d.Key(), code)
 	if errors.Is(err, failure.ErrConflict) {
 		// A worker took the message before the mark: it is on its way.
 		return nil
@@ -234,6 +238,7 @@ func (e *Editor) requeue(ctx context.Context, d store.Delivery, reason string) e
 	return err
 }
 
+// deleteConnection handles DELETE /v1/connections/{connection_id} (operation deleteConnection).
 func (e *Editor) deleteConnection(ctx context.Context, r *apigw.Request) apigw.Response {
 	ws, id := r.Claims.Workspace, r.Params["connection_id"]
 	if _, err := e.store.GetConnection(ctx, ws, id); err != nil {
@@ -258,6 +263,7 @@ func (e *Editor) deleteConnection(ctx context.Context, r *apigw.Request) apigw.R
 	return apigw.NoContent()
 }
 
+// listPositions handles GET /v1/connections/{connection_id}/positions (operation listPositions).
 func (e *Editor) listPositions(ctx context.Context, r *apigw.Request) apigw.Response {
 	c, err := e.store.GetConnection(ctx, r.Claims.Workspace, r.Params["connection_id"])
 	if err != nil {

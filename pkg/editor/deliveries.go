@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"slices"
 	"strconv"
@@ -12,7 +13,6 @@ import (
 
 	"github.com/funnel-personio/funnel-personio/pkg/apigw"
 	"github.com/funnel-personio/funnel-personio/pkg/application"
-	"github.com/funnel-personio/funnel-personio/pkg/delivery"
 	"github.com/funnel-personio/funnel-personio/pkg/failure"
 	"github.com/funnel-personio/funnel-personio/pkg/mapping"
 	"github.com/funnel-personio/funnel-personio/pkg/queue"
@@ -29,7 +29,7 @@ type deliveryView struct {
 	UpdatedAt     time.Time       `json:"updated_at"`
 	DeliveredAt   *time.Time      `json:"delivered_at,omitempty"`
 	NextAttemptAt *time.Time      `json:"next_attempt_at,omitempty"`
-	ReasonCode    string          `json:"reason_code,omitempty"`
+	ReasonCode    store.Reason    `json:"reason_code,omitempty"`
 	Reason        string          `json:"reason,omitempty"`
 	Message       string          `json:"message,omitempty"`
 	Warnings      []string        `json:"warnings,omitempty"`
@@ -39,7 +39,7 @@ type deliveryView struct {
 func viewDelivery(d store.Delivery, lang string) deliveryView {
 	v := deliveryView{ID: d.EventID, FunnelID: d.FunnelID, Status: d.Status, Test: d.Test, CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt,
 		DeliveredAt: d.DeliveredAt, NextAttemptAt: d.NextAttemptAt, ReasonCode: d.ReasonCode, Reason: d.Reason,
-		Message: delivery.Explain(d.ReasonCode, lang), Warnings: d.Warnings, Attempts: d.Attempts}
+		Message: Explain(d.ReasonCode, lang), Warnings: d.Warnings, Attempts: d.Attempts}
 	if !d.OccurredAt.IsZero() {
 		v.OccurredAt = &d.OccurredAt
 	}
@@ -49,6 +49,7 @@ func viewDelivery(d store.Delivery, lang string) deliveryView {
 	return v
 }
 
+// listDeliveries handles GET /v1/funnels/{funnel_id}/deliveries (operation listDeliveries).
 func (e *Editor) listDeliveries(ctx context.Context, r *apigw.Request) apigw.Response {
 	limit := 20
 	if s := r.Query.Get("limit"); s != "" {
@@ -99,6 +100,7 @@ func (e *Editor) delivery(ctx context.Context, r *apigw.Request) (store.Delivery
 	return d, err
 }
 
+// getDelivery handles GET /v1/funnels/{funnel_id}/deliveries/{delivery_id} (operation getDelivery).
 func (e *Editor) getDelivery(ctx context.Context, r *apigw.Request) apigw.Response {
 	d, err := e.delivery(ctx, r)
 	if err != nil {
@@ -107,6 +109,7 @@ func (e *Editor) getDelivery(ctx context.Context, r *apigw.Request) apigw.Respon
 	return apigw.JSON(http.StatusOK, viewDelivery(d, r.Header.Get("Accept-Language")), nil)
 }
 
+// retryDelivery handles POST /v1/funnels/{funnel_id}/deliveries/{delivery_id}/retry (operation retryDelivery).
 func (e *Editor) retryDelivery(ctx context.Context, r *apigw.Request) apigw.Response {
 	d, err := e.delivery(ctx, r)
 	if err != nil {
@@ -118,7 +121,7 @@ func (e *Editor) retryDelivery(ctx context.Context, r *apigw.Request) apigw.Resp
 		return apigw.NewProblem(http.StatusConflict, "not-retryable", "This delivery cannot be retried",
 			"Only failed, dead-lettered or parked deliveries can be sent again; this one is "+string(d.Status)+".").Response()
 	}
-	if err := e.requeue(ctx, d, delivery.ReasonRetryRequested); err != nil {
+	if err := e.requeue(ctx, d, store.ReasonRetryRequested); err != nil {
 		return e.fail(ctx, "retry delivery", err)
 	}
 	d, err = e.store.GetDelivery(ctx, r.Claims.Workspace, d.EventID)
@@ -128,6 +131,7 @@ func (e *Editor) retryDelivery(ctx context.Context, r *apigw.Request) apigw.Resp
 	return apigw.JSON(http.StatusAccepted, viewDelivery(d, r.Header.Get("Accept-Language")), nil)
 }
 
+// testIntegration handles POST /v1/funnels/{funnel_id}/integration/test (operation testIntegration).
 func (e *Editor) testIntegration(ctx context.Context, r *apigw.Request) apigw.Response {
 	ws, funnel := r.Claims.Workspace, r.Params["funnel_id"]
 	in, err := e.store.GetIntegration(ctx, ws, funnel)
@@ -173,7 +177,7 @@ func (e *Editor) testIntegration(ctx context.Context, r *apigw.Request) apigw.Re
 		return e.fail(ctx, "test integration: validate", err)
 	}
 	d, err := e.store.CreateDelivery(ctx, store.Delivery{WorkspaceID: ws, FunnelID: funnel, EventID: id, Status: store.StatusQueued,
-		Test: true, OccurredAt: ev.OccurredAt, Event: body, EmailHash: application.EmailHash(e.cfg.HashKey, ev.Contact.Email),
+		Test: true, OccurredAt: ev.OccurredAt, Event: body, EmailHashes: ev.EmailHashes(e.cfg.HashKey),
 		Attempts: []store.Attempt{{At: now, Outcome: store.StatusQueued, Reason: "test application from the editor"}}})
 	if err != nil {
 		return e.fail(ctx, "test integration: record", err)
@@ -243,6 +247,7 @@ func sampleEvent(rawMapping json.RawMessage, id string) application.Event {
 	return ev
 }
 
+// erase handles POST /v1/erasures (operation eraseApplicant).
 func (e *Editor) erase(ctx context.Context, r *apigw.Request) apigw.Response {
 	var b struct {
 		Email string `json:"email"`
@@ -250,10 +255,21 @@ func (e *Editor) erase(ctx context.Context, r *apigw.Request) apigw.Response {
 	if err := json.Unmarshal(r.Body, &b); err != nil {
 		return badBody(err)
 	}
-	n, err := e.store.EraseApplicant(ctx, r.Claims.Workspace, application.EmailHash(e.cfg.HashKey, b.Email))
+	hash := application.EmailHash(e.cfg.HashKey, b.Email)
+	if hash == "" {
+		p := apigw.NewProblem(http.StatusBadRequest, "validation", "Invalid request", "the applicant's e-mail address is required")
+		p.Errors = []apigw.FieldError{{Path: "/email", Message: "an e-mail address, not blank"}}
+		return p.Response()
+	}
+	until := e.cfg.Now().Add(e.cfg.ErasureMarkerTTL).UTC()
+	er, err := e.store.EraseApplicant(ctx, r.Claims.Workspace, hash, until)
 	if err != nil {
 		return e.fail(ctx, "erase applicant", err)
 	}
-	return apigw.JSON(http.StatusOK, map[string]any{"removed": n, "personio_touched": false,
-		"message": "Removed " + strconv.Itoa(n) + " delivery records of this applicant with the application data they kept. Personio itself was not changed: delete the applicant there too if the request covers it."}, nil)
+	return apigw.JSON(http.StatusOK, map[string]any{"removed": er.Records, "queued_copies": er.QueuedCopies, "personio_touched": false,
+		"refused_until": until,
+		"message": fmt.Sprintf("Removed %d delivery records of this applicant with the application data they kept; %d of them still had a copy "+
+			"on the queue, which will be dropped unread. Until %s, any copy or new event of this applicant in this workspace is refused and nothing of it "+
+			"is kept. Personio itself was not changed: delete the applicant there too if the request covers it.",
+			er.Records, er.QueuedCopies, until.Format(time.DateOnly))}, nil)
 }

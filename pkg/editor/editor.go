@@ -14,10 +14,12 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/funnel-personio/funnel-personio/pkg/apigw"
 	"github.com/funnel-personio/funnel-personio/pkg/failure"
+	"github.com/funnel-personio/funnel-personio/pkg/openapi"
 	"github.com/funnel-personio/funnel-personio/pkg/personio"
 	"github.com/funnel-personio/funnel-personio/pkg/queue"
 	"github.com/funnel-personio/funnel-personio/pkg/store"
@@ -28,9 +30,6 @@ import (
 //
 //go:embed openapi.yaml
 var OpenAPI []byte
-
-// DefaultPlans are the plans that include the Personio integration.
-var DefaultPlans = []string{"advanced", "professional", "enterprise"}
 
 // Store is the state the editor reads and writes.
 type Store interface {
@@ -47,9 +46,9 @@ type Store interface {
 	GetDelivery(ctx context.Context, ws, eventID string) (store.Delivery, error)
 	ListDeliveries(ctx context.Context, ws, funnel string, status store.Status, limit int, cursor string) (store.Page, error)
 	ListParked(ctx context.Context, ws, connectionID string, limit int, cursor string) (store.Page, error)
-	Requeue(ctx context.Context, ws, funnel, eventID, reason string) (store.Delivery, error)
-	EraseApplicant(ctx context.Context, ws, emailHash string) (int, error)
-	Take(ctx context.Context, company string, n int, b store.Budget) (bool, time.Time, error)
+	Requeue(ctx context.Context, k store.DeliveryKey, code store.Reason) (store.Delivery, error)
+	EraseApplicant(ctx context.Context, ws, emailHash string, until time.Time) (store.Erasure, error)
+	TakeBudget(ctx context.Context, company string, n int, b store.Budget) (bool, time.Time, error)
 }
 
 // Vault keeps tokens.
@@ -71,9 +70,10 @@ type Queue interface {
 	Send(ctx context.Context, m queue.Message) error
 }
 
-// Config configures the editor.
+// Config configures the editor. Plans, HashKey and Budget are required:
+// the deployment's values come from package settings.
 type Config struct {
-	// Plans that include the integration (default DefaultPlans).
+	// Plans that include the integration.
 	Plans []string
 	// HashKey keys the e-mail hash that finds records for erasure; the
 	// ingest and worker functions use the same key.
@@ -83,8 +83,11 @@ type Config struct {
 	// Logger receives one line per failure; never a token, e-mail or name.
 	Logger *slog.Logger
 	// Budget is the per-company rate budget the worker shares; checking
-	// credentials takes one unit of it (default 20 per 61 s).
+	// credentials takes one unit of it.
 	Budget store.Budget
+	// ErasureMarkerTTL is how long an erasure refuses the applicant's
+	// events (settings.Settings.ErasureMarkerTTL).
+	ErasureMarkerTTL time.Duration
 }
 
 // Editor serves the editor API.
@@ -96,10 +99,24 @@ type Editor struct {
 	queue    Queue
 }
 
-// New returns an Editor.
-func New(cfg Config, st Store, v Vault, p Personio, q Queue) *Editor {
+// New returns an Editor, or an error naming every required setting cfg
+// lacks.
+func New(cfg Config, st Store, v Vault, p Personio, q Queue) (*Editor, error) {
+	var missing []string
 	if len(cfg.Plans) == 0 {
-		cfg.Plans = DefaultPlans
+		missing = append(missing, "Plans")
+	}
+	if len(cfg.HashKey) == 0 {
+		missing = append(missing, "HashKey")
+	}
+	if cfg.Budget.Limit < 1 || cfg.Budget.Window <= 0 {
+		missing = append(missing, "Budget")
+	}
+	if cfg.ErasureMarkerTTL <= 0 {
+		missing = append(missing, "ErasureMarkerTTL")
+	}
+	if len(missing) > 0 {
+		return nil, errors.New("editor: config: set " + strings.Join(missing, ", "))
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -107,18 +124,16 @@ func New(cfg Config, st Store, v Vault, p Personio, q Queue) *Editor {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	if cfg.Budget.Limit == 0 {
-		cfg.Budget = store.Budget{Limit: 20, Window: 61 * time.Second}
-	}
-	return &Editor{cfg: cfg, store: st, vault: v, personio: p, queue: q}
+	return &Editor{cfg: cfg, store: st, vault: v, personio: p, queue: q}, nil
 }
 
 // Router returns the API's router with every route of the OpenAPI document.
 func (e *Editor) Router() (*apigw.Router, error) {
-	rt, err := apigw.NewRouter(OpenAPI, e.cfg.Logger)
+	doc, err := openapi.Load(OpenAPI)
 	if err != nil {
 		return nil, err
 	}
+	rt := apigw.NewRouter(doc, e.cfg.Logger)
 	rt.Authorize = e.authorize
 	rt.Handle("GET", "/v1/connections", e.listConnections)
 	rt.Handle("POST", "/v1/connections", e.createConnection)

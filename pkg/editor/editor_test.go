@@ -9,10 +9,10 @@ import (
 	"time"
 
 	"github.com/funnel-personio/funnel-personio/pkg/application"
-	"github.com/funnel-personio/funnel-personio/pkg/delivery"
 	"github.com/funnel-personio/funnel-personio/pkg/editor"
 	"github.com/funnel-personio/funnel-personio/pkg/failure"
 	"github.com/funnel-personio/funnel-personio/pkg/personio"
+	"github.com/funnel-personio/funnel-personio/pkg/settings"
 	"github.com/funnel-personio/funnel-personio/pkg/store"
 )
 
@@ -165,7 +165,7 @@ func TestAuthAndPlans(t *testing.T) {
 			t.Errorf("plan %q: %d %s", plan, r.status, r.raw)
 		}
 	}
-	for _, plan := range editor.DefaultPlans {
+	for _, plan := range settings.Default().Plans {
 		if r := e.call(t, ws, plan, "GET", "/v1/connections", nil, nil); r.status != 200 {
 			t.Errorf("plan %q: %d", plan, r.status)
 		}
@@ -294,8 +294,8 @@ func (e *env) park(t *testing.T, funnel, id, conn string) {
 	if _, err := e.store.Claim(ctx, d, "worker", time.Minute); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.store.Record(ctx, ws, funnel, id, "worker", store.Change{Status: store.StatusParked, ConnectionID: conn,
-		ReasonCode: delivery.ReasonAuth, Reason: "401", Release: true}); err != nil {
+	if _, err := e.store.Record(ctx, store.DeliveryKey{Workspace: ws, Funnel: funnel, Event: id}, "worker", store.Change{Status: store.StatusParked, ConnectionID: conn,
+		ReasonCode: store.ReasonAuth, Reason: "401", Release: true}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -326,7 +326,7 @@ func TestReplaceCredentialsResumesParked(t *testing.T) {
 		t.Errorf("%d parked deliveries went back to the queue, want 3", got)
 	}
 	d, _ := e.store.GetDelivery(t.Context(), ws, "evt_parked_0")
-	if d.Status != store.StatusQueued || d.Attempts[len(d.Attempts)-1].Reason != delivery.ReasonCredentialsFixed {
+	if d.Status != store.StatusQueued || d.Attempts[len(d.Attempts)-1].ReasonCode != store.ReasonCredentialsFixed || d.ReasonCode != store.ReasonCredentialsFixed {
 		t.Errorf("resumed delivery: %+v", d)
 	}
 }
@@ -338,11 +338,11 @@ func TestRetryAndExplain(t *testing.T) {
 	if _, err := e.store.Claim(ctx, d, "w", time.Minute); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.store.Record(ctx, ws, "fn_1", "evt_failed", "w", store.Change{Status: store.StatusFailed, ReasonCode: delivery.ReasonMappingFailed, Reason: "required.email (email): contact.email gave no value", Release: true}); err != nil {
+	if _, err := e.store.Record(ctx, store.DeliveryKey{Workspace: ws, Funnel: "fn_1", Event: "evt_failed"}, "w", store.Change{Status: store.StatusFailed, ReasonCode: store.ReasonMappingFailed, Reason: "required.email (email): contact.email gave no value", Release: true}); err != nil {
 		t.Fatal(err)
 	}
 	r := e.call(t, ws, advanced, "GET", "/v1/funnels/fn_1/deliveries/evt_failed", nil, map[string]string{"Accept-Language": "de-DE,de;q=0.9,en;q=0.5"})
-	if r.status != 200 || !strings.Contains(r.body["message"].(string), "Pflichtfeld") || r.body["reason_code"] != delivery.ReasonMappingFailed {
+	if r.status != 200 || !strings.Contains(r.body["message"].(string), "Pflichtfeld") || r.body["reason_code"] != string(store.ReasonMappingFailed) {
 		t.Fatalf("German explanation: %d %s", r.status, r.raw)
 	}
 	r = e.call(t, ws, advanced, "GET", "/v1/funnels/fn_1/deliveries/evt_failed", nil, map[string]string{"Accept-Language": "fr"})
@@ -373,15 +373,31 @@ func TestRetryAndExplain(t *testing.T) {
 func TestErasure(t *testing.T) {
 	e := setup(t)
 	ctx := t.Context()
-	for i, email := range []string{"Ada@Example.com", "ada@example.com ", "other@example.com"} {
+	for i, email := range []string{"Ada@Example.com", "ada@example.com ", "other@example.com", ""} {
 		if _, err := e.store.CreateDelivery(ctx, store.Delivery{WorkspaceID: ws, FunnelID: "fn_1", EventID: fmt.Sprintf("evt_e%d", i),
-			EmailHash: application.EmailHash(e.hashKey, email), Event: []byte("{}")}); err != nil {
+			EmailHashes: []string{application.EmailHash(e.hashKey, email)}, Event: []byte("{}")}); err != nil {
 			t.Fatal(err)
 		}
 	}
+	// A blank address erases nothing (it would match every record
+	// without one).
+	for _, blank := range []string{"   ", "\t \n"} {
+		if r := e.call(t, ws, advanced, "POST", "/v1/erasures", map[string]any{"email": blank}, nil); r.status != 400 || !strings.Contains(r.raw, "/email") {
+			t.Errorf("erase %q: %d %s", blank, r.status, r.raw)
+		}
+	}
 	r := e.call(t, ws, advanced, "POST", "/v1/erasures", map[string]any{"email": "ada@example.com"}, nil)
-	if r.status != 200 || r.body["removed"] != 2.0 || r.body["personio_touched"] != false || !strings.Contains(r.raw, "Personio itself was not changed") {
+	if r.status != 200 || r.body["removed"] != 2.0 || r.body["queued_copies"] != 2.0 || r.body["personio_touched"] != false ||
+		!strings.Contains(r.raw, "Personio itself was not changed") {
 		t.Fatalf("erase: %d %s", r.status, r.raw)
+	}
+	if erased, _ := e.store.Erased(ctx, ws, application.EmailHash(e.hashKey, "ADA@example.com")); !erased {
+		t.Error("no erasure marker")
+	}
+	for _, id := range []string{"evt_e2", "evt_e3"} {
+		if _, err := e.store.GetDelivery(ctx, ws, id); err != nil {
+			t.Errorf("%s was erased too: %v", id, err)
+		}
 	}
 	if r := e.call(t, "ws_b", advanced, "POST", "/v1/erasures", map[string]any{"email": "other@example.com"}, nil); r.body["removed"] != 0.0 {
 		t.Errorf("erasure in another workspace removed %v", r.body["removed"])

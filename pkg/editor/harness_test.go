@@ -1,15 +1,12 @@
 package editor_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -18,12 +15,12 @@ import (
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/legacy"
 
+	"github.com/funnel-personio/funnel-personio/dev/sandbox"
+	"github.com/funnel-personio/funnel-personio/dev/sandbox/sandboxtest"
+	"github.com/funnel-personio/funnel-personio/dev/testenv"
 	"github.com/funnel-personio/funnel-personio/pkg/apigw"
-	"github.com/funnel-personio/funnel-personio/pkg/awsclient"
+	"github.com/funnel-personio/funnel-personio/pkg/apilambda"
 	"github.com/funnel-personio/funnel-personio/pkg/editor"
-	"github.com/funnel-personio/funnel-personio/pkg/emulator"
-	"github.com/funnel-personio/funnel-personio/pkg/personio/sandbox"
-	"github.com/funnel-personio/funnel-personio/pkg/personio/sandbox/sandboxtest"
 	"github.com/funnel-personio/funnel-personio/pkg/queue"
 	"github.com/funnel-personio/funnel-personio/pkg/store"
 	"github.com/funnel-personio/funnel-personio/pkg/vault"
@@ -33,29 +30,18 @@ import (
 var secrets = []string{"sandbox-token-42", "sandbox-token-43", "wrong-token-123", "replaced-token-9"}
 
 // env is the editor API on kumo (DynamoDB, SQS, Secrets Manager) and the
-// Personio sandbox.
+// Personio sandbox, wired from the deployment's settings as the api
+// function is.
 type env struct {
 	router  *apigw.Router
 	sandbox *sandboxtest.Server
 	store   *store.Store
 	queue   *queue.Queue
 	vault   *vault.Vault
-	logs    *syncBuffer
+	logs    *testenv.Buffer
 	spec    routers.Router
 	hashKey []byte
 }
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 type options struct {
 	personio editor.Personio
@@ -65,29 +51,17 @@ type options struct {
 
 func setup(t testing.TB, opt ...func(*env, *options)) *env {
 	t.Helper()
-	cfg := emulator.Kumo(t)
-	db := awsclient.DynamoDB(cfg)
-	table := emulator.Name("editor")
-	if err := store.CreateTable(t.Context(), db, table); err != nil {
-		t.Fatal(err)
-	}
-	qurl, _, err := queue.Create(t.Context(), awsclient.SQS(cfg), queue.DefaultDefinition(emulator.Name("events")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := &env{
-		sandbox: sandboxtest.Start(t, sandbox.Config{RateLimit: -1}),
-		store:   store.New(db, table),
-		queue:   queue.New(awsclient.SQS(cfg), qurl),
-		vault:   vault.New(awsclient.SecretsManager(cfg), emulator.Name("fp")),
-		logs:    &syncBuffer{},
-		hashKey: []byte("test-hash-key"),
-	}
+	te := testenv.New(t)
+	e := &env{sandbox: sandboxtest.Start(t, sandbox.Config{RateLimit: -1}), store: te.Store, queue: te.Queue, vault: te.Vault,
+		logs: te.Logs, hashKey: te.Settings.HashKey}
 	o := options{personio: e.sandbox.PersonioClient(t), store: e.store, vault: e.vault}
 	for _, f := range opt {
 		f(e, &o)
 	}
-	ed := editor.New(editor.Config{HashKey: e.hashKey, Logger: slog.New(slog.NewJSONHandler(e.logs, nil))}, o.store, o.vault, o.personio, e.queue)
+	ed, err := editor.New(apilambda.Config(te.Settings, e.logs.Logger()), o.store, o.vault, o.personio, e.queue)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if e.router, err = ed.Router(); err != nil {
 		t.Fatal(err)
 	}
@@ -100,13 +74,7 @@ func setup(t testing.TB, opt ...func(*env, *options)) *env {
 	if e.spec, err = legacy.NewRouter(doc); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		for _, s := range secrets {
-			if strings.Contains(e.logs.String(), s) {
-				t.Errorf("a log line holds the token %q", s)
-			}
-		}
-	})
+	e.logs.NeverHolds(t, secrets...)
 	return e
 }
 

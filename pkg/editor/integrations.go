@@ -56,6 +56,7 @@ func integrationResponse(status int, in store.Integration) apigw.Response {
 	return apigw.JSON(status, viewIntegration(in), map[string]string{"ETag": etag(in.Version)})
 }
 
+// getIntegration handles GET /v1/funnels/{funnel_id}/integration (operation getIntegration).
 func (e *Editor) getIntegration(ctx context.Context, r *apigw.Request) apigw.Response {
 	in, err := e.store.GetIntegration(ctx, r.Claims.Workspace, r.Params["funnel_id"])
 	if err != nil {
@@ -76,6 +77,7 @@ type integrationBody struct {
 var errPrecondition = apigw.NewProblem(http.StatusPreconditionFailed, "precondition-failed", "The integration was changed meanwhile",
 	"Someone saved this integration after you read it. Read it again (its ETag), apply your change and save with If-Match.")
 
+// putIntegration handles PUT /v1/funnels/{funnel_id}/integration (operation putIntegration).
 func (e *Editor) putIntegration(ctx context.Context, r *apigw.Request) apigw.Response {
 	var b integrationBody
 	if err := json.Unmarshal(r.Body, &b); err != nil {
@@ -159,6 +161,7 @@ func compactJSON(raw json.RawMessage) json.RawMessage {
 	return b
 }
 
+// toggleIntegration handles PATCH /v1/funnels/{funnel_id}/integration (operation toggleIntegration).
 func (e *Editor) toggleIntegration(ctx context.Context, r *apigw.Request) apigw.Response {
 	var b struct {
 		Enabled bool `json:"enabled"`
@@ -186,6 +189,7 @@ func (e *Editor) toggleIntegration(ctx context.Context, r *apigw.Request) apigw.
 	return integrationResponse(http.StatusOK, saved)
 }
 
+// deleteIntegration handles DELETE /v1/funnels/{funnel_id}/integration (operation deleteIntegration).
 func (e *Editor) deleteIntegration(ctx context.Context, r *apigw.Request) apigw.Response {
 	if err := e.store.DeleteIntegration(ctx, r.Claims.Workspace, r.Params["funnel_id"]); err != nil {
 		return e.fail(ctx, "delete integration", err)

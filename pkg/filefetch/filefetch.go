@@ -52,7 +52,8 @@ type Config struct {
 	Insecure []string
 	// MaxSize bounds a file (default Personio's 20 MB).
 	MaxSize int64
-	// Timeout bounds one download (default 20 s).
+	// Timeout bounds one download (settings.Settings.FileTimeout); zero
+	// leaves it to the context.
 	Timeout time.Duration
 }
 
@@ -66,9 +67,6 @@ type Fetcher struct {
 func New(cfg Config) *Fetcher {
 	if cfg.MaxSize <= 0 {
 		cfg.MaxSize = personio.MaxDocumentSize
-	}
-	if cfg.Timeout <= 0 {
-		cfg.Timeout = 20 * time.Second
 	}
 	f := &Fetcher{cfg: cfg}
 	dialer := &net.Dialer{Timeout: 5 * time.Second, Control: f.control}

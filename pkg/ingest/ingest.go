@@ -2,22 +2,23 @@
 // application event from the funnel platform, check its signature and its
 // content, and put it on the queue once. POST /v1/events answers 202 on
 // accept (and on a repeat of the same event), 401 for a bad or stale
-// signature, 400 with every problem for an invalid event, 413 over 256 KB.
+// signature, 400 with every problem for an invalid event, 413 over 255 KiB.
 package ingest
 
 import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/funnel-personio/funnel-personio/pkg/apigw"
 	"github.com/funnel-personio/funnel-personio/pkg/application"
 	"github.com/funnel-personio/funnel-personio/pkg/failure"
-	"github.com/funnel-personio/funnel-personio/pkg/problem"
 	"github.com/funnel-personio/funnel-personio/pkg/queue"
 	"github.com/funnel-personio/funnel-personio/pkg/store"
 )
@@ -27,10 +28,11 @@ type Verifier interface {
 	Verify(body []byte, h http.Header) error
 }
 
-// Store records accepted events.
+// Store records accepted events and knows erased applicants.
 type Store interface {
 	GetDelivery(ctx context.Context, ws, eventID string) (store.Delivery, error)
 	CreateDelivery(context.Context, store.Delivery) (store.Delivery, error)
+	Erased(ctx context.Context, ws string, emailHashes ...string) (bool, error)
 }
 
 // Queue takes events for the worker.
@@ -38,46 +40,59 @@ type Queue interface {
 	Send(ctx context.Context, m queue.Message) error
 }
 
+// Config configures ingest.
+type Config struct {
+	// HashKey keys the e-mail hashes records keep and erasures match.
+	HashKey []byte
+	// MaxFiles is the most files an event may carry: Personio's rate
+	// budget less the application's own request (each file is one
+	// request, and an application's requests go in one window).
+	MaxFiles int
+	// Logger receives one line per event; never an e-mail or a name.
+	Logger *slog.Logger
+}
+
 // Handler is the ingest function.
 type Handler struct {
-	verify  Verifier
-	store   Store
-	queue   Queue
-	hashKey []byte
-	log     *slog.Logger
-	now     func() time.Time
+	cfg    Config
+	verify Verifier
+	store  Store
+	queue  Queue
+	log    *slog.Logger
+	now    func() time.Time
 }
 
 // New returns the handler.
-func New(v Verifier, s Store, q Queue, hashKey []byte, log *slog.Logger) *Handler {
+func New(cfg Config, v Verifier, s Store, q Queue) *Handler {
+	log := cfg.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Handler{verify: v, store: s, queue: q, hashKey: hashKey, log: log, now: time.Now}
+	return &Handler{cfg: cfg, verify: v, store: s, queue: q, log: log, now: time.Now}
 }
 
 // Accepted is the 202 body.
 type Accepted struct {
 	ID     string `json:"id"`
-	Status string `json:"status"` // accepted, or duplicate for a repeat
+	Status string `json:"status"` // accepted; duplicate for a repeat; erased for an erased applicant's event, dropped
 }
 
 // Handle answers one API Gateway v2 request.
 func (h *Handler) Handle(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
 	if ev.RequestContext.HTTP.Method != http.MethodPost || (ev.RawPath != "/v1/events" && ev.RawPath != "") {
-		return problem.New(http.StatusNotFound, "not-found", "Not found", "events are posted to POST /v1/events").Response(), nil
+		return apigw.NewProblem(http.StatusNotFound, "not-found", "Not found", "events are posted to POST /v1/events").Response(), nil
 	}
 	body := []byte(ev.Body)
 	if ev.IsBase64Encoded {
 		b, err := base64.StdEncoding.DecodeString(ev.Body)
 		if err != nil {
-			return problem.New(http.StatusBadRequest, "validation", "Invalid request", "the body is not valid base64").Response(), nil
+			return apigw.NewProblem(http.StatusBadRequest, "validation", "Invalid request", "the body is not valid base64").Response(), nil
 		}
 		body = b
 	}
 	if len(body) > application.MaxEventSize {
-		return problem.New(http.StatusRequestEntityTooLarge, "payload-too-large", "Event too large",
-			"an event is at most 256 KB; send files by URL").Response(), nil
+		return apigw.NewProblem(http.StatusRequestEntityTooLarge, "payload-too-large", "Event too large",
+			fmt.Sprintf("an event is at most %d bytes (255 KiB); send files by URL", application.MaxEventSize)).Response(), nil
 	}
 	hdr := http.Header{}
 	for k, v := range ev.Headers {
@@ -85,7 +100,7 @@ func (h *Handler) Handle(ctx context.Context, ev events.APIGatewayV2HTTPRequest)
 	}
 	if err := h.verify.Verify(body, hdr); err != nil {
 		h.log.WarnContext(ctx, "ingest: signature refused", "webhook_id", hdr.Get("webhook-id"), "error", err.Error())
-		return problem.New(http.StatusUnauthorized, "invalid-signature", "Invalid signature", err.Error()).Response(), nil
+		return apigw.NewProblem(http.StatusUnauthorized, "invalid-signature", "Invalid signature", err.Error()).Response(), nil
 	}
 	event, err := application.Parse(body)
 	if err != nil {
@@ -93,14 +108,38 @@ func (h *Handler) Handle(ctx context.Context, ev events.APIGatewayV2HTTPRequest)
 		if !errors.As(err, &ve) {
 			return h.unavailable(ctx, "validate", err), nil
 		}
-		p := problem.New(http.StatusBadRequest, "invalid-event", "Invalid application event",
+		p := apigw.NewProblem(http.StatusBadRequest, "invalid-event", "Invalid application event",
 			"the event does not match schema v1 ("+application.SchemaV1ID+"); every problem is listed")
 		for _, pr := range ve.Problems {
-			p.Errors = append(p.Errors, problem.FieldError{Path: pr.Path, Message: pr.Message})
+			p.Errors = append(p.Errors, apigw.FieldError{Path: pr.Path, Message: pr.Message})
 		}
 		return p.Response(), nil
 	}
+	if p := h.refuse(event); p != nil {
+		return p.Response(), nil
+	}
 	return h.accept(ctx, event, body), nil
+}
+
+// refuse checks what the schema cannot: only the editor's test endpoint
+// makes test applications, and an application's requests (its files and
+// itself) must fit in one window of Personio's rate limit.
+func (h *Handler) refuse(ev *application.Event) *apigw.Problem {
+	var errs []apigw.FieldError
+	if ev.Test {
+		errs = append(errs, apigw.FieldError{Path: "$.test", Message: "test applications are made by the editor's test endpoint " +
+			"(POST /v1/funnels/{funnel_id}/integration/test); send applications without \"test\" or with false"})
+	}
+	if h.cfg.MaxFiles > 0 && len(ev.Files) > h.cfg.MaxFiles {
+		errs = append(errs, apigw.FieldError{Path: "$.files", Message: fmt.Sprintf("%d files; at most %d: Personio takes %d requests a minute "+
+			"per account, and each file is one besides the application", len(ev.Files), h.cfg.MaxFiles, h.cfg.MaxFiles+1)})
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	p := apigw.NewProblem(http.StatusBadRequest, "invalid-event", "Invalid application event", "every problem is listed")
+	p.Errors = errs
+	return p
 }
 
 // accept queues a valid event once. A repeat of an event already recorded
@@ -110,11 +149,23 @@ func (h *Handler) Handle(ctx context.Context, ev events.APIGatewayV2HTTPRequest)
 // writes the record itself.
 func (h *Handler) accept(ctx context.Context, ev *application.Event, body []byte) events.APIGatewayV2HTTPResponse {
 	log := h.log.With("event_id", ev.ID, "workspace", ev.WorkspaceID, "funnel", ev.FunnelID)
-	_, err := h.store.GetDelivery(ctx, ev.WorkspaceID, ev.ID)
+	hashes := ev.EmailHashes(h.cfg.HashKey)
+	erased, err := h.store.Erased(ctx, ev.WorkspaceID, hashes...)
+	if err != nil {
+		return h.unavailable(ctx, "read erasures", err)
+	}
+	if erased {
+		// The applicant asked to be erased: nothing of the event is kept
+		// or queued. Answered 202 so that the platform does not send it
+		// again and again.
+		log.InfoContext(ctx, "ingest: erased applicant", "state", "erased")
+		return apigw.JSON(http.StatusAccepted, Accepted{ID: ev.ID, Status: "erased"}, nil)
+	}
+	_, err = h.store.GetDelivery(ctx, ev.WorkspaceID, ev.ID)
 	switch {
 	case err == nil:
 		log.InfoContext(ctx, "ingest: duplicate", "state", "duplicate")
-		return problem.JSON(http.StatusAccepted, Accepted{ID: ev.ID, Status: "duplicate"}, nil)
+		return apigw.JSON(http.StatusAccepted, Accepted{ID: ev.ID, Status: "duplicate"}, nil)
 	case !errors.Is(err, failure.ErrNotFound):
 		return h.unavailable(ctx, "read delivery", err)
 	}
@@ -123,20 +174,19 @@ func (h *Handler) accept(ctx context.Context, ev *application.Event, body []byte
 	}
 	now := h.now().UTC()
 	_, err = h.store.CreateDelivery(ctx, store.Delivery{WorkspaceID: ev.WorkspaceID, FunnelID: ev.FunnelID, EventID: ev.ID,
-		Status: store.StatusQueued, Test: ev.Test, OccurredAt: ev.OccurredAt, Event: body,
-		EmailHash: application.EmailHash(h.hashKey, ev.Contact.Email),
-		Attempts:  []store.Attempt{{At: now, Outcome: store.StatusQueued}}})
+		Status: store.StatusQueued, OccurredAt: ev.OccurredAt, Event: body, EmailHashes: hashes,
+		Attempts: []store.Attempt{{At: now, Outcome: store.StatusQueued}}})
 	if err != nil && !errors.Is(err, failure.ErrConflict) {
 		// Queued already: the worker writes the record when it claims.
 		log.WarnContext(ctx, "ingest: record not written", "error", err.Error())
 	}
 	log.InfoContext(ctx, "ingest: accepted", "state", string(store.StatusQueued))
-	return problem.JSON(http.StatusAccepted, Accepted{ID: ev.ID, Status: "accepted"}, nil)
+	return apigw.JSON(http.StatusAccepted, Accepted{ID: ev.ID, Status: "accepted"}, nil)
 }
 
 func (h *Handler) unavailable(ctx context.Context, op string, err error) events.APIGatewayV2HTTPResponse {
 	h.log.ErrorContext(ctx, "ingest: "+op, "error", err.Error())
-	p := problem.New(http.StatusServiceUnavailable, "unavailable", "Temporarily unavailable", "the event was not accepted; send it again")
+	p := apigw.NewProblem(http.StatusServiceUnavailable, "unavailable", "Temporarily unavailable", "the event was not accepted; send it again")
 	p.Header = map[string]string{"Retry-After": "5"}
 	return p.Response()
 }

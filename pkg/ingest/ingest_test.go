@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"sync"
@@ -13,20 +14,37 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/funnel-personio/funnel-personio/pkg/application"
 	"github.com/funnel-personio/funnel-personio/pkg/failure"
 	"github.com/funnel-personio/funnel-personio/pkg/ingest"
 	"github.com/funnel-personio/funnel-personio/pkg/queue"
+	"github.com/funnel-personio/funnel-personio/pkg/settings"
 	"github.com/funnel-personio/funnel-personio/pkg/store"
 	"github.com/funnel-personio/funnel-personio/pkg/webhook"
 )
 
 const secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 
-// fakeStore keeps deliveries in memory.
+// fakeStore keeps deliveries and erasure markers in memory.
 type fakeStore struct {
-	mu   sync.Mutex
-	recs map[string]store.Delivery
-	fail error
+	mu     sync.Mutex
+	recs   map[string]store.Delivery
+	erased map[string]bool // ws/hash
+	fail   error
+}
+
+func (f *fakeStore) Erased(_ context.Context, ws string, hashes ...string) (bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.fail != nil {
+		return false, f.fail
+	}
+	for _, h := range hashes {
+		if f.erased[ws+"/"+h] {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 func (f *fakeStore) GetDelivery(_ context.Context, ws, id string) (store.Delivery, error) {
@@ -72,13 +90,28 @@ func (q *fakeQueue) Send(_ context.Context, m queue.Message) error {
 const event = `{"type":"application.submitted","id":"evt_1","occurred_at":"2026-11-27T10:00:00Z","workspace_id":"ws_demo","funnel_id":"fn_office",
 "contact":{"first_name":"Ada","last_name":"Lovelace","email":"ada@example.com"}}`
 
+var hashKey = []byte("k")
+
+// maxFiles is the deployment's: Personio's 20 requests a window, less the
+// application's own.
+var maxFiles = settings.Default().MaxFiles()
+
+// withFiles is the event with n files.
+func withFiles(n int) string {
+	var files []string
+	for i := range n {
+		files = append(files, fmt.Sprintf(`{"field_id":"q_f%d","url":"https://files.example.com/%d.pdf","filename":"%d.pdf"}`, i, i, i))
+	}
+	return strings.Replace(event, `"contact"`, `"files":[`+strings.Join(files, ",")+`],"contact"`, 1)
+}
+
 func setup(t testing.TB) (*ingest.Handler, *fakeStore, *fakeQueue) {
 	v, err := webhook.NewVerifier([]string{secret})
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, q := &fakeStore{recs: map[string]store.Delivery{}}, &fakeQueue{}
-	return ingest.New(v, st, q, []byte("k"), nil), st, q
+	st, q := &fakeStore{recs: map[string]store.Delivery{}, erased: map[string]bool{"ws_demo/" + application.EmailHash(hashKey, "erased@example.com"): true}}, &fakeQueue{}
+	return ingest.New(ingest.Config{HashKey: hashKey, MaxFiles: maxFiles}, v, st, q), st, q
 }
 
 func request(body string, ts time.Time, mutate func(map[string]string)) events.APIGatewayV2HTTPRequest {
@@ -119,7 +152,17 @@ func TestHandle(t *testing.T) {
 		}(), status: 401},
 		{name: "invalid event", req: request(`{"type":"application.created","id":"x","contact":{"fax":1}}`, now, nil), status: 400, want: `"$.workspace_id"`},
 		{name: "not JSON", req: request(`{`, now, nil), status: 400, want: "not valid JSON"},
-		{name: "too large", req: request(big, now, nil), status: 413, want: "256 KB"},
+		{name: "too large", req: request(big, now, nil), status: 413, want: "255 KiB"},
+		{name: "just too large", req: request(strings.Replace(event, `"Ada"`, `"`+strings.Repeat("A", application.MaxEventSize-len(event)+4)+`"`, 1), now, nil),
+			status: 413, want: "255 KiB"},
+		{name: "test flag", req: request(strings.Replace(event, `"type"`, `"test":true,"type"`, 1), now, nil), status: 400, want: `"$.test"`},
+		{name: "test false", req: request(strings.Replace(event, `"type"`, `"test":false,"type"`, 1), now, nil), status: 202, want: `"accepted"`, queued: 1},
+		{name: "19 files", req: request(withFiles(19), now, nil), status: 202, want: `"accepted"`, queued: 1},
+		{name: "20 files", req: request(withFiles(20), now, nil), status: 400, want: "at most 19: Personio takes 20 requests a minute"},
+		{name: "25 files", req: request(withFiles(25), now, nil), status: 400, want: "25 files; at most 19"},
+		{name: "erased applicant", req: request(strings.Replace(event, "ada@example.com", " Erased@Example.com", 1), now, nil), status: 202, want: `"erased"`},
+		{name: "erased applicant's address in an answer", req: request(strings.Replace(event, `"contact"`,
+			`"answers":[{"field_id":"q_mail","label":"Mail","type":"text","value":"erased@example.com"}],"contact"`, 1), now, nil), status: 202, want: `"erased"`},
 		{name: "wrong path", req: func() events.APIGatewayV2HTTPRequest {
 			r := request(event, now, nil)
 			r.RawPath = "/v1/other"
@@ -180,7 +223,7 @@ func TestRepeatIsNotQueuedTwice(t *testing.T) {
 		t.Errorf("queued %d, recorded %d; want 1 and 1", len(q.sent), len(st.recs))
 	}
 	d := st.recs["ws_demo/evt_1"]
-	if d.Status != store.StatusQueued || d.EmailHash == "" || strings.Contains(d.EmailHash, "ada") || q.sent[0].Group != "ws_demo" {
+	if d.Status != store.StatusQueued || len(d.EmailHashes) != 1 || d.EmailHashes[0] != application.EmailHash(hashKey, "ada@example.com") || q.sent[0].Group != "ws_demo" {
 		t.Errorf("record %+v, message group %q", d, q.sent[0].Group)
 	}
 }

@@ -12,10 +12,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/funnel-personio/funnel-personio/dev/sandbox"
 	"github.com/funnel-personio/funnel-personio/pkg/application"
 	"github.com/funnel-personio/funnel-personio/pkg/mapping"
 	"github.com/funnel-personio/funnel-personio/pkg/personio"
-	"github.com/funnel-personio/funnel-personio/pkg/personio/sandbox"
 )
 
 // addGoldenSeeds adds every golden event with its mapping to the corpus.

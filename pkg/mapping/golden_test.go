@@ -12,11 +12,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/funnel-personio/funnel-personio/dev/sandbox"
+	"github.com/funnel-personio/funnel-personio/dev/sandbox/sandboxtest"
 	"github.com/funnel-personio/funnel-personio/pkg/application"
 	"github.com/funnel-personio/funnel-personio/pkg/mapping"
 	"github.com/funnel-personio/funnel-personio/pkg/personio"
-	"github.com/funnel-personio/funnel-personio/pkg/personio/sandbox"
-	"github.com/funnel-personio/funnel-personio/pkg/personio/sandbox/sandboxtest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")

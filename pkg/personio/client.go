@@ -31,7 +31,6 @@ const (
 	DefaultFeedURL   = "https://{subdomain}.jobs.personio.de/xml"
 	DefaultPartnerID = "FUNNEL-PERSONIO"
 	DefaultAppID     = "FUNNEL-PERSONIO-CONNECTOR"
-	DefaultTimeout   = 20 * time.Second
 	DefaultUserAgent = "funnel-personio/1"
 
 	// maxResponseBody bounds what is read of any answer.
@@ -54,9 +53,12 @@ type Client struct {
 type Option func(*Client) error
 
 // WithBaseURL sets the API's base URL (default https://api.personio.de), for
-// the sandbox or a proxy.
+// the sandbox or a proxy; "" keeps the default.
 func WithBaseURL(raw string) Option {
 	return func(c *Client) error {
+		if raw == "" {
+			return nil
+		}
 		u, err := url.Parse(strings.TrimRight(raw, "/"))
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return fmt.Errorf("personio: base URL %q: want http(s)://host[:port]", raw)
@@ -68,9 +70,12 @@ func WithBaseURL(raw string) Option {
 
 // WithFeedURL sets the job positions feed URL; "{subdomain}" in it is
 // replaced by the career site's subdomain. The default is
-// https://{subdomain}.jobs.personio.de/xml.
+// https://{subdomain}.jobs.personio.de/xml; "" keeps it.
 func WithFeedURL(template string) Option {
 	return func(c *Client) error {
+		if template == "" {
+			return nil
+		}
 		if !strings.Contains(template, "{subdomain}") {
 			return fmt.Errorf("personio: feed URL %q has no {subdomain}", template)
 		}
@@ -91,7 +96,9 @@ func WithHTTPClient(hc *http.Client) Option {
 	}
 }
 
-// WithTimeout bounds each request, answer included (default 20 s).
+// WithTimeout bounds each request, answer included. Without it a request
+// is bounded only by its context; the functions set it from
+// settings.Settings.PersonioTimeout.
 func WithTimeout(d time.Duration) Option {
 	return func(c *Client) error {
 		if d <= 0 {
@@ -122,7 +129,6 @@ func NewClient(opts ...Option) (*Client, error) {
 		partnerID:  DefaultPartnerID,
 		appID:      DefaultAppID,
 		userAgent:  DefaultUserAgent,
-		timeout:    DefaultTimeout,
 	}
 	for _, o := range opts {
 		if err := o(c); err != nil {
@@ -224,11 +230,19 @@ func (c *Client) UploadDocument(ctx context.Context, creds Credentials, filename
 	return &doc, nil
 }
 
+// bound bounds a request by the client's timeout, if it has one.
+func (c *Client) bound(ctx context.Context) (context.Context, context.CancelFunc) {
+	if c.timeout <= 0 {
+		return context.WithCancel(ctx)
+	}
+	return context.WithTimeout(ctx, c.timeout)
+}
+
 // do sends one request with Personio's headers and returns the status,
 // headers and body of the answer. A request that got no answer returns a
 // TransportError.
 func (c *Client) do(ctx context.Context, op string, creds Credentials, method, p, contentType string, body []byte) (int, http.Header, []byte, error) {
-	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	ctx, cancel := c.bound(ctx)
 	defer cancel()
 	u := *c.baseURL
 	u.Path = strings.TrimRight(u.Path, "/") + p

@@ -11,9 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/funnel-personio/funnel-personio/dev/sandbox"
+	"github.com/funnel-personio/funnel-personio/dev/sandbox/sandboxtest"
 	"github.com/funnel-personio/funnel-personio/pkg/personio"
-	"github.com/funnel-personio/funnel-personio/pkg/personio/sandbox"
-	"github.com/funnel-personio/funnel-personio/pkg/personio/sandbox/sandboxtest"
 )
 
 var (

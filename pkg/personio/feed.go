@@ -83,7 +83,7 @@ func (c *Client) Positions(ctx context.Context, companyID, subdomain, language s
 	if !slices.Contains(FeedLanguages, language) {
 		return nil, &ValidationError{Op: op, Body: ErrorBody{Fields: FieldErrors{{Field: "language", Reasons: []Reason{{Reason: "client.invalid-language"}}}}}}
 	}
-	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	ctx, cancel := c.bound(ctx)
 	defer cancel()
 	u := strings.ReplaceAll(c.feedURL, "{subdomain}", subdomain) + "?language=" + language
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)

@@ -30,7 +30,8 @@ type SQS interface {
 
 var _ SQS = (*sqs.Client)(nil)
 
-// Definition is the queue pair's configuration.
+// Definition is the queue pair's configuration (settings.QueueDefinition
+// gives the deployment's).
 type Definition struct {
 	// Name of the queue; the dead-letter queue is Name + "-dlq".
 	Name string
@@ -45,17 +46,31 @@ type Definition struct {
 	DLQRetention time.Duration
 }
 
-// DefaultDefinition is the stack's queue pair for a worker timeout of 30 s.
-func DefaultDefinition(name string) Definition {
-	return Definition{Name: name, VisibilityTimeout: 180 * time.Second, MaxReceiveCount: 8,
-		Retention: 4 * 24 * time.Hour, DLQRetention: 14 * 24 * time.Hour}
-}
-
 // DLQName is the dead-letter queue's name.
 func (d Definition) DLQName() string { return d.Name + "-dlq" }
 
-// MaxMessage is the largest message body SQS takes.
+// SQS's limits on delays: a message's delivery delay and a message's
+// visibility timeout.
+const (
+	MaxDelay      = 15 * time.Minute
+	MaxVisibility = 12 * time.Hour
+)
+
+// MaxMessage is the largest message SQS takes: its body and its message
+// attributes (names, types and values) together.
 const MaxMessage = 256 << 10
+
+// Size is the message's size as SQS counts it against MaxMessage.
+func (m Message) Size() int {
+	n := len(m.Body)
+	for k, v := range m.Attributes {
+		n += len(k) + len(attributeType) + len(v)
+	}
+	return n
+}
+
+// attributeType is the data type of every message attribute sent.
+const attributeType = "String"
 
 // Message is one event to send.
 type Message struct {
@@ -82,8 +97,12 @@ func New(c SQS, url string) *Queue { return &Queue{sqs: c, url: url} }
 // URL is the queue's URL.
 func (q *Queue) URL() string { return q.url }
 
-// Send sends one message.
+// Send sends one message. A message over MaxMessage is refused before
+// it is sent (failure.ErrInvalid), as SQS would.
 func (q *Queue) Send(ctx context.Context, m Message) error {
+	if n := m.Size(); n > MaxMessage {
+		return failure.New("queue: send", failure.Invalid, fmt.Errorf("the message is %d bytes with its attributes; SQS takes at most %d", n, MaxMessage))
+	}
 	_, err := q.sqs.SendMessage(ctx, &sqs.SendMessageInput{
 		QueueUrl: aws.String(q.url), MessageBody: aws.String(string(m.Body)),
 		MessageGroupId: groupID(m.Group), DelaySeconds: delay(m.Delay), MessageAttributes: attributes(m.Attributes),
@@ -176,7 +195,7 @@ func (q *Queue) Receive(ctx context.Context, n int, wait time.Duration) ([]Recei
 // Defer hides a received message for d (at most 12 hours), so it comes
 // back when the rate budget does.
 func (q *Queue) Defer(ctx context.Context, receiptHandle string, d time.Duration) error {
-	secs := int32(min(max(d, 0), 12*time.Hour) / time.Second)
+	secs := int32(min(max(d, 0), MaxVisibility) / time.Second)
 	_, err := q.sqs.ChangeMessageVisibility(ctx, &sqs.ChangeMessageVisibilityInput{
 		QueueUrl: aws.String(q.url), ReceiptHandle: aws.String(receiptHandle), VisibilityTimeout: secs,
 	})
@@ -198,7 +217,7 @@ func groupID(g string) *string {
 
 // delay rounds up to whole seconds, so a message never comes back early.
 func delay(d time.Duration) int32 {
-	d = min(max(d, 0), 15*time.Minute)
+	d = min(max(d, 0), MaxDelay)
 	return int32((d + time.Second - 1) / time.Second)
 }
 
@@ -208,7 +227,7 @@ func attributes(m map[string]string) map[string]types.MessageAttributeValue {
 	}
 	out := make(map[string]types.MessageAttributeValue, len(m))
 	for k, v := range m {
-		out[k] = types.MessageAttributeValue{DataType: aws.String("String"), StringValue: aws.String(v)}
+		out[k] = types.MessageAttributeValue{DataType: aws.String(attributeType), StringValue: aws.String(v)}
 	}
 	return out
 }

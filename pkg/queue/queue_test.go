@@ -1,15 +1,18 @@
 package queue_test
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/funnel-personio/funnel-personio/dev/emulator"
 	"github.com/funnel-personio/funnel-personio/pkg/awsclient"
-	"github.com/funnel-personio/funnel-personio/pkg/emulator"
 	"github.com/funnel-personio/funnel-personio/pkg/failure"
 	"github.com/funnel-personio/funnel-personio/pkg/queue"
+	"github.com/funnel-personio/funnel-personio/pkg/settings"
 )
 
 func newQueue(t *testing.T, def queue.Definition) (*queue.Queue, *queue.Queue) {
@@ -23,7 +26,7 @@ func newQueue(t *testing.T, def queue.Definition) (*queue.Queue, *queue.Queue) {
 }
 
 func TestSendReceiveDelete(t *testing.T) {
-	q, _ := newQueue(t, queue.DefaultDefinition(emulator.Name("events")))
+	q, _ := newQueue(t, settings.Default().QueueDefinition(emulator.Name("events")))
 	ctx := t.Context()
 	if err := q.Send(ctx, queue.Message{ID: "evt_1", Group: "ws_a", Body: []byte(`{"id":"evt_1"}`)}); err != nil {
 		t.Fatal(err)
@@ -110,5 +113,23 @@ func TestMissingQueue(t *testing.T) {
 	}
 	if err := q.Send(t.Context(), queue.Message{Body: []byte("x")}); !errors.Is(err, failure.ErrNotFound) {
 		t.Errorf("send to a missing queue: %v, want not found", err)
+	}
+}
+
+// TestSizeLimit: a message over SQS's limit, its attributes counted, is
+// refused before it is sent.
+func TestSizeLimit(t *testing.T) {
+	q, _ := newQueue(t, settings.Default().QueueDefinition(emulator.Name("events")))
+	body := bytes.Repeat([]byte("x"), queue.MaxMessage-len("defer_token")-len("String")-16)
+	ok := queue.Message{Body: body, Attributes: map[string]string{"defer_token": "0123456789abcdef"}}
+	if ok.Size() != queue.MaxMessage {
+		t.Fatalf("size %d", ok.Size())
+	}
+	if err := q.Send(t.Context(), ok); err != nil {
+		t.Errorf("a message of exactly the limit: %v", err)
+	}
+	over := queue.Message{Body: body, Attributes: map[string]string{"defer_token": "0123456789abcdef0"}}
+	if err := q.Send(t.Context(), over); !errors.Is(err, failure.ErrInvalid) || !strings.Contains(err.Error(), "SQS takes at most 262144") {
+		t.Errorf("a message one byte over: %v", err)
 	}
 }

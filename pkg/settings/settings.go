@@ -1,5 +1,38 @@
-// Package settings reads the functions' configuration from the
-// environment, where the CDK stack (or the local runner) puts it.
+// Package settings is the one place where the system's deployment defaults
+// live: the rate budget, the timeouts and what is derived from them (the
+// queue's visibility timeout, the claim lease), the receive count, the
+// retention, the plans. The CDK stack (infra), the three functions and the
+// local stack all start from Default (or Local), and the stack hands every
+// value to the functions in their environment, where FromEnv reads it back.
+// Check holds the values that depend on each other together.
+//
+// The functions' environment:
+//
+//	variable              setting              default
+//	TABLE_NAME            Table                (the stack's table)
+//	QUEUE_URL             QueueURL             (the stack's queue)
+//	SECRET_PREFIX         SecretPrefix         funnel-personio/connections
+//	HASH_KEY              HashKey              (or the secret HASH_KEY_SECRET_ID names)
+//	WEBHOOK_SECRETS       SigningSecrets       (or the secret WEBHOOK_SECRET_ID names; comma-separated)
+//	PERSONIO_BASE_URL     PersonioBaseURL      Personio's own
+//	PERSONIO_FEED_URL     PersonioFeedURL      Personio's own
+//	FILE_HOSTS            FileHosts            (comma-separated host suffixes)
+//	FILE_ALLOW_INSECURE   AllowInsecure        (local runs only)
+//	ALLOWED_PLANS         Plans                advanced,professional,enterprise
+//	RETENTION             Retention            720h
+//	BUDGET_LIMIT          Budget.Limit         20
+//	BUDGET_WINDOW         Budget.Window        60s
+//	BUDGET_MARGIN         Budget.Margin        1s
+//	RATE_LIMIT_PAUSE      RateLimitPause       60s
+//	MAX_RECEIVE_COUNT     MaxReceiveCount      8
+//	API_TIMEOUT           APITimeout           15s
+//	INGEST_TIMEOUT        IngestTimeout        10s
+//	WORKER_TIMEOUT        WorkerTimeout        30s (visibility 6×, lease 4×)
+//	PERSONIO_TIMEOUT      PersonioTimeout      10s
+//	FILE_TIMEOUT          FileTimeout          10s
+//	CACHE_TTL             CacheTTL             60s
+//	RETRY_BASE            RetryBase            5s
+//	RETRY_MAX             RetryMax             15m
 package settings
 
 import (
@@ -7,102 +40,364 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
-	"github.com/funnel-personio/funnel-personio/pkg/personio"
+	"github.com/funnel-personio/funnel-personio/pkg/awsclient"
+	"github.com/funnel-personio/funnel-personio/pkg/queue"
+	"github.com/funnel-personio/funnel-personio/pkg/store"
 )
+
+// Budget is the per-company rate budget: Personio allows Limit requests in
+// any Window; the budget spends them over Window + Margin, so that a
+// request that reaches Personio a moment after its unit was taken still
+// falls in Personio's window.
+type Budget struct {
+	Limit  int
+	Window time.Duration
+	Margin time.Duration
+}
 
 // Settings are every function's configuration; each function reads what it
 // needs.
 type Settings struct {
-	Table           string        // TABLE_NAME
-	QueueURL        string        // QUEUE_URL
-	SecretPrefix    string        // SECRET_PREFIX
-	PersonioBaseURL string        // PERSONIO_BASE_URL (default https://api.personio.de)
-	PersonioFeedURL string        // PERSONIO_FEED_URL (default https://{subdomain}.jobs.personio.de/xml)
-	Plans           []string      // ALLOWED_PLANS, comma-separated
-	HashKey         []byte        // HASH_KEY, or the secret named by HASH_KEY_SECRET_ID
-	SigningSecrets  []string      // WEBHOOK_SECRETS (comma-separated), or the secret named by WEBHOOK_SECRET_ID
-	Retention       time.Duration // RETENTION (default 720h)
-	FileHosts       []string      // FILE_HOSTS: host suffixes files may be fetched from
-	AllowInsecure   []string      // FILE_ALLOW_INSECURE: exact host:port allowed over plain HTTP or loopback (local runs)
+	Table           string
+	QueueURL        string
+	SecretPrefix    string
+	HashKey         []byte
+	SigningSecrets  []string
+	PersonioBaseURL string // "" is Personio's own
+	PersonioFeedURL string // "" is Personio's own
+	FileHosts       []string
+	AllowInsecure   []string
+	Plans           []string
+	// Retention is how long delivery records, with the applicant data
+	// they hold, are kept.
+	Retention time.Duration
+	Budget    Budget
+	// RateLimitPause is how long a company's deliveries wait after
+	// Personio answered 429 (Personio asks for a minute).
+	RateLimitPause time.Duration
+	// MaxReceiveCount is how many receives a message gets before the
+	// dead-letter queue; the worker records the attempt that reaches it
+	// as dead.
+	MaxReceiveCount int
+	// APITimeout, IngestTimeout and WorkerTimeout bound one invocation of
+	// each function.
+	APITimeout, IngestTimeout, WorkerTimeout time.Duration
+	// PersonioTimeout bounds one Personio request, FileTimeout one file
+	// download.
+	PersonioTimeout, FileTimeout time.Duration
+	// CacheTTL is how long the worker keeps tokens and integrations.
+	CacheTTL time.Duration
+	// RetryBase and RetryMax bound the worker's retry delays (doubling,
+	// with full jitter).
+	RetryBase, RetryMax time.Duration
+	// QueueRetention and DLQRetention keep messages in the queue and the
+	// dead-letter queue.
+	QueueRetention, DLQRetention time.Duration
 }
+
+// Default returns the settings of a deployment, without the names of its
+// resources and its secrets.
+func Default() Settings {
+	return Settings{
+		SecretPrefix:   "funnel-personio/connections",
+		Plans:          []string{"advanced", "professional", "enterprise"},
+		Retention:      30 * 24 * time.Hour,
+		Budget:         Budget{Limit: 20, Window: 60 * time.Second, Margin: time.Second},
+		RateLimitPause: 60 * time.Second, MaxReceiveCount: 8,
+		APITimeout: 15 * time.Second, IngestTimeout: 10 * time.Second, WorkerTimeout: 30 * time.Second,
+		PersonioTimeout: 10 * time.Second, FileTimeout: 10 * time.Second,
+		CacheTTL: time.Minute, RetryBase: 5 * time.Second, RetryMax: 15 * time.Minute,
+		QueueRetention: 4 * 24 * time.Hour, DLQRetention: 14 * 24 * time.Hour,
+	}
+}
+
+// Local returns the settings of the local stack: Default with a 5 s worker
+// timeout, so that what a crash leaves in flight comes back within 30 s
+// (the visibility timeout) and its claims end within 20 s (the lease), and
+// Personio and file timeouts to fit.
+func Local() Settings {
+	s := Default()
+	s.WorkerTimeout = 5 * time.Second
+	s.PersonioTimeout, s.FileTimeout = 2*time.Second, 2*time.Second
+	return s
+}
+
+// VisibilityTimeout is the queue's: 6 × the worker's timeout, as AWS
+// advises for Lambda event sources.
+func (s Settings) VisibilityTimeout() time.Duration { return 6 * s.WorkerTimeout }
+
+// Lease is how long a worker's claim on an event lasts: 4 × the worker's
+// timeout. It outlives the invocation that holds it (a live worker never
+// loses its claim) and ends before the message comes back after a crash
+// (the visibility timeout), so the next receive can take it over.
+func (s Settings) Lease() time.Duration { return 4 * s.WorkerTimeout }
+
+// RateBudget is the budget the store keeps: Limit per Window + Margin.
+func (s Settings) RateBudget() store.Budget {
+	return store.Budget{Limit: s.Budget.Limit, Window: s.Budget.Window + s.Budget.Margin}
+}
+
+// MaxFiles is the most files an application may carry: its requests (each
+// file and the application itself) must fit in one window of the budget.
+func (s Settings) MaxFiles() int { return s.Budget.Limit - 1 }
+
+// ErasureMarkerTTL is how long an erasure's marker lives: longer than any
+// copy of an event can (a message expires by its first enqueue time, in
+// the queue and in the dead-letter queue alike), and a day more.
+func (s Settings) ErasureMarkerTTL() time.Duration {
+	return max(s.QueueRetention, s.DLQRetention) + 24*time.Hour
+}
+
+// QueueDefinition is the queue pair these settings describe.
+func (s Settings) QueueDefinition(name string) queue.Definition {
+	return queue.Definition{Name: name, VisibilityTimeout: s.VisibilityTimeout(), MaxReceiveCount: s.MaxReceiveCount,
+		Retention: s.QueueRetention, DLQRetention: s.DLQRetention}
+}
+
+// Check reports every setting that is out of range or does not fit with
+// another, at once.
+func (s Settings) Check() error {
+	var errs []string
+	positive := map[string]time.Duration{
+		VarRetention: s.Retention, VarBudgetWindow: s.Budget.Window, VarRateLimitPause: s.RateLimitPause,
+		VarAPITimeout: s.APITimeout, VarIngestTimeout: s.IngestTimeout, VarWorkerTimeout: s.WorkerTimeout,
+		VarPersonioTimeout: s.PersonioTimeout, VarFileTimeout: s.FileTimeout, VarCacheTTL: s.CacheTTL,
+		VarRetryBase: s.RetryBase, VarRetryMax: s.RetryMax,
+	}
+	for _, name := range envOrder {
+		if d, ok := positive[name]; ok && d <= 0 {
+			errs = append(errs, name+" must be positive")
+		}
+	}
+	if s.Budget.Margin < 0 {
+		errs = append(errs, VarBudgetMargin+" must not be negative")
+	}
+	if s.Budget.Limit < 1 {
+		errs = append(errs, VarBudgetLimit+" must be at least 1")
+	}
+	if s.MaxReceiveCount < 1 {
+		errs = append(errs, VarMaxReceiveCount+" must be at least 1")
+	}
+	// A record's Personio request and file download happen within one
+	// worker invocation; the credential check within one API invocation.
+	if s.PersonioTimeout+s.FileTimeout > s.WorkerTimeout {
+		errs = append(errs, fmt.Sprintf("%s (%s) + %s (%s) must fit in %s (%s)", VarPersonioTimeout, s.PersonioTimeout,
+			VarFileTimeout, s.FileTimeout, VarWorkerTimeout, s.WorkerTimeout))
+	}
+	if s.PersonioTimeout >= s.APITimeout {
+		errs = append(errs, fmt.Sprintf("%s (%s) must be shorter than %s (%s)", VarPersonioTimeout, s.PersonioTimeout, VarAPITimeout, s.APITimeout))
+	}
+	if s.RetryBase > s.RetryMax {
+		errs = append(errs, VarRetryBase+" must not exceed "+VarRetryMax)
+	}
+	// Derived, so these hold by construction; checked so that a change
+	// of the derivation cannot break them unseen.
+	if s.Lease() <= s.WorkerTimeout || s.Lease() >= s.VisibilityTimeout() {
+		errs = append(errs, fmt.Sprintf("the lease (%s) must outlive the worker timeout (%s) and end before the visibility timeout (%s)",
+			s.Lease(), s.WorkerTimeout, s.VisibilityTimeout()))
+	}
+	if len(errs) > 0 {
+		return errors.New("settings: " + strings.Join(errs, "; "))
+	}
+	return nil
+}
+
+// The environment variables the functions read.
+const (
+	VarTable            = "TABLE_NAME"
+	VarQueueURL         = "QUEUE_URL"
+	VarSecretPrefix     = "SECRET_PREFIX"
+	VarHashKey          = "HASH_KEY"
+	VarHashKeySecret    = VarHashKey + secretVarSuffix
+	VarSigning          = "WEBHOOK_SECRETS"
+	VarSigningSecret    = VarSigning + secretVarSuffix
+	VarPersonioBaseURL  = "PERSONIO_BASE_URL"
+	VarPersonioFeedURL  = "PERSONIO_FEED_URL"
+	VarFileHosts        = "FILE_HOSTS"
+	VarAllowInsecure    = "FILE_ALLOW_INSECURE"
+	VarPlans            = "ALLOWED_PLANS"
+	VarRetention        = "RETENTION"
+	VarBudgetLimit      = "BUDGET_LIMIT"
+	VarBudgetWindow     = "BUDGET_WINDOW"
+	VarBudgetMargin     = "BUDGET_MARGIN"
+	VarRateLimitPause   = "RATE_LIMIT_PAUSE"
+	VarMaxReceiveCount  = "MAX_RECEIVE_COUNT"
+	VarAPITimeout       = "API_TIMEOUT"
+	VarIngestTimeout    = "INGEST_TIMEOUT"
+	VarWorkerTimeout    = "WORKER_TIMEOUT"
+	VarPersonioTimeout  = "PERSONIO_TIMEOUT"
+	VarFileTimeout      = "FILE_TIMEOUT"
+	VarCacheTTL         = "CACHE_TTL"
+	VarRetryBase        = "RETRY_BASE"
+	VarRetryMax         = "RETRY_MAX"
+	VarQueueRetention   = "QUEUE_RETENTION"
+	VarDLQRetention     = "DLQ_RETENTION"
+	secretVarSuffix     = "_SECRET_ID"
+	listSeparator       = ","
+	durationExampleText = "a duration such as 30s, 15m or 720h"
+)
+
+// envOrder lists every plain variable in the order Env writes them.
+var envOrder = []string{
+	VarTable, VarQueueURL, VarSecretPrefix, VarPersonioBaseURL, VarPersonioFeedURL, VarFileHosts, VarAllowInsecure,
+	VarPlans, VarRetention, VarBudgetLimit, VarBudgetWindow, VarBudgetMargin, VarRateLimitPause, VarMaxReceiveCount,
+	VarAPITimeout, VarIngestTimeout, VarWorkerTimeout, VarPersonioTimeout, VarFileTimeout, VarCacheTTL,
+	VarRetryBase, VarRetryMax, VarQueueRetention, VarDLQRetention,
+}
+
+// field is one plain variable: how to write it and how to read it.
+type field struct {
+	get func(*Settings) string
+	set func(*Settings, string) error
+}
+
+func str(p func(*Settings) *string) field {
+	return field{get: func(s *Settings) string { return *p(s) }, set: func(s *Settings, v string) error { *p(s) = v; return nil }}
+}
+
+func strs(p func(*Settings) *[]string) field {
+	return field{get: func(s *Settings) string { return strings.Join(*p(s), listSeparator) },
+		set: func(s *Settings, v string) error { *p(s) = list(v); return nil }}
+}
+
+func dur(p func(*Settings) *time.Duration) field {
+	return field{get: func(s *Settings) string { return p(s).String() }, set: func(s *Settings, v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return fmt.Errorf("%q is not %s", v, durationExampleText)
+		}
+		*p(s) = d
+		return nil
+	}}
+}
+
+func num(p func(*Settings) *int) field {
+	return field{get: func(s *Settings) string { return strconv.Itoa(*p(s)) }, set: func(s *Settings, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return fmt.Errorf("%q is not a whole number", v)
+		}
+		*p(s) = n
+		return nil
+	}}
+}
+
+var fields = map[string]field{
+	VarTable:           str(func(s *Settings) *string { return &s.Table }),
+	VarQueueURL:        str(func(s *Settings) *string { return &s.QueueURL }),
+	VarSecretPrefix:    str(func(s *Settings) *string { return &s.SecretPrefix }),
+	VarPersonioBaseURL: str(func(s *Settings) *string { return &s.PersonioBaseURL }),
+	VarPersonioFeedURL: str(func(s *Settings) *string { return &s.PersonioFeedURL }),
+	VarFileHosts:       strs(func(s *Settings) *[]string { return &s.FileHosts }),
+	VarAllowInsecure:   strs(func(s *Settings) *[]string { return &s.AllowInsecure }),
+	VarPlans:           strs(func(s *Settings) *[]string { return &s.Plans }),
+	VarRetention:       dur(func(s *Settings) *time.Duration { return &s.Retention }),
+	VarBudgetLimit:     num(func(s *Settings) *int { return &s.Budget.Limit }),
+	VarBudgetWindow:    dur(func(s *Settings) *time.Duration { return &s.Budget.Window }),
+	VarBudgetMargin:    dur(func(s *Settings) *time.Duration { return &s.Budget.Margin }),
+	VarRateLimitPause:  dur(func(s *Settings) *time.Duration { return &s.RateLimitPause }),
+	VarMaxReceiveCount: num(func(s *Settings) *int { return &s.MaxReceiveCount }),
+	VarAPITimeout:      dur(func(s *Settings) *time.Duration { return &s.APITimeout }),
+	VarIngestTimeout:   dur(func(s *Settings) *time.Duration { return &s.IngestTimeout }),
+	VarWorkerTimeout:   dur(func(s *Settings) *time.Duration { return &s.WorkerTimeout }),
+	VarPersonioTimeout: dur(func(s *Settings) *time.Duration { return &s.PersonioTimeout }),
+	VarFileTimeout:     dur(func(s *Settings) *time.Duration { return &s.FileTimeout }),
+	VarCacheTTL:        dur(func(s *Settings) *time.Duration { return &s.CacheTTL }),
+	VarRetryBase:       dur(func(s *Settings) *time.Duration { return &s.RetryBase }),
+	VarRetryMax:        dur(func(s *Settings) *time.Duration { return &s.RetryMax }),
+	VarQueueRetention:  dur(func(s *Settings) *time.Duration { return &s.QueueRetention }),
+	VarDLQRetention:    dur(func(s *Settings) *time.Duration { return &s.DLQRetention }),
+}
+
+// Env returns the settings as the functions' environment: every plain
+// variable that has a value, never a secret (the hash key and the signing
+// secrets go by their secrets' ids, which the caller adds).
+func (s Settings) Env() map[string]string {
+	env := map[string]string{}
+	for _, name := range envOrder {
+		if v := fields[name].get(&s); v != "" {
+			env[name] = v
+		}
+	}
+	return env
+}
+
+// Names lists every plain variable Env may write, in order.
+func Names() []string { return append([]string(nil), envOrder...) }
 
 // SecretReader reads a secret's value.
 type SecretReader interface {
 	GetSecretValue(context.Context, *secretsmanager.GetSecretValueInput, ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error)
 }
 
-// FromEnv reads the settings; required names every variable the caller
-// cannot do without. Secrets named by *_SECRET_ID are read from sm.
+// FromEnv reads the settings over Default: every variable that is set
+// replaces its default. required names the variables the caller cannot do
+// without (HASH_KEY and WEBHOOK_SECRETS are also satisfied by their
+// *_SECRET_ID, read from sm). Every problem is reported at once, and the
+// result is checked (see Check).
 func FromEnv(ctx context.Context, sm SecretReader, required ...string) (Settings, error) {
-	s := Settings{
-		Table: os.Getenv("TABLE_NAME"), QueueURL: os.Getenv("QUEUE_URL"), SecretPrefix: os.Getenv("SECRET_PREFIX"),
-		PersonioBaseURL: os.Getenv("PERSONIO_BASE_URL"), PersonioFeedURL: os.Getenv("PERSONIO_FEED_URL"),
-		Plans: list(os.Getenv("ALLOWED_PLANS")), FileHosts: list(os.Getenv("FILE_HOSTS")),
-		AllowInsecure: list(os.Getenv("FILE_ALLOW_INSECURE")), Retention: 30 * 24 * time.Hour,
+	s := Default()
+	var errs []string
+	for _, name := range envOrder {
+		if v := os.Getenv(name); v != "" {
+			if err := fields[name].set(&s, v); err != nil {
+				errs = append(errs, name+": "+err.Error())
+			}
+		}
 	}
-	var missing []string
 	for _, name := range required {
-		if os.Getenv(name) == "" && (secretVars[name] == "" || os.Getenv(secretVars[name]) == "") {
-			missing = append(missing, name)
+		if os.Getenv(name) == "" && os.Getenv(name+secretVarSuffix) == "" {
+			errs = append(errs, "missing "+name)
 		}
 	}
-	if len(missing) > 0 {
-		return s, fmt.Errorf("settings: missing %s", strings.Join(missing, ", "))
-	}
-	if v := os.Getenv("RETENTION"); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil || d <= 0 {
-			return s, fmt.Errorf("settings: RETENTION %q: want a duration such as 720h", v)
-		}
-		s.Retention = d
-	}
-	hash, err := valueOrSecret(ctx, sm, "HASH_KEY")
+	hash, err := valueOrSecret(ctx, sm, VarHashKey)
 	if err != nil {
-		return s, err
+		errs = append(errs, err.Error())
 	}
-	s.HashKey = []byte(hash)
-	signing, err := valueOrSecret(ctx, sm, "WEBHOOK_SECRETS")
+	signing, err := valueOrSecret(ctx, sm, VarSigning)
 	if err != nil {
-		return s, err
+		errs = append(errs, err.Error())
+	}
+	if len(errs) > 0 {
+		return s, errors.New("settings: " + strings.Join(errs, "; "))
+	}
+	if hash != "" {
+		s.HashKey = []byte(hash)
 	}
 	s.SigningSecrets = list(signing)
-	return s, nil
+	return s, s.Check()
 }
 
-// secretVars names, for a setting that may live in Secrets Manager, the
-// variable that holds the secret's id.
-var secretVars = map[string]string{"HASH_KEY": "HASH_KEY_SECRET_ID", "WEBHOOK_SECRETS": "WEBHOOK_SECRET_ID"}
-
-// valueOrSecret reads the variable, or the secret its secret-id variable
-// names.
+// valueOrSecret reads the variable, or the secret its *_SECRET_ID names.
 func valueOrSecret(ctx context.Context, sm SecretReader, name string) (string, error) {
 	if v := os.Getenv(name); v != "" {
 		return v, nil
 	}
-	idVar := secretVars[name]
+	idVar := name + secretVarSuffix
 	id := os.Getenv(idVar)
 	if id == "" {
 		return "", nil
 	}
 	if sm == nil {
-		return "", errors.New("settings: " + idVar + " is set but there is no Secrets Manager client")
+		return "", errors.New(idVar + " is set but there is no Secrets Manager client")
 	}
 	out, err := sm.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(id)})
 	if err != nil {
-		return "", fmt.Errorf("settings: read %s: %w", idVar, err)
+		return "", fmt.Errorf("read %s: %w", idVar, err)
 	}
 	return aws.ToString(out.SecretString), nil
 }
 
 func list(s string) []string {
 	var out []string
-	for _, p := range strings.Split(s, ",") {
+	for _, p := range strings.Split(s, listSeparator) {
 		if p = strings.TrimSpace(p); p != "" {
 			out = append(out, p)
 		}
@@ -110,14 +405,14 @@ func list(s string) []string {
 	return out
 }
 
-// PersonioClient builds the Personio client these settings describe.
-func (s Settings) PersonioClient() (*personio.Client, error) {
-	var opts []personio.Option
-	if s.PersonioBaseURL != "" {
-		opts = append(opts, personio.WithBaseURL(s.PersonioBaseURL))
+// Load is what a function does at cold start: the AWS configuration from
+// the default chain (environment, the Lambda role), then the settings from
+// the environment (secrets read through Secrets Manager).
+func Load(ctx context.Context, required ...string) (aws.Config, Settings, error) {
+	cfg, err := awsclient.Load(ctx)
+	if err != nil {
+		return aws.Config{}, Settings{}, err
 	}
-	if s.PersonioFeedURL != "" {
-		opts = append(opts, personio.WithFeedURL(s.PersonioFeedURL))
-	}
-	return personio.NewClient(opts...)
+	s, err := FromEnv(ctx, awsclient.SecretsManager(cfg), required...)
+	return cfg, s, err
 }

@@ -22,12 +22,9 @@ type Budget struct {
 	Window time.Duration
 }
 
-// DefaultBudget is Personio's limit.
-var DefaultBudget = Budget{Limit: 20, Window: 60 * time.Second}
-
 // budgetItem is the company's sliding log: the times (Unix ms) of the
 // requests taken in the last window, a block after a 429, and the end of
-// the line of reserved turns (see TakeOrReserve).
+// the line of reserved turns (see TakeBudgetOrJoinLine).
 type budgetItem struct {
 	PK           string  `dynamodbav:"pk"`
 	SK           string  `dynamodbav:"sk"`
@@ -41,23 +38,24 @@ type budgetItem struct {
 // maxTakeTries bounds the optimistic retries of one take under contention.
 const maxTakeTries = 50
 
-// Take takes n units of the company's budget at once (an application with
-// its files), if the last window leaves room for all n. It never takes
+// TakeBudget takes n units of the company's budget at once (an
+// application with its files), if the last window leaves room for all n. It never takes
 // part of n. When there is no room it returns false and the time at which
 // n units will be free. Concurrent takers are serialised by a conditional
 // write on the company's item, so the budget is never exceeded.
-func (s *Store) Take(ctx context.Context, company string, n int, b Budget) (bool, time.Time, error) {
+func (s *Store) TakeBudget(ctx context.Context, company string, n int, b Budget) (bool, time.Time, error) {
 	return s.take(ctx, "store: take budget", company, n, b, false)
 }
 
-// TakeOrReserve is Take for a newcomer that joins the company's line: it
-// takes n units now only if there is room and no one is waiting; otherwise
+// TakeBudgetOrJoinLine is TakeBudget for a newcomer that joins the
+// company's line: it takes n units now only if there is room and no one is
+// waiting; otherwise
 // it reserves the next turn at the end of the line and returns false and
 // the turn's time. Turns are spaced n × Window/Limit apart, so that a
 // backlog wakes one application at a time at the pace the budget allows
 // instead of all at once, and a later newcomer never goes before an
-// earlier one. Whoever comes back at its turn calls Take.
-func (s *Store) TakeOrReserve(ctx context.Context, company string, n int, b Budget) (bool, time.Time, error) {
+// earlier one. Whoever comes back at its turn calls TakeBudget.
+func (s *Store) TakeBudgetOrJoinLine(ctx context.Context, company string, n int, b Budget) (bool, time.Time, error) {
 	return s.take(ctx, "store: take or reserve budget", company, n, b, true)
 }
 
@@ -123,9 +121,9 @@ func (s *Store) take(ctx context.Context, op, company string, n int, b Budget, r
 	return false, time.Time{}, failure.New(op, failure.Throttled, errors.New("too many concurrent takers"))
 }
 
-// Block empties the company's budget until the given time (after a 429,
+// BlockBudget empties the company's budget until the given time (after a 429,
 // Personio wants 60 s of quiet).
-func (s *Store) Block(ctx context.Context, company string, until time.Time) error {
+func (s *Store) BlockBudget(ctx context.Context, company string, until time.Time) error {
 	const op = "store: block budget"
 	update := expression.Set(expression.Name("blocked_until"), expression.Value(millis(until))).
 		Set(expression.Name("version"), expression.Plus(expression.IfNotExists(expression.Name("version"), expression.Value(0)), expression.Value(1))).

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -42,14 +43,15 @@ const MaxAttempts = 25
 type Attempt struct {
 	At         time.Time `dynamodbav:"at" json:"at"`
 	Outcome    Status    `dynamodbav:"outcome" json:"outcome"`
-	ReasonCode string    `dynamodbav:"reason_code,omitempty" json:"reason_code,omitempty"`
+	ReasonCode Reason    `dynamodbav:"reason_code,omitempty" json:"reason_code,omitempty"`
 	Reason     string    `dynamodbav:"reason,omitempty" json:"reason,omitempty"`
 }
 
 // Delivery is the record of one event's way to Personio. It holds the
 // original event (the table is encrypted at rest) so that a failed
 // delivery can be retried after the mapping or credentials are fixed; the
-// applicant's e-mail is only in the event and as a keyed hash.
+// applicant's e-mail is only in the event and as keyed hashes (of every
+// address the event holds, and of the one the mapping took), for erasure.
 type Delivery struct {
 	WorkspaceID   string     `dynamodbav:"workspace_id"`
 	FunnelID      string     `dynamodbav:"funnel_id"`
@@ -63,11 +65,11 @@ type Delivery struct {
 	UpdatedAt     time.Time  `dynamodbav:"updated_at"`
 	DeliveredAt   *time.Time `dynamodbav:"delivered_at,omitempty"`
 	NextAttemptAt *time.Time `dynamodbav:"next_attempt_at,omitempty"`
-	ReasonCode    string     `dynamodbav:"reason_code,omitempty"`
+	ReasonCode    Reason     `dynamodbav:"reason_code,omitempty"`
 	Reason        string     `dynamodbav:"reason,omitempty"`
 	Warnings      []string   `dynamodbav:"warnings,omitempty"`
 	Attempts      []Attempt  `dynamodbav:"attempts"`
-	EmailHash     string     `dynamodbav:"email_hash,omitempty"`
+	EmailHashes   []string   `dynamodbav:"email_hashes,stringset,omitempty"`
 	Event         []byte     `dynamodbav:"event,omitempty"`
 	// DeferToken names the one delayed copy of the message that may go on
 	// while the delivery waits for budget; other copies are dropped.
@@ -93,6 +95,17 @@ func (d Delivery) Terminal() bool {
 		return true
 	}
 	return false
+}
+
+// DeliveryKey names a delivery: the workspace, the funnel (the list
+// indexes are per funnel) and the event.
+type DeliveryKey struct {
+	Workspace, Funnel, Event string
+}
+
+// Key is the delivery's key.
+func (d Delivery) Key() DeliveryKey {
+	return DeliveryKey{Workspace: d.WorkspaceID, Funnel: d.FunnelID, Event: d.EventID}
 }
 
 type deliveryItem struct {
@@ -158,6 +171,11 @@ func (s *Store) GetDelivery(ctx context.Context, ws, eventID string) (Delivery, 
 // the event is not delivered and no other worker holds an unexpired claim.
 // A delivered event is ErrAlreadyDelivered; a claim held by another worker
 // is failure.ErrConflict. The returned record is the claimed one.
+//
+// A delayed copy of a message names its defer token in d.DeferToken: it
+// claims only if the record exists and waits for that very copy; any
+// other copy is ErrStaleCopy and changes nothing. Claim never sets the
+// record's Test flag: only the editor's test endpoint writes it.
 func (s *Store) Claim(ctx context.Context, d Delivery, owner string, lease time.Duration) (Delivery, error) {
 	const op = "store: claim delivery"
 	now := s.now().UTC()
@@ -184,18 +202,18 @@ func (s *Store) Claim(ctx context.Context, d Delivery, owner string, lease time.
 	if len(d.Event) > 0 {
 		update = update.Set(expression.Name("event"), expression.IfNotExists(expression.Name("event"), expression.Value(d.Event)))
 	}
-	if d.EmailHash != "" {
-		update = update.Set(expression.Name("email_hash"), expression.IfNotExists(expression.Name("email_hash"), expression.Value(d.EmailHash)))
-	}
-	if d.Test {
-		update = update.Set(expression.Name("test"), expression.Value(true))
+	if len(d.EmailHashes) > 0 {
+		update = update.Add(expression.Name("email_hashes"), expression.Value(&types.AttributeValueMemberSS{Value: d.EmailHashes}))
 	}
 	status := expression.Name("status")
-	cond := expression.AttributeNotExists(expression.Name(AttrPK)).Or(
-		status.NotEqual(expression.Value(StatusDelivered)).And(
-			expression.AttributeNotExists(expression.Name("claim_until")).
-				Or(expression.Name("claim_until").LessThan(expression.Value(millis(now)))).
-				Or(expression.Name("claim_owner").Equal(expression.Value(owner)))))
+	claimable := status.NotEqual(expression.Value(StatusDelivered)).And(
+		expression.AttributeNotExists(expression.Name("claim_until")).
+			Or(expression.Name("claim_until").LessThan(expression.Value(millis(now)))).
+			Or(expression.Name("claim_owner").Equal(expression.Value(owner))))
+	cond := expression.AttributeNotExists(expression.Name(AttrPK)).Or(claimable)
+	if d.DeferToken != "" {
+		cond = claimable.And(expression.Name("defer_token").Equal(expression.Value(d.DeferToken)))
+	}
 	expr, err := expression.NewBuilder().WithUpdate(update).WithCondition(cond).Build()
 	if err != nil {
 		return Delivery{}, failure.New(op, failure.Invalid, err)
@@ -214,8 +232,11 @@ func (s *Store) Claim(ctx context.Context, d Delivery, owner string, lease time.
 			return Delivery{}, failure.Classify(op, err)
 		}
 		cur, gerr := s.GetDelivery(ctx, d.WorkspaceID, d.EventID)
-		if gerr == nil && cur.Status == StatusDelivered {
+		switch {
+		case gerr == nil && cur.Status == StatusDelivered:
 			return cur, ErrAlreadyDelivered
+		case d.DeferToken != "" && (errors.Is(gerr, failure.ErrNotFound) || gerr == nil && cur.DeferToken != d.DeferToken):
+			return cur, ErrStaleCopy
 		}
 		return cur, failure.New(op, failure.Conflict, errors.New("claimed by another worker"))
 	}
@@ -234,8 +255,10 @@ func (s *Store) Claim(ctx context.Context, d Delivery, owner string, lease time.
 		if len(claimed.Event) == 0 {
 			claimed.Event = d.Event
 		}
-		if claimed.EmailHash == "" {
-			claimed.EmailHash = d.EmailHash
+		for _, h := range d.EmailHashes {
+			if !slices.Contains(claimed.EmailHashes, h) {
+				claimed.EmailHashes = append(claimed.EmailHashes, h)
+			}
 		}
 		if claimed.OccurredAt.IsZero() {
 			claimed.OccurredAt = d.OccurredAt
@@ -249,14 +272,16 @@ func (s *Store) Claim(ctx context.Context, d Delivery, owner string, lease time.
 	}
 	claimed.WorkspaceID, claimed.FunnelID, claimed.EventID = d.WorkspaceID, d.FunnelID, d.EventID
 	claimed.Status, claimed.ClaimOwner, claimed.ClaimUntil, claimed.UpdatedAt = StatusProcessing, owner, millis(now.Add(lease)), now
-	claimed.Test = claimed.Test || d.Test
+	if len(out.Attributes) == 0 {
+		claimed.Test = false // a record Claim creates is never a test
+	}
 	return claimed, nil
 }
 
 // Change is a state change of a delivery, with the attempt that led to it.
 type Change struct {
 	Status        Status
-	ReasonCode    string
+	ReasonCode    Reason
 	Reason        string
 	Warnings      []string
 	NextAttemptAt *time.Time
@@ -272,13 +297,17 @@ type Change struct {
 	// OutcomeUnknown sets the record's OutcomeUnknown (it is never
 	// cleared).
 	OutcomeUnknown bool
+	// EmailHash, if set, is added to the record's e-mail hashes: the
+	// hash of the address the mapping took.
+	EmailHash string
 }
 
 // Record writes a state change made by the claim's owner. A change by a
 // worker that no longer holds the claim is failure.ErrConflict, so a
 // worker whose lease ran out cannot overwrite its successor's work.
-func (s *Store) Record(ctx context.Context, ws, funnel, eventID, owner string, c Change) (Delivery, error) {
+func (s *Store) Record(ctx context.Context, k DeliveryKey, owner string, c Change) (Delivery, error) {
 	const op = "store: record delivery"
+	ws, funnel, eventID := k.Workspace, k.Funnel, k.Event
 	now := s.now().UTC()
 	update := expression.
 		Set(expression.Name("status"), expression.Value(c.Status)).
@@ -305,6 +334,9 @@ func (s *Store) Record(ctx context.Context, ws, funnel, eventID, owner string, c
 	}
 	if c.OutcomeUnknown {
 		update = update.Set(expression.Name("outcome_unknown"), expression.Value(true))
+	}
+	if c.EmailHash != "" {
+		update = update.Add(expression.Name("email_hashes"), expression.Value(&types.AttributeValueMemberSS{Value: []string{c.EmailHash}}))
 	}
 	if c.Status == StatusParked && c.ConnectionID != "" {
 		update = update.Set(expression.Name(AttrParkedPK), expression.Value(parkedKey(ws, c.ConnectionID)))
@@ -335,21 +367,6 @@ func (s *Store) Record(ctx context.Context, ws, funnel, eventID, owner string, c
 	return s.update(ctx, op, ws, eventID, update, cond)
 }
 
-// Release drops a claim taken for a stale copy of a message and puts the
-// delivery back to queued: the copy that goes on is still on its way.
-// outcomeUnknown keeps on the record that the claim was taken over from a
-// holder that died while processing (see Delivery.TakenOver).
-func (s *Store) Release(ctx context.Context, ws, funnel, eventID, owner string, outcomeUnknown bool) error {
-	update := expression.Remove(expression.Name("claim_owner")).Remove(expression.Name("claim_until")).
-		Set(expression.Name("status"), expression.Value(StatusQueued)).
-		Set(expression.Name(AttrGSI2PK), expression.Value(statusIndexKey(ws, funnel, StatusQueued)))
-	if outcomeUnknown {
-		update = update.Set(expression.Name("outcome_unknown"), expression.Value(true))
-	}
-	_, err := s.update(ctx, "store: release claim", ws, eventID, update, expression.Name("claim_owner").Equal(expression.Value(owner)))
-	return err
-}
-
 // appendAttempt adds an attempt, keeping the last MaxAttempts.
 func appendAttempt(list []Attempt, a Attempt) []Attempt {
 	list = append(list, a)
@@ -360,10 +377,12 @@ func appendAttempt(list []Attempt, a Attempt) []Attempt {
 }
 
 // Requeue sets a failed, dead or parked delivery back to queued, for a
-// retry from the editor or after new credentials. Any other status is
-// failure.ErrConflict.
-func (s *Store) Requeue(ctx context.Context, ws, funnel, eventID, reason string) (Delivery, error) {
+// retry from the editor or after new credentials; code says which (it
+// becomes the record's reason code and its new attempt's). Any other
+// status is failure.ErrConflict.
+func (s *Store) Requeue(ctx context.Context, k DeliveryKey, code Reason) (Delivery, error) {
 	const op = "store: requeue delivery"
+	ws, funnel, eventID := k.Workspace, k.Funnel, k.Event
 	now := s.now().UTC()
 	cur, err := s.GetDelivery(ctx, ws, eventID)
 	if err != nil {
@@ -373,7 +392,8 @@ func (s *Store) Requeue(ctx context.Context, ws, funnel, eventID, reason string)
 		Set(expression.Name("status"), expression.Value(StatusQueued)).
 		Set(expression.Name("updated_at"), expression.Value(now)).
 		Set(expression.Name(AttrGSI2PK), expression.Value(statusIndexKey(ws, funnel, StatusQueued))).
-		Set(expression.Name("attempts"), expression.Value(appendAttempt(cur.Attempts, Attempt{At: now, Outcome: StatusQueued, Reason: reason}))).
+		Set(expression.Name("reason_code"), expression.Value(code)).Set(expression.Name("reason"), expression.Value("")).
+		Set(expression.Name("attempts"), expression.Value(appendAttempt(cur.Attempts, Attempt{At: now, Outcome: StatusQueued, ReasonCode: code}))).
 		Remove(expression.Name(AttrParkedPK)).Remove(expression.Name("claim_owner")).Remove(expression.Name("claim_until"))
 	// Of two requeues, the first turns the status to queued and the
 	// second's condition fails, so no attempt is lost.
@@ -431,6 +451,13 @@ func (s *Store) ListParked(ctx context.Context, ws, connectionID string, limit i
 func (s *Store) queryIndex(ctx context.Context, op, ws, index, pkAttr, pk string, limit int, cursor string) (Page, error) {
 	limit = min(max(limit, 1), 100)
 	kc := expression.Key(pkAttr).Equal(expression.Value(pk))
+	if cursor != "" {
+		before, err := decodeCursor(cursor, ws, pk)
+		if err != nil {
+			return Page{}, failure.New(op, failure.Invalid, err)
+		}
+		kc = kc.And(expression.Key(AttrGSI1SK).LessThan(expression.Value(before)))
+	}
 	expr, err := expression.NewBuilder().WithKeyCondition(kc).Build()
 	if err != nil {
 		return Page{}, failure.New(op, failure.Invalid, err)
@@ -440,13 +467,6 @@ func (s *Store) queryIndex(ctx context.Context, op, ws, index, pkAttr, pk string
 		TableName: aws.String(s.table), IndexName: aws.String(index),
 		KeyConditionExpression: x.KeyCondition, ExpressionAttributeNames: x.Names,
 		ExpressionAttributeValues: x.Values, ScanIndexForward: aws.Bool(false), Limit: aws.Int32(int32(limit)),
-	}
-	if cursor != "" {
-		start, err := decodeCursor(cursor, ws, pkAttr, pk)
-		if err != nil {
-			return Page{}, failure.New(op, failure.Invalid, err)
-		}
-		in.ExclusiveStartKey = start
 	}
 	out, err := s.db.Query(ctx, in)
 	if err != nil {
@@ -460,89 +480,44 @@ func (s *Store) queryIndex(ctx context.Context, op, ws, index, pkAttr, pk string
 	for _, it := range items {
 		page.Deliveries = append(page.Deliveries, it.Delivery)
 	}
-	if len(out.LastEvaluatedKey) > 0 {
-		page.Next, err = encodeCursor(out.LastEvaluatedKey)
-		if err != nil {
+	if len(out.LastEvaluatedKey) > 0 && len(items) > 0 {
+		if page.Next, err = encodeCursor(ws, pk, items[len(items)-1].GSI1SK); err != nil {
 			return Page{}, failure.New(op, failure.Invalid, err)
 		}
 	}
 	return page, nil
 }
 
-// A cursor is the page's last key (its string key attributes) as JSON,
-// base64url-encoded. It is checked to belong to the same list, so a
-// cursor cannot reach into another workspace.
-func encodeCursor(k map[string]types.AttributeValue) (string, error) {
-	m := map[string]string{}
-	for name, v := range k {
-		if sv, ok := v.(*types.AttributeValueMemberS); ok && keyAttrs[name] {
-			m[name] = sv.Value
-		}
-	}
-	b, err := json.Marshal(m)
+// A cursor is a position in a list, not an item: the list (its workspace
+// and index key) and the sort key of the last delivery given (its created
+// time and event id, which never change), as JSON, base64url-encoded. The
+// next page is every delivery of the list older than that, so a cursor
+// stays good while the worker writes records (a delivery that left the
+// list or changed its status in between moves nothing), and it is checked
+// to belong to the same list, so it cannot reach into another workspace.
+type cursorPosition struct {
+	Workspace string `json:"ws"`
+	List      string `json:"list"`
+	Before    string `json:"before"`
+}
+
+func encodeCursor(ws, list, before string) (string, error) {
+	b, err := json.Marshal(cursorPosition{Workspace: ws, List: list, Before: before})
 	if err != nil {
 		return "", err
 	}
 	return base64.RawURLEncoding.EncodeToString(b), nil
 }
 
-var keyAttrs = map[string]bool{AttrPK: true, AttrSK: true, AttrGSI1PK: true, AttrGSI1SK: true, AttrGSI2PK: true, AttrParkedPK: true}
-
-func decodeCursor(c, ws, pkAttr, pk string) (map[string]types.AttributeValue, error) {
+func decodeCursor(c, ws, list string) (string, error) {
 	bad := errors.New("the cursor is not one this list gave")
 	b, err := base64.RawURLEncoding.DecodeString(c)
 	if err != nil {
-		return nil, bad
+		return "", bad
 	}
-	var m map[string]string
-	if err := json.Unmarshal(b, &m); err != nil || m[AttrPK] != wsKey(ws) {
-		return nil, bad
+	var p cursorPosition
+	if err := json.Unmarshal(b, &p); err != nil || p.Workspace != ws || p.List != list || p.Before == "" {
+		return "", bad
 	}
-	if v, ok := m[pkAttr]; ok && v != pk {
-		return nil, bad
-	}
-	out := map[string]types.AttributeValue{}
-	for name, v := range m {
-		if !keyAttrs[name] {
-			return nil, bad
-		}
-		out[name] = &types.AttributeValueMemberS{Value: v}
-	}
-	return out, nil
-}
-
-// EraseApplicant deletes every delivery record of the workspace whose
-// e-mail hash is emailHash, with the events they hold, and returns how
-// many were removed.
-func (s *Store) EraseApplicant(ctx context.Context, ws, emailHash string) (int, error) {
-	const op = "store: erase applicant"
-	kc := expression.Key(AttrPK).Equal(expression.Value(wsKey(ws))).And(expression.Key(AttrSK).BeginsWith("DELIVERY#"))
-	filter := expression.Name("email_hash").Equal(expression.Value(emailHash))
-	expr, err := expression.NewBuilder().WithKeyCondition(kc).WithFilter(filter).
-		WithProjection(expression.NamesList(expression.Name(AttrPK), expression.Name(AttrSK))).Build()
-	if err != nil {
-		return 0, failure.New(op, failure.Invalid, err)
-	}
-	x := render(expr)
-	in := &dynamodb.QueryInput{
-		TableName: aws.String(s.table), KeyConditionExpression: x.KeyCondition, FilterExpression: x.Filter,
-		ProjectionExpression: x.Projection, ExpressionAttributeNames: x.Names, ExpressionAttributeValues: x.Values,
-	}
-	n := 0
-	for {
-		page, err := s.db.Query(ctx, in)
-		if err != nil {
-			return n, failure.Classify(op, err)
-		}
-		for _, k := range page.Items {
-			if _, err := s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(s.table), Key: k}); err != nil {
-				return n, failure.Classify(op, err)
-			}
-			n++
-		}
-		if len(page.LastEvaluatedKey) == 0 {
-			return n, nil
-		}
-		in.ExclusiveStartKey = page.LastEvaluatedKey
-	}
+	return p.Before, nil
 }

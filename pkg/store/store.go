@@ -45,10 +45,6 @@ type DynamoDB interface {
 
 var _ DynamoDB = (*dynamodb.Client)(nil)
 
-// DefaultRetention is how long delivery records, with the applicant data
-// they hold, are kept.
-const DefaultRetention = 30 * 24 * time.Hour
-
 // Store is the DynamoDB adapter. It is safe for concurrent use.
 type Store struct {
 	db        DynamoDB
@@ -60,15 +56,14 @@ type Store struct {
 // Option configures a Store.
 type Option func(*Store)
 
-// WithRetention sets how long delivery records live (default 30 days).
-func WithRetention(d time.Duration) Option { return func(s *Store) { s.retention = d } }
-
 // WithClock sets the clock (default time.Now).
 func WithClock(now func() time.Time) Option { return func(s *Store) { s.now = now } }
 
-// New returns a Store on the table.
-func New(db DynamoDB, table string, opts ...Option) *Store {
-	s := &Store{db: db, table: table, retention: DefaultRetention, now: time.Now}
+// New returns a Store on the table. Delivery records, with the applicant
+// data they hold, expire retention after they were written
+// (settings.Settings.Retention).
+func New(db DynamoDB, table string, retention time.Duration, opts ...Option) *Store {
+	s := &Store{db: db, table: table, retention: retention, now: time.Now}
 	for _, o := range opts {
 		o(s)
 	}
@@ -79,6 +74,10 @@ func New(db DynamoDB, table string, opts ...Option) *Store {
 var (
 	// ErrAlreadyDelivered is a claim on an event that was delivered.
 	ErrAlreadyDelivered = errors.New("store: event already delivered")
+	// ErrStaleCopy is a claim by a delayed copy of a message that is not
+	// the one the record waits for (a newer deferral sent another), or
+	// whose record is gone: the copy is dropped and nothing changes.
+	ErrStaleCopy = errors.New("store: stale copy of a message")
 )
 
 func wsKey(ws string) string                  { return "WS#" + ws }

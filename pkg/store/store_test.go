@@ -13,11 +13,15 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"github.com/funnel-personio/funnel-personio/dev/emulator"
 	"github.com/funnel-personio/funnel-personio/pkg/awsclient"
-	"github.com/funnel-personio/funnel-personio/pkg/emulator"
 	"github.com/funnel-personio/funnel-personio/pkg/failure"
+	"github.com/funnel-personio/funnel-personio/pkg/settings"
 	"github.com/funnel-personio/funnel-personio/pkg/store"
 )
+
+// retention is the deployment's.
+var retention = settings.Default().Retention
 
 // clock is a settable clock shared by a test and its store.
 type clock struct {
@@ -42,7 +46,7 @@ func suite(t *testing.T, f func(t *testing.T, db *dynamodb.Client, s *store.Stor
 				t.Fatalf("create table: %v", err)
 			}
 			c := &clock{now: time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)}
-			f(t, db, store.New(db, table, store.WithClock(c.Now)), c)
+			f(t, db, store.New(db, table, retention, store.WithClock(c.Now)), c)
 		})
 	}
 }
@@ -133,7 +137,7 @@ func TestIntegrations(t *testing.T) {
 func TestClaims(t *testing.T) {
 	suite(t, func(t *testing.T, _ *dynamodb.Client, s *store.Store, c *clock) {
 		ctx := t.Context()
-		d := store.Delivery{WorkspaceID: "ws_a", FunnelID: "fn_1", EventID: "evt_1", Event: []byte(`{"id":"evt_1"}`), EmailHash: "h1"}
+		d := store.Delivery{WorkspaceID: "ws_a", FunnelID: "fn_1", EventID: "evt_1", Event: []byte(`{"id":"evt_1"}`), EmailHashes: []string{"h1"}}
 		if _, err := s.CreateDelivery(ctx, d); err != nil {
 			t.Fatal(err)
 		}
@@ -172,10 +176,10 @@ func TestClaims(t *testing.T) {
 			got.Status != store.StatusProcessing || string(got.Event) != `{"id":"evt_1"}` {
 			t.Fatalf("claim after the lease: %+v, %v; want taken over", got, err)
 		}
-		if _, err := s.Record(ctx, "ws_a", "fn_1", "evt_1", owner, store.Change{Status: store.StatusDelivered, Release: true}); !errors.Is(err, failure.ErrConflict) {
+		if _, err := s.Record(ctx, store.DeliveryKey{Workspace: "ws_a", Funnel: "fn_1", Event: "evt_1"}, owner, store.Change{Status: store.StatusDelivered, Release: true}); !errors.Is(err, failure.ErrConflict) {
 			t.Errorf("record by the old owner: %v, want conflict", err)
 		}
-		got, err := s.Record(ctx, "ws_a", "fn_1", "evt_1", "worker-new", store.Change{Status: store.StatusDelivered, Release: true,
+		got, err := s.Record(ctx, store.DeliveryKey{Workspace: "ws_a", Funnel: "fn_1", Event: "evt_1"}, "worker-new", store.Change{Status: store.StatusDelivered, Release: true,
 			Attempt: &store.Attempt{At: c.Now(), Outcome: store.StatusDelivered}})
 		if err != nil || got.Status != store.StatusDelivered || got.DeliveredAt == nil || len(got.Attempts) != 1 || got.ClaimOwner != "" {
 			t.Fatalf("record delivered: %+v, %v", got, err)
@@ -202,12 +206,12 @@ func TestDeliveryRecords(t *testing.T) {
 		ctx := t.Context()
 		for i := range 7 {
 			c.Add(time.Second)
-			d := store.Delivery{WorkspaceID: "ws_a", FunnelID: "fn_1", EventID: fmt.Sprintf("evt_%d", i), EmailHash: fmt.Sprintf("h%d", i%2)}
+			d := store.Delivery{WorkspaceID: "ws_a", FunnelID: "fn_1", EventID: fmt.Sprintf("evt_%d", i), EmailHashes: []string{fmt.Sprintf("h%d", i%2)}}
 			created, err := s.CreateDelivery(ctx, d)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if want := c.Now().Add(store.DefaultRetention).Unix(); created.ExpiresAt != want {
+			if want := c.Now().Add(retention).Unix(); created.ExpiresAt != want {
 				t.Errorf("TTL %d, want %d", created.ExpiresAt, want)
 			}
 		}
@@ -219,7 +223,7 @@ func TestDeliveryRecords(t *testing.T) {
 			if _, err := s.Claim(ctx, store.Delivery{WorkspaceID: "ws_a", FunnelID: "fn_1", EventID: id}, "w", time.Minute); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := s.Record(ctx, "ws_a", "fn_1", id, "w", store.Change{Status: store.StatusFailed, ReasonCode: "mapping", Reason: "no e-mail", Release: true}); err != nil {
+			if _, err := s.Record(ctx, store.DeliveryKey{Workspace: "ws_a", Funnel: "fn_1", Event: id}, "w", store.Change{Status: store.StatusFailed, ReasonCode: store.ReasonMappingFailed, Reason: "no e-mail", Release: true}); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -257,36 +261,39 @@ func TestDeliveryRecords(t *testing.T) {
 			t.Errorf("a garbage cursor: %v, want invalid", err)
 		}
 		// Requeue a failed one; a delivered-or-queued one cannot be.
-		if d, err := s.Requeue(ctx, "ws_a", "fn_1", "evt_2", "retried from the editor"); err != nil || d.Status != store.StatusQueued {
+		if d, err := s.Requeue(ctx, store.DeliveryKey{Workspace: "ws_a", Funnel: "fn_1", Event: "evt_2"}, store.ReasonRetryRequested); err != nil ||
+			d.Status != store.StatusQueued || d.ReasonCode != store.ReasonRetryRequested || d.Reason != "" ||
+			d.Attempts[len(d.Attempts)-1].ReasonCode != store.ReasonRetryRequested {
 			t.Errorf("requeue: %+v, %v", d, err)
 		}
-		if _, err := s.Requeue(ctx, "ws_a", "fn_1", "evt_3", "x"); !errors.Is(err, failure.ErrConflict) {
+		if _, err := s.Requeue(ctx, store.DeliveryKey{Workspace: "ws_a", Funnel: "fn_1", Event: "evt_3"}, store.ReasonRetryRequested); !errors.Is(err, failure.ErrConflict) {
 			t.Errorf("requeue of a queued one: %v, want conflict", err)
 		}
 		// Parking by connection.
 		if _, err := s.Claim(ctx, store.Delivery{WorkspaceID: "ws_a", FunnelID: "fn_1", EventID: "evt_4"}, "w", time.Minute); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.Record(ctx, "ws_a", "fn_1", "evt_4", "w", store.Change{Status: store.StatusParked, ConnectionID: "con_1", Reason: "401", Release: true}); err != nil {
+		if _, err := s.Record(ctx, store.DeliveryKey{Workspace: "ws_a", Funnel: "fn_1", Event: "evt_4"}, "w", store.Change{Status: store.StatusParked, ConnectionID: "con_1", Reason: "401", Release: true}); err != nil {
 			t.Fatal(err)
 		}
 		parked, err := s.ListParked(ctx, "ws_a", "con_1", 10, "")
 		if err != nil || len(parked.Deliveries) != 1 || parked.Deliveries[0].EventID != "evt_4" {
 			t.Errorf("parked: %+v, %v", parked, err)
 		}
-		if _, err := s.Requeue(ctx, "ws_a", "fn_1", "evt_4", "credentials replaced"); err != nil {
+		if _, err := s.Requeue(ctx, store.DeliveryKey{Workspace: "ws_a", Funnel: "fn_1", Event: "evt_4"}, store.ReasonCredentialsFixed); err != nil {
 			t.Fatal(err)
 		}
 		if parked, _ := s.ListParked(ctx, "ws_a", "con_1", 10, ""); len(parked.Deliveries) != 0 {
 			t.Errorf("still parked after requeue: %+v", parked)
 		}
-		// Erasure by e-mail hash: evt_0, 2, 4, 6 have h0.
-		n, err := s.EraseApplicant(ctx, "ws_a", "h0")
-		if err != nil || n != 4 {
-			t.Errorf("erase: %d, %v; want 4", n, err)
+		// Erasure by e-mail hash: evt_0, 2, 4, 6 have h0, all queued now.
+		until := c.Now().Add(time.Hour)
+		e, err := s.EraseApplicant(ctx, "ws_a", "h0", until)
+		if err != nil || e.Records != 4 || e.QueuedCopies != 4 {
+			t.Errorf("erase: %+v, %v; want 4 records, 4 queued", e, err)
 		}
-		if n, _ := s.EraseApplicant(ctx, "ws_b", "h1"); n != 0 {
-			t.Errorf("erase in another workspace removed %d", n)
+		if e, _ := s.EraseApplicant(ctx, "ws_b", "h1", until); e.Records != 0 {
+			t.Errorf("erase in another workspace removed %d", e.Records)
 		}
 		if _, err := s.GetDelivery(ctx, "ws_a", "evt_0"); !errors.Is(err, failure.ErrNotFound) {
 			t.Errorf("erased record still there: %v", err)
@@ -304,7 +311,7 @@ func TestAttemptsAreBounded(t *testing.T) {
 		var got store.Delivery
 		for i := range store.MaxAttempts + 5 {
 			var err error
-			got, err = s.Record(ctx, "ws_a", "fn_1", "evt_many", "w", store.Change{Status: store.StatusRetrying,
+			got, err = s.Record(ctx, store.DeliveryKey{Workspace: "ws_a", Funnel: "fn_1", Event: "evt_many"}, "w", store.Change{Status: store.StatusRetrying,
 				Attempt: &store.Attempt{At: c.Now(), Outcome: store.StatusRetrying, Reason: fmt.Sprint(i)}})
 			if err != nil {
 				t.Fatal(err)
@@ -329,7 +336,7 @@ func TestBudget(t *testing.T) {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					ok, at, err := s.Take(ctx, company, n, b)
+					ok, at, err := s.TakeBudget(ctx, company, n, b)
 					mu.Lock()
 					defer mu.Unlock()
 					switch {
@@ -358,24 +365,24 @@ func TestBudget(t *testing.T) {
 			t.Errorf("%d takes of 3 units won, want 6 (18 of 20 units)", won)
 		}
 		// A take never takes part of what it asks.
-		if ok, _, _ := s.Take(ctx, "43", 3, b); ok {
+		if ok, _, _ := s.TakeBudget(ctx, "43", 3, b); ok {
 			t.Error("a take of 3 with 2 left succeeded")
 		}
-		if ok, _, _ := s.Take(ctx, "43", 2, b); !ok {
+		if ok, _, _ := s.TakeBudget(ctx, "43", 2, b); !ok {
 			t.Error("a take of 2 with 2 left failed")
 		}
 		c.Add(61 * time.Second)
-		if ok, _, err := s.Take(ctx, "42", 20, b); !ok || err != nil {
+		if ok, _, err := s.TakeBudget(ctx, "42", 20, b); !ok || err != nil {
 			t.Errorf("after the window: %v, %v", ok, err)
 		}
 		// A 429 blocks the company.
-		if err := s.Block(ctx, "44", c.Now().Add(60*time.Second)); err != nil {
+		if err := s.BlockBudget(ctx, "44", c.Now().Add(60*time.Second)); err != nil {
 			t.Fatal(err)
 		}
-		if ok, at, _ := s.Take(ctx, "44", 1, b); ok || !at.Equal(c.Now().Add(60*time.Second).Truncate(time.Millisecond)) {
+		if ok, at, _ := s.TakeBudget(ctx, "44", 1, b); ok || !at.Equal(c.Now().Add(60*time.Second).Truncate(time.Millisecond)) {
 			t.Errorf("blocked take: %v, %v", ok, at)
 		}
-		if _, _, err := s.Take(ctx, "44", 21, b); !errors.Is(err, failure.ErrInvalid) {
+		if _, _, err := s.TakeBudget(ctx, "44", 21, b); !errors.Is(err, failure.ErrInvalid) {
 			t.Errorf("a take over the limit: %v, want invalid", err)
 		}
 	})
@@ -391,7 +398,7 @@ func TestBudgetLine(t *testing.T) {
 		b := store.Budget{Limit: 20, Window: time.Minute} // a unit per 3 s
 		t0 := c.Now().Truncate(time.Millisecond)
 		for i := range 20 {
-			if ok, _, err := s.TakeOrReserve(ctx, "42", 1, b); !ok || err != nil {
+			if ok, _, err := s.TakeBudgetOrJoinLine(ctx, "42", 1, b); !ok || err != nil {
 				t.Fatalf("take %d with room: %v, %v", i, ok, err)
 			}
 		}
@@ -402,7 +409,7 @@ func TestBudgetLine(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				ok, at, err := s.TakeOrReserve(ctx, "42", 1, b)
+				ok, at, err := s.TakeBudgetOrJoinLine(ctx, "42", 1, b)
 				mu.Lock()
 				defer mu.Unlock()
 				if ok || err != nil {
@@ -420,23 +427,23 @@ func TestBudgetLine(t *testing.T) {
 			}
 		}
 		// Three units take three spaces in the line.
-		_, at3, _ := s.TakeOrReserve(ctx, "42", 3, b)
-		_, after, _ := s.TakeOrReserve(ctx, "42", 1, b)
+		_, at3, _ := s.TakeBudgetOrJoinLine(ctx, "42", 3, b)
+		_, after, _ := s.TakeBudgetOrJoinLine(ctx, "42", 1, b)
 		if want := first.Add(15 * time.Second); !at3.Equal(want) || !after.Equal(want.Add(9*time.Second)) {
 			t.Errorf("turns of 3 then 1 unit at %v, %v; want %v, %v", at3.Sub(t0), after.Sub(t0), want.Sub(t0), want.Add(9*time.Second).Sub(t0))
 		}
 		// At the first turn the window has room again: a newcomer still
 		// queues behind the line; the one whose turn it is takes.
 		c.Add(turns[0].Sub(c.Now()))
-		if ok, at, _ := s.TakeOrReserve(ctx, "42", 1, b); ok || !at.Equal(after.Add(3*time.Second)) {
+		if ok, at, _ := s.TakeBudgetOrJoinLine(ctx, "42", 1, b); ok || !at.Equal(after.Add(3*time.Second)) {
 			t.Errorf("a newcomer with a line ahead: %v at %v, want a turn at %v", ok, at.Sub(t0), after.Add(3*time.Second).Sub(t0))
 		}
-		if ok, _, err := s.Take(ctx, "42", 1, b); !ok || err != nil {
+		if ok, _, err := s.TakeBudget(ctx, "42", 1, b); !ok || err != nil {
 			t.Errorf("the first in line at its turn: %v, %v", ok, err)
 		}
 		// Once the line is over, newcomers take at once again.
 		c.Add(10 * time.Minute)
-		if ok, _, err := s.TakeOrReserve(ctx, "42", 1, b); !ok || err != nil {
+		if ok, _, err := s.TakeBudgetOrJoinLine(ctx, "42", 1, b); !ok || err != nil {
 			t.Errorf("after the line: %v, %v", ok, err)
 		}
 	})
@@ -456,29 +463,194 @@ func TestCreateTableIsIdempotent(t *testing.T) {
 	}
 }
 
-// TestReleaseKeepsTakeOver: a claim taken over from a holder that died
-// while processing and then released (a stale copy) keeps on the record
-// that the outcome is unknown; a plain release does not set it.
-func TestReleaseKeepsTakeOver(t *testing.T) {
+// TestStaleCopyChangesNothing: a delayed copy whose defer token is not the
+// record's (a newer deferral sent another), or whose record is gone, claims
+// nothing and changes nothing: a parked delivery stays parked (and listed
+// as parked), a waiting one keeps waiting, an erased one is not recreated.
+// The copy the record waits for claims.
+func TestStaleCopyChangesNothing(t *testing.T) {
 	suite(t, func(t *testing.T, _ *dynamodb.Client, s *store.Store, c *clock) {
 		ctx := t.Context()
-		for _, takenOver := range []bool{false, true} {
-			id := fmt.Sprintf("evt_release_%v", takenOver)
-			d := store.Delivery{WorkspaceID: "ws_a", FunnelID: "fn_1", EventID: id}
-			if _, err := s.Claim(ctx, d, "dead", time.Second); err != nil {
+		key := func(id string) store.DeliveryKey {
+			return store.DeliveryKey{Workspace: "ws_a", Funnel: "fn_1", Event: id}
+		}
+		d := func(id, token string) store.Delivery {
+			return store.Delivery{WorkspaceID: "ws_a", FunnelID: "fn_1", EventID: id, DeferToken: token, Event: []byte(`{}`)}
+		}
+		// A parked delivery whose last deferral's token was "t1".
+		if _, err := s.Claim(ctx, d("evt_parked", ""), "w", time.Minute); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Record(ctx, key("evt_parked"), "w", store.Change{Status: store.StatusQueued, DeferToken: "t1", Release: true}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Claim(ctx, d("evt_parked", "t1"), "w2", time.Minute); err != nil {
+			t.Fatalf("the copy the record waits for: %v", err)
+		}
+		if _, err := s.Record(ctx, key("evt_parked"), "w2", store.Change{Status: store.StatusParked, ConnectionID: "con_1", Release: true}); err != nil {
+			t.Fatal(err)
+		}
+		// A queued one waiting for the copy with token "t2".
+		if _, err := s.Claim(ctx, d("evt_waiting", ""), "w", time.Minute); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Record(ctx, key("evt_waiting"), "w", store.Change{Status: store.StatusQueued, DeferToken: "t2", Release: true}); err != nil {
+			t.Fatal(err)
+		}
+		before := map[string]store.Delivery{}
+		for _, id := range []string{"evt_parked", "evt_waiting"} {
+			before[id], _ = s.GetDelivery(ctx, "ws_a", id)
+		}
+		c.Add(time.Second)
+		for _, c := range []struct{ id, token string }{{"evt_parked", "t0"}, {"evt_waiting", "t1"}, {"evt_gone", "t9"}} {
+			if _, err := s.Claim(ctx, d(c.id, c.token), "stale", time.Minute); !errors.Is(err, store.ErrStaleCopy) {
+				t.Errorf("%s with token %s: %v, want a stale copy", c.id, c.token, err)
+			}
+		}
+		for id, want := range before {
+			got, err := s.GetDelivery(ctx, "ws_a", id)
+			if err != nil || got.Status != want.Status || !got.UpdatedAt.Equal(want.UpdatedAt) || got.ClaimOwner != "" || got.DeferToken != want.DeferToken {
+				t.Errorf("%s changed: %+v → %+v, %v", id, want, got, err)
+			}
+		}
+		if parked, _ := s.ListParked(ctx, "ws_a", "con_1", 10, ""); len(parked.Deliveries) != 1 {
+			t.Errorf("the parked delivery left the parked list: %+v", parked)
+		}
+		if _, err := s.GetDelivery(ctx, "ws_a", "evt_gone"); !errors.Is(err, failure.ErrNotFound) {
+			t.Errorf("a stale copy recreated a record: %v", err)
+		}
+		if got, err := s.Claim(ctx, d("evt_waiting", "t2"), "w3", time.Minute); err != nil || got.Status != store.StatusProcessing {
+			t.Errorf("the copy the record waits for: %+v, %v", got, err)
+		}
+	})
+}
+
+// TestErasureMarkers: an erasure leaves a marker of the e-mail hash (and
+// nothing else) in the workspace until the time it was given; records find
+// the hashes of every address their event held and of the one the mapping
+// took; an empty hash erases nothing.
+func TestErasureMarkers(t *testing.T) {
+	suite(t, func(t *testing.T, _ *dynamodb.Client, s *store.Store, c *clock) {
+		ctx := t.Context()
+		key := store.DeliveryKey{Workspace: "ws_a", Funnel: "fn_1", Event: "evt_m"}
+		d := store.Delivery{WorkspaceID: "ws_a", FunnelID: "fn_1", EventID: "evt_m", EmailHashes: []string{"contact"}}
+		if _, err := s.CreateDelivery(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+		d.EmailHashes = []string{"contact", "answer"}
+		if _, err := s.Claim(ctx, d, "w", time.Minute); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.Record(ctx, key, "w", store.Change{Status: store.StatusRetrying, EmailHash: "mapped", Release: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		slices.Sort(got.EmailHashes)
+		if !slices.Equal(got.EmailHashes, []string{"answer", "contact", "mapped"}) {
+			t.Errorf("hashes %v", got.EmailHashes)
+		}
+		if _, err := s.EraseApplicant(ctx, "ws_a", "", c.Now().Add(time.Hour)); !errors.Is(err, failure.ErrInvalid) {
+			t.Errorf("an empty hash: %v, want invalid", err)
+		}
+		e, err := s.EraseApplicant(ctx, "ws_a", "mapped", c.Now().Add(time.Hour))
+		if err != nil || e.Records != 1 || e.QueuedCopies != 1 {
+			t.Errorf("erase by the mapped address: %+v, %v", e, err)
+		}
+		for _, c := range []struct {
+			ws     string
+			hashes []string
+			want   bool
+		}{{"ws_a", []string{"", "other", "mapped"}, true}, {"ws_a", []string{"contact"}, false}, {"ws_b", []string{"mapped"}, false}} {
+			if got, err := s.Erased(ctx, c.ws, c.hashes...); err != nil || got != c.want {
+				t.Errorf("Erased(%s, %v) = %v, %v; want %v", c.ws, c.hashes, got, err, c.want)
+			}
+		}
+		c.Add(2 * time.Hour)
+		if got, _ := s.Erased(ctx, "ws_a", "mapped"); got {
+			t.Error("the marker outlived its time")
+		}
+		// Forget deletes a record whoever holds it.
+		if _, err := s.Claim(ctx, d, "w2", time.Minute); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Forget(ctx, key); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.GetDelivery(ctx, "ws_a", "evt_m"); !errors.Is(err, failure.ErrNotFound) {
+			t.Errorf("forgotten record: %v", err)
+		}
+	})
+}
+
+// TestCursorsWhileRecordsChange: a cursor a list gave is always accepted,
+// while the worker changes records of the list (statuses, new records):
+// paging the funnel's list gives every record that was there before
+// exactly once, and paging a status list never fails.
+func TestCursorsWhileRecordsChange(t *testing.T) {
+	suite(t, func(t *testing.T, _ *dynamodb.Client, s *store.Store, c *clock) {
+		ctx := t.Context()
+		k := func(i int) store.DeliveryKey {
+			return store.DeliveryKey{Workspace: "ws_a", Funnel: "fn_p", Event: fmt.Sprintf("evt_p%02d", i)}
+		}
+		for i := range 12 {
+			c.Add(time.Second)
+			if _, err := s.CreateDelivery(ctx, store.Delivery{WorkspaceID: "ws_a", FunnelID: "fn_p", EventID: k(i).Event}); err != nil {
 				t.Fatal(err)
 			}
-			c.Add(2 * time.Second)
-			got, err := s.Claim(ctx, d, "stale-copy", time.Second)
-			if err != nil || !got.TakenOver {
-				t.Fatalf("take-over: %+v, %v", got, err)
-			}
-			if err := s.Release(ctx, "ws_a", "fn_1", id, "stale-copy", takenOver); err != nil {
+		}
+		change := func(i int, st store.Status) {
+			d := store.Delivery{WorkspaceID: "ws_a", FunnelID: "fn_p", EventID: k(i).Event}
+			if _, err := s.Claim(ctx, d, "w", time.Minute); errors.Is(err, store.ErrAlreadyDelivered) {
+				return
+			} else if err != nil {
 				t.Fatal(err)
 			}
-			cur, err := s.GetDelivery(ctx, "ws_a", id)
-			if err != nil || cur.Status != store.StatusQueued || cur.OutcomeUnknown != takenOver {
-				t.Errorf("release(%v): %s outcome_unknown=%v, %v", takenOver, cur.Status, cur.OutcomeUnknown, err)
+			if _, err := s.Record(ctx, k(i), "w", store.Change{Status: st, Release: true}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, status := range []store.Status{"", store.StatusQueued} {
+			seen := map[string]int{}
+			cursor, n := "", 0
+			for pages := 0; pages < 20; pages++ {
+				p, err := s.ListDeliveries(ctx, "ws_a", "fn_p", status, 3, cursor)
+				if err != nil {
+					t.Fatalf("list %q, page %d: %v (the list refused its own cursor)", status, pages, err)
+				}
+				for _, d := range p.Deliveries {
+					seen[d.EventID]++
+				}
+				// Between pages the worker moves the last record given and
+				// one not yet given, and a new event arrives.
+				if len(p.Deliveries) > 0 {
+					last := p.Deliveries[len(p.Deliveries)-1].EventID
+					var i int
+					fmt.Sscanf(last, "evt_p%d", &i)
+					change(i, store.StatusDelivered)
+					if i > 0 {
+						change(i-1, store.StatusRetrying)
+					}
+				}
+				n++
+				c.Add(time.Second)
+				if _, err := s.CreateDelivery(ctx, store.Delivery{WorkspaceID: "ws_a", FunnelID: "fn_p", EventID: fmt.Sprintf("evt_new_%s_%d", status, n)}); err != nil {
+					t.Fatal(err)
+				}
+				if cursor = p.Next; cursor == "" {
+					break
+				}
+			}
+			for id, times := range seen {
+				if times > 1 {
+					t.Errorf("list %q gave %s %d times", status, id, times)
+				}
+			}
+			if status == "" {
+				for i := range 12 {
+					if seen[k(i).Event] != 1 {
+						t.Errorf("the funnel's list missed %s", k(i).Event)
+					}
+				}
 			}
 		}
 	})

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
@@ -27,9 +28,6 @@ type SecretsManager interface {
 
 var _ SecretsManager = (*secretsmanager.Client)(nil)
 
-// DefaultPrefix is the secret name prefix of the stack's connections.
-const DefaultPrefix = "funnel-personio/connections"
-
 // WorkspaceTag is the tag that names a secret's workspace.
 const WorkspaceTag = "workspace"
 
@@ -41,17 +39,17 @@ type Vault struct {
 	prefix string
 }
 
-// New returns a Vault on the client with the name prefix (DefaultPrefix if
-// empty).
+// New returns a Vault on the client with the name prefix
+// (settings.Settings.SecretPrefix; it must not be empty).
 func New(sm SecretsManager, prefix string) *Vault {
-	if prefix == "" {
-		prefix = DefaultPrefix
-	}
-	return &Vault{sm: sm, prefix: prefix}
+	return &Vault{sm: sm, prefix: strings.TrimRight(prefix, "/")}
 }
 
 // Name is the secret name of a connection.
 func (v *Vault) Name(ws, connection string) (string, error) {
+	if v.prefix == "" {
+		return "", failure.New("vault: name", failure.Invalid, errors.New("the vault has no secret name prefix"))
+	}
 	if !idRE.MatchString(ws) || !idRE.MatchString(connection) {
 		return "", failure.New("vault: name", failure.Invalid, errors.New("workspace and connection ids are 1 to 128 letters, digits, _ or -"))
 	}

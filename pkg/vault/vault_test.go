@@ -8,8 +8,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
+	"github.com/funnel-personio/funnel-personio/dev/emulator"
 	"github.com/funnel-personio/funnel-personio/pkg/awsclient"
-	"github.com/funnel-personio/funnel-personio/pkg/emulator"
 	"github.com/funnel-personio/funnel-personio/pkg/failure"
 	"github.com/funnel-personio/funnel-personio/pkg/personio"
 	"github.com/funnel-personio/funnel-personio/pkg/vault"
@@ -58,9 +58,12 @@ func TestVaultOnKumo(t *testing.T) {
 }
 
 func TestNames(t *testing.T) {
-	v := vault.New(nil, "")
-	if n, err := v.Name("ws_a", "con_1"); err != nil || n != vault.DefaultPrefix+"/ws_a/con_1" {
+	v := vault.New(nil, "funnel-personio/connections/")
+	if n, err := v.Name("ws_a", "con_1"); err != nil || n != "funnel-personio/connections/ws_a/con_1" {
 		t.Errorf("Name = %q, %v", n, err)
+	}
+	if _, err := vault.New(nil, "").Name("ws_a", "con_1"); !errors.Is(err, failure.ErrInvalid) {
+		t.Errorf("a vault without a prefix names a secret: %v", err)
 	}
 	for _, bad := range [][2]string{{"ws/a", "c"}, {"ws", "../c"}, {"", "c"}, {"ws", strings.Repeat("c", 129)}} {
 		if _, err := v.Name(bad[0], bad[1]); !errors.Is(err, failure.ErrInvalid) {

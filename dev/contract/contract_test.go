@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/funnel-personio/funnel-personio/pkg/personio/contract"
+	"github.com/funnel-personio/funnel-personio/dev/contract"
 )
 
 func TestCheck(t *testing.T) {

@@ -12,9 +12,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/funnel-personio/funnel-personio/dev/contract"
+	"github.com/funnel-personio/funnel-personio/dev/sandbox"
 	"github.com/funnel-personio/funnel-personio/pkg/personio"
-	"github.com/funnel-personio/funnel-personio/pkg/personio/contract"
-	"github.com/funnel-personio/funnel-personio/pkg/personio/sandbox"
 )
 
 // Server is a running sandbox.

@@ -16,8 +16,8 @@ import (
 
 	"github.com/sivchari/kumo"
 
+	"github.com/funnel-personio/funnel-personio/dev/emulator"
 	"github.com/funnel-personio/funnel-personio/pkg/awsclient"
-	"github.com/funnel-personio/funnel-personio/pkg/emulator"
 )
 
 // ServeEmulator runs kumo (DynamoDB, SQS, Secrets Manager and the rest) on

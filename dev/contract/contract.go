@@ -34,7 +34,7 @@ const SpecFile = "testdata/personio/personio-recruiting-api.yaml"
 // source tree.
 func SpecPath() string {
 	_, file, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(file), "..", "..", "..", SpecFile)
+	return filepath.Join(filepath.Dir(file), "..", "..", SpecFile)
 }
 
 var defineFormats sync.Once

@@ -10,9 +10,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/funnel-personio/funnel-personio/pkg/emulator"
-	"github.com/funnel-personio/funnel-personio/pkg/loadtest"
-	"github.com/funnel-personio/funnel-personio/pkg/localstack"
+	"github.com/funnel-personio/funnel-personio/dev/emulator"
+	"github.com/funnel-personio/funnel-personio/dev/loadtest"
+	"github.com/funnel-personio/funnel-personio/dev/localstack"
 )
 
 // emulatorAddrEnv makes the test binary serve the AWS emulator instead of

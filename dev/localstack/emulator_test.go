@@ -9,9 +9,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
+	"github.com/funnel-personio/funnel-personio/dev/emulator"
+	"github.com/funnel-personio/funnel-personio/dev/localstack"
 	"github.com/funnel-personio/funnel-personio/pkg/awsclient"
-	"github.com/funnel-personio/funnel-personio/pkg/emulator"
-	"github.com/funnel-personio/funnel-personio/pkg/localstack"
 )
 
 // serveEmulator runs ServeEmulator on a free port; stop ends it and waits.

@@ -1,19 +1,12 @@
-// Package problem writes RFC 9457 problem details (and plain JSON) as API
-// Gateway v2 responses, for every function that answers HTTP.
-package problem
+package apigw
 
 import (
 	"encoding/json"
 	"net/http"
-
-	"github.com/aws/aws-lambda-go/events"
 )
 
-// Response is an API Gateway HTTP API (v2) response.
-type Response = events.APIGatewayV2HTTPResponse
-
-// Base prefixes every problem type.
-const Base = "https://funnel-personio.local/problems/"
+// ProblemBase prefixes every problem type.
+const ProblemBase = "https://funnel-personio.local/problems/"
 
 // FieldError is one reason a request is invalid.
 type FieldError struct {
@@ -32,10 +25,10 @@ type Problem struct {
 	Header map[string]string `json:"-"`
 }
 
-// New returns a problem of a kind (the last part of its type URI,
+// NewProblem returns a problem of a kind (the last part of its type URI,
 // stable per kind of error).
-func New(status int, kind, title, detail string) *Problem {
-	return &Problem{Type: Base + kind, Title: title, Status: status, Detail: detail}
+func NewProblem(status int, kind, title, detail string) *Problem {
+	return &Problem{Type: ProblemBase + kind, Title: title, Status: status, Detail: detail}
 }
 
 // Error lets a problem travel as an error.
@@ -55,7 +48,7 @@ func (p *Problem) Response() Response {
 func JSON(status int, v any, header map[string]string) Response {
 	b, err := json.Marshal(v)
 	if err != nil {
-		return New(http.StatusInternalServerError, "internal", "Internal error", "").Response()
+		return NewProblem(http.StatusInternalServerError, "internal", "Internal error", "").Response()
 	}
 	h := map[string]string{"Content-Type": "application/json"}
 	for k, val := range header {

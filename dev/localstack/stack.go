@@ -3,7 +3,8 @@
 // editor API, signed ingest, the queue with a poller playing the Lambda
 // SQS event source mapping, the worker, and the Personio sandbox, on top of
 // an AWS endpoint (kumo, see Emulator, or real AWS). The handlers are the
-// very ones the Lambdas run.
+// very ones the Lambdas run, built by the same wiring (apilambda,
+// ingestlambda, workerlambda) from settings.Local.
 package localstack
 
 import (
@@ -21,17 +22,14 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
+	"github.com/funnel-personio/funnel-personio/dev/sandbox"
+	"github.com/funnel-personio/funnel-personio/pkg/apilambda"
 	"github.com/funnel-personio/funnel-personio/pkg/awsclient"
-	"github.com/funnel-personio/funnel-personio/pkg/delivery"
-	"github.com/funnel-personio/funnel-personio/pkg/editor"
-	"github.com/funnel-personio/funnel-personio/pkg/filefetch"
-	"github.com/funnel-personio/funnel-personio/pkg/ingest"
-	"github.com/funnel-personio/funnel-personio/pkg/personio"
-	"github.com/funnel-personio/funnel-personio/pkg/personio/sandbox"
+	"github.com/funnel-personio/funnel-personio/pkg/ingestlambda"
 	"github.com/funnel-personio/funnel-personio/pkg/queue"
+	"github.com/funnel-personio/funnel-personio/pkg/settings"
 	"github.com/funnel-personio/funnel-personio/pkg/store"
-	"github.com/funnel-personio/funnel-personio/pkg/vault"
-	"github.com/funnel-personio/funnel-personio/pkg/webhook"
+	"github.com/funnel-personio/funnel-personio/pkg/workerlambda"
 	"github.com/funnel-personio/funnel-personio/web"
 )
 
@@ -48,7 +46,7 @@ type Config struct {
 	AWS             aws.Config
 	Table           string // default funnel-personio
 	QueueName       string // default funnel-personio-events
-	SecretPrefix    string // default funnel-personio/connections
+	SecretPrefix    string // default settings.Local's
 	PersonioBaseURL string // another Personio; "" starts the sandbox
 	PersonioFeedURL string
 	SandboxAddr     string // default 127.0.0.1:8090
@@ -57,12 +55,13 @@ type Config struct {
 	JWTKey          []byte
 	HashKey         []byte
 	FileHosts       []string
-	// PersonioTimeout bounds each Personio request (default 20 s).
-	PersonioTimeout time.Duration
+	// Adjust, if set, changes the functions' settings (settings.Local,
+	// with the names above) before anything is built: a load run's rate
+	// window, a test's timeouts.
+	Adjust func(*settings.Settings)
 	// Pollers is the number of concurrent queue pollers feeding the
 	// worker (default 2); negative runs no worker at all (ingest only).
 	Pollers int
-	Worker  delivery.Config
 	Logger  *slog.Logger
 }
 
@@ -75,7 +74,9 @@ type Stack struct {
 	Store      *store.Store
 	Queue      *queue.Queue
 	DLQ        *queue.Queue
-	cfg        Config
+	// Settings are the functions' settings, as built.
+	Settings settings.Settings
+	cfg      Config
 
 	servers []*http.Server
 	stop    context.CancelFunc
@@ -88,7 +89,6 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 	def(&cfg.Addr, "127.0.0.1:8080")
 	def(&cfg.Table, "funnel-personio")
 	def(&cfg.QueueName, "funnel-personio-events")
-	def(&cfg.SecretPrefix, vault.DefaultPrefix)
 	def(&cfg.SandboxAddr, "127.0.0.1:8090")
 	def(&cfg.WebhookSecret, DevWebhookSecret)
 	if cfg.JWTKey == nil {
@@ -101,26 +101,39 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	s := &Stack{cfg: cfg, Auth: NewDevAuth(cfg.JWTKey)}
-	db, sqsc, sm := awsclient.DynamoDB(cfg.AWS), awsclient.SQS(cfg.AWS), awsclient.SecretsManager(cfg.AWS)
+	set := settings.Local()
+	set.Table, set.HashKey, set.SigningSecrets, set.FileHosts = cfg.Table, cfg.HashKey, []string{cfg.WebhookSecret}, cfg.FileHosts
+	if cfg.SecretPrefix != "" {
+		set.SecretPrefix = cfg.SecretPrefix
+	}
+	if cfg.Adjust != nil {
+		cfg.Adjust(&set)
+	}
+	if err := set.Check(); err != nil {
+		return nil, fmt.Errorf("localstack: %w", err)
+	}
+	db, sqsc := awsclient.DynamoDB(cfg.AWS), awsclient.SQS(cfg.AWS)
 	if err := store.CreateTable(ctx, db, cfg.Table); err != nil {
 		return nil, fmt.Errorf("localstack: table: %w", err)
 	}
-	qdef := queue.DefaultDefinition(cfg.QueueName)
-	qdef.VisibilityTimeout = 30 * time.Second // local: what a crash leaves in flight comes back soon
-	qurl, dlqurl, err := queue.Create(ctx, sqsc, qdef)
+	qurl, dlqurl, err := queue.Create(ctx, sqsc, set.QueueDefinition(cfg.QueueName))
 	if err != nil {
 		return nil, fmt.Errorf("localstack: queues: %w", err)
 	}
-	s.Store, s.Queue, s.DLQ = store.New(db, cfg.Table), queue.New(sqsc, qurl), queue.New(sqsc, dlqurl)
-	v := vault.New(sm, cfg.SecretPrefix)
+	set.QueueURL = qurl
+	s.Settings = set
+	s.Store, s.Queue, s.DLQ = store.New(db, cfg.Table, set.Retention), queue.New(sqsc, qurl), queue.New(sqsc, dlqurl)
 
 	apiLn, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return nil, fmt.Errorf("localstack: listen %s: %w", cfg.Addr, err)
 	}
 	s.URL = "http://" + apiLn.Addr().String()
-	base, feed := cfg.PersonioBaseURL, cfg.PersonioFeedURL
-	if base == "" {
+	// The local stack's sample files are fetched over plain HTTP from
+	// its own address.
+	s.Settings.AllowInsecure = append(s.Settings.AllowInsecure, apiLn.Addr().String())
+	s.Settings.PersonioBaseURL, s.Settings.PersonioFeedURL = cfg.PersonioBaseURL, cfg.PersonioFeedURL
+	if cfg.PersonioBaseURL == "" {
 		sbCfg := cfg.Sandbox
 		if len(sbCfg.Seed.Companies) == 0 {
 			sbCfg.Seed = sandbox.DefaultSeed()
@@ -135,43 +148,24 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 			return nil, fmt.Errorf("localstack: listen %s: %w", cfg.SandboxAddr, err)
 		}
 		s.SandboxURL = "http://" + sbLn.Addr().String()
-		base, feed = s.SandboxURL, s.SandboxURL+"/careers/{subdomain}/xml"
+		s.Settings.PersonioBaseURL, s.Settings.PersonioFeedURL = s.SandboxURL, s.SandboxURL+"/careers/{subdomain}/xml"
 		s.serve(sbLn, s.Sandbox)
 	}
-	popts := []personio.Option{personio.WithBaseURL(base)}
-	if cfg.PersonioTimeout > 0 {
-		popts = append(popts, personio.WithTimeout(cfg.PersonioTimeout))
-	}
-	if feed != "" {
-		popts = append(popts, personio.WithFeedURL(feed))
-	}
-	pc, err := personio.NewClient(popts...)
+	router, err := apilambda.New(cfg.AWS, s.Settings, cfg.Logger)
 	if err != nil {
 		apiLn.Close()
 		return nil, err
 	}
-	ed := editor.New(editor.Config{HashKey: cfg.HashKey, Logger: cfg.Logger}, s.Store, v, pc, s.Queue)
-	router, err := ed.Router()
+	in, err := ingestlambda.New(cfg.AWS, s.Settings, cfg.Logger)
 	if err != nil {
 		apiLn.Close()
 		return nil, err
 	}
-	verifier, err := webhook.NewVerifier([]string{cfg.WebhookSecret})
+	worker, err := workerlambda.New(cfg.AWS, s.Settings, workerlambda.Options{Logger: cfg.Logger, Metrics: metricsLog{cfg.Logger}})
 	if err != nil {
 		apiLn.Close()
 		return nil, err
 	}
-	in := ingest.New(verifier, s.Store, s.Queue, cfg.HashKey, cfg.Logger)
-	wcfg := cfg.Worker
-	wcfg.HashKey, wcfg.Logger, wcfg.MaxReceiveCount = cfg.HashKey, cfg.Logger, qdef.MaxReceiveCount
-	if wcfg.Lease == 0 {
-		wcfg.Lease = 20 * time.Second // local: a killed process's claims free up soon
-	}
-	if wcfg.Metrics == nil {
-		wcfg.Metrics = metricsLog{cfg.Logger}
-	}
-	files := filefetch.New(filefetch.Config{HostSuffixes: cfg.FileHosts, Insecure: []string{apiLn.Addr().String()}})
-	worker := delivery.NewWorker(wcfg, s.Store, v, pc, s.Queue, files)
 
 	gw := &Gateway{auth: s.Auth}
 	gw.Route(http.MethodPost, "/v1/events", false, in.Handle)

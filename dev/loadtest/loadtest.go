@@ -24,10 +24,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
+	"github.com/funnel-personio/funnel-personio/dev/localstack"
+	"github.com/funnel-personio/funnel-personio/dev/sandbox"
 	"github.com/funnel-personio/funnel-personio/pkg/awsclient"
-	"github.com/funnel-personio/funnel-personio/pkg/delivery"
-	"github.com/funnel-personio/funnel-personio/pkg/localstack"
-	"github.com/funnel-personio/funnel-personio/pkg/personio/sandbox"
+	"github.com/funnel-personio/funnel-personio/pkg/settings"
 	"github.com/funnel-personio/funnel-personio/pkg/store"
 	"github.com/funnel-personio/funnel-personio/pkg/webhook"
 )
@@ -49,8 +49,8 @@ type Config struct {
 	Faults     sandbox.Faults
 	RateLimit  int           // Personio's limit per company (default 20)
 	RateWindow time.Duration // and its window (default 60 s)
-	// PersonioTimeout bounds each Personio request (default 20 s); slow
-	// faults should answer later than this.
+	// PersonioTimeout bounds each Personio request (default
+	// settings.Local's); slow faults should answer later than this.
 	PersonioTimeout time.Duration
 	// Restarts kills the worker side (as a crash: batches in hand are
 	// abandoned) and starts it again this many times mid-run.
@@ -125,7 +125,7 @@ type Point struct {
 
 // Run starts a sandbox and the local stack on awsCfg, sends the events and
 // waits until every accepted event reaches a terminal state (or the
-// timeout).
+// timeout). Its phases: setUp, send, await, report.
 func Run(ctx context.Context, awsCfg aws.Config, cfg Config) (*Report, error) {
 	if cfg.RateLimit == 0 {
 		cfg.RateLimit = 20
@@ -142,6 +142,50 @@ func Run(ctx context.Context, awsCfg aws.Config, cfg Config) (*Report, error) {
 	if cfg.Senders <= 0 {
 		cfg.Senders = 8
 	}
+	ctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
+	defer cancel()
+	r := &run{cfg: cfg, awsCfg: awsCfg, accepted: map[string]sent{}}
+	if err := r.setUp(ctx); err != nil {
+		return nil, err
+	}
+	defer r.close()
+	r.send(ctx)
+	if cfg.IngestOnly {
+		return &Report{Name: cfg.Name, Events: len(r.jobs), Accepted: len(r.accepted), Seconds: r.ingestDone.Seconds(),
+			IngestPerSec: float64(len(r.accepted)) / r.ingestDone.Seconds(), Window: cfg.RateWindow.Seconds(), Limit: cfg.RateLimit}, nil
+	}
+	if err := r.await(ctx); err != nil {
+		return nil, err
+	}
+	return r.report(), nil
+}
+
+// run is one load run's state, from phase to phase.
+type run struct {
+	cfg    Config
+	awsCfg aws.Config
+	sb     *sandbox.Sandbox
+	lcfg   localstack.Config
+	stMu   sync.Mutex // the stack is replaced when the worker side restarts
+	st     *localstack.Stack
+	scan   *leakScanner
+	// jobs holds each event's workspace index, in the order they are sent.
+	jobs []int
+	// accepted are the events ingest took, by e-mail.
+	mu         sync.Mutex
+	accepted   map[string]sent
+	start      time.Time
+	ingestDone time.Duration
+	firstPass  time.Duration
+	restarts   []string
+	track      *tracker
+}
+
+// setUp starts the sandbox (a company per workspace) and the local stack,
+// and makes each workspace's connection and integration through the
+// editor API.
+func (r *run) setUp(ctx context.Context) error {
+	cfg := r.cfg
 	pollers := cfg.Pollers
 	if pollers <= 0 {
 		pollers = 4
@@ -149,8 +193,6 @@ func Run(ctx context.Context, awsCfg aws.Config, cfg Config) (*Report, error) {
 	if cfg.IngestOnly {
 		pollers = -1
 	}
-	ctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
-	defer cancel()
 	seed := sandbox.Seed{}
 	for i := range cfg.Events {
 		seed.Companies = append(seed.Companies, sandbox.Company{ID: strconv.Itoa(1000 + i), Token: fmt.Sprintf("load-token-%d", i),
@@ -159,71 +201,92 @@ func Run(ctx context.Context, awsCfg aws.Config, cfg Config) (*Report, error) {
 	sb, err := sandbox.New(sandbox.Config{Seed: seed, Latency: cfg.Latency, RateLimit: cfg.RateLimit,
 		RateWindow: cfg.RateWindow, Lockout: cfg.RateWindow, RandSeed: 7})
 	if err != nil {
-		return nil, err
+		return err
 	}
+	r.sb = sb
 	sbLn, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return nil, err
+		return err
 	}
 	go func() { _ = localstack.Serve(ctx, sbLn, sb) }()
 	suffix := strconv.FormatInt(time.Now().UnixNano(), 36)
 	// Needles: every token, e-mail and applicant name the run uses.
-	scan := &leakScanner{needles: [][]byte{[]byte("load-token-"), []byte("@load.example.com"), []byte("Adaload"), []byte("Lovelace")}}
-	lcfg := localstack.Config{Addr: "127.0.0.1:0", AWS: awsCfg, Logger: slog.New(slog.NewJSONHandler(scan, nil)), PersonioBaseURL: "http://" + sbLn.Addr().String(),
-		Table: "load-" + suffix, QueueName: "load-" + suffix, SecretPrefix: "load-" + suffix, Pollers: pollers, PersonioTimeout: cfg.PersonioTimeout,
-		Worker: delivery.Config{Budget: store.Budget{Limit: cfg.RateLimit, Window: cfg.RateWindow + cfg.RateWindow/60}, RateLimitPause: cfg.RateWindow,
-			BaseBackoff: time.Second, MaxBackoff: 5 * time.Second}}
-	st, err := localstack.Start(ctx, lcfg)
-	if err != nil {
-		return nil, err
+	r.scan = &leakScanner{needles: [][]byte{[]byte("load-token-"), []byte("@load.example.com"), []byte("Adaload"), []byte("Lovelace")}}
+	r.lcfg = localstack.Config{Addr: "127.0.0.1:0", AWS: r.awsCfg, Logger: slog.New(slog.NewJSONHandler(r.scan, nil)), PersonioBaseURL: "http://" + sbLn.Addr().String(),
+		Table: "load-" + suffix, QueueName: "load-" + suffix, SecretPrefix: "load-" + suffix, Pollers: pollers,
+		Adjust: func(s *settings.Settings) {
+			// The run's window, with the deployment's margin in proportion.
+			def := settings.Default().Budget
+			s.Budget = settings.Budget{Limit: cfg.RateLimit, Window: cfg.RateWindow, Margin: cfg.RateWindow * def.Margin / def.Window}
+			s.RateLimitPause, s.RetryBase, s.RetryMax = cfg.RateWindow, time.Second, 5*time.Second
+			if cfg.PersonioTimeout > 0 {
+				s.PersonioTimeout = cfg.PersonioTimeout
+			}
+		}}
+	if r.st, err = localstack.Start(ctx, r.lcfg); err != nil {
+		return err
 	}
-	lcfg.Addr = st.URL[len("http://"):]
-	var stMu sync.Mutex
-	defer func() { stMu.Lock(); st.Close(); stMu.Unlock() }()
-	api := st.URL
-	// One connection and integration per workspace, through the editor API.
+	r.lcfg.Addr = r.st.URL[len("http://"):]
+	api := r.st.URL
 	for i := range cfg.Events {
 		ws := fmt.Sprintf("ws_load%d", i)
-		token, _ := st.Auth.Mint(ws, "advanced", time.Hour)
+		token, _ := r.st.Auth.Mint(ws, "advanced", time.Hour)
 		var con struct{ ID string }
 		if err := call(ctx, api, token, "POST", "/v1/connections", fmt.Sprintf(`{"name":"load","company_id":"%d","access_token":"load-token-%d"}`, 1000+i, i), &con); err != nil {
-			return nil, err
+			return err
 		}
 		body := `{"connection_id":"` + con.ID + `","job_position_id":1001,"enabled":true,"mapping":{"version":1,"required":{"first_name":{"source":"contact.first_name"},"last_name":{"source":"contact.last_name"},"email":{"source":"contact.email"}},"optional":[{"target":"file:cv","source":"files.q_cv"}]}}`
 		if err := call(ctx, api, token, "PUT", "/v1/funnels/fn_load/integration", body, nil); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	// Faults from now on: the setup above is not part of the run.
 	sb.SetFaults(cfg.Faults)
-	// Send: every workspace's events, Senders at a time.
-	var mu sync.Mutex
-	accepted := map[string]sent{}
-	start := time.Now()
-	var jobs []int
 	for i, n := range cfg.Events {
 		for range n {
-			jobs = append(jobs, i)
+			r.jobs = append(r.jobs, i)
 		}
 	}
-	send := func(k int) {
-		i := jobs[k]
-		email := fmt.Sprintf("e%d-%d@load.example.com", i, k)
-		file := ""
-		if cfg.FileShare > 0 && float64(k%10) < cfg.FileShare*10 {
-			file = `,"files":[{"field_id":"q_cv","url":"` + api + `/files/cv.pdf","filename":"cv.pdf"}]`
-		}
-		body := fmt.Sprintf(`{"type":"application.submitted","id":"evt_l%d","occurred_at":"%s","workspace_id":"ws_load%d","funnel_id":"fn_load","contact":{"first_name":"Adaload%d","last_name":"Lovelace","email":"%s"}%s}`,
-			k, time.Now().UTC().Format(time.RFC3339), i, k, email, file)
-		if post(ctx, api, body) == nil {
-			mu.Lock()
-			accepted[email] = sent{at: time.Now(), company: strconv.Itoa(1000 + i), ws: fmt.Sprintf("ws_load%d", i), id: fmt.Sprintf("evt_l%d", k)}
-			mu.Unlock()
-		}
+	return nil
+}
+
+func (r *run) close() {
+	r.stMu.Lock()
+	defer r.stMu.Unlock()
+	r.st.Close()
+}
+
+// stack is the stack now running.
+func (r *run) stack() *localstack.Stack {
+	r.stMu.Lock()
+	defer r.stMu.Unlock()
+	return r.st
+}
+
+// sendOne posts event k, signed, and remembers it when ingest accepts it.
+func (r *run) sendOne(ctx context.Context, api string, k int) {
+	i := r.jobs[k]
+	email := fmt.Sprintf("e%d-%d@load.example.com", i, k)
+	file := ""
+	if r.cfg.FileShare > 0 && float64(k%10) < r.cfg.FileShare*10 {
+		file = `,"files":[{"field_id":"q_cv","url":"` + api + `/files/cv.pdf","filename":"cv.pdf"}]`
 	}
-	var firstPass time.Duration
-	// In bulk: every event, or with a Pace the first workspace's.
-	bulk := len(jobs)
+	body := fmt.Sprintf(`{"type":"application.submitted","id":"evt_l%d","occurred_at":"%s","workspace_id":"ws_load%d","funnel_id":"fn_load","contact":{"first_name":"Adaload%d","last_name":"Lovelace","email":"%s"}%s}`,
+		k, time.Now().UTC().Format(time.RFC3339), i, k, email, file)
+	if post(ctx, api, body) == nil {
+		r.mu.Lock()
+		r.accepted[email] = sent{at: time.Now(), company: strconv.Itoa(1000 + i), ws: fmt.Sprintf("ws_load%d", i), id: fmt.Sprintf("evt_l%d", k)}
+		r.mu.Unlock()
+	}
+}
+
+// send posts every workspace's events, Senders at a time; with a Pace,
+// the first workspace's in bulk and then, once the worker has been
+// through them, the others' one every Pace.
+func (r *run) send(ctx context.Context) {
+	cfg, api := r.cfg, r.st.URL
+	r.start = time.Now()
+	bulk := len(r.jobs)
 	if cfg.Pace > 0 {
 		bulk = cfg.Events[0]
 	}
@@ -238,102 +301,98 @@ func Run(ctx context.Context, awsCfg aws.Config, cfg Config) (*Report, error) {
 				if k >= bulk || ctx.Err() != nil {
 					return
 				}
-				send(k)
+				r.sendOne(ctx, api, k)
 			}
 		}()
 	}
 	wg.Wait()
-	// Then the others, one every Pace, once the worker has been through
-	// the bulk once (no message visible in the queue: the backlog waits
-	// for its turns as delayed copies). Until then, every message is in
-	// one queue in the order it came, and on this machine the first pass
-	// through a burst of thousands takes the emulator a minute; on AWS,
-	// SQS's fair queues (the messages' group is the workspace) and
-	// Lambda's concurrency make it seconds.
-	if bulk < len(jobs) && bulk > 0 {
-		t0 := time.Now()
-		sqsc := awsclient.SQS(awsCfg)
-		for ctx.Err() == nil {
-			out, err := sqsc.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: aws.String(st.Queue.URL()),
-				AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameApproximateNumberOfMessages}})
-			if err == nil && out.Attributes[string(sqstypes.QueueAttributeNameApproximateNumberOfMessages)] == "0" {
-				break
-			}
-			time.Sleep(200 * time.Millisecond)
-		}
-		firstPass = time.Since(t0)
-		fmt.Fprintf(cfg.Progress, "%s: the worker's first pass through the bulk ended %s after it was sent\n", cfg.Name, firstPass.Round(time.Millisecond))
+	if bulk < len(r.jobs) && bulk > 0 {
+		r.awaitFirstPass(ctx)
 	}
-	for k := bulk; k < len(jobs) && ctx.Err() == nil; k++ {
+	for k := bulk; k < len(r.jobs) && ctx.Err() == nil; k++ {
 		wg.Add(1)
-		go func() { defer wg.Done(); send(k) }()
+		go func() { defer wg.Done(); r.sendOne(ctx, api, k) }()
 		time.Sleep(cfg.Pace)
 	}
 	wg.Wait()
-	ingestDone := time.Since(start)
-	fmt.Fprintf(cfg.Progress, "%s: %d of %d events accepted in %s\n", cfg.Name, len(accepted), len(jobs), ingestDone.Round(time.Millisecond))
-	if cfg.IngestOnly {
-		return &Report{Name: cfg.Name, Events: len(jobs), Accepted: len(accepted), Seconds: ingestDone.Seconds(),
-			IngestPerSec: float64(len(accepted)) / ingestDone.Seconds(), Window: cfg.RateWindow.Seconds(), Limit: cfg.RateLimit}, nil
+	r.ingestDone = time.Since(r.start)
+	fmt.Fprintf(cfg.Progress, "%s: %d of %d events accepted in %s\n", cfg.Name, len(r.accepted), len(r.jobs), r.ingestDone.Round(time.Millisecond))
+}
+
+// awaitFirstPass waits until the worker has been through the bulk once
+// (no message visible in the queue: the backlog waits for its turns as
+// delayed copies). Until then, every message is in one queue in the order
+// it came, and on this machine the first pass through a burst of
+// thousands takes the emulator a minute; on AWS, SQS's fair queues (the
+// messages' group is the workspace) and Lambda's concurrency make it
+// seconds.
+func (r *run) awaitFirstPass(ctx context.Context) {
+	t0 := time.Now()
+	sqsc := awsclient.SQS(r.awsCfg)
+	for ctx.Err() == nil {
+		out, err := sqsc.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: aws.String(r.st.Queue.URL()),
+			AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameApproximateNumberOfMessages}})
+		if err == nil && out.Attributes[string(sqstypes.QueueAttributeNameApproximateNumberOfMessages)] == "0" {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
 	}
-	// Wait, restarting the worker side as asked.
-	// Worker-side restarts at 1/(n+1), 2/(n+1)… of the events delivered,
-	// the emulator's half-way between the first two (or at half).
+	r.firstPass = time.Since(t0)
+	fmt.Fprintf(r.cfg.Progress, "%s: the worker's first pass through the bulk ended %s after it was sent\n", r.cfg.Name, r.firstPass.Round(time.Millisecond))
+}
+
+// await waits until every accepted event's delivery is final, restarting
+// the worker side (at 1/(n+1), 2/(n+1)… of the events delivered) and the
+// emulator (half-way between the first two, or at half) as asked.
+func (r *run) await(ctx context.Context) error {
+	cfg := r.cfg
 	restartAt := map[int]bool{}
-	for r := 1; r <= cfg.Restarts; r++ {
-		restartAt[len(accepted)*r/(cfg.Restarts+1)] = true
+	for i := 1; i <= cfg.Restarts; i++ {
+		restartAt[len(r.accepted)*i/(cfg.Restarts+1)] = true
 	}
 	emulatorAt := -1
 	if cfg.RestartEmulator != nil {
-		emulatorAt = len(accepted) / 2
+		emulatorAt = len(r.accepted) / 2
 		if cfg.Restarts >= 2 {
-			emulatorAt = len(accepted) * 3 / (2 * (cfg.Restarts + 1))
+			emulatorAt = len(r.accepted) * 3 / (2 * (cfg.Restarts + 1))
 		}
 	}
-	var restarts []string
 	last := -1
 	lastStates, lastCheck, lastProgress := time.Now(), time.Now(), time.Now()
-	track := &tracker{final: map[string]string{}}
+	r.track = &tracker{final: map[string]string{}}
 	for ctx.Err() == nil {
-		got := len(sb.Applications(""))
+		got := len(r.sb.Applications(""))
 		if got != last {
 			lastProgress = time.Now()
-			fmt.Fprintf(cfg.Progress, "%s: %d/%d delivered (%s)\n", cfg.Name, got, len(accepted), time.Since(start).Round(time.Second))
+			fmt.Fprintf(cfg.Progress, "%s: %d/%d delivered (%s)\n", cfg.Name, got, len(r.accepted), time.Since(r.start).Round(time.Second))
 			last = got
 		}
 		for at := range restartAt {
 			if got >= at {
 				delete(restartAt, at)
-				stMu.Lock()
-				st.Kill()
-				st, err = localstack.Start(context.Background(), lcfg)
-				stMu.Unlock()
-				if err != nil {
-					return nil, fmt.Errorf("restart: %w", err)
+				if err := r.restartWorkerSide(got); err != nil {
+					return err
 				}
-				restarts = append(restarts, fmt.Sprintf("worker side killed and started again at %d delivered (%s)", got, time.Since(start).Round(time.Second)))
-				fmt.Fprintf(cfg.Progress, "%s: %s\n", cfg.Name, restarts[len(restarts)-1])
 			}
 		}
 		if emulatorAt >= 0 && got >= emulatorAt {
 			emulatorAt = -1
 			t0 := time.Now()
 			if err := cfg.RestartEmulator(); err != nil {
-				return nil, fmt.Errorf("restart the emulator: %w", err)
+				return fmt.Errorf("restart the emulator: %w", err)
 			}
-			restarts = append(restarts, fmt.Sprintf("emulator stopped and started again at %d delivered (%s; down %s)", got,
-				time.Since(start).Round(time.Second), time.Since(t0).Round(time.Millisecond)))
-			fmt.Fprintf(cfg.Progress, "%s: %s\n", cfg.Name, restarts[len(restarts)-1])
+			r.restarted(fmt.Sprintf("emulator stopped and started again at %d delivered (%s; down %s)", got,
+				time.Since(r.start).Round(time.Second), time.Since(t0).Round(time.Millisecond)))
 		}
 		// Records are read when every event is in the sandbox, or when
 		// nothing arrived for 10 s (some end failed or dead, never in the
 		// sandbox), at most every 10 s; final ones are not read again.
 		// (Reading 10,000 records every few seconds would load the
 		// emulator more than the run does.)
-		if got >= len(accepted) || time.Since(lastProgress) > 10*time.Second && time.Since(lastCheck) > 10*time.Second {
+		if got >= len(r.accepted) || time.Since(lastProgress) > 10*time.Second && time.Since(lastCheck) > 10*time.Second {
 			lastCheck = time.Now()
-			done, states := track.check(ctx, st.Store, accepted)
-			if done == len(accepted) && len(restartAt) == 0 && emulatorAt < 0 {
+			done, states := r.track.check(ctx, r.stack().Store, r.accepted)
+			if done == len(r.accepted) && len(restartAt) == 0 && emulatorAt < 0 {
 				break
 			}
 			if time.Since(lastStates) > 30*time.Second {
@@ -343,24 +402,53 @@ func Run(ctx context.Context, awsCfg aws.Config, cfg Config) (*Report, error) {
 		}
 		time.Sleep(500 * time.Millisecond)
 	}
-	elapsed := time.Since(start)
-	r := &Report{Name: cfg.Name, Events: len(jobs), Accepted: len(accepted), Seconds: elapsed.Seconds(),
-		IngestPerSec: float64(len(accepted)) / ingestDone.Seconds(), BudgetUse: map[string]float64{}, PerWindow: map[string][]int{},
-		Window: cfg.RateWindow.Seconds(), Limit: cfg.RateLimit, Restarts: restarts, FirstPass: firstPass.Seconds()}
-	_, r.States = track.check(context.Background(), st.Store, accepted)
+	return nil
+}
+
+// restartWorkerSide kills the stack as a crash would and starts it again
+// on the same state.
+func (r *run) restartWorkerSide(delivered int) error {
+	r.stMu.Lock()
+	r.st.Kill()
+	st, err := localstack.Start(context.Background(), r.lcfg)
+	if err == nil {
+		r.st = st
+	}
+	r.stMu.Unlock()
+	if err != nil {
+		return fmt.Errorf("restart: %w", err)
+	}
+	r.restarted(fmt.Sprintf("worker side killed and started again at %d delivered (%s)", delivered, time.Since(r.start).Round(time.Second)))
+	return nil
+}
+
+func (r *run) restarted(what string) {
+	r.restarts = append(r.restarts, what)
+	fmt.Fprintf(r.cfg.Progress, "%s: %s\n", r.cfg.Name, what)
+}
+
+// report compares what was accepted with what Personio received and how
+// it was recorded.
+func (r *run) report() *Report {
+	cfg, st, accepted := r.cfg, r.stack(), r.accepted
+	elapsed := time.Since(r.start)
+	rep := &Report{Name: cfg.Name, Events: len(r.jobs), Accepted: len(accepted), Seconds: elapsed.Seconds(),
+		IngestPerSec: float64(len(accepted)) / r.ingestDone.Seconds(), BudgetUse: map[string]float64{}, PerWindow: map[string][]int{},
+		Window: cfg.RateWindow.Seconds(), Limit: cfg.RateLimit, Restarts: r.restarts, FirstPass: r.firstPass.Seconds()}
+	_, rep.States = r.track.check(context.Background(), st.Store, accepted)
 	for _, a := range accepted {
-		if len(r.Stuck) == 5 {
+		if len(rep.Stuck) == 5 {
 			break
 		}
 		if d, err := st.Store.GetDelivery(context.Background(), a.ws, a.id); err == nil && !d.Terminal() {
-			r.Stuck = append(r.Stuck, fmt.Sprintf("%s %s owner=%s until=%s attempts=%+v", d.EventID, d.Status, d.ClaimOwner,
+			rep.Stuck = append(rep.Stuck, fmt.Sprintf("%s %s owner=%s until=%s attempts=%+v", d.EventID, d.Status, d.ClaimOwner,
 				time.UnixMilli(d.ClaimUntil).Format(time.TimeOnly), d.Attempts))
 		}
 	}
 	seen := map[string]int{}
 	created := map[string]time.Time{}
 	var lat []float64
-	for _, a := range sb.Applications("") {
+	for _, a := range r.sb.Applications("") {
 		seen[a.Application.Email]++
 		created[a.Application.Email] = a.ReceivedAt
 		s, ok := accepted[a.Application.Email]
@@ -369,67 +457,73 @@ func Run(ctx context.Context, awsCfg aws.Config, cfg Config) (*Report, error) {
 		}
 		ms := float64(a.ReceivedAt.Sub(s.at).Milliseconds())
 		lat = append(lat, ms)
-		r.Latencies = append(r.Latencies, Point{T: a.ReceivedAt.Sub(start).Seconds(), Ms: ms, Company: s.company})
+		rep.Latencies = append(rep.Latencies, Point{T: a.ReceivedAt.Sub(r.start).Seconds(), Ms: ms, Company: s.company})
 	}
 	for email, a := range accepted {
-		if seen[email] > 0 && track.final[email] != string(store.StatusDelivered) {
-			r.Misrecorded++
-			if d, err := st.Store.GetDelivery(context.Background(), a.ws, a.id); err == nil && len(r.Wrong) < 5 {
-				r.Wrong = append(r.Wrong, fmt.Sprintf("%s %s %s; created in Personio at %s; attempts=%+v", d.EventID, d.Status, d.Reason,
+		if seen[email] > 0 && r.track.final[email] != string(store.StatusDelivered) {
+			rep.Misrecorded++
+			if d, err := st.Store.GetDelivery(context.Background(), a.ws, a.id); err == nil && len(rep.Wrong) < 5 {
+				rep.Wrong = append(rep.Wrong, fmt.Sprintf("%s %s %s; created in Personio at %s; attempts=%+v", d.EventID, d.Status, d.Reason,
 					created[email].UTC().Format("15:04:05.000"), d.Attempts))
 			}
 		}
 		switch n := seen[email]; {
 		case n == 0:
-			r.Lost++
+			rep.Lost++
 		case n > 1:
-			r.Duplicates += n - 1
+			rep.Duplicates += n - 1
 		}
 	}
-	r.Delivered = len(accepted) - r.Lost
-	r.DeliverPerSec = float64(r.Delivered) / elapsed.Seconds()
+	rep.Delivered = len(accepted) - rep.Lost
+	rep.DeliverPerSec = float64(rep.Delivered) / elapsed.Seconds()
 	if len(lat) > 0 {
 		slices.Sort(lat)
-		r.P50, r.P95, r.P99 = pct(lat, 50), pct(lat, 95), pct(lat, 99)
+		rep.P50, rep.P95, rep.P99 = pct(lat, 50), pct(lat, 95), pct(lat, 99)
 	}
 	// With a Pace, the workspaces after the first are the quiet ones.
 	if cfg.Pace > 0 {
 		var quiet []float64
-		for _, p := range r.Latencies {
+		for _, p := range rep.Latencies {
 			if p.Company != "1000" {
 				quiet = append(quiet, p.Ms)
 			}
 		}
 		if len(quiet) > 0 {
 			slices.Sort(quiet)
-			r.QuietP99 = pct(quiet, 99)
+			rep.QuietP99 = pct(quiet, 99)
 		}
 	}
-	r.RateLimited = sb.Stats().RateLimited
-	r.LogLines, r.Leaks = scan.counts()
+	rep.RateLimited = r.sb.Stats().RateLimited
+	rep.LogLines, rep.Leaks = r.scan.counts()
+	r.budgetUse(rep)
+	return rep
+}
+
+// budgetUse counts each company's requests per window, and its use of the
+// budget while it had a backlog: the windows before the last (in which the
+// backlog ran out).
+func (r *run) budgetUse(rep *Report) {
+	cfg := r.cfg
 	for i := range cfg.Events {
 		company := strconv.Itoa(1000 + i)
-		reqs := sb.Requests(company)
+		reqs := r.sb.Requests(company)
 		if len(reqs) == 0 {
 			continue
 		}
 		lastReq := reqs[len(reqs)-1].At
-		counts := make([]int, int(lastReq.Sub(start)/cfg.RateWindow)+1)
+		counts := make([]int, int(lastReq.Sub(r.start)/cfg.RateWindow)+1)
 		for _, q := range reqs {
-			counts[int(q.At.Sub(start)/cfg.RateWindow)]++
+			counts[int(q.At.Sub(r.start)/cfg.RateWindow)]++
 		}
-		r.PerWindow[company] = counts
-		// Use of the budget while the company had a backlog: the windows
-		// before the last (in which the backlog ran out).
+		rep.PerWindow[company] = counts
 		if full := counts[:len(counts)-1]; len(full) > 0 {
 			sum := 0
 			for _, n := range full {
 				sum += n
 			}
-			r.BudgetUse[company] = float64(sum) / float64(cfg.RateLimit*len(full))
+			rep.BudgetUse[company] = float64(sum) / float64(cfg.RateLimit*len(full))
 		}
 	}
-	return r, nil
 }
 
 // leakScanner counts log lines and those that contain any needle.

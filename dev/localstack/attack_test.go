@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -14,8 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/funnel-personio/funnel-personio/pkg/emulator"
-	"github.com/funnel-personio/funnel-personio/pkg/localstack"
+	"github.com/funnel-personio/funnel-personio/dev/localstack"
+	"github.com/funnel-personio/funnel-personio/dev/testenv"
 	"github.com/funnel-personio/funnel-personio/pkg/webhook"
 )
 
@@ -97,8 +96,7 @@ func TestAttacks(t *testing.T) {
 		_, _ = w.Write([]byte("%PDF-1.4 secret"))
 	}))
 	defer canary.Close()
-	st, err := localstack.Start(ctx, localstack.Config{Addr: "127.0.0.1:0", SandboxAddr: "127.0.0.1:0", AWS: emulator.Kumo(t),
-		Logger: slog.New(slog.DiscardHandler), Table: emulator.Name("attack"), QueueName: emulator.Name("attack"), SecretPrefix: emulator.Name("fp")})
+	st, err := localstack.Start(ctx, testenv.LocalStack(t, &testenv.Buffer{}))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,18 +3,15 @@ package localstack_test
 import (
 	"bytes"
 	"context"
-	"io"
-	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/funnel-personio/funnel-personio/pkg/emulator"
-	"github.com/funnel-personio/funnel-personio/pkg/localstack"
+	"github.com/funnel-personio/funnel-personio/dev/localstack"
+	"github.com/funnel-personio/funnel-personio/dev/testenv"
 )
 
 // readmeBlock returns the sh block of the README's quickstart.
@@ -48,10 +45,8 @@ func TestReadmeWalkthrough(t *testing.T) {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
 	ctx := context.Background()
-	var logs bytes.Buffer
-	st, err := localstack.Start(ctx, localstack.Config{Addr: "127.0.0.1:0", SandboxAddr: "127.0.0.1:0", AWS: emulator.Kumo(t),
-		Logger: slog.New(slog.NewJSONHandler(&syncWriter{w: &logs}, nil)),
-		Table:  emulator.Name("local"), QueueName: emulator.Name("events"), SecretPrefix: emulator.Name("fp")})
+	logs := &testenv.Buffer{}
+	st, err := localstack.Start(ctx, testenv.LocalStack(t, logs))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,15 +104,4 @@ func TestReadmeWalkthrough(t *testing.T) {
 	if n := len(st.Sandbox.Applications("42")); n != 3 {
 		t.Errorf("%d applications in the sandbox, want 3 (test, real, after new credentials)", n)
 	}
-}
-
-type syncWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (s *syncWriter) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.w.Write(p)
 }

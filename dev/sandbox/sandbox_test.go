@@ -12,9 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/funnel-personio/funnel-personio/dev/sandbox"
+	"github.com/funnel-personio/funnel-personio/dev/sandbox/sandboxtest"
 	"github.com/funnel-personio/funnel-personio/pkg/personio"
-	"github.com/funnel-personio/funnel-personio/pkg/personio/sandbox"
-	"github.com/funnel-personio/funnel-personio/pkg/personio/sandbox/sandboxtest"
 )
 
 const valid = `{"first_name":"Ada","last_name":"Lovelace","email":"ada@example.com","job_position_id":1001}`

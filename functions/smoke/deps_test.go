@@ -1,0 +1,49 @@
+package smoke
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/funnel-personio/funnel-personio/"
+
+// deps lists what the packages link (go list -deps, tests excluded).
+func deps(t *testing.T, pkgs ...string) map[string]bool {
+	t.Helper()
+	out, err := exec.Command("go", append([]string{"list", "-deps"}, pkgs...)...).Output()
+	if err != nil {
+		t.Fatalf("go list -deps %v: %v", pkgs, err)
+	}
+	m := map[string]bool{}
+	for _, p := range strings.Fields(string(out)) {
+		m[p] = true
+	}
+	return m
+}
+
+// TestWhatShips holds the tree's layering: what the Lambdas (and the
+// stack) are built from never links the development wing (dev/); ingest
+// links neither the Personio client, nor the phone library, nor the
+// OpenAPI library; the editor and the worker's logic are siblings, so
+// the api function does not link the worker and the other way round.
+func TestWhatShips(t *testing.T) {
+	for p := range deps(t, "../api", "../ingest", "../worker", "../../infra", "../../pkg/...") {
+		if strings.HasPrefix(p, module+"dev/") {
+			t.Errorf("shipped code links the development wing: %s", p)
+		}
+	}
+	ingest := deps(t, "../ingest")
+	for _, p := range []string{module + "pkg/personio", "github.com/nyaruka/phonenumbers", "github.com/getkin/kin-openapi/openapi3",
+		module + "pkg/mapping", module + "pkg/delivery", module + "pkg/editor"} {
+		if ingest[p] {
+			t.Errorf("functions/ingest links %s", p)
+		}
+	}
+	if deps(t, "../../pkg/editor")[module+"pkg/delivery"] || deps(t, "../api")[module+"pkg/delivery"] {
+		t.Error("the editor (and so the api function) links the worker's package pkg/delivery")
+	}
+	if deps(t, "../../pkg/delivery")[module+"pkg/editor"] || deps(t, "../worker")[module+"pkg/editor"] {
+		t.Error("the worker links the editor")
+	}
+}

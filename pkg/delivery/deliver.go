@@ -1,0 +1,124 @@
+package delivery
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/funnel-personio/funnel-personio/pkg/application"
+	"github.com/funnel-personio/funnel-personio/pkg/failure"
+	"github.com/funnel-personio/funnel-personio/pkg/filefetch"
+	"github.com/funnel-personio/funnel-personio/pkg/mapping"
+	"github.com/funnel-personio/funnel-personio/pkg/personio"
+	"github.com/funnel-personio/funnel-personio/pkg/store"
+)
+
+// deliver does the work of one attempt and says where it ended: the
+// integration, the connection and its token, the mapping, the company's
+// budget, the files, the application.
+func (j *job) deliver(ctx context.Context) result {
+	w := j.w
+	in, err := w.integration(ctx, j.ev.WorkspaceID, j.ev.FunnelID)
+	switch {
+	case errors.Is(err, failure.ErrNotFound):
+		return result{status: store.StatusSkipped, code: store.ReasonNoIntegration, reason: "the funnel has no Personio integration"}
+	case err != nil:
+		return j.retryable(store.ReasonInternal, err)
+	case !in.Integration.Enabled && !j.record.Test:
+		// Only the editor's test endpoint makes test deliveries (their
+		// records say so); a flag in an event's body counts for nothing.
+		return result{status: store.StatusSkipped, code: store.ReasonDisabled, reason: "the integration is switched off"}
+	case in.MappingErr != nil:
+		return result{status: store.StatusFailed, code: store.ReasonMappingInvalid, reason: in.MappingErr.Error()}
+	}
+	conn, err := w.store.GetConnection(ctx, j.ev.WorkspaceID, in.Integration.ConnectionID)
+	if errors.Is(err, failure.ErrNotFound) {
+		return result{status: store.StatusFailed, code: store.ReasonConnectionMissing, reason: "connection " + in.Integration.ConnectionID + " does not exist"}
+	} else if err != nil {
+		return j.retryable(store.ReasonInternal, err)
+	}
+	token, err := w.token(ctx, j.ev.WorkspaceID, conn.ID)
+	if errors.Is(err, failure.ErrNotFound) {
+		return result{status: store.StatusFailed, code: store.ReasonConnectionMissing, reason: "the connection's token is gone"}
+	} else if err != nil {
+		return j.retryable(store.ReasonInternal, err)
+	}
+	creds := personio.Credentials{CompanyID: conn.CompanyID, Token: token}
+	mapped, err := in.Mapping.Apply(j.ev, mapping.Options{JobPositionID: in.Integration.JobPositionID,
+		RecruitingChannelID: in.Integration.RecruitingChannelID, Now: w.cfg.Now()})
+	if err != nil {
+		return result{status: store.StatusFailed, code: store.ReasonMappingFailed, reason: err.Error()}
+	}
+	mappedHash := application.EmailHash(w.cfg.HashKey, mapped.Application.Email)
+	if !slices.Contains(j.hashes, mappedHash) {
+		if erased, err := w.store.Erased(ctx, j.ev.WorkspaceID, mappedHash); err != nil {
+			return j.retryable(store.ReasonInternal, err)
+		} else if erased {
+			return result{erased: true}
+		}
+	}
+	if n := 1 + len(mapped.Files); n > w.cfg.Budget.Limit {
+		return result{status: store.StatusFailed, code: store.ReasonTooManyFiles, emailHash: mappedHash,
+			reason: fmt.Sprintf("the application needs %d requests (%d files and itself); Personio takes %d a window per account", n, len(mapped.Files), w.cfg.Budget.Limit)}
+	}
+	res := j.send(ctx, creds, conn, mapped)
+	res.emailHash = mappedHash
+	return res
+}
+
+// send takes the company's budget, uploads the files and creates the
+// application.
+func (j *job) send(ctx context.Context, creds personio.Credentials, conn store.Connection, mapped *mapping.Result) result {
+	w := j.w
+	var warnings []string
+	for _, wr := range mapped.Warnings {
+		warnings = append(warnings, wr.String())
+	}
+	// The whole application's requests at once: files and the create.
+	if r := j.takeTurn(ctx, conn.CompanyID, 1+len(mapped.Files)); r != nil {
+		return *r
+	}
+	app := mapped.Application
+	for _, f := range mapped.Files {
+		ref, warning, res := j.upload(ctx, creds, f, conn)
+		if res != nil {
+			res.warnings = append(warnings, res.warnings...)
+			return *res
+		}
+		if warning != "" {
+			warnings = append(warnings, warning)
+			continue
+		}
+		app.Files = append(app.Files, ref)
+	}
+	err := w.personio.CreateApplication(ctx, creds, app)
+	res := j.classify(ctx, err, conn)
+	res.warnings = append(warnings, res.warnings...)
+	res.company = conn.CompanyID
+	return res
+}
+
+// upload fetches one file and uploads it. A file that can never be
+// fetched or that Personio refuses is a warning: the application goes
+// without it. Anything else ends the attempt.
+func (j *job) upload(ctx context.Context, creds personio.Credentials, f mapping.FileUpload, conn store.Connection) (personio.FileRef, string, *result) {
+	file, err := j.w.files.Fetch(ctx, f.URL)
+	var fe *filefetch.Error
+	if errors.As(err, &fe) && fe.Permanent {
+		return personio.FileRef{}, "file of " + f.FieldID + " not transferred: " + fe.Reason, nil
+	} else if err != nil {
+		r := j.retryable(store.ReasonFile, err)
+		return personio.FileRef{}, "", &r
+	}
+	doc, err := j.w.personio.UploadDocument(ctx, creds, f.Filename, bytes.NewReader(file.Data))
+	var ve *personio.ValidationError
+	if errors.As(err, &ve) {
+		return personio.FileRef{}, "file of " + f.FieldID + " refused by Personio: " + ve.Body.String(), nil
+	} else if err != nil {
+		r := j.classify(ctx, err, conn)
+		return personio.FileRef{}, "", &r
+	}
+	return personio.FileRef{UUID: doc.UUID, OriginalFilename: f.Filename, Category: f.Category}, "", nil
+}

@@ -1,0 +1,80 @@
+package delivery
+
+import (
+	"context"
+	"time"
+
+	"github.com/funnel-personio/funnel-personio/pkg/metrics"
+	"github.com/funnel-personio/funnel-personio/pkg/queue"
+	"github.com/funnel-personio/funnel-personio/pkg/store"
+)
+
+// finish records the result and disposes of the message: it reports
+// whether the message is done with (delete it).
+func (j *job) finish(ctx context.Context, r result) bool {
+	w := j.w
+	if r.erased {
+		return j.forget(ctx)
+	}
+	now := w.cfg.Now().UTC()
+	change := store.Change{Status: r.status, ReasonCode: r.code, Reason: r.reason, Warnings: r.warnings, CompanyID: r.company, EmailHash: r.emailHash,
+		Release: true, Attempt: &store.Attempt{At: now, Outcome: r.status, ReasonCode: r.code, Reason: r.reason},
+		// Kept for later attempts: this one may not get to ask Personio.
+		OutcomeUnknown: j.record.TakenOver || r.code == store.ReasonOutcomeUnknown}
+	if r.status == store.StatusParked {
+		change.ConnectionID = r.conn
+	}
+	done := true
+	var metric metrics.Name
+	switch {
+	case r.retry && j.attempt >= w.cfg.MaxReceiveCount:
+		// The last try: the message goes to the dead-letter queue.
+		change.Status, change.ReasonCode = store.StatusDead, store.ReasonExhausted
+		change.Attempt.Outcome = store.StatusDead
+		done, metric = false, metrics.Dead
+	case r.retry:
+		wait := w.backoff(j.attempt)
+		next := now.Add(wait)
+		change.NextAttemptAt = &next
+		if err := w.queue.Defer(ctx, j.receipt, wait); err != nil {
+			j.log.WarnContext(ctx, "worker: defer", "error", err.Error())
+		}
+		done, metric = false, metrics.Retried
+	case !r.deferTo.IsZero():
+		// Waiting for budget is no failed try: a delayed copy goes back on
+		// the queue, so waiting does not use up the receive count.
+		wait := r.deferTo.Sub(now) + jitter()
+		next := now.Add(wait)
+		change.NextAttemptAt = &next
+		change.DeferToken = newToken()
+		if err := w.queue.Send(ctx, queue.Message{ID: j.ev.ID, Group: j.ev.WorkspaceID, Body: j.body, Delay: min(wait.Truncate(time.Second), queue.MaxDelay),
+			Attributes: map[string]string{deferAttribute: change.DeferToken}}); err != nil {
+			j.log.WarnContext(ctx, "worker: defer by copy", "error", err.Error())
+			_ = w.queue.Defer(ctx, j.receipt, min(wait, queue.MaxVisibility))
+			done = false
+		}
+		metric = metrics.Deferred
+	case r.status == store.StatusDelivered:
+		metric = metrics.Delivered
+		if !j.ev.OccurredAt.IsZero() {
+			w.metrics.Milliseconds(metrics.EndToEndLatency, now.Sub(j.ev.OccurredAt))
+		}
+	case r.status == store.StatusParked:
+		metric = metrics.Parked
+	case r.status == store.StatusFailed:
+		metric = metrics.Failed
+	case r.status == store.StatusSkipped:
+		metric = metrics.Skipped
+	}
+	if _, err := w.store.Record(ctx, j.key, j.owner, change); err != nil {
+		// The claim was lost (the lease ran out) or the table failed: let
+		// the message come back; the next claim sorts it out.
+		j.log.WarnContext(ctx, "worker: record", "error", err.Error(), "state", string(change.Status))
+		return false
+	}
+	j.log.InfoContext(ctx, "delivery", "state", string(change.Status), "reason_code", string(change.ReasonCode), "reason", change.Reason)
+	if metric != "" {
+		w.metrics.Count(metric)
+	}
+	return done
+}

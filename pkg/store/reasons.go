@@ -1,0 +1,46 @@
+package store
+
+// Reason says why a delivery is where it is: the one vocabulary of reason
+// codes the whole system writes (delivery records, their attempts, log
+// lines) and the editor explains in English and German. Personio's own
+// reason codes (personio.Reason…) are what Personio answered; they appear
+// in a delivery's reason text, never as its code.
+type Reason string
+
+// The reason codes.
+const (
+	ReasonDelivered          Reason = "delivered"
+	ReasonAlreadyThere       Reason = "personio.already_there"
+	ReasonInvalidEvent       Reason = "event.invalid"
+	ReasonNoIntegration      Reason = "integration.missing"
+	ReasonDisabled           Reason = "integration.disabled"
+	ReasonConnectionMissing  Reason = "connection.missing"
+	ReasonMappingInvalid     Reason = "mapping.invalid"
+	ReasonMappingFailed      Reason = "mapping.failed"
+	ReasonPersonioValidation Reason = "personio.validation"
+	ReasonDuplicate          Reason = "personio.duplicate"
+	ReasonAuth               Reason = "personio.auth"
+	ReasonFeatureDisabled    Reason = "personio.feature_disabled"
+	ReasonRateLimited        Reason = "personio.rate_limited"
+	ReasonUnavailable        Reason = "personio.unavailable"
+	// ReasonOutcomeUnknown marks an attempt whose request may have reached
+	// Personio although no answer came back.
+	ReasonOutcomeUnknown Reason = "personio.outcome_unknown"
+	ReasonFile           Reason = "file.unavailable"
+	// ReasonTooManyFiles: the application's requests (its files and
+	// itself) do not fit in one window of Personio's rate limit.
+	ReasonTooManyFiles     Reason = "files.too_many"
+	ReasonBudget           Reason = "budget.wait"
+	ReasonExhausted        Reason = "retries.exhausted"
+	ReasonRetryRequested   Reason = "retry.requested"
+	ReasonCredentialsFixed Reason = "credentials.replaced"
+	ReasonInternal         Reason = "internal"
+)
+
+// Reasons lists every reason code.
+var Reasons = []Reason{
+	ReasonDelivered, ReasonAlreadyThere, ReasonInvalidEvent, ReasonNoIntegration, ReasonDisabled, ReasonConnectionMissing,
+	ReasonMappingInvalid, ReasonMappingFailed, ReasonPersonioValidation, ReasonDuplicate, ReasonAuth, ReasonFeatureDisabled,
+	ReasonRateLimited, ReasonUnavailable, ReasonOutcomeUnknown, ReasonFile, ReasonTooManyFiles, ReasonBudget, ReasonExhausted,
+	ReasonRetryRequested, ReasonCredentialsFixed, ReasonInternal,
+}
