@@ -10,7 +10,7 @@ FUZZTIME    ?= 10s
 ATTACKTIME  ?= 60s
 PKGS        := ./...
 
-.PHONY: test lint fuzz attack sandbox bench run build-local build synth deploy diff load faults
+.PHONY: test lint fuzz attack sandbox bench run build-local build synth deploy diff load faults web-test screenshots
 
 ## test: every test of every package, with the race detector.
 test:
@@ -107,3 +107,17 @@ load: build-local
 ## faults: the full fault campaign, 10,000 events.
 faults: build-local
 	bin/local load -scenario faults -events 10000 -window 6s $(LOAD_ARGS)
+
+## web-test: the setup page's tests alone: the article end to end in
+## headless Chromium, axe-core, keyboard, page weight, first render
+## (installs chromium and axe-core when missing). Screenshots of every step
+## at 1280 and 390 px go to .data/web/<width>/, figures to .data/web/figures.json.
+web-test:
+	@command -v chromium >/dev/null || { apt-get update && apt-get install -y chromium; }
+	@[ -f web/node_modules/axe-core/axe.min.js ] || npm ci --prefix web --no-audit --no-fund
+	set -o pipefail; WEB_BROWSER_REQUIRED=1 $(GO) test -count=1 -v ./web/ | grep -v '^        '
+
+## screenshots: the browser tests again, refreshing the few screenshots the
+## README shows (docs/img/).
+screenshots:
+	@$(MAKE) --no-print-directory web-test WEB_README_SHOTS=$(CURDIR)/docs/img

@@ -204,6 +204,7 @@ func NewStack(scope constructs.Construct, id string, p Props) *Stack {
 	})
 
 	s.API = newAPI(st, p, api, ingest)
+	newSite(st, p, s.API) // the setup page beside the API (infra/site.go)
 	s.Topic = newAlarms(st, s, worker)
 
 	out := func(name string, v *string) {

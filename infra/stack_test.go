@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"maps"
 	"os"
 	"path/filepath"
@@ -15,6 +16,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/funnel-personio/funnel-personio/pkg/store"
+	"github.com/funnel-personio/funnel-personio/web"
 )
 
 // template synthesises the stack with dummy binaries.
@@ -433,5 +435,106 @@ func TestAlarmTopicKey(t *testing.T) {
 	}
 	if !found {
 		t.Error("the topic's key policy does not let CloudWatch publish")
+	}
+}
+
+// TestSite pins the setup page's hosting (infra/site.go): a nested stack
+// with a private bucket behind CloudFront's origin access control, the
+// page's security headers and the editor's CORS, /v1/* to the HTTP API on
+// the same origin (no caching, every viewer header but Host), the files
+// from web/static, and the SiteUrl output; its IAM has no wildcard action
+// or resource.
+func TestSite(t *testing.T) {
+	tp, raw := tpl(t)
+	tp.ResourceCountIs(jsii.String("AWS::CloudFormation::Stack"), jsii.Number(1))
+	tp.HasOutput(jsii.String("SiteUrl"), map[string]any{})
+	if _, ok := raw["Resources"]; !ok {
+		t.Fatal("no resources")
+	}
+	app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(t.TempDir())})
+	p := DefaultProps()
+	p.AssetDir = t.TempDir()
+	for _, f := range []string{"api", "ingest", "worker"} {
+		_ = os.MkdirAll(filepath.Join(p.AssetDir, f), 0o755)
+		_ = os.WriteFile(filepath.Join(p.AssetDir, f, "bootstrap"), []byte("#!/bin/sh\n"), 0o755)
+	}
+	s := NewStack(app, "SiteTest", p)
+	nested, ok := s.Stack.Node().TryFindChild(jsii.String("Site")).(awscdk.NestedStack)
+	if !ok {
+		t.Fatal("no nested stack Site")
+	}
+	site := assertions.Template_FromStack(nested, nil)
+	for typ, n := range map[string]float64{"AWS::CloudFront::Distribution": 1, "AWS::S3::Bucket": 1, "AWS::CloudFront::OriginAccessControl": 1,
+		"AWS::CloudFront::ResponseHeadersPolicy": 1, "Custom::CDKBucketDeployment": 1} {
+		site.ResourceCountIs(jsii.String(typ), jsii.Number(n))
+	}
+	site.HasResourceProperties(jsii.String("AWS::S3::Bucket"), map[string]any{
+		"PublicAccessBlockConfiguration": map[string]any{"BlockPublicAcls": true, "BlockPublicPolicy": true, "IgnorePublicAcls": true, "RestrictPublicBuckets": true},
+		"BucketEncryption":               assertions.Match_AnyValue(),
+	})
+	const cachingDisabled, allViewerExceptHost = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad", "b689b0a8-53d0-40ab-baf2-68738e2966ac"
+	site.HasResourceProperties(jsii.String("AWS::CloudFront::Distribution"), map[string]any{
+		"DistributionConfig": assertions.Match_ObjectLike(&map[string]any{
+			"DefaultRootObject": "index.html",
+			"DefaultCacheBehavior": assertions.Match_ObjectLike(&map[string]any{
+				"ViewerProtocolPolicy": "redirect-to-https", "Compress": true, "ResponseHeadersPolicyId": assertions.Match_AnyValue()}),
+			"CacheBehaviors": []any{assertions.Match_ObjectLike(&map[string]any{
+				"PathPattern": "/v1/*", "ViewerProtocolPolicy": "https-only", "CachePolicyId": cachingDisabled, "OriginRequestPolicyId": allViewerExceptHost,
+				"AllowedMethods": []any{"GET", "HEAD", "OPTIONS", "PUT", "PATCH", "POST", "DELETE"}})},
+			"Origins": assertions.Match_ArrayWith(&[]any{
+				assertions.Match_ObjectLike(&map[string]any{"S3OriginConfig": assertions.Match_AnyValue(), "OriginAccessControlId": assertions.Match_AnyValue()}),
+				assertions.Match_ObjectLike(&map[string]any{"CustomOriginConfig": assertions.Match_ObjectLike(&map[string]any{"OriginProtocolPolicy": "https-only"})}),
+			}),
+		}),
+	})
+	site.HasResourceProperties(jsii.String("AWS::CloudFront::ResponseHeadersPolicy"), map[string]any{
+		"ResponseHeadersPolicyConfig": assertions.Match_ObjectLike(&map[string]any{
+			"SecurityHeadersConfig": assertions.Match_ObjectLike(&map[string]any{
+				"ContentSecurityPolicy": map[string]any{"ContentSecurityPolicy": web.ContentSecurityPolicy, "Override": true}}),
+			"CorsConfig": assertions.Match_ObjectLike(&map[string]any{
+				"AccessControlAllowOrigins": map[string]any{"Items": []any{"https://app.example.com"}}, "AccessControlAllowCredentials": false}),
+		}),
+	})
+	site.HasResourceProperties(jsii.String("Custom::CDKBucketDeployment"), map[string]any{
+		"SystemMetadata": assertions.Match_ObjectLike(&map[string]any{"cache-control": "public, max-age=300"}), "Prune": true})
+
+	var doc map[string]any
+	b, _ := json.Marshal(site.ToJSON())
+	_ = json.Unmarshal(b, &doc)
+	statements := 0
+	for name, r := range doc["Resources"].(map[string]any) {
+		res := r.(map[string]any)
+		props, _ := res["Properties"].(map[string]any)
+		switch res["Type"] {
+		case "AWS::IAM::Policy":
+			for _, s := range props["PolicyDocument"].(map[string]any)["Statement"].([]any) {
+				st := s.(map[string]any)
+				statements++
+				for _, a := range list(st["Action"]) {
+					if a == "*" || strings.HasSuffix(a, ":*") {
+						t.Errorf("%s: wildcard action %q", name, a)
+					}
+				}
+				if r, _ := json.Marshal(st["Resource"]); string(r) == `"*"` || strings.Contains(string(r), `["*"`) {
+					t.Errorf("%s: wildcard resource for %v", name, st["Action"])
+				}
+			}
+		case "AWS::S3::BucketPolicy":
+			// Only CloudFront reads, and only for this distribution.
+			for _, s := range props["PolicyDocument"].(map[string]any)["Statement"].([]any) {
+				st := s.(map[string]any)
+				if st["Effect"] != "Allow" {
+					continue
+				}
+				pr, _ := json.Marshal(st["Principal"])
+				cond, _ := json.Marshal(st["Condition"])
+				if !strings.Contains(string(pr), "cloudfront.amazonaws.com") || !strings.Contains(string(cond), "AWS:SourceArn") || fmt.Sprint(st["Action"]) != "s3:GetObject" {
+					t.Errorf("%s allows %v to %s (%s)", name, st["Action"], pr, cond)
+				}
+			}
+		}
+	}
+	if statements == 0 {
+		t.Error("no IAM statements walked in the site's stack")
 	}
 }

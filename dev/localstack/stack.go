@@ -30,6 +30,7 @@ import (
 	"github.com/funnel-personio/funnel-personio/pkg/settings"
 	"github.com/funnel-personio/funnel-personio/pkg/store"
 	"github.com/funnel-personio/funnel-personio/pkg/workerlambda"
+	"github.com/funnel-personio/funnel-personio/web"
 )
 
 // Dev defaults: documented, for local use only.
@@ -171,7 +172,9 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 	gw.Route("", "/v1/", true, router.Serve)
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /files/{name}", sampleFile)
-	mux.Handle("/", gw)
+	mux.Handle("/v1/", gw)
+	// The setup page, with dev JWTs for the standalone page (web.Handler).
+	mux.Handle("/", web.Handler(web.Options{DevToken: func(plan string) (string, error) { return s.Auth.Mint("ws_demo", plan, web.DevTokenTTL) }}))
 	s.serve(apiLn, mux)
 
 	pctx, cancel := context.WithCancel(context.Background())

@@ -93,6 +93,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if stack.SandboxURL != "" {
 		personioNote = "Personio sandbox on " + stack.SandboxURL + " (company 42, token sandbox-token-42; view /_sandbox/applications)"
 	}
+	fmt.Fprintf(stdout, "Setup page: %s/  (the help article's steps in a browser)\n\n", stack.URL)
 	fmt.Fprintf(stdout, `funnel-personio local stack, ready in %s
   API and ingest   %s  (editor API /v1/…, POST /v1/events)
   %s

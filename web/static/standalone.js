@@ -1,0 +1,75 @@
+// The standalone setup page: <personio-integration> for a sample funnel.
+// The JWT comes from the local stack's dev endpoint (POST _dev/token, only
+// where `make run` serves this page); anywhere else (the hosted page) the
+// person pastes one into a password field. Either way it lives in this
+// closure only: never in the URL, in storage or in a log.
+import './personio-integration.js';
+
+const de = /^de\b/i.test(navigator.language || '');
+const lang = de ? 'de' : 'en';
+const text = {
+  en: { title: 'Personio integration', funnel: 'Sample funnel “Office Manager” (fn_office)' },
+  de: { title: 'Personio-Integration', funnel: 'Beispiel-Funnel „Office Manager“ (fn_office)',
+    tokenTitle: 'Mit einem Editor-Token anmelden', tokenHelp: 'Diese Seite hat keine eigene Anmeldung: fügen Sie ein JWT ein, das der Funnel-Editor für Ihren Workspace ausgestellt hat. Es bleibt nur im Speicher dieses Tabs.',
+    tokenLabel: 'Editor-Token (JWT)', funnelLabel: 'Funnel-ID', submit: 'Einrichtung öffnen' },
+}[lang];
+
+// The sample funnel of the README's walk-through.
+const fields = [
+  { id: 'contact.full_name', label: de ? 'Vollständiger Name' : 'Full name', type: 'text' },
+  { id: 'contact.email', label: 'E-Mail', type: 'email' },
+  { id: 'contact.phone', label: de ? 'Telefon' : 'Phone', type: 'phone' },
+  { id: 'q_gender', label: 'Geschlecht', type: 'choice', choices: ['Weiblich', 'Männlich', 'Divers'] },
+  { id: 'q_motivation', label: 'Motivation', type: 'text' },
+  { id: 'q_start', label: 'Start', type: 'date' },
+  { id: 'q_cv', label: 'Lebenslauf', type: 'file' },
+];
+
+const $ = (id) => document.getElementById(id);
+document.documentElement.lang = lang;
+document.title = text.title + ' · Setup';
+$('page-title').textContent = text.title;
+$('page-funnel').textContent = text.funnel;
+if (de) for (const [id, k] of [['token-title', 'tokenTitle'], ['token-help', 'tokenHelp'], ['token-label', 'tokenLabel'], ['funnel-label', 'funnelLabel'], ['token-submit', 'submit']]) $(id).textContent = text[k];
+
+const el = document.querySelector('personio-integration');
+el.setAttribute('lang', lang);
+el.fields = fields;
+
+// ?plan=basic shows a workspace whose plan lacks the integration (local only).
+const plan = new URLSearchParams(location.search).get('plan') || 'advanced';
+
+async function devToken() {
+  try {
+    const r = await fetch('_dev/token', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ plan }), cache: 'no-store' });
+    if (!r.ok) return null;
+    const { token, expires_in: ttl } = await r.json();
+    return { token, until: Date.now() + (ttl - 60) * 1000 };
+  } catch {
+    return null;
+  }
+}
+
+let held = await devToken();
+if (held) {
+  el.getToken = async () => {
+    if (Date.now() > held.until) held = (await devToken()) || held;
+    return held.token;
+  };
+} else {
+  // Hosted: ask for a token once, keep it in memory.
+  const form = $('token-form');
+  form.hidden = false;
+  el.hidden = true;
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    const input = $('token-input');
+    const token = input.value.trim();
+    input.value = '';
+    if (!token) return;
+    el.setAttribute('funnel-id', $('funnel-input').value.trim() || 'fn_office');
+    el.getToken = async () => token;
+    form.hidden = true;
+    el.hidden = false;
+  });
+}
