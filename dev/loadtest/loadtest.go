@@ -107,7 +107,8 @@ type Report struct {
 	Stuck []string `json:"stuck,omitempty"`
 	// Misrecorded counts events Personio has whose record does not say
 	// delivered (or unconfirmed: Personio answered "already exists" after
-	// a lost answer); Wrong describes up to five.
+	// a lost answer; or dead saying Personio may have it); Wrong
+	// describes up to five.
 	Misrecorded int `json:"misrecorded"`
 	// Unconfirmed counts events recorded as unconfirmed; Untagged the
 	// applications in Personio without their event's id as a tag.
@@ -363,7 +364,7 @@ func (r *run) await(ctx context.Context) error {
 	}
 	last := -1
 	lastStates, lastCheck, lastProgress := time.Now(), time.Now(), time.Now()
-	r.track = &tracker{final: map[string]string{}}
+	r.track = &tracker{final: map[string]string{}, mayBeThere: map[string]bool{}}
 	for ctx.Err() == nil {
 		got := len(r.sb.Applications(""))
 		if got != last {
@@ -471,7 +472,7 @@ func (r *run) report() *Report {
 		if final == string(store.StatusUnconfirmed) {
 			rep.Unconfirmed++
 		}
-		if seen[email] > 0 && final != string(store.StatusDelivered) && final != string(store.StatusUnconfirmed) {
+		if seen[email] > 0 && final != string(store.StatusDelivered) && final != string(store.StatusUnconfirmed) && !r.track.mayBeThere[email] {
 			rep.Misrecorded++
 			if d, err := st.Store.GetDelivery(context.Background(), a.ws, a.id); err == nil && len(rep.Wrong) < 5 {
 				rep.Wrong = append(rep.Wrong, fmt.Sprintf("%s %s %s; created in Personio at %s; attempts=%+v", d.EventID, d.Status, d.Reason,
@@ -582,6 +583,9 @@ type sent struct {
 // is remembered and not read again.
 type tracker struct {
 	final map[string]string // e-mail → final status
+	// mayBeThere holds the e-mails of dead deliveries whose record says
+	// Personio may have them (an answer was lost).
+	mayBeThere map[string]bool
 }
 
 // check counts accepted events whose delivery reached a final state, and
@@ -601,6 +605,9 @@ func (t *tracker) check(ctx context.Context, s *store.Store, accepted map[string
 		states[string(d.Status)]++
 		if d.Terminal() {
 			t.final[email] = string(d.Status)
+			if d.ReasonCode == store.ReasonExhaustedUnknown {
+				t.mayBeThere[email] = true
+			}
 		}
 	}
 	return len(t.final), states

@@ -136,6 +136,11 @@ func (j *job) upload(ctx context.Context, creds personio.Credentials, f mapping.
 		return personio.FileRef{}, "", &r
 	case errors.As(err, &ve):
 		return personio.FileRef{}, "file of " + f.FieldID + " refused by Personio: " + ve.Body.String(), nil
+	case errors.As(err, new(*personio.TransportError)):
+		// An upload whose answer was lost creates no application: its
+		// outcome matters to no one (the next try uploads again).
+		r := j.retryable(store.ReasonUnavailable, err)
+		return personio.FileRef{}, "", &r
 	}
 	r := j.classify(ctx, err, conn)
 	return personio.FileRef{}, "", &r

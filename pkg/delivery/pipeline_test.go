@@ -218,6 +218,25 @@ func TestExhaustedGoesDead(t *testing.T) {
 	})
 }
 
+// TestExhaustedAfterALostAnswer: the first try's answer is lost after
+// Personio created the application, and every later try fails before
+// Personio answers "already exists": the dead record says Personio may
+// have the application, as surely as it is known.
+func TestExhaustedAfterALostAnswer(t *testing.T) {
+	p := newPipe(t, pipeOpts{maxReceive: 2, timeout: 300 * time.Millisecond, sandbox: sandbox.Config{Faults: sandbox.Faults{Slow: 1, SlowDelay: 3 * time.Second}}})
+	p.post(t, p.event("evt_maybe", "maybe@example.com", ""))
+	w := p.worker()
+	p.drain(t, w, 10*time.Second, p.is(t, "evt_maybe", store.StatusRetrying))
+	p.sandbox.Sandbox.SetFaults(sandbox.Faults{Error500: 1})
+	p.drain(t, w, 20*time.Second, p.is(t, "evt_maybe", store.StatusDead))
+	if d := p.status(t, "evt_maybe"); d.ReasonCode != store.ReasonExhaustedUnknown {
+		t.Errorf("dead record: %s %s", d.ReasonCode, d.Reason)
+	}
+	if n := len(p.sandbox.Sandbox.Applications("")); n != 1 {
+		t.Errorf("%d applications, want the one the lost answer created", n)
+	}
+}
+
 // TestUnknownOutcome: the first answer is lost after Personio created the
 // application; the retry's "already exists" is said as surely as it is
 // known: unconfirmed, with a reason of its own, and the application in

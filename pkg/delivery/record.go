@@ -30,7 +30,11 @@ func (j *job) finish(ctx context.Context, r result) bool {
 	case r.retry && j.attempt >= w.cfg.MaxReceiveCount:
 		// The last try: the message goes to the dead-letter queue.
 		change.Status, change.ReasonCode = store.StatusDead, store.ReasonExhausted
-		change.Attempt.Outcome = store.StatusDead
+		if change.OutcomeUnknown || j.outcomeWasUnknown() {
+			// Said as surely as it is known: Personio may have it.
+			change.ReasonCode = store.ReasonExhaustedUnknown
+		}
+		change.Attempt.Outcome, change.Attempt.ReasonCode = store.StatusDead, change.ReasonCode
 		done, metric = false, metrics.Dead
 	case r.retry:
 		wait := w.backoff(j.attempt)

@@ -32,9 +32,12 @@ const (
 	ReasonFile           Reason = "file.unavailable"
 	// ReasonTooManyFiles: the application's requests (its files and
 	// itself) do not fit in one window of Personio's rate limit.
-	ReasonTooManyFiles     Reason = "files.too_many"
-	ReasonBudget           Reason = "budget.wait"
-	ReasonExhausted        Reason = "retries.exhausted"
+	ReasonTooManyFiles Reason = "files.too_many"
+	ReasonBudget       Reason = "budget.wait"
+	ReasonExhausted    Reason = "retries.exhausted"
+	// ReasonExhaustedUnknown: every try failed, and the answer to one of
+	// them was lost, so Personio may have the application.
+	ReasonExhaustedUnknown Reason = "retries.exhausted_outcome_unknown"
 	ReasonRetryRequested   Reason = "retry.requested"
 	ReasonCredentialsFixed Reason = "credentials.replaced"
 	ReasonInternal         Reason = "internal"
@@ -44,6 +47,6 @@ const (
 var Reasons = []Reason{
 	ReasonDelivered, ReasonExistsUnconfirmed, ReasonInvalidEvent, ReasonNoIntegration, ReasonDisabled, ReasonConnectionMissing,
 	ReasonMappingInvalid, ReasonMappingFailed, ReasonPersonioValidation, ReasonDuplicate, ReasonAuth, ReasonFeatureDisabled,
-	ReasonRateLimited, ReasonUnavailable, ReasonOutcomeUnknown, ReasonFile, ReasonTooManyFiles, ReasonBudget, ReasonExhausted,
+	ReasonRateLimited, ReasonUnavailable, ReasonOutcomeUnknown, ReasonFile, ReasonTooManyFiles, ReasonBudget, ReasonExhausted, ReasonExhaustedUnknown,
 	ReasonRetryRequested, ReasonCredentialsFixed, ReasonInternal,
 }

@@ -16,8 +16,8 @@
 // Events: "personio-ready" (first render with data), "personio-change".
 // No framework, no build step, no dependencies.
 
-const STATUSES = ['queued', 'processing', 'retrying', 'delivered', 'failed', 'parked', 'dead', 'skipped'];
-const FINAL = new Set(['delivered', 'failed', 'dead', 'skipped', 'parked']);
+const STATUSES = ['queued', 'processing', 'retrying', 'delivered', 'unconfirmed', 'failed', 'parked', 'dead', 'skipped'];
+const FINAL = new Set(['delivered', 'unconfirmed', 'failed', 'dead', 'skipped', 'parked']);
 const RETRYABLE = new Set(['failed', 'dead', 'parked']);
 const TRANSFORMS = ['trim', 'lower', 'upper', 'title', 'first_name', 'last_name', 'date', 'phone', 'number', 'options', 'join'];
 // Which transforms fit which target kind (pkg/mapping transformKinds; the
@@ -73,7 +73,7 @@ const STRINGS = {
     sendTest: 'Send test application', testDelivered: (sec) => `The test application arrived in Personio, ${sec} s after it was sent.`, saveFirst: 'Save the settings before sending a test application.',
     s7: 'Delivery log', filter: 'Status', all: 'All', refresh: 'Refresh', more: 'Show more', retry: 'Retry', retried: 'Sent again.',
     empty: 'No applications yet.', when: 'When', status: 'Status', details: 'Details', test: 'test', attempts: (n) => n === 1 ? '1 attempt' : `${n} attempts`,
-    st: { queued: 'queued', processing: 'processing', retrying: 'retrying', delivered: 'delivered', failed: 'failed', parked: 'parked', dead: 'dead-lettered', skipped: 'skipped' },
+    st: { queued: 'queued', processing: 'processing', retrying: 'retrying', delivered: 'delivered', unconfirmed: 'unconfirmed', failed: 'failed', parked: 'parked', dead: 'dead-lettered', skipped: 'skipped' },
     bannerTitle: (n) => `The Personio account “${n}” needs attention`,
     bannerText: 'Personio no longer accepts its credentials (the access token may have been regenerated). Applications are kept and wait until new credentials are entered.',
     parked: (n) => n === 1 ? '1 application is waiting.' : `${n} applications are waiting.`,
@@ -138,7 +138,7 @@ const STRINGS = {
     sendTest: 'Testbewerbung senden', testDelivered: (sec) => `Die Testbewerbung ist in Personio angekommen, ${sec.replace('.', ',')} s nach dem Senden.`, saveFirst: 'Speichern Sie die Einstellungen, bevor Sie eine Testbewerbung senden.',
     s7: 'Zustellprotokoll', filter: 'Status', all: 'Alle', refresh: 'Aktualisieren', more: 'Mehr anzeigen', retry: 'Erneut senden', retried: 'Erneut gesendet.',
     empty: 'Noch keine Bewerbungen.', when: 'Wann', status: 'Status', details: 'Details', test: 'Test', attempts: (n) => n === 1 ? '1 Versuch' : `${n} Versuche`,
-    st: { queued: 'in der Warteschlange', processing: 'in Bearbeitung', retrying: 'neuer Versuch', delivered: 'zugestellt', failed: 'fehlgeschlagen', parked: 'wartet', dead: 'abgelegt', skipped: 'übersprungen' },
+    st: { queued: 'in der Warteschlange', processing: 'in Bearbeitung', retrying: 'neuer Versuch', delivered: 'zugestellt', unconfirmed: 'unbestätigt', failed: 'fehlgeschlagen', parked: 'wartet', dead: 'abgelegt', skipped: 'übersprungen' },
     bannerTitle: (n) => `Das Personio-Konto „${n}“ braucht Aufmerksamkeit`,
     bannerText: 'Personio akzeptiert seine Zugangsdaten nicht mehr (vielleicht wurde der Access Token neu erzeugt). Bewerbungen bleiben erhalten und warten, bis neue Zugangsdaten eingegeben sind.',
     parked: (n) => n === 1 ? '1 Bewerbung wartet.' : `${n} Bewerbungen warten.`,
@@ -228,7 +228,7 @@ th,td{text-align:left;padding:.45rem .4rem;border-bottom:1px solid var(--line);v
 .badge{display:inline-block;border-radius:4px;padding:0 .4rem;font-size:.85rem;font-weight:700;background:#eef1f5;white-space:nowrap}
 .badge.delivered{background:#e7f4ea;color:var(--good)}
 .badge.failed,.badge.dead{background:#fdecea;color:var(--bad)}
-.badge.parked,.badge.retrying{background:#fff4e0;color:var(--warn)}
+.badge.parked,.badge.retrying,.badge.unconfirmed{background:#fff4e0;color:var(--warn)}
 code{font-size:.8rem;word-break:break-all}
 .tag{font-size:.8rem;color:var(--muted);border:1px solid var(--line);border-radius:4px;padding:0 .3rem;margin-left:.3rem}
 .sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
