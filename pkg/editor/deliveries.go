@@ -13,6 +13,7 @@ import (
 
 	"github.com/funnel-personio/funnel-personio/pkg/apigw"
 	"github.com/funnel-personio/funnel-personio/pkg/application"
+	"github.com/funnel-personio/funnel-personio/pkg/explain"
 	"github.com/funnel-personio/funnel-personio/pkg/failure"
 	"github.com/funnel-personio/funnel-personio/pkg/mapping"
 	"github.com/funnel-personio/funnel-personio/pkg/queue"
@@ -39,7 +40,7 @@ type deliveryView struct {
 func viewDelivery(d store.Delivery, lang string) deliveryView {
 	v := deliveryView{ID: d.EventID, FunnelID: d.FunnelID, Status: d.Status, Test: d.Test, CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt,
 		DeliveredAt: d.DeliveredAt, NextAttemptAt: d.NextAttemptAt, ReasonCode: d.ReasonCode, Reason: d.Reason,
-		Message: Explain(d.ReasonCode, lang), Warnings: d.Warnings, Attempts: d.Attempts}
+		Message: explain.Sentence(d.ReasonCode, lang), Warnings: d.Warnings, Attempts: d.Attempts}
 	if !d.OccurredAt.IsZero() {
 		v.OccurredAt = &d.OccurredAt
 	}

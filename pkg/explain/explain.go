@@ -1,4 +1,8 @@
-package editor
+// Package explain says what each reason code (store.Reason) means to the
+// customer, in English and in German: what happened and what to do. The
+// editor shows the sentences with every delivery; the notifier puts both
+// into every outbound event.
+package explain
 
 import (
 	"golang.org/x/text/language"
@@ -36,10 +40,10 @@ var sentences = map[store.Reason][2]string{ // en, de
 
 var matcher = language.NewMatcher([]language.Tag{language.English, language.German})
 
-// Explain returns the sentence for a reason code in the language the
+// Sentence returns the sentence for a reason code in the language the
 // Accept-Language header prefers (English or German; English otherwise).
 // An unknown code gives "".
-func Explain(code store.Reason, acceptLanguage string) string {
+func Sentence(code store.Reason, acceptLanguage string) string {
 	s, ok := sentences[code]
 	if !ok {
 		return ""
@@ -47,4 +51,11 @@ func Explain(code store.Reason, acceptLanguage string) string {
 	tags, _, _ := language.ParseAcceptLanguage(acceptLanguage)
 	_, i, _ := matcher.Match(tags...)
 	return s[i]
+}
+
+// Both returns the English and the German sentence for a reason code ("" for
+// an unknown code).
+func Both(code store.Reason) (en, de string) {
+	s := sentences[code]
+	return s[0], s[1]
 }
