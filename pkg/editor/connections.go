@@ -13,7 +13,7 @@ import (
 	"github.com/funnel-personio/funnel-personio/pkg/apigw"
 	"github.com/funnel-personio/funnel-personio/pkg/failure"
 	"github.com/funnel-personio/funnel-personio/pkg/personio"
-	"github.com/funnel-personio/funnel-personio/pkg/queue"
+	"github.com/funnel-personio/funnel-personio/pkg/resume"
 	"github.com/funnel-personio/funnel-personio/pkg/store"
 )
 
@@ -239,56 +239,11 @@ func (e *Editor) replaceCredentials(ctx context.Context, r *apigw.Request) apigw
 }
 
 // resumeParked sends every delivery parked on the connection's
-// credentials back to the queue. The parked index is eventually
-// consistent, so a delivery may show up again after it was requeued: each
-// is handled once, and one that already moved on is left alone.
+// credentials back to the queue.
 func (e *Editor) resumeParked(ctx context.Context, ws, connectionID string) (int, error) {
-	n := 0
-	seen := map[string]bool{}
-	cursor := ""
-	for {
-		page, err := e.store.ListParked(ctx, ws, connectionID, 100, cursor)
-		if err != nil {
-			return n, err
-		}
-		fresh := 0
-		for _, d := range page.Deliveries {
-			if seen[d.EventID] {
-				continue
-			}
-			seen[d.EventID], fresh = true, fresh+1
-			if err := e.requeue(ctx, d, store.ReasonCredentialsFixed); errors.Is(err, failure.ErrConflict) {
-				continue
-			} else if err != nil {
-				return n, err
-			}
-			n++
-		}
-		if page.Next == "" || fresh == 0 {
-			return n, nil
-		}
-		cursor = page.Next
-	}
-}
-
-// requeue sends a stored event to the queue again, then marks the record
-// queued. Sending first means a failure loses nothing; a worker that takes
-// the message before the mark is fine, and its claim keeps the event from
-// being delivered twice.
-func (e *Editor) requeue(ctx context.Context, d store.Delivery, code store.Reason) error {
-	if len(d.Event) == 0 {
-		return apigw.NewProblem(http.StatusConflict, "event-expired", "The application is no longer kept",
-			"The original application data has expired or was erased, so it cannot be sent again.")
-	}
-	if err := e.queue.Send(ctx, queue.Message{ID: d.EventID, Group: d.WorkspaceID, Body: d.Event}); err != nil {
-		return err
-	}
-	_, err := e.store.Requeue(ctx, d.Key(), code)
-	if errors.Is(err, failure.ErrConflict) {
-		// A worker took the message before the mark: it is on its way.
-		return nil
-	}
-	return err
+	return resume.Parked(ctx, e.store, e.queue, func(ctx context.Context, limit int, cursor string) (store.Page, error) {
+		return e.store.ListParked(ctx, ws, connectionID, limit, cursor)
+	}, store.ReasonCredentialsFixed)
 }
 
 // deleteConnection handles DELETE /v1/connections/{connection_id} (operation deleteConnection).

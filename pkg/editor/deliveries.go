@@ -17,6 +17,7 @@ import (
 	"github.com/funnel-personio/funnel-personio/pkg/failure"
 	"github.com/funnel-personio/funnel-personio/pkg/mapping"
 	"github.com/funnel-personio/funnel-personio/pkg/queue"
+	"github.com/funnel-personio/funnel-personio/pkg/resume"
 	"github.com/funnel-personio/funnel-personio/pkg/store"
 )
 
@@ -124,7 +125,7 @@ func (e *Editor) retryDelivery(ctx context.Context, r *apigw.Request) apigw.Resp
 		return apigw.NewProblem(http.StatusConflict, "not-retryable", "This delivery cannot be retried",
 			"Only failed, dead-lettered or parked deliveries can be sent again; this one is "+string(d.Status)+".").Response()
 	}
-	if err := e.requeue(ctx, d, store.ReasonRetryRequested); err != nil {
+	if err := resume.One(ctx, e.store, e.queue, d, store.ReasonRetryRequested); err != nil {
 		return e.fail(ctx, "retry delivery", err)
 	}
 	d, err = e.store.GetDelivery(ctx, r.Claims.Workspace, d.EventID)
