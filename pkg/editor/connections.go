@@ -12,6 +12,7 @@ import (
 
 	"github.com/funnel-personio/funnel-personio/pkg/apigw"
 	"github.com/funnel-personio/funnel-personio/pkg/failure"
+	"github.com/funnel-personio/funnel-personio/pkg/outbound"
 	"github.com/funnel-personio/funnel-personio/pkg/personio"
 	"github.com/funnel-personio/funnel-personio/pkg/resume"
 	"github.com/funnel-personio/funnel-personio/pkg/store"
@@ -190,6 +191,7 @@ func (e *Editor) verifyConnection(ctx context.Context, r *apigw.Request) apigw.R
 		return e.fail(ctx, "verify connection: read token", err)
 	}
 	p := e.checkCredentials(ctx, ws, personio.Credentials{CompanyID: c.CompanyID, Token: token})
+	was := c.Status
 	switch {
 	case p == nil:
 		c.Status, c.StatusReason = store.ConnectionConnected, ""
@@ -198,12 +200,30 @@ func (e *Editor) verifyConnection(ctx context.Context, r *apigw.Request) apigw.R
 	default:
 		return p.Response() // Personio unreachable: the status stays as it was.
 	}
-	c.LastCheckedAt = e.cfg.Now().UTC()
+	now := e.cfg.Now().UTC()
+	c.LastCheckedAt = now
+	if c.Status != was {
+		c.StatusSince = now
+	}
 	c, err = e.store.UpdateConnection(ctx, c)
 	if err != nil {
 		return e.fail(ctx, "verify connection: save", err)
 	}
-	return apigw.JSON(http.StatusOK, viewConnection(c), nil)
+	header := map[string]string{}
+	switch {
+	case was == store.ConnectionConnected && c.Status == store.ConnectionNeedsAttention:
+		e.notify(ctx, connectionEvent(outbound.ConnectionNeedsAttention, c, store.ReasonAuth))
+	case was == store.ConnectionNeedsAttention && c.Status == store.ConnectionConnected:
+		// The credentials work again (the account was fixed in Personio):
+		// what waited for them goes on.
+		e.notify(ctx, connectionEvent(outbound.ConnectionRestored, c, store.ReasonConnectionRestored))
+		resumed, err := e.resumeParked(ctx, ws, c.ID)
+		if err != nil {
+			return e.fail(ctx, "verify connection: resume parked deliveries", err)
+		}
+		header["X-Resumed-Deliveries"] = strconv.Itoa(resumed)
+	}
+	return apigw.JSON(http.StatusOK, viewConnection(c), header)
 }
 
 // replaceCredentials handles PUT /v1/connections/{connection_id}/credentials (operation replaceCredentials).
@@ -227,9 +247,17 @@ func (e *Editor) replaceCredentials(ctx context.Context, r *apigw.Request) apigw
 	if err := e.vault.Put(ctx, ws, c.ID, creds.Token); err != nil {
 		return e.fail(ctx, "replace credentials: save token", err)
 	}
-	c.CompanyID, c.Status, c.StatusReason, c.LastCheckedAt = b.CompanyID, store.ConnectionConnected, "", e.cfg.Now().UTC()
+	was, now := c.Status, e.cfg.Now().UTC()
+	c.CompanyID, c.Status, c.StatusReason, c.LastCheckedAt = b.CompanyID, store.ConnectionConnected, "", now
+	c.CredentialsVersion++
+	if was != c.Status {
+		c.StatusSince = now
+	}
 	if c, err = e.store.UpdateConnection(ctx, c); err != nil {
 		return e.fail(ctx, "replace credentials: save", err)
+	}
+	if was == store.ConnectionNeedsAttention {
+		e.notify(ctx, connectionEvent(outbound.ConnectionRestored, c, store.ReasonConnectionRestored))
 	}
 	resumed, err := e.resumeParked(ctx, ws, c.ID)
 	if err != nil {
