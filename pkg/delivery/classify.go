@@ -94,9 +94,7 @@ func (j *job) needsAttention(ctx context.Context, conn store.Connection, cause e
 		return
 	}
 	j.w.metrics.Count(metrics.ConnectionsNeedingAttention)
-	e := outbound.New(outbound.ConnectionNeedsAttention, conn.WorkspaceID+"/"+conn.ID+"/"+strconv.FormatInt(conn.CredentialsVersion, 10), j.w.cfg.Now())
-	e.WorkspaceID, e.ConnectionID, e.ReasonCode = conn.WorkspaceID, conn.ID, store.ReasonAuth
-	j.notify(ctx, e)
+	j.notify(ctx, outbound.ConnectionEvent(outbound.ConnectionNeedsAttention, conn, store.ReasonAuth))
 }
 
 // positionUnpublished marks the integration's position as unpublished;
@@ -111,9 +109,8 @@ func (j *job) positionUnpublished(ctx context.Context, conn store.Connection) {
 	if !marked {
 		return
 	}
-	e := outbound.New(outbound.PositionUnpublished, j.ev.WorkspaceID+"/"+j.ev.FunnelID+"/"+strconv.FormatInt(j.position, 10)+"/"+strconv.FormatInt(now.Unix(), 10), now)
-	e.WorkspaceID, e.FunnelID, e.ConnectionID, e.PositionID, e.ReasonCode = j.ev.WorkspaceID, j.ev.FunnelID, conn.ID, j.position, store.ReasonPositionUnpublished
-	j.notify(ctx, e)
+	in := store.Integration{WorkspaceID: j.ev.WorkspaceID, FunnelID: j.ev.FunnelID, ConnectionID: conn.ID}
+	j.notify(ctx, outbound.PositionEvent(outbound.PositionUnpublished, in, j.position, now, store.ReasonPositionUnpublished))
 }
 
 // parkOnPosition parks the delivery until the position is published again.

@@ -2,7 +2,6 @@ package delivery
 
 import (
 	"context"
-	"strconv"
 	"time"
 
 	"github.com/funnel-personio/funnel-personio/pkg/metrics"
@@ -95,9 +94,7 @@ func (j *job) finish(ctx context.Context, r result) bool {
 		t = outbound.DeliveryDead
 	}
 	if t != "" {
-		e := outbound.New(t, j.ev.WorkspaceID+"/"+j.ev.ID+"/"+strconv.Itoa(len(j.record.Attempts)), now)
-		e.WorkspaceID, e.FunnelID, e.DeliveryID, e.ReasonCode = j.ev.WorkspaceID, j.ev.FunnelID, j.ev.ID, change.ReasonCode
-		j.notify(ctx, e)
+		j.notify(ctx, outbound.DeliveryEvent(t, j.ev.WorkspaceID, j.ev.FunnelID, j.ev.ID, len(j.record.Attempts), change.ReasonCode, now))
 	}
 	return done
 }

@@ -212,11 +212,11 @@ func (e *Editor) verifyConnection(ctx context.Context, r *apigw.Request) apigw.R
 	header := map[string]string{}
 	switch {
 	case was == store.ConnectionConnected && c.Status == store.ConnectionNeedsAttention:
-		e.notify(ctx, connectionEvent(outbound.ConnectionNeedsAttention, c, store.ReasonAuth))
+		e.notify(ctx, outbound.ConnectionEvent(outbound.ConnectionNeedsAttention, c, store.ReasonAuth))
 	case was == store.ConnectionNeedsAttention && c.Status == store.ConnectionConnected:
 		// The credentials work again (the account was fixed in Personio):
 		// what waited for them goes on.
-		e.notify(ctx, connectionEvent(outbound.ConnectionRestored, c, store.ReasonConnectionRestored))
+		e.notify(ctx, outbound.ConnectionEvent(outbound.ConnectionRestored, c, store.ReasonConnectionRestored))
 		resumed, err := e.resumeParked(ctx, ws, c.ID)
 		if err != nil {
 			return e.fail(ctx, "verify connection: resume parked deliveries", err)
@@ -257,7 +257,7 @@ func (e *Editor) replaceCredentials(ctx context.Context, r *apigw.Request) apigw
 		return e.fail(ctx, "replace credentials: save", err)
 	}
 	if was == store.ConnectionNeedsAttention {
-		e.notify(ctx, connectionEvent(outbound.ConnectionRestored, c, store.ReasonConnectionRestored))
+		e.notify(ctx, outbound.ConnectionEvent(outbound.ConnectionRestored, c, store.ReasonConnectionRestored))
 	}
 	resumed, err := e.resumeParked(ctx, ws, c.ID)
 	if err != nil {

@@ -201,13 +201,6 @@ func (e *Editor) notify(ctx context.Context, ev outbound.Event) {
 	}
 }
 
-// connectionEvent is the event of a connection's change of status.
-func connectionEvent(t outbound.Type, c store.Connection, code store.Reason) outbound.Event {
-	ev := outbound.New(t, c.WorkspaceID+"/"+c.ID+"/"+strconv.FormatInt(c.CredentialsVersion, 10)+"/"+strconv.FormatInt(c.StatusSince.Unix(), 10), c.StatusSince)
-	ev.WorkspaceID, ev.ConnectionID, ev.ReasonCode = c.WorkspaceID, c.ID, code
-	return ev
-}
-
 // fail turns an error into a problem response, logging what is not the
 // caller's fault.
 func (e *Editor) fail(ctx context.Context, op string, err error) apigw.Response {

@@ -210,10 +210,7 @@ func (e *Editor) putIntegration(ctx context.Context, r *apigw.Request) apigw.Res
 // (another was chosen, or it was saved again) and sends the applications
 // parked on it on.
 func (e *Editor) positionRestored(ctx context.Context, was store.Integration) {
-	ev := outbound.New(outbound.PositionRestored, was.WorkspaceID+"/"+was.FunnelID+"/"+strconv.FormatInt(was.Unpublished.PositionID, 10)+"/"+
-		strconv.FormatInt(was.Unpublished.Since.Unix(), 10), e.cfg.Now())
-	ev.WorkspaceID, ev.FunnelID, ev.ConnectionID, ev.PositionID, ev.ReasonCode = was.WorkspaceID, was.FunnelID, was.ConnectionID, was.Unpublished.PositionID, store.ReasonPositionPublished
-	e.notify(ctx, ev)
+	e.notify(ctx, outbound.PositionEvent(outbound.PositionRestored, was, was.Unpublished.PositionID, was.Unpublished.Since, store.ReasonPositionPublished))
 	if _, err := resume.Parked(ctx, e.store, e.queue, func(ctx context.Context, limit int, cursor string) (store.Page, error) {
 		return e.store.ListParkedOnPosition(ctx, was.WorkspaceID, was.FunnelID, limit, cursor)
 	}, store.ReasonPositionPublished); err != nil {

@@ -19,6 +19,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"strconv"
 	"time"
 
 	"github.com/funnel-personio/funnel-personio/pkg/queue"
@@ -106,4 +107,32 @@ func (p *Publisher) Publish(ctx context.Context, e Event) error {
 		}
 	}
 	return err
+}
+
+// ConnectionEvent is the event of a connection's change of status: the
+// problem is the connection's status since its change, for its current
+// credentials, so whoever saw the change (worker, editor or watch) names
+// it alike.
+func ConnectionEvent(t Type, c store.Connection, code store.Reason) Event {
+	e := New(t, c.WorkspaceID+"/"+c.ID+"/"+strconv.FormatInt(c.CredentialsVersion, 10)+"/"+strconv.FormatInt(c.StatusSince.Unix(), 10), c.StatusSince)
+	e.WorkspaceID, e.ConnectionID, e.ReasonCode = c.WorkspaceID, c.ID, code
+	return e
+}
+
+// PositionEvent is the event of an integration's position being found
+// unpublished (since then) or settled again (the spell that began then):
+// the two events of one spell pair up, a later spell is a new problem.
+func PositionEvent(t Type, in store.Integration, position int64, since time.Time, code store.Reason) Event {
+	e := New(t, in.WorkspaceID+"/"+in.FunnelID+"/"+strconv.FormatInt(position, 10)+"/"+strconv.FormatInt(since.Unix(), 10), since)
+	e.WorkspaceID, e.FunnelID, e.ConnectionID, e.PositionID, e.ReasonCode = in.WorkspaceID, in.FunnelID, in.ConnectionID, position, code
+	return e
+}
+
+// DeliveryEvent is the event of a delivery that failed for good or went
+// to the dead-letter queue at its attempt'th attempt (a later failure of
+// the same delivery, retried since, is a new problem).
+func DeliveryEvent(t Type, ws, funnel, delivery string, attempt int, code store.Reason, at time.Time) Event {
+	e := New(t, ws+"/"+delivery+"/"+strconv.Itoa(attempt), at)
+	e.WorkspaceID, e.FunnelID, e.DeliveryID, e.ReasonCode = ws, funnel, delivery, code
+	return e
 }
