@@ -174,11 +174,13 @@ func Default() Settings {
 // Local returns the settings of the local stack: Default with a 5 s worker
 // timeout, so that what a crash leaves in flight comes back within 30 s
 // (the visibility timeout) and its claims end within 20 s (the lease), and
-// Personio and file timeouts to fit.
+// Personio and file timeouts to fit; the watch runs every 10 s and checks
+// each position every minute.
 func Local() Settings {
 	s := Default()
 	s.WorkerTimeout = 5 * time.Second
 	s.PersonioTimeout, s.FileTimeout = 2*time.Second, 2*time.Second
+	s.WatchTick, s.WatchInterval = 10*time.Second, time.Minute
 	return s
 }
 
@@ -325,9 +327,9 @@ const (
 	VarQueueURL         = "QUEUE_URL"
 	VarSecretPrefix     = "SECRET_PREFIX"
 	VarHashKey          = "HASH_KEY"
-	VarHashKeySecret    = VarHashKey + secretVarSuffix
+	VarHashKeySecret    = "HASH_KEY_SECRET_ID"
 	VarSigning          = "WEBHOOK_SECRETS"
-	VarSigningSecret    = VarSigning + secretVarSuffix
+	VarSigningSecret    = "WEBHOOK_SECRET_ID"
 	VarPersonioBaseURL  = "PERSONIO_BASE_URL"
 	VarPersonioFeedURL  = "PERSONIO_FEED_URL"
 	VarFileHosts        = "FILE_HOSTS"
@@ -353,7 +355,7 @@ const (
 	VarNotifyURL        = "NOTIFY_URL"
 	VarNotifyQueueURL   = "NOTIFY_QUEUE_URL"
 	VarOutbound         = "OUTBOUND_SECRETS"
-	VarOutboundSecret   = VarOutbound + secretVarSuffix
+	VarOutboundSecret   = "OUTBOUND_SECRET_ID"
 	VarNotifyTimeout    = "NOTIFY_TIMEOUT"
 	VarNotifyRetryBase  = "NOTIFY_RETRY_BASE"
 	VarNotifyRetryMax   = "NOTIFY_RETRY_MAX"
@@ -365,7 +367,6 @@ const (
 	VarRetryMax         = "RETRY_MAX"
 	VarQueueRetention   = "QUEUE_RETENTION"
 	VarDLQRetention     = "DLQ_RETENTION"
-	secretVarSuffix     = "_SECRET_ID"
 	listSeparator       = ","
 	durationExampleText = "a duration such as 30s, 15m or 720h"
 )
@@ -496,7 +497,7 @@ func FromEnv(ctx context.Context, sm SecretReader, required ...string) (Settings
 		}
 	}
 	for _, name := range required {
-		if os.Getenv(name) == "" && os.Getenv(name+secretVarSuffix) == "" {
+		if os.Getenv(name) == "" && (secretVars[name] == "" || os.Getenv(secretVars[name]) == "") {
 			errs = append(errs, "missing "+name)
 		}
 	}
@@ -522,12 +523,16 @@ func FromEnv(ctx context.Context, sm SecretReader, required ...string) (Settings
 	return s, s.Check()
 }
 
+// secretVars names, for each setting that may live in Secrets Manager,
+// the variable that holds the secret's id.
+var secretVars = map[string]string{VarHashKey: VarHashKeySecret, VarSigning: VarSigningSecret, VarOutbound: VarOutboundSecret}
+
 // valueOrSecret reads the variable, or the secret its *_SECRET_ID names.
 func valueOrSecret(ctx context.Context, sm SecretReader, name string) (string, error) {
 	if v := os.Getenv(name); v != "" {
 		return v, nil
 	}
-	idVar := name + secretVarSuffix
+	idVar := secretVars[name]
 	id := os.Getenv(idVar)
 	if id == "" {
 		return "", nil
