@@ -58,7 +58,7 @@ func TestBinariesUnderRIE(t *testing.T) {
 		{"ingest", "../../events/ingest/application-submitted.json", `"statusCode":401`}, // the sample's signature is not fresh
 		{"worker", "../../events/worker/batch.json", `"batchItemFailures"`},
 		{"notifier", "../../events/notifier/batch.json", `"batchItemFailures"`}, // the endpoint is unreachable: tried again
-		{"watch", "../../events/watch/scheduled.json", `"errorMessage"`},       // the table is unreachable: the run fails, said so
+		{"watch", "../../events/watch/scheduled.json", `"errorMessage"`},        // the table is unreachable: the run fails, said so
 	}
 	for _, c := range cases {
 		t.Run(c.fn, func(t *testing.T) {

@@ -149,11 +149,19 @@ func (s *Sender) post(ctx context.Context, e Event) error {
 	return nil
 }
 
-// backoff is the delay before try n+1: exponential with full jitter.
+// backoff is the delay before try n+1, drawn from backoffRange.
 func backoff(base, maxDelay time.Duration, n int) time.Duration {
+	lo, hi := backoffRange(base, maxDelay, n)
+	return lo + time.Duration(mrand.Int64N(int64(hi-lo)+1))
+}
+
+// backoffRange is the window the delay before try n+1 is drawn from:
+// the upper half of base·2ⁿ⁻¹, capped at maxDelay (equal jitter, so that
+// a receiver's outage is outlasted by at least the sum of the lows).
+func backoffRange(base, maxDelay time.Duration, n int) (lo, hi time.Duration) {
 	d := base << min(n-1, 20)
 	if d <= 0 || d > maxDelay {
 		d = maxDelay
 	}
-	return d/2 + time.Duration(mrand.Int64N(int64(d/2)+1))
+	return d / 2, d
 }
