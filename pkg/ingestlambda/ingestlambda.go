@@ -27,7 +27,7 @@ func New(awsCfg aws.Config, s settings.Settings, log *slog.Logger) (*ingest.Hand
 	if err != nil {
 		return nil, err
 	}
-	return ingest.New(ingest.Config{HashKey: s.HashKey, MaxFiles: s.MaxFiles(), Logger: log}, v,
+	return ingest.New(ingest.Config{HashKey: s.HashKey, MaxFiles: s.MaxFiles(), Budget: s.RateBudget(), CacheTTL: s.CacheTTL, Logger: log}, v,
 		store.New(awsclient.DynamoDB(awsCfg), s.Table, s.Retention), queue.New(awsclient.SQS(awsCfg), s.QueueURL)), nil
 }
 

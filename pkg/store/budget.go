@@ -101,6 +101,20 @@ func (s *Store) TakeBudgetOrJoinLine(ctx context.Context, company string, n int,
 	return s.take(ctx, "store: take or reserve budget", companyBudget(company), n, b, takeOrJoinLine, 0)
 }
 
+// ReserveTurn is for an event that no worker has seen yet (ingest): when
+// no one waits in the company's line and n units are free now, it changes
+// nothing and returns the zero time (the event goes at once, and its
+// worker takes as a newcomer); otherwise it reserves the next turn at the
+// end of the line, as TakeBudgetOrJoinLine does, and returns the turn's
+// time. It never takes units: whoever comes back at the turn calls
+// TakeBudget. So a backlog's event is sent with its turn's delay and
+// received once, at its turn, instead of being received, sent back as a
+// delayed copy and received again.
+func (s *Store) ReserveTurn(ctx context.Context, company string, n int, b Budget) (time.Time, error) {
+	_, at, err := s.take(ctx, "store: reserve turn", companyBudget(company), n, b, reserveOnly, 0)
+	return at, err
+}
+
 // takeMode is how a take behaves when there is no room.
 type takeMode int
 
@@ -108,10 +122,11 @@ const (
 	takeNow        takeMode = iota // or say when there will be room
 	takeOrJoinLine                 // or reserve the next turn in line
 	takeIfIdle                     // only if the budget is idle, else nothing
+	reserveOnly                    // reserve a turn if anyone waits or there is no room, never take
 )
 
 func (s *Store) take(ctx context.Context, op string, where budgetAt, n int, b Budget, mode takeMode, keep int) (bool, time.Time, error) {
-	reserve := mode == takeOrJoinLine
+	reserve := mode == takeOrJoinLine || mode == reserveOnly
 	if n < 1 || n > b.Limit {
 		return false, time.Time{}, failure.New(op, failure.Invalid, fmt.Errorf("cannot take %d of a budget of %d", n, b.Limit))
 	}
@@ -143,6 +158,8 @@ func (s *Store) take(ctx context.Context, op string, where budgetAt, n int, b Bu
 		var at time.Time
 		switch {
 		case mode == takeIfIdle && (len(log)+n+keep > b.Limit || it.Tail > ms || it.BlockedUntil > ms):
+			return false, time.Time{}, nil
+		case mode == reserveOnly && free <= ms && it.Tail <= ms:
 			return false, time.Time{}, nil
 		case free <= ms && (!reserve || it.Tail <= ms):
 			for range n {

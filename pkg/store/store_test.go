@@ -532,6 +532,40 @@ func TestBudgetLine(t *testing.T) {
 	})
 }
 
+// TestReserveTurn: ingest's reservation takes nothing: with room and no
+// line it changes nothing; with no room it reserves the turn at which
+// there is, and with a line, the turn at its end, spaced as the line's
+// other turns are.
+func TestReserveTurn(t *testing.T) {
+	suite(t, func(t *testing.T, _ *dynamodb.Client, s *store.Store, c *clock) {
+		ctx := t.Context()
+		b := store.Budget{Limit: 20, Window: time.Minute} // a unit per 3 s
+		t0 := c.Now().Truncate(time.Millisecond)
+		for range 3 {
+			if at, err := s.ReserveTurn(ctx, "42", 1, b); !at.IsZero() || err != nil {
+				t.Fatalf("with room: %v, %v", at, err)
+			}
+		}
+		for i := range 20 {
+			if ok, _, err := s.TakeBudget(ctx, "42", 1, b); !ok || err != nil {
+				t.Fatalf("take %d: the reservations took units: %v, %v", i, ok, err)
+			}
+		}
+		first := t0.Add(time.Minute + time.Millisecond) // when the first unit is free
+		at, err := s.ReserveTurn(ctx, "42", 2, b)
+		if err != nil || !at.Equal(first) {
+			t.Errorf("without room: %v, %v; want %v", at.Sub(t0), err, first.Sub(t0))
+		}
+		if _, next, _ := s.TakeBudgetOrJoinLine(ctx, "42", 1, b); !next.Equal(first.Add(6 * time.Second)) {
+			t.Errorf("the worker's newcomer after a reservation of 2: %v, want %v", next.Sub(t0), first.Add(6*time.Second).Sub(t0))
+		}
+		c.Add(2 * time.Minute) // the window has room again, the line is over
+		if at, err := s.ReserveTurn(ctx, "42", 1, b); !at.IsZero() || err != nil {
+			t.Errorf("after the line: %v, %v", at, err)
+		}
+	})
+}
+
 func TestCreateTableIsIdempotent(t *testing.T) {
 	db := awsclient.DynamoDB(emulator.Kumo(t))
 	name := emulator.Name("idem")
