@@ -37,13 +37,14 @@ const (
 	BudgetTests WorkspaceBudget = "tests"
 )
 
-// budgetAt is where a budget's item lives.
-type budgetAt struct{ pk, sk string }
+// budgetAt is where a budget's item lives, and whose it is: a company's
+// (which the global budget applies to) or a workspace's.
+type budgetAt struct{ pk, sk, company string }
 
-func companyBudget(company string) budgetAt { return budgetAt{budgetKey(company), "BUDGET"} }
+func companyBudget(company string) budgetAt { return budgetAt{budgetKey(company), "BUDGET", company} }
 
 func workspaceBudget(ws string, name WorkspaceBudget) budgetAt {
-	return budgetAt{wsKey(ws), "BUDGET#" + string(name)}
+	return budgetAt{wsKey(ws), "BUDGET#" + string(name), ""}
 }
 
 // budgetItem is a budget's sliding log: the times (Unix ms) of the
@@ -130,6 +131,12 @@ func (s *Store) take(ctx context.Context, op string, where budgetAt, n int, b Bu
 	if n < 1 || n > b.Limit {
 		return false, time.Time{}, failure.New(op, failure.Invalid, fmt.Errorf("cannot take %d of a budget of %d", n, b.Limit))
 	}
+	if where.company != "" {
+		var err error
+		if b, err = s.share(ctx, where.company, n, b); err != nil {
+			return false, time.Time{}, err
+		}
+	}
 	for try := 0; try < maxTakeTries; try++ {
 		var it budgetItem
 		err := s.get(ctx, op, where.pk, where.sk, &it)
@@ -174,10 +181,22 @@ func (s *Store) take(ctx context.Context, op string, where budgetAt, n int, b Bu
 			at = time.UnixMilli(turn)
 		}
 		if err := s.putVersioned(ctx, op, next, exists, it.Version); err == nil {
-			if at.IsZero() {
-				return true, now, nil
+			if !at.IsZero() {
+				return false, at, nil
 			}
-			return false, at, nil
+			if where.company != "" && s.global.on() {
+				// The global guard, after the company's units (a
+				// company's item sees far more contention than a slot):
+				// a full slot gives them back.
+				ok, nextSlot, err := s.takeGlobal(ctx, n, ms)
+				if err != nil || !ok {
+					if gerr := s.GiveBackBudget(ctx, where.company, n, now); gerr != nil && err == nil {
+						err = gerr
+					}
+					return false, nextSlot, err
+				}
+			}
+			return true, now, nil
 		} else if !errors.Is(err, failure.ErrConflict) {
 			return false, time.Time{}, err
 		}
