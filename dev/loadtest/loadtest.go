@@ -79,34 +79,34 @@ type Config struct {
 
 // Report is what a run measured.
 type Report struct {
-	Name          string             `json:"name"`
-	Events        int                `json:"events"`
-	Accepted      int                `json:"accepted"`
-	Delivered     int                `json:"delivered"`
-	Lost          int                `json:"lost"`
-	Duplicates    int                `json:"duplicates"`
-	States        map[string]int     `json:"states"`
-	Seconds       float64            `json:"seconds"`
-	IngestPerSec  float64            `json:"ingest_per_sec"`
-	DeliverPerSec float64            `json:"deliver_per_sec"`
-	P50           float64            `json:"p50_ms"`
-	P95           float64            `json:"p95_ms"`
-	P99           float64            `json:"p99_ms"`
+	Name          string         `json:"name"`
+	Events        int            `json:"events"`
+	Accepted      int            `json:"accepted"`
+	Delivered     int            `json:"delivered"`
+	Lost          int            `json:"lost"`
+	Duplicates    int            `json:"duplicates"`
+	States        map[string]int `json:"states"`
+	Seconds       float64        `json:"seconds"`
+	IngestPerSec  float64        `json:"ingest_per_sec"`
+	DeliverPerSec float64        `json:"deliver_per_sec"`
+	P50           float64        `json:"p50_ms"`
+	P95           float64        `json:"p95_ms"`
+	P99           float64        `json:"p99_ms"`
 	// Stages break the delivered events' end-to-end times down (see
 	// Stages); Tenths do it for each tenth of them by end-to-end time.
 	Stages map[string]Spread `json:"stages,omitempty"`
 	Tenths []Slice           `json:"stage_tenths,omitempty"`
 	// Received counts the messages handed to the worker; ReceivesPerEvent
 	// is that over the events accepted.
-	Received         int64   `json:"received"`
-	ReceivesPerEvent float64 `json:"receives_per_event"`
-	RateLimited   int                `json:"rate_limited"`
-	BudgetUse     map[string]float64 `json:"budget_use"` // requests made / requests the budget allowed, over the windows before the last
-	QuietP99      float64            `json:"quiet_p99_ms,omitempty"`
-	Latencies     []Point            `json:"latencies"`
-	PerWindow     map[string][]int   `json:"requests_per_window"`
-	Window        float64            `json:"window_seconds"`
-	Limit         int                `json:"limit"`
+	Received         int64              `json:"received"`
+	ReceivesPerEvent float64            `json:"receives_per_event"`
+	RateLimited      int                `json:"rate_limited"`
+	BudgetUse        map[string]float64 `json:"budget_use"` // requests made / requests the budget allowed, over the windows before the last
+	QuietP99         float64            `json:"quiet_p99_ms,omitempty"`
+	Latencies        []Point            `json:"latencies"`
+	PerWindow        map[string][]int   `json:"requests_per_window"`
+	Window           float64            `json:"window_seconds"`
+	Limit            int                `json:"limit"`
 	// LogLines counts the log lines written during the run; Leaks those
 	// that held a token, an applicant's e-mail address or name.
 	LogLines int `json:"log_lines"`

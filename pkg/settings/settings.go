@@ -162,10 +162,10 @@ type Settings struct {
 // resources and its secrets.
 func Default() Settings {
 	return Settings{
-		SecretPrefix:   "funnel-personio/connections",
-		Plans:          []string{"advanced", "professional", "enterprise"},
-		Retention:      30 * 24 * time.Hour,
-		Budget:         Budget{Limit: 20, Window: 60 * time.Second, Margin: time.Second}, GlobalLimit: 2000,
+		SecretPrefix: "funnel-personio/connections",
+		Plans:        []string{"advanced", "professional", "enterprise"},
+		Retention:    30 * 24 * time.Hour,
+		Budget:       Budget{Limit: 20, Window: 60 * time.Second, Margin: time.Second}, GlobalLimit: 2000,
 		RateLimitPause: 60 * time.Second, MaxReceiveCount: 8,
 		CheckLimit: WorkspaceLimit{Limit: 5, Window: time.Minute}, TestLimit: WorkspaceLimit{Limit: 5, Window: time.Minute},
 		APITimeout: 15 * time.Second, IngestTimeout: 10 * time.Second, WorkerTimeout: 30 * time.Second,
