@@ -25,7 +25,8 @@ func deps(t *testing.T, pkgs ...string) map[string]bool {
 // TestWhatShips holds the tree's layering: what the Lambdas (and the
 // stack) are built from never links the development wing (dev/); ingest
 // links neither the Personio client, nor the phone library, nor the
-// OpenAPI library; the api does not link the phone library (it validates
+// OpenAPI library; neither ingest nor the worker links a JSON Schema
+// library that compiles schemas at init; the api does not link the phone library (it validates
 // mappings, the worker applies them); the editor and the worker's logic
 // are siblings, so the api function does not link the worker and the
 // other way round.
@@ -40,6 +41,14 @@ func TestWhatShips(t *testing.T) {
 		module + "pkg/mapping", module + "pkg/delivery", module + "pkg/editor"} {
 		if ingest[p] {
 			t.Errorf("functions/ingest links %s", p)
+		}
+	}
+	// A general JSON Schema validator compiles five drafts' metaschemas
+	// when its package is initialised (6–10 ms of a cold start): the
+	// application event is checked by pkg/application's own validator.
+	for _, fn := range []string{"ingest", "worker"} {
+		if deps(t, "../"+fn)["github.com/santhosh-tekuri/jsonschema/v6"] {
+			t.Errorf("functions/%s links github.com/santhosh-tekuri/jsonschema/v6, whose init compiles JSON schemas", fn)
 		}
 	}
 	// The phone library (with protobuf and its metadata about 8 MB and
