@@ -95,7 +95,7 @@ func TestMeasureIngest(t *testing.T) {
 			ingest = f
 		}
 	}
-	r, err := coldstart.Measure(context.Background(), ingest, coldstart.Options{Root: "../..", Runs: 2})
+	r, err := coldstart.Measure(context.Background(), ingest, coldstart.Options{Root: "../..", Runs: 2, InitRuns: 1})
 	if err != nil {
 		t.Fatal(err)
 	}

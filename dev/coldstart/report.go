@@ -29,9 +29,10 @@ type Result struct {
 	// Connections is the most connections to the outside stand-in any
 	// start made before asking for an event.
 	Connections int `json:"init_connections"`
-	// Init is the package init of one more start, from
-	// GODEBUG=inittrace=1.
-	Init InitTrace `json:"inittrace"`
+	// Init is the package init of the median of InitRuns more starts,
+	// from GODEBUG=inittrace=1.
+	Init     InitTrace `json:"inittrace"`
+	InitRuns int       `json:"inittrace_runs"`
 }
 
 // InitTrace sums GODEBUG=inittrace=1's lines.
