@@ -14,7 +14,6 @@
 package coldstart
 
 import (
-	"bytes"
 	"cmp"
 	"context"
 	"errors"
@@ -24,9 +23,10 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
-	"strings"
 	"sync"
 	"time"
+
+	"github.com/funnel-personio/funnel-personio/dev/testenv"
 )
 
 // SigningSecret is the webhook (and outbound) signing secret the
@@ -127,7 +127,7 @@ func Run(ctx context.Context, bin string, extra []string, event []byte, timeout 
 	defer outside.close()
 	cmd := exec.Command(bin)
 	cmd.Env = append(append(Environment(outside.url()), "AWS_LAMBDA_RUNTIME_API="+api.addr()), extra...)
-	var stdout, stderr limitedBuffer
+	var stdout, stderr testenv.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
@@ -351,26 +351,4 @@ func fileSize(p string) int64 {
 		return 0
 	}
 	return info.Size()
-}
-
-// limitedBuffer keeps the first 1 MiB written to it; safe for the
-// goroutines exec copies output with.
-type limitedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *limitedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if room := 1<<20 - b.buf.Len(); room > 0 {
-		b.buf.Write(p[:min(len(p), room)])
-	}
-	return len(p), nil
-}
-
-func (b *limitedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return strings.Clone(b.buf.String())
 }
