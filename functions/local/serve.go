@@ -169,7 +169,11 @@ func runEmulator(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		fmt.Fprintf(stderr, "emulator: listen: %v\n", err)
 		return 1
 	}
-	fmt.Fprintf(stdout, "AWS emulator (kumo) on http://%s, state in %q\n", ln.Addr(), os.Getenv("KUMO_DATA_DIR"))
+	state := "state in memory only (KUMO_DATA_DIR is not set)"
+	if dir := os.Getenv("KUMO_DATA_DIR"); dir != "" {
+		state = "state in " + dir
+	}
+	fmt.Fprintf(stdout, "AWS emulator (kumo) on http://%s, %s\n", ln.Addr(), state)
 	if err := localstack.ServeEmulator(ctx, ln); err != nil {
 		fmt.Fprintf(stderr, "emulator: %v\n", err)
 		return 1
