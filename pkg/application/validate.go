@@ -150,8 +150,34 @@ func problems(e *jsonschema.ValidationError) []Problem {
 			out = append(out, Problem{Path: at(p), Message: msg})
 		}
 		return out
+	case *kind.Type:
+		return []Problem{{Path: jsonPath(e.InstanceLocation), Message: "must be " + kindsInWords(k.Want) + "; it is " + kindsInWords([]string{k.Got})}}
+	case *kind.MinLength:
+		msg := fmt.Sprintf("must be at least %d characters long; it has %d", k.Want, k.Got)
+		if k.Want == 1 {
+			msg = "must not be empty"
+		}
+		return []Problem{{Path: jsonPath(e.InstanceLocation), Message: msg}}
 	}
 	return []Problem{{Path: jsonPath(e.InstanceLocation), Message: e.ErrorKind.LocalizedString(printer)}}
+}
+
+// kindsInWords names JSON types as a person would: "a string", "null or
+// a number".
+func kindsInWords(types []string) string {
+	words := map[string]string{"string": "a string", "number": "a number", "integer": "a whole number", "boolean": "true or false",
+		"object": "an object", "array": "a list", "null": "null"}
+	out := make([]string, 0, len(types))
+	for _, t := range types {
+		if w, ok := words[t]; ok {
+			t = w
+		}
+		out = append(out, t)
+	}
+	if len(out) > 1 {
+		return strings.Join(out[:len(out)-1], ", ") + " or " + out[len(out)-1]
+	}
+	return strings.Join(out, "")
 }
 
 // duplicateFields reports answers that repeat a field_id: a mapping could
