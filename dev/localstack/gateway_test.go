@@ -121,3 +121,56 @@ func checkDocumented(t *testing.T, router routers.Router, method, target string,
 		t.Errorf("%s %s -> %d %s does not match the document: %v", method, target, status, body, err)
 	}
 }
+
+// TestRotatedTokenSaysSo: on the local stack, a token the Personio
+// sandbox refuses is answered with what is true there: that the sandbox's
+// token was regenerated and where the current one is shown (or how to
+// start over), not Personio's settings; the current token is not in the
+// answer, and the one shown there works.
+func TestRotatedTokenSaysSo(t *testing.T) {
+	st, err := localstack.Start(context.Background(), testenv.LocalStack(t, &testenv.Buffer{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	token, _ := st.Auth.Mint("ws_rotate", "advanced", time.Hour)
+	connect := func(access string) (int, string) {
+		req, _ := http.NewRequest("POST", st.URL+"/v1/connections", strings.NewReader(`{"name":"Acme","company_id":"42","access_token":"`+access+`"}`))
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	where := st.SandboxURL + "/_sandbox/companies/42"
+	if code, body := connect("wrong-token"); code != 422 || !strings.Contains(body, "The Personio sandbox did not accept this token for company 42. Its current token is shown at "+where) {
+		t.Errorf("a wrong token: %d %s", code, body)
+	}
+	if code, body := connect("sandbox-token-42"); code != 201 {
+		t.Fatalf("the seed's token: %d %s", code, body)
+	}
+	current := st.Sandbox.RotateToken("42")
+	code, body := connect("sandbox-token-42")
+	for _, want := range []string{"invalid-credentials", "its token was regenerated (rotate-token, once since the stack started), so the earlier one no longer works",
+		"The current one is shown at " + where, "stop make run, run make reset, then make run again", "Nothing was saved."} {
+		if code != 422 || !strings.Contains(body, want) {
+			t.Errorf("after the rotation: %d %s; want it to say %q", code, body, want)
+		}
+	}
+	if strings.Contains(body, "Settings > Integrations") || strings.Contains(body, current) {
+		t.Errorf("the answer sends the user to Personio's settings or holds the token: %s", body)
+	}
+	var shown struct{ Token string }
+	resp, err := http.Get(where)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = json.NewDecoder(resp.Body).Decode(&shown)
+	resp.Body.Close()
+	if code, body := connect(shown.Token); code != 201 {
+		t.Errorf("the token shown at %s: %d %s", where, code, body)
+	}
+}
