@@ -7,6 +7,7 @@
 //	send FILE   sign an event file and post it to ingest
 //	deliveries  list a funnel's deliveries
 //	load        a load or fault run (make load, make faults)
+//	reset       delete the local AWS state (make reset)
 package main
 
 import (
@@ -28,10 +29,11 @@ commands:
   send FILE   sign an event file and post it to ingest: local send -new-id events/ingest/event.json
   deliveries  list a funnel's deliveries: local deliveries -funnel fn_office
   load        a load or fault run against an in-process stack: local load -scenario backlog
+  reset       delete the local AWS state (.data/kumo) to start over (make reset); stop serve first
 `
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
 	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
 }
@@ -57,6 +59,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return runDeliveries(ctx, args, stdout, stderr)
 	case "load":
 		return runLoad(ctx, args, stdout, stderr)
+	case "reset":
+		return runReset(ctx, args, stdout, stderr)
 	case "help":
 		fmt.Fprint(stdout, usage)
 		return 0
