@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -105,11 +106,12 @@ func runDeliveries(ctx context.Context, args []string, stdout, stderr io.Writer)
 	funnel := fs.String("funnel", "fn_office", "funnel id")
 	status := fs.String("status", "", "only this status: "+statusList())
 	ws := fs.String("workspace", "ws_demo", "workspace")
+	limit := fs.Int("limit", 50, "the newest this many (1 to 100)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
 	token, _ := localstack.NewDevAuth([]byte(envOr("LOCAL_JWT_KEY", localstack.DevJWTKey))).Mint(*ws, "advanced", time.Hour)
-	q := url.Values{"limit": {"50"}}
+	q := url.Values{"limit": {strconv.Itoa(*limit)}}
 	if *status != "" {
 		q.Set("status", *status)
 	}
@@ -131,7 +133,7 @@ func runDeliveries(ctx context.Context, args []string, stdout, stderr io.Writer)
 		fmt.Fprintf(stderr, "deliveries: the answer is not a delivery list: %v\n", err)
 		return 1
 	}
-	writeDeliveries(stdout, page)
+	writeDeliveries(stdout, page, *limit)
 	return 0
 }
 
@@ -155,7 +157,7 @@ type deliveryPage struct {
 // worker's tries to deliver: an entry with an outcome, or a 429 from
 // Personio (recorded as queued again); being queued, sent again on
 // request or waiting for the rate budget is no try.
-func writeDeliveries(w io.Writer, page deliveryPage) {
+func writeDeliveries(w io.Writer, page deliveryPage, limit int) {
 	tw := tabwriter.NewWriter(w, 0, 2, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tSTATUS\tTRIES\tUPDATED\tREASON")
 	for _, d := range page.Deliveries {
@@ -176,7 +178,7 @@ func writeDeliveries(w io.Writer, page deliveryPage) {
 		fmt.Fprintln(w, "(no deliveries)")
 	}
 	if page.NextCursor != "" {
-		fmt.Fprintln(w, "(the newest 50; more in the API with ?cursor=…)")
+		fmt.Fprintf(w, "(the newest %d; more with a larger -limit, or in the API with ?cursor=…)\n", limit)
 	}
 }
 

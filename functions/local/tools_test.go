@@ -87,6 +87,9 @@ func TestDeliveriesCommand(t *testing.T) {
 		{name: "by status", args: []string{"-status", "failed"}, code: 0, stdout: []string{
 			`^ID +STATUS +TRIES +UPDATED +REASON$`, `^evt_noemail +failed +1 `,
 		}},
+		{name: "the newest one", args: []string{"-limit", "1"}, code: 0, stdout: []string{
+			`^evt_noemail +failed +1 `, `^\(the newest 1; more with a larger -limit`,
+		}},
 		{name: "no deliveries", args: []string{"-funnel", "fn_none"}, code: 0, stdout: []string{`^\(no deliveries\)$`}},
 		{name: "a status that is none", args: []string{"-status", "bogus"}, code: 1, stderr: []string{
 			`^deliveries: the API answered 400 Invalid request: status must be one of queued, processing, retrying, delivered, unconfirmed, failed, parked, dead, skipped\.$`,
