@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -182,4 +183,49 @@ func alive(pid int) bool {
 	}
 	_, rest, _ := strings.Cut(string(b), ") ")
 	return !strings.HasPrefix(rest, "Z") && !strings.HasPrefix(rest, "X")
+}
+
+// TestMakeHelpListsEveryTarget: `make` alone prints the targets instead of
+// running the test suite, every target of the Makefile is among them, and
+// the README's Commands table lists each one.
+func TestMakeHelpListsEveryTarget(t *testing.T) {
+	if _, err := exec.LookPath("make"); err != nil {
+		t.Skip("make is not installed")
+	}
+	root, _ := filepath.Abs("../..")
+	mf, err := os.ReadFile(filepath.Join(root, "Makefile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var targets []string
+	for _, line := range strings.Split(string(mf), "\n") {
+		if rest, ok := strings.CutPrefix(line, ".PHONY:"); ok {
+			targets = append(targets, strings.Fields(rest)...)
+		}
+	}
+	if len(targets) < 15 {
+		t.Fatalf(".PHONY names %d targets: %q", len(targets), targets)
+	}
+	cmd := exec.Command("make", "--no-print-directory", "-C", root)
+	cmd.Env = append(os.Environ(), "MAKEFLAGS=", "MAKELEVEL=")
+	start := time.Now()
+	out, err := cmd.CombinedOutput()
+	if err != nil || time.Since(start) > 10*time.Second {
+		t.Fatalf("make alone: %v after %s\n%s", err, time.Since(start), out)
+	}
+	readme, err := os.ReadFile(filepath.Join(root, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, commands, _ := strings.Cut(string(readme), "\n## Commands\n")
+	commands, _, _ = strings.Cut(commands, "\n## ")
+	for _, target := range targets {
+		if !regexp.MustCompile(`(?m)^  `+regexp.QuoteMeta(target)+`[ ,]`).Match(out) &&
+			!regexp.MustCompile(`(?m)^  [a-z-]+, `+regexp.QuoteMeta(target)+` `).Match(out) {
+			t.Errorf("make alone does not list %q:\n%s", target, out)
+		}
+		if !strings.Contains(commands, "| `make "+target+"` |") {
+			t.Errorf("the README's Commands table does not list make %s", target)
+		}
+	}
 }
