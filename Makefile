@@ -85,7 +85,7 @@ run: build-local
 reset: build-local
 	@$(LOCAL_BIN) reset
 
-LAMBDAS := api ingest worker
+LAMBDAS := api ingest worker notifier watch
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
 ## build: the Lambda binaries, bin/lambda/<function>/bootstrap: linux/arm64,

@@ -23,7 +23,7 @@ import (
 func template(t *testing.T) (assertions.Template, map[string]any) {
 	t.Helper()
 	dir := t.TempDir()
-	for _, f := range []string{"api", "ingest", "worker"} {
+	for _, f := range Functions {
 		if err := os.MkdirAll(filepath.Join(dir, f), 0o755); err != nil {
 			t.Fatal(err)
 		}
@@ -57,10 +57,10 @@ func tpl(t *testing.T) (assertions.Template, map[string]any) {
 func TestResources(t *testing.T) {
 	tp, _ := tpl(t)
 	for typ, n := range map[string]float64{
-		"AWS::Lambda::Function": 3, "AWS::SQS::Queue": 2, "AWS::DynamoDB::Table": 1, "AWS::ApiGatewayV2::Api": 1,
+		"AWS::Lambda::Function": 5, "AWS::SQS::Queue": 4, "AWS::DynamoDB::Table": 1, "AWS::ApiGatewayV2::Api": 1,
 		"AWS::ApiGatewayV2::Authorizer": 1, "AWS::ApiGatewayV2::Route": 2, "AWS::ApiGatewayV2::Stage": 1,
-		"AWS::SecretsManager::Secret": 2, "AWS::CloudWatch::Alarm": 5, "AWS::SNS::Topic": 1, "AWS::KMS::Key": 2,
-		"AWS::Lambda::EventSourceMapping": 1,
+		"AWS::SecretsManager::Secret": 3, "AWS::CloudWatch::Alarm": 5, "AWS::SNS::Topic": 1, "AWS::KMS::Key": 2,
+		"AWS::Lambda::EventSourceMapping": 2, "AWS::Events::Rule": 1,
 	} {
 		tp.ResourceCountIs(jsii.String(typ), jsii.Number(n))
 	}
@@ -216,6 +216,7 @@ var wantPermissions = map[string]map[string][]string{
 		"Table/index/*":       {"dynamodb:Query"},
 		"DataKey":             keyActions,
 		"Events":              {"sqs:SendMessage"},
+		"Notify":              {"sqs:SendMessage"},
 		"HashKey":             {"secretsmanager:GetSecretValue"},
 		"secret:" + connected: {"secretsmanager:CreateSecret", "secretsmanager:DeleteSecret", "secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue", "secretsmanager:TagResource"},
 	},
@@ -232,6 +233,21 @@ var wantPermissions = map[string]map[string][]string{
 		"Table/index/*":       {"dynamodb:Query"},
 		"DataKey":             keyActions,
 		"Events":              {"sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage", "sqs:SendMessage"},
+		"Notify":              {"sqs:SendMessage"},
+		"HashKey":             {"secretsmanager:GetSecretValue"},
+		"secret:" + connected: {"secretsmanager:GetSecretValue"},
+	},
+	"Notifier": {
+		"Notify":                {"sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"},
+		"HashKey":               {"secretsmanager:GetSecretValue"},
+		"OutboundSigningSecret": {"secretsmanager:GetSecretValue"},
+	},
+	"Watch": {
+		"Table":               {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"},
+		"Table/index/*":       {"dynamodb:Query"},
+		"DataKey":             keyActions,
+		"Events":              {"sqs:SendMessage"},
+		"Notify":              {"sqs:SendMessage"},
 		"HashKey":             {"secretsmanager:GetSecretValue"},
 		"secret:" + connected: {"secretsmanager:GetSecretValue"},
 	},
@@ -454,7 +470,7 @@ func TestSite(t *testing.T) {
 	app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(t.TempDir())})
 	p := DefaultProps()
 	p.AssetDir = t.TempDir()
-	for _, f := range []string{"api", "ingest", "worker"} {
+	for _, f := range Functions {
 		_ = os.MkdirAll(filepath.Join(p.AssetDir, f), 0o755)
 		_ = os.WriteFile(filepath.Join(p.AssetDir, f, "bootstrap"), []byte("#!/bin/sh\n"), 0o755)
 	}
@@ -537,4 +553,31 @@ func TestSite(t *testing.T) {
 	if statements == 0 {
 		t.Error("no IAM statements walked in the site's stack")
 	}
+}
+
+// TestNotifications pins the outbound events' way: a queue of their own
+// with a dead-letter queue, the notifier fed by it with partial batch
+// failures, the platform's endpoint and the outbound secret in its
+// environment, and the watch's schedule.
+func TestNotifications(t *testing.T) {
+	tp, _ := tpl(t)
+	set := DefaultProps().Settings
+	nd := set.NotifyQueueDefinition("x")
+	tp.HasResourceProperties(jsii.String("AWS::SQS::Queue"), map[string]any{
+		"VisibilityTimeout": nd.VisibilityTimeout.Seconds(), "SqsManagedSseEnabled": true,
+		"RedrivePolicy": map[string]any{"maxReceiveCount": nd.MaxReceiveCount, "deadLetterTargetArn": assertions.Match_AnyValue()},
+	})
+	tp.HasResourceProperties(jsii.String("AWS::Lambda::Function"), map[string]any{
+		"Timeout": set.NotifierTimeout().Seconds(),
+		"Environment": map[string]any{"Variables": assertions.Match_ObjectLike(&map[string]any{
+			"NOTIFY_URL": set.NotifyURL, "OUTBOUND_SECRET_ID": assertions.Match_AnyValue(), "NOTIFY_QUEUE_URL": assertions.Match_AnyValue()})},
+	})
+	tp.HasResourceProperties(jsii.String("AWS::Lambda::EventSourceMapping"), map[string]any{
+		"BatchSize": 10, "FunctionResponseTypes": []any{"ReportBatchItemFailures"}, "ScalingConfig": map[string]any{"MaximumConcurrency": 2},
+	})
+	tp.HasResourceProperties(jsii.String("AWS::Events::Rule"), map[string]any{
+		"ScheduleExpression": "rate(" + strconv.Itoa(int(set.WatchTick.Minutes())) + " minutes)", "State": "ENABLED",
+		"Targets": assertions.Match_ArrayWith(&[]any{assertions.Match_ObjectLike(&map[string]any{"Arn": assertions.Match_AnyValue()})}),
+	})
+	tp.HasOutput(jsii.String("OutboundSigningSecretArn"), map[string]any{})
 }

@@ -98,7 +98,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	cfg := localstack.Config{Addr: *addr, AWS: awsCfg, SandboxAddr: *sandboxAddr, Logger: log,
 		PersonioBaseURL: os.Getenv("PERSONIO_BASE_URL"), PersonioFeedURL: os.Getenv("PERSONIO_FEED_URL"),
 		Table: os.Getenv("TABLE_NAME"), QueueName: os.Getenv("QUEUE_NAME"), SecretPrefix: os.Getenv("SECRET_PREFIX"),
-		JWTKey: []byte(keys.JWT), WebhookSecret: keys.WebhookSecret, HashKey: []byte(keys.Hash)}
+		JWTKey: []byte(keys.JWT), WebhookSecret: keys.WebhookSecret, HashKey: []byte(keys.Hash), Notifications: stdout}
 	cfg.Sandbox.Latency = *latency
 	if hosts := os.Getenv("FILE_HOSTS"); hosts != "" {
 		cfg.FileHosts = strings.Split(hosts, ",")
@@ -123,6 +123,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
   %s
   %s
   worker           polling the queue
+  notifications    outbound events to %s/_notifications, printed here as they arrive
+  watch            every %s (positions against career-site feeds, credentials)
 
 JWT (workspace ws_demo, plan advanced, 24 h):
   export TOKEN=%s
@@ -132,7 +134,7 @@ Webhook signing secret (ingest):
 Next: follow the README's walk-through, e.g.
   curl -s -H "Authorization: Bearer $TOKEN" %s/v1/personio/targets | head -c 300
 Ctrl-C stops (nothing in flight is lost). make reset starts over with a clean state.
-`, time.Since(started).Round(time.Millisecond), stack.URL, emulatorNote, personioNote, token, secret, stack.URL)
+`, time.Since(started).Round(time.Millisecond), stack.URL, emulatorNote, personioNote, stack.URL, stack.Settings.WatchTick, token, secret, stack.URL)
 	<-ctx.Done()
 	code := 0
 	if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {

@@ -41,6 +41,15 @@ const (
 	ReasonRetryRequested   Reason = "retry.requested"
 	ReasonCredentialsFixed Reason = "credentials.replaced"
 	ReasonInternal         Reason = "internal"
+	// ReasonPositionUnpublished: the job position is not published in
+	// Personio; applications for it wait (parked).
+	ReasonPositionUnpublished Reason = "position.unpublished"
+	// ReasonPositionPublished: the position is published again (or
+	// another one was chosen); the waiting applications go on.
+	ReasonPositionPublished Reason = "position.published"
+	// ReasonConnectionRestored: Personio accepts the connection's
+	// credentials again.
+	ReasonConnectionRestored Reason = "connection.restored"
 )
 
 // Reasons lists every reason code.
@@ -48,5 +57,6 @@ var Reasons = []Reason{
 	ReasonDelivered, ReasonExistsUnconfirmed, ReasonInvalidEvent, ReasonNoIntegration, ReasonDisabled, ReasonConnectionMissing,
 	ReasonMappingInvalid, ReasonMappingFailed, ReasonPersonioValidation, ReasonDuplicate, ReasonAuth, ReasonFeatureDisabled,
 	ReasonRateLimited, ReasonUnavailable, ReasonOutcomeUnknown, ReasonFile, ReasonTooManyFiles, ReasonBudget, ReasonExhausted, ReasonExhaustedUnknown,
-	ReasonRetryRequested, ReasonCredentialsFixed, ReasonInternal,
+	ReasonRetryRequested, ReasonCredentialsFixed, ReasonInternal, ReasonPositionUnpublished, ReasonPositionPublished,
+	ReasonConnectionRestored,
 }
