@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"fmt"
 	"os"
 	"os/exec"
@@ -115,34 +114,12 @@ func startMakeRun(t *testing.T, bin string) (*exec.Cmd, string) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = syscall.Kill(-mk.Process.Pid, syscall.SIGKILL) })
-	lines := make(chan string)
-	go func() {
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			lines <- sc.Text()
-		}
-		close(lines)
-	}()
-	var banner strings.Builder
-	deadline := time.After(3 * time.Minute) // the first build may compile
-	for {
-		select {
-		case l, ok := <-lines:
-			if !ok {
-				t.Fatalf("make run ended before it was ready:\n%s", banner.String())
-			}
-			banner.WriteString(l + "\n")
-			if strings.HasPrefix(l, "Ctrl-C stops") {
-				go func() {
-					for range lines {
-					}
-				}()
-				return mk, banner.String()
-			}
-		case <-deadline:
-			t.Fatalf("make run not ready:\n%s", banner.String())
-		}
+	// The first build may compile for a while.
+	banner, ok := awaitLine(out, func(l string) bool { return strings.HasPrefix(l, "Ctrl-C stops") }, 3*time.Minute)
+	if !ok {
+		t.Fatalf("make run not ready:\n%s", banner)
 	}
+	return mk, banner
 }
 
 // children are the pids of a process's children, started by any of its
