@@ -103,7 +103,9 @@ func TestAttacks(t *testing.T) {
 	// campaign is about who may do what, not about the budget (which
 	// TestWrongTokensDoNotStallAnotherWorkspace holds at Personio's 20).
 	cfg.Sandbox.RateLimit = 60
-	cfg.Adjust = func(s *settings.Settings) { s.Budget.Limit = 60 }
+	// The global budget grows with it (its slots must hold the largest
+	// application).
+	cfg.Adjust = func(s *settings.Settings) { s.Budget.Limit, s.GlobalLimit = 60, 61*60 }
 	st, err := localstack.Start(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
