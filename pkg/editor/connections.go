@@ -13,7 +13,7 @@ import (
 	"github.com/funnel-personio/funnel-personio/pkg/apigw"
 	"github.com/funnel-personio/funnel-personio/pkg/failure"
 	"github.com/funnel-personio/funnel-personio/pkg/personio"
-	"github.com/funnel-personio/funnel-personio/pkg/queue"
+	"github.com/funnel-personio/funnel-personio/pkg/resend"
 	"github.com/funnel-personio/funnel-personio/pkg/store"
 )
 
@@ -272,21 +272,13 @@ func (e *Editor) resumeParked(ctx context.Context, ws, connectionID string) (int
 }
 
 // requeue sends a stored event to the queue again, then marks the record
-// queued. Sending first means a failure loses nothing; a worker that takes
-// the message before the mark is fine, and its claim keeps the event from
-// being delivered twice.
+// queued: resend.Delivery, the path the operator's replay takes too. A
+// record that no longer holds its event is said as a problem.
 func (e *Editor) requeue(ctx context.Context, d store.Delivery, code store.Reason) error {
-	if len(d.Event) == 0 {
+	err := resend.Delivery(ctx, e.queue, e.store, d, code)
+	if errors.Is(err, resend.ErrNoEvent) {
 		return apigw.NewProblem(http.StatusConflict, "event-expired", "The application is no longer kept",
 			"The original application data has expired or was erased, so it cannot be sent again.")
-	}
-	if err := e.queue.Send(ctx, queue.Message{ID: d.EventID, Group: d.WorkspaceID, Body: d.Event}); err != nil {
-		return err
-	}
-	_, err := e.store.Requeue(ctx, d.Key(), code)
-	if errors.Is(err, failure.ErrConflict) {
-		// A worker took the message before the mark: it is on its way.
-		return nil
 	}
 	return err
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/funnel-personio/funnel-personio/pkg/failure"
 	"github.com/funnel-personio/funnel-personio/pkg/mapping"
 	"github.com/funnel-personio/funnel-personio/pkg/queue"
+	"github.com/funnel-personio/funnel-personio/pkg/resend"
 	"github.com/funnel-personio/funnel-personio/pkg/store"
 )
 
@@ -117,9 +118,7 @@ func (e *Editor) retryDelivery(ctx context.Context, r *apigw.Request) apigw.Resp
 	if err != nil {
 		return e.fail(ctx, "retry delivery", err)
 	}
-	switch d.Status {
-	case store.StatusFailed, store.StatusDead, store.StatusParked:
-	default:
+	if !resend.Retryable(d.Status) {
 		return apigw.NewProblem(http.StatusConflict, "not-retryable", "This delivery cannot be retried",
 			"Only failed, dead-lettered or parked deliveries can be sent again; this one is "+string(d.Status)+".").Response()
 	}

@@ -31,6 +31,7 @@ var sentences = map[store.Reason][2]string{ // en, de
 	store.ReasonExhaustedUnknown:   {"Every try failed, and the answer to one of them was lost, so Personio may have the application after all (it carries its delivery id as a tag there). Check Personio before retrying.", "Alle Versuche sind fehlgeschlagen, und die Antwort auf einen davon ging verloren; die Bewerbung kann also doch in Personio sein (dort trägt sie ihre Zustellungs-ID als Tag). Prüfen Sie Personio, bevor Sie es erneut versuchen."},
 	store.ReasonRetryRequested:     {"Queued again on request.", "Auf Wunsch erneut eingereiht."},
 	store.ReasonCredentialsFixed:   {"Queued again after the credentials were replaced.", "Nach dem Ersetzen der Zugangsdaten erneut eingereiht."},
+	store.ReasonReplayed:           {"Queued again by the service's operators after a fix on their side.", "Vom Betrieb des Dienstes nach einer Korrektur auf seiner Seite erneut eingereiht."},
 	store.ReasonInternal:           {"An internal error occurred; the application will be tried again.", "Ein interner Fehler ist aufgetreten; die Bewerbung wird erneut versucht."},
 }
 

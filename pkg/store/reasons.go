@@ -40,7 +40,10 @@ const (
 	ReasonExhaustedUnknown Reason = "retries.exhausted_outcome_unknown"
 	ReasonRetryRequested   Reason = "retry.requested"
 	ReasonCredentialsFixed Reason = "credentials.replaced"
-	ReasonInternal         Reason = "internal"
+	// ReasonReplayed: the platform team queued the delivery again with
+	// the operator command's replay, after a fix on their side.
+	ReasonReplayed Reason = "retry.operator"
+	ReasonInternal Reason = "internal"
 )
 
 // Reasons lists every reason code.
@@ -48,5 +51,5 @@ var Reasons = []Reason{
 	ReasonDelivered, ReasonExistsUnconfirmed, ReasonInvalidEvent, ReasonNoIntegration, ReasonDisabled, ReasonConnectionMissing,
 	ReasonMappingInvalid, ReasonMappingFailed, ReasonPersonioValidation, ReasonDuplicate, ReasonAuth, ReasonFeatureDisabled,
 	ReasonRateLimited, ReasonUnavailable, ReasonOutcomeUnknown, ReasonFile, ReasonTooManyFiles, ReasonBudget, ReasonExhausted, ReasonExhaustedUnknown,
-	ReasonRetryRequested, ReasonCredentialsFixed, ReasonInternal,
+	ReasonRetryRequested, ReasonCredentialsFixed, ReasonReplayed, ReasonInternal,
 }
