@@ -10,7 +10,7 @@ FUZZTIME    ?= 10s
 ATTACKTIME  ?= 60s
 PKGS        := ./...
 
-.PHONY: test lint fuzz attack sandbox bench run build-local build synth deploy diff load faults web-test screenshots
+.PHONY: test lint fuzz attack sandbox bench run build-local build-ops build synth deploy diff load faults web-test screenshots
 
 ## test: every test of every package, with the race detector.
 test:
@@ -58,6 +58,11 @@ bench:
 ## build-local: the local runner binary (bin/local).
 build-local:
 	$(GO) build -o bin/local ./functions/local
+
+## build-ops: the platform team's operator command (bin/ops): dead letters,
+## replay, parked connections, budgets (docs/operations.md).
+build-ops:
+	$(GO) build -o bin/ops ./functions/ops
 
 ## run: the whole pipeline on this machine, no AWS account: the AWS emulator
 ## (kumo) in a process of its own with its state in .data/kumo, and the
