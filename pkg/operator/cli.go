@@ -81,10 +81,10 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer, build Bu
 				return err
 			}
 			return c.print(dl, func(w *tabwriter.Writer) {
-				fmt.Fprintf(w, "DELIVERY\tWORKSPACE\tFUNNEL\tSTATUS\tREASON\tRECEIVES\tSENT\n")
+				fmt.Fprintf(w, "DELIVERY\tWORKSPACE\tFUNNEL\tSTATUS\tREASON\tATTEMPTS\tRECEIVES\tSENT\n")
 				for _, m := range dl.Messages {
-					fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%d\t%s\n", dash(m.Delivery), dash(m.Workspace), dash(m.Funnel), or(string(m.Status), "(no record)"),
-						dash(string(m.ReasonCode)), m.ReceiveCount, stamp(m.SentAt))
+					fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%d\t%d\t%s\n", dash(m.Delivery), dash(m.Workspace), dash(m.Funnel), or(string(m.Status), "(no record)"),
+						dash(string(m.ReasonCode)), m.Attempts, m.ReceiveCount, stamp(m.SentAt))
 				}
 				more := ""
 				if dl.Truncated {

@@ -32,15 +32,19 @@ type DeadLetter struct {
 	// not an event).
 	Status     store.Status `json:"status,omitempty"`
 	ReasonCode store.Reason `json:"reason_code,omitempty"`
+	// Attempts is how many tries the record keeps.
+	Attempts int `json:"attempts"`
 	// ReceiveCount is the receives SQS counted before this listing (its
-	// own receive not counted).
+	// own receive not counted). SQS keeps a message's count when it moves
+	// it to the dead-letter queue; kumo starts it again there.
 	ReceiveCount int       `json:"receive_count"`
 	SentAt       time.Time `json:"sent_at"`
 }
 
 // DeadLetters is a listing of the dead-letter queue.
 type DeadLetters struct {
-	// Approximate is SQS's count of the messages waiting in it.
+	// Approximate is SQS's count of the messages in it (waiting, in
+	// flight and delayed).
 	Approximate int          `json:"approximate_count"`
 	Messages    []DeadLetter `json:"messages"`
 	// Truncated says the listing stopped at its limit.
@@ -104,7 +108,7 @@ func (o *Operator) ListDeadLetters(ctx context.Context, limit int) (DeadLetters,
 				d, err := o.store.GetDelivery(ctx, ids.Workspace, ids.ID)
 				switch {
 				case err == nil:
-					dl.Status, dl.ReasonCode = d.Status, d.ReasonCode
+					dl.Status, dl.ReasonCode, dl.Attempts = d.Status, d.ReasonCode, len(d.Attempts)
 				case !errors.Is(err, failure.ErrNotFound):
 					return out, fmt.Errorf("%s: %w", op, err)
 				}
@@ -147,15 +151,27 @@ func (o *Operator) receive(ctx context.Context, url string, n int, visibility in
 	return out.Messages, nil
 }
 
-// count is SQS's count of the messages waiting (visible) in the queue.
+// count is SQS's count of the messages in the queue: waiting, in flight
+// (received and not yet deleted: a listing's, say) and delayed. Nothing
+// consumes the dead-letter queue, so all of them are what it holds.
 func (o *Operator) count(ctx context.Context, url string) (int, error) {
-	name := string(types.QueueAttributeNameApproximateNumberOfMessages)
-	out, err := o.sqs.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: aws.String(url),
-		AttributeNames: []types.QueueAttributeName{types.QueueAttributeName(name)}})
+	names := []types.QueueAttributeName{types.QueueAttributeNameApproximateNumberOfMessages,
+		types.QueueAttributeNameApproximateNumberOfMessagesNotVisible, types.QueueAttributeNameApproximateNumberOfMessagesDelayed}
+	out, err := o.sqs.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: aws.String(url), AttributeNames: names})
 	if err != nil {
 		return 0, err
 	}
-	return strconv.Atoi(out.Attributes[name])
+	total := 0
+	for _, name := range names {
+		if v, ok := out.Attributes[string(name)]; ok {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				return 0, fmt.Errorf("%s is %q", name, v)
+			}
+			total += n
+		}
+	}
+	return total, nil
 }
 
 // arn is the queue's ARN.
