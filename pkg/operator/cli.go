@@ -215,7 +215,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer, build Bu
 				fmt.Fprintf(w, "used\t%d of %d in the last %s\n", b.Used, b.Limit, time.Duration(b.Window*float64(time.Second)))
 				line := "no one waits"
 				if b.LineEnds != nil {
-					line = fmt.Sprintf("%d units ahead, the line ends %s", b.Reserved, in(*b.LineEnds))
+					line = fmt.Sprintf("%d units, the line ends %s", b.Reserved, in(*b.LineEnds))
 				}
 				fmt.Fprintf(w, "reserved turns\t%s\n", line)
 				blocked := "no"

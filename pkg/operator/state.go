@@ -63,8 +63,8 @@ type BudgetView struct {
 	// margin).
 	Window float64 `json:"window_seconds"`
 	Used   int     `json:"used"`
-	// Reserved is the units of the line of reserved turns ahead of now,
-	// ending at LineEnds.
+	// Reserved is the units in the line of reserved turns, which ends at
+	// LineEnds.
 	Reserved     int        `json:"reserved_turns"`
 	LineEnds     *time.Time `json:"line_ends,omitempty"`
 	BlockedUntil *time.Time `json:"blocked_until,omitempty"`

@@ -114,8 +114,8 @@ type BudgetState struct {
 	// none is in force).
 	BlockedUntil time.Time
 	// LineEnds is the end of the line of reserved turns (zero if no one
-	// waits), and Reserved the units reserved ahead of now: the line's
-	// length at a unit every Window/Limit.
+	// waits), and Reserved the units reserved in it: its length, from when
+	// the window lets its first turn go, at a unit every Window/Limit.
 	LineEnds time.Time
 	Reserved int
 	// NextFree is when a newcomer's single unit would be taken: now, when
@@ -164,9 +164,11 @@ func (s *Store) ReadBudget(ctx context.Context, company string, b Budget) (Budge
 		st.BlockedUntil = time.UnixMilli(it.BlockedUntil)
 	}
 	if it.Tail > ms {
+		// The line starts when the window (or a block) lets the first
+		// turn go, and holds a unit every Window/Limit up to its end.
 		st.LineEnds = time.UnixMilli(it.Tail)
-		spacing := b.Window.Milliseconds() / int64(b.Limit)
-		st.Reserved = int((it.Tail - ms + spacing - 1) / spacing)
+		spacing := max(b.Window.Milliseconds()/int64(b.Limit), 1)
+		st.Reserved = int(max(0, (it.Tail-max(free, it.BlockedUntil, ms)+spacing-1)/spacing))
 	}
 	st.NextFree = time.UnixMilli(max(free, it.BlockedUntil, it.Tail, ms))
 	return st, nil
