@@ -1,6 +1,7 @@
 package operator
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -35,6 +36,9 @@ commands:
                                              default failed,dead; T: RFC 3339 time or a duration ago)
   connections -needs-attention               connections whose deliveries wait parked, and how many
   budget -company C                          a company's rate budget now
+  erase -workspace W -key-env NAME < address erase an applicant's records written under a retired
+                                             e-mail hash key (the key in the variable NAME; the
+                                             address on standard input, never printed)
 
 flags of every command:
   -json              JSON for scripts instead of a table
@@ -50,6 +54,12 @@ Every change is logged to stderr as a JSON line with the caller's AWS identity.
 // results to stdout and audit lines and errors to stderr, and returns the
 // exit code: 0 done, 1 failed, 2 a usage error.
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer, build Builder) int {
+	return MainWithInput(ctx, args, os.Stdin, stdout, stderr, build)
+}
+
+// MainWithInput is Main with standard input given (erase reads the
+// address from it).
+func MainWithInput(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, build Builder) int {
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		fmt.Fprint(stdout, Usage)
 		return 0
@@ -224,6 +234,33 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer, build Bu
 				}
 				fmt.Fprintf(w, "blocked\t%s\n", blocked)
 				fmt.Fprintf(w, "next free slot\t%s\n", in(b.NextFree))
+			})
+		}
+	case "erase":
+		ws := fs.String("workspace", "", "the workspace (required)")
+		keyEnv := fs.String("key-env", "", "the variable that holds the retired hash key (required)")
+		var key, email string
+		c.check = func() error {
+			if *ws == "" || *keyEnv == "" {
+				return errors.New("-workspace and -key-env are required")
+			}
+			if key = os.Getenv(*keyEnv); key == "" {
+				return fmt.Errorf("%s is not set", *keyEnv)
+			}
+			line, err := bufio.NewReader(stdin).ReadString('\n')
+			if email = strings.TrimSpace(line); email == "" {
+				return fmt.Errorf("no address on standard input (%v)", err)
+			}
+			return nil
+		}
+		run = func(ctx context.Context, o *Operator) error {
+			e, err := o.EraseWithKey(ctx, *ws, email, []byte(key))
+			if err != nil {
+				return err
+			}
+			return c.print(e, func(w *tabwriter.Writer) {
+				fmt.Fprintf(w, "removed %d delivery records kept under the retired key in workspace %s (%d still had a copy on its way, which the worker drops)\n",
+					e.Records, *ws, e.QueuedCopies)
 			})
 		}
 	default:

@@ -85,7 +85,7 @@ func FromConfig(awsCfg aws.Config) Builder {
 			}
 		}
 		st := store.New(awsclient.DynamoDB(awsCfg), s.Table, s.Retention)
-		return New(Config{QueueURL: s.QueueURL, DLQURL: s.DLQURL, Budget: s.RateBudget(), Audit: t.Audit}, q, st, sts.NewFromConfig(awsCfg)), nil
+		return New(Config{QueueURL: s.QueueURL, DLQURL: s.DLQURL, Budget: s.RateBudget(), ErasureMarkerTTL: s.ErasureMarkerTTL(), Audit: t.Audit}, q, st, sts.NewFromConfig(awsCfg)), nil
 	}
 }
 

@@ -52,6 +52,7 @@ type Store interface {
 	Requeue(ctx context.Context, k store.DeliveryKey, code store.Reason) (store.Delivery, error)
 	ParkedConnections(ctx context.Context) ([]store.ParkedConnection, error)
 	ReadBudget(ctx context.Context, company string, b store.Budget) (store.BudgetState, error)
+	EraseApplicant(ctx context.Context, ws, emailHash string, until time.Time) (store.Erasure, error)
 }
 
 var _ Store = (*store.Store)(nil)
@@ -69,6 +70,9 @@ type Config struct {
 	QueueURL, DLQURL string
 	// Budget is the companies' rate budget (settings.Settings.RateBudget).
 	Budget store.Budget
+	// ErasureMarkerTTL is how long an erasure's marker lives
+	// (settings.Settings.ErasureMarkerTTL).
+	ErasureMarkerTTL time.Duration
 	// Audit receives one JSON line per change, naming who made it
 	// (default: discarded).
 	Audit *slog.Logger

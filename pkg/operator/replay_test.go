@@ -3,6 +3,7 @@ package operator_test
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -11,7 +12,9 @@ import (
 	"time"
 
 	"github.com/funnel-personio/funnel-personio/dev/testenv"
+	"github.com/funnel-personio/funnel-personio/pkg/application"
 	"github.com/funnel-personio/funnel-personio/pkg/awsclient"
+	"github.com/funnel-personio/funnel-personio/pkg/failure"
 	"github.com/funnel-personio/funnel-personio/pkg/operator"
 	"github.com/funnel-personio/funnel-personio/pkg/store"
 )
@@ -233,5 +236,51 @@ func TestConnectionsAndBudget(t *testing.T) {
 	var v operator.BudgetView
 	if err := json.Unmarshal([]byte(out), &v); code != 0 || err != nil || v.Used != 20 || v.Limit != 20 || v.LineEnds == nil || !v.NextFree.After(time.Now().Add(time.Minute)) {
 		t.Errorf("budget -json: %d %v %+v", code, err, v)
+	}
+}
+
+// TestEraseWithRetiredKey: after the e-mail hash key is rotated, `ops
+// erase` with the retired key removes the records written under it that
+// hold the address (and only those), leaves a marker of that key's hash,
+// and never prints or logs the address.
+func TestEraseWithRetiredKey(t *testing.T) {
+	env := testenv.New(t)
+	ctx := t.Context()
+	oldKey, newKey := []byte("retired-hash-key"), []byte("current-hash-key")
+	const email = "Erase.Me@example.com"
+	for _, d := range []store.Delivery{
+		{WorkspaceID: "ws_e", FunnelID: "fn_1", EventID: "evt_before_1", EmailHashes: []string{application.EmailHash(oldKey, email)}},
+		{WorkspaceID: "ws_e", FunnelID: "fn_1", EventID: "evt_before_2", EmailHashes: []string{application.EmailHash(oldKey, email)}, Status: store.StatusDead},
+		{WorkspaceID: "ws_e", FunnelID: "fn_1", EventID: "evt_after", EmailHashes: []string{application.EmailHash(newKey, email)}},
+		{WorkspaceID: "ws_e", FunnelID: "fn_1", EventID: "evt_other", EmailHashes: []string{application.EmailHash(oldKey, "other@example.com")}},
+		{WorkspaceID: "ws_f", FunnelID: "fn_1", EventID: "evt_other_ws", EmailHashes: []string{application.EmailHash(oldKey, email)}},
+	} {
+		if _, err := env.Store.CreateDelivery(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Setenv("OLD_HASH_KEY", string(oldKey))
+	var out, errb bytes.Buffer
+	code := operator.MainWithInput(ctx, []string{"erase", "-workspace", "ws_e", "-key-env", "OLD_HASH_KEY", "-table", env.Settings.Table},
+		strings.NewReader(email+"\n"), &out, &errb, operator.FromConfig(env.AWS))
+	if code != 0 || !strings.Contains(out.String(), "removed 2 delivery records") {
+		t.Fatalf("erase: %d\n%s%s", code, out.String(), errb.String())
+	}
+	for id, gone := range map[string]bool{"evt_before_1": true, "evt_before_2": true, "evt_after": false, "evt_other": false} {
+		if _, err := env.Store.GetDelivery(ctx, "ws_e", id); gone != errors.Is(err, failure.ErrNotFound) {
+			t.Errorf("%s: %v, gone %v", id, err, gone)
+		}
+	}
+	if _, err := env.Store.GetDelivery(ctx, "ws_f", "evt_other_ws"); err != nil {
+		t.Errorf("another workspace's record: %v", err)
+	}
+	if erased, _ := env.Store.Erased(ctx, "ws_e", application.EmailHash(oldKey, email)); !erased {
+		t.Error("no marker of the retired key's hash")
+	}
+	if s := out.String() + errb.String(); strings.Contains(strings.ToLower(s), "erase.me") || strings.Contains(s, string(oldKey)) {
+		t.Errorf("the output shows the address or the key:\n%s", s)
+	}
+	if !strings.Contains(errb.String(), `"msg":"operator: erase with a retired hash key"`) {
+		t.Errorf("no audit line:\n%s", errb.String())
 	}
 }
