@@ -74,7 +74,7 @@ run: build-local
 	for i in $$(seq 100); do (echo > /dev/tcp/127.0.0.1/4566) 2>/dev/null && break; sleep 0.05; done; \
 	bin/local serve
 
-LAMBDAS := api ingest worker
+LAMBDAS := api ingest worker notifier watch
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
 ## build: the Lambda binaries, bin/lambda/<function>/bootstrap: linux/arm64,

@@ -14,7 +14,9 @@ import (
 
 	"github.com/funnel-personio/funnel-personio/pkg/apilambda"
 	"github.com/funnel-personio/funnel-personio/pkg/ingestlambda"
+	"github.com/funnel-personio/funnel-personio/pkg/notifierlambda"
 	"github.com/funnel-personio/funnel-personio/pkg/settings"
+	"github.com/funnel-personio/funnel-personio/pkg/watchlambda"
 	"github.com/funnel-personio/funnel-personio/pkg/workerlambda"
 )
 
@@ -37,30 +39,34 @@ func TestFunctionsReadTheStack(t *testing.T) {
 	_, raw := tpl(t)
 	want := DefaultProps().Settings
 	resources := raw["Resources"].(map[string]any)
-	var queue map[string]any
+	var queue, notifyQueue map[string]any
 	functions := map[string]map[string]any{}
 	for id, r := range resources {
 		res := r.(map[string]any)
 		props, _ := res["Properties"].(map[string]any)
 		switch res["Type"] {
 		case "AWS::Lambda::Function":
-			for _, name := range []string{"Api", "Ingest", "Worker"} {
+			for _, name := range []string{"Api", "Ingest", "Worker", "Notifier", "Watch"} {
 				if strings.HasPrefix(id, name) {
 					functions[name] = props
 				}
 			}
 		case "AWS::SQS::Queue":
-			if _, ok := props["RedrivePolicy"]; ok {
+			switch {
+			case strings.HasPrefix(id, "Events"):
 				queue = props
+			case strings.HasPrefix(id, "Notify") && !strings.HasPrefix(id, "NotifyDeadLetters"):
+				notifyQueue = props
 			}
 		}
 	}
-	if len(functions) != 3 || queue == nil {
-		t.Fatalf("found functions %v and queue %v", slices.Sorted(maps.Keys(functions)), queue != nil)
+	if len(functions) != len(Functions) || queue == nil || notifyQueue == nil {
+		t.Fatalf("found functions %v, queue %v, outbound queue %v", slices.Sorted(maps.Keys(functions)), queue != nil, notifyQueue != nil)
 	}
 	redrive := queue["RedrivePolicy"].(map[string]any)
+	notifyRedrive := notifyQueue["RedrivePolicy"].(map[string]any)
 	// GOMEMLIMIT is the Go runtime's own.
-	known := map[string]bool{settings.VarHashKeySecret: true, settings.VarSigningSecret: true, goMemLimit: true}
+	known := map[string]bool{settings.VarHashKeySecret: true, settings.VarSigningSecret: true, settings.VarOutboundSecret: true, goMemLimit: true}
 	for _, n := range settings.Names() {
 		known[n] = true
 	}
@@ -72,6 +78,8 @@ func TestFunctionsReadTheStack(t *testing.T) {
 		{"Api", apilambda.Required, func(s settings.Settings) time.Duration { return s.APITimeout }},
 		{"Ingest", ingestlambda.Required, func(s settings.Settings) time.Duration { return s.IngestTimeout }},
 		{"Worker", workerlambda.Required, func(s settings.Settings) time.Duration { return s.WorkerTimeout }},
+		{"Notifier", append(notifierlambda.Required[:0:0], settings.VarOutbound, settings.VarNotifyQueueURL), func(s settings.Settings) time.Duration { return s.NotifierTimeout() }},
+		{"Watch", watchlambda.Required, func(s settings.Settings) time.Duration { return s.WatchTimeout() }},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			fn := functions[c.name]
@@ -102,6 +110,13 @@ func TestFunctionsReadTheStack(t *testing.T) {
 			if n := fmt.Sprint(redrive["maxReceiveCount"]); n != fmt.Sprint(got.MaxReceiveCount) {
 				t.Errorf("the queue sends a message to the DLQ after %s receives; the function reads %d", n, got.MaxReceiveCount)
 			}
+			nd := got.NotifyQueueDefinition("x")
+			if d := templateSeconds(notifyQueue["VisibilityTimeout"]); d != nd.VisibilityTimeout {
+				t.Errorf("the outbound queue's visibility timeout is %s; settings derive %s", d, nd.VisibilityTimeout)
+			}
+			if n := fmt.Sprint(notifyRedrive["maxReceiveCount"]); n != fmt.Sprint(nd.MaxReceiveCount) {
+				t.Errorf("the outbound queue sends a message to its DLQ after %s receives; the function reads %d", n, nd.MaxReceiveCount)
+			}
 			if c.name == "Worker" {
 				cfg := workerlambda.Config(got, workerlambda.Options{})
 				if fmt.Sprint(cfg.MaxReceiveCount) != fmt.Sprint(redrive["maxReceiveCount"]) || cfg.Lease >= templateSeconds(queue["VisibilityTimeout"]) ||
@@ -112,7 +127,7 @@ func TestFunctionsReadTheStack(t *testing.T) {
 			}
 			// Every deployment setting reaches the function as it is.
 			gotEnv, wantEnv := got.Env(), want.Env()
-			for _, name := range []string{settings.VarTable, settings.VarQueueURL} {
+			for _, name := range []string{settings.VarTable, settings.VarQueueURL, settings.VarNotifyQueueURL} {
 				delete(gotEnv, name)
 			}
 			if !maps.Equal(gotEnv, wantEnv) {

@@ -25,6 +25,7 @@ func main() {
 	ctx("jwtAudience", &audience)
 	ctx("corsOrigins", &origins)
 	ctx("fileHosts", &fileHosts)
+	ctx("notifyUrl", &p.Settings.NotifyURL)
 	ctx("assetDir", &p.AssetDir)
 	if audience != "" {
 		p.JWTAudience = strings.Split(audience, ",")

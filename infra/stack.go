@@ -11,6 +11,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awseventstargets"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
@@ -70,6 +72,7 @@ const (
 func DefaultProps() Props {
 	s := settings.Default()
 	s.FileHosts = []string{"files.example.com"}
+	s.NotifyURL = "https://app.example.com/hooks/personio"
 	return Props{JWTIssuer: "https://auth.example.com/", JWTAudience: []string{"funnel-personio"}, CORSOrigins: []string{"https://app.example.com"},
 		AssetDir: "../bin/lambda", Settings: s, WorkerMaxConcurrency: 20, ThrottleRate: 50, ThrottleBurst: 100,
 		// Ingest only checks a signature, writes a record and queues:
@@ -94,15 +97,24 @@ type Stack struct {
 	Table awsdynamodb.Table
 	Queue awssqs.Queue
 	DLQ   awssqs.Queue
-	Topic awssns.Topic
-	API   awsapigatewayv2.HttpApi
-	Funcs map[string]awslambda.Function
+	// NotifyQueue and NotifyDLQ carry the outbound events to the
+	// notifier.
+	NotifyQueue awssqs.Queue
+	NotifyDLQ   awssqs.Queue
+	Topic       awssns.Topic
+	API         awsapigatewayv2.HttpApi
+	Funcs       map[string]awslambda.Function
 	// Dashboard shows the pipeline at a glance (newDashboard).
 	Dashboard awscloudwatch.Dashboard
 	// OperatorPolicy is what the operator command (functions/ops) may
 	// do; the platform team attaches it to the role it assumes.
 	OperatorPolicy awsiam.ManagedPolicy
 }
+
+// Functions are the stack's Lambda functions, as `make build` writes their
+// binaries (AssetDir/<function>/bootstrap) and functions/<function> holds
+// their mains.
+var Functions = []string{"api", "ingest", "worker", "notifier", "watch"}
 
 // NewStack describes the stack. It panics if the settings do not hold
 // together (settings.Check).
@@ -132,6 +144,22 @@ func NewStack(scope constructs.Construct, id string, p Props) *Stack {
 		DeadLetterQueue: &awssqs.DeadLetterQueue{Queue: s.DLQ, MaxReceiveCount: jsii.Number(float64(def.MaxReceiveCount))},
 	})
 
+	ndef := set.NotifyQueueDefinition("funnel-personio-notify")
+	s.NotifyDLQ = awssqs.NewQueue(st, jsii.String("NotifyDeadLetters"), &awssqs.QueueProps{
+		RetentionPeriod: seconds(ndef.DLQRetention), Encryption: awssqs.QueueEncryption_SQS_MANAGED, EnforceSSL: jsii.Bool(true),
+	})
+	s.NotifyQueue = awssqs.NewQueue(st, jsii.String("Notify"), &awssqs.QueueProps{
+		VisibilityTimeout: seconds(ndef.VisibilityTimeout), RetentionPeriod: seconds(ndef.Retention),
+		Encryption: awssqs.QueueEncryption_SQS_MANAGED, EnforceSSL: jsii.Bool(true),
+		DeadLetterQueue: &awssqs.DeadLetterQueue{Queue: s.NotifyDLQ, MaxReceiveCount: jsii.Number(float64(ndef.MaxReceiveCount))},
+	})
+	// The outbound events' signing secret: a whsec_ value the platform
+	// gets to verify them (rotate by putting "new,old" in it for a while).
+	outboundSecret := awssecretsmanager.NewSecret(st, jsii.String("OutboundSigningSecret"), &awssecretsmanager.SecretProps{
+		Description:          jsii.String("funnel-personio: Standard Webhooks secret(s) of the outbound events, comma-separated during a rotation"),
+		GenerateSecretString: &awssecretsmanager.SecretStringGenerator{PasswordLength: jsii.Number(32), ExcludePunctuation: jsii.Bool(true)},
+	})
+
 	signing := awssecretsmanager.NewSecret(st, jsii.String("WebhookSigningSecret"), &awssecretsmanager.SecretProps{
 		Description:          jsii.String("funnel-personio: Standard Webhooks signing secret of ingest (whsec_ + base64)"),
 		GenerateSecretString: &awssecretsmanager.SecretStringGenerator{PasswordLength: jsii.Number(32), ExcludePunctuation: jsii.Bool(true)},
@@ -148,6 +176,7 @@ func NewStack(scope constructs.Construct, id string, p Props) *Stack {
 		env[k] = jsii.String(v)
 	}
 	env[settings.VarTable], env[settings.VarQueueURL], env[settings.VarHashKeySecret] = s.Table.TableName(), s.Queue.QueueUrl(), hashKey.SecretArn()
+	env[settings.VarNotifyQueueURL] = s.NotifyQueue.QueueUrl()
 	fn := func(name string, memory float64, timeout time.Duration, extra map[string]*string) awslambda.Function {
 		e := map[string]*string{}
 		for k, v := range env {
@@ -174,6 +203,8 @@ func NewStack(scope constructs.Construct, id string, p Props) *Stack {
 	api := fn("Api", 256, set.APITimeout, nil)
 	ingest := fn("Ingest", 256, set.IngestTimeout, map[string]*string{settings.VarSigningSecret: signing.SecretArn()})
 	worker := fn("Worker", 512, set.WorkerTimeout, nil)
+	notifier := fn("Notifier", 128, set.NotifierTimeout(), map[string]*string{settings.VarOutboundSecret: outboundSecret.SecretArn()})
+	watcher := fn("Watch", 256, set.WatchTimeout(), nil)
 
 	// Least privilege: each function may do what its code calls, on the
 	// resources it calls it on, and nothing else (the README's table
@@ -184,11 +215,38 @@ func NewStack(scope constructs.Construct, id string, p Props) *Stack {
 	grantTable(s.Table, api, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem")
 	grantTable(s.Table, ingest, "dynamodb:GetItem", "dynamodb:PutItem")
 	grantTable(s.Table, worker, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem")
+	// The watch lists what it watches and the parked (Query), reads and
+	// updates connections and budgets (GetItem, PutItem), marks positions
+	// and requeues parked deliveries (UpdateItem).
+	grantTable(s.Table, watcher, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem")
 	prefixArn := fmt.Sprintf("arn:%s:secretsmanager:%s:%s:secret:%s/*", *awscdk.Aws_PARTITION(), *awscdk.Aws_REGION(), *awscdk.Aws_ACCOUNT_ID(), set.SecretPrefix)
-	for _, f := range []awslambda.Function{api, ingest, worker} {
+	for _, f := range []awslambda.Function{api, ingest, worker, watcher} {
 		key.Grant(f, *jsii.Strings(tableKeyActions...)...)
+	}
+	// Every function reads its settings at cold start, the hash key's id
+	// among them.
+	for _, f := range []awslambda.Function{api, ingest, worker, notifier, watcher} {
 		allow(f, []string{*hashKey.SecretArn()}, "secretsmanager:GetSecretValue")
 	}
+	// Who tells the platform: the api (a connection restored, a position
+	// settled), the worker and the watch.
+	for _, f := range []awslambda.Function{api, worker, watcher} {
+		allow(f, []string{*s.NotifyQueue.QueueArn()}, "sqs:SendMessage")
+	}
+	allow(watcher, []string{*s.Queue.QueueArn()}, "sqs:SendMessage")
+	allow(watcher, []string{prefixArn}, "secretsmanager:GetSecretValue")
+	allow(notifier, []string{*outboundSecret.SecretArn()}, "secretsmanager:GetSecretValue")
+	allow(notifier, []string{*s.NotifyQueue.QueueArn()}, "sqs:ChangeMessageVisibility", "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes")
+	notifier.AddEventSourceMapping(jsii.String("NotifySource"), &awslambda.EventSourceMappingOptions{
+		EventSourceArn: s.NotifyQueue.QueueArn(), BatchSize: jsii.Number(10),
+		ReportBatchItemFailures: jsii.Bool(true), MaxConcurrency: jsii.Number(2),
+	})
+	// The watch runs every tick; each run checks that tick's share.
+	awsevents.NewRule(st, jsii.String("WatchSchedule"), &awsevents.RuleProps{
+		Description: jsii.String("funnel-personio: the watch's tick (positions against career-site feeds, credentials)"),
+		Schedule:    awsevents.Schedule_Rate(seconds(set.WatchTick)),
+		Targets:     &[]awsevents.IRuleTarget{awseventstargets.NewLambdaFunction(watcher, nil)},
+	})
 	allow(api, []string{*s.Queue.QueueArn()}, "sqs:SendMessage")
 	allow(ingest, []string{*s.Queue.QueueArn()}, "sqs:SendMessage")
 	allow(ingest, []string{*signing.SecretArn()}, "secretsmanager:GetSecretValue")
@@ -227,6 +285,7 @@ func NewStack(scope constructs.Construct, id string, p Props) *Stack {
 	out("TableName", s.Table.TableName())
 	out("TopicArn", s.Topic.TopicArn())
 	out("WebhookSigningSecretArn", signing.SecretArn())
+	out("OutboundSigningSecretArn", outboundSecret.SecretArn())
 	return s
 }
 
@@ -426,7 +485,7 @@ func newDashboard(st awscdk.Stack, s *Stack, alarms []awscloudwatch.Alarm) awscl
 		return awscloudwatch.NewGraphWidget(&awscloudwatch.GraphWidgetProps{Title: jsii.String(title), Width: jsii.Number(width), Height: jsii.Number(6),
 			Left: &left, Period: minute})
 	}
-	funcs := []string{"Api", "Ingest", "Worker"}
+	funcs := []string{"Api", "Ingest", "Worker", "Notifier", "Watch"}
 	perFunction := func(title string, m func(awslambda.Function, string) awscloudwatch.IMetric) awscloudwatch.IWidget {
 		var ms []awscloudwatch.IMetric
 		for _, name := range funcs {
@@ -461,7 +520,8 @@ func newDashboard(st awscdk.Stack, s *Stack, alarms []awscloudwatch.Alarm) awscl
 				s.Queue.MetricApproximateNumberOfMessagesNotVisible(opts("Maximum", "in flight")),
 				s.Queue.MetricApproximateNumberOfMessagesDelayed(opts("Maximum", "delayed (turns in a company's line)"))),
 			graph("Oldest message in the queue", 8, s.Queue.MetricApproximateAgeOfOldestMessage(opts("Maximum", "age (s)"))),
-			graph("Dead-letter queue depth", 8, s.DLQ.MetricApproximateNumberOfMessagesVisible(opts("Maximum", "dead letters"))),
+			graph("Dead-letter queue depth", 8, s.DLQ.MetricApproximateNumberOfMessagesVisible(opts("Maximum", "applications")),
+				s.NotifyDLQ.MetricApproximateNumberOfMessagesVisible(opts("Maximum", "outbound events"))),
 		},
 		{
 			graph("Personio 429s per minute", 8, custom(metrics.RateLimited, "Sum")),

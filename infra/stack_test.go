@@ -24,7 +24,7 @@ import (
 func template(t *testing.T) (assertions.Template, map[string]any) {
 	t.Helper()
 	dir := t.TempDir()
-	for _, f := range []string{"api", "ingest", "worker"} {
+	for _, f := range Functions {
 		if err := os.MkdirAll(filepath.Join(dir, f), 0o755); err != nil {
 			t.Fatal(err)
 		}
@@ -58,10 +58,10 @@ func tpl(t *testing.T) (assertions.Template, map[string]any) {
 func TestResources(t *testing.T) {
 	tp, _ := tpl(t)
 	for typ, n := range map[string]float64{
-		"AWS::Lambda::Function": 3, "AWS::SQS::Queue": 2, "AWS::DynamoDB::Table": 1, "AWS::ApiGatewayV2::Api": 1,
+		"AWS::Lambda::Function": 5, "AWS::SQS::Queue": 4, "AWS::DynamoDB::Table": 1, "AWS::ApiGatewayV2::Api": 1,
 		"AWS::ApiGatewayV2::Authorizer": 1, "AWS::ApiGatewayV2::Route": 2, "AWS::ApiGatewayV2::Stage": 1,
-		"AWS::SecretsManager::Secret": 2, "AWS::CloudWatch::Alarm": 5, "AWS::SNS::Topic": 1, "AWS::KMS::Key": 2,
-		"AWS::Lambda::EventSourceMapping": 1,
+		"AWS::SecretsManager::Secret": 3, "AWS::CloudWatch::Alarm": 5, "AWS::SNS::Topic": 1, "AWS::KMS::Key": 2,
+		"AWS::Lambda::EventSourceMapping": 2, "AWS::Events::Rule": 1,
 	} {
 		tp.ResourceCountIs(jsii.String(typ), jsii.Number(n))
 	}
@@ -217,6 +217,7 @@ var wantPermissions = map[string]map[string][]string{
 		"Table/index/*":       {"dynamodb:Query"},
 		"DataKey":             keyActions,
 		"Events":              {"sqs:SendMessage"},
+		"Notify":              {"sqs:SendMessage"},
 		"HashKey":             {"secretsmanager:GetSecretValue"},
 		"secret:" + connected: {"secretsmanager:CreateSecret", "secretsmanager:DeleteSecret", "secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue", "secretsmanager:TagResource"},
 	},
@@ -233,6 +234,21 @@ var wantPermissions = map[string]map[string][]string{
 		"Table/index/*":       {"dynamodb:Query"},
 		"DataKey":             keyActions,
 		"Events":              {"sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage", "sqs:SendMessage"},
+		"Notify":              {"sqs:SendMessage"},
+		"HashKey":             {"secretsmanager:GetSecretValue"},
+		"secret:" + connected: {"secretsmanager:GetSecretValue"},
+	},
+	"Notifier": {
+		"Notify":                {"sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"},
+		"HashKey":               {"secretsmanager:GetSecretValue"},
+		"OutboundSigningSecret": {"secretsmanager:GetSecretValue"},
+	},
+	"Watch": {
+		"Table":               {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"},
+		"Table/index/*":       {"dynamodb:Query"},
+		"DataKey":             keyActions,
+		"Events":              {"sqs:SendMessage"},
+		"Notify":              {"sqs:SendMessage"},
 		"HashKey":             {"secretsmanager:GetSecretValue"},
 		"secret:" + connected: {"secretsmanager:GetSecretValue"},
 	},
@@ -455,7 +471,7 @@ func TestSite(t *testing.T) {
 	app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(t.TempDir())})
 	p := DefaultProps()
 	p.AssetDir = t.TempDir()
-	for _, f := range []string{"api", "ingest", "worker"} {
+	for _, f := range Functions {
 		_ = os.MkdirAll(filepath.Join(p.AssetDir, f), 0o755)
 		_ = os.WriteFile(filepath.Join(p.AssetDir, f, "bootstrap"), []byte("#!/bin/sh\n"), 0o755)
 	}
@@ -581,8 +597,11 @@ func TestDashboard(t *testing.T) {
 	body := dashboardBody(t, raw)
 	ns := metrics.Namespace
 	fn := func(metric, stat string) []string {
-		return []string{"AWS/Lambda " + metric + " FunctionName=Api " + stat, "AWS/Lambda " + metric + " FunctionName=Ingest " + stat,
-			"AWS/Lambda " + metric + " FunctionName=Worker " + stat}
+		var out []string
+		for _, f := range []string{"Api", "Ingest", "Worker", "Notifier", "Watch"} {
+			out = append(out, "AWS/Lambda "+metric+" FunctionName="+f+" "+stat)
+		}
+		return out
 	}
 	want := map[string][]string{
 		"Deliveries per minute": {ns + " Delivered Sum", ns + " Unconfirmed Sum", ns + " Failed Sum", ns + " Dead Sum", ns + " Deferred Sum",
@@ -590,8 +609,9 @@ func TestDashboard(t *testing.T) {
 		"End-to-end latency (event → Personio)": {ns + " EndToEndLatency p50", ns + " EndToEndLatency p99"},
 		"Queue depth": {"AWS/SQS ApproximateNumberOfMessagesVisible QueueName=Events Maximum", "AWS/SQS ApproximateNumberOfMessagesNotVisible QueueName=Events Maximum",
 			"AWS/SQS ApproximateNumberOfMessagesDelayed QueueName=Events Maximum"},
-		"Oldest message in the queue":   {"AWS/SQS ApproximateAgeOfOldestMessage QueueName=Events Maximum"},
-		"Dead-letter queue depth":       {"AWS/SQS ApproximateNumberOfMessagesVisible QueueName=DeadLetters Maximum"},
+		"Oldest message in the queue": {"AWS/SQS ApproximateAgeOfOldestMessage QueueName=Events Maximum"},
+		"Dead-letter queue depth": {"AWS/SQS ApproximateNumberOfMessagesVisible QueueName=DeadLetters Maximum",
+			"AWS/SQS ApproximateNumberOfMessagesVisible QueueName=NotifyDeadLetters Maximum"},
 		"Personio 429s per minute":      {ns + " RateLimited Sum"},
 		"Connections needing attention": {ns + " ConnectionsNeedingAttention Sum"},
 		"HTTP API requests and errors":  {"AWS/ApiGateway Count ApiId=HttpApi Sum", "AWS/ApiGateway 4xx ApiId=HttpApi Sum", "AWS/ApiGateway 5xx ApiId=HttpApi Sum"},
@@ -725,4 +745,31 @@ func TestOperatorPolicy(t *testing.T) {
 	if found != 1 {
 		t.Errorf("%d managed policies, want the operator's", found)
 	}
+}
+
+// TestNotifications pins the outbound events' way: a queue of their own
+// with a dead-letter queue, the notifier fed by it with partial batch
+// failures, the platform's endpoint and the outbound secret in its
+// environment, and the watch's schedule.
+func TestNotifications(t *testing.T) {
+	tp, _ := tpl(t)
+	set := DefaultProps().Settings
+	nd := set.NotifyQueueDefinition("x")
+	tp.HasResourceProperties(jsii.String("AWS::SQS::Queue"), map[string]any{
+		"VisibilityTimeout": nd.VisibilityTimeout.Seconds(), "SqsManagedSseEnabled": true,
+		"RedrivePolicy": map[string]any{"maxReceiveCount": nd.MaxReceiveCount, "deadLetterTargetArn": assertions.Match_AnyValue()},
+	})
+	tp.HasResourceProperties(jsii.String("AWS::Lambda::Function"), map[string]any{
+		"Timeout": set.NotifierTimeout().Seconds(),
+		"Environment": map[string]any{"Variables": assertions.Match_ObjectLike(&map[string]any{
+			"NOTIFY_URL": set.NotifyURL, "OUTBOUND_SECRET_ID": assertions.Match_AnyValue(), "NOTIFY_QUEUE_URL": assertions.Match_AnyValue()})},
+	})
+	tp.HasResourceProperties(jsii.String("AWS::Lambda::EventSourceMapping"), map[string]any{
+		"BatchSize": 10, "FunctionResponseTypes": []any{"ReportBatchItemFailures"}, "ScalingConfig": map[string]any{"MaximumConcurrency": 2},
+	})
+	tp.HasResourceProperties(jsii.String("AWS::Events::Rule"), map[string]any{
+		"ScheduleExpression": "rate(" + strconv.Itoa(int(set.WatchTick.Minutes())) + " minutes)", "State": "ENABLED",
+		"Targets": assertions.Match_ArrayWith(&[]any{assertions.Match_ObjectLike(&map[string]any{"Arn": assertions.Match_AnyValue()})}),
+	})
+	tp.HasOutput(jsii.String("OutboundSigningSecretArn"), map[string]any{})
 }

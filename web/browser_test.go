@@ -676,3 +676,56 @@ func TestOptionalTargets(t *testing.T) {
 	}
 	b.axeCheck("optional targets")
 }
+
+// TestPositionUnpublishedShown: Personio answers that the saved position is
+// no longer published; the page says so where the position is chosen,
+// and saving another position sends the waiting application on and takes
+// the notice away.
+func TestPositionUnpublishedShown(t *testing.T) {
+	exe, axe := chromiumPath(t), axeSource(t)
+	st, _ := startStack(t)
+	jwt, _ := st.Auth.Mint("ws_demo", "advanced", time.Hour)
+	_, _, con := api(t, "POST", st.URL+"/v1/connections", jwt, map[string]any{"name": "Acme", "company_id": "42", "access_token": "sandbox-token-42"})
+	mapping := json.RawMessage(`{"version":1,"required":{"first_name":{"source":"contact.full_name","transforms":["first_name"]},"last_name":{"source":"contact.full_name","transforms":["last_name"]},"email":{"source":"contact.email"}}}`)
+	if code, _, in := api(t, "PUT", st.URL+"/v1/funnels/fn_office/integration", jwt, map[string]any{"connection_id": con["id"], "job_position_id": 1001, "mapping": mapping, "enabled": true}); code != 201 {
+		t.Fatalf("integration: %d %v", code, in)
+	}
+	st.Sandbox.SetPublished("42", 1001, false)
+	sendEvent(t, st, "evt_closed", map[string]string{"full_name": "Ada Lovelace", "email": "ada@example.com"}, []map[string]any{}, nil)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		_, _, l := api(t, "GET", st.URL+"/v1/funnels/fn_office/deliveries?status=parked", jwt, nil)
+		if len(l["deliveries"].([]any)) == 1 {
+			break
+		} else if time.Now().After(deadline) {
+			t.Fatal("the application was not parked after 30 s")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	b := newBrowser(t, exe, axe, shotDir)
+	b.do(chromedp.Navigate(st.URL + "/"))
+	b.wait("the notice", root+`.getElementById('position-issue')`)
+	if txt := b.text("#position-issue"); !strings.Contains(txt, "no longer published") {
+		t.Errorf("notice: %q", txt)
+	}
+	b.shot("19-position-unpublished")
+	b.axeCheck("position unpublished")
+	st.Sandbox.SetPublished("42", 1002, true)
+	b.typeInto("position-paste", "1002")
+	b.do(chromedp.KeyEvent(kb.Enter))
+	b.wait("1002 chosen", root+`.getElementById('position-chosen')?.textContent.includes('1002')`)
+	b.press("save-settings", kb.Enter)
+	b.wait("saved, the notice gone", root+`.querySelector('#save .msg.good') && !`+root+`.getElementById('position-issue')`)
+	deadline = time.Now().Add(30 * time.Second)
+	for application(st, "ada@example.com") == nil {
+		if time.Now().After(deadline) {
+			_, _, in := api(t, "GET", st.URL+"/v1/funnels/fn_office/integration", jwt, nil)
+			_, _, l := api(t, "GET", st.URL+"/v1/funnels/fn_office/deliveries", jwt, nil)
+			t.Fatalf("the waiting application did not reach Personio after another position was saved: %v\n%v", in, l)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if a := application(st, "ada@example.com"); a.JobPositionID != 1002 {
+		t.Errorf("delivered to position %d, want 1002", a.JobPositionID)
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -26,9 +27,13 @@ import (
 	"github.com/funnel-personio/funnel-personio/pkg/apilambda"
 	"github.com/funnel-personio/funnel-personio/pkg/awsclient"
 	"github.com/funnel-personio/funnel-personio/pkg/ingestlambda"
+	"github.com/funnel-personio/funnel-personio/pkg/notifierlambda"
 	"github.com/funnel-personio/funnel-personio/pkg/queue"
 	"github.com/funnel-personio/funnel-personio/pkg/settings"
 	"github.com/funnel-personio/funnel-personio/pkg/store"
+	"github.com/funnel-personio/funnel-personio/pkg/watch"
+	"github.com/funnel-personio/funnel-personio/pkg/watchlambda"
+	"github.com/funnel-personio/funnel-personio/pkg/webhook"
 	"github.com/funnel-personio/funnel-personio/pkg/workerlambda"
 	"github.com/funnel-personio/funnel-personio/web"
 )
@@ -55,6 +60,9 @@ type Config struct {
 	JWTKey          []byte
 	HashKey         []byte
 	FileHosts       []string
+	// Notifications, if set, gets a line for each outbound event the
+	// local receiver accepts (make run prints them).
+	Notifications io.Writer
 	// Adjust, if set, changes the functions' settings (settings.Local,
 	// with the names above) before anything is built: a load run's rate
 	// window, a test's timeouts.
@@ -74,9 +82,14 @@ type Stack struct {
 	Store      *store.Store
 	Queue      *queue.Queue
 	DLQ        *queue.Queue
+	// NotifyQueue and NotifyDLQ are the outbound events' queue pair.
+	NotifyQueue, NotifyDLQ *queue.Queue
+	// Watch is the watch the ticker runs (tests may run it themselves).
+	Watch *watch.Watch
 	// Settings are the functions' settings, as built.
 	Settings settings.Settings
 	cfg      Config
+	receiver *receiver
 
 	servers []*http.Server
 	stop    context.CancelFunc
@@ -121,6 +134,15 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 		return nil, fmt.Errorf("localstack: queues: %w", err)
 	}
 	set.QueueURL = qurl
+	nurl, ndlqurl, err := queue.Create(ctx, sqsc, set.NotifyQueueDefinition(cfg.QueueName+"-notify"))
+	if err != nil {
+		return nil, fmt.Errorf("localstack: outbound queues: %w", err)
+	}
+	set.NotifyQueueURL = nurl
+	if len(set.OutboundSecrets) == 0 {
+		set.OutboundSecrets = []string{DevOutboundSecret}
+	}
+	s.NotifyQueue, s.NotifyDLQ = queue.New(sqsc, nurl), queue.New(sqsc, ndlqurl)
 	s.Settings = set
 	s.Store, s.Queue, s.DLQ = store.New(db, cfg.Table, set.Retention), queue.New(sqsc, qurl), queue.New(sqsc, dlqurl)
 
@@ -129,6 +151,16 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 		return nil, fmt.Errorf("localstack: listen %s: %w", cfg.Addr, err)
 	}
 	s.URL = "http://" + apiLn.Addr().String()
+	// The funnel platform's endpoint for outbound events, played here.
+	if s.Settings.NotifyURL == "" {
+		s.Settings.NotifyURL = s.URL + "/_notifications"
+	}
+	verifier, err := webhook.NewVerifier(s.Settings.OutboundSecrets)
+	if err != nil {
+		apiLn.Close()
+		return nil, err
+	}
+	s.receiver = &receiver{verify: verifier, print: cfg.Notifications}
 	// The local stack's sample files are fetched over plain HTTP from
 	// its own address.
 	s.Settings.AllowInsecure = append(s.Settings.AllowInsecure, apiLn.Addr().String())
@@ -166,12 +198,22 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 		apiLn.Close()
 		return nil, err
 	}
+	notifier, err := notifierlambda.New(cfg.AWS, s.Settings, cfg.Logger)
+	if err != nil {
+		apiLn.Close()
+		return nil, err
+	}
+	if s.Watch, err = watchlambda.New(cfg.AWS, s.Settings, cfg.Logger); err != nil {
+		apiLn.Close()
+		return nil, err
+	}
 
 	gw := &Gateway{auth: s.Auth}
 	gw.Route(http.MethodPost, "/v1/events", false, in.Handle)
 	gw.Route("", "/v1/", true, router.Serve)
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /files/{name}", sampleFile)
+	mux.Handle("POST /_notifications", s.receiver)
 	mux.Handle("/v1/", gw)
 	// The setup page, with dev JWTs for the standalone page (web.Handler).
 	mux.Handle("/", web.Handler(web.Options{DevToken: func(plan string) (string, error) { return s.Auth.Mint("ws_demo", plan, web.DevTokenTTL) }}))
@@ -182,8 +224,13 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 	s.stop, s.crash = cancel, crashNow
 	p := &Poller{Queue: s.Queue, Handler: worker.Handle, Pollers: cfg.Pollers, Log: cfg.Logger, Crash: crash}
 	if cfg.Pollers >= 0 {
-		s.wg.Add(1)
+		// The worker side: the worker, the notifier and the watch's
+		// schedule (as in AWS, a ticker runs the watch every tick).
+		np := &Poller{Queue: s.NotifyQueue, Handler: notifier.Handle, Pollers: 1, Log: cfg.Logger, Crash: crash}
+		s.wg.Add(3)
 		go func() { defer s.wg.Done(); p.Run(pctx) }()
+		go func() { defer s.wg.Done(); np.Run(pctx) }()
+		go func() { defer s.wg.Done(); s.tick(pctx, crash) }()
 	}
 	return s, nil
 }
@@ -225,6 +272,23 @@ func (s *Stack) Kill() {
 		_ = srv.Close()
 	}
 	s.wg.Wait()
+}
+
+// tick runs the watch every WatchTick until ctx ends (a run in hand is
+// abandoned when crash ends).
+func (s *Stack) tick(ctx, crash context.Context) {
+	t := time.NewTicker(s.Settings.WatchTick)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if _, err := s.Watch.Run(crash); err != nil {
+				s.cfg.Logger.Warn("localstack: watch", "error", err.Error())
+			}
+		}
+	}
 }
 
 // WebhookSecret is the signing secret ingest accepts.

@@ -36,16 +36,21 @@ func (s *Sandbox) feed(w http.ResponseWriter, r *http.Request, subdomain string)
 	}
 	s.mu.Lock()
 	c := s.bySubdomain[strings.ToLower(subdomain)]
+	var published []Position
+	if c != nil {
+		for _, p := range c.Positions {
+			if cur := c.positions[p.ID]; cur.Published {
+				published = append(published, cur)
+			}
+		}
+	}
 	s.mu.Unlock()
 	if c == nil {
 		http.Error(w, "no career site feed here", http.StatusNotFound)
 		return
 	}
 	feed := personio.Feed{}
-	for _, p := range c.Positions {
-		if !p.Published {
-			continue
-		}
+	for _, p := range published {
 		feed.Positions = append(feed.Positions, personio.Position{
 			ID: p.ID, Name: p.Name, Office: p.Office, Department: p.Department,
 			EmploymentType: "permanent", Schedule: "full-time", Seniority: "experienced",

@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -136,6 +137,7 @@ func New(cfg Config) (*Sandbox, error) {
 	mux.HandleFunc("GET /_sandbox/stats", s.viewStats)
 	mux.HandleFunc("GET /_sandbox/requests", s.viewRequests)
 	mux.HandleFunc("POST /_sandbox/companies/{id}/rotate-token", s.rotateToken)
+	mux.HandleFunc("POST /_sandbox/companies/{id}/positions/{position}/{state}", s.setPublished)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, http.StatusNotFound, "Not Found", "no such endpoint: "+r.Method+" "+r.URL.Path)
 	})
@@ -379,6 +381,42 @@ func (s *Sandbox) RotateToken(company string) string {
 	}
 	c.Token = "sandbox-token-" + c.ID + "-" + newUUID()[:8]
 	return c.Token
+}
+
+// SetPublished publishes or unpublishes one of a company's job positions,
+// as a recruiter does in Personio: the career site's feed lists it or not,
+// and applications for it are taken or refused (errors.job-position.not-
+// published). It reports whether the company has the position.
+func (s *Sandbox) SetPublished(company string, position int64, published bool) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.companies[company]
+	if c == nil {
+		return false
+	}
+	p, ok := c.positions[position]
+	if !ok {
+		return false
+	}
+	p.Published = published
+	c.positions[position] = p
+	return true
+}
+
+// setPublished is SetPublished over HTTP: POST
+// /_sandbox/companies/{id}/positions/{position}/publish or …/unpublish.
+func (s *Sandbox) setPublished(w http.ResponseWriter, r *http.Request) {
+	position, err := strconv.ParseInt(r.PathValue("position"), 10, 64)
+	state := r.PathValue("state")
+	if err != nil || (state != "publish" && state != "unpublish") {
+		writeProblem(w, http.StatusNotFound, "Not Found", "POST /_sandbox/companies/{id}/positions/{position}/publish or /unpublish")
+		return
+	}
+	if !s.SetPublished(r.PathValue("id"), position, state == "publish") {
+		writeProblem(w, http.StatusNotFound, "Not Found", "no such company or position")
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"company_id": r.PathValue("id"), "position_id": position, "published": state == "publish"})
 }
 
 // rotateToken is RotateToken over HTTP, the sandbox's only control

@@ -73,7 +73,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	cfg := localstack.Config{Addr: *addr, AWS: awsCfg, SandboxAddr: *sandboxAddr, Logger: log,
 		PersonioBaseURL: os.Getenv("PERSONIO_BASE_URL"), PersonioFeedURL: os.Getenv("PERSONIO_FEED_URL"),
 		Table: os.Getenv("TABLE_NAME"), QueueName: os.Getenv("QUEUE_NAME"), SecretPrefix: os.Getenv("SECRET_PREFIX"),
-		JWTKey: []byte(keys.JWT), WebhookSecret: keys.WebhookSecret, HashKey: []byte(keys.Hash)}
+		JWTKey: []byte(keys.JWT), WebhookSecret: keys.WebhookSecret, HashKey: []byte(keys.Hash), Notifications: stdout}
 	cfg.Sandbox.Latency = *latency
 	if hosts := os.Getenv("FILE_HOSTS"); hosts != "" {
 		cfg.FileHosts = strings.Split(hosts, ",")
@@ -99,6 +99,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
   %s
   %s
   worker           polling the queue
+  notifications    outbound events to %s/_notifications, printed here as they arrive
+  watch            every %s (positions against career-site feeds, credentials)
 
 JWT (workspace ws_demo, plan advanced, 24 h):
   export TOKEN=%s
@@ -108,7 +110,7 @@ Webhook signing secret (ingest):
 Next: follow the README's walk-through, e.g.
   curl -s -H "Authorization: Bearer $TOKEN" %s/v1/personio/targets | head -c 300
 Ctrl-C stops (nothing in flight is lost).
-`, time.Since(started).Round(time.Millisecond), stack.URL, emulatorNote, personioNote, token, secret, stack.URL)
+`, time.Since(started).Round(time.Millisecond), stack.URL, emulatorNote, personioNote, stack.URL, stack.Settings.WatchTick, token, secret, stack.URL)
 	<-ctx.Done()
 	fmt.Fprintln(stdout, "stopping: finishing the batches in hand…")
 	return 0

@@ -57,6 +57,8 @@ func TestBinariesUnderRIE(t *testing.T) {
 		{"api", "../../events/api/list-targets.json", `"statusCode":200`},
 		{"ingest", "../../events/ingest/application-submitted.json", `"statusCode":401`}, // the sample's signature is not fresh
 		{"worker", "../../events/worker/batch.json", `"batchItemFailures"`},
+		{"notifier", "../../events/notifier/batch.json", `"batchItemFailures"`}, // the endpoint is unreachable: tried again
+		{"watch", "../../events/watch/scheduled.json", `"errorMessage"`},        // the table is unreachable: the run fails, said so
 	}
 	for _, c := range cases {
 		t.Run(c.fn, func(t *testing.T) {
@@ -71,7 +73,8 @@ func TestBinariesUnderRIE(t *testing.T) {
 			cmd := exec.Command(emu, "--runtime-interface-emulator-address", addr, bin)
 			cmd.Env = append(os.Environ(), "AWS_REGION=eu-central-1", "AWS_ACCESS_KEY_ID=x", "AWS_SECRET_ACCESS_KEY=x",
 				"AWS_ENDPOINT_URL=http://127.0.0.1:1", "TABLE_NAME=t", "QUEUE_URL=http://127.0.0.1:1/000000000000/q", "HASH_KEY=k",
-				"WEBHOOK_SECRETS=whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "FILE_HOSTS=files.example.com")
+				"WEBHOOK_SECRETS=whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "FILE_HOSTS=files.example.com",
+				"NOTIFY_URL=http://127.0.0.1:1/hooks", "NOTIFY_QUEUE_URL=http://127.0.0.1:1/000000000000/n", "OUTBOUND_SECRETS=whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
 			logs := &testenv.Buffer{}
 			cmd.Stdout, cmd.Stderr = logs, logs
 			start := time.Now()

@@ -11,6 +11,7 @@ import (
 	"github.com/funnel-personio/funnel-personio/pkg/apigw"
 	"github.com/funnel-personio/funnel-personio/pkg/awsclient"
 	"github.com/funnel-personio/funnel-personio/pkg/editor"
+	"github.com/funnel-personio/funnel-personio/pkg/outbound"
 	"github.com/funnel-personio/funnel-personio/pkg/personio"
 	"github.com/funnel-personio/funnel-personio/pkg/queue"
 	"github.com/funnel-personio/funnel-personio/pkg/settings"
@@ -35,7 +36,11 @@ func New(awsCfg aws.Config, s settings.Settings, log *slog.Logger) (*apigw.Route
 	if err != nil {
 		return nil, err
 	}
-	ed, err := editor.New(Config(s, log), store.New(awsclient.DynamoDB(awsCfg), s.Table, s.Retention),
+	cfg := Config(s, log)
+	if s.NotifyQueueURL != "" {
+		cfg.Notify = outbound.NewPublisher(queue.New(awsclient.SQS(awsCfg), s.NotifyQueueURL))
+	}
+	ed, err := editor.New(cfg, store.New(awsclient.DynamoDB(awsCfg), s.Table, s.Retention),
 		vault.New(awsclient.SecretsManager(awsCfg), s.SecretPrefix), pc, queue.New(awsclient.SQS(awsCfg), s.QueueURL))
 	if err != nil {
 		return nil, err

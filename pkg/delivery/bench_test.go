@@ -50,6 +50,9 @@ func (m *memStore) TakeBudgetOrJoinLine(ctx context.Context, c string, n int, b 
 func (m *memStore) BlockBudget(context.Context, string, time.Time) error    { return nil }
 func (m *memStore) Erased(context.Context, string, ...string) (bool, error) { return false, nil }
 func (m *memStore) Forget(context.Context, store.DeliveryKey) error         { return nil }
+func (m *memStore) MarkPositionUnpublished(context.Context, string, string, int64, time.Time) (bool, error) {
+	return false, nil
+}
 
 type memVault struct{}
 

@@ -12,7 +12,7 @@ import (
 )
 
 // cache keeps what is dear to make and never changes for a version: a
-// connection's token (a Secrets Manager read) under the connection's
+// connection's token (a Secrets Manager read) under its credentials'
 // version, and a funnel's compiled mapping under the integration's
 // version. The integration and the connection themselves are read for
 // every event (one strongly consistent read each), so a saved change —
@@ -88,7 +88,7 @@ func keep[T any](c *cache, m map[string]cached[T], key string, v T) {
 // token reads the token of the connection as it is now (its version).
 func (w *Worker) token(ctx context.Context, conn store.Connection) (personio.Token, error) {
 	c := &w.cache
-	key := versionKey(conn.WorkspaceID, conn.ID, conn.Version)
+	key := versionKey(conn.WorkspaceID, conn.ID, conn.CredentialsVersion)
 	if t, ok := lookup(c, c.tokens, key); ok {
 		return t, nil
 	}
@@ -110,7 +110,7 @@ func (w *Worker) token(ctx context.Context, conn store.Connection) (personio.Tok
 // forgetToken drops a token Personio refused.
 func (w *Worker) forgetToken(conn store.Connection) {
 	w.cache.mu.Lock()
-	delete(w.cache.tokens, versionKey(conn.WorkspaceID, conn.ID, conn.Version))
+	delete(w.cache.tokens, versionKey(conn.WorkspaceID, conn.ID, conn.CredentialsVersion))
 	w.cache.mu.Unlock()
 }
 

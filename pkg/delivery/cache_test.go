@@ -55,6 +55,7 @@ func TestSavedChangesApplyAtOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	c, _ := p.store.GetConnection(ctx, ws, "con_2")
+	c.CredentialsVersion++ // as the editor saves new credentials
 	if _, err := p.store.UpdateConnection(ctx, c); err != nil {
 		t.Fatal(err)
 	}

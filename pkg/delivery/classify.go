@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/funnel-personio/funnel-personio/pkg/failure"
 	"github.com/funnel-personio/funnel-personio/pkg/metrics"
+	"github.com/funnel-personio/funnel-personio/pkg/outbound"
 	"github.com/funnel-personio/funnel-personio/pkg/personio"
 	"github.com/funnel-personio/funnel-personio/pkg/store"
 )
@@ -30,6 +32,10 @@ func (j *job) classify(ctx context.Context, err error, conn store.Connection) re
 				reason: "Personio already has an application for this e-mail and position, and an earlier attempt's answer was lost: it may be this one or an earlier application"}
 		}
 		return result{status: store.StatusFailed, code: store.ReasonDuplicate, reason: err.Error()}
+	case errors.As(err, &ve) && ve.Body.HasReason(personio.ReasonPositionNotPublished):
+		// Announced, not final: the position may be published again.
+		j.positionUnpublished(ctx, conn)
+		return j.parkOnPosition(j.position)
 	case errors.As(err, &ve):
 		return result{status: store.StatusFailed, code: store.ReasonPersonioValidation, reason: err.Error()}
 	case errors.As(err, &auth), errors.As(err, &fd):
@@ -40,7 +46,7 @@ func (j *job) classify(ctx context.Context, err error, conn store.Connection) re
 		w.forgetToken(conn)
 		// New credentials may have been entered while this was on its
 		// way: then it is tried again with them, not parked.
-		if cur, cerr := w.store.GetConnection(ctx, conn.WorkspaceID, conn.ID); cerr == nil && cur.Version != conn.Version {
+		if cur, cerr := w.store.GetConnection(ctx, conn.WorkspaceID, conn.ID); cerr == nil && cur.CredentialsVersion != conn.CredentialsVersion {
 			return j.retryable(store.ReasonCredentialsFixed, fmt.Errorf("the credentials were replaced while the application was sent: %w", err))
 		}
 		j.needsAttention(ctx, conn, err)
@@ -74,16 +80,54 @@ func (j *job) outcomeWasUnknown() bool {
 }
 
 // needsAttention marks the connection so the editor asks for new
-// credentials.
+// credentials. Of all the workers that find it at once, the one whose
+// change lands (the others conflict on the version) tells the platform.
 func (j *job) needsAttention(ctx context.Context, conn store.Connection, cause error) {
 	if conn.Status == store.ConnectionNeedsAttention {
 		return
 	}
-	conn.Status, conn.StatusReason = store.ConnectionNeedsAttention, firstLine(cause.Error())
-	if _, err := j.w.store.UpdateConnection(ctx, conn); err != nil && !errors.Is(err, failure.ErrConflict) {
-		j.log.WarnContext(ctx, "worker: mark connection", "error", err.Error())
+	conn.Status, conn.StatusReason, conn.StatusSince = store.ConnectionNeedsAttention, firstLine(cause.Error()), j.w.cfg.Now().UTC()
+	if _, err := j.w.store.UpdateConnection(ctx, conn); err != nil {
+		if !errors.Is(err, failure.ErrConflict) {
+			j.log.WarnContext(ctx, "worker: mark connection", "error", err.Error())
+		}
+		return
 	}
 	j.w.metrics.Count(metrics.ConnectionsNeedingAttention)
+	j.notify(ctx, outbound.ConnectionEvent(outbound.ConnectionNeedsAttention, conn, store.ReasonAuth))
+}
+
+// positionUnpublished marks the integration's position as unpublished;
+// the worker whose mark lands tells the platform.
+func (j *job) positionUnpublished(ctx context.Context, conn store.Connection) {
+	now := j.w.cfg.Now().UTC()
+	marked, err := j.w.store.MarkPositionUnpublished(ctx, j.ev.WorkspaceID, j.ev.FunnelID, j.position, now)
+	if err != nil {
+		j.log.WarnContext(ctx, "worker: mark position", "error", err.Error())
+		return
+	}
+	if !marked {
+		return
+	}
+	in := store.Integration{WorkspaceID: j.ev.WorkspaceID, FunnelID: j.ev.FunnelID, ConnectionID: conn.ID}
+	j.notify(ctx, outbound.PositionEvent(outbound.PositionUnpublished, in, j.position, now, store.ReasonPositionUnpublished))
+}
+
+// parkOnPosition parks the delivery until the position is published again.
+func (j *job) parkOnPosition(position int64) result {
+	return result{status: store.StatusParked, code: store.ReasonPositionUnpublished, parkOnPosition: true,
+		reason: "job position " + strconv.FormatInt(position, 10) + " is not published in Personio"}
+}
+
+// notify tells the platform, when a notifier is set; a failure is logged
+// (the event's queue retries on its own once it has it).
+func (j *job) notify(ctx context.Context, e outbound.Event) {
+	if j.w.cfg.Notify == nil {
+		return
+	}
+	if err := j.w.cfg.Notify.Publish(ctx, e); err != nil {
+		j.log.ErrorContext(ctx, "worker: outbound event not queued", "type", string(e.Type), "webhook_id", e.ID, "error", err.Error())
+	}
 }
 
 func firstLine(s string) string {

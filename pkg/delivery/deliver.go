@@ -31,12 +31,20 @@ func (j *job) deliver(ctx context.Context) result {
 		return result{status: store.StatusSkipped, code: store.ReasonDisabled, reason: "the integration is switched off"}
 	case in.MappingErr != nil:
 		return result{status: store.StatusFailed, code: store.ReasonMappingInvalid, reason: in.MappingErr.Error()}
+	case in.Integration.UnpublishedNow():
+		// Known to be unpublished: wait for it without asking Personio.
+		return j.parkOnPosition(in.Integration.JobPositionID)
 	}
 	conn, err := w.store.GetConnection(ctx, j.ev.WorkspaceID, in.Integration.ConnectionID)
 	if errors.Is(err, failure.ErrNotFound) {
 		return result{status: store.StatusFailed, code: store.ReasonConnectionMissing, reason: "connection " + in.Integration.ConnectionID + " does not exist"}
 	} else if err != nil {
 		return j.retryable(store.ReasonInternal, err)
+	}
+	if conn.Status == store.ConnectionNeedsAttention {
+		// Personio refused these credentials: wait for new ones without
+		// asking it again (and spending the company's budget on 401s).
+		return result{status: store.StatusParked, code: store.ReasonAuth, reason: "the connection needs new credentials: " + conn.StatusReason, conn: conn.ID}
 	}
 	token, err := w.token(ctx, conn)
 	if errors.Is(err, failure.ErrNotFound) {
@@ -45,6 +53,7 @@ func (j *job) deliver(ctx context.Context) result {
 		return j.retryable(store.ReasonInternal, err)
 	}
 	creds := personio.Credentials{CompanyID: conn.CompanyID, Token: token}
+	j.position = in.Integration.JobPositionID
 	mapped, err := in.Mapping.Apply(j.ev, mapping.Options{JobPositionID: in.Integration.JobPositionID,
 		RecruitingChannelID: in.Integration.RecruitingChannelID, Now: w.cfg.Now()})
 	if err != nil {

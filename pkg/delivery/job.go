@@ -18,10 +18,12 @@ type job struct {
 	key  store.DeliveryKey
 	body []byte
 	// hashes are the keyed hashes of every address the event holds.
-	hashes  []string
-	attempt int
-	receipt string
-	owner   string
+	hashes []string
+	// position is the job position this attempt sends to.
+	position int64
+	attempt  int
+	receipt  string
+	owner    string
 	// deferToken is the delayed copy's token (nil for other messages).
 	deferToken *string
 	log        *slog.Logger
@@ -43,6 +45,8 @@ type result struct {
 	// erased: the mapping took an erased applicant's address; nothing is
 	// recorded and the record is deleted.
 	erased bool
+	// parkOnPosition parks on the funnel's unpublished position.
+	parkOnPosition bool
 }
 
 // run claims the event, takes it through every step (under work) and

@@ -103,7 +103,7 @@ func TestOutcomes(t *testing.T) {
 		{"evt_nomail", []byte(strings.Replace(string(mk("evt_nomail", funnel, "", false, "")), `"email":""`, `"phone":"1"`, 1)), store.StatusFailed, store.ReasonMappingFailed},
 		{"evt_nofunnel", mk("evt_nofunnel", "fn_unknown", "n@example.com", false, ""), store.StatusSkipped, store.ReasonNoIntegration},
 		{"evt_off", mk("evt_off", "fn_off", "o@example.com", false, ""), store.StatusSkipped, store.ReasonDisabled},
-		{"evt_closed", mk("evt_closed", "fn_closed", "c@example.com", false, ""), store.StatusFailed, store.ReasonPersonioValidation},
+		{"evt_closed", mk("evt_closed", "fn_closed", "c@example.com", false, ""), store.StatusParked, store.ReasonPositionUnpublished},
 		{"evt_already", mk("evt_already", funnel, "already@example.com", false, ""), store.StatusFailed, store.ReasonDuplicate},
 		{"evt_ssrf", mk("evt_ssrf", funnel, "s@example.com", false, "https://169.254.169.254/latest/meta-data/iam"), store.StatusDelivered, store.ReasonDelivered},
 		{"evt_gone", mk("evt_gone", funnel, "g@example.com", false, p.files.URL+"/missing.pdf"), store.StatusDelivered, store.ReasonDelivered},
@@ -116,7 +116,7 @@ func TestOutcomes(t *testing.T) {
 	w := p.worker()
 	p.drain(t, w, 15*time.Second, func() bool {
 		for _, c := range cases {
-			if !p.status(t, c.id).Terminal() {
+			if st := p.status(t, c.id); !st.Terminal() && st.Status != store.StatusParked {
 				return false
 			}
 		}
@@ -305,8 +305,13 @@ func TestParkAndResume(t *testing.T) {
 	if len(parked.Deliveries) != 1 {
 		t.Fatalf("parked: %+v", parked)
 	}
-	// New credentials; the editor sends parked deliveries again.
+	// New credentials, as the editor saves them, and the parked
+	// deliveries sent again.
 	if err := p.vault.Put(ctx, ws, conn, "sandbox-token-42"); err != nil {
+		t.Fatal(err)
+	}
+	c.Status, c.CredentialsVersion = store.ConnectionConnected, c.CredentialsVersion+1
+	if _, err := p.store.UpdateConnection(ctx, c); err != nil {
 		t.Fatal(err)
 	}
 	d := parked.Deliveries[0]

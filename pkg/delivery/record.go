@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/funnel-personio/funnel-personio/pkg/metrics"
+	"github.com/funnel-personio/funnel-personio/pkg/outbound"
 	"github.com/funnel-personio/funnel-personio/pkg/queue"
 	"github.com/funnel-personio/funnel-personio/pkg/store"
 )
@@ -22,7 +23,7 @@ func (j *job) finish(ctx context.Context, r result) bool {
 		// Kept for later attempts: this one may not get to ask Personio.
 		OutcomeUnknown: j.record.TakenOver || r.code == store.ReasonOutcomeUnknown}
 	if r.status == store.StatusParked {
-		change.ConnectionID = r.conn
+		change.ConnectionID, change.ParkOnPosition = r.conn, r.parkOnPosition
 	}
 	done := true
 	var metric metrics.Name
@@ -81,6 +82,19 @@ func (j *job) finish(ctx context.Context, r result) bool {
 	j.log.InfoContext(ctx, "delivery", "state", string(change.Status), "reason_code", string(change.ReasonCode), "reason", change.Reason)
 	if metric != "" {
 		w.metrics.Count(metric)
+	}
+	// A delivery that failed for good or went to the dead-letter queue
+	// is a problem of its own; this attempt's number tells it from an
+	// earlier failure of the same delivery that was retried since.
+	var t outbound.Type
+	switch change.Status {
+	case store.StatusFailed:
+		t = outbound.DeliveryFailed
+	case store.StatusDead:
+		t = outbound.DeliveryDead
+	}
+	if t != "" {
+		j.notify(ctx, outbound.DeliveryEvent(t, j.ev.WorkspaceID, j.ev.FunnelID, j.ev.ID, len(j.record.Attempts), change.ReasonCode, now))
 	}
 	return done
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/funnel-personio/funnel-personio/pkg/application"
 	"github.com/funnel-personio/funnel-personio/pkg/filefetch"
 	"github.com/funnel-personio/funnel-personio/pkg/metrics"
+	"github.com/funnel-personio/funnel-personio/pkg/outbound"
 	"github.com/funnel-personio/funnel-personio/pkg/personio"
 	"github.com/funnel-personio/funnel-personio/pkg/queue"
 	"github.com/funnel-personio/funnel-personio/pkg/store"
@@ -44,6 +45,12 @@ type Store interface {
 	BlockBudget(ctx context.Context, company string, until time.Time) error
 	Erased(ctx context.Context, ws string, emailHashes ...string) (bool, error)
 	Forget(ctx context.Context, k store.DeliveryKey) error
+	MarkPositionUnpublished(ctx context.Context, ws, funnel string, position int64, at time.Time) (bool, error)
+}
+
+// Notifier tells the funnel platform about a problem (outbound events).
+type Notifier interface {
+	Publish(ctx context.Context, e outbound.Event) error
 }
 
 // Vault reads tokens.
@@ -103,6 +110,10 @@ type Config struct {
 	// Metrics receives CloudWatch Embedded Metric Format lines (default
 	// stdout, where Lambda's logs turn them into metrics).
 	Metrics io.Writer
+	// Notify, if set, is told each problem the worker finds once: a
+	// connection Personio refuses, a position no longer published, a
+	// delivery failed for good or dead.
+	Notify Notifier
 }
 
 // check reports every required field that is missing.

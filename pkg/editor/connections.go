@@ -12,8 +12,9 @@ import (
 
 	"github.com/funnel-personio/funnel-personio/pkg/apigw"
 	"github.com/funnel-personio/funnel-personio/pkg/failure"
+	"github.com/funnel-personio/funnel-personio/pkg/outbound"
 	"github.com/funnel-personio/funnel-personio/pkg/personio"
-	"github.com/funnel-personio/funnel-personio/pkg/resend"
+	"github.com/funnel-personio/funnel-personio/pkg/resume"
 	"github.com/funnel-personio/funnel-personio/pkg/store"
 )
 
@@ -190,6 +191,7 @@ func (e *Editor) verifyConnection(ctx context.Context, r *apigw.Request) apigw.R
 		return e.fail(ctx, "verify connection: read token", err)
 	}
 	p := e.checkCredentials(ctx, ws, personio.Credentials{CompanyID: c.CompanyID, Token: token})
+	was := c.Status
 	switch {
 	case p == nil:
 		c.Status, c.StatusReason = store.ConnectionConnected, ""
@@ -198,12 +200,30 @@ func (e *Editor) verifyConnection(ctx context.Context, r *apigw.Request) apigw.R
 	default:
 		return p.Response() // Personio unreachable: the status stays as it was.
 	}
-	c.LastCheckedAt = e.cfg.Now().UTC()
+	now := e.cfg.Now().UTC()
+	c.LastCheckedAt = now
+	if c.Status != was {
+		c.StatusSince = now
+	}
 	c, err = e.store.UpdateConnection(ctx, c)
 	if err != nil {
 		return e.fail(ctx, "verify connection: save", err)
 	}
-	return apigw.JSON(http.StatusOK, viewConnection(c), nil)
+	header := map[string]string{}
+	switch {
+	case was == store.ConnectionConnected && c.Status == store.ConnectionNeedsAttention:
+		e.notify(ctx, outbound.ConnectionEvent(outbound.ConnectionNeedsAttention, c, store.ReasonAuth))
+	case was == store.ConnectionNeedsAttention && c.Status == store.ConnectionConnected:
+		// The credentials work again (the account was fixed in Personio):
+		// what waited for them goes on.
+		e.notify(ctx, outbound.ConnectionEvent(outbound.ConnectionRestored, c, store.ReasonConnectionRestored))
+		resumed, err := e.resumeParked(ctx, ws, c.ID)
+		if err != nil {
+			return e.fail(ctx, "verify connection: resume parked deliveries", err)
+		}
+		header["X-Resumed-Deliveries"] = strconv.Itoa(resumed)
+	}
+	return apigw.JSON(http.StatusOK, viewConnection(c), header)
 }
 
 // replaceCredentials handles PUT /v1/connections/{connection_id}/credentials (operation replaceCredentials).
@@ -227,9 +247,17 @@ func (e *Editor) replaceCredentials(ctx context.Context, r *apigw.Request) apigw
 	if err := e.vault.Put(ctx, ws, c.ID, creds.Token); err != nil {
 		return e.fail(ctx, "replace credentials: save token", err)
 	}
-	c.CompanyID, c.Status, c.StatusReason, c.LastCheckedAt = b.CompanyID, store.ConnectionConnected, "", e.cfg.Now().UTC()
+	was, now := c.Status, e.cfg.Now().UTC()
+	c.CompanyID, c.Status, c.StatusReason, c.LastCheckedAt = b.CompanyID, store.ConnectionConnected, "", now
+	c.CredentialsVersion++
+	if was != c.Status {
+		c.StatusSince = now
+	}
 	if c, err = e.store.UpdateConnection(ctx, c); err != nil {
 		return e.fail(ctx, "replace credentials: save", err)
+	}
+	if was == store.ConnectionNeedsAttention {
+		e.notify(ctx, outbound.ConnectionEvent(outbound.ConnectionRestored, c, store.ReasonConnectionRestored))
 	}
 	resumed, err := e.resumeParked(ctx, ws, c.ID)
 	if err != nil {
@@ -239,48 +267,11 @@ func (e *Editor) replaceCredentials(ctx context.Context, r *apigw.Request) apigw
 }
 
 // resumeParked sends every delivery parked on the connection's
-// credentials back to the queue. The parked index is eventually
-// consistent, so a delivery may show up again after it was requeued: each
-// is handled once, and one that already moved on is left alone.
+// credentials back to the queue.
 func (e *Editor) resumeParked(ctx context.Context, ws, connectionID string) (int, error) {
-	n := 0
-	seen := map[string]bool{}
-	cursor := ""
-	for {
-		page, err := e.store.ListParked(ctx, ws, connectionID, 100, cursor)
-		if err != nil {
-			return n, err
-		}
-		fresh := 0
-		for _, d := range page.Deliveries {
-			if seen[d.EventID] {
-				continue
-			}
-			seen[d.EventID], fresh = true, fresh+1
-			if err := e.requeue(ctx, d, store.ReasonCredentialsFixed); errors.Is(err, failure.ErrConflict) {
-				continue
-			} else if err != nil {
-				return n, err
-			}
-			n++
-		}
-		if page.Next == "" || fresh == 0 {
-			return n, nil
-		}
-		cursor = page.Next
-	}
-}
-
-// requeue sends a stored event to the queue again, then marks the record
-// queued: resend.Delivery, the path the operator's replay takes too. A
-// record that no longer holds its event is said as a problem.
-func (e *Editor) requeue(ctx context.Context, d store.Delivery, code store.Reason) error {
-	err := resend.Delivery(ctx, e.queue, e.store, d, code)
-	if errors.Is(err, resend.ErrNoEvent) {
-		return apigw.NewProblem(http.StatusConflict, "event-expired", "The application is no longer kept",
-			"The original application data has expired or was erased, so it cannot be sent again.")
-	}
-	return err
+	return resume.Parked(ctx, e.store, e.queue, func(ctx context.Context, limit int, cursor string) (store.Page, error) {
+		return e.store.ListParked(ctx, ws, connectionID, limit, cursor)
+	}, store.ReasonCredentialsFixed)
 }
 
 // deleteConnection handles DELETE /v1/connections/{connection_id} (operation deleteConnection).

@@ -13,10 +13,11 @@ import (
 
 	"github.com/funnel-personio/funnel-personio/pkg/apigw"
 	"github.com/funnel-personio/funnel-personio/pkg/application"
+	"github.com/funnel-personio/funnel-personio/pkg/explain"
 	"github.com/funnel-personio/funnel-personio/pkg/failure"
 	"github.com/funnel-personio/funnel-personio/pkg/mapping"
 	"github.com/funnel-personio/funnel-personio/pkg/queue"
-	"github.com/funnel-personio/funnel-personio/pkg/resend"
+	"github.com/funnel-personio/funnel-personio/pkg/resume"
 	"github.com/funnel-personio/funnel-personio/pkg/store"
 )
 
@@ -40,7 +41,7 @@ type deliveryView struct {
 func viewDelivery(d store.Delivery, lang string) deliveryView {
 	v := deliveryView{ID: d.EventID, FunnelID: d.FunnelID, Status: d.Status, Test: d.Test, CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt,
 		DeliveredAt: d.DeliveredAt, NextAttemptAt: d.NextAttemptAt, ReasonCode: d.ReasonCode, Reason: d.Reason,
-		Message: Explain(d.ReasonCode, lang), Warnings: d.Warnings, Attempts: d.Attempts}
+		Message: explain.Sentence(d.ReasonCode, lang), Warnings: d.Warnings, Attempts: d.Attempts}
 	if !d.OccurredAt.IsZero() {
 		v.OccurredAt = &d.OccurredAt
 	}
@@ -118,11 +119,13 @@ func (e *Editor) retryDelivery(ctx context.Context, r *apigw.Request) apigw.Resp
 	if err != nil {
 		return e.fail(ctx, "retry delivery", err)
 	}
-	if !resend.Retryable(d.Status) {
+	switch d.Status {
+	case store.StatusFailed, store.StatusDead, store.StatusParked:
+	default:
 		return apigw.NewProblem(http.StatusConflict, "not-retryable", "This delivery cannot be retried",
 			"Only failed, dead-lettered or parked deliveries can be sent again; this one is "+string(d.Status)+".").Response()
 	}
-	if err := e.requeue(ctx, d, store.ReasonRetryRequested); err != nil {
+	if err := resume.One(ctx, e.store, e.queue, d, store.ReasonRetryRequested); err != nil {
 		return e.fail(ctx, "retry delivery", err)
 	}
 	d, err = e.store.GetDelivery(ctx, r.Claims.Workspace, d.EventID)

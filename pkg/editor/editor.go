@@ -22,6 +22,7 @@ import (
 	"github.com/funnel-personio/funnel-personio/pkg/apigw"
 	"github.com/funnel-personio/funnel-personio/pkg/failure"
 	"github.com/funnel-personio/funnel-personio/pkg/openapi"
+	"github.com/funnel-personio/funnel-personio/pkg/outbound"
 	"github.com/funnel-personio/funnel-personio/pkg/personio"
 	"github.com/funnel-personio/funnel-personio/pkg/queue"
 	"github.com/funnel-personio/funnel-personio/pkg/store"
@@ -48,6 +49,7 @@ type Store interface {
 	GetDelivery(ctx context.Context, ws, eventID string) (store.Delivery, error)
 	ListDeliveries(ctx context.Context, ws, funnel string, status store.Status, limit int, cursor string) (store.Page, error)
 	ListParked(ctx context.Context, ws, connectionID string, limit int, cursor string) (store.Page, error)
+	ListParkedOnPosition(ctx context.Context, ws, funnel string, limit int, cursor string) (store.Page, error)
 	Requeue(ctx context.Context, k store.DeliveryKey, code store.Reason) (store.Delivery, error)
 	EraseApplicant(ctx context.Context, ws, emailHash string, until time.Time) (store.Erasure, error)
 	TakeBudget(ctx context.Context, company string, n int, b store.Budget) (bool, time.Time, error)
@@ -69,6 +71,11 @@ type Personio interface {
 	Positions(ctx context.Context, companyID, subdomain, language string) ([]personio.Position, error)
 }
 
+// Notifier tells the funnel platform about a problem (outbound events).
+type Notifier interface {
+	Publish(ctx context.Context, e outbound.Event) error
+}
+
 // Queue takes events for the worker.
 type Queue interface {
 	Send(ctx context.Context, m queue.Message) error
@@ -86,6 +93,9 @@ type Config struct {
 	Now func() time.Time
 	// Logger receives one line per failure; never a token, e-mail or name.
 	Logger *slog.Logger
+	// Notify, if set, is told when a connection needs attention or works
+	// again, and when an unpublished position is replaced or re-saved.
+	Notify Notifier
 	// Budget is the per-company rate budget the worker shares; checking
 	// credentials takes one unit of it, and gives it back when Personio
 	// refused the credentials (it counts only authenticated requests).
@@ -179,6 +189,16 @@ func (e *Editor) authorize(c apigw.Claims) *apigw.Problem {
 	}
 	return apigw.NewProblem(http.StatusForbidden, "plan-required", "Plan does not include Personio",
 		"The Personio integration is available from the Advanced plan onwards; this workspace's plan is "+plan+".")
+}
+
+// notify tells the platform, when a notifier is set; a failure is logged.
+func (e *Editor) notify(ctx context.Context, ev outbound.Event) {
+	if e.cfg.Notify == nil {
+		return
+	}
+	if err := e.cfg.Notify.Publish(ctx, ev); err != nil {
+		e.cfg.Logger.ErrorContext(ctx, "editor: outbound event not queued", "type", string(ev.Type), "webhook_id", ev.ID, "error", err.Error())
+	}
 }
 
 // fail turns an error into a problem response, logging what is not the

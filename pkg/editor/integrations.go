@@ -12,8 +12,11 @@ import (
 	"time"
 
 	"github.com/funnel-personio/funnel-personio/pkg/apigw"
+	"github.com/funnel-personio/funnel-personio/pkg/explain"
 	"github.com/funnel-personio/funnel-personio/pkg/failure"
 	"github.com/funnel-personio/funnel-personio/pkg/mapping"
+	"github.com/funnel-personio/funnel-personio/pkg/outbound"
+	"github.com/funnel-personio/funnel-personio/pkg/resume"
 	"github.com/funnel-personio/funnel-personio/pkg/store"
 )
 
@@ -24,15 +27,41 @@ type integrationView struct {
 	RecruitingChannelID *int64          `json:"recruiting_channel_id"`
 	Mapping             json.RawMessage `json:"mapping"`
 	Enabled             bool            `json:"enabled"`
+	CareerSite          string          `json:"career_site,omitempty"`
+	Issues              []issueView     `json:"issues"`
 	Version             int64           `json:"version"`
 	CreatedAt           time.Time       `json:"created_at"`
 	UpdatedAt           time.Time       `json:"updated_at"`
 }
 
-func viewIntegration(in store.Integration) integrationView {
-	return integrationView{FunnelID: in.FunnelID, ConnectionID: in.ConnectionID, JobPositionID: in.JobPositionID,
-		RecruitingChannelID: in.RecruitingChannelID, Mapping: in.Mapping, Enabled: in.Enabled, Version: in.Version,
-		CreatedAt: in.CreatedAt, UpdatedAt: in.UpdatedAt}
+// issueView is something open that keeps the integration's applications
+// from Personio, with what to do.
+type issueView struct {
+	Kind       string       `json:"kind"`
+	Since      time.Time    `json:"since"`
+	ReasonCode store.Reason `json:"reason_code"`
+	Message    string       `json:"message"`
+}
+
+// Kinds of open issues.
+const (
+	issuePositionUnpublished = "position_unpublished"
+	issueConnection          = "connection_needs_attention"
+)
+
+func viewIntegration(in store.Integration, conn *store.Connection, lang string) integrationView {
+	v := integrationView{FunnelID: in.FunnelID, ConnectionID: in.ConnectionID, JobPositionID: in.JobPositionID,
+		RecruitingChannelID: in.RecruitingChannelID, Mapping: in.Mapping, Enabled: in.Enabled, CareerSite: in.CareerSite,
+		Issues: []issueView{}, Version: in.Version, CreatedAt: in.CreatedAt, UpdatedAt: in.UpdatedAt}
+	if in.UnpublishedNow() {
+		v.Issues = append(v.Issues, issueView{Kind: issuePositionUnpublished, Since: in.Unpublished.Since,
+			ReasonCode: store.ReasonPositionUnpublished, Message: explain.Sentence(store.ReasonPositionUnpublished, lang)})
+	}
+	if conn != nil && conn.Status == store.ConnectionNeedsAttention {
+		v.Issues = append(v.Issues, issueView{Kind: issueConnection, Since: conn.StatusSince,
+			ReasonCode: store.ReasonAuth, Message: explain.Sentence(store.ReasonAuth, lang)})
+	}
+	return v
 }
 
 func etag(version int64) string { return `"v` + strconv.FormatInt(version, 10) + `"` }
@@ -86,8 +115,14 @@ func (p precondition) check(cur store.Integration, exists bool) *apigw.Problem {
 	return nil
 }
 
-func integrationResponse(status int, in store.Integration) apigw.Response {
-	return apigw.JSON(status, viewIntegration(in), map[string]string{"ETag": etag(in.Version)})
+// integrationResponse answers the integration with its open issues (its
+// connection read for them).
+func (e *Editor) integrationResponse(ctx context.Context, r *apigw.Request, status int, in store.Integration) apigw.Response {
+	var conn *store.Connection
+	if c, err := e.store.GetConnection(ctx, in.WorkspaceID, in.ConnectionID); err == nil {
+		conn = &c
+	}
+	return apigw.JSON(status, viewIntegration(in, conn, r.Header.Get("Accept-Language")), map[string]string{"ETag": etag(in.Version)})
 }
 
 // getIntegration handles GET /v1/funnels/{funnel_id}/integration (operation getIntegration).
@@ -96,7 +131,7 @@ func (e *Editor) getIntegration(ctx context.Context, r *apigw.Request) apigw.Res
 	if err != nil {
 		return e.fail(ctx, "get integration", err)
 	}
-	return integrationResponse(http.StatusOK, in)
+	return e.integrationResponse(ctx, r, http.StatusOK, in)
 }
 
 type integrationBody struct {
@@ -105,6 +140,7 @@ type integrationBody struct {
 	RecruitingChannelID *personioID     `json:"recruiting_channel_id"`
 	Mapping             json.RawMessage `json:"mapping"`
 	Enabled             *bool           `json:"enabled"`
+	CareerSite          *string         `json:"career_site"`
 	Funnel              *mapping.Funnel `json:"funnel"`
 }
 
@@ -141,10 +177,17 @@ func (e *Editor) putIntegration(ctx context.Context, r *apigw.Request) apigw.Res
 	if b.RecruitingChannelID != nil {
 		channel = new(int64(*b.RecruitingChannelID))
 	}
+	// A save clears the mark of an unpublished position: the customer
+	// chose another one, or published it again and saved; the parked
+	// applications go on (and park again if it is still unpublished).
 	next := store.Integration{WorkspaceID: ws, FunnelID: funnel, ConnectionID: b.ConnectionID, JobPositionID: int64(b.JobPositionID),
-		RecruitingChannelID: channel, Mapping: compactJSON(b.Mapping), Enabled: cur.Enabled, Version: cur.Version, CreatedAt: cur.CreatedAt}
+		RecruitingChannelID: channel, Mapping: compactJSON(b.Mapping), Enabled: cur.Enabled, CareerSite: cur.CareerSite,
+		Version: cur.Version, CreatedAt: cur.CreatedAt}
 	if b.Enabled != nil {
 		next.Enabled = *b.Enabled
+	}
+	if b.CareerSite != nil {
+		next.CareerSite = *b.CareerSite
 	}
 	saved, err := e.store.PutIntegration(ctx, next)
 	if errors.Is(err, failure.ErrConflict) {
@@ -153,11 +196,26 @@ func (e *Editor) putIntegration(ctx context.Context, r *apigw.Request) apigw.Res
 	if err != nil {
 		return e.fail(ctx, "put integration: save", err)
 	}
+	if exists && cur.UnpublishedNow() {
+		e.positionRestored(ctx, cur)
+	}
 	status := http.StatusOK
 	if saved.Version == 1 {
 		status = http.StatusCreated
 	}
-	return integrationResponse(status, saved)
+	return e.integrationResponse(ctx, r, status, saved)
+}
+
+// positionRestored says that the unpublished position of was is settled
+// (another was chosen, or it was saved again) and sends the applications
+// parked on it on.
+func (e *Editor) positionRestored(ctx context.Context, was store.Integration) {
+	e.notify(ctx, outbound.PositionEvent(outbound.PositionRestored, was, was.Unpublished.PositionID, was.Unpublished.Since, store.ReasonPositionPublished))
+	if _, err := resume.Parked(ctx, e.store, e.queue, func(ctx context.Context, limit int, cursor string) (store.Page, error) {
+		return e.store.ListParkedOnPosition(ctx, was.WorkspaceID, was.FunnelID, limit, cursor)
+	}, store.ReasonPositionPublished); err != nil {
+		e.cfg.Logger.ErrorContext(ctx, "editor: resume the deliveries parked on a position", "workspace", was.WorkspaceID, "funnel", was.FunnelID, "error", err.Error())
+	}
 }
 
 // checkIntegration checks what the schema cannot: the connection exists
@@ -226,7 +284,7 @@ func (e *Editor) toggleIntegration(ctx context.Context, r *apigw.Request) apigw.
 	if err != nil {
 		return e.fail(ctx, "toggle integration: save", err)
 	}
-	return integrationResponse(http.StatusOK, saved)
+	return e.integrationResponse(ctx, r, http.StatusOK, saved)
 }
 
 // deleteIntegration handles DELETE /v1/funnels/{funnel_id}/integration (operation deleteIntegration).

@@ -1,7 +1,7 @@
 // Package operator is what the platform team's command (functions/ops)
 // does: list the dead-letter queue and move it back, replay a funnel's
 // failed deliveries after a fix through the editor's own retry path
-// (pkg/resend), show the connections whose deliveries wait parked, and
+// (pkg/resume), show the connections whose deliveries wait parked, and
 // show a company's rate budget. It works the same against AWS and against
 // the local stack's emulator; where the emulator lacks SQS message move
 // tasks, a redrive moves messages itself (receive, send, delete) and says

@@ -9,7 +9,7 @@ import (
 
 	"github.com/funnel-personio/funnel-personio/pkg/failure"
 	"github.com/funnel-personio/funnel-personio/pkg/queue"
-	"github.com/funnel-personio/funnel-personio/pkg/resend"
+	"github.com/funnel-personio/funnel-personio/pkg/resume"
 	"github.com/funnel-personio/funnel-personio/pkg/store"
 )
 
@@ -63,7 +63,7 @@ const (
 )
 
 // Replay queues again the deliveries that match f, each through the
-// editor's own retry path (resend.Delivery: the stored event to the
+// editor's own retry path (resume.One: the stored event to the
 // queue, then the record queued with the reason retry.operator), newest
 // first. Matches are read from the funnels' status lists, then each record
 // is read again (the lists are eventually consistent) and left alone if it
@@ -78,7 +78,7 @@ func (o *Operator) Replay(ctx context.Context, f ReplayFilter) (ReplayResult, er
 		res.Statuses = []store.Status{store.StatusFailed, store.StatusDead}
 	}
 	for _, s := range res.Statuses {
-		if !resend.Retryable(s) {
+		if !replayable(s) {
 			return res, failure.New(op, failure.Invalid, fmt.Errorf("status %q cannot be replayed: only failed, dead and parked deliveries can", s))
 		}
 	}
@@ -126,11 +126,11 @@ func (o *Operator) Replay(ctx context.Context, f ReplayFilter) (ReplayResult, er
 		case f.DryRun:
 			r.Outcome = outcomeWould
 		default:
-			switch err := resend.Delivery(ctx, q, o.store, cur, store.ReasonReplayed); {
+			switch err := resume.One(ctx, o.store, q, cur, store.ReasonReplayed); {
 			case err == nil:
 				r.Outcome = outcomeQueued
 				queued = append(queued, d.EventID)
-			case errors.Is(err, resend.ErrNoEvent):
+			case errors.Is(err, resume.ErrExpired):
 				r.Outcome = outcomeNoEvent
 			default:
 				r.Outcome = err.Error()
@@ -163,6 +163,16 @@ func (o *Operator) Replay(ctx context.Context, f ReplayFilter) (ReplayResult, er
 		return res, fmt.Errorf("%s: %d of %d deliveries could not be queued again", op, res.Failed, len(res.Deliveries))
 	}
 	return res, ctx.Err()
+}
+
+// replayable reports whether deliveries in this status may be queued
+// again: failed, dead-lettered, or parked, as the editor's retry allows.
+func replayable(s store.Status) bool {
+	switch s {
+	case store.StatusFailed, store.StatusDead, store.StatusParked:
+		return true
+	}
+	return false
 }
 
 // list reads a funnel's deliveries in one status, newest first, down to

@@ -39,6 +39,16 @@
 //	FILE_TRANSFERS        FileTransfers        4
 //	RETRY_BASE            RetryBase            5s
 //	RETRY_MAX             RetryMax             15m
+//	NOTIFY_URL            NotifyURL            (the platform's endpoint for outbound events)
+//	NOTIFY_QUEUE_URL      NotifyQueueURL       (the stack's outbound queue)
+//	OUTBOUND_SECRETS      OutboundSecrets      (or the secret OUTBOUND_SECRET_ID names; comma-separated)
+//	NOTIFY_TIMEOUT        NotifyTimeout        10s (one post; the notifier's own timeout is 3×)
+//	NOTIFY_RETRY_BASE     NotifyRetryBase      10s
+//	NOTIFY_RETRY_MAX      NotifyRetryMax       5m
+//	NOTIFY_RECEIVES       NotifyReceives       30 (then the outbound dead-letter queue)
+//	WATCH_INTERVAL        WatchInterval        1h (each switched-on position checked once)
+//	WATCH_TICK            WatchTick            5m (the watch runs; companies spread over the ticks)
+//	HEALTH_INTERVAL       HealthInterval       24h (each connection's credentials checked once)
 package settings
 
 import (
@@ -124,6 +134,23 @@ type Settings struct {
 	// RetryBase and RetryMax bound the worker's retry delays (doubling,
 	// with full jitter).
 	RetryBase, RetryMax time.Duration
+	// NotifyURL is the funnel platform's endpoint for outbound events
+	// ("" sends none); NotifyQueueURL the outbound queue; OutboundSecrets
+	// sign them (several during a rotation).
+	NotifyURL       string
+	NotifyQueueURL  string
+	OutboundSecrets []string
+	// NotifyTimeout bounds one post of an outbound event; NotifyRetryBase
+	// and NotifyRetryMax the delays between tries; NotifyReceives the
+	// tries before the outbound dead-letter queue.
+	NotifyTimeout, NotifyRetryBase, NotifyRetryMax time.Duration
+	NotifyReceives                                 int
+	// WatchInterval is how often each switched-on integration's position
+	// is checked against its career site's feed, WatchTick how often the
+	// watch runs (the companies are spread over the ticks of an
+	// interval), HealthInterval how often each connection's credentials
+	// are checked (one unit of an idle budget).
+	WatchInterval, WatchTick, HealthInterval time.Duration
 	// QueueRetention and DLQRetention keep messages in the queue and the
 	// dead-letter queue.
 	QueueRetention, DLQRetention time.Duration
@@ -143,17 +170,21 @@ func Default() Settings {
 		PersonioTimeout: 10 * time.Second, FileTimeout: 10 * time.Second,
 		CacheTTL: time.Minute, FileTransfers: 4, RetryBase: 5 * time.Second, RetryMax: 15 * time.Minute,
 		QueueRetention: 4 * 24 * time.Hour, DLQRetention: 14 * 24 * time.Hour,
+		NotifyTimeout: 10 * time.Second, NotifyRetryBase: 10 * time.Second, NotifyRetryMax: 5 * time.Minute, NotifyReceives: 30,
+		WatchInterval: time.Hour, WatchTick: 5 * time.Minute, HealthInterval: 24 * time.Hour,
 	}
 }
 
 // Local returns the settings of the local stack: Default with a 5 s worker
 // timeout, so that what a crash leaves in flight comes back within 30 s
 // (the visibility timeout) and its claims end within 20 s (the lease), and
-// Personio and file timeouts to fit.
+// Personio and file timeouts to fit; the watch runs every 10 s and checks
+// each position every minute.
 func Local() Settings {
 	s := Default()
 	s.WorkerTimeout = 5 * time.Second
 	s.PersonioTimeout, s.FileTimeout = 2*time.Second, 2*time.Second
+	s.WatchTick, s.WatchInterval = 10*time.Second, time.Minute
 	return s
 }
 
@@ -201,6 +232,25 @@ func (s Settings) TestBudget() store.Budget {
 	return store.Budget{Limit: s.TestLimit.Limit, Window: s.TestLimit.Window}
 }
 
+// NotifierTimeout is the notifier function's timeout: room for a batch's
+// posts, which run at once, each bounded by NotifyTimeout.
+func (s Settings) NotifierTimeout() time.Duration { return 3 * s.NotifyTimeout }
+
+// WatchTimeout is the watch function's timeout: a tick's feeds and checks.
+func (s Settings) WatchTimeout() time.Duration { return 2 * time.Minute }
+
+// NotifyQueueDefinition is the outbound queue pair: visibility 6 × the
+// notifier's timeout, NotifyReceives tries, the same retention as the
+// events' queue.
+func (s Settings) NotifyQueueDefinition(name string) queue.Definition {
+	return queue.Definition{Name: name, VisibilityTimeout: 6 * s.NotifierTimeout(), MaxReceiveCount: s.NotifyReceives,
+		Retention: s.QueueRetention, DLQRetention: s.DLQRetention}
+}
+
+// HealthKeep is how many units of a company's budget a health check leaves
+// free: half of it, so that it never takes what applications need.
+func (s Settings) HealthKeep() int { return s.Budget.Limit / 2 }
+
 // QueueDefinition is the queue pair these settings describe.
 func (s Settings) QueueDefinition(name string) queue.Definition {
 	return queue.Definition{Name: name, VisibilityTimeout: s.VisibilityTimeout(), MaxReceiveCount: s.MaxReceiveCount,
@@ -216,6 +266,8 @@ func (s Settings) Check() error {
 		VarAPITimeout: s.APITimeout, VarIngestTimeout: s.IngestTimeout, VarWorkerTimeout: s.WorkerTimeout,
 		VarPersonioTimeout: s.PersonioTimeout, VarFileTimeout: s.FileTimeout, VarCacheTTL: s.CacheTTL,
 		VarRetryBase: s.RetryBase, VarRetryMax: s.RetryMax, VarCheckWindow: s.CheckLimit.Window, VarTestWindow: s.TestLimit.Window,
+		VarNotifyTimeout: s.NotifyTimeout, VarNotifyRetryBase: s.NotifyRetryBase, VarNotifyRetryMax: s.NotifyRetryMax,
+		VarWatchInterval: s.WatchInterval, VarWatchTick: s.WatchTick, VarHealthInterval: s.HealthInterval,
 	}
 	for _, name := range envOrder {
 		if d, ok := positive[name]; ok && d <= 0 {
@@ -233,6 +285,15 @@ func (s Settings) Check() error {
 	}
 	if s.FileTransfers < 1 {
 		errs = append(errs, VarFileTransfers+" must be at least 1")
+	}
+	if s.NotifyReceives < 1 {
+		errs = append(errs, VarNotifyReceives+" must be at least 1")
+	}
+	if s.NotifyRetryBase > s.NotifyRetryMax {
+		errs = append(errs, VarNotifyRetryBase+" must not exceed "+VarNotifyRetryMax)
+	}
+	if s.WatchTick > s.WatchInterval || s.WatchTick > s.HealthInterval {
+		errs = append(errs, VarWatchTick+" must not exceed "+VarWatchInterval+" or "+VarHealthInterval)
 	}
 	if s.CheckLimit.Limit < 1 {
 		errs = append(errs, VarCheckLimit+" must be at least 1")
@@ -271,9 +332,9 @@ const (
 	VarDLQURL           = "DLQ_URL"
 	VarSecretPrefix     = "SECRET_PREFIX"
 	VarHashKey          = "HASH_KEY"
-	VarHashKeySecret    = VarHashKey + secretVarSuffix
+	VarHashKeySecret    = "HASH_KEY_SECRET_ID"
 	VarSigning          = "WEBHOOK_SECRETS"
-	VarSigningSecret    = VarSigning + secretVarSuffix
+	VarSigningSecret    = "WEBHOOK_SECRET_ID"
 	VarPersonioBaseURL  = "PERSONIO_BASE_URL"
 	VarPersonioFeedURL  = "PERSONIO_FEED_URL"
 	VarFileHosts        = "FILE_HOSTS"
@@ -296,11 +357,21 @@ const (
 	VarFileTimeout      = "FILE_TIMEOUT"
 	VarCacheTTL         = "CACHE_TTL"
 	VarFileTransfers    = "FILE_TRANSFERS"
+	VarNotifyURL        = "NOTIFY_URL"
+	VarNotifyQueueURL   = "NOTIFY_QUEUE_URL"
+	VarOutbound         = "OUTBOUND_SECRETS"
+	VarOutboundSecret   = "OUTBOUND_SECRET_ID"
+	VarNotifyTimeout    = "NOTIFY_TIMEOUT"
+	VarNotifyRetryBase  = "NOTIFY_RETRY_BASE"
+	VarNotifyRetryMax   = "NOTIFY_RETRY_MAX"
+	VarNotifyReceives   = "NOTIFY_RECEIVES"
+	VarWatchInterval    = "WATCH_INTERVAL"
+	VarWatchTick        = "WATCH_TICK"
+	VarHealthInterval   = "HEALTH_INTERVAL"
 	VarRetryBase        = "RETRY_BASE"
 	VarRetryMax         = "RETRY_MAX"
 	VarQueueRetention   = "QUEUE_RETENTION"
 	VarDLQRetention     = "DLQ_RETENTION"
-	secretVarSuffix     = "_SECRET_ID"
 	listSeparator       = ","
 	durationExampleText = "a duration such as 30s, 15m or 720h"
 )
@@ -312,6 +383,8 @@ var envOrder = []string{
 	VarCheckLimit, VarCheckWindow, VarTestLimit, VarTestWindow, VarMaxReceiveCount,
 	VarAPITimeout, VarIngestTimeout, VarWorkerTimeout, VarPersonioTimeout, VarFileTimeout, VarCacheTTL, VarFileTransfers,
 	VarRetryBase, VarRetryMax, VarQueueRetention, VarDLQRetention,
+	VarNotifyURL, VarNotifyQueueURL, VarNotifyTimeout, VarNotifyRetryBase, VarNotifyRetryMax, VarNotifyReceives,
+	VarWatchInterval, VarWatchTick, VarHealthInterval,
 }
 
 // field is one plain variable: how to write it and how to read it.
@@ -378,6 +451,15 @@ var fields = map[string]field{
 	VarFileTimeout:     dur(func(s *Settings) *time.Duration { return &s.FileTimeout }),
 	VarCacheTTL:        dur(func(s *Settings) *time.Duration { return &s.CacheTTL }),
 	VarFileTransfers:   num(func(s *Settings) *int { return &s.FileTransfers }),
+	VarNotifyURL:       str(func(s *Settings) *string { return &s.NotifyURL }),
+	VarNotifyQueueURL:  str(func(s *Settings) *string { return &s.NotifyQueueURL }),
+	VarNotifyTimeout:   dur(func(s *Settings) *time.Duration { return &s.NotifyTimeout }),
+	VarNotifyRetryBase: dur(func(s *Settings) *time.Duration { return &s.NotifyRetryBase }),
+	VarNotifyRetryMax:  dur(func(s *Settings) *time.Duration { return &s.NotifyRetryMax }),
+	VarNotifyReceives:  num(func(s *Settings) *int { return &s.NotifyReceives }),
+	VarWatchInterval:   dur(func(s *Settings) *time.Duration { return &s.WatchInterval }),
+	VarWatchTick:       dur(func(s *Settings) *time.Duration { return &s.WatchTick }),
+	VarHealthInterval:  dur(func(s *Settings) *time.Duration { return &s.HealthInterval }),
 	VarRetryBase:       dur(func(s *Settings) *time.Duration { return &s.RetryBase }),
 	VarRetryMax:        dur(func(s *Settings) *time.Duration { return &s.RetryMax }),
 	VarQueueRetention:  dur(func(s *Settings) *time.Duration { return &s.QueueRetention }),
@@ -421,7 +503,7 @@ func FromEnv(ctx context.Context, sm SecretReader, required ...string) (Settings
 		}
 	}
 	for _, name := range required {
-		if os.Getenv(name) == "" && os.Getenv(name+secretVarSuffix) == "" {
+		if os.Getenv(name) == "" && (secretVars[name] == "" || os.Getenv(secretVars[name]) == "") {
 			errs = append(errs, "missing "+name)
 		}
 	}
@@ -433,22 +515,30 @@ func FromEnv(ctx context.Context, sm SecretReader, required ...string) (Settings
 	if err != nil {
 		errs = append(errs, err.Error())
 	}
+	outbound, err := valueOrSecret(ctx, sm, VarOutbound)
+	if err != nil {
+		errs = append(errs, err.Error())
+	}
 	if len(errs) > 0 {
 		return s, errors.New("settings: " + strings.Join(errs, "; "))
 	}
 	if hash != "" {
 		s.HashKey = []byte(hash)
 	}
-	s.SigningSecrets = list(signing)
+	s.SigningSecrets, s.OutboundSecrets = list(signing), list(outbound)
 	return s, s.Check()
 }
+
+// secretVars names, for each setting that may live in Secrets Manager,
+// the variable that holds the secret's id.
+var secretVars = map[string]string{VarHashKey: VarHashKeySecret, VarSigning: VarSigningSecret, VarOutbound: VarOutboundSecret}
 
 // valueOrSecret reads the variable, or the secret its *_SECRET_ID names.
 func valueOrSecret(ctx context.Context, sm SecretReader, name string) (string, error) {
 	if v := os.Getenv(name); v != "" {
 		return v, nil
 	}
-	idVar := name + secretVarSuffix
+	idVar := secretVars[name]
 	id := os.Getenv(idVar)
 	if id == "" {
 		return "", nil

@@ -68,7 +68,17 @@ const maxTakeTries = 50
 // n units will be free. Concurrent takers are serialised by a conditional
 // write on the company's item, so the budget is never exceeded.
 func (s *Store) TakeBudget(ctx context.Context, company string, n int, b Budget) (bool, time.Time, error) {
-	return s.take(ctx, "store: take budget", companyBudget(company), n, b, false)
+	return s.take(ctx, "store: take budget", companyBudget(company), n, b, takeNow, 0)
+}
+
+// TakeIdleBudget takes n units of the company's budget only if it is idle:
+// no one waits in line, nothing blocks it, and after the n units at least
+// keep units stay free in the window. It never joins the line. It is for
+// work that can wait a day (a connection's health check), so that it never
+// takes a unit an application could use.
+func (s *Store) TakeIdleBudget(ctx context.Context, company string, n, keep int, b Budget) (bool, error) {
+	ok, _, err := s.take(ctx, "store: take idle budget", companyBudget(company), n, b, takeIfIdle, keep)
+	return ok, err
 }
 
 // TakeWorkspaceBudget takes n units of one of the workspace's own budgets,
@@ -76,7 +86,7 @@ func (s *Store) TakeBudget(ctx context.Context, company string, n int, b Budget)
 // room, false and the time at which n units will be free. It is kept in
 // the table, so that the limit holds across every instance of the API.
 func (s *Store) TakeWorkspaceBudget(ctx context.Context, ws string, name WorkspaceBudget, n int, b Budget) (bool, time.Time, error) {
-	return s.take(ctx, "store: take workspace budget", workspaceBudget(ws, name), n, b, false)
+	return s.take(ctx, "store: take workspace budget", workspaceBudget(ws, name), n, b, takeNow, 0)
 }
 
 // TakeBudgetOrJoinLine is TakeBudget for a newcomer that joins the
@@ -88,10 +98,20 @@ func (s *Store) TakeWorkspaceBudget(ctx context.Context, ws string, name Workspa
 // instead of all at once, and a later newcomer never goes before an
 // earlier one. Whoever comes back at its turn calls TakeBudget.
 func (s *Store) TakeBudgetOrJoinLine(ctx context.Context, company string, n int, b Budget) (bool, time.Time, error) {
-	return s.take(ctx, "store: take or reserve budget", companyBudget(company), n, b, true)
+	return s.take(ctx, "store: take or reserve budget", companyBudget(company), n, b, takeOrJoinLine, 0)
 }
 
-func (s *Store) take(ctx context.Context, op string, where budgetAt, n int, b Budget, reserve bool) (bool, time.Time, error) {
+// takeMode is how a take behaves when there is no room.
+type takeMode int
+
+const (
+	takeNow        takeMode = iota // or say when there will be room
+	takeOrJoinLine                 // or reserve the next turn in line
+	takeIfIdle                     // only if the budget is idle, else nothing
+)
+
+func (s *Store) take(ctx context.Context, op string, where budgetAt, n int, b Budget, mode takeMode, keep int) (bool, time.Time, error) {
+	reserve := mode == takeOrJoinLine
 	if n < 1 || n > b.Limit {
 		return false, time.Time{}, failure.New(op, failure.Invalid, fmt.Errorf("cannot take %d of a budget of %d", n, b.Limit))
 	}
@@ -122,6 +142,8 @@ func (s *Store) take(ctx context.Context, op string, where budgetAt, n int, b Bu
 		free = max(free, it.BlockedUntil)
 		var at time.Time
 		switch {
+		case mode == takeIfIdle && (len(log)+n+keep > b.Limit || it.Tail > ms || it.BlockedUntil > ms):
+			return false, time.Time{}, nil
 		case free <= ms && (!reserve || it.Tail <= ms):
 			for range n {
 				next.Log = append(next.Log, ms)

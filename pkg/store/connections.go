@@ -22,23 +22,34 @@ const (
 // Connection is a Personio account of a workspace. The token is not here:
 // it lives in Secrets Manager under SecretName.
 type Connection struct {
-	WorkspaceID   string    `dynamodbav:"workspace_id"`
-	ID            string    `dynamodbav:"id"`
-	Name          string    `dynamodbav:"name"`
-	CompanyID     string    `dynamodbav:"company_id"`
-	SecretName    string    `dynamodbav:"secret_name"`
-	Status        string    `dynamodbav:"status"`
-	StatusReason  string    `dynamodbav:"status_reason,omitempty"`
+	WorkspaceID  string `dynamodbav:"workspace_id"`
+	ID           string `dynamodbav:"id"`
+	Name         string `dynamodbav:"name"`
+	CompanyID    string `dynamodbav:"company_id"`
+	SecretName   string `dynamodbav:"secret_name"`
+	Status       string `dynamodbav:"status"`
+	StatusReason string `dynamodbav:"status_reason,omitempty"`
+	// StatusSince is when the status last changed.
+	StatusSince   time.Time `dynamodbav:"status_since,omitempty"`
 	LastCheckedAt time.Time `dynamodbav:"last_checked_at"`
 	CreatedAt     time.Time `dynamodbav:"created_at"`
 	UpdatedAt     time.Time `dynamodbav:"updated_at"`
-	Version       int64     `dynamodbav:"version"`
+	// Version counts every change; CredentialsVersion only new
+	// credentials (the token cached under it stays good until then).
+	Version            int64 `dynamodbav:"version"`
+	CredentialsVersion int64 `dynamodbav:"credentials_version"`
 }
 
 type connectionItem struct {
-	PK string `dynamodbav:"pk"`
-	SK string `dynamodbav:"sk"`
+	PK      string `dynamodbav:"pk"`
+	SK      string `dynamodbav:"sk"`
+	WatchPK string `dynamodbav:"watch_pk"`
+	WatchSK string `dynamodbav:"watch_sk"`
 	Connection
+}
+
+func newConnectionItem(c Connection) connectionItem {
+	return connectionItem{PK: wsKey(c.WorkspaceID), SK: connKey(c.ID), WatchPK: watchConnections, WatchSK: c.WorkspaceID + "#" + c.ID, Connection: c}
 }
 
 // CreateConnection stores a new connection (version 1); a connection with
@@ -46,8 +57,11 @@ type connectionItem struct {
 func (s *Store) CreateConnection(ctx context.Context, c Connection) (Connection, error) {
 	const op = "store: create connection"
 	now := s.now().UTC()
-	c.CreatedAt, c.UpdatedAt, c.Version = now, now, 1
-	return c, s.putIf(ctx, op, connectionItem{PK: wsKey(c.WorkspaceID), SK: connKey(c.ID), Connection: c}, absent())
+	c.CreatedAt, c.UpdatedAt, c.Version, c.CredentialsVersion = now, now, 1, 1
+	if c.StatusSince.IsZero() {
+		c.StatusSince = now
+	}
+	return c, s.putIf(ctx, op, newConnectionItem(c), absent())
 }
 
 // GetConnection reads one connection of the workspace.
@@ -67,14 +81,15 @@ func (s *Store) ListConnections(ctx context.Context, ws string) ([]Connection, e
 }
 
 // UpdateConnection replaces a connection if its version is still
-// c.Version; the stored one gets the next version.
+// c.Version; the stored one gets the next version. A conflict is
+// failure.ErrConflict: whoever changed it first (new credentials, or
+// another worker marking it) wins, and the caller reads it again.
 func (s *Store) UpdateConnection(ctx context.Context, c Connection) (Connection, error) {
 	const op = "store: update connection"
 	expected := c.Version
 	c.Version++
 	c.UpdatedAt = s.now().UTC()
-	return c, s.putIf(ctx, op, connectionItem{PK: wsKey(c.WorkspaceID), SK: connKey(c.ID), Connection: c},
-		expression.Name("version").Equal(expression.Value(expected)))
+	return c, s.putIf(ctx, op, newConnectionItem(c), expression.Name("version").Equal(expression.Value(expected)))
 }
 
 // DeleteConnection deletes a connection of the workspace; a missing one is

@@ -298,7 +298,10 @@ type Change struct {
 	Warnings      []string
 	NextAttemptAt *time.Time
 	ConnectionID  string // for parking: whose credentials to wait for
-	CompanyID     string
+	// ParkOnPosition parks on the funnel's job position (unpublished)
+	// instead of on the connection.
+	ParkOnPosition bool
+	CompanyID      string
 	// Attempt, if set, is appended to the record's attempts.
 	Attempt *Attempt
 	// Release drops the claim (every change but "still working" does).
@@ -350,9 +353,12 @@ func (s *Store) Record(ctx context.Context, k DeliveryKey, owner string, c Chang
 	if c.EmailHash != "" {
 		update = update.Add(expression.Name("email_hashes"), expression.Value(&types.AttributeValueMemberSS{Value: []string{c.EmailHash}}))
 	}
-	if c.Status == StatusParked && c.ConnectionID != "" {
+	switch {
+	case c.Status == StatusParked && c.ParkOnPosition:
+		update = update.Set(expression.Name(AttrParkedPK), expression.Value(positionParkedKey(ws, funnel)))
+	case c.Status == StatusParked && c.ConnectionID != "":
 		update = update.Set(expression.Name(AttrParkedPK), expression.Value(parkedKey(ws, c.ConnectionID)))
-	} else {
+	default:
 		update = update.Remove(expression.Name(AttrParkedPK))
 	}
 	if c.Attempt != nil {

@@ -18,17 +18,54 @@ type Integration struct {
 	RecruitingChannelID *int64          `dynamodbav:"recruiting_channel_id,omitempty"`
 	Mapping             json.RawMessage `dynamodbav:"mapping"`
 	Enabled             bool            `dynamodbav:"enabled"`
-	CreatedAt           time.Time       `dynamodbav:"created_at"`
-	UpdatedAt           time.Time       `dynamodbav:"updated_at"`
+	// CareerSite is the career site's subdomain whose XML feed lists the
+	// position ("" when the customer gave none): the watch checks the
+	// position there.
+	CareerSite string `dynamodbav:"career_site,omitempty"`
+	// Unpublished is set while the job position is known to be
+	// unpublished in Personio (by the watch, or by Personio's answer);
+	// applications for it are parked until it is published again or
+	// another position is chosen.
+	Unpublished *PositionMark `dynamodbav:"unpublished,omitempty"`
+	CreatedAt   time.Time     `dynamodbav:"created_at"`
+	UpdatedAt   time.Time     `dynamodbav:"updated_at"`
 	// Version counts saves; a save names the version it read (0 to
 	// create), and a save based on an older version is a conflict.
 	Version int64 `dynamodbav:"version"`
 }
 
+// PositionMark says which position was found unpublished, and when.
+type PositionMark struct {
+	PositionID int64     `dynamodbav:"position_id" json:"position_id"`
+	Since      time.Time `dynamodbav:"since" json:"since"`
+}
+
+// UnpublishedNow reports whether the integration's position is marked
+// unpublished (a mark of another position is stale).
+func (in Integration) UnpublishedNow() bool {
+	return in.Unpublished != nil && in.Unpublished.PositionID == in.JobPositionID
+}
+
 type integrationItem struct {
-	PK string `dynamodbav:"pk"`
-	SK string `dynamodbav:"sk"`
+	PK      string `dynamodbav:"pk"`
+	SK      string `dynamodbav:"sk"`
+	WatchPK string `dynamodbav:"watch_pk,omitempty"`
+	WatchSK string `dynamodbav:"watch_sk,omitempty"`
 	Integration
+}
+
+// Partitions of the watch index.
+const (
+	watchIntegrations = "WATCH#INTEGRATION"
+	watchConnections  = "WATCH#CONNECTION"
+)
+
+func newIntegrationItem(in Integration) integrationItem {
+	it := integrationItem{PK: wsKey(in.WorkspaceID), SK: funnelKey(in.FunnelID), Integration: in}
+	if in.Enabled {
+		it.WatchPK, it.WatchSK = watchIntegrations, in.WorkspaceID+"#"+in.FunnelID
+	}
+	return it
 }
 
 // PutIntegration saves an integration. in.Version is the version the
@@ -47,7 +84,7 @@ func (s *Store) PutIntegration(ctx context.Context, in Integration) (Integration
 	}
 	in.Version++
 	in.UpdatedAt = now
-	return in, s.putIf(ctx, op, integrationItem{PK: wsKey(in.WorkspaceID), SK: funnelKey(in.FunnelID), Integration: in}, cond)
+	return in, s.putIf(ctx, op, newIntegrationItem(in), cond)
 }
 
 // GetIntegration reads a funnel's integration.

@@ -40,10 +40,19 @@ const (
 	ReasonExhaustedUnknown Reason = "retries.exhausted_outcome_unknown"
 	ReasonRetryRequested   Reason = "retry.requested"
 	ReasonCredentialsFixed Reason = "credentials.replaced"
+	ReasonInternal         Reason = "internal"
 	// ReasonReplayed: the platform team queued the delivery again with
 	// the operator command's replay, after a fix on their side.
 	ReasonReplayed Reason = "retry.operator"
-	ReasonInternal Reason = "internal"
+	// ReasonPositionUnpublished: the job position is not published in
+	// Personio; applications for it wait (parked).
+	ReasonPositionUnpublished Reason = "position.unpublished"
+	// ReasonPositionPublished: the position is published again (or
+	// another one was chosen); the waiting applications go on.
+	ReasonPositionPublished Reason = "position.published"
+	// ReasonConnectionRestored: Personio accepts the connection's
+	// credentials again.
+	ReasonConnectionRestored Reason = "connection.restored"
 )
 
 // Reasons lists every reason code.
@@ -51,5 +60,6 @@ var Reasons = []Reason{
 	ReasonDelivered, ReasonExistsUnconfirmed, ReasonInvalidEvent, ReasonNoIntegration, ReasonDisabled, ReasonConnectionMissing,
 	ReasonMappingInvalid, ReasonMappingFailed, ReasonPersonioValidation, ReasonDuplicate, ReasonAuth, ReasonFeatureDisabled,
 	ReasonRateLimited, ReasonUnavailable, ReasonOutcomeUnknown, ReasonFile, ReasonTooManyFiles, ReasonBudget, ReasonExhausted, ReasonExhaustedUnknown,
-	ReasonRetryRequested, ReasonCredentialsFixed, ReasonReplayed, ReasonInternal,
+	ReasonRetryRequested, ReasonCredentialsFixed, ReasonInternal, ReasonPositionUnpublished, ReasonPositionPublished,
+	ReasonConnectionRestored, ReasonReplayed,
 }

@@ -21,11 +21,14 @@ const (
 	AttrGSI1SK   = "gsi1sk" // created time + event id: newest first
 	AttrGSI2PK   = "gsi2pk" // deliveries of a funnel in one status
 	AttrParkedPK = "parked_pk"
+	AttrWatchPK  = "watch_pk" // what the watch checks: switched-on integrations, connections
+	AttrWatchSK  = "watch_sk"
 	AttrTTL      = "expires_at"
 
 	IndexByFunnel = "by_funnel"
 	IndexByStatus = "by_status"
 	IndexParked   = "parked"
+	IndexWatch    = "watch"
 )
 
 // Index is a global secondary index, projecting all attributes.
@@ -51,6 +54,7 @@ var Table = Schema{
 		{Name: IndexByFunnel, PartitionKey: AttrGSI1PK, SortKey: AttrGSI1SK},
 		{Name: IndexByStatus, PartitionKey: AttrGSI2PK, SortKey: AttrGSI1SK},
 		{Name: IndexParked, PartitionKey: AttrParkedPK, SortKey: AttrGSI1SK},
+		{Name: IndexWatch, PartitionKey: AttrWatchPK, SortKey: AttrWatchSK},
 	},
 	TTLAttribute: AttrTTL,
 }

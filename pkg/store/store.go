@@ -12,7 +12,14 @@
 //	delivery      WS#<ws>                    DELIVERY#<event id>       by_funnel: WS#<ws>#FUNNEL#<f> / <created>#<event>
 //	                                                                   by_status: WS#<ws>#FUNNEL#<f>#STATUS#<s> / same
 //	                                                                   parked:    WS#<ws>#CONN#<c> (only while parked)
+//	                                                                   parked:    WS#<ws>#FUNNEL#<f>#POSITION (parked on an unpublished position)
 //	budget        COMPANY#<company id>       BUDGET
+//	erasure       WS#<ws>                    ERASED#<e-mail hash>
+//
+// Switched-on integrations and every connection are also in the watch
+// index (watch_pk WATCH#INTEGRATION or WATCH#CONNECTION, watch_sk
+// <ws>#<id>): what the watch checks (positions, credentials).
+//
 //	ws budget     WS#<ws>                    BUDGET#<name>
 package store
 

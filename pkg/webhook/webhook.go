@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
@@ -84,6 +85,28 @@ func (v *Verifier) Verify(body []byte, h http.Header) error {
 		return &Error{Reason: "webhook-timestamp is more than 5 minutes from now; sign each delivery when it is sent", Err: last}
 	}
 	return &Error{Reason: "no signature matches; check the signing secret", Err: last}
+}
+
+// SignAll signs body with every secret, the signatures space-separated in
+// one header as the specification allows: a receiver that knows any one of
+// the secrets accepts it, so the sender's secret can be rotated without a
+// moment in which the receiver refuses.
+func SignAll(secrets []string, id string, ts time.Time, body []byte) (http.Header, error) {
+	if len(secrets) == 0 {
+		return nil, errors.New("webhook: no signing secret configured")
+	}
+	var h http.Header
+	var sigs []string
+	for _, s := range secrets {
+		one, err := Sign(s, id, ts, body)
+		if err != nil {
+			return nil, err
+		}
+		h = one
+		sigs = append(sigs, one.Get(HeaderSignature))
+	}
+	h.Set(HeaderSignature, strings.Join(sigs, " "))
+	return h, nil
 }
 
 // Sign returns the headers that sign body as message id at time ts with

@@ -107,3 +107,24 @@ func FuzzVerify(f *testing.F) {
 		}
 	})
 }
+
+// TestSignAllForRotation: signed with the old and the new secret at once,
+// a receiver that knows either accepts, one that knows neither refuses.
+func TestSignAllForRotation(t *testing.T) {
+	old, next := "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "whsec_bmV3LXNlY3JldC1hZnRlci1yb3RhdGlvbg=="
+	body := []byte(`{"type":"connection.restored"}`)
+	h, err := SignAll([]string{next, old}, "msg_r", time.Now(), body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, secret := range map[string]string{"old": old, "new": next} {
+		v, _ := NewVerifier([]string{secret})
+		if err := v.Verify(body, h); err != nil {
+			t.Errorf("a receiver with the %s secret: %v", name, err)
+		}
+	}
+	v, _ := NewVerifier([]string{"whsec_YW5vdGhlci1zZWNyZXQtYW5vdGhlci1zZWNyZXQ="})
+	if v.Verify(body, h) == nil {
+		t.Error("a receiver with another secret accepted it")
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"github.com/funnel-personio/funnel-personio/pkg/awsclient"
 	"github.com/funnel-personio/funnel-personio/pkg/delivery"
 	"github.com/funnel-personio/funnel-personio/pkg/filefetch"
+	"github.com/funnel-personio/funnel-personio/pkg/outbound"
 	"github.com/funnel-personio/funnel-personio/pkg/personio"
 	"github.com/funnel-personio/funnel-personio/pkg/queue"
 	"github.com/funnel-personio/funnel-personio/pkg/settings"
@@ -48,7 +49,11 @@ func New(awsCfg aws.Config, s settings.Settings, o Options) (*delivery.Worker, e
 		return nil, err
 	}
 	files := filefetch.New(filefetch.Config{HostSuffixes: s.FileHosts, Insecure: s.AllowInsecure, Timeout: s.FileTimeout})
-	return delivery.NewWorker(Config(s, o), store.New(awsclient.DynamoDB(awsCfg), s.Table, s.Retention),
+	cfg := Config(s, o)
+	if s.NotifyQueueURL != "" {
+		cfg.Notify = outbound.NewPublisher(queue.New(awsclient.SQS(awsCfg), s.NotifyQueueURL))
+	}
+	return delivery.NewWorker(cfg, store.New(awsclient.DynamoDB(awsCfg), s.Table, s.Retention),
 		vault.New(awsclient.SecretsManager(awsCfg), s.SecretPrefix), pc, queue.New(awsclient.SQS(awsCfg), s.QueueURL), files)
 }
 

@@ -200,6 +200,7 @@ input:focus-visible,select:focus-visible,textarea:focus-visible{outline:3px soli
 .msg.bad{border-color:var(--bad);background:#fdecea;color:#5c1410}
 .msg.good{border-color:var(--good);background:#e7f4ea;color:#0d3d1b}
 .msg.info{border-color:var(--accent);background:#e8f0fe;color:#0b2e6b}
+.msg.warn{border-color:var(--warn);background:#fff4e0;color:#5c3800}
 .msg:empty{display:none}
 .banner{border:2px solid var(--warn);background:#fff4e0;border-radius:10px;padding:1rem;margin-bottom:1rem}
 .banner h2{color:#5c3800}
@@ -758,6 +759,9 @@ export class PersonioIntegration extends HTMLElement {
   #position(el) {
     const s = this.#s, t = this.#t;
     el.append(h('h2', { id: 'h-position' }, t.s2), h('p', { class: 'help' }, t.s2help));
+    // The watch found the saved position unpublished: say so where the position is chosen.
+    const gone = s.integration && (s.integration.issues || []).find((x) => x.kind === 'position_unpublished');
+    if (gone) el.append(h('p', { class: 'msg warn', id: 'position-issue', role: 'status' }, gone.message));
     el.append(h('form', { id: 'feed-form', novalidate: true, onsubmit: (e) => { e.preventDefault(); this.#loadPositions(); } },
       h('h3', null, t.fromFeed),
       h('div', { class: 'row' },

@@ -1,4 +1,4 @@
-package resend_test
+package resume_test
 
 import (
 	"context"
@@ -9,7 +9,7 @@ import (
 	"github.com/funnel-personio/funnel-personio/dev/testenv"
 	"github.com/funnel-personio/funnel-personio/pkg/failure"
 	"github.com/funnel-personio/funnel-personio/pkg/queue"
-	"github.com/funnel-personio/funnel-personio/pkg/resend"
+	"github.com/funnel-personio/funnel-personio/pkg/resume"
 	"github.com/funnel-personio/funnel-personio/pkg/store"
 )
 
@@ -39,11 +39,11 @@ func (s *fakeStore) Requeue(_ context.Context, _ store.DeliveryKey, code store.R
 	return store.Delivery{Status: store.StatusQueued}, nil
 }
 
-// TestDelivery: the stored event goes to the queue (grouped by its
+// TestOne: the stored event goes to the queue (grouped by its
 // workspace) before the record is marked; a record without its event
 // sends nothing; a failed send marks nothing; a mark refused because the
 // record moved on is not an error.
-func TestDelivery(t *testing.T) {
+func TestOne(t *testing.T) {
 	d := store.Delivery{WorkspaceID: "ws_a", FunnelID: "fn_1", EventID: "evt_1", Status: store.StatusDead, Event: []byte(`{"id":"evt_1"}`)}
 	sendErr := failure.New("queue: send", failure.Transient, errors.New("reset"))
 	for _, c := range []struct {
@@ -55,14 +55,14 @@ func TestDelivery(t *testing.T) {
 		sent, mark int
 	}{
 		{name: "sent and marked", d: d, sent: 1, mark: 1},
-		{name: "no event", d: store.Delivery{WorkspaceID: "ws_a", EventID: "evt_2", Status: store.StatusFailed}, want: resend.ErrNoEvent},
+		{name: "no event", d: store.Delivery{WorkspaceID: "ws_a", EventID: "evt_2", Status: store.StatusFailed}, want: resume.ErrExpired},
 		{name: "send fails", d: d, queueErr: sendErr, want: failure.ErrTransient},
 		{name: "a worker moved it on", d: d, storeErr: failure.New("store: requeue", failure.Conflict, nil), sent: 1},
 		{name: "mark fails", d: d, storeErr: failure.New("store: requeue", failure.Throttled, nil), want: failure.ErrThrottled, sent: 1},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			q, st := &fakeQueue{err: c.queueErr}, &fakeStore{err: c.storeErr}
-			err := resend.Delivery(t.Context(), q, st, c.d, store.ReasonReplayed)
+			err := resume.One(t.Context(), st, q, c.d, store.ReasonReplayed)
 			if c.want == nil && err != nil || c.want != nil && !errors.Is(err, c.want) {
 				t.Errorf("err = %v, want %v", err, c.want)
 			}
@@ -79,21 +79,12 @@ func TestDelivery(t *testing.T) {
 	}
 }
 
-func TestRetryable(t *testing.T) {
-	for _, s := range store.Statuses {
-		want := s == store.StatusFailed || s == store.StatusDead || s == store.StatusParked
-		if got := resend.Retryable(s); got != want {
-			t.Errorf("Retryable(%s) = %v", s, got)
-		}
-	}
-}
-
-// TestDeliveryOnTheEmulator: on kumo, a dead delivery is sent again: the
+// TestOneOnTheEmulator: on kumo, a dead delivery is sent again: the
 // queue holds its event once and the record is queued with the reason and
-// an attempt saying so; a second resend of the same delivery sends the
+// an attempt saying so; a second resume of the same delivery sends the
 // event again but changes nothing on the record (the worker's claim keeps
 // it from being delivered twice).
-func TestDeliveryOnTheEmulator(t *testing.T) {
+func TestOneOnTheEmulator(t *testing.T) {
 	env := testenv.New(t)
 	ctx := t.Context()
 	d, err := env.Store.CreateDelivery(ctx, store.Delivery{WorkspaceID: "ws_r", FunnelID: "fn_r", EventID: "evt_r1", Status: store.StatusDead,
@@ -101,7 +92,7 @@ func TestDeliveryOnTheEmulator(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := resend.Delivery(ctx, env.Queue, env.Store, d, store.ReasonReplayed); err != nil {
+	if err := resume.One(ctx, env.Store, env.Queue, d, store.ReasonReplayed); err != nil {
 		t.Fatal(err)
 	}
 	got, err := env.Store.GetDelivery(ctx, "ws_r", "evt_r1")
@@ -109,10 +100,10 @@ func TestDeliveryOnTheEmulator(t *testing.T) {
 		t.Fatal(err)
 	}
 	if got.Status != store.StatusQueued || got.ReasonCode != store.ReasonReplayed || len(got.Attempts) != 1 || got.Attempts[0].ReasonCode != store.ReasonReplayed {
-		t.Errorf("record after resend: %s %s %+v", got.Status, got.ReasonCode, got.Attempts)
+		t.Errorf("record after resume: %s %s %+v", got.Status, got.ReasonCode, got.Attempts)
 	}
-	if err := resend.Delivery(ctx, env.Queue, env.Store, d, store.ReasonReplayed); err != nil {
-		t.Errorf("a second resend: %v", err)
+	if err := resume.One(ctx, env.Store, env.Queue, d, store.ReasonReplayed); err != nil {
+		t.Errorf("a second resume: %v", err)
 	}
 	msgs, err := env.Queue.Receive(ctx, 10, time.Second)
 	if err != nil {
@@ -122,6 +113,6 @@ func TestDeliveryOnTheEmulator(t *testing.T) {
 		t.Errorf("queue holds %d messages: %+v", len(msgs), msgs)
 	}
 	if again, _ := env.Store.GetDelivery(ctx, "ws_r", "evt_r1"); len(again.Attempts) != 1 {
-		t.Errorf("the second resend wrote an attempt: %+v", again.Attempts)
+		t.Errorf("the second resume wrote an attempt: %+v", again.Attempts)
 	}
 }

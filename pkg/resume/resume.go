@@ -1,0 +1,87 @@
+// Package resume sends stored events back to the queue: a delivery the
+// editor retries, and the deliveries parked until new credentials are
+// entered or an unpublished job position is back. It is the one way a
+// stored event goes on again, for the editor, the worker and the watch.
+package resume
+
+import (
+	"context"
+	"errors"
+	"net/http"
+
+	"github.com/funnel-personio/funnel-personio/pkg/apigw"
+	"github.com/funnel-personio/funnel-personio/pkg/failure"
+	"github.com/funnel-personio/funnel-personio/pkg/queue"
+	"github.com/funnel-personio/funnel-personio/pkg/store"
+)
+
+// Store marks a delivery queued again.
+type Store interface {
+	Requeue(ctx context.Context, k store.DeliveryKey, code store.Reason) (store.Delivery, error)
+}
+
+// Queue takes events for the worker.
+type Queue interface {
+	Send(ctx context.Context, m queue.Message) error
+}
+
+// ErrExpired is a delivery whose event is no longer kept (expired or
+// erased): it cannot go on. It is an apigw problem too, so the editor can
+// answer it as it is.
+var ErrExpired = apigw.NewProblem(http.StatusConflict, "event-expired", "The application is no longer kept",
+	"The original application data has expired or was erased, so it cannot be sent again.")
+
+// One sends a stored event to the queue again, then marks the record
+// queued with code. Sending first means a failure loses nothing; a worker
+// that takes the message before the mark is fine, and its claim keeps the
+// event from being delivered twice.
+func One(ctx context.Context, st Store, q Queue, d store.Delivery, code store.Reason) error {
+	if len(d.Event) == 0 {
+		return ErrExpired
+	}
+	if err := q.Send(ctx, queue.Message{ID: d.EventID, Group: d.WorkspaceID, Body: d.Event}); err != nil {
+		return err
+	}
+	_, err := st.Requeue(ctx, d.Key(), code)
+	if errors.Is(err, failure.ErrConflict) {
+		// A worker took the message before the mark: it is on its way.
+		return nil
+	}
+	return err
+}
+
+// Lister lists one kind of parked deliveries, a page at a time.
+type Lister func(ctx context.Context, limit int, cursor string) (store.Page, error)
+
+// Parked sends every delivery that list gives back to the queue and says
+// how many went. The parked index is eventually consistent, so a delivery
+// may show up again after it was sent: each is sent once, and one that
+// already moved on is left alone.
+func Parked(ctx context.Context, st Store, q Queue, list Lister, code store.Reason) (int, error) {
+	n := 0
+	seen := map[string]bool{}
+	cursor := ""
+	for {
+		page, err := list(ctx, 100, cursor)
+		if err != nil {
+			return n, err
+		}
+		fresh := 0
+		for _, d := range page.Deliveries {
+			if seen[d.EventID] {
+				continue
+			}
+			seen[d.EventID], fresh = true, fresh+1
+			if err := One(ctx, st, q, d, code); errors.Is(err, failure.ErrConflict) || errors.Is(err, ErrExpired) {
+				continue
+			} else if err != nil {
+				return n, err
+			}
+			n++
+		}
+		if page.Next == "" || fresh == 0 {
+			return n, nil
+		}
+		cursor = page.Next
+	}
+}

@@ -1,0 +1,105 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/funnel-personio/funnel-personio/pkg/failure"
+)
+
+// MarkPositionUnpublished marks the integration's job position as
+// unpublished since at, if the integration still points at that position
+// and it is not marked yet. It reports whether it made the mark, so that
+// whoever finds the change says so once.
+func (s *Store) MarkPositionUnpublished(ctx context.Context, ws, funnel string, position int64, at time.Time) (bool, error) {
+	const op = "store: mark position unpublished"
+	mark := PositionMark{PositionID: position, Since: at.UTC()}
+	update := expression.Set(expression.Name("unpublished"), expression.Value(mark))
+	cond := expression.Name("job_position_id").Equal(expression.Value(position)).
+		And(expression.AttributeNotExists(expression.Name("unpublished")).Or(
+			expression.Name("unpublished.position_id").NotEqual(expression.Value(position))))
+	return s.updateIntegration(ctx, op, ws, funnel, update, cond)
+}
+
+// MarkPositionPublished removes the mark of an unpublished position (the
+// watch found it in the feed again, or an application for it went
+// through). It reports whether there was a mark to remove.
+func (s *Store) MarkPositionPublished(ctx context.Context, ws, funnel string, position int64) (bool, error) {
+	const op = "store: mark position published"
+	update := expression.Remove(expression.Name("unpublished"))
+	cond := expression.Name("unpublished.position_id").Equal(expression.Value(position))
+	return s.updateIntegration(ctx, op, ws, funnel, update, cond)
+}
+
+// updateIntegration applies a conditional update; a condition that does
+// not hold is (false, nil).
+func (s *Store) updateIntegration(ctx context.Context, op, ws, funnel string, update expression.UpdateBuilder, cond expression.ConditionBuilder) (bool, error) {
+	expr, err := expression.NewBuilder().WithUpdate(update).WithCondition(cond).Build()
+	if err != nil {
+		return false, failure.New(op, failure.Invalid, err)
+	}
+	x := render(expr)
+	_, err = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: aws.String(s.table), Key: key(wsKey(ws), funnelKey(funnel)),
+		UpdateExpression: x.Update, ConditionExpression: x.Condition,
+		ExpressionAttributeNames: x.Names, ExpressionAttributeValues: x.Values,
+	})
+	if isConflict(op, err) {
+		return false, nil
+	}
+	return err == nil, failure.Classify(op, err)
+}
+
+// WatchedIntegrations calls f with every switched-on integration of every
+// workspace, page by page; an error from f stops the walk.
+func (s *Store) WatchedIntegrations(ctx context.Context, f func(Integration) error) error {
+	return watched(ctx, s, "store: watched integrations", watchIntegrations, func(it integrationItem) error { return f(it.Integration) })
+}
+
+// WatchedConnections calls f with every connection of every workspace.
+func (s *Store) WatchedConnections(ctx context.Context, f func(Connection) error) error {
+	return watched(ctx, s, "store: watched connections", watchConnections, func(it connectionItem) error { return f(it.Connection) })
+}
+
+func watched[I any](ctx context.Context, s *Store, op, partition string, f func(I) error) error {
+	kc := expression.Key(AttrWatchPK).Equal(expression.Value(partition))
+	expr, err := expression.NewBuilder().WithKeyCondition(kc).Build()
+	if err != nil {
+		return failure.New(op, failure.Invalid, err)
+	}
+	x := render(expr)
+	in := &dynamodb.QueryInput{TableName: aws.String(s.table), IndexName: aws.String(IndexWatch),
+		KeyConditionExpression: x.KeyCondition, ExpressionAttributeNames: x.Names, ExpressionAttributeValues: x.Values}
+	for {
+		page, err := s.db.Query(ctx, in)
+		if err != nil {
+			return failure.Classify(op, err)
+		}
+		var items []I
+		if err := attributevalue.UnmarshalListOfMaps(page.Items, &items); err != nil {
+			return failure.New(op, failure.Invalid, err)
+		}
+		for _, it := range items {
+			if err := f(it); err != nil {
+				return err
+			}
+		}
+		if len(page.LastEvaluatedKey) == 0 {
+			return nil
+		}
+		in.ExclusiveStartKey = page.LastEvaluatedKey
+	}
+}
+
+// ListParkedOnPosition lists the funnel's deliveries parked until its job
+// position is published again (or another one is chosen).
+func (s *Store) ListParkedOnPosition(ctx context.Context, ws, funnel string, limit int, cursor string) (Page, error) {
+	return s.queryIndex(ctx, "store: list parked on position", ws, IndexParked, AttrParkedPK, positionParkedKey(ws, funnel), limit, cursor)
+}
+
+func positionParkedKey(ws, funnel string) string { return funnelIndexKey(ws, funnel) + "#POSITION" }

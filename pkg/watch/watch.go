@@ -1,0 +1,316 @@
+// Package watch looks ahead for what would make deliveries fail, so that
+// the customer hears of it before an applicant is parked: each switched-on
+// integration's job position against its career site's feed (every
+// interval, an hour by default), and each connection's credentials (once a
+// day, with a unit of its company's budget only when the budget is idle).
+// A run does one tick's share: integrations and connections are spread
+// over the ticks of their interval by a hash of who they are, so that
+// companies are not checked all at once.
+//
+// What it finds it marks (a position unpublished, a connection that needs
+// attention) and tells the platform once (package outbound); what comes
+// back (published again, credentials that work again) sends the parked
+// deliveries on (package resume).
+package watch
+
+import (
+	"context"
+	"errors"
+	"hash/fnv"
+	"log/slog"
+	"slices"
+	"time"
+
+	"github.com/funnel-personio/funnel-personio/pkg/failure"
+	"github.com/funnel-personio/funnel-personio/pkg/outbound"
+	"github.com/funnel-personio/funnel-personio/pkg/personio"
+	"github.com/funnel-personio/funnel-personio/pkg/queue"
+	"github.com/funnel-personio/funnel-personio/pkg/resume"
+	"github.com/funnel-personio/funnel-personio/pkg/store"
+)
+
+// Store is what the watch reads and marks.
+type Store interface {
+	WatchedIntegrations(ctx context.Context, f func(store.Integration) error) error
+	WatchedConnections(ctx context.Context, f func(store.Connection) error) error
+	GetConnection(ctx context.Context, ws, id string) (store.Connection, error)
+	UpdateConnection(context.Context, store.Connection) (store.Connection, error)
+	MarkPositionUnpublished(ctx context.Context, ws, funnel string, position int64, at time.Time) (bool, error)
+	MarkPositionPublished(ctx context.Context, ws, funnel string, position int64) (bool, error)
+	TakeIdleBudget(ctx context.Context, company string, n, keep int, b store.Budget) (bool, error)
+	ListParked(ctx context.Context, ws, connectionID string, limit int, cursor string) (store.Page, error)
+	ListParkedOnPosition(ctx context.Context, ws, funnel string, limit int, cursor string) (store.Page, error)
+	Requeue(ctx context.Context, k store.DeliveryKey, code store.Reason) (store.Delivery, error)
+}
+
+// Vault reads tokens.
+type Vault interface {
+	Get(ctx context.Context, ws, connection string) (personio.Token, error)
+}
+
+// Personio lists a career site's positions and checks credentials.
+type Personio interface {
+	Positions(ctx context.Context, companyID, subdomain, language string) ([]personio.Position, error)
+	Verify(ctx context.Context, creds personio.Credentials) error
+}
+
+// Queue takes the events of parked deliveries that go on.
+type Queue interface {
+	Send(ctx context.Context, m queue.Message) error
+}
+
+// Notifier tells the platform.
+type Notifier interface {
+	Publish(ctx context.Context, e outbound.Event) error
+}
+
+// Config configures the watch.
+type Config struct {
+	// Interval is how often each integration's position is checked,
+	// HealthInterval each connection's credentials, Tick how often Run
+	// runs (each run checks its tick's share).
+	Interval, HealthInterval, Tick time.Duration
+	// Budget is the company's rate budget; a health check takes a unit of
+	// it only while HealthKeep units stay free and no one waits.
+	Budget     store.Budget
+	HealthKeep int
+	Now        func() time.Time
+	Logger     *slog.Logger
+}
+
+// Watch checks positions and credentials.
+type Watch struct {
+	cfg      Config
+	store    Store
+	vault    Vault
+	personio Personio
+	queue    Queue
+	notify   Notifier
+}
+
+// New returns a Watch.
+func New(cfg Config, st Store, v Vault, p Personio, q Queue, n Notifier) (*Watch, error) {
+	if cfg.Tick <= 0 || cfg.Interval < cfg.Tick || cfg.HealthInterval < cfg.Tick || cfg.Budget.Limit < 1 {
+		return nil, errors.New("watch: set Tick, Interval and HealthInterval (each at least a tick) and Budget")
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Watch{cfg: cfg, store: st, vault: v, personio: p, queue: q, notify: n}, nil
+}
+
+// Report is what a run did.
+type Report struct {
+	Feeds              int `json:"feeds"`               // career site feeds read
+	PositionsChecked   int `json:"positions_checked"`   // integrations whose position was checked
+	Unpublished        int `json:"unpublished"`         // positions found unpublished now
+	Republished        int `json:"republished"`         // positions found published again
+	ConnectionsChecked int `json:"connections_checked"` // credentials checked
+	ConnectionsSkipped int `json:"connections_skipped"` // not checked: the company's budget was not idle
+	NeedsAttention     int `json:"needs_attention"`     // connections found refused now
+	Reconnected        int `json:"reconnected"`         // connections found working again
+	Resumed            int `json:"resumed"`             // parked deliveries sent on
+}
+
+// slot says whether something named key is due in the tick of now, for
+// an interval of period: each key falls in one of period/Tick slots.
+func (w *Watch) slot(key string, period time.Duration, now time.Time) bool {
+	n := max(int64(period/w.cfg.Tick), 1)
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(key))
+	tick := now.UnixNano() / int64(w.cfg.Tick)
+	return int64(h.Sum32())%n == tick%n
+}
+
+// Run does this tick's share of the checks.
+func (w *Watch) Run(ctx context.Context) (Report, error) {
+	var r Report
+	now := w.cfg.Now()
+	perr := w.positions(ctx, now, &r)
+	cerr := w.connections(ctx, now, &r)
+	w.cfg.Logger.InfoContext(ctx, "watch: run", "feeds", r.Feeds, "positions_checked", r.PositionsChecked, "unpublished", r.Unpublished,
+		"republished", r.Republished, "connections_checked", r.ConnectionsChecked, "connections_skipped", r.ConnectionsSkipped,
+		"needs_attention", r.NeedsAttention, "reconnected", r.Reconnected, "resumed", r.Resumed)
+	return r, errors.Join(perr, cerr)
+}
+
+// feedKey names one career site's feed as one company sees it.
+type feedKey struct{ company, site string }
+
+// positions checks the due integrations' positions, one feed read for all
+// the integrations of a career site.
+func (w *Watch) positions(ctx context.Context, now time.Time, r *Report) error {
+	companies := map[string]string{} // ws/connection → company
+	due := map[feedKey][]store.Integration{}
+	err := w.store.WatchedIntegrations(ctx, func(in store.Integration) error {
+		if in.CareerSite == "" {
+			return nil // no feed: Personio's own answer tells
+		}
+		ck := in.WorkspaceID + "/" + in.ConnectionID
+		company, ok := companies[ck]
+		if !ok {
+			c, err := w.store.GetConnection(ctx, in.WorkspaceID, in.ConnectionID)
+			if errors.Is(err, failure.ErrNotFound) {
+				return nil
+			} else if err != nil {
+				return err
+			}
+			company, companies[ck] = c.CompanyID, c.CompanyID
+		}
+		k := feedKey{company, in.CareerSite}
+		if w.slot(k.company+"/"+k.site, w.cfg.Interval, now) {
+			due[k] = append(due[k], in)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for k, list := range due {
+		positions, err := w.personio.Positions(ctx, k.company, k.site, "")
+		r.Feeds++
+		var fu *personio.FeedUnavailableError
+		if errors.As(err, &fu) {
+			continue // a feed switched off or gone says nothing of the position
+		} else if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		published := map[int64]bool{}
+		for _, p := range positions {
+			published[p.ID] = true
+		}
+		for _, in := range list {
+			r.PositionsChecked++
+			if err := w.position(ctx, in, published[in.JobPositionID], now, r); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// position acts on what the feed says of one integration's position.
+func (w *Watch) position(ctx context.Context, in store.Integration, published bool, now time.Time, r *Report) error {
+	switch {
+	case !published && !in.UnpublishedNow():
+		marked, err := w.store.MarkPositionUnpublished(ctx, in.WorkspaceID, in.FunnelID, in.JobPositionID, now)
+		if err != nil || !marked {
+			return err
+		}
+		r.Unpublished++
+		w.tell(ctx, outbound.PositionEvent(outbound.PositionUnpublished, in, in.JobPositionID, now, store.ReasonPositionUnpublished))
+	case published && in.UnpublishedNow():
+		cleared, err := w.store.MarkPositionPublished(ctx, in.WorkspaceID, in.FunnelID, in.JobPositionID)
+		if err != nil || !cleared {
+			return err
+		}
+		r.Republished++
+		w.tell(ctx, outbound.PositionEvent(outbound.PositionRestored, in, in.JobPositionID, in.Unpublished.Since, store.ReasonPositionPublished))
+		n, err := resume.Parked(ctx, w.store, w.queue, func(ctx context.Context, limit int, cursor string) (store.Page, error) {
+			return w.store.ListParkedOnPosition(ctx, in.WorkspaceID, in.FunnelID, limit, cursor)
+		}, store.ReasonPositionPublished)
+		r.Resumed += n
+		return err
+	}
+	return nil
+}
+
+// connections checks the due connections' credentials.
+func (w *Watch) connections(ctx context.Context, now time.Time, r *Report) error {
+	var due []store.Connection
+	if err := w.store.WatchedConnections(ctx, func(c store.Connection) error {
+		if w.slot(c.WorkspaceID+"/"+c.ID, w.cfg.HealthInterval, now) {
+			due = append(due, c)
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	slices.SortFunc(due, func(a, b store.Connection) int { return int(a.LastCheckedAt.Sub(b.LastCheckedAt)) })
+	var errs []error
+	for _, c := range due {
+		if err := w.connection(ctx, c, now, r); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// connection checks one connection's credentials, if its company's budget
+// is idle.
+func (w *Watch) connection(ctx context.Context, c store.Connection, now time.Time, r *Report) error {
+	ok, err := w.store.TakeIdleBudget(ctx, c.CompanyID, 1, w.cfg.HealthKeep, w.cfg.Budget)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		r.ConnectionsSkipped++
+		return nil
+	}
+	token, err := w.vault.Get(ctx, c.WorkspaceID, c.ID)
+	if errors.Is(err, failure.ErrNotFound) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	r.ConnectionsChecked++
+	err = w.personio.Verify(ctx, personio.Credentials{CompanyID: c.CompanyID, Token: token})
+	var auth *personio.AuthError
+	var fd *personio.FeatureDisabledError
+	refused := errors.As(err, &auth) || errors.As(err, &fd)
+	if err != nil && !refused {
+		return nil // Personio unreachable: nothing learnt
+	}
+	was := c.Status
+	c.LastCheckedAt = now.UTC()
+	switch {
+	case refused && was != store.ConnectionNeedsAttention:
+		c.Status, c.StatusReason, c.StatusSince = store.ConnectionNeedsAttention, firstLine(err.Error()), now.UTC()
+	case !refused && was == store.ConnectionNeedsAttention:
+		c.Status, c.StatusReason, c.StatusSince = store.ConnectionConnected, "", now.UTC()
+	}
+	saved, err := w.store.UpdateConnection(ctx, c)
+	if errors.Is(err, failure.ErrConflict) {
+		return nil // changed meanwhile (new credentials): that change stands
+	} else if err != nil {
+		return err
+	}
+	switch {
+	case saved.Status == store.ConnectionNeedsAttention && was != saved.Status:
+		r.NeedsAttention++
+		w.tell(ctx, outbound.ConnectionEvent(outbound.ConnectionNeedsAttention, saved, store.ReasonAuth))
+	case saved.Status == store.ConnectionConnected && was != saved.Status:
+		r.Reconnected++
+		w.tell(ctx, outbound.ConnectionEvent(outbound.ConnectionRestored, saved, store.ReasonConnectionRestored))
+		n, err := resume.Parked(ctx, w.store, w.queue, func(ctx context.Context, limit int, cursor string) (store.Page, error) {
+			return w.store.ListParked(ctx, saved.WorkspaceID, saved.ID, limit, cursor)
+		}, store.ReasonConnectionRestored)
+		r.Resumed += n
+		return err
+	}
+	return nil
+}
+
+// tell publishes an event, when a notifier is set.
+func (w *Watch) tell(ctx context.Context, e outbound.Event) {
+	if w.notify == nil {
+		return
+	}
+	if err := w.notify.Publish(ctx, e); err != nil {
+		w.cfg.Logger.ErrorContext(ctx, "watch: outbound event not queued", "type", string(e.Type), "webhook_id", e.ID, "error", err.Error())
+	}
+}
+
+func firstLine(s string) string {
+	for i, r := range s {
+		if r == '\n' {
+			return s[:i]
+		}
+	}
+	return s
+}
