@@ -79,26 +79,34 @@ type Config struct {
 
 // Report is what a run measured.
 type Report struct {
-	Name          string             `json:"name"`
-	Events        int                `json:"events"`
-	Accepted      int                `json:"accepted"`
-	Delivered     int                `json:"delivered"`
-	Lost          int                `json:"lost"`
-	Duplicates    int                `json:"duplicates"`
-	States        map[string]int     `json:"states"`
-	Seconds       float64            `json:"seconds"`
-	IngestPerSec  float64            `json:"ingest_per_sec"`
-	DeliverPerSec float64            `json:"deliver_per_sec"`
-	P50           float64            `json:"p50_ms"`
-	P95           float64            `json:"p95_ms"`
-	P99           float64            `json:"p99_ms"`
-	RateLimited   int                `json:"rate_limited"`
-	BudgetUse     map[string]float64 `json:"budget_use"` // requests made / requests the budget allowed, over the windows before the last
-	QuietP99      float64            `json:"quiet_p99_ms,omitempty"`
-	Latencies     []Point            `json:"latencies"`
-	PerWindow     map[string][]int   `json:"requests_per_window"`
-	Window        float64            `json:"window_seconds"`
-	Limit         int                `json:"limit"`
+	Name          string         `json:"name"`
+	Events        int            `json:"events"`
+	Accepted      int            `json:"accepted"`
+	Delivered     int            `json:"delivered"`
+	Lost          int            `json:"lost"`
+	Duplicates    int            `json:"duplicates"`
+	States        map[string]int `json:"states"`
+	Seconds       float64        `json:"seconds"`
+	IngestPerSec  float64        `json:"ingest_per_sec"`
+	DeliverPerSec float64        `json:"deliver_per_sec"`
+	P50           float64        `json:"p50_ms"`
+	P95           float64        `json:"p95_ms"`
+	P99           float64        `json:"p99_ms"`
+	// Stages break the delivered events' end-to-end times down (see
+	// Stages); Tenths do it for each tenth of them by end-to-end time.
+	Stages map[string]Spread `json:"stages,omitempty"`
+	Tenths []Slice           `json:"stage_tenths,omitempty"`
+	// Received counts the messages handed to the worker; ReceivesPerEvent
+	// is that over the events accepted.
+	Received         int64              `json:"received"`
+	ReceivesPerEvent float64            `json:"receives_per_event"`
+	RateLimited      int                `json:"rate_limited"`
+	BudgetUse        map[string]float64 `json:"budget_use"` // requests made / requests the budget allowed, over the windows before the last
+	QuietP99         float64            `json:"quiet_p99_ms,omitempty"`
+	Latencies        []Point            `json:"latencies"`
+	PerWindow        map[string][]int   `json:"requests_per_window"`
+	Window           float64            `json:"window_seconds"`
+	Limit            int                `json:"limit"`
 	// LogLines counts the log lines written during the run; Leaks those
 	// that held a token, an applicant's e-mail address or name.
 	LogLines int `json:"log_lines"`
@@ -187,6 +195,10 @@ type run struct {
 	stMu   sync.Mutex // the stack is replaced when the worker side restarts
 	st     *localstack.Stack
 	scan   *leakScanner
+	stages *stageLog
+	// received counts the messages the worker's pollers received, over
+	// restarts.
+	received atomic.Int64
 	// jobs holds each event's workspace index, in the order they are sent.
 	jobs []int
 	// accepted are the events ingest took, by e-mail.
@@ -229,8 +241,9 @@ func (r *run) setUp(ctx context.Context) error {
 	}
 	go func() { _ = localstack.Serve(ctx, sbLn, sb) }()
 	suffix := strconv.FormatInt(time.Now().UnixNano(), 36)
-	r.scan = &leakScanner{needles: needles}
-	r.lcfg = localstack.Config{Addr: "127.0.0.1:0", AWS: r.awsCfg, Logger: slog.New(slog.NewJSONHandler(r.scan, nil)), PersonioBaseURL: "http://" + sbLn.Addr().String(),
+	r.scan, r.stages = &leakScanner{needles: needles}, newStageLog()
+	r.lcfg = localstack.Config{Addr: "127.0.0.1:0", AWS: r.awsCfg, Logger: slog.New(slog.NewJSONHandler(io.MultiWriter(r.scan, r.stages), nil)),
+		PersonioBaseURL: "http://" + sbLn.Addr().String(), Received: &r.received,
 		Table: "load-" + suffix, QueueName: "load-" + suffix, SecretPrefix: "load-" + suffix, Pollers: pollers,
 		Adjust: func(s *settings.Settings) {
 			// The run's window, with the deployment's margin in proportion.
@@ -291,9 +304,10 @@ func (r *run) sendOne(ctx context.Context, api string, k int) {
 	}
 	body := fmt.Sprintf(`{"type":"application.submitted","id":"evt_l%d","occurred_at":"%s","workspace_id":"ws_load%d","funnel_id":"fn_load","contact":{"first_name":"Adaload%d","last_name":"Lovelace","email":"%s"}%s}`,
 		k, time.Now().UTC().Format(time.RFC3339), i, k, email, file)
+	t0 := time.Now()
 	if post(ctx, api, body) == nil {
 		r.mu.Lock()
-		r.accepted[email] = sent{at: time.Now(), company: strconv.Itoa(1000 + i), ws: fmt.Sprintf("ws_load%d", i), id: fmt.Sprintf("evt_l%d", k)}
+		r.accepted[email] = sent{start: t0, at: time.Now(), company: strconv.Itoa(1000 + i), ws: fmt.Sprintf("ws_load%d", i), id: fmt.Sprintf("evt_l%d", k)}
 		r.mu.Unlock()
 	}
 }
@@ -466,6 +480,7 @@ func (r *run) report() *Report {
 	seen := map[string]int{}
 	created := map[string]time.Time{}
 	var lat []float64
+	var bds []*breakdown
 	for _, a := range r.sb.Applications("") {
 		seen[a.Application.Email]++
 		created[a.Application.Email] = a.ReceivedAt
@@ -476,8 +491,11 @@ func (r *run) report() *Report {
 		if !slices.Contains(a.Application.Tags, s.id) {
 			rep.Untagged++
 		}
-		ms := float64(a.ReceivedAt.Sub(s.at).Milliseconds())
+		ms := float64(a.ReceivedAt.Sub(s.start).Microseconds()) / 1000
 		lat = append(lat, ms)
+		if b := r.stages.of(s.id, float64(s.at.Sub(s.start).Microseconds())/1000, ms); b != nil {
+			bds = append(bds, b)
+		}
 		rep.Latencies = append(rep.Latencies, Point{T: a.ReceivedAt.Sub(r.start).Seconds(), Ms: ms, Company: s.company})
 	}
 	for email, a := range accepted {
@@ -517,6 +535,11 @@ func (r *run) report() *Report {
 			slices.Sort(quiet)
 			rep.QuietP99 = pct(quiet, 99)
 		}
+	}
+	rep.Stages, rep.Tenths = spreads(bds), tenths(bds)
+	rep.Received = r.received.Load()
+	if len(accepted) > 0 {
+		rep.ReceivesPerEvent = float64(rep.Received) / float64(len(accepted))
 	}
 	rep.RateLimited = r.sb.Stats().RateLimited
 	rep.LogLines, rep.Leaks = r.scan.counts()
@@ -667,8 +690,9 @@ func (l *leakScanner) counts() (int, int) {
 	return l.lines, l.leaks
 }
 
-// sent is an accepted event.
+// sent is an accepted event: when it was posted, and accepted.
 type sent struct {
+	start   time.Time
 	at      time.Time
 	company string
 	ws, id  string

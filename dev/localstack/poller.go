@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -32,6 +33,8 @@ type Poller struct {
 	// as when the process dies (see Stack.Kill). Without it batches are
 	// finished even after Run's context ends.
 	Crash context.Context
+	// Received, if set, counts the messages received.
+	Received *atomic.Int64
 }
 
 // Run polls until ctx ends; a batch being handled is finished first, so
@@ -67,6 +70,9 @@ func (p *Poller) Once(ctx context.Context) error {
 	msgs, err := p.Queue.Receive(ctx, size, wait)
 	if err != nil || len(msgs) == 0 {
 		return err
+	}
+	if p.Received != nil {
+		p.Received.Add(int64(len(msgs)))
 	}
 	ev := events.SQSEvent{}
 	for _, m := range msgs {

@@ -19,6 +19,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -71,6 +72,9 @@ type Config struct {
 	// worker (default 2); negative runs no worker at all (ingest only).
 	Pollers int
 	Logger  *slog.Logger
+	// Received, if set, counts the messages the worker's pollers hand
+	// to the worker (a load run's receives per delivered event).
+	Received *atomic.Int64
 }
 
 // Stack is the running local stack.
@@ -144,7 +148,7 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 	}
 	s.NotifyQueue, s.NotifyDLQ = queue.New(sqsc, nurl), queue.New(sqsc, ndlqurl)
 	s.Settings = set
-	s.Store, s.Queue, s.DLQ = store.New(db, cfg.Table, set.Retention), queue.New(sqsc, qurl), queue.New(sqsc, dlqurl)
+	s.Store, s.Queue, s.DLQ = set.OpenStore(db), queue.New(sqsc, qurl), queue.New(sqsc, dlqurl)
 
 	apiLn, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -222,7 +226,7 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 	pctx, cancel := context.WithCancel(context.Background())
 	crash, crashNow := context.WithCancel(context.Background())
 	s.stop, s.crash = cancel, crashNow
-	p := &Poller{Queue: s.Queue, Handler: worker.Handle, Pollers: cfg.Pollers, Log: cfg.Logger, Crash: crash}
+	p := &Poller{Queue: s.Queue, Handler: worker.Handle, Pollers: cfg.Pollers, Log: cfg.Logger, Crash: crash, Received: cfg.Received}
 	if cfg.Pollers >= 0 {
 		// The worker side: the worker, the notifier and the watch's
 		// schedule (as in AWS, a ticker runs the watch every tick).

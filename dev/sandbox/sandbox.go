@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -24,6 +25,7 @@ import (
 // Defaults of Config.
 const (
 	DefaultRateLimit  = 20
+	DefaultIPLimit    = 2000
 	DefaultRateWindow = 60 * time.Second
 	DefaultLockout    = 60 * time.Second
 	DefaultSlowDelay  = 30 * time.Second
@@ -36,7 +38,11 @@ type Config struct {
 	// RateLimit is the number of requests a company may make in any
 	// RateWindow, both endpoints together (default 20; negative: no limit).
 	RateLimit int
-	// RateWindow is the sliding window of the rate limit (default 60 s).
+	// IPLimit is the number of requests one IP address may make in any
+	// RateWindow, across companies (default 2,000; negative: no limit).
+	// A request over it is answered 429 and not counted.
+	IPLimit int
+	// RateWindow is the sliding window of the rate limits (default 60 s).
 	RateWindow time.Duration
 	// Lockout is how long every request of a company answers 429 after it
 	// went over the limit (default 60 s).
@@ -88,6 +94,9 @@ type Sandbox struct {
 	received    []Received
 	log         []Request
 	stats       Stats
+	// byIP holds the times of each address's admitted requests in the
+	// last window.
+	byIP map[string][]time.Time
 }
 
 // New builds a Sandbox from the config.
@@ -97,6 +106,9 @@ func New(cfg Config) (*Sandbox, error) {
 	}
 	if cfg.RateLimit == 0 {
 		cfg.RateLimit = DefaultRateLimit
+	}
+	if cfg.IPLimit == 0 {
+		cfg.IPLimit = DefaultIPLimit
 	}
 	if cfg.RateWindow <= 0 {
 		cfg.RateWindow = DefaultRateWindow
@@ -119,6 +131,7 @@ func New(cfg Config) (*Sandbox, error) {
 		bySubdomain: map[string]*company{},
 		rng:         rand.New(rand.NewPCG(cfg.RandSeed, cfg.RandSeed^0x9e3779b97f4a7c15)),
 		stats:       newStats(),
+		byIP:        map[string][]time.Time{},
 	}
 	s.setFaultsLocked(cfg.Faults)
 	for _, c := range cfg.Seed.Companies {
@@ -178,12 +191,21 @@ const (
 	fault429
 )
 
-// api wraps an endpoint with Personio's order of checks: latency,
-// authentication (401), the rate limit (429), injected faults, the
-// company's features (403), then the endpoint itself.
+// api wraps an endpoint with Personio's order of checks: latency, the
+// address's limit (429), authentication (401), the company's rate limit
+// (429), injected faults, the company's features (403), then the endpoint
+// itself.
 func (s *Sandbox) api(endpoint string, h handlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if !sleep(r, s.cfg.Latency) {
+			return
+		}
+		if !s.admitAddress(r) {
+			s.record(endpoint, "", http.StatusTooManyRequests, nil, faultNone)
+			s.mu.Lock()
+			s.stats.OverIPLimit++
+			s.mu.Unlock()
+			w.WriteHeader(http.StatusTooManyRequests)
 			return
 		}
 		c := s.authenticate(r)
@@ -255,6 +277,33 @@ func (s *Sandbox) authenticate(r *http.Request) *company {
 		return nil
 	}
 	return c
+}
+
+// admitAddress applies the limit on all requests from one IP address,
+// across companies (Personio's API terms: 2,000 a minute).
+func (s *Sandbox) admitAddress(r *http.Request) bool {
+	if s.cfg.IPLimit < 0 {
+		return true
+	}
+	ip, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		ip = r.RemoteAddr
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.cfg.Now()
+	times := s.byIP[ip]
+	cut := 0
+	for cut < len(times) && !times[cut].After(now.Add(-s.cfg.RateWindow)) {
+		cut++
+	}
+	times = times[cut:]
+	if len(times) >= s.cfg.IPLimit {
+		s.byIP[ip] = times
+		return false
+	}
+	s.byIP[ip] = append(times, now)
+	return true
 }
 
 // admit applies the company's rate limit and rolls the fault dice.

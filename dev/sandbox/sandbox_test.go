@@ -212,6 +212,36 @@ func TestRateLimitCountsBothEndpointsAndSlides(t *testing.T) {
 	}
 }
 
+// TestIPLimitAcrossCompanies: one address's requests count together
+// across companies (and before authentication): the one over the limit is
+// 429 whichever company it names, and the window slides.
+func TestIPLimitAcrossCompanies(t *testing.T) {
+	now := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+	srv := sandboxtest.Start(t, sandbox.Config{RateLimit: -1, IPLimit: 3, RateWindow: 10 * time.Second, Now: func() time.Time { return now }})
+	as43 := map[string]string{"X-Company-ID": "43", "Authorization": "Bearer sandbox-token-43"}
+	bad := map[string]string{"X-Company-ID": "42", "Authorization": "Bearer wrong"}
+	steps := []struct {
+		advance time.Duration
+		headers map[string]string
+		status  int
+	}{
+		{0, nil, 201},
+		{time.Second, as43, 403}, // company 43 has recruiting switched off
+		{time.Second, bad, 401},
+		{time.Second, as43, 429},    // the fourth from this address in 10 s
+		{8 * time.Second, nil, 400}, // the first left the window (a repeat of the first application)
+	}
+	for i, st := range steps {
+		now = now.Add(st.advance)
+		if got := post(t, srv, "/v1/recruiting/applications", "application/json", []byte(valid), st.headers); got.status != st.status {
+			t.Fatalf("step %d: %d %s, want %d", i, got.status, got.body, st.status)
+		}
+	}
+	if s := srv.Sandbox.Stats(); s.OverIPLimit != 1 || s.RateLimited != 1 {
+		t.Errorf("stats: %d over the address's limit, %d 429s; want 1 and 1", s.OverIPLimit, s.RateLimited)
+	}
+}
+
 // TestSpecCoverage makes sure the contract check saw every operation of the
 // spec, accepted and refused, so that the check at cleanup is not vacuous.
 func TestSpecCoverage(t *testing.T) {

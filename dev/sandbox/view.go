@@ -41,8 +41,10 @@ type Stats struct {
 	Reasons map[string]int `json:"reasons"`
 	// Faults counts injected faults by kind.
 	Faults map[string]int `json:"faults"`
-	// RateLimited counts 429 answers.
+	// RateLimited counts 429 answers; OverIPLimit those of them that went
+	// over the limit of one IP address.
 	RateLimited int `json:"rate_limited"`
+	OverIPLimit int `json:"over_ip_limit"`
 	// Applications and Documents count what was accepted.
 	Applications int `json:"applications"`
 	Documents    int `json:"documents"`
@@ -118,7 +120,7 @@ func (s *Sandbox) Stats() Stats {
 	for k, v := range s.stats.Faults {
 		out.Faults[k] = v
 	}
-	out.RateLimited, out.Applications, out.Documents = s.stats.RateLimited, s.stats.Applications, s.stats.Documents
+	out.RateLimited, out.OverIPLimit, out.Applications, out.Documents = s.stats.RateLimited, s.stats.OverIPLimit, s.stats.Applications, s.stats.Documents
 	return out
 }
 

@@ -123,7 +123,7 @@ func On(t testing.TB, cfg aws.Config, opts ...Option) *Env {
 		t.Fatal(err)
 	}
 	s.QueueURL = qurl
-	return &Env{AWS: cfg, Settings: s, Store: store.New(db, s.Table, s.Retention), Queue: queue.New(sqsc, qurl),
+	return &Env{AWS: cfg, Settings: s, Store: s.OpenStore(db), Queue: queue.New(sqsc, qurl),
 		DLQ: queue.New(sqsc, dlqurl), Vault: vault.New(awsclient.SecretsManager(cfg), s.SecretPrefix), Logs: &Buffer{}}
 }
 

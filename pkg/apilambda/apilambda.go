@@ -15,7 +15,6 @@ import (
 	"github.com/funnel-personio/funnel-personio/pkg/personio"
 	"github.com/funnel-personio/funnel-personio/pkg/queue"
 	"github.com/funnel-personio/funnel-personio/pkg/settings"
-	"github.com/funnel-personio/funnel-personio/pkg/store"
 	"github.com/funnel-personio/funnel-personio/pkg/vault"
 )
 
@@ -40,7 +39,7 @@ func New(awsCfg aws.Config, s settings.Settings, log *slog.Logger) (*apigw.Route
 	if s.NotifyQueueURL != "" {
 		cfg.Notify = outbound.NewPublisher(queue.New(awsclient.SQS(awsCfg), s.NotifyQueueURL))
 	}
-	ed, err := editor.New(cfg, store.New(awsclient.DynamoDB(awsCfg), s.Table, s.Retention),
+	ed, err := editor.New(cfg, s.OpenStore(awsclient.DynamoDB(awsCfg)),
 		vault.New(awsclient.SecretsManager(awsCfg), s.SecretPrefix), pc, queue.New(awsclient.SQS(awsCfg), s.QueueURL))
 	if err != nil {
 		return nil, err

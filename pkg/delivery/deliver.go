@@ -85,9 +85,11 @@ func (j *job) send(ctx context.Context, creds personio.Credentials, conn store.C
 		warnings = append(warnings, wr.String())
 	}
 	// The whole application's requests at once: files and the create.
+	j.marks.prepared = w.cfg.Now()
 	if r := j.takeTurn(ctx, conn.CompanyID, 1+len(mapped.Files)); r != nil {
 		return *r
 	}
+	j.marks.budget = w.cfg.Now()
 	app := mapped.Application
 	// The event's id goes with the application, so that HR (or a later
 	// check) can tell which event an application came from.
@@ -107,6 +109,7 @@ func (j *job) send(ctx context.Context, creds personio.Credentials, conn store.C
 		app.Files = append(app.Files, ref)
 	}
 	err := w.personio.CreateApplication(ctx, creds, app)
+	j.marks.created = w.cfg.Now()
 	res := j.classify(ctx, err, conn)
 	res.warnings = append(warnings, res.warnings...)
 	res.company = conn.CompanyID
@@ -125,11 +128,16 @@ func (j *job) upload(ctx context.Context, creds personio.Credentials, f mapping.
 		r := j.retryable(store.ReasonFile, ctx.Err())
 		return personio.FileRef{}, "", &r
 	}
+	t0 := j.w.cfg.Now()
 	file, err := j.w.files.Fetch(ctx, f.URL)
+	t1 := j.w.cfg.Now()
+	j.marks.download += t1.Sub(t0)
 	if err == nil {
 		defer file.Body.Close()
 		var doc *personio.Document
-		if doc, err = j.w.personio.UploadDocument(ctx, creds, f.Filename, file.Body); err == nil {
+		doc, err = j.w.personio.UploadDocument(ctx, creds, f.Filename, file.Body)
+		j.marks.upload += j.w.cfg.Now().Sub(t1)
+		if err == nil {
 			return personio.FileRef{UUID: doc.UUID, OriginalFilename: f.Filename, Category: f.Category}, "", nil
 		}
 	}

@@ -13,8 +13,8 @@ import (
 )
 
 // TestErasureIsFinal: an applicant is erased while copies of their events
-// are still on their way — one queued by ingest, one waiting as a delayed
-// copy for the company's budget, one in the dead-letter queue — and then
+// are still on their way — one queued by ingest, one sent delayed to its
+// turn in the company's line, one in the dead-letter queue — and then
 // the queue is worked, the dead-letter queue redriven and the webhook sent
 // again: nothing reaches Personio, and nothing of the applicant is left in
 // the table but the erasure's marker.
@@ -26,7 +26,8 @@ func TestErasureIsFinal(t *testing.T) {
 	hash := application.EmailHash(p.cfg.HashKey, email)
 	w := p.worker()
 
-	// A delayed copy: the budget is taken, so the event waits in line.
+	// A delayed message: the budget is taken, so ingest gives the event
+	// a turn in line and sends it delayed to it.
 	if ok, _, err := p.store.TakeBudget(ctx, "42", 1, budget); !ok || err != nil {
 		t.Fatal(ok, err)
 	}
@@ -34,7 +35,10 @@ func TestErasureIsFinal(t *testing.T) {
 	if r := p.post(t, waiting); r.StatusCode != 202 {
 		t.Fatalf("ingest: %d %s", r.StatusCode, r.Body)
 	}
-	p.drain(t, w, 10*time.Second, func() bool { return p.status(t, "evt_erase_waiting").DeferToken != "" })
+	p.drain(t, w, 10*time.Second, func() bool {
+		d := p.status(t, "evt_erase_waiting")
+		return d.ReasonCode == store.ReasonBudget && d.NextAttemptAt != nil
+	})
 	// One still queued by ingest (the e-mail only in an answer) and one
 	// in the dead-letter queue with its record.
 	queued := answerEvent("evt_erase_queued", "email", "erase.me@EXAMPLE.com")

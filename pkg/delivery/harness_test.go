@@ -103,7 +103,7 @@ func newPipe(t *testing.T, o pipeOpts) *pipe {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p.ingest = ingest.New(ingest.Config{HashKey: p.cfg.HashKey, MaxFiles: te.Settings.MaxFiles(), Logger: p.cfg.Logger}, v, p.store, p.queue)
+	p.ingest = ingest.New(ingest.Config{HashKey: p.cfg.HashKey, MaxFiles: te.Settings.MaxFiles(), Budget: p.cfg.Budget, CacheTTL: p.cfg.CacheTTL, Logger: p.cfg.Logger}, v, p.store, p.queue)
 	// The seed's connection and integration.
 	ctx := t.Context()
 	if _, err := p.vault.Create(ctx, ws, conn, "sandbox-token-42"); err != nil {

@@ -28,6 +28,8 @@ type job struct {
 	deferToken *string
 	log        *slog.Logger
 	record     store.Delivery // as claimed
+	// marks are where the handling spent its time.
+	marks stages
 }
 
 // result is where an attempt ended.
@@ -97,6 +99,7 @@ func (j *job) run(ctx, work context.Context) bool {
 		return false
 	}
 	j.record = claimed
+	j.marks.claimed = w.cfg.Now()
 	r := j.deliver(work)
 	if r.retry && errors.Is(work.Err(), context.DeadlineExceeded) {
 		r.reason = "the worker's time ran out: " + r.reason

@@ -2,7 +2,9 @@ package delivery_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -462,6 +464,84 @@ func TestConcurrentWorkersShareTheBudget(t *testing.T) {
 		}
 	}
 	if st.RateLimited != 0 {
+		t.Errorf("%d answers were 429", st.RateLimited)
+	}
+}
+
+// TestBacklogReceivedOnce: events that reach ingest while their company
+// has no room get their turns there and are sent delayed to them: each is
+// received once, at its turn, in the order ingest took them, and none
+// reaches Personio over the budget.
+func TestBacklogReceivedOnce(t *testing.T) {
+	budget := store.Budget{Limit: 2, Window: 2100 * time.Millisecond} // a unit every 1.05 s, the sandbox's 2 s and a margin
+	p := newPipe(t, pipeOpts{
+		sandbox: sandbox.Config{RateLimit: 2, RateWindow: 2 * time.Second, Lockout: 2 * time.Second},
+		worker:  func(c *delivery.Config) { c.Budget = budget },
+	})
+	ctx := t.Context()
+	for range 2 { // the window is full when the events come
+		if ok, _, err := p.store.TakeBudget(ctx, "42", 1, budget); !ok || err != nil {
+			t.Fatal(ok, err)
+		}
+	}
+	const n = 5
+	for i := range n {
+		if r := p.post(t, p.event(fmt.Sprintf("evt_b%d", i), fmt.Sprintf("b%d@example.com", i), "")); r.StatusCode != 202 {
+			t.Fatalf("ingest: %d %s", r.StatusCode, r.Body)
+		}
+	}
+	var turns []time.Time
+	for i := range n {
+		d := p.status(t, fmt.Sprintf("evt_b%d", i))
+		if d.NextAttemptAt == nil || d.ReasonCode != store.ReasonBudget {
+			t.Fatalf("evt_b%d has no turn: %+v", i, d)
+		}
+		turns = append(turns, *d.NextAttemptAt)
+	}
+	if !slices.IsSortedFunc(turns, time.Time.Compare) {
+		t.Errorf("turns out of order: %v", turns)
+	}
+	received := map[string]int{}
+	w := p.worker()
+	deadline := time.Now().Add(30 * time.Second)
+	for len(p.sandbox.Sandbox.Applications("42")) < n {
+		if time.Now().After(deadline) {
+			for i := range n {
+				d := p.status(t, fmt.Sprintf("evt_b%d", i))
+				t.Logf("%s %s %s %+v", d.EventID, d.Status, d.Reason, d.Attempts)
+			}
+			t.Fatalf("%d of %d delivered after 30 s", len(p.sandbox.Sandbox.Applications("42")), n)
+		}
+		msgs, err := p.queue.Receive(ctx, 10, 1)
+		if err != nil || len(msgs) == 0 {
+			continue
+		}
+		for _, m := range msgs {
+			var ids struct{ ID string }
+			_ = json.Unmarshal(m.Body, &ids)
+			received[ids.ID]++
+		}
+		resp, _ := w.Handle(ctx, sqsEvent(msgs...))
+		failed := map[string]bool{}
+		for _, f := range resp.BatchItemFailures {
+			failed[f.ItemIdentifier] = true
+		}
+		for _, m := range msgs {
+			if !failed[m.ID] {
+				_ = p.queue.Delete(ctx, m.ReceiptHandle)
+			}
+		}
+	}
+	for i := range n {
+		id := fmt.Sprintf("evt_b%d", i)
+		if received[id] != 1 {
+			t.Errorf("%s received %d times, want once", id, received[id])
+		}
+		if d := p.status(t, id); d.Status != store.StatusDelivered || d.DeferToken != "" {
+			t.Errorf("%s: %s, defer token %q", id, d.Status, d.DeferToken)
+		}
+	}
+	if st := p.sandbox.Sandbox.Stats(); st.RateLimited != 0 {
 		t.Errorf("%d answers were 429", st.RateLimited)
 	}
 }

@@ -79,7 +79,12 @@ func (j *job) finish(ctx context.Context, r result) bool {
 		j.log.WarnContext(ctx, "worker: record", "error", err.Error(), "state", string(change.Status))
 		return false
 	}
-	j.log.InfoContext(ctx, "delivery", "state", string(change.Status), "reason_code", string(change.ReasonCode), "reason", change.Reason)
+	j.marks.recorded = w.cfg.Now()
+	var turn *time.Time
+	if j.holdsTurn() {
+		turn = j.record.NextAttemptAt
+	}
+	j.log.InfoContext(ctx, "delivery", "state", string(change.Status), "reason_code", string(change.ReasonCode), "reason", change.Reason, j.marks.attr(turn))
 	if metric != "" {
 		w.metrics.Count(metric)
 	}

@@ -10,18 +10,20 @@ import (
 // takeTurn takes n units of the company's budget for this attempt, or says
 // when the attempt is to come back (nil: taken, go on).
 //
-// A delayed copy comes back at its turn in the company's line (or, when
-// the turn is more than the queue's 15 min delay away, early: then it
-// waits again) and takes; anyone else joins the end of the line when
-// there is no room or others are waiting, so a newcomer never goes before
-// the line.
+// An event that holds a turn in the company's line — a delayed copy the
+// record waits for, or an event ingest sent delayed to the turn it
+// reserved (its record says so) — comes back at its turn (or, when the
+// turn is more than the queue's 15 min delay away, early: then it waits
+// again) and takes; anyone else joins the end of the line when there is
+// no room or others are waiting, so a newcomer never goes before the line.
 func (j *job) takeTurn(ctx context.Context, company string, n int) *result {
 	w := j.w
 	wait := func(at time.Time) *result {
-		return &result{status: store.StatusQueued, code: store.ReasonBudget, reason: "waiting for the company's rate budget", deferTo: at, company: company}
+		return &result{status: store.StatusQueued, code: store.ReasonBudget, reason: store.BudgetWait, deferTo: at, company: company}
 	}
 	take := w.store.TakeBudgetOrJoinLine
-	if j.deferToken != nil {
+	held := j.holdsTurn()
+	if held {
 		if turn := j.record.NextAttemptAt; turn != nil {
 			// Copies are sent with their delay rounded down to whole
 			// seconds and wait here for the rest, so they take at their
@@ -30,23 +32,54 @@ func (j *job) takeTurn(ctx context.Context, company string, n int) *result {
 			case d > time.Second:
 				return wait(*turn)
 			case d > 0:
-				select {
-				case <-ctx.Done():
-					r := j.retryable(store.ReasonInternal, ctx.Err())
-					return &r
-				case <-time.After(d):
+				if r := j.sleep(ctx, d); r != nil {
+					return r
 				}
 			}
 		}
 		take = w.store.TakeBudget
 	}
-	ok, at, err := take(ctx, company, n, w.cfg.Budget)
-	switch {
-	case err != nil:
-		r := j.retryable(store.ReasonInternal, err)
-		return &r
-	case !ok:
-		return wait(at)
+	for try := 1; ; try++ {
+		ok, at, err := take(ctx, company, n, w.cfg.Budget)
+		switch {
+		case err != nil:
+			r := j.retryable(store.ReasonInternal, err)
+			return &r
+		case ok:
+			return nil
+		}
+		// At its turn, the units of the turns before it may leave the
+		// window a little later than the line planned (each was taken
+		// as its holder got to it, a few milliseconds after its turn):
+		// wait for them here rather than go round the queue again.
+		d := at.Sub(w.cfg.Now())
+		if !held || d > time.Second || try == maxTurnTries {
+			return wait(at)
+		}
+		if r := j.sleep(ctx, max(d, time.Millisecond)); r != nil {
+			return r
+		}
 	}
-	return nil
+}
+
+// maxTurnTries bounds the takes at a turn before the attempt goes round
+// the queue again.
+const maxTurnTries = 5
+
+// sleep waits d, or says why the attempt cannot.
+func (j *job) sleep(ctx context.Context, d time.Duration) *result {
+	select {
+	case <-ctx.Done():
+		r := j.retryable(store.ReasonInternal, ctx.Err())
+		return &r
+	case <-time.After(d):
+		return nil
+	}
+}
+
+// holdsTurn reports whether the event holds a turn in its company's line:
+// the record waits for this very copy, or the record (written by ingest or
+// by an earlier attempt) says it waits for the budget until a turn.
+func (j *job) holdsTurn() bool {
+	return j.deferToken != nil || j.record.ReasonCode == store.ReasonBudget && j.record.NextAttemptAt != nil
 }

@@ -211,6 +211,7 @@ func (w *Worker) handleRecord(ctx, work context.Context, rec events.SQSMessage) 
 			done = false
 		}
 	}()
+	marks := newStages(w.cfg.Now(), rec.Attributes["SentTimestamp"])
 	attempt, _ := strconv.Atoi(rec.Attributes["ApproximateReceiveCount"])
 	attempt = max(attempt, 1)
 	body := []byte(rec.Body)
@@ -224,7 +225,7 @@ func (w *Worker) handleRecord(ctx, work context.Context, rec events.SQSMessage) 
 		// message twice with the same receive count, and two handlings
 		// must never share a claim.
 		owner: w.instance + "/" + rec.MessageId + "/" + strconv.Itoa(attempt) + "/" + newToken(),
-		log:   w.cfg.Logger.With("event_id", ev.ID, "workspace", ev.WorkspaceID, "funnel", ev.FunnelID, "attempt", attempt)}
+		log:   w.cfg.Logger.With("event_id", ev.ID, "workspace", ev.WorkspaceID, "funnel", ev.FunnelID, "attempt", attempt), marks: marks}
 	return j.run(ctx, work)
 }
 

@@ -28,11 +28,15 @@ type Verifier interface {
 	Verify(body []byte, h http.Header) error
 }
 
-// Store records accepted events and knows erased applicants.
+// Store records accepted events, knows erased applicants, and keeps the
+// companies' lines of turns.
 type Store interface {
 	GetDelivery(ctx context.Context, ws, eventID string) (store.Delivery, error)
 	CreateDelivery(context.Context, store.Delivery) (store.Delivery, error)
 	Erased(ctx context.Context, ws string, emailHashes ...string) (bool, error)
+	GetIntegration(ctx context.Context, ws, funnel string) (store.Integration, error)
+	GetConnection(ctx context.Context, ws, id string) (store.Connection, error)
+	ReserveTurn(ctx context.Context, company string, n int, b store.Budget) (time.Time, error)
 }
 
 // Queue takes events for the worker.
@@ -48,6 +52,12 @@ type Config struct {
 	// budget less the application's own request (each file is one
 	// request, and an application's requests go in one window).
 	MaxFiles int
+	// Budget is the per-company rate budget the worker takes from: an
+	// event whose company has a line, or no room, is sent with the delay
+	// of its turn at the end of the line (none: every event goes at once).
+	Budget store.Budget
+	// CacheTTL is how long a funnel's company is remembered.
+	CacheTTL time.Duration
 	// Logger receives one line per event; never an e-mail or a name.
 	Logger *slog.Logger
 }
@@ -60,6 +70,8 @@ type Handler struct {
 	queue  Queue
 	log    *slog.Logger
 	now    func() time.Time
+	// companies remembers the funnels' companies.
+	companies companies
 }
 
 // New returns the handler.
@@ -68,7 +80,7 @@ func New(cfg Config, v Verifier, s Store, q Queue) *Handler {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Handler{cfg: cfg, verify: v, store: s, queue: q, log: log, now: time.Now}
+	return &Handler{cfg: cfg, verify: v, store: s, queue: q, log: log, now: time.Now, companies: companies{ttl: cfg.CacheTTL}}
 }
 
 // Accepted is the 202 body.
@@ -146,7 +158,12 @@ func (h *Handler) refuse(ev *application.Event) *apigw.Problem {
 // is 202 without queueing; the worker's claim makes a race between two
 // copies harmless. The message is sent before the record is written, so a
 // failure in between loses nothing: the platform retries, or the worker
-// writes the record itself.
+// writes the record itself. An event whose company has a line of waiting
+// events (or no room in its budget) gets its turn at the end of the line
+// here and is sent delayed to it, with the turn on its record: its worker
+// sees the turn and takes at it, so the event is received once. Without
+// the record (its write failed) the worker takes it as a newcomer and
+// joins the line: later, never lost.
 func (h *Handler) accept(ctx context.Context, ev *application.Event, body []byte) events.APIGatewayV2HTTPResponse {
 	log := h.log.With("event_id", ev.ID, "workspace", ev.WorkspaceID, "funnel", ev.FunnelID)
 	hashes := ev.EmailHashes(h.cfg.HashKey)
@@ -169,13 +186,25 @@ func (h *Handler) accept(ctx context.Context, ev *application.Event, body []byte
 	case !errors.Is(err, failure.ErrNotFound):
 		return h.unavailable(ctx, "read delivery", err)
 	}
-	if err := h.queue.Send(ctx, queue.Message{ID: ev.ID, Group: ev.WorkspaceID, Body: body}); err != nil {
+	turn := h.turn(ctx, ev)
+	now := h.now().UTC()
+	msg := queue.Message{ID: ev.ID, Group: ev.WorkspaceID, Body: body}
+	if !turn.IsZero() {
+		// Whole seconds, rounded down: the worker waits for the rest.
+		msg.Delay = min(turn.Sub(now).Truncate(time.Second), queue.MaxDelay)
+	}
+	if err := h.queue.Send(ctx, msg); err != nil {
 		return h.unavailable(ctx, "queue", err)
 	}
-	now := h.now().UTC()
-	_, err = h.store.CreateDelivery(ctx, store.Delivery{WorkspaceID: ev.WorkspaceID, FunnelID: ev.FunnelID, EventID: ev.ID,
+	d := store.Delivery{WorkspaceID: ev.WorkspaceID, FunnelID: ev.FunnelID, EventID: ev.ID,
 		Status: store.StatusQueued, OccurredAt: ev.OccurredAt, Event: body, EmailHashes: hashes,
-		Attempts: []store.Attempt{{At: now, Outcome: store.StatusQueued}}})
+		Attempts: []store.Attempt{{At: now, Outcome: store.StatusQueued}}}
+	if !turn.IsZero() {
+		turn = turn.UTC()
+		d.NextAttemptAt, d.ReasonCode, d.Reason = &turn, store.ReasonBudget, store.BudgetWait
+		d.Attempts[0].ReasonCode = store.ReasonBudget
+	}
+	_, err = h.store.CreateDelivery(ctx, d)
 	if err != nil && !errors.Is(err, failure.ErrConflict) {
 		// Queued already: the worker writes the record when it claims.
 		log.WarnContext(ctx, "ingest: record not written", "error", err.Error())

@@ -31,6 +31,14 @@ type fakeStore struct {
 	recs   map[string]store.Delivery
 	erased map[string]bool // ws/hash
 	fail   error
+	// integrations and connections by ws/id; reads counts their reads.
+	integrations map[string]store.Integration
+	connections  map[string]store.Connection
+	reads        int
+	// turn is what ReserveTurn answers; reserved what it was asked.
+	turn     time.Time
+	turnErr  error
+	reserved []string
 }
 
 func (f *fakeStore) Erased(_ context.Context, ws string, hashes ...string) (bool, error) {
@@ -68,6 +76,37 @@ func (f *fakeStore) CreateDelivery(_ context.Context, d store.Delivery) (store.D
 	}
 	f.recs[d.WorkspaceID+"/"+d.EventID] = d
 	return d, nil
+}
+
+func (f *fakeStore) GetIntegration(_ context.Context, ws, funnel string) (store.Integration, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.reads++
+	in, ok := f.integrations[ws+"/"+funnel]
+	if !ok {
+		return in, failure.New("fake: get integration", failure.NotFound, nil)
+	}
+	return in, nil
+}
+
+func (f *fakeStore) GetConnection(_ context.Context, ws, id string) (store.Connection, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.reads++
+	c, ok := f.connections[ws+"/"+id]
+	if !ok {
+		return c, failure.New("fake: get connection", failure.NotFound, nil)
+	}
+	return c, nil
+}
+
+// ReserveTurn answers f.turn (none when it is zero) and notes what was
+// asked.
+func (f *fakeStore) ReserveTurn(_ context.Context, company string, n int, b store.Budget) (time.Time, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.reserved = append(f.reserved, fmt.Sprintf("%s×%d/%d", company, n, b.Limit))
+	return f.turn, f.turnErr
 }
 
 // fakeQueue records what was sent.
@@ -111,7 +150,7 @@ func setup(t testing.TB) (*ingest.Handler, *fakeStore, *fakeQueue) {
 		t.Fatal(err)
 	}
 	st, q := &fakeStore{recs: map[string]store.Delivery{}, erased: map[string]bool{"ws_demo/" + application.EmailHash(hashKey, "erased@example.com"): true}}, &fakeQueue{}
-	return ingest.New(ingest.Config{HashKey: hashKey, MaxFiles: maxFiles}, v, st, q), st, q
+	return ingest.New(ingest.Config{HashKey: hashKey, MaxFiles: maxFiles, Budget: settings.Default().RateBudget(), CacheTTL: time.Minute}, v, st, q), st, q
 }
 
 func request(body string, ts time.Time, mutate func(map[string]string)) events.APIGatewayV2HTTPRequest {
@@ -226,6 +265,84 @@ func TestRepeatIsNotQueuedTwice(t *testing.T) {
 	if d.Status != store.StatusQueued || len(d.EmailHashes) != 1 || d.EmailHashes[0] != application.EmailHash(hashKey, "ada@example.com") || q.sent[0].Group != "ws_demo" {
 		t.Errorf("record %+v, message group %q", d, q.sent[0].Group)
 	}
+}
+
+// TestTurnAtIngest: an event whose company has a line (or no room) is sent
+// delayed to the turn ingest reserved for it, whole seconds rounded down,
+// and its record says it waits for that turn; one whose company has room
+// goes at once; no turn is reserved for a funnel without a company that
+// can take it; a store that cannot reserve loses nothing. The funnel's
+// company is read once per CacheTTL.
+func TestTurnAtIngest(t *testing.T) {
+	limit := settings.Default().RateBudget().Limit
+	on := store.Integration{WorkspaceID: "ws_demo", FunnelID: "fn_office", ConnectionID: "con_1", Enabled: true, JobPositionID: 1001}
+	ok := store.Connection{ID: "con_1", CompanyID: "42", Status: store.ConnectionConnected}
+	tests := []struct {
+		name     string
+		in       *store.Integration
+		conn     store.Connection
+		turnIn   time.Duration // 0: room now
+		turnErr  error
+		body     string
+		reserved string        // what ReserveTurn was asked ("" none)
+		delay    time.Duration // of the message
+	}{
+		{name: "a line", in: &on, conn: ok, turnIn: 90*time.Second + 700*time.Millisecond, body: event, reserved: fmt.Sprintf("42×1/%d", limit), delay: 90 * time.Second},
+		{name: "a line, with files", in: &on, conn: ok, turnIn: 3 * time.Second, body: withFiles(3), reserved: fmt.Sprintf("42×4/%d", limit), delay: 3 * time.Second},
+		{name: "a turn past the queue's longest delay", in: &on, conn: ok, turnIn: 40 * time.Minute, body: event, reserved: fmt.Sprintf("42×1/%d", limit), delay: queue.MaxDelay},
+		{name: "room now", in: &on, conn: ok, body: event, reserved: fmt.Sprintf("42×1/%d", limit)},
+		{name: "no integration", conn: ok, turnIn: time.Minute, body: event},
+		{name: "switched off", in: &store.Integration{ConnectionID: "con_1"}, conn: ok, turnIn: time.Minute, body: event},
+		{name: "connection needs attention", in: &on, conn: store.Connection{ID: "con_1", CompanyID: "42", Status: store.ConnectionNeedsAttention}, turnIn: time.Minute, body: event},
+		{name: "no connection", in: &on, turnIn: time.Minute, body: event},
+		{name: "the line cannot be read", in: &on, conn: ok, turnErr: failure.New("x", failure.Transient, errors.New("down")), body: event, reserved: fmt.Sprintf("42×1/%d", limit)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h, st, q := setup(t)
+			st.integrations, st.connections = map[string]store.Integration{}, map[string]store.Connection{}
+			if tt.in != nil {
+				st.integrations["ws_demo/fn_office"] = *tt.in
+			}
+			if tt.conn.ID != "" {
+				st.connections["ws_demo/"+tt.conn.ID] = tt.conn
+			}
+			before := time.Now()
+			if tt.turnIn > 0 {
+				st.turn = before.Add(tt.turnIn)
+			}
+			st.turnErr = tt.turnErr
+			if resp, _ := h.Handle(context.Background(), request(tt.body, time.Now(), nil)); resp.StatusCode != 202 {
+				t.Fatalf("answer %d %s", resp.StatusCode, resp.Body)
+			}
+			if got := strings.Join(st.reserved, ","); got != tt.reserved {
+				t.Errorf("reserved %q, want %q", got, tt.reserved)
+			}
+			if len(q.sent) != 1 {
+				t.Fatalf("%d sent", len(q.sent))
+			}
+			// The delay is the turn's distance, rounded down: allow for the
+			// time the handling took.
+			if d := q.sent[0].Delay; d > tt.delay || d < tt.delay-time.Second {
+				t.Errorf("delay %v, want %v", d, tt.delay)
+			}
+			d := st.recs["ws_demo/evt_1"]
+			waits := tt.delay > 0
+			if waits != (d.NextAttemptAt != nil) || waits != (d.ReasonCode == store.ReasonBudget) || waits && !d.NextAttemptAt.Equal(st.turn) {
+				t.Errorf("record: next attempt %v, reason %q; want the turn %v: %v", d.NextAttemptAt, d.ReasonCode, st.turn, waits)
+			}
+		})
+	}
+	t.Run("the company read once per TTL", func(t *testing.T) {
+		h, st, _ := setup(t)
+		st.integrations, st.connections = map[string]store.Integration{"ws_demo/fn_office": on}, map[string]store.Connection{"ws_demo/con_1": ok}
+		for i := range 3 {
+			h.Handle(context.Background(), request(strings.Replace(event, "evt_1", fmt.Sprintf("evt_%d", i+10), 1), time.Now(), nil))
+		}
+		if st.reads != 2 || len(st.reserved) != 3 {
+			t.Errorf("%d reads, %d reservations; want 2 and 3", st.reads, len(st.reserved))
+		}
+	})
 }
 
 // FuzzHandle: any body and signature headers: no panic, no 5xx.

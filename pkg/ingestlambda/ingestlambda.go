@@ -13,7 +13,6 @@ import (
 	"github.com/funnel-personio/funnel-personio/pkg/ingest"
 	"github.com/funnel-personio/funnel-personio/pkg/queue"
 	"github.com/funnel-personio/funnel-personio/pkg/settings"
-	"github.com/funnel-personio/funnel-personio/pkg/store"
 	"github.com/funnel-personio/funnel-personio/pkg/webhook"
 )
 
@@ -27,8 +26,8 @@ func New(awsCfg aws.Config, s settings.Settings, log *slog.Logger) (*ingest.Hand
 	if err != nil {
 		return nil, err
 	}
-	return ingest.New(ingest.Config{HashKey: s.HashKey, MaxFiles: s.MaxFiles(), Logger: log}, v,
-		store.New(awsclient.DynamoDB(awsCfg), s.Table, s.Retention), queue.New(awsclient.SQS(awsCfg), s.QueueURL)), nil
+	return ingest.New(ingest.Config{HashKey: s.HashKey, MaxFiles: s.MaxFiles(), Budget: s.RateBudget(), CacheTTL: s.CacheTTL, Logger: log}, v,
+		s.OpenStore(awsclient.DynamoDB(awsCfg)), queue.New(awsclient.SQS(awsCfg), s.QueueURL)), nil
 }
 
 // FromEnvironment is what the Lambda does at cold start: settings.Load,

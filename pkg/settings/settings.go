@@ -24,6 +24,7 @@
 //	BUDGET_LIMIT          Budget.Limit         20
 //	BUDGET_WINDOW         Budget.Window        60s
 //	BUDGET_MARGIN         Budget.Margin        1s
+//	GLOBAL_LIMIT          GlobalLimit          2000 (all companies' requests per BUDGET_WINDOW; 0: none)
 //	RATE_LIMIT_PAUSE      RateLimitPause       60s
 //	CHECK_LIMIT           CheckLimit.Limit     5 (credential checks per workspace)
 //	CHECK_WINDOW          CheckLimit.Window    60s
@@ -105,6 +106,11 @@ type Settings struct {
 	// they hold, are kept.
 	Retention time.Duration
 	Budget    Budget
+	// GlobalLimit is how many requests all companies together may make
+	// in the budget's window: Personio's cap on one IP address's v1
+	// requests (2,000 a minute), which every company behind the
+	// functions' egress address shares (0: no global budget).
+	GlobalLimit int
 	// RateLimitPause is how long a company's deliveries wait after
 	// Personio answered 429 (Personio asks for a minute).
 	RateLimitPause time.Duration
@@ -160,10 +166,10 @@ type Settings struct {
 // resources and its secrets.
 func Default() Settings {
 	return Settings{
-		SecretPrefix:   "funnel-personio/connections",
-		Plans:          []string{"advanced", "professional", "enterprise"},
-		Retention:      30 * 24 * time.Hour,
-		Budget:         Budget{Limit: 20, Window: 60 * time.Second, Margin: time.Second},
+		SecretPrefix: "funnel-personio/connections",
+		Plans:        []string{"advanced", "professional", "enterprise"},
+		Retention:    30 * 24 * time.Hour,
+		Budget:       Budget{Limit: 20, Window: 60 * time.Second, Margin: time.Second}, GlobalLimit: 2000,
 		RateLimitPause: 60 * time.Second, MaxReceiveCount: 8,
 		CheckLimit: WorkspaceLimit{Limit: 5, Window: time.Minute}, TestLimit: WorkspaceLimit{Limit: 5, Window: time.Minute},
 		APITimeout: 15 * time.Second, IngestTimeout: 10 * time.Second, WorkerTimeout: 30 * time.Second,
@@ -207,6 +213,18 @@ func (s Settings) DeadlineMargin() time.Duration { return s.WorkerTimeout / 10 }
 // RateBudget is the budget the store keeps: Limit per Window + Margin.
 func (s Settings) RateBudget() store.Budget {
 	return store.Budget{Limit: s.Budget.Limit, Window: s.Budget.Window + s.Budget.Margin}
+}
+
+// GlobalBudget is the budget all companies' takes share, over the same
+// window as each company's.
+func (s Settings) GlobalBudget() store.GlobalBudget {
+	return store.GlobalBudget{Limit: s.GlobalLimit, Window: s.Budget.Window + s.Budget.Margin}
+}
+
+// OpenStore is the store on the settings' table: its retention, and the
+// global budget every company's take shares.
+func (s Settings) OpenStore(db store.DynamoDB) *store.Store {
+	return store.New(db, s.Table, s.Retention, store.WithGlobal(s.GlobalBudget()))
 }
 
 // MaxFiles is the most files an application may carry: its requests (each
@@ -280,6 +298,11 @@ func (s Settings) Check() error {
 	if s.Budget.Limit < 1 {
 		errs = append(errs, VarBudgetLimit+" must be at least 1")
 	}
+	if g := s.GlobalBudget(); s.GlobalLimit != 0 && g.PerSlot() < s.Budget.Limit {
+		// The guard's slots (a 60th of the window each) must each hold
+		// an application with the most files.
+		errs = append(errs, fmt.Sprintf("%s must be 0 or at least %d (61 × %s)", VarGlobalLimit, 61*s.Budget.Limit, VarBudgetLimit))
+	}
 	if s.MaxReceiveCount < 1 {
 		errs = append(errs, VarMaxReceiveCount+" must be at least 1")
 	}
@@ -344,6 +367,7 @@ const (
 	VarBudgetLimit      = "BUDGET_LIMIT"
 	VarBudgetWindow     = "BUDGET_WINDOW"
 	VarBudgetMargin     = "BUDGET_MARGIN"
+	VarGlobalLimit      = "GLOBAL_LIMIT"
 	VarRateLimitPause   = "RATE_LIMIT_PAUSE"
 	VarCheckLimit       = "CHECK_LIMIT"
 	VarCheckWindow      = "CHECK_WINDOW"
@@ -379,7 +403,7 @@ const (
 // envOrder lists every plain variable in the order Env writes them.
 var envOrder = []string{
 	VarTable, VarQueueURL, VarDLQURL, VarSecretPrefix, VarPersonioBaseURL, VarPersonioFeedURL, VarFileHosts, VarAllowInsecure,
-	VarPlans, VarRetention, VarBudgetLimit, VarBudgetWindow, VarBudgetMargin, VarRateLimitPause,
+	VarPlans, VarRetention, VarBudgetLimit, VarBudgetWindow, VarBudgetMargin, VarGlobalLimit, VarRateLimitPause,
 	VarCheckLimit, VarCheckWindow, VarTestLimit, VarTestWindow, VarMaxReceiveCount,
 	VarAPITimeout, VarIngestTimeout, VarWorkerTimeout, VarPersonioTimeout, VarFileTimeout, VarCacheTTL, VarFileTransfers,
 	VarRetryBase, VarRetryMax, VarQueueRetention, VarDLQRetention,
@@ -438,6 +462,7 @@ var fields = map[string]field{
 	VarBudgetLimit:     num(func(s *Settings) *int { return &s.Budget.Limit }),
 	VarBudgetWindow:    dur(func(s *Settings) *time.Duration { return &s.Budget.Window }),
 	VarBudgetMargin:    dur(func(s *Settings) *time.Duration { return &s.Budget.Margin }),
+	VarGlobalLimit:     num(func(s *Settings) *int { return &s.GlobalLimit }),
 	VarRateLimitPause:  dur(func(s *Settings) *time.Duration { return &s.RateLimitPause }),
 	VarCheckLimit:      num(func(s *Settings) *int { return &s.CheckLimit.Limit }),
 	VarCheckWindow:     dur(func(s *Settings) *time.Duration { return &s.CheckLimit.Window }),

@@ -37,13 +37,14 @@ const (
 	BudgetTests WorkspaceBudget = "tests"
 )
 
-// budgetAt is where a budget's item lives.
-type budgetAt struct{ pk, sk string }
+// budgetAt is where a budget's item lives, and whose it is: a company's
+// (which the global budget applies to) or a workspace's.
+type budgetAt struct{ pk, sk, company string }
 
-func companyBudget(company string) budgetAt { return budgetAt{budgetKey(company), "BUDGET"} }
+func companyBudget(company string) budgetAt { return budgetAt{budgetKey(company), "BUDGET", company} }
 
 func workspaceBudget(ws string, name WorkspaceBudget) budgetAt {
-	return budgetAt{wsKey(ws), "BUDGET#" + string(name)}
+	return budgetAt{wsKey(ws), "BUDGET#" + string(name), ""}
 }
 
 // budgetItem is a budget's sliding log: the times (Unix ms) of the
@@ -101,6 +102,20 @@ func (s *Store) TakeBudgetOrJoinLine(ctx context.Context, company string, n int,
 	return s.take(ctx, "store: take or reserve budget", companyBudget(company), n, b, takeOrJoinLine, 0)
 }
 
+// ReserveTurn is for an event that no worker has seen yet (ingest): when
+// no one waits in the company's line and n units are free now, it changes
+// nothing and returns the zero time (the event goes at once, and its
+// worker takes as a newcomer); otherwise it reserves the next turn at the
+// end of the line, as TakeBudgetOrJoinLine does, and returns the turn's
+// time. It never takes units: whoever comes back at the turn calls
+// TakeBudget. So a backlog's event is sent with its turn's delay and
+// received once, at its turn, instead of being received, sent back as a
+// delayed copy and received again.
+func (s *Store) ReserveTurn(ctx context.Context, company string, n int, b Budget) (time.Time, error) {
+	_, at, err := s.take(ctx, "store: reserve turn", companyBudget(company), n, b, reserveOnly, 0)
+	return at, err
+}
+
 // takeMode is how a take behaves when there is no room.
 type takeMode int
 
@@ -108,12 +123,19 @@ const (
 	takeNow        takeMode = iota // or say when there will be room
 	takeOrJoinLine                 // or reserve the next turn in line
 	takeIfIdle                     // only if the budget is idle, else nothing
+	reserveOnly                    // reserve a turn if anyone waits or there is no room, never take
 )
 
 func (s *Store) take(ctx context.Context, op string, where budgetAt, n int, b Budget, mode takeMode, keep int) (bool, time.Time, error) {
-	reserve := mode == takeOrJoinLine
+	reserve := mode == takeOrJoinLine || mode == reserveOnly
 	if n < 1 || n > b.Limit {
 		return false, time.Time{}, failure.New(op, failure.Invalid, fmt.Errorf("cannot take %d of a budget of %d", n, b.Limit))
+	}
+	if where.company != "" {
+		var err error
+		if b, err = s.share(ctx, where.company, n, b); err != nil {
+			return false, time.Time{}, err
+		}
 	}
 	for try := 0; try < maxTakeTries; try++ {
 		var it budgetItem
@@ -144,6 +166,8 @@ func (s *Store) take(ctx context.Context, op string, where budgetAt, n int, b Bu
 		switch {
 		case mode == takeIfIdle && (len(log)+n+keep > b.Limit || it.Tail > ms || it.BlockedUntil > ms):
 			return false, time.Time{}, nil
+		case mode == reserveOnly && free <= ms && it.Tail <= ms:
+			return false, time.Time{}, nil
 		case free <= ms && (!reserve || it.Tail <= ms):
 			for range n {
 				next.Log = append(next.Log, ms)
@@ -157,10 +181,22 @@ func (s *Store) take(ctx context.Context, op string, where budgetAt, n int, b Bu
 			at = time.UnixMilli(turn)
 		}
 		if err := s.putVersioned(ctx, op, next, exists, it.Version); err == nil {
-			if at.IsZero() {
-				return true, now, nil
+			if !at.IsZero() {
+				return false, at, nil
 			}
-			return false, at, nil
+			if where.company != "" && s.global.on() {
+				// The global guard, after the company's units (a
+				// company's item sees far more contention than a slot):
+				// a full slot gives them back.
+				ok, nextSlot, err := s.takeGlobal(ctx, n, ms)
+				if err != nil || !ok {
+					if gerr := s.GiveBackBudget(ctx, where.company, n, now); gerr != nil && err == nil {
+						err = gerr
+					}
+					return false, nextSlot, err
+				}
+			}
+			return true, now, nil
 		} else if !errors.Is(err, failure.ErrConflict) {
 			return false, time.Time{}, err
 		}

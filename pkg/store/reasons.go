@@ -63,3 +63,7 @@ var Reasons = []Reason{
 	ReasonRetryRequested, ReasonCredentialsFixed, ReasonInternal, ReasonPositionUnpublished, ReasonPositionPublished,
 	ReasonConnectionRestored, ReasonReplayed,
 }
+
+// BudgetWait is the reason text of a delivery waiting for its turn in its
+// company's line (ReasonBudget).
+const BudgetWait = "waiting for the company's rate budget"

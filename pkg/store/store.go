@@ -14,6 +14,8 @@
 //	                                                                   parked:    WS#<ws>#CONN#<c> (only while parked)
 //	                                                                   parked:    WS#<ws>#FUNNEL#<f>#POSITION (parked on an unpublished position)
 //	budget        COMPANY#<company id>       BUDGET
+//	global slot   GLOBAL                     SLOT#<n>                  (the global budget's guard: units taken in slot n)
+//	busy company  GLOBAL                     BUSY#<company id>         (until when the company counts as busy)
 //	erasure       WS#<ws>                    ERASED#<e-mail hash>
 //
 // Switched-on integrations and every connection are also in the watch
@@ -60,6 +62,10 @@ type Store struct {
 	table     string
 	retention time.Duration
 	now       func() time.Time
+	// global is the budget every company's takes share (none when zero);
+	// busy the busy companies as last read.
+	global GlobalBudget
+	busy   busy
 }
 
 // Option configures a Store.

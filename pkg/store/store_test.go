@@ -36,8 +36,9 @@ func (c *clock) Add(d time.Duration) {
 	c.now = c.now.Add(d)
 }
 
-// suite runs f against each backend with a fresh table.
-func suite(t *testing.T, f func(t *testing.T, db *dynamodb.Client, s *store.Store, c *clock)) {
+// suite runs f against each backend with a fresh table, on a store with
+// the options given (and a clock of the test's).
+func suite(t *testing.T, f func(t *testing.T, db *dynamodb.Client, s *store.Store, c *clock), opts ...store.Option) {
 	for name, cfg := range map[string]func(testing.TB) aws.Config{"kumo": emulator.Kumo, "dynamodb-local": emulator.DynamoDBLocal} {
 		t.Run(name, func(t *testing.T) {
 			db := awsclient.DynamoDB(cfg(t))
@@ -46,7 +47,7 @@ func suite(t *testing.T, f func(t *testing.T, db *dynamodb.Client, s *store.Stor
 				t.Fatalf("create table: %v", err)
 			}
 			c := &clock{now: time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)}
-			f(t, db, store.New(db, table, retention, store.WithClock(c.Now)), c)
+			f(t, db, store.New(db, table, retention, append([]store.Option{store.WithClock(c.Now)}, opts...)...), c)
 		})
 	}
 }
@@ -530,6 +531,128 @@ func TestBudgetLine(t *testing.T) {
 			t.Errorf("after the line: %v, %v", ok, err)
 		}
 	})
+}
+
+// TestReserveTurn: ingest's reservation takes nothing: with room and no
+// line it changes nothing; with no room it reserves the turn at which
+// there is, and with a line, the turn at its end, spaced as the line's
+// other turns are.
+func TestReserveTurn(t *testing.T) {
+	suite(t, func(t *testing.T, _ *dynamodb.Client, s *store.Store, c *clock) {
+		ctx := t.Context()
+		b := store.Budget{Limit: 20, Window: time.Minute} // a unit per 3 s
+		t0 := c.Now().Truncate(time.Millisecond)
+		for range 3 {
+			if at, err := s.ReserveTurn(ctx, "42", 1, b); !at.IsZero() || err != nil {
+				t.Fatalf("with room: %v, %v", at, err)
+			}
+		}
+		for i := range 20 {
+			if ok, _, err := s.TakeBudget(ctx, "42", 1, b); !ok || err != nil {
+				t.Fatalf("take %d: the reservations took units: %v, %v", i, ok, err)
+			}
+		}
+		first := t0.Add(time.Minute + time.Millisecond) // when the first unit is free
+		at, err := s.ReserveTurn(ctx, "42", 2, b)
+		if err != nil || !at.Equal(first) {
+			t.Errorf("without room: %v, %v; want %v", at.Sub(t0), err, first.Sub(t0))
+		}
+		if _, next, _ := s.TakeBudgetOrJoinLine(ctx, "42", 1, b); !next.Equal(first.Add(6 * time.Second)) {
+			t.Errorf("the worker's newcomer after a reservation of 2: %v, want %v", next.Sub(t0), first.Add(6*time.Second).Sub(t0))
+		}
+		c.Add(2 * time.Minute) // the window has room again, the line is over
+		if at, err := s.ReserveTurn(ctx, "42", 1, b); !at.IsZero() || err != nil {
+			t.Errorf("after the line: %v, %v", at, err)
+		}
+	})
+}
+
+// TestGlobalGuard: the global budget's guard takes at most PerSlot units
+// in a slot, across companies; a company's take that finds the slot full
+// is told when the next begins and keeps none of its own units.
+func TestGlobalGuard(t *testing.T) {
+	g := store.GlobalBudget{Limit: 2 * 61, Window: time.Minute} // 2 units a slot of 1 s
+	suite(t, func(t *testing.T, _ *dynamodb.Client, s *store.Store, c *clock) {
+		ctx := t.Context()
+		b := store.Budget{Limit: 20, Window: time.Minute}
+		c.Add(time.Second - time.Duration(c.Now().UnixMilli()%1000)*time.Millisecond) // the start of a slot
+		for _, company := range []string{"a", "b"} {
+			if ok, _, err := s.TakeBudget(ctx, company, 1, b); !ok || err != nil {
+				t.Fatalf("%s: %v, %v", company, ok, err)
+			}
+		}
+		ok, next, err := s.TakeBudget(ctx, "c", 1, b)
+		if ok || err != nil || !next.Equal(c.Now().Add(time.Second)) {
+			t.Fatalf("a third take in the slot: %v, next %v, %v; want refused until %v", ok, next, err, c.Now().Add(time.Second))
+		}
+		if ok, _, _ := s.TakeBudget(ctx, "a", 2, b); ok {
+			t.Error("two units more in a full slot")
+		}
+		c.Add(time.Second)
+		if ok, _, err := s.TakeBudget(ctx, "c", 2, b); !ok || err != nil {
+			t.Errorf("the next slot: %v, %v", ok, err)
+		}
+		// c kept nothing of the refused take: 2 of its 20 are used.
+		for i := range 18 {
+			c.Add(time.Second)
+			if ok, _, err := s.TakeBudget(ctx, "c", 1, b); !ok || err != nil {
+				t.Fatalf("c's unit %d: %v, %v", i+3, ok, err)
+			}
+		}
+		c.Add(time.Second)
+		if ok, _, _ := s.TakeBudget(ctx, "c", 1, b); ok {
+			t.Error("c took a 21st unit in a window")
+		}
+	}, store.WithGlobal(g))
+}
+
+// TestGlobalShares: while more companies are busy than the global budget
+// gives each its limit, each gets the same share: the global budget's
+// units over the busy companies, in its window and in the spacing of its
+// line; with fewer busy, each its own limit.
+func TestGlobalShares(t *testing.T) {
+	g := store.GlobalBudget{Limit: 122, Window: time.Minute} // 120 a window to share
+	suite(t, func(t *testing.T, _ *dynamodb.Client, s *store.Store, c *clock) {
+		ctx := t.Context()
+		b := store.Budget{Limit: 20, Window: time.Minute}
+		// Ten companies take a unit each: all ten are busy.
+		for i := range 10 {
+			c.Add(time.Second)
+			if ok, _, err := s.TakeBudget(ctx, fmt.Sprint("co", i), 1, b); !ok || err != nil {
+				t.Fatalf("co%d: %v, %v", i, ok, err)
+			}
+		}
+		// co0's share is 120 / 10 = 12 units a window: 11 more, not 12.
+		taken := 1
+		for range 20 {
+			c.Add(time.Second)
+			ok, _, err := s.TakeBudget(ctx, "co0", 1, b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ok {
+				taken++
+			}
+		}
+		if taken != 12 {
+			t.Errorf("co0 took %d units in a window while 10 were busy, want its share of 12", taken)
+		}
+		// Its line is spaced by its share: 60 s / 12 = 5 s a turn.
+		_, first, _ := s.TakeBudgetOrJoinLine(ctx, "co0", 1, b)
+		_, second, _ := s.TakeBudgetOrJoinLine(ctx, "co0", 1, b)
+		if d := second.Sub(first); d != 5*time.Second {
+			t.Errorf("turns %v apart, want 5s", d)
+		}
+		// Two windows later the others are no longer busy: co0 takes up
+		// to its own limit again.
+		c.Add(2 * time.Minute)
+		for i := range 20 {
+			c.Add(time.Second)
+			if ok, _, err := s.TakeBudget(ctx, "co0", 1, b); !ok || err != nil {
+				t.Fatalf("co0 alone, unit %d: %v, %v", i+1, ok, err)
+			}
+		}
+	}, store.WithGlobal(g))
 }
 
 func TestCreateTableIsIdempotent(t *testing.T) {

@@ -15,7 +15,6 @@ import (
 	"github.com/funnel-personio/funnel-personio/pkg/personio"
 	"github.com/funnel-personio/funnel-personio/pkg/queue"
 	"github.com/funnel-personio/funnel-personio/pkg/settings"
-	"github.com/funnel-personio/funnel-personio/pkg/store"
 	"github.com/funnel-personio/funnel-personio/pkg/vault"
 	"github.com/funnel-personio/funnel-personio/pkg/watch"
 )
@@ -40,7 +39,7 @@ func New(awsCfg aws.Config, s settings.Settings, log *slog.Logger) (*watch.Watch
 	if s.NotifyQueueURL != "" {
 		notify = outbound.NewPublisher(queue.New(awsclient.SQS(awsCfg), s.NotifyQueueURL))
 	}
-	return watch.New(Config(s, log), store.New(awsclient.DynamoDB(awsCfg), s.Table, s.Retention),
+	return watch.New(Config(s, log), s.OpenStore(awsclient.DynamoDB(awsCfg)),
 		vault.New(awsclient.SecretsManager(awsCfg), s.SecretPrefix), pc, queue.New(awsclient.SQS(awsCfg), s.QueueURL), notify)
 }
 

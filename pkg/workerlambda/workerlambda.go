@@ -17,7 +17,6 @@ import (
 	"github.com/funnel-personio/funnel-personio/pkg/personio"
 	"github.com/funnel-personio/funnel-personio/pkg/queue"
 	"github.com/funnel-personio/funnel-personio/pkg/settings"
-	"github.com/funnel-personio/funnel-personio/pkg/store"
 	"github.com/funnel-personio/funnel-personio/pkg/vault"
 )
 
@@ -53,7 +52,7 @@ func New(awsCfg aws.Config, s settings.Settings, o Options) (*delivery.Worker, e
 	if s.NotifyQueueURL != "" {
 		cfg.Notify = outbound.NewPublisher(queue.New(awsclient.SQS(awsCfg), s.NotifyQueueURL))
 	}
-	return delivery.NewWorker(cfg, store.New(awsclient.DynamoDB(awsCfg), s.Table, s.Retention),
+	return delivery.NewWorker(cfg, s.OpenStore(awsclient.DynamoDB(awsCfg)),
 		vault.New(awsclient.SecretsManager(awsCfg), s.SecretPrefix), pc, queue.New(awsclient.SQS(awsCfg), s.QueueURL), files)
 }
 

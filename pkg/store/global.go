@@ -1,0 +1,160 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/funnel-personio/funnel-personio/pkg/failure"
+)
+
+// GlobalBudget is the budget every company's requests share: Personio
+// caps all v1 requests from one IP address at 2,000 a minute, across
+// companies, and the functions may reach it from one address (a NAT
+// gateway's). Window is the companies' (with its margin).
+//
+// It is kept in two ways. A guard that is never crossed: the window is
+// cut into 60 slots, each taking at most Limit/61 units (a window
+// overlaps at most 61 slots), one conditional counter per slot; a take
+// that finds its slot full is told when the next one begins. And fair
+// shares that keep the guard from being the line: while more companies are
+// busy than the guard's units allow each its own limit, every busy
+// company's budget is the guard's units over the busy companies, so
+// every company's line is spaced by its share and each gets the same.
+type GlobalBudget struct {
+	Limit  int
+	Window time.Duration
+}
+
+// WithGlobal makes every take of a company's budget also take the global
+// budget g, and count the company's budget as its fair share of g while
+// many companies are busy. A zero g keeps no global budget.
+func WithGlobal(g GlobalBudget) Option { return func(s *Store) { s.global = g } }
+
+// slot is the length of one of the guard's slots.
+func (g GlobalBudget) slot() time.Duration { return g.Window / 60 }
+
+// PerSlot is the most units one slot of the guard takes.
+func (g GlobalBudget) PerSlot() int { return g.Limit / 61 }
+
+// Fair is the units the guard gives in a window: what the busy companies
+// share.
+func (g GlobalBudget) Fair() int { return 60 * g.PerSlot() }
+
+// on reports whether there is a global budget to keep.
+func (g GlobalBudget) on() bool { return g.PerSlot() > 0 && g.slot() > 0 }
+
+// globalKey is the partition of the global budget's items: the guard's
+// slots (SLOT#<n>) and the busy companies (BUSY#<company>).
+const globalKey = "GLOBAL"
+
+// slotItem counts the units taken in one slot of the guard.
+type slotItem struct {
+	Count     int   `dynamodbav:"count"`
+	ExpiresAt int64 `dynamodbav:"expires_at"`
+}
+
+// takeGlobal takes n units of the guard's slot at ms, or reports that the
+// slot is full and when the next begins.
+func (s *Store) takeGlobal(ctx context.Context, n int, ms int64) (bool, time.Time, error) {
+	const op = "store: take global budget"
+	slotMs := s.global.slot().Milliseconds()
+	slot := ms / slotMs
+	update := expression.Add(expression.Name("count"), expression.Value(n)).
+		Set(expression.Name(AttrTTL), expression.Value(time.UnixMilli(ms).Add(24*time.Hour).Unix()))
+	cond := expression.AttributeNotExists(expression.Name("count")).
+		Or(expression.Name("count").LessThanEqual(expression.Value(s.global.PerSlot() - n)))
+	expr, err := expression.NewBuilder().WithUpdate(update).WithCondition(cond).Build()
+	if err != nil {
+		return false, time.Time{}, failure.New(op, failure.Invalid, err)
+	}
+	x := render(expr)
+	_, err = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: aws.String(s.table), Key: key(globalKey, "SLOT#"+strconv.FormatInt(slot, 10)),
+		UpdateExpression: x.Update, ConditionExpression: x.Condition,
+		ExpressionAttributeNames: x.Names, ExpressionAttributeValues: x.Values,
+	})
+	if isConflict(op, err) {
+		return false, time.UnixMilli((slot + 1) * slotMs), nil
+	}
+	if err != nil {
+		return false, time.Time{}, failure.Classify(op, err)
+	}
+	return true, time.Time{}, nil
+}
+
+// busyItem says a company is busy until a time (Unix ms): it took or
+// waited for its budget within the last window.
+type busyItem struct {
+	PK        string `dynamodbav:"pk"`
+	SK        string `dynamodbav:"sk"`
+	Until     int64  `dynamodbav:"until"`
+	ExpiresAt int64  `dynamodbav:"expires_at"`
+}
+
+// busy is the busy companies as last read, kept for a slot.
+type busy struct {
+	mu    sync.Mutex
+	read  time.Time
+	until map[string]int64
+}
+
+// share is the company's budget b while the global budget is kept: b, or
+// the company's fair share of the global budget when that is less (never
+// less than n, what the take needs). It notes the company as busy for a
+// window when its note runs out within half of one.
+func (s *Store) share(ctx context.Context, company string, n int, b Budget) (Budget, error) {
+	if !s.global.on() {
+		return b, nil
+	}
+	const op = "store: share of the global budget"
+	now := s.now()
+	ms, window := millis(now), s.global.Window.Milliseconds()
+	s.busy.mu.Lock()
+	stale := s.busy.until == nil || now.Sub(s.busy.read) >= s.global.slot() || now.Before(s.busy.read)
+	s.busy.mu.Unlock()
+	if stale {
+		var items []busyItem
+		if err := s.queryPrefix(ctx, op, globalKey, "BUSY#", &items); err != nil {
+			return b, err
+		}
+		m := make(map[string]int64, len(items))
+		for _, it := range items {
+			m[strings.TrimPrefix(it.SK, "BUSY#")] = it.Until
+		}
+		s.busy.mu.Lock()
+		s.busy.until, s.busy.read = m, now
+		s.busy.mu.Unlock()
+	}
+	s.busy.mu.Lock()
+	noted := s.busy.until[company]
+	s.busy.mu.Unlock()
+	if noted < ms+window/2 {
+		until := ms + window
+		it := busyItem{PK: globalKey, SK: "BUSY#" + company, Until: until, ExpiresAt: time.UnixMilli(until).Add(24 * time.Hour).Unix()}
+		if err := s.putIf(ctx, op, it, expression.AttributeNotExists(expression.Name("until")).
+			Or(expression.Name("until").LessThan(expression.Value(until)))); err != nil && !errors.Is(err, failure.ErrConflict) {
+			return b, err
+		}
+		s.busy.mu.Lock()
+		s.busy.until[company] = until
+		s.busy.mu.Unlock()
+	}
+	s.busy.mu.Lock()
+	count := 0
+	for _, until := range s.busy.until {
+		if until > ms {
+			count++
+		}
+	}
+	s.busy.mu.Unlock()
+	fair := s.global.Fair() / max(count, 1)
+	return Budget{Limit: max(min(b.Limit, fair), n), Window: b.Window}, nil
+}
