@@ -8,9 +8,10 @@ STATICCHECK := $(TOOLS)/staticcheck
 STATICCHECK_VERSION := v0.8.2
 FUZZTIME    ?= 10s
 ATTACKTIME  ?= 60s
+COLDSTART_RUNS ?= 20
 PKGS        := ./...
 
-.PHONY: test lint fuzz attack sandbox bench run build-local build-ops build synth deploy diff load faults web-test screenshots
+.PHONY: test lint fuzz attack sandbox bench coldstart run build-local build-ops build synth deploy diff load faults web-test screenshots
 
 ## test: every test of every package, with the race detector.
 test:
@@ -54,6 +55,14 @@ sandbox:
 ## bench: every benchmark, with allocations.
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
+
+## coldstart: each function's cold start on this machine (process start to
+## its first request for an event, median and max of COLDSTART_RUNS starts
+## against a Runtime API played in-process; the first event of api and
+## ingest), package init from GODEBUG=inittrace=1, and the stripped arm64
+## binaries' sizes against their targets. Table and JSON in .data/coldstart/.
+coldstart: build-local
+	bin/local coldstart -runs $(COLDSTART_RUNS)
 
 ## build-local: the local runner binary (bin/local).
 build-local:

@@ -7,6 +7,7 @@
 //	send FILE   sign an event file and post it to ingest
 //	deliveries  list a funnel's deliveries
 //	load        a load or fault run (make load, make faults)
+//	coldstart   the functions' cold starts and sizes (make coldstart)
 package main
 
 import (
@@ -28,6 +29,7 @@ commands:
   send FILE   sign an event file and post it to ingest: local send -new-id events/ingest/event.json
   deliveries  list a funnel's deliveries: local deliveries -funnel fn_office
   load        a load or fault run against an in-process stack: local load -scenario backlog
+  coldstart   the functions' cold starts and sizes, from the module's root: local coldstart -runs 20
 `
 
 func main() {
@@ -57,6 +59,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return runDeliveries(ctx, args, stdout, stderr)
 	case "load":
 		return runLoad(ctx, args, stdout, stderr)
+	case "coldstart":
+		return runColdstart(ctx, args, stdout, stderr)
 	case "help":
 		fmt.Fprint(stdout, usage)
 		return 0

@@ -4,6 +4,7 @@ package smoke
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"net"
 	"net/http"
@@ -16,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/funnel-personio/funnel-personio/dev/coldstart"
 	"github.com/funnel-personio/funnel-personio/dev/testenv"
 )
 
@@ -47,7 +49,8 @@ func freePort(t *testing.T) string {
 }
 
 // TestBinariesUnderRIE builds each function as `make build` does, but for
-// this machine's architecture, runs it under the emulator (one at a time:
+// this machine's architecture (coldstart.Build), with the environment
+// the cold-start measurement gives them (coldstart.Environment), runs it under the emulator (one at a time:
 // its runtime API is fixed at 127.0.0.1:9001) and checks its answer.
 func TestBinariesUnderRIE(t *testing.T) {
 	emu := rie(t)
@@ -63,18 +66,13 @@ func TestBinariesUnderRIE(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.fn, func(t *testing.T) {
 			bin := filepath.Join(t.TempDir(), "bootstrap")
-			build := exec.Command("go", "build", "-tags", "lambda.norpc", "-trimpath", "-ldflags=-s -w", "-o", bin, "../"+c.fn)
-			build.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+runtime.GOARCH)
-			if out, err := build.CombinedOutput(); err != nil {
-				t.Fatalf("build: %v\n%s", err, out)
+			if err := coldstart.Build(context.Background(), "../..", c.fn, runtime.GOARCH, bin); err != nil {
+				t.Fatal(err)
 			}
 			info, _ := os.Stat(bin)
 			addr := freePort(t)
 			cmd := exec.Command(emu, "--runtime-interface-emulator-address", addr, bin)
-			cmd.Env = append(os.Environ(), "AWS_REGION=eu-central-1", "AWS_ACCESS_KEY_ID=x", "AWS_SECRET_ACCESS_KEY=x",
-				"AWS_ENDPOINT_URL=http://127.0.0.1:1", "TABLE_NAME=t", "QUEUE_URL=http://127.0.0.1:1/000000000000/q", "HASH_KEY=k",
-				"WEBHOOK_SECRETS=whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "FILE_HOSTS=files.example.com",
-				"NOTIFY_URL=http://127.0.0.1:1/hooks", "NOTIFY_QUEUE_URL=http://127.0.0.1:1/000000000000/n", "OUTBOUND_SECRETS=whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+			cmd.Env = append(os.Environ(), coldstart.Environment("http://127.0.0.1:1")...)
 			logs := &testenv.Buffer{}
 			cmd.Stdout, cmd.Stderr = logs, logs
 			start := time.Now()

@@ -11,8 +11,6 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/santhosh-tekuri/jsonschema/v6"
-	"github.com/santhosh-tekuri/jsonschema/v6/kind"
 	"golang.org/x/text/language"
 	"golang.org/x/text/message"
 )
@@ -26,31 +24,26 @@ var SchemaV1 []byte
 // SchemaV1ID is the $id of SchemaV1.
 const SchemaV1ID = "https://funnel-personio.local/schemas/application-event.v1.json"
 
-var (
-	compileOnce sync.Once
-	compiled    *jsonschema.Schema
-	compileErr  error
-	printer     = message.NewPrinter(language.English)
-	identRE     = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-)
+var identRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
-func schema() (*jsonschema.Schema, error) {
-	compileOnce.Do(func() {
-		doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(SchemaV1))
-		if err != nil {
-			compileErr = fmt.Errorf("application: schema: %w", err)
-			return
-		}
-		c := jsonschema.NewCompiler()
-		c.AssertFormat()
-		if err := c.AddResource(SchemaV1ID, doc); err != nil {
-			compileErr = fmt.Errorf("application: schema: %w", err)
-			return
-		}
-		compiled, compileErr = c.Compile(SchemaV1ID)
-	})
-	return compiled, compileErr
+// compiled is SchemaV1 compiled, with the English printer its problems
+// are worded with; both at the first event, not at init.
+type compiled struct {
+	root    *schemaNode
+	printer *message.Printer
 }
+
+var schema = sync.OnceValues(func() (compiled, error) {
+	doc, err := decodeJSON(bytes.NewReader(SchemaV1))
+	if err != nil {
+		return compiled{}, fmt.Errorf("application: schema: %w", err)
+	}
+	root, err := compileSchema(doc)
+	if err != nil {
+		return compiled{}, fmt.Errorf("application: schema: %w", err)
+	}
+	return compiled{root: root, printer: message.NewPrinter(language.English)}, nil
+})
 
 // Problem is one reason an event is invalid: where (a JSON path such as
 // $.answers[2].value) and what.
@@ -90,18 +83,13 @@ func Parse(body []byte) (*Event, error) {
 	if err != nil {
 		return nil, err
 	}
-	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(body))
+	doc, err := decodeJSON(bytes.NewReader(body))
 	if err != nil {
 		return nil, &ValidationError{Problems: []Problem{{Path: "$", Message: "not valid JSON: " + err.Error()}}}
 	}
-	var problems []Problem
-	if err := sch.Validate(doc); err != nil {
-		ve, ok := err.(*jsonschema.ValidationError)
-		if !ok {
-			return nil, fmt.Errorf("application: validate: %w", err)
-		}
-		problems = leaves(ve, problems)
-	}
+	c := &checker{p: sch.printer}
+	c.check(sch.root, doc, nil)
+	problems := c.problems
 	problems = append(problems, duplicateFields(doc)...)
 	if len(problems) > 0 {
 		slices.SortStableFunc(problems, func(a, b Problem) int { return strings.Compare(a.Path, b.Path) })
@@ -113,45 +101,6 @@ func Parse(body []byte) (*Event, error) {
 		return nil, &ValidationError{Problems: []Problem{{Path: "$", Message: err.Error()}}}
 	}
 	return &ev, nil
-}
-
-// leaves collects the innermost errors, where the schema says what is
-// wrong with one value.
-func leaves(e *jsonschema.ValidationError, out []Problem) []Problem {
-	if len(e.Causes) == 0 {
-		return append(out, problems(e)...)
-	}
-	for _, c := range e.Causes {
-		out = leaves(c, out)
-	}
-	return out
-}
-
-// problems words one schema error; missing and unknown properties get a
-// problem each, at the property's own path.
-func problems(e *jsonschema.ValidationError) []Problem {
-	at := func(name string) string {
-		return jsonPath(append(slices.Clone(e.InstanceLocation), name))
-	}
-	switch k := e.ErrorKind.(type) {
-	case *kind.Required:
-		out := make([]Problem, 0, len(k.Missing))
-		for _, m := range k.Missing {
-			out = append(out, Problem{Path: at(m), Message: "is required"})
-		}
-		return out
-	case *kind.AdditionalProperties:
-		msg := "is not a field of this object in schema v1"
-		if len(e.InstanceLocation) == 2 && e.InstanceLocation[0] == "files" {
-			msg = "is not a field of a file: files are sent by URL, never inline"
-		}
-		out := make([]Problem, 0, len(k.Properties))
-		for _, p := range k.Properties {
-			out = append(out, Problem{Path: at(p), Message: msg})
-		}
-		return out
-	}
-	return []Problem{{Path: jsonPath(e.InstanceLocation), Message: e.ErrorKind.LocalizedString(printer)}}
 }
 
 // duplicateFields reports answers that repeat a field_id: a mapping could

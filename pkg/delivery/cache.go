@@ -8,6 +8,7 @@ import (
 
 	"github.com/funnel-personio/funnel-personio/pkg/mapping"
 	"github.com/funnel-personio/funnel-personio/pkg/personio"
+	"github.com/funnel-personio/funnel-personio/pkg/phone"
 	"github.com/funnel-personio/funnel-personio/pkg/store"
 )
 
@@ -129,7 +130,7 @@ func (w *Worker) integration(ctx context.Context, ws, funnel string) (integratio
 		if cfg, err := mapping.Parse(in.Mapping); err != nil {
 			m.err = err
 		} else {
-			m.mapping, m.err = mapping.Compile(*cfg)
+			m.mapping, m.err = mapping.Compile(*cfg, phone.E164)
 		}
 		keep(c, c.mappings, key, m)
 	}

@@ -32,8 +32,16 @@ type compiledRule struct {
 	options    map[string]string
 	sep        string
 	region     string
+	phone      PhoneFormat // nil while only validating
 	fallback   *compiledRule
 }
+
+// PhoneFormat formats a phone number, a national number in region unless
+// it has a country code, in E.164; false when it is not a valid number.
+// phone.E164 is the one the worker passes to Compile: this package does
+// not link a phone library, so that the editor, which only validates
+// mappings, stays small.
+type PhoneFormat func(number, region string) (string, bool)
 
 // Options are what Apply needs besides the event and the mapping: the
 // integration's job position and channel, and the clock.
@@ -91,10 +99,11 @@ func (e *Error) Error() string {
 // Retryable returns false.
 func (e *Error) Retryable() bool { return false }
 
-// Apply validates the mapping and applies it to the event; see
-// (*Mapping).Apply. A mapping that does not validate is a *ConfigError.
-func Apply(ev *application.Event, cfg Config, opts Options) (*Result, error) {
-	m, err := Compile(cfg)
+// Apply validates the mapping, compiles it with phone and applies it to
+// the event; see (*Mapping).Apply. A mapping that does not validate is a
+// *ConfigError.
+func Apply(ev *application.Event, cfg Config, phone PhoneFormat, opts Options) (*Result, error) {
+	m, err := Compile(cfg, phone)
 	if err != nil {
 		return nil, err
 	}
@@ -418,7 +427,7 @@ func (c *compiledRule) transformOne(t, s string) (string, string) {
 		}
 		return "", "the value is not a date in a known format (yyyy-mm-dd, dd.mm.yyyy, dd/mm/yyyy, a timestamp)"
 	case tPhone:
-		if p, ok := normalizePhone(s, c.region); ok {
+		if p, ok := c.phone(s, c.region); ok {
 			return p, ""
 		}
 		// A phone number that does not parse is still worth delivering
@@ -480,8 +489,8 @@ func (c *compiledRule) finish(v val, now time.Time) (string, []string, string) {
 	case KindPhone:
 		// The phone transform may have normalised it already; the library
 		// is the costliest step of Apply, so it runs once.
-		if !slices.Contains(c.transforms, tPhone) {
-			if p, ok := normalizePhone(out, c.region); ok {
+		if c.phone != nil && !slices.Contains(c.transforms, tPhone) {
+			if p, ok := c.phone(out, c.region); ok {
 				out = p
 			}
 		}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/funnel-personio/funnel-personio/pkg/application"
 	"github.com/funnel-personio/funnel-personio/pkg/mapping"
+	"github.com/funnel-personio/funnel-personio/pkg/phone"
 )
 
 // typical loads the typical golden case: 10 answers, 1 file, 6 optional
@@ -37,7 +38,7 @@ func typical(b *testing.B) (*application.Event, mapping.Config) {
 // the integration) applied to one event.
 func BenchmarkApply(b *testing.B) {
 	ev, cfg := typical(b)
-	m, err := mapping.Compile(cfg)
+	m, err := mapping.Compile(cfg, phone.E164)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -54,7 +55,7 @@ func BenchmarkCompileAndApply(b *testing.B) {
 	ev, cfg := typical(b)
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := mapping.Apply(ev, cfg, opts); err != nil {
+		if _, err := mapping.Apply(ev, cfg, phone.E164, opts); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -66,7 +67,7 @@ func BenchmarkCompileAndApply(b *testing.B) {
 func BenchmarkApplyWithoutPhone(b *testing.B) {
 	ev, cfg := typical(b)
 	cfg.Optional[0] = mapping.Rule{Target: "salary_expectations", Source: "answers.q_salary", Transforms: []string{"trim"}}
-	m, err := mapping.Compile(cfg)
+	m, err := mapping.Compile(cfg, phone.E164)
 	if err != nil {
 		b.Fatal(err)
 	}

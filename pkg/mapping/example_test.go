@@ -7,6 +7,7 @@ import (
 
 	"github.com/funnel-personio/funnel-personio/pkg/application"
 	"github.com/funnel-personio/funnel-personio/pkg/mapping"
+	"github.com/funnel-personio/funnel-personio/pkg/phone"
 )
 
 // A mapping turns a funnel's application event into Personio's request:
@@ -35,7 +36,7 @@ func ExampleApply() {
 	if err != nil {
 		panic(err)
 	}
-	res, err := mapping.Apply(ev, *cfg, mapping.Options{JobPositionID: 1001, Now: time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)})
+	res, err := mapping.Apply(ev, *cfg, phone.E164, mapping.Options{JobPositionID: 1001, Now: time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)})
 	if err != nil {
 		panic(err)
 	}

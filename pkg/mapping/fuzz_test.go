@@ -16,6 +16,7 @@ import (
 	"github.com/funnel-personio/funnel-personio/pkg/application"
 	"github.com/funnel-personio/funnel-personio/pkg/mapping"
 	"github.com/funnel-personio/funnel-personio/pkg/personio"
+	"github.com/funnel-personio/funnel-personio/pkg/phone"
 )
 
 // addGoldenSeeds adds every golden event with its mapping to the corpus.
@@ -46,7 +47,7 @@ func FuzzApply(f *testing.F) {
 		if err != nil {
 			return
 		}
-		res, err := mapping.Apply(ev, *cfg, opts)
+		res, err := mapping.Apply(ev, *cfg, phone.E164, opts)
 		if err != nil {
 			return
 		}
@@ -137,7 +138,7 @@ func FuzzValidate(f *testing.F) {
 			return
 		}
 		if err := mapping.Validate(*cfg, funnel); err == nil {
-			if _, err := mapping.Compile(*cfg); err != nil {
+			if _, err := mapping.Compile(*cfg, phone.E164); err != nil {
 				t.Fatalf("validates with a funnel but does not compile: %v", err)
 			}
 		}

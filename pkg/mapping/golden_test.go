@@ -17,6 +17,7 @@ import (
 	"github.com/funnel-personio/funnel-personio/pkg/application"
 	"github.com/funnel-personio/funnel-personio/pkg/mapping"
 	"github.com/funnel-personio/funnel-personio/pkg/personio"
+	"github.com/funnel-personio/funnel-personio/pkg/phone"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
@@ -73,7 +74,7 @@ type outcome struct {
 
 func apply(t *testing.T, c goldenCase) outcome {
 	t.Helper()
-	res, err := mapping.Apply(c.event, c.mapping, opts)
+	res, err := mapping.Apply(c.event, c.mapping, phone.E164, opts)
 	if err != nil {
 		var me *mapping.Error
 		if !errors.As(err, &me) {

@@ -1,13 +1,12 @@
 package mapping
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
-
-	"github.com/nyaruka/phonenumbers"
 )
 
 // The transforms a rule may list.
@@ -233,22 +232,6 @@ func isDigits(s string) bool {
 	return true
 }
 
-// normalizePhone parses a phone number, national numbers in region, and
-// returns it in E.164.
-func normalizePhone(s, region string) (string, bool) {
-	num, err := phonenumbers.Parse(s, region)
-	if err != nil || !phonenumbers.IsValidNumber(num) {
-		return "", false
-	}
-	return phonenumbers.Format(num, phonenumbers.E164), true
-}
-
-// validRegion reports whether the phone library knows the region.
-func validRegion(r string) bool {
-	_, ok := phonenumbers.GetSupportedRegions()[r]
-	return ok
-}
-
 // normalizeNumber reads a number with grouping ("50.000", "50,000",
 // "1 234,5", "1'234.50") and returns it as a plain decimal ("50000",
 // "1234.5"). A single separator followed by exactly three digits groups
@@ -314,4 +297,11 @@ func lookupOption(table map[string]string, v string) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// validRegion reports whether r is a region phone numbers may be given in
+// (PhoneRegions).
+func validRegion(r string) bool {
+	_, ok := slices.BinarySearch(PhoneRegions, r)
+	return ok
 }

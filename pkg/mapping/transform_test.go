@@ -92,33 +92,3 @@ func TestNormalizeNumber(t *testing.T) {
 		}
 	}
 }
-
-func TestNormalizePhone(t *testing.T) {
-	tests := []struct{ in, region, want string }{
-		{"0151 12345678", "DE", "+4915112345678"},
-		{"+49 (0)151 12345678", "DE", "+4915112345678"},
-		{"0049 151 12345678", "DE", "+4915112345678"},
-		{"+44 20 7946 0958", "DE", "+442079460958"},
-		{"(415) 555-2671", "US", "+14155552671"},
-		{"0664 1234567", "AT", "+436641234567"},
-		{"12", "DE", ""},
-		{"ruf mich an", "DE", ""},
-	}
-	for _, tt := range tests {
-		got, ok := normalizePhone(tt.in, tt.region)
-		if got != tt.want || ok != (tt.want != "") {
-			t.Errorf("normalizePhone(%q, %s) = %q, %v; want %q", tt.in, tt.region, got, ok, tt.want)
-		}
-	}
-}
-
-// BenchmarkNormalizePhone is the phone library's share of Apply: parse,
-// validate and format one national number.
-func BenchmarkNormalizePhone(b *testing.B) {
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, ok := normalizePhone("0151 12345678", "DE"); !ok {
-			b.Fatal("not valid")
-		}
-	}
-}

@@ -1,6 +1,7 @@
 package mapping
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -67,15 +68,24 @@ func (e *ConfigError) Retryable() bool { return false }
 // when funnel is given, sources that name no question and option tables
 // that do not cover a question's choices.
 func Validate(cfg Config, funnel *Funnel) error {
-	_, err := compile(cfg, funnel)
+	_, err := compile(cfg, funnel, nil)
 	return err
 }
 
-// Compile validates the mapping and prepares it for Apply.
-func Compile(cfg Config) (*Mapping, error) { return compile(cfg, nil) }
+// Compile validates the mapping and prepares it for Apply, which formats
+// phone numbers with phone (phone.E164 in the worker).
+func Compile(cfg Config, phone PhoneFormat) (*Mapping, error) {
+	if phone == nil {
+		return nil, errors.New("mapping: compile: no phone format")
+	}
+	return compile(cfg, nil, phone)
+}
 
-func compile(cfg Config, funnel *Funnel) (*Mapping, error) {
-	v := &validator{funnel: funnel, seen: map[string]string{}}
+// compile checks cfg and compiles it; phone is nil when it only
+// validates (a phone target's constant is then not formatted, which
+// decides nothing: a number that does not format is sent as typed).
+func compile(cfg Config, funnel *Funnel, phone PhoneFormat) (*Mapping, error) {
+	v := &validator{funnel: funnel, seen: map[string]string{}, phone: phone}
 	if cfg.Version != Version {
 		v.add("version", fmt.Sprintf("must be %d", Version))
 	}
@@ -149,6 +159,7 @@ type validator struct {
 	funnel   *Funnel
 	problems []Problem
 	seen     map[string]string
+	phone    PhoneFormat
 }
 
 func (v *validator) add(path, msg string) {
@@ -162,7 +173,7 @@ func isZeroRule(r *Rule) bool {
 // rule checks one rule for its target and compiles it.
 func (v *validator) rule(path string, r *Rule, t Target, defaultRegion string) *compiledRule {
 	before := len(v.problems)
-	c := &compiledRule{name: path, target: t, options: r.Options, sep: r.Separator, region: r.Region}
+	c := &compiledRule{name: path, target: t, options: r.Options, sep: r.Separator, region: r.Region, phone: v.phone}
 	if c.sep == "" {
 		c.sep = ", "
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/funnel-personio/funnel-personio/pkg/application"
 	"github.com/funnel-personio/funnel-personio/pkg/mapping"
+	"github.com/funnel-personio/funnel-personio/pkg/phone"
 )
 
 func str(s string) *string { return &s }
@@ -57,6 +58,8 @@ func TestValidate(t *testing.T) {
 		{name: "wrong version", cfg: func() mapping.Config { c := mapping.DefaultConfig(); c.Version = 2; return c }(), want: []string{"version: must be 1"}},
 		{name: "bad region", cfg: func() mapping.Config { c := mapping.DefaultConfig(); c.DefaultRegion = "Germany"; return c }(),
 			want: []string{"default_region: \"Germany\" is not a region"}},
+		{name: "bad rule region", cfg: base(mapping.Rule{Target: "phone", Source: "contact.phone", Region: "ZZ"}, mapping.Rule{Target: "location", Source: "answers.q_city", Region: "de"}),
+			want: []string{"optional[0].region: \"ZZ\" is not a region the phone library knows", "optional[1].region: \"de\" is not a region"}},
 		{name: "constant e-mail", cfg: func() mapping.Config {
 			c := mapping.DefaultConfig()
 			c.Required.Email = mapping.Rule{Constant: str("hr@example.com")}
@@ -157,7 +160,7 @@ func TestValidate(t *testing.T) {
 					t.Errorf("problem %d: want %s\n%s", i, w, problems(ce))
 				}
 			}
-			if _, err := mapping.Compile(tt.cfg); err == nil && tt.funnel == nil {
+			if _, err := mapping.Compile(tt.cfg, phone.E164); err == nil && tt.funnel == nil {
 				t.Error("Compile accepted a mapping Validate refuses")
 			}
 		})
@@ -210,5 +213,14 @@ func TestCatalogue(t *testing.T) {
 	ids["gender"].Values[0] = "changed"
 	if g := mapping.Catalogue(); g[10].ID != "gender" || g[10].Values[0] != "male" {
 		t.Error("Catalogue returns shared state")
+	}
+}
+
+// TestCompileNeedsPhoneFormat: a mapping compiled to be applied formats
+// phone numbers, so Compile refuses to go without the format.
+func TestCompileNeedsPhoneFormat(t *testing.T) {
+	var ce *mapping.ConfigError
+	if _, err := mapping.Compile(mapping.DefaultConfig(), nil); err == nil || errors.As(err, &ce) {
+		t.Errorf("Compile without a phone format = %v; want an error that is not a *ConfigError", err)
 	}
 }

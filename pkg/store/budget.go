@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"math/rand/v2"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -137,13 +139,22 @@ func (s *Store) take(ctx context.Context, op string, where budgetAt, n int, b Bu
 			return false, time.Time{}, err
 		}
 	}
+	// Takes of one budget in this instance go one at a time, each from
+	// the item as this instance last wrote it (no read when no other
+	// instance wrote since): concurrent records of one batch do not race
+	// each other round the version check.
+	unlock := s.budgets.lock(where)
+	defer unlock()
 	for try := 0; try < maxTakeTries; try++ {
-		var it budgetItem
-		err := s.get(ctx, op, where.pk, where.sk, &it)
-		if err != nil && !errors.Is(err, failure.ErrNotFound) {
-			return false, time.Time{}, err
+		it, cached := s.budgets.get(where)
+		exists := cached
+		if !cached {
+			err := s.get(ctx, op, where.pk, where.sk, &it)
+			if err != nil && !errors.Is(err, failure.ErrNotFound) {
+				return false, time.Time{}, err
+			}
+			exists = err == nil
 		}
-		exists := err == nil
 		now := s.now()
 		ms := millis(now)
 		log := it.Log[:0:0]
@@ -180,7 +191,13 @@ func (s *Store) take(ctx context.Context, op string, where budgetAt, n int, b Bu
 			next.ExpiresAt = max(next.ExpiresAt, time.UnixMilli(next.Tail).Add(24*time.Hour).Unix())
 			at = time.UnixMilli(turn)
 		}
-		if err := s.putVersioned(ctx, op, next, exists, it.Version); err == nil {
+		err := s.putVersioned(ctx, op, next, exists, it.Version)
+		if err == nil {
+			s.budgets.put(where, next)
+		} else {
+			s.budgets.forget(where)
+		}
+		if err == nil {
 			if !at.IsZero() {
 				return false, at, nil
 			}
@@ -190,7 +207,7 @@ func (s *Store) take(ctx context.Context, op string, where budgetAt, n int, b Bu
 				// a full slot gives them back.
 				ok, nextSlot, err := s.takeGlobal(ctx, n, ms)
 				if err != nil || !ok {
-					if gerr := s.GiveBackBudget(ctx, where.company, n, now); gerr != nil && err == nil {
+					if gerr := s.giveBack(ctx, where, n, now); gerr != nil && err == nil {
 						err = gerr
 					}
 					return false, nextSlot, err
@@ -199,6 +216,8 @@ func (s *Store) take(ctx context.Context, op string, where budgetAt, n int, b Bu
 			return true, now, nil
 		} else if !errors.Is(err, failure.ErrConflict) {
 			return false, time.Time{}, err
+		} else if cached {
+			continue // another instance wrote since: read it
 		}
 		// Another worker took first: read again after a short, jittered
 		// pause.
@@ -217,8 +236,17 @@ func (s *Store) take(ctx context.Context, op string, where budgetAt, n int, b Bu
 // that Personio answered 401 cost the company nothing). Units that have
 // left the window already, or were never taken, are not given back twice.
 func (s *Store) GiveBackBudget(ctx context.Context, company string, n int, at time.Time) error {
+	where := companyBudget(company)
+	unlock := s.budgets.lock(where)
+	defer unlock()
+	return s.giveBack(ctx, where, n, at)
+}
+
+// giveBack is GiveBackBudget under the budget's lock.
+func (s *Store) giveBack(ctx context.Context, where budgetAt, n int, at time.Time) error {
 	const op = "store: give back budget"
-	where, ms := companyBudget(company), millis(at)
+	ms := millis(at)
+	s.budgets.forget(where)
 	for try := 0; try < maxTakeTries; try++ {
 		var it budgetItem
 		if err := s.get(ctx, op, where.pk, where.sk, &it); errors.Is(err, failure.ErrNotFound) {
@@ -257,6 +285,7 @@ func (s *Store) GiveBackBudget(ctx context.Context, company string, n int, at ti
 func (s *Store) BlockBudget(ctx context.Context, company string, until time.Time) error {
 	const op = "store: block budget"
 	where := companyBudget(company)
+	defer s.budgets.forget(where)
 	update := expression.Set(expression.Name("blocked_until"), expression.Value(millis(until))).
 		Set(expression.Name("version"), expression.Plus(expression.IfNotExists(expression.Name("version"), expression.Value(0)), expression.Value(1))).
 		Set(expression.Name("expires_at"), expression.Value(until.Add(24*time.Hour).Unix())).
@@ -287,3 +316,47 @@ func (s *Store) putVersioned(ctx context.Context, op string, v any, exists bool,
 	}
 	return s.putIf(ctx, op, v, cond)
 }
+
+// budgets keeps each budget item as this instance last wrote it, and a
+// lock per budget (by hash, 64 of them), so that one instance's takes of a
+// budget go one at a time, each a conditional write of the item it knows:
+// one request instead of a read, a write and retries. A write that finds
+// the item changed by another instance reads it again.
+type budgets struct {
+	locks [256]sync.Mutex
+	mu    sync.Mutex
+	items map[budgetAt]budgetItem
+}
+
+func (b *budgets) lock(where budgetAt) func() {
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(where.pk + "/" + where.sk))
+	m := &b.locks[h.Sum32()%uint32(len(b.locks))]
+	m.Lock()
+	return m.Unlock
+}
+
+func (b *budgets) get(where budgetAt) (budgetItem, bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	it, ok := b.items[where]
+	return it, ok
+}
+
+func (b *budgets) put(where budgetAt, it budgetItem) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.items == nil || len(b.items) >= maxKnownBudgets {
+		b.items = map[budgetAt]budgetItem{}
+	}
+	b.items[where] = it
+}
+
+func (b *budgets) forget(where budgetAt) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	delete(b.items, where)
+}
+
+// maxKnownBudgets bounds the items kept (the map starts afresh past it).
+const maxKnownBudgets = 10000

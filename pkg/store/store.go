@@ -66,6 +66,8 @@ type Store struct {
 	// busy the busy companies as last read.
 	global GlobalBudget
 	busy   busy
+	// budgets are the budget items this instance last wrote.
+	budgets budgets
 }
 
 // Option configures a Store.
@@ -84,6 +86,9 @@ func New(db DynamoDB, table string, retention time.Duration, opts ...Option) *St
 	}
 	return s
 }
+
+// Table is the name of the store's table.
+func (s *Store) Table() string { return s.table }
 
 // Errors beyond failure's classes.
 var (

@@ -567,6 +567,44 @@ func TestReserveTurn(t *testing.T) {
 	})
 }
 
+// TestBudgetAcrossInstances: two instances (two stores on one table) take
+// one company's budget in turns: each writes from the item as it last
+// wrote it, finds the other's units when the item changed, and together
+// they never take more than the limit.
+func TestBudgetAcrossInstances(t *testing.T) {
+	suite(t, func(t *testing.T, db *dynamodb.Client, s *store.Store, c *clock) {
+		ctx := t.Context()
+		b := store.Budget{Limit: 5, Window: time.Minute}
+		other := store.New(db, s.Table(), retention, store.WithClock(c.Now))
+		taken := 0
+		for i := range 12 {
+			st := s
+			if i%3 == 2 {
+				st = other
+			}
+			ok, _, err := st.TakeBudget(ctx, "42", 1, b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ok {
+				taken++
+			}
+			c.Add(time.Second)
+		}
+		if taken != 5 {
+			t.Errorf("%d units taken in a window by two instances, want 5", taken)
+		}
+		// A block by one instance holds for the other's next take.
+		c.Add(2 * time.Minute)
+		if err := other.BlockBudget(ctx, "42", c.Now().Add(time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+		if ok, _, _ := s.TakeBudget(ctx, "42", 1, b); ok {
+			t.Error("a take during another instance's block")
+		}
+	})
+}
+
 // TestGlobalGuard: the global budget's guard takes at most PerSlot units
 // in a slot, across companies; a company's take that finds the slot full
 // is told when the next begins and keeps none of its own units.
