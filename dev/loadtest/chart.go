@@ -4,55 +4,274 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"math"
 	"sort"
+	"strconv"
+	"strings"
 )
 
-// WriteHTML writes a self-contained page with two charts: end-to-end
-// latency over time, and each company's requests per window against the
-// budget line.
+// WriteHTML writes a self-contained page with the run's figures and two
+// charts a person can read values off: end-to-end latency over time, and
+// each company's requests per window against the budget. Both have axes
+// with units and ticks from zero, their reference lines (percentiles,
+// targets, the budget) drawn and labelled, and a legend of the companies.
 func WriteHTML(w io.Writer, r *Report) error {
-	const width, height, pad = 760.0, 260.0, 40.0
+	companies := r.companies()
+	color := map[string]string{}
+	var legend []legendItem
+	for i, c := range companies {
+		color[c] = palette[i%len(palette)]
+		legend = append(legend, legendItem{Label: "company " + c, Color: color[c]})
+	}
+	return page.Execute(w, map[string]any{"R": r, "Legend": legend, "Latency": latencyChart(r, color), "Requests": requestsChart(r, companies, color),
+		"BudgetUse": r.BudgetUseText(), "States": r.StatesText(),
+		"Stages": stageRows(r), "Stacks": stacks(r), "StackH": 40 + 22*len(r.Tenths), "Swatches": swatches()})
+}
+
+// companies are the companies that appear in the run, in order.
+func (r *Report) companies() []string {
+	seen := map[string]bool{}
+	for c := range r.PerWindow {
+		seen[c] = true
+	}
+	for _, p := range r.Latencies {
+		seen[p.Company] = true
+	}
+	out := make([]string, 0, len(seen))
+	for c := range seen {
+		out = append(out, c)
+	}
+	sort.Slice(out, func(i, j int) bool { return numericLess(out[i], out[j]) })
+	return out
+}
+
+func numericLess(a, b string) bool {
+	x, errA := strconv.Atoi(a)
+	y, errB := strconv.Atoi(b)
+	if errA == nil && errB == nil {
+		return x < y
+	}
+	return a < b
+}
+
+// BudgetUseText says each company's budget use, or why there is none:
+// it is measured over the windows before the last, so a company whose
+// requests all fell in one window has none.
+func (r *Report) BudgetUseText() string {
+	if len(r.BudgetUse) == 0 {
+		return fmt.Sprintf("not measured: every company's requests fell in one %s s window (budget use counts the full windows before the last)", number(r.Window))
+	}
+	var parts []string
+	for _, c := range r.companies() {
+		if v, ok := r.BudgetUse[c]; ok {
+			parts = append(parts, fmt.Sprintf("company %s %.1f %%", c, 100*v))
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+// StatesText lists the deliveries' final states with their counts.
+func (r *Report) StatesText() string {
+	names := make([]string, 0, len(r.States))
+	for s := range r.States {
+		names = append(names, s)
+	}
+	sort.Strings(names)
+	parts := make([]string, 0, len(names))
+	for _, s := range names {
+		parts = append(parts, fmt.Sprintf("%s %d", s, r.States[s]))
+	}
+	if len(parts) == 0 {
+		return "none read"
+	}
+	return strings.Join(parts, ", ")
+}
+
+// palette is a colour per company (Tableau 10), distinguishable side by side.
+var palette = []string{"#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"}
+
+type legendItem struct{ Label, Color string }
+
+// chart is one SVG chart: plot area, axes with ticks, marks, and
+// labelled horizontal lines.
+type chart struct {
+	W, H                   float64
+	Left, Right, Top, Bott float64 // the plot area
+	XTitle, YTitle         string
+	XTicks, YTicks         []tick
+	Dots                   []dot
+	Bars                   []bar
+	Lines                  []refLine
+}
+
+type tick struct {
+	Pos   float64
+	Label string
+}
+
+type dot struct {
+	X, Y  float64
+	Color string
+	Title string
+}
+
+type bar struct {
+	X, Y, W, H float64
+	Color      string
+	Title      string
+}
+
+// refLine is a labelled horizontal line: a percentile, a target, the
+// budget. Its label stands right of the plot at LabelY: at the line's
+// height, or moved just enough to keep clear of its neighbours' labels.
+type refLine struct {
+	Y      float64
+	Label  string
+	Color  string
+	Dashed bool
+	LabelY float64
+}
+
+func newChart(xTitle, yTitle string) *chart {
+	return &chart{W: 860, H: 320, Left: 72, Right: 664, Top: 20, Bott: 268, XTitle: xTitle, YTitle: yTitle}
+}
+
+// scale maps [0, max] of a value onto [from, to] in pixels.
+type scale struct{ max, from, to float64 }
+
+func (s scale) at(v float64) float64 { return s.from + v/s.max*(s.to-s.from) }
+
+// axis picks round ticks from zero that cover max (1, 2 or 5 times a
+// power of ten apart, about five of them) and returns the scale's end.
+func axis(max float64) (float64, []float64) {
+	if max <= 0 {
+		max = 1
+	}
+	raw := max / 5
+	p := math.Pow(10, math.Floor(math.Log10(raw)))
+	step := p
+	for _, m := range []float64{1, 2, 5, 10} {
+		if m*p >= raw {
+			step = m * p
+			break
+		}
+	}
+	end := math.Ceil(max/step) * step
+	var ticks []float64
+	for v := 0.0; v <= end+step/2; v += step {
+		ticks = append(ticks, v)
+	}
+	return end, ticks
+}
+
+// number writes a tick or figure: whole numbers without decimals, with
+// thousands separated by a thin space.
+func number(v float64) string {
+	if v == math.Trunc(v) && math.Abs(v) < 1e15 {
+		s := strconv.FormatInt(int64(v), 10)
+		for i := len(s) - 3; i > 0 && s[i-1] != '-'; i -= 3 {
+			s = s[:i] + "\u2009" + s[i:]
+		}
+		return s
+	}
+	return strconv.FormatFloat(v, 'f', 1, 64)
+}
+
+// latencyChart: each delivered application as a dot (when it reached
+// Personio, how long after ingest accepted it), with p50, p99 and the
+// target as labelled lines. Latencies of 10 s and more are drawn in
+// seconds.
+func latencyChart(r *Report, color map[string]string) *chart {
 	maxT, maxMs := 1.0, 1.0
 	for _, p := range r.Latencies {
 		maxT, maxMs = max(maxT, p.T), max(maxMs, p.Ms)
 	}
-	type dot struct{ X, Y float64 }
-	var dots []dot
+	maxMs = max(maxMs, r.TargetP99Ms)
+	unit, div := "ms", 1.0
+	if maxMs >= 10000 {
+		unit, div = "s", 1000
+	}
+	c := newChart("seconds since the first event was sent", "end-to-end latency ("+unit+")")
+	xEnd, xTicks := axis(maxT)
+	yEnd, yTicks := axis(maxMs / div * 1.05)
+	x, y := scale{xEnd, c.Left, c.Right}, scale{yEnd, c.Bott, c.Top}
+	for _, v := range xTicks {
+		c.XTicks = append(c.XTicks, tick{x.at(v), number(v)})
+	}
+	for _, v := range yTicks {
+		c.YTicks = append(c.YTicks, tick{y.at(v), number(v)})
+	}
 	for _, p := range r.Latencies {
-		dots = append(dots, dot{pad + p.T/maxT*(width-2*pad), height - pad - p.Ms/maxMs*(height-2*pad)})
+		c.Dots = append(c.Dots, dot{x.at(p.T), y.at(p.Ms / div), color[p.Company],
+			fmt.Sprintf("company %s: in Personio %.1f s after the start, %.0f ms after it was accepted", p.Company, p.T, p.Ms)})
 	}
-	type bar struct {
-		X, Y, W, H float64
-		Label      string
+	ms := func(v float64) string {
+		if unit == "s" {
+			return number(math.Round(v/100)/10) + " s"
+		}
+		return number(math.Round(v)) + " ms"
 	}
-	var bars []bar
-	companies := make([]string, 0, len(r.PerWindow))
-	for c := range r.PerWindow {
-		companies = append(companies, c)
+	if len(r.Latencies) > 0 {
+		c.Lines = append(c.Lines, refLine{Y: y.at(r.P50 / div), Label: "p50 " + ms(r.P50), Color: "#555", Dashed: true},
+			refLine{Y: y.at(r.P99 / div), Label: "p99 " + ms(r.P99), Color: "#555", Dashed: true})
 	}
-	sort.Strings(companies)
-	maxCount := float64(r.Limit) * 1.2
-	maxWin := 1
-	for _, c := range companies {
-		maxWin = max(maxWin, len(r.PerWindow[c]))
-		for _, n := range r.PerWindow[c] {
+	if r.TargetP99Ms > 0 {
+		c.Lines = append(c.Lines, refLine{Y: y.at(r.TargetP99Ms / div), Label: "target: p99 ≤ " + ms(r.TargetP99Ms), Color: "#c0392b"})
+	}
+	spreadLabels(c.Lines)
+	return c
+}
+
+// requestsChart: the requests Personio received from each company in each
+// rate window since the start, as bars over their windows (grouped by
+// window, a company each), against the budget line (and the budget-use
+// target, when the run has one).
+func requestsChart(r *Report, companies []string, color map[string]string) *chart {
+	win := r.Window
+	if win <= 0 {
+		win = 60
+	}
+	c := newChart("seconds since the run began (each group of bars: one "+number(win)+" s rate window)",
+		fmt.Sprintf("requests to Personio per %s s window", number(win)))
+	windows, maxCount := 1, float64(r.Limit)
+	for _, counts := range r.PerWindow {
+		windows = max(windows, len(counts))
+		for _, n := range counts {
 			maxCount = max(maxCount, float64(n))
 		}
 	}
-	slot := (width - 2*pad) / float64(maxWin)
-	bw := slot / float64(max(len(companies), 1))
-	for ci, c := range companies {
-		for wi, n := range r.PerWindow[c] {
-			h := float64(n) / maxCount * (height - 2*pad)
-			bars = append(bars, bar{X: pad + float64(wi)*slot + float64(ci)*bw, Y: height - pad - h, W: max(bw-1, 1), H: h,
-				Label: fmt.Sprintf("company %s, window %d: %d requests", c, wi, n)})
+	xEnd, xTicks := axis(float64(windows) * win)
+	yEnd, yTicks := axis(maxCount * 1.1)
+	x, y := scale{xEnd, c.Left, c.Right}, scale{yEnd, c.Bott, c.Top}
+	for _, v := range xTicks {
+		c.XTicks = append(c.XTicks, tick{x.at(v), number(v)})
+	}
+	for _, v := range yTicks {
+		c.YTicks = append(c.YTicks, tick{y.at(v), number(v)})
+	}
+	slot := x.at(win) - x.at(0)
+	bw := slot * 0.8 / float64(max(len(companies), 1))
+	for ci, co := range companies {
+		for wi, n := range r.PerWindow[co] {
+			top := y.at(float64(n))
+			c.Bars = append(c.Bars, bar{X: x.at(float64(wi)*win) + slot*0.1 + float64(ci)*bw, Y: top, W: max(bw-0.5, 0.5), H: c.Bott - top,
+				Color: color[co], Title: fmt.Sprintf("company %s, window from %s s: %d requests", co, number(float64(wi)*win), n)})
 		}
 	}
-	budgetY := height - pad - float64(r.Limit)/maxCount*(height-2*pad)
-	return page.Execute(w, map[string]any{"R": r, "Dots": dots, "Bars": bars, "BudgetY": budgetY, "W": width, "H": height, "Pad": pad,
-		"MaxT": fmt.Sprintf("%.0f s", maxT), "MaxMs": fmt.Sprintf("%.0f ms", maxMs), "MaxCount": fmt.Sprintf("%.0f", maxCount),
-		"Stages": stageRows(r), "Stacks": stacks(r, width, pad), "StackH": 40 + 22*len(r.Tenths), "Legend": legend(width, pad)})
+	if r.Limit > 0 {
+		c.Lines = append(c.Lines, refLine{Y: y.at(float64(r.Limit)), Label: fmt.Sprintf("budget: %d per window", r.Limit), Color: "#c0392b"})
+		if r.TargetBudgetUse > 0 {
+			v := r.TargetBudgetUse * float64(r.Limit)
+			c.Lines = append(c.Lines, refLine{Y: y.at(v), Label: fmt.Sprintf("target: ≥ %s %% of it, %s", number(100*r.TargetBudgetUse), number(math.Round(v*10)/10)),
+				Color: "#8e44ad", Dashed: true})
+		}
+	}
+	spreadLabels(c.Lines)
+	return c
 }
+
+// The stacked view's width and left margin.
+const stackWidth, stackPad = 820.0, 40.0
 
 // stageColors are the stages' colours in the stacked view (Stages' order).
 var stageColors = []string{"#8c564b", "#1f77b4", "#aec7e8", "#ff7f0e", "#d62728", "#98df8a", "#2ca02c", "#9467bd", "#c5b0d5", "#bbbbbb"}
@@ -89,7 +308,8 @@ type part struct {
 
 // stacks lays the tenths out as horizontal bars, one row each, the
 // stages' means side by side, on one scale (the slowest tenth's total).
-func stacks(r *Report, width, pad float64) []stack {
+func stacks(r *Report) []stack {
+	width, pad := stackWidth, stackPad
 	total := 0.0
 	for _, s := range r.Tenths {
 		sum := 0.0
@@ -117,61 +337,114 @@ func stacks(r *Report, width, pad float64) []stack {
 	return out
 }
 
-// legendItem is one stage's swatch.
-type legendItem struct {
+// swatch is one stage's colour in the stacked view's legend.
+type swatch struct {
 	X     float64
 	Name  string
 	Color string
 }
 
-func legend(width, pad float64) []legendItem {
-	var out []legendItem
-	step := (width - pad) / float64(len(Stages))
+func swatches() []swatch {
+	var out []swatch
+	step := (stackWidth - stackPad) / float64(len(Stages))
 	for i, s := range Stages {
-		out = append(out, legendItem{X: pad + float64(i)*step, Name: s, Color: stageColors[i]})
+		out = append(out, swatch{X: stackPad + float64(i)*step, Name: s, Color: stageColors[i]})
 	}
 	return out
 }
 
-var page = template.Must(template.New("page").Funcs(template.FuncMap{"pctOf": func(v float64) float64 { return 100 * v }}).Parse(`<!doctype html>
-<html><head><meta charset="utf-8"><title>funnel-personio load: {{.R.Name}}</title>
-<style>body{font:14px sans-serif;margin:24px;max-width:820px} svg{background:#fafafa;border:1px solid #ddd} td{padding:2px 10px}</style></head>
-<body><h1>{{.R.Name}}</h1>
+// spreadLabels places the lines' labels at their lines' heights, moving
+// those of lines closer than a label's height apart just far enough to
+// keep every label clear of the others.
+func spreadLabels(lines []refLine) {
+	const gap = 15.0
+	sort.Slice(lines, func(i, j int) bool { return lines[i].Y < lines[j].Y })
+	for i := range lines {
+		lines[i].LabelY = lines[i].Y
+		if i > 0 && lines[i].LabelY < lines[i-1].LabelY+gap {
+			lines[i].LabelY = lines[i-1].LabelY + gap
+		}
+	}
+	// Labels pushed down as a block are centred on their lines again.
+	for i := 0; i < len(lines); {
+		j := i + 1
+		for j < len(lines) && lines[j].LabelY-lines[j-1].LabelY <= gap+0.01 {
+			j++
+		}
+		shift := 0.0
+		for k := i; k < j; k++ {
+			shift += lines[k].LabelY - lines[k].Y
+		}
+		shift /= float64(j - i)
+		if i > 0 {
+			shift = min(shift, lines[i].LabelY-lines[i-1].LabelY-gap)
+		}
+		for k := i; k < j; k++ {
+			lines[k].LabelY -= shift
+		}
+		i = j
+	}
+}
+
+var page = template.Must(template.New("page").Funcs(template.FuncMap{
+	"mid":    func(a, b float64) float64 { return (a + b) / 2 },
+	"plus":   func(a, b float64) float64 { return a + b },
+	"mul100": func(v float64) float64 { return 100 * v },
+}).Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>funnel-personio load: {{.R.Name}}</title>
+<style>
+body{font:14px/1.4 system-ui,sans-serif;margin:24px;max-width:880px;color:#222}
+td{padding:2px 12px 2px 0;vertical-align:top} td:first-child{color:#555}
+svg{background:#fff;border:1px solid #ddd;display:block}
+svg text{font:12px system-ui,sans-serif;fill:#333}
+.legend{list-style:none;padding:0;margin:6px 0 4px;display:flex;flex-wrap:wrap;gap:4px 16px}
+.legend span{display:inline-block;width:12px;height:12px;border-radius:2px;margin-right:6px;vertical-align:-1px}
+</style></head>
+<body><h1>Load run: {{.R.Name}}</h1>
 <table>
 <tr><td>events accepted</td><td>{{.R.Accepted}} of {{.R.Events}}</td></tr>
 <tr><td>delivered / lost / duplicated</td><td>{{.R.Delivered}} / {{.R.Lost}} / {{.R.Duplicates}}</td></tr>
-<tr><td>end-to-end p50 / p95 / p99</td><td>{{printf "%.0f" .R.P50}} / {{printf "%.0f" .R.P95}} / {{printf "%.0f" .R.P99}} ms</td></tr>
+<tr><td>end-to-end p50 / p95 / p99</td><td>{{printf "%.0f" .R.P50}} / {{printf "%.0f" .R.P95}} / {{printf "%.0f" .R.P99}} ms{{if .R.TargetP99Ms}} (target p99 ≤ {{.R.TargetP99Ms}} ms){{end}}</td></tr>
 <tr><td>ingest</td><td>{{printf "%.0f" .R.IngestPerSec}} events/s</td></tr>
 <tr><td>messages received by the worker, per event</td><td>{{.R.Received}}, {{printf "%.2f" .R.ReceivesPerEvent}}</td></tr>
 <tr><td>429 answers</td><td>{{.R.RateLimited}}</td></tr>
-<tr><td>states</td><td>{{range $k, $v := .R.States}}{{$k}} {{$v}} {{end}}</td></tr>
+<tr><td>final states</td><td>{{.States}}</td></tr>
 <tr><td>in Personio, not recorded delivered or unconfirmed</td><td>{{.R.Misrecorded}}</td></tr>
 <tr><td>recorded unconfirmed (Personio had it after a lost answer)</td><td>{{.R.Unconfirmed}}</td></tr>
 <tr><td>applications in Personio without their event's tag</td><td>{{.R.Untagged}}</td></tr>
-<tr><td>budget use (windows with a backlog)</td><td>{{range $k, $v := .R.BudgetUse}}company {{$k}}: {{printf "%.1f" (pctOf $v)}} % {{end}}</td></tr>
+<tr><td>budget use (full windows with a backlog)</td><td>{{.BudgetUse}}{{if .R.TargetBudgetUse}} (target ≥ {{printf "%.0f" (mul100 .R.TargetBudgetUse)}} %){{end}}</td></tr>
 {{if .R.QuietP99}}<tr><td>quiet workspaces' p99</td><td>{{printf "%.0f" .R.QuietP99}} ms</td></tr>{{end}}
 {{if .R.FirstPass}}<tr><td>the worker's first pass through the bulk</td><td>{{printf "%.1f" .R.FirstPass}} s</td></tr>{{end}}
 <tr><td>log lines / with a token, e-mail or name</td><td>{{.R.LogLines}} / {{.R.Leaks}}</td></tr>
 {{range .R.Restarts}}<tr><td>restart</td><td>{{.}}</td></tr>{{end}}
 </table>
+{{define "chart"}}<svg width="{{.W}}" height="{{.H}}" viewBox="0 0 {{.W}} {{.H}}" role="img">
+{{range .YTicks}}<line x1="{{$.Left}}" x2="{{$.Right}}" y1="{{.Pos}}" y2="{{.Pos}}" stroke="#eee"/><text class="ytick" x="{{$.Left}}" dx="-6" y="{{.Pos}}" dy="4" text-anchor="end">{{.Label}}</text>
+{{end}}{{range .XTicks}}<line class="xtickmark" x1="{{.Pos}}" x2="{{.Pos}}" y1="{{$.Bott}}" y2="{{plus $.Bott 5}}" stroke="#333"/><text class="xtick" x="{{.Pos}}" y="{{$.Bott}}" dy="19" text-anchor="middle">{{.Label}}</text>
+{{end}}{{range .Bars}}<rect x="{{.X}}" y="{{.Y}}" width="{{.W}}" height="{{.H}}" fill="{{.Color}}"><title>{{.Title}}</title></rect>
+{{end}}{{range .Dots}}<circle cx="{{.X}}" cy="{{.Y}}" r="2" fill="{{.Color}}" fill-opacity="0.8"><title>{{.Title}}</title></circle>
+{{end}}<line class="xaxis" x1="{{.Left}}" x2="{{.Right}}" y1="{{.Bott}}" y2="{{.Bott}}" stroke="#333"/><line class="yaxis" x1="{{.Left}}" x2="{{.Left}}" y1="{{.Top}}" y2="{{.Bott}}" stroke="#333"/>
+{{range .Lines}}<line class="ref" x1="{{$.Left}}" x2="{{$.Right}}" y1="{{.Y}}" y2="{{.Y}}" stroke="{{.Color}}" stroke-width="1.5"{{if .Dashed}} stroke-dasharray="5 4"{{end}}/><text class="reflabel" x="{{plus $.Right 10}}" y="{{.LabelY}}" dy="4" style="fill:{{.Color}}">{{.Label}}</text><polyline points="{{$.Right}},{{.Y}} {{plus $.Right 3}},{{.Y}} {{plus $.Right 7}},{{.LabelY}}" fill="none" stroke="{{.Color}}"/>
+{{end}}<text class="xtitle" x="{{mid .Left .Right}}" y="{{.H}}" dy="-8" text-anchor="middle">{{.XTitle}}</text>
+<text class="ytitle" transform="translate(16 {{mid .Top .Bott}}) rotate(-90)" text-anchor="middle">{{.YTitle}}</text>
+</svg>{{end}}
 <h2>End-to-end latency over time</h2>
-<p>Each dot is one application: when it arrived in Personio (x, seconds since the first event was sent) and how long after its event was posted to ingest (y).</p>
-<svg width="{{.W}}" height="{{.H}}"><text x="4" y="16">{{.MaxMs}}</text><text x="{{.W}}" dx="-50" y="{{.H}}" dy="-8">{{.MaxT}}</text>
-{{range .Dots}}<circle cx="{{.X}}" cy="{{.Y}}" r="1.6" fill="#3366cc"/>{{end}}</svg>
+<p>Each dot is one application: when it arrived in Personio (across) and how long after its event was posted to ingest (up). Hover a dot for its values.</p>
+<ul class="legend" id="latency-legend">{{range .Legend}}<li><span style="background:{{.Color}}"></span>{{.Label}}</li>{{end}}</ul>
+<figure id="latency">{{template "chart" .Latency}}</figure>
 {{if .Stages}}<h2>Where the time goes</h2>
 <p>Each delivered event's end-to-end time, stage by stage: ingest (post to answer), then the handling that delivered it — queue (sent to handled, less the wait for its turn), claim, prepare (integration, connection, token, mapping), budget (the wait for its turn and the take), download (until the file's host answered), upload (streaming it to Personio), create (Personio's answer), record — and other (earlier handlings and the copies between them).</p>
 <table><tr><th>stage</th><th>mean</th><th>p50</th><th>p95</th><th>p99</th></tr>
 {{range .Stages}}<tr><td><span style="display:inline-block;width:10px;height:10px;background:{{.Color}}"></span> {{.Name}}</td><td>{{printf "%.1f" .S.Mean}}</td><td>{{printf "%.1f" .S.P50}}</td><td>{{printf "%.1f" .S.P95}}</td><td>{{printf "%.1f" .S.P99}} ms</td></tr>{{end}}
 </table>
 <p>The delivered events in tenths by end-to-end time, fastest first; each bar is the tenth's mean time in each stage.</p>
-<svg width="{{.W}}" height="{{.StackH}}">
-{{range .Legend}}<rect x="{{.X}}" y="4" width="10" height="10" fill="{{.Color}}"/><text x="{{.X}}" dx="13" y="13" font-size="11">{{.Name}}</text>{{end}}
+<svg width="820" height="{{.StackH}}">
+{{range .Swatches}}<rect x="{{.X}}" y="4" width="10" height="10" fill="{{.Color}}"/><text x="{{.X}}" dx="13" y="13" font-size="11">{{.Name}}</text>{{end}}
 {{range .Stacks}}<text x="4" y="{{.Y}}" dy="13" font-size="11">{{.Label}}</text>{{$y := .Y}}{{range .Parts}}<rect x="{{.X}}" y="{{$y}}" width="{{.W}}" height="16" fill="{{.Color}}"><title>{{.Title}}</title></rect>{{end}}{{end}}
 </svg>{{end}}
-<h2>Requests per company per {{.R.Window}} s window, budget {{.R.Limit}}</h2>
-<p>Bars: the requests Personio received from each company in each window since the start; dashed line: the budget.</p>
-<svg width="{{.W}}" height="{{.H}}"><text x="4" y="16">{{.MaxCount}}</text>
-{{range .Bars}}<rect x="{{.X}}" y="{{.Y}}" width="{{.W}}" height="{{.H}}" fill="#66aa66"><title>{{.Label}}</title></rect>{{end}}
-<line x1="{{.Pad}}" x2="{{.W}}" y1="{{.BudgetY}}" y2="{{.BudgetY}}" stroke="#cc3333" stroke-dasharray="4"/></svg>
+<h2>Requests per company per {{.R.Window}} s window</h2>
+<p>Each bar is the requests Personio received from one company in one window, counted from the start of the run; the red line is the budget, Personio's limit per window.</p>
+<ul class="legend" id="requests-legend">{{range .Legend}}<li><span style="background:{{.Color}}"></span>{{.Label}}</li>{{end}}</ul>
+<figure id="requests">{{template "chart" .Requests}}</figure>
 </body></html>
 `))

@@ -75,6 +75,10 @@ type Config struct {
 	// Timeout bounds the whole run.
 	Timeout  time.Duration
 	Progress io.Writer
+	// TargetP99 and TargetBudgetUse are the scenario's targets, if it has
+	// them: the report states them and its charts draw them.
+	TargetP99       time.Duration
+	TargetBudgetUse float64
 }
 
 // Report is what a run measured.
@@ -107,6 +111,11 @@ type Report struct {
 	PerWindow        map[string][]int   `json:"requests_per_window"`
 	Window           float64            `json:"window_seconds"`
 	Limit            int                `json:"limit"`
+	// TargetP99Ms and TargetBudgetUse are the scenario's targets (zero:
+	// none): end-to-end p99 in ms, and the share of the budget a backlog
+	// should use.
+	TargetP99Ms     float64 `json:"target_p99_ms,omitempty"`
+	TargetBudgetUse float64 `json:"target_budget_use,omitempty"`
 	// LogLines counts the log lines written during the run; Leaks those
 	// that held a token, an applicant's e-mail address or name.
 	LogLines int `json:"log_lines"`
@@ -466,7 +475,8 @@ func (r *run) report() *Report {
 	elapsed := time.Since(r.start)
 	rep := &Report{Name: cfg.Name, Events: len(r.jobs), Accepted: len(accepted), Seconds: elapsed.Seconds(),
 		IngestPerSec: float64(len(accepted)) / r.ingestDone.Seconds(), BudgetUse: map[string]float64{}, PerWindow: map[string][]int{},
-		Window: cfg.RateWindow.Seconds(), Limit: cfg.RateLimit, Restarts: r.restarts, FirstPass: r.firstPass.Seconds()}
+		Window: cfg.RateWindow.Seconds(), Limit: cfg.RateLimit, Restarts: r.restarts, FirstPass: r.firstPass.Seconds(),
+		TargetP99Ms: float64(cfg.TargetP99.Milliseconds()), TargetBudgetUse: cfg.TargetBudgetUse}
 	_, rep.States = r.track.check(context.Background(), st.Store, accepted)
 	for _, a := range accepted {
 		if len(rep.Stuck) == 5 {

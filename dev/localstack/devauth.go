@@ -35,12 +35,15 @@ func (a *DevAuth) Mint(workspace, plan string, ttl time.Duration) (string, error
 	return t.SignedString(a.key)
 }
 
+// errNoToken is Verify's error for a request without a bearer token.
+var errNoToken = errors.New("no bearer token")
+
 // Verify checks an Authorization header's bearer token and returns its
 // claims as API Gateway's JWT authorizer passes them (strings).
 func (a *DevAuth) Verify(authorization string) (map[string]string, error) {
 	raw, ok := strings.CutPrefix(authorization, "Bearer ")
-	if !ok || raw == "" {
-		return nil, errors.New("no bearer token")
+	if !ok || strings.TrimSpace(raw) == "" {
+		return nil, errNoToken
 	}
 	claims := jwt.MapClaims{}
 	_, err := jwt.ParseWithClaims(raw, claims, func(*jwt.Token) (any, error) { return a.key, nil },

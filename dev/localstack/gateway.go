@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"strings"
@@ -11,6 +12,9 @@ import (
 	"unicode/utf8"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/funnel-personio/funnel-personio/pkg/apigw"
 )
 
 // APIHandler is a Lambda handler for API Gateway HTTP API (v2) events.
@@ -79,8 +83,9 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if route.auth {
 		claims, err := g.auth.Verify(r.Header.Get("Authorization"))
 		if err != nil {
-			// API Gateway's authorizer answers this itself.
-			writeJSON(w, http.StatusUnauthorized, map[string]string{"message": "Unauthorized"})
+			// API Gateway's authorizer answers this itself, in AWS as
+			// {"message":"Unauthorized"}; here it says what to do.
+			writeResponse(w, unauthorized(err))
 			return
 		}
 		ev.RequestContext.Authorizer = &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{
@@ -91,6 +96,11 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusInternalServerError, map[string]string{"message": "Internal Server Error"})
 		return
 	}
+	writeResponse(w, resp)
+}
+
+// writeResponse writes a Lambda's answer as API Gateway does.
+func writeResponse(w http.ResponseWriter, resp events.APIGatewayV2HTTPResponse) {
 	for k, v := range resp.Headers {
 		w.Header().Set(k, v)
 	}
@@ -100,6 +110,43 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	w.WriteHeader(resp.StatusCode)
 	_, _ = w.Write(out)
+}
+
+// getToken is how a person gets a token for the local stack.
+const getToken = "Locally, get one with `go run ./functions/local token` (or `bin/local token -workspace ws_demo -plan advanced`); `make run` prints one too."
+
+// unauthorized is the local stack's answer to a request the JWT
+// authorizer refuses: the problem the editor API's document promises
+// (401 unauthorized), saying why and how to get a token, with the
+// WWW-Authenticate header API Gateway sends. In AWS, API Gateway answers
+// {"message":"Unauthorized"} itself (HTTP APIs have no gateway responses
+// to change it); the document describes both.
+func unauthorized(err error) events.APIGatewayV2HTTPResponse {
+	detail, code := "This API needs a bearer token: send the header Authorization: Bearer <JWT>. "+getToken, "invalid_request"
+	if !errors.Is(err, errNoToken) {
+		detail, code = "The bearer token was refused: "+tokenProblem(err)+". "+strings.Replace(getToken, "get one", "get a new one", 1), "invalid_token"
+	}
+	p := apigw.NewProblem(http.StatusUnauthorized, "unauthorized", "Unauthorized", detail)
+	p.Header = map[string]string{"WWW-Authenticate": `Bearer error="` + code + `"`}
+	r := p.Response()
+	return events.APIGatewayV2HTTPResponse{StatusCode: r.StatusCode, Headers: r.Headers, Body: r.Body}
+}
+
+// tokenProblem says in words why a JWT was refused.
+func tokenProblem(err error) string {
+	switch {
+	case errors.Is(err, jwt.ErrTokenExpired):
+		return "it has expired"
+	case errors.Is(err, jwt.ErrTokenSignatureInvalid):
+		return "it is not signed with this stack's key (LOCAL_JWT_KEY)"
+	case errors.Is(err, jwt.ErrTokenMalformed):
+		return "it is not a JWT"
+	case errors.Is(err, jwt.ErrTokenInvalidIssuer), errors.Is(err, jwt.ErrTokenInvalidAudience):
+		return "it was issued for another API (issuer " + DevIssuer + ", audience " + DevAudience + " expected)"
+	case errors.Is(err, jwt.ErrTokenRequiredClaimMissing):
+		return "it has no expiry"
+	}
+	return "it is not valid"
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

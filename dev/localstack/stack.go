@@ -214,7 +214,11 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 
 	gw := &Gateway{auth: s.Auth}
 	gw.Route(http.MethodPost, "/v1/events", false, in.Handle)
-	gw.Route("", "/v1/", true, router.Serve)
+	api := APIHandler(router.Serve)
+	if s.Sandbox != nil {
+		api = s.sandboxHints(api)
+	}
+	gw.Route("", "/v1/", true, api)
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /files/{name}", sampleFile)
 	mux.Handle("POST /_notifications", s.receiver)

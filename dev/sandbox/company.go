@@ -23,6 +23,7 @@ type company struct {
 
 	documents   map[string]personio.Document
 	applicants  map[applicantKey]bool
+	rotations   int         // times the token was regenerated
 	window      []time.Time // times of the requests in the current rate window
 	lockedUntil time.Time
 }

@@ -149,6 +149,7 @@ func New(cfg Config) (*Sandbox, error) {
 	mux.HandleFunc("GET /_sandbox/applications", s.viewApplications)
 	mux.HandleFunc("GET /_sandbox/stats", s.viewStats)
 	mux.HandleFunc("GET /_sandbox/requests", s.viewRequests)
+	mux.HandleFunc("GET /_sandbox/companies/{id}", s.viewCompany)
 	mux.HandleFunc("POST /_sandbox/companies/{id}/rotate-token", s.rotateToken)
 	mux.HandleFunc("POST /_sandbox/companies/{id}/positions/{position}/{state}", s.setPublished)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
@@ -429,7 +430,41 @@ func (s *Sandbox) RotateToken(company string) string {
 		return ""
 	}
 	c.Token = "sandbox-token-" + c.ID + "-" + newUUID()[:8]
+	c.rotations++
 	return c.Token
+}
+
+// TokenState is what Personio's settings show of a company's recruiting
+// access token: the token, and how often it was regenerated since the
+// sandbox started (0: the seed's).
+type TokenState struct {
+	CompanyID string `json:"company_id"`
+	Token     string `json:"token"`
+	Rotations int    `json:"rotations"`
+}
+
+// Token returns a company's token state; ok is false for a company the
+// sandbox does not have.
+func (s *Sandbox) Token(company string) (TokenState, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.companies[company]
+	if c == nil {
+		return TokenState{}, false
+	}
+	return TokenState{CompanyID: c.ID, Token: c.Token, Rotations: c.rotations}, true
+}
+
+// viewCompany answers GET /_sandbox/companies/{id}: the company's current
+// token, as a customer copies it from Personio's settings (help article,
+// step 5), read-only like the sandbox's other views.
+func (s *Sandbox) viewCompany(w http.ResponseWriter, r *http.Request) {
+	st, ok := s.Token(r.PathValue("id"))
+	if !ok {
+		writeProblem(w, http.StatusNotFound, "Not Found", "no such company")
+		return
+	}
+	writeJSON(w, http.StatusOK, st)
 }
 
 // SetPublished publishes or unpublishes one of a company's job positions,

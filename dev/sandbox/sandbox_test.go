@@ -411,3 +411,35 @@ func TestSeed(t *testing.T) {
 		}
 	}
 }
+
+// TestTokenRotation: the settings view shows a company's current token
+// (the seed's, then each regenerated one, counted); the old token is
+// refused at once, with the spec's empty 401, and the new one works.
+func TestTokenRotation(t *testing.T) {
+	srv := sandboxtest.Start(t, sandbox.Config{})
+	var st sandbox.TokenState
+	getJSON(t, srv.URL+"/_sandbox/companies/42", &st)
+	if st != (sandbox.TokenState{CompanyID: "42", Token: "sandbox-token-42"}) {
+		t.Errorf("before: %+v", st)
+	}
+	resp, err := srv.Client().Post(srv.URL+"/_sandbox/companies/42/rotate-token", "application/json", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rotated sandbox.TokenState
+	_ = json.NewDecoder(resp.Body).Decode(&rotated)
+	resp.Body.Close()
+	getJSON(t, srv.URL+"/_sandbox/companies/42", &st)
+	if st.Token != rotated.Token || st.Token == "sandbox-token-42" || st.Rotations != 1 {
+		t.Errorf("after: %+v (rotate answered %+v)", st, rotated)
+	}
+	if a := post(t, srv, "/v1/recruiting/applications", "application/json", []byte(valid), nil); a.status != 401 || a.body != "" {
+		t.Errorf("the old token: %d %q, want 401 with no body", a.status, a.body)
+	}
+	if a := post(t, srv, "/v1/recruiting/applications", "application/json", []byte(valid), map[string]string{"Authorization": "Bearer " + st.Token}); a.status != 201 {
+		t.Errorf("the new token: %d %s", a.status, a.body)
+	}
+	if resp, err := http.Get(srv.URL + "/_sandbox/companies/99"); err != nil || resp.StatusCode != 404 {
+		t.Errorf("an unknown company: %v %v", resp, err)
+	}
+}

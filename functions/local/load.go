@@ -22,10 +22,10 @@ var scenarios = map[string]func(events int, window time.Duration, latency time.D
 		return loadtest.Config{Events: repeat(max(n/companies, 1), companies), Latency: l, RateWindow: w, FileShare: 0.3}
 	},
 	"under-budget": func(n int, w, l time.Duration) loadtest.Config {
-		return loadtest.Config{Events: repeat(10, 10), Latency: l, FileShare: 0.3, RateWindow: w}
+		return loadtest.Config{Events: repeat(10, 10), Latency: l, FileShare: 0.3, RateWindow: w, TargetP99: time.Second}
 	},
 	"backlog": func(n int, w, l time.Duration) loadtest.Config {
-		return loadtest.Config{Events: []int{n}, Latency: l, RateWindow: w}
+		return loadtest.Config{Events: []int{n}, Latency: l, RateWindow: w, TargetBudgetUse: 0.95}
 	},
 	// noisy: a backlog of n for the first workspace, then 10 quiet
 	// workspaces' 100 events one every 300 ms; quiet: the same quiet
@@ -114,8 +114,9 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 	fmt.Fprintf(stdout, "\n%s: log lines %d, with a token/e-mail/name %d\n", r.Name, r.LogLines, r.Leaks)
-	fmt.Fprintf(stdout, "%s: %d/%d delivered, lost %d, duplicates %d, 429s %d, p50 %.0f ms, p95 %.0f ms, p99 %.0f ms, ingest %.0f events/s, deliver %.1f events/s, budget use %v, states %v\nreport: %s\n",
-		r.Name, r.Delivered, r.Accepted, r.Lost, r.Duplicates, r.RateLimited, r.P50, r.P95, r.P99, r.IngestPerSec, r.DeliverPerSec, fmtUse(r.BudgetUse), r.States,
+	fmt.Fprintf(stdout, "%s: %d/%d delivered, lost %d, duplicates %d, 429s %d, p50 %.0f ms, p95 %.0f ms, p99 %.0f ms, ingest %.0f events/s, deliver %.1f events/s\n",
+		r.Name, r.Delivered, r.Accepted, r.Lost, r.Duplicates, r.RateLimited, r.P50, r.P95, r.P99, r.IngestPerSec, r.DeliverPerSec)
+	fmt.Fprintf(stdout, "%s: budget use: %s\n%s: final states: %s\nreport: %s\n", r.Name, r.BudgetUseText(), r.Name, r.StatesText(),
 		filepath.Join(*out, *name+".html"))
 	if len(r.BudgetWrites) > 0 {
 		var most string
@@ -164,12 +165,4 @@ func loadEmulator(name string, persist bool) (*emulator.Process, string, error) 
 	}
 	p, err := emulator.StartProcess([]string{exe, "emulator", "-addr", addr}, env, addr)
 	return p, dir, err
-}
-
-func fmtUse(m map[string]float64) string {
-	s := ""
-	for k, v := range m {
-		s += fmt.Sprintf("%s:%.0f%% ", k, 100*v)
-	}
-	return s
 }

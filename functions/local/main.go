@@ -8,6 +8,7 @@
 //	deliveries  list a funnel's deliveries
 //	load        a load or fault run (make load, make faults)
 //	coldstart   the functions' cold starts and sizes (make coldstart)
+//	reset       delete the local AWS state (make reset)
 package main
 
 import (
@@ -30,10 +31,11 @@ commands:
   deliveries  list a funnel's deliveries: local deliveries -funnel fn_office
   load        a load or fault run against an in-process stack: local load -scenario backlog
   coldstart   the functions' cold starts and sizes, from the module's root: local coldstart -runs 20
+  reset       delete the local AWS state (.data/kumo) to start over (make reset); stop serve first
 `
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
 	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
 }
@@ -61,6 +63,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return runLoad(ctx, args, stdout, stderr)
 	case "coldstart":
 		return runColdstart(ctx, args, stdout, stderr)
+	case "reset":
+		return runReset(ctx, args, stdout, stderr)
 	case "help":
 		fmt.Fprint(stdout, usage)
 		return 0

@@ -73,3 +73,25 @@ func TestSandboxCommand(t *testing.T) {
 		t.Fatal("the sandbox did not stop")
 	}
 }
+
+// TestEmulatorBanner: the emulator says where its state is, also when it
+// keeps it in memory only (the load runs).
+func TestEmulatorBanner(t *testing.T) {
+	for _, c := range []struct{ dir, want string }{
+		{"", "state in memory only (KUMO_DATA_DIR is not set)"},
+		{t.TempDir(), "state in "},
+	} {
+		t.Setenv("KUMO_DATA_DIR", c.dir)
+		ctx, cancel := context.WithCancel(context.Background())
+		pr, pw := io.Pipe()
+		done := make(chan int, 1)
+		go func() { done <- run(ctx, []string{"emulator", "-addr", "127.0.0.1:0"}, pw, io.Discard) }()
+		line, err := bufio.NewReader(pr).ReadString('\n')
+		go func() { _, _ = io.Copy(io.Discard, pr) }()
+		cancel()
+		<-done
+		if err != nil || !strings.Contains(line, c.want+c.dir) || strings.Contains(line, `""`) {
+			t.Errorf("KUMO_DATA_DIR=%q: the emulator says %q; want %q", c.dir, line, c.want+c.dir)
+		}
+	}
+}

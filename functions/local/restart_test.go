@@ -51,6 +51,16 @@ func startProc(t *testing.T, bin string, env []string, ready string, args ...str
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	if _, ok := awaitLine(out, func(l string) bool { return strings.Contains(l, ready) }, 60*time.Second); !ok {
+		t.Fatalf("%s %v not ready", bin, args)
+	}
+	return cmd
+}
+
+// awaitLine reads lines until one satisfies ready (true) or the output
+// ends or the time is up (false), and returns what it read; the rest of
+// the output is read and dropped.
+func awaitLine(out io.Reader, ready func(string) bool, within time.Duration) (string, bool) {
 	lines := make(chan string)
 	go func() {
 		sc := bufio.NewScanner(out)
@@ -59,22 +69,28 @@ func startProc(t *testing.T, bin string, env []string, ready string, args ...str
 		}
 		close(lines)
 	}()
-	deadline := time.After(60 * time.Second)
+	drain := func() {
+		go func() {
+			for range lines {
+			}
+		}()
+	}
+	var read strings.Builder
+	deadline := time.After(within)
 	for {
 		select {
 		case l, ok := <-lines:
 			if !ok {
-				t.Fatalf("%s %v exited before it was ready", bin, args)
+				return read.String(), false
 			}
-			if strings.Contains(l, ready) {
-				go func() {
-					for range lines {
-					}
-				}()
-				return cmd
+			read.WriteString(l + "\n")
+			if ready(l) {
+				drain()
+				return read.String(), true
 			}
 		case <-deadline:
-			t.Fatalf("%s %v not ready", bin, args)
+			drain()
+			return read.String(), false
 		}
 	}
 }

@@ -2,19 +2,18 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/smithy-go/logging"
 
 	"github.com/funnel-personio/funnel-personio/dev/localstack"
 	"github.com/funnel-personio/funnel-personio/pkg/awsclient"
@@ -27,7 +26,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.SetOutput(stderr)
 	addr := fs.String("addr", envOr("LOCAL_ADDR", "127.0.0.1:8080"), "API and ingest address")
 	sandboxAddr := fs.String("sandbox-addr", envOr("SANDBOX_ADDR", "127.0.0.1:8090"), "Personio sandbox address (unless PERSONIO_BASE_URL is set)")
+	emulatorAddr := fs.String("emulator-addr", envOr("LOCAL_EMULATOR_ADDR", defaultEmulator), "the AWS emulator's address (loopback), when no AWS_ENDPOINT_URL is set")
 	dataDir := fs.String("data", envOr("KUMO_DATA_DIR", ".data/kumo"), "where a started emulator keeps its state")
+	keepEmulator := fs.Bool("keep-emulator", false, "let the emulator serve starts outlive it (stop it with kill)")
+	withParent := fs.Bool("stop-with-parent", false, "stop when the process that started serve is stopping (make run passes it)")
 	verbose := fs.Bool("v", false, "log every state change to stderr")
 	latency := fs.Duration("sandbox-latency", 0, "latency the Personio sandbox adds to every answer")
 	if err := fs.Parse(args); err != nil {
@@ -46,19 +48,41 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stderr, "local: %v\n", err)
 		return 1
 	}
+	ctx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
+	if *withParent {
+		stopWithParent(ctx, stop, 200*time.Millisecond)
+	}
 	endpoint := os.Getenv("AWS_ENDPOINT_URL")
 	emulatorNote := "AWS endpoint " + endpoint
+	var emu *ownedEmulator
 	if endpoint == "" && os.Getenv("AWS_ACCESS_KEY_ID") == "" {
-		endpoint = "http://" + defaultEmulator
-		if !answers(defaultEmulator) {
-			pid, err := startEmulator(*dataDir)
-			if err != nil {
+		if !loopback("http://" + *emulatorAddr) {
+			fmt.Fprintf(stderr, "local: the emulator's address %s is not a loopback address\n", *emulatorAddr)
+			return 2
+		}
+		endpoint = "http://" + *emulatorAddr
+		if answers(*emulatorAddr) {
+			emulatorNote = "AWS emulator (kumo) on " + endpoint + ": one was already answering there, so this serve uses it and leaves it running"
+		} else {
+			if emu, err = startOwnedEmulator(*emulatorAddr, *dataDir, *keepEmulator); err != nil {
 				fmt.Fprintf(stderr, "local: start the emulator: %v\n", err)
 				return 1
 			}
-			emulatorNote = fmt.Sprintf("AWS emulator (kumo) on %s, pid %d, state in %s (it outlives this process; stop it with: kill %d)", endpoint, pid, *dataDir, pid)
-		} else {
-			emulatorNote = "AWS emulator (kumo) already running on " + endpoint
+			if *keepEmulator {
+				emulatorNote = fmt.Sprintf("AWS emulator (kumo) on %s, started, pid %d, state in %s (it outlives this process; stop it with: kill %d)", endpoint, emu.Pid, *dataDir, emu.Pid)
+				emu = nil
+			} else {
+				emulatorNote = fmt.Sprintf("AWS emulator (kumo) on %s, started, pid %d, state in %s (it stops with this process)", endpoint, emu.Pid, *dataDir)
+				defer func() {
+					fmt.Fprintf(stdout, "stopping the AWS emulator (pid %d): it saves its state…\n", emu.Pid)
+					emu.Stop()
+				}()
+				go func() {
+					<-emu.done
+					stop(fmt.Errorf("the AWS emulator (pid %d) ended: %v", emu.Pid, emu.err))
+				}()
+			}
 		}
 		os.Setenv("AWS_ENDPOINT_URL", endpoint)
 		setDefault("AWS_REGION", "eu-central-1")
@@ -70,6 +94,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintln(stderr, err)
 		return 1
 	}
+	awsCfg.Logger = sdkLog{log}
 	cfg := localstack.Config{Addr: *addr, AWS: awsCfg, SandboxAddr: *sandboxAddr, Logger: log,
 		PersonioBaseURL: os.Getenv("PERSONIO_BASE_URL"), PersonioFeedURL: os.Getenv("PERSONIO_FEED_URL"),
 		Table: os.Getenv("TABLE_NAME"), QueueName: os.Getenv("QUEUE_NAME"), SecretPrefix: os.Getenv("SECRET_PREFIX"),
@@ -83,7 +108,6 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stderr, "local: %v\n", err)
 		return 1
 	}
-	defer stack.Close()
 	token, _ := stack.Auth.Mint("ws_demo", "advanced", 24*time.Hour)
 	secret := stack.WebhookSecret()
 	if secret != localstack.DevWebhookSecret {
@@ -109,11 +133,19 @@ Webhook signing secret (ingest):
 
 Next: follow the README's walk-through, e.g.
   curl -s -H "Authorization: Bearer $TOKEN" %s/v1/personio/targets | head -c 300
-Ctrl-C stops (nothing in flight is lost).
+Ctrl-C stops (nothing in flight is lost). make reset starts over with a clean state.
 `, time.Since(started).Round(time.Millisecond), stack.URL, emulatorNote, personioNote, stack.URL, stack.Settings.WatchTick, token, secret, stack.URL)
 	<-ctx.Done()
+	code := 0
+	if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
+		fmt.Fprintf(stdout, "stopping: %v\n", cause)
+		if !errors.Is(cause, errParentStopping) {
+			code = 1
+		}
+	}
 	fmt.Fprintln(stdout, "stopping: finishing the batches in hand…")
-	return 0
+	stack.Close()
+	return code
 }
 
 // answers reports whether something listens on addr.
@@ -124,39 +156,6 @@ func answers(addr string) bool {
 	}
 	c.Close()
 	return true
-}
-
-// startEmulator starts `local emulator` as a process of its own (a new
-// session, so a crash or Ctrl-C of serve leaves the AWS state running, as
-// in AWS) and waits until it answers.
-func startEmulator(dataDir string) (int, error) {
-	exe, err := os.Executable()
-	if err != nil {
-		return 0, err
-	}
-	if err := os.MkdirAll(dataDir, 0o755); err != nil {
-		return 0, err
-	}
-	abs, _ := filepath.Abs(dataDir)
-	logf, err := os.OpenFile(filepath.Join(abs, "emulator.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-	if err != nil {
-		return 0, err
-	}
-	cmd := exec.Command(exe, "emulator", "-addr", defaultEmulator)
-	cmd.Env = append(os.Environ(), "KUMO_DATA_DIR="+abs)
-	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	if err := cmd.Start(); err != nil {
-		return 0, err
-	}
-	_ = os.WriteFile(filepath.Join(abs, "emulator.pid"), []byte(fmt.Sprint(cmd.Process.Pid)), 0o644)
-	for range 100 {
-		if answers(defaultEmulator) {
-			return cmd.Process.Pid, nil
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	return cmd.Process.Pid, fmt.Errorf("the emulator did not answer on %s; see %s", defaultEmulator, logf.Name())
 }
 
 func runEmulator(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -171,7 +170,11 @@ func runEmulator(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		fmt.Fprintf(stderr, "emulator: listen: %v\n", err)
 		return 1
 	}
-	fmt.Fprintf(stdout, "AWS emulator (kumo) on http://%s, state in %q\n", ln.Addr(), os.Getenv("KUMO_DATA_DIR"))
+	state := "state in memory only (KUMO_DATA_DIR is not set)"
+	if dir := os.Getenv("KUMO_DATA_DIR"); dir != "" {
+		state = "state in " + dir
+	}
+	fmt.Fprintf(stdout, "AWS emulator (kumo) on http://%s, %s\n", ln.Addr(), state)
 	if err := localstack.ServeEmulator(ctx, ln); err != nil {
 		fmt.Fprintf(stderr, "emulator: %v\n", err)
 		return 1
@@ -190,4 +193,16 @@ func setDefault(name, v string) {
 	if os.Getenv(name) == "" {
 		os.Setenv(name, v)
 	}
+}
+
+// sdkLog takes the AWS SDK's own log lines into the stack's log, at info
+// level (-v shows them), instead of the SDK's plain lines on the terminal.
+// Its one line in normal use, "failed to discard remaining HTTP response
+// body", says a connection to the emulator is not reused after a request
+// ended early; nothing is lost.
+type sdkLog struct{ log *slog.Logger }
+
+// Logf writes one SDK line.
+func (l sdkLog) Logf(c logging.Classification, format string, v ...any) {
+	l.log.Info("aws sdk: "+fmt.Sprintf(format, v...), "sdk_level", string(c))
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"io"
 	"net/http"
+	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -204,4 +205,43 @@ func status(t *testing.T, req *http.Request) int {
 	}
 	resp.Body.Close()
 	return resp.StatusCode
+}
+
+// TestServeUsesAnEmulatorAlreadyRunning: an emulator already answering on
+// the emulator's address is used, and the banner says so: not started by
+// this serve, and left running.
+func TestServeUsesAnEmulatorAlreadyRunning(t *testing.T) {
+	kumo := emulator.Kumo(t)
+	for _, name := range []string{"AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "LOCAL_JWT_KEY", "WEBHOOK_SECRET", "HASH_KEY"} {
+		t.Setenv(name, "")
+		os.Unsetenv(name)
+	}
+	t.Setenv("LOCAL_EMULATOR_ADDR", strings.TrimPrefix(*kumo.BaseEndpoint, "http://"))
+	t.Setenv("TABLE_NAME", emulator.Name("serve"))
+	t.Setenv("QUEUE_NAME", emulator.Name("events"))
+	t.Setenv("SECRET_PREFIX", emulator.Name("fp"))
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	pr, pw := io.Pipe()
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"serve", "-addr", "127.0.0.1:0", "-sandbox-addr", "127.0.0.1:0", "-data", t.TempDir()}, pw, io.Discard)
+	}()
+	var printed strings.Builder
+	lines := bufio.NewScanner(pr)
+	for lines.Scan() {
+		printed.WriteString(lines.Text() + "\n")
+		if strings.HasPrefix(lines.Text(), "Ctrl-C stops") {
+			break
+		}
+	}
+	go func() { _, _ = io.Copy(io.Discard, pr) }()
+	want := "AWS emulator (kumo) on " + *kumo.BaseEndpoint + ": one was already answering there, so this serve uses it and leaves it running"
+	if !strings.Contains(printed.String(), want) || strings.Contains(printed.String(), ", started, pid") {
+		t.Errorf("the banner does not say %q:\n%s", want, printed.String())
+	}
+	cancel()
+	if code := <-done; code != 0 {
+		t.Errorf("exit code %d", code)
+	}
 }

@@ -9,12 +9,15 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/funnel-personio/funnel-personio/dev/localstack"
+	"github.com/funnel-personio/funnel-personio/pkg/store"
 	"github.com/funnel-personio/funnel-personio/pkg/webhook"
 )
 
@@ -101,40 +104,116 @@ func runDeliveries(ctx context.Context, args []string, stdout, stderr io.Writer)
 	fs.SetOutput(stderr)
 	api := fs.String("api", envOr("LOCAL_API", "http://127.0.0.1:8080"), "the local stack")
 	funnel := fs.String("funnel", "fn_office", "funnel id")
-	status := fs.String("status", "", "only this status")
+	status := fs.String("status", "", "only this status: "+statusList())
 	ws := fs.String("workspace", "ws_demo", "workspace")
+	limit := fs.Int("limit", 50, "the newest this many (1 to 100)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
 	token, _ := localstack.NewDevAuth([]byte(envOr("LOCAL_JWT_KEY", localstack.DevJWTKey))).Mint(*ws, "advanced", time.Hour)
-	url := *api + "/v1/funnels/" + *funnel + "/deliveries?limit=50"
+	q := url.Values{"limit": {strconv.Itoa(*limit)}}
 	if *status != "" {
-		url += "&status=" + *status
+		q.Set("status", *status)
 	}
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, *api+"/v1/funnels/"+url.PathEscape(*funnel)+"/deliveries?"+q.Encode(), nil)
 	req.Header.Set("Authorization", "Bearer "+token)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		fmt.Fprintf(stderr, "deliveries: %v\n", err)
+		fmt.Fprintf(stderr, "deliveries: the local stack does not answer on %s (start it with make run): %v\n", *api, err)
 		return 1
 	}
 	defer resp.Body.Close()
-	var page struct {
-		Deliveries []struct {
-			ID, Status, ReasonCode, Message string
-			Attempts                        []any
-			UpdatedAt                       time.Time `json:"updated_at"`
-		} `json:"deliveries"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&page); err != nil || resp.StatusCode != 200 {
-		fmt.Fprintf(stderr, "deliveries: answer %d\n", resp.StatusCode)
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		fmt.Fprintf(stderr, "deliveries: %s\n", problemInWords(resp.StatusCode, body))
 		return 1
 	}
-	tw := tabwriter.NewWriter(stdout, 0, 2, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tSTATUS\tATTEMPTS\tUPDATED\tREASON")
+	var page deliveryPage
+	if err := json.Unmarshal(body, &page); err != nil {
+		fmt.Fprintf(stderr, "deliveries: the answer is not a delivery list: %v\n", err)
+		return 1
+	}
+	writeDeliveries(stdout, page, *limit)
+	return 0
+}
+
+// deliveryPage is the part of the editor API's delivery list the table
+// shows (pkg/editor/openapi.yaml, DeliveryList).
+type deliveryPage struct {
+	Deliveries []struct {
+		ID         string    `json:"id"`
+		Status     string    `json:"status"`
+		ReasonCode string    `json:"reason_code"`
+		UpdatedAt  time.Time `json:"updated_at"`
+		Attempts   []struct {
+			Outcome    string `json:"outcome"`
+			ReasonCode string `json:"reason_code"`
+		} `json:"attempts"`
+	} `json:"deliveries"`
+	NextCursor string `json:"next_cursor"`
+}
+
+// writeDeliveries prints the delivery log as a table. TRIES counts the
+// worker's tries to deliver: an entry with an outcome, or a 429 from
+// Personio (recorded as queued again); being queued, sent again on
+// request or waiting for the rate budget is no try.
+func writeDeliveries(w io.Writer, page deliveryPage, limit int) {
+	tw := tabwriter.NewWriter(w, 0, 2, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tSTATUS\tTRIES\tUPDATED\tREASON")
 	for _, d := range page.Deliveries {
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", d.ID, d.Status, len(d.Attempts), d.UpdatedAt.Local().Format(time.TimeOnly), d.ReasonCode)
+		tries := 0
+		for _, a := range d.Attempts {
+			if a.Outcome != string(store.StatusQueued) || a.ReasonCode == string(store.ReasonRateLimited) {
+				tries++
+			}
+		}
+		reason := d.ReasonCode
+		if reason == "" {
+			reason = "-"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", d.ID, d.Status, tries, d.UpdatedAt.Local().Format(time.TimeOnly), reason)
 	}
 	_ = tw.Flush()
-	return 0
+	if len(page.Deliveries) == 0 {
+		fmt.Fprintln(w, "(no deliveries)")
+	}
+	if page.NextCursor != "" {
+		fmt.Fprintf(w, "(the newest %d; more with a larger -limit, or in the API with ?cursor=…)\n", limit)
+	}
+}
+
+// problemInWords says what an error answer of the editor API says: its
+// status, title, detail and each listed problem (problem+json), or the
+// body as it is.
+func problemInWords(status int, body []byte) string {
+	var p struct {
+		Title  string `json:"title"`
+		Detail string `json:"detail"`
+		Errors []struct {
+			Path    string `json:"path"`
+			Message string `json:"message"`
+		} `json:"errors"`
+	}
+	if json.Unmarshal(body, &p) != nil || p.Title == "" {
+		return fmt.Sprintf("the API answered %d %s", status, strings.TrimSpace(string(body)))
+	}
+	out := fmt.Sprintf("the API answered %d %s", status, p.Title)
+	if p.Detail != "" {
+		out += ": " + p.Detail
+	}
+	for _, e := range p.Errors {
+		if !strings.Contains(p.Detail, e.Message) {
+			out += "\n  " + e.Path + ": " + e.Message
+		}
+	}
+	return out
+}
+
+// statusList names the delivery statuses, for -status.
+func statusList() string {
+	names := make([]string, 0, len(store.Statuses))
+	for _, s := range store.Statuses {
+		names = append(names, string(s))
+	}
+	return strings.Join(names, ", ")
 }

@@ -291,7 +291,7 @@ func (c *checker) addText(loc []string, msg string) {
 func (c *checker) check(n *schemaNode, v any, loc []string) {
 	t := jsonType(v)
 	if n.types != nil && !slices.Contains(n.types, t) && !(t == "number" && slices.Contains(n.types, "integer") && isInteger(v)) {
-		c.add(loc, "got %s, want %s", t, strings.Join(n.types, " or "))
+		c.add(loc, "must be %s; it is %s", kindsInWords(n.types), kindsInWords([]string{t}))
 		return
 	}
 	if n.constant != nil && !equalJSON(v, *n.constant) {
@@ -341,7 +341,11 @@ func (c *checker) check(n *schemaNode, v any, loc []string) {
 	case string:
 		length := utf8.RuneCountInString(v)
 		if n.minLength != nil && length < *n.minLength {
-			c.add(loc, "minLength: got %d, want %d", length, *n.minLength)
+			if *n.minLength == 1 {
+				c.add(loc, "must not be empty")
+			} else {
+				c.add(loc, "must be at least %d characters long; it has %d", *n.minLength, length)
+			}
 		}
 		if n.maxLength != nil && length > *n.maxLength {
 			c.add(loc, "maxLength: got %d, want %d", length, *n.maxLength)
@@ -599,4 +603,22 @@ func checkURI(s string) error {
 		return errors.New("relative url")
 	}
 	return nil
+}
+
+// kindsInWords names JSON types as a person would: "a string", "null, a
+// number or a string".
+func kindsInWords(types []string) string {
+	words := map[string]string{"string": "a string", "number": "a number", "integer": "a whole number", "boolean": "true or false",
+		"object": "an object", "array": "a list", "null": "null"}
+	out := make([]string, 0, len(types))
+	for _, t := range types {
+		if w, ok := words[t]; ok {
+			t = w
+		}
+		out = append(out, t)
+	}
+	if len(out) > 1 {
+		return strings.Join(out[:len(out)-1], ", ") + " or " + out[len(out)-1]
+	}
+	return strings.Join(out, "")
 }

@@ -91,6 +91,14 @@ func libraryProblem(e *jsonschema.ValidationError) []Problem {
 			out = append(out, Problem{Path: at(p), Message: msg})
 		}
 		return out
+	case *kind.Type:
+		return []Problem{{Path: jsonPath(e.InstanceLocation), Message: "must be " + kindsInWords(k.Want) + "; it is " + kindsInWords([]string{k.Got})}}
+	case *kind.MinLength:
+		msg := fmt.Sprintf("must be at least %d characters long; it has %d", k.Want, k.Got)
+		if k.Want == 1 {
+			msg = "must not be empty"
+		}
+		return []Problem{{Path: jsonPath(e.InstanceLocation), Message: msg}}
 	}
 	return []Problem{{Path: jsonPath(e.InstanceLocation), Message: e.ErrorKind.LocalizedString(libraryPrinter)}}
 }

@@ -337,6 +337,6 @@ func (e *Editor) listPositions(ctx context.Context, r *apigw.Request) apigw.Resp
 // positionParams says what the positions' parameters must be, as the
 // document does.
 var positionParams = map[string]string{
-	"subdomain": "the career site's subdomain: 1 to 63 letters, digits or hyphens",
+	"subdomain": "the subdomain of the company's Personio career page, the first part of its address (acme for acme.jobs.personio.de): 1 to 63 letters, digits or hyphens; in Personio, the address is under Settings > Recruiting > Career page",
 	"language":  "one of de, en, fr, es, nl, it, pt",
 }

@@ -216,8 +216,9 @@ func TestParametersFollowTheDocument(t *testing.T) {
 		{"GET", "/v1/funnels/fn_1/deliveries/not_an_event", nil, "delivery_id must be evt_ and then 1 to 120 letters"},
 		{"GET", "/v1/funnels/fn_1/deliveries?limit=abc", nil, "limit must be a whole number from 1 to 100"},
 		{"GET", "/v1/funnels/fn_1/deliveries?status=lost", nil, "status must be one of queued, processing"},
-		{"GET", "/v1/connections/" + conn + "/positions", nil, "subdomain is required"},
-		{"GET", "/v1/connections/" + conn + "/positions?subdomain=a.b", nil, "subdomain must be the career site's subdomain"},
+		{"GET", "/v1/connections/" + conn + "/positions", nil, "subdomain is required: the subdomain of the company's Personio career page, the first part of its address (acme for acme.jobs.personio.de)"},
+		{"GET", "/v1/connections/" + conn + "/positions?subdomain=a.b", nil, "subdomain must be the subdomain of the company's Personio career page"},
+		{"GET", "/v1/connections/" + conn + "/positions?subdomain=", nil, "in Personio, the address is under Settings > Recruiting > Career page"},
 	} {
 		r := e.call(t, ws, advanced, c.method, c.target, c.body, nil)
 		if r.status != 400 || r.problem() != "validation" || !strings.Contains(r.body["detail"].(string), c.want) {
@@ -375,5 +376,31 @@ func TestIDsAndDecodingInWords(t *testing.T) {
 		if r.status != 422 || quotesGo(r.raw) {
 			t.Errorf("test event %s: %d %s", ev, r.status, r.raw)
 		}
+	}
+}
+
+// TestWrongTypeInWords: a value of the wrong JSON type is named once, by
+// its path in errors[], and said in words in the message and the detail:
+// what it must be and what it is (the number 42 where the Company ID is a
+// string; a number in a test event where a name goes).
+func TestWrongTypeInWords(t *testing.T) {
+	e := setup(t)
+	r := e.call(t, ws, advanced, "POST", "/v1/connections", `{"name":"Acme","company_id":42,"access_token":"sandbox-token-42"}`, nil)
+	const msg = "company_id must be Personio's Company ID: 1 to 18 digits, not 0; it is a number, not a string in quotes"
+	errs, _ := r.body["errors"].([]any)
+	if r.status != 400 || len(errs) != 1 || r.body["detail"] != msg+"." {
+		t.Fatalf("%d %s", r.status, r.raw)
+	}
+	if e0 := errs[0].(map[string]any); e0["path"] != "/company_id" || e0["message"] != msg {
+		t.Errorf("errors: %v", errs)
+	}
+	if strings.Contains(r.raw, "got number") || strings.Contains(r.raw, "error at") || strings.Count(r.raw, "/company_id") != 1 {
+		t.Errorf("the path twice or the validator's words: %s", r.raw)
+	}
+	conn := e.connect(t, ws)
+	e.integrate(t, ws, "fn_t", conn, false)
+	r = e.call(t, ws, advanced, "POST", "/v1/funnels/fn_t/integration/test", `{"event":{"contact":{"first_name":5,"last_name":"L","email":"a@example.com"}}}`, nil)
+	if r.status != 422 || !strings.Contains(r.raw, `{"path":"$.contact.first_name","message":"must be a string; it is a number"}`) {
+		t.Errorf("test event: %d %s", r.status, r.raw)
 	}
 }

@@ -108,7 +108,11 @@ func (d *Document) Parameters(method, pattern string) apigw.ParameterCheck {
 			}
 			switch {
 			case len(values) == 0 && p.Required:
-				errs = append(errs, apigw.FieldError{Path: p.Name, Message: p.Name + " is required"})
+				msg := p.Name + " is required"
+				if d := p.Schema.Value.Description; d != "" {
+					msg += ": " + d
+				}
+				errs = append(errs, apigw.FieldError{Path: p.Name, Message: msg})
 			case len(values) > 1:
 				errs = append(errs, apigw.FieldError{Path: p.Name, Message: p.Name + " may be given once"})
 			case len(values) == 1 && !fits(p.Schema.Value, values[0]):
@@ -269,8 +273,13 @@ func check(schema *openapi3.Schema, optional bool, body []byte) *apigw.Problem {
 	if err == nil {
 		return nil
 	}
-	p := invalid("the body does not match the API's schema")
+	p := invalid("")
 	p.Errors = schemaErrors(err)
+	msgs := make([]string, 0, len(p.Errors))
+	for _, e := range p.Errors {
+		msgs = append(msgs, e.Message)
+	}
+	p.Detail = strings.Join(msgs, "; ") + "."
 	return p
 }
 
@@ -331,7 +340,58 @@ func schemaErrors(err error) []apigw.FieldError {
 		case msg == "":
 			msg = se.Error()
 		}
+		if _, isNumber := se.Value.(float64); se.SchemaField == "type" && se.Schema != nil &&
+			!(isNumber && (se.Schema.Type.Includes(openapi3.TypeInteger) || se.Schema.Type.Includes(openapi3.TypeNumber))) {
+			// Another kind of value than the schema takes (not a
+			// fraction where a whole number goes): say which.
+			msg += "; it is " + jsonKind(se.Value) + ", not " + typeInWords(se.Schema)
+		}
 		return []apigw.FieldError{{Path: path, Message: msg}}
 	}
 	return []apigw.FieldError{{Path: "/", Message: err.Error()}}
+}
+
+// jsonKind says what kind of JSON value v (as decoded for validation) is.
+func jsonKind(v any) string {
+	switch v.(type) {
+	case nil:
+		return "null"
+	case bool:
+		return "true or false"
+	case float64:
+		return "a number"
+	case string:
+		return "a string"
+	case []any:
+		return "a list"
+	case map[string]any:
+		return "an object"
+	}
+	return "another kind of value"
+}
+
+// typeInWords names the JSON types a schema takes, for "it is a number,
+// not a string in quotes".
+func typeInWords(s *openapi3.Schema) string {
+	var kinds []string
+	for _, t := range s.Type.Slice() {
+		switch t {
+		case openapi3.TypeString:
+			kinds = append(kinds, "a string in quotes")
+		case openapi3.TypeInteger, openapi3.TypeNumber:
+			kinds = append(kinds, "a number without quotes")
+		case openapi3.TypeBoolean:
+			kinds = append(kinds, "true or false without quotes")
+		case openapi3.TypeArray:
+			kinds = append(kinds, "a list")
+		case openapi3.TypeObject:
+			kinds = append(kinds, "an object")
+		case openapi3.TypeNull:
+			kinds = append(kinds, "null")
+		}
+	}
+	if len(kinds) == 0 {
+		return "what the document describes"
+	}
+	return strings.Join(slices.Compact(kinds), " or ")
 }

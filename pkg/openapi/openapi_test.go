@@ -107,15 +107,23 @@ func TestBodyInWords(t *testing.T) {
 		`{"id":0}`:                 idRule,
 		`{"id":1e400}`:             idRule,
 		`{"id":-1e400}`:            idRule,
-		`{"id":"1"}`:               idRule,
+		`{"id":"1"}`:               idRule + "; it is a string, not a number without quotes",
 		`{"id":1.5}`:               idRule,
-		`{"id":1,"tags":[5]}`:      "tags[0] must be text of at most 3 characters",
+		`{"id":1,"tags":[5]}`:      "tags[0] must be text of at most 3 characters; it is a number, not a string in quotes",
+		`{"id":1,"tags":"a"}`:      "tags must be a list; it is a string, not a list",
+		`{"id":true}`:              idRule + "; it is true or false, not a number without quotes",
 		`{"id":1,"tags":["abcd"]}`: "tags[0] must be text of at most 3 characters",
 		`{"id":1,"x":1}`:           `'x' not allowed`,
 	} {
 		p := check([]byte(body))
 		if p == nil || len(p.Errors) != 1 || !strings.HasSuffix(p.Errors[0].Message, want) {
 			t.Errorf("%s: %+v %+v, want %q", body, p, p.Errors, want)
+			continue
+		}
+		// The path once (in errors[]), the words in the detail too.
+		if p.Errors[0].Path == "" || strings.Contains(p.Errors[0].Message, "/") && !strings.Contains(want, "/") ||
+			p.Detail != p.Errors[0].Message+"." {
+			t.Errorf("%s: path %q, message %q, detail %q", body, p.Errors[0].Path, p.Errors[0].Message, p.Detail)
 		}
 	}
 	if p := check([]byte(`{"id":9223372036854775807,"tags":["a"]}`)); p != nil {
