@@ -13,7 +13,7 @@ COLDSTART_RUNS ?= 20
 PKGS        := ./...
 LOCAL_BIN   ?= bin/local
 
-.PHONY: help test lint fuzz attack sandbox bench coldstart run reset build-local build synth deploy diff load faults web-test screenshots
+.PHONY: help test lint fuzz attack sandbox bench coldstart run reset build-local build-ops build synth deploy diff load faults web-test screenshots
 
 ## help: this list (what `make` alone prints).
 help:
@@ -79,6 +79,11 @@ coldstart: build-local
 ## build-local: the local runner binary (bin/local; LOCAL_BIN names another path).
 build-local:
 	$(GO) build -o $(LOCAL_BIN) ./functions/local
+
+## build-ops: the platform team's operator command (bin/ops): dead letters,
+## replay, parked connections, budgets (docs/operations.md).
+build-ops:
+	$(GO) build -o bin/ops ./functions/ops
 
 ## run: the whole pipeline on this machine, no AWS account: the API,
 ## ingest, queue poller, worker and Personio sandbox, and the AWS emulator

@@ -20,6 +20,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/interfaces/interfacesawscloudwatch"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
@@ -103,6 +104,11 @@ type Stack struct {
 	Topic       awssns.Topic
 	API         awsapigatewayv2.HttpApi
 	Funcs       map[string]awslambda.Function
+	// Dashboard shows the pipeline at a glance (newDashboard).
+	Dashboard awscloudwatch.Dashboard
+	// OperatorPolicy is what the operator command (functions/ops) may
+	// do; the platform team attaches it to the role it assumes.
+	OperatorPolicy awsiam.ManagedPolicy
 }
 
 // Functions are the stack's Lambda functions, as `make build` writes their
@@ -263,13 +269,19 @@ func NewStack(scope constructs.Construct, id string, p Props) *Stack {
 
 	s.API = newAPI(st, p, api, ingest)
 	newSite(st, p, s.API) // the setup page beside the API (infra/site.go)
-	s.Topic = newAlarms(st, s, worker)
+	var alarms []awscloudwatch.Alarm
+	s.Topic, alarms = newAlarms(st, s, worker)
+	s.Dashboard = newDashboard(st, s, alarms)
+	s.OperatorPolicy = newOperatorPolicy(st, s, key)
 
 	out := func(name string, v *string) {
 		awscdk.NewCfnOutput(st, jsii.String(name), &awscdk.CfnOutputProps{Value: v})
 	}
 	out("ApiUrl", s.API.ApiEndpoint())
 	out("QueueUrl", s.Queue.QueueUrl())
+	out("DeadLetterQueueUrl", s.DLQ.QueueUrl())
+	out("OperatorPolicyArn", s.OperatorPolicy.ManagedPolicyArn())
+	out("DashboardName", s.Dashboard.DashboardName())
 	out("TableName", s.Table.TableName())
 	out("TopicArn", s.Topic.TopicArn())
 	out("WebhookSigningSecretArn", signing.SecretArn())
@@ -374,8 +386,8 @@ func newAPI(st awscdk.Stack, p Props, api, ingest awslambda.Function) awsapigate
 
 // newAlarms wires alarms to an SNS topic encrypted with a key of its own:
 // dead letters, old messages, worker errors, API 5xx, connections needing
-// attention.
-func newAlarms(st awscdk.Stack, s *Stack, worker awslambda.Function) awssns.Topic {
+// attention. It returns the topic and the alarms (for the dashboard).
+func newAlarms(st awscdk.Stack, s *Stack, worker awslambda.Function) (awssns.Topic, []awscloudwatch.Alarm) {
 	// The topic is encrypted with a key of its own, so that CloudWatch,
 	// which needs the key to publish, gets nothing of the table's. Only
 	// alarms of this account and region may use it.
@@ -394,6 +406,7 @@ func newAlarms(st awscdk.Stack, s *Stack, worker awslambda.Function) awssns.Topi
 	}), nil)
 	topic := awssns.NewTopic(st, jsii.String("Alarms"), &awssns.TopicProps{DisplayName: jsii.String("funnel-personio alarms"), MasterKey: key})
 	action := awscloudwatchactions.NewSnsAction(topic)
+	var alarms []awscloudwatch.Alarm
 	alarm := func(id, desc string, m awscloudwatch.IMetric, threshold float64) {
 		a := awscloudwatch.NewAlarm(st, jsii.String(id), &awscloudwatch.AlarmProps{
 			AlarmDescription: jsii.String(desc), Metric: m, Threshold: jsii.Number(threshold), EvaluationPeriods: jsii.Number(1),
@@ -401,6 +414,7 @@ func newAlarms(st awscdk.Stack, s *Stack, worker awslambda.Function) awssns.Topi
 			TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
 		})
 		a.AddAlarmAction(action)
+		alarms = append(alarms, a)
 	}
 	five := awscdk.Duration_Minutes(jsii.Number(5))
 	alarm("DeadLettersAlarm", "Applications are in the dead-letter queue: look at their delivery records and redrive.",
@@ -420,7 +434,7 @@ func newAlarms(st awscdk.Stack, s *Stack, worker awslambda.Function) awssns.Topi
 	alarm("ConnectionsNeedAttentionAlarm", "Personio refused a connection's credentials; its deliveries are parked until new ones are entered.",
 		awscloudwatch.NewMetric(&awscloudwatch.MetricProps{Namespace: jsii.String(metrics.Namespace), MetricName: jsii.String(string(metrics.ConnectionsNeedingAttention)),
 			Period: five, Statistic: jsii.String("Sum")}), 0)
-	return topic
+	return topic, alarms
 }
 
 // goMemLimit is the Go runtime's soft memory limit's variable.
@@ -440,4 +454,119 @@ func lower(s string) string {
 		return s
 	}
 	return string(s[0]+'a'-'A') + s[1:]
+}
+
+// DashboardWidgets are the titles of the dashboard's widgets, row by row:
+// what the on-call engineer sees first (docs/operations.md reads them in
+// this order; TestDashboard pins each one's metrics).
+var DashboardWidgets = [][]string{
+	{"funnel-personio", "Alarms"},
+	{"Deliveries per minute", "End-to-end latency (event → Personio)"},
+	{"Queue depth", "Oldest message in the queue", "Dead-letter queue depth"},
+	{"Personio 429s per minute", "Connections needing attention", "HTTP API requests and errors"},
+	{"Function errors", "Function throttles", "Function duration p99", "Worker concurrency"},
+}
+
+// newDashboard builds the CloudWatch dashboard: the deliveries' outcomes
+// and end-to-end latency (the worker's metrics, pkg/metrics), the queue,
+// the dead-letter queue, Personio's 429s, connections needing attention,
+// the HTTP API, and each function's errors, throttles and durations, with
+// the alarms' states on top.
+func newDashboard(st awscdk.Stack, s *Stack, alarms []awscloudwatch.Alarm) awscloudwatch.Dashboard {
+	minute := awscdk.Duration_Minutes(jsii.Number(1))
+	custom := func(n metrics.Name, stat string) awscloudwatch.IMetric {
+		return awscloudwatch.NewMetric(&awscloudwatch.MetricProps{Namespace: jsii.String(metrics.Namespace), MetricName: jsii.String(string(n)),
+			Period: minute, Statistic: jsii.String(stat), Label: jsii.String(string(n))})
+	}
+	opts := func(stat, label string) *awscloudwatch.MetricOptions {
+		return &awscloudwatch.MetricOptions{Period: minute, Statistic: jsii.String(stat), Label: jsii.String(label)}
+	}
+	graph := func(title string, width float64, left ...awscloudwatch.IMetric) awscloudwatch.IWidget {
+		return awscloudwatch.NewGraphWidget(&awscloudwatch.GraphWidgetProps{Title: jsii.String(title), Width: jsii.Number(width), Height: jsii.Number(6),
+			Left: &left, Period: minute})
+	}
+	funcs := []string{"Api", "Ingest", "Worker", "Notifier", "Watch"}
+	perFunction := func(title string, m func(awslambda.Function, string) awscloudwatch.IMetric) awscloudwatch.IWidget {
+		var ms []awscloudwatch.IMetric
+		for _, name := range funcs {
+			ms = append(ms, m(s.Funcs[name], lower(name)))
+		}
+		return graph(title, 6, ms...)
+	}
+	var alarmRefs []interfacesawscloudwatch.IAlarmRef
+	for _, a := range alarms {
+		alarmRefs = append(alarmRefs, a)
+	}
+	rows := [][]awscloudwatch.IWidget{
+		{
+			awscloudwatch.NewTextWidget(&awscloudwatch.TextWidgetProps{Width: jsii.Number(8), Height: jsii.Number(4), Markdown: jsii.String(
+				"## funnel-personio\nApplications from funnels into Personio. Each alarm, what it means and the commands that fix it: " +
+					"`docs/operations.md` in the repository (the operator command `bin/ops`: `make build-ops`).")}),
+			awscloudwatch.NewAlarmStatusWidget(&awscloudwatch.AlarmStatusWidgetProps{Title: jsii.String("Alarms"), Width: jsii.Number(16), Height: jsii.Number(4),
+				Alarms: &alarmRefs}),
+		},
+		{
+			graph("Deliveries per minute", 12, custom(metrics.Delivered, "Sum"), custom(metrics.Unconfirmed, "Sum"), custom(metrics.Failed, "Sum"),
+				custom(metrics.Dead, "Sum"), custom(metrics.Deferred, "Sum"), custom(metrics.Parked, "Sum"), custom(metrics.Retried, "Sum"),
+				custom(metrics.Skipped, "Sum")),
+			graph("End-to-end latency (event → Personio)", 12,
+				awscloudwatch.NewMetric(&awscloudwatch.MetricProps{Namespace: jsii.String(metrics.Namespace), MetricName: jsii.String(string(metrics.EndToEndLatency)),
+					Period: minute, Statistic: jsii.String("p50"), Label: jsii.String("p50"), Unit: awscloudwatch.Unit_MILLISECONDS}),
+				awscloudwatch.NewMetric(&awscloudwatch.MetricProps{Namespace: jsii.String(metrics.Namespace), MetricName: jsii.String(string(metrics.EndToEndLatency)),
+					Period: minute, Statistic: jsii.String("p99"), Label: jsii.String("p99"), Unit: awscloudwatch.Unit_MILLISECONDS})),
+		},
+		{
+			graph("Queue depth", 8, s.Queue.MetricApproximateNumberOfMessagesVisible(opts("Maximum", "waiting")),
+				s.Queue.MetricApproximateNumberOfMessagesNotVisible(opts("Maximum", "in flight")),
+				s.Queue.MetricApproximateNumberOfMessagesDelayed(opts("Maximum", "delayed (turns in a company's line)"))),
+			graph("Oldest message in the queue", 8, s.Queue.MetricApproximateAgeOfOldestMessage(opts("Maximum", "age (s)"))),
+			graph("Dead-letter queue depth", 8, s.DLQ.MetricApproximateNumberOfMessagesVisible(opts("Maximum", "applications")),
+				s.NotifyDLQ.MetricApproximateNumberOfMessagesVisible(opts("Maximum", "outbound events"))),
+		},
+		{
+			graph("Personio 429s per minute", 8, custom(metrics.RateLimited, "Sum")),
+			graph("Connections needing attention", 8, custom(metrics.ConnectionsNeedingAttention, "Sum")),
+			graph("HTTP API requests and errors", 8, s.API.MetricCount(opts("Sum", "requests")), s.API.MetricClientError(opts("Sum", "4xx")),
+				s.API.MetricServerError(opts("Sum", "5xx"))),
+		},
+		{
+			perFunction("Function errors", func(f awslambda.Function, n string) awscloudwatch.IMetric { return f.MetricErrors(opts("Sum", n)) }),
+			perFunction("Function throttles", func(f awslambda.Function, n string) awscloudwatch.IMetric { return f.MetricThrottles(opts("Sum", n)) }),
+			perFunction("Function duration p99", func(f awslambda.Function, n string) awscloudwatch.IMetric { return f.MetricDuration(opts("p99", n)) }),
+			graph("Worker concurrency", 6, s.Funcs["Worker"].Metric(jsii.String("ConcurrentExecutions"), opts("Maximum", "worker"))),
+		},
+	}
+	widgets := make([]*[]awscloudwatch.IWidget, len(rows))
+	for i := range rows {
+		widgets[i] = &rows[i]
+	}
+	return awscloudwatch.NewDashboard(st, jsii.String("Dashboard"), &awscloudwatch.DashboardProps{
+		DefaultInterval: awscdk.Duration_Hours(jsii.Number(3)), Widgets: &widgets,
+	})
+}
+
+// newOperatorPolicy is what the operator command may do, on the
+// resources it does it on (docs/operations.md; TestOperatorPolicy pins
+// it): the dead-letter queue's listing and redrive (a message move task
+// receives from it, deletes there and sends to the queue), replays (the
+// stored event to the queue, the record requeued), reading records,
+// integrations, connections and budgets, and scanning the sparse parked
+// index — never the table.
+func newOperatorPolicy(st awscdk.Stack, s *Stack, key awskms.Key) awsiam.ManagedPolicy {
+	stmt := func(resources []string, actions ...string) awsiam.PolicyStatement {
+		return awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{Actions: jsii.Strings(actions...), Resources: jsii.Strings(resources...)})
+	}
+	table := *s.Table.TableArn()
+	return awsiam.NewManagedPolicy(st, jsii.String("OperatorPolicy"), &awsiam.ManagedPolicyProps{
+		Description: jsii.String("funnel-personio: what the operator command (bin/ops) may do"),
+		Statements: &[]awsiam.PolicyStatement{
+			stmt([]string{*s.DLQ.QueueArn()}, "sqs:GetQueueUrl", "sqs:GetQueueAttributes", "sqs:ReceiveMessage", "sqs:ChangeMessageVisibility",
+				"sqs:DeleteMessage", "sqs:StartMessageMoveTask", "sqs:ListMessageMoveTasks"),
+			stmt([]string{*s.Queue.QueueArn()}, "sqs:GetQueueUrl", "sqs:GetQueueAttributes", "sqs:SendMessage"),
+			stmt([]string{table}, "dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:Query"),
+			stmt([]string{table + "/index/" + store.IndexByStatus}, "dynamodb:Query"),
+			stmt([]string{table + "/index/" + store.IndexParked}, "dynamodb:Scan"),
+			stmt([]string{*key.KeyArn()}, tableKeyActions...),
+		},
+	})
 }

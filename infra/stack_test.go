@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/funnel-personio/funnel-personio/pkg/metrics"
 	"github.com/funnel-personio/funnel-personio/pkg/store"
 	"github.com/funnel-personio/funnel-personio/web"
 )
@@ -552,6 +553,197 @@ func TestSite(t *testing.T) {
 	}
 	if statements == 0 {
 		t.Error("no IAM statements walked in the site's stack")
+	}
+}
+
+// dashboardBody renders the dashboard's body, its references written as
+// the logical names they point to (without CDK's hash), and parses it.
+func dashboardBody(t *testing.T, raw map[string]any) map[string]any {
+	t.Helper()
+	for _, r := range raw["Resources"].(map[string]any) {
+		res := r.(map[string]any)
+		if res["Type"] != "AWS::CloudWatch::Dashboard" {
+			continue
+		}
+		join := res["Properties"].(map[string]any)["DashboardBody"].(map[string]any)["Fn::Join"].([]any)
+		var b strings.Builder
+		for _, p := range join[1].([]any) {
+			if s, ok := p.(string); ok {
+				b.WriteString(s)
+				continue
+			}
+			b.WriteString(resourceLabel(p))
+		}
+		var body map[string]any
+		if err := json.Unmarshal([]byte(b.String()), &body); err != nil {
+			t.Fatalf("the dashboard's body is not JSON: %v\n%s", err, b.String())
+		}
+		return body
+	}
+	t.Fatal("no dashboard")
+	return nil
+}
+
+// TestDashboard pins the dashboard: its widgets row by row (titles as
+// DashboardWidgets says), the metrics each one shows with their
+// statistics, the alarms' states on top, and every metric the worker
+// writes (pkg/metrics) somewhere on it.
+func TestDashboard(t *testing.T) {
+	tp, raw := tpl(t)
+	tp.ResourceCountIs(jsii.String("AWS::CloudWatch::Dashboard"), jsii.Number(1))
+	for _, o := range []string{"DashboardName", "DeadLetterQueueUrl"} {
+		tp.HasOutput(jsii.String(o), map[string]any{})
+	}
+	body := dashboardBody(t, raw)
+	ns := metrics.Namespace
+	fn := func(metric, stat string) []string {
+		var out []string
+		for _, f := range []string{"Api", "Ingest", "Worker", "Notifier", "Watch"} {
+			out = append(out, "AWS/Lambda "+metric+" FunctionName="+f+" "+stat)
+		}
+		return out
+	}
+	want := map[string][]string{
+		"Deliveries per minute": {ns + " Delivered Sum", ns + " Unconfirmed Sum", ns + " Failed Sum", ns + " Dead Sum", ns + " Deferred Sum",
+			ns + " Parked Sum", ns + " Retried Sum", ns + " Skipped Sum"},
+		"End-to-end latency (event → Personio)": {ns + " EndToEndLatency p50", ns + " EndToEndLatency p99"},
+		"Queue depth": {"AWS/SQS ApproximateNumberOfMessagesVisible QueueName=Events Maximum", "AWS/SQS ApproximateNumberOfMessagesNotVisible QueueName=Events Maximum",
+			"AWS/SQS ApproximateNumberOfMessagesDelayed QueueName=Events Maximum"},
+		"Oldest message in the queue": {"AWS/SQS ApproximateAgeOfOldestMessage QueueName=Events Maximum"},
+		"Dead-letter queue depth": {"AWS/SQS ApproximateNumberOfMessagesVisible QueueName=DeadLetters Maximum",
+			"AWS/SQS ApproximateNumberOfMessagesVisible QueueName=NotifyDeadLetters Maximum"},
+		"Personio 429s per minute":      {ns + " RateLimited Sum"},
+		"Connections needing attention": {ns + " ConnectionsNeedingAttention Sum"},
+		"HTTP API requests and errors":  {"AWS/ApiGateway Count ApiId=HttpApi Sum", "AWS/ApiGateway 4xx ApiId=HttpApi Sum", "AWS/ApiGateway 5xx ApiId=HttpApi Sum"},
+		"Function errors":               fn("Errors", "Sum"),
+		"Function throttles":            fn("Throttles", "Sum"),
+		"Function duration p99":         fn("Duration", "p99"),
+		"Worker concurrency":            {"AWS/Lambda ConcurrentExecutions FunctionName=Worker Maximum"},
+	}
+	rows := map[float64][]string{}
+	var ys []float64
+	shown := map[string]bool{}
+	for _, w := range body["widgets"].([]any) {
+		widget := w.(map[string]any)
+		props := widget["properties"].(map[string]any)
+		title, _ := props["title"].(string)
+		switch widget["type"] {
+		case "text":
+			title = strings.TrimPrefix(strings.SplitN(props["markdown"].(string), "\n", 2)[0], "## ")
+		case "alarm":
+			var alarms []string
+			for _, a := range props["alarms"].([]any) {
+				alarms = append(alarms, a.(string))
+			}
+			slices.Sort(alarms)
+			if fmt.Sprint(alarms) != "[Api5xxAlarm ConnectionsNeedAttentionAlarm DeadLettersAlarm OldestMessageAlarm WorkerErrorsAlarm]" {
+				t.Errorf("the alarm widget shows %v", alarms)
+			}
+		case "metric":
+			var got []string
+			for _, m := range props["metrics"].([]any) {
+				parts := m.([]any)
+				opts := parts[len(parts)-1].(map[string]any)
+				line := parts[0].(string) + " " + parts[1].(string)
+				for i := 2; i+1 < len(parts)-1; i += 2 {
+					line += " " + parts[i].(string) + "=" + parts[i+1].(string)
+				}
+				line += " " + opts["stat"].(string)
+				got = append(got, line)
+				if parts[0] == ns {
+					shown[parts[1].(string)] = true
+				}
+				if opts["period"] != float64(60) {
+					t.Errorf("%s: %s has a period of %v s, want 60", title, line, opts["period"])
+				}
+			}
+			if !slices.Equal(got, want[title]) {
+				t.Errorf("%s shows\n  %v\nwant\n  %v", title, got, want[title])
+			}
+			delete(want, title)
+		}
+		y := widget["y"].(float64)
+		if _, ok := rows[y]; !ok {
+			ys = append(ys, y)
+		}
+		rows[y] = append(rows[y], title)
+	}
+	slices.Sort(ys)
+	var got [][]string
+	for _, y := range ys {
+		got = append(got, rows[y])
+	}
+	if fmt.Sprint(got) != fmt.Sprint(DashboardWidgets) {
+		t.Errorf("rows\n  %v\nwant\n  %v", got, DashboardWidgets)
+	}
+	for title := range want {
+		t.Errorf("no widget %q", title)
+	}
+	for _, n := range metrics.Names {
+		if !shown[string(n)] {
+			t.Errorf("the worker's metric %s is on no widget", n)
+		}
+	}
+}
+
+// TestOperatorPolicy pins what the operator command may do (the managed
+// policy the platform team attaches to its role): exactly the calls
+// pkg/operator makes, on the resources it makes them on; no wildcard; a
+// Scan on the parked index only, never the table.
+func TestOperatorPolicy(t *testing.T) {
+	tp, raw := tpl(t)
+	tp.HasOutput(jsii.String("OperatorPolicyArn"), map[string]any{})
+	want := map[string][]string{
+		"DeadLetters": {"sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:ListMessageMoveTasks",
+			"sqs:ReceiveMessage", "sqs:StartMessageMoveTask"},
+		"Events":                             {"sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:SendMessage"},
+		"Table":                              {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem"},
+		"Table/index/" + store.IndexByStatus: {"dynamodb:Query"},
+		"Table/index/" + store.IndexParked:   {"dynamodb:Scan"},
+		"DataKey":                            keyActions,
+	}
+	found := 0
+	for id, r := range raw["Resources"].(map[string]any) {
+		res := r.(map[string]any)
+		if res["Type"] != "AWS::IAM::ManagedPolicy" {
+			continue
+		}
+		found++
+		props := res["Properties"].(map[string]any)
+		for _, k := range []string{"Roles", "Users", "Groups"} {
+			if props[k] != nil {
+				t.Errorf("%s is attached to %s %v by the stack", id, k, props[k])
+			}
+		}
+		got := map[string][]string{}
+		for _, s := range props["PolicyDocument"].(map[string]any)["Statement"].([]any) {
+			st := s.(map[string]any)
+			rs, ok := st["Resource"].([]any)
+			if !ok {
+				rs = []any{st["Resource"]}
+			}
+			for _, r := range rs {
+				label := resourceLabel(r)
+				if label == "*" || strings.Contains(label, `"*"`) {
+					t.Errorf("a wildcard resource for %v", st["Action"])
+				}
+				for _, a := range list(st["Action"]) {
+					if a == "*" || strings.HasSuffix(a, ":*") {
+						t.Errorf("a wildcard action %s", a)
+					}
+					got[label] = append(got[label], a)
+				}
+			}
+		}
+		for r := range got {
+			slices.Sort(got[r])
+		}
+		if !maps.EqualFunc(got, want, slices.Equal) {
+			t.Errorf("the operator may\n  %v\nwant\n  %v", got, want)
+		}
+	}
+	if found != 1 {
+		t.Errorf("%d managed policies, want the operator's", found)
 	}
 }
 

@@ -137,6 +137,15 @@ type Report struct {
 	FirstPass float64 `json:"first_pass_seconds,omitempty"`
 	// Restarts lists the restarts made mid-run.
 	Restarts []string `json:"restarts,omitempty"`
+	// BudgetWrites counts, per company, the writes to its rate budget's
+	// one item during the run (takes, reservations of turns, blocks: the
+	// item's version), and BudgetWritesPerSec the most in any second the
+	// sampler saw (the item's hottest write rate).
+	BudgetWrites       map[string]int64   `json:"budget_writes,omitempty"`
+	BudgetWritesPerSec map[string]float64 `json:"budget_writes_per_sec_max,omitempty"`
+	// QueueMax is the most messages the queue held at once, by kind
+	// (waiting, in flight, delayed), sampled every half second.
+	QueueMax map[string]int `json:"queue_max,omitempty"`
 }
 
 // Point is one delivered event: seconds since start, end-to-end latency.
@@ -172,6 +181,9 @@ func Run(ctx context.Context, awsCfg aws.Config, cfg Config) (*Report, error) {
 		return nil, err
 	}
 	defer r.close()
+	if !cfg.IngestOnly {
+		r.startSampler()
+	}
 	r.send(ctx)
 	if cfg.IngestOnly {
 		return &Report{Name: cfg.Name, Events: len(r.jobs), Accepted: len(r.accepted), Seconds: r.ingestDone.Seconds(),
@@ -206,6 +218,7 @@ type run struct {
 	firstPass  time.Duration
 	restarts   []string
 	track      *tracker
+	sampler    *sampler
 }
 
 // setUp starts the sandbox (a company per workspace) and the local stack,
@@ -541,7 +554,89 @@ func (r *run) report() *Report {
 	rep.RateLimited = r.sb.Stats().RateLimited
 	rep.LogLines, rep.Leaks = r.scan.counts()
 	r.budgetUse(rep)
+	if r.sampler != nil {
+		rep.BudgetWrites, rep.BudgetWritesPerSec, rep.QueueMax = r.sampler.stop()
+	}
 	return rep
+}
+
+// sampler reads, every half second, each company's budget item (its
+// version counts its writes) and the queue's counts, for the report.
+type sampler struct {
+	done    chan struct{}
+	stopped chan struct{}
+	mu      sync.Mutex
+	first   map[string]int64
+	last    map[string]int64
+	perSec  map[string]float64
+	queue   map[string]int
+}
+
+// startSampler samples the companies' budgets and the queue until stop.
+func (r *run) startSampler() {
+	s := &sampler{done: make(chan struct{}), stopped: make(chan struct{}), first: map[string]int64{}, last: map[string]int64{},
+		perSec: map[string]float64{}, queue: map[string]int{}}
+	r.sampler = s
+	sqsc := awsclient.SQS(r.awsCfg)
+	budget := store.Budget{Limit: r.cfg.RateLimit, Window: r.cfg.RateWindow}
+	go func() {
+		defer close(s.stopped)
+		prev, prevAt := map[string]int64{}, time.Now()
+		tick := time.NewTicker(500 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-s.done:
+				return
+			case <-tick.C:
+			}
+			ctx := context.Background()
+			now := time.Now()
+			for i := range r.cfg.Events {
+				company := strconv.Itoa(1000 + i)
+				b, err := r.stack().Store.ReadBudget(ctx, company, budget)
+				if err != nil || b.Version == 0 {
+					continue
+				}
+				s.mu.Lock()
+				if _, ok := s.first[company]; !ok {
+					s.first[company] = b.Version // the writes before the run (the connection's check) are not its
+				}
+				s.last[company] = b.Version
+				if p, ok := prev[company]; ok && now.Sub(prevAt) > 0 {
+					s.perSec[company] = max(s.perSec[company], float64(b.Version-p)/now.Sub(prevAt).Seconds())
+				}
+				s.mu.Unlock()
+				prev[company] = b.Version
+			}
+			prevAt = now
+			out, err := sqsc.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: aws.String(r.stack().Queue.URL()),
+				AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameApproximateNumberOfMessages,
+					sqstypes.QueueAttributeNameApproximateNumberOfMessagesNotVisible, sqstypes.QueueAttributeNameApproximateNumberOfMessagesDelayed}})
+			if err != nil {
+				continue
+			}
+			s.mu.Lock()
+			for name, label := range map[sqstypes.QueueAttributeName]string{sqstypes.QueueAttributeNameApproximateNumberOfMessages: "waiting",
+				sqstypes.QueueAttributeNameApproximateNumberOfMessagesNotVisible: "in_flight", sqstypes.QueueAttributeNameApproximateNumberOfMessagesDelayed: "delayed"} {
+				n, _ := strconv.Atoi(out.Attributes[string(name)])
+				s.queue[label] = max(s.queue[label], n)
+			}
+			s.mu.Unlock()
+		}
+	}()
+}
+
+func (s *sampler) stop() (map[string]int64, map[string]float64, map[string]int) {
+	close(s.done)
+	<-s.stopped
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	writes := map[string]int64{}
+	for c, v := range s.last {
+		writes[c] = v - s.first[c]
+	}
+	return writes, s.perSec, s.queue
 }
 
 // budgetUse counts each company's requests per window, and its use of the

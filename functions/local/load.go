@@ -16,6 +16,11 @@ import (
 
 // scenarios are the load runs `make load` knows.
 var scenarios = map[string]func(events int, window time.Duration, latency time.Duration) loadtest.Config{
+	// companies: the events spread over -companies workspaces, each with
+	// a company of its own, all sent at once (a scaled-down peak).
+	"companies": func(n int, w, l time.Duration) loadtest.Config {
+		return loadtest.Config{Events: repeat(max(n/companies, 1), companies), Latency: l, RateWindow: w, FileShare: 0.3}
+	},
 	"under-budget": func(n int, w, l time.Duration) loadtest.Config {
 		return loadtest.Config{Events: repeat(10, 10), Latency: l, FileShare: 0.3, RateWindow: w, TargetP99: time.Second}
 	},
@@ -40,6 +45,10 @@ var scenarios = map[string]func(events int, window time.Duration, latency time.D
 	},
 }
 
+// companies is the -companies flag: how many workspaces the companies
+// scenario spreads its events over.
+var companies = 100
+
 func repeat(v, n int) []int {
 	out := make([]int, n)
 	for i := range out {
@@ -51,13 +60,14 @@ func repeat(v, n int) []int {
 func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("load", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	name := fs.String("scenario", "under-budget", "under-budget, backlog, noisy, quiet, ingest or faults")
+	name := fs.String("scenario", "under-budget", "under-budget, backlog, noisy, quiet, companies, ingest or faults")
 	events := fs.Int("events", 1000, "events of the backlog (backlog, noisy) or in all (ingest, faults)")
 	window := fs.Duration("window", 60*time.Second, "Personio's rate window (20 requests per window); shorter windows make long runs short")
 	latency := fs.Duration("latency", 50*time.Millisecond, "latency the Personio sandbox adds")
 	out := fs.String("out", ".data/load", "folder for <scenario>.json and <scenario>.html")
 	timeout := fs.Duration("timeout", 60*time.Minute, "bound of the run")
 	pollers := fs.Int("pollers", 4, "queue pollers feeding the worker (each hands it batches of 10)")
+	fs.IntVar(&companies, "companies", companies, "workspaces (each with its own company) of the companies scenario")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -108,6 +118,16 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		r.Name, r.Delivered, r.Accepted, r.Lost, r.Duplicates, r.RateLimited, r.P50, r.P95, r.P99, r.IngestPerSec, r.DeliverPerSec)
 	fmt.Fprintf(stdout, "%s: budget use: %s\n%s: final states: %s\nreport: %s\n", r.Name, r.BudgetUseText(), r.Name, r.StatesText(),
 		filepath.Join(*out, *name+".html"))
+	if len(r.BudgetWrites) > 0 {
+		var most string
+		for c := range r.BudgetWrites {
+			if most == "" || r.BudgetWrites[c] > r.BudgetWrites[most] {
+				most = c
+			}
+		}
+		fmt.Fprintf(stdout, "%s: budget item writes: company %s %d in the run (at most %.0f a second); queue at most %v\n", r.Name, most,
+			r.BudgetWrites[most], r.BudgetWritesPerSec[most], r.QueueMax)
+	}
 	if r.QuietP99 > 0 {
 		fmt.Fprintf(stdout, "%s: quiet workspaces' p99 %.0f ms\n", r.Name, r.QuietP99)
 	}

@@ -38,6 +38,7 @@ var sentences = map[store.Reason][2]string{ // en, de
 	store.ReasonConnectionRestored:  {"Personio accepts this account's credentials again; the waiting applications are being sent.", "Personio akzeptiert die Zugangsdaten dieses Kontos wieder; die wartenden Bewerbungen werden gesendet."},
 	store.ReasonRetryRequested:      {"Queued again on request.", "Auf Wunsch erneut eingereiht."},
 	store.ReasonCredentialsFixed:    {"Queued again after the credentials were replaced.", "Nach dem Ersetzen der Zugangsdaten erneut eingereiht."},
+	store.ReasonReplayed:            {"Queued again by the service's operators after a fix on their side.", "Vom Betrieb des Dienstes nach einer Korrektur auf seiner Seite erneut eingereiht."},
 	store.ReasonInternal:            {"An internal error occurred; the application will be tried again.", "Ein interner Fehler ist aufgetreten; die Bewerbung wird erneut versucht."},
 }
 

@@ -18,7 +18,9 @@ const Namespace = "FunnelPersonio"
 type Name string
 
 // The metrics. Counts are per state change of a delivery;
-// EndToEndLatency is from the event's time to its delivery.
+// EndToEndLatency is from the event's time to its delivery; RateLimited
+// counts Personio's 429 answers (one per answer, whatever the delivery
+// does next).
 const (
 	Delivered                   Name = "Delivered"
 	Unconfirmed                 Name = "Unconfirmed"
@@ -30,7 +32,12 @@ const (
 	Skipped                     Name = "Skipped"
 	ConnectionsNeedingAttention Name = "ConnectionsNeedingAttention"
 	EndToEndLatency             Name = "EndToEndLatency"
+	RateLimited                 Name = "RateLimited"
 )
+
+// Names lists every metric, in the order above.
+var Names = []Name{Delivered, Unconfirmed, Failed, Retried, Deferred, Parked, Dead, Skipped, ConnectionsNeedingAttention,
+	EndToEndLatency, RateLimited}
 
 // Writer writes metric lines. It is safe for concurrent use.
 type Writer struct {

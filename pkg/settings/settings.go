@@ -11,6 +11,7 @@
 //	variable              setting              default
 //	TABLE_NAME            Table                (the stack's table)
 //	QUEUE_URL             QueueURL             (the stack's queue)
+//	DLQ_URL               DLQURL               (the stack's dead-letter queue; the operator command only)
 //	SECRET_PREFIX         SecretPrefix         funnel-personio/connections
 //	HASH_KEY              HashKey              (or the secret HASH_KEY_SECRET_ID names)
 //	WEBHOOK_SECRETS       SigningSecrets       (or the secret WEBHOOK_SECRET_ID names; comma-separated)
@@ -88,8 +89,11 @@ type WorkspaceLimit struct {
 // Settings are every function's configuration; each function reads what it
 // needs.
 type Settings struct {
-	Table           string
-	QueueURL        string
+	Table    string
+	QueueURL string
+	// DLQURL is the dead-letter queue's: the operator command reads it
+	// (the stack's output DeadLetterQueueUrl); no function needs it.
+	DLQURL          string
 	SecretPrefix    string
 	HashKey         []byte
 	SigningSecrets  []string
@@ -348,6 +352,7 @@ func (s Settings) Check() error {
 const (
 	VarTable            = "TABLE_NAME"
 	VarQueueURL         = "QUEUE_URL"
+	VarDLQURL           = "DLQ_URL"
 	VarSecretPrefix     = "SECRET_PREFIX"
 	VarHashKey          = "HASH_KEY"
 	VarHashKeySecret    = "HASH_KEY_SECRET_ID"
@@ -397,7 +402,7 @@ const (
 
 // envOrder lists every plain variable in the order Env writes them.
 var envOrder = []string{
-	VarTable, VarQueueURL, VarSecretPrefix, VarPersonioBaseURL, VarPersonioFeedURL, VarFileHosts, VarAllowInsecure,
+	VarTable, VarQueueURL, VarDLQURL, VarSecretPrefix, VarPersonioBaseURL, VarPersonioFeedURL, VarFileHosts, VarAllowInsecure,
 	VarPlans, VarRetention, VarBudgetLimit, VarBudgetWindow, VarBudgetMargin, VarGlobalLimit, VarRateLimitPause,
 	VarCheckLimit, VarCheckWindow, VarTestLimit, VarTestWindow, VarMaxReceiveCount,
 	VarAPITimeout, VarIngestTimeout, VarWorkerTimeout, VarPersonioTimeout, VarFileTimeout, VarCacheTTL, VarFileTransfers,
@@ -446,6 +451,7 @@ func num(p func(*Settings) *int) field {
 var fields = map[string]field{
 	VarTable:           str(func(s *Settings) *string { return &s.Table }),
 	VarQueueURL:        str(func(s *Settings) *string { return &s.QueueURL }),
+	VarDLQURL:          str(func(s *Settings) *string { return &s.DLQURL }),
 	VarSecretPrefix:    str(func(s *Settings) *string { return &s.SecretPrefix }),
 	VarPersonioBaseURL: str(func(s *Settings) *string { return &s.PersonioBaseURL }),
 	VarPersonioFeedURL: str(func(s *Settings) *string { return &s.PersonioFeedURL }),

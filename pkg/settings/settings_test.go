@@ -97,7 +97,8 @@ func clearEnv(t *testing.T) {
 func TestEnvRoundTrip(t *testing.T) {
 	clearEnv(t)
 	s := settings.Default()
-	s.Table, s.QueueURL, s.FileHosts, s.AllowInsecure = "t", "https://sqs/q", []string{"files.example.com", "cdn.example.com"}, []string{"127.0.0.1:9"}
+	s.Table, s.QueueURL, s.DLQURL = "t", "https://sqs/q", "https://sqs/q-dlq"
+	s.FileHosts, s.AllowInsecure = []string{"files.example.com", "cdn.example.com"}, []string{"127.0.0.1:9"}
 	s.PersonioBaseURL, s.Plans = "http://127.0.0.1:8090", []string{"enterprise"}
 	s.Budget = settings.Budget{Limit: 10, Window: 6 * time.Second, Margin: 100 * time.Millisecond}
 	s.MaxReceiveCount, s.WorkerTimeout, s.Retention = 5, 40*time.Second, 48*time.Hour

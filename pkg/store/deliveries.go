@@ -237,10 +237,17 @@ func (s *Store) Claim(ctx context.Context, d Delivery, owner string, lease time.
 			return Delivery{}, failure.Classify(op, err)
 		}
 		cur, gerr := s.GetDelivery(ctx, d.WorkspaceID, d.EventID)
+		// A copy that arrives while another worker holds the claim may be
+		// the very copy that worker just sent and is about to write the
+		// token of (it sends the copy, then records): it waits for the
+		// claim like any message, and is judged stale only once the claim
+		// is free. Dropping it then would leave the record waiting for a
+		// copy that is gone.
+		held := gerr == nil && cur.ClaimOwner != "" && cur.ClaimOwner != owner && cur.ClaimUntil >= millis(now)
 		switch {
 		case gerr == nil && cur.Status == StatusDelivered:
 			return cur, ErrAlreadyDelivered
-		case d.DeferToken != "" && (errors.Is(gerr, failure.ErrNotFound) || gerr == nil && cur.DeferToken != d.DeferToken):
+		case d.DeferToken != "" && !held && (errors.Is(gerr, failure.ErrNotFound) || gerr == nil && cur.DeferToken != d.DeferToken):
 			return cur, ErrStaleCopy
 		}
 		return cur, failure.New(op, failure.Conflict, errors.New("claimed by another worker"))

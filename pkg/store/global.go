@@ -55,12 +55,6 @@ func (g GlobalBudget) on() bool { return g.PerSlot() > 0 && g.slot() > 0 }
 // slots (SLOT#<n>) and the busy companies (BUSY#<company>).
 const globalKey = "GLOBAL"
 
-// slotItem counts the units taken in one slot of the guard.
-type slotItem struct {
-	Count     int   `dynamodbav:"count"`
-	ExpiresAt int64 `dynamodbav:"expires_at"`
-}
-
 // takeGlobal takes n units of the guard's slot at ms, or reports that the
 // slot is full and when the next begins.
 func (s *Store) takeGlobal(ctx context.Context, n int, ms int64) (bool, time.Time, error) {

@@ -41,6 +41,9 @@ const (
 	ReasonRetryRequested   Reason = "retry.requested"
 	ReasonCredentialsFixed Reason = "credentials.replaced"
 	ReasonInternal         Reason = "internal"
+	// ReasonReplayed: the platform team queued the delivery again with
+	// the operator command's replay, after a fix on their side.
+	ReasonReplayed Reason = "retry.operator"
 	// ReasonPositionUnpublished: the job position is not published in
 	// Personio; applications for it wait (parked).
 	ReasonPositionUnpublished Reason = "position.unpublished"
@@ -58,7 +61,7 @@ var Reasons = []Reason{
 	ReasonMappingInvalid, ReasonMappingFailed, ReasonPersonioValidation, ReasonDuplicate, ReasonAuth, ReasonFeatureDisabled,
 	ReasonRateLimited, ReasonUnavailable, ReasonOutcomeUnknown, ReasonFile, ReasonTooManyFiles, ReasonBudget, ReasonExhausted, ReasonExhaustedUnknown,
 	ReasonRetryRequested, ReasonCredentialsFixed, ReasonInternal, ReasonPositionUnpublished, ReasonPositionPublished,
-	ReasonConnectionRestored,
+	ReasonConnectionRestored, ReasonReplayed,
 }
 
 // BudgetWait is the reason text of a delivery waiting for its turn in its
