@@ -82,5 +82,15 @@ var page = template.Must(template.New("page").Funcs(template.FuncMap{"pctOf": fu
 <svg width="{{.W}}" height="{{.H}}"><text x="4" y="16">{{.MaxCount}}</text>
 {{range .Bars}}<rect x="{{.X}}" y="{{.Y}}" width="{{.W}}" height="{{.H}}" fill="#66aa66"><title>{{.Label}}</title></rect>{{end}}
 <line x1="{{.Pad}}" x2="{{.W}}" y1="{{.BudgetY}}" y2="{{.BudgetY}}" stroke="#cc3333" stroke-dasharray="4"/></svg>
+{{with .R.AWS}}<h2>AWS requests and cost per delivered application</h2>
+{{if .Error}}<p>No cost: {{.Error}}</p>{{else}}{{with .Cost}}
+<p><b>${{printf "%.2f" .USDPerMillion}} per million applications</b>, {{printf "%.1f" .Requests}} billed requests per application
+({{.Delivered}} delivered; {{.Region}} prices of {{.PricesDate}}; {{printf "%.0f" (pctOf .ReportedUnits)}} % of DynamoDB's units as DynamoDB reported them, the rest computed from item sizes).</p>
+<table><tr><th>service</th><th>requests</th><th>USD per million</th></tr>
+{{range .Services}}<tr><td>{{.Name}}</td><td>{{printf "%.2f" .Requests}}</td><td>{{printf "%.2f" .USDPerMillion}}</td></tr>{{end}}</table>
+<table><tr><th>operation</th><th>requests</th><th>read units</th><th>write units</th><th>GB-s</th><th>USD per million</th></tr>
+{{range .Operations}}<tr><td>{{.Name}}</td><td>{{printf "%.2f" .Requests}}</td><td>{{printf "%.2f" .ReadUnits}}</td><td>{{printf "%.2f" .WriteUnits}}</td><td>{{printf "%.4f" .GBSeconds}}</td><td>{{printf "%.3f" .USDPerMillion}}</td></tr>{{end}}</table>
+{{if .TimeDriven}}<p>By the clock, not per application (left out above):{{range .TimeDriven}} {{.Name}} {{printf "%.2f" .Requests}};{{end}} requests outside the stack (the run's own reads): {{.Outside}}.</p>{{end}}
+{{end}}{{end}}{{end}}
 </body></html>
 `))

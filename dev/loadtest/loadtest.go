@@ -24,6 +24,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
+	"github.com/funnel-personio/funnel-personio/dev/awsmeter"
 	"github.com/funnel-personio/funnel-personio/dev/localstack"
 	"github.com/funnel-personio/funnel-personio/dev/sandbox"
 	"github.com/funnel-personio/funnel-personio/pkg/awsclient"
@@ -120,6 +121,9 @@ type Report struct {
 	FirstPass float64 `json:"first_pass_seconds,omitempty"`
 	// Restarts lists the restarts made mid-run.
 	Restarts []string `json:"restarts,omitempty"`
+	// AWS is what the stack asked of AWS during the run and its cost per
+	// million delivered applications (cost.go).
+	AWS *AWSUse `json:"aws,omitempty"`
 }
 
 // Point is one delivered event: seconds since start, end-to-end latency.
@@ -185,6 +189,7 @@ type run struct {
 	firstPass  time.Duration
 	restarts   []string
 	track      *tracker
+	meter      *awsmeter.Meter
 }
 
 // setUp starts the sandbox (a company per workspace) and the local stack,
@@ -217,7 +222,9 @@ func (r *run) setUp(ctx context.Context) error {
 	go func() { _ = localstack.Serve(ctx, sbLn, sb) }()
 	suffix := strconv.FormatInt(time.Now().UnixNano(), 36)
 	r.scan = &leakScanner{needles: needles}
-	r.lcfg = localstack.Config{Addr: "127.0.0.1:0", AWS: r.awsCfg, Logger: slog.New(slog.NewJSONHandler(r.scan, nil)), PersonioBaseURL: "http://" + sbLn.Addr().String(),
+	r.meter = awsmeter.New()
+	r.lcfg = localstack.Config{Addr: "127.0.0.1:0", AWS: r.meter.Config(r.awsCfg), Meter: r.meter,
+		Logger: slog.New(slog.NewJSONHandler(r.meter.Log(r.scan), nil)), PersonioBaseURL: "http://" + sbLn.Addr().String(),
 		Table: "load-" + suffix, QueueName: "load-" + suffix, SecretPrefix: "load-" + suffix, Pollers: pollers,
 		Adjust: func(s *settings.Settings) {
 			// The run's window, with the deployment's margin in proportion.
@@ -245,8 +252,10 @@ func (r *run) setUp(ctx context.Context) error {
 			return err
 		}
 	}
-	// Faults from now on: the setup above is not part of the run.
+	// Faults and counting from now on: the setup above is not part of the
+	// run.
 	sb.SetFaults(cfg.Faults)
+	r.meter.Reset()
 	for i, n := range cfg.Events {
 		for range n {
 			r.jobs = append(r.jobs, i)
@@ -508,6 +517,7 @@ func (r *run) report() *Report {
 	rep.RateLimited = r.sb.Stats().RateLimited
 	rep.LogLines, rep.Leaks = r.scan.counts()
 	r.budgetUse(rep)
+	rep.AWS = r.awsUse(rep.Delivered)
 	return rep
 }
 

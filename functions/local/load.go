@@ -107,6 +107,9 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stdout, "%s: %d/%d delivered, lost %d, duplicates %d, 429s %d, p50 %.0f ms, p95 %.0f ms, p99 %.0f ms, ingest %.0f events/s, deliver %.1f events/s, budget use %v, states %v\nreport: %s\n",
 		r.Name, r.Delivered, r.Accepted, r.Lost, r.Duplicates, r.RateLimited, r.P50, r.P95, r.P99, r.IngestPerSec, r.DeliverPerSec, fmtUse(r.BudgetUse), r.States,
 		filepath.Join(*out, *name+".html"))
+	if r.AWS != nil && r.AWS.Error == "" {
+		fmt.Fprintf(stdout, "%s: %s\n", r.Name, r.AWS.Cost.Summary(8))
+	}
 	if r.QuietP99 > 0 {
 		fmt.Fprintf(stdout, "%s: quiet workspaces' p99 %.0f ms\n", r.Name, r.QuietP99)
 	}
