@@ -23,8 +23,11 @@ func TestHappyPathWithFile(t *testing.T) {
 	if resp.StatusCode != 202 || !strings.Contains(resp.Body, `"accepted"`) {
 		t.Fatalf("ingest: %d %s", resp.StatusCode, resp.Body)
 	}
-	if d := p.status(t, "evt_happy"); d.Status != store.StatusQueued || len(d.Event) == 0 || !slicesContains(d.EmailHashes, application.EmailHash(p.cfg.HashKey, "ada@example.com")) {
+	if d := p.status(t, "evt_happy"); d.Status != store.StatusQueued || !slicesContains(d.EmailHashes, application.EmailHash(p.cfg.HashKey, "ada@example.com")) {
 		t.Fatalf("record after ingest: %+v", d)
+	}
+	if ev, err := p.store.Event(t.Context(), ws, "evt_happy"); err != nil || !strings.Contains(string(ev), "evt_happy") {
+		t.Fatalf("the event ingest kept: %q, %v", ev, err)
 	}
 	w := p.worker()
 	p.drain(t, w, 10*time.Second, p.is(t, "evt_happy", store.StatusDelivered))
@@ -315,7 +318,11 @@ func TestParkAndResume(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := parked.Deliveries[0]
-	if err := p.queue.Send(ctx, queue.Message{Group: ws, Body: d.Event}); err != nil {
+	event, err := p.store.Event(ctx, ws, d.EventID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.queue.Send(ctx, queue.Message{Group: ws, Body: event}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := p.store.Requeue(ctx, d.Key(), store.ReasonCredentialsFixed); err != nil {

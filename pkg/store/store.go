@@ -60,6 +60,7 @@ type Store struct {
 	table     string
 	retention time.Duration
 	now       func() time.Time
+	keeping   keeping
 }
 
 // Option configures a Store.
