@@ -5,6 +5,7 @@ import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 )
@@ -228,7 +229,10 @@ func Compute(u Usage, delivered int, memoryMB map[string]int, p Prices) (Cost, e
 	for _, s := range []string{ServiceAPIGateway, ServiceLambda, ServiceSQS, ServiceDynamoDB, ServiceSecrets, ServiceKMS, ServiceLogs} {
 		services[s] = &Line{Name: s}
 	}
-	for _, l := range ops {
+	// Added in the order of their names: the sums come out the same
+	// every time.
+	for _, name := range slices.Sorted(maps.Keys(ops)) {
+		l := ops[name]
 		s := services[serviceOf(l.Name)]
 		if s == nil {
 			s = &Line{Name: serviceOf(l.Name)}
@@ -247,8 +251,8 @@ func Compute(u Usage, delivered int, memoryMB map[string]int, p Prices) (Cost, e
 	for _, l := range services {
 		c.Services = append(c.Services, *l)
 	}
-	for _, l := range timed {
-		c.TimeDriven = append(c.TimeDriven, *l)
+	for _, name := range slices.Sorted(maps.Keys(timed)) {
+		c.TimeDriven = append(c.TimeDriven, *timed[name])
 	}
 	for _, ls := range [][]Line{c.Services, c.Operations, c.TimeDriven} {
 		slices.SortFunc(ls, func(a, b Line) int {

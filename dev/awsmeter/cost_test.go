@@ -36,9 +36,10 @@ var usage = awsmeter.Usage{
 	LogBytes: 73000, LogLines: 400,
 }
 
-// TestCostGolden pins the breakdown of a known usage at the kept prices
-// (go test ./dev/awsmeter -run TestCostGolden -update rewrites it).
-func TestCostGolden(t *testing.T) {
+// compute prices usage for 100 applications at the kept prices and the
+// deployment's memory.
+func compute(t *testing.T) (awsmeter.Cost, awsmeter.Prices) {
+	t.Helper()
 	p, err := awsmeter.DefaultPrices()
 	if err != nil {
 		t.Fatal(err)
@@ -47,6 +48,13 @@ func TestCostGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return c, p
+}
+
+// TestCostGolden pins the breakdown of a known usage at the kept prices
+// (go test ./dev/awsmeter -run TestCostGolden -update rewrites it).
+func TestCostGolden(t *testing.T) {
+	c, _ := compute(t)
 	got, _ := json.MarshalIndent(c, "", "  ")
 	got = append(got, '\n')
 	golden := filepath.Join("testdata", "cost.golden.json")
@@ -66,14 +74,7 @@ func TestCostGolden(t *testing.T) {
 
 // TestCost checks the arithmetic of each part by hand.
 func TestCost(t *testing.T) {
-	p, err := awsmeter.DefaultPrices()
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := awsmeter.Compute(usage, 100, settings.Default().Memory, p)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, p := compute(t)
 	line := func(ls []awsmeter.Line, name string) awsmeter.Line {
 		for _, l := range ls {
 			if l.Name == name {

@@ -84,45 +84,48 @@ type dynamoCall struct {
 }
 
 // before asks for the call's consumed capacity and notes what computing it
-// needs. Inputs are copied, not changed: the caller's stay as they were.
+// needs. The input is copied, not changed: the caller's stays as it was.
 func (t *tables) before(in *middleware.InitializeInput) *dynamoCall {
-	indexes := types.ReturnConsumedCapacityIndexes
+	in.Parameters = askCapacity(in.Parameters)
 	switch v := in.Parameters.(type) {
 	case *dynamodb.CreateTableInput:
 		t.learn(v)
 	case *dynamodb.GetItemInput:
-		cp := *v
-		cp.ReturnConsumedCapacity = indexes
-		in.Parameters = &cp
 		return &dynamoCall{kind: opGet, table: aws.ToString(v.TableName), key: v.Key, consistent: aws.ToBool(v.ConsistentRead)}
 	case *dynamodb.PutItemInput:
-		cp := *v
-		cp.ReturnConsumedCapacity = indexes
-		in.Parameters = &cp
 		c := &dynamoCall{kind: opPut, table: aws.ToString(v.TableName), new: v.Item, returnValues: v.ReturnValues}
 		c.key = t.keyOf(c.table, v.Item)
 		c.old = t.shadow(c.table, c.key)
 		return c
 	case *dynamodb.UpdateItemInput:
-		cp := *v
-		cp.ReturnConsumedCapacity = indexes
-		in.Parameters = &cp
 		return &dynamoCall{kind: opUpdate, table: aws.ToString(v.TableName), key: v.Key, returnValues: v.ReturnValues,
 			old: t.shadow(aws.ToString(v.TableName), v.Key)}
 	case *dynamodb.DeleteItemInput:
-		cp := *v
-		cp.ReturnConsumedCapacity = indexes
-		in.Parameters = &cp
 		return &dynamoCall{kind: opDelete, table: aws.ToString(v.TableName), key: v.Key, returnValues: v.ReturnValues,
 			old: t.shadow(aws.ToString(v.TableName), v.Key)}
 	case *dynamodb.QueryInput:
-		cp := *v
-		cp.ReturnConsumedCapacity = indexes
-		in.Parameters = &cp
 		return &dynamoCall{kind: opQuery, table: aws.ToString(v.TableName), index: aws.ToString(v.IndexName),
 			consistent: aws.ToBool(v.ConsistentRead) && v.IndexName == nil, projected: v.ProjectionExpression != nil}
 	}
 	return nil
+}
+
+// askCapacity returns a copy of a DynamoDB input that has a
+// ReturnConsumedCapacity field, asking for the units with the indexes'
+// share (any other input as it is).
+func askCapacity(params any) any {
+	v := reflect.ValueOf(params)
+	if v.Kind() != reflect.Pointer || v.IsNil() || v.Elem().Kind() != reflect.Struct {
+		return params
+	}
+	f := v.Elem().FieldByName("ReturnConsumedCapacity")
+	if !f.IsValid() || f.Type() != reflect.TypeFor[types.ReturnConsumedCapacity]() {
+		return params
+	}
+	cp := reflect.New(v.Elem().Type())
+	cp.Elem().Set(v.Elem())
+	cp.Elem().FieldByName("ReturnConsumedCapacity").Set(reflect.ValueOf(types.ReturnConsumedCapacityIndexes))
+	return cp.Interface()
 }
 
 // after reads the units the backend reported, or computes them, and
