@@ -53,7 +53,7 @@ type tableSchema struct {
 // through it (for the size of an item before a write).
 type tables struct {
 	mu      sync.Mutex
-	peek    *dynamodb.Client // reads an item back, unmetered
+	peek    *dynamodb.Client // reads an item back, unmetered (set by Meter.Config)
 	schemas map[string]tableSchema
 	items   map[string]item
 }
@@ -397,10 +397,13 @@ func (s tableSchema) projectsAll(index string) bool {
 // readBack reads an item after a write that returned none of it, to know
 // its size (only where the backend reports no capacity).
 func (t *tables) readBack(ctx context.Context, table string, key item) item {
-	if t.peek == nil || key == nil {
+	t.mu.Lock()
+	peek := t.peek
+	t.mu.Unlock()
+	if peek == nil || key == nil {
 		return nil
 	}
-	out, err := t.peek.GetItem(context.WithoutCancel(ctx), &dynamodb.GetItemInput{TableName: aws.String(table), Key: key, ConsistentRead: aws.Bool(true)})
+	out, err := peek.GetItem(context.WithoutCancel(ctx), &dynamodb.GetItemInput{TableName: aws.String(table), Key: key, ConsistentRead: aws.Bool(true)})
 	if err != nil {
 		return nil
 	}

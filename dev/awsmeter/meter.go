@@ -59,11 +59,11 @@ func (m *Meter) Reset() {
 // items back through cfg itself (unmetered) when it must learn an item's
 // size to compute the units of a write the backend did not report.
 func (m *Meter) Config(cfg aws.Config) aws.Config {
-	m.mu.Lock()
+	m.tables.mu.Lock()
 	if m.tables.peek == nil {
 		m.tables.peek = awsclient.DynamoDB(cfg)
 	}
-	m.mu.Unlock()
+	m.tables.mu.Unlock()
 	out := cfg.Copy()
 	out.APIOptions = append(slices.Clone(cfg.APIOptions), m.register)
 	return out
