@@ -104,6 +104,9 @@ func TestFunctionsReadTheStack(t *testing.T) {
 			if d := templateSeconds(fn["Timeout"]); d != c.timeout(got) {
 				t.Errorf("the function's timeout is %s; it reads %s", d, c.timeout(got))
 			}
+			if m := fmt.Sprint(fn["MemorySize"]); m != fmt.Sprint(got.Memory[lower(c.name)]) {
+				t.Errorf("the function's memory is %s MB; settings (and the load runs' prices) say %d", m, got.Memory[lower(c.name)])
+			}
 			if d := templateSeconds(queue["VisibilityTimeout"]); d != got.VisibilityTimeout() {
 				t.Errorf("the queue's visibility timeout is %s; settings derive %s", d, got.VisibilityTimeout())
 			}

@@ -177,7 +177,11 @@ func NewStack(scope constructs.Construct, id string, p Props) *Stack {
 	}
 	env[settings.VarTable], env[settings.VarQueueURL], env[settings.VarHashKeySecret] = s.Table.TableName(), s.Queue.QueueUrl(), hashKey.SecretArn()
 	env[settings.VarNotifyQueueURL] = s.NotifyQueue.QueueUrl()
-	fn := func(name string, memory float64, timeout time.Duration, extra map[string]*string) awslambda.Function {
+	fn := func(name string, timeout time.Duration, extra map[string]*string) awslambda.Function {
+		memory, ok := set.Memory[lower(name)]
+		if !ok {
+			panic(fmt.Sprintf("infra: settings give the %s function no memory", lower(name)))
+		}
 		e := map[string]*string{}
 		for k, v := range env {
 			e[k] = v
@@ -194,17 +198,17 @@ func NewStack(scope constructs.Construct, id string, p Props) *Stack {
 		f := awslambda.NewFunction(st, jsii.String(name), &awslambda.FunctionProps{
 			Runtime: awslambda.Runtime_PROVIDED_AL2023(), Architecture: awslambda.Architecture_ARM_64(),
 			Handler: jsii.String("bootstrap"), Code: awslambda.Code_FromAsset(jsii.String(p.AssetDir+"/"+lower(name)), nil),
-			MemorySize: jsii.Number(memory), Timeout: seconds(timeout),
+			MemorySize: jsii.Number(float64(memory)), Timeout: seconds(timeout),
 			Environment: &e, LogGroup: logs,
 		})
 		s.Funcs[name] = f
 		return f
 	}
-	api := fn("Api", 256, set.APITimeout, nil)
-	ingest := fn("Ingest", 256, set.IngestTimeout, map[string]*string{settings.VarSigningSecret: signing.SecretArn()})
-	worker := fn("Worker", 512, set.WorkerTimeout, nil)
-	notifier := fn("Notifier", 128, set.NotifierTimeout(), map[string]*string{settings.VarOutboundSecret: outboundSecret.SecretArn()})
-	watcher := fn("Watch", 256, set.WatchTimeout(), nil)
+	api := fn("Api", set.APITimeout, nil)
+	ingest := fn("Ingest", set.IngestTimeout, map[string]*string{settings.VarSigningSecret: signing.SecretArn()})
+	worker := fn("Worker", set.WorkerTimeout, nil)
+	notifier := fn("Notifier", set.NotifierTimeout(), map[string]*string{settings.VarOutboundSecret: outboundSecret.SecretArn()})
+	watcher := fn("Watch", set.WatchTimeout(), nil)
 
 	// Least privilege: each function may do what its code calls, on the
 	// resources it calls it on, and nothing else (the README's table
@@ -442,7 +446,7 @@ const goMemLimit = "GOMEMLIMIT"
 
 // memLimit is the Go heap's soft limit for a function of memory MB: 85 %,
 // leaving the rest to the runtime's other memory and the Lambda runtime.
-func memLimit(memory float64) string { return fmt.Sprintf("%dMiB", int(memory*0.85)) }
+func memLimit(memory int) string { return fmt.Sprintf("%dMiB", int(float64(memory)*0.85)) }
 
 // seconds is a duration as CDK takes it.
 func seconds(d time.Duration) awscdk.Duration {

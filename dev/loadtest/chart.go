@@ -446,5 +446,15 @@ svg text{font:12px system-ui,sans-serif;fill:#333}
 <p>Each bar is the requests Personio received from one company in one window, counted from the start of the run; the red line is the budget, Personio's limit per window.</p>
 <ul class="legend" id="requests-legend">{{range .Legend}}<li><span style="background:{{.Color}}"></span>{{.Label}}</li>{{end}}</ul>
 <figure id="requests">{{template "chart" .Requests}}</figure>
+{{with .R.AWS}}<h2>AWS requests and cost per delivered application</h2>
+{{if .Error}}<p>No cost: {{.Error}}</p>{{else}}{{with .Cost}}
+<p><b>${{printf "%.2f" .USDPerMillion}} per million applications</b>, {{printf "%.1f" .Requests}} billed requests per application
+({{.Delivered}} delivered; {{.Region}} prices of {{.PricesDate}}; {{printf "%.0f" (mul100 .ReportedUnits)}} % of DynamoDB's units as DynamoDB reported them, the rest computed from item sizes).</p>
+<table><tr><th>service</th><th>requests</th><th>USD per million</th></tr>
+{{range .Services}}<tr><td>{{.Name}}</td><td>{{printf "%.2f" .Requests}}</td><td>{{printf "%.2f" .USDPerMillion}}</td></tr>{{end}}</table>
+<table><tr><th>operation</th><th>requests</th><th>read units</th><th>write units</th><th>GB-s</th><th>USD per million</th></tr>
+{{range .Operations}}<tr><td>{{.Name}}</td><td>{{printf "%.2f" .Requests}}</td><td>{{printf "%.2f" .ReadUnits}}</td><td>{{printf "%.2f" .WriteUnits}}</td><td>{{printf "%.4f" .GBSeconds}}</td><td>{{printf "%.3f" .USDPerMillion}}</td></tr>{{end}}</table>
+{{if .TimeDriven}}<p>By the clock, not per application (left out above):{{range .TimeDriven}} {{.Name}} {{printf "%.2f" .Requests}};{{end}} requests outside the stack (the run's own reads): {{.Outside}}.</p>{{end}}
+{{end}}{{end}}{{end}}
 </body></html>
 `))

@@ -24,6 +24,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
+	"github.com/funnel-personio/funnel-personio/dev/awsmeter"
 	"github.com/funnel-personio/funnel-personio/dev/localstack"
 	"github.com/funnel-personio/funnel-personio/dev/sandbox"
 	"github.com/funnel-personio/funnel-personio/pkg/awsclient"
@@ -146,6 +147,9 @@ type Report struct {
 	// QueueMax is the most messages the queue held at once, by kind
 	// (waiting, in flight, delayed), sampled every half second.
 	QueueMax map[string]int `json:"queue_max,omitempty"`
+	// AWS is what the stack asked of AWS during the run and its cost per
+	// million delivered applications (cost.go).
+	AWS *AWSUse `json:"aws,omitempty"`
 }
 
 // Point is one delivered event: seconds since start, end-to-end latency.
@@ -219,6 +223,7 @@ type run struct {
 	restarts   []string
 	track      *tracker
 	sampler    *sampler
+	meter      *awsmeter.Meter
 }
 
 // setUp starts the sandbox (a company per workspace) and the local stack,
@@ -251,8 +256,9 @@ func (r *run) setUp(ctx context.Context) error {
 	go func() { _ = localstack.Serve(ctx, sbLn, sb) }()
 	suffix := strconv.FormatInt(time.Now().UnixNano(), 36)
 	r.scan, r.stages = &leakScanner{needles: needles}, newStageLog()
-	r.lcfg = localstack.Config{Addr: "127.0.0.1:0", AWS: r.awsCfg, Logger: slog.New(slog.NewJSONHandler(io.MultiWriter(r.scan, r.stages), nil)),
-		PersonioBaseURL: "http://" + sbLn.Addr().String(), Received: &r.received,
+	r.meter = awsmeter.New()
+	r.lcfg = localstack.Config{Addr: "127.0.0.1:0", AWS: r.meter.Config(r.awsCfg), Meter: r.meter, Received: &r.received,
+		Logger: slog.New(slog.NewJSONHandler(r.meter.Log(io.MultiWriter(r.scan, r.stages)), nil)), PersonioBaseURL: "http://" + sbLn.Addr().String(),
 		Table: "load-" + suffix, QueueName: "load-" + suffix, SecretPrefix: "load-" + suffix, Pollers: pollers,
 		Adjust: func(s *settings.Settings) {
 			// The run's window, with the deployment's margin in proportion.
@@ -280,8 +286,10 @@ func (r *run) setUp(ctx context.Context) error {
 			return err
 		}
 	}
-	// Faults from now on: the setup above is not part of the run.
+	// Faults and counting from now on: the setup above is not part of the
+	// run.
 	sb.SetFaults(cfg.Faults)
+	r.meter.Reset()
 	for i, n := range cfg.Events {
 		for range n {
 			r.jobs = append(r.jobs, i)
@@ -557,6 +565,7 @@ func (r *run) report() *Report {
 	if r.sampler != nil {
 		rep.BudgetWrites, rep.BudgetWritesPerSec, rep.QueueMax = r.sampler.stop()
 	}
+	rep.AWS = r.awsUse(rep.Delivered)
 	return rep
 }
 

@@ -91,6 +91,7 @@ func TestFaultCampaignShort(t *testing.T) {
 	if r.LogLines == 0 || r.Leaks != 0 {
 		t.Errorf("%d of %d log lines hold a token, e-mail or name", r.Leaks, r.LogLines)
 	}
+	checkAWSCounted(t, r)
 	final := r.States["delivered"] + r.States["unconfirmed"] + r.States["failed"] + r.States["dead"] + r.States["skipped"]
 	if r.Misrecorded != 0 || r.Untagged != 0 {
 		t.Errorf("%d events Personio has are not recorded as delivered or unconfirmed; %d applications lack their event's tag", r.Misrecorded, r.Untagged)
@@ -100,5 +101,32 @@ func TestFaultCampaignShort(t *testing.T) {
 		for _, s := range r.Stuck {
 			t.Log(s)
 		}
+	}
+}
+
+// checkAWSCounted: the report has what the stack asked of AWS, counted by
+// the meter, and its cost.
+func checkAWSCounted(t *testing.T, r *loadtest.Report) {
+	t.Helper()
+	if r.AWS == nil || r.AWS.Error != "" {
+		t.Fatalf("no AWS use in the report: %+v", r.AWS)
+	}
+	u, c := r.AWS.Usage, r.AWS.Cost
+	calls := map[string]int64{}
+	for _, q := range u.Requests {
+		calls[q.Caller+" "+q.Service+" "+q.Operation] += q.Calls
+	}
+	invoked := map[string]int64{}
+	for _, f := range u.Functions {
+		invoked[f.Name] = f.Invocations
+	}
+	t.Logf("AWS: %s", c.Summary(8))
+	if calls["ingest SQS SendMessage"] < int64(r.Accepted) || calls["worker DynamoDB UpdateItem"] == 0 || calls["worker-source SQS DeleteMessage"] == 0 ||
+		invoked["ingest"] < int64(r.Accepted) || invoked["worker"] == 0 || u.LogBytes == 0 {
+		t.Errorf("counted %v, invocations %v, %d log bytes: want ingest's sends and invocations for each accepted event, the worker's claims, the deletes",
+			calls, invoked, u.LogBytes)
+	}
+	if c.USDPerMillion <= 0 || c.Requests < 5 || c.Services[0].USDPerMillion <= 0 {
+		t.Errorf("cost %+v", c)
 	}
 }

@@ -75,6 +75,35 @@ type Config struct {
 	// Received, if set, counts the messages the worker's pollers hand
 	// to the worker (a load run's receives per delivered event).
 	Received *atomic.Int64
+	// Meter, if set, is told of every invocation the stack plays and
+	// who polls its queues, and counts the bytes of its log and metric
+	// lines: a load run's requests and cost per application.
+	Meter Meter
+}
+
+// Meter observes the functions the stack runs (see awsmeter.Meter).
+type Meter interface {
+	// Invoke is called as function starts an invocation that trigger
+	// ("api-gateway", "sqs", "schedule") made; it returns the context to
+	// run it in and a func to call when it returns.
+	Invoke(ctx context.Context, function, trigger string) (context.Context, func())
+	// Caller returns ctx naming who makes the AWS requests made in it.
+	Caller(ctx context.Context, who string) context.Context
+	// Log returns w, counting what is written to it.
+	Log(w io.Writer) io.Writer
+}
+
+// metered wraps a handler so that each call is an invocation of function
+// for the meter (h itself without one).
+func metered[E, R any](m Meter, function, trigger string, h func(context.Context, E) (R, error)) func(context.Context, E) (R, error) {
+	if m == nil {
+		return h
+	}
+	return func(ctx context.Context, e E) (R, error) {
+		ctx, done := m.Invoke(ctx, function, trigger)
+		defer done()
+		return h(ctx, e)
+	}
 }
 
 // Stack is the running local stack.
@@ -197,7 +226,12 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 		apiLn.Close()
 		return nil, err
 	}
-	worker, err := workerlambda.New(cfg.AWS, s.Settings, workerlambda.Options{Logger: cfg.Logger, Metrics: metricsLog{cfg.Logger}})
+	var metricsOut io.Writer = metricsLog{cfg.Logger}
+	if cfg.Meter != nil {
+		// On AWS the metric lines are log lines too.
+		metricsOut = cfg.Meter.Log(metricsOut)
+	}
+	worker, err := workerlambda.New(cfg.AWS, s.Settings, workerlambda.Options{Logger: cfg.Logger, Metrics: metricsOut})
 	if err != nil {
 		apiLn.Close()
 		return nil, err
@@ -213,8 +247,8 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 	}
 
 	gw := &Gateway{auth: s.Auth}
-	gw.Route(http.MethodPost, "/v1/events", false, in.Handle)
-	api := APIHandler(router.Serve)
+	gw.Route(http.MethodPost, "/v1/events", false, metered(cfg.Meter, "ingest", "api-gateway", in.Handle))
+	api := APIHandler(metered(cfg.Meter, "api", "api-gateway", router.Serve))
 	if s.Sandbox != nil {
 		api = s.sandboxHints(api)
 	}
@@ -230,14 +264,19 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 	pctx, cancel := context.WithCancel(context.Background())
 	crash, crashNow := context.WithCancel(context.Background())
 	s.stop, s.crash = cancel, crashNow
-	p := &Poller{Queue: s.Queue, Handler: worker.Handle, Pollers: cfg.Pollers, Log: cfg.Logger, Crash: crash, Received: cfg.Received}
+	p := &Poller{Queue: s.Queue, Handler: metered(cfg.Meter, "worker", "sqs", worker.Handle), Pollers: cfg.Pollers, Log: cfg.Logger, Crash: crash, Received: cfg.Received}
 	if cfg.Pollers >= 0 {
 		// The worker side: the worker, the notifier and the watch's
 		// schedule (as in AWS, a ticker runs the watch every tick).
-		np := &Poller{Queue: s.NotifyQueue, Handler: notifier.Handle, Pollers: 1, Log: cfg.Logger, Crash: crash}
+		np := &Poller{Queue: s.NotifyQueue, Handler: metered(cfg.Meter, "notifier", "sqs", notifier.Handle), Pollers: 1, Log: cfg.Logger, Crash: crash}
+		wctx, nctx := pctx, pctx
+		if cfg.Meter != nil {
+			// The event source mappings' receives and deletes.
+			wctx, nctx = cfg.Meter.Caller(pctx, "worker-source"), cfg.Meter.Caller(pctx, "notifier-source")
+		}
 		s.wg.Add(3)
-		go func() { defer s.wg.Done(); p.Run(pctx) }()
-		go func() { defer s.wg.Done(); np.Run(pctx) }()
+		go func() { defer s.wg.Done(); p.Run(wctx) }()
+		go func() { defer s.wg.Done(); np.Run(nctx) }()
 		go func() { defer s.wg.Done(); s.tick(pctx, crash) }()
 	}
 	return s, nil
@@ -292,7 +331,11 @@ func (s *Stack) tick(ctx, crash context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if _, err := s.Watch.Run(crash); err != nil {
+			run := metered(s.cfg.Meter, "watch", "schedule", func(ctx context.Context, _ struct{}) (struct{}, error) {
+				_, err := s.Watch.Run(ctx)
+				return struct{}{}, err
+			})
+			if _, err := run(crash, struct{}{}); err != nil {
 				s.cfg.Logger.Warn("localstack: watch", "error", err.Error())
 			}
 		}

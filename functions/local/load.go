@@ -128,6 +128,9 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "%s: budget item writes: company %s %d in the run (at most %.0f a second); queue at most %v\n", r.Name, most,
 			r.BudgetWrites[most], r.BudgetWritesPerSec[most], r.QueueMax)
 	}
+	if r.AWS != nil && r.AWS.Error == "" {
+		fmt.Fprintf(stdout, "%s: %s\n", r.Name, r.AWS.Cost.Summary(8))
+	}
 	if r.QuietP99 > 0 {
 		fmt.Fprintf(stdout, "%s: quiet workspaces' p99 %.0f ms\n", r.Name, r.QuietP99)
 	}

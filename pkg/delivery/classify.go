@@ -52,6 +52,7 @@ func (j *job) classify(ctx context.Context, err error, conn store.Connection) re
 		j.needsAttention(ctx, conn, err)
 		return result{status: store.StatusParked, code: code, reason: err.Error(), conn: conn.ID}
 	case errors.As(err, &rl):
+		w.metrics.Count(metrics.RateLimited)
 		until := w.cfg.Now().Add(w.cfg.RateLimitPause)
 		if berr := w.store.BlockBudget(ctx, conn.CompanyID, until); berr != nil {
 			j.log.WarnContext(ctx, "worker: block budget", "error", berr.Error())

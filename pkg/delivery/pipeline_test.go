@@ -25,8 +25,11 @@ func TestHappyPathWithFile(t *testing.T) {
 	if resp.StatusCode != 202 || !strings.Contains(resp.Body, `"accepted"`) {
 		t.Fatalf("ingest: %d %s", resp.StatusCode, resp.Body)
 	}
-	if d := p.status(t, "evt_happy"); d.Status != store.StatusQueued || len(d.Event) == 0 || !slicesContains(d.EmailHashes, application.EmailHash(p.cfg.HashKey, "ada@example.com")) {
+	if d := p.status(t, "evt_happy"); d.Status != store.StatusQueued || !slicesContains(d.EmailHashes, application.EmailHash(p.cfg.HashKey, "ada@example.com")) {
 		t.Fatalf("record after ingest: %+v", d)
+	}
+	if ev, err := p.store.Event(t.Context(), ws, "evt_happy"); err != nil || !strings.Contains(string(ev), "evt_happy") {
+		t.Fatalf("the event ingest kept: %q, %v", ev, err)
 	}
 	w := p.worker()
 	p.drain(t, w, 10*time.Second, p.is(t, "evt_happy", store.StatusDelivered))
@@ -317,7 +320,11 @@ func TestParkAndResume(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := parked.Deliveries[0]
-	if err := p.queue.Send(ctx, queue.Message{Group: ws, Body: d.Event}); err != nil {
+	event, err := p.store.Event(ctx, ws, d.EventID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.queue.Send(ctx, queue.Message{Group: ws, Body: event}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := p.store.Requeue(ctx, d.Key(), store.ReasonCredentialsFixed); err != nil {
@@ -543,6 +550,44 @@ func TestBacklogReceivedOnce(t *testing.T) {
 	}
 	if st := p.sandbox.Sandbox.Stats(); st.RateLimited != 0 {
 		t.Errorf("%d answers were 429", st.RateLimited)
+	}
+}
+
+// TestRateLimitedCounted: a 429 from Personio (here a budget that thinks
+// it has more room than the account) blocks the company's budget, the
+// event waits (not failed, no receive burnt) and is delivered after the
+// pause, and each 429 is counted for the dashboard's widget.
+func TestRateLimitedCounted(t *testing.T) {
+	p := newPipe(t, pipeOpts{
+		sandbox: sandbox.Config{RateLimit: 1, RateWindow: time.Second, Lockout: time.Second},
+		worker: func(c *delivery.Config) {
+			c.Budget, c.RateLimitPause = store.Budget{Limit: 5, Window: time.Second}, 1500*time.Millisecond
+		},
+	})
+	for i := range 2 {
+		if r := p.post(t, p.event(fmt.Sprintf("evt_rl%d", i), fmt.Sprintf("rl%d@example.com", i), "")); r.StatusCode != 202 {
+			t.Fatalf("ingest: %d %s", r.StatusCode, r.Body)
+		}
+	}
+	w := p.worker()
+	p.drain(t, w, 30*time.Second, func() bool {
+		return p.status(t, "evt_rl0").Status == store.StatusDelivered && p.status(t, "evt_rl1").Status == store.StatusDelivered
+	})
+	n := p.sandbox.Sandbox.Stats().RateLimited
+	if n == 0 {
+		t.Fatal("no 429: the test does not test what it says")
+	}
+	if got := strings.Count(p.metrics.String(), `"RateLimited":1`); got != n {
+		t.Errorf("%d 429s counted, Personio answered %d", got, n)
+	}
+	waited := false
+	for _, id := range []string{"evt_rl0", "evt_rl1"} {
+		for _, a := range p.status(t, id).Attempts {
+			waited = waited || a.ReasonCode == store.ReasonRateLimited
+		}
+	}
+	if !waited {
+		t.Error("no attempt says it waited after a 429")
 	}
 }
 

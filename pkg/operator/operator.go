@@ -46,6 +46,7 @@ var _ SQS = (*sqs.Client)(nil)
 // Store is what the operator reads and changes in the table.
 type Store interface {
 	GetDelivery(ctx context.Context, ws, eventID string) (store.Delivery, error)
+	Event(ctx context.Context, ws, eventID string) ([]byte, error)
 	ListDeliveries(ctx context.Context, ws, funnel string, status store.Status, limit int, cursor string) (store.Page, error)
 	ListIntegrations(ctx context.Context, ws string) ([]store.Integration, error)
 	GetConnection(ctx context.Context, ws, id string) (store.Connection, error)

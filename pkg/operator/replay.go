@@ -121,7 +121,7 @@ func (o *Operator) Replay(ctx context.Context, f ReplayFilter) (ReplayResult, er
 			r.Outcome = err.Error()
 		case !slices.Contains(res.Statuses, cur.Status):
 			r.Outcome = outcomeMoved
-		case f.DryRun && len(cur.Event) == 0:
+		case f.DryRun && !o.keepsEvent(ctx, cur):
 			r.Outcome = outcomeNoEvent
 		case f.DryRun:
 			r.Outcome = outcomeWould
@@ -207,4 +207,14 @@ func capIDs(ids []string) []string {
 		return ids
 	}
 	return append(ids[:maxAuditIDs:maxAuditIDs], fmt.Sprintf("… and %d more", len(ids)-maxAuditIDs))
+}
+
+// keepsEvent reports whether the delivery's event is still kept (on an
+// old record, or in the item of its own), so that a replay could send it.
+func (o *Operator) keepsEvent(ctx context.Context, d store.Delivery) bool {
+	if len(d.Event) > 0 {
+		return true
+	}
+	b, err := o.store.Event(ctx, d.WorkspaceID, d.EventID)
+	return err == nil && len(b) > 0
 }

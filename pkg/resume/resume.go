@@ -15,8 +15,10 @@ import (
 	"github.com/funnel-personio/funnel-personio/pkg/store"
 )
 
-// Store marks a delivery queued again.
+// Store reads the event a delivery keeps and marks the delivery queued
+// again.
 type Store interface {
+	Event(ctx context.Context, ws, eventID string) ([]byte, error)
 	Requeue(ctx context.Context, k store.DeliveryKey, code store.Reason) (store.Delivery, error)
 }
 
@@ -36,10 +38,18 @@ var ErrExpired = apigw.NewProblem(http.StatusConflict, "event-expired", "The app
 // that takes the message before the mark is fine, and its claim keeps the
 // event from being delivered twice.
 func One(ctx context.Context, st Store, q Queue, d store.Delivery, code store.Reason) error {
-	if len(d.Event) == 0 {
-		return ErrExpired
+	event := d.Event
+	if len(event) == 0 {
+		var err error
+		event, err = st.Event(ctx, d.WorkspaceID, d.EventID)
+		switch {
+		case errors.Is(err, failure.ErrNotFound) || err == nil && len(event) == 0:
+			return ErrExpired
+		case err != nil:
+			return err
+		}
 	}
-	if err := q.Send(ctx, queue.Message{ID: d.EventID, Group: d.WorkspaceID, Body: d.Event}); err != nil {
+	if err := q.Send(ctx, queue.Message{ID: d.EventID, Group: d.WorkspaceID, Body: event}); err != nil {
 		return err
 	}
 	_, err := st.Requeue(ctx, d.Key(), code)

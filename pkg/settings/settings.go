@@ -56,7 +56,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -160,6 +162,11 @@ type Settings struct {
 	// QueueRetention and DLQRetention keep messages in the queue and the
 	// dead-letter queue.
 	QueueRetention, DLQRetention time.Duration
+	// Memory is each function's memory in MB, by its name in functions/:
+	// the stack's MemorySize (and the Go heap's limit derived from it),
+	// and what a load run prices each function's GB-seconds with. The
+	// functions do not read it.
+	Memory map[string]int
 }
 
 // Default returns the settings of a deployment, without the names of its
@@ -178,6 +185,7 @@ func Default() Settings {
 		QueueRetention: 4 * 24 * time.Hour, DLQRetention: 14 * 24 * time.Hour,
 		NotifyTimeout: 10 * time.Second, NotifyRetryBase: 10 * time.Second, NotifyRetryMax: 5 * time.Minute, NotifyReceives: 30,
 		WatchInterval: time.Hour, WatchTick: 5 * time.Minute, HealthInterval: 24 * time.Hour,
+		Memory: map[string]int{"api": 256, "ingest": 256, "worker": 512, "notifier": 128, "watch": 256},
 	}
 }
 
@@ -335,6 +343,11 @@ func (s Settings) Check() error {
 	}
 	if s.RetryBase > s.RetryMax {
 		errs = append(errs, VarRetryBase+" must not exceed "+VarRetryMax)
+	}
+	for _, name := range slices.Sorted(maps.Keys(s.Memory)) {
+		if mb := s.Memory[name]; mb < 128 || mb > 10240 {
+			errs = append(errs, fmt.Sprintf("the %s function's memory (%d MB) must be 128 to 10240 MB, Lambda's range", name, mb))
+		}
 	}
 	// Derived, so these hold by construction; checked so that a change
 	// of the derivation cannot break them unseen.

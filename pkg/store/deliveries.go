@@ -52,11 +52,12 @@ type Attempt struct {
 	Reason     string    `dynamodbav:"reason,omitempty" json:"reason,omitempty"`
 }
 
-// Delivery is the record of one event's way to Personio. It holds the
-// original event (the table is encrypted at rest) so that a failed
-// delivery can be retried after the mapping or credentials are fixed; the
-// applicant's e-mail is only in the event and as keyed hashes (of every
-// address the event holds, and of the one the mapping took), for erasure.
+// Delivery is the record of one event's way to Personio. The original
+// event is kept beside it (the table is encrypted at rest; see eventItem)
+// so that a failed delivery can be retried after the mapping or
+// credentials are fixed; the applicant's e-mail is only in the event and
+// as keyed hashes (of every address the event holds, and of the one the
+// mapping took), for erasure.
 type Delivery struct {
 	WorkspaceID   string     `dynamodbav:"workspace_id"`
 	FunnelID      string     `dynamodbav:"funnel_id"`
@@ -75,7 +76,11 @@ type Delivery struct {
 	Warnings      []string   `dynamodbav:"warnings,omitempty"`
 	Attempts      []Attempt  `dynamodbav:"attempts"`
 	EmailHashes   []string   `dynamodbav:"email_hashes,stringset,omitempty"`
-	Event         []byte     `dynamodbav:"event,omitempty"`
+	// Event is the event as the funnel sent it: written by CreateDelivery
+	// (and by Claim for an event that came straight to the queue) into an
+	// item of its own, read with Store.Event. A record read back carries
+	// it only if it was written before events were kept apart.
+	Event []byte `dynamodbav:"-"`
 	// DeferToken names the one delayed copy of the message that may go on
 	// while the delivery waits for budget; other copies are dropped.
 	DeferToken string `dynamodbav:"defer_token,omitempty"`
@@ -120,7 +125,21 @@ type deliveryItem struct {
 	GSI1SK   string `dynamodbav:"gsi1sk"`
 	GSI2PK   string `dynamodbav:"gsi2pk"`
 	ParkedPK string `dynamodbav:"parked_pk,omitempty"`
+	// EventKept says the event's item was written.
+	EventKept bool `dynamodbav:"event_kept,omitempty"`
+	// LegacyEvent is the event of a record written when records held it.
+	LegacyEvent []byte `dynamodbav:"event,omitempty"`
 	Delivery
+}
+
+// delivery is the record's delivery, with its event if the record holds
+// one.
+func (it deliveryItem) delivery() Delivery {
+	d := it.Delivery
+	if len(d.Event) == 0 {
+		d.Event = it.LegacyEvent
+	}
+	return d
 }
 
 func sortKey(d Delivery) string {
@@ -141,7 +160,17 @@ func (s *Store) CreateDelivery(ctx context.Context, d Delivery) (Delivery, error
 	if d.Attempts == nil {
 		d.Attempts = []Attempt{}
 	}
-	item, err := attributevalue.MarshalMap(s.deliveryItem(d))
+	it := s.deliveryItem(d)
+	if len(d.Event) > 0 {
+		// The event first: a record never says its event is kept before
+		// it is. Should the record's write fail, the event's item waits
+		// for its TTL or an erasure, and a claim writes it again.
+		if err := s.keepEvent(ctx, op, d); err != nil {
+			return Delivery{}, err
+		}
+		it.EventKept = true
+	}
+	item, err := attributevalue.MarshalMap(it)
 	if err != nil {
 		return Delivery{}, failure.New(op, failure.Invalid, err)
 	}
@@ -168,7 +197,7 @@ func (s *Store) deliveryItem(d Delivery) deliveryItem {
 func (s *Store) GetDelivery(ctx context.Context, ws, eventID string) (Delivery, error) {
 	var it deliveryItem
 	err := s.get(ctx, "store: get delivery", wsKey(ws), deliveryKey(eventID), &it)
-	return it.Delivery, err
+	return it.delivery(), err
 }
 
 // Claim takes the event for one worker for lease: it creates the record
@@ -204,9 +233,6 @@ func (s *Store) Claim(ctx context.Context, d Delivery, owner string, lease time.
 		Set(expression.Name(AttrGSI2PK), expression.Value(fresh.GSI2PK)).
 		Set(expression.Name("attempts"), expression.IfNotExists(expression.Name("attempts"), expression.Value(&types.AttributeValueMemberL{Value: []types.AttributeValue{}}))).
 		Remove(expression.Name(AttrParkedPK))
-	if len(d.Event) > 0 {
-		update = update.Set(expression.Name("event"), expression.IfNotExists(expression.Name("event"), expression.Value(d.Event)))
-	}
 	if len(d.EmailHashes) > 0 {
 		update = update.Add(expression.Name("email_hashes"), expression.Value(&types.AttributeValueMemberSS{Value: d.EmailHashes}))
 	}
@@ -254,17 +280,17 @@ func (s *Store) Claim(ctx context.Context, d Delivery, owner string, lease time.
 	}
 	claimed := d
 	claimed.Attempts = []Attempt{}
+	var was deliveryItem
 	if len(out.Attributes) > 0 {
-		var it deliveryItem
-		if err := attributevalue.UnmarshalMap(out.Attributes, &it); err != nil {
+		if err := attributevalue.UnmarshalMap(out.Attributes, &was); err != nil {
 			return Delivery{}, failure.New(op, failure.Invalid, err)
 		}
-		claimed = it.Delivery
-		claimed.TakenOver = it.Status == StatusProcessing && it.ClaimOwner != owner
+		claimed = was.delivery()
+		claimed.TakenOver = was.Status == StatusProcessing && was.ClaimOwner != owner
 		if claimed.Attempts == nil {
 			claimed.Attempts = []Attempt{}
 		}
-		if len(claimed.Event) == 0 {
+		if len(d.Event) > 0 {
 			claimed.Event = d.Event
 		}
 		for _, h := range d.EmailHashes {
@@ -286,6 +312,15 @@ func (s *Store) Claim(ctx context.Context, d Delivery, owner string, lease time.
 	claimed.Status, claimed.ClaimOwner, claimed.ClaimUntil, claimed.UpdatedAt = StatusProcessing, owner, millis(now.Add(lease)), now
 	if len(out.Attributes) == 0 {
 		claimed.Test = false // a record Claim creates is never a test
+	}
+	if len(d.Event) > 0 && !was.EventKept && len(was.LegacyEvent) == 0 {
+		// Ingest did not write the event (it came straight to the queue,
+		// or ingest's write failed): it is kept now, and the owner's next
+		// Record marks the record.
+		if err := s.keepEvent(ctx, op, claimed); err != nil {
+			return Delivery{}, err
+		}
+		s.keeping.add(d.Key(), owner)
 	}
 	return claimed, nil
 }
@@ -381,6 +416,9 @@ func (s *Store) Record(ctx context.Context, k DeliveryKey, owner string, c Chang
 	if c.Release {
 		update = update.Remove(expression.Name("claim_owner")).Remove(expression.Name("claim_until"))
 	}
+	if s.keeping.take(k, owner) {
+		update = update.Set(expression.Name("event_kept"), expression.Value(true))
+	}
 	cond := expression.Name("claim_owner").Equal(expression.Value(owner))
 	return s.update(ctx, op, ws, eventID, update, cond)
 }
@@ -438,7 +476,7 @@ func (s *Store) update(ctx context.Context, op, ws, eventID string, update expre
 	if err := attributevalue.UnmarshalMap(out.Attributes, &it); err != nil {
 		return Delivery{}, failure.New(op, failure.Invalid, err)
 	}
-	return it.Delivery, nil
+	return it.delivery(), nil
 }
 
 // Page is one page of deliveries, newest first, with the cursor of the
@@ -496,7 +534,7 @@ func (s *Store) queryIndex(ctx context.Context, op, ws, index, pkAttr, pk string
 	}
 	page := Page{Deliveries: make([]Delivery, 0, len(items))}
 	for _, it := range items {
-		page.Deliveries = append(page.Deliveries, it.Delivery)
+		page.Deliveries = append(page.Deliveries, it.delivery())
 	}
 	if len(out.LastEvaluatedKey) > 0 && len(items) > 0 {
 		if page.Next, err = encodeCursor(ws, pk, items[len(items)-1].GSI1SK); err != nil {

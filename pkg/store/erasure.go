@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -40,7 +41,9 @@ type Erasure struct {
 // EraseApplicant erases an applicant from a workspace: it first marks the
 // e-mail hash as erased until the given time (so that a copy of an event
 // still on the queue, in the dead-letter queue or sent again is refused
-// from now on), then deletes every delivery record that holds the hash.
+// from now on), then deletes every delivery record that holds the hash
+// with its event, and every kept event that holds it (one whose record was
+// never written).
 // An empty hash is failure.ErrInvalid: it would match every record without
 // an address.
 func (s *Store) EraseApplicant(ctx context.Context, ws, emailHash string, until time.Time) (Erasure, error) {
@@ -55,14 +58,24 @@ func (s *Store) EraseApplicant(ctx context.Context, ws, emailHash string, until 
 		!errors.Is(err, failure.ErrConflict) {
 		return e, err
 	}
-	kc := expression.Key(AttrPK).Equal(expression.Value(wsKey(ws))).And(expression.Key(AttrSK).BeginsWith("DELIVERY#"))
+	if err := s.eraseItems(ctx, op, ws, deliveryKey(""), emailHash, &e); err != nil {
+		return e, err
+	}
+	return e, s.eraseItems(ctx, op, ws, eventKey(""), emailHash, &e)
+}
+
+// eraseItems deletes the workspace's items under the sort key prefix that
+// hold the e-mail hash: records (with their events, counted in e) or
+// events.
+func (s *Store) eraseItems(ctx context.Context, op, ws, prefix, emailHash string, e *Erasure) error {
+	kc := expression.Key(AttrPK).Equal(expression.Value(wsKey(ws))).And(expression.Key(AttrSK).BeginsWith(prefix))
 	// email_hash: records written before email_hashes.
 	filter := expression.Name("email_hash").Equal(expression.Value(emailHash)).
 		Or(expression.Contains(expression.Name("email_hashes"), emailHash))
 	expr, err := expression.NewBuilder().WithKeyCondition(kc).WithFilter(filter).
 		WithProjection(expression.NamesList(expression.Name(AttrPK), expression.Name(AttrSK), expression.Name("status"))).Build()
 	if err != nil {
-		return e, failure.New(op, failure.Invalid, err)
+		return failure.New(op, failure.Invalid, err)
 	}
 	x := render(expr)
 	in := &dynamodb.QueryInput{
@@ -72,12 +85,22 @@ func (s *Store) EraseApplicant(ctx context.Context, ws, emailHash string, until 
 	for {
 		page, err := s.db.Query(ctx, in)
 		if err != nil {
-			return e, failure.Classify(op, err)
+			return failure.Classify(op, err)
 		}
 		for _, it := range page.Items {
 			if _, err := s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(s.table),
 				Key: map[string]types.AttributeValue{AttrPK: it[AttrPK], AttrSK: it[AttrSK]}}); err != nil {
-				return e, failure.Classify(op, err)
+				return failure.Classify(op, err)
+			}
+			if prefix != deliveryKey("") {
+				continue
+			}
+			sk, _ := it[AttrSK].(*types.AttributeValueMemberS)
+			if sk == nil {
+				return failure.New(op, failure.Invalid, errors.New("a record without its sort key"))
+			}
+			if err := s.forgetEvent(ctx, op, ws, strings.TrimPrefix(sk.Value, deliveryKey(""))); err != nil {
+				return err
 			}
 			e.Records++
 			if st, ok := it["status"].(*types.AttributeValueMemberS); ok {
@@ -88,7 +111,7 @@ func (s *Store) EraseApplicant(ctx context.Context, ws, emailHash string, until 
 			}
 		}
 		if len(page.LastEvaluatedKey) == 0 {
-			return e, nil
+			return nil
 		}
 		in.ExclusiveStartKey = page.LastEvaluatedKey
 	}
@@ -117,10 +140,14 @@ func (s *Store) Erased(ctx context.Context, ws string, emailHashes ...string) (b
 	return false, nil
 }
 
-// Forget deletes a delivery record with the event it holds, whoever holds
-// its claim: for an erased applicant's event that came back from the queue
-// and was claimed before the erasure was seen.
+// Forget deletes a delivery record with the event kept for it, whoever
+// holds its claim: for an erased applicant's event that came back from the
+// queue and was claimed before the erasure was seen.
 func (s *Store) Forget(ctx context.Context, k DeliveryKey) error {
+	const op = "store: forget delivery"
 	_, err := s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(s.table), Key: key(wsKey(k.Workspace), deliveryKey(k.Event))})
-	return failure.Classify("store: forget delivery", err)
+	if err != nil {
+		return failure.Classify(op, err)
+	}
+	return s.forgetEvent(ctx, op, k.Workspace, k.Event)
 }

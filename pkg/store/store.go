@@ -6,6 +6,11 @@
 // Every key of workspace data starts with the workspace, and every method
 // takes the workspace: one workspace cannot name another's items.
 //
+// A delivery's event (up to 256 KB) is kept in an item of its own beside
+// its record and written once: DynamoDB bills a write by the size of the
+// whole item, and the record is written at every state of the delivery,
+// with each index that projects it.
+//
 //	item          pk                         sk                        indexes
 //	connection    WS#<ws>                    CONN#<id>
 //	integration   WS#<ws>                    FUNNEL#<funnel>
@@ -13,6 +18,7 @@
 //	                                                                   by_status: WS#<ws>#FUNNEL#<f>#STATUS#<s> / same
 //	                                                                   parked:    WS#<ws>#CONN#<c> (only while parked)
 //	                                                                   parked:    WS#<ws>#FUNNEL#<f>#POSITION (parked on an unpublished position)
+//	event         WS#<ws>                    EVENT#<event id>          none: no index holds it
 //	budget        COMPANY#<company id>       BUDGET
 //	global slot   GLOBAL                     SLOT#<n>                  (the global budget's guard: units taken in slot n)
 //	busy company  GLOBAL                     BUSY#<company id>         (until when the company counts as busy)
@@ -68,6 +74,7 @@ type Store struct {
 	busy   busy
 	// budgets are the budget items this instance last wrote.
 	budgets budgets
+	keeping   keeping
 }
 
 // Option configures a Store.

@@ -167,8 +167,8 @@ func TestClaims(t *testing.T) {
 		}
 		cur, _ := s.GetDelivery(ctx, "ws_a", "evt_1")
 		owner := cur.ClaimOwner
-		if cur.Status != store.StatusProcessing || string(cur.Event) != `{"id":"evt_1"}` {
-			t.Errorf("claimed record: %+v", cur)
+		if ev, err := s.Event(ctx, "ws_a", "evt_1"); cur.Status != store.StatusProcessing || string(ev) != `{"id":"evt_1"}` {
+			t.Errorf("claimed record: %+v; its event %q, %v", cur, ev, err)
 		}
 		// The owner dies; after the lease another worker takes over, and
 		// the first can no longer write.

@@ -40,6 +40,7 @@ type Store interface {
 	TakeIdleBudget(ctx context.Context, company string, n, keep int, b store.Budget) (bool, error)
 	ListParked(ctx context.Context, ws, connectionID string, limit int, cursor string) (store.Page, error)
 	ListParkedOnPosition(ctx context.Context, ws, funnel string, limit int, cursor string) (store.Page, error)
+	Event(ctx context.Context, ws, eventID string) ([]byte, error)
 	Requeue(ctx context.Context, k store.DeliveryKey, code store.Reason) (store.Delivery, error)
 }
 
