@@ -307,9 +307,10 @@ func (s Settings) Check() error {
 		errs = append(errs, VarBudgetLimit+" must be at least 1")
 	}
 	if g := s.GlobalBudget(); s.GlobalLimit != 0 && g.PerSlot() < s.Budget.Limit {
-		// The guard's slots (a 60th of the window each) must each hold
-		// an application with the most files.
-		errs = append(errs, fmt.Sprintf("%s must be 0 or at least %d (61 × %s)", VarGlobalLimit, 61*s.Budget.Limit, VarBudgetLimit))
+		// Each of the guard's slots must hold an application with the
+		// most files.
+		errs = append(errs, fmt.Sprintf("%s must be 0 or at least %d (%d × %s)", VarGlobalLimit, (store.GuardSlots+1)*s.Budget.Limit,
+			store.GuardSlots+1, VarBudgetLimit))
 	}
 	if s.MaxReceiveCount < 1 {
 		errs = append(errs, VarMaxReceiveCount+" must be at least 1")
