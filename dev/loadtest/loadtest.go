@@ -72,8 +72,8 @@ type Config struct {
 	// time, Pace apart: the quiet ones beside a noisy backlog. Their p99
 	// is reported as QuietP99.
 	Pace time.Duration
-	// Pollers is how many pollers feed the worker (default 4; the stack
-	// allows 20 concurrent workers on AWS).
+	// Pollers is how many pollers feed the worker (default: the stack's
+	// worker concurrency, settings' WorkerConcurrency).
 	Pollers int
 	// Senders is how many events are posted at once (default 8).
 	Senders int
@@ -245,7 +245,7 @@ func (r *run) setUp(ctx context.Context) error {
 	cfg := r.cfg
 	pollers := cfg.Pollers
 	if pollers <= 0 {
-		pollers = 4
+		pollers = settings.Default().WorkerConcurrency
 	}
 	if cfg.IngestOnly {
 		pollers = -1

@@ -8,10 +8,12 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"time"
 
 	"github.com/funnel-personio/funnel-personio/dev/emulator"
 	"github.com/funnel-personio/funnel-personio/dev/loadtest"
+	"github.com/funnel-personio/funnel-personio/pkg/settings"
 )
 
 // scenarios are the load runs `make load` knows.
@@ -75,7 +77,8 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	latency := fs.Duration("latency", 50*time.Millisecond, "latency the Personio sandbox adds")
 	out := fs.String("out", ".data/load", "folder for <scenario>.json and <scenario>.html")
 	timeout := fs.Duration("timeout", 60*time.Minute, "bound of the run")
-	pollers := fs.Int("pollers", 4, "queue pollers feeding the worker (each hands it batches of 10)")
+	pollers := fs.Int("pollers", settings.Default().WorkerConcurrency, "queue pollers feeding the worker (each hands it batches of 10; default: the stack's worker concurrency)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of this process (the stack, not the emulator) to the file")
 	fs.IntVar(&companies, "companies", companies, "workspaces (each with its own company) of the companies scenario")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -88,6 +91,17 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		fmt.Fprintln(stderr, err)
 		return 1
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "load: cpu profile: %v\n", err)
+			return 1
+		}
+		defer pprof.StopCPUProfile()
 	}
 	// one runs a scenario on an emulator of its own (a process: the fault
 	// campaign stops and starts it on its state).
