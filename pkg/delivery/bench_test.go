@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -22,8 +23,9 @@ import (
 // Hand-written fakes of the worker's small interfaces: no AWS, no
 // Personio, so the benchmark measures the worker's own work.
 type memStore struct {
-	in   store.Integration
-	conn store.Connection
+	in    store.Integration
+	conn  store.Connection
+	moves []move
 }
 
 func (m *memStore) GetIntegration(context.Context, string, string) (store.Integration, error) {
@@ -42,12 +44,24 @@ func (m *memStore) Record(_ context.Context, _ store.DeliveryKey, _ string, c st
 	return store.Delivery{Status: c.Status}, nil
 }
 func (m *memStore) TakeBudget(context.Context, string, int, store.Budget) (bool, time.Time, error) {
-	return true, time.Time{}, nil
+	return true, time.Now(), nil
 }
 func (m *memStore) TakeBudgetOrJoinLine(ctx context.Context, c string, n int, b store.Budget) (bool, time.Time, error) {
 	return m.TakeBudget(ctx, c, n, b)
 }
-func (m *memStore) BlockBudget(context.Context, string, time.Time) error    { return nil }
+func (m *memStore) BlockBudget(context.Context, string, time.Time) error { return nil }
+func (m *memStore) MoveBudget(_ context.Context, company string, n int, from, to time.Time) error {
+	m.moves = append(m.moves, move{company, n, from, to})
+	return nil
+}
+
+// move is one MoveBudget call.
+type move struct {
+	company  string
+	n        int
+	from, to time.Time
+}
+
 func (m *memStore) Erased(context.Context, string, ...string) (bool, error) { return false, nil }
 func (m *memStore) Forget(context.Context, store.DeliveryKey) error         { return nil }
 func (m *memStore) MarkPositionUnpublished(context.Context, string, string, int64, time.Time) (bool, error) {
@@ -77,6 +91,54 @@ type memFiles struct{ data []byte }
 
 func (m memFiles) Fetch(context.Context, string) (*filefetch.File, error) {
 	return &filefetch.File{Body: io.NopCloser(bytes.NewReader(m.data)), ContentType: "application/pdf"}, nil
+}
+
+// slowFiles answers a fetch after a pause, as a file host far away does.
+type slowFiles struct{ pause time.Duration }
+
+func (s slowFiles) Fetch(context.Context, string) (*filefetch.File, error) {
+	time.Sleep(s.pause)
+	return &filefetch.File{Body: io.NopCloser(bytes.NewReader([]byte("%PDF"))), ContentType: "application/pdf"}, nil
+}
+
+// TestFilesFirstUnitsMove: an application whose file goes first has its
+// units moved from when they were taken to just before the create
+// request, so Personio's count of the create (at its arrival) is never
+// earlier than the budget's.
+func TestFilesFirstUnitsMove(t *testing.T) {
+	st := &memStore{
+		in:   store.Integration{WorkspaceID: ws, FunnelID: funnel, ConnectionID: conn, JobPositionID: 1001, Mapping: mappingJSON, Enabled: true},
+		conn: store.Connection{WorkspaceID: ws, ID: conn, CompanyID: "42"},
+	}
+	s := settings.Default()
+	s.HashKey = []byte("k")
+	w, err := delivery.NewWorker(workerlambda.Config(s, workerlambda.Options{Logger: slog.New(slog.DiscardHandler), Metrics: io.Discard}),
+		st, memVault{}, memPersonio{}, memQueue{}, slowFiles{pause: 30 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &pipe{}
+	for _, c := range []struct {
+		name, file string
+		moves      int
+	}{{"with a file", "https://files.example.com/cv.pdf", 1}, {"without", "", 0}} {
+		st.moves = nil
+		body := p.event("evt_"+strings.ReplaceAll(c.name, " ", "_"), "ada@example.com", c.file)
+		ev := events.SQSEvent{Records: []events.SQSMessage{{MessageId: "m1", ReceiptHandle: "r1", Body: string(body),
+			Attributes: map[string]string{"ApproximateReceiveCount": "1"}}}}
+		if resp, _ := w.Handle(context.Background(), ev); len(resp.BatchItemFailures) != 0 {
+			t.Fatalf("%s: failed", c.name)
+		}
+		if len(st.moves) != c.moves {
+			t.Fatalf("%s: %d moves, want %d", c.name, len(st.moves), c.moves)
+		}
+		if c.moves == 1 {
+			m := st.moves[0]
+			if m.company != "42" || m.n != 2 || m.to.Sub(m.from) < 30*time.Millisecond {
+				t.Errorf("%s: moved %+v; want 2 units of 42 moved past the file's 30 ms", c.name, m)
+			}
+		}
+	}
 }
 
 // BenchmarkWorkerEvent is the worker's overhead for one typical event

@@ -108,6 +108,15 @@ func (j *job) send(ctx context.Context, creds personio.Credentials, conn store.C
 		}
 		app.Files = append(app.Files, ref)
 	}
+	if len(mapped.Files) > 0 && !j.tookAt.IsZero() {
+		// The files went first: the create request reaches Personio
+		// later than its unit was taken, so the application's units are
+		// logged now instead (later than a request is safe, earlier is
+		// not: Personio counts a request when it arrives).
+		if err := w.store.MoveBudget(ctx, conn.CompanyID, 1+len(mapped.Files), j.tookAt, w.cfg.Now()); err != nil {
+			j.log.WarnContext(ctx, "worker: move budget", "error", err.Error())
+		}
+	}
 	err := w.personio.CreateApplication(ctx, creds, app)
 	j.marks.created = w.cfg.Now()
 	res := j.classify(ctx, err, conn)

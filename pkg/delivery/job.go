@@ -30,6 +30,8 @@ type job struct {
 	record     store.Delivery // as claimed
 	// marks are where the handling spent its time.
 	marks stages
+	// tookAt is when the application's units of the budget were taken.
+	tookAt time.Time
 }
 
 // result is where an attempt ended.

@@ -46,6 +46,7 @@ func (j *job) takeTurn(ctx context.Context, company string, n int) *result {
 			r := j.retryable(store.ReasonInternal, err)
 			return &r
 		case ok:
+			j.tookAt = at
 			return nil
 		}
 		// At its turn, the units of the turns before it may leave the

@@ -43,6 +43,7 @@ type Store interface {
 	TakeBudget(ctx context.Context, company string, n int, b store.Budget) (bool, time.Time, error)
 	TakeBudgetOrJoinLine(ctx context.Context, company string, n int, b store.Budget) (bool, time.Time, error)
 	BlockBudget(ctx context.Context, company string, until time.Time) error
+	MoveBudget(ctx context.Context, company string, n int, from, to time.Time) error
 	Erased(ctx context.Context, ws string, emailHashes ...string) (bool, error)
 	Forget(ctx context.Context, k store.DeliveryKey) error
 	MarkPositionUnpublished(ctx context.Context, ws, funnel string, position int64, at time.Time) (bool, error)

@@ -250,17 +250,36 @@ func (s *Store) GiveBackBudget(ctx context.Context, company string, n int, at ti
 	return s.giveBack(ctx, where, n, at)
 }
 
+// MoveBudget moves n units the company's budget took at from to the time
+// to: an application whose files went first sends its create request
+// later than its units were taken, and Personio counts each request when
+// it arrives. A unit logged later than its request is safe (it leaves the
+// window later than at Personio); one logged earlier is not. Units that
+// have left the window already are not put back.
+func (s *Store) MoveBudget(ctx context.Context, company string, n int, from, to time.Time) error {
+	where := companyBudget(company)
+	unlock := s.budgets.lock(where)
+	defer unlock()
+	return s.shift(ctx, "store: move budget", where, n, from, to)
+}
+
 // giveBack is GiveBackBudget under the budget's lock.
 func (s *Store) giveBack(ctx context.Context, where budgetAt, n int, at time.Time) error {
-	const op = "store: give back budget"
-	ms := millis(at)
-	s.budgets.forget(where)
+	return s.shift(ctx, "store: give back budget", where, n, at, time.Time{})
+}
+
+// shift takes up to n units logged at from off the budget's log and,
+// unless to is zero, logs as many at to; under the budget's lock.
+func (s *Store) shift(ctx context.Context, op string, where budgetAt, n int, from, to time.Time) error {
+	ms := millis(from)
 	for try := 0; try < maxTakeTries; try++ {
-		var it budgetItem
-		if err := s.get(ctx, op, where.pk, where.sk, &it); errors.Is(err, failure.ErrNotFound) {
-			return nil
-		} else if err != nil {
-			return err
+		it, cached := s.budgets.get(where)
+		if !cached {
+			if err := s.get(ctx, op, where.pk, where.sk, &it); errors.Is(err, failure.ErrNotFound) {
+				return nil
+			} else if err != nil {
+				return err
+			}
 		}
 		log, left := make([]int64, 0, len(it.Log)), n
 		for _, t := range it.Log {
@@ -273,11 +292,24 @@ func (s *Store) giveBack(ctx context.Context, where budgetAt, n int, at time.Tim
 		if left == n {
 			return nil
 		}
+		if !to.IsZero() {
+			for range n - left {
+				log = append(log, millis(to))
+			}
+		}
 		next := it
 		next.Log, next.Version = log, it.Version+1
 		err := s.putVersioned(ctx, op, next, true, it.Version)
+		if err == nil {
+			s.budgets.put(where, next)
+			return nil
+		}
+		s.budgets.forget(where)
 		if !errors.Is(err, failure.ErrConflict) {
 			return err
+		}
+		if cached {
+			continue // another instance wrote since: read it
 		}
 		select {
 		case <-ctx.Done():

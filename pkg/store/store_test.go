@@ -605,6 +605,35 @@ func TestBudgetAcrossInstances(t *testing.T) {
 	})
 }
 
+// TestMoveBudget: units moved to a later time leave the window that much
+// later; a move of units that are not there (or already moved) moves
+// nothing.
+func TestMoveBudget(t *testing.T) {
+	suite(t, func(t *testing.T, _ *dynamodb.Client, s *store.Store, c *clock) {
+		ctx := t.Context()
+		b := store.Budget{Limit: 3, Window: time.Minute}
+		ok, at, err := s.TakeBudget(ctx, "42", 3, b)
+		if !ok || err != nil {
+			t.Fatal(ok, err)
+		}
+		c.Add(5 * time.Second) // the files went first
+		if err := s.MoveBudget(ctx, "42", 3, at, c.Now()); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.MoveBudget(ctx, "42", 3, at, c.Now().Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		c.Add(time.Minute - 4*time.Second) // a minute after the take, 56 s after the move
+		if ok, _, _ := s.TakeBudget(ctx, "42", 1, b); ok {
+			t.Error("a unit free a minute after the take: the move did not hold it")
+		}
+		c.Add(5 * time.Second) // a minute after the move
+		if ok, _, err := s.TakeBudget(ctx, "42", 1, b); !ok || err != nil {
+			t.Errorf("a minute after the move: %v, %v", ok, err)
+		}
+	})
+}
+
 // TestGlobalGuard: the global budget's guard takes at most PerSlot units
 // in a slot, across companies; a company's take that finds the slot full
 // is told when the next begins and keeps none of its own units.
