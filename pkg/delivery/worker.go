@@ -21,6 +21,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/funnel-personio/funnel-personio/pkg/application"
+	"github.com/funnel-personio/funnel-personio/pkg/backoff"
 	"github.com/funnel-personio/funnel-personio/pkg/filefetch"
 	"github.com/funnel-personio/funnel-personio/pkg/metrics"
 	"github.com/funnel-personio/funnel-personio/pkg/outbound"
@@ -91,7 +92,7 @@ type Config struct {
 	// reaches it records the delivery as dead.
 	MaxReceiveCount int
 	// BaseBackoff and MaxBackoff bound the retry delays (doubling, with
-	// full jitter).
+	// equal jitter, pkg/backoff).
 	BaseBackoff, MaxBackoff time.Duration
 	// CacheTTL is how long tokens and compiled mappings are kept.
 	CacheTTL time.Duration
@@ -272,14 +273,9 @@ func validID(s, prefix string) bool {
 	return true
 }
 
-// backoff is the delay before retry n (1-based): exponential with full
-// jitter.
+// backoff is the delay before retry n (1-based).
 func (w *Worker) backoff(n int) time.Duration {
-	d := w.cfg.BaseBackoff << min(n-1, 20)
-	if d <= 0 || d > w.cfg.MaxBackoff {
-		d = w.cfg.MaxBackoff
-	}
-	return d/2 + time.Duration(mrand.Int64N(int64(d/2)+1))
+	return backoff.Delay(w.cfg.BaseBackoff, w.cfg.MaxBackoff, n)
 }
 
 // jitter is up to a second more, so that copies woken together do not

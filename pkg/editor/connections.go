@@ -125,15 +125,27 @@ type credentialsBody struct {
 	AccessToken string `json:"access_token"`
 }
 
-// createConnection handles POST /v1/connections (operation createConnection).
-func (e *Editor) createConnection(ctx context.Context, r *apigw.Request) apigw.Response {
+// credentialsOf reads a body with credentials, or answers why it cannot
+// be used.
+func credentialsOf(r *apigw.Request) (credentialsBody, personio.Credentials, *apigw.Response) {
 	var b credentialsBody
 	if err := json.Unmarshal(r.Body, &b); err != nil {
-		return badBody(err)
+		resp := badBody(err)
+		return b, personio.Credentials{}, &resp
 	}
 	creds := personio.Credentials{CompanyID: b.CompanyID, Token: personio.Token(b.AccessToken)}
 	if p := usableCredentials(creds); p != nil {
-		return p.Response()
+		resp := p.Response()
+		return b, creds, &resp
+	}
+	return b, creds, nil
+}
+
+// createConnection handles POST /v1/connections (operation createConnection).
+func (e *Editor) createConnection(ctx context.Context, r *apigw.Request) apigw.Response {
+	b, creds, resp := credentialsOf(r)
+	if resp != nil {
+		return *resp
 	}
 	ws := r.Claims.Workspace
 	if p := e.checkCredentials(ctx, ws, creds); p != nil {
@@ -228,13 +240,9 @@ func (e *Editor) verifyConnection(ctx context.Context, r *apigw.Request) apigw.R
 
 // replaceCredentials handles PUT /v1/connections/{connection_id}/credentials (operation replaceCredentials).
 func (e *Editor) replaceCredentials(ctx context.Context, r *apigw.Request) apigw.Response {
-	var b credentialsBody
-	if err := json.Unmarshal(r.Body, &b); err != nil {
-		return badBody(err)
-	}
-	creds := personio.Credentials{CompanyID: b.CompanyID, Token: personio.Token(b.AccessToken)}
-	if p := usableCredentials(creds); p != nil {
-		return p.Response()
+	b, creds, resp := credentialsOf(r)
+	if resp != nil {
+		return *resp
 	}
 	ws := r.Claims.Workspace
 	c, err := e.store.GetConnection(ctx, ws, r.Params["connection_id"])

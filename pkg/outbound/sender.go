@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	mrand "math/rand/v2"
 	"net/http"
 	"strconv"
 	"sync"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/funnel-personio/funnel-personio/pkg/backoff"
 	"github.com/funnel-personio/funnel-personio/pkg/explain"
 	"github.com/funnel-personio/funnel-personio/pkg/webhook"
 )
@@ -34,7 +34,7 @@ type SenderConfig struct {
 	// Timeout bounds one post.
 	Timeout time.Duration
 	// RetryBase and RetryMax bound the delays between tries (doubling,
-	// with full jitter); the queue's receive count bounds the tries.
+	// with equal jitter, pkg/backoff); the queue's receive count bounds the tries.
 	RetryBase, RetryMax time.Duration
 	// HTTPClient posts (default: a client of its own).
 	HTTPClient *http.Client
@@ -111,7 +111,7 @@ func (s *Sender) handle(ctx context.Context, rec events.SQSMessage) bool {
 		return true
 	}
 	attempt, _ := strconv.Atoi(rec.Attributes["ApproximateReceiveCount"])
-	wait := backoff(s.cfg.RetryBase, s.cfg.RetryMax, max(attempt, 1))
+	wait := backoff.Delay(s.cfg.RetryBase, s.cfg.RetryMax, attempt)
 	log.WarnContext(ctx, "notifier: not sent, tried again later", "state", "retrying", "attempt", attempt, "retry_in", wait.String(), "error", err.Error())
 	if derr := s.queue.Defer(ctx, rec.ReceiptHandle, wait); derr != nil {
 		log.WarnContext(ctx, "notifier: defer", "error", derr.Error())
@@ -147,21 +147,4 @@ func (s *Sender) post(ctx context.Context, e Event) error {
 		return fmt.Errorf("outbound: the endpoint answered %d", resp.StatusCode)
 	}
 	return nil
-}
-
-// backoff is the delay before try n+1, drawn from backoffRange.
-func backoff(base, maxDelay time.Duration, n int) time.Duration {
-	lo, hi := backoffRange(base, maxDelay, n)
-	return lo + time.Duration(mrand.Int64N(int64(hi-lo)+1))
-}
-
-// backoffRange is the window the delay before try n+1 is drawn from:
-// the upper half of base·2ⁿ⁻¹, capped at maxDelay (equal jitter, so that
-// a receiver's outage is outlasted by at least the sum of the lows).
-func backoffRange(base, maxDelay time.Duration, n int) (lo, hi time.Duration) {
-	d := base << min(n-1, 20)
-	if d <= 0 || d > maxDelay {
-		d = maxDelay
-	}
-	return d / 2, d
 }

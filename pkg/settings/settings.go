@@ -140,7 +140,7 @@ type Settings struct {
 	// FileTransfers bounds the files one worker invocation moves at once.
 	FileTransfers int
 	// RetryBase and RetryMax bound the worker's retry delays (doubling,
-	// with full jitter).
+	// with equal jitter, pkg/backoff).
 	RetryBase, RetryMax time.Duration
 	// NotifyURL is the funnel platform's endpoint for outbound events
 	// ("" sends none); NotifyQueueURL the outbound queue; OutboundSecrets
