@@ -7,6 +7,7 @@ import (
 	"errors"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -349,6 +350,7 @@ func (s *Store) Claim(ctx context.Context, d Delivery, owner string, lease time.
 		}
 		s.keeping.add(d.Key(), owner)
 	}
+	s.attempts.put(d.Key(), owner, claimed.Attempts)
 	return claimed, nil
 }
 
@@ -420,17 +422,24 @@ func (s *Store) Record(ctx context.Context, k DeliveryKey, owner string, c Chang
 	default:
 		update = update.Remove(expression.Name(AttrParkedPK))
 	}
+	known, ok := s.attempts.take(k, owner)
 	if c.Attempt != nil {
 		// Only the claim's owner writes, so reading the attempts and writing
-		// them back with one more cannot lose another's attempt.
-		cur, err := s.GetDelivery(ctx, ws, eventID)
-		if err != nil {
-			return Delivery{}, err
+		// them back with one more cannot lose another's attempt. The
+		// attempts this instance's claim (or last record) left need no
+		// read: nothing else changes them while the claim is held (see
+		// attemptsSeen).
+		if !ok {
+			cur, err := s.GetDelivery(ctx, ws, eventID)
+			if err != nil {
+				return Delivery{}, err
+			}
+			if cur.ClaimOwner != owner {
+				return Delivery{}, failure.New(op, failure.Conflict, errors.New("the claim is held by another worker"))
+			}
+			known = cur.Attempts
 		}
-		if cur.ClaimOwner != owner {
-			return Delivery{}, failure.New(op, failure.Conflict, errors.New("the claim is held by another worker"))
-		}
-		update = update.Set(expression.Name("attempts"), expression.Value(appendAttempt(cur.Attempts, *c.Attempt)))
+		update = update.Set(expression.Name("attempts"), expression.Value(appendAttempt(known, *c.Attempt)))
 	}
 	if c.DeferToken != "" {
 		// The newest deferral's token stays until the next deferral: the
@@ -444,7 +453,52 @@ func (s *Store) Record(ctx context.Context, k DeliveryKey, owner string, c Chang
 		update = update.Set(expression.Name("event_kept"), expression.Value(true))
 	}
 	cond := expression.Name("claim_owner").Equal(expression.Value(owner))
-	return s.update(ctx, op, ws, eventID, update, cond)
+	d, err := s.update(ctx, op, ws, eventID, update, cond)
+	if err == nil && !c.Release {
+		s.attempts.put(k, owner, d.Attempts)
+	}
+	return d, err
+}
+
+// attemptsSeen remembers, for each claim of this instance that is held,
+// the record's attempts as the claim's last write left them, so that the
+// owner's Record appends to them without reading the record. While a
+// claim is held nothing else changes its record's attempts: Record is
+// conditional on the claim; another Claim sets attempts only where there
+// are none, and one that takes the claim over makes this owner's Record
+// fail; Requeue needs a failed, dead or parked record, and the claim made
+// it processing (a Requeue of a record the owner parked without
+// releasing drops the claim); an erasure deletes the record. A claim this
+// instance does not remember (another instance made it, or the memory
+// was cleared) reads the record, as before.
+type attemptsSeen struct {
+	mu   sync.Mutex
+	seen map[string][]Attempt
+}
+
+// maxAttemptsSeen bounds the claims remembered (the memory starts afresh
+// past it: claims ended without a Record, by an erasure or a lost lease,
+// stay until then).
+const maxAttemptsSeen = 10000
+
+func (a *attemptsSeen) put(k DeliveryKey, owner string, attempts []Attempt) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.seen == nil || len(a.seen) >= maxAttemptsSeen {
+		a.seen = map[string][]Attempt{}
+	}
+	a.seen[keepingKey(k, owner)] = slices.Clone(attempts)
+}
+
+// take returns the attempts remembered for the owner's claim, and forgets
+// them.
+func (a *attemptsSeen) take(k DeliveryKey, owner string) ([]Attempt, bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	kk := keepingKey(k, owner)
+	list, ok := a.seen[kk]
+	delete(a.seen, kk)
+	return list, ok
 }
 
 // appendAttempt adds an attempt, keeping the last MaxAttempts.

@@ -81,6 +81,9 @@ type Store struct {
 	// budgets are the budget items this instance last wrote.
 	budgets budgets
 	keeping keeping
+	// attempts are the attempts of the records this instance's held
+	// claims last wrote.
+	attempts attemptsSeen
 }
 
 // Option configures a Store.
