@@ -370,11 +370,11 @@ func TestRetryAndExplain(t *testing.T) {
 	}
 }
 
-// TestDeliveryLogPages: the delivery log in one status through the API,
+// TestListDeliveriesPages: the delivery log in one status through the API,
 // page by page with next_cursor: full pages of that status, newest first,
 // however few of them are among the funnel's deliveries; the unfiltered
 // list the same; a cursor works only for the list that gave it.
-func TestDeliveryLogPages(t *testing.T) {
+func TestListDeliveriesPages(t *testing.T) {
 	e := setup(t)
 	ctx := t.Context()
 	var failed, every []string
