@@ -122,22 +122,23 @@ diff: synth
 	cd infra && npx --yes aws-cdk@2 diff --app cdk.out $(CDK_ARGS)
 
 ## load: the load scenarios, reports in .data/load/<scenario>.{json,html}:
-## (1) under the budget; (2) a backlog of 1,000 for one company; (3) a
-## noisy workspace's 5,000-event backlog beside 10 quiet ones, and the
-## quiet ones alone; (4) ingest alone. Backlogs run with a 6 s rate window
-## (Personio's 20 requests per 60 s, ten times faster; the noisy one 2 s,
-## thirty times); LOAD_ARGS adds flags (e.g. -window 60s for Personio's
-## own pace).
+## (1) under the budget; (2) a backlog of 1,000 for one company; (3) the
+## quiet workspaces alone, then beside a noisy workspace's 5,000-event
+## backlog (the ratio of their p99s); (4) 150 companies with backlogs
+## sharing the global budget; (5) ingest alone. Backlogs run with a 6 s
+## rate window (Personio's 20 requests per 60 s, ten times faster; the
+## noisy one 2 s, thirty times); LOAD_ARGS adds flags (e.g. -window 60s
+## for Personio's own pace).
 load: build-local
-	bin/local load -scenario under-budget $(LOAD_ARGS)
-	bin/local load -scenario backlog -events 1000 -window 6s $(LOAD_ARGS)
-	bin/local load -scenario quiet -window 2s $(LOAD_ARGS)
-	bin/local load -scenario noisy -events 5000 -window 2s $(LOAD_ARGS)
-	bin/local load -scenario ingest -events 5000 $(LOAD_ARGS)
+	$(LOCAL_BIN) load -scenario under-budget $(LOAD_ARGS)
+	$(LOCAL_BIN) load -scenario backlog -events 1000 -window 6s $(LOAD_ARGS)
+	$(LOCAL_BIN) load -scenario noisy -events 5000 -window 2s $(LOAD_ARGS)
+	$(LOCAL_BIN) load -scenario shared -companies 150 -events 3600 -window 6s $(LOAD_ARGS)
+	$(LOCAL_BIN) load -scenario ingest -events 5000 $(LOAD_ARGS)
 
 ## faults: the full fault campaign, 10,000 events.
 faults: build-local
-	bin/local load -scenario faults -events 10000 -window 6s $(LOAD_ARGS)
+	$(LOCAL_BIN) load -scenario faults -events 10000 -window 6s $(LOAD_ARGS)
 
 ## web-test: the setup page's tests alone: the article end to end in
 ## headless Chromium, axe-core, keyboard, page weight, first render

@@ -81,7 +81,7 @@ func DefaultProps() Props {
 	s.FileHosts = []string{"files.example.com"}
 	s.NotifyURL = "https://app.example.com/hooks/personio"
 	return Props{JWTIssuer: "https://auth.example.com/", JWTAudience: []string{"funnel-personio"}, CORSOrigins: []string{"https://app.example.com"},
-		AssetDir: "../bin/lambda", Settings: s, WorkerMaxConcurrency: 20, ThrottleRate: 50, ThrottleBurst: 100,
+		AssetDir: "../bin/lambda", Settings: s, WorkerMaxConcurrency: float64(s.WorkerConcurrency), ThrottleRate: 50, ThrottleBurst: 100,
 		// Ingest only checks a signature, writes a record and queues:
 		// 100 a second (360,000 an hour) is far above what funnels
 		// submit, and it bounds what a flood of unsigned or replayed

@@ -103,6 +103,14 @@ func (t *tables) before(in *middleware.InitializeInput) *dynamoCall {
 		c.old = t.shadow(c.table, c.key)
 		return c
 	case *dynamodb.UpdateItemInput:
+		if v.ReturnValues == "" || v.ReturnValues == types.ReturnValueNone {
+			// The item after the update, in the answer: no read to
+			// learn its size (the caller asked for nothing and reads
+			// nothing of it).
+			cp := *v
+			cp.ReturnValues = types.ReturnValueAllNew
+			in.Parameters, v = &cp, &cp
+		}
 		return &dynamoCall{kind: opUpdate, table: aws.ToString(v.TableName), key: v.Key, returnValues: v.ReturnValues,
 			old: t.shadow(aws.ToString(v.TableName), v.Key)}
 	case *dynamodb.DeleteItemInput:

@@ -7,6 +7,10 @@ package emulator
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"sync"
 	"testing"
@@ -27,9 +31,25 @@ var (
 // Kumo returns an AWS config whose endpoint is an in-process kumo server,
 // shared by every test of the process (kumo's services keep one global
 // state per process, so tests use unique names: see Name).
+//
+// Requests reach kumo through a proxy that lets one Secrets Manager
+// GetSecretValue through at a time: kumo (v0.33.1) notes a secret's
+// last access while holding only its read lock, a data race the race
+// detector reports when workers read a token at once.
 func Kumo(t testing.TB) aws.Config {
 	t.Helper()
-	kumoOnce.Do(func() { kumoURL = kumo.NewServer().URL })
+	kumoOnce.Do(func() {
+		target, _ := url.Parse(kumo.NewServer().URL)
+		proxy := httputil.NewSingleHostReverseProxy(target)
+		var secrets sync.Mutex
+		kumoURL = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Header.Get("X-Amz-Target") == "secretsmanager.GetSecretValue" {
+				secrets.Lock()
+				defer secrets.Unlock()
+			}
+			proxy.ServeHTTP(w, r)
+		})).URL
+	})
 	return Config(kumoURL)
 }
 

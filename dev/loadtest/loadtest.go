@@ -49,6 +49,10 @@ type Config struct {
 	Latency    time.Duration
 	Faults     sandbox.Faults
 	RateLimit  int           // Personio's limit per company (default 20)
+	// GlobalLimit, if set, is the global budget per window (the stack's
+	// GLOBAL_LIMIT) and Personio's limit per address in the sandbox; the
+	// report says how the companies shared it (Shared).
+	GlobalLimit int
 	RateWindow time.Duration // and its window (default 60 s)
 	// PersonioTimeout bounds each Personio request (default
 	// settings.Local's); slow faults should answer later than this.
@@ -68,8 +72,8 @@ type Config struct {
 	// time, Pace apart: the quiet ones beside a noisy backlog. Their p99
 	// is reported as QuietP99.
 	Pace time.Duration
-	// Pollers is how many pollers feed the worker (default 4; the stack
-	// allows 20 concurrent workers on AWS).
+	// Pollers is how many pollers feed the worker (default: the stack's
+	// worker concurrency, settings' WorkerConcurrency).
 	Pollers int
 	// Senders is how many events are posted at once (default 8).
 	Senders int
@@ -108,6 +112,14 @@ type Report struct {
 	RateLimited      int                `json:"rate_limited"`
 	BudgetUse        map[string]float64 `json:"budget_use"` // requests made / requests the budget allowed, over the windows before the last
 	QuietP99         float64            `json:"quiet_p99_ms,omitempty"`
+	// QuietAloneP99 is the quiet workspaces' p99 in a run of their own
+	// just before (set by the caller that ran it), and QuietRatio
+	// QuietP99 over it.
+	QuietAloneP99 float64 `json:"quiet_alone_p99_ms,omitempty"`
+	QuietRatio    float64 `json:"quiet_ratio,omitempty"`
+	// Shared is how the companies shared the global budget (runs with a
+	// GlobalLimit).
+	Shared *Shared `json:"shared,omitempty"`
 	Latencies        []Point            `json:"latencies"`
 	PerWindow        map[string][]int   `json:"requests_per_window"`
 	Window           float64            `json:"window_seconds"`
@@ -233,7 +245,7 @@ func (r *run) setUp(ctx context.Context) error {
 	cfg := r.cfg
 	pollers := cfg.Pollers
 	if pollers <= 0 {
-		pollers = 4
+		pollers = settings.Default().WorkerConcurrency
 	}
 	if cfg.IngestOnly {
 		pollers = -1
@@ -243,7 +255,7 @@ func (r *run) setUp(ctx context.Context) error {
 		seed.Companies = append(seed.Companies, sandbox.Company{ID: strconv.Itoa(1000 + i), Token: fmt.Sprintf("load-token-%d", i),
 			Positions: []sandbox.Position{{ID: 1001, Name: "Load", Published: true}}})
 	}
-	sb, err := sandbox.New(sandbox.Config{Seed: seed, Latency: cfg.Latency, RateLimit: cfg.RateLimit,
+	sb, err := sandbox.New(sandbox.Config{Seed: seed, Latency: cfg.Latency, RateLimit: cfg.RateLimit, IPLimit: cfg.GlobalLimit,
 		RateWindow: cfg.RateWindow, Lockout: cfg.RateWindow, RandSeed: 7})
 	if err != nil {
 		return err
@@ -264,6 +276,9 @@ func (r *run) setUp(ctx context.Context) error {
 			// The run's window, with the deployment's margin in proportion.
 			def := settings.Default().Budget
 			s.Budget = settings.Budget{Limit: cfg.RateLimit, Window: cfg.RateWindow, Margin: cfg.RateWindow * def.Margin / def.Window}
+			if cfg.GlobalLimit > 0 {
+				s.GlobalLimit = cfg.GlobalLimit
+			}
 			s.RateLimitPause, s.RetryBase, s.RetryMax = cfg.RateWindow, time.Second, 5*time.Second
 			if cfg.PersonioTimeout > 0 {
 				s.PersonioTimeout = cfg.PersonioTimeout
@@ -555,6 +570,7 @@ func (r *run) report() *Report {
 		}
 	}
 	rep.Stages, rep.Tenths = spreads(bds), tenths(bds)
+	rep.Shared = r.shared()
 	rep.Received = r.received.Load()
 	if len(accepted) > 0 {
 		rep.ReceivesPerEvent = float64(rep.Received) / float64(len(accepted))

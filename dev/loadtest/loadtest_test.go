@@ -52,7 +52,10 @@ func TestFaultCampaignShort(t *testing.T) {
 	}
 	cfg := loadtest.Config{Name: "faults-short", Events: []int{100, 100, 100, 100, 100}, FileShare: 0.2,
 		Latency: 10 * time.Millisecond, Faults: loadtest.FaultMix,
-		RateLimit: 20, RateWindow: 2 * time.Second, Restarts: 2, PersonioTimeout: 2 * time.Second, Timeout: 4 * time.Minute}
+		RateLimit: 20, RateWindow: 2 * time.Second, Restarts: 2, PersonioTimeout: 2 * time.Second, Timeout: 4 * time.Minute,
+		// Four pollers, not the stack's twenty: under -race beside the
+		// other packages, more only add contention.
+		Pollers: 4}
 	if progress != nil {
 		cfg.Progress = progress
 	}

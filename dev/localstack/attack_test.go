@@ -105,7 +105,7 @@ func TestAttacks(t *testing.T) {
 	cfg.Sandbox.RateLimit = 60
 	// The global budget grows with it (its slots must hold the largest
 	// application).
-	cfg.Adjust = func(s *settings.Settings) { s.Budget.Limit, s.GlobalLimit = 60, 61*60 }
+	cfg.Adjust = func(s *settings.Settings) { s.Budget.Limit, s.GlobalLimit = 60, 11*60 }
 	st, err := localstack.Start(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -24,7 +24,7 @@ func notifyStack(t *testing.T, logs *testenv.Buffer) (*localstack.Stack, attacke
 	// A backlog of 50 fits one window of company 42's budget.
 	cfg.Sandbox.RateLimit = 100
 	cfg.Adjust = func(s *settings.Settings) {
-		s.Budget.Limit, s.GlobalLimit = 100, 61*100 // the global budget's slots hold the largest application
+		s.Budget.Limit, s.GlobalLimit = 100, 11*100 // the global budget's slots hold the largest application
 		s.NotifyRetryBase, s.NotifyRetryMax = time.Second, 2*time.Second
 		s.WatchTick, s.WatchInterval, s.HealthInterval = time.Hour, time.Hour, time.Hour
 	}

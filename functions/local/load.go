@@ -8,10 +8,12 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"time"
 
 	"github.com/funnel-personio/funnel-personio/dev/emulator"
 	"github.com/funnel-personio/funnel-personio/dev/loadtest"
+	"github.com/funnel-personio/funnel-personio/pkg/settings"
 )
 
 // scenarios are the load runs `make load` knows.
@@ -20,6 +22,15 @@ var scenarios = map[string]func(events int, window time.Duration, latency time.D
 	// a company of its own, all sent at once (a scaled-down peak).
 	"companies": func(n int, w, l time.Duration) loadtest.Config {
 		return loadtest.Config{Events: repeat(max(n/companies, 1), companies), Latency: l, RateWindow: w, FileShare: 0.3}
+	},
+	// shared: -companies companies, each with a backlog of its share of
+	// the events, all at once, needing more than the global budget gives:
+	// a company's limit 5 and the global budget 528 a window (11 × 48: the
+	// stack's 20 and 2,000 scaled down, so that 150 busy companies want
+	// 1.56 times the 480 the global budget lets them share, as 150 want
+	// 1.66 times the 1,810 on AWS).
+	"shared": func(n int, w, l time.Duration) loadtest.Config {
+		return loadtest.Config{Events: repeat(max(n/companies, 1), companies), Latency: l, RateWindow: w, RateLimit: 5, GlobalLimit: 11 * 48}
 	},
 	"under-budget": func(n int, w, l time.Duration) loadtest.Config {
 		return loadtest.Config{Events: repeat(10, 10), Latency: l, FileShare: 0.3, RateWindow: w, TargetP99: time.Second}
@@ -60,13 +71,14 @@ func repeat(v, n int) []int {
 func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("load", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	name := fs.String("scenario", "under-budget", "under-budget, backlog, noisy, quiet, companies, ingest or faults")
+	name := fs.String("scenario", "under-budget", "under-budget, backlog, noisy (runs quiet first), quiet, companies, shared, ingest or faults")
 	events := fs.Int("events", 1000, "events of the backlog (backlog, noisy) or in all (ingest, faults)")
 	window := fs.Duration("window", 60*time.Second, "Personio's rate window (20 requests per window); shorter windows make long runs short")
 	latency := fs.Duration("latency", 50*time.Millisecond, "latency the Personio sandbox adds")
 	out := fs.String("out", ".data/load", "folder for <scenario>.json and <scenario>.html")
 	timeout := fs.Duration("timeout", 60*time.Minute, "bound of the run")
-	pollers := fs.Int("pollers", 4, "queue pollers feeding the worker (each hands it batches of 10)")
+	pollers := fs.Int("pollers", settings.Default().WorkerConcurrency, "queue pollers feeding the worker (each hands it batches of 10; default: the stack's worker concurrency)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of this process (the stack, not the emulator) to the file")
 	fs.IntVar(&companies, "companies", companies, "workspaces (each with its own company) of the companies scenario")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -76,38 +88,62 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "load: unknown scenario %q\n", *name)
 		return 2
 	}
-	cfg := mk(*events, *window, *latency)
-	cfg.Name, cfg.Timeout, cfg.Progress, cfg.Pollers = *name, *timeout, stdout, *pollers
-	// The emulator runs as a process of its own (this binary's `emulator`),
-	// so that the fault campaign can stop and start it on its state.
-	emu, dir, err := loadEmulator(*name, *name == "faults")
-	if err != nil {
-		fmt.Fprintf(stderr, "load: %v\n", err)
-		return 1
-	}
-	if dir != "" {
-		defer os.RemoveAll(dir)
-	}
-	defer emu.Stop()
-	if *name == "faults" {
-		cfg.RestartEmulator = emu.Restart
-	}
-	r, err := loadtest.Run(ctx, emu.Config(), cfg)
-	if err != nil {
-		fmt.Fprintf(stderr, "load: %v\n", err)
-		return 1
-	}
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		fmt.Fprintln(stderr, err)
 		return 1
 	}
-	b, _ := json.MarshalIndent(r, "", "  ")
-	_ = os.WriteFile(filepath.Join(*out, *name+".json"), b, 0o644)
-	f, err := os.Create(filepath.Join(*out, *name+".html"))
-	if err == nil {
-		_ = loadtest.WriteHTML(f, r)
-		f.Close()
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "load: cpu profile: %v\n", err)
+			return 1
+		}
+		defer pprof.StopCPUProfile()
 	}
+	// one runs a scenario on an emulator of its own (a process: the fault
+	// campaign stops and starts it on its state).
+	one := func(name string) (*loadtest.Report, error) {
+		cfg := scenarios[name](*events, *window, *latency)
+		cfg.Name, cfg.Timeout, cfg.Progress, cfg.Pollers = name, *timeout, stdout, *pollers
+		emu, dir, err := loadEmulator(name, name == "faults")
+		if err != nil {
+			return nil, err
+		}
+		if dir != "" {
+			defer os.RemoveAll(dir)
+		}
+		defer emu.Stop()
+		if name == "faults" {
+			cfg.RestartEmulator = emu.Restart
+		}
+		return loadtest.Run(ctx, emu.Config(), cfg)
+	}
+	// The noisy scenario's figure is a ratio: the quiet workspaces beside
+	// the backlog against the same quiet workspaces alone, run just before
+	// on the same machine.
+	var alone *loadtest.Report
+	if *name == "noisy" {
+		var err error
+		if alone, err = one("quiet"); err != nil {
+			fmt.Fprintf(stderr, "load: %v\n", err)
+			return 1
+		}
+		writeReport(*out, alone)
+		fmt.Fprintf(stdout, "quiet (alone, before noisy): p99 %.0f ms\n\n", alone.QuietP99)
+	}
+	r, err := one(*name)
+	if err != nil {
+		fmt.Fprintf(stderr, "load: %v\n", err)
+		return 1
+	}
+	cfg := mk(*events, *window, *latency)
+	if alone != nil && alone.QuietP99 > 0 {
+		r.QuietAloneP99, r.QuietRatio = alone.QuietP99, r.QuietP99/alone.QuietP99
+	}
+	writeReport(*out, r)
 	if cfg.IngestOnly {
 		fmt.Fprintf(stdout, "\n%s: %d/%d events accepted in %.1f s: %.0f events/s (no worker)\nreport: %s\n", r.Name, r.Accepted, r.Events, r.Seconds,
 			r.IngestPerSec, filepath.Join(*out, *name+".json"))
@@ -133,6 +169,16 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if r.QuietP99 > 0 {
 		fmt.Fprintf(stdout, "%s: quiet workspaces' p99 %.0f ms\n", r.Name, r.QuietP99)
+	}
+	if r.QuietRatio > 0 {
+		fmt.Fprintf(stdout, "%s: beside the backlog that is %.2f× their p99 alone (%.0f ms; target ≤ 2×)\n", r.Name, r.QuietRatio, r.QuietAloneP99)
+	}
+	if s := r.Shared; s != nil {
+		fmt.Fprintf(stdout, "%s: global budget %d a window, at most %d in any window; while all %d companies had a backlog (%.0f s) each sent %.1f on average, the farthest %.1f %% from it\n",
+			r.Name, s.Limit, s.MostInAWindow, len(s.Shares), s.Seconds, s.Mean, 100*s.Spread)
+	}
+	if r.ReceivesPerEvent > 0 {
+		fmt.Fprintf(stdout, "%s: %.2f receives per event\n", r.Name, r.ReceivesPerEvent)
 	}
 	if r.Unconfirmed > 0 {
 		fmt.Fprintf(stdout, "%s: %d events recorded unconfirmed (Personio had them after a lost answer)\n", r.Name, r.Unconfirmed)
@@ -168,4 +214,15 @@ func loadEmulator(name string, persist bool) (*emulator.Process, string, error) 
 	}
 	p, err := emulator.StartProcess([]string{exe, "emulator", "-addr", addr}, env, addr)
 	return p, dir, err
+}
+
+// writeReport writes a run's report to dir: <name>.json and its page,
+// <name>.html.
+func writeReport(dir string, r *loadtest.Report) {
+	b, _ := json.MarshalIndent(r, "", "  ")
+	_ = os.WriteFile(filepath.Join(dir, r.Name+".json"), b, 0o644)
+	if f, err := os.Create(filepath.Join(dir, r.Name+".html")); err == nil {
+		_ = loadtest.WriteHTML(f, r)
+		f.Close()
+	}
 }

@@ -53,8 +53,16 @@ func (j *job) takeTurn(ctx context.Context, company string, n int) *result {
 		// as its holder got to it, a few milliseconds after its turn):
 		// wait for them here rather than go round the queue again.
 		d := at.Sub(w.cfg.Now())
-		if !held || d > time.Second || try == maxTurnTries {
+		switch {
+		case !held:
 			return wait(at)
+		case d > time.Second || try == maxTurnTries:
+			// No room at its turn for longer (a block after a 429, or a
+			// window fuller than the line planned): a fresh turn at the
+			// end of the line, not the first free moment, which every
+			// other holder of a turn in the block would go for too.
+			held, take = false, w.store.TakeBudgetOrJoinLine
+			continue
 		}
 		if r := j.sleep(ctx, max(d, time.Millisecond)); r != nil {
 			return r

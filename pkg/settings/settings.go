@@ -167,6 +167,10 @@ type Settings struct {
 	// and what a load run prices each function's GB-seconds with. The
 	// functions do not read it.
 	Memory map[string]int
+	// WorkerConcurrency is how many worker invocations the queue's event
+	// source runs at once at most: the stack's MaximumConcurrency, and the
+	// pollers a load run plays it with. The functions do not read it.
+	WorkerConcurrency int
 }
 
 // Default returns the settings of a deployment, without the names of its
@@ -185,7 +189,7 @@ func Default() Settings {
 		QueueRetention: 4 * 24 * time.Hour, DLQRetention: 14 * 24 * time.Hour,
 		NotifyTimeout: 10 * time.Second, NotifyRetryBase: 10 * time.Second, NotifyRetryMax: 5 * time.Minute, NotifyReceives: 30,
 		WatchInterval: time.Hour, WatchTick: 5 * time.Minute, HealthInterval: 24 * time.Hour,
-		Memory: map[string]int{"api": 256, "ingest": 256, "worker": 512, "notifier": 128, "watch": 256},
+		Memory: map[string]int{"api": 256, "ingest": 256, "worker": 512, "notifier": 128, "watch": 256}, WorkerConcurrency: 20,
 	}
 }
 
@@ -307,9 +311,10 @@ func (s Settings) Check() error {
 		errs = append(errs, VarBudgetLimit+" must be at least 1")
 	}
 	if g := s.GlobalBudget(); s.GlobalLimit != 0 && g.PerSlot() < s.Budget.Limit {
-		// The guard's slots (a 60th of the window each) must each hold
-		// an application with the most files.
-		errs = append(errs, fmt.Sprintf("%s must be 0 or at least %d (61 × %s)", VarGlobalLimit, 61*s.Budget.Limit, VarBudgetLimit))
+		// Each of the guard's slots must hold an application with the
+		// most files.
+		errs = append(errs, fmt.Sprintf("%s must be 0 or at least %d (%d × %s)", VarGlobalLimit, (store.GuardSlots+1)*s.Budget.Limit,
+			store.GuardSlots+1, VarBudgetLimit))
 	}
 	if s.MaxReceiveCount < 1 {
 		errs = append(errs, VarMaxReceiveCount+" must be at least 1")

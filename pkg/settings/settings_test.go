@@ -56,8 +56,8 @@ func TestCheck(t *testing.T) {
 			[]string{"BUDGET_LIMIT must be at least 1", "MAX_RECEIVE_COUNT must be at least 1", "CACHE_TTL must be positive", "BUDGET_MARGIN must not be negative",
 				"CHECK_LIMIT must be at least 1", "TEST_WINDOW must be positive"}},
 		{"retry base over max", func(s *settings.Settings) { s.RetryBase = time.Hour }, []string{"RETRY_BASE must not exceed RETRY_MAX"}},
-		{"a global limit whose slots cannot hold an application with its files", func(s *settings.Settings) { s.GlobalLimit = 1000 },
-			[]string{"GLOBAL_LIMIT must be 0 or at least 1220 (61 × BUDGET_LIMIT)"}},
+		{"a global limit whose slots cannot hold an application with its files", func(s *settings.Settings) { s.GlobalLimit = 200 },
+			[]string{"GLOBAL_LIMIT must be 0 or at least 220 (11 × BUDGET_LIMIT)"}},
 	}
 	if err := settings.Default().Check(); err != nil {
 		t.Fatalf("the defaults: %v", err)

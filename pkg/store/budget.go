@@ -144,7 +144,12 @@ func (s *Store) take(ctx context.Context, op string, where budgetAt, n int, b Bu
 	// instance wrote since): concurrent records of one batch do not race
 	// each other round the version check.
 	unlock := s.budgets.lock(where)
-	defer unlock()
+	locked := true
+	defer func() {
+		if locked {
+			unlock()
+		}
+	}()
 	for try := 0; try < maxTakeTries; try++ {
 		it, cached := s.budgets.get(where)
 		exists := cached
@@ -203,11 +208,14 @@ func (s *Store) take(ctx context.Context, op string, where budgetAt, n int, b Bu
 			}
 			if where.company != "" && s.global.on() {
 				// The global guard, after the company's units (a
-				// company's item sees far more contention than a slot):
-				// a full slot gives them back.
+				// company's item sees far more contention than a slot)
+				// and outside their lock (the next take of the company
+				// need not wait for it): a full slot gives them back.
+				unlock()
+				locked = false
 				ok, nextSlot, err := s.takeGlobal(ctx, n, ms)
 				if err != nil || !ok {
-					if gerr := s.giveBack(ctx, where, n, now); gerr != nil && err == nil {
+					if gerr := s.GiveBackBudget(ctx, where.company, n, now); gerr != nil && err == nil {
 						err = gerr
 					}
 					return false, nextSlot, err

@@ -21,13 +21,17 @@ import (
 // gateway's). Window is the companies' (with its margin).
 //
 // It is kept in two ways. A guard that is never crossed: the window is
-// cut into 60 slots, each taking at most Limit/61 units (a window
-// overlaps at most 61 slots), one conditional counter per slot; a take
-// that finds its slot full is told when the next one begins. And fair
-// shares that keep the guard from being the line: while more companies are
-// busy than the guard's units allow each its own limit, every busy
-// company's budget is the guard's units over the busy companies, so
-// every company's line is spaced by its share and each gets the same.
+// cut into GuardSlots slots, each taking at most Limit/(GuardSlots+1)
+// units (a window overlaps at most GuardSlots+1 slots), one conditional
+// counter per slot; a take that finds its slot full is told when the next
+// one begins. Ten slots let a slot take a burst (2,000 a minute: 181 in
+// any 6 s) and the busy companies share 10/11 of the limit (1,810 a
+// minute); more slots would share more and let less through at once. And
+// fair shares that keep the guard from being the line: while more
+// companies are busy than the guard's units allow each its own limit,
+// every busy company's budget is the guard's units over the busy
+// companies, so every company's line is spaced by its share and each gets
+// the same.
 type GlobalBudget struct {
 	Limit  int
 	Window time.Duration
@@ -38,15 +42,18 @@ type GlobalBudget struct {
 // many companies are busy. A zero g keeps no global budget.
 func WithGlobal(g GlobalBudget) Option { return func(s *Store) { s.global = g } }
 
+// GuardSlots is how many slots the guard cuts a window into.
+const GuardSlots = 10
+
 // slot is the length of one of the guard's slots.
-func (g GlobalBudget) slot() time.Duration { return g.Window / 60 }
+func (g GlobalBudget) slot() time.Duration { return g.Window / GuardSlots }
 
 // PerSlot is the most units one slot of the guard takes.
-func (g GlobalBudget) PerSlot() int { return g.Limit / 61 }
+func (g GlobalBudget) PerSlot() int { return g.Limit / (GuardSlots + 1) }
 
 // Fair is the units the guard gives in a window: what the busy companies
 // share.
-func (g GlobalBudget) Fair() int { return 60 * g.PerSlot() }
+func (g GlobalBudget) Fair() int { return GuardSlots * g.PerSlot() }
 
 // on reports whether there is a global budget to keep.
 func (g GlobalBudget) on() bool { return g.PerSlot() > 0 && g.slot() > 0 }
@@ -93,7 +100,8 @@ type busyItem struct {
 	ExpiresAt int64  `dynamodbav:"expires_at"`
 }
 
-// busy is the busy companies as last read, kept for a slot.
+// busy is the busy companies as last read, kept for a second (at most a
+// slot).
 type busy struct {
 	mu    sync.Mutex
 	read  time.Time
@@ -112,7 +120,7 @@ func (s *Store) share(ctx context.Context, company string, n int, b Budget) (Bud
 	now := s.now()
 	ms, window := millis(now), s.global.Window.Milliseconds()
 	s.busy.mu.Lock()
-	stale := s.busy.until == nil || now.Sub(s.busy.read) >= s.global.slot() || now.Before(s.busy.read)
+	stale := s.busy.until == nil || now.Sub(s.busy.read) >= min(s.global.slot(), time.Second) || now.Before(s.busy.read)
 	s.busy.mu.Unlock()
 	if stale {
 		var items []busyItem

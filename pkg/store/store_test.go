@@ -609,37 +609,45 @@ func TestBudgetAcrossInstances(t *testing.T) {
 // in a slot, across companies; a company's take that finds the slot full
 // is told when the next begins and keeps none of its own units.
 func TestGlobalGuard(t *testing.T) {
-	g := store.GlobalBudget{Limit: 2 * 61, Window: time.Minute} // 2 units a slot of 1 s
+	g := store.GlobalBudget{Limit: 2 * (store.GuardSlots + 1), Window: time.Minute} // 2 units a slot of 6 s
+	slot := time.Minute / store.GuardSlots
 	suite(t, func(t *testing.T, _ *dynamodb.Client, s *store.Store, c *clock) {
 		ctx := t.Context()
 		b := store.Budget{Limit: 20, Window: time.Minute}
-		c.Add(time.Second - time.Duration(c.Now().UnixMilli()%1000)*time.Millisecond) // the start of a slot
+		c.Add(slot - time.Duration(c.Now().UnixMilli()%slot.Milliseconds())*time.Millisecond) // the start of a slot
 		for _, company := range []string{"a", "b"} {
 			if ok, _, err := s.TakeBudget(ctx, company, 1, b); !ok || err != nil {
 				t.Fatalf("%s: %v, %v", company, ok, err)
 			}
 		}
+		c.Add(slot - time.Millisecond) // still the same slot
 		ok, next, err := s.TakeBudget(ctx, "c", 1, b)
-		if ok || err != nil || !next.Equal(c.Now().Add(time.Second)) {
-			t.Fatalf("a third take in the slot: %v, next %v, %v; want refused until %v", ok, next, err, c.Now().Add(time.Second))
+		if ok || err != nil || !next.Equal(c.Now().Add(time.Millisecond)) {
+			t.Fatalf("a third take in the slot: %v, next %v, %v; want refused until %v", ok, next, err, c.Now().Add(time.Millisecond))
 		}
 		if ok, _, _ := s.TakeBudget(ctx, "a", 2, b); ok {
 			t.Error("two units more in a full slot")
 		}
-		c.Add(time.Second)
+		// c kept nothing of the refused take.
+		if st, err := s.ReadBudget(ctx, "c", b); err != nil || st.Used != 0 {
+			t.Errorf("c's budget after the refused take: %+v, %v; want nothing used", st, err)
+		}
+		c.Add(time.Millisecond)
 		if ok, _, err := s.TakeBudget(ctx, "c", 2, b); !ok || err != nil {
 			t.Errorf("the next slot: %v, %v", ok, err)
 		}
-		// c kept nothing of the refused take: 2 of its 20 are used.
-		for i := range 18 {
-			c.Add(time.Second)
-			if ok, _, err := s.TakeBudget(ctx, "c", 1, b); !ok || err != nil {
-				t.Fatalf("c's unit %d: %v, %v", i+3, ok, err)
+		// Each slot after takes its 2 units, whoever asks.
+		for i := range store.GuardSlots {
+			c.Add(slot)
+			taken := 0
+			for j := range 3 {
+				if ok, _, _ := s.TakeBudget(ctx, fmt.Sprint("co", i, "-", j), 1, b); ok {
+					taken++
+				}
 			}
-		}
-		c.Add(time.Second)
-		if ok, _, _ := s.TakeBudget(ctx, "c", 1, b); ok {
-			t.Error("c took a 21st unit in a window")
+			if taken != 2 {
+				t.Errorf("slot %d: %d units taken of 3 asked, want 2", i+1, taken)
+			}
 		}
 	}, store.WithGlobal(g))
 }
@@ -649,7 +657,7 @@ func TestGlobalGuard(t *testing.T) {
 // units over the busy companies, in its window and in the spacing of its
 // line; with fewer busy, each its own limit.
 func TestGlobalShares(t *testing.T) {
-	g := store.GlobalBudget{Limit: 122, Window: time.Minute} // 120 a window to share
+	g := store.GlobalBudget{Limit: 12 * (store.GuardSlots + 1), Window: time.Minute} // 120 a window to share
 	suite(t, func(t *testing.T, _ *dynamodb.Client, s *store.Store, c *clock) {
 		ctx := t.Context()
 		b := store.Budget{Limit: 20, Window: time.Minute}
