@@ -20,13 +20,14 @@ func main() {
 			*dst = v
 		}
 	}
-	var audience, origins, fileHosts string
+	var audience, origins, fileHosts, keep string
 	ctx("jwtIssuer", &p.JWTIssuer)
 	ctx("jwtAudience", &audience)
 	ctx("corsOrigins", &origins)
 	ctx("fileHosts", &fileHosts)
 	ctx("notifyUrl", &p.Settings.NotifyURL)
 	ctx("assetDir", &p.AssetDir)
+	ctx("keepIndexes", &keep)
 	if audience != "" {
 		p.JWTAudience = strings.Split(audience, ",")
 	}
@@ -35,6 +36,9 @@ func main() {
 	}
 	if fileHosts != "" {
 		p.Settings.FileHosts = strings.Split(fileHosts, ",")
+	}
+	if keep != "" {
+		p.KeepIndexes = strings.Split(keep, ",")
 	}
 	p.StackProps = awscdk.StackProps{Env: &awscdk.Environment{
 		Account: jsii.String(os.Getenv("CDK_DEFAULT_ACCOUNT")), Region: jsii.String(os.Getenv("CDK_DEFAULT_REGION")),

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -21,6 +22,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/interfaces/interfacesawscloudwatch"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
@@ -54,6 +56,11 @@ type Props struct {
 	// routes (ANY /v1/{proxy+}), each on its own: a flood on one does
 	// not take the other's share.
 	IngestThrottle, EditorThrottle Throttle
+	// KeepIndexes names indexes of the version before (store.Retiring)
+	// that the table keeps: the steps of a deploy that changes the
+	// table's indexes, one index added or deleted a deploy
+	// (docs/operations.md). None: the table is store.Table.
+	KeepIndexes []string
 }
 
 // Throttle is a route's limit: a steady rate (requests per second) and a
@@ -123,6 +130,10 @@ func NewStack(scope constructs.Construct, id string, p Props) *Stack {
 	if err := set.Check(); err != nil {
 		panic(err)
 	}
+	indexes, err := tableIndexes(p.KeepIndexes)
+	if err != nil {
+		panic(err)
+	}
 	st := awscdk.NewStack(scope, jsii.String(id), &p.StackProps)
 	s := &Stack{Stack: st, Funcs: map[string]awslambda.Function{}}
 
@@ -130,7 +141,7 @@ func NewStack(scope constructs.Construct, id string, p Props) *Stack {
 		Description: jsii.String("funnel-personio: table encryption"), EnableKeyRotation: jsii.Bool(true),
 		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
 	})
-	s.Table = newTable(st, key)
+	s.Table = newTable(st, key, indexes)
 
 	def := set.QueueDefinition("funnel-personio-events")
 	s.DLQ = awssqs.NewQueue(st, jsii.String("DeadLetters"), &awssqs.QueueProps{
@@ -216,7 +227,9 @@ func NewStack(scope constructs.Construct, id string, p Props) *Stack {
 	// Erasure markers are written by the api and read (GetItem) by ingest
 	// and the worker; the worker deletes (DeleteItem) the record an erased
 	// applicant's returning event made.
-	grantTable(s.Table, api, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem")
+	// The api reads a page of the delivery log's records at once
+	// (BatchGetItem).
+	grantTable(s.Table, api, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchGetItem")
 	grantTable(s.Table, ingest, "dynamodb:GetItem", "dynamodb:PutItem")
 	grantTable(s.Table, worker, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem")
 	// The watch lists what it watches and the parked (Query), reads and
@@ -276,7 +289,7 @@ func NewStack(scope constructs.Construct, id string, p Props) *Stack {
 	var alarms []awscloudwatch.Alarm
 	s.Topic, alarms = newAlarms(st, s, worker)
 	s.Dashboard = newDashboard(st, s, alarms)
-	s.OperatorPolicy = newOperatorPolicy(st, s, key)
+	s.OperatorPolicy = newOperatorPolicy(st, s, key, indexes)
 
 	out := func(name string, v *string) {
 		awscdk.NewCfnOutput(st, jsii.String(name), &awscdk.CfnOutputProps{Value: v})
@@ -315,9 +328,23 @@ func allow(f awslambda.Function, resources []string, actions ...string) {
 	}))
 }
 
+// tableIndexes are the table's indexes: store.Table's, and the retiring
+// ones keep names (each must be one of store.Retiring).
+func tableIndexes(keep []string) ([]store.Index, error) {
+	out := slices.Clone(store.Table.Indexes)
+	for _, name := range keep {
+		i := slices.IndexFunc(store.Retiring, func(ix store.Index) bool { return ix.Name == name })
+		if i < 0 {
+			return nil, fmt.Errorf("infra: keepIndexes names %q, which is not an index of the version before (store.Retiring)", name)
+		}
+		out = append(out, store.Retiring[i])
+	}
+	return out, nil
+}
+
 // newTable builds the table from the one definition the local stack uses
-// too (store.Table).
-func newTable(st awscdk.Stack, key awskms.Key) awsdynamodb.Table {
+// too (store.Table), with the indexes given (tableIndexes).
+func newTable(st awscdk.Stack, key awskms.Key, indexes []store.Index) awsdynamodb.Table {
 	attr := func(name string) *awsdynamodb.Attribute {
 		return &awsdynamodb.Attribute{Name: jsii.String(name), Type: awsdynamodb.AttributeType_STRING}
 	}
@@ -329,11 +356,17 @@ func newTable(st awscdk.Stack, key awskms.Key) awsdynamodb.Table {
 		TimeToLiveAttribute: jsii.String(store.Table.TTLAttribute), DeletionProtection: jsii.Bool(true),
 		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
 	})
-	for _, ix := range store.Table.Indexes {
-		t.AddGlobalSecondaryIndex(&awsdynamodb.GlobalSecondaryIndexProps{
+	projections := map[types.ProjectionType]awsdynamodb.ProjectionType{types.ProjectionTypeAll: awsdynamodb.ProjectionType_ALL,
+		types.ProjectionTypeInclude: awsdynamodb.ProjectionType_INCLUDE, types.ProjectionTypeKeysOnly: awsdynamodb.ProjectionType_KEYS_ONLY}
+	for _, ix := range indexes {
+		props := &awsdynamodb.GlobalSecondaryIndexProps{
 			IndexName: jsii.String(ix.Name), PartitionKey: attr(ix.PartitionKey), SortKey: attr(ix.SortKey),
-			ProjectionType: awsdynamodb.ProjectionType_ALL,
-		})
+			ProjectionType: projections[ix.Projection],
+		}
+		if len(ix.Include) > 0 {
+			props.NonKeyAttributes = jsii.Strings(ix.Include...)
+		}
+		t.AddGlobalSecondaryIndex(props)
 	}
 	return t
 }
@@ -553,22 +586,28 @@ func newDashboard(st awscdk.Stack, s *Stack, alarms []awscloudwatch.Alarm) awscl
 // resources it does it on (docs/operations.md; TestOperatorPolicy pins
 // it): the dead-letter queue's listing and redrive (a message move task
 // receives from it, deletes there and sends to the queue), replays (the
-// stored event to the queue, the record requeued), reading records,
-// integrations, connections and budgets, and scanning the sparse parked
-// index — never the table.
-func newOperatorPolicy(st awscdk.Stack, s *Stack, key awskms.Key) awsiam.ManagedPolicy {
+// stored event to the queue, the record requeued; the funnel's
+// deliveries in a status listed from the delivery log, or from by_funnel
+// while the table keeps it, and their records read a page at a time),
+// reading records, integrations, connections and budgets, and scanning
+// the sparse parked index — never the table.
+func newOperatorPolicy(st awscdk.Stack, s *Stack, key awskms.Key, indexes []store.Index) awsiam.ManagedPolicy {
 	stmt := func(resources []string, actions ...string) awsiam.PolicyStatement {
 		return awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{Actions: jsii.Strings(actions...), Resources: jsii.Strings(resources...)})
 	}
 	table := *s.Table.TableArn()
+	lists := []string{table + "/index/" + store.IndexDeliveryLog}
+	if slices.ContainsFunc(indexes, func(ix store.Index) bool { return ix.Name == store.IndexByFunnel }) {
+		lists = append(lists, table+"/index/"+store.IndexByFunnel)
+	}
 	return awsiam.NewManagedPolicy(st, jsii.String("OperatorPolicy"), &awsiam.ManagedPolicyProps{
 		Description: jsii.String("funnel-personio: what the operator command (bin/ops) may do"),
 		Statements: &[]awsiam.PolicyStatement{
 			stmt([]string{*s.DLQ.QueueArn()}, "sqs:GetQueueUrl", "sqs:GetQueueAttributes", "sqs:ReceiveMessage", "sqs:ChangeMessageVisibility",
 				"sqs:DeleteMessage", "sqs:StartMessageMoveTask", "sqs:ListMessageMoveTasks"),
 			stmt([]string{*s.Queue.QueueArn()}, "sqs:GetQueueUrl", "sqs:GetQueueAttributes", "sqs:SendMessage"),
-			stmt([]string{table}, "dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:Query"),
-			stmt([]string{table + "/index/" + store.IndexByStatus}, "dynamodb:Query"),
+			stmt([]string{table}, "dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:Query", "dynamodb:BatchGetItem"),
+			stmt(lists, "dynamodb:Query"),
 			stmt([]string{table + "/index/" + store.IndexParked}, "dynamodb:Scan"),
 			stmt([]string{*key.KeyArn()}, tableKeyActions...),
 		},

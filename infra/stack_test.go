@@ -23,6 +23,13 @@ import (
 // template synthesises the stack with dummy binaries.
 func template(t *testing.T) (assertions.Template, map[string]any) {
 	t.Helper()
+	return templateWith(t, func(*Props) {})
+}
+
+// templateWith synthesises the stack with dummy binaries and the default
+// props as change leaves them.
+func templateWith(t *testing.T, change func(*Props)) (assertions.Template, map[string]any) {
+	t.Helper()
 	dir := t.TempDir()
 	for _, f := range Functions {
 		if err := os.MkdirAll(filepath.Join(dir, f), 0o755); err != nil {
@@ -35,6 +42,7 @@ func template(t *testing.T) (assertions.Template, map[string]any) {
 	app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(t.TempDir())})
 	p := DefaultProps()
 	p.AssetDir = dir
+	change(&p)
 	s := NewStack(app, "Test", p)
 	tpl := assertions.Template_FromStack(s.Stack, nil)
 	var raw map[string]any
@@ -96,20 +104,80 @@ func TestQueues(t *testing.T) {
 }
 
 func TestTable(t *testing.T) {
-	tp, _ := tpl(t)
-	var gsis []any
-	for _, ix := range store.Table.Indexes {
-		gsis = append(gsis, assertions.Match_ObjectLike(&map[string]any{"IndexName": ix.Name}))
-	}
+	tp, raw := tpl(t)
 	tp.HasResourceProperties(jsii.String("AWS::DynamoDB::Table"), map[string]any{
 		"BillingMode": "PAY_PER_REQUEST", "DeletionProtectionEnabled": true,
 		"PointInTimeRecoverySpecification": map[string]any{"PointInTimeRecoveryEnabled": true},
 		"SSESpecification":                 map[string]any{"SSEEnabled": true, "SSEType": "KMS", "KMSMasterKeyId": assertions.Match_AnyValue()},
 		"TimeToLiveSpecification":          map[string]any{"AttributeName": store.AttrTTL, "Enabled": true},
 		"KeySchema":                        []any{map[string]any{"AttributeName": store.AttrPK, "KeyType": "HASH"}, map[string]any{"AttributeName": store.AttrSK, "KeyType": "RANGE"}},
-		"GlobalSecondaryIndexes":           assertions.Match_ArrayWith(&gsis),
 	})
 	tp.HasResource(jsii.String("AWS::DynamoDB::Table"), map[string]any{"DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain"})
+	// Each index, its keys and what it projects: the delivery log the
+	// stage and gsi2pk (written when a delivery is created and when it
+	// comes to rest), parked and watch every attribute.
+	want := map[string]string{
+		"delivery_log": "gsi1pk/gsi1sk INCLUDE [gsi2pk stage]",
+		"parked":       "parked_pk/gsi1sk ALL []",
+		"watch":        "watch_pk/watch_sk ALL []",
+	}
+	if got := tableIndexesOf(t, raw); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("indexes %v, want %v", got, want)
+	}
+}
+
+// tableIndexesOf is the template's table's indexes: keys, projection and
+// the attributes it includes, by name.
+func tableIndexesOf(t *testing.T, raw map[string]any) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for _, r := range raw["Resources"].(map[string]any) {
+		res := r.(map[string]any)
+		if res["Type"] != "AWS::DynamoDB::Table" {
+			continue
+		}
+		for _, g := range res["Properties"].(map[string]any)["GlobalSecondaryIndexes"].([]any) {
+			ix := g.(map[string]any)
+			var keys []string
+			for _, k := range ix["KeySchema"].([]any) {
+				keys = append(keys, k.(map[string]any)["AttributeName"].(string))
+			}
+			p := ix["Projection"].(map[string]any)
+			var include []string
+			if n, ok := p["NonKeyAttributes"].([]any); ok {
+				for _, a := range n {
+					include = append(include, a.(string))
+				}
+			}
+			slices.Sort(include)
+			out[ix["IndexName"].(string)] = fmt.Sprintf("%s %s %v", strings.Join(keys, "/"), p["ProjectionType"], include)
+		}
+	}
+	return out
+}
+
+// TestKeepIndexes: the steps of the deploy that changes the indexes keep
+// by_funnel and by_status (every attribute) beside the delivery log, and
+// the operator may read by_funnel while the table has it; an index that
+// is not one of the version before stops the synth.
+func TestKeepIndexes(t *testing.T) {
+	_, raw := templateWith(t, func(p *Props) { p.KeepIndexes = []string{store.IndexByFunnel, store.IndexByStatus} })
+	want := map[string]string{
+		"by_funnel":    "gsi1pk/gsi1sk ALL []",
+		"by_status":    "gsi2pk/gsi1sk ALL []",
+		"delivery_log": "gsi1pk/gsi1sk INCLUDE [gsi2pk stage]",
+		"parked":       "parked_pk/gsi1sk ALL []",
+		"watch":        "watch_pk/watch_sk ALL []",
+	}
+	if got := tableIndexesOf(t, raw); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("indexes %v, want %v", got, want)
+	}
+	if got := operatorPolicy(t, raw); !slices.Equal(got["Table/index/"+store.IndexByFunnel], []string{"dynamodb:Query"}) {
+		t.Errorf("the operator's policy %v: no Query on by_funnel while the table keeps it", got)
+	}
+	if _, err := tableIndexes([]string{"by_whatever"}); err == nil || !strings.Contains(err.Error(), "by_whatever") {
+		t.Errorf("an unknown index to keep: %v", err)
+	}
 }
 
 func TestAPI(t *testing.T) {
@@ -213,7 +281,7 @@ var keyActions = []string{"kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:
 // account.
 var wantPermissions = map[string]map[string][]string{
 	"Api": {
-		"Table":               {"dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"},
+		"Table":               {"dynamodb:BatchGetItem", "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"},
 		"Table/index/*":       {"dynamodb:Query"},
 		"DataKey":             keyActions,
 		"Events":              {"sqs:SendMessage"},
@@ -696,13 +764,24 @@ func TestOperatorPolicy(t *testing.T) {
 	want := map[string][]string{
 		"DeadLetters": {"sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:ListMessageMoveTasks",
 			"sqs:ReceiveMessage", "sqs:StartMessageMoveTask"},
-		"Events":                             {"sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:SendMessage"},
-		"Table":                              {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem"},
-		"Table/index/" + store.IndexByStatus: {"dynamodb:Query"},
-		"Table/index/" + store.IndexParked:   {"dynamodb:Scan"},
-		"DataKey":                            keyActions,
+		"Events":                                {"sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:SendMessage"},
+		"Table":                                 {"dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem"},
+		"Table/index/" + store.IndexDeliveryLog: {"dynamodb:Query"},
+		"Table/index/" + store.IndexParked:      {"dynamodb:Scan"},
+		"DataKey":                               keyActions,
 	}
+	if got := operatorPolicy(t, raw); !maps.EqualFunc(got, want, slices.Equal) {
+		t.Errorf("the operator may\n  %v\nwant\n  %v", got, want)
+	}
+}
+
+// operatorPolicy is what the template's one managed policy, the
+// operator's, allows, resource by resource (actions sorted). It fails the
+// test on a wildcard, or a policy the stack attaches itself.
+func operatorPolicy(t *testing.T, raw map[string]any) map[string][]string {
+	t.Helper()
 	found := 0
+	got := map[string][]string{}
 	for id, r := range raw["Resources"].(map[string]any) {
 		res := r.(map[string]any)
 		if res["Type"] != "AWS::IAM::ManagedPolicy" {
@@ -715,7 +794,6 @@ func TestOperatorPolicy(t *testing.T) {
 				t.Errorf("%s is attached to %s %v by the stack", id, k, props[k])
 			}
 		}
-		got := map[string][]string{}
 		for _, s := range props["PolicyDocument"].(map[string]any)["Statement"].([]any) {
 			st := s.(map[string]any)
 			rs, ok := st["Resource"].([]any)
@@ -735,16 +813,14 @@ func TestOperatorPolicy(t *testing.T) {
 				}
 			}
 		}
-		for r := range got {
-			slices.Sort(got[r])
-		}
-		if !maps.EqualFunc(got, want, slices.Equal) {
-			t.Errorf("the operator may\n  %v\nwant\n  %v", got, want)
-		}
+	}
+	for r := range got {
+		slices.Sort(got[r])
 	}
 	if found != 1 {
 		t.Errorf("%d managed policies, want the operator's", found)
 	}
+	return got
 }
 
 // TestNotifications pins the outbound events' way: a queue of their own

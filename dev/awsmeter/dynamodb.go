@@ -20,10 +20,12 @@ import (
 // (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/read-write-operations.html):
 // a write takes one unit per KB of the larger of the item before and after
 // it (at least one; a write whose condition fails too); a read one unit per
-// 4 KB, half of it when eventually consistent, and a query adds up the
-// items it read before rounding; every global secondary index whose entry
-// the write puts, changes or deletes takes units of the entry's projected
-// size (a changed index key is a delete and a put).
+// 4 KB, half of it when eventually consistent; a query adds up the entries
+// it read (as the index projects them) before rounding, a batch read
+// rounds each item it found on its own; every global
+// secondary index whose entry the write puts, changes or deletes takes
+// units of the entry's projected size (a changed index key is a delete and
+// a put).
 const (
 	writeUnitBytes = 1024
 	readUnitBytes  = 4096
@@ -70,6 +72,7 @@ const (
 	opUpdate
 	opDelete
 	opQuery
+	opBatchGet
 )
 
 // dynamoCall is one DynamoDB call being counted.
@@ -81,6 +84,8 @@ type dynamoCall struct {
 	projected    bool // a query with a projection expression returns less than it reads
 	returnValues types.ReturnValue
 	old, new     item
+	// batch is a batch read's keys by table.
+	batch map[string]types.KeysAndAttributes
 }
 
 // before asks for the call's consumed capacity and notes what computing it
@@ -114,6 +119,8 @@ func (t *tables) before(in *middleware.InitializeInput) *dynamoCall {
 	case *dynamodb.QueryInput:
 		return &dynamoCall{kind: opQuery, table: aws.ToString(v.TableName), index: aws.ToString(v.IndexName),
 			consistent: aws.ToBool(v.ConsistentRead) && v.IndexName == nil, projected: v.ProjectionExpression != nil}
+	case *dynamodb.BatchGetItemInput:
+		return &dynamoCall{kind: opBatchGet, batch: v.RequestItems}
 	}
 	return nil
 }
@@ -142,6 +149,7 @@ func (t *tables) after(ctx context.Context, c *dynamoCall, result any, err error
 	var reported *types.ConsumedCapacity
 	var returned item
 	var read []item
+	var batch map[string][]item
 	switch out := result.(type) {
 	case *dynamodb.GetItemOutput:
 		reported, returned = out.ConsumedCapacity, out.Item
@@ -153,6 +161,14 @@ func (t *tables) after(ctx context.Context, c *dynamoCall, result any, err error
 		reported, returned = out.ConsumedCapacity, out.Attributes
 	case *dynamodb.QueryOutput:
 		reported, read = out.ConsumedCapacity, out.Items
+	case *dynamodb.BatchGetItemOutput:
+		batch = out.Responses
+		if len(out.ConsumedCapacity) > 0 {
+			reported = &types.ConsumedCapacity{CapacityUnits: aws.Float64(0)}
+			for _, cc := range out.ConsumedCapacity {
+				*reported.CapacityUnits += aws.ToFloat64(cc.CapacityUnits)
+			}
+		}
 	}
 	if err != nil {
 		if !conditionFailed(err) {
@@ -181,16 +197,33 @@ func (t *tables) after(ctx context.Context, c *dynamoCall, result any, err error
 		}
 	}
 	t.remember(c, read)
+	t.rememberBatch(batch)
 	if reported != nil && reported.CapacityUnits != nil {
 		return fromReport(c.kind, reported)
 	}
+	if c.kind == opBatchGet {
+		return computeBatch(c.batch, batch)
+	}
 	return t.compute(c, read)
+}
+
+// computeBatch is a batch read's units: each item found, read on its
+// own. A key not found takes nothing (as DynamoDB Local reports it; a
+// GetItem of a missing item takes a read).
+func computeBatch(asked map[string]types.KeysAndAttributes, found map[string][]item) capacity {
+	var c capacity
+	for table, items := range found {
+		for _, it := range items {
+			c.read += readUnits(size(it), aws.ToBool(asked[table].ConsistentRead))
+		}
+	}
+	return c
 }
 
 // fromReport takes DynamoDB's own figures.
 func fromReport(kind opKind, r *types.ConsumedCapacity) capacity {
 	total := aws.ToFloat64(r.CapacityUnits)
-	if kind == opGet || kind == opQuery {
+	if kind == opGet || kind == opQuery || kind == opBatchGet {
 		return capacity{read: total, reported: true}
 	}
 	c := capacity{write: total, reported: true}
@@ -206,9 +239,15 @@ func (t *tables) compute(c *dynamoCall, read []item) capacity {
 	case opGet:
 		return capacity{read: readUnits(size(c.old), c.consistent)}
 	case opQuery:
+		t.mu.Lock()
+		schema := t.schemas[c.table]
+		t.mu.Unlock()
+		ix, _ := schema.index(c.index)
 		total := 0
 		for _, it := range read {
-			total += size(it)
+			// An emulator may answer with the whole item; DynamoDB reads
+			// the entry the index holds.
+			total += size(ix.entry(schema, it))
 		}
 		return capacity{read: readUnits(total, c.consistent)}
 	}
@@ -247,8 +286,11 @@ func (ix indexSchema) writeUnits(t tableSchema, before, after item) float64 {
 }
 
 // entry is the item's entry in the index (nil when the item lacks the
-// index's keys).
+// index's keys; the item itself for the table, the index of no name).
 func (ix indexSchema) entry(t tableSchema, it item) item {
+	if ix.name == "" {
+		return it
+	}
 	if it == nil || it[ix.pk] == nil || ix.sk != "" && it[ix.sk] == nil {
 		return nil
 	}
@@ -394,12 +436,34 @@ func (t *tables) remember(c *dynamoCall, read []item) {
 }
 
 func (s tableSchema) projectsAll(index string) bool {
+	ix, ok := s.index(index)
+	return ok && ix.projection == types.ProjectionTypeAll
+}
+
+// index is the table's index of that name (the table itself, the index of
+// no name, for "").
+func (s tableSchema) index(name string) (indexSchema, bool) {
 	for _, ix := range s.indexes {
-		if ix.name == index {
-			return ix.projection == types.ProjectionTypeAll
+		if ix.name == name && name != "" {
+			return ix, true
 		}
 	}
-	return false
+	return indexSchema{}, false
+}
+
+// rememberBatch keeps the items a batch read found.
+func (t *tables) rememberBatch(found map[string][]item) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for table, items := range found {
+		s, ok := t.schemas[table]
+		if !ok {
+			continue
+		}
+		for _, it := range items {
+			t.items[id(table, s.keyOf(it))] = it
+		}
+	}
 }
 
 // readBack reads an item after a write that returned none of it, to know

@@ -370,6 +370,79 @@ func TestRetryAndExplain(t *testing.T) {
 	}
 }
 
+// TestListDeliveriesPages: the delivery log in one status through the API,
+// page by page with next_cursor: full pages of that status, newest first,
+// however few of them are among the funnel's deliveries; the unfiltered
+// list the same; a cursor works only for the list that gave it.
+func TestListDeliveriesPages(t *testing.T) {
+	e := setup(t)
+	ctx := t.Context()
+	var failed, every []string
+	for i := range 15 {
+		id := fmt.Sprintf("evt_log_%02d", i)
+		d := store.Delivery{WorkspaceID: ws, FunnelID: "fn_log", EventID: id}
+		if _, err := e.store.CreateDelivery(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+		st := store.StatusDelivered
+		if i%4 == 2 {
+			st = store.StatusFailed
+			failed = append([]string{id}, failed...)
+		}
+		if _, err := e.store.Claim(ctx, d, "worker", time.Minute); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.store.Record(ctx, d.Key(), "worker", store.Change{Status: st, ReasonCode: store.ReasonMappingFailed, Release: true}); err != nil {
+			t.Fatal(err)
+		}
+		every = append([]string{id}, every...)
+	}
+	pages := func(query string, limit int) ([]string, string) {
+		t.Helper()
+		var ids []string
+		cursor, first := "", ""
+		for n := 0; n < 20; n++ {
+			target := fmt.Sprintf("/v1/funnels/fn_log/deliveries?limit=%d%s", limit, query)
+			if cursor != "" {
+				target += "&cursor=" + cursor
+			}
+			r := e.call(t, ws, advanced, "GET", target, nil, nil)
+			if r.status != 200 {
+				t.Fatalf("%s: %d %s", target, r.status, r.raw)
+			}
+			list := r.body["deliveries"].([]any)
+			for _, d := range list {
+				ids = append(ids, d.(map[string]any)["id"].(string))
+			}
+			next, _ := r.body["next_cursor"].(string)
+			if next != "" && len(list) != limit {
+				t.Errorf("%s: a page of %d before the end", target, len(list))
+			}
+			if first == "" {
+				first = next
+			}
+			if cursor = next; cursor == "" {
+				return ids, first
+			}
+		}
+		t.Fatalf("%s: more than 20 pages", query)
+		return nil, ""
+	}
+	ids, cursor := pages("&status=failed", 2)
+	if fmt.Sprint(ids) != fmt.Sprint(failed) {
+		t.Errorf("failed: %v, want %v", ids, failed)
+	}
+	if ids, _ := pages("", 4); fmt.Sprint(ids) != fmt.Sprint(every) {
+		t.Errorf("every delivery: %v, want %v", ids, every)
+	}
+	if r := e.call(t, ws, advanced, "GET", "/v1/funnels/fn_log/deliveries?cursor="+cursor, nil, nil); r.status != 400 || r.problem() != "validation" {
+		t.Errorf("the failed list's cursor on the whole list: %d %s", r.status, r.raw)
+	}
+	if r := e.call(t, "ws_other", advanced, "GET", "/v1/funnels/fn_log/deliveries?status=failed", nil, nil); r.status != 200 || len(r.body["deliveries"].([]any)) != 0 {
+		t.Errorf("another workspace: %d %s", r.status, r.raw)
+	}
+}
+
 func TestErasure(t *testing.T) {
 	e := setup(t)
 	ctx := t.Context()

@@ -2,11 +2,13 @@ package store_test
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"github.com/funnel-personio/funnel-personio/dev/awsmeter"
 	"github.com/funnel-personio/funnel-personio/pkg/failure"
 	"github.com/funnel-personio/funnel-personio/pkg/store"
 )
@@ -52,6 +54,73 @@ func TestCopyBeforeItsToken(t *testing.T) {
 		}
 		if _, err := s.Claim(ctx, d("t1"), "w4", time.Minute); !errors.Is(err, store.ErrStaleCopy) {
 			t.Errorf("an old copy with the claim free: %v, want stale", err)
+		}
+	})
+}
+
+// TestRecordAfterItsClaimReadsNothing: the owner's Record appends its
+// attempt to the attempts its claim (or its last record) saw, without
+// reading the record; a claim this instance did not make (another
+// instance's, by the same owner name) is read first, as before. Either
+// way every attempt is kept, and a Record of a claim taken over is
+// refused.
+func TestRecordAfterItsClaimReadsNothing(t *testing.T) {
+	meteredOn(t, func(t *testing.T, _ bool, m *awsmeter.Meter, db *dynamodb.Client, table string, s *store.Store, c *clock) {
+		ctx := t.Context()
+		d := store.Delivery{WorkspaceID: "ws_a", FunnelID: "fn_1", EventID: "evt_a", Event: []byte(`{}`)}
+		k := d.Key()
+		if _, err := s.CreateDelivery(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+		other := store.New(db, table, retention, store.WithClock(c.Now))
+		attempt := func(o store.Status) *store.Attempt { return &store.Attempt{At: c.Now(), Outcome: o} }
+		steps := []struct {
+			name  string
+			do    func() error
+			reads int64
+		}{
+			{"claim", func() error { _, err := s.Claim(ctx, d, "w1", time.Minute); return err }, 0},
+			{"a record that keeps the claim", func() error {
+				_, err := s.Record(ctx, k, "w1", store.Change{Status: store.StatusProcessing, Attempt: attempt(store.StatusProcessing)})
+				return err
+			}, 0},
+			{"the record that releases it", func() error {
+				_, err := s.Record(ctx, k, "w1", store.Change{Status: store.StatusRetrying, Attempt: attempt(store.StatusRetrying), Release: true})
+				return err
+			}, 0},
+			{"claimed by another instance", func() error { _, err := other.Claim(ctx, d, "w2", time.Minute); return err }, 0},
+			{"recorded by this one, which did not claim", func() error {
+				_, err := s.Record(ctx, k, "w2", store.Change{Status: store.StatusQueued, Attempt: attempt(store.StatusQueued), Release: true})
+				return err
+			}, 1},
+			{"claimed here", func() error { _, err := s.Claim(ctx, d, "w3", time.Minute); return err }, 0},
+		}
+		for _, st := range steps {
+			c.Add(time.Second)
+			m.Reset()
+			if err := st.do(); err != nil {
+				t.Fatalf("%s: %v", st.name, err)
+			}
+			if got := units(m, "GetItem").Calls; got != st.reads {
+				t.Errorf("%s: %d reads, want %d", st.name, got, st.reads)
+			}
+		}
+		// The lease runs out and w4 takes the claim over: w3's record is
+		// refused and changes nothing.
+		c.Add(2 * time.Minute)
+		if _, err := other.Claim(ctx, d, "w4", time.Minute); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Record(ctx, k, "w3", store.Change{Status: store.StatusFailed, Attempt: attempt(store.StatusFailed), Release: true}); !errors.Is(err, failure.ErrConflict) {
+			t.Errorf("the record of a claim taken over: %v, want a conflict", err)
+		}
+		got, err := s.GetDelivery(ctx, "ws_a", "evt_a")
+		var outcomes []store.Status
+		for _, a := range got.Attempts {
+			outcomes = append(outcomes, a.Outcome)
+		}
+		if err != nil || fmt.Sprint(outcomes) != "[processing retrying queued]" || got.ClaimOwner != "w4" {
+			t.Errorf("attempts %v, owner %s, %v; want processing, retrying, queued and w4's claim", outcomes, got.ClaimOwner, err)
 		}
 	})
 }

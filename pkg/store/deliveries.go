@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"slices"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -13,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go"
 
 	"github.com/funnel-personio/funnel-personio/pkg/failure"
 )
@@ -119,11 +122,12 @@ func (d Delivery) Key() DeliveryKey {
 }
 
 type deliveryItem struct {
-	PK       string `dynamodbav:"pk"`
-	SK       string `dynamodbav:"sk"`
-	GSI1PK   string `dynamodbav:"gsi1pk"`
-	GSI1SK   string `dynamodbav:"gsi1sk"`
-	GSI2PK   string `dynamodbav:"gsi2pk"`
+	PK     string `dynamodbav:"pk"`
+	SK     string `dynamodbav:"sk"`
+	GSI1PK string `dynamodbav:"gsi1pk"`
+	GSI1SK string `dynamodbav:"gsi1sk"`
+	// Stage is stageOf(Status): what the delivery log index keeps.
+	Stage    string `dynamodbav:"stage"`
 	ParkedPK string `dynamodbav:"parked_pk,omitempty"`
 	// EventKept says the event's item was written.
 	EventKept bool `dynamodbav:"event_kept,omitempty"`
@@ -140,6 +144,32 @@ func (it deliveryItem) delivery() Delivery {
 		d.Event = it.LegacyEvent
 	}
 	return d
+}
+
+// stageActive is the stage of a delivery on its way.
+const stageActive = "active"
+
+// stageOf is what the delivery log index keeps of a status: the status
+// itself once the delivery rests (delivered, unconfirmed, failed, parked,
+// dead, skipped), and "active" while it is on its way (queued, processing,
+// retrying). A delivery's claims, turns and retries go from one status on
+// the way to another and leave its index entry as it is; the entry is
+// written when the delivery is created and when it comes to rest.
+func stageOf(s Status) string {
+	switch s {
+	case StatusQueued, StatusProcessing, StatusRetrying:
+		return stageActive
+	}
+	return string(s)
+}
+
+// setStatus is the one way an update writes a record's status: with its
+// stage, and without gsi2pk, which marks a record last written by a
+// version that kept no stage.
+func setStatus(u expression.UpdateBuilder, s Status) expression.UpdateBuilder {
+	return u.Set(expression.Name("status"), expression.Value(s)).
+		Set(expression.Name(AttrStage), expression.Value(stageOf(s))).
+		Remove(expression.Name(AttrGSI2PK))
 }
 
 func sortKey(d Delivery) string {
@@ -185,7 +215,7 @@ func (s *Store) deliveryItem(d Delivery) deliveryItem {
 	it := deliveryItem{
 		PK: wsKey(d.WorkspaceID), SK: deliveryKey(d.EventID),
 		GSI1PK: funnelIndexKey(d.WorkspaceID, d.FunnelID), GSI1SK: sortKey(d),
-		GSI2PK: statusIndexKey(d.WorkspaceID, d.FunnelID, d.Status), Delivery: d,
+		Stage: stageOf(d.Status), Delivery: d,
 	}
 	if d.Status == StatusParked && d.ConnectionID != "" {
 		it.ParkedPK = parkedKey(d.WorkspaceID, d.ConnectionID)
@@ -217,10 +247,9 @@ func (s *Store) Claim(ctx context.Context, d Delivery, owner string, lease time.
 		d.CreatedAt = now
 	}
 	fresh := s.deliveryItem(Delivery{WorkspaceID: d.WorkspaceID, FunnelID: d.FunnelID, EventID: d.EventID, CreatedAt: d.CreatedAt, Status: StatusProcessing})
-	update := expression.
+	update := setStatus(expression.
 		Set(expression.Name("claim_owner"), expression.Value(owner)).
-		Set(expression.Name("claim_until"), expression.Value(millis(now.Add(lease)))).
-		Set(expression.Name("status"), expression.Value(StatusProcessing)).
+		Set(expression.Name("claim_until"), expression.Value(millis(now.Add(lease)))), StatusProcessing).
 		Set(expression.Name("updated_at"), expression.Value(now)).
 		Set(expression.Name("workspace_id"), expression.Value(d.WorkspaceID)).
 		Set(expression.Name("funnel_id"), expression.Value(d.FunnelID)).
@@ -230,7 +259,6 @@ func (s *Store) Claim(ctx context.Context, d Delivery, owner string, lease time.
 		Set(expression.Name("expires_at"), expression.IfNotExists(expression.Name("expires_at"), expression.Value(now.Add(s.retention).Unix()))).
 		Set(expression.Name(AttrGSI1PK), expression.Value(fresh.GSI1PK)).
 		Set(expression.Name(AttrGSI1SK), expression.IfNotExists(expression.Name(AttrGSI1SK), expression.Value(fresh.GSI1SK))).
-		Set(expression.Name(AttrGSI2PK), expression.Value(fresh.GSI2PK)).
 		Set(expression.Name("attempts"), expression.IfNotExists(expression.Name("attempts"), expression.Value(&types.AttributeValueMemberL{Value: []types.AttributeValue{}}))).
 		Remove(expression.Name(AttrParkedPK))
 	if len(d.EmailHashes) > 0 {
@@ -322,6 +350,7 @@ func (s *Store) Claim(ctx context.Context, d Delivery, owner string, lease time.
 		}
 		s.keeping.add(d.Key(), owner)
 	}
+	s.attempts.put(d.Key(), owner, claimed.Attempts)
 	return claimed, nil
 }
 
@@ -359,10 +388,7 @@ func (s *Store) Record(ctx context.Context, k DeliveryKey, owner string, c Chang
 	const op = "store: record delivery"
 	ws, funnel, eventID := k.Workspace, k.Funnel, k.Event
 	now := s.now().UTC()
-	update := expression.
-		Set(expression.Name("status"), expression.Value(c.Status)).
-		Set(expression.Name("updated_at"), expression.Value(now)).
-		Set(expression.Name(AttrGSI2PK), expression.Value(statusIndexKey(ws, funnel, c.Status))).
+	update := setStatus(expression.Set(expression.Name("updated_at"), expression.Value(now)), c.Status).
 		Set(expression.Name("reason_code"), expression.Value(c.ReasonCode)).
 		Set(expression.Name("reason"), expression.Value(c.Reason))
 	if c.Warnings != nil {
@@ -396,17 +422,24 @@ func (s *Store) Record(ctx context.Context, k DeliveryKey, owner string, c Chang
 	default:
 		update = update.Remove(expression.Name(AttrParkedPK))
 	}
+	known, ok := s.attempts.take(k, owner)
 	if c.Attempt != nil {
 		// Only the claim's owner writes, so reading the attempts and writing
-		// them back with one more cannot lose another's attempt.
-		cur, err := s.GetDelivery(ctx, ws, eventID)
-		if err != nil {
-			return Delivery{}, err
+		// them back with one more cannot lose another's attempt. The
+		// attempts this instance's claim (or last record) left need no
+		// read: nothing else changes them while the claim is held (see
+		// attemptsSeen).
+		if !ok {
+			cur, err := s.GetDelivery(ctx, ws, eventID)
+			if err != nil {
+				return Delivery{}, err
+			}
+			if cur.ClaimOwner != owner {
+				return Delivery{}, failure.New(op, failure.Conflict, errors.New("the claim is held by another worker"))
+			}
+			known = cur.Attempts
 		}
-		if cur.ClaimOwner != owner {
-			return Delivery{}, failure.New(op, failure.Conflict, errors.New("the claim is held by another worker"))
-		}
-		update = update.Set(expression.Name("attempts"), expression.Value(appendAttempt(cur.Attempts, *c.Attempt)))
+		update = update.Set(expression.Name("attempts"), expression.Value(appendAttempt(known, *c.Attempt)))
 	}
 	if c.DeferToken != "" {
 		// The newest deferral's token stays until the next deferral: the
@@ -420,7 +453,52 @@ func (s *Store) Record(ctx context.Context, k DeliveryKey, owner string, c Chang
 		update = update.Set(expression.Name("event_kept"), expression.Value(true))
 	}
 	cond := expression.Name("claim_owner").Equal(expression.Value(owner))
-	return s.update(ctx, op, ws, eventID, update, cond)
+	d, err := s.update(ctx, op, ws, eventID, update, cond)
+	if err == nil && !c.Release {
+		s.attempts.put(k, owner, d.Attempts)
+	}
+	return d, err
+}
+
+// attemptsSeen remembers, for each claim of this instance that is held,
+// the record's attempts as the claim's last write left them, so that the
+// owner's Record appends to them without reading the record. While a
+// claim is held nothing else changes its record's attempts: Record is
+// conditional on the claim; another Claim sets attempts only where there
+// are none, and one that takes the claim over makes this owner's Record
+// fail; Requeue needs a failed, dead or parked record, and the claim made
+// it processing (a Requeue of a record the owner parked without
+// releasing drops the claim); an erasure deletes the record. A claim this
+// instance does not remember (another instance made it, or the memory
+// was cleared) reads the record, as before.
+type attemptsSeen struct {
+	mu   sync.Mutex
+	seen map[string][]Attempt
+}
+
+// maxAttemptsSeen bounds the claims remembered (the memory starts afresh
+// past it: claims ended without a Record, by an erasure or a lost lease,
+// stay until then).
+const maxAttemptsSeen = 10000
+
+func (a *attemptsSeen) put(k DeliveryKey, owner string, attempts []Attempt) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.seen == nil || len(a.seen) >= maxAttemptsSeen {
+		a.seen = map[string][]Attempt{}
+	}
+	a.seen[keepingKey(k, owner)] = slices.Clone(attempts)
+}
+
+// take returns the attempts remembered for the owner's claim, and forgets
+// them.
+func (a *attemptsSeen) take(k DeliveryKey, owner string) ([]Attempt, bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	kk := keepingKey(k, owner)
+	list, ok := a.seen[kk]
+	delete(a.seen, kk)
+	return list, ok
 }
 
 // appendAttempt adds an attempt, keeping the last MaxAttempts.
@@ -438,16 +516,13 @@ func appendAttempt(list []Attempt, a Attempt) []Attempt {
 // status is failure.ErrConflict.
 func (s *Store) Requeue(ctx context.Context, k DeliveryKey, code Reason) (Delivery, error) {
 	const op = "store: requeue delivery"
-	ws, funnel, eventID := k.Workspace, k.Funnel, k.Event
+	ws, eventID := k.Workspace, k.Event
 	now := s.now().UTC()
 	cur, err := s.GetDelivery(ctx, ws, eventID)
 	if err != nil {
 		return Delivery{}, err
 	}
-	update := expression.
-		Set(expression.Name("status"), expression.Value(StatusQueued)).
-		Set(expression.Name("updated_at"), expression.Value(now)).
-		Set(expression.Name(AttrGSI2PK), expression.Value(statusIndexKey(ws, funnel, StatusQueued))).
+	update := setStatus(expression.Set(expression.Name("updated_at"), expression.Value(now)), StatusQueued).
 		Set(expression.Name("reason_code"), expression.Value(code)).Set(expression.Name("reason"), expression.Value("")).
 		Set(expression.Name("attempts"), expression.Value(appendAttempt(cur.Attempts, Attempt{At: now, Outcome: StatusQueued, ReasonCode: code}))).
 		Remove(expression.Name(AttrParkedPK)).Remove(expression.Name("claim_owner")).Remove(expression.Name("claim_until"))
@@ -489,13 +564,177 @@ type Page struct {
 // ListDeliveries lists a funnel's deliveries, newest first, optionally in
 // one status, limit per page (1 to 100). cursor is a previous page's Next;
 // a cursor of another list is failure.ErrInvalid.
+//
+// The delivery log index holds each delivery's keys and stage, not its
+// record: the page's records are read from the table (BatchGetItem,
+// strongly consistent), so a page shows each delivery as it is now, and a
+// delivery erased since the index was written is left out. In one status,
+// the index gives the deliveries in that status's stage (with those last
+// written by the version before, which kept no stage), the records are
+// held to the status, and pages of the index are read until the page is
+// full or the index ends. While the index is being built (after a
+// deploy that adds it), the list reads by_funnel instead (Retiring).
 func (s *Store) ListDeliveries(ctx context.Context, ws, funnel string, status Status, limit int, cursor string) (Page, error) {
 	const op = "store: list deliveries"
-	index, pkAttr, pk := IndexByFunnel, AttrGSI1PK, funnelIndexKey(ws, funnel)
+	list := funnelIndexKey(ws, funnel)
 	if status != "" {
-		index, pkAttr, pk = IndexByStatus, AttrGSI2PK, statusIndexKey(ws, funnel, status)
+		list = statusIndexKey(ws, funnel, status)
 	}
-	return s.queryIndex(ctx, op, ws, index, pkAttr, pk, limit, cursor)
+	before := ""
+	if cursor != "" {
+		var err error
+		if before, err = decodeCursor(cursor, ws, list); err != nil {
+			return Page{}, failure.New(op, failure.Invalid, err)
+		}
+	}
+	kc := expression.Key(AttrGSI1PK).Equal(expression.Value(funnelIndexKey(ws, funnel)))
+	if before != "" {
+		kc = kc.And(expression.Key(AttrGSI1SK).LessThan(expression.Value(before)))
+	}
+	keep := func(it deliveryItem) bool { return status == "" || it.Status == status }
+	b := expression.NewBuilder().WithKeyCondition(kc)
+	if status != "" {
+		b = b.WithFilter(expression.Name(AttrStage).Equal(expression.Value(stageOf(status))).
+			Or(expression.AttributeNotExists(expression.Name(AttrStage))).
+			Or(expression.AttributeExists(expression.Name(AttrGSI2PK))))
+	}
+	items, more, err := s.walkLog(ctx, op, IndexDeliveryLog, b, limit, s.records, keep)
+	if unreadable(err, IndexDeliveryLog) {
+		b = expression.NewBuilder().WithKeyCondition(kc)
+		if status != "" {
+			b = b.WithFilter(expression.Name("status").Equal(expression.Value(status)))
+		}
+		items, more, err = s.walkLog(ctx, op, IndexByFunnel, b, limit, asRecords, keep)
+	}
+	if err != nil {
+		return Page{}, err
+	}
+	page := Page{Deliveries: unwrap(items, deliveryItem.delivery)}
+	if more && len(items) > 0 {
+		if page.Next, err = encodeCursor(ws, list, items[len(items)-1].GSI1SK); err != nil {
+			return Page{}, failure.New(op, failure.Invalid, err)
+		}
+	}
+	return page, nil
+}
+
+// walkLog reads an index of a funnel's deliveries newest first (the key
+// condition and filter b) until it has limit records that keep, or the
+// index ends; records turns a run of its entries into the records they
+// stand for (those still there). It reports whether the index may hold
+// more past the last record given.
+func (s *Store) walkLog(ctx context.Context, op, index string, b expression.Builder, limit int,
+	records func(context.Context, string, []deliveryItem) (map[string]deliveryItem, error), keep func(deliveryItem) bool) ([]deliveryItem, bool, error) {
+	limit = min(max(limit, 1), 100)
+	expr, err := b.Build()
+	if err != nil {
+		return nil, false, failure.New(op, failure.Invalid, err)
+	}
+	x := render(expr)
+	// A filtered list may go through many entries to fill a page: each
+	// round reads twice as many as the one before, up to 1,000.
+	window := limit
+	in := &dynamodb.QueryInput{
+		TableName: aws.String(s.table), IndexName: aws.String(index),
+		KeyConditionExpression: x.KeyCondition, FilterExpression: x.Filter, ExpressionAttributeNames: x.Names,
+		ExpressionAttributeValues: x.Values, ScanIndexForward: aws.Bool(false),
+	}
+	var out []deliveryItem
+	for {
+		in.Limit = aws.Int32(int32(window))
+		res, err := s.db.Query(ctx, in)
+		if err != nil {
+			return nil, false, failure.Classify(op, err)
+		}
+		var entries []deliveryItem
+		if err := attributevalue.UnmarshalListOfMaps(res.Items, &entries); err != nil {
+			return nil, false, failure.New(op, failure.Invalid, err)
+		}
+		for i := 0; i < len(entries); {
+			// Read only as many as the page still needs.
+			run := entries[i:min(i+limit-len(out), len(entries))]
+			i += len(run)
+			got, err := records(ctx, op, run)
+			if err != nil {
+				return nil, false, err
+			}
+			for _, e := range run {
+				if it, ok := got[e.SK]; ok && keep(it) {
+					out = append(out, it)
+				}
+			}
+			if len(out) == limit {
+				return out, i < len(entries) || len(res.LastEvaluatedKey) > 0, nil
+			}
+		}
+		if len(res.LastEvaluatedKey) == 0 {
+			return out, false, nil
+		}
+		in.ExclusiveStartKey = res.LastEvaluatedKey
+		window = min(window*2, 1000)
+	}
+}
+
+// asRecords is the records of an index that projects every attribute:
+// its entries.
+func asRecords(_ context.Context, _ string, entries []deliveryItem) (map[string]deliveryItem, error) {
+	out := make(map[string]deliveryItem, len(entries))
+	for _, e := range entries {
+		out[e.SK] = e
+	}
+	return out, nil
+}
+
+// maxBatchTries bounds the BatchGetItem calls one read of records makes
+// while DynamoDB leaves keys unprocessed (it does when throttled).
+const maxBatchTries = 8
+
+// records reads the delivery records of the workspace that entries name
+// from the table, strongly consistent, by their sort key; a record that is
+// gone is left out. entries are at most 100 (one BatchGetItem).
+func (s *Store) records(ctx context.Context, op string, entries []deliveryItem) (map[string]deliveryItem, error) {
+	out := make(map[string]deliveryItem, len(entries))
+	if len(entries) == 0 {
+		return out, nil
+	}
+	keys := make([]map[string]types.AttributeValue, 0, len(entries))
+	for _, e := range entries {
+		keys = append(keys, key(e.PK, e.SK))
+	}
+	req := map[string]types.KeysAndAttributes{s.table: {Keys: keys, ConsistentRead: aws.Bool(true)}}
+	for try := 1; len(req) > 0; try++ {
+		res, err := s.db.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req})
+		if err != nil {
+			return nil, failure.Classify(op, err)
+		}
+		var items []deliveryItem
+		if err := attributevalue.UnmarshalListOfMaps(res.Responses[s.table], &items); err != nil {
+			return nil, failure.New(op, failure.Invalid, err)
+		}
+		for _, it := range items {
+			out[it.SK] = it
+		}
+		if req = res.UnprocessedKeys; len(req) == 0 {
+			break
+		}
+		if try == maxBatchTries {
+			return nil, failure.New(op, failure.Throttled, errors.New("DynamoDB left records unread"))
+		}
+		select {
+		case <-ctx.Done():
+			return nil, failure.New(op, failure.Transient, ctx.Err())
+		case <-time.After(time.Duration(25<<try) * time.Millisecond):
+		}
+	}
+	return out, nil
+}
+
+// unreadable reports whether err says that the index cannot be read yet:
+// DynamoDB answers a query of an index it is still building (backfilling)
+// or does not have with a ValidationException that names it.
+func unreadable(err error, index string) bool {
+	var ae smithy.APIError
+	return errors.As(err, &ae) && ae.ErrorCode() == "ValidationException" && strings.Contains(ae.ErrorMessage(), index)
 }
 
 // ListParked lists the deliveries parked until the connection's

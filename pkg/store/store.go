@@ -14,8 +14,7 @@
 //	item          pk                         sk                        indexes
 //	connection    WS#<ws>                    CONN#<id>
 //	integration   WS#<ws>                    FUNNEL#<funnel>
-//	delivery      WS#<ws>                    DELIVERY#<event id>       by_funnel: WS#<ws>#FUNNEL#<f> / <created>#<event>
-//	                                                                   by_status: WS#<ws>#FUNNEL#<f>#STATUS#<s> / same
+//	delivery      WS#<ws>                    DELIVERY#<event id>       delivery_log: WS#<ws>#FUNNEL#<f> / <created>#<event>, with the stage
 //	                                                                   parked:    WS#<ws>#CONN#<c> (only while parked)
 //	                                                                   parked:    WS#<ws>#FUNNEL#<f>#POSITION (parked on an unpublished position)
 //	event         WS#<ws>                    EVENT#<event id>          none: no index holds it
@@ -23,6 +22,12 @@
 //	global slot   GLOBAL                     SLOT#<n>                  (the global budget's guard: units taken in slot n)
 //	busy company  GLOBAL                     BUSY#<company id>         (until when the company counts as busy)
 //	erasure       WS#<ws>                    ERASED#<e-mail hash>
+//
+// The delivery log index projects a record's keys and its stage (the
+// status once the delivery rests, "active" while it is on its way), so
+// that the claims, turns and retries of a delivery do not write it; a list
+// reads its page's records from the table. See Table for what each index
+// projects and why.
 //
 // Switched-on integrations and every connection are also in the watch
 // index (watch_pk WATCH#INTEGRATION or WATCH#CONNECTION, watch_sk
@@ -58,6 +63,7 @@ type DynamoDB interface {
 	UpdateItem(context.Context, *dynamodb.UpdateItemInput, ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
 	DeleteItem(context.Context, *dynamodb.DeleteItemInput, ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error)
 	Query(context.Context, *dynamodb.QueryInput, ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
+	BatchGetItem(context.Context, *dynamodb.BatchGetItemInput, ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error)
 }
 
 var _ DynamoDB = (*dynamodb.Client)(nil)
@@ -74,7 +80,10 @@ type Store struct {
 	busy   busy
 	// budgets are the budget items this instance last wrote.
 	budgets budgets
-	keeping   keeping
+	keeping keeping
+	// attempts are the attempts of the records this instance's held
+	// claims last wrote.
+	attempts attemptsSeen
 }
 
 // Option configures a Store.
@@ -112,6 +121,9 @@ func connKey(id string) string                { return "CONN#" + id }
 func funnelKey(id string) string              { return "FUNNEL#" + id }
 func deliveryKey(eventID string) string       { return "DELIVERY#" + eventID }
 func funnelIndexKey(ws, funnel string) string { return "WS#" + ws + "#FUNNEL#" + funnel }
+
+// statusIndexKey names the list of a funnel's deliveries in one status
+// (in cursors; it was by_status's key).
 func statusIndexKey(ws, funnel string, s Status) string {
 	return funnelIndexKey(ws, funnel) + "#STATUS#" + string(s)
 }
