@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"testing"
@@ -121,6 +122,66 @@ func TestRecordAfterItsClaimReadsNothing(t *testing.T) {
 		}
 		if err != nil || fmt.Sprint(outcomes) != "[processing retrying queued]" || got.ClaimOwner != "w4" {
 			t.Errorf("attempts %v, owner %s, %v; want processing, retrying, queued and w4's claim", outcomes, got.ClaimOwner, err)
+		}
+	})
+}
+
+// between is a DynamoDB client that runs then once, right after the first
+// GetItem it answers (before the caller sees the answer).
+type between struct {
+	*dynamodb.Client
+	then func()
+}
+
+func (b *between) GetItem(ctx context.Context, in *dynamodb.GetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
+	out, err := b.Client.GetItem(ctx, in, opts...)
+	if f := b.then; f != nil {
+		b.then = nil
+		f()
+	}
+	return out, err
+}
+
+// TestRequeueAfterAWorkerRecorded: a retry sends the event, then marks the
+// record queued. A worker that takes the event, fails again and records
+// so between the mark's read and its write keeps its attempt: the mark is
+// refused (a conflict, as when the worker claims first), and the record
+// says failed, not queued with its message gone.
+func TestRequeueAfterAWorkerRecorded(t *testing.T) {
+	suite(t, func(t *testing.T, db *dynamodb.Client, s *store.Store, c *clock) {
+		ctx := t.Context()
+		d := store.Delivery{WorkspaceID: "ws_a", FunnelID: "fn_1", EventID: "evt_r", Event: []byte(`{}`)}
+		k := d.Key()
+		fail := func(s *store.Store, owner string) {
+			t.Helper()
+			c.Add(time.Second)
+			if _, err := s.Claim(ctx, d, owner, time.Minute); err != nil {
+				t.Fatal(err)
+			}
+			c.Add(time.Second)
+			if _, err := s.Record(ctx, k, owner, store.Change{Status: store.StatusFailed, ReasonCode: store.ReasonMappingFailed,
+				Attempt: &store.Attempt{At: c.Now(), Outcome: store.StatusFailed}, Release: true}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := s.CreateDelivery(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+		fail(s, "w1")
+		b := &between{Client: db}
+		api := store.New(b, s.Table(), retention, store.WithClock(c.Now))
+		b.then = func() { fail(s, "w2") }
+		if _, err := api.Requeue(ctx, k, store.ReasonRetryRequested); !errors.Is(err, failure.ErrConflict) {
+			t.Errorf("the mark after the worker recorded: %v, want a conflict", err)
+		}
+		got, err := s.GetDelivery(ctx, "ws_a", "evt_r")
+		if err != nil || got.Status != store.StatusFailed || len(got.Attempts) != 2 {
+			t.Errorf("the record: %s with %d attempts, %v; want failed with both workers' attempts", got.Status, len(got.Attempts), err)
+		}
+		// Nothing in between: the mark is made.
+		c.Add(time.Second)
+		if got, err := api.Requeue(ctx, k, store.ReasonRetryRequested); err != nil || got.Status != store.StatusQueued || len(got.Attempts) != 3 {
+			t.Errorf("the mark: %s with %d attempts, %v; want queued with 3", got.Status, len(got.Attempts), err)
 		}
 	})
 }

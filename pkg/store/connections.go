@@ -100,19 +100,26 @@ func (s *Store) DeleteConnection(ctx context.Context, ws, id string) error {
 
 // get reads one item into v; a missing item is failure.ErrNotFound.
 func (s *Store) get(ctx context.Context, op, pk, sk string, v any) error {
+	_, err := s.getItem(ctx, op, pk, sk, v)
+	return err
+}
+
+// getItem reads one item into v, strongly consistent, and returns it as
+// stored; a missing item is failure.ErrNotFound.
+func (s *Store) getItem(ctx context.Context, op, pk, sk string, v any) (map[string]types.AttributeValue, error) {
 	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName: aws.String(s.table), Key: key(pk, sk), ConsistentRead: aws.Bool(true),
 	})
 	if err != nil {
-		return failure.Classify(op, err)
+		return nil, failure.Classify(op, err)
 	}
 	if len(out.Item) == 0 {
-		return failure.New(op, failure.NotFound, nil)
+		return nil, failure.New(op, failure.NotFound, nil)
 	}
 	if err := attributevalue.UnmarshalMap(out.Item, v); err != nil {
-		return failure.New(op, failure.Invalid, err)
+		return nil, failure.New(op, failure.Invalid, err)
 	}
-	return nil
+	return out.Item, nil
 }
 
 // delete removes one item that must exist.

@@ -513,23 +513,40 @@ func appendAttempt(list []Attempt, a Attempt) []Attempt {
 // Requeue sets a failed, dead or parked delivery back to queued, for a
 // retry from the editor or after new credentials; code says which (it
 // becomes the record's reason code and its new attempt's). Any other
-// status is failure.ErrConflict.
+// status, or a record written since Requeue read it, is
+// failure.ErrConflict.
 func (s *Store) Requeue(ctx context.Context, k DeliveryKey, code Reason) (Delivery, error) {
 	const op = "store: requeue delivery"
 	ws, eventID := k.Workspace, k.Event
 	now := s.now().UTC()
-	cur, err := s.GetDelivery(ctx, ws, eventID)
+	var it deliveryItem
+	raw, err := s.getItem(ctx, "store: get delivery", wsKey(ws), deliveryKey(eventID), &it)
 	if err != nil {
 		return Delivery{}, err
 	}
+	cur := it.delivery()
 	update := setStatus(expression.Set(expression.Name("updated_at"), expression.Value(now)), StatusQueued).
 		Set(expression.Name("reason_code"), expression.Value(code)).Set(expression.Name("reason"), expression.Value("")).
 		Set(expression.Name("attempts"), expression.Value(appendAttempt(cur.Attempts, Attempt{At: now, Outcome: StatusQueued, ReasonCode: code}))).
 		Remove(expression.Name(AttrParkedPK)).Remove(expression.Name("claim_owner")).Remove(expression.Name("claim_until"))
 	// Of two requeues, the first turns the status to queued and the
-	// second's condition fails, so no attempt is lost.
-	cond := expression.Name("status").In(expression.Value(StatusFailed), expression.Value(StatusDead), expression.Value(StatusParked))
+	// second's condition fails, so no attempt is lost. The record must
+	// also be as read (its updated_at as stored): the event is sent
+	// before the mark (pkg/resume), and a worker that took it, failed
+	// again and recorded so in between would otherwise lose its attempt
+	// and be marked queued with its message gone.
+	cond := expression.Name("status").In(expression.Value(StatusFailed), expression.Value(StatusDead), expression.Value(StatusParked)).
+		And(unchanged(raw, "updated_at"))
 	return s.update(ctx, op, ws, eventID, update, cond)
+}
+
+// unchanged is the condition that the item's attribute is still what was
+// read (raw), or still missing.
+func unchanged(raw map[string]types.AttributeValue, attr string) expression.ConditionBuilder {
+	if v, ok := raw[attr]; ok {
+		return expression.Name(attr).Equal(expression.Value(v))
+	}
+	return expression.AttributeNotExists(expression.Name(attr))
 }
 
 func (s *Store) update(ctx context.Context, op, ws, eventID string, update expression.UpdateBuilder, cond expression.ConditionBuilder) (Delivery, error) {
