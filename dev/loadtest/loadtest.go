@@ -44,16 +44,16 @@ var FaultMix = sandbox.Faults{Error500: 0.18, Slow: 0.05, SlowDelay: 3 * time.Se
 type Config struct {
 	Name string
 	// Events per workspace; Workspaces, each with its own Personio company.
-	Events     []int
-	FileShare  float64 // share of events with a CV file
-	Latency    time.Duration
-	Faults     sandbox.Faults
-	RateLimit  int           // Personio's limit per company (default 20)
+	Events    []int
+	FileShare float64 // share of events with a CV file
+	Latency   time.Duration
+	Faults    sandbox.Faults
+	RateLimit int // Personio's limit per company (default 20)
 	// GlobalLimit, if set, is the global budget per window (the stack's
 	// GLOBAL_LIMIT) and Personio's limit per address in the sandbox; the
 	// report says how the companies shared it (Shared).
 	GlobalLimit int
-	RateWindow time.Duration // and its window (default 60 s)
+	RateWindow  time.Duration // and its window (default 60 s)
 	// PersonioTimeout bounds each Personio request (default
 	// settings.Local's); slow faults should answer later than this.
 	PersonioTimeout time.Duration
@@ -119,11 +119,11 @@ type Report struct {
 	QuietRatio    float64 `json:"quiet_ratio,omitempty"`
 	// Shared is how the companies shared the global budget (runs with a
 	// GlobalLimit).
-	Shared *Shared `json:"shared,omitempty"`
-	Latencies        []Point            `json:"latencies"`
-	PerWindow        map[string][]int   `json:"requests_per_window"`
-	Window           float64            `json:"window_seconds"`
-	Limit            int                `json:"limit"`
+	Shared    *Shared          `json:"shared,omitempty"`
+	Latencies []Point          `json:"latencies"`
+	PerWindow map[string][]int `json:"requests_per_window"`
+	Window    float64          `json:"window_seconds"`
+	Limit     int              `json:"limit"`
 	// TargetP99Ms and TargetBudgetUse are the scenario's targets (zero:
 	// none): end-to-end p99 in ms, and the share of the budget a backlog
 	// should use.
