@@ -671,14 +671,9 @@ func (r *run) budgetUse(rep *Report) {
 	cfg := r.cfg
 	for i := range cfg.Events {
 		company := strconv.Itoa(1000 + i)
-		reqs := r.sb.Requests(company)
-		if len(reqs) == 0 {
+		counts := perWindow(r.runRequests(company), r.start, cfg.RateWindow)
+		if len(counts) == 0 {
 			continue
-		}
-		lastReq := reqs[len(reqs)-1].At
-		counts := make([]int, int(lastReq.Sub(r.start)/cfg.RateWindow)+1)
-		for _, q := range reqs {
-			counts[int(q.At.Sub(r.start)/cfg.RateWindow)]++
 		}
 		rep.PerWindow[company] = counts
 		if full := counts[:len(counts)-1]; len(full) > 0 {
@@ -689,6 +684,35 @@ func (r *run) budgetUse(rep *Report) {
 			rep.BudgetUse[company] = float64(sum) / float64(cfg.RateLimit*len(full))
 		}
 	}
+}
+
+// runRequests are the times of the requests Personio received from
+// company during the run, in order: the setup's credential checks, which
+// come before the start (a window or more before it when a run sets up
+// many companies), are left out.
+func (r *run) runRequests(company string) []time.Time {
+	var out []time.Time
+	for _, q := range r.sb.Requests(company) {
+		if !q.At.Before(r.start) {
+			out = append(out, q.At)
+		}
+	}
+	return out
+}
+
+// perWindow counts times (in order) in fixed windows from start, up to
+// the window of the last one; times before start are not counted.
+func perWindow(times []time.Time, start time.Time, window time.Duration) []int {
+	if len(times) == 0 || times[len(times)-1].Before(start) {
+		return nil
+	}
+	counts := make([]int, int(times[len(times)-1].Sub(start)/window)+1)
+	for _, at := range times {
+		if !at.Before(start) {
+			counts[int(at.Sub(start)/window)]++
+		}
+	}
+	return counts
 }
 
 // needles are what no log line of a run may hold: every token, e-mail

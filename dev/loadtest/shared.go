@@ -39,13 +39,8 @@ func (r *run) shared() *Shared {
 	byCompany := map[string][]time.Time{}
 	for i := range cfg.Events {
 		company := strconv.Itoa(1000 + i)
-		for _, q := range r.sb.Requests(company) {
-			if q.At.Before(r.start) {
-				continue // the setup's credential checks
-			}
-			all = append(all, q.At)
-			byCompany[company] = append(byCompany[company], q.At)
-		}
+		byCompany[company] = r.runRequests(company)
+		all = append(all, byCompany[company]...)
 		if reqs := byCompany[company]; len(reqs) > 0 && (first.IsZero() || reqs[len(reqs)-1].Before(first)) {
 			first = reqs[len(reqs)-1] // the first company to run out
 		}
