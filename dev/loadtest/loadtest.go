@@ -117,6 +117,8 @@ type Report struct {
 	// QuietP99 over it.
 	QuietAloneP99 float64 `json:"quiet_alone_p99_ms,omitempty"`
 	QuietRatio    float64 `json:"quiet_ratio,omitempty"`
+	// QuietStages break the quiet workspaces' end-to-end times down.
+	QuietStages map[string]Spread `json:"quiet_stages,omitempty"`
 	// Shared is how the companies shared the global budget (runs with a
 	// GlobalLimit).
 	Shared    *Shared          `json:"shared,omitempty"`
@@ -513,7 +515,7 @@ func (r *run) report() *Report {
 	seen := map[string]int{}
 	created := map[string]time.Time{}
 	var lat []float64
-	var bds []*breakdown
+	var bds, quietBds []*breakdown
 	for _, a := range r.sb.Applications("") {
 		seen[a.Application.Email]++
 		created[a.Application.Email] = a.ReceivedAt
@@ -528,6 +530,9 @@ func (r *run) report() *Report {
 		lat = append(lat, ms)
 		if b := r.stages.of(s.id, float64(s.at.Sub(s.start).Microseconds())/1000, ms); b != nil {
 			bds = append(bds, b)
+			if cfg.Pace > 0 && s.company != "1000" {
+				quietBds = append(quietBds, b)
+			}
 		}
 		rep.Latencies = append(rep.Latencies, Point{T: a.ReceivedAt.Sub(r.start).Seconds(), Ms: ms, Company: s.company})
 	}
@@ -570,6 +575,9 @@ func (r *run) report() *Report {
 		}
 	}
 	rep.Stages, rep.Tenths = spreads(bds), tenths(bds)
+	if len(quietBds) > 0 {
+		rep.QuietStages = spreads(quietBds)
+	}
 	rep.Shared = r.shared()
 	rep.Received = r.received.Load()
 	if len(accepted) > 0 {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/pprof"
+	"strings"
 	"time"
 
 	"github.com/funnel-personio/funnel-personio/dev/emulator"
@@ -173,6 +174,12 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if r.QuietRatio > 0 {
 		fmt.Fprintf(stdout, "%s: beside the backlog that is %.2f× their p99 alone (%.0f ms; target ≤ 2×)\n", r.Name, r.QuietRatio, r.QuietAloneP99)
 	}
+	if line := stageLine(r.Stages); line != "" {
+		fmt.Fprintf(stdout, "%s: where the time goes, mean / p99 ms: %s\n", r.Name, line)
+	}
+	if line := stageLine(r.QuietStages); line != "" {
+		fmt.Fprintf(stdout, "%s: the quiet workspaces' time, mean / p99 ms: %s\n", r.Name, line)
+	}
 	if s := r.Shared; s != nil {
 		fmt.Fprintf(stdout, "%s: global budget %d a window, at most %d in any window; while all %d companies had a backlog (%.0f s) each sent %.1f on average, the farthest %.1f %% from it\n",
 			r.Name, s.Limit, s.MostInAWindow, len(s.Shares), s.Seconds, s.Mean, 100*s.Spread)
@@ -225,4 +232,16 @@ func writeReport(dir string, r *loadtest.Report) {
 		_ = loadtest.WriteHTML(f, r)
 		f.Close()
 	}
+}
+
+// stageLine is each stage's mean and p99 that took any time, in the
+// stages' order ("" without stages).
+func stageLine(stages map[string]loadtest.Spread) string {
+	var parts []string
+	for _, name := range loadtest.Stages {
+		if sp, ok := stages[name]; ok && sp.P99 >= 0.5 {
+			parts = append(parts, fmt.Sprintf("%s %.0f / %.0f", name, sp.Mean, sp.P99))
+		}
+	}
+	return strings.Join(parts, ", ")
 }
