@@ -307,12 +307,35 @@ func (r *run) setUp(ctx context.Context) error {
 	// run.
 	sb.SetFaults(cfg.Faults)
 	r.meter.Reset()
-	for i, n := range cfg.Events {
-		for range n {
-			r.jobs = append(r.jobs, i)
-		}
+	if cfg.Pace > 0 {
+		// The first workspace's in bulk, then the others taking turns.
+		rest := slices.Clone(cfg.Events)
+		rest[0] = 0
+		r.jobs = append(slices.Repeat([]int{0}, cfg.Events[0]), interleave(rest)...)
+	} else {
+		r.jobs = interleave(cfg.Events)
 	}
 	return nil
+}
+
+// interleave lists the workspace of each event to send, the workspaces
+// taking turns (the first event of each, then the second of each…), as
+// companies' applications come in together: sent one workspace after
+// another, the last workspaces' events would come in when the first ones'
+// were done.
+func interleave(events []int) []int {
+	var jobs []int
+	for k := 0; ; k++ {
+		added := false
+		for i, n := range events {
+			if k < n {
+				jobs, added = append(jobs, i), true
+			}
+		}
+		if !added {
+			return jobs
+		}
+	}
 }
 
 func (r *run) close() {

@@ -16,9 +16,9 @@ type Shared struct {
 	// requests of all companies in any window of the run, sliding.
 	Limit         int `json:"limit"`
 	MostInAWindow int `json:"most_in_a_window"`
-	// Seconds is how long every company still had a backlog (from the
-	// start to the first company's last request), in which Shares are
-	// counted.
+	// Seconds is how long every company was busy (from the last
+	// company's first request to the first company's last), in which
+	// Shares are counted.
 	Seconds float64 `json:"seconds"`
 	// Shares are each company's requests in those seconds; Mean their
 	// mean and Spread the largest |share − mean| / mean.
@@ -34,46 +34,63 @@ func (r *run) shared() *Shared {
 	if cfg.GlobalLimit <= 0 || len(cfg.Events) < 2 {
 		return nil
 	}
-	var all []time.Time
-	first := time.Time{}
 	byCompany := map[string][]time.Time{}
 	for i := range cfg.Events {
 		company := strconv.Itoa(1000 + i)
 		byCompany[company] = r.runRequests(company)
-		all = append(all, byCompany[company]...)
-		if reqs := byCompany[company]; len(reqs) > 0 && (first.IsZero() || reqs[len(reqs)-1].Before(first)) {
-			first = reqs[len(reqs)-1] // the first company to run out
+	}
+	return sharing(byCompany, cfg.GlobalLimit, cfg.RateWindow)
+}
+
+// sharing is how companies whose requests (each company's in order) are
+// byCompany shared a limit per window: the most in any sliding window, and
+// each company's requests while every company was busy — from the last
+// company's first request to the first company's last, both included —
+// with their mean and largest deviation from it. A company without a
+// request was never busy: then no time had all of them busy.
+func sharing(byCompany map[string][]time.Time, limit int, window time.Duration) *Shared {
+	s := &Shared{Limit: limit, Shares: map[string]int{}}
+	var all []time.Time
+	var from, to time.Time
+	allBusy := true
+	for _, reqs := range byCompany {
+		all = append(all, reqs...)
+		if len(reqs) == 0 {
+			allBusy = false
+			continue
+		}
+		if from.IsZero() || reqs[0].After(from) {
+			from = reqs[0]
+		}
+		if to.IsZero() || reqs[len(reqs)-1].Before(to) {
+			to = reqs[len(reqs)-1]
 		}
 	}
 	slices.SortFunc(all, time.Time.Compare)
-	s := &Shared{Limit: cfg.GlobalLimit, Shares: map[string]int{}}
 	for i, j := 0, 0; j < len(all); j++ {
-		for !all[i].After(all[j].Add(-cfg.RateWindow)) {
+		for !all[i].After(all[j].Add(-window)) {
 			i++
 		}
 		s.MostInAWindow = max(s.MostInAWindow, j-i+1)
 	}
-	if first.IsZero() {
+	if !allBusy || !to.After(from) {
 		return s
 	}
-	s.Seconds = first.Sub(r.start).Seconds()
+	s.Seconds = to.Sub(from).Seconds()
 	sum := 0
-	for i := range cfg.Events {
-		company := strconv.Itoa(1000 + i)
+	for company, reqs := range byCompany {
 		n := 0
-		for _, at := range byCompany[company] {
-			if at.Before(first) {
+		for _, at := range reqs {
+			if !at.Before(from) && !at.After(to) {
 				n++
 			}
 		}
 		s.Shares[company] = n
 		sum += n
 	}
-	s.Mean = float64(sum) / float64(len(cfg.Events))
+	s.Mean = float64(sum) / float64(len(byCompany))
 	for _, n := range s.Shares {
-		if s.Mean > 0 {
-			s.Spread = max(s.Spread, math.Abs(float64(n)-s.Mean)/s.Mean)
-		}
+		s.Spread = max(s.Spread, math.Abs(float64(n)-s.Mean)/s.Mean)
 	}
 	return s
 }
