@@ -1,10 +1,12 @@
 package loadtest
 
 import (
+	"cmp"
 	"fmt"
 	"html/template"
 	"io"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -62,13 +64,26 @@ func (r *Report) BudgetUseText() string {
 		return fmt.Sprintf("not measured: every company's requests fell in one %s s window (budget use counts the full windows before the last)", number(r.Window))
 	}
 	var parts []string
+	var cs []string
 	for _, c := range r.companies() {
 		if v, ok := r.BudgetUse[c]; ok {
 			parts = append(parts, fmt.Sprintf("company %s %.1f %%", c, 100*v))
+			cs = append(cs, c)
 		}
 	}
-	return strings.Join(parts, ", ")
+	if len(cs) <= manyCompanies {
+		return strings.Join(parts, ", ")
+	}
+	// Too many to list: the lowest, the median and the highest.
+	slices.SortStableFunc(cs, func(a, b string) int { return cmp.Compare(r.BudgetUse[a], r.BudgetUse[b]) })
+	lo, mid, hi := cs[0], cs[len(cs)/2], cs[len(cs)-1]
+	return fmt.Sprintf("%d companies: lowest %.1f %% (company %s), median %.1f %%, highest %.1f %% (company %s)",
+		len(cs), 100*r.BudgetUse[lo], lo, 100*r.BudgetUse[mid], 100*r.BudgetUse[hi], hi)
 }
+
+// manyCompanies is the most companies whose budget use is listed one by
+// one.
+const manyCompanies = 12
 
 // StatesText lists the deliveries' final states with their counts.
 func (r *Report) StatesText() string {
@@ -413,7 +428,8 @@ svg text{font:12px system-ui,sans-serif;fill:#333}
 <tr><td>recorded unconfirmed (Personio had it after a lost answer)</td><td>{{.R.Unconfirmed}}</td></tr>
 <tr><td>applications in Personio without their event's tag</td><td>{{.R.Untagged}}</td></tr>
 <tr><td>budget use (full windows with a backlog)</td><td>{{.BudgetUse}}{{if .R.TargetBudgetUse}} (target ≥ {{printf "%.0f" (mul100 .R.TargetBudgetUse)}} %){{end}}</td></tr>
-{{if .R.QuietP99}}<tr><td>quiet workspaces' p99</td><td>{{printf "%.0f" .R.QuietP99}} ms</td></tr>{{end}}
+{{if .R.QuietP99}}<tr><td>quiet workspaces' p99</td><td>{{printf "%.0f" .R.QuietP99}} ms{{if .R.QuietAloneP99}}: {{printf "%.2f" .R.QuietRatio}} × their p99 alone ({{printf "%.0f" .R.QuietAloneP99}} ms; target ≤ 2 ×){{end}}</td></tr>{{end}}
+{{with .R.Shared}}<tr><td>global budget</td><td>at most {{.MostInAWindow}} requests in any window (the limit: {{.Limit}}){{if .Shares}}; while all {{len .Shares}} companies were busy ({{printf "%.0f" .Seconds}} s) each sent {{printf "%.1f" .Mean}} on average, the farthest {{printf "%.1f" (mul100 .Spread)}} % from it{{end}}</td></tr>{{end}}
 {{if .R.FirstPass}}<tr><td>the worker's first pass through the bulk</td><td>{{printf "%.1f" .R.FirstPass}} s</td></tr>{{end}}
 <tr><td>log lines / with a token, e-mail or name</td><td>{{.R.LogLines}} / {{.R.Leaks}}</td></tr>
 {{range .R.Restarts}}<tr><td>restart</td><td>{{.}}</td></tr>{{end}}

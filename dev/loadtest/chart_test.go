@@ -337,6 +337,8 @@ func TestSummaryInWords(t *testing.T) {
 		{"companies in order", loadtest.Report{Window: 6, BudgetUse: map[string]float64{"1010": 0.5, "1002": 0.978}, PerWindow: map[string][]int{"1010": {1, 2}, "1002": {3, 4}},
 			States: map[string]int{"failed": 2, "delivered": 998}},
 			"company 1002 97.8 %, company 1010 50.0 %", "delivered 998, failed 2"},
+		{"too many to list", manyUses(150),
+			"150 companies: lowest 40.0 % (company 1000), median 65.0 %, highest 89.7 % (company 1149)", "delivered 3600"},
 		{"nothing read", loadtest.Report{Window: 2}, "not measured: every company's requests fell in one 2 s window (budget use counts the full windows before the last)", "none read"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -348,4 +350,15 @@ func TestSummaryInWords(t *testing.T) {
 			}
 		})
 	}
+}
+
+// manyUses is a run of n companies whose budget use rises from 40 % by
+// 1/3 % each.
+func manyUses(n int) loadtest.Report {
+	r := loadtest.Report{Window: 6, BudgetUse: map[string]float64{}, PerWindow: map[string][]int{}, States: map[string]int{"delivered": 3600}}
+	for i := range n {
+		c := fmt.Sprint(1000 + i)
+		r.BudgetUse[c], r.PerWindow[c] = 0.4+float64(i)/300, []int{1, 1}
+	}
+	return r
 }
