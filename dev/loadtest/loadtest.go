@@ -30,7 +30,6 @@ import (
 	"github.com/funnel-personio/funnel-personio/pkg/awsclient"
 	"github.com/funnel-personio/funnel-personio/pkg/settings"
 	"github.com/funnel-personio/funnel-personio/pkg/store"
-	"github.com/funnel-personio/funnel-personio/pkg/webhook"
 )
 
 // FaultMix is the fault campaign's Personio: 30 % of requests fail — 18 %
@@ -722,26 +721,29 @@ func (r *run) budgetUse(rep *Report) {
 // come before the start (a window or more before it when a run sets up
 // many companies), are left out.
 func (r *run) runRequests(company string) []time.Time {
+	return since(r.sb.Requests(company), r.start)
+}
+
+// since is the times of the requests from start on.
+func since(reqs []sandbox.Request, start time.Time) []time.Time {
 	var out []time.Time
-	for _, q := range r.sb.Requests(company) {
-		if !q.At.Before(r.start) {
+	for _, q := range reqs {
+		if !q.At.Before(start) {
 			out = append(out, q.At)
 		}
 	}
 	return out
 }
 
-// perWindow counts times (in order) in fixed windows from start, up to
-// the window of the last one; times before start are not counted.
+// perWindow counts times (in order, none before start) in fixed windows
+// from start, up to the window of the last one.
 func perWindow(times []time.Time, start time.Time, window time.Duration) []int {
-	if len(times) == 0 || times[len(times)-1].Before(start) {
+	if len(times) == 0 {
 		return nil
 	}
 	counts := make([]int, int(times[len(times)-1].Sub(start)/window)+1)
 	for _, at := range times {
-		if !at.Before(start) {
-			counts[int(at.Sub(start)/window)]++
-		}
+		counts[int(at.Sub(start)/window)]++
 	}
 	return counts
 }
@@ -828,21 +830,11 @@ func pct(sorted []float64, p int) float64 {
 }
 
 func post(ctx context.Context, api, body string) error {
-	h, err := webhook.Sign(localstack.DevWebhookSecret, "msg_"+strconv.FormatInt(time.Now().UnixNano(), 36), time.Now(), []byte(body))
-	if err != nil {
-		return err
+	status, answer, err := localstack.PostEvent(ctx, api, localstack.DevWebhookSecret, "msg_"+strconv.FormatInt(time.Now().UnixNano(), 36), []byte(body))
+	if err == nil && status != http.StatusAccepted {
+		err = fmt.Errorf("ingest answered %d: %s", status, answer)
 	}
-	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, api+"/v1/events", bytes.NewReader([]byte(body)))
-	req.Header = h
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return err
-	}
-	resp.Body.Close()
-	if resp.StatusCode != 202 {
-		return fmt.Errorf("ingest: %d", resp.StatusCode)
-	}
-	return nil
+	return err
 }
 
 func call(ctx context.Context, api, token, method, path, body string, out any) error {

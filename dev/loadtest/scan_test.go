@@ -4,6 +4,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/funnel-personio/funnel-personio/dev/sandbox"
 )
 
 // TestLeakScanner: the scanner counts every line and each line that holds
@@ -45,7 +47,11 @@ func TestPerWindow(t *testing.T) {
 		{"only checks", at(-7 * time.Second), nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := perWindow(tc.times, start, 6*time.Second); !slices.Equal(got, tc.want) {
+			var reqs []sandbox.Request
+			for _, at := range tc.times {
+				reqs = append(reqs, sandbox.Request{At: at})
+			}
+			if got := perWindow(since(reqs, start), start, 6*time.Second); !slices.Equal(got, tc.want) {
 				t.Errorf("perWindow = %v, want %v", got, tc.want)
 			}
 		})
