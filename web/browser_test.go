@@ -1,11 +1,9 @@
 package web_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -24,7 +22,6 @@ import (
 	"github.com/funnel-personio/funnel-personio/dev/localstack"
 	"github.com/funnel-personio/funnel-personio/dev/testenv"
 	"github.com/funnel-personio/funnel-personio/pkg/personio"
-	"github.com/funnel-personio/funnel-personio/pkg/webhook"
 	"github.com/funnel-personio/funnel-personio/web"
 )
 
@@ -55,23 +52,8 @@ func sendEvent(t *testing.T, st *localstack.Stack, id string, contact map[string
 		ev["files"] = files
 	}
 	body, _ := json.Marshal(ev)
-	h, err := webhook.Sign(st.WebhookSecret(), id, time.Now(), body)
-	if err != nil {
+	if err := st.SendEvent(t.Context(), id, body); err != nil {
 		t.Fatal(err)
-	}
-	req, _ := http.NewRequest(http.MethodPost, st.URL+"/v1/events", bytes.NewReader(body))
-	for k, v := range h {
-		req.Header[k] = v
-	}
-	req.Header.Set("Content-Type", "application/json")
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	if res.StatusCode != http.StatusAccepted {
-		t.Fatalf("ingest answered %d: %s", res.StatusCode, b)
 	}
 }
 
@@ -585,16 +567,7 @@ func TestDeliveryLogPages(t *testing.T) {
 		sendEvent(t, st, fmt.Sprintf("evt_page_%02d", i), map[string]string{"full_name": "Cher", "email": fmt.Sprintf("c%d@example.com", i)}, []map[string]any{}, nil)
 		time.Sleep(5 * time.Millisecond)
 	}
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		_, _, l := api(t, "GET", st.URL+"/v1/funnels/fn_office/deliveries?status=failed&limit=100", jwt, nil)
-		if n := len(l["deliveries"].([]any)); n == 25 {
-			break
-		} else if time.Now().After(deadline) {
-			t.Fatalf("%d of 25 deliveries failed after 60 s", n)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+	waitListed(t, st.URL+"/v1/funnels/fn_office/deliveries?status=failed&limit=100", jwt, 25, 60*time.Second)
 	b := newBrowser(t, exe, axe, shotDir)
 	b.do(chromedp.Navigate(st.URL + "/"))
 	b.wait("the first page of the log", root+`.querySelectorAll('#log-table tbody tr').length === 20`)
@@ -692,16 +665,7 @@ func TestPositionUnpublishedShown(t *testing.T) {
 	}
 	st.Sandbox.SetPublished("42", 1001, false)
 	sendEvent(t, st, "evt_closed", map[string]string{"full_name": "Ada Lovelace", "email": "ada@example.com"}, []map[string]any{}, nil)
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		_, _, l := api(t, "GET", st.URL+"/v1/funnels/fn_office/deliveries?status=parked", jwt, nil)
-		if len(l["deliveries"].([]any)) == 1 {
-			break
-		} else if time.Now().After(deadline) {
-			t.Fatal("the application was not parked after 30 s")
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+	waitListed(t, st.URL+"/v1/funnels/fn_office/deliveries?status=parked", jwt, 1, 30*time.Second)
 	b := newBrowser(t, exe, axe, shotDir)
 	b.do(chromedp.Navigate(st.URL + "/"))
 	b.wait("the notice", root+`.getElementById('position-issue')`)
@@ -716,7 +680,7 @@ func TestPositionUnpublishedShown(t *testing.T) {
 	b.wait("1002 chosen", root+`.getElementById('position-chosen')?.textContent.includes('1002')`)
 	b.press("save-settings", kb.Enter)
 	b.wait("saved, the notice gone", root+`.querySelector('#save .msg.good') && !`+root+`.getElementById('position-issue')`)
-	deadline = time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for application(st, "ada@example.com") == nil {
 		if time.Now().After(deadline) {
 			_, _, in := api(t, "GET", st.URL+"/v1/funnels/fn_office/integration", jwt, nil)
@@ -727,5 +691,22 @@ func TestPositionUnpublishedShown(t *testing.T) {
 	}
 	if a := application(st, "ada@example.com"); a.JobPositionID != 1002 {
 		t.Errorf("delivered to position %d, want 1002", a.JobPositionID)
+	}
+}
+
+// waitListed waits until the delivery log at url lists n deliveries.
+func waitListed(t *testing.T, url, jwt string, n int, within time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		_, _, l := api(t, "GET", url, jwt, nil)
+		got := len(l["deliveries"].([]any))
+		if got == n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s listed %d deliveries after %s, want %d", url, got, within, n)
+		}
+		time.Sleep(200 * time.Millisecond)
 	}
 }

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -230,33 +229,7 @@ func TestAttacks(t *testing.T) {
 			code, body := a.do(intruder, "PUT", "/v1/funnels/fn_c/integration", `{"connection_id":"con_x","job_position_id":`+id+`,"mapping":`+mapping+`}`)
 			attack("job_position_id "+id, code == 400 && strings.Contains(body, "job_position_id must be a whole number from 1 to 9223372036854775807") && !quotesGo(body))
 		}
-		var mu sync.Mutex
-		answers := map[int]int{}
-		noRetryAfter := 0
-		var wg sync.WaitGroup
-		for w := range 5 {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for i := range 10 {
-					req, _ := http.NewRequest("POST", st.URL+"/v1/connections", strings.NewReader(fmt.Sprintf(`{"name":"x","company_id":"42","access_token":"wrong-%d-%d"}`, w, i)))
-					req.Header.Set("Authorization", "Bearer "+intruder)
-					resp, err := http.DefaultClient.Do(req)
-					if err != nil {
-						t.Error(err)
-						return
-					}
-					resp.Body.Close()
-					mu.Lock()
-					answers[resp.StatusCode]++
-					if resp.StatusCode == 429 && resp.Header.Get("Retry-After") == "" {
-						noRetryAfter++
-					}
-					mu.Unlock()
-				}
-			}()
-		}
-		wg.Wait()
+		answers, noRetryAfter := wrongTokens(t, st.URL, intruder)()
 		limit := st.Settings.CheckLimit.Limit
 		attack(fmt.Sprintf("50 wrong tokens from one workspace (%v)", answers), answers[422] == limit && answers[429] == 50-limit && noRetryAfter == 0)
 		after := applicationEvent("evt_after_flood", "after-flood@example.com", "")

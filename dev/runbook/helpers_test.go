@@ -1,7 +1,6 @@
 package runbook_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -20,7 +19,6 @@ import (
 	"github.com/funnel-personio/funnel-personio/dev/testenv"
 	"github.com/funnel-personio/funnel-personio/pkg/settings"
 	"github.com/funnel-personio/funnel-personio/pkg/store"
-	"github.com/funnel-personio/funnel-personio/pkg/webhook"
 )
 
 // stack is the local stack of a test and its AWS configuration.
@@ -124,19 +122,8 @@ func (s *stack) send(t *testing.T, ws, funnel, tag string, i int) string {
 	t.Helper()
 	id := fmt.Sprintf("evt_rb_%s_%d_%d", tag, i, time.Now().UnixNano()%1e6)
 	body := event(ws, funnel, id, tag, i)
-	h, err := webhook.Sign(s.WebhookSecret(), "msg_"+id, time.Now(), body)
-	if err != nil {
+	if err := s.SendEvent(t.Context(), "msg_"+id, body); err != nil {
 		t.Fatal(err)
-	}
-	req, _ := http.NewRequestWithContext(t.Context(), "POST", s.URL+"/v1/events", bytes.NewReader(body))
-	req.Header = h
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusAccepted {
-		t.Fatalf("ingest: %d", resp.StatusCode)
 	}
 	return id
 }

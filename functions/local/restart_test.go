@@ -21,7 +21,6 @@ import (
 	"github.com/funnel-personio/funnel-personio/dev/sandbox/sandboxtest"
 	"github.com/funnel-personio/funnel-personio/dev/testenv"
 	"github.com/funnel-personio/funnel-personio/pkg/store"
-	"github.com/funnel-personio/funnel-personio/pkg/webhook"
 )
 
 func freeAddr(t *testing.T) string {
@@ -134,14 +133,9 @@ func TestKilledMidDelivery(t *testing.T) {
 	for i := range n {
 		body := fmt.Sprintf(`{"type":"application.submitted","id":"evt_k%02d","occurred_at":"%s","workspace_id":"ws_demo","funnel_id":"fn_office","contact":{"first_name":"A","last_name":"B","email":"k%02d@example.com"}}`,
 			i, time.Now().UTC().Format(time.RFC3339), i)
-		h, _ := webhook.Sign(localstack.DevWebhookSecret, fmt.Sprintf("msg_k%d", i), time.Now(), []byte(body))
-		req, _ := http.NewRequest("POST", base+"/v1/events", strings.NewReader(body))
-		req.Header = h
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil || resp.StatusCode != 202 {
-			t.Fatalf("ingest %d: %v %v", i, resp, err)
+		if status, answer, err := localstack.PostEvent(t.Context(), base, localstack.DevWebhookSecret, fmt.Sprintf("msg_k%d", i), []byte(body)); err != nil || status != http.StatusAccepted {
+			t.Fatalf("ingest %d: %d %s %v", i, status, answer, err)
 		}
-		resp.Body.Close()
 	}
 	// Kill it while it delivers.
 	for len(sb.Sandbox.Applications("42")) < 3 {

@@ -18,7 +18,6 @@ import (
 
 	"github.com/funnel-personio/funnel-personio/dev/localstack"
 	"github.com/funnel-personio/funnel-personio/pkg/store"
-	"github.com/funnel-personio/funnel-personio/pkg/webhook"
 )
 
 func runToken(args []string, stdout, stderr io.Writer) int {
@@ -77,23 +76,13 @@ func runSend(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		body, _ = json.Marshal(ev)
 	}
-	h, err := webhook.Sign(*secret, "msg_"+hex.EncodeToString(body[:min(8, len(body))]), time.Now(), body)
-	if err != nil {
-		fmt.Fprintln(stderr, err)
-		return 1
-	}
-	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, *api+"/v1/events", strings.NewReader(string(body)))
-	req.Header = h
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
+	status, out, err := localstack.PostEvent(ctx, *api, *secret, "msg_"+hex.EncodeToString(body[:min(8, len(body))]), body)
 	if err != nil {
 		fmt.Fprintf(stderr, "send: %v\n", err)
 		return 1
 	}
-	defer resp.Body.Close()
-	out, _ := io.ReadAll(resp.Body)
-	fmt.Fprintf(stdout, "%d %s\n", resp.StatusCode, strings.TrimSpace(string(out)))
-	if resp.StatusCode >= 300 {
+	fmt.Fprintf(stdout, "%d %s\n", status, strings.TrimSpace(string(out)))
+	if status >= 300 {
 		return 1
 	}
 	return 0

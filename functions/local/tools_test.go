@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -12,7 +11,6 @@ import (
 
 	"github.com/funnel-personio/funnel-personio/dev/localstack"
 	"github.com/funnel-personio/funnel-personio/dev/testenv"
-	"github.com/funnel-personio/funnel-personio/pkg/webhook"
 )
 
 // TestDeliveriesCommand runs `local deliveries` against the local stack
@@ -53,11 +51,8 @@ func TestDeliveriesCommand(t *testing.T) {
 	// An event whose mapping finds no e-mail fails for good.
 	body := []byte(`{"type":"application.submitted","id":"evt_noemail","occurred_at":"` + time.Now().UTC().Format(time.RFC3339) +
 		`","workspace_id":"ws_demo","funnel_id":"fn_office","contact":{"first_name":"Ada","last_name":"Lovelace"}}`)
-	h, _ := webhook.Sign(st.WebhookSecret(), "msg_noemail", time.Now(), body)
-	req, _ := http.NewRequest("POST", st.URL+"/v1/events", bytes.NewReader(body))
-	req.Header = h
-	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != 202 {
-		t.Fatalf("ingest: %v %v", resp, err)
+	if err := st.SendEvent(t.Context(), "msg_noemail", body); err != nil {
+		t.Fatal(err)
 	}
 	deadline := time.Now().Add(30 * time.Second)
 	for {

@@ -23,7 +23,6 @@ import (
 	"github.com/funnel-personio/funnel-personio/pkg/operator"
 	"github.com/funnel-personio/funnel-personio/pkg/settings"
 	"github.com/funnel-personio/funnel-personio/pkg/store"
-	"github.com/funnel-personio/funnel-personio/pkg/webhook"
 )
 
 // ops runs the command line against the emulator behind cfg's stack, with
@@ -106,19 +105,8 @@ func send(t *testing.T, st *localstack.Stack, ws string, i int) string {
 	id := fmt.Sprintf("evt_ops_%s_%d", ws, i)
 	body := fmt.Sprintf(`{"type":"application.submitted","id":%q,"occurred_at":%q,"workspace_id":%q,"funnel_id":"fn_ops","contact":{"first_name":%q,"last_name":%q,"email":%q}}`,
 		id, time.Now().UTC().Format(time.RFC3339), ws, first, last, email)
-	h, err := webhook.Sign(st.WebhookSecret(), "msg_"+id, time.Now(), []byte(body))
-	if err != nil {
+	if err := st.SendEvent(t.Context(), "msg_"+id, []byte(body)); err != nil {
 		t.Fatal(err)
-	}
-	req, _ := http.NewRequestWithContext(t.Context(), "POST", st.URL+"/v1/events", strings.NewReader(body))
-	req.Header = h
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusAccepted {
-		t.Fatalf("ingest: %d", resp.StatusCode)
 	}
 	return id
 }
