@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -25,6 +26,7 @@ import (
 type memStore struct {
 	in    store.Integration
 	conn  store.Connection
+	mu    sync.Mutex // a batch's handlings move budget concurrently
 	moves []move
 }
 
@@ -51,6 +53,8 @@ func (m *memStore) TakeBudgetOrJoinLine(ctx context.Context, c string, n int, b 
 }
 func (m *memStore) BlockBudget(context.Context, string, time.Time) error { return nil }
 func (m *memStore) MoveBudget(_ context.Context, company string, n int, from, to time.Time) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	m.moves = append(m.moves, move{company, n, from, to})
 	return nil
 }
