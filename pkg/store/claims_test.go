@@ -22,7 +22,7 @@ import (
 // a backlog load run: 50 of 1,000 deliveries stuck queued). Once the
 // holder recorded the token and released the claim, the copy claims.
 func TestCopyBeforeItsToken(t *testing.T) {
-	suite(t, func(t *testing.T, _ *dynamodb.Client, s *store.Store, c *clock) {
+	suite(t, func(t *testing.T, _ testDB, s *store.Store, c *clock) {
 		ctx := t.Context()
 		k := store.DeliveryKey{Workspace: "ws_a", Funnel: "fn_1", Event: "evt_turn"}
 		d := func(token string) store.Delivery {
@@ -129,12 +129,12 @@ func TestRecordAfterItsClaimReadsNothing(t *testing.T) {
 // between is a DynamoDB client that runs then once, right after the first
 // GetItem it answers (before the caller sees the answer).
 type between struct {
-	*dynamodb.Client
+	testDB
 	then func()
 }
 
 func (b *between) GetItem(ctx context.Context, in *dynamodb.GetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
-	out, err := b.Client.GetItem(ctx, in, opts...)
+	out, err := b.testDB.GetItem(ctx, in, opts...)
 	if f := b.then; f != nil {
 		b.then = nil
 		f()
@@ -148,7 +148,7 @@ func (b *between) GetItem(ctx context.Context, in *dynamodb.GetItemInput, opts .
 // refused (a conflict, as when the worker claims first), and the record
 // says failed, not queued with its message gone.
 func TestRequeueAfterAWorkerRecorded(t *testing.T) {
-	suite(t, func(t *testing.T, db *dynamodb.Client, s *store.Store, c *clock) {
+	suite(t, func(t *testing.T, db testDB, s *store.Store, c *clock) {
 		ctx := t.Context()
 		d := store.Delivery{WorkspaceID: "ws_a", FunnelID: "fn_1", EventID: "evt_r", Event: []byte(`{}`)}
 		k := d.Key()
@@ -168,7 +168,7 @@ func TestRequeueAfterAWorkerRecorded(t *testing.T) {
 			t.Fatal(err)
 		}
 		fail(s, "w1")
-		b := &between{Client: db}
+		b := &between{testDB: db}
 		api := store.New(b, s.Table(), retention, store.WithClock(c.Now))
 		b.then = func() { fail(s, "w2") }
 		if _, err := api.Requeue(ctx, k, store.ReasonRetryRequested); !errors.Is(err, failure.ErrConflict) {

@@ -128,7 +128,7 @@ func all(t *testing.T, s *store.Store, ws, funnel string, status store.Status, l
 // retrying share one), newest first, each delivery once, with its record
 // as it is; pages end where the index ends.
 func TestStatusFilterAcrossShortPages(t *testing.T) {
-	suite(t, func(t *testing.T, _ *dynamodb.Client, s *store.Store, c *clock) {
+	suite(t, func(t *testing.T, _ testDB, s *store.Store, c *clock) {
 		ctx := t.Context()
 		statusOf := map[int]store.Status{3: store.StatusFailed, 11: store.StatusFailed, 12: store.StatusRetrying, 19: store.StatusQueued,
 			20: store.StatusProcessing, 27: store.StatusFailed, 31: store.StatusParked, 36: store.StatusRetrying, 38: store.StatusFailed}
@@ -186,7 +186,7 @@ func TestStatusFilterAcrossShortPages(t *testing.T) {
 // in the status they have; the next write of this version gives them a
 // stage and takes gsi2pk away.
 func TestRecordsWrittenBeforeTheStage(t *testing.T) {
-	suite(t, func(t *testing.T, db *dynamodb.Client, s *store.Store, c *clock) {
+	suite(t, func(t *testing.T, db testDB, s *store.Store, c *clock) {
 		ctx := t.Context()
 		table := s.Table()
 		str := func(v string) *types.AttributeValueMemberS { return &types.AttributeValueMemberS{Value: v} }
@@ -346,7 +346,7 @@ func TestUnprocessedKeysAreReadAgain(t *testing.T) {
 // projects (Table): the delivery log its keys, the stage and gsi2pk;
 // parked and watch every attribute.
 func TestIndexProjections(t *testing.T) {
-	suite(t, func(t *testing.T, db *dynamodb.Client, s *store.Store, _ *clock) {
+	suite(t, func(t *testing.T, db testDB, s *store.Store, _ *clock) {
 		out, err := db.DescribeTable(t.Context(), &dynamodb.DescribeTableInput{TableName: aws.String(s.Table())})
 		if err != nil {
 			t.Fatal(err)

@@ -5,7 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/funnel-personio/funnel-personio/pkg/store"
 )
@@ -30,7 +29,7 @@ func park(t *testing.T, s *store.Store, ws, conn, id string) {
 // deliveries and how many wait, most first; deliveries that are not
 // parked (failed, queued, resumed) and other items are not counted.
 func TestParkedConnections(t *testing.T) {
-	suite(t, func(t *testing.T, _ *dynamodb.Client, s *store.Store, c *clock) {
+	suite(t, func(t *testing.T, _ testDB, s *store.Store, c *clock) {
 		ctx := t.Context()
 		if got, err := s.ParkedConnections(ctx); err != nil || len(got) != 0 {
 			t.Fatalf("an empty table: %+v, %v", got, err)
@@ -76,7 +75,7 @@ func TestParkedConnections(t *testing.T) {
 // the window, a 429's block, the line of reserved turns and when a
 // newcomer's unit would be taken; reading changes nothing.
 func TestReadBudget(t *testing.T) {
-	suite(t, func(t *testing.T, _ *dynamodb.Client, s *store.Store, c *clock) {
+	suite(t, func(t *testing.T, _ testDB, s *store.Store, c *clock) {
 		ctx := t.Context()
 		b := store.Budget{Limit: 20, Window: time.Minute} // a unit per 3 s
 		t0 := c.Now()

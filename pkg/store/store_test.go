@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/funnel-personio/funnel-personio/dev/emulator"
+	"github.com/funnel-personio/funnel-personio/dev/memdb"
 	"github.com/funnel-personio/funnel-personio/pkg/awsclient"
 	"github.com/funnel-personio/funnel-personio/pkg/failure"
 	"github.com/funnel-personio/funnel-personio/pkg/settings"
@@ -36,12 +37,28 @@ func (c *clock) Add(d time.Duration) {
 	c.now = c.now.Add(d)
 }
 
+// testDB is what the tests read and write besides the store: one of the
+// backends.
+type testDB interface {
+	store.DynamoDB
+	store.TableAdmin
+}
+
+// backends are the DynamoDBs every store test runs on: kumo, DynamoDB
+// Local and the simulator's in-memory DynamoDB (dev/memdb), which is held
+// to the same tests as the emulators.
+var backends = map[string]func(testing.TB) testDB{
+	"kumo":           func(t testing.TB) testDB { return awsclient.DynamoDB(emulator.Kumo(t)) },
+	"dynamodb-local": func(t testing.TB) testDB { return awsclient.DynamoDB(emulator.DynamoDBLocal(t)) },
+	"memdb":          func(testing.TB) testDB { return memdb.New() },
+}
+
 // suite runs f against each backend with a fresh table, on a store with
 // the options given (and a clock of the test's).
-func suite(t *testing.T, f func(t *testing.T, db *dynamodb.Client, s *store.Store, c *clock), opts ...store.Option) {
-	for name, cfg := range map[string]func(testing.TB) aws.Config{"kumo": emulator.Kumo, "dynamodb-local": emulator.DynamoDBLocal} {
+func suite(t *testing.T, f func(t *testing.T, db testDB, s *store.Store, c *clock), opts ...store.Option) {
+	for name, open := range backends {
 		t.Run(name, func(t *testing.T) {
-			db := awsclient.DynamoDB(cfg(t))
+			db := open(t)
 			table := emulator.Name("store")
 			if err := store.CreateTable(t.Context(), db, table); err != nil {
 				t.Fatalf("create table: %v", err)
@@ -53,7 +70,7 @@ func suite(t *testing.T, f func(t *testing.T, db *dynamodb.Client, s *store.Stor
 }
 
 func TestConnections(t *testing.T) {
-	suite(t, func(t *testing.T, _ *dynamodb.Client, s *store.Store, _ *clock) {
+	suite(t, func(t *testing.T, _ testDB, s *store.Store, _ *clock) {
 		ctx := t.Context()
 		c, err := s.CreateConnection(ctx, store.Connection{WorkspaceID: "ws_a", ID: "con_1", Name: "Personio", CompanyID: "42", Status: store.ConnectionConnected})
 		if err != nil || c.Version != 1 {
@@ -97,7 +114,7 @@ func TestConnections(t *testing.T) {
 }
 
 func TestIntegrations(t *testing.T) {
-	suite(t, func(t *testing.T, _ *dynamodb.Client, s *store.Store, _ *clock) {
+	suite(t, func(t *testing.T, _ testDB, s *store.Store, _ *clock) {
 		ctx := t.Context()
 		in := store.Integration{WorkspaceID: "ws_a", FunnelID: "fn_1", ConnectionID: "con_1", JobPositionID: 1001, Mapping: []byte(`{"version":1}`)}
 		v1, err := s.PutIntegration(ctx, in)
@@ -136,7 +153,7 @@ func TestIntegrations(t *testing.T) {
 }
 
 func TestClaims(t *testing.T) {
-	suite(t, func(t *testing.T, _ *dynamodb.Client, s *store.Store, c *clock) {
+	suite(t, func(t *testing.T, _ testDB, s *store.Store, c *clock) {
 		ctx := t.Context()
 		d := store.Delivery{WorkspaceID: "ws_a", FunnelID: "fn_1", EventID: "evt_1", Event: []byte(`{"id":"evt_1"}`), EmailHashes: []string{"h1"}}
 		if _, err := s.CreateDelivery(ctx, d); err != nil {
@@ -203,7 +220,7 @@ func TestClaims(t *testing.T) {
 }
 
 func TestDeliveryRecords(t *testing.T) {
-	suite(t, func(t *testing.T, _ *dynamodb.Client, s *store.Store, c *clock) {
+	suite(t, func(t *testing.T, _ testDB, s *store.Store, c *clock) {
 		ctx := t.Context()
 		for i := range 7 {
 			c.Add(time.Second)
@@ -303,7 +320,7 @@ func TestDeliveryRecords(t *testing.T) {
 }
 
 func TestAttemptsAreBounded(t *testing.T) {
-	suite(t, func(t *testing.T, _ *dynamodb.Client, s *store.Store, c *clock) {
+	suite(t, func(t *testing.T, _ testDB, s *store.Store, c *clock) {
 		ctx := t.Context()
 		d := store.Delivery{WorkspaceID: "ws_a", FunnelID: "fn_1", EventID: "evt_many"}
 		if _, err := s.Claim(ctx, d, "w", time.Hour); err != nil {
@@ -325,7 +342,7 @@ func TestAttemptsAreBounded(t *testing.T) {
 }
 
 func TestBudget(t *testing.T) {
-	suite(t, func(t *testing.T, _ *dynamodb.Client, s *store.Store, c *clock) {
+	suite(t, func(t *testing.T, _ testDB, s *store.Store, c *clock) {
 		ctx := t.Context()
 		b := store.Budget{Limit: 20, Window: time.Minute}
 		take := func(company string, n, takers int) (int, []time.Time) {
@@ -393,7 +410,7 @@ func TestBudget(t *testing.T) {
 // applications) are sliding logs like a company's, one per workspace and
 // name, never the company's.
 func TestWorkspaceBudget(t *testing.T) {
-	suite(t, func(t *testing.T, _ *dynamodb.Client, s *store.Store, c *clock) {
+	suite(t, func(t *testing.T, _ testDB, s *store.Store, c *clock) {
 		ctx := t.Context()
 		b := store.Budget{Limit: 5, Window: time.Minute}
 		for i := range 5 {
@@ -430,7 +447,7 @@ func TestWorkspaceBudget(t *testing.T) {
 // TestGiveBackBudget: units given back are free again at once, only the
 // units taken at that time, never more than were taken.
 func TestGiveBackBudget(t *testing.T) {
-	suite(t, func(t *testing.T, _ *dynamodb.Client, s *store.Store, c *clock) {
+	suite(t, func(t *testing.T, _ testDB, s *store.Store, c *clock) {
 		ctx := t.Context()
 		b := store.Budget{Limit: 20, Window: time.Minute}
 		if ok, _, _ := s.TakeBudget(ctx, "42", 18, b); !ok {
@@ -477,7 +494,7 @@ func TestGiveBackBudget(t *testing.T) {
 // twice; a newcomer never goes before the line; whoever comes back at its
 // turn takes with Take.
 func TestBudgetLine(t *testing.T) {
-	suite(t, func(t *testing.T, _ *dynamodb.Client, s *store.Store, c *clock) {
+	suite(t, func(t *testing.T, _ testDB, s *store.Store, c *clock) {
 		ctx := t.Context()
 		b := store.Budget{Limit: 20, Window: time.Minute} // a unit per 3 s
 		t0 := c.Now().Truncate(time.Millisecond)
@@ -538,7 +555,7 @@ func TestBudgetLine(t *testing.T) {
 // there is, and with a line, the turn at its end, spaced as the line's
 // other turns are.
 func TestReserveTurn(t *testing.T) {
-	suite(t, func(t *testing.T, _ *dynamodb.Client, s *store.Store, c *clock) {
+	suite(t, func(t *testing.T, _ testDB, s *store.Store, c *clock) {
 		ctx := t.Context()
 		b := store.Budget{Limit: 20, Window: time.Minute} // a unit per 3 s
 		t0 := c.Now().Truncate(time.Millisecond)
@@ -572,7 +589,7 @@ func TestReserveTurn(t *testing.T) {
 // wrote it, finds the other's units when the item changed, and together
 // they never take more than the limit.
 func TestBudgetAcrossInstances(t *testing.T) {
-	suite(t, func(t *testing.T, db *dynamodb.Client, s *store.Store, c *clock) {
+	suite(t, func(t *testing.T, db testDB, s *store.Store, c *clock) {
 		ctx := t.Context()
 		b := store.Budget{Limit: 5, Window: time.Minute}
 		other := store.New(db, s.Table(), retention, store.WithClock(c.Now))
@@ -609,7 +626,7 @@ func TestBudgetAcrossInstances(t *testing.T) {
 // later; a move of units that are not there (or already moved) moves
 // nothing.
 func TestMoveBudget(t *testing.T) {
-	suite(t, func(t *testing.T, _ *dynamodb.Client, s *store.Store, c *clock) {
+	suite(t, func(t *testing.T, _ testDB, s *store.Store, c *clock) {
 		ctx := t.Context()
 		b := store.Budget{Limit: 3, Window: time.Minute}
 		ok, at, err := s.TakeBudget(ctx, "42", 3, b)
@@ -640,7 +657,7 @@ func TestMoveBudget(t *testing.T) {
 func TestGlobalGuard(t *testing.T) {
 	g := store.GlobalBudget{Limit: 2 * (store.GuardSlots + 1), Window: time.Minute} // 2 units a slot of 6 s
 	slot := time.Minute / store.GuardSlots
-	suite(t, func(t *testing.T, _ *dynamodb.Client, s *store.Store, c *clock) {
+	suite(t, func(t *testing.T, _ testDB, s *store.Store, c *clock) {
 		ctx := t.Context()
 		b := store.Budget{Limit: 20, Window: time.Minute}
 		c.Add(slot - time.Duration(c.Now().UnixMilli()%slot.Milliseconds())*time.Millisecond) // the start of a slot
@@ -687,7 +704,7 @@ func TestGlobalGuard(t *testing.T) {
 // line; with fewer busy, each its own limit.
 func TestGlobalShares(t *testing.T) {
 	g := store.GlobalBudget{Limit: 12 * (store.GuardSlots + 1), Window: time.Minute} // 120 a window to share
-	suite(t, func(t *testing.T, _ *dynamodb.Client, s *store.Store, c *clock) {
+	suite(t, func(t *testing.T, _ testDB, s *store.Store, c *clock) {
 		ctx := t.Context()
 		b := store.Budget{Limit: 20, Window: time.Minute}
 		// Ten companies take a unit each: all ten are busy.
@@ -750,7 +767,7 @@ func TestCreateTableIsIdempotent(t *testing.T) {
 // as parked), a waiting one keeps waiting, an erased one is not recreated.
 // The copy the record waits for claims.
 func TestStaleCopyChangesNothing(t *testing.T) {
-	suite(t, func(t *testing.T, _ *dynamodb.Client, s *store.Store, c *clock) {
+	suite(t, func(t *testing.T, _ testDB, s *store.Store, c *clock) {
 		ctx := t.Context()
 		key := func(id string) store.DeliveryKey {
 			return store.DeliveryKey{Workspace: "ws_a", Funnel: "fn_1", Event: id}
@@ -811,7 +828,7 @@ func TestStaleCopyChangesNothing(t *testing.T) {
 // the hashes of every address their event held and of the one the mapping
 // took; an empty hash erases nothing.
 func TestErasureMarkers(t *testing.T) {
-	suite(t, func(t *testing.T, _ *dynamodb.Client, s *store.Store, c *clock) {
+	suite(t, func(t *testing.T, _ testDB, s *store.Store, c *clock) {
 		ctx := t.Context()
 		key := store.DeliveryKey{Workspace: "ws_a", Funnel: "fn_1", Event: "evt_m"}
 		d := store.Delivery{WorkspaceID: "ws_a", FunnelID: "fn_1", EventID: "evt_m", EmailHashes: []string{"contact"}}
@@ -868,7 +885,7 @@ func TestErasureMarkers(t *testing.T) {
 // paging the funnel's list gives every record that was there before
 // exactly once, and paging a status list never fails.
 func TestCursorsWhileRecordsChange(t *testing.T) {
-	suite(t, func(t *testing.T, _ *dynamodb.Client, s *store.Store, c *clock) {
+	suite(t, func(t *testing.T, _ testDB, s *store.Store, c *clock) {
 		ctx := t.Context()
 		k := func(i int) store.DeliveryKey {
 			return store.DeliveryKey{Workspace: "ws_a", Funnel: "fn_p", Event: fmt.Sprintf("evt_p%02d", i)}
