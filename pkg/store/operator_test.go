@@ -5,7 +5,6 @@ import (
 	"testing"
 	"time"
 
-
 	"github.com/funnel-personio/funnel-personio/pkg/store"
 )
 
