@@ -14,7 +14,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/funnel-personio/funnel-personio/pkg/store"
+	"github.com/funnel-personio/funnel-personio/pkg/lifecycle"
 )
 
 // Usage is the command's help.
@@ -145,7 +145,7 @@ func MainWithInput(ctx context.Context, args []string, stdin io.Reader, stdout, 
 			}
 			for _, s := range strings.Split(statuses, ",") {
 				if s = strings.TrimSpace(s); s != "" {
-					f.Statuses = append(f.Statuses, store.Status(s))
+					f.Statuses = append(f.Statuses, lifecycle.Status(s))
 				}
 			}
 			if since != "" {
@@ -357,7 +357,7 @@ func or(s, alt string) string {
 	return s
 }
 
-func statusList(ss []store.Status) string {
+func statusList(ss []lifecycle.Status) string {
 	out := make([]string, len(ss))
 	for i, s := range ss {
 		out[i] = string(s)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/funnel-personio/funnel-personio/pkg/failure"
+	"github.com/funnel-personio/funnel-personio/pkg/lifecycle"
 	"github.com/funnel-personio/funnel-personio/pkg/queue"
 	"github.com/funnel-personio/funnel-personio/pkg/resume"
 	"github.com/funnel-personio/funnel-personio/pkg/store"
@@ -20,7 +21,7 @@ type ReplayFilter struct {
 	// workspace has an integration for.
 	Funnel string
 	// Statuses are failed, dead or parked (default failed and dead).
-	Statuses []store.Status
+	Statuses []lifecycle.Status
 	// Since, if set, keeps deliveries whose record was created at or
 	// after it.
 	Since time.Time
@@ -30,11 +31,11 @@ type ReplayFilter struct {
 
 // Replayed is one delivery a replay matched.
 type Replayed struct {
-	ID         string       `json:"delivery_id"`
-	Funnel     string       `json:"funnel"`
-	Status     store.Status `json:"status"`
-	ReasonCode store.Reason `json:"reason_code,omitempty"`
-	CreatedAt  time.Time    `json:"created_at"`
+	ID         string           `json:"delivery_id"`
+	Funnel     string           `json:"funnel"`
+	Status     lifecycle.Status `json:"status"`
+	ReasonCode lifecycle.Reason `json:"reason_code,omitempty"`
+	CreatedAt  time.Time        `json:"created_at"`
 	// Outcome is "queued", "would queue" (a dry run), or why not: "no
 	// event kept" (expired or erased), "moved on" (no longer in a status
 	// to replay), or the error.
@@ -43,15 +44,15 @@ type Replayed struct {
 
 // ReplayResult is what a replay matched and did.
 type ReplayResult struct {
-	Workspace  string         `json:"workspace"`
-	Funnels    []string       `json:"funnels"`
-	Statuses   []store.Status `json:"statuses"`
-	Since      *time.Time     `json:"since,omitempty"`
-	DryRun     bool           `json:"dry_run"`
-	Deliveries []Replayed     `json:"deliveries"`
-	Queued     int            `json:"queued"`
-	Skipped    int            `json:"skipped"`
-	Failed     int            `json:"failed"`
+	Workspace  string             `json:"workspace"`
+	Funnels    []string           `json:"funnels"`
+	Statuses   []lifecycle.Status `json:"statuses"`
+	Since      *time.Time         `json:"since,omitempty"`
+	DryRun     bool               `json:"dry_run"`
+	Deliveries []Replayed         `json:"deliveries"`
+	Queued     int                `json:"queued"`
+	Skipped    int                `json:"skipped"`
+	Failed     int                `json:"failed"`
 }
 
 // Outcomes of a replayed delivery.
@@ -75,7 +76,7 @@ func (o *Operator) Replay(ctx context.Context, f ReplayFilter) (ReplayResult, er
 		return res, failure.New(op, failure.Invalid, errors.New("a workspace is required"))
 	}
 	if len(res.Statuses) == 0 {
-		res.Statuses = []store.Status{store.StatusFailed, store.StatusDead}
+		res.Statuses = []lifecycle.Status{lifecycle.StatusFailed, lifecycle.StatusDead}
 	}
 	for _, s := range res.Statuses {
 		if !replayable(s) {
@@ -126,7 +127,7 @@ func (o *Operator) Replay(ctx context.Context, f ReplayFilter) (ReplayResult, er
 		case f.DryRun:
 			r.Outcome = outcomeWould
 		default:
-			switch err := resume.One(ctx, o.store, q, cur, store.ReasonReplayed); {
+			switch err := resume.One(ctx, o.store, q, cur, lifecycle.ReasonReplayed); {
 			case err == nil:
 				r.Outcome = outcomeQueued
 				queued = append(queued, d.EventID)
@@ -167,9 +168,9 @@ func (o *Operator) Replay(ctx context.Context, f ReplayFilter) (ReplayResult, er
 
 // replayable reports whether deliveries in this status may be queued
 // again: failed, dead-lettered, or parked, as the editor's retry allows.
-func replayable(s store.Status) bool {
+func replayable(s lifecycle.Status) bool {
 	switch s {
-	case store.StatusFailed, store.StatusDead, store.StatusParked:
+	case lifecycle.StatusFailed, lifecycle.StatusDead, lifecycle.StatusParked:
 		return true
 	}
 	return false
@@ -177,7 +178,7 @@ func replayable(s store.Status) bool {
 
 // list reads a funnel's deliveries in one status, newest first, down to
 // since.
-func (o *Operator) list(ctx context.Context, ws, funnel string, status store.Status, since time.Time) ([]store.Delivery, error) {
+func (o *Operator) list(ctx context.Context, ws, funnel string, status lifecycle.Status, since time.Time) ([]store.Delivery, error) {
 	var out []store.Delivery
 	cursor := ""
 	for {

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/funnel-personio/funnel-personio/pkg/lifecycle"
 	"github.com/funnel-personio/funnel-personio/pkg/store"
 )
 
@@ -19,7 +20,7 @@ func park(t *testing.T, s *store.Store, ws, conn, id string) {
 	if _, err := s.Claim(ctx, store.Delivery{WorkspaceID: ws, FunnelID: "fn_1", EventID: id}, "w", time.Minute); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Record(ctx, k, "w", store.Change{Status: store.StatusParked, ConnectionID: conn, ReasonCode: store.ReasonAuth, Release: true}); err != nil {
+	if _, err := s.Record(ctx, k, "w", store.Change{Status: lifecycle.StatusParked, ConnectionID: conn, ReasonCode: lifecycle.ReasonAuth}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -42,7 +43,7 @@ func TestParkedConnections(t *testing.T) {
 		park(t, s, "ws_b", "con_8", "evt_b1")
 		park(t, s, "ws_b", "con_8", "evt_b2")
 		// Resumed: no longer parked.
-		if _, err := s.Requeue(ctx, store.DeliveryKey{Workspace: "ws_b", Funnel: "fn_1", Event: "evt_b0"}, store.ReasonCredentialsFixed); err != nil {
+		if _, err := s.Requeue(ctx, store.DeliveryKey{Workspace: "ws_b", Funnel: "fn_1", Event: "evt_b0"}, lifecycle.ReasonCredentialsFixed); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := s.CreateDelivery(ctx, store.Delivery{WorkspaceID: "ws_a", FunnelID: "fn_1", EventID: "evt_q", ConnectionID: "con_1"}); err != nil {

@@ -17,6 +17,7 @@ import (
 	"github.com/funnel-personio/funnel-personio/dev/memdb"
 	"github.com/funnel-personio/funnel-personio/pkg/awsclient"
 	"github.com/funnel-personio/funnel-personio/pkg/failure"
+	"github.com/funnel-personio/funnel-personio/pkg/lifecycle"
 	"github.com/funnel-personio/funnel-personio/pkg/settings"
 	"github.com/funnel-personio/funnel-personio/pkg/store"
 )
@@ -184,22 +185,22 @@ func TestClaims(t *testing.T) {
 		}
 		cur, _ := s.GetDelivery(ctx, "ws_a", "evt_1")
 		owner := cur.ClaimOwner
-		if ev, err := s.Event(ctx, "ws_a", "evt_1"); cur.Status != store.StatusProcessing || string(ev) != `{"id":"evt_1"}` {
+		if ev, err := s.Event(ctx, "ws_a", "evt_1"); cur.Status != lifecycle.StatusProcessing || string(ev) != `{"id":"evt_1"}` {
 			t.Errorf("claimed record: %+v; its event %q, %v", cur, ev, err)
 		}
 		// The owner dies; after the lease another worker takes over, and
 		// the first can no longer write.
 		c.Add(31 * time.Second)
 		if got, err := s.Claim(ctx, d, "worker-new", 30*time.Second); err != nil || !got.TakenOver || got.ClaimOwner != "worker-new" ||
-			got.Status != store.StatusProcessing || string(got.Event) != `{"id":"evt_1"}` {
+			got.Status != lifecycle.StatusProcessing || string(got.Event) != `{"id":"evt_1"}` {
 			t.Fatalf("claim after the lease: %+v, %v; want taken over", got, err)
 		}
-		if _, err := s.Record(ctx, store.DeliveryKey{Workspace: "ws_a", Funnel: "fn_1", Event: "evt_1"}, owner, store.Change{Status: store.StatusDelivered, Release: true}); !errors.Is(err, failure.ErrConflict) {
+		if _, err := s.Record(ctx, store.DeliveryKey{Workspace: "ws_a", Funnel: "fn_1", Event: "evt_1"}, owner, store.Change{Status: lifecycle.StatusDelivered}); !errors.Is(err, failure.ErrConflict) {
 			t.Errorf("record by the old owner: %v, want conflict", err)
 		}
-		got, err := s.Record(ctx, store.DeliveryKey{Workspace: "ws_a", Funnel: "fn_1", Event: "evt_1"}, "worker-new", store.Change{Status: store.StatusDelivered, Release: true,
-			Attempt: &store.Attempt{At: c.Now(), Outcome: store.StatusDelivered}})
-		if err != nil || got.Status != store.StatusDelivered || got.DeliveredAt == nil || len(got.Attempts) != 1 || got.ClaimOwner != "" {
+		got, err := s.Record(ctx, store.DeliveryKey{Workspace: "ws_a", Funnel: "fn_1", Event: "evt_1"}, "worker-new", store.Change{Status: lifecycle.StatusDelivered,
+			Attempt: &store.Attempt{At: c.Now(), Outcome: lifecycle.StatusDelivered}})
+		if err != nil || got.Status != lifecycle.StatusDelivered || got.DeliveredAt == nil || len(got.Attempts) != 1 || got.ClaimOwner != "" {
 			t.Fatalf("record delivered: %+v, %v", got, err)
 		}
 		if _, err := s.Claim(ctx, d, "worker-x", 30*time.Second); !errors.Is(err, store.ErrAlreadyDelivered) {
@@ -209,7 +210,7 @@ func TestClaims(t *testing.T) {
 		// makes one.
 		direct := store.Delivery{WorkspaceID: "ws_a", FunnelID: "fn_1", EventID: "evt_direct", OccurredAt: c.Now()}
 		made, err := s.Claim(ctx, direct, "worker-1", time.Minute)
-		if err != nil || made.Status != store.StatusProcessing || made.ExpiresAt == 0 || made.CreatedAt.IsZero() || made.TakenOver {
+		if err != nil || made.Status != lifecycle.StatusProcessing || made.ExpiresAt == 0 || made.CreatedAt.IsZero() || made.TakenOver {
 			t.Errorf("claim without record: %+v, %v", made, err)
 		}
 		// A delivery of another workspace with the same event id is its own.
@@ -241,7 +242,7 @@ func TestDeliveryRecords(t *testing.T) {
 			if _, err := s.Claim(ctx, store.Delivery{WorkspaceID: "ws_a", FunnelID: "fn_1", EventID: id}, "w", time.Minute); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := s.Record(ctx, store.DeliveryKey{Workspace: "ws_a", Funnel: "fn_1", Event: id}, "w", store.Change{Status: store.StatusFailed, ReasonCode: store.ReasonMappingFailed, Reason: "no e-mail", Release: true}); err != nil {
+			if _, err := s.Record(ctx, store.DeliveryKey{Workspace: "ws_a", Funnel: "fn_1", Event: id}, "w", store.Change{Status: lifecycle.StatusFailed, ReasonCode: lifecycle.ReasonMappingFailed, Reason: "no e-mail"}); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -264,7 +265,7 @@ func TestDeliveryRecords(t *testing.T) {
 		if fmt.Sprint(ids) != "[evt_6 evt_5 evt_4 evt_3 evt_2 evt_1 evt_0]" {
 			t.Errorf("pages = %v", ids)
 		}
-		failed, err := s.ListDeliveries(ctx, "ws_a", "fn_1", store.StatusFailed, 10, "")
+		failed, err := s.ListDeliveries(ctx, "ws_a", "fn_1", lifecycle.StatusFailed, 10, "")
 		if err != nil || len(failed.Deliveries) != 2 || failed.Deliveries[0].EventID != "evt_5" || failed.Deliveries[0].Reason != "no e-mail" {
 			t.Errorf("failed filter: %+v, %v", failed, err)
 		}
@@ -279,26 +280,26 @@ func TestDeliveryRecords(t *testing.T) {
 			t.Errorf("a garbage cursor: %v, want invalid", err)
 		}
 		// Requeue a failed one; a delivered-or-queued one cannot be.
-		if d, err := s.Requeue(ctx, store.DeliveryKey{Workspace: "ws_a", Funnel: "fn_1", Event: "evt_2"}, store.ReasonRetryRequested); err != nil ||
-			d.Status != store.StatusQueued || d.ReasonCode != store.ReasonRetryRequested || d.Reason != "" ||
-			d.Attempts[len(d.Attempts)-1].ReasonCode != store.ReasonRetryRequested {
+		if d, err := s.Requeue(ctx, store.DeliveryKey{Workspace: "ws_a", Funnel: "fn_1", Event: "evt_2"}, lifecycle.ReasonRetryRequested); err != nil ||
+			d.Status != lifecycle.StatusQueued || d.ReasonCode != lifecycle.ReasonRetryRequested || d.Reason != "" ||
+			d.Attempts[len(d.Attempts)-1].ReasonCode != lifecycle.ReasonRetryRequested {
 			t.Errorf("requeue: %+v, %v", d, err)
 		}
-		if _, err := s.Requeue(ctx, store.DeliveryKey{Workspace: "ws_a", Funnel: "fn_1", Event: "evt_3"}, store.ReasonRetryRequested); !errors.Is(err, failure.ErrConflict) {
+		if _, err := s.Requeue(ctx, store.DeliveryKey{Workspace: "ws_a", Funnel: "fn_1", Event: "evt_3"}, lifecycle.ReasonRetryRequested); !errors.Is(err, failure.ErrConflict) {
 			t.Errorf("requeue of a queued one: %v, want conflict", err)
 		}
 		// Parking by connection.
 		if _, err := s.Claim(ctx, store.Delivery{WorkspaceID: "ws_a", FunnelID: "fn_1", EventID: "evt_4"}, "w", time.Minute); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.Record(ctx, store.DeliveryKey{Workspace: "ws_a", Funnel: "fn_1", Event: "evt_4"}, "w", store.Change{Status: store.StatusParked, ConnectionID: "con_1", Reason: "401", Release: true}); err != nil {
+		if _, err := s.Record(ctx, store.DeliveryKey{Workspace: "ws_a", Funnel: "fn_1", Event: "evt_4"}, "w", store.Change{Status: lifecycle.StatusParked, ConnectionID: "con_1", Reason: "401"}); err != nil {
 			t.Fatal(err)
 		}
 		parked, err := s.ListParked(ctx, "ws_a", "con_1", 10, "")
 		if err != nil || len(parked.Deliveries) != 1 || parked.Deliveries[0].EventID != "evt_4" {
 			t.Errorf("parked: %+v, %v", parked, err)
 		}
-		if _, err := s.Requeue(ctx, store.DeliveryKey{Workspace: "ws_a", Funnel: "fn_1", Event: "evt_4"}, store.ReasonCredentialsFixed); err != nil {
+		if _, err := s.Requeue(ctx, store.DeliveryKey{Workspace: "ws_a", Funnel: "fn_1", Event: "evt_4"}, lifecycle.ReasonCredentialsFixed); err != nil {
 			t.Fatal(err)
 		}
 		if parked, _ := s.ListParked(ctx, "ws_a", "con_1", 10, ""); len(parked.Deliveries) != 0 {
@@ -323,14 +324,14 @@ func TestAttemptsAreBounded(t *testing.T) {
 	suite(t, func(t *testing.T, _ testDB, s *store.Store, c *clock) {
 		ctx := t.Context()
 		d := store.Delivery{WorkspaceID: "ws_a", FunnelID: "fn_1", EventID: "evt_many"}
-		if _, err := s.Claim(ctx, d, "w", time.Hour); err != nil {
-			t.Fatal(err)
-		}
 		var got store.Delivery
 		for i := range store.MaxAttempts + 5 {
+			if _, err := s.Claim(ctx, d, "w", time.Hour); err != nil {
+				t.Fatal(err)
+			}
 			var err error
-			got, err = s.Record(ctx, store.DeliveryKey{Workspace: "ws_a", Funnel: "fn_1", Event: "evt_many"}, "w", store.Change{Status: store.StatusRetrying,
-				Attempt: &store.Attempt{At: c.Now(), Outcome: store.StatusRetrying, Reason: fmt.Sprint(i)}})
+			got, err = s.Record(ctx, store.DeliveryKey{Workspace: "ws_a", Funnel: "fn_1", Event: "evt_many"}, "w", store.Change{Status: lifecycle.StatusRetrying,
+				Attempt: &store.Attempt{At: c.Now(), Outcome: lifecycle.StatusRetrying, Reason: fmt.Sprint(i)}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -779,20 +780,20 @@ func TestStaleCopyChangesNothing(t *testing.T) {
 		if _, err := s.Claim(ctx, d("evt_parked", ""), "w", time.Minute); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.Record(ctx, key("evt_parked"), "w", store.Change{Status: store.StatusQueued, DeferToken: "t1", Release: true}); err != nil {
+		if _, err := s.Record(ctx, key("evt_parked"), "w", store.Change{Status: lifecycle.StatusQueued, DeferToken: "t1"}); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := s.Claim(ctx, d("evt_parked", "t1"), "w2", time.Minute); err != nil {
 			t.Fatalf("the copy the record waits for: %v", err)
 		}
-		if _, err := s.Record(ctx, key("evt_parked"), "w2", store.Change{Status: store.StatusParked, ConnectionID: "con_1", Release: true}); err != nil {
+		if _, err := s.Record(ctx, key("evt_parked"), "w2", store.Change{Status: lifecycle.StatusParked, ConnectionID: "con_1"}); err != nil {
 			t.Fatal(err)
 		}
 		// A queued one waiting for the copy with token "t2".
 		if _, err := s.Claim(ctx, d("evt_waiting", ""), "w", time.Minute); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.Record(ctx, key("evt_waiting"), "w", store.Change{Status: store.StatusQueued, DeferToken: "t2", Release: true}); err != nil {
+		if _, err := s.Record(ctx, key("evt_waiting"), "w", store.Change{Status: lifecycle.StatusQueued, DeferToken: "t2"}); err != nil {
 			t.Fatal(err)
 		}
 		before := map[string]store.Delivery{}
@@ -817,7 +818,7 @@ func TestStaleCopyChangesNothing(t *testing.T) {
 		if _, err := s.GetDelivery(ctx, "ws_a", "evt_gone"); !errors.Is(err, failure.ErrNotFound) {
 			t.Errorf("a stale copy recreated a record: %v", err)
 		}
-		if got, err := s.Claim(ctx, d("evt_waiting", "t2"), "w3", time.Minute); err != nil || got.Status != store.StatusProcessing {
+		if got, err := s.Claim(ctx, d("evt_waiting", "t2"), "w3", time.Minute); err != nil || got.Status != lifecycle.StatusProcessing {
 			t.Errorf("the copy the record waits for: %+v, %v", got, err)
 		}
 	})
@@ -839,7 +840,7 @@ func TestErasureMarkers(t *testing.T) {
 		if _, err := s.Claim(ctx, d, "w", time.Minute); err != nil {
 			t.Fatal(err)
 		}
-		got, err := s.Record(ctx, key, "w", store.Change{Status: store.StatusRetrying, EmailHash: "mapped", Release: true})
+		got, err := s.Record(ctx, key, "w", store.Change{Status: lifecycle.StatusRetrying, EmailHash: "mapped"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -896,18 +897,18 @@ func TestCursorsWhileRecordsChange(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		change := func(i int, st store.Status) {
+		change := func(i int, st lifecycle.Status) {
 			d := store.Delivery{WorkspaceID: "ws_a", FunnelID: "fn_p", EventID: k(i).Event}
 			if _, err := s.Claim(ctx, d, "w", time.Minute); errors.Is(err, store.ErrAlreadyDelivered) {
 				return
 			} else if err != nil {
 				t.Fatal(err)
 			}
-			if _, err := s.Record(ctx, k(i), "w", store.Change{Status: st, Release: true}); err != nil {
+			if _, err := s.Record(ctx, k(i), "w", store.Change{Status: st}); err != nil {
 				t.Fatal(err)
 			}
 		}
-		for _, status := range []store.Status{"", store.StatusQueued} {
+		for _, status := range []lifecycle.Status{"", lifecycle.StatusQueued} {
 			seen := map[string]int{}
 			cursor, n := "", 0
 			for pages := 0; pages < 20; pages++ {
@@ -924,9 +925,9 @@ func TestCursorsWhileRecordsChange(t *testing.T) {
 					last := p.Deliveries[len(p.Deliveries)-1].EventID
 					var i int
 					fmt.Sscanf(last, "evt_p%d", &i)
-					change(i, store.StatusDelivered)
+					change(i, lifecycle.StatusDelivered)
 					if i > 0 {
-						change(i-1, store.StatusRetrying)
+						change(i-1, lifecycle.StatusRetrying)
 					}
 				}
 				n++
