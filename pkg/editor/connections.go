@@ -152,7 +152,7 @@ func (e *Editor) createConnection(ctx context.Context, r *apigw.Request) apigw.R
 	if p := e.checkCredentials(ctx, ws, creds); p != nil {
 		return p.Response()
 	}
-	id := newID("con")
+	id := e.newID("con")
 	secret, err := e.vault.Create(ctx, ws, id, creds.Token)
 	if err != nil {
 		return e.fail(ctx, "create connection: save token", err)

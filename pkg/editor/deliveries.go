@@ -156,7 +156,7 @@ func (e *Editor) testIntegration(ctx context.Context, r *apigw.Request) apigw.Re
 		}
 	}
 	now := e.cfg.Now().UTC()
-	id := newID("evt_test")
+	id := e.newID("evt_test")
 	var raw []byte
 	if len(b.Event) > 0 {
 		// The editor's event, with what the API sets, validated against
