@@ -16,8 +16,8 @@ type item = map[string]types.AttributeValue
 // operand is a path (a top-level attribute name), a value placeholder, or
 // a function of operands (if_not_exists, size, a + b).
 type operand struct {
-	name  string   // top-level attribute name, after #placeholder substitution
-	path  []string // the names below it (a.b.c: [b c]), for maps
+	name string   // top-level attribute name, after #placeholder substitution
+	path []string // the names below it (a.b.c: [b c]), for maps
 
 	value types.AttributeValue
 	fn    string // "if_not_exists", "+", "-", "size"
