@@ -765,13 +765,42 @@ func TestOperatorPolicy(t *testing.T) {
 		"DeadLetters": {"sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:ListMessageMoveTasks",
 			"sqs:ReceiveMessage", "sqs:StartMessageMoveTask"},
 		"Events":                                {"sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:SendMessage"},
-		"Table":                                 {"dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem"},
+		"Table":                                 {"dynamodb:BatchGetItem", "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"},
 		"Table/index/" + store.IndexDeliveryLog: {"dynamodb:Query"},
 		"Table/index/" + store.IndexParked:      {"dynamodb:Scan"},
 		"DataKey":                               keyActions,
 	}
 	if got := operatorPolicy(t, raw); !maps.EqualFunc(got, want, slices.Equal) {
 		t.Errorf("the operator may\n  %v\nwant\n  %v", got, want)
+	}
+}
+
+// TestOperatorPolicyCoversItsCalls holds what each operator subcommand
+// calls, as recorded on the emulator by pkg/operator's TestOperatorCalls
+// (pkg/operator/testdata/calls.golden), against the operator policy the
+// stack gives: no command needs an action, on a resource, its policy
+// lacks.
+func TestOperatorPolicyCoversItsCalls(t *testing.T) {
+	_, raw := tpl(t)
+	b, err := os.ReadFile(filepath.Join("..", "pkg", "operator", "testdata", "calls.golden"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	granted := map[string]bool{}
+	for r, actions := range operatorPolicy(t, raw) {
+		for _, a := range actions {
+			granted[r+" "+a] = true
+		}
+	}
+	calls := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if len(calls) < 10 {
+		t.Fatalf("only %d recorded calls", len(calls))
+	}
+	for _, line := range calls {
+		_, call, ok := strings.Cut(line, ": ")
+		if !ok || !granted[call] {
+			t.Errorf("ops %s, which the operator policy does not grant", line)
+		}
 	}
 }
 
