@@ -196,14 +196,15 @@ func (v *Value) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// MarshalJSON encodes the value as it was sent.
+// MarshalJSON encodes the value as it was sent ("<", ">" and "&" as
+// written, not as \u003c escapes).
 func (v Value) MarshalJSON() ([]byte, error) {
 	switch v.kind {
 	case kindString:
-		return json.Marshal(v.text)
+		return marshalAsWritten(v.text)
 	case kindNumber:
 		if _, err := strconv.ParseFloat(v.text, 64); err != nil {
-			return json.Marshal(v.text)
+			return marshalAsWritten(v.text)
 		}
 		return []byte(v.text), nil
 	case kindBool:
@@ -212,9 +213,20 @@ func (v Value) MarshalJSON() ([]byte, error) {
 		if v.list == nil {
 			return []byte("[]"), nil
 		}
-		return json.Marshal(v.list)
+		return marshalAsWritten(v.list)
 	}
 	return []byte("null"), nil
+}
+
+// marshalAsWritten is json.Marshal without HTML escapes.
+func marshalAsWritten(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }
 
 // Answer returns the answer to the field, or false.

@@ -1,6 +1,7 @@
 package editor
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -170,11 +171,11 @@ func (e *Editor) testIntegration(ctx context.Context, r *apigw.Request) apigw.Re
 		if at := fields["occurred_at"]; len(at) == 0 || string(at) == "null" {
 			fields["occurred_at"], _ = json.Marshal(now)
 		}
-		raw, _ = json.Marshal(fields)
+		raw = asWritten(fields)
 	} else {
 		ev := sampleEvent(in.Mapping, id)
 		ev.Type, ev.ID, ev.WorkspaceID, ev.FunnelID, ev.Test, ev.OccurredAt = application.EventType, id, ws, funnel, true, now
-		raw, _ = json.Marshal(ev)
+		raw = asWritten(ev)
 	}
 	ev, err := application.Parse(raw)
 	if err != nil {
@@ -192,7 +193,14 @@ func (e *Editor) testIntegration(ctx context.Context, r *apigw.Request) apigw.Re
 		}
 		return e.fail(ctx, "test integration: validate", err)
 	}
-	body, _ := json.Marshal(ev)
+	body := asWritten(ev)
+	if len(body) > application.MaxEventSize {
+		// Decoding made it larger (invalid UTF-8 becomes U+FFFD): it
+		// would not fit on the queue.
+		p := apigw.NewProblem(http.StatusUnprocessableEntity, "invalid-event", "The test event is not valid", "fix every listed problem")
+		p.Errors = []apigw.FieldError{{Path: "$", Message: fmt.Sprintf("the event is %d bytes as the queue takes it; at most %d are accepted", len(body), application.MaxEventSize)}}
+		return p.Response()
+	}
 	// Each test is a real application in Personio, out of the company's
 	// budget: a workspace sends a few a minute at most.
 	if p := e.takeWorkspace(ctx, ws, store.BudgetTests, e.cfg.Tests, "test applications"); p != nil {
@@ -294,4 +302,15 @@ func (e *Editor) erase(ctx context.Context, r *apigw.Request) apigw.Response {
 			"on the queue, which will be dropped unread. Until %s, any copy or new event of this applicant in this workspace is refused and nothing of it "+
 			"is kept. Personio itself was not changed: delete the applicant there too if the request covers it.",
 			er.Records, er.QueuedCopies, until.Format(time.DateOnly))}, nil)
+}
+
+// asWritten encodes v as JSON without HTML escapes: "<", ">" and "&" stay
+// as the applicant wrote them (json.Marshal would make each a six-byte
+// \u003c escape). v is the editor's own event, which always encodes.
+func asWritten(v any) []byte {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v)
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n"))
 }

@@ -1,0 +1,49 @@
+package editor_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/funnel-personio/funnel-personio/pkg/application"
+)
+
+// TestTestEventAsSent: the test endpoint queues the editor's event as it
+// was written — "<", ">" and "&" not turned into \u003c escapes six times
+// their size — and an event that grows past the queue's limit when
+// decoded (each invalid UTF-8 byte becomes a three-byte U+FFFD) is
+// refused, leaving neither a record without a message nor anything else.
+func TestTestEventAsSent(t *testing.T) {
+	e := setup(t)
+	conn := e.connect(t, ws)
+	e.integrate(t, ws, "fn_1", conn, true)
+	answer := func(v string) string {
+		return `{"event":{"contact":{"first_name":"Eve","last_name":"Tester","email":"eve@example.com"},` +
+			`"answers":[{"field_id":"q_note","type":"text","value":"` + v + `"}]}}`
+	}
+	// 50,000 "<" are 50 kB as written, 300 kB escaped.
+	r := e.call(t, ws, advanced, "POST", "/v1/funnels/fn_1/integration/test", answer("<b>Tom & Jerry</b>"+strings.Repeat("<", 50_000)), nil)
+	if r.status != 202 {
+		t.Fatalf("a test event with markup: %d %.300s", r.status, r.raw)
+	}
+	msgs, err := e.queue.Receive(t.Context(), 10, time.Second)
+	if err != nil || len(msgs) != 1 {
+		t.Fatalf("queue: %d messages, %v", len(msgs), err)
+	}
+	if body := string(msgs[0].Body); !strings.Contains(body, "<b>Tom & Jerry</b>") || len(body) > application.MaxEventSize {
+		t.Errorf("the queued event is re-escaped (%d bytes): %.200s", len(body), body)
+	}
+	_ = e.queue.Delete(t.Context(), msgs[0].ReceiptHandle)
+
+	r = e.call(t, ws, advanced, "POST", "/v1/funnels/fn_1/integration/test", answer(strings.Repeat("\xff", 90_000)), nil)
+	if r.status < 400 || r.status >= 500 {
+		t.Errorf("an event past the queue's limit once decoded: %d %.300s", r.status, r.raw)
+	}
+	list := e.call(t, ws, advanced, "GET", "/v1/funnels/fn_1/deliveries", nil, nil)
+	if n := len(list.body["deliveries"].([]any)); n != 1 {
+		t.Errorf("%d delivery records, want the first test's only", n)
+	}
+	if msgs, _ := e.queue.Receive(t.Context(), 10, 0); len(msgs) != 0 {
+		t.Errorf("%d messages queued by the refused test", len(msgs))
+	}
+}
