@@ -47,3 +47,22 @@ func TestTestEventAsSent(t *testing.T) {
 		t.Errorf("%d messages queued by the refused test", len(msgs))
 	}
 }
+
+// TestCompanyIDInOneForm: Personio's Company ID is an integer, so "042"
+// is company 42: the connection is checked and saved as 42, and its
+// deliveries share company 42's budget with every other connection to it.
+func TestCompanyIDInOneForm(t *testing.T) {
+	e := setup(t)
+	r := e.call(t, ws, advanced, "POST", "/v1/connections", map[string]any{"name": "Acme", "company_id": "042", "access_token": "sandbox-token-42"}, nil)
+	if r.status != 201 || r.body["company_id"] != "42" {
+		t.Fatalf("create with 042: %d %s", r.status, r.raw)
+	}
+	id, _ := r.body["id"].(string)
+	r = e.call(t, ws, advanced, "PUT", "/v1/connections/"+id+"/credentials", map[string]any{"company_id": "0042", "access_token": "sandbox-token-42"}, nil)
+	if r.status != 200 || r.body["company_id"] != "42" {
+		t.Errorf("replace with 0042: %d %s", r.status, r.raw)
+	}
+	if got, err := e.store.GetConnection(t.Context(), ws, id); err != nil || got.CompanyID != "42" {
+		t.Errorf("stored: %q, %v", got.CompanyID, err)
+	}
+}
