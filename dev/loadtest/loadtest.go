@@ -492,14 +492,7 @@ func (r *run) await(ctx context.Context) error {
 		if got >= len(r.accepted) || time.Since(lastProgress) > 10*time.Second && time.Since(lastCheck) > 10*time.Second {
 			lastCheck = time.Now()
 			done, states := r.track.check(ctx, r.stack().Store, r.accepted)
-			if done == len(r.accepted) && len(restartAt) == 0 && emulatorAt < 0 {
-				break
-			}
-			if seen := fmt.Sprint(states); seen != lastSeen {
-				lastSeen, lastProgress = seen, time.Now()
-			} else if idle := time.Since(lastProgress); idle > cfg.Stall {
-				r.stalled = fmt.Sprintf("no application arrived and no record changed state for %s: states %v", idle.Round(time.Second), states)
-				fmt.Fprintf(cfg.Progress, "%s: %s\n", cfg.Name, r.stalled)
+			if done == len(r.accepted) && len(restartAt) == 0 && emulatorAt < 0 || r.stall(states, &lastSeen, &lastProgress) {
 				break
 			}
 			if time.Since(lastStates) > 30*time.Second {
@@ -510,6 +503,22 @@ func (r *run) await(ctx context.Context) error {
 		time.Sleep(500 * time.Millisecond)
 	}
 	return nil
+}
+
+// stall notes progress — the records' states changed since seen — and
+// reports whether nothing progressed for the run's Stall, saying so.
+func (r *run) stall(states map[string]int, seen *string, progressed *time.Time) bool {
+	if now := fmt.Sprint(states); now != *seen {
+		*seen, *progressed = now, time.Now()
+		return false
+	}
+	idle := time.Since(*progressed)
+	if idle <= r.cfg.Stall {
+		return false
+	}
+	r.stalled = fmt.Sprintf("no application arrived and no record changed state for %s: states %v", idle.Round(time.Second), states)
+	fmt.Fprintf(r.cfg.Progress, "%s: %s\n", r.cfg.Name, r.stalled)
+	return true
 }
 
 // restartWorkerSide kills the stack as a crash would and starts it again

@@ -35,8 +35,12 @@ func TestTestEventAsSent(t *testing.T) {
 	}
 	_ = e.queue.Delete(t.Context(), msgs[0].ReceiptHandle)
 
-	r = e.call(t, ws, advanced, "POST", "/v1/funnels/fn_1/integration/test", answer(strings.Repeat("\xff", 90_000)), nil)
-	if r.status < 400 || r.status >= 500 {
+	// Four answers of 30,000 invalid bytes: 120 kB as sent, 360 kB decoded.
+	invalid := strings.Repeat("\xff", 30_000)
+	r = e.call(t, ws, advanced, "POST", "/v1/funnels/fn_1/integration/test", `{"event":{"contact":{"first_name":"Eve","last_name":"Tester","email":"eve@example.com"},`+
+		`"answers":[{"field_id":"a","type":"text","value":"`+invalid+`"},{"field_id":"b","type":"text","value":"`+invalid+`"},`+
+		`{"field_id":"c","type":"text","value":"`+invalid+`"},{"field_id":"d","type":"text","value":"`+invalid+`"}]}}`, nil)
+	if r.status != 422 || !strings.Contains(r.raw, "as the queue takes it") {
 		t.Errorf("an event past the queue's limit once decoded: %d %.300s", r.status, r.raw)
 	}
 	list := e.call(t, ws, advanced, "GET", "/v1/funnels/fn_1/deliveries", nil, nil)
