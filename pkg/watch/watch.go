@@ -213,7 +213,8 @@ func (w *Watch) positions(ctx, start context.Context, now time.Time, r *Report) 
 	if err != nil {
 		return err
 	}
-	feeds, r.FeedsLeft = w.share(feeds)
+	feeds, shareLeft := w.share(feeds)
+	left := 0 // feeds the deadline leaves
 	var mu sync.Mutex
 	var errs []error
 	var wg sync.WaitGroup
@@ -224,7 +225,7 @@ func (w *Watch) positions(ctx, start context.Context, now time.Time, r *Report) 
 		case <-start.Done():
 		}
 		if start.Err() != nil {
-			r.FeedsLeft += len(feeds) - i
+			left = len(feeds) - i
 			break
 		}
 		wg.Go(func() {
@@ -238,6 +239,7 @@ func (w *Watch) positions(ctx, start context.Context, now time.Time, r *Report) 
 		})
 	}
 	wg.Wait()
+	r.FeedsLeft += shareLeft + left
 	return errors.Join(errs...)
 }
 

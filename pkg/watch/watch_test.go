@@ -85,6 +85,53 @@ func TestOneWorkspaceDoesNotStopTheWatch(t *testing.T) {
 	})
 }
 
+// TestWatchEndsAtItsDeadline: with more slow feeds than a run can read
+// (no workspace share to stop them first), the run starts no read after
+// its deadline less a Personio timeout, ends within the deadline, says
+// how many feeds it left, and the next run reads those first.
+func TestWatchEndsAtItsDeadline(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := settings.Default()
+		f := newFakes()
+		for i := range 80 {
+			f.integrate("ws_a", "con_a", "a-"+strconv.Itoa(i))
+		}
+		f.connect("ws_a", "con_a", "1")
+		f.slow = s.PersonioTimeout
+		cfg := watchlambda.Config(s, slog.New(slog.DiscardHandler))
+		cfg.Interval, cfg.HealthInterval, cfg.FeedsPerWorkspace = cfg.Tick, cfg.Tick, 80
+		w, err := watch.New(cfg, f, f, f, nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.reset()
+		start := time.Now()
+		ctx, cancel := context.WithTimeout(t.Context(), s.WatchTimeout())
+		r, err := w.Run(ctx)
+		cancel()
+		if err != nil || time.Since(start) >= s.WatchTimeout() {
+			t.Fatalf("run: %v after %s", err, time.Since(start))
+		}
+		first := f.read
+		if r.FeedsLeft == 0 || r.Feeds+r.FeedsLeft != 80 || len(first) != r.Feeds {
+			t.Fatalf("read %d (%d in full), left %d of 80", r.Feeds, len(first), r.FeedsLeft)
+		}
+		time.Sleep(cfg.Tick - time.Since(start))
+		f.reset()
+		ctx, cancel = context.WithTimeout(t.Context(), s.WatchTimeout())
+		_, err = w.Run(ctx)
+		cancel()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range 80 {
+			if site := "a-" + strconv.Itoa(i); first[site] == 0 && f.read[site] == 0 {
+				t.Errorf("the next run did not read %s, which the first left (it read %d feeds)", site, len(f.read))
+			}
+		}
+	})
+}
+
 // fakes is the watch's store, vault and Personio in memory: feeds answer
 // after slow (or when the request's context ends, with its error), and
 // every credential check succeeds.
