@@ -30,7 +30,16 @@ import (
 type Recorder struct {
 	mu     sync.Mutex
 	labels map[string]string
+	caller func(context.Context) string
 	calls  map[string]bool
+}
+
+// WithCaller makes each call recorded as "caller: resource action", the
+// caller named by its context (awsmeter.CallerOf: the function that made
+// it); a call whose context names none is not recorded.
+func (r *Recorder) WithCaller(f func(context.Context) string) *Recorder {
+	r.caller = f
+	return r
 }
 
 // New returns a Recorder that labels resources by labels: a table name, a
@@ -66,10 +75,18 @@ func (r *Recorder) Take() []string {
 func (r *Recorder) record(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
 	service, op := awsmiddleware.GetServiceID(ctx), awsmiddleware.GetOperationName(ctx)
 	prefix := map[string]string{"DynamoDB": "dynamodb", "SQS": "sqs", "Secrets Manager": "secretsmanager"}[service]
+	who := ""
+	if r.caller != nil {
+		if who = r.caller(ctx); who == "" {
+			prefix = ""
+		} else {
+			who += ": "
+		}
+	}
 	if prefix != "" {
 		r.mu.Lock()
 		for _, c := range r.needs(prefix, op, in.Parameters) {
-			r.calls[c] = true
+			r.calls[who+c] = true
 		}
 		r.mu.Unlock()
 	}
