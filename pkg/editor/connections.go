@@ -139,6 +139,11 @@ func credentialsOf(r *apigw.Request) (credentialsBody, personio.Credentials, *ap
 		resp := p.Response()
 		return b, creds, &resp
 	}
+	// Personio's Company ID is an integer: "042" is company 42, checked,
+	// stored and budgeted as "42".
+	n, _ := strconv.ParseUint(b.CompanyID, 10, 63)
+	b.CompanyID = strconv.FormatUint(n, 10)
+	creds.CompanyID = b.CompanyID
 	return b, creds, nil
 }
 
