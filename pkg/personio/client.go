@@ -47,6 +47,8 @@ type Client struct {
 	appID      string
 	userAgent  string
 	timeout    time.Duration
+	// tokens caches v2 access tokens by credential.
+	tokens tokenCache
 }
 
 // Option configures a Client.
@@ -310,6 +312,11 @@ func (c *Client) send(ctx context.Context, op string, creds Credentials, method,
 	req.Header.Set("Content-Type", contentType)
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", c.userAgent)
+	return c.roundTrip(op, req)
+}
+
+// roundTrip sends a built request and reads its answer, bounded.
+func (c *Client) roundTrip(op string, req *http.Request) (int, http.Header, []byte, error) {
 	resp, err := c.httpClient.Do(req)
 	if err != nil {
 		return 0, nil, nil, transportError(op, err)
