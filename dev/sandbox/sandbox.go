@@ -127,11 +127,8 @@ type Sandbox struct {
 	started time.Time
 }
 
-// New builds a Sandbox from the config.
-func New(cfg Config) (*Sandbox, error) {
-	if err := cfg.Seed.Validate(); err != nil {
-		return nil, err
-	}
+// withDefaults fills in the zero fields of the config.
+func (cfg Config) withDefaults() Config {
 	if cfg.RateLimit == 0 {
 		cfg.RateLimit = DefaultRateLimit
 	}
@@ -159,6 +156,15 @@ func New(cfg Config) (*Sandbox, error) {
 	if cfg.TokenRateLimit == 0 {
 		cfg.TokenRateLimit = DefaultTokenRateLimit
 	}
+	return cfg
+}
+
+// New builds a Sandbox from the config.
+func New(cfg Config) (*Sandbox, error) {
+	if err := cfg.Seed.Validate(); err != nil {
+		return nil, err
+	}
+	cfg = cfg.withDefaults()
 	s := &Sandbox{
 		cfg:         cfg,
 		companies:   map[string]*company{},
