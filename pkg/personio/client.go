@@ -1,12 +1,15 @@
 // Package personio is a client for Personio's Recruiting API: creating
 // applications, uploading their documents, checking credentials and reading
-// the public job positions feed.
+// the public job positions feed (v1), and reading applications and jobs
+// with an API credential (the read-only v2 API: AccessToken,
+// CheckReadAccess, Applications, Jobs).
 //
-// Every method takes the company's Credentials, so one Client serves every
-// company. Errors are typed (ValidationError, AlreadyExistsError, AuthError,
-// FeatureDisabledError, RateLimitError, ServerError, TransportError,
-// UnexpectedResponseError); IsRetryable tells which may succeed later. No
-// error, log value or String() ever contains the access token.
+// Every method takes the company's Credentials (or ReadCredentials), so
+// one Client serves every company. Errors are typed (ValidationError,
+// AlreadyExistsError, AuthError, FeatureDisabledError, ReadAccessError,
+// RateLimitError, ServerError, TransportError, UnexpectedResponseError);
+// IsRetryable tells which may succeed later. No error, log value or
+// String() ever contains the access token or a client secret.
 package personio
 
 import (
