@@ -207,3 +207,34 @@ func TestReadFailures(t *testing.T) {
 		})
 	}
 }
+
+// FuzzReadAnswers: whatever Personio answers to a read, the client neither
+// panics nor follows a next link off the API's host, and fails with a
+// typed error or returns jobs.
+func FuzzReadAnswers(f *testing.F) {
+	f.Add(`{"_data":[{"id":"1","name":"n","status":"draft","department":{"id":"d","name":"D"}}],"_meta":{}}`)
+	f.Add(`{"_data":[{"id":7,"name":"n"}],"_meta":{"links":{"next":{"href":"https://evil.example/v2/recruiting/jobs?cursor=x"}}}}`)
+	f.Add(`{"_data":null}`)
+	f.Add(`[`)
+	f.Fuzz(func(t *testing.T, body string) {
+		var hosts atomic.Int32
+		fake := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/v2/auth/token" {
+				_, _ = w.Write([]byte(`{"access_token":"t","token_type":"Bearer","expires_in":3600}`))
+				return
+			}
+			hosts.Add(1)
+			_, _ = w.Write([]byte(body))
+		}))
+		defer fake.Close()
+		c, _ := personio.NewClient(personio.WithBaseURL(fake.URL))
+		_, err := c.Jobs(t.Context(), sandboxtest.Read42)
+		var ue *personio.UnexpectedResponseError
+		if err != nil && !errors.As(err, &ue) {
+			t.Fatalf("untyped error %T: %v", err, err)
+		}
+		if hosts.Load() > 20 {
+			t.Fatalf("%d pages read, more than the bound", hosts.Load())
+		}
+	})
+}
