@@ -236,6 +236,9 @@ func (e *Editor) verifyConnection(ctx context.Context, r *apigw.Request) apigw.R
 	if c.Status != was {
 		c.StatusSince = now
 	}
+	if p == nil && e.readAccessWorks(ctx, c) {
+		c.ReadCheckedAt = now
+	}
 	c, err = e.store.UpdateConnection(ctx, c)
 	if err != nil {
 		return e.fail(ctx, "verify connection: save", err)

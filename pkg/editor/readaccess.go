@@ -168,6 +168,22 @@ func (e *Editor) readCredentials(ctx context.Context, c store.Connection) (perso
 	return personio.ReadCredentials{ClientID: c.ReadClientID, ClientSecret: secret}, true, nil
 }
 
+// readAccessWorks checks the connection's read access again, when it has
+// one, for verifyConnection: a refusal leaves read_access.last_checked_at
+// as it was (the editor shows how old it is), and is logged without the
+// secret.
+func (e *Editor) readAccessWorks(ctx context.Context, c store.Connection) bool {
+	rc, ok, err := e.readCredentials(ctx, c)
+	if err != nil || !ok {
+		return false
+	}
+	if p := e.checkReadAccess(ctx, c.WorkspaceID, rc); p != nil {
+		e.cfg.Logger.WarnContext(ctx, "editor: read access refused", "workspace", c.WorkspaceID, "connection", c.ID, "problem", p.Title)
+		return false
+	}
+	return true
+}
+
 // jobPosition is a job from Personio's v2 API as the position picker
 // shows it.
 type jobPosition struct {

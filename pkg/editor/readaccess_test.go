@@ -100,3 +100,23 @@ func TestReadAccessRoute(t *testing.T) {
 		t.Errorf("without read access the feed answers: %d %s", r.status, r.raw)
 	}
 }
+
+// TestVerifyChecksReadAccess: verifying a connection checks its read
+// access again and moves its last check.
+func TestVerifyChecksReadAccess(t *testing.T) {
+	e := setup(t)
+	r := e.call(t, ws, advanced, "POST", "/v1/connections", map[string]any{"name": "Acme", "company_id": "42",
+		"access_token": "sandbox-token-42", "read_access": readAccess42}, nil)
+	if r.status != 201 {
+		t.Fatalf("create: %d %s", r.status, r.raw)
+	}
+	first := r.body["read_access"].(map[string]any)["last_checked_at"]
+	tokens := e.sandbox.Sandbox.Stats().Requests["v2 jobs 200"]
+	r = e.call(t, ws, advanced, "POST", "/v1/connections/"+r.body["id"].(string)+"/verify", nil, nil)
+	if r.status != 200 || r.body["read_access"].(map[string]any)["last_checked_at"] == first {
+		t.Fatalf("verify: %d %s (first check %v)", r.status, r.raw, first)
+	}
+	if n := e.sandbox.Sandbox.Stats().Requests["v2 jobs 200"]; n != tokens+1 {
+		t.Errorf("%d reads of one page of jobs by the verify, want 1", n-tokens)
+	}
+}
