@@ -136,7 +136,7 @@ func newWorld(s *Sched, o Options) (*world, error) {
 		w.workers, w.busy = append(w.workers, wk), append(w.busy, false)
 	}
 	wcfg := watchlambda.Config(set, log)
-	wcfg.Now = s.Now
+	wcfg.Now, wcfg.Serial, wcfg.FeedReaders = s.Now, true, 1
 	if w.watch, err = watch.New(wcfg, open(), w.vault, pc, w.q, nil); err != nil {
 		return nil, err
 	}
