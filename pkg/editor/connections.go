@@ -88,14 +88,12 @@ func (e *Editor) checkCredentials(ctx context.Context, ws string, creds personio
 		"The connection could not be checked; try again later. Nothing was saved.")
 }
 
-// usableCredentials refuses, before anything is spent on them, a Company
-// ID or token that can never work: both travel to Personio as HTTP header
-// values, which cannot hold control characters.
+// usableCredentials refuses, before anything is spent on it, a token that
+// can never work: it travels to Personio as an HTTP header value, which
+// cannot hold control characters. (A Company ID that can never work, such
+// as 0, is refused by the document's schema.)
 func usableCredentials(creds personio.Credentials) *apigw.Problem {
 	var errs []apigw.FieldError
-	if n, err := strconv.ParseUint(creds.CompanyID, 10, 63); err != nil || n == 0 {
-		errs = append(errs, apigw.FieldError{Path: "/company_id", Message: "company_id must be Personio's Company ID: a whole number from 1, digits only"})
-	}
 	if !printableASCII(string(creds.Token)) {
 		errs = append(errs, apigw.FieldError{Path: "/access_token", Message: "access_token must be the token exactly as Personio shows it: printable characters only, without line breaks, tabs or other control characters"})
 	}

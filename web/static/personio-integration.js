@@ -1080,7 +1080,9 @@ export class PersonioIntegration extends HTMLElement {
       const m = /^\/mapping\/(.*)$/.exec(path);
       let focus = '', where = '', gpath = '';
       if (m && m[1]) {
-        const sub = m[1];
+        // The API's JSON pointer (required/email, optional/0/target) in
+        // the page's own notation (required.email, optional[0].target).
+        const sub = m[1].split('/').map((k, i) => (/^\d+$/.test(k) ? `[${k}]` : (i ? '.' : '') + k.replace(/~1/g, '/').replace(/~0/g, '~'))).join('');
         s.problems.push({ path: sub, message: p.message });
         gpath = sub;
         const r = /^required\.(first_name|last_name|email)/.exec(sub);
