@@ -210,7 +210,7 @@ func (e *Editor) putIntegration(ctx context.Context, r *apigw.Request) apigw.Res
 // (another was chosen, or it was saved again) and sends the applications
 // parked on it on.
 func (e *Editor) positionRestored(ctx context.Context, was store.Integration) {
-	e.notify(ctx, outbound.PositionEvent(outbound.PositionRestored, was, was.Unpublished.PositionID, was.Unpublished.Since, store.ReasonPositionPublished))
+	e.notify(ctx, outbound.PositionEvent(outbound.PositionRestored, was, was.Unpublished.PositionID, was.Unpublished.Since, e.cfg.Now(), store.ReasonPositionPublished))
 	if _, err := resume.Parked(ctx, e.store, e.queue, func(ctx context.Context, limit int, cursor string) (store.Page, error) {
 		return e.store.ListParkedOnPosition(ctx, was.WorkspaceID, was.FunnelID, limit, cursor)
 	}, store.ReasonPositionPublished); err != nil {

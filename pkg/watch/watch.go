@@ -204,14 +204,14 @@ func (w *Watch) position(ctx context.Context, in store.Integration, published bo
 			return err
 		}
 		r.Unpublished++
-		w.tell(ctx, outbound.PositionEvent(outbound.PositionUnpublished, in, in.JobPositionID, now, store.ReasonPositionUnpublished))
+		w.tell(ctx, outbound.PositionEvent(outbound.PositionUnpublished, in, in.JobPositionID, now, now, store.ReasonPositionUnpublished))
 	case published && in.UnpublishedNow():
 		cleared, err := w.store.MarkPositionPublished(ctx, in.WorkspaceID, in.FunnelID, in.JobPositionID)
 		if err != nil || !cleared {
 			return err
 		}
 		r.Republished++
-		w.tell(ctx, outbound.PositionEvent(outbound.PositionRestored, in, in.JobPositionID, in.Unpublished.Since, store.ReasonPositionPublished))
+		w.tell(ctx, outbound.PositionEvent(outbound.PositionRestored, in, in.JobPositionID, in.Unpublished.Since, now, store.ReasonPositionPublished))
 		n, err := resume.Parked(ctx, w.store, w.queue, func(ctx context.Context, limit int, cursor string) (store.Page, error) {
 			return w.store.ListParkedOnPosition(ctx, in.WorkspaceID, in.FunnelID, limit, cursor)
 		}, store.ReasonPositionPublished)
