@@ -3,6 +3,10 @@ package editor_test
 import (
 	"strings"
 	"testing"
+
+	"github.com/getkin/kin-openapi/openapi3"
+
+	"github.com/funnel-personio/funnel-personio/pkg/editor"
 )
 
 // TestOneErrorVocabulary: the same mistake gets the same sentence on every
@@ -57,5 +61,26 @@ func TestOneErrorVocabulary(t *testing.T) {
 				t.Errorf("a validator's or decoder's own words: %s", r.raw)
 			}
 		})
+	}
+}
+
+// TestEveryOperationIsSummarised: each operation of the document has a
+// summary and a tag (Redocly's recommended rules refuse one without).
+func TestEveryOperationIsSummarised(t *testing.T) {
+	doc, err := openapi3.NewLoader().LoadFromData(editor.OpenAPI)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for path, item := range doc.Paths.Map() {
+		for method, op := range item.Operations() {
+			n++
+			if strings.TrimSpace(op.Summary) == "" || len(op.Tags) == 0 {
+				t.Errorf("%s %s (%s): summary %q, tags %v", method, path, op.OperationID, op.Summary, op.Tags)
+			}
+		}
+	}
+	if n == 0 {
+		t.Fatal("no operations")
 	}
 }
