@@ -59,7 +59,7 @@ const STRINGS = {
     kField: 'a funnel field', kConstant: 'a fixed value', kTemplate: 'a template', field: 'Funnel field',
     grpSplit: 'Split from a full name', grpContact: 'Contact', grpQuestions: 'Questions', grpFileFields: 'File uploads', grpOther: 'Other',
     constant: 'Fixed value', template: 'Template', templateHelp: 'Fields in {{…}}, e.g. {{answers.q_motivation}}.',
-    insertField: 'Insert a field', transforms: 'Transforms', optionTable: 'Answer → Personio value',
+    insertField: 'Insert a field', insert: 'Insert', transforms: 'Transforms', optionTable: 'Answer → Personio value',
     optionValue: (c) => `Personio value for “${c}”`, noChoices: 'This field has no fixed choices: values go as typed.',
     moveUp: (i) => `Move assignment ${i} up`, moveDown: (i) => `Move assignment ${i} down`, remove: (i) => `Remove assignment ${i}`,
     up: 'Up', down: 'Down', del: 'Remove', addRow: 'Add assignment', keep: 'Add answers no assignment uses to the message',
@@ -124,7 +124,7 @@ const STRINGS = {
     kField: 'einem Funnel-Feld', kConstant: 'einem festen Wert', kTemplate: 'einer Vorlage', field: 'Funnel-Feld',
     grpSplit: 'Aus dem vollen Namen getrennt', grpContact: 'Kontakt', grpQuestions: 'Fragen', grpFileFields: 'Datei-Uploads', grpOther: 'Weitere',
     constant: 'Fester Wert', template: 'Vorlage', templateHelp: 'Felder in {{…}}, z. B. {{answers.q_motivation}}.',
-    insertField: 'Feld einfügen', transforms: 'Umwandlungen', optionTable: 'Antwort → Personio-Wert',
+    insertField: 'Feld einfügen', insert: 'Einfügen', transforms: 'Umwandlungen', optionTable: 'Antwort → Personio-Wert',
     optionValue: (c) => `Personio-Wert für „${c}“`, noChoices: 'Dieses Feld hat keine festen Auswahlwerte: Werte gehen wie eingegeben.',
     moveUp: (i) => `Zuordnung ${i} nach oben`, moveDown: (i) => `Zuordnung ${i} nach unten`, remove: (i) => `Zuordnung ${i} entfernen`,
     up: 'Nach oben', down: 'Nach unten', del: 'Entfernen', addRow: 'Zuordnung hinzufügen', keep: 'Antworten ohne Zuordnung an die Nachricht anhängen',
@@ -135,7 +135,7 @@ const STRINGS = {
     needAccount: 'Wählen Sie ein Personio-Konto oder fügen Sie eines hinzu.', needPosition: 'Wählen Sie die Stelle.', needField: 'Wählen Sie ein Feld.',
     needTarget: 'Wählen Sie ein Personio-Feld.', needAttr: 'Geben Sie die ID des Attributs an (eine Zahl).',
     s6: '6. Testbewerbung', s6help: 'Eine Testbewerbung durch die echte Warteschlange, in Sekunden in Personio.',
-    sendTest: 'Testbewerbung senden', testDelivered: (sec) => `Die Testbewerbung ist in Personio angekommen, ${sec.replace('.', ',')} s nach dem Senden.`, saveFirst: 'Speichern Sie die Einstellungen, bevor Sie eine Testbewerbung senden.',
+    sendTest: 'Testbewerbung senden', testDelivered: (sec) => `Die Testbewerbung ist in Personio angekommen, ${sec} s nach dem Senden.`, saveFirst: 'Speichern Sie die Einstellungen, bevor Sie eine Testbewerbung senden.',
     s7: 'Zustellprotokoll', filter: 'Status', all: 'Alle', refresh: 'Aktualisieren', more: 'Mehr anzeigen', retry: 'Erneut senden', retried: 'Erneut gesendet.',
     empty: 'Noch keine Bewerbungen.', when: 'Wann', status: 'Status', details: 'Details', test: 'Test', attempts: (n) => n === 1 ? '1 Versuch' : `${n} Versuche`,
     st: { queued: 'in der Warteschlange', processing: 'in Bearbeitung', retrying: 'neuer Versuch', delivered: 'zugestellt', unconfirmed: 'unbestätigt', failed: 'fehlgeschlagen', parked: 'wartet', dead: 'abgelegt', skipped: 'übersprungen' },
@@ -209,6 +209,7 @@ fieldset{border:1px solid var(--line);border-radius:8px;padding:.5rem .75rem .75
 legend{font-weight:700;padding:0 .25rem}
 fieldset.bad{border-color:var(--bad)}
 .checks{display:flex;flex-wrap:wrap;gap:.25rem 1rem}
+.insert{display:flex;gap:.5rem;flex-wrap:wrap;align-items:center}.insert select{flex:1 1 12rem;min-width:0}
 .checks label,.inline{display:inline-flex;gap:.35rem;align-items:center;font-weight:400;margin:.2rem 0}
 input[type=checkbox],input[type=radio]{width:1.15rem;height:1.15rem;accent-color:var(--accent)}
 .opt{display:grid;grid-template-columns:minmax(0,1fr) minmax(0,1fr);gap:.25rem .75rem;align-items:center}
@@ -923,8 +924,19 @@ export class PersonioIntegration extends HTMLElement {
         h('textarea', { id: k + '-template', 'aria-describedby': k + '-template-help', 'aria-invalid': invalid('.template'), oninput: (e) => { row.template = e.target.value; } }, row.template),
         h('p', { class: 'hint', id: k + '-template-help' }, t.templateHelp),
         h('label', { for: k + '-insert' }, t.insertField),
-        h('select', { id: k + '-insert', onchange: (e) => { const v = e.target.value; if (!v) return; const ta = this.shadowRoot.getElementById(k + '-template'); const at = ta.selectionStart ?? ta.value.length; ta.setRangeText(`{{${v}}}`, at, ta.selectionEnd ?? at, 'end'); row.template = ta.value; e.target.value = ''; } },
-          h('option', { value: '' }, '—'), this.#fieldOptions('', { extra: true })));
+        // Choosing (arrow keys included) only picks; the button inserts.
+        h('div', { class: 'insert' },
+          h('select', { id: k + '-insert' }, h('option', { value: '' }, '—'), this.#fieldOptions('', { extra: true })),
+          h('button', { type: 'button', id: k + '-insert-do', onclick: () => {
+            const sel = this.shadowRoot.getElementById(k + '-insert'), v = sel.value;
+            if (!v) return sel.focus();
+            const ta = this.shadowRoot.getElementById(k + '-template');
+            const at = ta.selectionStart ?? ta.value.length;
+            ta.setRangeText(`{{${v}}}`, at, ta.selectionEnd ?? at, 'end');
+            row.template = ta.value;
+            sel.value = '';
+            ta.focus();
+          } }, t.insert)));
     }
     // Transforms that fit the target.
     const fit = kind && kind !== 'file' ? TRANSFORMS.filter((x) => FITS[x].split(' ').includes(kind)) : [];
@@ -1160,7 +1172,7 @@ export class PersonioIntegration extends HTMLElement {
         const d = (await this.#api('GET', `/v1/funnels/${f}/deliveries/${encodeURIComponent(x.id)}`)).data;
         if (d.status !== x.steps[x.steps.length - 1].status) { x.steps.push({ status: d.status, at: new Date(d.updated_at) }); this.#update('test'); }
         if (FINAL.has(d.status)) {
-          x.msg = d.status === 'delivered' ? { kind: 'good', key: 'testDelivered', args: [((Date.now() - x.sent) / 1000).toFixed(1)] } : { kind: 'bad', text: d.message || d.reason || t.st[d.status] };
+          x.msg = d.status === 'delivered' ? { kind: 'good', key: 'testDelivered', args: [this.#number((Date.now() - x.sent) / 1000, 1)] } : { kind: 'bad', text: d.message || d.reason || t.st[d.status] };
           break;
         }
       }
@@ -1172,9 +1184,22 @@ export class PersonioIntegration extends HTMLElement {
     this.#refreshLog();
   }
 
+  // locale is the browser's own locale of the page's language (en-US,
+  // de-AT), so that dates and numbers read as the person is used to; the
+  // page's language alone when the browser has none of it.
+  get #locale() {
+    const lang = this.language;
+    const own = (navigator.languages || [navigator.language || '']).find((l) => l && l.toLowerCase().split('-')[0] === lang);
+    return own || lang;
+  }
+
   #time(d) {
     const date = d instanceof Date ? d : new Date(d);
-    return new Intl.DateTimeFormat(this.language === 'de' ? 'de-DE' : 'en-GB', { dateStyle: 'short', timeStyle: 'medium' }).format(date);
+    return new Intl.DateTimeFormat(this.#locale, { dateStyle: 'short', timeStyle: 'medium' }).format(date);
+  }
+
+  #number(n, digits) {
+    return new Intl.NumberFormat(this.#locale, { minimumFractionDigits: digits, maximumFractionDigits: digits }).format(n);
   }
 
   // 7. The delivery log.
@@ -1195,7 +1220,7 @@ export class PersonioIntegration extends HTMLElement {
       h('tbody', null, L.items.map((d) => h('tr', { id: 'd-' + d.id, 'data-status': d.status },
         h('td', null, this.#time(d.created_at)),
         h('td', null, h('span', { class: 'badge ' + d.status }, t.st[d.status] || d.status), d.test ? h('span', { class: 'tag' }, t.test) : null),
-        h('td', null, d.message || d.reason || '', h('div', { class: 'hint' }, h('code', null, d.id), d.attempts && d.attempts.length ? ' · ' + t.attempts(d.attempts.length) : '')),
+        h('td', null, d.message || d.reason || '', h('div', { class: 'hint' }, h('code', null, d.id), d.tries ? ' · ' + t.attempts(d.tries) : '')),
         h('td', null, RETRYABLE.has(d.status) ? h('button', { type: 'button', id: 'retry-' + d.id, 'aria-label': `${t.retry}: ${this.#time(d.created_at)}`, onclick: () => this.#retry(d) }, t.retry) : null))))));
     if (L.cursor) {
       const more = h('button', { type: 'button', id: 'log-more', disabled: L.loading, onclick: () => this.#moreLog() }, t.more);
