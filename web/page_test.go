@@ -1,0 +1,133 @@
+package web_test
+
+import (
+	"encoding/json"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+
+	"github.com/funnel-personio/funnel-personio/dev/localstack"
+)
+
+// integrated starts the stack with the sample funnel connected to
+// company 42, position 1001, the three required assignments, switched on
+// when enabled; it returns the stack and an editor JWT.
+func integrated(t *testing.T, enabled bool) (*localstack.Stack, string) {
+	t.Helper()
+	st, _ := startStack(t)
+	jwt, err := st.Auth.Mint("ws_demo", "advanced", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, _, con := api(t, "POST", st.URL+"/v1/connections", jwt, map[string]any{"name": "Acme", "company_id": "42", "access_token": "sandbox-token-42"})
+	if code != 201 {
+		t.Fatalf("connection: %d %v", code, con)
+	}
+	mapping := json.RawMessage(`{"version":1,"required":{"first_name":{"source":"contact.full_name","transforms":["first_name"]},"last_name":{"source":"contact.full_name","transforms":["last_name"]},"email":{"source":"contact.email"}}}`)
+	if code, _, in := api(t, "PUT", st.URL+"/v1/funnels/fn_office/integration", jwt,
+		map[string]any{"connection_id": con["id"], "job_position_id": 1001, "mapping": mapping, "enabled": enabled}); code != 201 {
+		t.Fatalf("integration: %d %v", code, in)
+	}
+	return st, jwt
+}
+
+// TestInsertFieldByKeyboard: in a message template, going through the
+// "Insert a field" list with the arrow keys inserts nothing; its button
+// (Enter) inserts the chosen field once, where the cursor was.
+func TestInsertFieldByKeyboard(t *testing.T) {
+	exe, axe := chromiumPath(t), axeSource(t)
+	st, _ := integrated(t, false)
+	b := newBrowser(t, exe, axe, shotDir)
+	b.do(chromedp.Navigate(st.URL + "/"))
+	b.wait("the first render", root+`.getElementById('add-row')`)
+	b.press("add-row", kb.Enter)
+	msg := eval[string](b, `[...`+root+`.querySelectorAll('#optional fieldset[id]')].pop().id`)
+	b.choose(msg+"-target", "message")
+	b.choose(msg+"-kind", "template")
+	b.typeInto(msg+"-template", "Motivation: ")
+	b.focus(msg + "-insert")
+	for range 5 {
+		b.do(chromedp.KeyEvent(kb.ArrowDown))
+	}
+	if v := b.value(msg + "-template"); v != "Motivation: " {
+		t.Fatalf("the arrow keys inserted: %q", v)
+	}
+	chosen := b.value(msg + "-insert")
+	if chosen == "" {
+		t.Fatal("the arrow keys chose nothing")
+	}
+	b.press(msg+"-insert-do", kb.Enter)
+	if v, want := b.value(msg+"-template"), "Motivation: {{"+chosen+"}}"; v != want {
+		t.Errorf("after Insert: %q, want %q", v, want)
+	}
+	if f := eval[string](b, root+`.activeElement.id`); f != msg+"-template" {
+		t.Errorf("after Insert the focus is on %q, want the template", f)
+	}
+	b.shot("20-insert-field")
+	b.axeCheck("insert a field")
+}
+
+// TestLogCountsTriesInTheLocale: a delivery that went through at the first
+// try says "1 attempt" (the queued entry is no try), as the API's tries
+// and `local deliveries` say; its time is written as the browser's locale
+// writes it (en-US here), not in another English.
+func TestLogCountsTriesInTheLocale(t *testing.T) {
+	exe, axe := chromiumPath(t), axeSource(t)
+	st, jwt := integrated(t, true)
+	sendEvent(t, st, "evt_once", map[string]string{"full_name": "Ada Lovelace", "email": "ada@example.com"}, []map[string]any{}, nil)
+	waitListed(t, st.URL+"/v1/funnels/fn_office/deliveries?status=delivered", jwt, 1, 60*time.Second)
+	_, _, l := api(t, "GET", st.URL+"/v1/funnels/fn_office/deliveries", jwt, nil)
+	d := l["deliveries"].([]any)[0].(map[string]any)
+	if d["tries"] != float64(1) || len(d["attempts"].([]any)) < 2 {
+		t.Errorf("the API: tries %v of attempts %v, want 1 try of a queued entry and a delivery", d["tries"], d["attempts"])
+	}
+	b := newBrowser(t, exe, axe, shotDir)
+	b.do(chromedp.Navigate(st.URL + "/"))
+	b.wait("the log", root+`.getElementById('d-evt_once')`)
+	row := b.text("#d-evt_once")
+	if !strings.Contains(row, "1 attempt") || strings.Contains(row, "attempts") {
+		t.Errorf("the row says %q, want 1 attempt", row)
+	}
+	if lang := eval[string](b, `navigator.language`); lang != "en-US" {
+		t.Fatalf("the browser's language is %q, want en-US", lang)
+	}
+	when := b.text("#d-evt_once td")
+	if !regexp.MustCompile(`^\d{1,2}/\d{1,2}/\d{2}, \d{1,2}:\d{2}:\d{2}\s?[AP]M$`).MatchString(strings.TrimSpace(when)) {
+		t.Errorf("the time reads %q, want en-US (M/D/YY, h:mm:ss AM)", when)
+	}
+}
+
+// TestStandaloneLanguageSwitch: the standalone page switches between
+// English and German by keyboard, the component with it, and a reload
+// keeps the language.
+func TestStandaloneLanguageSwitch(t *testing.T) {
+	exe, axe := chromiumPath(t), axeSource(t)
+	st, _ := integrated(t, false)
+	b := newBrowser(t, exe, axe, shotDir)
+	b.do(chromedp.Navigate(st.URL + "/"))
+	b.wait("the first render", root+`.getElementById('account')`)
+	heading := func() string { return eval[string](b, root+`.getElementById('h-account').innerText`) }
+	if h := heading(); !strings.HasPrefix(h, "1. Personio account") {
+		t.Fatalf("first heading %q", h)
+	}
+	eval[bool](b, `document.getElementById('lang-switch').focus(), true`)
+	b.do(chromedp.KeyEvent(kb.ArrowDown))
+	b.wait("German", `document.documentElement.lang === 'de'`)
+	if h := heading(); !strings.HasPrefix(h, "1. Personio-Konto") {
+		t.Errorf("after the switch the first heading is %q", h)
+	}
+	if got := eval[string](b, `document.getElementById('lang-label').textContent + '|' + location.search`); got != "Sprache|?lang=de" {
+		t.Errorf("label and address: %q", got)
+	}
+	b.shot("21-language-de")
+	b.axeCheck("language switch")
+	b.do(chromedp.Reload())
+	b.wait("German after a reload", `document.documentElement.lang === 'de' && `+root+`.getElementById('h-account') && `+root+`.getElementById('h-account').innerText.startsWith('1. Personio-Konto')`)
+	if v := eval[string](b, `document.getElementById('lang-switch').value`); v != "de" {
+		t.Errorf("the switch shows %q after a reload", v)
+	}
+}
