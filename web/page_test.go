@@ -131,3 +131,27 @@ func TestStandaloneLanguageSwitch(t *testing.T) {
 		t.Errorf("the switch shows %q after a reload", v)
 	}
 }
+
+// TestRotatedTokenHint: locally, after the sandbox's token was
+// regenerated, the old token is refused with the API's hint where the
+// new one is shown, not with the way to Personio's settings (which do not
+// have it).
+func TestRotatedTokenHint(t *testing.T) {
+	exe, axe := chromiumPath(t), axeSource(t)
+	st, _ := startStack(t)
+	if st.Sandbox.RotateToken("42") == "" {
+		t.Fatal("no company 42 in the sandbox")
+	}
+	b := newBrowser(t, exe, axe, shotDir)
+	b.do(chromedp.Navigate(st.URL + "/"))
+	b.wait("the first render", root+`.getElementById('acc-name')`)
+	b.typeInto("acc-name", "Acme")
+	b.typeInto("acc-company", "42")
+	b.typeInto("acc-token", "sandbox-token-42")
+	b.do(chromedp.KeyEvent(kb.Enter))
+	b.wait("the refusal", root+`.querySelector('#account-form .msg.bad')`)
+	msg := b.text("#account-form .msg.bad")
+	if !strings.Contains(msg, st.SandboxURL+"/_sandbox/companies/42") || !strings.Contains(msg, "regenerated") {
+		t.Errorf("the refusal does not say where the new token is: %q", msg)
+	}
+}

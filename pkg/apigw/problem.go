@@ -21,6 +21,11 @@ type Problem struct {
 	Status int          `json:"status"`
 	Detail string       `json:"detail,omitempty"`
 	Errors []FieldError `json:"errors,omitempty"`
+	// Hint is a sentence the deployment adds where it knows more than the
+	// API does (the local stack: where the Personio sandbox shows its
+	// current token); a client shows it instead of its own sentence for
+	// the type.
+	Hint string `json:"hint,omitempty"`
 	// Header holds extra response headers (Retry-After).
 	Header map[string]string `json:"-"`
 }

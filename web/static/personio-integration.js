@@ -388,7 +388,10 @@ export class PersonioIntegration extends HTMLElement {
   }
 
   // say turns a problem into a sentence in the page's language.
+  // A hint of the deployment (the local sandbox: where its current token
+  // is) goes before the page's own sentence.
   #say(e, arg) {
+    if (e.problem && typeof e.problem.hint === 'string' && e.problem.hint) return e.problem.hint;
     const t = this.#t.err[e.kind];
     if (typeof t === 'function') return t(arg);
     if (t) return t;
