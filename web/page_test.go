@@ -155,3 +155,47 @@ func TestRotatedTokenHint(t *testing.T) {
 		t.Errorf("the refusal does not say where the new token is: %q", msg)
 	}
 }
+
+// TestPositionStepKeepsItsState: an empty subdomain is asked for without
+// repeating the hint below the field; a feed's refusal goes away once a
+// position is chosen otherwise; a position chosen from the feed is shown
+// by its name after a reload, with the subdomain still there.
+func TestPositionStepKeepsItsState(t *testing.T) {
+	exe, axe := chromiumPath(t), axeSource(t)
+	st, _ := startStack(t)
+	jwt, _ := st.Auth.Mint("ws_demo", "advanced", time.Hour)
+	if code, _, c := api(t, "POST", st.URL+"/v1/connections", jwt, map[string]any{"name": "Acme", "company_id": "42", "access_token": "sandbox-token-42"}); code != 201 {
+		t.Fatalf("connection: %d %v", code, c)
+	}
+	b := newBrowser(t, exe, axe, shotDir)
+	b.do(chromedp.Navigate(st.URL + "/"))
+	b.wait("the first render", root+`.getElementById('connection') && `+root+`.getElementById('connection').value.startsWith('con_')`)
+	b.press("load-positions", kb.Enter)
+	b.wait("the empty subdomain", root+`.querySelector('#position .msg.bad')`)
+	hint := b.text("#subdomain-help")
+	if msg := b.text("#position .msg.bad"); msg != "Enter the subdomain first." || strings.Contains(msg, hint) {
+		t.Errorf("an empty subdomain: %q (the hint below the field: %q)", msg, hint)
+	}
+	b.typeInto("subdomain", "nofeed")
+	b.do(chromedp.KeyEvent(kb.Enter))
+	b.wait("the feed's refusal", root+`.querySelector('#position .msg.bad') && `+root+`.querySelector('#position .msg.bad').innerText.includes('nofeed')`)
+	b.typeInto("position-paste", "1001")
+	b.do(chromedp.KeyEvent(kb.Enter))
+	b.wait("the pasted position", root+`.getElementById('position-chosen')`)
+	if stale := b.text("#position .msg.bad"); stale != "" {
+		t.Errorf("the feed's refusal stays beside the chosen position: %q", stale)
+	}
+	b.typeInto("subdomain", "acme")
+	b.do(chromedp.KeyEvent(kb.Enter))
+	b.wait("the positions", root+`.getElementById('position-select')`)
+	b.choose("position-select", "1001")
+	b.press("save-settings", kb.Enter)
+	b.wait("saved", root+`.querySelector('#save .msg.good')`)
+	b.do(chromedp.Reload())
+	b.wait("the position's name after a reload", root+`.getElementById('position-chosen') && `+root+`.getElementById('position-chosen').innerText.includes('Office Manager')`)
+	if v := b.value("subdomain"); v != "acme" {
+		t.Errorf("the subdomain after a reload: %q", v)
+	}
+	b.shot("22-position-after-reload")
+	b.axeCheck("position after a reload")
+}

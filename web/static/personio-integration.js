@@ -44,7 +44,7 @@ const STRINGS = {
     needsAttention: 'needs attention', company: (c) => `company ${c}`, companyInvalid: 'The Company ID is a number (up to 18 digits).',
     nameMissing: 'Give the account a name.', tokenMissing: 'Paste the access token.',
     s2: '2. Job position', s2help: 'Applications from this funnel are assigned to this position in Personio.',
-    fromFeed: 'From your career site', subdomain: 'Career site subdomain', subdomainHelp: 'As in acme.jobs.personio.de',
+    fromFeed: 'From your career site', subdomain: 'Career site subdomain', subdomainHelp: 'As in acme.jobs.personio.de', subdomainEmpty: 'Enter the subdomain first.', subdomainInvalid: 'A subdomain has only lower-case letters, digits and hyphens.',
     loadPositions: 'Load positions', position: 'Position', choosePosition: '— choose a position —',
     orPaste: 'Or paste the position’s ID or its URL from Personio', pasteHelp: 'Personio › Recruiting › the position: the ID is the number in the address.',
     useId: 'Use this ID', noId: 'No position ID found in this text: paste the number, or the address of the position in Personio.',
@@ -109,7 +109,7 @@ const STRINGS = {
     needsAttention: 'braucht Aufmerksamkeit', company: (c) => `Company ${c}`, companyInvalid: 'Die Company ID ist eine Zahl (bis zu 18 Ziffern).',
     nameMissing: 'Geben Sie dem Konto einen Namen.', tokenMissing: 'Fügen Sie den Access Token ein.',
     s2: '2. Stelle', s2help: 'Bewerbungen aus diesem Funnel werden in Personio dieser Stelle zugeordnet.',
-    fromFeed: 'Aus Ihrer Karriereseite', subdomain: 'Subdomain der Karriereseite', subdomainHelp: 'Wie in acme.jobs.personio.de',
+    fromFeed: 'Aus Ihrer Karriereseite', subdomain: 'Subdomain der Karriereseite', subdomainHelp: 'Wie in acme.jobs.personio.de', subdomainEmpty: 'Geben Sie zuerst die Subdomain ein.', subdomainInvalid: 'Eine Subdomain hat nur Kleinbuchstaben, Ziffern und Bindestriche.',
     loadPositions: 'Stellen laden', position: 'Stelle', choosePosition: '— Stelle wählen —',
     orPaste: 'Oder die ID der Stelle oder ihre URL aus Personio einfügen', pasteHelp: 'Personio › Recruiting › die Stelle: die ID ist die Zahl in der Adresse.',
     useId: 'Diese ID verwenden', noId: 'In diesem Text ist keine Stellen-ID: fügen Sie die Zahl oder die Adresse der Stelle in Personio ein.',
@@ -428,6 +428,7 @@ export class PersonioIntegration extends HTMLElement {
         s.etag = integ.headers.get('ETag') || '';
         s.connectionId = integ.data.connection_id;
         s.positionId = integ.data.job_position_id;
+        s.subdomain = integ.data.career_site || '';
       } else if (s.connections.length === 1) {
         s.connectionId = s.connections[0].id;
       }
@@ -443,6 +444,8 @@ export class PersonioIntegration extends HTMLElement {
     }
     this.#renderAll();
     this.#ready();
+    // The saved position's name, from the career site's feed it was chosen from.
+    if (this.#s.subdomain && this.#s.connectionId) this.#loadPositions({ quiet: true });
     this.#poll(); // the log, and the parked count when the connection needs attention
     this.#schedule();
   }
@@ -775,7 +778,7 @@ export class PersonioIntegration extends HTMLElement {
     if (s.posMsg) el.append(this.#msg(s.posMsg));
     if (s.positions) {
       el.append(h('label', { for: 'position-select' }, t.position),
-        h('select', { id: 'position-select', onchange: (e) => { const id = Number(e.target.value) || null; const p = s.positions.find((x) => x.id === id); s.positionId = id; s.positionName = p ? p.name : ''; s.posErrors = null; this.#update('position'); } },
+        h('select', { id: 'position-select', onchange: (e) => { const id = Number(e.target.value) || null; const p = s.positions.find((x) => x.id === id); s.positionId = id; s.positionName = p ? p.name : ''; s.posErrors = null; s.pasteMsg = null; this.#update('position'); } },
           h('option', { value: '' }, t.choosePosition),
           s.positions.map((p) => h('option', { value: p.id, selected: p.id === s.positionId }, [p.name, p.office, p.department].filter(Boolean).join(' · ') + ` (ID ${p.id})`))));
     }
@@ -789,26 +792,36 @@ export class PersonioIntegration extends HTMLElement {
     if (s.positionId) el.append(h('p', { id: 'position-chosen', role: 'status' }, h('strong', null, t.chosen(s.positionId, s.positionName || (s.positions || []).find((p) => p.id === s.positionId)?.name))));
   }
 
-  async #loadPositions() {
-    const s = this.#s, t = this.#t;
+  // loadPositions lists the career site's positions; quiet (after a
+  // reload, for the saved position's name) it moves no focus and says
+  // nothing when the feed does not answer.
+  async #loadPositions({ quiet = false } = {}) {
+    const s = this.#s;
     const sub = s.subdomain.trim().replace(/^https?:\/\//, '').replace(/\.jobs\.personio\.(de|com).*$/, '');
     s.subdomain = sub;
     s.posMsg = null;
+    s.pasteMsg = null;
+    if (!sub) {
+      s.posMsg = { kind: 'bad', key: 'subdomainEmpty' };
+      this.#update('position');
+      this.shadowRoot.getElementById('subdomain').focus();
+      return;
+    }
     s.posBusy = true;
     this.#update('position');
     try {
       const res = await this.#api('GET', `/v1/connections/${encodeURIComponent(s.connectionId)}/positions?subdomain=${encodeURIComponent(sub)}&language=${this.language}`);
       s.positions = res.data.positions || [];
-      if (!s.positions.length) s.posMsg = { kind: 'info', key: 'noPositions' };
+      if (!s.positions.length && !quiet) s.posMsg = { kind: 'info', key: 'noPositions' };
       s.posBusy = false;
       this.#update('position');
-      this.shadowRoot.getElementById(s.positions.length ? 'position-select' : 'subdomain').focus();
+      if (!quiet) this.shadowRoot.getElementById(s.positions.length ? 'position-select' : 'subdomain').focus();
     } catch (e) {
       s.posBusy = false;
       s.positions = null;
-      s.posMsg = e.kind === 'validation' ? { kind: 'bad', key: 'subdomainHelp' } : { kind: 'bad', err: e, arg: sub };
+      if (!quiet) s.posMsg = e.kind === 'validation' ? { kind: 'bad', key: 'subdomainInvalid' } : { kind: 'bad', err: e, arg: sub };
       this.#update('position');
-      this.shadowRoot.getElementById('subdomain').focus();
+      if (!quiet) this.shadowRoot.getElementById('subdomain').focus();
     }
   }
 
@@ -819,6 +832,7 @@ export class PersonioIntegration extends HTMLElement {
       s.pasteMsg = { kind: 'bad', key: 'noId' };
     } else {
       s.pasteMsg = null;
+      s.posMsg = null;
       s.positionId = id;
       s.positionName = (s.positions || []).find((p) => p.id === id)?.name || '';
       s.paste = '';
@@ -1054,6 +1068,9 @@ export class PersonioIntegration extends HTMLElement {
     this.#update('save');
     const f = encodeURIComponent(this.funnelId);
     const body = { connection_id: s.connectionId, job_position_id: s.positionId, mapping: this.#mapping() };
+    // The career site the position was listed from: the watch checks it
+    // there, and a reload shows its name again.
+    if (s.positions && s.positions.some((p) => p.id === s.positionId)) body.career_site = s.subdomain;
     const questions = this.#questions();
     if (questions.length) body.funnel = { fields: questions };
     if (s.integration && s.integration.recruiting_channel_id) body.recruiting_channel_id = s.integration.recruiting_channel_id;
@@ -1308,6 +1325,8 @@ export class PersonioIntegration extends HTMLElement {
         const was = i >= 0 ? s.connections[i].status : '';
         if (i >= 0) s.connections[i] = c;
         if (c.status === 'needs_attention') {
+          // "Connected" no longer holds beside the banner.
+          if (s.connMsg && s.connMsg.key === 'connected' && was !== c.status) s.connMsg = null;
           const b = s.banner && !s.banner.restored ? s.banner : {};
           if (was !== c.status || b.parked !== parked) { s.banner = { ...b, parked }; this.#update('banner'); this.#update('account'); }
         } else if (was !== c.status) { this.#update('banner'); this.#update('account'); }
