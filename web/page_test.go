@@ -199,3 +199,62 @@ func TestPositionStepKeepsItsState(t *testing.T) {
 	b.shot("22-position-after-reload")
 	b.axeCheck("position after a reload")
 }
+
+// TestAccountsInThePage: a second account for the same company is added
+// beside the chosen one (not chosen silently) with a warning; the chosen
+// account is renamed; removing one that a switched-on integration uses is
+// refused naming the funnel; an unused one is removed.
+func TestAccountsInThePage(t *testing.T) {
+	exe, axe := chromiumPath(t), axeSource(t)
+	st, _ := startStack(t)
+	jwt, _ := st.Auth.Mint("ws_demo", "advanced", time.Hour)
+	b := newBrowser(t, exe, axe, shotDir)
+	b.do(chromedp.Navigate(st.URL + "/"))
+	b.wait("the first render", root+`.getElementById('acc-name')`)
+	addAccount := func(name string) {
+		b.typeInto("acc-name", name)
+		b.typeInto("acc-company", "42")
+		b.typeInto("acc-token", "sandbox-token-42")
+		b.do(chromedp.KeyEvent(kb.Enter))
+	}
+	addAccount("Acme")
+	b.wait("the first account, chosen", root+`.getElementById('connection') && `+root+`.getElementById('connection').value.startsWith('con_')`)
+	first := b.value("connection")
+	b.press("add-account", kb.Enter)
+	addAccount("Acme again")
+	b.wait("the second account", root+`.querySelectorAll('#connection option').length === 3`)
+	if v := b.value("connection"); v != first {
+		t.Errorf("adding a second account chose it for the funnel: %q, was %q", v, first)
+	}
+	if w := b.text("#account .msg.warn"); !strings.Contains(w, "“Acme” connects company 42 already") {
+		t.Errorf("no warning about the same company: %q", w)
+	}
+	b.shot("23-second-account")
+	b.axeCheck("second account")
+
+	b.press("rename-account", kb.Enter)
+	b.typeInto("acc-rename", "Acme HR")
+	b.do(chromedp.KeyEvent(kb.Enter))
+	b.wait("the new name", root+`.querySelector('#connection option:checked').innerText.startsWith('Acme HR')`)
+	if _, _, c := api(t, "GET", st.URL+"/v1/connections/"+first, jwt, nil); c["name"] != "Acme HR" {
+		t.Errorf("the API's name: %v", c["name"])
+	}
+
+	mapping := json.RawMessage(`{"version":1,"required":{"first_name":{"source":"contact.full_name","transforms":["first_name"]},"last_name":{"source":"contact.full_name","transforms":["last_name"]},"email":{"source":"contact.email"}}}`)
+	if code, _, in := api(t, "PUT", st.URL+"/v1/funnels/fn_office/integration", jwt, map[string]any{"connection_id": first, "job_position_id": 1001, "mapping": mapping, "enabled": true}); code != 201 {
+		t.Fatalf("integration: %d %v", code, in)
+	}
+	b.press("remove-account", kb.Enter)
+	b.wait("the refusal", root+`.querySelector('#account .msg.bad')`)
+	if msg := b.text("#account .msg.bad"); !strings.Contains(msg, "fn_office") || !strings.Contains(msg, "nothing was removed") {
+		t.Errorf("the refusal does not name the funnel: %q", msg)
+	}
+	b.shot("24-remove-refused")
+	second := eval[string](b, `[...`+root+`.querySelectorAll('#connection option')].map(o => o.value).find(v => v && v !== `+jsString(first)+`)`)
+	b.choose("connection", second)
+	b.press("remove-account", kb.Enter)
+	b.wait("the removal", root+`.querySelectorAll('#connection option').length === 2`)
+	if _, _, l := api(t, "GET", st.URL+"/v1/connections", jwt, nil); len(l["connections"].([]any)) != 1 {
+		t.Errorf("after the removal the API lists %d accounts", len(l["connections"].([]any)))
+	}
+}

@@ -26,6 +26,9 @@ type Problem struct {
 	// current token); a client shows it instead of its own sentence for
 	// the type.
 	Hint string `json:"hint,omitempty"`
+	// Params are the values a client's own sentence for the type needs
+	// (the funnels that use a connection), by name.
+	Params map[string]any `json:"params,omitempty"`
 	// Header holds extra response headers (Retry-After).
 	Header map[string]string `json:"-"`
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -290,11 +291,22 @@ func (e *Editor) deleteConnection(ctx context.Context, r *apigw.Request) apigw.R
 	if err != nil {
 		return e.fail(ctx, "delete connection: integrations", err)
 	}
+	var funnels []string
 	for _, in := range integrations {
 		if in.ConnectionID == id && in.Enabled {
-			return apigw.NewProblem(http.StatusConflict, "connection-in-use", "The connection is in use",
-				"Funnel "+in.FunnelID+" sends applications through this connection. Switch its integration off or choose another connection first.").Response()
+			funnels = append(funnels, in.FunnelID)
 		}
+	}
+	if len(funnels) > 0 {
+		slices.Sort(funnels)
+		what := "Funnel " + funnels[0] + " sends"
+		if len(funnels) > 1 {
+			what = "Funnels " + strings.Join(funnels, ", ") + " send"
+		}
+		p := apigw.NewProblem(http.StatusConflict, "connection-in-use", "The connection is in use",
+			what+" applications through this connection. Switch their integration off or choose another connection for them first; nothing was removed.")
+		p.Params = map[string]any{"funnels": funnels}
+		return p.Response()
 	}
 	if err := e.vault.Delete(ctx, ws, id); err != nil && !errors.Is(err, failure.ErrNotFound) {
 		return e.fail(ctx, "delete connection: token", err)
@@ -303,6 +315,31 @@ func (e *Editor) deleteConnection(ctx context.Context, r *apigw.Request) apigw.R
 		return e.fail(ctx, "delete connection", err)
 	}
 	return apigw.NoContent()
+}
+
+// renameConnection handles PATCH /v1/connections/{connection_id}
+// (operation renameConnection): a new name, nothing else.
+func (e *Editor) renameConnection(ctx context.Context, r *apigw.Request) apigw.Response {
+	var b struct {
+		Name string `json:"name"`
+	}
+	if err := json.Unmarshal(r.Body, &b); err != nil {
+		return badBody(err)
+	}
+	name := strings.TrimSpace(b.Name)
+	if name == "" {
+		return apigw.Invalid(apigw.MustBe("/name", "text of 1 to 100 characters, not only spaces", "")).Response()
+	}
+	c, err := e.store.GetConnection(ctx, r.Claims.Workspace, r.Params["connection_id"])
+	if err != nil {
+		return e.fail(ctx, "rename connection", err)
+	}
+	c.Name = name
+	saved, err := e.store.UpdateConnection(ctx, c)
+	if err != nil {
+		return e.fail(ctx, "rename connection: save", err)
+	}
+	return apigw.JSON(http.StatusOK, viewConnection(saved), nil)
 }
 
 // listPositions handles GET /v1/connections/{connection_id}/positions (operation listPositions).

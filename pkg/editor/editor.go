@@ -162,6 +162,7 @@ func (e *Editor) Router() (*apigw.Router, error) {
 	rt.Handle("GET", "/v1/connections", e.listConnections)
 	rt.Handle("POST", "/v1/connections", e.createConnection)
 	rt.Handle("GET", "/v1/connections/{connection_id}", e.getConnection)
+	rt.Handle("PATCH", "/v1/connections/{connection_id}", e.renameConnection)
 	rt.Handle("DELETE", "/v1/connections/{connection_id}", e.deleteConnection)
 	rt.Handle("POST", "/v1/connections/{connection_id}/verify", e.verifyConnection)
 	rt.Handle("PUT", "/v1/connections/{connection_id}/credentials", e.replaceCredentials)

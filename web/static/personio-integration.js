@@ -41,6 +41,10 @@ const STRINGS = {
     companyId: 'Company ID', token: 'Access token', tokenHelp: 'Written once, never shown again.',
     where: 'In Personio: Settings › Integrations › API access data › “Recruiting integrations” (in newer accounts: Marketplace › Connected integrations › Recruiting integrations). Copy the Company ID and the access token from there.',
     check: 'Check connection', checking: 'Checking with Personio…', connected: (n) => `Connected: Personio accepted the credentials of “${n}”.`,
+    connectedBeside: (n) => `Connected: Personio accepted the credentials of “${n}”. This funnel still uses the account chosen above; choose “${n}” there to switch.`,
+    sameCompany: (other, c) => `“${other}” connects company ${c} already: two accounts of one company share Personio’s limit of 20 requests a minute.`,
+    renameAccount: 'Rename account', removeAccount: 'Remove account', newName: 'New name', saveName: 'Save name',
+    renamed: (n) => `Renamed to “${n}”.`, removed: (n) => `The account “${n}” and its access token were removed.`,
     needsAttention: 'needs attention', company: (c) => `company ${c}`, companyInvalid: 'The Company ID is a number (up to 18 digits).',
     nameMissing: 'Give the account a name.', tokenMissing: 'Paste the access token.',
     s2: '2. Job position', s2help: 'Applications from this funnel are assigned to this position in Personio.',
@@ -91,7 +95,7 @@ const STRINGS = {
       'personio-rate-limited': 'Personio allows 20 requests a minute per account; try again in a minute. Nothing was saved.',
       'feed-unavailable': (s) => `Personio has no public job feed for “${s}”. Switch the XML feed on in Personio (Settings › Recruiting › Career page), check the subdomain, or paste the position’s ID or URL instead.`,
       'precondition-failed': 'Someone else saved these settings meanwhile. Reload the page to see their version.',
-      'connection-in-use': 'An active integration uses this account. Switch it off or choose another account first.',
+      'connection-in-use': (f) => `${f && f.length > 1 ? 'The funnels ' + f.join(', ') + ' send' : 'The funnel ' + ((f && f[0]) || '') + ' sends'} applications through this account. Switch the integration off or choose another account there first; nothing was removed.`,
       'not-retryable': 'This delivery cannot be sent again.', 'event-expired': 'The application is no longer kept, so it cannot be sent again.',
       'no-integration': 'Save the settings before sending a test application.', unavailable: 'Temporarily unavailable; try again in a few seconds.',
       network: 'The service could not be reached. Check the connection and try again.', other: 'Something went wrong.',
@@ -106,6 +110,10 @@ const STRINGS = {
     companyId: 'Company ID', token: 'Access Token', tokenHelp: 'Wird einmal eingegeben und nie wieder angezeigt.',
     where: 'In Personio: Einstellungen › Integrationen › API-Zugangsdaten › „Recruiting-Integrationen“ (in neueren Konten: Marketplace › Verbundene Integrationen › Recruiting-Integrationen). Kopieren Sie dort die Company ID und den Access Token.',
     check: 'Verbindung prüfen', checking: 'Wird bei Personio geprüft…', connected: (n) => `Verbunden: Personio hat die Zugangsdaten von „${n}“ akzeptiert.`,
+    connectedBeside: (n) => `Verbunden: Personio hat die Zugangsdaten von „${n}“ akzeptiert. Dieser Funnel nutzt weiter das oben gewählte Konto; wählen Sie dort „${n}“, um zu wechseln.`,
+    sameCompany: (other, c) => `„${other}“ verbindet Company ${c} schon: zwei Konten einer Company teilen sich Personios Grenze von 20 Anfragen pro Minute.`,
+    renameAccount: 'Konto umbenennen', removeAccount: 'Konto entfernen', newName: 'Neuer Name', saveName: 'Namen speichern',
+    renamed: (n) => `Umbenannt in „${n}“.`, removed: (n) => `Das Konto „${n}“ und sein Access Token wurden entfernt.`,
     needsAttention: 'braucht Aufmerksamkeit', company: (c) => `Company ${c}`, companyInvalid: 'Die Company ID ist eine Zahl (bis zu 18 Ziffern).',
     nameMissing: 'Geben Sie dem Konto einen Namen.', tokenMissing: 'Fügen Sie den Access Token ein.',
     s2: '2. Stelle', s2help: 'Bewerbungen aus diesem Funnel werden in Personio dieser Stelle zugeordnet.',
@@ -158,7 +166,7 @@ const STRINGS = {
       'personio-rate-limited': 'Personio erlaubt 20 Anfragen pro Minute und Konto; versuchen Sie es in einer Minute noch einmal. Es wurde nichts gespeichert.',
       'feed-unavailable': (s) => `Personio hat keinen öffentlichen Stellen-Feed für „${s}“. Schalten Sie den XML-Feed in Personio ein (Einstellungen › Recruiting › Karriereseite), prüfen Sie die Subdomain, oder fügen Sie die ID oder URL der Stelle ein.`,
       'precondition-failed': 'Jemand anderes hat diese Einstellungen inzwischen gespeichert. Laden Sie die Seite neu, um diese Fassung zu sehen.',
-      'connection-in-use': 'Eine aktive Integration nutzt dieses Konto. Schalten Sie sie aus oder wählen Sie zuerst ein anderes Konto.',
+      'connection-in-use': (f) => `${f && f.length > 1 ? 'Die Funnels ' + f.join(', ') + ' senden' : 'Der Funnel ' + ((f && f[0]) || '') + ' sendet'} Bewerbungen über dieses Konto. Schalten Sie dort zuerst die Integration aus oder wählen Sie ein anderes Konto; es wurde nichts entfernt.`,
       'not-retryable': 'Diese Zustellung kann nicht erneut gesendet werden.', 'event-expired': 'Die Bewerbung wird nicht mehr aufbewahrt und kann nicht erneut gesendet werden.',
       'no-integration': 'Speichern Sie die Einstellungen, bevor Sie eine Testbewerbung senden.', unavailable: 'Vorübergehend nicht verfügbar; versuchen Sie es in ein paar Sekunden noch einmal.',
       network: 'Der Dienst war nicht erreichbar. Prüfen Sie die Verbindung und versuchen Sie es noch einmal.', other: 'Etwas ist schiefgegangen.',
@@ -699,9 +707,30 @@ export class PersonioIntegration extends HTMLElement {
           `${c.name} (${t.company(c.company_id)})${c.status === 'needs_attention' ? ' — ' + t.needsAttention : ''}`))),
         s.connErrors.connection ? h('p', { class: 'err', id: 'connection-err' }, s.connErrors.connection) : null);
     }
+    const chosen = s.connections.find((c) => c.id === s.connectionId);
+    if (chosen && s.renaming) {
+      el.append(h('form', { id: 'rename-form', novalidate: true, onsubmit: (ev) => { ev.preventDefault(); this.#renameConnection(chosen); } },
+        h('label', { for: 'acc-rename' }, t.newName),
+        h('input', { type: 'text', id: 'acc-rename', value: s.renaming.name, maxlength: 100, autocomplete: 'off', oninput: (ev) => { s.renaming.name = ev.target.value; } }),
+        h('div', { class: 'actions' }, h('button', { type: 'submit', id: 'rename-save' }, t.saveName),
+          h('button', { type: 'button', id: 'rename-cancel', onclick: () => { s.renaming = null; this.#update('account'); this.shadowRoot.getElementById('rename-account').focus(); } }, t.cancel))));
+    }
     if (s.connMsg) el.append(this.#msg(s.connMsg));
+    if (s.connWarn) el.append(this.#msg(s.connWarn));
     if (!s.adding) {
-      el.append(h('div', { class: 'actions' }, h('button', { type: 'button', id: 'add-account', 'aria-expanded': 'false', onclick: () => { s.adding = true; s.connMsg = null; this.#update('account'); this.shadowRoot.getElementById('acc-name').focus(); } }, t.addAccount)));
+      el.append(h('div', { class: 'actions' },
+        // Rename and remove act on the account chosen when pressed.
+        s.connections.length && !s.renaming ? h('button', { type: 'button', id: 'rename-account', onclick: () => {
+          const c = s.connections.find((x) => x.id === s.connectionId);
+          if (!c) return this.shadowRoot.getElementById('connection').focus();
+          s.renaming = { name: c.name }; s.connMsg = null; s.connWarn = null; this.#update('account'); this.shadowRoot.getElementById('acc-rename').focus();
+        } }, t.renameAccount) : null,
+        s.connections.length ? h('button', { type: 'button', id: 'remove-account', onclick: () => {
+          const c = s.connections.find((x) => x.id === s.connectionId);
+          if (!c) return this.shadowRoot.getElementById('connection').focus();
+          this.#removeConnection(c);
+        } }, t.removeAccount) : null,
+        h('button', { type: 'button', id: 'add-account', 'aria-expanded': 'false', onclick: () => { s.adding = true; s.connMsg = null; s.connWarn = null; this.#update('account'); this.shadowRoot.getElementById('acc-name').focus(); } }, t.addAccount)));
       return;
     }
     const f = s.newConn || (s.newConn = { name: '', company: '' });
@@ -720,6 +749,46 @@ export class PersonioIntegration extends HTMLElement {
       h('div', { class: 'actions' },
         h('button', { type: 'submit', class: 'primary', id: 'check-connection', disabled: s.checking }, s.checking ? t.checking : t.check),
         s.connections.length ? h('button', { type: 'button', id: 'cancel-account', onclick: () => { s.adding = false; s.addMsg = null; s.newErrors = {}; this.#update('account'); this.shadowRoot.getElementById('add-account').focus(); } }, t.cancel) : null)));
+  }
+
+  async #renameConnection(c) {
+    const s = this.#s, t = this.#t;
+    const name = (s.renaming.name || '').trim();
+    if (!name) { s.connMsg = { kind: 'bad', key: 'nameMissing' }; this.#update('account'); this.shadowRoot.getElementById('acc-rename').focus(); return; }
+    try {
+      const res = await this.#api('PATCH', `/v1/connections/${encodeURIComponent(c.id)}`, { body: { name } });
+      const i = s.connections.findIndex((x) => x.id === c.id);
+      if (i >= 0) s.connections[i] = res.data;
+      s.renaming = null;
+      s.connMsg = { kind: 'good', key: 'renamed', args: [res.data.name] };
+      this.#update('account');
+      this.#update('banner');
+      this.shadowRoot.getElementById('rename-account').focus();
+    } catch (e) {
+      s.connMsg = { kind: 'bad', err: e };
+      this.#update('account');
+      this.shadowRoot.getElementById('acc-rename').focus();
+    }
+  }
+
+  async #removeConnection(c) {
+    const s = this.#s;
+    s.connWarn = null;
+    try {
+      await this.#api('DELETE', `/v1/connections/${encodeURIComponent(c.id)}`);
+      s.connections = s.connections.filter((x) => x.id !== c.id);
+      if (s.connectionId === c.id) s.connectionId = '';
+      s.adding = s.connections.length === 0;
+      s.connMsg = { kind: 'good', key: 'removed', args: [c.name] };
+      for (const id of ['account', 'banner', 'position', 'save']) this.#update(id);
+      const next = this.shadowRoot.getElementById(s.connections.length ? 'connection' : 'acc-name');
+      if (next) next.focus();
+    } catch (e) {
+      const funnels = e.problem && e.problem.params && Array.isArray(e.problem.params.funnels) ? e.problem.params.funnels : [];
+      s.connMsg = { kind: 'bad', err: e, arg: funnels };
+      this.#update('account');
+      this.shadowRoot.getElementById('remove-account').focus();
+    }
   }
 
   async #createConnection() {
@@ -743,12 +812,17 @@ export class PersonioIntegration extends HTMLElement {
     this.#update('account');
     try {
       const res = await this.#api('POST', '/v1/connections', { body: { name: f.name.trim(), company_id: f.company.trim(), access_token: token } });
+      const twin = s.connections.find((c) => c.company_id === res.data.company_id);
       s.connections.push(res.data);
-      s.connectionId = res.data.id;
+      // The funnel's account changes only when it has none: a second
+      // account is added beside it, to be chosen on purpose.
+      const chose = !s.connectionId;
+      if (chose) s.connectionId = res.data.id;
       s.adding = false;
       s.newConn = null;
       s.connErrors = {};
-      s.connMsg = { kind: 'good', key: 'connected', args: [res.data.name] };
+      s.connMsg = { kind: 'good', key: chose ? 'connected' : 'connectedBeside', args: [res.data.name] };
+      s.connWarn = twin ? { kind: 'warn', key: 'sameCompany', args: [twin.name, res.data.company_id] } : null;
       s.checking = false;
       this.#update('account');
       this.#update('banner');
