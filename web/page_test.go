@@ -258,3 +258,24 @@ func TestAccountsInThePage(t *testing.T) {
 		t.Errorf("after the removal the API lists %d accounts", len(l["connections"].([]any)))
 	}
 }
+
+// TestWrongMappingFlaggedOnSave: E-mail ← Phone is refused when saved,
+// with a sentence at the e-mail field, instead of "Settings saved." and a
+// test application that fails later.
+func TestWrongMappingFlaggedOnSave(t *testing.T) {
+	exe, axe := chromiumPath(t), axeSource(t)
+	st, _ := integrated(t, false)
+	b := newBrowser(t, exe, axe, shotDir)
+	b.do(chromedp.Navigate(st.URL + "/"))
+	b.wait("the first render", root+`.getElementById('req-email')`)
+	b.choose("req-email", "contact.phone")
+	b.press("save-settings", kb.Enter)
+	b.wait("the problem", root+`.getElementById('summary')`)
+	if s := b.text("#summary"); !strings.Contains(s, "E-mail takes an e-mail address; the contact's phone holds a phone number") {
+		t.Errorf("the summary: %q", s)
+	}
+	if b.text("#save .msg.good") != "" {
+		t.Error("the page says the settings were saved")
+	}
+	b.shot("25-wrong-mapping")
+}

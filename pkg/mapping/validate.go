@@ -213,6 +213,9 @@ func (v *validator) rule(path string, r *Rule, t Target, defaultRegion string) *
 				}
 				field = f
 			}
+			if why := misfit(t, src, field); why != "" {
+				v.add(path+".source", why)
+			}
 		}
 	}
 	if r.Constant != nil {
