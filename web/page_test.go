@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
@@ -278,4 +279,41 @@ func TestWrongMappingFlaggedOnSave(t *testing.T) {
 		t.Error("the page says the settings were saved")
 	}
 	b.shot("25-wrong-mapping")
+}
+
+// TestTablesComeFromTheAPI: the page offers the transforms, fits and
+// statuses the API's targets list says (here one with an extra transform
+// and status), not copies of its own.
+func TestTablesComeFromTheAPI(t *testing.T) {
+	exe, axe := chromiumPath(t), axeSource(t)
+	st, _ := integrated(t, false)
+	b := newBrowser(t, exe, axe, shotDir)
+	if _, err := chromedp.Call(b.ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: `{
+		  const real = window.fetch;
+		  window.fetch = async (url, init) => {
+		    const res = await real(url, init);
+		    if (!String(url).endsWith('/v1/personio/targets')) return res;
+		    const body = await res.json();
+		    body.transforms.push('digits');
+		    body.fits.digits = ['phone'];
+		    body.statuses.push('pondering');
+		    return new Response(JSON.stringify(body), { status: res.status, headers: res.headers });
+		  };
+		}`}); err != nil {
+		t.Fatal(err)
+	}
+	b.do(chromedp.Navigate(st.URL + "/"))
+	b.wait("the first render", root+`.getElementById('add-row')`)
+	b.press("add-row", kb.Enter)
+	row := eval[string](b, `[...`+root+`.querySelectorAll('#optional fieldset[id]')].pop().id`)
+	b.choose(row+"-target", "phone")
+	if !eval[bool](b, `!!`+root+`.getElementById(`+jsString(row+"-tr-digits")+`)`) {
+		t.Error("the transform the API added is not offered for a phone")
+	}
+	if eval[bool](b, `!!`+root+`.getElementById(`+jsString(row+"-tr-lower")+`)`) {
+		t.Error("lower, which the API does not fit to a phone, is offered")
+	}
+	if !eval[bool](b, `[...`+root+`.querySelectorAll('#log-status option')].some(o => o.value === 'pondering')`) {
+		t.Error("the status the API added is not in the log's filter")
+	}
 }

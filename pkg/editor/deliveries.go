@@ -84,6 +84,9 @@ func (e *Editor) listDeliveries(ctx context.Context, r *apigw.Request) apigw.Res
 	return apigw.JSON(http.StatusOK, out, nil)
 }
 
+// retryable are the statuses of deliveries that can be sent again.
+var retryable = []store.Status{store.StatusFailed, store.StatusDead, store.StatusParked}
+
 func validStatus(s store.Status) bool { return slices.Contains(store.Statuses, s) }
 
 // statusList names every status, for messages.
@@ -120,9 +123,7 @@ func (e *Editor) retryDelivery(ctx context.Context, r *apigw.Request) apigw.Resp
 	if err != nil {
 		return e.fail(ctx, "retry delivery", err)
 	}
-	switch d.Status {
-	case store.StatusFailed, store.StatusDead, store.StatusParked:
-	default:
+	if !slices.Contains(retryable, d.Status) {
 		return apigw.NewProblem(http.StatusConflict, "not-retryable", "This delivery cannot be retried",
 			"Only failed, dead-lettered or parked deliveries can be sent again; this one is "+string(d.Status)+".").Response()
 	}

@@ -300,7 +300,8 @@ var Sources = []string{"contact.first_name", "contact.last_name", "contact.full_
 	"answers.<field_id>", "files.<field_id>", "tracking.<key>", "event.occurred_at", "event.id", "event.funnel_id", "event.workspace_id"}
 
 func (e *Editor) listTargets(_ context.Context, _ *apigw.Request) apigw.Response {
-	return apigw.JSON(http.StatusOK, map[string]any{"targets": mapping.Catalogue(), "transforms": mapping.Transforms, "sources": Sources}, nil)
+	return apigw.JSON(http.StatusOK, map[string]any{"targets": mapping.Catalogue(), "transforms": mapping.Transforms, "sources": Sources,
+		"fits": mapping.Fits(), "statuses": store.Statuses, "retryable": retryable}, nil)
 }
 
 var placeholder = regexp.MustCompile(`\{\{\s*([^{}]*?)\s*\}\}`)

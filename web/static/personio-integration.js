@@ -16,18 +16,10 @@
 // Events: "personio-ready" (first render with data), "personio-change".
 // No framework, no build step, no dependencies.
 
-const STATUSES = ['queued', 'processing', 'retrying', 'delivered', 'unconfirmed', 'failed', 'parked', 'dead', 'skipped'];
+// Which statuses there are, which can be sent again, the transforms and
+// the target kinds each fits come from the API (GET /v1/personio/targets,
+// from the Go tables); FINAL is when the page stops watching a test.
 const FINAL = new Set(['delivered', 'unconfirmed', 'failed', 'dead', 'skipped', 'parked']);
-const RETRYABLE = new Set(['failed', 'dead', 'parked']);
-const TRANSFORMS = ['trim', 'lower', 'upper', 'title', 'first_name', 'last_name', 'date', 'phone', 'number', 'options', 'join'];
-// Which transforms fit which target kind (pkg/mapping transformKinds; the
-// API checks it again when the mapping is saved).
-const FITS = {
-  trim: 'name email text message phone number integer option tags phase date',
-  lower: 'name email text message tags option', upper: 'name text message tags', title: 'name text tags',
-  first_name: 'name text', last_name: 'name text', date: 'date text', phone: 'phone text',
-  number: 'number integer text', options: 'option phase text tags', join: 'name text message',
-};
 const CONTACT = ['first_name', 'last_name', 'full_name', 'email', 'phone'];
 const EXTRA_SOURCES = ['event.occurred_at', 'tracking.utm_source', 'tracking.utm_medium', 'tracking.utm_campaign'];
 
@@ -417,7 +409,7 @@ export class PersonioIntegration extends HTMLElement {
     this.#s = {
       phase: 'loading', expired: false, connections: [], connectionId: '', adding: false, connMsg: null, connErrors: {},
       subdomain: '', positions: null, positionId: null, positionName: '', posMsg: null, pasteMsg: null,
-      targets: [], required: {}, rows: [], keep: true, region: '',
+      targets: [], transforms: [], fits: {}, statuses: [], retryable: [], required: {}, rows: [], keep: true, region: '',
       integration: null, etag: '', saveMsg: null, problems: [], general: [],
       test: null, log: { items: [], cursor: '', status: '', loading: false, msg: null }, banner: null,
     };
@@ -431,6 +423,10 @@ export class PersonioIntegration extends HTMLElement {
       const s = this.#s;
       s.connections = conns.data.connections || [];
       s.targets = targets.data.targets || [];
+      s.transforms = targets.data.transforms || [];
+      s.fits = targets.data.fits || {};
+      s.statuses = targets.data.statuses || [];
+      s.retryable = targets.data.retryable || [];
       if (integ) {
         s.integration = integ.data;
         s.etag = integ.headers.get('ETag') || '';
@@ -462,6 +458,9 @@ export class PersonioIntegration extends HTMLElement {
     performance.mark('personio-integration:ready');
     this.dispatchEvent(new CustomEvent('personio-ready', { bubbles: true, composed: true }));
   }
+
+  // fits reports whether a transform fits a target kind (the API's table).
+  #fits(transform, kind) { return (this.#s.fits[transform] || []).includes(kind); }
 
   // ---- the funnel's fields ------------------------------------------------
 
@@ -545,7 +544,7 @@ export class PersonioIntegration extends HTMLElement {
     else if (row.kind === 'template') r.template = row.template;
     else r.source = row.source;
     const kind = this.#kindOf(row);
-    const tr = TRANSFORMS.filter((x) => row.transforms.includes(x) && (!kind || FITS[x].split(' ').includes(kind)));
+    const tr = this.#s.transforms.filter((x) => row.transforms.includes(x) && (!kind || this.#fits(x, kind)));
     if (tr.length && kind !== 'file') r.transforms = tr;
     const opts = Object.fromEntries(Object.entries(row.options).filter(([, v]) => v));
     if (Object.keys(opts).length && row.kind === 'field') r.options = opts;
@@ -983,7 +982,7 @@ export class PersonioIntegration extends HTMLElement {
       h('legend', null, t.row(n), target ? ' · ' + this.#targetLabel(target) : ''));
     const grid = h('div', { class: 'row' });
     grid.append(h('div', null, h('label', { for: k + '-target' }, t.target),
-      h('select', { id: k + '-target', 'aria-invalid': invalid('.target'), onchange: (e) => { row.target = e.target.value; row.transforms = row.transforms.filter((x) => FITS[x].split(' ').includes(this.#kindOf(row))); if (this.#kindOf(row) === 'file') row.kind = 'field'; rerender(); } },
+      h('select', { id: k + '-target', 'aria-invalid': invalid('.target'), onchange: (e) => { row.target = e.target.value; row.transforms = row.transforms.filter((x) => this.#fits(x, this.#kindOf(row))); if (this.#kindOf(row) === 'file') row.kind = 'field'; rerender(); } },
         h('option', { value: '' }, t.chooseTarget),
         h('optgroup', { label: t.grpApp }, byPlace('application').map(tOpt)),
         h('optgroup', { label: t.grpAttr }, byPlace('attribute').map(tOpt)),
@@ -1030,7 +1029,7 @@ export class PersonioIntegration extends HTMLElement {
           } }, t.insert)));
     }
     // Transforms that fit the target.
-    const fit = kind && kind !== 'file' ? TRANSFORMS.filter((x) => FITS[x].split(' ').includes(kind)) : [];
+    const fit = kind && kind !== 'file' ? this.#s.transforms.filter((x) => this.#fits(x, kind)) : [];
     if (fit.length && row.kind !== 'template') {
       fs.append(h('fieldset', { class: invalid('.transforms') ? 'inner bad' : 'inner' }, h('legend', null, t.transforms),
         h('div', { class: 'checks' }, fit.map((x) => h('label', null, h('input', { type: 'checkbox', id: `${k}-tr-${x}`, checked: row.transforms.includes(x),
@@ -1302,7 +1301,7 @@ export class PersonioIntegration extends HTMLElement {
     el.append(h('h2', { id: 'h-log' }, t.s7));
     el.append(h('div', { class: 'row' },
       h('div', null, h('label', { for: 'log-status' }, t.filter), h('select', { id: 'log-status', onchange: (e) => { L.status = e.target.value; this.#refreshLog(); } },
-        h('option', { value: '' }, t.all), STATUSES.map((x) => h('option', { value: x, selected: x === L.status }, t.st[x])))),
+        h('option', { value: '' }, t.all), this.#s.statuses.map((x) => h('option', { value: x, selected: x === L.status }, t.st[x] || x)))),
       h('div', { class: 'auto' }, h('button', { type: 'button', id: 'log-refresh', onclick: () => this.#refreshLog() }, t.refresh))));
     if (L.msg) el.append(this.#msg(L.msg));
     if (!L.items.length) {
@@ -1315,7 +1314,7 @@ export class PersonioIntegration extends HTMLElement {
         h('td', null, this.#time(d.created_at)),
         h('td', null, h('span', { class: 'badge ' + d.status }, t.st[d.status] || d.status), d.test ? h('span', { class: 'tag' }, t.test) : null),
         h('td', null, d.message || d.reason || '', h('div', { class: 'hint' }, h('code', null, d.id), d.tries ? ' · ' + t.attempts(d.tries) : '')),
-        h('td', null, RETRYABLE.has(d.status) ? h('button', { type: 'button', id: 'retry-' + d.id, 'aria-label': `${t.retry}: ${this.#time(d.created_at)}`, onclick: () => this.#retry(d) }, t.retry) : null))))));
+        h('td', null, this.#s.retryable.includes(d.status) ? h('button', { type: 'button', id: 'retry-' + d.id, 'aria-label': `${t.retry}: ${this.#time(d.created_at)}`, onclick: () => this.#retry(d) }, t.retry) : null))))));
     if (L.cursor) {
       const more = h('button', { type: 'button', id: 'log-more', disabled: L.loading, onclick: () => this.#moreLog() }, t.more);
       el.append(h('div', { class: 'actions' }, more));
