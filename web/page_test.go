@@ -3,6 +3,7 @@ package web_test
 import (
 	"encoding/json"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -316,4 +317,40 @@ func TestTablesComeFromTheAPI(t *testing.T) {
 	if !eval[bool](b, `[...`+root+`.querySelectorAll('#log-status option')].some(o => o.value === 'pondering')`) {
 		t.Error("the status the API added is not in the log's filter")
 	}
+}
+
+// TestOptionSuggestions: the gender table starts with suggestions for the
+// funnel's answers (German words, any case or accents), shown beside each
+// and taken only when accepted; the module's suggestOption matches by
+// value, label and common words, and leaves what it does not know.
+func TestOptionSuggestions(t *testing.T) {
+	exe, axe := chromiumPath(t), axeSource(t)
+	st, _ := integrated(t, false)
+	b := newBrowser(t, exe, axe, shotDir)
+	b.do(chromedp.Navigate(st.URL + "/"))
+	b.wait("the first render", root+`.getElementById('add-row')`)
+	got := eval[[]string](b, `import('./personio-integration.js').then(m => ['Weiblich', 'MÄNNLICH', ' divers ', 'Keine Angabe', 'female', 'Frau', 'Hund']
+	  .map(c => m.suggestOption(c, ['male', 'female', 'diverse', 'undefined'])))`)
+	if want := []string{"female", "male", "diverse", "undefined", "female", "female", ""}; strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Errorf("suggestions %q, want %q", got, want)
+	}
+	b.press("add-row", kb.Enter)
+	row := eval[string](b, `[...`+root+`.querySelectorAll('#optional fieldset[id]')].pop().id`)
+	b.choose(row+"-target", "gender")
+	b.choose(row+"-source", "answers.q_gender")
+	b.wait("the suggestions", root+`.getElementById(`+jsString(row+"-accept")+`)`)
+	if v := b.value(row + "-opt-0"); v != "" {
+		t.Errorf("a suggestion was taken before it was accepted: %q", v)
+	}
+	if s := b.text("#" + row + "-opt-0-suggest"); !strings.Contains(s, "female") {
+		t.Errorf("the first choice's suggestion: %q", s)
+	}
+	b.shot("26-option-suggestions")
+	b.press(row+"-accept", kb.Enter)
+	for i, want := range []string{"female", "male", "diverse"} {
+		if v := b.value(row + "-opt-" + strconv.Itoa(i)); v != want {
+			t.Errorf("choice %d after accepting: %q, want %q", i, v, want)
+		}
+	}
+	b.axeCheck("option suggestions")
 }

@@ -55,8 +55,12 @@ const STRINGS = {
     kField: 'a funnel field', kConstant: 'a fixed value', kTemplate: 'a template', field: 'Funnel field',
     grpSplit: 'Split from a full name', grpContact: 'Contact', grpQuestions: 'Questions', grpFileFields: 'File uploads', grpOther: 'Other',
     constant: 'Fixed value', template: 'Template', templateHelp: 'Fields in {{…}}, e.g. {{answers.q_motivation}}.',
+    tr: { trim: 'trim: no spaces at the ends', lower: 'lower: all lower case', upper: 'upper: all upper case', title: 'title: Each Word Capitalised',
+      first_name: 'first_name: the first name(s) of a full name', last_name: 'last_name: the last name of a full name', date: 'date: as yyyy-mm-dd',
+      phone: 'phone: as +49…, international', number: 'number: digits only', options: 'options: through the table below', join: 'join: several answers in one line' },
+    src: { 'event.occurred_at': 'Time of the application', 'tracking.utm_source': 'Campaign source (utm_source)', 'tracking.utm_medium': 'Campaign medium (utm_medium)', 'tracking.utm_campaign': 'Campaign name (utm_campaign)' },
     insertField: 'Insert a field', insert: 'Insert', transforms: 'Transforms', optionTable: 'Answer → Personio value',
-    optionValue: (c) => `Personio value for “${c}”`, noChoices: 'This field has no fixed choices: values go as typed.',
+    optionValue: (c) => `Personio value for “${c}”`, suggested: (v) => `(suggested: ${v})`, acceptSuggestions: (n) => n === 1 ? 'Accept the suggestion' : `Accept the ${n} suggestions`, noChoices: 'This field has no fixed choices: values go as typed.',
     moveUp: (i) => `Move assignment ${i} up`, moveDown: (i) => `Move assignment ${i} down`, remove: (i) => `Remove assignment ${i}`,
     up: 'Up', down: 'Down', del: 'Remove', addRow: 'Add assignment', keep: 'Add answers no assignment uses to the message',
     s5: '5. Save and switch on', save: 'Save settings', saving: 'Saving…', saved: 'Settings saved.',
@@ -124,8 +128,12 @@ const STRINGS = {
     kField: 'einem Funnel-Feld', kConstant: 'einem festen Wert', kTemplate: 'einer Vorlage', field: 'Funnel-Feld',
     grpSplit: 'Aus dem vollen Namen getrennt', grpContact: 'Kontakt', grpQuestions: 'Fragen', grpFileFields: 'Datei-Uploads', grpOther: 'Weitere',
     constant: 'Fester Wert', template: 'Vorlage', templateHelp: 'Felder in {{…}}, z. B. {{answers.q_motivation}}.',
+    tr: { trim: 'trim: ohne Leerzeichen an den Enden', lower: 'lower: alles klein', upper: 'upper: alles groß', title: 'title: Jedes Wort Groß',
+      first_name: 'first_name: Vorname(n) aus dem vollen Namen', last_name: 'last_name: Nachname aus dem vollen Namen', date: 'date: als JJJJ-MM-TT',
+      phone: 'phone: als +49…, international', number: 'number: nur Ziffern', options: 'options: über die Tabelle unten', join: 'join: mehrere Antworten in einer Zeile' },
+    src: { 'event.occurred_at': 'Zeitpunkt der Bewerbung', 'tracking.utm_source': 'Kampagnenquelle (utm_source)', 'tracking.utm_medium': 'Kampagnenmedium (utm_medium)', 'tracking.utm_campaign': 'Kampagnenname (utm_campaign)' },
     insertField: 'Feld einfügen', insert: 'Einfügen', transforms: 'Umwandlungen', optionTable: 'Antwort → Personio-Wert',
-    optionValue: (c) => `Personio-Wert für „${c}“`, noChoices: 'Dieses Feld hat keine festen Auswahlwerte: Werte gehen wie eingegeben.',
+    optionValue: (c) => `Personio-Wert für „${c}“`, suggested: (v) => `(Vorschlag: ${v})`, acceptSuggestions: (n) => n === 1 ? 'Vorschlag übernehmen' : `${n} Vorschläge übernehmen`, noChoices: 'Dieses Feld hat keine festen Auswahlwerte: Werte gehen wie eingegeben.',
     moveUp: (i) => `Zuordnung ${i} nach oben`, moveDown: (i) => `Zuordnung ${i} nach unten`, remove: (i) => `Zuordnung ${i} entfernen`,
     up: 'Nach oben', down: 'Nach unten', del: 'Entfernen', addRow: 'Zuordnung hinzufügen', keep: 'Antworten ohne Zuordnung an die Nachricht anhängen',
     s5: '5. Speichern und aktivieren', save: 'Einstellungen speichern', saving: 'Wird gespeichert…', saved: 'Einstellungen gespeichert.',
@@ -297,6 +305,30 @@ class ApiError extends Error {
 
 let keySeq = 0;
 const nextKey = () => 'r' + ++keySeq;
+
+// Words for Personio's option values in German and English, for
+// suggesting an answer's value; the value itself and its labels count too.
+const SYNONYMS = {
+  female: ['weiblich', 'frau', 'w', 'f', 'woman', 'female'], male: ['mannlich', 'mann', 'm', 'man', 'male'],
+  diverse: ['divers', 'diverse', 'd', 'x', 'non-binary', 'nichtbinar', 'nonbinary'],
+  undefined: ['keine angabe', 'not specified', 'prefer not to say', 'unknown', 'unbekannt'],
+};
+
+// fold compares words without case or accents.
+const fold = (x) => String(x).normalize('NFD').replace(/[\u0300-\u036f]/g, '').toLowerCase().trim();
+
+// suggestOption is the value (of values) an answer's choice most likely
+// means, or '': the same word in any case or accents, one of its labels
+// (labels[value]: the page's words in each language), or a common German
+// or English word for it.
+export function suggestOption(choice, values, labels = {}) {
+  const c = fold(choice);
+  for (const v of values) {
+    const words = [v, ...(labels[v] || []), ...(SYNONYMS[v] || [])].map(fold);
+    if (words.includes(c)) return v;
+  }
+  return '';
+}
 
 export class PersonioIntegration extends HTMLElement {
   static observedAttributes = ['api-base', 'funnel-id', 'lang'];
@@ -929,7 +961,7 @@ export class PersonioIntegration extends HTMLElement {
       const names = this.#fields.filter((f) => this.#isNameField(f));
       if (names.length) groups.push(h('optgroup', { label: t.grpSplit }, names.map((f) => opt('split:' + this.#sourceOf(f), split(f.label || f.id)))));
     }
-    if (extra) groups.push(h('optgroup', { label: t.grpOther }, EXTRA_SOURCES.map((x) => opt(x, x))));
+    if (extra) groups.push(h('optgroup', { label: t.grpOther }, EXTRA_SOURCES.map((x) => opt(x, (t.src && t.src[x]) || x))));
     // A source the funnel no longer has stays visible, so nothing changes silently.
     const known = new Set(groups.flatMap((g) => [...g.querySelectorAll('option')].map((o) => o.value)));
     if (selected && !known.has(selected)) groups.unshift(opt(selected, selected));
@@ -1033,7 +1065,7 @@ export class PersonioIntegration extends HTMLElement {
     if (fit.length && row.kind !== 'template') {
       fs.append(h('fieldset', { class: invalid('.transforms') ? 'inner bad' : 'inner' }, h('legend', null, t.transforms),
         h('div', { class: 'checks' }, fit.map((x) => h('label', null, h('input', { type: 'checkbox', id: `${k}-tr-${x}`, checked: row.transforms.includes(x),
-          onchange: (e) => { row.transforms = e.target.checked ? [...row.transforms, x] : row.transforms.filter((y) => y !== x); if (x === 'options' || x === 'join') rerender(); } }), x)))));
+          onchange: (e) => { row.transforms = e.target.checked ? [...row.transforms, x] : row.transforms.filter((y) => y !== x); if (x === 'options' || x === 'join') rerender(); } }), (t.tr && t.tr[x]) || x)))));
     }
     // The option table: each of the field's choices to a Personio value.
     const field = row.kind === 'field' ? this.#fieldBySource(row.source) : null;
@@ -1042,14 +1074,27 @@ export class PersonioIntegration extends HTMLElement {
       const tbl = h('fieldset', { class: invalid('.options') ? 'inner bad' : 'inner' }, h('legend', null, t.optionTable));
       if (!choices.length) tbl.append(h('p', { class: 'hint' }, t.noChoices));
       const grid2 = h('div', { class: 'opt' });
+      const values = kind === 'option' && row.target !== 'custom_attribute_{id}' ? target.values : kind === 'phase' ? target.values : null;
+      // Suggestions for the choices not yet set, to accept with one button.
+      const labels = row.target === 'gender' ? Object.fromEntries((values || []).map((v) => [v, Object.values(STRINGS).map((l) => l.gender[v]).filter(Boolean)])) : {};
+      const suggested = {};
+      if (values) for (const c of choices) { const v = row.options[c] ? '' : suggestOption(c, values, labels); if (v) suggested[c] = v; }
       choices.forEach((c, j) => {
         const id = `${k}-opt-${j}`;
-        const values = kind === 'option' && row.target !== 'custom_attribute_{id}' ? target.values : kind === 'phase' ? target.values : null;
-        grid2.append(h('label', { for: id }, h('span', { class: 'sr' }, t.optionValue(c)), h('span', { 'aria-hidden': 'true' }, c)),
-          values ? h('select', { id, onchange: (e) => { row.options[c] = e.target.value; } }, h('option', { value: '' }, '—'), values.map((v) => h('option', { value: v, selected: row.options[c] === v }, this.#valueLabel(row, v))))
+        grid2.append(h('label', { for: id }, h('span', { class: 'sr' }, t.optionValue(c)), h('span', { 'aria-hidden': 'true' }, c),
+          suggested[c] ? h('span', { class: 'hint suggest', id: id + '-suggest' }, ' ', t.suggested(this.#valueLabel(row, suggested[c]))) : null),
+          values ? h('select', { id, 'aria-describedby': suggested[c] ? id + '-suggest' : null, onchange: (e) => { row.options[c] = e.target.value; } }, h('option', { value: '' }, '—'), values.map((v) => h('option', { value: v, selected: row.options[c] === v }, this.#valueLabel(row, v))))
             : h('input', { type: 'text', id, value: row.options[c] || '', placeholder: row.target === 'custom_attribute_{id}' ? 'custom_option_1' : '', oninput: (e) => { row.options[c] = e.target.value; } }));
       });
       tbl.append(grid2);
+      if (Object.keys(suggested).length) {
+        tbl.append(h('div', { class: 'actions' }, h('button', { type: 'button', id: k + '-accept', onclick: () => {
+          Object.assign(row.options, suggested);
+          rerender();
+          const b = this.shadowRoot.getElementById(k + '-opt-0');
+          if (b) b.focus();
+        } }, t.acceptSuggestions(Object.keys(suggested).length))));
+      }
       fs.append(tbl);
     }
     if (errs.length) fs.append(h('ul', { class: 'err', id: k + '-err' }, errs.map((p) => h('li', null, p.message))));
