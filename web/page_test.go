@@ -15,10 +15,9 @@ import (
 	"github.com/funnel-personio/funnel-personio/dev/localstack"
 )
 
-// integrated starts the stack with the sample funnel connected to
-// company 42, position 1001, the three required assignments, switched on
-// when enabled; it returns the stack and an editor JWT.
-func integrated(t *testing.T, enabled bool) (*localstack.Stack, string) {
+// connected starts the stack with one account (Acme, company 42) and
+// returns the stack, an editor JWT and the account's id.
+func connected(t *testing.T) (*localstack.Stack, string, string) {
 	t.Helper()
 	st, _ := startStack(t)
 	jwt, err := st.Auth.Mint("ws_demo", "advanced", time.Hour)
@@ -29,25 +28,45 @@ func integrated(t *testing.T, enabled bool) (*localstack.Stack, string) {
 	if code != 201 {
 		t.Fatalf("connection: %d %v", code, con)
 	}
+	return st, jwt, con["id"].(string)
+}
+
+// integrated is connected plus the sample funnel's integration: position
+// 1001, the three required assignments, switched on when enabled.
+func integrated(t *testing.T, enabled bool) (*localstack.Stack, string) {
+	t.Helper()
+	st, jwt, conn := connected(t)
 	mapping := json.RawMessage(`{"version":1,"required":{"first_name":{"source":"contact.full_name","transforms":["first_name"]},"last_name":{"source":"contact.full_name","transforms":["last_name"]},"email":{"source":"contact.email"}}}`)
 	if code, _, in := api(t, "PUT", st.URL+"/v1/funnels/fn_office/integration", jwt,
-		map[string]any{"connection_id": con["id"], "job_position_id": 1001, "mapping": mapping, "enabled": enabled}); code != 201 {
+		map[string]any{"connection_id": conn, "job_position_id": 1001, "mapping": mapping, "enabled": enabled}); code != 201 {
 		t.Fatalf("integration: %d %v", code, in)
 	}
 	return st, jwt
+}
+
+// open opens the standalone page of the stack in a new browser and waits
+// until ready (a page expression) holds.
+func open(t *testing.T, st *localstack.Stack, ready string) *browser {
+	t.Helper()
+	b := newBrowser(t, chromiumPath(t), axeSource(t), shotDir)
+	b.do(chromedp.Navigate(st.URL + "/"))
+	b.wait("the first render", ready)
+	return b
+}
+
+// lastRow adds an optional assignment and returns its key.
+func (b *browser) lastRow() string {
+	b.press("add-row", kb.Enter)
+	return eval[string](b, `[...`+root+`.querySelectorAll('#optional fieldset[id]')].pop().id`)
 }
 
 // TestInsertFieldByKeyboard: in a message template, going through the
 // "Insert a field" list with the arrow keys inserts nothing; its button
 // (Enter) inserts the chosen field once, where the cursor was.
 func TestInsertFieldByKeyboard(t *testing.T) {
-	exe, axe := chromiumPath(t), axeSource(t)
 	st, _ := integrated(t, false)
-	b := newBrowser(t, exe, axe, shotDir)
-	b.do(chromedp.Navigate(st.URL + "/"))
-	b.wait("the first render", root+`.getElementById('add-row')`)
-	b.press("add-row", kb.Enter)
-	msg := eval[string](b, `[...`+root+`.querySelectorAll('#optional fieldset[id]')].pop().id`)
+	b := open(t, st, root+`.getElementById('add-row')`)
+	msg := b.lastRow()
 	b.choose(msg+"-target", "message")
 	b.choose(msg+"-kind", "template")
 	b.typeInto(msg+"-template", "Motivation: ")
@@ -78,26 +97,27 @@ func TestInsertFieldByKeyboard(t *testing.T) {
 // and `local deliveries` say; its time is written as the browser's locale
 // writes it (en-US here), not in another English.
 func TestLogCountsTriesInTheLocale(t *testing.T) {
-	exe, axe := chromiumPath(t), axeSource(t)
 	st, jwt := integrated(t, true)
-	sendEvent(t, st, "evt_once", map[string]string{"full_name": "Ada Lovelace", "email": "ada@example.com"}, []map[string]any{}, nil)
+	// A test application: queued by the API, then delivered at the first try.
+	code, _, sent := api(t, "POST", st.URL+"/v1/funnels/fn_office/integration/test", jwt, map[string]any{})
+	if code != 202 {
+		t.Fatalf("test application: %d %v", code, sent)
+	}
+	id := sent["delivery_id"].(string)
 	waitListed(t, st.URL+"/v1/funnels/fn_office/deliveries?status=delivered", jwt, 1, 60*time.Second)
-	_, _, l := api(t, "GET", st.URL+"/v1/funnels/fn_office/deliveries", jwt, nil)
-	d := l["deliveries"].([]any)[0].(map[string]any)
+	_, _, d := api(t, "GET", st.URL+"/v1/funnels/fn_office/deliveries/"+id, jwt, nil)
 	if d["tries"] != float64(1) || len(d["attempts"].([]any)) < 2 {
 		t.Errorf("the API: tries %v of attempts %v, want 1 try of a queued entry and a delivery", d["tries"], d["attempts"])
 	}
-	b := newBrowser(t, exe, axe, shotDir)
-	b.do(chromedp.Navigate(st.URL + "/"))
-	b.wait("the log", root+`.getElementById('d-evt_once')`)
-	row := b.text("#d-evt_once")
+	b := open(t, st, root+`.getElementById('d-`+id+`')`)
+	row := b.text("#d-" + id)
 	if !strings.Contains(row, "1 attempt") || strings.Contains(row, "attempts") {
 		t.Errorf("the row says %q, want 1 attempt", row)
 	}
 	if lang := eval[string](b, `navigator.language`); lang != "en-US" {
 		t.Fatalf("the browser's language is %q, want en-US", lang)
 	}
-	when := b.text("#d-evt_once td")
+	when := b.text("#d-" + id + " td")
 	if !regexp.MustCompile(`^\d{1,2}/\d{1,2}/\d{2}, \d{1,2}:\d{2}:\d{2}\s?[AP]M$`).MatchString(strings.TrimSpace(when)) {
 		t.Errorf("the time reads %q, want en-US (M/D/YY, h:mm:ss AM)", when)
 	}
@@ -107,11 +127,8 @@ func TestLogCountsTriesInTheLocale(t *testing.T) {
 // English and German by keyboard, the component with it, and a reload
 // keeps the language.
 func TestStandaloneLanguageSwitch(t *testing.T) {
-	exe, axe := chromiumPath(t), axeSource(t)
 	st, _ := integrated(t, false)
-	b := newBrowser(t, exe, axe, shotDir)
-	b.do(chromedp.Navigate(st.URL + "/"))
-	b.wait("the first render", root+`.getElementById('account')`)
+	b := open(t, st, root+`.getElementById('account')`)
 	heading := func() string { return eval[string](b, root+`.getElementById('h-account').innerText`) }
 	if h := heading(); !strings.HasPrefix(h, "1. Personio account") {
 		t.Fatalf("first heading %q", h)
@@ -139,14 +156,11 @@ func TestStandaloneLanguageSwitch(t *testing.T) {
 // new one is shown, not with the way to Personio's settings (which do not
 // have it).
 func TestRotatedTokenHint(t *testing.T) {
-	exe, axe := chromiumPath(t), axeSource(t)
 	st, _ := startStack(t)
 	if st.Sandbox.RotateToken("42") == "" {
 		t.Fatal("no company 42 in the sandbox")
 	}
-	b := newBrowser(t, exe, axe, shotDir)
-	b.do(chromedp.Navigate(st.URL + "/"))
-	b.wait("the first render", root+`.getElementById('acc-name')`)
+	b := open(t, st, root+`.getElementById('acc-name')`)
 	b.typeInto("acc-name", "Acme")
 	b.typeInto("acc-company", "42")
 	b.typeInto("acc-token", "sandbox-token-42")
@@ -163,15 +177,8 @@ func TestRotatedTokenHint(t *testing.T) {
 // position is chosen otherwise; a position chosen from the feed is shown
 // by its name after a reload, with the subdomain still there.
 func TestPositionStepKeepsItsState(t *testing.T) {
-	exe, axe := chromiumPath(t), axeSource(t)
-	st, _ := startStack(t)
-	jwt, _ := st.Auth.Mint("ws_demo", "advanced", time.Hour)
-	if code, _, c := api(t, "POST", st.URL+"/v1/connections", jwt, map[string]any{"name": "Acme", "company_id": "42", "access_token": "sandbox-token-42"}); code != 201 {
-		t.Fatalf("connection: %d %v", code, c)
-	}
-	b := newBrowser(t, exe, axe, shotDir)
-	b.do(chromedp.Navigate(st.URL + "/"))
-	b.wait("the first render", root+`.getElementById('connection') && `+root+`.getElementById('connection').value.startsWith('con_')`)
+	st, _, _ := connected(t)
+	b := open(t, st, root+`.getElementById('connection') && `+root+`.getElementById('connection').value.startsWith('con_')`)
 	b.press("load-positions", kb.Enter)
 	b.wait("the empty subdomain", root+`.querySelector('#position .msg.bad')`)
 	hint := b.text("#subdomain-help")
@@ -207,12 +214,9 @@ func TestPositionStepKeepsItsState(t *testing.T) {
 // account is renamed; removing one that a switched-on integration uses is
 // refused naming the funnel; an unused one is removed.
 func TestAccountsInThePage(t *testing.T) {
-	exe, axe := chromiumPath(t), axeSource(t)
 	st, _ := startStack(t)
 	jwt, _ := st.Auth.Mint("ws_demo", "advanced", time.Hour)
-	b := newBrowser(t, exe, axe, shotDir)
-	b.do(chromedp.Navigate(st.URL + "/"))
-	b.wait("the first render", root+`.getElementById('acc-name')`)
+	b := open(t, st, root+`.getElementById('acc-name')`)
 	addAccount := func(name string) {
 		b.typeInto("acc-name", name)
 		b.typeInto("acc-company", "42")
@@ -265,11 +269,8 @@ func TestAccountsInThePage(t *testing.T) {
 // with a sentence at the e-mail field, instead of "Settings saved." and a
 // test application that fails later.
 func TestWrongMappingFlaggedOnSave(t *testing.T) {
-	exe, axe := chromiumPath(t), axeSource(t)
 	st, _ := integrated(t, false)
-	b := newBrowser(t, exe, axe, shotDir)
-	b.do(chromedp.Navigate(st.URL + "/"))
-	b.wait("the first render", root+`.getElementById('req-email')`)
+	b := open(t, st, root+`.getElementById('req-email')`)
 	b.choose("req-email", "contact.phone")
 	b.press("save-settings", kb.Enter)
 	b.wait("the problem", root+`.getElementById('summary')`)
@@ -286,9 +287,8 @@ func TestWrongMappingFlaggedOnSave(t *testing.T) {
 // statuses the API's targets list says (here one with an extra transform
 // and status), not copies of its own.
 func TestTablesComeFromTheAPI(t *testing.T) {
-	exe, axe := chromiumPath(t), axeSource(t)
 	st, _ := integrated(t, false)
-	b := newBrowser(t, exe, axe, shotDir)
+	b := newBrowser(t, chromiumPath(t), axeSource(t), shotDir)
 	if _, err := chromedp.Call(b.ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: `{
 		  const real = window.fetch;
 		  window.fetch = async (url, init) => {
@@ -305,8 +305,7 @@ func TestTablesComeFromTheAPI(t *testing.T) {
 	}
 	b.do(chromedp.Navigate(st.URL + "/"))
 	b.wait("the first render", root+`.getElementById('add-row')`)
-	b.press("add-row", kb.Enter)
-	row := eval[string](b, `[...`+root+`.querySelectorAll('#optional fieldset[id]')].pop().id`)
+	row := b.lastRow()
 	b.choose(row+"-target", "phone")
 	if !eval[bool](b, `!!`+root+`.getElementById(`+jsString(row+"-tr-digits")+`)`) {
 		t.Error("the transform the API added is not offered for a phone")
@@ -324,18 +323,14 @@ func TestTablesComeFromTheAPI(t *testing.T) {
 // and taken only when accepted; the module's suggestOption matches by
 // value, label and common words, and leaves what it does not know.
 func TestOptionSuggestions(t *testing.T) {
-	exe, axe := chromiumPath(t), axeSource(t)
 	st, _ := integrated(t, false)
-	b := newBrowser(t, exe, axe, shotDir)
-	b.do(chromedp.Navigate(st.URL + "/"))
-	b.wait("the first render", root+`.getElementById('add-row')`)
+	b := open(t, st, root+`.getElementById('add-row')`)
 	got := eval[[]string](b, `import('./personio-integration.js').then(m => ['Weiblich', 'MÄNNLICH', ' divers ', 'Keine Angabe', 'female', 'Frau', 'Hund']
 	  .map(c => m.suggestOption(c, ['male', 'female', 'diverse', 'undefined'])))`)
 	if want := []string{"female", "male", "diverse", "undefined", "female", "female", ""}; strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Errorf("suggestions %q, want %q", got, want)
 	}
-	b.press("add-row", kb.Enter)
-	row := eval[string](b, `[...`+root+`.querySelectorAll('#optional fieldset[id]')].pop().id`)
+	row := b.lastRow()
 	b.choose(row+"-target", "gender")
 	b.choose(row+"-source", "answers.q_gender")
 	b.wait("the suggestions", root+`.getElementById(`+jsString(row+"-accept")+`)`)

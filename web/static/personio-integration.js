@@ -16,9 +16,8 @@
 // Events: "personio-ready" (first render with data), "personio-change".
 // No framework, no build step, no dependencies.
 
-// Which statuses there are, which can be sent again, the transforms and
-// the target kinds each fits come from the API (GET /v1/personio/targets,
-// from the Go tables); FINAL is when the page stops watching a test.
+// Statuses, transforms and fits come from the API (GET /v1/personio/targets);
+// FINAL: the page stops watching a test.
 const FINAL = new Set(['delivered', 'unconfirmed', 'failed', 'dead', 'skipped', 'parked']);
 const CONTACT = ['first_name', 'last_name', 'full_name', 'email', 'phone'];
 const EXTRA_SOURCES = ['event.occurred_at', 'tracking.utm_source', 'tracking.utm_medium', 'tracking.utm_campaign'];
@@ -57,7 +56,7 @@ const STRINGS = {
     constant: 'Fixed value', template: 'Template', templateHelp: 'Fields in {{…}}, e.g. {{answers.q_motivation}}.',
     tr: { trim: 'trim: no spaces at the ends', lower: 'lower: all lower case', upper: 'upper: all upper case', title: 'title: Each Word Capitalised',
       first_name: 'first_name: the first name(s) of a full name', last_name: 'last_name: the last name of a full name', date: 'date: as yyyy-mm-dd',
-      phone: 'phone: as +49…, international', number: 'number: digits only', options: 'options: through the table below', join: 'join: several answers in one line' },
+      phone: 'phone: as +49…, international', number: 'number: as a plain number', options: 'options: through the table below', join: 'join: several answers in one line' },
     src: { 'event.occurred_at': 'Time of the application', 'tracking.utm_source': 'Campaign source (utm_source)', 'tracking.utm_medium': 'Campaign medium (utm_medium)', 'tracking.utm_campaign': 'Campaign name (utm_campaign)' },
     insertField: 'Insert a field', insert: 'Insert', transforms: 'Transforms', optionTable: 'Answer → Personio value',
     optionValue: (c) => `Personio value for “${c}”`, suggested: (v) => `(suggested: ${v})`, acceptSuggestions: (n) => n === 1 ? 'Accept the suggestion' : `Accept the ${n} suggestions`, noChoices: 'This field has no fixed choices: values go as typed.',
@@ -130,7 +129,7 @@ const STRINGS = {
     constant: 'Fester Wert', template: 'Vorlage', templateHelp: 'Felder in {{…}}, z. B. {{answers.q_motivation}}.',
     tr: { trim: 'trim: ohne Leerzeichen an den Enden', lower: 'lower: alles klein', upper: 'upper: alles groß', title: 'title: Jedes Wort Groß',
       first_name: 'first_name: Vorname(n) aus dem vollen Namen', last_name: 'last_name: Nachname aus dem vollen Namen', date: 'date: als JJJJ-MM-TT',
-      phone: 'phone: als +49…, international', number: 'number: nur Ziffern', options: 'options: über die Tabelle unten', join: 'join: mehrere Antworten in einer Zeile' },
+      phone: 'phone: als +49…, international', number: 'number: als einfache Zahl', options: 'options: über die Tabelle unten', join: 'join: mehrere Antworten in einer Zeile' },
     src: { 'event.occurred_at': 'Zeitpunkt der Bewerbung', 'tracking.utm_source': 'Kampagnenquelle (utm_source)', 'tracking.utm_medium': 'Kampagnenmedium (utm_medium)', 'tracking.utm_campaign': 'Kampagnenname (utm_campaign)' },
     insertField: 'Feld einfügen', insert: 'Einfügen', transforms: 'Umwandlungen', optionTable: 'Antwort → Personio-Wert',
     optionValue: (c) => `Personio-Wert für „${c}“`, suggested: (v) => `(Vorschlag: ${v})`, acceptSuggestions: (n) => n === 1 ? 'Vorschlag übernehmen' : `${n} Vorschläge übernehmen`, noChoices: 'Dieses Feld hat keine festen Auswahlwerte: Werte gehen wie eingegeben.',
@@ -897,9 +896,7 @@ export class PersonioIntegration extends HTMLElement {
     if (s.positionId) el.append(h('p', { id: 'position-chosen', role: 'status' }, h('strong', null, t.chosen(s.positionId, s.positionName || (s.positions || []).find((p) => p.id === s.positionId)?.name))));
   }
 
-  // loadPositions lists the career site's positions; quiet (after a
-  // reload, for the saved position's name) it moves no focus and says
-  // nothing when the feed does not answer.
+  // quiet (after a reload, for the saved position's name): no focus, no message.
   async #loadPositions({ quiet = false } = {}) {
     const s = this.#s;
     const sub = s.subdomain.trim().replace(/^https?:\/\//, '').replace(/\.jobs\.personio\.(de|com).*$/, '');
@@ -1322,9 +1319,7 @@ export class PersonioIntegration extends HTMLElement {
     this.#refreshLog();
   }
 
-  // locale is the browser's own locale of the page's language (en-US,
-  // de-AT), so that dates and numbers read as the person is used to; the
-  // page's language alone when the browser has none of it.
+  // The browser's locale of the page's language (en-US, de-AT), else the language.
   get #locale() {
     const lang = this.language;
     const own = (navigator.languages || [navigator.language || '']).find((l) => l && l.toLowerCase().split('-')[0] === lang);
