@@ -2,6 +2,8 @@ package web_test
 
 import (
 	"encoding/json"
+	"fmt"
+	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -206,6 +208,7 @@ func TestPositionStepKeepsItsState(t *testing.T) {
 		t.Errorf("the subdomain after a reload: %q", v)
 	}
 	b.shot("22-position-after-reload")
+	b.docShots("setup-position", "h-position", "position-chosen")
 	b.axeCheck("position after a reload")
 }
 
@@ -236,6 +239,7 @@ func TestAccountsInThePage(t *testing.T) {
 		t.Errorf("no warning about the same company: %q", w)
 	}
 	b.shot("23-second-account")
+	b.docShots("setup-accounts", "h-account", "add-account")
 	b.axeCheck("second account")
 
 	b.press("rename-account", kb.Enter)
@@ -266,21 +270,31 @@ func TestAccountsInThePage(t *testing.T) {
 }
 
 // TestWrongMappingFlaggedOnSave: E-mail ← Phone is refused when saved,
-// with a sentence at the e-mail field, instead of "Settings saved." and a
-// test application that fails later.
+// with a sentence at the e-mail field in the page's language (from the
+// API's code and params), instead of "Settings saved." and a test
+// application that fails later.
 func TestWrongMappingFlaggedOnSave(t *testing.T) {
 	st, _ := integrated(t, false)
 	b := open(t, st, root+`.getElementById('req-email')`)
 	b.choose("req-email", "contact.phone")
 	b.press("save-settings", kb.Enter)
 	b.wait("the problem", root+`.getElementById('summary')`)
-	if s := b.text("#summary"); !strings.Contains(s, "E-mail takes an e-mail address; the contact's phone holds a phone number") {
+	if s := b.text("#summary"); !strings.Contains(s, "E-mail takes an e-mail address; “Phone” holds a phone number.") {
 		t.Errorf("the summary: %q", s)
 	}
 	if b.text("#save .msg.good") != "" {
 		t.Error("the page says the settings were saved")
 	}
+	// In German, from the problem's code and params.
+	eval[bool](b, `document.querySelector('personio-integration').setAttribute('lang', 'de'), true`)
+	b.press("save-settings", kb.Enter)
+	b.wait("the problem in German", root+`.getElementById('summary') && `+root+`.getElementById('summary').innerText.includes('nimmt')`)
+	if s := b.text("#summary"); !strings.Contains(s, "E-Mail nimmt eine E-Mail-Adresse; „Phone“ enthält eine Telefonnummer.") {
+		t.Errorf("the German summary: %q", s)
+	}
+	eval[bool](b, `document.querySelector('personio-integration').setAttribute('lang', 'en'), true`)
 	b.shot("25-wrong-mapping")
+	b.docShots("setup-wrong-mapping", "h-required", "summary")
 }
 
 // TestTablesComeFromTheAPI: the page offers the transforms, fits and
@@ -341,6 +355,7 @@ func TestOptionSuggestions(t *testing.T) {
 		t.Errorf("the first choice's suggestion: %q", s)
 	}
 	b.shot("26-option-suggestions")
+	b.docShots("setup-option-suggestions", row, row+"-accept")
 	b.press(row+"-accept", kb.Enter)
 	for i, want := range []string{"female", "male", "diverse"} {
 		if v := b.value(row + "-opt-" + strconv.Itoa(i)); v != want {
@@ -348,4 +363,27 @@ func TestOptionSuggestions(t *testing.T) {
 		}
 	}
 	b.axeCheck("option suggestions")
+}
+
+// docShots writes, when WEB_README_SHOTS names a folder (make
+// screenshots), pictures of part of the page (from the top of the
+// component's element from to the bottom of to, by id) for the docs: at
+// 1280 and 390 px, in English and German, as <name>-<lang>-<width>.png.
+func (b *browser) docShots(name, from, to string) {
+	b.t.Helper()
+	if os.Getenv("WEB_README_SHOTS") == "" {
+		return
+	}
+	el := func(id string) string { return root + `.getElementById(` + jsString(id) + `)` }
+	for _, lang := range []string{"en", "de"} {
+		eval[bool](b, `document.querySelector('personio-integration').setAttribute('lang', `+jsString(lang)+`), true`)
+		for _, w := range []int64{1280, 390} {
+			scale := 0.6
+			if w == 390 {
+				scale = 1
+			}
+			b.readmeShot(fmt.Sprintf("%s-%s-%d", name, lang, w), w, el(from), el(to), scale)
+		}
+	}
+	eval[bool](b, `document.querySelector('personio-integration').setAttribute('lang', 'en'), true`)
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"reflect"
 	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -87,7 +88,7 @@ func TestVocabulary(t *testing.T) {
 		{"syntax", apigw.NotJSON("", syntax), apigw.FieldError{Path: "", Message: "the body is not valid JSON (at byte 6)"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			if c.got != c.want {
+			if !reflect.DeepEqual(c.got, c.want) {
 				t.Fatalf("%+v, want %+v", c.got, c.want)
 			}
 		})

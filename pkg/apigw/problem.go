@@ -12,6 +12,10 @@ const ProblemBase = "https://funnel-personio.local/problems/"
 type FieldError struct {
 	Path    string `json:"path"`
 	Message string `json:"message"`
+	// Code names the kind of mistake, and Params its values, for a
+	// client that says it in its own words (and language); optional.
+	Code   string            `json:"code,omitempty"`
+	Params map[string]string `json:"params,omitempty"`
 }
 
 // Problem is an RFC 9457 problem details body.

@@ -234,7 +234,7 @@ func (e *Editor) checkIntegration(ctx context.Context, ws string, b integrationB
 		var ce *mapping.ConfigError
 		if err := mapping.Validate(*cfg, b.Funnel); errors.As(err, &ce) {
 			for _, p := range ce.Problems {
-				errs = append(errs, apigw.FieldError{Path: pointerOf("/mapping", p.Path), Message: p.Message})
+				errs = append(errs, apigw.FieldError{Path: pointerOf("/mapping", p.Path), Message: p.Message, Code: p.Code, Params: p.Params})
 			}
 		}
 	}

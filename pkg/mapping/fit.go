@@ -33,39 +33,44 @@ var typeInWords = map[application.AnswerType]string{application.TypeEmail: "an e
 var contactTypes = map[string]application.AnswerType{"first_name": application.TypeText, "last_name": application.TypeText,
 	"full_name": application.TypeText, "email": application.TypeEmail, "phone": application.TypePhone}
 
-// sourceType is what a source holds, and how a sentence names it; ok is
-// false when that is not known (a question of a funnel not given).
-func sourceType(src source, field *Field) (t application.AnswerType, name string, ok bool) {
+// sourceType is what a source holds, how a sentence names it, and its
+// label (the question's, for a client's own sentence); ok is false when
+// that is not known (a question of a funnel not given).
+func sourceType(src source, field *Field) (t application.AnswerType, name, label string, ok bool) {
 	switch src.kind {
 	case srcContact:
 		t, ok = contactTypes[src.key]
-		return t, "the contact's " + src.key, ok
+		return t, "the contact's " + src.key, src.raw, ok
 	case srcAnswer:
 		if field == nil {
-			return "", "", false
+			return "", "", "", false
 		}
 		label := field.Label
 		if label == "" {
 			label = field.ID
 		}
-		return field.Type, fmt.Sprintf("question %q", label), true
+		return field.Type, fmt.Sprintf("question %q", label), label, true
 	case srcEvent:
 		if src.key == "occurred_at" {
-			return application.TypeDate, "the event's time", true
+			return application.TypeDate, "the event's time", src.raw, true
 		}
 	}
-	return "", "", false
+	return "", "", "", false
 }
 
-// misfit says why a source can never fill a target ("" when it may).
-func misfit(t Target, src source, field *Field) string {
-	typ, name, ok := sourceType(src, field)
+// misfit is the problem of a source that can never fill a target (ok is
+// false when it may), with the code source-cannot-fit and its params:
+// target (its id), source (the question's label, or the source), takes
+// (the target's kind) and holds (the source's type).
+func misfit(t Target, src source, field *Field) (p Problem, ok bool) {
+	typ, name, label, ok := sourceType(src, field)
 	if !ok || !slices.Contains(cannotTake[t.Kind], typ) {
-		return ""
+		return Problem{}, false
 	}
-	label := t.Label
-	if label == "" {
-		label = t.ID
+	tl := t.Label
+	if tl == "" {
+		tl = t.ID
 	}
-	return fmt.Sprintf("%s takes %s; %s holds %s", label, kindInWords[t.Kind], name, typeInWords[typ])
+	return Problem{Message: fmt.Sprintf("%s takes %s; %s holds %s", tl, kindInWords[t.Kind], name, typeInWords[typ]),
+		Code: "source-cannot-fit", Params: map[string]string{"target": t.ID, "source": label, "takes": string(t.Kind), "holds": string(typ)}}, true
 }

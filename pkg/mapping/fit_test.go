@@ -48,6 +48,9 @@ func TestSourcesThatCannotFit(t *testing.T) {
 			}
 			for _, p := range ce.Problems {
 				if p.Path == c.path && strings.Contains(p.Message, c.want) {
+					if p.Code != "source-cannot-fit" || p.Params["target"] == "" || p.Params["takes"] == "" || p.Params["holds"] == "" || p.Params["source"] == "" {
+						t.Errorf("code %q params %v", p.Code, p.Params)
+					}
 					return
 				}
 			}

@@ -16,8 +16,8 @@
 // Events: "personio-ready" (first render with data), "personio-change".
 // No framework, no build step, no dependencies.
 
-// Statuses, transforms and fits come from the API (GET /v1/personio/targets);
-// FINAL: the page stops watching a test.
+// Statuses, transforms, fits: from GET /v1/personio/targets. FINAL ends a test's watch.
+const REQUIRED = ['first_name', 'last_name', 'email'];
 const FINAL = new Set(['delivered', 'unconfirmed', 'failed', 'dead', 'skipped', 'parked']);
 const CONTACT = ['first_name', 'last_name', 'full_name', 'email', 'phone'];
 const EXTRA_SOURCES = ['event.occurred_at', 'tracking.utm_source', 'tracking.utm_medium', 'tracking.utm_campaign'];
@@ -54,10 +54,13 @@ const STRINGS = {
     kField: 'a funnel field', kConstant: 'a fixed value', kTemplate: 'a template', field: 'Funnel field',
     grpSplit: 'Split from a full name', grpContact: 'Contact', grpQuestions: 'Questions', grpFileFields: 'File uploads', grpOther: 'Other',
     constant: 'Fixed value', template: 'Template', templateHelp: 'Fields in {{…}}, e.g. {{answers.q_motivation}}.',
-    tr: { trim: 'trim: no spaces at the ends', lower: 'lower: all lower case', upper: 'upper: all upper case', title: 'title: Each Word Capitalised',
-      first_name: 'first_name: the first name(s) of a full name', last_name: 'last_name: the last name of a full name', date: 'date: as yyyy-mm-dd',
-      phone: 'phone: as +49…, international', number: 'number: as a plain number', options: 'options: through the table below', join: 'join: several answers in one line' },
+    tr: { trim: 'no spaces at the ends', lower: 'all lower case', upper: 'all upper case', title: 'Each Word Capitalised',
+      first_name: 'the first name(s) of a full name', last_name: 'the last name of a full name', date: 'as yyyy-mm-dd',
+      phone: 'as +49…, international', number: 'as a plain number', options: 'through the table below', join: 'several answers in one line' },
     src: { 'event.occurred_at': 'Time of the application', 'tracking.utm_source': 'Campaign source (utm_source)', 'tracking.utm_medium': 'Campaign medium (utm_medium)', 'tracking.utm_campaign': 'Campaign name (utm_campaign)' },
+    kinds: { email: 'an e-mail address', name: 'a name', date: 'a date', phone: 'a phone number', number: 'a number', integer: 'a whole number',
+      choice: 'one of its choices', multi_choice: 'several choices', consent: 'a yes or no', text: 'free text' },
+    cannotFit: (f, s, a, b) => `${f} takes ${a}; “${s}” holds ${b}.`,
     insertField: 'Insert a field', insert: 'Insert', transforms: 'Transforms', optionTable: 'Answer → Personio value',
     optionValue: (c) => `Personio value for “${c}”`, suggested: (v) => `(suggested: ${v})`, acceptSuggestions: (n) => n === 1 ? 'Accept the suggestion' : `Accept the ${n} suggestions`, noChoices: 'This field has no fixed choices: values go as typed.',
     moveUp: (i) => `Move assignment ${i} up`, moveDown: (i) => `Move assignment ${i} down`, remove: (i) => `Remove assignment ${i}`,
@@ -127,10 +130,13 @@ const STRINGS = {
     kField: 'einem Funnel-Feld', kConstant: 'einem festen Wert', kTemplate: 'einer Vorlage', field: 'Funnel-Feld',
     grpSplit: 'Aus dem vollen Namen getrennt', grpContact: 'Kontakt', grpQuestions: 'Fragen', grpFileFields: 'Datei-Uploads', grpOther: 'Weitere',
     constant: 'Fester Wert', template: 'Vorlage', templateHelp: 'Felder in {{…}}, z. B. {{answers.q_motivation}}.',
-    tr: { trim: 'trim: ohne Leerzeichen an den Enden', lower: 'lower: alles klein', upper: 'upper: alles groß', title: 'title: Jedes Wort Groß',
-      first_name: 'first_name: Vorname(n) aus dem vollen Namen', last_name: 'last_name: Nachname aus dem vollen Namen', date: 'date: als JJJJ-MM-TT',
-      phone: 'phone: als +49…, international', number: 'number: als einfache Zahl', options: 'options: über die Tabelle unten', join: 'join: mehrere Antworten in einer Zeile' },
+    tr: { trim: 'ohne Leerzeichen an den Enden', lower: 'alles klein', upper: 'alles groß', title: 'Jedes Wort Groß',
+      first_name: 'Vorname(n) aus dem vollen Namen', last_name: 'Nachname aus dem vollen Namen', date: 'als JJJJ-MM-TT',
+      phone: 'als +49…, international', number: 'als einfache Zahl', options: 'über die Tabelle unten', join: 'mehrere Antworten in einer Zeile' },
     src: { 'event.occurred_at': 'Zeitpunkt der Bewerbung', 'tracking.utm_source': 'Kampagnenquelle (utm_source)', 'tracking.utm_medium': 'Kampagnenmedium (utm_medium)', 'tracking.utm_campaign': 'Kampagnenname (utm_campaign)' },
+    kinds: { email: 'eine E-Mail-Adresse', name: 'einen Namen', date: 'ein Datum', phone: 'eine Telefonnummer', number: 'eine Zahl', integer: 'eine ganze Zahl',
+      choice: 'eine ihrer Antworten', multi_choice: 'mehrere Antworten', consent: 'Ja oder Nein', text: 'freien Text' },
+    cannotFit: (f, s, a, b) => `${f} nimmt ${a}; „${s}“ enthält ${b}.`,
     insertField: 'Feld einfügen', insert: 'Einfügen', transforms: 'Umwandlungen', optionTable: 'Antwort → Personio-Wert',
     optionValue: (c) => `Personio-Wert für „${c}“`, suggested: (v) => `(Vorschlag: ${v})`, acceptSuggestions: (n) => n === 1 ? 'Vorschlag übernehmen' : `${n} Vorschläge übernehmen`, noChoices: 'Dieses Feld hat keine festen Auswahlwerte: Werte gehen wie eingegeben.',
     moveUp: (i) => `Zuordnung ${i} nach oben`, moveDown: (i) => `Zuordnung ${i} nach unten`, remove: (i) => `Zuordnung ${i} entfernen`,
@@ -305,21 +311,18 @@ class ApiError extends Error {
 let keySeq = 0;
 const nextKey = () => 'r' + ++keySeq;
 
-// Words for Personio's option values in German and English, for
-// suggesting an answer's value; the value itself and its labels count too.
+// Common German and English words for Personio's option values.
 const SYNONYMS = {
-  female: ['weiblich', 'frau', 'w', 'f', 'woman', 'female'], male: ['mannlich', 'mann', 'm', 'man', 'male'],
-  diverse: ['divers', 'diverse', 'd', 'x', 'non-binary', 'nichtbinar', 'nonbinary'],
+  female: ['weiblich', 'frau', 'w', 'f', 'woman'], male: ['mannlich', 'mann', 'm', 'man'],
+  diverse: ['divers', 'd', 'x', 'non-binary', 'nichtbinar', 'nonbinary'],
   undefined: ['keine angabe', 'not specified', 'prefer not to say', 'unknown', 'unbekannt'],
 };
 
 // fold compares words without case or accents.
 const fold = (x) => String(x).normalize('NFD').replace(/[\u0300-\u036f]/g, '').toLowerCase().trim();
 
-// suggestOption is the value (of values) an answer's choice most likely
-// means, or '': the same word in any case or accents, one of its labels
-// (labels[value]: the page's words in each language), or a common German
-// or English word for it.
+// suggestOption: the value an answer's choice means (same word in any case
+// or accents, a label, a common word), or ''.
 export function suggestOption(choice, values, labels = {}) {
   const c = fold(choice);
   for (const v of values) {
@@ -419,8 +422,7 @@ export class PersonioIntegration extends HTMLElement {
   }
 
   // say turns a problem into a sentence in the page's language.
-  // A hint of the deployment (the local sandbox: where its current token
-  // is) goes before the page's own sentence.
+  // A deployment's hint (the sandbox's new token) goes first.
   #say(e, arg) {
     if (e.problem && typeof e.problem.hint === 'string' && e.problem.hint) return e.problem.hint;
     const t = this.#t.err[e.kind];
@@ -479,7 +481,7 @@ export class PersonioIntegration extends HTMLElement {
     }
     this.#renderAll();
     this.#ready();
-    // The saved position's name, from the career site's feed it was chosen from.
+    // The saved position's name, from its feed.
     if (this.#s.subdomain && this.#s.connectionId) this.#loadPositions({ quiet: true });
     this.#poll(); // the log, and the parked count when the connection needs attention
     this.#schedule();
@@ -490,7 +492,7 @@ export class PersonioIntegration extends HTMLElement {
     this.dispatchEvent(new CustomEvent('personio-ready', { bubbles: true, composed: true }));
   }
 
-  // fits reports whether a transform fits a target kind (the API's table).
+  // Whether a transform fits a target kind (the API's table).
   #fits(transform, kind) { return (this.#s.fits[transform] || []).includes(kind); }
 
   // ---- the funnel's fields ------------------------------------------------
@@ -520,7 +522,7 @@ export class PersonioIntegration extends HTMLElement {
     const full = this.#fields.find((f) => f.id === 'contact.full_name') || this.#fields.find((f) => this.#isNameField(f) && /full|voll|ganz/i.test((f.label || '') + f.id));
     s.required = {};
     if (m && m.required) {
-      for (const name of ['first_name', 'last_name', 'email']) {
+      for (const name of REQUIRED) {
         const r = m.required[name] || {};
         const pick = (rule) => rule && rule.source && ((rule.transforms || []).includes(name) ? 'split:' + rule.source : rule.source);
         let v = pick(r);
@@ -586,7 +588,7 @@ export class PersonioIntegration extends HTMLElement {
   #mapping() {
     const s = this.#s;
     const required = {};
-    for (const name of ['first_name', 'last_name', 'email']) {
+    for (const name of REQUIRED) {
       const q = s.required[name] || {};
       if (q.rule && q.value === q.loaded) { required[name] = q.rule; continue; }
       const v = q.value || '';
@@ -749,7 +751,7 @@ export class PersonioIntegration extends HTMLElement {
     if (s.connWarn) el.append(this.#msg(s.connWarn));
     if (!s.adding) {
       el.append(h('div', { class: 'actions' },
-        // Rename and remove act on the account chosen when pressed.
+        // On the account chosen when pressed.
         s.connections.length && !s.renaming ? h('button', { type: 'button', id: 'rename-account', onclick: () => {
           const c = s.connections.find((x) => x.id === s.connectionId);
           if (!c) return this.shadowRoot.getElementById('connection').focus();
@@ -844,8 +846,7 @@ export class PersonioIntegration extends HTMLElement {
       const res = await this.#api('POST', '/v1/connections', { body: { name: f.name.trim(), company_id: f.company.trim(), access_token: token } });
       const twin = s.connections.find((c) => c.company_id === res.data.company_id);
       s.connections.push(res.data);
-      // The funnel's account changes only when it has none: a second
-      // account is added beside it, to be chosen on purpose.
+      // A second account is added beside the chosen one, not chosen.
       const chose = !s.connectionId;
       if (chose) s.connectionId = res.data.id;
       s.adding = false;
@@ -896,7 +897,7 @@ export class PersonioIntegration extends HTMLElement {
     if (s.positionId) el.append(h('p', { id: 'position-chosen', role: 'status' }, h('strong', null, t.chosen(s.positionId, s.positionName || (s.positions || []).find((p) => p.id === s.positionId)?.name))));
   }
 
-  // quiet (after a reload, for the saved position's name): no focus, no message.
+  // quiet: no focus, no message (after a reload).
   async #loadPositions({ quiet = false } = {}) {
     const s = this.#s;
     const sub = s.subdomain.trim().replace(/^https?:\/\//, '').replace(/\.jobs\.personio\.(de|com).*$/, '');
@@ -970,7 +971,7 @@ export class PersonioIntegration extends HTMLElement {
     const s = this.#s, t = this.#t;
     el.append(h('h2', { id: 'h-required' }, t.s3), h('p', { class: 'help' }, t.s3help));
     const grid = h('div', { class: 'row' });
-    for (const name of ['first_name', 'last_name', 'email']) {
+    for (const name of REQUIRED) {
       const q = s.required[name] || (s.required[name] = { value: '' });
       const errs = this.#problemsAt('required.' + name);
       const id = 'req-' + name;
@@ -1043,7 +1044,7 @@ export class PersonioIntegration extends HTMLElement {
         h('textarea', { id: k + '-template', 'aria-describedby': k + '-template-help', 'aria-invalid': invalid('.template'), oninput: (e) => { row.template = e.target.value; } }, row.template),
         h('p', { class: 'hint', id: k + '-template-help' }, t.templateHelp),
         h('label', { for: k + '-insert' }, t.insertField),
-        // Choosing (arrow keys included) only picks; the button inserts.
+        // Arrow keys only pick; the button inserts.
         h('div', { class: 'insert' },
           h('select', { id: k + '-insert' }, h('option', { value: '' }, '—'), this.#fieldOptions('', { extra: true })),
           h('button', { type: 'button', id: k + '-insert-do', onclick: () => {
@@ -1062,7 +1063,7 @@ export class PersonioIntegration extends HTMLElement {
     if (fit.length && row.kind !== 'template') {
       fs.append(h('fieldset', { class: invalid('.transforms') ? 'inner bad' : 'inner' }, h('legend', null, t.transforms),
         h('div', { class: 'checks' }, fit.map((x) => h('label', null, h('input', { type: 'checkbox', id: `${k}-tr-${x}`, checked: row.transforms.includes(x),
-          onchange: (e) => { row.transforms = e.target.checked ? [...row.transforms, x] : row.transforms.filter((y) => y !== x); if (x === 'options' || x === 'join') rerender(); } }), (t.tr && t.tr[x]) || x)))));
+          onchange: (e) => { row.transforms = e.target.checked ? [...row.transforms, x] : row.transforms.filter((y) => y !== x); if (x === 'options' || x === 'join') rerender(); } }), t.tr[x] ? `${x}: ${t.tr[x]}` : x)))));
     }
     // The option table: each of the field's choices to a Personio value.
     const field = row.kind === 'field' ? this.#fieldBySource(row.source) : null;
@@ -1072,7 +1073,7 @@ export class PersonioIntegration extends HTMLElement {
       if (!choices.length) tbl.append(h('p', { class: 'hint' }, t.noChoices));
       const grid2 = h('div', { class: 'opt' });
       const values = kind === 'option' && row.target !== 'custom_attribute_{id}' ? target.values : kind === 'phase' ? target.values : null;
-      // Suggestions for the choices not yet set, to accept with one button.
+      // Suggestions for the choices not set, to accept.
       const labels = row.target === 'gender' ? Object.fromEntries((values || []).map((v) => [v, Object.values(STRINGS).map((l) => l.gender[v]).filter(Boolean)])) : {};
       const suggested = {};
       if (values) for (const c of choices) { const v = row.options[c] ? '' : suggestOption(c, values, labels); if (v) suggested[c] = v; }
@@ -1172,7 +1173,7 @@ export class PersonioIntegration extends HTMLElement {
     const local = [];
     if (!s.connectionId) local.push({ path: '/connection_id', message: t.needAccount });
     if (!s.positionId) local.push({ path: '/job_position_id', message: t.needPosition });
-    for (const name of ['first_name', 'last_name', 'email']) if (!s.required[name]?.value) local.push({ path: `/mapping/required.${name}`, message: t.needField });
+    for (const name of REQUIRED) if (!s.required[name]?.value) local.push({ path: `/mapping/required.${name}`, message: t.needField });
     s.rows.forEach((r, i) => {
       if (!r.target) local.push({ path: `/mapping/optional[${i}].target`, message: t.needTarget });
       else if (r.target === 'custom_attribute_{id}' && !/^[1-9]\d{0,17}$/.test(r.customId.trim())) local.push({ path: `/mapping/optional[${i}].target`, message: t.needAttr });
@@ -1183,8 +1184,7 @@ export class PersonioIntegration extends HTMLElement {
     this.#update('save');
     const f = encodeURIComponent(this.funnelId);
     const body = { connection_id: s.connectionId, job_position_id: s.positionId, mapping: this.#mapping() };
-    // The career site the position was listed from: the watch checks it
-    // there, and a reload shows its name again.
+    // The feed the position came from (the watch; its name after a reload).
     if (s.positions && s.positions.some((p) => p.id === s.positionId)) body.career_site = s.subdomain;
     const questions = this.#questions();
     if (questions.length) body.funnel = { fields: questions };
@@ -1193,7 +1193,7 @@ export class PersonioIntegration extends HTMLElement {
       const res = await this.#api('PUT', `/v1/funnels/${f}/integration`, { body, etag: s.integration ? s.etag : '' });
       s.integration = res.data;
       s.etag = res.headers.get('ETag') || '';
-      for (const name of ['first_name', 'last_name', 'email']) s.required[name] = { value: s.required[name].value, loaded: s.required[name].value, rule: res.data.mapping.required[name] };
+      for (const name of REQUIRED) s.required[name] = { value: s.required[name].value, loaded: s.required[name].value, rule: res.data.mapping.required[name] };
       s.problems = [];
       s.general = [];
       s.saving = false;
@@ -1211,6 +1211,14 @@ export class PersonioIntegration extends HTMLElement {
     }
   }
 
+  // A problem in the page's words, where its code is known.
+  #problemText(p) {
+    const t = this.#t, q = p.params || {};
+    if (p.code !== 'source-cannot-fit' || !t.kinds[q.takes] || !t.kinds[q.holds]) return String(p.message || '');
+    const target = REQUIRED.includes(q.target) ? t[q.target] : this.#targetLabel(this.#s.targets.find((x) => x.id === q.target) || { id: q.target, label: q.target });
+    return t.cannotFit(target, String(q.source).includes('.') ? this.#labelOf(q.source) : q.source, t.kinds[q.takes], t.kinds[q.holds]);
+  }
+
   // showProblems puts every problem at its field, and lists them all at
   // the save button, each a link to its field.
   #showProblems(list) {
@@ -1222,13 +1230,12 @@ export class PersonioIntegration extends HTMLElement {
     s.saveMsg = null;
     for (const raw of list) {
       // The API names rows by their index ("optional[0]"); the page by number.
-      const p = { path: raw.path, message: String(raw.message || '').replace(/\boptional\[(\d+)\]/g, (_, i) => t.row(Number(i) + 1)) };
+      const p = { path: raw.path, message: this.#problemText(raw).replace(/\boptional\[(\d+)\]/g, (_, i) => t.row(Number(i) + 1)) };
       const path = String(p.path || '');
       const m = /^\/mapping\/(.*)$/.exec(path);
       let focus = '', where = '', gpath = '';
       if (m && m[1]) {
-        // The API's JSON pointer (required/email, optional/0/target) in
-        // the page's own notation (required.email, optional[0].target).
+        // JSON pointer (optional/0/target) to optional[0].target.
         const sub = m[1].split('/').map((k, i) => (/^\d+$/.test(k) ? `[${k}]` : (i ? '.' : '') + k.replace(/~1/g, '/').replace(/~0/g, '~'))).join('');
         s.problems.push({ path: sub, message: p.message });
         gpath = sub;
@@ -1319,7 +1326,7 @@ export class PersonioIntegration extends HTMLElement {
     this.#refreshLog();
   }
 
-  // The browser's locale of the page's language (en-US, de-AT), else the language.
+  // The browser's locale of the page's language.
   get #locale() {
     const lang = this.language;
     const own = (navigator.languages || [navigator.language || '']).find((l) => l && l.toLowerCase().split('-')[0] === lang);
