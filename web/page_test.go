@@ -292,7 +292,9 @@ func TestWrongMappingFlaggedOnSave(t *testing.T) {
 	if s := b.text("#summary"); !strings.Contains(s, "E-Mail nimmt eine E-Mail-Adresse; „Phone“ enthält eine Telefonnummer.") {
 		t.Errorf("the German summary: %q", s)
 	}
+	// Back in English, the problems are said in English again.
 	eval[bool](b, `document.querySelector('personio-integration').setAttribute('lang', 'en'), true`)
+	b.wait("the problem in English again", root+`.getElementById('summary').innerText.includes('takes an e-mail address')`)
 	b.shot("25-wrong-mapping")
 	b.docShots("setup-wrong-mapping", "h-required", "summary")
 }

@@ -32,7 +32,7 @@ const STRINGS = {
     companyId: 'Company ID', token: 'Access token', tokenHelp: 'Written once, never shown again.',
     where: 'In Personio: Settings › Integrations › API access data › “Recruiting integrations” (in newer accounts: Marketplace › Connected integrations › Recruiting integrations). Copy the Company ID and the access token from there.',
     check: 'Check connection', checking: 'Checking with Personio…', connected: (n) => `Connected: Personio accepted the credentials of “${n}”.`,
-    connectedBeside: (n) => `Connected: Personio accepted the credentials of “${n}”. This funnel still uses the account chosen above; choose “${n}” there to switch.`,
+    connectedBeside: (n) => `Connected: “${n}”. This funnel still uses the account chosen above; choose “${n}” there to switch.`,
     sameCompany: (other, c) => `“${other}” connects company ${c} already: two accounts of one company share Personio’s limit of 20 requests a minute.`,
     renameAccount: 'Rename account', removeAccount: 'Remove account', newName: 'New name', saveName: 'Save name',
     renamed: (n) => `Renamed to “${n}”.`, removed: (n) => `The account “${n}” and its access token were removed.`,
@@ -55,7 +55,7 @@ const STRINGS = {
     grpSplit: 'Split from a full name', grpContact: 'Contact', grpQuestions: 'Questions', grpFileFields: 'File uploads', grpOther: 'Other',
     constant: 'Fixed value', template: 'Template', templateHelp: 'Fields in {{…}}, e.g. {{answers.q_motivation}}.',
     tr: { trim: 'no spaces at the ends', lower: 'all lower case', upper: 'all upper case', title: 'Each Word Capitalised',
-      first_name: 'the first name(s) of a full name', last_name: 'the last name of a full name', date: 'as yyyy-mm-dd',
+      first_name: 'first name(s) of a full name', last_name: 'last name of a full name', date: 'as yyyy-mm-dd',
       phone: 'as +49…, international', number: 'as a plain number', options: 'through the table below', join: 'several answers in one line' },
     src: { 'event.occurred_at': 'Time of the application', 'tracking.utm_source': 'Campaign source (utm_source)', 'tracking.utm_medium': 'Campaign medium (utm_medium)', 'tracking.utm_campaign': 'Campaign name (utm_campaign)' },
     kinds: { email: 'an e-mail address', name: 'a name', date: 'a date', phone: 'a phone number', number: 'a number', integer: 'a whole number',
@@ -108,7 +108,7 @@ const STRINGS = {
     companyId: 'Company ID', token: 'Access Token', tokenHelp: 'Wird einmal eingegeben und nie wieder angezeigt.',
     where: 'In Personio: Einstellungen › Integrationen › API-Zugangsdaten › „Recruiting-Integrationen“ (in neueren Konten: Marketplace › Verbundene Integrationen › Recruiting-Integrationen). Kopieren Sie dort die Company ID und den Access Token.',
     check: 'Verbindung prüfen', checking: 'Wird bei Personio geprüft…', connected: (n) => `Verbunden: Personio hat die Zugangsdaten von „${n}“ akzeptiert.`,
-    connectedBeside: (n) => `Verbunden: Personio hat die Zugangsdaten von „${n}“ akzeptiert. Dieser Funnel nutzt weiter das oben gewählte Konto; wählen Sie dort „${n}“, um zu wechseln.`,
+    connectedBeside: (n) => `Verbunden: „${n}“. Dieser Funnel nutzt weiter das oben gewählte Konto; wählen Sie dort „${n}“, um zu wechseln.`,
     sameCompany: (other, c) => `„${other}“ verbindet Company ${c} schon: zwei Konten einer Company teilen sich Personios Grenze von 20 Anfragen pro Minute.`,
     renameAccount: 'Konto umbenennen', removeAccount: 'Konto entfernen', newName: 'Neuer Name', saveName: 'Namen speichern',
     renamed: (n) => `Umbenannt in „${n}“.`, removed: (n) => `Das Konto „${n}“ und sein Access Token wurden entfernt.`,
@@ -384,7 +384,7 @@ export class PersonioIntegration extends HTMLElement {
   disconnectedCallback() { clearInterval(this.#timer); this.#timer = 0; if (this.#observer) this.#observer.disconnect(); }
   attributeChangedCallback(name, old, val) {
     if (old === val || !this.#s) return;
-    if (name === 'lang') { this.#renderAll(); this.#refreshLog(); }
+    if (name === 'lang') { this.#renderAll(); this.#refreshLog(); if (this.#s.general.length && this.#s.raw) this.#showProblems(this.#s.raw, true); }
     else { this.#started = false; this.#maybeStart(); }
   }
 
@@ -1221,8 +1221,9 @@ export class PersonioIntegration extends HTMLElement {
 
   // showProblems puts every problem at its field, and lists them all at
   // the save button, each a link to its field.
-  #showProblems(list) {
+  #showProblems(list, still) {
     const s = this.#s, t = this.#t;
+    s.raw = list;
     s.problems = [];
     s.general = [];
     s.connErrors = {};
@@ -1254,7 +1255,7 @@ export class PersonioIntegration extends HTMLElement {
     }
     for (const id of ['account', 'position', 'required', 'optional', 'save']) this.#update(id);
     const sum = this.shadowRoot.getElementById('summary');
-    if (sum) sum.focus();
+    if (sum && !still) sum.focus();
   }
 
   async #toggle() {
