@@ -389,3 +389,23 @@ func (b *browser) docShots(name, from, to string) {
 	}
 	eval[bool](b, `document.querySelector('personio-integration').setAttribute('lang', 'en'), true`)
 }
+
+// TestFreshPageAsksWithoutA404: a funnel without an integration is found
+// out by listing the funnel's integrations (none), not by a GET that is
+// answered 404, which browsers log as an error.
+func TestFreshPageAsksWithoutA404(t *testing.T) {
+	st, _ := startStack(t)
+	b := open(t, st, root+`.getElementById('acc-name')`)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	asked := false
+	for _, u := range b.urls {
+		if strings.HasSuffix(u, "/v1/funnels/fn_office/integration") {
+			t.Errorf("the page asked %s, which is 404 for a fresh funnel", u)
+		}
+		asked = asked || strings.Contains(u, "/v1/integrations?funnel_id=fn_office")
+	}
+	if !asked {
+		t.Errorf("the page did not list the funnel's integrations: %q", b.urls)
+	}
+}

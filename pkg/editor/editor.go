@@ -168,6 +168,7 @@ func (e *Editor) Router() (*apigw.Router, error) {
 	rt.Handle("PUT", "/v1/connections/{connection_id}/credentials", e.replaceCredentials)
 	rt.Handle("GET", "/v1/connections/{connection_id}/positions", e.listPositions)
 	rt.Handle("GET", "/v1/personio/targets", e.listTargets)
+	rt.Handle("GET", "/v1/integrations", e.listIntegrations)
 	rt.Handle("GET", "/v1/funnels/{funnel_id}/integration", e.getIntegration)
 	rt.Handle("PUT", "/v1/funnels/{funnel_id}/integration", e.putIntegration)
 	rt.Handle("PATCH", "/v1/funnels/{funnel_id}/integration", e.toggleIntegration)

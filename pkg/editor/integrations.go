@@ -118,11 +118,17 @@ func (p precondition) check(cur store.Integration, exists bool) *apigw.Problem {
 // integrationResponse answers the integration with its open issues (its
 // connection read for them).
 func (e *Editor) integrationResponse(ctx context.Context, r *apigw.Request, status int, in store.Integration) apigw.Response {
+	return apigw.JSON(status, e.view(ctx, in, r.Header.Get("Accept-Language")), map[string]string{"ETag": etag(in.Version)})
+}
+
+// view is an integration as the API shows it, with its connection's
+// state when the connection is there.
+func (e *Editor) view(ctx context.Context, in store.Integration, lang string) integrationView {
 	var conn *store.Connection
 	if c, err := e.store.GetConnection(ctx, in.WorkspaceID, in.ConnectionID); err == nil {
 		conn = &c
 	}
-	return apigw.JSON(status, viewIntegration(in, conn, r.Header.Get("Accept-Language")), map[string]string{"ETag": etag(in.Version)})
+	return viewIntegration(in, conn, lang)
 }
 
 // getIntegration handles GET /v1/funnels/{funnel_id}/integration (operation getIntegration).
@@ -132,6 +138,33 @@ func (e *Editor) getIntegration(ctx context.Context, r *apigw.Request) apigw.Res
 		return e.fail(ctx, "get integration", err)
 	}
 	return e.integrationResponse(ctx, r, http.StatusOK, in)
+}
+
+// listIntegrations handles GET /v1/integrations (operation
+// listIntegrations): the workspace's integrations, or the funnel's.
+func (e *Editor) listIntegrations(ctx context.Context, r *apigw.Request) apigw.Response {
+	ws, funnel := r.Claims.Workspace, r.Query.Get("funnel_id")
+	var list []store.Integration
+	if funnel != "" {
+		in, err := e.store.GetIntegration(ctx, ws, funnel)
+		if err != nil && !errors.Is(err, failure.ErrNotFound) {
+			return e.fail(ctx, "list integrations", err)
+		}
+		if err == nil {
+			list = append(list, in)
+		}
+	} else {
+		all, err := e.store.ListIntegrations(ctx, ws)
+		if err != nil {
+			return e.fail(ctx, "list integrations", err)
+		}
+		list = all
+	}
+	views := make([]integrationView, 0, len(list))
+	for _, in := range list {
+		views = append(views, e.view(ctx, in, r.Header.Get("Accept-Language")))
+	}
+	return apigw.JSON(http.StatusOK, map[string]any{"integrations": views}, nil)
 }
 
 type integrationBody struct {

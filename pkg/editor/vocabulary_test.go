@@ -1,6 +1,7 @@
 package editor_test
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 
@@ -82,5 +83,33 @@ func TestEveryOperationIsSummarised(t *testing.T) {
 	}
 	if n == 0 {
 		t.Fatal("no operations")
+	}
+}
+
+// TestListIntegrations: whether a funnel has an integration is asked
+// without a 404: none is an empty list, a saved one is listed with its
+// version (its ETag is "v<version>").
+func TestListIntegrations(t *testing.T) {
+	e := setup(t)
+	r := e.call(t, ws, advanced, "GET", "/v1/integrations?funnel_id=fn_new", nil, nil)
+	if r.status != 200 || r.raw != `{"integrations":[]}` {
+		t.Fatalf("a funnel without one: %d %s", r.status, r.raw)
+	}
+	conn := e.connect(t, ws)
+	etag := e.integrate(t, ws, "fn_new", conn, false)
+	e.integrate(t, ws, "fn_other", conn, false)
+	r = e.call(t, ws, advanced, "GET", "/v1/integrations?funnel_id=fn_new", nil, nil)
+	list, _ := r.body["integrations"].([]any)
+	if r.status != 200 || len(list) != 1 {
+		t.Fatalf("the funnel's: %d %s", r.status, r.raw)
+	}
+	if in := list[0].(map[string]any); in["funnel_id"] != "fn_new" || `"v`+strconv.Itoa(int(in["version"].(float64)))+`"` != etag {
+		t.Errorf("listed %v, ETag %s", in, etag)
+	}
+	if r := e.call(t, ws, advanced, "GET", "/v1/integrations", nil, nil); len(r.body["integrations"].([]any)) != 2 {
+		t.Errorf("all: %s", r.raw)
+	}
+	if r := e.call(t, "ws_b", advanced, "GET", "/v1/integrations", nil, nil); r.raw != `{"integrations":[]}` {
+		t.Errorf("another workspace: %s", r.raw)
 	}
 }

@@ -451,7 +451,7 @@ export class PersonioIntegration extends HTMLElement {
       const [conns, targets, integ] = await Promise.all([
         this.#api('GET', '/v1/connections'),
         this.#api('GET', '/v1/personio/targets'),
-        this.#api('GET', `/v1/funnels/${f}/integration`).catch((e) => { if (e.status === 404) return null; throw e; }),
+        this.#api('GET', `/v1/integrations?funnel_id=${f}`),
       ]);
       const s = this.#s;
       s.connections = conns.data.connections || [];
@@ -460,17 +460,18 @@ export class PersonioIntegration extends HTMLElement {
       s.fits = targets.data.fits || {};
       s.statuses = targets.data.statuses || [];
       s.retryable = targets.data.retryable || [];
-      if (integ) {
-        s.integration = integ.data;
-        s.etag = integ.headers.get('ETag') || '';
-        s.connectionId = integ.data.connection_id;
-        s.positionId = integ.data.job_position_id;
-        s.subdomain = integ.data.career_site || '';
+      const saved = (integ.data.integrations || [])[0];
+      if (saved) {
+        s.integration = saved;
+        s.etag = `"v${saved.version}"`;
+        s.connectionId = saved.connection_id;
+        s.positionId = saved.job_position_id;
+        s.subdomain = saved.career_site || '';
       } else if (s.connections.length === 1) {
         s.connectionId = s.connections[0].id;
       }
       s.adding = s.connections.length === 0;
-      this.#fromMapping(integ ? integ.data.mapping : null);
+      this.#fromMapping(saved ? saved.mapping : null);
       s.phase = 'ready';
     } catch (e) {
       if (this.#s.phase === 'plan' || this.#s.expired) return this.#ready();
