@@ -97,7 +97,9 @@ build-ops:
 ## ingest, queue poller, worker and Personio sandbox, and the AWS emulator
 ## (kumo) as a child process with its state in .data/kumo. Ctrl-C, or a
 ## signal to make, serve or the emulator, stops them all.
-run: build-local
+run:
+	@echo "make run: compiling the local runner ($(LOCAL_BIN)); on a fresh clone this takes a few minutes, later runs seconds…"
+	@$(MAKE) --no-print-directory build-local >/dev/null
 	@exec $(LOCAL_BIN) serve -stop-with-parent
 
 ## reset: start over with a clean state: deletes .data/kumo (every

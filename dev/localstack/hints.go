@@ -32,11 +32,16 @@ func (s *Stack) sandboxHints(next APIHandler) APIHandler {
 		if json.Unmarshal([]byte(resp.Body), &p) != nil {
 			return resp, nil
 		}
-		hint := s.tokenHint(body.CompanyID)
+		hint, rotated := s.tokenHint(body.CompanyID)
 		if hint == "" {
 			return resp, nil
 		}
 		p.Detail = hint + " Nothing was saved."
+		if rotated {
+			// Personio's settings, where the page would send the person,
+			// do not have the sandbox's new token: the page shows this.
+			p.Hint = p.Detail
+		}
 		for k, v := range resp.Headers {
 			if !strings.EqualFold(k, "Content-Type") {
 				if p.Header == nil {
@@ -51,19 +56,19 @@ func (s *Stack) sandboxHints(next APIHandler) APIHandler {
 }
 
 // tokenHint says, for a company of the sandbox, why its token may have
-// been refused and where its current one is shown; "" for any other
-// company.
-func (s *Stack) tokenHint(company string) string {
+// been refused and where its current one is shown, and whether the token
+// was regenerated; "" for any other company.
+func (s *Stack) tokenHint(company string) (string, bool) {
 	st, ok := s.Sandbox.Token(company)
 	if !ok {
-		return ""
+		return "", false
 	}
 	where := s.SandboxURL + "/_sandbox/companies/" + st.CompanyID
 	if st.Rotations > 0 {
 		return fmt.Sprintf("The Personio sandbox did not accept this token for company %s: its token was regenerated (rotate-token, %s since the stack started), so the earlier one no longer works. The current one is shown at %s; or start over with a clean state: stop make run, run make reset, then make run again.",
-			st.CompanyID, times(st.Rotations), where)
+			st.CompanyID, times(st.Rotations), where), true
 	}
-	return fmt.Sprintf("The Personio sandbox did not accept this token for company %s. Its current token is shown at %s (make run prints it too).", st.CompanyID, where)
+	return fmt.Sprintf("The Personio sandbox did not accept this token for company %s. Its current token is shown at %s (make run's banner names the address too).", st.CompanyID, where), false
 }
 
 func times(n int) string {

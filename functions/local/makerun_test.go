@@ -16,7 +16,8 @@ import (
 
 // TestMakeRunStops starts `make run` as a person does and stops it by a
 // signal to one process of its tree: make, serve or the emulator, or the
-// whole foreground process group (Ctrl-C in a terminal). Whichever gets
+// whole foreground process group (Ctrl-C in a terminal). It says first
+// that it compiles. Whichever gets
 // it, every process ends (make, serve, the emulator; no shell is left
 // between make and serve). The banner says the emulator was started by
 // this serve, not that it was already running.
@@ -48,6 +49,10 @@ func TestMakeRunStops(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			mk, banner := startMakeRun(t, bin)
+			// A cold clone compiles for minutes: the first line says so.
+			if !strings.HasPrefix(banner, "make run: compiling") {
+				t.Errorf("make run does not begin by saying it compiles:\n%s", banner)
+			}
 			for _, want := range []string{", started, pid ", "(it stops with this process)"} {
 				if !strings.Contains(banner, want) {
 					t.Errorf("the banner does not say %q:\n%s", want, banner)

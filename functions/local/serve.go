@@ -75,13 +75,17 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 			} else {
 				emulatorNote = fmt.Sprintf("AWS emulator (kumo) on %s, started, pid %d, state in %s (it stops with this process)", endpoint, emu.Pid, *dataDir)
 				defer func() {
-					fmt.Fprintf(stdout, "stopping the AWS emulator (pid %d): it saves its state…\n", emu.Pid)
-					emu.Stop()
+					// On an early return; the way out after Ctrl-C stops it
+					// before saying everything stopped.
+					if emu != nil {
+						fmt.Fprintf(stdout, "stopping the AWS emulator (pid %d): it saves its state…\n", emu.Pid)
+						emu.Stop()
+					}
 				}()
-				go func() {
-					<-emu.done
-					stop(fmt.Errorf("the AWS emulator (pid %d) ended: %v", emu.Pid, emu.err))
-				}()
+				go func(e *ownedEmulator) {
+					<-e.done
+					stop(fmt.Errorf("the AWS emulator (pid %d) ended: %v", e.Pid, e.err))
+				}(emu)
 			}
 		}
 		os.Setenv("AWS_ENDPOINT_URL", endpoint)
@@ -115,7 +119,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	personioNote := "Personio: " + os.Getenv("PERSONIO_BASE_URL")
 	if stack.SandboxURL != "" {
-		personioNote = "Personio sandbox on " + stack.SandboxURL + " (company 42, token sandbox-token-42; view /_sandbox/applications)"
+		// Not the token itself: it changes when regenerated (rotate-token),
+		// and this banner would go on showing the old one.
+		personioNote = "Personio sandbox on " + stack.SandboxURL + " (company 42; its current token at " + stack.SandboxURL +
+			"/_sandbox/companies/42; what it received at /_sandbox/applications)"
 	}
 	fmt.Fprintf(stdout, "Setup page: %s/  (the help article's steps in a browser)\n\n", stack.URL)
 	fmt.Fprintf(stdout, `funnel-personio local stack, ready in %s
@@ -145,6 +152,12 @@ Ctrl-C stops (nothing in flight is lost). make reset starts over with a clean st
 	}
 	fmt.Fprintln(stdout, "stopping: finishing the batches in hand…")
 	stack.Close()
+	if emu != nil {
+		fmt.Fprintf(stdout, "stopping the AWS emulator (pid %d): it saves its state…\n", emu.Pid)
+		emu.Stop()
+		emu = nil
+	}
+	fmt.Fprintln(stdout, "stopped: the local stack and everything it started are down.")
 	return code
 }
 

@@ -209,7 +209,8 @@ func status(t *testing.T, req *http.Request) int {
 
 // TestServeUsesAnEmulatorAlreadyRunning: an emulator already answering on
 // the emulator's address is used, and the banner says so: not started by
-// this serve, and left running.
+// this serve, and left running. The banner names no sandbox token that
+// could go stale, and after Ctrl-C the last line says everything stopped.
 func TestServeUsesAnEmulatorAlreadyRunning(t *testing.T) {
 	kumo := emulator.Kumo(t)
 	for _, name := range []string{"AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "LOCAL_JWT_KEY", "WEBHOOK_SECRET", "HASH_KEY"} {
@@ -235,13 +236,25 @@ func TestServeUsesAnEmulatorAlreadyRunning(t *testing.T) {
 			break
 		}
 	}
-	go func() { _, _ = io.Copy(io.Discard, pr) }()
+	rest := make(chan string)
+	go func() { b, _ := io.ReadAll(pr); rest <- string(b) }()
 	want := "AWS emulator (kumo) on " + *kumo.BaseEndpoint + ": one was already answering there, so this serve uses it and leaves it running"
 	if !strings.Contains(printed.String(), want) || strings.Contains(printed.String(), ", started, pid") {
 		t.Errorf("the banner does not say %q:\n%s", want, printed.String())
 	}
+	// The sandbox's token changes when regenerated: the banner says where
+	// the current one is shown, not the token of the moment.
+	if strings.Contains(printed.String(), "sandbox-token-42") || !strings.Contains(printed.String(), "/_sandbox/companies/42") {
+		t.Errorf("the banner prints a token that may go stale, or not where the current one is:\n%s", printed.String())
+	}
 	cancel()
 	if code := <-done; code != 0 {
 		t.Errorf("exit code %d", code)
+	}
+	pw.Close()
+	// After Ctrl-C the last line says that everything stopped.
+	tail := strings.Split(strings.TrimSpace(<-rest), "\n")
+	if last := tail[len(tail)-1]; !strings.HasPrefix(last, "stopped: ") {
+		t.Errorf("the last line after Ctrl-C is %q, want one saying everything stopped; after the banner:\n%s", last, strings.Join(tail, "\n"))
 	}
 }

@@ -134,33 +134,22 @@ type deliveryPage struct {
 		Status     string    `json:"status"`
 		ReasonCode string    `json:"reason_code"`
 		UpdatedAt  time.Time `json:"updated_at"`
-		Attempts   []struct {
-			Outcome    string `json:"outcome"`
-			ReasonCode string `json:"reason_code"`
-		} `json:"attempts"`
+		Tries      int       `json:"tries"`
 	} `json:"deliveries"`
 	NextCursor string `json:"next_cursor"`
 }
 
-// writeDeliveries prints the delivery log as a table. TRIES counts the
-// worker's tries to deliver: an entry with an outcome, or a 429 from
-// Personio (recorded as queued again); being queued, sent again on
-// request or waiting for the rate budget is no try.
+// writeDeliveries prints the delivery log as a table; TRIES is the API's
+// count of the worker's tries (store.Tries), as the setup page shows it.
 func writeDeliveries(w io.Writer, page deliveryPage, limit int) {
 	tw := tabwriter.NewWriter(w, 0, 2, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tSTATUS\tTRIES\tUPDATED\tREASON")
 	for _, d := range page.Deliveries {
-		tries := 0
-		for _, a := range d.Attempts {
-			if a.Outcome != string(lifecycle.StatusQueued) || a.ReasonCode == string(lifecycle.ReasonRateLimited) {
-				tries++
-			}
-		}
 		reason := d.ReasonCode
 		if reason == "" {
 			reason = "-"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", d.ID, d.Status, tries, d.UpdatedAt.Local().Format(time.TimeOnly), reason)
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", d.ID, d.Status, d.Tries, d.UpdatedAt.Local().Format(time.TimeOnly), reason)
 	}
 	_ = tw.Flush()
 	if len(page.Deliveries) == 0 {

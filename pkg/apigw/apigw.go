@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"net/url"
 	"runtime/debug"
+	"slices"
 	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -106,9 +107,9 @@ func (rt *Router) Handle(method, pattern string, h Handler) {
 		params: rt.spec.Parameters(method, pattern)})
 }
 
-// match finds the route of a path; found reports whether any route has
-// the path (for 405 against 404).
-func (rt *Router) match(method, path string) (r *route, params map[string]string, found bool) {
+// match finds the route of a path; allowed lists the methods of every
+// route with the path (for 405 and its Allow header, against 404).
+func (rt *Router) match(method, path string) (r *route, params map[string]string, allowed []string) {
 	segs := strings.Split(strings.Trim(path, "/"), "/")
 	for _, cand := range rt.routes {
 		if len(cand.segments) != len(segs) {
@@ -132,12 +133,15 @@ func (rt *Router) match(method, path string) (r *route, params map[string]string
 		if !ok {
 			continue
 		}
-		found = true
 		if cand.method == method {
-			return cand, p, true
+			return cand, p, nil
+		}
+		if !slices.Contains(allowed, cand.method) {
+			allowed = append(allowed, cand.method)
 		}
 	}
-	return nil, nil, found
+	slices.Sort(allowed)
+	return nil, nil, allowed
 }
 
 // Serve answers one API Gateway v2 event. It never returns an error: every
@@ -166,10 +170,14 @@ func (rt *Router) Serve(ctx context.Context, ev events.APIGatewayV2HTTPRequest) 
 		return NewProblem(http.StatusRequestEntityTooLarge, "payload-too-large", "Request too large",
 			fmt.Sprintf("the body is %d bytes; at most %d are accepted", len(body), rt.maxBody)).Response(), nil
 	}
-	r, params, found := rt.match(method, path)
+	r, params, allowed := rt.match(method, path)
 	if r == nil {
-		if found {
-			return NewProblem(http.StatusMethodNotAllowed, "method-not-allowed", "Method not allowed", method+" is not allowed on "+path).Response(), nil
+		if len(allowed) > 0 {
+			// RFC 9110, 15.5.6: a 405 lists the methods the resource takes.
+			p := NewProblem(http.StatusMethodNotAllowed, "method-not-allowed", "Method not allowed",
+				method+" is not allowed on "+path+"; it takes "+strings.Join(allowed, ", "))
+			p.Header = map[string]string{"Allow": strings.Join(allowed, ", ")}
+			return p.Response(), nil
 		}
 		return NewProblem(http.StatusNotFound, "not-found", "Not found", "no such endpoint: "+path).Response(), nil
 	}

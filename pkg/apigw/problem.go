@@ -12,6 +12,10 @@ const ProblemBase = "https://funnel-personio.local/problems/"
 type FieldError struct {
 	Path    string `json:"path"`
 	Message string `json:"message"`
+	// Code names the kind of mistake, and Params its values, for a
+	// client that says it in its own words (and language); optional.
+	Code   string            `json:"code,omitempty"`
+	Params map[string]string `json:"params,omitempty"`
 }
 
 // Problem is an RFC 9457 problem details body.
@@ -21,6 +25,14 @@ type Problem struct {
 	Status int          `json:"status"`
 	Detail string       `json:"detail,omitempty"`
 	Errors []FieldError `json:"errors,omitempty"`
+	// Hint is a sentence the deployment adds where it knows more than the
+	// API does (the local stack: where the Personio sandbox shows its
+	// current token); a client shows it instead of its own sentence for
+	// the type.
+	Hint string `json:"hint,omitempty"`
+	// Params are the values a client's own sentence for the type needs
+	// (the funnels that use a connection), by name.
+	Params map[string]any `json:"params,omitempty"`
 	// Header holds extra response headers (Retry-After).
 	Header map[string]string `json:"-"`
 }

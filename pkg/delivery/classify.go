@@ -112,7 +112,7 @@ func (j *job) positionUnpublished(ctx context.Context, conn store.Connection) {
 		return
 	}
 	in := store.Integration{WorkspaceID: j.ev.WorkspaceID, FunnelID: j.ev.FunnelID, ConnectionID: conn.ID}
-	j.notify(ctx, outbound.PositionEvent(outbound.PositionUnpublished, in, j.position, now, lifecycle.ReasonPositionUnpublished))
+	j.notify(ctx, outbound.PositionEvent(outbound.PositionUnpublished, in, j.position, now, now, lifecycle.ReasonPositionUnpublished))
 }
 
 // parkOnPosition parks the delivery until the position is published again.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -90,14 +91,12 @@ func (e *Editor) checkCredentials(ctx context.Context, ws string, creds personio
 		"The connection could not be checked; try again later. Nothing was saved.")
 }
 
-// usableCredentials refuses, before anything is spent on them, a Company
-// ID or token that can never work: both travel to Personio as HTTP header
-// values, which cannot hold control characters.
+// usableCredentials refuses, before anything is spent on it, a token that
+// can never work: it travels to Personio as an HTTP header value, which
+// cannot hold control characters. (A Company ID that can never work, such
+// as 0, is refused by the document's schema.)
 func usableCredentials(creds personio.Credentials) *apigw.Problem {
 	var errs []apigw.FieldError
-	if n, err := strconv.ParseUint(creds.CompanyID, 10, 63); err != nil || n == 0 {
-		errs = append(errs, apigw.FieldError{Path: "/company_id", Message: "company_id must be Personio's Company ID: a whole number from 1, digits only"})
-	}
 	if !printableASCII(string(creds.Token)) {
 		errs = append(errs, apigw.FieldError{Path: "/access_token", Message: "access_token must be the token exactly as Personio shows it: printable characters only, without line breaks, tabs or other control characters"})
 	}
@@ -320,11 +319,22 @@ func (e *Editor) deleteConnection(ctx context.Context, r *apigw.Request) apigw.R
 	if err != nil {
 		return e.fail(ctx, "delete connection: integrations", err)
 	}
+	var funnels []string
 	for _, in := range integrations {
 		if in.ConnectionID == id && in.Enabled {
-			return apigw.NewProblem(http.StatusConflict, "connection-in-use", "The connection is in use",
-				"Funnel "+in.FunnelID+" sends applications through this connection. Switch its integration off or choose another connection first.").Response()
+			funnels = append(funnels, in.FunnelID)
 		}
+	}
+	if len(funnels) > 0 {
+		slices.Sort(funnels)
+		what := "Funnel " + funnels[0] + " sends"
+		if len(funnels) > 1 {
+			what = "Funnels " + strings.Join(funnels, ", ") + " send"
+		}
+		p := apigw.NewProblem(http.StatusConflict, "connection-in-use", "The connection is in use",
+			what+" applications through this connection. Switch their integration off or choose another connection for them first; nothing was removed.")
+		p.Params = map[string]any{"funnels": funnels}
+		return p.Response()
 	}
 	if err := e.vault.Delete(ctx, ws, id); err != nil && !errors.Is(err, failure.ErrNotFound) {
 		return e.fail(ctx, "delete connection: token", err)
@@ -333,6 +343,31 @@ func (e *Editor) deleteConnection(ctx context.Context, r *apigw.Request) apigw.R
 		return e.fail(ctx, "delete connection", err)
 	}
 	return apigw.NoContent()
+}
+
+// renameConnection handles PATCH /v1/connections/{connection_id}
+// (operation renameConnection): a new name, nothing else.
+func (e *Editor) renameConnection(ctx context.Context, r *apigw.Request) apigw.Response {
+	var b struct {
+		Name string `json:"name"`
+	}
+	if err := json.Unmarshal(r.Body, &b); err != nil {
+		return badBody(err)
+	}
+	name := strings.TrimSpace(b.Name)
+	if name == "" {
+		return apigw.Invalid(apigw.MustBe("/name", "text of 1 to 100 characters, not only spaces", "")).Response()
+	}
+	c, err := e.store.GetConnection(ctx, r.Claims.Workspace, r.Params["connection_id"])
+	if err != nil {
+		return e.fail(ctx, "rename connection", err)
+	}
+	c.Name = name
+	saved, err := e.store.UpdateConnection(ctx, c)
+	if err != nil {
+		return e.fail(ctx, "rename connection: save", err)
+	}
+	return apigw.JSON(http.StatusOK, viewConnection(saved), nil)
 }
 
 // listPositions handles GET /v1/connections/{connection_id}/positions (operation listPositions).

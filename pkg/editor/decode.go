@@ -3,9 +3,9 @@ package editor
 import (
 	"encoding/json"
 	"errors"
+	"io"
 	"math"
 	"math/big"
-	"net/http"
 	"reflect"
 	"strconv"
 	"strings"
@@ -47,12 +47,10 @@ func (id *personioID) UnmarshalJSON(b []byte) error {
 }
 
 // badBody answers a body that passed the document's schema but did not
-// decode, in words: what is wrong and where, never Go's type names.
+// decode, in the API's one vocabulary: what is wrong and where, never Go's
+// type names.
 func badBody(err error) apigw.Response {
-	fe := decodeError("", err)
-	p := apigw.NewProblem(http.StatusBadRequest, "validation", "Invalid request", fe.Message)
-	p.Errors = []apigw.FieldError{fe}
-	return p.Response()
+	return apigw.Invalid(decodeError("", err)).Response()
 }
 
 // decodeError says what is wrong with a JSON document that did not decode
@@ -63,35 +61,26 @@ func decodeError(base string, err error) apigw.FieldError {
 	var se *json.SyntaxError
 	switch {
 	case errors.As(err, &te):
-		name, path := "the value", base
+		path := base
 		if te.Field != "" {
-			parts := strings.Split(te.Field, ".")
-			name, path = parts[len(parts)-1], base+"/"+strings.Join(parts, "/")
+			path = apigw.Pointer(base, strings.Split(te.Field, ".")...)
 		}
-		return apigw.FieldError{Path: pathOrRoot(path), Message: name + " must be " + kindInWords(te.Type)}
-	case errors.As(err, &se):
-		return apigw.FieldError{Path: pathOrRoot(base), Message: baseName(base) + " is not valid JSON (at byte " + strconv.FormatInt(se.Offset, 10) + ")"}
+		return apigw.MustBe(path, kindInWords(te.Type), "")
+	case errors.As(err, &se), errors.Is(err, io.ErrUnexpectedEOF):
+		return apigw.NotJSON(base, err)
 	}
-	msg := err.Error()
-	if _, rest, ok := strings.Cut(msg, `json: unknown field "`); ok {
-		return apigw.FieldError{Path: pathOrRoot(base), Message: baseName(base) + " has no member " + strconv.Quote(strings.TrimSuffix(rest, `"`))}
+	if _, rest, ok := strings.Cut(err.Error(), `json: unknown field "`); ok {
+		return apigw.Unknown(base, strings.TrimSuffix(rest, `"`))
 	}
-	return apigw.FieldError{Path: pathOrRoot(base), Message: baseName(base) + " is not valid"}
+	return apigw.FieldError{Path: base, Message: apigw.Named(base) + " is not valid"}
 }
 
-// baseName is how a message calls the document at a JSON pointer.
-func baseName(base string) string {
-	if i := strings.LastIndex(base, "/"); i >= 0 && base[i+1:] != "" {
-		return base[i+1:]
-	}
-	return "the body"
-}
-
-func pathOrRoot(p string) string {
-	if p == "" {
-		return "/"
-	}
-	return p
+// pointerOf turns a path in a mapping's own notation
+// ("optional[2].transforms[0]") into a JSON pointer below base
+// ("/mapping/optional/2/transforms/0").
+func pointerOf(base, path string) string {
+	path = strings.ReplaceAll(strings.ReplaceAll(path, "[", "."), "]", "")
+	return apigw.Pointer(base, strings.Split(path, ".")...)
 }
 
 // kindInWords says what JSON a Go type takes.

@@ -41,12 +41,13 @@ type deliveryView struct {
 	Message               string           `json:"message,omitempty"`
 	Warnings              []string         `json:"warnings,omitempty"`
 	Attempts              []store.Attempt  `json:"attempts"`
+	Tries                 int              `json:"tries"`
 }
 
 func viewDelivery(d store.Delivery, lang string) deliveryView {
 	v := deliveryView{ID: d.EventID, FunnelID: d.FunnelID, Status: d.Status, Test: d.Test, CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt,
 		DeliveredAt: d.DeliveredAt, PersonioApplicationID: d.PersonioApplicationID, NextAttemptAt: d.NextAttemptAt, ReasonCode: d.ReasonCode, Reason: d.Reason,
-		Message: explain.Sentence(d.ReasonCode, lang), Warnings: d.Warnings, Attempts: d.Attempts}
+		Message: explain.Sentence(d.ReasonCode, lang), Warnings: d.Warnings, Attempts: d.Attempts, Tries: store.Tries(d.Attempts)}
 	if !d.OccurredAt.IsZero() {
 		v.OccurredAt = &d.OccurredAt
 	}
@@ -62,13 +63,13 @@ func (e *Editor) listDeliveries(ctx context.Context, r *apigw.Request) apigw.Res
 	if s := r.Query.Get("limit"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1 || n > 100 {
-			return apigw.NewProblem(http.StatusBadRequest, "validation", "Invalid request", "limit is a whole number from 1 to 100").Response()
+			return apigw.Invalid(apigw.FieldError{Path: "limit", Message: "limit must be a whole number from 1 to 100"}).Response()
 		}
 		limit = n
 	}
 	status := lifecycle.Status(r.Query.Get("status"))
 	if status != "" && !validStatus(status) {
-		return apigw.NewProblem(http.StatusBadRequest, "validation", "Invalid request", "status is one of "+statusList()).Response()
+		return apigw.Invalid(apigw.FieldError{Path: "status", Message: "status must be one of " + statusList()}).Response()
 	}
 	page, err := e.store.ListDeliveries(ctx, r.Claims.Workspace, r.Params["funnel_id"], status, limit, r.Query.Get("cursor"))
 	if errors.Is(err, failure.ErrInvalid) {
@@ -87,6 +88,9 @@ func (e *Editor) listDeliveries(ctx context.Context, r *apigw.Request) apigw.Res
 	}
 	return apigw.JSON(http.StatusOK, out, nil)
 }
+
+// retryable are the statuses of deliveries that can be sent again.
+var retryable = []lifecycle.Status{lifecycle.StatusFailed, lifecycle.StatusDead, lifecycle.StatusParked}
 
 func validStatus(s lifecycle.Status) bool { return slices.Contains(lifecycle.Statuses, s) }
 
@@ -124,9 +128,7 @@ func (e *Editor) retryDelivery(ctx context.Context, r *apigw.Request) apigw.Resp
 	if err != nil {
 		return e.fail(ctx, "retry delivery", err)
 	}
-	switch d.Status {
-	case lifecycle.StatusFailed, lifecycle.StatusDead, lifecycle.StatusParked:
-	default:
+	if !slices.Contains(retryable, d.Status) {
 		return apigw.NewProblem(http.StatusConflict, "not-retryable", "This delivery cannot be retried",
 			"Only failed, dead-lettered or parked deliveries can be sent again; this one is "+string(d.Status)+".").Response()
 	}

@@ -252,7 +252,7 @@ func TestIntegrationEdits(t *testing.T) {
 	if r.status != 422 || r.problem() != "invalid-integration" {
 		t.Fatalf("bad mapping: %d %s", r.status, r.raw)
 	}
-	for _, want := range []string{"/connection_id", "/mapping/required.last_name", "/mapping/required.email", "/mapping/optional[0].target", "/mapping/optional[1].constant"} {
+	for _, want := range []string{"/connection_id", "/mapping/required/last_name", "/mapping/required/email", "/mapping/optional/0/target", "/mapping/optional/1/constant"} {
 		if !strings.Contains(r.raw, want) {
 			t.Errorf("the answer does not name %s: %s", want, r.raw)
 		}

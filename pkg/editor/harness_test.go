@@ -48,6 +48,7 @@ type options struct {
 	personio editor.Personio
 	store    editor.Store
 	vault    editor.Vault
+	notify   editor.Notifier
 }
 
 func setup(t testing.TB, opt ...func(*env, *options)) *env {
@@ -59,7 +60,11 @@ func setup(t testing.TB, opt ...func(*env, *options)) *env {
 	for _, f := range opt {
 		f(e, &o)
 	}
-	ed, err := editor.New(apilambda.Config(te.Settings, e.logs.Logger()), o.store, o.vault, o.personio, e.queue)
+	cfg := apilambda.Config(te.Settings, e.logs.Logger())
+	if o.notify != nil {
+		cfg.Notify = o.notify
+	}
+	ed, err := editor.New(cfg, o.store, o.vault, o.personio, e.queue)
 	if err != nil {
 		t.Fatal(err)
 	}

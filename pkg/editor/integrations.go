@@ -119,11 +119,17 @@ func (p precondition) check(cur store.Integration, exists bool) *apigw.Problem {
 // integrationResponse answers the integration with its open issues (its
 // connection read for them).
 func (e *Editor) integrationResponse(ctx context.Context, r *apigw.Request, status int, in store.Integration) apigw.Response {
+	return apigw.JSON(status, e.view(ctx, in, r.Header.Get("Accept-Language")), map[string]string{"ETag": etag(in.Version)})
+}
+
+// view is an integration as the API shows it, with its connection's
+// state when the connection is there.
+func (e *Editor) view(ctx context.Context, in store.Integration, lang string) integrationView {
 	var conn *store.Connection
 	if c, err := e.store.GetConnection(ctx, in.WorkspaceID, in.ConnectionID); err == nil {
 		conn = &c
 	}
-	return apigw.JSON(status, viewIntegration(in, conn, r.Header.Get("Accept-Language")), map[string]string{"ETag": etag(in.Version)})
+	return viewIntegration(in, conn, lang)
 }
 
 // getIntegration handles GET /v1/funnels/{funnel_id}/integration (operation getIntegration).
@@ -133,6 +139,33 @@ func (e *Editor) getIntegration(ctx context.Context, r *apigw.Request) apigw.Res
 		return e.fail(ctx, "get integration", err)
 	}
 	return e.integrationResponse(ctx, r, http.StatusOK, in)
+}
+
+// listIntegrations handles GET /v1/integrations (operation
+// listIntegrations): the workspace's integrations, or the funnel's.
+func (e *Editor) listIntegrations(ctx context.Context, r *apigw.Request) apigw.Response {
+	ws, funnel := r.Claims.Workspace, r.Query.Get("funnel_id")
+	var list []store.Integration
+	if funnel != "" {
+		in, err := e.store.GetIntegration(ctx, ws, funnel)
+		if err != nil && !errors.Is(err, failure.ErrNotFound) {
+			return e.fail(ctx, "list integrations", err)
+		}
+		if err == nil {
+			list = append(list, in)
+		}
+	} else {
+		all, err := e.store.ListIntegrations(ctx, ws)
+		if err != nil {
+			return e.fail(ctx, "list integrations", err)
+		}
+		list = all
+	}
+	views := make([]integrationView, 0, len(list))
+	for _, in := range list {
+		views = append(views, e.view(ctx, in, r.Header.Get("Accept-Language")))
+	}
+	return apigw.JSON(http.StatusOK, map[string]any{"integrations": views}, nil)
 }
 
 type integrationBody struct {
@@ -211,7 +244,7 @@ func (e *Editor) putIntegration(ctx context.Context, r *apigw.Request) apigw.Res
 // (another was chosen, or it was saved again) and sends the applications
 // parked on it on.
 func (e *Editor) positionRestored(ctx context.Context, was store.Integration) {
-	e.notify(ctx, outbound.PositionEvent(outbound.PositionRestored, was, was.Unpublished.PositionID, was.Unpublished.Since, lifecycle.ReasonPositionPublished))
+	e.notify(ctx, outbound.PositionEvent(outbound.PositionRestored, was, was.Unpublished.PositionID, was.Unpublished.Since, e.cfg.Now(), lifecycle.ReasonPositionPublished))
 	if _, err := resume.Parked(ctx, e.store, e.queue, func(ctx context.Context, limit int, cursor string) (store.Page, error) {
 		return e.store.ListParkedOnPosition(ctx, was.WorkspaceID, was.FunnelID, limit, cursor)
 	}, lifecycle.ReasonPositionPublished); err != nil {
@@ -235,7 +268,7 @@ func (e *Editor) checkIntegration(ctx context.Context, ws string, b integrationB
 		var ce *mapping.ConfigError
 		if err := mapping.Validate(*cfg, b.Funnel); errors.As(err, &ce) {
 			for _, p := range ce.Problems {
-				errs = append(errs, apigw.FieldError{Path: "/mapping/" + p.Path, Message: p.Message})
+				errs = append(errs, apigw.FieldError{Path: pointerOf("/mapping", p.Path), Message: p.Message, Code: p.Code, Params: p.Params})
 			}
 		}
 	}
@@ -301,7 +334,8 @@ var Sources = []string{"contact.first_name", "contact.last_name", "contact.full_
 	"answers.<field_id>", "files.<field_id>", "tracking.<key>", "event.occurred_at", "event.id", "event.funnel_id", "event.workspace_id"}
 
 func (e *Editor) listTargets(_ context.Context, _ *apigw.Request) apigw.Response {
-	return apigw.JSON(http.StatusOK, map[string]any{"targets": mapping.Catalogue(), "transforms": mapping.Transforms, "sources": Sources}, nil)
+	return apigw.JSON(http.StatusOK, map[string]any{"targets": mapping.Catalogue(), "transforms": mapping.Transforms, "sources": Sources,
+		"fits": mapping.Fits(), "statuses": lifecycle.Statuses, "retryable": retryable}, nil)
 }
 
 var placeholder = regexp.MustCompile(`\{\{\s*([^{}]*?)\s*\}\}`)

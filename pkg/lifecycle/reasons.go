@@ -42,7 +42,7 @@ const (
 	// may have the application, and a later try stopped before asking
 	// Personio (the integration was switched off or removed, the mapping
 	// or the connection changed).
-	ReasonStoppedUnknown Reason = "personio.outcome_unknown_stopped"
+	ReasonStoppedUnknown   Reason = "personio.outcome_unknown_stopped"
 	ReasonRetryRequested   Reason = "retry.requested"
 	ReasonCredentialsFixed Reason = "credentials.replaced"
 	ReasonInternal         Reason = "internal"

@@ -28,6 +28,16 @@ const (
 var Transforms = []string{tTrim, tLower, tUpper, tTitle, tFirstName, tLastName, tDate, tPhone, tNumber, tOptions, tJoin}
 
 // transformKinds says which target kinds each transform fits.
+// Fits says, for each transform, the kinds of target it fits (a copy,
+// for the editor's mapping screen).
+func Fits() map[string][]Kind {
+	out := make(map[string][]Kind, len(transformKinds))
+	for name, kinds := range transformKinds {
+		out[name] = slices.Clone(kinds)
+	}
+	return out
+}
+
 var transformKinds = map[string][]Kind{
 	tTrim:      {KindName, KindEmail, KindText, KindMessage, KindPhone, KindNumber, KindInteger, KindOption, KindTags, KindPhase, KindDate},
 	tLower:     {KindName, KindEmail, KindText, KindMessage, KindTags, KindOption},

@@ -43,6 +43,10 @@ func (f *Funnel) field(id string) (*Field, bool) {
 type Problem struct {
 	Path    string `json:"path"`
 	Message string `json:"message"`
+	// Code and Params, where set, say the problem for a client that
+	// words it itself (source-cannot-fit: target, source, takes, holds).
+	Code   string            `json:"code,omitempty"`
+	Params map[string]string `json:"params,omitempty"`
 }
 
 // ConfigError lists every problem of a mapping. Permanent.
@@ -212,6 +216,10 @@ func (v *validator) rule(path string, r *Rule, t Target, defaultRegion string) *
 					v.add(path+".source", fmt.Sprintf("the funnel has no question %q", src.key))
 				}
 				field = f
+			}
+			if p, ok := misfit(t, src, field); ok {
+				p.Path = path + ".source"
+				v.problems = append(v.problems, p)
 			}
 		}
 	}

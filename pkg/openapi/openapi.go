@@ -22,6 +22,8 @@ import (
 	"strings"
 
 	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/santhosh-tekuri/jsonschema/v6"
+	"github.com/santhosh-tekuri/jsonschema/v6/kind"
 
 	"github.com/funnel-personio/funnel-personio/pkg/apigw"
 )
@@ -122,13 +124,7 @@ func (d *Document) Parameters(method, pattern string) apigw.ParameterCheck {
 		if len(errs) == 0 {
 			return nil
 		}
-		msgs := make([]string, 0, len(errs))
-		for _, e := range errs {
-			msgs = append(msgs, e.Message)
-		}
-		p := apigw.NewProblem(http.StatusBadRequest, "validation", "Invalid request", strings.Join(msgs, "; ")+".")
-		p.Errors = errs
-		return p
+		return apigw.Invalid(errs...)
 	}
 }
 
@@ -163,6 +159,9 @@ var valueFields = map[string]bool{"type": true, "enum": true, "const": true, "mi
 // rule says in words what a value of the schema must be, for "<name>
 // must be <rule>". A pattern is said by the schema's description.
 func rule(s *openapi3.Schema) string {
+	if len(s.Enum) == 1 {
+		return fmt.Sprint(s.Enum[0])
+	}
 	if len(s.Enum) > 0 {
 		vals := make([]string, 0, len(s.Enum))
 		for _, v := range s.Enum {
@@ -242,14 +241,13 @@ func lengths(s *openapi3.Schema) string {
 	return ""
 }
 
-// check validates a body against a schema, reporting every problem.
+// check validates a body against a schema, reporting every problem in
+// the API's one vocabulary (package apigw).
 func check(schema *openapi3.Schema, optional bool, body []byte) *apigw.Problem {
-	invalid := func(detail string) *apigw.Problem {
-		return apigw.NewProblem(http.StatusBadRequest, "validation", "Invalid request", detail)
-	}
+	whole := func(msg string) *apigw.Problem { return apigw.Invalid(apigw.FieldError{Path: "", Message: msg}) }
 	if schema == nil {
 		if len(bytes.TrimSpace(body)) > 0 {
-			return invalid("this endpoint takes no body")
+			return whole("this endpoint takes no body")
 		}
 		return nil
 	}
@@ -257,40 +255,23 @@ func check(schema *openapi3.Schema, optional bool, body []byte) *apigw.Problem {
 		if optional {
 			return nil
 		}
-		return invalid("a JSON body is required")
+		return whole("a JSON body is required")
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
 	var doc any
 	if err := dec.Decode(&doc); err != nil {
-		return invalid("the body is not valid JSON: " + err.Error())
+		return apigw.Invalid(apigw.NotJSON("", err))
 	}
 	if dec.More() {
-		return invalid("the body has data after the JSON value")
+		return whole("the body has data after the JSON value")
 	}
 	doc = numbersToFloats(doc)
 	err := schema.VisitJSON(doc, openapi3.MultiErrors(), openapi3.EnableJSONSchema2020())
 	if err == nil {
 		return nil
 	}
-	p := invalid("")
-	p.Errors = schemaErrors(err)
-	msgs := make([]string, 0, len(p.Errors))
-	for _, e := range p.Errors {
-		msgs = append(msgs, e.Message)
-	}
-	p.Detail = strings.Join(msgs, "; ") + "."
-	return p
-}
-
-// name is how a message calls the value at a JSON pointer: its member
-// name, or "choices[3]" for an item of a list.
-func name(pointer []string) string {
-	last := pointer[len(pointer)-1]
-	if _, err := strconv.Atoi(last); err == nil && len(pointer) > 1 {
-		return pointer[len(pointer)-2] + "[" + last + "]"
-	}
-	return last
+	return apigw.Invalid(schemaErrors(err)...)
 }
 
 // numbersToFloats gives kin-openapi the float64 numbers it validates.
@@ -317,7 +298,9 @@ func numbersToFloats(v any) any {
 	return v
 }
 
-// schemaErrors flattens kin-openapi's errors into path + message.
+// schemaErrors flattens the errors of either of kin-openapi's validators
+// (its own, and the JSON Schema 2020-12 one it uses for some schemas)
+// into the API's vocabulary.
 func schemaErrors(err error) []apigw.FieldError {
 	var out []apigw.FieldError
 	var me openapi3.MultiError
@@ -328,27 +311,51 @@ func schemaErrors(err error) []apigw.FieldError {
 		return out
 	}
 	var se *openapi3.SchemaError
-	if errors.As(err, &se) {
-		pointer := se.JSONPointer()
-		path := "/" + strings.Join(pointer, "/")
-		msg := se.Reason
-		switch {
-		case valueFields[se.SchemaField] && se.Schema != nil && len(pointer) > 0:
-			msg = name(pointer) + " must be " + rule(se.Schema)
-		case valueFields[se.SchemaField] && se.Schema != nil:
-			msg = "the body must be " + rule(se.Schema)
-		case msg == "":
-			msg = se.Error()
-		}
-		if _, isNumber := se.Value.(float64); se.SchemaField == "type" && se.Schema != nil &&
-			!(isNumber && (se.Schema.Type.Includes(openapi3.TypeInteger) || se.Schema.Type.Includes(openapi3.TypeNumber))) {
-			// Another kind of value than the schema takes (not a
-			// fraction where a whole number goes): say which.
-			msg += "; it is " + jsonKind(se.Value) + ", not " + typeInWords(se.Schema)
-		}
-		return []apigw.FieldError{{Path: path, Message: msg}}
+	if !errors.As(err, &se) {
+		return []apigw.FieldError{{Path: "", Message: err.Error()}}
 	}
-	return []apigw.FieldError{{Path: "/", Message: err.Error()}}
+	pointer := se.JSONPointer()
+	path := apigw.Pointer("", pointer...)
+	var verr *jsonschema.ValidationError
+	if errors.As(se, &verr) {
+		switch k := verr.ErrorKind.(type) {
+		case *kind.Required:
+			for _, m := range k.Missing {
+				out = append(out, apigw.Missing(path, m))
+			}
+			return out
+		case *kind.AdditionalProperties:
+			for _, m := range k.Properties {
+				out = append(out, apigw.Unknown(path, m))
+			}
+			return out
+		}
+	}
+	switch {
+	case se.SchemaField == "required" && len(pointer) > 0:
+		return []apigw.FieldError{apigw.Missing(apigw.Pointer("", pointer[:len(pointer)-1]...), pointer[len(pointer)-1])}
+	case se.SchemaField == "properties" && strings.HasSuffix(se.Reason, " is unsupported"):
+		member, _ := strconv.Unquote(strings.TrimSuffix(strings.TrimPrefix(se.Reason, "property "), " is unsupported"))
+		return []apigw.FieldError{apigw.Unknown(path, member)}
+	case (valueFields[se.SchemaField] || se.SchemaField == "nullable") && se.Schema != nil:
+		return []apigw.FieldError{apigw.MustBe(path, rule(se.Schema), kindTail(se))}
+	case se.Reason != "":
+		return []apigw.FieldError{{Path: path, Message: se.Reason}}
+	}
+	return []apigw.FieldError{{Path: path, Message: se.Error()}}
+}
+
+// kindTail says what kind of value broke a schema's type ("null, not an
+// object"), or nothing when the kind is right (a fraction where a whole
+// number goes) or the schema broken is not about the type.
+func kindTail(se *openapi3.SchemaError) string {
+	if se.SchemaField != "type" && se.SchemaField != "nullable" {
+		return ""
+	}
+	if _, isNumber := se.Value.(float64); isNumber && (se.Schema.Type.Includes(openapi3.TypeInteger) || se.Schema.Type.Includes(openapi3.TypeNumber)) {
+		return ""
+	}
+	return jsonKind(se.Value) + ", not " + typeInWords(se.Schema)
 }
 
 // jsonKind says what kind of JSON value v (as decoded for validation) is.

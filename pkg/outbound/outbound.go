@@ -121,10 +121,11 @@ func ConnectionEvent(t Type, c store.Connection, code lifecycle.Reason) Event {
 }
 
 // PositionEvent is the event of an integration's position being found
-// unpublished (since then) or settled again (the spell that began then):
-// the two events of one spell pair up, a later spell is a new problem.
-func PositionEvent(t Type, in store.Integration, position int64, since time.Time, code lifecycle.Reason) Event {
-	e := New(t, in.WorkspaceID+"/"+in.FunnelID+"/"+strconv.FormatInt(position, 10)+"/"+strconv.FormatInt(since.Unix(), 10), since)
+// unpublished or settled again, at a moment (its timestamp). since is
+// when the spell of unpublished began, which names the problem: the two
+// events of one spell pair up, a later spell is a new problem.
+func PositionEvent(t Type, in store.Integration, position int64, since, at time.Time, code lifecycle.Reason) Event {
+	e := New(t, in.WorkspaceID+"/"+in.FunnelID+"/"+strconv.FormatInt(position, 10)+"/"+strconv.FormatInt(since.Unix(), 10), at)
 	e.WorkspaceID, e.FunnelID, e.ConnectionID, e.PositionID, e.ReasonCode = in.WorkspaceID, in.FunnelID, in.ConnectionID, position, code
 	return e
 }

@@ -32,6 +32,20 @@ type Attempt struct {
 	Reason     string           `dynamodbav:"reason,omitempty" json:"reason,omitempty"`
 }
 
+// Tries counts the worker's tries to deliver among attempts: an entry
+// with an outcome, or a 429 from Personio (recorded as queued again);
+// being queued, sent again on request or waiting for the rate budget is
+// no try.
+func Tries(attempts []Attempt) int {
+	n := 0
+	for _, a := range attempts {
+		if a.Outcome != lifecycle.StatusQueued || a.ReasonCode == lifecycle.ReasonRateLimited {
+			n++
+		}
+	}
+	return n
+}
+
 // Delivery is the record of one event's way to Personio. The original
 // event is kept beside it (the table is encrypted at rest; see eventItem)
 // so that a failed delivery can be retried after the mapping or

@@ -364,7 +364,7 @@ func (w *Watch) position(ctx context.Context, in store.Integration, published bo
 			return err
 		}
 		r.Unpublished++
-		w.tell(ctx, outbound.PositionEvent(outbound.PositionUnpublished, in, in.JobPositionID, now, lifecycle.ReasonPositionUnpublished))
+		w.tell(ctx, outbound.PositionEvent(outbound.PositionUnpublished, in, in.JobPositionID, now, now, lifecycle.ReasonPositionUnpublished))
 		return nil
 	case published && in.UnpublishedNow():
 		cleared, err := w.store.MarkPositionPublished(ctx, in.WorkspaceID, in.FunnelID, in.JobPositionID)
@@ -372,7 +372,7 @@ func (w *Watch) position(ctx context.Context, in store.Integration, published bo
 			return err
 		}
 		r.Republished++
-		w.tell(ctx, outbound.PositionEvent(outbound.PositionRestored, in, in.JobPositionID, now, lifecycle.ReasonPositionPublished))
+		w.tell(ctx, outbound.PositionEvent(outbound.PositionRestored, in, in.JobPositionID, in.Unpublished.Since, now, lifecycle.ReasonPositionPublished))
 	case !published:
 		return nil
 	}

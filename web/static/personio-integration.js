@@ -16,18 +16,9 @@
 // Events: "personio-ready" (first render with data), "personio-change".
 // No framework, no build step, no dependencies.
 
-const STATUSES = ['queued', 'processing', 'retrying', 'delivered', 'unconfirmed', 'failed', 'parked', 'dead', 'skipped'];
+// Statuses, transforms, fits: from GET /v1/personio/targets. FINAL ends a test's watch.
+const REQUIRED = ['first_name', 'last_name', 'email'];
 const FINAL = new Set(['delivered', 'unconfirmed', 'failed', 'dead', 'skipped', 'parked']);
-const RETRYABLE = new Set(['failed', 'dead', 'parked']);
-const TRANSFORMS = ['trim', 'lower', 'upper', 'title', 'first_name', 'last_name', 'date', 'phone', 'number', 'options', 'join'];
-// Which transforms fit which target kind (pkg/mapping transformKinds; the
-// API checks it again when the mapping is saved).
-const FITS = {
-  trim: 'name email text message phone number integer option tags phase date',
-  lower: 'name email text message tags option', upper: 'name text message tags', title: 'name text tags',
-  first_name: 'name text', last_name: 'name text', date: 'date text', phone: 'phone text',
-  number: 'number integer text', options: 'option phase text tags', join: 'name text message',
-};
 const CONTACT = ['first_name', 'last_name', 'full_name', 'email', 'phone'];
 const EXTRA_SOURCES = ['event.occurred_at', 'tracking.utm_source', 'tracking.utm_medium', 'tracking.utm_campaign'];
 
@@ -41,10 +32,14 @@ const STRINGS = {
     companyId: 'Company ID', token: 'Access token', tokenHelp: 'Written once, never shown again.',
     where: 'In Personio: Settings › Integrations › API access data › “Recruiting integrations” (in newer accounts: Marketplace › Connected integrations › Recruiting integrations). Copy the Company ID and the access token from there.',
     check: 'Check connection', checking: 'Checking with Personio…', connected: (n) => `Connected: Personio accepted the credentials of “${n}”.`,
+    connectedBeside: (n) => `Connected: “${n}”. This funnel still uses the account chosen above; choose “${n}” there to switch.`,
+    sameCompany: (other, c) => `“${other}” connects company ${c} already: two accounts of one company share Personio’s limit of 20 requests a minute.`,
+    renameAccount: 'Rename account', removeAccount: 'Remove account', newName: 'New name', saveName: 'Save name',
+    renamed: (n) => `Renamed to “${n}”.`, removed: (n) => `The account “${n}” and its access token were removed.`,
     needsAttention: 'needs attention', company: (c) => `company ${c}`, companyInvalid: 'The Company ID is a number (up to 18 digits).',
     nameMissing: 'Give the account a name.', tokenMissing: 'Paste the access token.',
     s2: '2. Job position', s2help: 'Applications from this funnel are assigned to this position in Personio.',
-    fromFeed: 'From your career site', subdomain: 'Career site subdomain', subdomainHelp: 'As in acme.jobs.personio.de',
+    fromFeed: 'From your career site', subdomain: 'Career site subdomain', subdomainHelp: 'As in acme.jobs.personio.de', subdomainEmpty: 'Enter the subdomain first.', subdomainInvalid: 'A subdomain has only lower-case letters, digits and hyphens.',
     loadPositions: 'Load positions', position: 'Position', choosePosition: '— choose a position —',
     orPaste: 'Or paste the position’s ID or its URL from Personio', pasteHelp: 'Personio › Recruiting › the position: the ID is the number in the address.',
     useId: 'Use this ID', noId: 'No position ID found in this text: paste the number, or the address of the position in Personio.',
@@ -59,8 +54,15 @@ const STRINGS = {
     kField: 'a funnel field', kConstant: 'a fixed value', kTemplate: 'a template', field: 'Funnel field',
     grpSplit: 'Split from a full name', grpContact: 'Contact', grpQuestions: 'Questions', grpFileFields: 'File uploads', grpOther: 'Other',
     constant: 'Fixed value', template: 'Template', templateHelp: 'Fields in {{…}}, e.g. {{answers.q_motivation}}.',
-    insertField: 'Insert a field', transforms: 'Transforms', optionTable: 'Answer → Personio value',
-    optionValue: (c) => `Personio value for “${c}”`, noChoices: 'This field has no fixed choices: values go as typed.',
+    tr: { trim: 'no spaces at the ends', lower: 'all lower case', upper: 'all upper case', title: 'Each Word Capitalised',
+      first_name: 'first name(s) of a full name', last_name: 'last name of a full name', date: 'as yyyy-mm-dd',
+      phone: 'as +49…, international', number: 'as a plain number', options: 'through the table below', join: 'several answers in one line' },
+    src: { 'event.occurred_at': 'Time of the application', 'tracking.utm_source': 'Campaign source (utm_source)', 'tracking.utm_medium': 'Campaign medium (utm_medium)', 'tracking.utm_campaign': 'Campaign name (utm_campaign)' },
+    kinds: { email: 'an e-mail address', name: 'a name', date: 'a date', phone: 'a phone number', number: 'a number', integer: 'a whole number',
+      choice: 'one of its choices', multi_choice: 'several choices', consent: 'a yes or no', text: 'free text' },
+    cannotFit: (f, s, a, b) => `${f} takes ${a}; “${s}” holds ${b}.`,
+    insertField: 'Insert a field', insert: 'Insert', transforms: 'Transforms', optionTable: 'Answer → Personio value',
+    optionValue: (c) => `Personio value for “${c}”`, suggested: (v) => `(suggested: ${v})`, acceptSuggestions: (n) => n === 1 ? 'Accept the suggestion' : `Accept the ${n} suggestions`, noChoices: 'This field has no fixed choices: values go as typed.',
     moveUp: (i) => `Move assignment ${i} up`, moveDown: (i) => `Move assignment ${i} down`, remove: (i) => `Remove assignment ${i}`,
     up: 'Up', down: 'Down', del: 'Remove', addRow: 'Add assignment', keep: 'Add answers no assignment uses to the message',
     s5: '5. Save and switch on', save: 'Save settings', saving: 'Saving…', saved: 'Settings saved.',
@@ -91,7 +93,7 @@ const STRINGS = {
       'personio-rate-limited': 'Personio allows 20 requests a minute per account; try again in a minute. Nothing was saved.',
       'feed-unavailable': (s) => `Personio has no public job feed for “${s}”. Switch the XML feed on in Personio (Settings › Recruiting › Career page), check the subdomain, or paste the position’s ID or URL instead.`,
       'precondition-failed': 'Someone else saved these settings meanwhile. Reload the page to see their version.',
-      'connection-in-use': 'An active integration uses this account. Switch it off or choose another account first.',
+      'connection-in-use': (f) => `${f && f.length > 1 ? 'The funnels ' + f.join(', ') + ' send' : 'The funnel ' + ((f && f[0]) || '') + ' sends'} applications through this account. Switch the integration off or choose another account there first; nothing was removed.`,
       'not-retryable': 'This delivery cannot be sent again.', 'event-expired': 'The application is no longer kept, so it cannot be sent again.',
       'no-integration': 'Save the settings before sending a test application.', unavailable: 'Temporarily unavailable; try again in a few seconds.',
       network: 'The service could not be reached. Check the connection and try again.', other: 'Something went wrong.',
@@ -106,10 +108,14 @@ const STRINGS = {
     companyId: 'Company ID', token: 'Access Token', tokenHelp: 'Wird einmal eingegeben und nie wieder angezeigt.',
     where: 'In Personio: Einstellungen › Integrationen › API-Zugangsdaten › „Recruiting-Integrationen“ (in neueren Konten: Marketplace › Verbundene Integrationen › Recruiting-Integrationen). Kopieren Sie dort die Company ID und den Access Token.',
     check: 'Verbindung prüfen', checking: 'Wird bei Personio geprüft…', connected: (n) => `Verbunden: Personio hat die Zugangsdaten von „${n}“ akzeptiert.`,
+    connectedBeside: (n) => `Verbunden: „${n}“. Dieser Funnel nutzt weiter das oben gewählte Konto; wählen Sie dort „${n}“, um zu wechseln.`,
+    sameCompany: (other, c) => `„${other}“ verbindet Company ${c} schon: zwei Konten einer Company teilen sich Personios Grenze von 20 Anfragen pro Minute.`,
+    renameAccount: 'Konto umbenennen', removeAccount: 'Konto entfernen', newName: 'Neuer Name', saveName: 'Namen speichern',
+    renamed: (n) => `Umbenannt in „${n}“.`, removed: (n) => `Das Konto „${n}“ und sein Access Token wurden entfernt.`,
     needsAttention: 'braucht Aufmerksamkeit', company: (c) => `Company ${c}`, companyInvalid: 'Die Company ID ist eine Zahl (bis zu 18 Ziffern).',
     nameMissing: 'Geben Sie dem Konto einen Namen.', tokenMissing: 'Fügen Sie den Access Token ein.',
     s2: '2. Stelle', s2help: 'Bewerbungen aus diesem Funnel werden in Personio dieser Stelle zugeordnet.',
-    fromFeed: 'Aus Ihrer Karriereseite', subdomain: 'Subdomain der Karriereseite', subdomainHelp: 'Wie in acme.jobs.personio.de',
+    fromFeed: 'Aus Ihrer Karriereseite', subdomain: 'Subdomain der Karriereseite', subdomainHelp: 'Wie in acme.jobs.personio.de', subdomainEmpty: 'Geben Sie zuerst die Subdomain ein.', subdomainInvalid: 'Eine Subdomain hat nur Kleinbuchstaben, Ziffern und Bindestriche.',
     loadPositions: 'Stellen laden', position: 'Stelle', choosePosition: '— Stelle wählen —',
     orPaste: 'Oder die ID der Stelle oder ihre URL aus Personio einfügen', pasteHelp: 'Personio › Recruiting › die Stelle: die ID ist die Zahl in der Adresse.',
     useId: 'Diese ID verwenden', noId: 'In diesem Text ist keine Stellen-ID: fügen Sie die Zahl oder die Adresse der Stelle in Personio ein.',
@@ -124,8 +130,15 @@ const STRINGS = {
     kField: 'einem Funnel-Feld', kConstant: 'einem festen Wert', kTemplate: 'einer Vorlage', field: 'Funnel-Feld',
     grpSplit: 'Aus dem vollen Namen getrennt', grpContact: 'Kontakt', grpQuestions: 'Fragen', grpFileFields: 'Datei-Uploads', grpOther: 'Weitere',
     constant: 'Fester Wert', template: 'Vorlage', templateHelp: 'Felder in {{…}}, z. B. {{answers.q_motivation}}.',
-    insertField: 'Feld einfügen', transforms: 'Umwandlungen', optionTable: 'Antwort → Personio-Wert',
-    optionValue: (c) => `Personio-Wert für „${c}“`, noChoices: 'Dieses Feld hat keine festen Auswahlwerte: Werte gehen wie eingegeben.',
+    tr: { trim: 'ohne Leerzeichen an den Enden', lower: 'alles klein', upper: 'alles groß', title: 'Jedes Wort Groß',
+      first_name: 'Vorname(n) aus dem vollen Namen', last_name: 'Nachname aus dem vollen Namen', date: 'als JJJJ-MM-TT',
+      phone: 'als +49…, international', number: 'als einfache Zahl', options: 'über die Tabelle unten', join: 'mehrere Antworten in einer Zeile' },
+    src: { 'event.occurred_at': 'Zeitpunkt der Bewerbung', 'tracking.utm_source': 'Kampagnenquelle (utm_source)', 'tracking.utm_medium': 'Kampagnenmedium (utm_medium)', 'tracking.utm_campaign': 'Kampagnenname (utm_campaign)' },
+    kinds: { email: 'eine E-Mail-Adresse', name: 'einen Namen', date: 'ein Datum', phone: 'eine Telefonnummer', number: 'eine Zahl', integer: 'eine ganze Zahl',
+      choice: 'eine ihrer Antworten', multi_choice: 'mehrere Antworten', consent: 'Ja oder Nein', text: 'freien Text' },
+    cannotFit: (f, s, a, b) => `${f} nimmt ${a}; „${s}“ enthält ${b}.`,
+    insertField: 'Feld einfügen', insert: 'Einfügen', transforms: 'Umwandlungen', optionTable: 'Antwort → Personio-Wert',
+    optionValue: (c) => `Personio-Wert für „${c}“`, suggested: (v) => `(Vorschlag: ${v})`, acceptSuggestions: (n) => n === 1 ? 'Vorschlag übernehmen' : `${n} Vorschläge übernehmen`, noChoices: 'Dieses Feld hat keine festen Auswahlwerte: Werte gehen wie eingegeben.',
     moveUp: (i) => `Zuordnung ${i} nach oben`, moveDown: (i) => `Zuordnung ${i} nach unten`, remove: (i) => `Zuordnung ${i} entfernen`,
     up: 'Nach oben', down: 'Nach unten', del: 'Entfernen', addRow: 'Zuordnung hinzufügen', keep: 'Antworten ohne Zuordnung an die Nachricht anhängen',
     s5: '5. Speichern und aktivieren', save: 'Einstellungen speichern', saving: 'Wird gespeichert…', saved: 'Einstellungen gespeichert.',
@@ -135,7 +148,7 @@ const STRINGS = {
     needAccount: 'Wählen Sie ein Personio-Konto oder fügen Sie eines hinzu.', needPosition: 'Wählen Sie die Stelle.', needField: 'Wählen Sie ein Feld.',
     needTarget: 'Wählen Sie ein Personio-Feld.', needAttr: 'Geben Sie die ID des Attributs an (eine Zahl).',
     s6: '6. Testbewerbung', s6help: 'Eine Testbewerbung durch die echte Warteschlange, in Sekunden in Personio.',
-    sendTest: 'Testbewerbung senden', testDelivered: (sec) => `Die Testbewerbung ist in Personio angekommen, ${sec.replace('.', ',')} s nach dem Senden.`, saveFirst: 'Speichern Sie die Einstellungen, bevor Sie eine Testbewerbung senden.',
+    sendTest: 'Testbewerbung senden', testDelivered: (sec) => `Die Testbewerbung ist in Personio angekommen, ${sec} s nach dem Senden.`, saveFirst: 'Speichern Sie die Einstellungen, bevor Sie eine Testbewerbung senden.',
     s7: 'Zustellprotokoll', filter: 'Status', all: 'Alle', refresh: 'Aktualisieren', more: 'Mehr anzeigen', retry: 'Erneut senden', retried: 'Erneut gesendet.',
     empty: 'Noch keine Bewerbungen.', when: 'Wann', status: 'Status', details: 'Details', test: 'Test', attempts: (n) => n === 1 ? '1 Versuch' : `${n} Versuche`,
     st: { queued: 'in der Warteschlange', processing: 'in Bearbeitung', retrying: 'neuer Versuch', delivered: 'zugestellt', unconfirmed: 'unbestätigt', failed: 'fehlgeschlagen', parked: 'wartet', dead: 'abgelegt', skipped: 'übersprungen' },
@@ -158,7 +171,7 @@ const STRINGS = {
       'personio-rate-limited': 'Personio erlaubt 20 Anfragen pro Minute und Konto; versuchen Sie es in einer Minute noch einmal. Es wurde nichts gespeichert.',
       'feed-unavailable': (s) => `Personio hat keinen öffentlichen Stellen-Feed für „${s}“. Schalten Sie den XML-Feed in Personio ein (Einstellungen › Recruiting › Karriereseite), prüfen Sie die Subdomain, oder fügen Sie die ID oder URL der Stelle ein.`,
       'precondition-failed': 'Jemand anderes hat diese Einstellungen inzwischen gespeichert. Laden Sie die Seite neu, um diese Fassung zu sehen.',
-      'connection-in-use': 'Eine aktive Integration nutzt dieses Konto. Schalten Sie sie aus oder wählen Sie zuerst ein anderes Konto.',
+      'connection-in-use': (f) => `${f && f.length > 1 ? 'Die Funnels ' + f.join(', ') + ' senden' : 'Der Funnel ' + ((f && f[0]) || '') + ' sendet'} Bewerbungen über dieses Konto. Schalten Sie dort zuerst die Integration aus oder wählen Sie ein anderes Konto; es wurde nichts entfernt.`,
       'not-retryable': 'Diese Zustellung kann nicht erneut gesendet werden.', 'event-expired': 'Die Bewerbung wird nicht mehr aufbewahrt und kann nicht erneut gesendet werden.',
       'no-integration': 'Speichern Sie die Einstellungen, bevor Sie eine Testbewerbung senden.', unavailable: 'Vorübergehend nicht verfügbar; versuchen Sie es in ein paar Sekunden noch einmal.',
       network: 'Der Dienst war nicht erreichbar. Prüfen Sie die Verbindung und versuchen Sie es noch einmal.', other: 'Etwas ist schiefgegangen.',
@@ -209,6 +222,7 @@ fieldset{border:1px solid var(--line);border-radius:8px;padding:.5rem .75rem .75
 legend{font-weight:700;padding:0 .25rem}
 fieldset.bad{border-color:var(--bad)}
 .checks{display:flex;flex-wrap:wrap;gap:.25rem 1rem}
+.insert{display:flex;gap:.5rem;flex-wrap:wrap;align-items:center}.insert select{flex:1 1 12rem;min-width:0}
 .checks label,.inline{display:inline-flex;gap:.35rem;align-items:center;font-weight:400;margin:.2rem 0}
 input[type=checkbox],input[type=radio]{width:1.15rem;height:1.15rem;accent-color:var(--accent)}
 .opt{display:grid;grid-template-columns:minmax(0,1fr) minmax(0,1fr);gap:.25rem .75rem;align-items:center}
@@ -297,6 +311,27 @@ class ApiError extends Error {
 let keySeq = 0;
 const nextKey = () => 'r' + ++keySeq;
 
+// Common German and English words for Personio's option values.
+const SYNONYMS = {
+  female: ['weiblich', 'frau', 'w', 'f', 'woman'], male: ['mannlich', 'mann', 'm', 'man'],
+  diverse: ['divers', 'd', 'x', 'non-binary', 'nichtbinar', 'nonbinary'],
+  undefined: ['keine angabe', 'not specified', 'prefer not to say', 'unknown', 'unbekannt'],
+};
+
+// fold compares words without case or accents.
+const fold = (x) => String(x).normalize('NFD').replace(/[\u0300-\u036f]/g, '').toLowerCase().trim();
+
+// suggestOption: the value an answer's choice means (same word in any case
+// or accents, a label, a common word), or ''.
+export function suggestOption(choice, values, labels = {}) {
+  const c = fold(choice);
+  for (const v of values) {
+    const words = [v, ...(labels[v] || []), ...(SYNONYMS[v] || [])].map(fold);
+    if (words.includes(c)) return v;
+  }
+  return '';
+}
+
 export class PersonioIntegration extends HTMLElement {
   static observedAttributes = ['api-base', 'funnel-id', 'lang'];
 
@@ -349,7 +384,7 @@ export class PersonioIntegration extends HTMLElement {
   disconnectedCallback() { clearInterval(this.#timer); this.#timer = 0; if (this.#observer) this.#observer.disconnect(); }
   attributeChangedCallback(name, old, val) {
     if (old === val || !this.#s) return;
-    if (name === 'lang') { this.#renderAll(); this.#refreshLog(); }
+    if (name === 'lang') { this.#renderAll(); this.#refreshLog(); if (this.#s.general.length && this.#s.raw) this.#showProblems(this.#s.raw, true); }
     else { this.#started = false; this.#maybeStart(); }
   }
 
@@ -387,7 +422,9 @@ export class PersonioIntegration extends HTMLElement {
   }
 
   // say turns a problem into a sentence in the page's language.
+  // A deployment's hint (the sandbox's new token) goes first.
   #say(e, arg) {
+    if (e.problem && typeof e.problem.hint === 'string' && e.problem.hint) return e.problem.hint;
     const t = this.#t.err[e.kind];
     if (typeof t === 'function') return t(arg);
     if (t) return t;
@@ -405,7 +442,7 @@ export class PersonioIntegration extends HTMLElement {
     this.#s = {
       phase: 'loading', expired: false, connections: [], connectionId: '', adding: false, connMsg: null, connErrors: {},
       subdomain: '', positions: null, positionId: null, positionName: '', posMsg: null, pasteMsg: null,
-      targets: [], required: {}, rows: [], keep: true, region: '',
+      targets: [], transforms: [], fits: {}, statuses: [], retryable: [], required: {}, rows: [], keep: true, region: '',
       integration: null, etag: '', saveMsg: null, problems: [], general: [],
       test: null, log: { items: [], cursor: '', status: '', loading: false, msg: null }, banner: null,
     };
@@ -414,21 +451,27 @@ export class PersonioIntegration extends HTMLElement {
       const [conns, targets, integ] = await Promise.all([
         this.#api('GET', '/v1/connections'),
         this.#api('GET', '/v1/personio/targets'),
-        this.#api('GET', `/v1/funnels/${f}/integration`).catch((e) => { if (e.status === 404) return null; throw e; }),
+        this.#api('GET', `/v1/integrations?funnel_id=${f}`),
       ]);
       const s = this.#s;
       s.connections = conns.data.connections || [];
       s.targets = targets.data.targets || [];
-      if (integ) {
-        s.integration = integ.data;
-        s.etag = integ.headers.get('ETag') || '';
-        s.connectionId = integ.data.connection_id;
-        s.positionId = integ.data.job_position_id;
+      s.transforms = targets.data.transforms || [];
+      s.fits = targets.data.fits || {};
+      s.statuses = targets.data.statuses || [];
+      s.retryable = targets.data.retryable || [];
+      const saved = (integ.data.integrations || [])[0];
+      if (saved) {
+        s.integration = saved;
+        s.etag = `"v${saved.version}"`;
+        s.connectionId = saved.connection_id;
+        s.positionId = saved.job_position_id;
+        s.subdomain = saved.career_site || '';
       } else if (s.connections.length === 1) {
         s.connectionId = s.connections[0].id;
       }
       s.adding = s.connections.length === 0;
-      this.#fromMapping(integ ? integ.data.mapping : null);
+      this.#fromMapping(saved ? saved.mapping : null);
       s.phase = 'ready';
     } catch (e) {
       if (this.#s.phase === 'plan' || this.#s.expired) return this.#ready();
@@ -439,6 +482,8 @@ export class PersonioIntegration extends HTMLElement {
     }
     this.#renderAll();
     this.#ready();
+    // The saved position's name, from its feed.
+    if (this.#s.subdomain && this.#s.connectionId) this.#loadPositions({ quiet: true });
     this.#poll(); // the log, and the parked count when the connection needs attention
     this.#schedule();
   }
@@ -447,6 +492,9 @@ export class PersonioIntegration extends HTMLElement {
     performance.mark('personio-integration:ready');
     this.dispatchEvent(new CustomEvent('personio-ready', { bubbles: true, composed: true }));
   }
+
+  // Whether a transform fits a target kind (the API's table).
+  #fits(transform, kind) { return (this.#s.fits[transform] || []).includes(kind); }
 
   // ---- the funnel's fields ------------------------------------------------
 
@@ -475,7 +523,7 @@ export class PersonioIntegration extends HTMLElement {
     const full = this.#fields.find((f) => f.id === 'contact.full_name') || this.#fields.find((f) => this.#isNameField(f) && /full|voll|ganz/i.test((f.label || '') + f.id));
     s.required = {};
     if (m && m.required) {
-      for (const name of ['first_name', 'last_name', 'email']) {
+      for (const name of REQUIRED) {
         const r = m.required[name] || {};
         const pick = (rule) => rule && rule.source && ((rule.transforms || []).includes(name) ? 'split:' + rule.source : rule.source);
         let v = pick(r);
@@ -530,7 +578,7 @@ export class PersonioIntegration extends HTMLElement {
     else if (row.kind === 'template') r.template = row.template;
     else r.source = row.source;
     const kind = this.#kindOf(row);
-    const tr = TRANSFORMS.filter((x) => row.transforms.includes(x) && (!kind || FITS[x].split(' ').includes(kind)));
+    const tr = this.#s.transforms.filter((x) => row.transforms.includes(x) && (!kind || this.#fits(x, kind)));
     if (tr.length && kind !== 'file') r.transforms = tr;
     const opts = Object.fromEntries(Object.entries(row.options).filter(([, v]) => v));
     if (Object.keys(opts).length && row.kind === 'field') r.options = opts;
@@ -541,7 +589,7 @@ export class PersonioIntegration extends HTMLElement {
   #mapping() {
     const s = this.#s;
     const required = {};
-    for (const name of ['first_name', 'last_name', 'email']) {
+    for (const name of REQUIRED) {
       const q = s.required[name] || {};
       if (q.rule && q.value === q.loaded) { required[name] = q.rule; continue; }
       const v = q.value || '';
@@ -692,9 +740,30 @@ export class PersonioIntegration extends HTMLElement {
           `${c.name} (${t.company(c.company_id)})${c.status === 'needs_attention' ? ' — ' + t.needsAttention : ''}`))),
         s.connErrors.connection ? h('p', { class: 'err', id: 'connection-err' }, s.connErrors.connection) : null);
     }
+    const chosen = s.connections.find((c) => c.id === s.connectionId);
+    if (chosen && s.renaming) {
+      el.append(h('form', { id: 'rename-form', novalidate: true, onsubmit: (ev) => { ev.preventDefault(); this.#renameConnection(chosen); } },
+        h('label', { for: 'acc-rename' }, t.newName),
+        h('input', { type: 'text', id: 'acc-rename', value: s.renaming.name, maxlength: 100, autocomplete: 'off', oninput: (ev) => { s.renaming.name = ev.target.value; } }),
+        h('div', { class: 'actions' }, h('button', { type: 'submit', id: 'rename-save' }, t.saveName),
+          h('button', { type: 'button', id: 'rename-cancel', onclick: () => { s.renaming = null; this.#update('account'); this.shadowRoot.getElementById('rename-account').focus(); } }, t.cancel))));
+    }
     if (s.connMsg) el.append(this.#msg(s.connMsg));
+    if (s.connWarn) el.append(this.#msg(s.connWarn));
     if (!s.adding) {
-      el.append(h('div', { class: 'actions' }, h('button', { type: 'button', id: 'add-account', 'aria-expanded': 'false', onclick: () => { s.adding = true; s.connMsg = null; this.#update('account'); this.shadowRoot.getElementById('acc-name').focus(); } }, t.addAccount)));
+      el.append(h('div', { class: 'actions' },
+        // On the account chosen when pressed.
+        s.connections.length && !s.renaming ? h('button', { type: 'button', id: 'rename-account', onclick: () => {
+          const c = s.connections.find((x) => x.id === s.connectionId);
+          if (!c) return this.shadowRoot.getElementById('connection').focus();
+          s.renaming = { name: c.name }; s.connMsg = null; s.connWarn = null; this.#update('account'); this.shadowRoot.getElementById('acc-rename').focus();
+        } }, t.renameAccount) : null,
+        s.connections.length ? h('button', { type: 'button', id: 'remove-account', onclick: () => {
+          const c = s.connections.find((x) => x.id === s.connectionId);
+          if (!c) return this.shadowRoot.getElementById('connection').focus();
+          this.#removeConnection(c);
+        } }, t.removeAccount) : null,
+        h('button', { type: 'button', id: 'add-account', 'aria-expanded': 'false', onclick: () => { s.adding = true; s.connMsg = null; s.connWarn = null; this.#update('account'); this.shadowRoot.getElementById('acc-name').focus(); } }, t.addAccount)));
       return;
     }
     const f = s.newConn || (s.newConn = { name: '', company: '' });
@@ -713,6 +782,46 @@ export class PersonioIntegration extends HTMLElement {
       h('div', { class: 'actions' },
         h('button', { type: 'submit', class: 'primary', id: 'check-connection', disabled: s.checking }, s.checking ? t.checking : t.check),
         s.connections.length ? h('button', { type: 'button', id: 'cancel-account', onclick: () => { s.adding = false; s.addMsg = null; s.newErrors = {}; this.#update('account'); this.shadowRoot.getElementById('add-account').focus(); } }, t.cancel) : null)));
+  }
+
+  async #renameConnection(c) {
+    const s = this.#s, t = this.#t;
+    const name = (s.renaming.name || '').trim();
+    if (!name) { s.connMsg = { kind: 'bad', key: 'nameMissing' }; this.#update('account'); this.shadowRoot.getElementById('acc-rename').focus(); return; }
+    try {
+      const res = await this.#api('PATCH', `/v1/connections/${encodeURIComponent(c.id)}`, { body: { name } });
+      const i = s.connections.findIndex((x) => x.id === c.id);
+      if (i >= 0) s.connections[i] = res.data;
+      s.renaming = null;
+      s.connMsg = { kind: 'good', key: 'renamed', args: [res.data.name] };
+      this.#update('account');
+      this.#update('banner');
+      this.shadowRoot.getElementById('rename-account').focus();
+    } catch (e) {
+      s.connMsg = { kind: 'bad', err: e };
+      this.#update('account');
+      this.shadowRoot.getElementById('acc-rename').focus();
+    }
+  }
+
+  async #removeConnection(c) {
+    const s = this.#s;
+    s.connWarn = null;
+    try {
+      await this.#api('DELETE', `/v1/connections/${encodeURIComponent(c.id)}`);
+      s.connections = s.connections.filter((x) => x.id !== c.id);
+      if (s.connectionId === c.id) s.connectionId = '';
+      s.adding = s.connections.length === 0;
+      s.connMsg = { kind: 'good', key: 'removed', args: [c.name] };
+      for (const id of ['account', 'banner', 'position', 'save']) this.#update(id);
+      const next = this.shadowRoot.getElementById(s.connections.length ? 'connection' : 'acc-name');
+      if (next) next.focus();
+    } catch (e) {
+      const funnels = e.problem && e.problem.params && Array.isArray(e.problem.params.funnels) ? e.problem.params.funnels : [];
+      s.connMsg = { kind: 'bad', err: e, arg: funnels };
+      this.#update('account');
+      this.shadowRoot.getElementById('remove-account').focus();
+    }
   }
 
   async #createConnection() {
@@ -736,12 +845,16 @@ export class PersonioIntegration extends HTMLElement {
     this.#update('account');
     try {
       const res = await this.#api('POST', '/v1/connections', { body: { name: f.name.trim(), company_id: f.company.trim(), access_token: token } });
+      const twin = s.connections.find((c) => c.company_id === res.data.company_id);
       s.connections.push(res.data);
-      s.connectionId = res.data.id;
+      // A second account is added beside the chosen one, not chosen.
+      const chose = !s.connectionId;
+      if (chose) s.connectionId = res.data.id;
       s.adding = false;
       s.newConn = null;
       s.connErrors = {};
-      s.connMsg = { kind: 'good', key: 'connected', args: [res.data.name] };
+      s.connMsg = { kind: 'good', key: chose ? 'connected' : 'connectedBeside', args: [res.data.name] };
+      s.connWarn = twin ? { kind: 'warn', key: 'sameCompany', args: [twin.name, res.data.company_id] } : null;
       s.checking = false;
       this.#update('account');
       this.#update('banner');
@@ -771,7 +884,7 @@ export class PersonioIntegration extends HTMLElement {
     if (s.posMsg) el.append(this.#msg(s.posMsg));
     if (s.positions) {
       el.append(h('label', { for: 'position-select' }, t.position),
-        h('select', { id: 'position-select', onchange: (e) => { const id = Number(e.target.value) || null; const p = s.positions.find((x) => x.id === id); s.positionId = id; s.positionName = p ? p.name : ''; s.posErrors = null; this.#update('position'); } },
+        h('select', { id: 'position-select', onchange: (e) => { const id = Number(e.target.value) || null; const p = s.positions.find((x) => x.id === id); s.positionId = id; s.positionName = p ? p.name : ''; s.posErrors = null; s.pasteMsg = null; this.#update('position'); } },
           h('option', { value: '' }, t.choosePosition),
           s.positions.map((p) => h('option', { value: p.id, selected: p.id === s.positionId }, [p.name, p.office, p.department].filter(Boolean).join(' · ') + ` (ID ${p.id})`))));
     }
@@ -785,26 +898,34 @@ export class PersonioIntegration extends HTMLElement {
     if (s.positionId) el.append(h('p', { id: 'position-chosen', role: 'status' }, h('strong', null, t.chosen(s.positionId, s.positionName || (s.positions || []).find((p) => p.id === s.positionId)?.name))));
   }
 
-  async #loadPositions() {
-    const s = this.#s, t = this.#t;
+  // quiet: no focus, no message (after a reload).
+  async #loadPositions({ quiet = false } = {}) {
+    const s = this.#s;
     const sub = s.subdomain.trim().replace(/^https?:\/\//, '').replace(/\.jobs\.personio\.(de|com).*$/, '');
     s.subdomain = sub;
     s.posMsg = null;
+    s.pasteMsg = null;
+    if (!sub) {
+      s.posMsg = { kind: 'bad', key: 'subdomainEmpty' };
+      this.#update('position');
+      this.shadowRoot.getElementById('subdomain').focus();
+      return;
+    }
     s.posBusy = true;
     this.#update('position');
     try {
       const res = await this.#api('GET', `/v1/connections/${encodeURIComponent(s.connectionId)}/positions?subdomain=${encodeURIComponent(sub)}&language=${this.language}`);
       s.positions = res.data.positions || [];
-      if (!s.positions.length) s.posMsg = { kind: 'info', key: 'noPositions' };
+      if (!s.positions.length && !quiet) s.posMsg = { kind: 'info', key: 'noPositions' };
       s.posBusy = false;
       this.#update('position');
-      this.shadowRoot.getElementById(s.positions.length ? 'position-select' : 'subdomain').focus();
+      if (!quiet) this.shadowRoot.getElementById(s.positions.length ? 'position-select' : 'subdomain').focus();
     } catch (e) {
       s.posBusy = false;
       s.positions = null;
-      s.posMsg = e.kind === 'validation' ? { kind: 'bad', key: 'subdomainHelp' } : { kind: 'bad', err: e, arg: sub };
+      if (!quiet) s.posMsg = e.kind === 'validation' ? { kind: 'bad', key: 'subdomainInvalid' } : { kind: 'bad', err: e, arg: sub };
       this.#update('position');
-      this.shadowRoot.getElementById('subdomain').focus();
+      if (!quiet) this.shadowRoot.getElementById('subdomain').focus();
     }
   }
 
@@ -815,6 +936,7 @@ export class PersonioIntegration extends HTMLElement {
       s.pasteMsg = { kind: 'bad', key: 'noId' };
     } else {
       s.pasteMsg = null;
+      s.posMsg = null;
       s.positionId = id;
       s.positionName = (s.positions || []).find((p) => p.id === id)?.name || '';
       s.paste = '';
@@ -838,7 +960,7 @@ export class PersonioIntegration extends HTMLElement {
       const names = this.#fields.filter((f) => this.#isNameField(f));
       if (names.length) groups.push(h('optgroup', { label: t.grpSplit }, names.map((f) => opt('split:' + this.#sourceOf(f), split(f.label || f.id)))));
     }
-    if (extra) groups.push(h('optgroup', { label: t.grpOther }, EXTRA_SOURCES.map((x) => opt(x, x))));
+    if (extra) groups.push(h('optgroup', { label: t.grpOther }, EXTRA_SOURCES.map((x) => opt(x, (t.src && t.src[x]) || x))));
     // A source the funnel no longer has stays visible, so nothing changes silently.
     const known = new Set(groups.flatMap((g) => [...g.querySelectorAll('option')].map((o) => o.value)));
     if (selected && !known.has(selected)) groups.unshift(opt(selected, selected));
@@ -850,7 +972,7 @@ export class PersonioIntegration extends HTMLElement {
     const s = this.#s, t = this.#t;
     el.append(h('h2', { id: 'h-required' }, t.s3), h('p', { class: 'help' }, t.s3help));
     const grid = h('div', { class: 'row' });
-    for (const name of ['first_name', 'last_name', 'email']) {
+    for (const name of REQUIRED) {
       const q = s.required[name] || (s.required[name] = { value: '' });
       const errs = this.#problemsAt('required.' + name);
       const id = 'req-' + name;
@@ -891,7 +1013,7 @@ export class PersonioIntegration extends HTMLElement {
       h('legend', null, t.row(n), target ? ' · ' + this.#targetLabel(target) : ''));
     const grid = h('div', { class: 'row' });
     grid.append(h('div', null, h('label', { for: k + '-target' }, t.target),
-      h('select', { id: k + '-target', 'aria-invalid': invalid('.target'), onchange: (e) => { row.target = e.target.value; row.transforms = row.transforms.filter((x) => FITS[x].split(' ').includes(this.#kindOf(row))); if (this.#kindOf(row) === 'file') row.kind = 'field'; rerender(); } },
+      h('select', { id: k + '-target', 'aria-invalid': invalid('.target'), onchange: (e) => { row.target = e.target.value; row.transforms = row.transforms.filter((x) => this.#fits(x, this.#kindOf(row))); if (this.#kindOf(row) === 'file') row.kind = 'field'; rerender(); } },
         h('option', { value: '' }, t.chooseTarget),
         h('optgroup', { label: t.grpApp }, byPlace('application').map(tOpt)),
         h('optgroup', { label: t.grpAttr }, byPlace('attribute').map(tOpt)),
@@ -923,15 +1045,26 @@ export class PersonioIntegration extends HTMLElement {
         h('textarea', { id: k + '-template', 'aria-describedby': k + '-template-help', 'aria-invalid': invalid('.template'), oninput: (e) => { row.template = e.target.value; } }, row.template),
         h('p', { class: 'hint', id: k + '-template-help' }, t.templateHelp),
         h('label', { for: k + '-insert' }, t.insertField),
-        h('select', { id: k + '-insert', onchange: (e) => { const v = e.target.value; if (!v) return; const ta = this.shadowRoot.getElementById(k + '-template'); const at = ta.selectionStart ?? ta.value.length; ta.setRangeText(`{{${v}}}`, at, ta.selectionEnd ?? at, 'end'); row.template = ta.value; e.target.value = ''; } },
-          h('option', { value: '' }, '—'), this.#fieldOptions('', { extra: true })));
+        // Arrow keys only pick; the button inserts.
+        h('div', { class: 'insert' },
+          h('select', { id: k + '-insert' }, h('option', { value: '' }, '—'), this.#fieldOptions('', { extra: true })),
+          h('button', { type: 'button', id: k + '-insert-do', onclick: () => {
+            const sel = this.shadowRoot.getElementById(k + '-insert'), v = sel.value;
+            if (!v) return sel.focus();
+            const ta = this.shadowRoot.getElementById(k + '-template');
+            const at = ta.selectionStart ?? ta.value.length;
+            ta.setRangeText(`{{${v}}}`, at, ta.selectionEnd ?? at, 'end');
+            row.template = ta.value;
+            sel.value = '';
+            ta.focus();
+          } }, t.insert)));
     }
     // Transforms that fit the target.
-    const fit = kind && kind !== 'file' ? TRANSFORMS.filter((x) => FITS[x].split(' ').includes(kind)) : [];
+    const fit = kind && kind !== 'file' ? this.#s.transforms.filter((x) => this.#fits(x, kind)) : [];
     if (fit.length && row.kind !== 'template') {
       fs.append(h('fieldset', { class: invalid('.transforms') ? 'inner bad' : 'inner' }, h('legend', null, t.transforms),
         h('div', { class: 'checks' }, fit.map((x) => h('label', null, h('input', { type: 'checkbox', id: `${k}-tr-${x}`, checked: row.transforms.includes(x),
-          onchange: (e) => { row.transforms = e.target.checked ? [...row.transforms, x] : row.transforms.filter((y) => y !== x); if (x === 'options' || x === 'join') rerender(); } }), x)))));
+          onchange: (e) => { row.transforms = e.target.checked ? [...row.transforms, x] : row.transforms.filter((y) => y !== x); if (x === 'options' || x === 'join') rerender(); } }), t.tr[x] ? `${x}: ${t.tr[x]}` : x)))));
     }
     // The option table: each of the field's choices to a Personio value.
     const field = row.kind === 'field' ? this.#fieldBySource(row.source) : null;
@@ -940,14 +1073,27 @@ export class PersonioIntegration extends HTMLElement {
       const tbl = h('fieldset', { class: invalid('.options') ? 'inner bad' : 'inner' }, h('legend', null, t.optionTable));
       if (!choices.length) tbl.append(h('p', { class: 'hint' }, t.noChoices));
       const grid2 = h('div', { class: 'opt' });
+      const values = kind === 'option' && row.target !== 'custom_attribute_{id}' ? target.values : kind === 'phase' ? target.values : null;
+      // Suggestions for the choices not set, to accept.
+      const labels = row.target === 'gender' ? Object.fromEntries((values || []).map((v) => [v, Object.values(STRINGS).map((l) => l.gender[v]).filter(Boolean)])) : {};
+      const suggested = {};
+      if (values) for (const c of choices) { const v = row.options[c] ? '' : suggestOption(c, values, labels); if (v) suggested[c] = v; }
       choices.forEach((c, j) => {
         const id = `${k}-opt-${j}`;
-        const values = kind === 'option' && row.target !== 'custom_attribute_{id}' ? target.values : kind === 'phase' ? target.values : null;
-        grid2.append(h('label', { for: id }, h('span', { class: 'sr' }, t.optionValue(c)), h('span', { 'aria-hidden': 'true' }, c)),
-          values ? h('select', { id, onchange: (e) => { row.options[c] = e.target.value; } }, h('option', { value: '' }, '—'), values.map((v) => h('option', { value: v, selected: row.options[c] === v }, this.#valueLabel(row, v))))
+        grid2.append(h('label', { for: id }, h('span', { class: 'sr' }, t.optionValue(c)), h('span', { 'aria-hidden': 'true' }, c),
+          suggested[c] ? h('span', { class: 'hint suggest', id: id + '-suggest' }, ' ', t.suggested(this.#valueLabel(row, suggested[c]))) : null),
+          values ? h('select', { id, 'aria-describedby': suggested[c] ? id + '-suggest' : null, onchange: (e) => { row.options[c] = e.target.value; } }, h('option', { value: '' }, '—'), values.map((v) => h('option', { value: v, selected: row.options[c] === v }, this.#valueLabel(row, v))))
             : h('input', { type: 'text', id, value: row.options[c] || '', placeholder: row.target === 'custom_attribute_{id}' ? 'custom_option_1' : '', oninput: (e) => { row.options[c] = e.target.value; } }));
       });
       tbl.append(grid2);
+      if (Object.keys(suggested).length) {
+        tbl.append(h('div', { class: 'actions' }, h('button', { type: 'button', id: k + '-accept', onclick: () => {
+          Object.assign(row.options, suggested);
+          rerender();
+          const b = this.shadowRoot.getElementById(k + '-opt-0');
+          if (b) b.focus();
+        } }, t.acceptSuggestions(Object.keys(suggested).length))));
+      }
       fs.append(tbl);
     }
     if (errs.length) fs.append(h('ul', { class: 'err', id: k + '-err' }, errs.map((p) => h('li', null, p.message))));
@@ -1028,7 +1174,7 @@ export class PersonioIntegration extends HTMLElement {
     const local = [];
     if (!s.connectionId) local.push({ path: '/connection_id', message: t.needAccount });
     if (!s.positionId) local.push({ path: '/job_position_id', message: t.needPosition });
-    for (const name of ['first_name', 'last_name', 'email']) if (!s.required[name]?.value) local.push({ path: `/mapping/required.${name}`, message: t.needField });
+    for (const name of REQUIRED) if (!s.required[name]?.value) local.push({ path: `/mapping/required.${name}`, message: t.needField });
     s.rows.forEach((r, i) => {
       if (!r.target) local.push({ path: `/mapping/optional[${i}].target`, message: t.needTarget });
       else if (r.target === 'custom_attribute_{id}' && !/^[1-9]\d{0,17}$/.test(r.customId.trim())) local.push({ path: `/mapping/optional[${i}].target`, message: t.needAttr });
@@ -1039,6 +1185,8 @@ export class PersonioIntegration extends HTMLElement {
     this.#update('save');
     const f = encodeURIComponent(this.funnelId);
     const body = { connection_id: s.connectionId, job_position_id: s.positionId, mapping: this.#mapping() };
+    // The feed the position came from (the watch; its name after a reload).
+    if (s.positions && s.positions.some((p) => p.id === s.positionId)) body.career_site = s.subdomain;
     const questions = this.#questions();
     if (questions.length) body.funnel = { fields: questions };
     if (s.integration && s.integration.recruiting_channel_id) body.recruiting_channel_id = s.integration.recruiting_channel_id;
@@ -1046,7 +1194,7 @@ export class PersonioIntegration extends HTMLElement {
       const res = await this.#api('PUT', `/v1/funnels/${f}/integration`, { body, etag: s.integration ? s.etag : '' });
       s.integration = res.data;
       s.etag = res.headers.get('ETag') || '';
-      for (const name of ['first_name', 'last_name', 'email']) s.required[name] = { value: s.required[name].value, loaded: s.required[name].value, rule: res.data.mapping.required[name] };
+      for (const name of REQUIRED) s.required[name] = { value: s.required[name].value, loaded: s.required[name].value, rule: res.data.mapping.required[name] };
       s.problems = [];
       s.general = [];
       s.saving = false;
@@ -1064,10 +1212,19 @@ export class PersonioIntegration extends HTMLElement {
     }
   }
 
+  // A problem in the page's words, where its code is known.
+  #problemText(p) {
+    const t = this.#t, q = p.params || {};
+    if (p.code !== 'source-cannot-fit' || !t.kinds[q.takes] || !t.kinds[q.holds]) return String(p.message || '');
+    const target = REQUIRED.includes(q.target) ? t[q.target] : this.#targetLabel(this.#s.targets.find((x) => x.id === q.target) || { id: q.target, label: q.target });
+    return t.cannotFit(target, String(q.source).includes('.') ? this.#labelOf(q.source) : q.source, t.kinds[q.takes], t.kinds[q.holds]);
+  }
+
   // showProblems puts every problem at its field, and lists them all at
   // the save button, each a link to its field.
-  #showProblems(list) {
+  #showProblems(list, still) {
     const s = this.#s, t = this.#t;
+    s.raw = list;
     s.problems = [];
     s.general = [];
     s.connErrors = {};
@@ -1075,12 +1232,13 @@ export class PersonioIntegration extends HTMLElement {
     s.saveMsg = null;
     for (const raw of list) {
       // The API names rows by their index ("optional[0]"); the page by number.
-      const p = { path: raw.path, message: String(raw.message || '').replace(/\boptional\[(\d+)\]/g, (_, i) => t.row(Number(i) + 1)) };
+      const p = { path: raw.path, message: this.#problemText(raw).replace(/\boptional\[(\d+)\]/g, (_, i) => t.row(Number(i) + 1)) };
       const path = String(p.path || '');
       const m = /^\/mapping\/(.*)$/.exec(path);
       let focus = '', where = '', gpath = '';
       if (m && m[1]) {
-        const sub = m[1];
+        // JSON pointer (optional/0/target) to optional[0].target.
+        const sub = m[1].split('/').map((k, i) => (/^\d+$/.test(k) ? `[${k}]` : (i ? '.' : '') + k.replace(/~1/g, '/').replace(/~0/g, '~'))).join('');
         s.problems.push({ path: sub, message: p.message });
         gpath = sub;
         const r = /^required\.(first_name|last_name|email)/.exec(sub);
@@ -1098,7 +1256,7 @@ export class PersonioIntegration extends HTMLElement {
     }
     for (const id of ['account', 'position', 'required', 'optional', 'save']) this.#update(id);
     const sum = this.shadowRoot.getElementById('summary');
-    if (sum) sum.focus();
+    if (sum && !still) sum.focus();
   }
 
   async #toggle() {
@@ -1158,7 +1316,7 @@ export class PersonioIntegration extends HTMLElement {
         const d = (await this.#api('GET', `/v1/funnels/${f}/deliveries/${encodeURIComponent(x.id)}`)).data;
         if (d.status !== x.steps[x.steps.length - 1].status) { x.steps.push({ status: d.status, at: new Date(d.updated_at) }); this.#update('test'); }
         if (FINAL.has(d.status)) {
-          x.msg = d.status === 'delivered' ? { kind: 'good', key: 'testDelivered', args: [((Date.now() - x.sent) / 1000).toFixed(1)] } : { kind: 'bad', text: d.message || d.reason || t.st[d.status] };
+          x.msg = d.status === 'delivered' ? { kind: 'good', key: 'testDelivered', args: [this.#number((Date.now() - x.sent) / 1000, 1)] } : { kind: 'bad', text: d.message || d.reason || t.st[d.status] };
           break;
         }
       }
@@ -1170,9 +1328,20 @@ export class PersonioIntegration extends HTMLElement {
     this.#refreshLog();
   }
 
+  // The browser's locale of the page's language.
+  get #locale() {
+    const lang = this.language;
+    const own = (navigator.languages || [navigator.language || '']).find((l) => l && l.toLowerCase().split('-')[0] === lang);
+    return own || lang;
+  }
+
   #time(d) {
     const date = d instanceof Date ? d : new Date(d);
-    return new Intl.DateTimeFormat(this.language === 'de' ? 'de-DE' : 'en-GB', { dateStyle: 'short', timeStyle: 'medium' }).format(date);
+    return new Intl.DateTimeFormat(this.#locale, { dateStyle: 'short', timeStyle: 'medium' }).format(date);
+  }
+
+  #number(n, digits) {
+    return new Intl.NumberFormat(this.#locale, { minimumFractionDigits: digits, maximumFractionDigits: digits }).format(n);
   }
 
   // 7. The delivery log.
@@ -1181,7 +1350,7 @@ export class PersonioIntegration extends HTMLElement {
     el.append(h('h2', { id: 'h-log' }, t.s7));
     el.append(h('div', { class: 'row' },
       h('div', null, h('label', { for: 'log-status' }, t.filter), h('select', { id: 'log-status', onchange: (e) => { L.status = e.target.value; this.#refreshLog(); } },
-        h('option', { value: '' }, t.all), STATUSES.map((x) => h('option', { value: x, selected: x === L.status }, t.st[x])))),
+        h('option', { value: '' }, t.all), this.#s.statuses.map((x) => h('option', { value: x, selected: x === L.status }, t.st[x] || x)))),
       h('div', { class: 'auto' }, h('button', { type: 'button', id: 'log-refresh', onclick: () => this.#refreshLog() }, t.refresh))));
     if (L.msg) el.append(this.#msg(L.msg));
     if (!L.items.length) {
@@ -1193,8 +1362,8 @@ export class PersonioIntegration extends HTMLElement {
       h('tbody', null, L.items.map((d) => h('tr', { id: 'd-' + d.id, 'data-status': d.status },
         h('td', null, this.#time(d.created_at)),
         h('td', null, h('span', { class: 'badge ' + d.status }, t.st[d.status] || d.status), d.test ? h('span', { class: 'tag' }, t.test) : null),
-        h('td', null, d.message || d.reason || '', h('div', { class: 'hint' }, h('code', null, d.id), d.attempts && d.attempts.length ? ' · ' + t.attempts(d.attempts.length) : '')),
-        h('td', null, RETRYABLE.has(d.status) ? h('button', { type: 'button', id: 'retry-' + d.id, 'aria-label': `${t.retry}: ${this.#time(d.created_at)}`, onclick: () => this.#retry(d) }, t.retry) : null))))));
+        h('td', null, d.message || d.reason || '', h('div', { class: 'hint' }, h('code', null, d.id), d.tries ? ' · ' + t.attempts(d.tries) : '')),
+        h('td', null, this.#s.retryable.includes(d.status) ? h('button', { type: 'button', id: 'retry-' + d.id, 'aria-label': `${t.retry}: ${this.#time(d.created_at)}`, onclick: () => this.#retry(d) }, t.retry) : null))))));
     if (L.cursor) {
       const more = h('button', { type: 'button', id: 'log-more', disabled: L.loading, onclick: () => this.#moreLog() }, t.more);
       el.append(h('div', { class: 'actions' }, more));
@@ -1278,6 +1447,8 @@ export class PersonioIntegration extends HTMLElement {
         const was = i >= 0 ? s.connections[i].status : '';
         if (i >= 0) s.connections[i] = c;
         if (c.status === 'needs_attention') {
+          // "Connected" no longer holds beside the banner.
+          if (s.connMsg && s.connMsg.key === 'connected' && was !== c.status) s.connMsg = null;
           const b = s.banner && !s.banner.restored ? s.banner : {};
           if (was !== c.status || b.parked !== parked) { s.banner = { ...b, parked }; this.#update('banner'); this.#update('account'); }
         } else if (was !== c.status) { this.#update('banner'); this.#update('account'); }

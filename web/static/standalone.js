@@ -5,17 +5,21 @@
 // closure only: never in the URL, in storage or in a log.
 import './personio-integration.js';
 
-const de = /^de\b/i.test(navigator.language || '');
-const lang = de ? 'de' : 'en';
+// The language: ?lang=de|en (the switch in the header sets it), else the
+// browser's.
+const asked = new URLSearchParams(location.search).get('lang');
+let lang = asked === 'de' || asked === 'en' ? asked : (/^de\b/i.test(navigator.language || '') ? 'de' : 'en');
 const text = {
-  en: { title: 'Personio integration', funnel: 'Sample funnel “Office Manager” (fn_office)' },
-  de: { title: 'Personio-Integration', funnel: 'Beispiel-Funnel „Office Manager“ (fn_office)',
+  en: { title: 'Personio integration', funnel: 'Sample funnel “Office Manager” (fn_office)', language: 'Language',
+    tokenTitle: 'Sign in with an editor token', tokenHelp: 'This page has no sign-in of its own: paste a JWT the funnel editor issued for your workspace. It stays in this tab\'s memory only.',
+    tokenLabel: 'Editor token (JWT)', funnelLabel: 'Funnel ID', submit: 'Open the setup' },
+  de: { title: 'Personio-Integration', funnel: 'Beispiel-Funnel „Office Manager“ (fn_office)', language: 'Sprache',
     tokenTitle: 'Mit einem Editor-Token anmelden', tokenHelp: 'Diese Seite hat keine eigene Anmeldung: fügen Sie ein JWT ein, das der Funnel-Editor für Ihren Workspace ausgestellt hat. Es bleibt nur im Speicher dieses Tabs.',
     tokenLabel: 'Editor-Token (JWT)', funnelLabel: 'Funnel-ID', submit: 'Einrichtung öffnen' },
-}[lang];
+};
 
-// The sample funnel of the README's walk-through.
-const fields = [
+// The sample funnel of the README's walk-through, labelled in the language.
+const fieldsIn = (de) => [
   { id: 'contact.full_name', label: de ? 'Vollständiger Name' : 'Full name', type: 'text' },
   { id: 'contact.email', label: 'E-Mail', type: 'email' },
   { id: 'contact.phone', label: de ? 'Telefon' : 'Phone', type: 'phone' },
@@ -26,15 +30,28 @@ const fields = [
 ];
 
 const $ = (id) => document.getElementById(id);
-document.documentElement.lang = lang;
-document.title = text.title + ' · Setup';
-$('page-title').textContent = text.title;
-$('page-funnel').textContent = text.funnel;
-if (de) for (const [id, k] of [['token-title', 'tokenTitle'], ['token-help', 'tokenHelp'], ['token-label', 'tokenLabel'], ['funnel-label', 'funnelLabel'], ['token-submit', 'submit']]) $(id).textContent = text[k];
-
 const el = document.querySelector('personio-integration');
-el.setAttribute('lang', lang);
-el.fields = fields;
+
+// show puts the page in a language: its own texts, the component's, the
+// address (so that a reload keeps it).
+function show(next, first) {
+  lang = next;
+  const t = text[lang];
+  document.documentElement.lang = lang;
+  document.title = t.title + ' · Setup';
+  for (const [id, k] of [['page-title', 'title'], ['page-funnel', 'funnel'], ['lang-label', 'language'], ['token-title', 'tokenTitle'], ['token-help', 'tokenHelp'],
+    ['token-label', 'tokenLabel'], ['funnel-label', 'funnelLabel'], ['token-submit', 'submit']]) $(id).textContent = t[k];
+  $('lang-switch').value = lang;
+  el.setAttribute('lang', lang);
+  if (first) el.fields = fieldsIn(lang === 'de');
+  if (!first) {
+    const u = new URL(location.href);
+    u.searchParams.set('lang', lang);
+    history.replaceState(null, '', u);
+  }
+}
+show(lang, true);
+$('lang-switch').addEventListener('change', (e) => show(e.target.value, false));
 
 // ?plan=basic shows a workspace whose plan lacks the integration (local only).
 const plan = new URLSearchParams(location.search).get('plan') || 'advanced';
