@@ -4,6 +4,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"slices"
+
+	"github.com/funnel-personio/funnel-personio/pkg/mapping"
 )
 
 // Seed is the data the sandbox starts with: companies with their tokens,
@@ -49,12 +52,14 @@ type Posting struct {
 	ChannelID  int64  `json:"channel_id"`
 }
 
-// Attribute kinds of custom attributes.
+// Attribute kinds of custom attributes whose values the sandbox checks as
+// Personio does; a seed may declare any type a mapping's custom attribute
+// may (mapping.CustomAttributeTypes).
 const (
-	KindText   = "text"
-	KindNumber = "number"
-	KindDate   = "date"
-	KindOption = "option"
+	KindText   = string(mapping.KindText)
+	KindNumber = string(mapping.KindNumber)
+	KindDate   = string(mapping.KindDate)
+	KindOption = string(mapping.KindOption)
 )
 
 // CustomAttribute is a custom applicant attribute (custom_attribute_N).
@@ -117,14 +122,11 @@ func (s Seed) Validate() error {
 		}
 		seen[c.ID] = true
 		for _, a := range c.Attributes {
-			switch a.Kind {
-			case KindText, KindNumber, KindDate:
-			case KindOption:
-				if len(a.Options) == 0 {
-					return fmt.Errorf("sandbox: seed: company %s: option attribute %s has no options", c.ID, a.ID)
-				}
-			default:
+			switch {
+			case !slices.Contains(mapping.CustomAttributeTypes, a.Kind):
 				return fmt.Errorf("sandbox: seed: company %s: attribute %s has unknown kind %q", c.ID, a.ID, a.Kind)
+			case a.Kind == KindOption && len(a.Options) == 0:
+				return fmt.Errorf("sandbox: seed: company %s: option attribute %s has no options", c.ID, a.ID)
 			}
 		}
 	}

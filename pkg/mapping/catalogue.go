@@ -52,9 +52,6 @@ type Target struct {
 	Description string   `json:"description"`
 }
 
-// CustomAttributeTypes are the types a custom attribute rule may declare.
-var CustomAttributeTypes = []string{"text", "number", "date", "option"}
-
 var (
 	customAttributeRE = regexp.MustCompile(`^custom_attribute_[1-9][0-9]{0,17}$`)
 	customOptionRE    = regexp.MustCompile(`^custom_option_[1-9][0-9]{0,17}$`)

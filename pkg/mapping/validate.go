@@ -172,6 +172,7 @@ func isZeroRule(r *Rule) bool {
 
 // rule checks one rule for its target and compiles it.
 func (v *validator) rule(path string, r *Rule, t Target, defaultRegion string) *compiledRule {
+	spec, _ := kindOf(t.Kind)
 	before := len(v.problems)
 	c := &compiledRule{name: path, target: t, options: r.Options, sep: r.Separator, region: r.Region, phone: v.phone}
 	if c.sep == "" {
@@ -227,7 +228,7 @@ func (v *validator) rule(path string, r *Rule, t Target, defaultRegion string) *
 		}
 	}
 	if r.Template != "" {
-		if t.Kind != KindMessage && t.Kind != KindText && t.Kind != KindName {
+		if !spec.Template {
 			v.add(path+".template", "templates fill text targets such as message")
 		}
 		segs, problems := parseTemplate(r.Template)
@@ -245,13 +246,12 @@ func (v *validator) rule(path string, r *Rule, t Target, defaultRegion string) *
 	}
 	for i, name := range r.Transforms {
 		tp := path + ".transforms[" + strconv.Itoa(i) + "]"
-		kinds, ok := transformKinds[name]
 		switch {
-		case !ok:
+		case !slices.Contains(Transforms, name):
 			v.add(tp, fmt.Sprintf("unknown transform %q; one of %s", name, strings.Join(Transforms, ", ")))
 		case t.Kind == KindFile:
 			v.add(tp, "files take no transforms")
-		case !slices.Contains(kinds, t.Kind):
+		case !slices.Contains(spec.Transforms, name):
 			v.add(tp, fmt.Sprintf("%s does not fit a %s target", name, t.Kind))
 		case name == tOptions && len(r.Options) == 0:
 			v.add(tp, "options needs an option table in options")
@@ -265,7 +265,7 @@ func (v *validator) rule(path string, r *Rule, t Target, defaultRegion string) *
 		}
 	}
 	if field != nil {
-		if field.Type == application.TypeMultiChoice && (t.Kind == KindOption || t.Kind == KindPhase || t.Kind == KindDate || t.Kind == KindInteger) {
+		if field.Type == application.TypeMultiChoice && spec.Single {
 			v.add(path+".source", fmt.Sprintf("%s takes one value; question %q can have several", t.ID, field.ID))
 		}
 		if field.Type == application.TypeFile && t.Kind != KindFile {
@@ -288,7 +288,8 @@ func (v *validator) rule(path string, r *Rule, t Target, defaultRegion string) *
 // takes, its keys unique in any case, and, when the question's choices are
 // known, it must cover every choice that is not already a valid value.
 func (v *validator) options(path string, r *Rule, t Target, field *Field) {
-	if len(r.Options) > 0 && t.Kind != KindOption && t.Kind != KindPhase && t.Kind != KindText && t.Kind != KindTags {
+	spec, _ := kindOf(t.Kind)
+	if len(r.Options) > 0 && !spec.Options {
 		v.add(path+".options", fmt.Sprintf("a %s target takes no option table", t.Kind))
 		return
 	}
@@ -308,7 +309,7 @@ func (v *validator) options(path string, r *Rule, t Target, field *Field) {
 			v.add(path+".options["+strconv.Quote(k)+"]", reason)
 		}
 	}
-	if field == nil || (t.Kind != KindOption && t.Kind != KindPhase) {
+	if field == nil || spec.check == nil {
 		return
 	}
 	for _, choice := range field.Choices {
@@ -320,28 +321,6 @@ func (v *validator) options(path string, r *Rule, t Target, field *Field) {
 		}
 		v.add(path+".options", fmt.Sprintf("no entry for the choice %q of question %q", choice, field.ID))
 	}
-}
-
-// checkOptionValue says why value is not one the option or phase target
-// takes, or "".
-func checkOptionValue(t Target, value string) string {
-	switch t.Kind {
-	case KindOption:
-		if t.ID == personio.AttributeGender {
-			if !slices.Contains(personio.Genders, value) {
-				return fmt.Sprintf("%q is not a gender value (%s)", value, strings.Join(personio.Genders, ", "))
-			}
-			return ""
-		}
-		if !customOptionRE.MatchString(value) {
-			return fmt.Sprintf("%q is not an option id; option values look like custom_option_12", value)
-		}
-	case KindPhase:
-		if _, ok := parsePhase(value); !ok {
-			return fmt.Sprintf("%q is not a phase; use system:<%s> or custom:<id>", value, strings.Join(personio.SystemPhases, "|"))
-		}
-	}
-	return ""
 }
 
 // parsePhase reads system:<id> or custom:<id>.
