@@ -11,6 +11,26 @@ import (
 	"github.com/funnel-personio/funnel-personio/pkg/personio"
 )
 
+// Kind is the kind of value a target takes; it decides which transforms
+// fit and how the value is checked.
+type Kind string
+
+// Target kinds.
+const (
+	KindName    Kind = "name"    // first_name, last_name: non-blank text
+	KindEmail   Kind = "email"   // email
+	KindText    Kind = "text"    // free text
+	KindMessage Kind = "message" // the applicant's message: text, templates, kept answers
+	KindDate    Kind = "date"    // yyyy-mm-dd
+	KindPhone   Kind = "phone"   // text, E.164 where it parses
+	KindNumber  Kind = "number"  // a decimal number, as text
+	KindInteger Kind = "integer" // a whole number (ids)
+	KindOption  Kind = "option"  // one of a fixed list of values
+	KindTags    Kind = "tags"    // a list of tags
+	KindPhase   Kind = "phase"   // system:<phase> or custom:<id>
+	KindFile    Kind = "file"    // files of the event, by category
+)
+
 // KindSpec is everything a target kind decides, in one place: which
 // transforms fit it, what a rule for it may carry, how its value is
 // checked and shaped, and what a test application answers for it. The
