@@ -174,48 +174,8 @@ func isZeroRule(r *Rule) bool {
 func (v *validator) rule(path string, r *Rule, t Target, defaultRegion string) *compiledRule {
 	spec, _ := kindOf(t.Kind)
 	before := len(v.problems)
-	c := &compiledRule{name: path, target: t, options: r.Options, sep: r.Separator, region: r.Region, phone: v.phone}
-	if c.sep == "" {
-		c.sep = ", "
-	}
-	if len(c.sep) > 16 {
-		v.add(path+".separator", "at most 16 bytes")
-	}
-	if c.region == "" {
-		c.region = defaultRegion
-	} else if !validRegion(r.Region) {
-		v.add(path+".region", fmt.Sprintf("%q is not a region the phone library knows", r.Region))
-	}
-	givers := 0
-	for _, set := range []bool{r.Source != "", r.Constant != nil, r.Template != ""} {
-		if set {
-			givers++
-		}
-	}
-	if givers != 1 {
-		v.add(path, "give exactly one of source, constant and template")
-	}
-	var field *Field
-	if r.Source != "" {
-		src, problem := parseSource(r.Source)
-		switch {
-		case problem != "":
-			v.add(path+".source", problem)
-		case t.Kind == KindFile && src.kind != srcFile:
-			v.add(path+".source", "a file target takes files.<field_id>")
-		case t.Kind != KindFile && src.kind == srcFile:
-			v.add(path+".source", "files go to a file target (file:cv, file:other, …)")
-		default:
-			c.src = src
-			if src.kind == srcAnswer || src.kind == srcFile {
-				f, ok := v.funnel.field(src.key)
-				if v.funnel != nil && !ok {
-					v.add(path+".source", fmt.Sprintf("the funnel has no question %q", src.key))
-				}
-				field = f
-			}
-		}
-	}
+	c := v.compiled(path, r, t, defaultRegion)
+	field := v.source(path, r, t, c)
 	if r.Constant != nil {
 		c.constant = r.Constant
 		switch {
@@ -228,35 +188,9 @@ func (v *validator) rule(path string, r *Rule, t Target, defaultRegion string) *
 		}
 	}
 	if r.Template != "" {
-		if !spec.Template {
-			v.add(path+".template", "templates fill text targets such as message")
-		}
-		segs, problems := parseTemplate(r.Template)
-		for _, p := range problems {
-			v.add(path+".template", p)
-		}
-		for _, s := range segs {
-			if s.src.kind == srcAnswer && v.funnel != nil {
-				if _, ok := v.funnel.field(s.src.key); !ok {
-					v.add(path+".template", fmt.Sprintf("the funnel has no question %q", s.src.key))
-				}
-			}
-		}
-		c.template = segs
+		v.template(path, r, spec, c)
 	}
-	for i, name := range r.Transforms {
-		tp := path + ".transforms[" + strconv.Itoa(i) + "]"
-		switch {
-		case !slices.Contains(Transforms, name):
-			v.add(tp, fmt.Sprintf("unknown transform %q; one of %s", name, strings.Join(Transforms, ", ")))
-		case t.Kind == KindFile:
-			v.add(tp, "files take no transforms")
-		case !slices.Contains(spec.Transforms, name):
-			v.add(tp, fmt.Sprintf("%s does not fit a %s target", name, t.Kind))
-		case name == tOptions && len(r.Options) == 0:
-			v.add(tp, "options needs an option table in options")
-		}
-	}
+	v.transforms(path, r, t, spec)
 	c.transforms = r.Transforms
 	v.options(path, r, t, field)
 	if r.Constant != nil && len(v.problems) == before {
@@ -282,6 +216,98 @@ func (v *validator) rule(path string, r *Rule, t Target, defaultRegion string) *
 		return nil
 	}
 	return c
+}
+
+// compiled starts a rule's compiled form: its separator and phone region
+// checked, and exactly one of source, constant and template given.
+func (v *validator) compiled(path string, r *Rule, t Target, defaultRegion string) *compiledRule {
+	c := &compiledRule{name: path, target: t, options: r.Options, sep: r.Separator, region: r.Region, phone: v.phone}
+	if c.sep == "" {
+		c.sep = ", "
+	}
+	if len(c.sep) > 16 {
+		v.add(path+".separator", "at most 16 bytes")
+	}
+	if c.region == "" {
+		c.region = defaultRegion
+	} else if !validRegion(r.Region) {
+		v.add(path+".region", fmt.Sprintf("%q is not a region the phone library knows", r.Region))
+	}
+	givers := 0
+	for _, set := range []bool{r.Source != "", r.Constant != nil, r.Template != ""} {
+		if set {
+			givers++
+		}
+	}
+	if givers != 1 {
+		v.add(path, "give exactly one of source, constant and template")
+	}
+	return c
+}
+
+// source checks a rule's source against its target and the funnel, sets
+// it on c, and returns the question it reads, if the funnel has it.
+func (v *validator) source(path string, r *Rule, t Target, c *compiledRule) *Field {
+	if r.Source == "" {
+		return nil
+	}
+	src, problem := parseSource(r.Source)
+	switch {
+	case problem != "":
+		v.add(path+".source", problem)
+	case t.Kind == KindFile && src.kind != srcFile:
+		v.add(path+".source", "a file target takes files.<field_id>")
+	case t.Kind != KindFile && src.kind == srcFile:
+		v.add(path+".source", "files go to a file target (file:cv, file:other, …)")
+	default:
+		c.src = src
+		if src.kind == srcAnswer || src.kind == srcFile {
+			f, ok := v.funnel.field(src.key)
+			if v.funnel != nil && !ok {
+				v.add(path+".source", fmt.Sprintf("the funnel has no question %q", src.key))
+			}
+			return f
+		}
+	}
+	return nil
+}
+
+// template checks a rule's template: a kind that takes one, placeholders
+// that parse, questions the funnel has.
+func (v *validator) template(path string, r *Rule, spec KindSpec, c *compiledRule) {
+	if !spec.Template {
+		v.add(path+".template", "templates fill text targets such as message")
+	}
+	segs, problems := parseTemplate(r.Template)
+	for _, p := range problems {
+		v.add(path+".template", p)
+	}
+	for _, s := range segs {
+		if s.src.kind == srcAnswer && v.funnel != nil {
+			if _, ok := v.funnel.field(s.src.key); !ok {
+				v.add(path+".template", fmt.Sprintf("the funnel has no question %q", s.src.key))
+			}
+		}
+	}
+	c.template = segs
+}
+
+// transforms checks that each of a rule's transforms exists and fits its
+// target's kind.
+func (v *validator) transforms(path string, r *Rule, t Target, spec KindSpec) {
+	for i, name := range r.Transforms {
+		tp := path + ".transforms[" + strconv.Itoa(i) + "]"
+		switch {
+		case !slices.Contains(Transforms, name):
+			v.add(tp, fmt.Sprintf("unknown transform %q; one of %s", name, strings.Join(Transforms, ", ")))
+		case t.Kind == KindFile:
+			v.add(tp, "files take no transforms")
+		case !slices.Contains(spec.Transforms, name):
+			v.add(tp, fmt.Sprintf("%s does not fit a %s target", name, t.Kind))
+		case name == tOptions && len(r.Options) == 0:
+			v.add(tp, "options needs an option table in options")
+		}
+	}
 }
 
 // options checks an option table: its values must be what the target
