@@ -23,7 +23,6 @@ var known = map[string]string{
 	"pkg/application/check.go compileNode":         "one case per JSON Schema keyword the event schema uses",
 	"pkg/application/check.go checker.check":       "one case per JSON Schema keyword the event schema uses",
 	"dev/loadtest/loadtest.go run.report":          "assembles the report's fields from the run's counters",
-	"pkg/operator/replay.go Operator.Replay":       "lists, filters and queues in one pass with its per-delivery outcomes",
 	"pkg/delivery/record.go job.finish":            "one case per outcome of an attempt",
 	"dev/sandbox/applications.go company.validate": "one check per field of Personio's create request, in the spec's order",
 }
