@@ -4,9 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"slices"
-
-	"github.com/funnel-personio/funnel-personio/pkg/mapping"
 )
 
 // Seed is the data the sandbox starts with: companies with their tokens,
@@ -51,16 +48,6 @@ type Posting struct {
 	PositionID int64  `json:"position_id"`
 	ChannelID  int64  `json:"channel_id"`
 }
-
-// Attribute kinds of custom attributes whose values the sandbox checks as
-// Personio does; a seed may declare any type a mapping's custom attribute
-// may (mapping.CustomAttributeTypes).
-const (
-	KindText   = string(mapping.KindText)
-	KindNumber = string(mapping.KindNumber)
-	KindDate   = string(mapping.KindDate)
-	KindOption = string(mapping.KindOption)
-)
 
 // CustomAttribute is a custom applicant attribute (custom_attribute_N).
 type CustomAttribute struct {
@@ -123,7 +110,7 @@ func (s Seed) Validate() error {
 		seen[c.ID] = true
 		for _, a := range c.Attributes {
 			switch {
-			case !slices.Contains(mapping.CustomAttributeTypes, a.Kind):
+			case !knownKind(a.Kind):
 				return fmt.Errorf("sandbox: seed: company %s: attribute %s has unknown kind %q", c.ID, a.ID, a.Kind)
 			case a.Kind == KindOption && len(a.Options) == 0:
 				return fmt.Errorf("sandbox: seed: company %s: option attribute %s has no options", c.ID, a.ID)

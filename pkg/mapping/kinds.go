@@ -234,3 +234,15 @@ func checkPhase(_ Target, value string) string {
 	}
 	return ""
 }
+
+// Fits says, for each transform, the kinds of target it fits (a copy, for
+// the editor's mapping screen), as kindTable lists them.
+func Fits() map[string][]Kind {
+	out := make(map[string][]Kind, len(Transforms))
+	for _, s := range kindTable {
+		for _, t := range s.Transforms {
+			out[t] = append(out[t], s.Kind)
+		}
+	}
+	return out
+}

@@ -73,3 +73,28 @@ func TestSampleAnswer(t *testing.T) {
 		})
 	}
 }
+
+// TestFits: Fits is kindTable read by transform: every transform the
+// table lists for a kind fits that kind, and nothing else does.
+func TestFits(t *testing.T) {
+	fits := Fits()
+	for _, tc := range []struct {
+		transform string
+		kind      Kind
+		want      bool
+	}{
+		{tPhone, KindPhone, true}, {tPhone, KindEmail, false}, {tTrim, KindDate, true},
+		{tOptions, KindPhase, true}, {tJoin, KindMessage, true}, {tDate, KindNumber, false},
+	} {
+		if got := slices.Contains(fits[tc.transform], tc.kind); got != tc.want {
+			t.Errorf("%s fits %s: %v, want %v", tc.transform, tc.kind, got, tc.want)
+		}
+	}
+	for _, s := range Kinds() {
+		for _, tr := range s.Transforms {
+			if !slices.Contains(fits[tr], s.Kind) {
+				t.Errorf("Fits()[%s] lacks %s", tr, s.Kind)
+			}
+		}
+	}
+}

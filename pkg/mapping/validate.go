@@ -175,7 +175,27 @@ func (v *validator) rule(path string, r *Rule, t Target, defaultRegion string) *
 	spec, _ := kindOf(t.Kind)
 	before := len(v.problems)
 	c := v.compiled(path, r, t, defaultRegion)
-	field := v.source(path, r, t, c)
+	var field *Field
+	if r.Source != "" {
+		src, problem := parseSource(r.Source)
+		switch {
+		case problem != "":
+			v.add(path+".source", problem)
+		case t.Kind == KindFile && src.kind != srcFile:
+			v.add(path+".source", "a file target takes files.<field_id>")
+		case t.Kind != KindFile && src.kind == srcFile:
+			v.add(path+".source", "files go to a file target (file:cv, file:other, …)")
+		default:
+			c.src = src
+			if src.kind == srcAnswer || src.kind == srcFile {
+				f, ok := v.funnel.field(src.key)
+				if v.funnel != nil && !ok {
+					v.add(path+".source", fmt.Sprintf("the funnel has no question %q", src.key))
+				}
+				field = f
+			}
+		}
+	}
 	if r.Constant != nil {
 		c.constant = r.Constant
 		switch {
@@ -198,14 +218,7 @@ func (v *validator) rule(path string, r *Rule, t Target, defaultRegion string) *
 			v.add(path+".constant", reason)
 		}
 	}
-	if field != nil {
-		if field.Type == application.TypeMultiChoice && spec.Single {
-			v.add(path+".source", fmt.Sprintf("%s takes one value; question %q can have several", t.ID, field.ID))
-		}
-		if field.Type == application.TypeFile && t.Kind != KindFile {
-			v.add(path+".source", fmt.Sprintf("question %q is a file question; map files.%s to a file target", field.ID, field.ID))
-		}
-	}
+	v.fits(path, t, spec, field)
 	if r.Fallback != nil {
 		if r.Fallback.Target != "" && r.Fallback.Target != t.ID {
 			v.add(path+".fallback.target", "a fallback assigns the same target; leave target out")
@@ -216,6 +229,20 @@ func (v *validator) rule(path string, r *Rule, t Target, defaultRegion string) *
 		return nil
 	}
 	return c
+}
+
+// fits checks that the question a rule reads can fill its target: one
+// value for a kind that takes one, files for a file target only.
+func (v *validator) fits(path string, t Target, spec KindSpec, field *Field) {
+	if field == nil {
+		return
+	}
+	if field.Type == application.TypeMultiChoice && spec.Single {
+		v.add(path+".source", fmt.Sprintf("%s takes one value; question %q can have several", t.ID, field.ID))
+	}
+	if field.Type == application.TypeFile && t.Kind != KindFile {
+		v.add(path+".source", fmt.Sprintf("question %q is a file question; map files.%s to a file target", field.ID, field.ID))
+	}
 }
 
 // compiled starts a rule's compiled form: its separator and phone region
@@ -243,33 +270,6 @@ func (v *validator) compiled(path string, r *Rule, t Target, defaultRegion strin
 		v.add(path, "give exactly one of source, constant and template")
 	}
 	return c
-}
-
-// source checks a rule's source against its target and the funnel, sets
-// it on c, and returns the question it reads, if the funnel has it.
-func (v *validator) source(path string, r *Rule, t Target, c *compiledRule) *Field {
-	if r.Source == "" {
-		return nil
-	}
-	src, problem := parseSource(r.Source)
-	switch {
-	case problem != "":
-		v.add(path+".source", problem)
-	case t.Kind == KindFile && src.kind != srcFile:
-		v.add(path+".source", "a file target takes files.<field_id>")
-	case t.Kind != KindFile && src.kind == srcFile:
-		v.add(path+".source", "files go to a file target (file:cv, file:other, …)")
-	default:
-		c.src = src
-		if src.kind == srcAnswer || src.kind == srcFile {
-			f, ok := v.funnel.field(src.key)
-			if v.funnel != nil && !ok {
-				v.add(path+".source", fmt.Sprintf("the funnel has no question %q", src.key))
-			}
-			return f
-		}
-	}
-	return nil
 }
 
 // template checks a rule's template: a kind that takes one, placeholders
