@@ -28,6 +28,7 @@ import (
 	"github.com/funnel-personio/funnel-personio/dev/localstack"
 	"github.com/funnel-personio/funnel-personio/dev/sandbox"
 	"github.com/funnel-personio/funnel-personio/pkg/awsclient"
+	"github.com/funnel-personio/funnel-personio/pkg/lifecycle"
 	"github.com/funnel-personio/funnel-personio/pkg/settings"
 	"github.com/funnel-personio/funnel-personio/pkg/store"
 )
@@ -560,10 +561,10 @@ func (r *run) report() *Report {
 	}
 	for email, a := range accepted {
 		final := r.track.final[email]
-		if final == string(store.StatusUnconfirmed) {
+		if final == string(lifecycle.StatusUnconfirmed) {
 			rep.Unconfirmed++
 		}
-		if seen[email] > 0 && final != string(store.StatusDelivered) && final != string(store.StatusUnconfirmed) && !r.track.mayBeThere[email] {
+		if seen[email] > 0 && final != string(lifecycle.StatusDelivered) && final != string(lifecycle.StatusUnconfirmed) && !r.track.mayBeThere[email] {
 			rep.Misrecorded++
 			if d, err := st.Store.GetDelivery(context.Background(), a.ws, a.id); err == nil && len(rep.Wrong) < 5 {
 				rep.Wrong = append(rep.Wrong, fmt.Sprintf("%s %s %s; created in Personio at %s; attempts=%+v", d.EventID, d.Status, d.Reason,
@@ -816,7 +817,7 @@ func (t *tracker) check(ctx context.Context, s *store.Store, accepted map[string
 		states[string(d.Status)]++
 		if d.Terminal() {
 			t.final[email] = string(d.Status)
-			if d.ReasonCode == store.ReasonExhaustedUnknown {
+			if d.ReasonCode == lifecycle.ReasonExhaustedUnknown {
 				t.mayBeThere[email] = true
 			}
 		}

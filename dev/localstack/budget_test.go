@@ -12,7 +12,7 @@ import (
 
 	"github.com/funnel-personio/funnel-personio/dev/localstack"
 	"github.com/funnel-personio/funnel-personio/dev/testenv"
-	"github.com/funnel-personio/funnel-personio/pkg/store"
+	"github.com/funnel-personio/funnel-personio/pkg/lifecycle"
 )
 
 // TestWrongTokensDoNotStallAnotherWorkspace (issue 14, point 7): one
@@ -68,7 +68,7 @@ func TestWrongTokensDoNotStallAnotherWorkspace(t *testing.T) {
 					DeliveredAt time.Time `json:"delivered_at"`
 				}
 				_ = json.Unmarshal([]byte(body), &d)
-				if strings.Contains(body, string(store.ReasonBudget)) && !waited[id] {
+				if strings.Contains(body, string(lifecycle.ReasonBudget)) && !waited[id] {
 					waited[id] = true
 					t.Errorf("%s waited for the company's budget: %s", id, body)
 				}

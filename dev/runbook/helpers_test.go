@@ -17,6 +17,7 @@ import (
 
 	"github.com/funnel-personio/funnel-personio/dev/localstack"
 	"github.com/funnel-personio/funnel-personio/dev/testenv"
+	"github.com/funnel-personio/funnel-personio/pkg/lifecycle"
 	"github.com/funnel-personio/funnel-personio/pkg/settings"
 	"github.com/funnel-personio/funnel-personio/pkg/store"
 )
@@ -129,7 +130,7 @@ func (s *stack) send(t *testing.T, ws, funnel, tag string, i int) string {
 }
 
 // waitStatus waits until every delivery is in the status.
-func (s *stack) waitStatus(t *testing.T, ws string, ids []string, want store.Status, within time.Duration) {
+func (s *stack) waitStatus(t *testing.T, ws string, ids []string, want lifecycle.Status, within time.Duration) {
 	t.Helper()
 	deadline := time.Now().Add(within)
 	for {

@@ -16,8 +16,8 @@ import (
 	"github.com/funnel-personio/funnel-personio/pkg/awsclient"
 	"github.com/funnel-personio/funnel-personio/pkg/ingest"
 	"github.com/funnel-personio/funnel-personio/pkg/ingestlambda"
+	"github.com/funnel-personio/funnel-personio/pkg/lifecycle"
 	"github.com/funnel-personio/funnel-personio/pkg/settings"
-	"github.com/funnel-personio/funnel-personio/pkg/store"
 	"github.com/funnel-personio/funnel-personio/pkg/webhook"
 )
 
@@ -135,7 +135,7 @@ func TestSigningSecretRotation(t *testing.T) {
 	if len(accepted) != 10 {
 		t.Fatalf("accepted %v, want the ten events", accepted)
 	}
-	st.waitStatus(t, ws, accepted, store.StatusDelivered, time.Minute)
+	st.waitStatus(t, ws, accepted, lifecycle.StatusDelivered, time.Minute)
 	time.Sleep(time.Second)
 	got := st.arrivals()
 	for i := range 10 {

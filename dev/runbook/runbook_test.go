@@ -12,7 +12,7 @@ import (
 
 	"github.com/funnel-personio/funnel-personio/dev/sandbox"
 	"github.com/funnel-personio/funnel-personio/dev/testenv"
-	"github.com/funnel-personio/funnel-personio/pkg/store"
+	"github.com/funnel-personio/funnel-personio/pkg/lifecycle"
 )
 
 // steps are the runbook's runnable blocks in the order TestRunbook runs
@@ -95,7 +95,7 @@ func TestRunbook(t *testing.T) {
 	for i := range 3 {
 		dead = append(dead, st.send(t, ws, funnel, "dead", i))
 	}
-	st.waitStatus(t, ws, dead, store.StatusDead, time.Minute)
+	st.waitStatus(t, ws, dead, lifecycle.StatusDead, time.Minute)
 	deadline := time.Now().Add(time.Minute)
 	for out := ""; !strings.Contains(out, "3 listed of about 3"); {
 		if time.Now().After(deadline) {
@@ -114,17 +114,17 @@ func TestRunbook(t *testing.T) {
 	st.Sandbox.SetFaults(sandbox.Faults{})
 	want("redrive", run("redrive"), "redrive by copy: COMPLETED, 3 of 3 messages moved back to the queue", "no SQS message move tasks",
 		"0 listed of about 0 in the dead-letter queue", `"msg":"operator: dlq redrive finished"`)
-	st.waitStatus(t, ws, dead, store.StatusDelivered, time.Minute)
+	st.waitStatus(t, ws, dead, lifecycle.StatusDelivered, time.Minute)
 
 	// The customer regenerates the token: an application parks.
 	newToken := st.Sandbox.RotateToken("42")
 	parked := []string{st.send(t, ws, funnel, "parked", 0)}
-	st.waitStatus(t, ws, parked, store.StatusParked, 30*time.Second)
+	st.waitStatus(t, ws, parked, lifecycle.StatusParked, 30*time.Second)
 	want("attention", run("attention"), conn, "needs_attention", "1 connections with parked deliveries, 1 deliveries waiting")
 	if code, _, b := st.call(t, ws, "PUT", "/v1/connections/"+conn+"/credentials", `{"company_id":"42","access_token":"`+newToken+`"}`, nil); code != 200 {
 		t.Fatalf("new credentials: %d %s", code, b)
 	}
-	st.waitStatus(t, ws, parked, store.StatusDelivered, 30*time.Second)
+	st.waitStatus(t, ws, parked, lifecycle.StatusDelivered, 30*time.Second)
 
 	// A broken mapping fails two; the customer fixes it; the replay.
 	st.integrate(t, ws, funnel, conn, "answers.q_email")
@@ -132,14 +132,14 @@ func TestRunbook(t *testing.T) {
 	for i := range 2 {
 		failed = append(failed, st.send(t, ws, funnel, "failed", i))
 	}
-	st.waitStatus(t, ws, failed, store.StatusFailed, 30*time.Second)
+	st.waitStatus(t, ws, failed, lifecycle.StatusFailed, 30*time.Second)
 	st.integrate(t, ws, funnel, conn, "contact.email")
 	out = run("replay")
 	want("replay", out, "2 would be queued again (dry run: nothing was changed)", "2 queued again", `"msg":"operator: replay"`)
 	for _, id := range failed {
 		want("replay", out, id)
 	}
-	st.waitStatus(t, ws, failed, store.StatusDelivered, 30*time.Second)
+	st.waitStatus(t, ws, failed, lifecycle.StatusDelivered, 30*time.Second)
 
 	want("budget", run("budget"), "company         42", "used")
 

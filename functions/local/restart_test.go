@@ -20,6 +20,7 @@ import (
 	"github.com/funnel-personio/funnel-personio/dev/sandbox"
 	"github.com/funnel-personio/funnel-personio/dev/sandbox/sandboxtest"
 	"github.com/funnel-personio/funnel-personio/dev/testenv"
+	"github.com/funnel-personio/funnel-personio/pkg/lifecycle"
 	"github.com/funnel-personio/funnel-personio/pkg/store"
 )
 
@@ -189,7 +190,7 @@ func TestEmulatorKeepsState(t *testing.T) {
 	if in, err := st.GetIntegration(ctx, "ws_demo", "fn_1"); err != nil || in.JobPositionID != 1001 {
 		t.Errorf("integration after restart: %+v, %v", in, err)
 	}
-	if d, err := st.GetDelivery(ctx, "ws_demo", "evt_1"); err != nil || d.Status != store.StatusQueued {
+	if d, err := st.GetDelivery(ctx, "ws_demo", "evt_1"); err != nil || d.Status != lifecycle.StatusQueued {
 		t.Errorf("delivery after restart: %+v, %v", d, err)
 	}
 }

@@ -17,7 +17,7 @@ import (
 	"time"
 
 	"github.com/funnel-personio/funnel-personio/dev/localstack"
-	"github.com/funnel-personio/funnel-personio/pkg/store"
+	"github.com/funnel-personio/funnel-personio/pkg/lifecycle"
 )
 
 func runToken(args []string, stdout, stderr io.Writer) int {
@@ -152,7 +152,7 @@ func writeDeliveries(w io.Writer, page deliveryPage, limit int) {
 	for _, d := range page.Deliveries {
 		tries := 0
 		for _, a := range d.Attempts {
-			if a.Outcome != string(store.StatusQueued) || a.ReasonCode == string(store.ReasonRateLimited) {
+			if a.Outcome != string(lifecycle.StatusQueued) || a.ReasonCode == string(lifecycle.ReasonRateLimited) {
 				tries++
 			}
 		}
@@ -200,8 +200,8 @@ func problemInWords(status int, body []byte) string {
 
 // statusList names the delivery statuses, for -status.
 func statusList() string {
-	names := make([]string, 0, len(store.Statuses))
-	for _, s := range store.Statuses {
+	names := make([]string, 0, len(lifecycle.Statuses))
+	for _, s := range lifecycle.Statuses {
 		names = append(names, string(s))
 	}
 	return strings.Join(names, ", ")

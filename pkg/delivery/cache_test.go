@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/funnel-personio/funnel-personio/pkg/lifecycle"
 	"github.com/funnel-personio/funnel-personio/pkg/personio"
 	"github.com/funnel-personio/funnel-personio/pkg/store"
 )
@@ -21,10 +22,10 @@ func TestSavedChangesApplyAtOnce(t *testing.T) {
 		if r := p.post(t, p.event(id, id+"@example.com", "")); r.StatusCode != 202 {
 			t.Fatalf("ingest %s: %d %s", id, r.StatusCode, r.Body)
 		}
-		p.drain(t, w, 10*time.Second, func() bool { return p.status(t, id).Terminal() || p.status(t, id).Status == store.StatusParked })
+		p.drain(t, w, 10*time.Second, func() bool { return p.status(t, id).Terminal() || p.status(t, id).Status == lifecycle.StatusParked })
 	}
 	send("evt_warm")
-	if d := p.status(t, "evt_warm"); d.Status != store.StatusDelivered {
+	if d := p.status(t, "evt_warm"); d.Status != lifecycle.StatusDelivered {
 		t.Fatalf("warm-up: %s %s", d.Status, d.Reason)
 	}
 	// Off, then on again: the next event is delivered, not skipped.
@@ -60,8 +61,8 @@ func TestSavedChangesApplyAtOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	send("evt_new_token")
-	for id, want := range map[string]store.Status{"evt_off": store.StatusSkipped, "evt_on_again": store.StatusDelivered,
-		"evt_new_connection": store.StatusDelivered, "evt_new_token": store.StatusDelivered} {
+	for id, want := range map[string]lifecycle.Status{"evt_off": lifecycle.StatusSkipped, "evt_on_again": lifecycle.StatusDelivered,
+		"evt_new_connection": lifecycle.StatusDelivered, "evt_new_token": lifecycle.StatusDelivered} {
 		if d := p.status(t, id); d.Status != want {
 			t.Errorf("%s: %s %s (%s), want %s", id, d.Status, d.ReasonCode, d.Reason, want)
 		}

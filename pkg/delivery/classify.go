@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/funnel-personio/funnel-personio/pkg/failure"
+	"github.com/funnel-personio/funnel-personio/pkg/lifecycle"
 	"github.com/funnel-personio/funnel-personio/pkg/metrics"
 	"github.com/funnel-personio/funnel-personio/pkg/outbound"
 	"github.com/funnel-personio/funnel-personio/pkg/personio"
@@ -25,45 +26,45 @@ func (j *job) classify(ctx context.Context, err error, conn store.Connection) re
 	var te *personio.TransportError
 	switch {
 	case err == nil:
-		return result{status: store.StatusDelivered, code: store.ReasonDelivered, conn: conn.ID}
+		return result{status: lifecycle.StatusDelivered, code: lifecycle.ReasonDelivered, conn: conn.ID}
 	case errors.As(err, &ae):
 		if j.outcomeWasUnknown() {
-			return result{status: store.StatusUnconfirmed, code: store.ReasonExistsUnconfirmed, conn: conn.ID,
+			return result{status: lifecycle.StatusUnconfirmed, code: lifecycle.ReasonExistsUnconfirmed, conn: conn.ID,
 				reason: "Personio already has an application for this e-mail and position, and an earlier attempt's answer was lost: it may be this one or an earlier application"}
 		}
-		return result{status: store.StatusFailed, code: store.ReasonDuplicate, reason: err.Error()}
+		return result{status: lifecycle.StatusFailed, code: lifecycle.ReasonDuplicate, reason: err.Error()}
 	case errors.As(err, &ve) && ve.Body.HasReason(personio.ReasonPositionNotPublished):
 		// Announced, not final: the position may be published again.
 		j.positionUnpublished(ctx, conn)
 		return j.parkOnPosition(j.position)
 	case errors.As(err, &ve):
-		return result{status: store.StatusFailed, code: store.ReasonPersonioValidation, reason: err.Error()}
+		return result{status: lifecycle.StatusFailed, code: lifecycle.ReasonPersonioValidation, reason: err.Error()}
 	case errors.As(err, &auth), errors.As(err, &fd):
-		code := store.ReasonAuth
+		code := lifecycle.ReasonAuth
 		if fd != nil {
-			code = store.ReasonFeatureDisabled
+			code = lifecycle.ReasonFeatureDisabled
 		}
 		w.forgetToken(conn)
 		// New credentials may have been entered while this was on its
 		// way: then it is tried again with them, not parked.
 		if cur, cerr := w.store.GetConnection(ctx, conn.WorkspaceID, conn.ID); cerr == nil && cur.CredentialsVersion != conn.CredentialsVersion {
-			return j.retryable(store.ReasonCredentialsFixed, fmt.Errorf("the credentials were replaced while the application was sent: %w", err))
+			return j.retryable(lifecycle.ReasonCredentialsFixed, fmt.Errorf("the credentials were replaced while the application was sent: %w", err))
 		}
 		j.needsAttention(ctx, conn, err)
-		return result{status: store.StatusParked, code: code, reason: err.Error(), conn: conn.ID}
+		return result{status: lifecycle.StatusParked, code: code, reason: err.Error(), conn: conn.ID}
 	case errors.As(err, &rl):
 		w.metrics.Count(metrics.RateLimited)
 		until := w.cfg.Now().Add(w.cfg.RateLimitPause)
 		if berr := w.store.BlockBudget(ctx, conn.CompanyID, until); berr != nil {
 			j.log.WarnContext(ctx, "worker: block budget", "error", berr.Error())
 		}
-		return result{status: store.StatusQueued, code: store.ReasonRateLimited, reason: err.Error(), deferTo: until, company: conn.CompanyID}
+		return result{status: lifecycle.StatusQueued, code: lifecycle.ReasonRateLimited, reason: err.Error(), deferTo: until, company: conn.CompanyID}
 	case errors.As(err, &te):
-		return j.retryable(store.ReasonOutcomeUnknown, err)
+		return j.retryable(lifecycle.ReasonOutcomeUnknown, err)
 	case personio.IsRetryable(err) || failure.IsRetryable(err):
-		return j.retryable(store.ReasonUnavailable, err)
+		return j.retryable(lifecycle.ReasonUnavailable, err)
 	}
-	return result{status: store.StatusFailed, code: store.ReasonPersonioValidation, reason: err.Error()}
+	return result{status: lifecycle.StatusFailed, code: lifecycle.ReasonPersonioValidation, reason: err.Error()}
 }
 
 // outcomeWasUnknown reports whether an earlier attempt may have created
@@ -73,7 +74,7 @@ func (j *job) outcomeWasUnknown() bool {
 		return true // recorded, or the last holder died while processing
 	}
 	for _, a := range j.record.Attempts {
-		if a.ReasonCode == store.ReasonOutcomeUnknown {
+		if a.ReasonCode == lifecycle.ReasonOutcomeUnknown {
 			return true
 		}
 	}
@@ -95,7 +96,7 @@ func (j *job) needsAttention(ctx context.Context, conn store.Connection, cause e
 		return
 	}
 	j.w.metrics.Count(metrics.ConnectionsNeedingAttention)
-	j.notify(ctx, outbound.ConnectionEvent(outbound.ConnectionNeedsAttention, conn, store.ReasonAuth))
+	j.notify(ctx, outbound.ConnectionEvent(outbound.ConnectionNeedsAttention, conn, lifecycle.ReasonAuth))
 }
 
 // positionUnpublished marks the integration's position as unpublished;
@@ -111,12 +112,12 @@ func (j *job) positionUnpublished(ctx context.Context, conn store.Connection) {
 		return
 	}
 	in := store.Integration{WorkspaceID: j.ev.WorkspaceID, FunnelID: j.ev.FunnelID, ConnectionID: conn.ID}
-	j.notify(ctx, outbound.PositionEvent(outbound.PositionUnpublished, in, j.position, now, store.ReasonPositionUnpublished))
+	j.notify(ctx, outbound.PositionEvent(outbound.PositionUnpublished, in, j.position, now, lifecycle.ReasonPositionUnpublished))
 }
 
 // parkOnPosition parks the delivery until the position is published again.
 func (j *job) parkOnPosition(position int64) result {
-	return result{status: store.StatusParked, code: store.ReasonPositionUnpublished, parkOnPosition: true,
+	return result{status: lifecycle.StatusParked, code: lifecycle.ReasonPositionUnpublished, parkOnPosition: true,
 		reason: "job position " + strconv.FormatInt(position, 10) + " is not published in Personio"}
 }
 

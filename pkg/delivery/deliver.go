@@ -9,6 +9,7 @@ import (
 	"github.com/funnel-personio/funnel-personio/pkg/application"
 	"github.com/funnel-personio/funnel-personio/pkg/failure"
 	"github.com/funnel-personio/funnel-personio/pkg/filefetch"
+	"github.com/funnel-personio/funnel-personio/pkg/lifecycle"
 	"github.com/funnel-personio/funnel-personio/pkg/mapping"
 	"github.com/funnel-personio/funnel-personio/pkg/personio"
 	"github.com/funnel-personio/funnel-personio/pkg/store"
@@ -22,53 +23,53 @@ func (j *job) deliver(ctx context.Context) result {
 	in, err := w.integration(ctx, j.ev.WorkspaceID, j.ev.FunnelID)
 	switch {
 	case errors.Is(err, failure.ErrNotFound):
-		return result{status: store.StatusSkipped, code: store.ReasonNoIntegration, reason: "the funnel has no Personio integration"}
+		return result{status: lifecycle.StatusSkipped, code: lifecycle.ReasonNoIntegration, reason: "the funnel has no Personio integration"}
 	case err != nil:
-		return j.retryable(store.ReasonInternal, err)
+		return j.retryable(lifecycle.ReasonInternal, err)
 	case !in.Integration.Enabled && !j.record.Test:
 		// Only the editor's test endpoint makes test deliveries (their
 		// records say so); a flag in an event's body counts for nothing.
-		return result{status: store.StatusSkipped, code: store.ReasonDisabled, reason: "the integration is switched off"}
+		return result{status: lifecycle.StatusSkipped, code: lifecycle.ReasonDisabled, reason: "the integration is switched off"}
 	case in.MappingErr != nil:
-		return result{status: store.StatusFailed, code: store.ReasonMappingInvalid, reason: in.MappingErr.Error()}
+		return result{status: lifecycle.StatusFailed, code: lifecycle.ReasonMappingInvalid, reason: in.MappingErr.Error()}
 	case in.Integration.UnpublishedNow():
 		// Known to be unpublished: wait for it without asking Personio.
 		return j.parkOnPosition(in.Integration.JobPositionID)
 	}
 	conn, err := w.store.GetConnection(ctx, j.ev.WorkspaceID, in.Integration.ConnectionID)
 	if errors.Is(err, failure.ErrNotFound) {
-		return result{status: store.StatusFailed, code: store.ReasonConnectionMissing, reason: "connection " + in.Integration.ConnectionID + " does not exist"}
+		return result{status: lifecycle.StatusFailed, code: lifecycle.ReasonConnectionMissing, reason: "connection " + in.Integration.ConnectionID + " does not exist"}
 	} else if err != nil {
-		return j.retryable(store.ReasonInternal, err)
+		return j.retryable(lifecycle.ReasonInternal, err)
 	}
 	if conn.Status == store.ConnectionNeedsAttention {
 		// Personio refused these credentials: wait for new ones without
 		// asking it again (and spending the company's budget on 401s).
-		return result{status: store.StatusParked, code: store.ReasonAuth, reason: "the connection needs new credentials: " + conn.StatusReason, conn: conn.ID}
+		return result{status: lifecycle.StatusParked, code: lifecycle.ReasonAuth, reason: "the connection needs new credentials: " + conn.StatusReason, conn: conn.ID}
 	}
 	token, err := w.token(ctx, conn)
 	if errors.Is(err, failure.ErrNotFound) {
-		return result{status: store.StatusFailed, code: store.ReasonConnectionMissing, reason: "the connection's token is gone"}
+		return result{status: lifecycle.StatusFailed, code: lifecycle.ReasonConnectionMissing, reason: "the connection's token is gone"}
 	} else if err != nil {
-		return j.retryable(store.ReasonInternal, err)
+		return j.retryable(lifecycle.ReasonInternal, err)
 	}
 	creds := personio.Credentials{CompanyID: conn.CompanyID, Token: token}
 	j.position = in.Integration.JobPositionID
 	mapped, err := in.Mapping.Apply(j.ev, mapping.Options{JobPositionID: in.Integration.JobPositionID,
 		RecruitingChannelID: in.Integration.RecruitingChannelID, Now: w.cfg.Now()})
 	if err != nil {
-		return result{status: store.StatusFailed, code: store.ReasonMappingFailed, reason: err.Error()}
+		return result{status: lifecycle.StatusFailed, code: lifecycle.ReasonMappingFailed, reason: err.Error()}
 	}
 	mappedHash := application.EmailHash(w.cfg.HashKey, mapped.Application.Email)
 	if !slices.Contains(j.hashes, mappedHash) {
 		if erased, err := w.store.Erased(ctx, j.ev.WorkspaceID, mappedHash); err != nil {
-			return j.retryable(store.ReasonInternal, err)
+			return j.retryable(lifecycle.ReasonInternal, err)
 		} else if erased {
 			return result{erased: true}
 		}
 	}
 	if n := 1 + len(mapped.Files); n > w.cfg.Budget.Limit {
-		return result{status: store.StatusFailed, code: store.ReasonTooManyFiles, emailHash: mappedHash,
+		return result{status: lifecycle.StatusFailed, code: lifecycle.ReasonTooManyFiles, emailHash: mappedHash,
 			reason: fmt.Sprintf("the application needs %d requests (%d files and itself); Personio takes %d a window per account", n, len(mapped.Files), w.cfg.Budget.Limit)}
 	}
 	res := j.send(ctx, creds, conn, mapped)
@@ -134,7 +135,7 @@ func (j *job) upload(ctx context.Context, creds personio.Credentials, f mapping.
 	case j.w.transfers <- struct{}{}:
 		defer func() { <-j.w.transfers }()
 	case <-ctx.Done():
-		r := j.retryable(store.ReasonFile, ctx.Err())
+		r := j.retryable(lifecycle.ReasonFile, ctx.Err())
 		return personio.FileRef{}, "", &r
 	}
 	t0 := j.w.cfg.Now()
@@ -158,14 +159,14 @@ func (j *job) upload(ctx context.Context, creds personio.Credentials, f mapping.
 	case errors.As(err, &fe):
 		// The download failed, before or while it was sent on: Personio
 		// got no complete document.
-		r := j.retryable(store.ReasonFile, fe)
+		r := j.retryable(lifecycle.ReasonFile, fe)
 		return personio.FileRef{}, "", &r
 	case errors.As(err, &ve):
 		return personio.FileRef{}, "file of " + f.FieldID + " refused by Personio: " + ve.Body.String(), nil
 	case errors.As(err, new(*personio.TransportError)):
 		// An upload whose answer was lost creates no application: its
 		// outcome matters to no one (the next try uploads again).
-		r := j.retryable(store.ReasonUnavailable, err)
+		r := j.retryable(lifecycle.ReasonUnavailable, err)
 		return personio.FileRef{}, "", &r
 	}
 	r := j.classify(ctx, err, conn)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/funnel-personio/funnel-personio/pkg/application"
 	"github.com/funnel-personio/funnel-personio/pkg/delivery"
+	"github.com/funnel-personio/funnel-personio/pkg/lifecycle"
 	"github.com/funnel-personio/funnel-personio/pkg/queue"
 	"github.com/funnel-personio/funnel-personio/pkg/store"
 )
@@ -37,7 +38,7 @@ func TestErasureIsFinal(t *testing.T) {
 	}
 	p.drain(t, w, 10*time.Second, func() bool {
 		d := p.status(t, "evt_erase_waiting")
-		return d.ReasonCode == store.ReasonBudget && d.NextAttemptAt != nil
+		return d.ReasonCode == lifecycle.ReasonBudget && d.NextAttemptAt != nil
 	})
 	// One still queued by ingest (the e-mail only in an answer) and one
 	// in the dead-letter queue with its record.
@@ -46,7 +47,7 @@ func TestErasureIsFinal(t *testing.T) {
 		t.Fatalf("ingest: %d %s", r.StatusCode, r.Body)
 	}
 	dead := p.event("evt_erase_dead", email, "")
-	if _, err := p.store.CreateDelivery(ctx, store.Delivery{WorkspaceID: ws, FunnelID: funnel, EventID: "evt_erase_dead", Status: store.StatusDead,
+	if _, err := p.store.CreateDelivery(ctx, store.Delivery{WorkspaceID: ws, FunnelID: funnel, EventID: "evt_erase_dead", Status: lifecycle.StatusDead,
 		Event: dead, EmailHashes: []string{hash}}); err != nil {
 		t.Fatal(err)
 	}
@@ -118,7 +119,7 @@ func TestEmailFromAnAnswer(t *testing.T) {
 	if r := p.post(t, answerEvent("evt_answer_mail", "text", "Ans.Wer@example.com")); r.StatusCode != 202 {
 		t.Fatalf("ingest: %d %s", r.StatusCode, r.Body)
 	}
-	p.drain(t, p.worker(), 10*time.Second, p.is(t, "evt_answer_mail", store.StatusDelivered))
+	p.drain(t, p.worker(), 10*time.Second, p.is(t, "evt_answer_mail", lifecycle.StatusDelivered))
 	d := p.status(t, "evt_answer_mail")
 	if !slicesContains(d.EmailHashes, application.EmailHash(p.cfg.HashKey, "ans.wer@example.com")) || slicesContains(d.EmailHashes, "") {
 		t.Errorf("hashes %v", d.EmailHashes)

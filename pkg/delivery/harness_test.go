@@ -18,6 +18,7 @@ import (
 	"github.com/funnel-personio/funnel-personio/pkg/delivery"
 	"github.com/funnel-personio/funnel-personio/pkg/filefetch"
 	"github.com/funnel-personio/funnel-personio/pkg/ingest"
+	"github.com/funnel-personio/funnel-personio/pkg/lifecycle"
 	"github.com/funnel-personio/funnel-personio/pkg/personio"
 	"github.com/funnel-personio/funnel-personio/pkg/queue"
 	"github.com/funnel-personio/funnel-personio/pkg/settings"
@@ -217,7 +218,7 @@ func (p *pipe) status(t *testing.T, id string) store.Delivery {
 	return d
 }
 
-func (p *pipe) is(t *testing.T, id string, s store.Status) func() bool {
+func (p *pipe) is(t *testing.T, id string, s lifecycle.Status) func() bool {
 	return func() bool { return p.status(t, id).Status == s }
 }
 

@@ -8,6 +8,7 @@ import (
 
 	"github.com/funnel-personio/funnel-personio/pkg/application"
 	"github.com/funnel-personio/funnel-personio/pkg/failure"
+	"github.com/funnel-personio/funnel-personio/pkg/lifecycle"
 	"github.com/funnel-personio/funnel-personio/pkg/store"
 )
 
@@ -36,8 +37,8 @@ type job struct {
 
 // result is where an attempt ended.
 type result struct {
-	status   store.Status
-	code     store.Reason
+	status   lifecycle.Status
+	code     lifecycle.Reason
 	reason   string
 	warnings []string
 	conn     string    // parked on, or delivered through
@@ -120,6 +121,6 @@ func (j *job) forget(ctx context.Context) bool {
 	return true
 }
 
-func (j *job) retryable(code store.Reason, err error) result {
-	return result{status: store.StatusRetrying, code: code, reason: err.Error(), retry: true}
+func (j *job) retryable(code lifecycle.Reason, err error) result {
+	return result{status: lifecycle.StatusRetrying, code: code, reason: err.Error(), retry: true}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/funnel-personio/funnel-personio/dev/sandbox"
 	"github.com/funnel-personio/funnel-personio/pkg/application"
 	"github.com/funnel-personio/funnel-personio/pkg/delivery"
+	"github.com/funnel-personio/funnel-personio/pkg/lifecycle"
 	"github.com/funnel-personio/funnel-personio/pkg/queue"
 	"github.com/funnel-personio/funnel-personio/pkg/store"
 )
@@ -53,12 +54,12 @@ func TestMaxSizeEventDefers(t *testing.T) {
 	if ok, _, err := p.store.TakeBudget(ctx, "42", 1, budget); !ok || err != nil {
 		t.Fatal(ok, err)
 	}
-	p.drain(t, w, 20*time.Second, p.is(t, "evt_big", store.StatusDelivered))
+	p.drain(t, w, 20*time.Second, p.is(t, "evt_big", lifecycle.StatusDelivered))
 	d := p.status(t, "evt_big")
 	waited := false
 	for _, a := range d.Attempts {
-		waited = waited || a.ReasonCode == store.ReasonBudget
-		if a.Outcome == store.StatusRetrying {
+		waited = waited || a.ReasonCode == lifecycle.ReasonBudget
+		if a.Outcome == lifecycle.StatusRetrying {
 			t.Errorf("the wait burnt a receive: %+v", d.Attempts)
 		}
 	}
@@ -96,11 +97,11 @@ func TestTooManyFiles(t *testing.T) {
 	p.drain(t, p.worker(), 20*time.Second, func() bool {
 		return p.status(t, "evt_files19").Terminal() && p.status(t, "evt_files20").Terminal() && p.status(t, "evt_files25").Terminal()
 	})
-	if d := p.status(t, "evt_files19"); d.Status != store.StatusDelivered {
+	if d := p.status(t, "evt_files19"); d.Status != lifecycle.StatusDelivered {
 		t.Errorf("19 files: %s %s %s", d.Status, d.ReasonCode, d.Reason)
 	}
 	for _, id := range []string{"evt_files20", "evt_files25"} {
-		if d := p.status(t, id); d.Status != store.StatusFailed || d.ReasonCode != store.ReasonTooManyFiles || !strings.Contains(d.Reason, "Personio takes 20") {
+		if d := p.status(t, id); d.Status != lifecycle.StatusFailed || d.ReasonCode != lifecycle.ReasonTooManyFiles || !strings.Contains(d.Reason, "Personio takes 20") {
 			t.Errorf("%s: %s %s %s", id, d.Status, d.ReasonCode, d.Reason)
 		}
 	}
@@ -121,7 +122,7 @@ func TestFileURLsStayOut(t *testing.T) {
 		t.Fatalf("ingest: %d %s", r.StatusCode, r.Body)
 	}
 	p.drain(t, p.worker(), 20*time.Second, func() bool {
-		return p.status(t, "evt_url_down").Status == store.StatusDead && p.status(t, "evt_url_gone").Terminal()
+		return p.status(t, "evt_url_down").Status == lifecycle.StatusDead && p.status(t, "evt_url_gone").Terminal()
 	})
 	for _, id := range []string{"evt_url_down", "evt_url_gone"} {
 		d := p.status(t, id)
@@ -163,7 +164,7 @@ func TestDeadline(t *testing.T) {
 		t.Errorf("the answer does not name the record to retry: %+v", resp)
 	}
 	d := p.status(t, "evt_deadline")
-	if d.Status != store.StatusRetrying || d.NextAttemptAt == nil || d.ClaimOwner != "" || !strings.Contains(d.Reason, "time ran out") {
+	if d.Status != lifecycle.StatusRetrying || d.NextAttemptAt == nil || d.ClaimOwner != "" || !strings.Contains(d.Reason, "time ran out") {
 		t.Errorf("record: %s owner %q next %v %q", d.Status, d.ClaimOwner, d.NextAttemptAt, d.Reason)
 	}
 }

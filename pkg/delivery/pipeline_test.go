@@ -14,6 +14,7 @@ import (
 	"github.com/funnel-personio/funnel-personio/dev/sandbox"
 	"github.com/funnel-personio/funnel-personio/pkg/application"
 	"github.com/funnel-personio/funnel-personio/pkg/delivery"
+	"github.com/funnel-personio/funnel-personio/pkg/lifecycle"
 	"github.com/funnel-personio/funnel-personio/pkg/personio"
 	"github.com/funnel-personio/funnel-personio/pkg/queue"
 	"github.com/funnel-personio/funnel-personio/pkg/store"
@@ -25,14 +26,14 @@ func TestHappyPathWithFile(t *testing.T) {
 	if resp.StatusCode != 202 || !strings.Contains(resp.Body, `"accepted"`) {
 		t.Fatalf("ingest: %d %s", resp.StatusCode, resp.Body)
 	}
-	if d := p.status(t, "evt_happy"); d.Status != store.StatusQueued || !slicesContains(d.EmailHashes, application.EmailHash(p.cfg.HashKey, "ada@example.com")) {
+	if d := p.status(t, "evt_happy"); d.Status != lifecycle.StatusQueued || !slicesContains(d.EmailHashes, application.EmailHash(p.cfg.HashKey, "ada@example.com")) {
 		t.Fatalf("record after ingest: %+v", d)
 	}
 	if ev, err := p.store.Event(t.Context(), ws, "evt_happy"); err != nil || !strings.Contains(string(ev), "evt_happy") {
 		t.Fatalf("the event ingest kept: %q, %v", ev, err)
 	}
 	w := p.worker()
-	p.drain(t, w, 10*time.Second, p.is(t, "evt_happy", store.StatusDelivered))
+	p.drain(t, w, 10*time.Second, p.is(t, "evt_happy", lifecycle.StatusDelivered))
 	apps := p.sandbox.Sandbox.Applications("42")
 	if len(apps) != 1 {
 		t.Fatalf("sandbox holds %d applications", len(apps))
@@ -43,7 +44,7 @@ func TestHappyPathWithFile(t *testing.T) {
 		t.Errorf("application %+v", a)
 	}
 	d := p.status(t, "evt_happy")
-	if d.DeliveredAt == nil || len(d.Attempts) != 2 || d.Attempts[1].Outcome != store.StatusDelivered || d.ReasonCode != store.ReasonDelivered {
+	if d.DeliveredAt == nil || len(d.Attempts) != 2 || d.Attempts[1].Outcome != lifecycle.StatusDelivered || d.ReasonCode != lifecycle.ReasonDelivered {
 		t.Errorf("record %+v", d)
 	}
 	if !strings.Contains(p.metrics.String(), `"Delivered":1`) || !strings.Contains(p.metrics.String(), `"EndToEndLatency"`) {
@@ -71,7 +72,7 @@ func TestDuplicatesAndRedelivery(t *testing.T) {
 	}
 	w := p.worker()
 	p.drain(t, w, 10*time.Second, func() bool {
-		return p.status(t, "evt_dup").Status == store.StatusDelivered && p.pump(t.Context(), w) == 0
+		return p.status(t, "evt_dup").Status == lifecycle.StatusDelivered && p.pump(t.Context(), w) == 0
 	})
 	if n := len(p.sandbox.Sandbox.Applications("")); n != 1 {
 		t.Errorf("%d applications in the sandbox, want exactly 1", n)
@@ -102,16 +103,16 @@ func TestOutcomes(t *testing.T) {
 	cases := []struct {
 		id     string
 		body   []byte
-		status store.Status
-		code   store.Reason
+		status lifecycle.Status
+		code   lifecycle.Reason
 	}{
-		{"evt_nomail", []byte(strings.Replace(string(mk("evt_nomail", funnel, "", false, "")), `"email":""`, `"phone":"1"`, 1)), store.StatusFailed, store.ReasonMappingFailed},
-		{"evt_nofunnel", mk("evt_nofunnel", "fn_unknown", "n@example.com", false, ""), store.StatusSkipped, store.ReasonNoIntegration},
-		{"evt_off", mk("evt_off", "fn_off", "o@example.com", false, ""), store.StatusSkipped, store.ReasonDisabled},
-		{"evt_closed", mk("evt_closed", "fn_closed", "c@example.com", false, ""), store.StatusParked, store.ReasonPositionUnpublished},
-		{"evt_already", mk("evt_already", funnel, "already@example.com", false, ""), store.StatusFailed, store.ReasonDuplicate},
-		{"evt_ssrf", mk("evt_ssrf", funnel, "s@example.com", false, "https://169.254.169.254/latest/meta-data/iam"), store.StatusDelivered, store.ReasonDelivered},
-		{"evt_gone", mk("evt_gone", funnel, "g@example.com", false, p.files.URL+"/missing.pdf"), store.StatusDelivered, store.ReasonDelivered},
+		{"evt_nomail", []byte(strings.Replace(string(mk("evt_nomail", funnel, "", false, "")), `"email":""`, `"phone":"1"`, 1)), lifecycle.StatusFailed, lifecycle.ReasonMappingFailed},
+		{"evt_nofunnel", mk("evt_nofunnel", "fn_unknown", "n@example.com", false, ""), lifecycle.StatusSkipped, lifecycle.ReasonNoIntegration},
+		{"evt_off", mk("evt_off", "fn_off", "o@example.com", false, ""), lifecycle.StatusSkipped, lifecycle.ReasonDisabled},
+		{"evt_closed", mk("evt_closed", "fn_closed", "c@example.com", false, ""), lifecycle.StatusParked, lifecycle.ReasonPositionUnpublished},
+		{"evt_already", mk("evt_already", funnel, "already@example.com", false, ""), lifecycle.StatusFailed, lifecycle.ReasonDuplicate},
+		{"evt_ssrf", mk("evt_ssrf", funnel, "s@example.com", false, "https://169.254.169.254/latest/meta-data/iam"), lifecycle.StatusDelivered, lifecycle.ReasonDelivered},
+		{"evt_gone", mk("evt_gone", funnel, "g@example.com", false, p.files.URL+"/missing.pdf"), lifecycle.StatusDelivered, lifecycle.ReasonDelivered},
 	}
 	for _, c := range cases {
 		if r := p.post(t, c.body); r.StatusCode != 202 {
@@ -121,7 +122,7 @@ func TestOutcomes(t *testing.T) {
 	w := p.worker()
 	p.drain(t, w, 15*time.Second, func() bool {
 		for _, c := range cases {
-			if st := p.status(t, c.id); !st.Terminal() && st.Status != store.StatusParked {
+			if st := p.status(t, c.id); !st.Terminal() && st.Status != lifecycle.StatusParked {
 				return false
 			}
 		}
@@ -168,10 +169,10 @@ func TestTestFlagOnlyFromTheEditor(t *testing.T) {
 	}
 	w := p.worker()
 	p.drain(t, w, 10*time.Second, func() bool { return p.status(t, "evt_flag").Terminal() && p.status(t, "evt_editor_test").Terminal() })
-	if d := p.status(t, "evt_flag"); d.Status != store.StatusSkipped || d.Test {
+	if d := p.status(t, "evt_flag"); d.Status != lifecycle.StatusSkipped || d.Test {
 		t.Errorf("a flagged event from the queue: %s test=%v", d.Status, d.Test)
 	}
-	if d := p.status(t, "evt_editor_test"); d.Status != store.StatusDelivered || !d.Test {
+	if d := p.status(t, "evt_editor_test"); d.Status != lifecycle.StatusDelivered || !d.Test {
 		t.Errorf("the editor's test: %s test=%v", d.Status, d.Test)
 	}
 }
@@ -189,9 +190,9 @@ func TestNotJSONGoesToDeadLetter(t *testing.T) {
 	w := p.worker()
 	p.drain(t, w, 20*time.Second, func() bool {
 		m, _ := p.dlq.Receive(ctx, 1, 0)
-		return len(m) == 1 && string(m[0].Body) == "not an event" && p.status(t, "evt_bad").Status == store.StatusFailed
+		return len(m) == 1 && string(m[0].Body) == "not an event" && p.status(t, "evt_bad").Status == lifecycle.StatusFailed
 	})
-	if d := p.status(t, "evt_bad"); d.ReasonCode != store.ReasonInvalidEvent {
+	if d := p.status(t, "evt_bad"); d.ReasonCode != lifecycle.ReasonInvalidEvent {
 		t.Errorf("invalid event: %+v", d)
 	}
 }
@@ -200,21 +201,21 @@ func TestRetryThenDeliver(t *testing.T) {
 	p := newPipe(t, pipeOpts{sandbox: sandbox.Config{Faults: sandbox.Faults{Error500: 1}}})
 	p.post(t, p.event("evt_5xx", "r@example.com", ""))
 	w := p.worker()
-	p.drain(t, w, 10*time.Second, p.is(t, "evt_5xx", store.StatusRetrying))
-	if d := p.status(t, "evt_5xx"); d.NextAttemptAt == nil || d.ReasonCode != store.ReasonUnavailable {
+	p.drain(t, w, 10*time.Second, p.is(t, "evt_5xx", lifecycle.StatusRetrying))
+	if d := p.status(t, "evt_5xx"); d.NextAttemptAt == nil || d.ReasonCode != lifecycle.ReasonUnavailable {
 		t.Errorf("retrying record: %+v", d)
 	}
 	p.sandbox.Sandbox.SetFaults(sandbox.Faults{})
-	p.drain(t, w, 15*time.Second, p.is(t, "evt_5xx", store.StatusDelivered))
+	p.drain(t, w, 15*time.Second, p.is(t, "evt_5xx", lifecycle.StatusDelivered))
 }
 
 func TestExhaustedGoesDead(t *testing.T) {
 	p := newPipe(t, pipeOpts{maxReceive: 3, sandbox: sandbox.Config{Faults: sandbox.Faults{Error500: 1}}})
 	p.post(t, p.event("evt_dead", "d@example.com", ""))
 	w := p.worker()
-	p.drain(t, w, 30*time.Second, p.is(t, "evt_dead", store.StatusDead))
+	p.drain(t, w, 30*time.Second, p.is(t, "evt_dead", lifecycle.StatusDead))
 	d := p.status(t, "evt_dead")
-	if d.ReasonCode != store.ReasonExhausted || len(d.Attempts) != 4 {
+	if d.ReasonCode != lifecycle.ReasonExhausted || len(d.Attempts) != 4 {
 		t.Errorf("dead record: %+v", d)
 	}
 	p.drain(t, w, 20*time.Second, func() bool {
@@ -231,10 +232,10 @@ func TestExhaustedAfterALostAnswer(t *testing.T) {
 	p := newPipe(t, pipeOpts{maxReceive: 2, timeout: 300 * time.Millisecond, sandbox: sandbox.Config{Faults: sandbox.Faults{Slow: 1, SlowDelay: 3 * time.Second}}})
 	p.post(t, p.event("evt_maybe", "maybe@example.com", ""))
 	w := p.worker()
-	p.drain(t, w, 10*time.Second, p.is(t, "evt_maybe", store.StatusRetrying))
+	p.drain(t, w, 10*time.Second, p.is(t, "evt_maybe", lifecycle.StatusRetrying))
 	p.sandbox.Sandbox.SetFaults(sandbox.Faults{Error500: 1})
-	p.drain(t, w, 20*time.Second, p.is(t, "evt_maybe", store.StatusDead))
-	if d := p.status(t, "evt_maybe"); d.ReasonCode != store.ReasonExhaustedUnknown {
+	p.drain(t, w, 20*time.Second, p.is(t, "evt_maybe", lifecycle.StatusDead))
+	if d := p.status(t, "evt_maybe"); d.ReasonCode != lifecycle.ReasonExhaustedUnknown {
 		t.Errorf("dead record: %s %s", d.ReasonCode, d.Reason)
 	}
 	if n := len(p.sandbox.Sandbox.Applications("")); n != 1 {
@@ -251,10 +252,10 @@ func TestUnknownOutcome(t *testing.T) {
 	p := newPipe(t, pipeOpts{timeout: 300 * time.Millisecond, sandbox: sandbox.Config{Faults: sandbox.Faults{Slow: 1, SlowDelay: 3 * time.Second}}})
 	p.post(t, p.event("evt_lost", "lost@example.com", ""))
 	w := p.worker()
-	p.drain(t, w, 10*time.Second, p.is(t, "evt_lost", store.StatusRetrying))
+	p.drain(t, w, 10*time.Second, p.is(t, "evt_lost", lifecycle.StatusRetrying))
 	p.sandbox.Sandbox.SetFaults(sandbox.Faults{})
-	p.drain(t, w, 15*time.Second, p.is(t, "evt_lost", store.StatusUnconfirmed))
-	if d := p.status(t, "evt_lost"); d.ReasonCode != store.ReasonExistsUnconfirmed {
+	p.drain(t, w, 15*time.Second, p.is(t, "evt_lost", lifecycle.StatusUnconfirmed))
+	if d := p.status(t, "evt_lost"); d.ReasonCode != lifecycle.ReasonExistsUnconfirmed {
 		t.Errorf("record: %+v", d)
 	}
 	apps := p.sandbox.Sandbox.Applications("")
@@ -276,14 +277,14 @@ func TestDuplicateAfterLostAnswer(t *testing.T) {
 	p := newPipe(t, pipeOpts{timeout: 300 * time.Millisecond})
 	w := p.worker()
 	p.post(t, p.event("evt_first", "twice@example.com", ""))
-	p.drain(t, w, 10*time.Second, p.is(t, "evt_first", store.StatusDelivered))
+	p.drain(t, w, 10*time.Second, p.is(t, "evt_first", lifecycle.StatusDelivered))
 	p.sandbox.Sandbox.SetFaults(sandbox.Faults{Slow: 1, SlowDelay: 3 * time.Second})
 	p.post(t, p.event("evt_second", "twice@example.com", ""))
-	p.drain(t, w, 10*time.Second, p.is(t, "evt_second", store.StatusRetrying))
+	p.drain(t, w, 10*time.Second, p.is(t, "evt_second", lifecycle.StatusRetrying))
 	p.sandbox.Sandbox.SetFaults(sandbox.Faults{})
 	p.drain(t, w, 15*time.Second, func() bool { return p.status(t, "evt_second").Terminal() })
 	d := p.status(t, "evt_second")
-	if d.Status == store.StatusDelivered || d.Status != store.StatusUnconfirmed || d.ReasonCode != store.ReasonExistsUnconfirmed ||
+	if d.Status == lifecycle.StatusDelivered || d.Status != lifecycle.StatusUnconfirmed || d.ReasonCode != lifecycle.ReasonExistsUnconfirmed ||
 		!strings.Contains(d.Reason, "it may be this one or an earlier application") {
 		t.Errorf("the second event: %s %s %q", d.Status, d.ReasonCode, d.Reason)
 	}
@@ -301,7 +302,7 @@ func TestParkAndResume(t *testing.T) {
 	}
 	p.post(t, p.event("evt_park", "park@example.com", ""))
 	w := p.worker()
-	p.drain(t, w, 10*time.Second, p.is(t, "evt_park", store.StatusParked))
+	p.drain(t, w, 10*time.Second, p.is(t, "evt_park", lifecycle.StatusParked))
 	c, _ := p.store.GetConnection(ctx, ws, conn)
 	if c.Status != store.ConnectionNeedsAttention || !strings.Contains(p.metrics.String(), "ConnectionsNeedingAttention") {
 		t.Errorf("connection after 401: %+v", c)
@@ -327,10 +328,10 @@ func TestParkAndResume(t *testing.T) {
 	if err := p.queue.Send(ctx, queue.Message{Group: ws, Body: event}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := p.store.Requeue(ctx, d.Key(), store.ReasonCredentialsFixed); err != nil {
+	if _, err := p.store.Requeue(ctx, d.Key(), lifecycle.ReasonCredentialsFixed); err != nil {
 		t.Fatal(err)
 	}
-	p.drain(t, w, 10*time.Second, p.is(t, "evt_park", store.StatusDelivered))
+	p.drain(t, w, 10*time.Second, p.is(t, "evt_park", lifecycle.StatusDelivered))
 }
 
 // TestLeaseExpiry: a worker claimed the event and died before recording;
@@ -344,7 +345,7 @@ func TestLeaseExpiry(t *testing.T) {
 		t.Fatal(err)
 	}
 	w := p.worker()
-	p.drain(t, w, 20*time.Second, p.is(t, "evt_lease", store.StatusDelivered))
+	p.drain(t, w, 20*time.Second, p.is(t, "evt_lease", lifecycle.StatusDelivered))
 	if n := len(p.sandbox.Sandbox.Applications("")); n != 1 {
 		t.Errorf("%d applications, want 1", n)
 	}
@@ -372,14 +373,14 @@ func TestDiedAfterPersonio(t *testing.T) {
 		t.Fatalf("use up the budget: %v, %v", ok, err)
 	}
 	w := p.worker()
-	p.drain(t, w, 20*time.Second, p.is(t, "evt_died", store.StatusUnconfirmed))
+	p.drain(t, w, 20*time.Second, p.is(t, "evt_died", lifecycle.StatusUnconfirmed))
 	d := p.status(t, "evt_died")
-	if d.ReasonCode != store.ReasonExistsUnconfirmed {
+	if d.ReasonCode != lifecycle.ReasonExistsUnconfirmed {
 		t.Errorf("record: %s %s", d.ReasonCode, d.Reason)
 	}
 	waited := false
 	for _, a := range d.Attempts {
-		waited = waited || a.ReasonCode == store.ReasonBudget
+		waited = waited || a.ReasonCode == lifecycle.ReasonBudget
 	}
 	if !waited {
 		t.Errorf("the take-over did not wait for budget first: %+v", d.Attempts)
@@ -419,7 +420,7 @@ func TestSameMessageTwiceInABatch(t *testing.T) {
 		t.Errorf("%d applications, want %d", got, n)
 	}
 	for i := range n {
-		if d := p.status(t, fmt.Sprintf("evt_twice%d", i)); d.Status != store.StatusDelivered {
+		if d := p.status(t, fmt.Sprintf("evt_twice%d", i)); d.Status != lifecycle.StatusDelivered {
 			t.Errorf("evt_twice%d: %s %s %s", i, d.Status, d.ReasonCode, d.Reason)
 		}
 	}
@@ -500,7 +501,7 @@ func TestBacklogReceivedOnce(t *testing.T) {
 	var turns []time.Time
 	for i := range n {
 		d := p.status(t, fmt.Sprintf("evt_b%d", i))
-		if d.NextAttemptAt == nil || d.ReasonCode != store.ReasonBudget {
+		if d.NextAttemptAt == nil || d.ReasonCode != lifecycle.ReasonBudget {
 			t.Fatalf("evt_b%d has no turn: %+v", i, d)
 		}
 		turns = append(turns, *d.NextAttemptAt)
@@ -544,7 +545,7 @@ func TestBacklogReceivedOnce(t *testing.T) {
 		if received[id] != 1 {
 			t.Errorf("%s received %d times, want once", id, received[id])
 		}
-		if d := p.status(t, id); d.Status != store.StatusDelivered || d.DeferToken != "" {
+		if d := p.status(t, id); d.Status != lifecycle.StatusDelivered || d.DeferToken != "" {
 			t.Errorf("%s: %s, defer token %q", id, d.Status, d.DeferToken)
 		}
 	}
@@ -571,7 +572,7 @@ func TestRateLimitedCounted(t *testing.T) {
 	}
 	w := p.worker()
 	p.drain(t, w, 30*time.Second, func() bool {
-		return p.status(t, "evt_rl0").Status == store.StatusDelivered && p.status(t, "evt_rl1").Status == store.StatusDelivered
+		return p.status(t, "evt_rl0").Status == lifecycle.StatusDelivered && p.status(t, "evt_rl1").Status == lifecycle.StatusDelivered
 	})
 	n := p.sandbox.Sandbox.Stats().RateLimited
 	if n == 0 {
@@ -583,7 +584,7 @@ func TestRateLimitedCounted(t *testing.T) {
 	waited := false
 	for _, id := range []string{"evt_rl0", "evt_rl1"} {
 		for _, a := range p.status(t, id).Attempts {
-			waited = waited || a.ReasonCode == store.ReasonRateLimited
+			waited = waited || a.ReasonCode == lifecycle.ReasonRateLimited
 		}
 	}
 	if !waited {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/funnel-personio/funnel-personio/pkg/lifecycle"
 	"github.com/funnel-personio/funnel-personio/pkg/metrics"
 	"github.com/funnel-personio/funnel-personio/pkg/outbound"
 	"github.com/funnel-personio/funnel-personio/pkg/queue"
@@ -19,10 +20,10 @@ func (j *job) finish(ctx context.Context, r result) bool {
 	}
 	now := w.cfg.Now().UTC()
 	change := store.Change{Status: r.status, ReasonCode: r.code, Reason: r.reason, Warnings: r.warnings, CompanyID: r.company, EmailHash: r.emailHash,
-		Release: true, Attempt: &store.Attempt{At: now, Outcome: r.status, ReasonCode: r.code, Reason: r.reason},
+		Attempt: &store.Attempt{At: now, Outcome: r.status, ReasonCode: r.code, Reason: r.reason},
 		// Kept for later attempts: this one may not get to ask Personio.
-		OutcomeUnknown: j.record.TakenOver || r.code == store.ReasonOutcomeUnknown}
-	if r.status == store.StatusParked {
+		OutcomeUnknown: j.record.TakenOver || r.code == lifecycle.ReasonOutcomeUnknown}
+	if r.status == lifecycle.StatusParked {
 		change.ConnectionID, change.ParkOnPosition = r.conn, r.parkOnPosition
 	}
 	done := true
@@ -30,12 +31,12 @@ func (j *job) finish(ctx context.Context, r result) bool {
 	switch {
 	case r.retry && j.attempt >= w.cfg.MaxReceiveCount:
 		// The last try: the message goes to the dead-letter queue.
-		change.Status, change.ReasonCode = store.StatusDead, store.ReasonExhausted
+		change.Status, change.ReasonCode = lifecycle.StatusDead, lifecycle.ReasonExhausted
 		if change.OutcomeUnknown || j.outcomeWasUnknown() {
 			// Said as surely as it is known: Personio may have it.
-			change.ReasonCode = store.ReasonExhaustedUnknown
+			change.ReasonCode = lifecycle.ReasonExhaustedUnknown
 		}
-		change.Attempt.Outcome, change.Attempt.ReasonCode = store.StatusDead, change.ReasonCode
+		change.Attempt.Outcome, change.Attempt.ReasonCode = lifecycle.StatusDead, change.ReasonCode
 		done, metric = false, metrics.Dead
 	case r.retry:
 		wait := w.backoff(j.attempt)
@@ -59,18 +60,18 @@ func (j *job) finish(ctx context.Context, r result) bool {
 			done = false
 		}
 		metric = metrics.Deferred
-	case r.status == store.StatusDelivered:
+	case r.status == lifecycle.StatusDelivered:
 		metric = metrics.Delivered
 		if !j.ev.OccurredAt.IsZero() {
 			w.metrics.Milliseconds(metrics.EndToEndLatency, now.Sub(j.ev.OccurredAt))
 		}
-	case r.status == store.StatusUnconfirmed:
+	case r.status == lifecycle.StatusUnconfirmed:
 		metric = metrics.Unconfirmed
-	case r.status == store.StatusParked:
+	case r.status == lifecycle.StatusParked:
 		metric = metrics.Parked
-	case r.status == store.StatusFailed:
+	case r.status == lifecycle.StatusFailed:
 		metric = metrics.Failed
-	case r.status == store.StatusSkipped:
+	case r.status == lifecycle.StatusSkipped:
 		metric = metrics.Skipped
 	}
 	if _, err := w.store.Record(ctx, j.key, j.owner, change); err != nil {
@@ -93,9 +94,9 @@ func (j *job) finish(ctx context.Context, r result) bool {
 	// earlier failure of the same delivery that was retried since.
 	var t outbound.Type
 	switch change.Status {
-	case store.StatusFailed:
+	case lifecycle.StatusFailed:
 		t = outbound.DeliveryFailed
-	case store.StatusDead:
+	case lifecycle.StatusDead:
 		t = outbound.DeliveryDead
 	}
 	if t != "" {

@@ -4,7 +4,7 @@ import (
 	"context"
 	"time"
 
-	"github.com/funnel-personio/funnel-personio/pkg/store"
+	"github.com/funnel-personio/funnel-personio/pkg/lifecycle"
 )
 
 // takeTurn takes n units of the company's budget for this attempt, or says
@@ -19,7 +19,7 @@ import (
 func (j *job) takeTurn(ctx context.Context, company string, n int) *result {
 	w := j.w
 	wait := func(at time.Time) *result {
-		return &result{status: store.StatusQueued, code: store.ReasonBudget, reason: store.BudgetWait, deferTo: at, company: company}
+		return &result{status: lifecycle.StatusQueued, code: lifecycle.ReasonBudget, reason: lifecycle.BudgetWait, deferTo: at, company: company}
 	}
 	take := w.store.TakeBudgetOrJoinLine
 	held := j.holdsTurn()
@@ -43,7 +43,7 @@ func (j *job) takeTurn(ctx context.Context, company string, n int) *result {
 		ok, at, err := take(ctx, company, n, w.cfg.Budget)
 		switch {
 		case err != nil:
-			r := j.retryable(store.ReasonInternal, err)
+			r := j.retryable(lifecycle.ReasonInternal, err)
 			return &r
 		case ok:
 			j.tookAt = at
@@ -79,7 +79,7 @@ const maxTurnTries = 5
 func (j *job) sleep(ctx context.Context, d time.Duration) *result {
 	select {
 	case <-ctx.Done():
-		r := j.retryable(store.ReasonInternal, ctx.Err())
+		r := j.retryable(lifecycle.ReasonInternal, ctx.Err())
 		return &r
 	case <-time.After(d):
 		return nil
@@ -90,5 +90,5 @@ func (j *job) sleep(ctx context.Context, d time.Duration) *result {
 // the record waits for this very copy, or the record (written by ingest or
 // by an earlier attempt) says it waits for the budget until a turn.
 func (j *job) holdsTurn() bool {
-	return j.deferToken != nil || j.record.ReasonCode == store.ReasonBudget && j.record.NextAttemptAt != nil
+	return j.deferToken != nil || j.record.ReasonCode == lifecycle.ReasonBudget && j.record.NextAttemptAt != nil
 }

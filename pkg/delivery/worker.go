@@ -23,6 +23,7 @@ import (
 	"github.com/funnel-personio/funnel-personio/pkg/application"
 	"github.com/funnel-personio/funnel-personio/pkg/backoff"
 	"github.com/funnel-personio/funnel-personio/pkg/filefetch"
+	"github.com/funnel-personio/funnel-personio/pkg/lifecycle"
 	"github.com/funnel-personio/funnel-personio/pkg/metrics"
 	"github.com/funnel-personio/funnel-personio/pkg/outbound"
 	"github.com/funnel-personio/funnel-personio/pkg/personio"
@@ -252,11 +253,11 @@ func (w *Worker) invalid(ctx context.Context, body []byte, err error, messageID 
 		return errors.Is(cerr, store.ErrAlreadyDelivered)
 	}
 	reason := err.Error()
-	_, rerr := w.store.Record(ctx, key, owner, store.Change{Status: store.StatusFailed,
-		ReasonCode: store.ReasonInvalidEvent, Reason: reason, Release: true,
-		Attempt: &store.Attempt{At: w.cfg.Now().UTC(), Outcome: store.StatusFailed, ReasonCode: store.ReasonInvalidEvent, Reason: reason}})
+	_, rerr := w.store.Record(ctx, key, owner, store.Change{Status: lifecycle.StatusFailed,
+		ReasonCode: lifecycle.ReasonInvalidEvent, Reason: reason,
+		Attempt: &store.Attempt{At: w.cfg.Now().UTC(), Outcome: lifecycle.StatusFailed, ReasonCode: lifecycle.ReasonInvalidEvent, Reason: reason}})
 	w.cfg.Logger.InfoContext(ctx, "delivery", "event_id", ids.ID, "workspace", ids.WorkspaceID, "funnel", ids.FunnelID,
-		"state", store.StatusFailed, "reason_code", store.ReasonInvalidEvent)
+		"state", lifecycle.StatusFailed, "reason_code", lifecycle.ReasonInvalidEvent)
 	w.metrics.Count(metrics.Failed)
 	return rerr == nil
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/funnel-personio/funnel-personio/pkg/apigw"
 	"github.com/funnel-personio/funnel-personio/pkg/failure"
+	"github.com/funnel-personio/funnel-personio/pkg/lifecycle"
 	"github.com/funnel-personio/funnel-personio/pkg/outbound"
 	"github.com/funnel-personio/funnel-personio/pkg/personio"
 	"github.com/funnel-personio/funnel-personio/pkg/resume"
@@ -224,11 +225,11 @@ func (e *Editor) verifyConnection(ctx context.Context, r *apigw.Request) apigw.R
 	header := map[string]string{}
 	switch {
 	case was == store.ConnectionConnected && c.Status == store.ConnectionNeedsAttention:
-		e.notify(ctx, outbound.ConnectionEvent(outbound.ConnectionNeedsAttention, c, store.ReasonAuth))
+		e.notify(ctx, outbound.ConnectionEvent(outbound.ConnectionNeedsAttention, c, lifecycle.ReasonAuth))
 	case was == store.ConnectionNeedsAttention && c.Status == store.ConnectionConnected:
 		// The credentials work again (the account was fixed in Personio):
 		// what waited for them goes on.
-		e.notify(ctx, outbound.ConnectionEvent(outbound.ConnectionRestored, c, store.ReasonConnectionRestored))
+		e.notify(ctx, outbound.ConnectionEvent(outbound.ConnectionRestored, c, lifecycle.ReasonConnectionRestored))
 		resumed, err := e.resumeParked(ctx, ws, c.ID)
 		if err != nil {
 			return e.fail(ctx, "verify connection: resume parked deliveries", err)
@@ -265,7 +266,7 @@ func (e *Editor) replaceCredentials(ctx context.Context, r *apigw.Request) apigw
 		return e.fail(ctx, "replace credentials: save", err)
 	}
 	if was == store.ConnectionNeedsAttention {
-		e.notify(ctx, outbound.ConnectionEvent(outbound.ConnectionRestored, c, store.ReasonConnectionRestored))
+		e.notify(ctx, outbound.ConnectionEvent(outbound.ConnectionRestored, c, lifecycle.ReasonConnectionRestored))
 	}
 	resumed, err := e.resumeParked(ctx, ws, c.ID)
 	if err != nil {
@@ -279,7 +280,7 @@ func (e *Editor) replaceCredentials(ctx context.Context, r *apigw.Request) apigw
 func (e *Editor) resumeParked(ctx context.Context, ws, connectionID string) (int, error) {
 	return resume.Parked(ctx, e.store, e.queue, func(ctx context.Context, limit int, cursor string) (store.Page, error) {
 		return e.store.ListParked(ctx, ws, connectionID, limit, cursor)
-	}, store.ReasonCredentialsFixed)
+	}, lifecycle.ReasonCredentialsFixed)
 }
 
 // deleteConnection handles DELETE /v1/connections/{connection_id} (operation deleteConnection).

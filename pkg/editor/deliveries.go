@@ -15,6 +15,7 @@ import (
 	"github.com/funnel-personio/funnel-personio/pkg/application"
 	"github.com/funnel-personio/funnel-personio/pkg/explain"
 	"github.com/funnel-personio/funnel-personio/pkg/failure"
+	"github.com/funnel-personio/funnel-personio/pkg/lifecycle"
 	"github.com/funnel-personio/funnel-personio/pkg/mapping"
 	"github.com/funnel-personio/funnel-personio/pkg/queue"
 	"github.com/funnel-personio/funnel-personio/pkg/resume"
@@ -22,20 +23,20 @@ import (
 )
 
 type deliveryView struct {
-	ID            string          `json:"id"`
-	FunnelID      string          `json:"funnel_id"`
-	Status        store.Status    `json:"status"`
-	Test          bool            `json:"test"`
-	OccurredAt    *time.Time      `json:"occurred_at,omitempty"`
-	CreatedAt     time.Time       `json:"created_at"`
-	UpdatedAt     time.Time       `json:"updated_at"`
-	DeliveredAt   *time.Time      `json:"delivered_at,omitempty"`
-	NextAttemptAt *time.Time      `json:"next_attempt_at,omitempty"`
-	ReasonCode    store.Reason    `json:"reason_code,omitempty"`
-	Reason        string          `json:"reason,omitempty"`
-	Message       string          `json:"message,omitempty"`
-	Warnings      []string        `json:"warnings,omitempty"`
-	Attempts      []store.Attempt `json:"attempts"`
+	ID            string           `json:"id"`
+	FunnelID      string           `json:"funnel_id"`
+	Status        lifecycle.Status `json:"status"`
+	Test          bool             `json:"test"`
+	OccurredAt    *time.Time       `json:"occurred_at,omitempty"`
+	CreatedAt     time.Time        `json:"created_at"`
+	UpdatedAt     time.Time        `json:"updated_at"`
+	DeliveredAt   *time.Time       `json:"delivered_at,omitempty"`
+	NextAttemptAt *time.Time       `json:"next_attempt_at,omitempty"`
+	ReasonCode    lifecycle.Reason `json:"reason_code,omitempty"`
+	Reason        string           `json:"reason,omitempty"`
+	Message       string           `json:"message,omitempty"`
+	Warnings      []string         `json:"warnings,omitempty"`
+	Attempts      []store.Attempt  `json:"attempts"`
 }
 
 func viewDelivery(d store.Delivery, lang string) deliveryView {
@@ -61,7 +62,7 @@ func (e *Editor) listDeliveries(ctx context.Context, r *apigw.Request) apigw.Res
 		}
 		limit = n
 	}
-	status := store.Status(r.Query.Get("status"))
+	status := lifecycle.Status(r.Query.Get("status"))
 	if status != "" && !validStatus(status) {
 		return apigw.NewProblem(http.StatusBadRequest, "validation", "Invalid request", "status is one of "+statusList()).Response()
 	}
@@ -83,12 +84,12 @@ func (e *Editor) listDeliveries(ctx context.Context, r *apigw.Request) apigw.Res
 	return apigw.JSON(http.StatusOK, out, nil)
 }
 
-func validStatus(s store.Status) bool { return slices.Contains(store.Statuses, s) }
+func validStatus(s lifecycle.Status) bool { return slices.Contains(lifecycle.Statuses, s) }
 
 // statusList names every status, for messages.
 func statusList() string {
-	names := make([]string, len(store.Statuses))
-	for i, s := range store.Statuses {
+	names := make([]string, len(lifecycle.Statuses))
+	for i, s := range lifecycle.Statuses {
 		names[i] = string(s)
 	}
 	return strings.Join(names, ", ")
@@ -120,12 +121,12 @@ func (e *Editor) retryDelivery(ctx context.Context, r *apigw.Request) apigw.Resp
 		return e.fail(ctx, "retry delivery", err)
 	}
 	switch d.Status {
-	case store.StatusFailed, store.StatusDead, store.StatusParked:
+	case lifecycle.StatusFailed, lifecycle.StatusDead, lifecycle.StatusParked:
 	default:
 		return apigw.NewProblem(http.StatusConflict, "not-retryable", "This delivery cannot be retried",
 			"Only failed, dead-lettered or parked deliveries can be sent again; this one is "+string(d.Status)+".").Response()
 	}
-	if err := resume.One(ctx, e.store, e.queue, d, store.ReasonRetryRequested); err != nil {
+	if err := resume.One(ctx, e.store, e.queue, d, lifecycle.ReasonRetryRequested); err != nil {
 		return e.fail(ctx, "retry delivery", err)
 	}
 	d, err = e.store.GetDelivery(ctx, r.Claims.Workspace, d.EventID)
@@ -198,9 +199,9 @@ func (e *Editor) testIntegration(ctx context.Context, r *apigw.Request) apigw.Re
 	if p := e.takeWorkspace(ctx, ws, store.BudgetTests, e.cfg.Tests, "test applications"); p != nil {
 		return p.Response()
 	}
-	d, err := e.store.CreateDelivery(ctx, store.Delivery{WorkspaceID: ws, FunnelID: funnel, EventID: id, Status: store.StatusQueued,
+	d, err := e.store.CreateDelivery(ctx, store.Delivery{WorkspaceID: ws, FunnelID: funnel, EventID: id, Status: lifecycle.StatusQueued,
 		Test: true, OccurredAt: ev.OccurredAt, Event: body, EmailHashes: ev.EmailHashes(e.cfg.HashKey),
-		Attempts: []store.Attempt{{At: now, Outcome: store.StatusQueued, Reason: "test application from the editor"}}})
+		Attempts: []store.Attempt{{At: now, Outcome: lifecycle.StatusQueued, Reason: "test application from the editor"}}})
 	if err != nil {
 		return e.fail(ctx, "test integration: record", err)
 	}

@@ -21,6 +21,7 @@ import (
 
 	"github.com/funnel-personio/funnel-personio/pkg/apigw"
 	"github.com/funnel-personio/funnel-personio/pkg/failure"
+	"github.com/funnel-personio/funnel-personio/pkg/lifecycle"
 	"github.com/funnel-personio/funnel-personio/pkg/openapi"
 	"github.com/funnel-personio/funnel-personio/pkg/outbound"
 	"github.com/funnel-personio/funnel-personio/pkg/personio"
@@ -48,11 +49,11 @@ type Store interface {
 	DeleteIntegration(ctx context.Context, ws, funnel string) error
 	CreateDelivery(context.Context, store.Delivery) (store.Delivery, error)
 	GetDelivery(ctx context.Context, ws, eventID string) (store.Delivery, error)
-	ListDeliveries(ctx context.Context, ws, funnel string, status store.Status, limit int, cursor string) (store.Page, error)
+	ListDeliveries(ctx context.Context, ws, funnel string, status lifecycle.Status, limit int, cursor string) (store.Page, error)
 	ListParked(ctx context.Context, ws, connectionID string, limit int, cursor string) (store.Page, error)
 	ListParkedOnPosition(ctx context.Context, ws, funnel string, limit int, cursor string) (store.Page, error)
 	Event(ctx context.Context, ws, eventID string) ([]byte, error)
-	Requeue(ctx context.Context, k store.DeliveryKey, code store.Reason) (store.Delivery, error)
+	Requeue(ctx context.Context, k store.DeliveryKey, code lifecycle.Reason) (store.Delivery, error)
 	EraseApplicant(ctx context.Context, ws, emailHash string, until time.Time) (store.Erasure, error)
 	TakeBudget(ctx context.Context, company string, n int, b store.Budget) (bool, time.Time, error)
 	GiveBackBudget(ctx context.Context, company string, n int, at time.Time) error

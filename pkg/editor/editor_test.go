@@ -11,6 +11,7 @@ import (
 	"github.com/funnel-personio/funnel-personio/pkg/application"
 	"github.com/funnel-personio/funnel-personio/pkg/editor"
 	"github.com/funnel-personio/funnel-personio/pkg/failure"
+	"github.com/funnel-personio/funnel-personio/pkg/lifecycle"
 	"github.com/funnel-personio/funnel-personio/pkg/personio"
 	"github.com/funnel-personio/funnel-personio/pkg/settings"
 	"github.com/funnel-personio/funnel-personio/pkg/store"
@@ -294,8 +295,8 @@ func (e *env) park(t *testing.T, funnel, id, conn string) {
 	if _, err := e.store.Claim(ctx, d, "worker", time.Minute); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.store.Record(ctx, store.DeliveryKey{Workspace: ws, Funnel: funnel, Event: id}, "worker", store.Change{Status: store.StatusParked, ConnectionID: conn,
-		ReasonCode: store.ReasonAuth, Reason: "401", Release: true}); err != nil {
+	if _, err := e.store.Record(ctx, store.DeliveryKey{Workspace: ws, Funnel: funnel, Event: id}, "worker", store.Change{Status: lifecycle.StatusParked, ConnectionID: conn,
+		ReasonCode: lifecycle.ReasonAuth, Reason: "401"}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -326,7 +327,7 @@ func TestReplaceCredentialsResumesParked(t *testing.T) {
 		t.Errorf("%d parked deliveries went back to the queue, want 3", got)
 	}
 	d, _ := e.store.GetDelivery(t.Context(), ws, "evt_parked_0")
-	if d.Status != store.StatusQueued || d.Attempts[len(d.Attempts)-1].ReasonCode != store.ReasonCredentialsFixed || d.ReasonCode != store.ReasonCredentialsFixed {
+	if d.Status != lifecycle.StatusQueued || d.Attempts[len(d.Attempts)-1].ReasonCode != lifecycle.ReasonCredentialsFixed || d.ReasonCode != lifecycle.ReasonCredentialsFixed {
 		t.Errorf("resumed delivery: %+v", d)
 	}
 }
@@ -338,11 +339,11 @@ func TestRetryAndExplain(t *testing.T) {
 	if _, err := e.store.Claim(ctx, d, "w", time.Minute); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.store.Record(ctx, store.DeliveryKey{Workspace: ws, Funnel: "fn_1", Event: "evt_failed"}, "w", store.Change{Status: store.StatusFailed, ReasonCode: store.ReasonMappingFailed, Reason: "required.email (email): contact.email gave no value", Release: true}); err != nil {
+	if _, err := e.store.Record(ctx, store.DeliveryKey{Workspace: ws, Funnel: "fn_1", Event: "evt_failed"}, "w", store.Change{Status: lifecycle.StatusFailed, ReasonCode: lifecycle.ReasonMappingFailed, Reason: "required.email (email): contact.email gave no value"}); err != nil {
 		t.Fatal(err)
 	}
 	r := e.call(t, ws, advanced, "GET", "/v1/funnels/fn_1/deliveries/evt_failed", nil, map[string]string{"Accept-Language": "de-DE,de;q=0.9,en;q=0.5"})
-	if r.status != 200 || !strings.Contains(r.body["message"].(string), "Pflichtfeld") || r.body["reason_code"] != string(store.ReasonMappingFailed) {
+	if r.status != 200 || !strings.Contains(r.body["message"].(string), "Pflichtfeld") || r.body["reason_code"] != string(lifecycle.ReasonMappingFailed) {
 		t.Fatalf("German explanation: %d %s", r.status, r.raw)
 	}
 	r = e.call(t, ws, advanced, "GET", "/v1/funnels/fn_1/deliveries/evt_failed", nil, map[string]string{"Accept-Language": "fr"})
@@ -384,15 +385,15 @@ func TestListDeliveriesPages(t *testing.T) {
 		if _, err := e.store.CreateDelivery(ctx, d); err != nil {
 			t.Fatal(err)
 		}
-		st := store.StatusDelivered
+		st := lifecycle.StatusDelivered
 		if i%4 == 2 {
-			st = store.StatusFailed
+			st = lifecycle.StatusFailed
 			failed = append([]string{id}, failed...)
 		}
 		if _, err := e.store.Claim(ctx, d, "worker", time.Minute); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := e.store.Record(ctx, d.Key(), "worker", store.Change{Status: st, ReasonCode: store.ReasonMappingFailed, Release: true}); err != nil {
+		if _, err := e.store.Record(ctx, d.Key(), "worker", store.Change{Status: st, ReasonCode: lifecycle.ReasonMappingFailed}); err != nil {
 			t.Fatal(err)
 		}
 		every = append([]string{id}, every...)
@@ -518,7 +519,7 @@ func TestRetryOfAnExpiredEvent(t *testing.T) {
 	if _, err := e.store.Claim(ctx, store.Delivery{WorkspaceID: ws, FunnelID: "fn_1", EventID: "evt_gone"}, "w", time.Minute); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.store.Record(ctx, key, "w", store.Change{Status: store.StatusFailed, ReasonCode: store.ReasonMappingFailed, Reason: "x", Release: true}); err != nil {
+	if _, err := e.store.Record(ctx, key, "w", store.Change{Status: lifecycle.StatusFailed, ReasonCode: lifecycle.ReasonMappingFailed, Reason: "x"}); err != nil {
 		t.Fatal(err)
 	}
 	r := e.call(t, ws, advanced, "POST", "/v1/funnels/fn_1/deliveries/evt_gone/retry", nil, nil)

@@ -14,6 +14,7 @@ import (
 	"github.com/funnel-personio/funnel-personio/pkg/apigw"
 	"github.com/funnel-personio/funnel-personio/pkg/explain"
 	"github.com/funnel-personio/funnel-personio/pkg/failure"
+	"github.com/funnel-personio/funnel-personio/pkg/lifecycle"
 	"github.com/funnel-personio/funnel-personio/pkg/mapping"
 	"github.com/funnel-personio/funnel-personio/pkg/outbound"
 	"github.com/funnel-personio/funnel-personio/pkg/resume"
@@ -37,10 +38,10 @@ type integrationView struct {
 // issueView is something open that keeps the integration's applications
 // from Personio, with what to do.
 type issueView struct {
-	Kind       string       `json:"kind"`
-	Since      time.Time    `json:"since"`
-	ReasonCode store.Reason `json:"reason_code"`
-	Message    string       `json:"message"`
+	Kind       string           `json:"kind"`
+	Since      time.Time        `json:"since"`
+	ReasonCode lifecycle.Reason `json:"reason_code"`
+	Message    string           `json:"message"`
 }
 
 // Kinds of open issues.
@@ -55,11 +56,11 @@ func viewIntegration(in store.Integration, conn *store.Connection, lang string) 
 		Issues: []issueView{}, Version: in.Version, CreatedAt: in.CreatedAt, UpdatedAt: in.UpdatedAt}
 	if in.UnpublishedNow() {
 		v.Issues = append(v.Issues, issueView{Kind: issuePositionUnpublished, Since: in.Unpublished.Since,
-			ReasonCode: store.ReasonPositionUnpublished, Message: explain.Sentence(store.ReasonPositionUnpublished, lang)})
+			ReasonCode: lifecycle.ReasonPositionUnpublished, Message: explain.Sentence(lifecycle.ReasonPositionUnpublished, lang)})
 	}
 	if conn != nil && conn.Status == store.ConnectionNeedsAttention {
 		v.Issues = append(v.Issues, issueView{Kind: issueConnection, Since: conn.StatusSince,
-			ReasonCode: store.ReasonAuth, Message: explain.Sentence(store.ReasonAuth, lang)})
+			ReasonCode: lifecycle.ReasonAuth, Message: explain.Sentence(lifecycle.ReasonAuth, lang)})
 	}
 	return v
 }
@@ -210,10 +211,10 @@ func (e *Editor) putIntegration(ctx context.Context, r *apigw.Request) apigw.Res
 // (another was chosen, or it was saved again) and sends the applications
 // parked on it on.
 func (e *Editor) positionRestored(ctx context.Context, was store.Integration) {
-	e.notify(ctx, outbound.PositionEvent(outbound.PositionRestored, was, was.Unpublished.PositionID, was.Unpublished.Since, store.ReasonPositionPublished))
+	e.notify(ctx, outbound.PositionEvent(outbound.PositionRestored, was, was.Unpublished.PositionID, was.Unpublished.Since, lifecycle.ReasonPositionPublished))
 	if _, err := resume.Parked(ctx, e.store, e.queue, func(ctx context.Context, limit int, cursor string) (store.Page, error) {
 		return e.store.ListParkedOnPosition(ctx, was.WorkspaceID, was.FunnelID, limit, cursor)
-	}, store.ReasonPositionPublished); err != nil {
+	}, lifecycle.ReasonPositionPublished); err != nil {
 		e.cfg.Logger.ErrorContext(ctx, "editor: resume the deliveries parked on a position", "workspace", was.WorkspaceID, "funnel", was.FunnelID, "error", err.Error())
 	}
 }

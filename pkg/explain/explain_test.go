@@ -4,14 +4,14 @@ import (
 	"testing"
 
 	"github.com/funnel-personio/funnel-personio/pkg/explain"
-	"github.com/funnel-personio/funnel-personio/pkg/store"
+	"github.com/funnel-personio/funnel-personio/pkg/lifecycle"
 )
 
 // TestEveryReasonExplained: every reason code a delivery record can carry
 // has its sentence in English and in German, and the editor picks the
 // language the Accept-Language header prefers.
 func TestEveryReasonExplained(t *testing.T) {
-	for _, code := range store.Reasons {
+	for _, code := range lifecycle.Reasons {
 		en, de := explain.Sentence(code, "en"), explain.Sentence(code, "de-DE,de;q=0.9")
 		if en == "" || de == "" || en == de {
 			t.Errorf("%s: English %q, German %q", code, en, de)

@@ -19,6 +19,7 @@ import (
 	"github.com/funnel-personio/funnel-personio/pkg/apigw"
 	"github.com/funnel-personio/funnel-personio/pkg/application"
 	"github.com/funnel-personio/funnel-personio/pkg/failure"
+	"github.com/funnel-personio/funnel-personio/pkg/lifecycle"
 	"github.com/funnel-personio/funnel-personio/pkg/queue"
 	"github.com/funnel-personio/funnel-personio/pkg/store"
 )
@@ -197,19 +198,19 @@ func (h *Handler) accept(ctx context.Context, ev *application.Event, body []byte
 		return h.unavailable(ctx, "queue", err)
 	}
 	d := store.Delivery{WorkspaceID: ev.WorkspaceID, FunnelID: ev.FunnelID, EventID: ev.ID,
-		Status: store.StatusQueued, OccurredAt: ev.OccurredAt, Event: body, EmailHashes: hashes,
-		Attempts: []store.Attempt{{At: now, Outcome: store.StatusQueued}}}
+		Status: lifecycle.StatusQueued, OccurredAt: ev.OccurredAt, Event: body, EmailHashes: hashes,
+		Attempts: []store.Attempt{{At: now, Outcome: lifecycle.StatusQueued}}}
 	if !turn.IsZero() {
 		turn = turn.UTC()
-		d.NextAttemptAt, d.ReasonCode, d.Reason = &turn, store.ReasonBudget, store.BudgetWait
-		d.Attempts[0].ReasonCode = store.ReasonBudget
+		d.NextAttemptAt, d.ReasonCode, d.Reason = &turn, lifecycle.ReasonBudget, lifecycle.BudgetWait
+		d.Attempts[0].ReasonCode = lifecycle.ReasonBudget
 	}
 	_, err = h.store.CreateDelivery(ctx, d)
 	if err != nil && !errors.Is(err, failure.ErrConflict) {
 		// Queued already: the worker writes the record when it claims.
 		log.WarnContext(ctx, "ingest: record not written", "error", err.Error())
 	}
-	log.InfoContext(ctx, "ingest: accepted", "state", string(store.StatusQueued))
+	log.InfoContext(ctx, "ingest: accepted", "state", string(lifecycle.StatusQueued))
 	return apigw.JSON(http.StatusAccepted, Accepted{ID: ev.ID, Status: "accepted"}, nil)
 }
 

@@ -17,6 +17,7 @@ import (
 	"github.com/funnel-personio/funnel-personio/pkg/application"
 	"github.com/funnel-personio/funnel-personio/pkg/failure"
 	"github.com/funnel-personio/funnel-personio/pkg/ingest"
+	"github.com/funnel-personio/funnel-personio/pkg/lifecycle"
 	"github.com/funnel-personio/funnel-personio/pkg/queue"
 	"github.com/funnel-personio/funnel-personio/pkg/settings"
 	"github.com/funnel-personio/funnel-personio/pkg/store"
@@ -262,7 +263,7 @@ func TestRepeatIsNotQueuedTwice(t *testing.T) {
 		t.Errorf("queued %d, recorded %d; want 1 and 1", len(q.sent), len(st.recs))
 	}
 	d := st.recs["ws_demo/evt_1"]
-	if d.Status != store.StatusQueued || len(d.EmailHashes) != 1 || d.EmailHashes[0] != application.EmailHash(hashKey, "ada@example.com") || q.sent[0].Group != "ws_demo" {
+	if d.Status != lifecycle.StatusQueued || len(d.EmailHashes) != 1 || d.EmailHashes[0] != application.EmailHash(hashKey, "ada@example.com") || q.sent[0].Group != "ws_demo" {
 		t.Errorf("record %+v, message group %q", d, q.sent[0].Group)
 	}
 }
@@ -328,7 +329,7 @@ func TestTurnAtIngest(t *testing.T) {
 			}
 			d := st.recs["ws_demo/evt_1"]
 			waits := tt.delay > 0
-			if waits != (d.NextAttemptAt != nil) || waits != (d.ReasonCode == store.ReasonBudget) || waits && !d.NextAttemptAt.Equal(st.turn) {
+			if waits != (d.NextAttemptAt != nil) || waits != (d.ReasonCode == lifecycle.ReasonBudget) || waits && !d.NextAttemptAt.Equal(st.turn) {
 				t.Errorf("record: next attempt %v, reason %q; want the turn %v: %v", d.NextAttemptAt, d.ReasonCode, st.turn, waits)
 			}
 		})

@@ -12,7 +12,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/funnel-personio/funnel-personio/pkg/store"
+	"github.com/funnel-personio/funnel-personio/pkg/lifecycle"
 )
 
 // subcommand is one of ops' commands: its name, its lines of the help,
@@ -206,7 +206,7 @@ func or(s, alt string) string {
 	return s
 }
 
-func statusList(ss []store.Status) string {
+func statusList(ss []lifecycle.Status) string {
 	out := make([]string, len(ss))
 	for i, s := range ss {
 		out[i] = string(s)

@@ -9,7 +9,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/funnel-personio/funnel-personio/pkg/store"
+	"github.com/funnel-personio/funnel-personio/pkg/lifecycle"
 )
 
 // replayCommand is `ops replay`: the deliveries that match queued again,
@@ -36,7 +36,7 @@ var replayCommand = subcommand{
 			}
 			for _, s := range strings.Split(statuses, ",") {
 				if s = strings.TrimSpace(s); s != "" {
-					f.Statuses = append(f.Statuses, store.Status(s))
+					f.Statuses = append(f.Statuses, lifecycle.Status(s))
 				}
 			}
 			if since != "" {

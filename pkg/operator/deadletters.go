@@ -15,8 +15,8 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/funnel-personio/funnel-personio/pkg/failure"
+	"github.com/funnel-personio/funnel-personio/pkg/lifecycle"
 	"github.com/funnel-personio/funnel-personio/pkg/queue"
-	"github.com/funnel-personio/funnel-personio/pkg/store"
 )
 
 // DeadLetter is one message in the dead-letter queue, said without its
@@ -30,8 +30,8 @@ type DeadLetter struct {
 	// Status and ReasonCode are the delivery record's; both are empty
 	// when there is no record (the applicant was erased, or the body is
 	// not an event).
-	Status     store.Status `json:"status,omitempty"`
-	ReasonCode store.Reason `json:"reason_code,omitempty"`
+	Status     lifecycle.Status `json:"status,omitempty"`
+	ReasonCode lifecycle.Reason `json:"reason_code,omitempty"`
 	// Attempts is how many tries the record keeps.
 	Attempts int `json:"attempts"`
 	// ReceiveCount is the receives SQS counted before this listing (its

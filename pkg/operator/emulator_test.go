@@ -20,9 +20,9 @@ import (
 	"github.com/funnel-personio/funnel-personio/dev/sandbox"
 	"github.com/funnel-personio/funnel-personio/dev/testenv"
 	"github.com/funnel-personio/funnel-personio/pkg/awsclient"
+	"github.com/funnel-personio/funnel-personio/pkg/lifecycle"
 	"github.com/funnel-personio/funnel-personio/pkg/operator"
 	"github.com/funnel-personio/funnel-personio/pkg/settings"
-	"github.com/funnel-personio/funnel-personio/pkg/store"
 )
 
 // ops runs the command line against the emulator behind cfg's stack, with
@@ -142,7 +142,7 @@ func TestDeadLettersListedRedrivenDeliveredOnce(t *testing.T) {
 	ctx := t.Context()
 	waitFor(t, 60*time.Second, "five dead deliveries in the dead-letter queue", func() bool {
 		for _, id := range ids {
-			if d, err := st.Store.GetDelivery(ctx, "ws_dlq", id); err != nil || d.Status != store.StatusDead {
+			if d, err := st.Store.GetDelivery(ctx, "ws_dlq", id); err != nil || d.Status != lifecycle.StatusDead {
 				return false
 			}
 		}
@@ -155,7 +155,7 @@ func TestDeadLettersListedRedrivenDeliveredOnce(t *testing.T) {
 	}
 	t.Logf("ops dlq list:\n%s", out)
 	for _, id := range ids {
-		if !regexpLine(out, id, "ws_dlq", "fn_ops", "dead", string(store.ReasonExhausted)) {
+		if !regexpLine(out, id, "ws_dlq", "fn_ops", "dead", string(lifecycle.ReasonExhausted)) {
 			t.Errorf("dlq list lacks %s with its workspace, funnel, status and reason:\n%s", id, out)
 		}
 	}
@@ -168,7 +168,7 @@ func TestDeadLettersListedRedrivenDeliveredOnce(t *testing.T) {
 		t.Fatalf("dlq list -json: %d, %v\n%s", code, err, jsonOut)
 	}
 	for _, m := range listed.Messages {
-		if m.Attempts < 2 || m.Status != store.StatusDead || m.Workspace != "ws_dlq" || m.Funnel != "fn_ops" {
+		if m.Attempts < 2 || m.Status != lifecycle.StatusDead || m.Workspace != "ws_dlq" || m.Funnel != "fn_ops" {
 			t.Errorf("listed %+v: want dead after at least 2 attempts", m)
 		}
 	}
@@ -194,7 +194,7 @@ func TestDeadLettersListedRedrivenDeliveredOnce(t *testing.T) {
 	}
 	waitFor(t, 30*time.Second, "five deliveries delivered", func() bool {
 		for _, id := range ids {
-			if d, err := st.Store.GetDelivery(ctx, "ws_dlq", id); err != nil || d.Status != store.StatusDelivered {
+			if d, err := st.Store.GetDelivery(ctx, "ws_dlq", id); err != nil || d.Status != lifecycle.StatusDelivered {
 				return false
 			}
 		}

@@ -25,6 +25,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
+	"github.com/funnel-personio/funnel-personio/pkg/lifecycle"
 	"github.com/funnel-personio/funnel-personio/pkg/store"
 )
 
@@ -47,10 +48,10 @@ var _ SQS = (*sqs.Client)(nil)
 type Store interface {
 	GetDelivery(ctx context.Context, ws, eventID string) (store.Delivery, error)
 	Event(ctx context.Context, ws, eventID string) ([]byte, error)
-	ListDeliveries(ctx context.Context, ws, funnel string, status store.Status, limit int, cursor string) (store.Page, error)
+	ListDeliveries(ctx context.Context, ws, funnel string, status lifecycle.Status, limit int, cursor string) (store.Page, error)
 	ListIntegrations(ctx context.Context, ws string) ([]store.Integration, error)
 	GetConnection(ctx context.Context, ws, id string) (store.Connection, error)
-	Requeue(ctx context.Context, k store.DeliveryKey, code store.Reason) (store.Delivery, error)
+	Requeue(ctx context.Context, k store.DeliveryKey, code lifecycle.Reason) (store.Delivery, error)
 	ParkedConnections(ctx context.Context) ([]store.ParkedConnection, error)
 	ReadBudget(ctx context.Context, company string, b store.Budget) (store.BudgetState, error)
 	EraseApplicant(ctx context.Context, ws, emailHash string, until time.Time) (store.Erasure, error)

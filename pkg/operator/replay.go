@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/funnel-personio/funnel-personio/pkg/failure"
+	"github.com/funnel-personio/funnel-personio/pkg/lifecycle"
 	"github.com/funnel-personio/funnel-personio/pkg/queue"
 	"github.com/funnel-personio/funnel-personio/pkg/resume"
 	"github.com/funnel-personio/funnel-personio/pkg/store"
@@ -20,7 +21,7 @@ type ReplayFilter struct {
 	// workspace has an integration for.
 	Funnel string
 	// Statuses are failed, dead or parked (default failed and dead).
-	Statuses []store.Status
+	Statuses []lifecycle.Status
 	// Since, if set, keeps deliveries whose record was created at or
 	// after it.
 	Since time.Time
@@ -30,11 +31,11 @@ type ReplayFilter struct {
 
 // Replayed is one delivery a replay matched.
 type Replayed struct {
-	ID         string       `json:"delivery_id"`
-	Funnel     string       `json:"funnel"`
-	Status     store.Status `json:"status"`
-	ReasonCode store.Reason `json:"reason_code,omitempty"`
-	CreatedAt  time.Time    `json:"created_at"`
+	ID         string           `json:"delivery_id"`
+	Funnel     string           `json:"funnel"`
+	Status     lifecycle.Status `json:"status"`
+	ReasonCode lifecycle.Reason `json:"reason_code,omitempty"`
+	CreatedAt  time.Time        `json:"created_at"`
 	// Outcome is "queued", "would queue" (a dry run), or why not: "no
 	// event kept" (expired or erased), "moved on" (no longer in a status
 	// to replay), or the error.
@@ -43,15 +44,15 @@ type Replayed struct {
 
 // ReplayResult is what a replay matched and did.
 type ReplayResult struct {
-	Workspace  string         `json:"workspace"`
-	Funnels    []string       `json:"funnels"`
-	Statuses   []store.Status `json:"statuses"`
-	Since      *time.Time     `json:"since,omitempty"`
-	DryRun     bool           `json:"dry_run"`
-	Deliveries []Replayed     `json:"deliveries"`
-	Queued     int            `json:"queued"`
-	Skipped    int            `json:"skipped"`
-	Failed     int            `json:"failed"`
+	Workspace  string             `json:"workspace"`
+	Funnels    []string           `json:"funnels"`
+	Statuses   []lifecycle.Status `json:"statuses"`
+	Since      *time.Time         `json:"since,omitempty"`
+	DryRun     bool               `json:"dry_run"`
+	Deliveries []Replayed         `json:"deliveries"`
+	Queued     int                `json:"queued"`
+	Skipped    int                `json:"skipped"`
+	Failed     int                `json:"failed"`
 }
 
 // Outcomes of a replayed delivery.
@@ -120,7 +121,7 @@ func (o *Operator) replayMatches(ctx context.Context, f ReplayFilter, res *Repla
 		return nil, failure.New(op, failure.Invalid, errors.New("a workspace is required"))
 	}
 	if len(res.Statuses) == 0 {
-		res.Statuses = []store.Status{store.StatusFailed, store.StatusDead}
+		res.Statuses = []lifecycle.Status{lifecycle.StatusFailed, lifecycle.StatusDead}
 	}
 	for _, s := range res.Statuses {
 		if !replayable(s) {
@@ -159,7 +160,7 @@ func (o *Operator) replayMatches(ctx context.Context, f ReplayFilter, res *Repla
 
 // replayOne reads a matched delivery again and, unless it moved on or its
 // event is gone, queues it again (or, in a dry run, says it would).
-func (o *Operator) replayOne(ctx context.Context, f ReplayFilter, statuses []store.Status, q *queue.Queue, d store.Delivery) Replayed {
+func (o *Operator) replayOne(ctx context.Context, f ReplayFilter, statuses []lifecycle.Status, q *queue.Queue, d store.Delivery) Replayed {
 	r := Replayed{ID: d.EventID, Funnel: d.FunnelID, Status: d.Status, ReasonCode: d.ReasonCode, CreatedAt: d.CreatedAt}
 	cur, err := o.store.GetDelivery(ctx, f.Workspace, d.EventID)
 	switch {
@@ -174,7 +175,7 @@ func (o *Operator) replayOne(ctx context.Context, f ReplayFilter, statuses []sto
 	case f.DryRun:
 		r.Outcome = outcomeWould
 	default:
-		switch err := resume.One(ctx, o.store, q, cur, store.ReasonReplayed); {
+		switch err := resume.One(ctx, o.store, q, cur, lifecycle.ReasonReplayed); {
 		case err == nil:
 			r.Outcome = outcomeQueued
 		case errors.Is(err, resume.ErrExpired):
@@ -188,9 +189,9 @@ func (o *Operator) replayOne(ctx context.Context, f ReplayFilter, statuses []sto
 
 // replayable reports whether deliveries in this status may be queued
 // again: failed, dead-lettered, or parked, as the editor's retry allows.
-func replayable(s store.Status) bool {
+func replayable(s lifecycle.Status) bool {
 	switch s {
-	case store.StatusFailed, store.StatusDead, store.StatusParked:
+	case lifecycle.StatusFailed, lifecycle.StatusDead, lifecycle.StatusParked:
 		return true
 	}
 	return false
@@ -198,7 +199,7 @@ func replayable(s store.Status) bool {
 
 // list reads a funnel's deliveries in one status, newest first, down to
 // since.
-func (o *Operator) list(ctx context.Context, ws, funnel string, status store.Status, since time.Time) ([]store.Delivery, error) {
+func (o *Operator) list(ctx context.Context, ws, funnel string, status lifecycle.Status, since time.Time) ([]store.Delivery, error) {
 	var out []store.Delivery
 	cursor := ""
 	for {

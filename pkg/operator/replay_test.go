@@ -15,6 +15,7 @@ import (
 	"github.com/funnel-personio/funnel-personio/pkg/application"
 	"github.com/funnel-personio/funnel-personio/pkg/awsclient"
 	"github.com/funnel-personio/funnel-personio/pkg/failure"
+	"github.com/funnel-personio/funnel-personio/pkg/lifecycle"
 	"github.com/funnel-personio/funnel-personio/pkg/operator"
 	"github.com/funnel-personio/funnel-personio/pkg/store"
 )
@@ -41,23 +42,23 @@ func (c *clock) Add(d time.Duration) { c.mu.Lock(); defer c.mu.Unlock(); c.now =
 
 // seed writes a delivery record in a status, created at the clock's time,
 // with its event.
-func seed(t *testing.T, s *store.Store, ws, funnel, id string, status store.Status) {
+func seed(t *testing.T, s *store.Store, ws, funnel, id string, status lifecycle.Status) {
 	t.Helper()
 	ctx := t.Context()
 	body := fmt.Sprintf(`{"id":%q,"workspace_id":%q,"funnel_id":%q,"contact":{"email":"someone@example.com"}}`, id, ws, funnel)
-	if _, err := s.CreateDelivery(ctx, store.Delivery{WorkspaceID: ws, FunnelID: funnel, EventID: id, Event: []byte(body), Status: store.StatusQueued}); err != nil {
+	if _, err := s.CreateDelivery(ctx, store.Delivery{WorkspaceID: ws, FunnelID: funnel, EventID: id, Event: []byte(body), Status: lifecycle.StatusQueued}); err != nil {
 		t.Fatal(err)
 	}
-	if status == store.StatusQueued {
+	if status == lifecycle.StatusQueued {
 		return
 	}
 	k := store.DeliveryKey{Workspace: ws, Funnel: funnel, Event: id}
 	if _, err := s.Claim(ctx, store.Delivery{WorkspaceID: ws, FunnelID: funnel, EventID: id}, "w", time.Minute); err != nil {
 		t.Fatal(err)
 	}
-	reason := map[store.Status]store.Reason{store.StatusFailed: store.ReasonMappingFailed, store.StatusDead: store.ReasonExhausted,
-		store.StatusParked: store.ReasonAuth, store.StatusDelivered: store.ReasonDelivered}[status]
-	if _, err := s.Record(ctx, k, "w", store.Change{Status: status, ReasonCode: reason, ConnectionID: "con_1", Release: true,
+	reason := map[lifecycle.Status]lifecycle.Reason{lifecycle.StatusFailed: lifecycle.ReasonMappingFailed, lifecycle.StatusDead: lifecycle.ReasonExhausted,
+		lifecycle.StatusParked: lifecycle.ReasonAuth, lifecycle.StatusDelivered: lifecycle.ReasonDelivered}[status]
+	if _, err := s.Record(ctx, k, "w", store.Change{Status: status, ReasonCode: reason, ConnectionID: "con_1",
 		Attempt: &store.Attempt{At: time.Now(), Outcome: status, ReasonCode: reason}}); err != nil {
 		t.Fatal(err)
 	}
@@ -104,21 +105,21 @@ func TestReplay(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	seed(t, s, "ws_a", "fn_1", "evt_old_failed", store.StatusFailed) // two hours ago
+	seed(t, s, "ws_a", "fn_1", "evt_old_failed", lifecycle.StatusFailed) // two hours ago
 	c.Add(90 * time.Minute)
 	since := c.Now()
 	for _, d := range []struct {
 		funnel, id string
-		status     store.Status
+		status     lifecycle.Status
 	}{
-		{"fn_1", "evt_failed", store.StatusFailed}, {"fn_1", "evt_dead", store.StatusDead}, {"fn_1", "evt_parked", store.StatusParked},
-		{"fn_1", "evt_delivered", store.StatusDelivered}, {"fn_1", "evt_queued", store.StatusQueued}, {"fn_2", "evt_fn2_dead", store.StatusDead},
-		{"fn_3", "evt_fn3_failed", store.StatusFailed},
+		{"fn_1", "evt_failed", lifecycle.StatusFailed}, {"fn_1", "evt_dead", lifecycle.StatusDead}, {"fn_1", "evt_parked", lifecycle.StatusParked},
+		{"fn_1", "evt_delivered", lifecycle.StatusDelivered}, {"fn_1", "evt_queued", lifecycle.StatusQueued}, {"fn_2", "evt_fn2_dead", lifecycle.StatusDead},
+		{"fn_3", "evt_fn3_failed", lifecycle.StatusFailed},
 	} {
 		c.Add(time.Second)
 		seed(t, s, "ws_a", d.funnel, d.id, d.status)
 	}
-	seed(t, s, "ws_b", "fn_1", "evt_other_ws", store.StatusFailed)
+	seed(t, s, "ws_b", "fn_1", "evt_other_ws", lifecycle.StatusFailed)
 	if ids := queued(t, env); len(ids) != 0 {
 		t.Fatalf("the queue holds %v before any replay", ids)
 	}
@@ -137,7 +138,7 @@ func TestReplay(t *testing.T) {
 	if ids := queued(t, env); len(ids) != 0 {
 		t.Errorf("a dry run queued %v", ids)
 	}
-	if d, _ := s.GetDelivery(ctx, "ws_a", "evt_dead"); d.Status != store.StatusDead {
+	if d, _ := s.GetDelivery(ctx, "ws_a", "evt_dead"); d.Status != lifecycle.StatusDead {
 		t.Errorf("a dry run changed a record: %s", d.Status)
 	}
 	if !strings.Contains(errOut, `"msg":"operator: replay dry run"`) {
@@ -169,7 +170,7 @@ func TestReplay(t *testing.T) {
 			}
 			for _, id := range c.want {
 				d, err := s.GetDelivery(ctx, "ws_a", id)
-				if err != nil || d.Status != store.StatusQueued || d.ReasonCode != store.ReasonReplayed || d.Attempts[len(d.Attempts)-1].ReasonCode != store.ReasonReplayed {
+				if err != nil || d.Status != lifecycle.StatusQueued || d.ReasonCode != lifecycle.ReasonReplayed || d.Attempts[len(d.Attempts)-1].ReasonCode != lifecycle.ReasonReplayed {
 					t.Errorf("%s after the replay: %s %s, %v", id, d.Status, d.ReasonCode, err)
 				}
 				if !strings.Contains(errOut, `"`+id+`"`) {
@@ -185,11 +186,11 @@ func TestReplay(t *testing.T) {
 		})
 	}
 	for _, id := range []string{"evt_delivered", "evt_queued"} {
-		if d, _ := s.GetDelivery(ctx, "ws_a", id); d.ReasonCode == store.ReasonReplayed {
+		if d, _ := s.GetDelivery(ctx, "ws_a", id); d.ReasonCode == lifecycle.ReasonReplayed {
 			t.Errorf("%s was replayed", id)
 		}
 	}
-	if d, _ := s.GetDelivery(ctx, "ws_b", "evt_other_ws"); d.Status != store.StatusFailed {
+	if d, _ := s.GetDelivery(ctx, "ws_b", "evt_other_ws"); d.Status != lifecycle.StatusFailed {
 		t.Errorf("another workspace's delivery was replayed: %s", d.Status)
 	}
 	if code, _, errOut := opsOn(t, env, "replay", "-workspace", "ws_a", "-status", "delivered"); code == 0 || !strings.Contains(errOut, "cannot be replayed") {
@@ -208,7 +209,7 @@ func TestConnectionsAndBudget(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := range 3 {
-		seed(t, s, "ws_c", "fn_1", fmt.Sprintf("evt_p%d", i), store.StatusParked)
+		seed(t, s, "ws_c", "fn_1", fmt.Sprintf("evt_p%d", i), lifecycle.StatusParked)
 	}
 	code, out, errOut := opsOn(t, env, "connections", "-needs-attention")
 	t.Logf("ops connections -needs-attention:\n%s", out)
@@ -250,7 +251,7 @@ func TestEraseWithRetiredKey(t *testing.T) {
 	const email = "Erase.Me@example.com"
 	for _, d := range []store.Delivery{
 		{WorkspaceID: "ws_e", FunnelID: "fn_1", EventID: "evt_before_1", EmailHashes: []string{application.EmailHash(oldKey, email)}},
-		{WorkspaceID: "ws_e", FunnelID: "fn_1", EventID: "evt_before_2", EmailHashes: []string{application.EmailHash(oldKey, email)}, Status: store.StatusDead},
+		{WorkspaceID: "ws_e", FunnelID: "fn_1", EventID: "evt_before_2", EmailHashes: []string{application.EmailHash(oldKey, email)}, Status: lifecycle.StatusDead},
 		{WorkspaceID: "ws_e", FunnelID: "fn_1", EventID: "evt_after", EmailHashes: []string{application.EmailHash(newKey, email)}},
 		{WorkspaceID: "ws_e", FunnelID: "fn_1", EventID: "evt_other", EmailHashes: []string{application.EmailHash(oldKey, "other@example.com")}},
 		{WorkspaceID: "ws_f", FunnelID: "fn_1", EventID: "evt_other_ws", EmailHashes: []string{application.EmailHash(oldKey, email)}},

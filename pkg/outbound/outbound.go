@@ -22,6 +22,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/funnel-personio/funnel-personio/pkg/lifecycle"
 	"github.com/funnel-personio/funnel-personio/pkg/queue"
 	"github.com/funnel-personio/funnel-personio/pkg/store"
 )
@@ -47,15 +48,15 @@ type Event struct {
 	// ID is the webhook-id: derived from the problem, so that every copy
 	// of its event (a producer's retry, the queue's redelivery) has the
 	// same one and the receiver can drop repeats.
-	ID           string       `json:"id"`
-	Type         Type         `json:"type"`
-	At           time.Time    `json:"timestamp"`
-	WorkspaceID  string       `json:"workspace_id"`
-	FunnelID     string       `json:"funnel_id,omitempty"`
-	ConnectionID string       `json:"connection_id,omitempty"`
-	DeliveryID   string       `json:"delivery_id,omitempty"`
-	PositionID   int64        `json:"job_position_id,omitempty"`
-	ReasonCode   store.Reason `json:"reason_code"`
+	ID           string           `json:"id"`
+	Type         Type             `json:"type"`
+	At           time.Time        `json:"timestamp"`
+	WorkspaceID  string           `json:"workspace_id"`
+	FunnelID     string           `json:"funnel_id,omitempty"`
+	ConnectionID string           `json:"connection_id,omitempty"`
+	DeliveryID   string           `json:"delivery_id,omitempty"`
+	PositionID   int64            `json:"job_position_id,omitempty"`
+	ReasonCode   lifecycle.Reason `json:"reason_code"`
 	// Message is the reason's sentence in English and German; the
 	// notifier fills it in when it sends.
 	Message *Message `json:"message,omitempty"`
@@ -113,7 +114,7 @@ func (p *Publisher) Publish(ctx context.Context, e Event) error {
 // problem is the connection's status since its change, for its current
 // credentials, so whoever saw the change (worker, editor or watch) names
 // it alike.
-func ConnectionEvent(t Type, c store.Connection, code store.Reason) Event {
+func ConnectionEvent(t Type, c store.Connection, code lifecycle.Reason) Event {
 	e := New(t, c.WorkspaceID+"/"+c.ID+"/"+strconv.FormatInt(c.CredentialsVersion, 10)+"/"+strconv.FormatInt(c.StatusSince.Unix(), 10), c.StatusSince)
 	e.WorkspaceID, e.ConnectionID, e.ReasonCode = c.WorkspaceID, c.ID, code
 	return e
@@ -122,7 +123,7 @@ func ConnectionEvent(t Type, c store.Connection, code store.Reason) Event {
 // PositionEvent is the event of an integration's position being found
 // unpublished (since then) or settled again (the spell that began then):
 // the two events of one spell pair up, a later spell is a new problem.
-func PositionEvent(t Type, in store.Integration, position int64, since time.Time, code store.Reason) Event {
+func PositionEvent(t Type, in store.Integration, position int64, since time.Time, code lifecycle.Reason) Event {
 	e := New(t, in.WorkspaceID+"/"+in.FunnelID+"/"+strconv.FormatInt(position, 10)+"/"+strconv.FormatInt(since.Unix(), 10), since)
 	e.WorkspaceID, e.FunnelID, e.ConnectionID, e.PositionID, e.ReasonCode = in.WorkspaceID, in.FunnelID, in.ConnectionID, position, code
 	return e
@@ -131,7 +132,7 @@ func PositionEvent(t Type, in store.Integration, position int64, since time.Time
 // DeliveryEvent is the event of a delivery that failed for good or went
 // to the dead-letter queue at its attempt'th attempt (a later failure of
 // the same delivery, retried since, is a new problem).
-func DeliveryEvent(t Type, ws, funnel, delivery string, attempt int, code store.Reason, at time.Time) Event {
+func DeliveryEvent(t Type, ws, funnel, delivery string, attempt int, code lifecycle.Reason, at time.Time) Event {
 	e := New(t, ws+"/"+delivery+"/"+strconv.Itoa(attempt), at)
 	e.WorkspaceID, e.FunnelID, e.DeliveryID, e.ReasonCode = ws, funnel, delivery, code
 	return e

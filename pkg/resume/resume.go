@@ -9,6 +9,7 @@ import (
 	"errors"
 
 	"github.com/funnel-personio/funnel-personio/pkg/failure"
+	"github.com/funnel-personio/funnel-personio/pkg/lifecycle"
 	"github.com/funnel-personio/funnel-personio/pkg/queue"
 	"github.com/funnel-personio/funnel-personio/pkg/store"
 )
@@ -17,7 +18,7 @@ import (
 // again.
 type Store interface {
 	Event(ctx context.Context, ws, eventID string) ([]byte, error)
-	Requeue(ctx context.Context, k store.DeliveryKey, code store.Reason) (store.Delivery, error)
+	Requeue(ctx context.Context, k store.DeliveryKey, code lifecycle.Reason) (store.Delivery, error)
 }
 
 // Queue takes events for the worker.
@@ -34,7 +35,7 @@ var ErrExpired = errors.New("the delivery's event is no longer kept (expired or 
 // queued with code. Sending first means a failure loses nothing; a worker
 // that takes the message before the mark is fine, and its claim keeps the
 // event from being delivered twice.
-func One(ctx context.Context, st Store, q Queue, d store.Delivery, code store.Reason) error {
+func One(ctx context.Context, st Store, q Queue, d store.Delivery, code lifecycle.Reason) error {
 	event := d.Event
 	if len(event) == 0 {
 		var err error
@@ -64,7 +65,7 @@ type Lister func(ctx context.Context, limit int, cursor string) (store.Page, err
 // how many went. The parked index is eventually consistent, so a delivery
 // may show up again after it was sent: each is sent once, and one that
 // already moved on is left alone.
-func Parked(ctx context.Context, st Store, q Queue, list Lister, code store.Reason) (int, error) {
+func Parked(ctx context.Context, st Store, q Queue, list Lister, code lifecycle.Reason) (int, error) {
 	n := 0
 	seen := map[string]bool{}
 	cursor := ""

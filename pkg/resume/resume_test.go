@@ -8,6 +8,7 @@ import (
 
 	"github.com/funnel-personio/funnel-personio/dev/testenv"
 	"github.com/funnel-personio/funnel-personio/pkg/failure"
+	"github.com/funnel-personio/funnel-personio/pkg/lifecycle"
 	"github.com/funnel-personio/funnel-personio/pkg/queue"
 	"github.com/funnel-personio/funnel-personio/pkg/resume"
 	"github.com/funnel-personio/funnel-personio/pkg/store"
@@ -27,7 +28,7 @@ func (q *fakeQueue) Send(_ context.Context, m queue.Message) error {
 }
 
 type fakeStore struct {
-	marked []store.Reason
+	marked []lifecycle.Reason
 	err    error
 }
 
@@ -35,12 +36,12 @@ func (s *fakeStore) Event(context.Context, string, string) ([]byte, error) {
 	return nil, failure.New("store: read event", failure.NotFound, nil)
 }
 
-func (s *fakeStore) Requeue(_ context.Context, _ store.DeliveryKey, code store.Reason) (store.Delivery, error) {
+func (s *fakeStore) Requeue(_ context.Context, _ store.DeliveryKey, code lifecycle.Reason) (store.Delivery, error) {
 	if s.err != nil {
 		return store.Delivery{}, s.err
 	}
 	s.marked = append(s.marked, code)
-	return store.Delivery{Status: store.StatusQueued}, nil
+	return store.Delivery{Status: lifecycle.StatusQueued}, nil
 }
 
 // TestOne: the stored event goes to the queue (grouped by its
@@ -48,7 +49,7 @@ func (s *fakeStore) Requeue(_ context.Context, _ store.DeliveryKey, code store.R
 // sends nothing; a failed send marks nothing; a mark refused because the
 // record moved on is not an error.
 func TestOne(t *testing.T) {
-	d := store.Delivery{WorkspaceID: "ws_a", FunnelID: "fn_1", EventID: "evt_1", Status: store.StatusDead, Event: []byte(`{"id":"evt_1"}`)}
+	d := store.Delivery{WorkspaceID: "ws_a", FunnelID: "fn_1", EventID: "evt_1", Status: lifecycle.StatusDead, Event: []byte(`{"id":"evt_1"}`)}
 	sendErr := failure.New("queue: send", failure.Transient, errors.New("reset"))
 	for _, c := range []struct {
 		name       string
@@ -59,15 +60,15 @@ func TestOne(t *testing.T) {
 		sent, mark int
 	}{
 		{name: "sent and marked", d: d, sent: 1, mark: 1},
-		{name: "no event", d: store.Delivery{WorkspaceID: "ws_a", EventID: "evt_2", Status: store.StatusFailed}, want: resume.ErrExpired},
-		{name: "no event is not found", d: store.Delivery{WorkspaceID: "ws_a", EventID: "evt_2", Status: store.StatusFailed}, want: failure.ErrNotFound},
+		{name: "no event", d: store.Delivery{WorkspaceID: "ws_a", EventID: "evt_2", Status: lifecycle.StatusFailed}, want: resume.ErrExpired},
+		{name: "no event is not found", d: store.Delivery{WorkspaceID: "ws_a", EventID: "evt_2", Status: lifecycle.StatusFailed}, want: failure.ErrNotFound},
 		{name: "send fails", d: d, queueErr: sendErr, want: failure.ErrTransient},
 		{name: "a worker moved it on", d: d, storeErr: failure.New("store: requeue", failure.Conflict, nil), sent: 1},
 		{name: "mark fails", d: d, storeErr: failure.New("store: requeue", failure.Throttled, nil), want: failure.ErrThrottled, sent: 1},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			q, st := &fakeQueue{err: c.queueErr}, &fakeStore{err: c.storeErr}
-			err := resume.One(t.Context(), st, q, c.d, store.ReasonReplayed)
+			err := resume.One(t.Context(), st, q, c.d, lifecycle.ReasonReplayed)
 			if c.want == nil && err != nil || c.want != nil && !errors.Is(err, c.want) {
 				t.Errorf("err = %v, want %v", err, c.want)
 			}
@@ -77,7 +78,7 @@ func TestOne(t *testing.T) {
 			if len(q.sent) == 1 && (q.sent[0].Group != "ws_a" || q.sent[0].ID != "evt_1" || string(q.sent[0].Body) != `{"id":"evt_1"}`) {
 				t.Errorf("sent %+v", q.sent[0])
 			}
-			if len(st.marked) == 1 && st.marked[0] != store.ReasonReplayed {
+			if len(st.marked) == 1 && st.marked[0] != lifecycle.ReasonReplayed {
 				t.Errorf("marked with %s", st.marked[0])
 			}
 		})
@@ -92,22 +93,22 @@ func TestOne(t *testing.T) {
 func TestOneOnTheEmulator(t *testing.T) {
 	env := testenv.New(t)
 	ctx := t.Context()
-	d, err := env.Store.CreateDelivery(ctx, store.Delivery{WorkspaceID: "ws_r", FunnelID: "fn_r", EventID: "evt_r1", Status: store.StatusDead,
+	d, err := env.Store.CreateDelivery(ctx, store.Delivery{WorkspaceID: "ws_r", FunnelID: "fn_r", EventID: "evt_r1", Status: lifecycle.StatusDead,
 		Event: []byte(`{"id":"evt_r1"}`)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := resume.One(ctx, env.Store, env.Queue, d, store.ReasonReplayed); err != nil {
+	if err := resume.One(ctx, env.Store, env.Queue, d, lifecycle.ReasonReplayed); err != nil {
 		t.Fatal(err)
 	}
 	got, err := env.Store.GetDelivery(ctx, "ws_r", "evt_r1")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Status != store.StatusQueued || got.ReasonCode != store.ReasonReplayed || len(got.Attempts) != 1 || got.Attempts[0].ReasonCode != store.ReasonReplayed {
+	if got.Status != lifecycle.StatusQueued || got.ReasonCode != lifecycle.ReasonReplayed || len(got.Attempts) != 1 || got.Attempts[0].ReasonCode != lifecycle.ReasonReplayed {
 		t.Errorf("record after resume: %s %s %+v", got.Status, got.ReasonCode, got.Attempts)
 	}
-	if err := resume.One(ctx, env.Store, env.Queue, d, store.ReasonReplayed); err != nil {
+	if err := resume.One(ctx, env.Store, env.Queue, d, lifecycle.ReasonReplayed); err != nil {
 		t.Errorf("a second resume: %v", err)
 	}
 	msgs, err := env.Queue.Receive(ctx, 10, time.Second)
@@ -135,7 +136,7 @@ func (e *events) Event(_ context.Context, _, id string) ([]byte, error) {
 	return nil, failure.New("store: read event", failure.NotFound, nil)
 }
 
-func (e *events) Requeue(context.Context, store.DeliveryKey, store.Reason) (store.Delivery, error) {
+func (e *events) Requeue(context.Context, store.DeliveryKey, lifecycle.Reason) (store.Delivery, error) {
 	e.requeued++
 	return store.Delivery{}, nil
 }
@@ -160,7 +161,7 @@ func TestOneReadsTheKeptEvent(t *testing.T) {
 		{"no event any more", store.Delivery{WorkspaceID: "ws", EventID: "evt_1"}, nil, "", resume.ErrExpired},
 	} {
 		st, q := &events{kept: tc.kept}, &sent{}
-		err := resume.One(t.Context(), st, q, tc.d, store.ReasonRetryRequested)
+		err := resume.One(t.Context(), st, q, tc.d, lifecycle.ReasonRetryRequested)
 		if !errors.Is(err, tc.wantErr) {
 			t.Errorf("%s: %v, want %v", tc.name, err, tc.wantErr)
 		}

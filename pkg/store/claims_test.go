@@ -11,6 +11,7 @@ import (
 
 	"github.com/funnel-personio/funnel-personio/dev/awsmeter"
 	"github.com/funnel-personio/funnel-personio/pkg/failure"
+	"github.com/funnel-personio/funnel-personio/pkg/lifecycle"
 	"github.com/funnel-personio/funnel-personio/pkg/store"
 )
 
@@ -22,7 +23,7 @@ import (
 // a backlog load run: 50 of 1,000 deliveries stuck queued). Once the
 // holder recorded the token and released the claim, the copy claims.
 func TestCopyBeforeItsToken(t *testing.T) {
-	suite(t, func(t *testing.T, _ *dynamodb.Client, s *store.Store, c *clock) {
+	suite(t, func(t *testing.T, _ testDB, s *store.Store, c *clock) {
 		ctx := t.Context()
 		k := store.DeliveryKey{Workspace: "ws_a", Funnel: "fn_1", Event: "evt_turn"}
 		d := func(token string) store.Delivery {
@@ -32,7 +33,7 @@ func TestCopyBeforeItsToken(t *testing.T) {
 		if _, err := s.Claim(ctx, d(""), "w1", time.Minute); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.Record(ctx, k, "w1", store.Change{Status: store.StatusQueued, ReasonCode: store.ReasonBudget, DeferToken: "t1", Release: true}); err != nil {
+		if _, err := s.Record(ctx, k, "w1", store.Change{Status: lifecycle.StatusQueued, ReasonCode: lifecycle.ReasonBudget, DeferToken: "t1"}); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := s.Claim(ctx, d("t1"), "w2", time.Minute); err != nil {
@@ -43,14 +44,14 @@ func TestCopyBeforeItsToken(t *testing.T) {
 		if _, err := s.Claim(ctx, d("t2"), "w3", time.Minute); errors.Is(err, store.ErrStaleCopy) || !errors.Is(err, failure.ErrConflict) {
 			t.Fatalf("the copy before its token: %v, want a conflict (wait for the claim), not a stale copy", err)
 		}
-		if _, err := s.Record(ctx, k, "w2", store.Change{Status: store.StatusQueued, ReasonCode: store.ReasonBudget, DeferToken: "t2", Release: true}); err != nil {
+		if _, err := s.Record(ctx, k, "w2", store.Change{Status: lifecycle.StatusQueued, ReasonCode: lifecycle.ReasonBudget, DeferToken: "t2"}); err != nil {
 			t.Fatal(err)
 		}
-		if got, err := s.Claim(ctx, d("t2"), "w3", time.Minute); err != nil || got.Status != store.StatusProcessing {
+		if got, err := s.Claim(ctx, d("t2"), "w3", time.Minute); err != nil || got.Status != lifecycle.StatusProcessing {
 			t.Errorf("the copy once its token is recorded: %+v, %v", got, err)
 		}
 		// The older copy t1, now that the claim is free again, is stale.
-		if _, err := s.Record(ctx, k, "w3", store.Change{Status: store.StatusQueued, DeferToken: "t3", Release: true}); err != nil {
+		if _, err := s.Record(ctx, k, "w3", store.Change{Status: lifecycle.StatusQueued, DeferToken: "t3"}); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := s.Claim(ctx, d("t1"), "w4", time.Minute); !errors.Is(err, store.ErrStaleCopy) {
@@ -74,24 +75,20 @@ func TestRecordAfterItsClaimReadsNothing(t *testing.T) {
 			t.Fatal(err)
 		}
 		other := store.New(db, table, retention, store.WithClock(c.Now))
-		attempt := func(o store.Status) *store.Attempt { return &store.Attempt{At: c.Now(), Outcome: o} }
+		attempt := func(o lifecycle.Status) *store.Attempt { return &store.Attempt{At: c.Now(), Outcome: o} }
 		steps := []struct {
 			name  string
 			do    func() error
 			reads int64
 		}{
 			{"claim", func() error { _, err := s.Claim(ctx, d, "w1", time.Minute); return err }, 0},
-			{"a record that keeps the claim", func() error {
-				_, err := s.Record(ctx, k, "w1", store.Change{Status: store.StatusProcessing, Attempt: attempt(store.StatusProcessing)})
-				return err
-			}, 0},
 			{"the record that releases it", func() error {
-				_, err := s.Record(ctx, k, "w1", store.Change{Status: store.StatusRetrying, Attempt: attempt(store.StatusRetrying), Release: true})
+				_, err := s.Record(ctx, k, "w1", store.Change{Status: lifecycle.StatusRetrying, Attempt: attempt(lifecycle.StatusRetrying)})
 				return err
 			}, 0},
 			{"claimed by another instance", func() error { _, err := other.Claim(ctx, d, "w2", time.Minute); return err }, 0},
 			{"recorded by this one, which did not claim", func() error {
-				_, err := s.Record(ctx, k, "w2", store.Change{Status: store.StatusQueued, Attempt: attempt(store.StatusQueued), Release: true})
+				_, err := s.Record(ctx, k, "w2", store.Change{Status: lifecycle.StatusQueued, Attempt: attempt(lifecycle.StatusQueued)})
 				return err
 			}, 1},
 			{"claimed here", func() error { _, err := s.Claim(ctx, d, "w3", time.Minute); return err }, 0},
@@ -112,16 +109,16 @@ func TestRecordAfterItsClaimReadsNothing(t *testing.T) {
 		if _, err := other.Claim(ctx, d, "w4", time.Minute); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.Record(ctx, k, "w3", store.Change{Status: store.StatusFailed, Attempt: attempt(store.StatusFailed), Release: true}); !errors.Is(err, failure.ErrConflict) {
+		if _, err := s.Record(ctx, k, "w3", store.Change{Status: lifecycle.StatusFailed, Attempt: attempt(lifecycle.StatusFailed)}); !errors.Is(err, failure.ErrConflict) {
 			t.Errorf("the record of a claim taken over: %v, want a conflict", err)
 		}
 		got, err := s.GetDelivery(ctx, "ws_a", "evt_a")
-		var outcomes []store.Status
+		var outcomes []lifecycle.Status
 		for _, a := range got.Attempts {
 			outcomes = append(outcomes, a.Outcome)
 		}
-		if err != nil || fmt.Sprint(outcomes) != "[processing retrying queued]" || got.ClaimOwner != "w4" {
-			t.Errorf("attempts %v, owner %s, %v; want processing, retrying, queued and w4's claim", outcomes, got.ClaimOwner, err)
+		if err != nil || fmt.Sprint(outcomes) != "[retrying queued]" || got.ClaimOwner != "w4" {
+			t.Errorf("attempts %v, owner %s, %v; want retrying, queued and w4's claim", outcomes, got.ClaimOwner, err)
 		}
 	})
 }
@@ -129,12 +126,12 @@ func TestRecordAfterItsClaimReadsNothing(t *testing.T) {
 // between is a DynamoDB client that runs then once, right after the first
 // GetItem it answers (before the caller sees the answer).
 type between struct {
-	*dynamodb.Client
+	testDB
 	then func()
 }
 
 func (b *between) GetItem(ctx context.Context, in *dynamodb.GetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
-	out, err := b.Client.GetItem(ctx, in, opts...)
+	out, err := b.testDB.GetItem(ctx, in, opts...)
 	if f := b.then; f != nil {
 		b.then = nil
 		f()
@@ -148,7 +145,7 @@ func (b *between) GetItem(ctx context.Context, in *dynamodb.GetItemInput, opts .
 // refused (a conflict, as when the worker claims first), and the record
 // says failed, not queued with its message gone.
 func TestRequeueAfterAWorkerRecorded(t *testing.T) {
-	suite(t, func(t *testing.T, db *dynamodb.Client, s *store.Store, c *clock) {
+	suite(t, func(t *testing.T, db testDB, s *store.Store, c *clock) {
 		ctx := t.Context()
 		d := store.Delivery{WorkspaceID: "ws_a", FunnelID: "fn_1", EventID: "evt_r", Event: []byte(`{}`)}
 		k := d.Key()
@@ -159,8 +156,8 @@ func TestRequeueAfterAWorkerRecorded(t *testing.T) {
 				t.Fatal(err)
 			}
 			c.Add(time.Second)
-			if _, err := s.Record(ctx, k, owner, store.Change{Status: store.StatusFailed, ReasonCode: store.ReasonMappingFailed,
-				Attempt: &store.Attempt{At: c.Now(), Outcome: store.StatusFailed}, Release: true}); err != nil {
+			if _, err := s.Record(ctx, k, owner, store.Change{Status: lifecycle.StatusFailed, ReasonCode: lifecycle.ReasonMappingFailed,
+				Attempt: &store.Attempt{At: c.Now(), Outcome: lifecycle.StatusFailed}}); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -168,19 +165,19 @@ func TestRequeueAfterAWorkerRecorded(t *testing.T) {
 			t.Fatal(err)
 		}
 		fail(s, "w1")
-		b := &between{Client: db}
+		b := &between{testDB: db}
 		api := store.New(b, s.Table(), retention, store.WithClock(c.Now))
 		b.then = func() { fail(s, "w2") }
-		if _, err := api.Requeue(ctx, k, store.ReasonRetryRequested); !errors.Is(err, failure.ErrConflict) {
+		if _, err := api.Requeue(ctx, k, lifecycle.ReasonRetryRequested); !errors.Is(err, failure.ErrConflict) {
 			t.Errorf("the mark after the worker recorded: %v, want a conflict", err)
 		}
 		got, err := s.GetDelivery(ctx, "ws_a", "evt_r")
-		if err != nil || got.Status != store.StatusFailed || len(got.Attempts) != 2 {
+		if err != nil || got.Status != lifecycle.StatusFailed || len(got.Attempts) != 2 {
 			t.Errorf("the record: %s with %d attempts, %v; want failed with both workers' attempts", got.Status, len(got.Attempts), err)
 		}
 		// Nothing in between: the mark is made.
 		c.Add(time.Second)
-		if got, err := api.Requeue(ctx, k, store.ReasonRetryRequested); err != nil || got.Status != store.StatusQueued || len(got.Attempts) != 3 {
+		if got, err := api.Requeue(ctx, k, lifecycle.ReasonRetryRequested); err != nil || got.Status != lifecycle.StatusQueued || len(got.Attempts) != 3 {
 			t.Errorf("the mark: %s with %d attempts, %v; want queued with 3", got.Status, len(got.Attempts), err)
 		}
 	})

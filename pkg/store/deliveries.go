@@ -18,41 +18,18 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/funnel-personio/funnel-personio/pkg/failure"
+	"github.com/funnel-personio/funnel-personio/pkg/lifecycle"
 )
-
-// Status is where a delivery stands.
-type Status string
-
-// Delivery states. Delivered, Unconfirmed, Failed, Dead and Skipped are
-// terminal; Parked waits for new credentials. Unconfirmed is said when
-// Personio has an application for the e-mail and position but the answer
-// to an earlier try of this event was lost: it may be this one or an
-// earlier application (each application carries its event id as a tag, so
-// HR can tell).
-const (
-	StatusQueued      Status = "queued"
-	StatusProcessing  Status = "processing"
-	StatusRetrying    Status = "retrying"
-	StatusDelivered   Status = "delivered"
-	StatusUnconfirmed Status = "unconfirmed"
-	StatusFailed      Status = "failed"
-	StatusParked      Status = "parked"
-	StatusDead        Status = "dead"
-	StatusSkipped     Status = "skipped"
-)
-
-// Statuses lists every status.
-var Statuses = []Status{StatusQueued, StatusProcessing, StatusRetrying, StatusDelivered, StatusUnconfirmed, StatusFailed, StatusParked, StatusDead, StatusSkipped}
 
 // MaxAttempts bounds the attempts kept on a record.
 const MaxAttempts = 25
 
 // Attempt is one try at delivering.
 type Attempt struct {
-	At         time.Time `dynamodbav:"at" json:"at"`
-	Outcome    Status    `dynamodbav:"outcome" json:"outcome"`
-	ReasonCode Reason    `dynamodbav:"reason_code,omitempty" json:"reason_code,omitempty"`
-	Reason     string    `dynamodbav:"reason,omitempty" json:"reason,omitempty"`
+	At         time.Time        `dynamodbav:"at" json:"at"`
+	Outcome    lifecycle.Status `dynamodbav:"outcome" json:"outcome"`
+	ReasonCode lifecycle.Reason `dynamodbav:"reason_code,omitempty" json:"reason_code,omitempty"`
+	Reason     string           `dynamodbav:"reason,omitempty" json:"reason,omitempty"`
 }
 
 // Delivery is the record of one event's way to Personio. The original
@@ -62,23 +39,23 @@ type Attempt struct {
 // as keyed hashes (of every address the event holds, and of the one the
 // mapping took), for erasure.
 type Delivery struct {
-	WorkspaceID   string     `dynamodbav:"workspace_id"`
-	FunnelID      string     `dynamodbav:"funnel_id"`
-	EventID       string     `dynamodbav:"event_id"`
-	Status        Status     `dynamodbav:"status"`
-	Test          bool       `dynamodbav:"test,omitempty"`
-	ConnectionID  string     `dynamodbav:"connection_id,omitempty"`
-	CompanyID     string     `dynamodbav:"company_id,omitempty"`
-	OccurredAt    time.Time  `dynamodbav:"occurred_at"`
-	CreatedAt     time.Time  `dynamodbav:"created_at"`
-	UpdatedAt     time.Time  `dynamodbav:"updated_at"`
-	DeliveredAt   *time.Time `dynamodbav:"delivered_at,omitempty"`
-	NextAttemptAt *time.Time `dynamodbav:"next_attempt_at,omitempty"`
-	ReasonCode    Reason     `dynamodbav:"reason_code,omitempty"`
-	Reason        string     `dynamodbav:"reason,omitempty"`
-	Warnings      []string   `dynamodbav:"warnings,omitempty"`
-	Attempts      []Attempt  `dynamodbav:"attempts"`
-	EmailHashes   []string   `dynamodbav:"email_hashes,stringset,omitempty"`
+	WorkspaceID   string           `dynamodbav:"workspace_id"`
+	FunnelID      string           `dynamodbav:"funnel_id"`
+	EventID       string           `dynamodbav:"event_id"`
+	Status        lifecycle.Status `dynamodbav:"status"`
+	Test          bool             `dynamodbav:"test,omitempty"`
+	ConnectionID  string           `dynamodbav:"connection_id,omitempty"`
+	CompanyID     string           `dynamodbav:"company_id,omitempty"`
+	OccurredAt    time.Time        `dynamodbav:"occurred_at"`
+	CreatedAt     time.Time        `dynamodbav:"created_at"`
+	UpdatedAt     time.Time        `dynamodbav:"updated_at"`
+	DeliveredAt   *time.Time       `dynamodbav:"delivered_at,omitempty"`
+	NextAttemptAt *time.Time       `dynamodbav:"next_attempt_at,omitempty"`
+	ReasonCode    lifecycle.Reason `dynamodbav:"reason_code,omitempty"`
+	Reason        string           `dynamodbav:"reason,omitempty"`
+	Warnings      []string         `dynamodbav:"warnings,omitempty"`
+	Attempts      []Attempt        `dynamodbav:"attempts"`
+	EmailHashes   []string         `dynamodbav:"email_hashes,stringset,omitempty"`
 	// Event is the event as the funnel sent it: written by CreateDelivery
 	// (and by Claim for an event that came straight to the queue) into an
 	// item of its own, read with Store.Event. A record read back carries
@@ -102,13 +79,7 @@ type Delivery struct {
 
 // Terminal reports whether nothing more will happen to the delivery by
 // itself.
-func (d Delivery) Terminal() bool {
-	switch d.Status {
-	case StatusDelivered, StatusUnconfirmed, StatusFailed, StatusDead, StatusSkipped:
-		return true
-	}
-	return false
-}
+func (d Delivery) Terminal() bool { return d.Status.Terminal() }
 
 // DeliveryKey names a delivery: the workspace, the funnel (the list
 // indexes are per funnel) and the event.
@@ -126,7 +97,7 @@ type deliveryItem struct {
 	SK     string `dynamodbav:"sk"`
 	GSI1PK string `dynamodbav:"gsi1pk"`
 	GSI1SK string `dynamodbav:"gsi1sk"`
-	// Stage is stageOf(Status): what the delivery log index keeps.
+	// Stage is stageOf(lifecycle.Status): what the delivery log index keeps.
 	Stage    string `dynamodbav:"stage"`
 	ParkedPK string `dynamodbav:"parked_pk,omitempty"`
 	// EventKept says the event's item was written.
@@ -155,9 +126,9 @@ const stageActive = "active"
 // retrying). A delivery's claims, turns and retries go from one status on
 // the way to another and leave its index entry as it is; the entry is
 // written when the delivery is created and when it comes to rest.
-func stageOf(s Status) string {
+func stageOf(s lifecycle.Status) string {
 	switch s {
-	case StatusQueued, StatusProcessing, StatusRetrying:
+	case lifecycle.StatusQueued, lifecycle.StatusProcessing, lifecycle.StatusRetrying:
 		return stageActive
 	}
 	return string(s)
@@ -166,7 +137,7 @@ func stageOf(s Status) string {
 // setStatus is the one way an update writes a record's status: with its
 // stage, and without gsi2pk, which marks a record last written by a
 // version that kept no stage.
-func setStatus(u expression.UpdateBuilder, s Status) expression.UpdateBuilder {
+func setStatus(u expression.UpdateBuilder, s lifecycle.Status) expression.UpdateBuilder {
 	return u.Set(expression.Name("status"), expression.Value(s)).
 		Set(expression.Name(AttrStage), expression.Value(stageOf(s))).
 		Remove(expression.Name(AttrGSI2PK))
@@ -184,7 +155,7 @@ func (s *Store) CreateDelivery(ctx context.Context, d Delivery) (Delivery, error
 	now := s.now().UTC()
 	d.CreatedAt, d.UpdatedAt = now, now
 	if d.Status == "" {
-		d.Status = StatusQueued
+		d.Status = lifecycle.StatusQueued
 	}
 	d.ExpiresAt = now.Add(s.retention).Unix()
 	if d.Attempts == nil {
@@ -217,7 +188,7 @@ func (s *Store) deliveryItem(d Delivery) deliveryItem {
 		GSI1PK: funnelIndexKey(d.WorkspaceID, d.FunnelID), GSI1SK: sortKey(d),
 		Stage: stageOf(d.Status), Delivery: d,
 	}
-	if d.Status == StatusParked && d.ConnectionID != "" {
+	if d.Status == lifecycle.StatusParked && d.ConnectionID != "" {
 		it.ParkedPK = parkedKey(d.WorkspaceID, d.ConnectionID)
 	}
 	return it
@@ -246,10 +217,10 @@ func (s *Store) Claim(ctx context.Context, d Delivery, owner string, lease time.
 	if d.CreatedAt.IsZero() {
 		d.CreatedAt = now
 	}
-	fresh := s.deliveryItem(Delivery{WorkspaceID: d.WorkspaceID, FunnelID: d.FunnelID, EventID: d.EventID, CreatedAt: d.CreatedAt, Status: StatusProcessing})
+	fresh := s.deliveryItem(Delivery{WorkspaceID: d.WorkspaceID, FunnelID: d.FunnelID, EventID: d.EventID, CreatedAt: d.CreatedAt, Status: lifecycle.StatusProcessing})
 	update := setStatus(expression.
 		Set(expression.Name("claim_owner"), expression.Value(owner)).
-		Set(expression.Name("claim_until"), expression.Value(millis(now.Add(lease)))), StatusProcessing).
+		Set(expression.Name("claim_until"), expression.Value(millis(now.Add(lease)))), lifecycle.StatusProcessing).
 		Set(expression.Name("updated_at"), expression.Value(now)).
 		Set(expression.Name("workspace_id"), expression.Value(d.WorkspaceID)).
 		Set(expression.Name("funnel_id"), expression.Value(d.FunnelID)).
@@ -264,8 +235,7 @@ func (s *Store) Claim(ctx context.Context, d Delivery, owner string, lease time.
 	if len(d.EmailHashes) > 0 {
 		update = update.Add(expression.Name("email_hashes"), expression.Value(&types.AttributeValueMemberSS{Value: d.EmailHashes}))
 	}
-	status := expression.Name("status")
-	claimable := status.NotEqual(expression.Value(StatusDelivered)).And(
+	claimable := statusIn(lifecycle.Claim).And(
 		expression.AttributeNotExists(expression.Name("claim_until")).
 			Or(expression.Name("claim_until").LessThan(expression.Value(millis(now)))).
 			Or(expression.Name("claim_owner").Equal(expression.Value(owner))))
@@ -299,7 +269,7 @@ func (s *Store) Claim(ctx context.Context, d Delivery, owner string, lease time.
 		// copy that is gone.
 		held := gerr == nil && cur.ClaimOwner != "" && cur.ClaimOwner != owner && cur.ClaimUntil >= millis(now)
 		switch {
-		case gerr == nil && cur.Status == StatusDelivered:
+		case gerr == nil && cur.Status == lifecycle.StatusDelivered:
 			return cur, ErrAlreadyDelivered
 		case d.DeferToken != "" && !held && (errors.Is(gerr, failure.ErrNotFound) || gerr == nil && cur.DeferToken != d.DeferToken):
 			return cur, ErrStaleCopy
@@ -314,7 +284,7 @@ func (s *Store) Claim(ctx context.Context, d Delivery, owner string, lease time.
 			return Delivery{}, failure.New(op, failure.Invalid, err)
 		}
 		claimed = was.delivery()
-		claimed.TakenOver = was.Status == StatusProcessing && was.ClaimOwner != owner
+		claimed.TakenOver = was.Status == lifecycle.StatusProcessing && was.ClaimOwner != owner
 		if claimed.Attempts == nil {
 			claimed.Attempts = []Attempt{}
 		}
@@ -337,7 +307,7 @@ func (s *Store) Claim(ctx context.Context, d Delivery, owner string, lease time.
 		claimed.ExpiresAt = now.Add(s.retention).Unix()
 	}
 	claimed.WorkspaceID, claimed.FunnelID, claimed.EventID = d.WorkspaceID, d.FunnelID, d.EventID
-	claimed.Status, claimed.ClaimOwner, claimed.ClaimUntil, claimed.UpdatedAt = StatusProcessing, owner, millis(now.Add(lease)), now
+	claimed.Status, claimed.ClaimOwner, claimed.ClaimUntil, claimed.UpdatedAt = lifecycle.StatusProcessing, owner, millis(now.Add(lease)), now
 	if len(out.Attributes) == 0 {
 		claimed.Test = false // a record Claim creates is never a test
 	}
@@ -356,8 +326,8 @@ func (s *Store) Claim(ctx context.Context, d Delivery, owner string, lease time.
 
 // Change is a state change of a delivery, with the attempt that led to it.
 type Change struct {
-	Status        Status
-	ReasonCode    Reason
+	Status        lifecycle.Status
+	ReasonCode    lifecycle.Reason
 	Reason        string
 	Warnings      []string
 	NextAttemptAt *time.Time
@@ -368,8 +338,6 @@ type Change struct {
 	CompanyID      string
 	// Attempt, if set, is appended to the record's attempts.
 	Attempt *Attempt
-	// Release drops the claim (every change but "still working" does).
-	Release bool
 	// DeferToken is set when a delayed copy of the message was sent; it
 	// replaces the previous one.
 	DeferToken string
@@ -399,7 +367,7 @@ func (s *Store) Record(ctx context.Context, k DeliveryKey, owner string, c Chang
 	} else {
 		update = update.Remove(expression.Name("next_attempt_at"))
 	}
-	if c.Status == StatusDelivered {
+	if c.Status == lifecycle.StatusDelivered {
 		update = update.Set(expression.Name("delivered_at"), expression.Value(now))
 	}
 	if c.ConnectionID != "" {
@@ -415,9 +383,9 @@ func (s *Store) Record(ctx context.Context, k DeliveryKey, owner string, c Chang
 		update = update.Add(expression.Name("email_hashes"), expression.Value(&types.AttributeValueMemberSS{Value: []string{c.EmailHash}}))
 	}
 	switch {
-	case c.Status == StatusParked && c.ParkOnPosition:
+	case c.Status == lifecycle.StatusParked && c.ParkOnPosition:
 		update = update.Set(expression.Name(AttrParkedPK), expression.Value(positionParkedKey(ws, funnel)))
-	case c.Status == StatusParked && c.ConnectionID != "":
+	case c.Status == lifecycle.StatusParked && c.ConnectionID != "":
 		update = update.Set(expression.Name(AttrParkedPK), expression.Value(parkedKey(ws, c.ConnectionID)))
 	default:
 		update = update.Remove(expression.Name(AttrParkedPK))
@@ -446,18 +414,17 @@ func (s *Store) Record(ctx context.Context, k DeliveryKey, owner string, c Chang
 		// copy that carries it may come back after a retry, too.
 		update = update.Set(expression.Name("defer_token"), expression.Value(c.DeferToken))
 	}
-	if c.Release {
-		update = update.Remove(expression.Name("claim_owner")).Remove(expression.Name("claim_until"))
-	}
+	// Every change the owner records ends its handling: the claim goes.
+	update = update.Remove(expression.Name("claim_owner")).Remove(expression.Name("claim_until"))
 	if s.keeping.take(k, owner) {
 		update = update.Set(expression.Name("event_kept"), expression.Value(true))
 	}
-	cond := expression.Name("claim_owner").Equal(expression.Value(owner))
-	d, err := s.update(ctx, op, ws, eventID, update, cond)
-	if err == nil && !c.Release {
-		s.attempts.put(k, owner, d.Attempts)
+	on, ok := lifecycle.Outcome(c.Status)
+	if !ok {
+		return Delivery{}, failure.New(op, failure.Invalid, &lifecycle.ErrNotAllowed{From: lifecycle.StatusProcessing, On: lifecycle.Event(c.Status)})
 	}
-	return d, err
+	cond := expression.Name("claim_owner").Equal(expression.Value(owner)).And(statusIn(on))
+	return s.update(ctx, op, ws, eventID, update, cond)
 }
 
 // attemptsSeen remembers, for each claim of this instance that is held,
@@ -515,7 +482,7 @@ func appendAttempt(list []Attempt, a Attempt) []Attempt {
 // becomes the record's reason code and its new attempt's). Any other
 // status, or a record written since Requeue read it, is
 // failure.ErrConflict.
-func (s *Store) Requeue(ctx context.Context, k DeliveryKey, code Reason) (Delivery, error) {
+func (s *Store) Requeue(ctx context.Context, k DeliveryKey, code lifecycle.Reason) (Delivery, error) {
 	const op = "store: requeue delivery"
 	ws, eventID := k.Workspace, k.Event
 	now := s.now().UTC()
@@ -525,9 +492,9 @@ func (s *Store) Requeue(ctx context.Context, k DeliveryKey, code Reason) (Delive
 		return Delivery{}, err
 	}
 	cur := it.delivery()
-	update := setStatus(expression.Set(expression.Name("updated_at"), expression.Value(now)), StatusQueued).
+	update := setStatus(expression.Set(expression.Name("updated_at"), expression.Value(now)), lifecycle.StatusQueued).
 		Set(expression.Name("reason_code"), expression.Value(code)).Set(expression.Name("reason"), expression.Value("")).
-		Set(expression.Name("attempts"), expression.Value(appendAttempt(cur.Attempts, Attempt{At: now, Outcome: StatusQueued, ReasonCode: code}))).
+		Set(expression.Name("attempts"), expression.Value(appendAttempt(cur.Attempts, Attempt{At: now, Outcome: lifecycle.StatusQueued, ReasonCode: code}))).
 		Remove(expression.Name(AttrParkedPK)).Remove(expression.Name("claim_owner")).Remove(expression.Name("claim_until"))
 	// Of two requeues, the first turns the status to queued and the
 	// second's condition fails, so no attempt is lost. The record must
@@ -535,9 +502,22 @@ func (s *Store) Requeue(ctx context.Context, k DeliveryKey, code Reason) (Delive
 	// before the mark (pkg/resume), and a worker that took it, failed
 	// again and recorded so in between would otherwise lose its attempt
 	// and be marked queued with its message gone.
-	cond := expression.Name("status").In(expression.Value(StatusFailed), expression.Value(StatusDead), expression.Value(StatusParked)).
-		And(unchanged(raw, "updated_at"))
+	cond := statusIn(lifecycle.Requeue).And(unchanged(raw, "updated_at"))
 	return s.update(ctx, op, ws, eventID, update, cond)
+}
+
+// statusIn is the condition that the record's status is one the
+// lifecycle's event applies from (lifecycle.Table).
+func statusIn(on lifecycle.Event) expression.ConditionBuilder {
+	from := lifecycle.From(on)
+	if len(from) == 0 {
+		return expression.AttributeNotExists(expression.Name(AttrPK))
+	}
+	vals := make([]expression.OperandBuilder, 0, len(from)-1)
+	for _, s := range from[1:] {
+		vals = append(vals, expression.Value(s))
+	}
+	return expression.Name("status").In(expression.Value(from[0]), vals...)
 }
 
 // unchanged is the condition that the item's attribute is still what was
@@ -591,7 +571,7 @@ type Page struct {
 // held to the status, and pages of the index are read until the page is
 // full or the index ends. While the index is being built (after a
 // deploy that adds it), the list reads by_funnel instead (Retiring).
-func (s *Store) ListDeliveries(ctx context.Context, ws, funnel string, status Status, limit int, cursor string) (Page, error) {
+func (s *Store) ListDeliveries(ctx context.Context, ws, funnel string, status lifecycle.Status, limit int, cursor string) (Page, error) {
 	const op = "store: list deliveries"
 	list := funnelIndexKey(ws, funnel)
 	if status != "" {

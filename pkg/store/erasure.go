@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/funnel-personio/funnel-personio/pkg/failure"
+	"github.com/funnel-personio/funnel-personio/pkg/lifecycle"
 )
 
 // erasedKey is the sort key of an erasure marker.
@@ -104,8 +105,8 @@ func (s *Store) eraseItems(ctx context.Context, op, ws, prefix, emailHash string
 			}
 			e.Records++
 			if st, ok := it["status"].(*types.AttributeValueMemberS); ok {
-				switch Status(st.Value) {
-				case StatusQueued, StatusProcessing, StatusRetrying, StatusDead:
+				switch lifecycle.Status(st.Value) {
+				case lifecycle.StatusQueued, lifecycle.StatusProcessing, lifecycle.StatusRetrying, lifecycle.StatusDead:
 					e.QueuedCopies++
 				}
 			}

@@ -14,6 +14,7 @@ import (
 	"github.com/funnel-personio/funnel-personio/dev/emulator"
 	"github.com/funnel-personio/funnel-personio/pkg/awsclient"
 	"github.com/funnel-personio/funnel-personio/pkg/failure"
+	"github.com/funnel-personio/funnel-personio/pkg/lifecycle"
 	"github.com/funnel-personio/funnel-personio/pkg/store"
 )
 
@@ -89,13 +90,13 @@ func TestEventWrittenOnce(t *testing.T) {
 			{"claim", func() error { _, err := s.Claim(ctx, d, "w1", time.Minute); return err }},
 			{"a retry with its attempt", func() error {
 				next := c.Now().Add(time.Minute)
-				_, err := s.Record(ctx, k, "w1", store.Change{Status: store.StatusRetrying, Reason: "500", NextAttemptAt: &next,
-					Attempt: &store.Attempt{At: c.Now(), Outcome: store.StatusRetrying}, Release: true})
+				_, err := s.Record(ctx, k, "w1", store.Change{Status: lifecycle.StatusRetrying, Reason: "500", NextAttemptAt: &next,
+					Attempt: &store.Attempt{At: c.Now(), Outcome: lifecycle.StatusRetrying}})
 				return err
 			}},
 			{"claim again", func() error { _, err := s.Claim(ctx, d, "w2", time.Minute); return err }},
 			{"delivered", func() error {
-				_, err := s.Record(ctx, k, "w2", store.Change{Status: store.StatusDelivered, Attempt: &store.Attempt{At: c.Now(), Outcome: store.StatusDelivered}, Release: true})
+				_, err := s.Record(ctx, k, "w2", store.Change{Status: lifecycle.StatusDelivered, Attempt: &store.Attempt{At: c.Now(), Outcome: lifecycle.StatusDelivered}})
 				return err
 			}},
 		}
@@ -142,7 +143,7 @@ func TestEventOfADirectClaim(t *testing.T) {
 		if put := units(m, "PutItem"); put.Calls != 1 {
 			t.Errorf("the claim that made the record wrote %d items, want its event's", put.Calls)
 		}
-		if _, err := s.Record(ctx, d.Key(), "w1", store.Change{Status: store.StatusRetrying, Release: true}); err != nil {
+		if _, err := s.Record(ctx, d.Key(), "w1", store.Change{Status: lifecycle.StatusRetrying}); err != nil {
 			t.Fatal(err)
 		}
 		m.Reset()

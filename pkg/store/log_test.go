@@ -15,6 +15,7 @@ import (
 	"github.com/funnel-personio/funnel-personio/dev/awsmeter"
 	"github.com/funnel-personio/funnel-personio/dev/emulator"
 	"github.com/funnel-personio/funnel-personio/pkg/awsclient"
+	"github.com/funnel-personio/funnel-personio/pkg/lifecycle"
 	"github.com/funnel-personio/funnel-personio/pkg/store"
 )
 
@@ -41,21 +42,21 @@ func TestIndexWritesOfADelivery(t *testing.T) {
 		}{
 			{"created (queued): the delivery log's entry", func() error { _, err := s.CreateDelivery(ctx, d); return err }, 1},
 			{"claimed", claim("w1"), 0},
-			{"waits for budget (queued, a delayed copy)", record("w1", store.Change{Status: store.StatusQueued, ReasonCode: store.ReasonBudget,
-				NextAttemptAt: &next, DeferToken: "t1", Release: true}), 0},
+			{"waits for budget (queued, a delayed copy)", record("w1", store.Change{Status: lifecycle.StatusQueued, ReasonCode: lifecycle.ReasonBudget,
+				NextAttemptAt: &next, DeferToken: "t1"}), 0},
 			{"claimed by the copy", claim("w2"), 0},
-			{"retrying, with its attempt", record("w2", store.Change{Status: store.StatusRetrying, Reason: "500", NextAttemptAt: &next,
-				Attempt: &store.Attempt{At: c.Now(), Outcome: store.StatusRetrying}, Release: true}), 0},
+			{"retrying, with its attempt", record("w2", store.Change{Status: lifecycle.StatusRetrying, Reason: "500", NextAttemptAt: &next,
+				Attempt: &store.Attempt{At: c.Now(), Outcome: lifecycle.StatusRetrying}}), 0},
 			{"claimed again", claim("w3"), 0},
-			{"parked on its connection: the log's stage and the parked entry", record("w3", store.Change{Status: store.StatusParked,
-				ConnectionID: "con_1", Attempt: &store.Attempt{At: c.Now(), Outcome: store.StatusParked}, Release: true}), 2},
+			{"parked on its connection: the log's stage and the parked entry", record("w3", store.Change{Status: lifecycle.StatusParked,
+				ConnectionID: "con_1", Attempt: &store.Attempt{At: c.Now(), Outcome: lifecycle.StatusParked}}), 2},
 			{"requeued with new credentials: the stage, the parked entry gone", func() error {
-				_, err := s.Requeue(ctx, k, store.ReasonCredentialsFixed)
+				_, err := s.Requeue(ctx, k, lifecycle.ReasonCredentialsFixed)
 				return err
 			}, 2},
 			{"claimed after the requeue", claim("w4"), 0},
-			{"delivered: the stage", record("w4", store.Change{Status: store.StatusDelivered,
-				Attempt: &store.Attempt{At: c.Now(), Outcome: store.StatusDelivered}, Release: true}), 1},
+			{"delivered: the stage", record("w4", store.Change{Status: lifecycle.StatusDelivered,
+				Attempt: &store.Attempt{At: c.Now(), Outcome: lifecycle.StatusDelivered}}), 1},
 		}
 		for _, st := range steps {
 			m.Reset()
@@ -79,26 +80,26 @@ func TestIndexWritesOfADelivery(t *testing.T) {
 
 // life moves the funnel's delivery i to status, through a claim (a
 // delivered one stays delivered).
-func life(t *testing.T, s *store.Store, ws, funnel, id string, status store.Status) {
+func life(t *testing.T, s *store.Store, ws, funnel, id string, status lifecycle.Status) {
 	t.Helper()
 	ctx := t.Context()
 	d := store.Delivery{WorkspaceID: ws, FunnelID: funnel, EventID: id}
-	if status == store.StatusQueued {
+	if status == lifecycle.StatusQueued {
 		return
 	}
 	if _, err := s.Claim(ctx, d, "w", time.Minute); err != nil {
 		t.Fatal(err)
 	}
-	if status == store.StatusProcessing {
+	if status == lifecycle.StatusProcessing {
 		return
 	}
-	if _, err := s.Record(ctx, d.Key(), "w", store.Change{Status: status, ConnectionID: "con_1", Release: true}); err != nil {
+	if _, err := s.Record(ctx, d.Key(), "w", store.Change{Status: status, ConnectionID: "con_1"}); err != nil {
 		t.Fatal(err)
 	}
 }
 
 // all lists every page of a funnel's deliveries in status, limit a page.
-func all(t *testing.T, s *store.Store, ws, funnel string, status store.Status, limit int) (ids []string, pages []int) {
+func all(t *testing.T, s *store.Store, ws, funnel string, status lifecycle.Status, limit int) (ids []string, pages []int) {
 	t.Helper()
 	cursor := ""
 	for range 100 {
@@ -128,11 +129,11 @@ func all(t *testing.T, s *store.Store, ws, funnel string, status store.Status, l
 // retrying share one), newest first, each delivery once, with its record
 // as it is; pages end where the index ends.
 func TestStatusFilterAcrossShortPages(t *testing.T) {
-	suite(t, func(t *testing.T, _ *dynamodb.Client, s *store.Store, c *clock) {
+	suite(t, func(t *testing.T, _ testDB, s *store.Store, c *clock) {
 		ctx := t.Context()
-		statusOf := map[int]store.Status{3: store.StatusFailed, 11: store.StatusFailed, 12: store.StatusRetrying, 19: store.StatusQueued,
-			20: store.StatusProcessing, 27: store.StatusFailed, 31: store.StatusParked, 36: store.StatusRetrying, 38: store.StatusFailed}
-		want := map[store.Status][]string{}
+		statusOf := map[int]lifecycle.Status{3: lifecycle.StatusFailed, 11: lifecycle.StatusFailed, 12: lifecycle.StatusRetrying, 19: lifecycle.StatusQueued,
+			20: lifecycle.StatusProcessing, 27: lifecycle.StatusFailed, 31: lifecycle.StatusParked, 36: lifecycle.StatusRetrying, 38: lifecycle.StatusFailed}
+		want := map[lifecycle.Status][]string{}
 		var newestFirst []string
 		for i := range 40 {
 			c.Add(time.Second)
@@ -142,18 +143,18 @@ func TestStatusFilterAcrossShortPages(t *testing.T) {
 			}
 			st, ok := statusOf[i]
 			if !ok {
-				st = store.StatusDelivered
+				st = lifecycle.StatusDelivered
 			}
 			life(t, s, "ws_a", "fn_1", id, st)
 			want[st] = append([]string{id}, want[st]...)
 			newestFirst = append([]string{id}, newestFirst...)
 		}
 		for _, c := range []struct {
-			status store.Status
+			status lifecycle.Status
 			limit  int
 		}{
-			{store.StatusFailed, 2}, {store.StatusRetrying, 1}, {store.StatusQueued, 1}, {store.StatusProcessing, 3},
-			{store.StatusParked, 5}, {store.StatusDelivered, 7}, {store.StatusDead, 4}, {"", 9},
+			{lifecycle.StatusFailed, 2}, {lifecycle.StatusRetrying, 1}, {lifecycle.StatusQueued, 1}, {lifecycle.StatusProcessing, 3},
+			{lifecycle.StatusParked, 5}, {lifecycle.StatusDelivered, 7}, {lifecycle.StatusDead, 4}, {"", 9},
 		} {
 			wantIDs := want[c.status]
 			if c.status == "" {
@@ -171,7 +172,7 @@ func TestStatusFilterAcrossShortPages(t *testing.T) {
 			}
 		}
 		// The records are read from the table: a page shows each as it is.
-		p, err := s.ListDeliveries(ctx, "ws_a", "fn_1", store.StatusParked, 1, "")
+		p, err := s.ListDeliveries(ctx, "ws_a", "fn_1", lifecycle.StatusParked, 1, "")
 		if err != nil || len(p.Deliveries) != 1 || p.Deliveries[0].ConnectionID != "con_1" || p.Deliveries[0].ExpiresAt == 0 ||
 			p.Deliveries[0].CreatedAt.IsZero() || p.Deliveries[0].FunnelID != "fn_1" {
 			t.Errorf("a parked page: %+v, %v; want the whole record", p, err)
@@ -186,11 +187,11 @@ func TestStatusFilterAcrossShortPages(t *testing.T) {
 // in the status they have; the next write of this version gives them a
 // stage and takes gsi2pk away.
 func TestRecordsWrittenBeforeTheStage(t *testing.T) {
-	suite(t, func(t *testing.T, db *dynamodb.Client, s *store.Store, c *clock) {
+	suite(t, func(t *testing.T, db testDB, s *store.Store, c *clock) {
 		ctx := t.Context()
 		table := s.Table()
 		str := func(v string) *types.AttributeValueMemberS { return &types.AttributeValueMemberS{Value: v} }
-		old := func(id, created string, status store.Status, stage string) {
+		old := func(id, created string, status lifecycle.Status, stage string) {
 			item := map[string]types.AttributeValue{
 				"pk": str("WS#ws_a"), "sk": str("DELIVERY#" + id), "gsi1pk": str("WS#ws_a#FUNNEL#fn_1"), "gsi1sk": str(created + "#" + id),
 				"gsi2pk": str("WS#ws_a#FUNNEL#fn_1#STATUS#" + string(status)), "workspace_id": str("ws_a"), "funnel_id": str("fn_1"),
@@ -204,26 +205,26 @@ func TestRecordsWrittenBeforeTheStage(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		old("evt_old_failed", "2026-11-01T00:00:00.000000000Z", store.StatusFailed, "")
-		old("evt_old_delivered", "2026-11-01T00:00:01.000000000Z", store.StatusDelivered, "")
+		old("evt_old_failed", "2026-11-01T00:00:00.000000000Z", lifecycle.StatusFailed, "")
+		old("evt_old_delivered", "2026-11-01T00:00:01.000000000Z", lifecycle.StatusDelivered, "")
 		// Created by this version (stage active), then delivered by the
 		// version before, which set its status and gsi2pk only.
-		old("evt_stale", "2026-11-01T00:00:02.000000000Z", store.StatusDelivered, "active")
+		old("evt_stale", "2026-11-01T00:00:02.000000000Z", lifecycle.StatusDelivered, "active")
 		if _, err := s.CreateDelivery(ctx, store.Delivery{WorkspaceID: "ws_a", FunnelID: "fn_1", EventID: "evt_new"}); err != nil {
 			t.Fatal(err)
 		}
-		for status, want := range map[store.Status]string{
-			store.StatusFailed:    "[evt_old_failed]",
-			store.StatusDelivered: "[evt_stale evt_old_delivered]",
-			store.StatusQueued:    "[evt_new]",
-			"":                    "[evt_new evt_stale evt_old_delivered evt_old_failed]",
+		for status, want := range map[lifecycle.Status]string{
+			lifecycle.StatusFailed:    "[evt_old_failed]",
+			lifecycle.StatusDelivered: "[evt_stale evt_old_delivered]",
+			lifecycle.StatusQueued:    "[evt_new]",
+			"":                        "[evt_new evt_stale evt_old_delivered evt_old_failed]",
 		} {
 			if ids, _ := all(t, s, "ws_a", "fn_1", status, 1); fmt.Sprint(ids) != want {
 				t.Errorf("list %q: %v, want %s", status, ids, want)
 			}
 		}
 		// Requeued and claimed by this version: a stage, no gsi2pk.
-		if _, err := s.Requeue(ctx, store.DeliveryKey{Workspace: "ws_a", Funnel: "fn_1", Event: "evt_old_failed"}, store.ReasonRetryRequested); err != nil {
+		if _, err := s.Requeue(ctx, store.DeliveryKey{Workspace: "ws_a", Funnel: "fn_1", Event: "evt_old_failed"}, lifecycle.ReasonRetryRequested); err != nil {
 			t.Fatal(err)
 		}
 		out, err := db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(table), Key: map[string]types.AttributeValue{
@@ -234,7 +235,7 @@ func TestRecordsWrittenBeforeTheStage(t *testing.T) {
 		if st, ok := out.Item["stage"].(*types.AttributeValueMemberS); !ok || st.Value != "active" || out.Item["gsi2pk"] != nil {
 			t.Errorf("after a requeue: stage %v, gsi2pk %v; want active and none", out.Item["stage"], out.Item["gsi2pk"])
 		}
-		if ids, _ := all(t, s, "ws_a", "fn_1", store.StatusQueued, 5); fmt.Sprint(ids) != "[evt_new evt_old_failed]" {
+		if ids, _ := all(t, s, "ws_a", "fn_1", lifecycle.StatusQueued, 5); fmt.Sprint(ids) != "[evt_new evt_old_failed]" {
 			t.Errorf("queued after the requeue: %v", ids)
 		}
 	})
@@ -268,15 +269,15 @@ func TestListWhileTheIndexIsBuilt(t *testing.T) {
 				if _, err := s.CreateDelivery(t.Context(), store.Delivery{WorkspaceID: "ws_a", FunnelID: "fn_1", EventID: id}); err != nil {
 					t.Fatal(err)
 				}
-				st := store.StatusDelivered
+				st := lifecycle.StatusDelivered
 				if i%5 == 1 {
-					st = store.StatusFailed
+					st = lifecycle.StatusFailed
 					failed = append([]string{id}, failed...)
 				}
 				life(t, s, "ws_a", "fn_1", id, st)
 				every = append([]string{id}, every...)
 			}
-			if ids, pages := all(t, s, "ws_a", "fn_1", store.StatusFailed, 2); !slices.Equal(ids, failed) || pages[0] != 2 {
+			if ids, pages := all(t, s, "ws_a", "fn_1", lifecycle.StatusFailed, 2); !slices.Equal(ids, failed) || pages[0] != 2 {
 				t.Errorf("failed: %v in pages of %v, want %v", ids, pages, failed)
 			}
 			if ids, _ := all(t, s, "ws_a", "fn_1", "", 5); !slices.Equal(ids, every) {
@@ -346,7 +347,7 @@ func TestUnprocessedKeysAreReadAgain(t *testing.T) {
 // projects (Table): the delivery log its keys, the stage and gsi2pk;
 // parked and watch every attribute.
 func TestIndexProjections(t *testing.T) {
-	suite(t, func(t *testing.T, db *dynamodb.Client, s *store.Store, _ *clock) {
+	suite(t, func(t *testing.T, db testDB, s *store.Store, _ *clock) {
 		out, err := db.DescribeTable(t.Context(), &dynamodb.DescribeTableInput{TableName: aws.String(s.Table())})
 		if err != nil {
 			t.Fatal(err)

@@ -5,8 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-
+	"github.com/funnel-personio/funnel-personio/pkg/lifecycle"
 	"github.com/funnel-personio/funnel-personio/pkg/store"
 )
 
@@ -21,7 +20,7 @@ func park(t *testing.T, s *store.Store, ws, conn, id string) {
 	if _, err := s.Claim(ctx, store.Delivery{WorkspaceID: ws, FunnelID: "fn_1", EventID: id}, "w", time.Minute); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Record(ctx, k, "w", store.Change{Status: store.StatusParked, ConnectionID: conn, ReasonCode: store.ReasonAuth, Release: true}); err != nil {
+	if _, err := s.Record(ctx, k, "w", store.Change{Status: lifecycle.StatusParked, ConnectionID: conn, ReasonCode: lifecycle.ReasonAuth}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -30,7 +29,7 @@ func park(t *testing.T, s *store.Store, ws, conn, id string) {
 // deliveries and how many wait, most first; deliveries that are not
 // parked (failed, queued, resumed) and other items are not counted.
 func TestParkedConnections(t *testing.T) {
-	suite(t, func(t *testing.T, _ *dynamodb.Client, s *store.Store, c *clock) {
+	suite(t, func(t *testing.T, _ testDB, s *store.Store, c *clock) {
 		ctx := t.Context()
 		if got, err := s.ParkedConnections(ctx); err != nil || len(got) != 0 {
 			t.Fatalf("an empty table: %+v, %v", got, err)
@@ -44,7 +43,7 @@ func TestParkedConnections(t *testing.T) {
 		park(t, s, "ws_b", "con_8", "evt_b1")
 		park(t, s, "ws_b", "con_8", "evt_b2")
 		// Resumed: no longer parked.
-		if _, err := s.Requeue(ctx, store.DeliveryKey{Workspace: "ws_b", Funnel: "fn_1", Event: "evt_b0"}, store.ReasonCredentialsFixed); err != nil {
+		if _, err := s.Requeue(ctx, store.DeliveryKey{Workspace: "ws_b", Funnel: "fn_1", Event: "evt_b0"}, lifecycle.ReasonCredentialsFixed); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := s.CreateDelivery(ctx, store.Delivery{WorkspaceID: "ws_a", FunnelID: "fn_1", EventID: "evt_q", ConnectionID: "con_1"}); err != nil {
@@ -76,7 +75,7 @@ func TestParkedConnections(t *testing.T) {
 // the window, a 429's block, the line of reserved turns and when a
 // newcomer's unit would be taken; reading changes nothing.
 func TestReadBudget(t *testing.T) {
-	suite(t, func(t *testing.T, _ *dynamodb.Client, s *store.Store, c *clock) {
+	suite(t, func(t *testing.T, _ testDB, s *store.Store, c *clock) {
 		ctx := t.Context()
 		b := store.Budget{Limit: 20, Window: time.Minute} // a unit per 3 s
 		t0 := c.Now()

@@ -51,6 +51,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/funnel-personio/funnel-personio/pkg/failure"
+	"github.com/funnel-personio/funnel-personio/pkg/lifecycle"
 )
 
 // DynamoDB is the part of the DynamoDB client the store uses.
@@ -121,7 +122,7 @@ func funnelIndexKey(ws, funnel string) string { return "WS#" + ws + "#FUNNEL#" +
 
 // statusIndexKey names the list of a funnel's deliveries in one status
 // (in cursors; it was by_status's key).
-func statusIndexKey(ws, funnel string, s Status) string {
+func statusIndexKey(ws, funnel string, s lifecycle.Status) string {
 	return funnelIndexKey(ws, funnel) + "#STATUS#" + string(s)
 }
 func parkedKey(ws, conn string) string { return "WS#" + ws + "#CONN#" + conn }

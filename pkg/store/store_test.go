@@ -14,8 +14,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/funnel-personio/funnel-personio/dev/emulator"
+	"github.com/funnel-personio/funnel-personio/dev/memdb"
 	"github.com/funnel-personio/funnel-personio/pkg/awsclient"
 	"github.com/funnel-personio/funnel-personio/pkg/failure"
+	"github.com/funnel-personio/funnel-personio/pkg/lifecycle"
 	"github.com/funnel-personio/funnel-personio/pkg/settings"
 	"github.com/funnel-personio/funnel-personio/pkg/store"
 )
@@ -36,12 +38,28 @@ func (c *clock) Add(d time.Duration) {
 	c.now = c.now.Add(d)
 }
 
+// testDB is what the tests read and write besides the store: one of the
+// backends.
+type testDB interface {
+	store.DynamoDB
+	store.TableAdmin
+}
+
+// backends are the DynamoDBs every store test runs on: kumo, DynamoDB
+// Local and the simulator's in-memory DynamoDB (dev/memdb), which is held
+// to the same tests as the emulators.
+var backends = map[string]func(testing.TB) testDB{
+	"kumo":           func(t testing.TB) testDB { return awsclient.DynamoDB(emulator.Kumo(t)) },
+	"dynamodb-local": func(t testing.TB) testDB { return awsclient.DynamoDB(emulator.DynamoDBLocal(t)) },
+	"memdb":          func(testing.TB) testDB { return memdb.New() },
+}
+
 // suite runs f against each backend with a fresh table, on a store with
 // the options given (and a clock of the test's).
-func suite(t *testing.T, f func(t *testing.T, db *dynamodb.Client, s *store.Store, c *clock), opts ...store.Option) {
-	for name, cfg := range map[string]func(testing.TB) aws.Config{"kumo": emulator.Kumo, "dynamodb-local": emulator.DynamoDBLocal} {
+func suite(t *testing.T, f func(t *testing.T, db testDB, s *store.Store, c *clock), opts ...store.Option) {
+	for name, open := range backends {
 		t.Run(name, func(t *testing.T) {
-			db := awsclient.DynamoDB(cfg(t))
+			db := open(t)
 			table := emulator.Name("store")
 			if err := store.CreateTable(t.Context(), db, table); err != nil {
 				t.Fatalf("create table: %v", err)
@@ -53,7 +71,7 @@ func suite(t *testing.T, f func(t *testing.T, db *dynamodb.Client, s *store.Stor
 }
 
 func TestConnections(t *testing.T) {
-	suite(t, func(t *testing.T, _ *dynamodb.Client, s *store.Store, _ *clock) {
+	suite(t, func(t *testing.T, _ testDB, s *store.Store, _ *clock) {
 		ctx := t.Context()
 		c, err := s.CreateConnection(ctx, store.Connection{WorkspaceID: "ws_a", ID: "con_1", Name: "Personio", CompanyID: "42", Status: store.ConnectionConnected})
 		if err != nil || c.Version != 1 {
@@ -97,7 +115,7 @@ func TestConnections(t *testing.T) {
 }
 
 func TestIntegrations(t *testing.T) {
-	suite(t, func(t *testing.T, _ *dynamodb.Client, s *store.Store, _ *clock) {
+	suite(t, func(t *testing.T, _ testDB, s *store.Store, _ *clock) {
 		ctx := t.Context()
 		in := store.Integration{WorkspaceID: "ws_a", FunnelID: "fn_1", ConnectionID: "con_1", JobPositionID: 1001, Mapping: []byte(`{"version":1}`)}
 		v1, err := s.PutIntegration(ctx, in)
@@ -136,7 +154,7 @@ func TestIntegrations(t *testing.T) {
 }
 
 func TestClaims(t *testing.T) {
-	suite(t, func(t *testing.T, _ *dynamodb.Client, s *store.Store, c *clock) {
+	suite(t, func(t *testing.T, _ testDB, s *store.Store, c *clock) {
 		ctx := t.Context()
 		d := store.Delivery{WorkspaceID: "ws_a", FunnelID: "fn_1", EventID: "evt_1", Event: []byte(`{"id":"evt_1"}`), EmailHashes: []string{"h1"}}
 		if _, err := s.CreateDelivery(ctx, d); err != nil {
@@ -167,22 +185,22 @@ func TestClaims(t *testing.T) {
 		}
 		cur, _ := s.GetDelivery(ctx, "ws_a", "evt_1")
 		owner := cur.ClaimOwner
-		if ev, err := s.Event(ctx, "ws_a", "evt_1"); cur.Status != store.StatusProcessing || string(ev) != `{"id":"evt_1"}` {
+		if ev, err := s.Event(ctx, "ws_a", "evt_1"); cur.Status != lifecycle.StatusProcessing || string(ev) != `{"id":"evt_1"}` {
 			t.Errorf("claimed record: %+v; its event %q, %v", cur, ev, err)
 		}
 		// The owner dies; after the lease another worker takes over, and
 		// the first can no longer write.
 		c.Add(31 * time.Second)
 		if got, err := s.Claim(ctx, d, "worker-new", 30*time.Second); err != nil || !got.TakenOver || got.ClaimOwner != "worker-new" ||
-			got.Status != store.StatusProcessing || string(got.Event) != `{"id":"evt_1"}` {
+			got.Status != lifecycle.StatusProcessing || string(got.Event) != `{"id":"evt_1"}` {
 			t.Fatalf("claim after the lease: %+v, %v; want taken over", got, err)
 		}
-		if _, err := s.Record(ctx, store.DeliveryKey{Workspace: "ws_a", Funnel: "fn_1", Event: "evt_1"}, owner, store.Change{Status: store.StatusDelivered, Release: true}); !errors.Is(err, failure.ErrConflict) {
+		if _, err := s.Record(ctx, store.DeliveryKey{Workspace: "ws_a", Funnel: "fn_1", Event: "evt_1"}, owner, store.Change{Status: lifecycle.StatusDelivered}); !errors.Is(err, failure.ErrConflict) {
 			t.Errorf("record by the old owner: %v, want conflict", err)
 		}
-		got, err := s.Record(ctx, store.DeliveryKey{Workspace: "ws_a", Funnel: "fn_1", Event: "evt_1"}, "worker-new", store.Change{Status: store.StatusDelivered, Release: true,
-			Attempt: &store.Attempt{At: c.Now(), Outcome: store.StatusDelivered}})
-		if err != nil || got.Status != store.StatusDelivered || got.DeliveredAt == nil || len(got.Attempts) != 1 || got.ClaimOwner != "" {
+		got, err := s.Record(ctx, store.DeliveryKey{Workspace: "ws_a", Funnel: "fn_1", Event: "evt_1"}, "worker-new", store.Change{Status: lifecycle.StatusDelivered,
+			Attempt: &store.Attempt{At: c.Now(), Outcome: lifecycle.StatusDelivered}})
+		if err != nil || got.Status != lifecycle.StatusDelivered || got.DeliveredAt == nil || len(got.Attempts) != 1 || got.ClaimOwner != "" {
 			t.Fatalf("record delivered: %+v, %v", got, err)
 		}
 		if _, err := s.Claim(ctx, d, "worker-x", 30*time.Second); !errors.Is(err, store.ErrAlreadyDelivered) {
@@ -192,7 +210,7 @@ func TestClaims(t *testing.T) {
 		// makes one.
 		direct := store.Delivery{WorkspaceID: "ws_a", FunnelID: "fn_1", EventID: "evt_direct", OccurredAt: c.Now()}
 		made, err := s.Claim(ctx, direct, "worker-1", time.Minute)
-		if err != nil || made.Status != store.StatusProcessing || made.ExpiresAt == 0 || made.CreatedAt.IsZero() || made.TakenOver {
+		if err != nil || made.Status != lifecycle.StatusProcessing || made.ExpiresAt == 0 || made.CreatedAt.IsZero() || made.TakenOver {
 			t.Errorf("claim without record: %+v, %v", made, err)
 		}
 		// A delivery of another workspace with the same event id is its own.
@@ -203,7 +221,7 @@ func TestClaims(t *testing.T) {
 }
 
 func TestDeliveryRecords(t *testing.T) {
-	suite(t, func(t *testing.T, _ *dynamodb.Client, s *store.Store, c *clock) {
+	suite(t, func(t *testing.T, _ testDB, s *store.Store, c *clock) {
 		ctx := t.Context()
 		for i := range 7 {
 			c.Add(time.Second)
@@ -224,7 +242,7 @@ func TestDeliveryRecords(t *testing.T) {
 			if _, err := s.Claim(ctx, store.Delivery{WorkspaceID: "ws_a", FunnelID: "fn_1", EventID: id}, "w", time.Minute); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := s.Record(ctx, store.DeliveryKey{Workspace: "ws_a", Funnel: "fn_1", Event: id}, "w", store.Change{Status: store.StatusFailed, ReasonCode: store.ReasonMappingFailed, Reason: "no e-mail", Release: true}); err != nil {
+			if _, err := s.Record(ctx, store.DeliveryKey{Workspace: "ws_a", Funnel: "fn_1", Event: id}, "w", store.Change{Status: lifecycle.StatusFailed, ReasonCode: lifecycle.ReasonMappingFailed, Reason: "no e-mail"}); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -247,7 +265,7 @@ func TestDeliveryRecords(t *testing.T) {
 		if fmt.Sprint(ids) != "[evt_6 evt_5 evt_4 evt_3 evt_2 evt_1 evt_0]" {
 			t.Errorf("pages = %v", ids)
 		}
-		failed, err := s.ListDeliveries(ctx, "ws_a", "fn_1", store.StatusFailed, 10, "")
+		failed, err := s.ListDeliveries(ctx, "ws_a", "fn_1", lifecycle.StatusFailed, 10, "")
 		if err != nil || len(failed.Deliveries) != 2 || failed.Deliveries[0].EventID != "evt_5" || failed.Deliveries[0].Reason != "no e-mail" {
 			t.Errorf("failed filter: %+v, %v", failed, err)
 		}
@@ -262,26 +280,26 @@ func TestDeliveryRecords(t *testing.T) {
 			t.Errorf("a garbage cursor: %v, want invalid", err)
 		}
 		// Requeue a failed one; a delivered-or-queued one cannot be.
-		if d, err := s.Requeue(ctx, store.DeliveryKey{Workspace: "ws_a", Funnel: "fn_1", Event: "evt_2"}, store.ReasonRetryRequested); err != nil ||
-			d.Status != store.StatusQueued || d.ReasonCode != store.ReasonRetryRequested || d.Reason != "" ||
-			d.Attempts[len(d.Attempts)-1].ReasonCode != store.ReasonRetryRequested {
+		if d, err := s.Requeue(ctx, store.DeliveryKey{Workspace: "ws_a", Funnel: "fn_1", Event: "evt_2"}, lifecycle.ReasonRetryRequested); err != nil ||
+			d.Status != lifecycle.StatusQueued || d.ReasonCode != lifecycle.ReasonRetryRequested || d.Reason != "" ||
+			d.Attempts[len(d.Attempts)-1].ReasonCode != lifecycle.ReasonRetryRequested {
 			t.Errorf("requeue: %+v, %v", d, err)
 		}
-		if _, err := s.Requeue(ctx, store.DeliveryKey{Workspace: "ws_a", Funnel: "fn_1", Event: "evt_3"}, store.ReasonRetryRequested); !errors.Is(err, failure.ErrConflict) {
+		if _, err := s.Requeue(ctx, store.DeliveryKey{Workspace: "ws_a", Funnel: "fn_1", Event: "evt_3"}, lifecycle.ReasonRetryRequested); !errors.Is(err, failure.ErrConflict) {
 			t.Errorf("requeue of a queued one: %v, want conflict", err)
 		}
 		// Parking by connection.
 		if _, err := s.Claim(ctx, store.Delivery{WorkspaceID: "ws_a", FunnelID: "fn_1", EventID: "evt_4"}, "w", time.Minute); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.Record(ctx, store.DeliveryKey{Workspace: "ws_a", Funnel: "fn_1", Event: "evt_4"}, "w", store.Change{Status: store.StatusParked, ConnectionID: "con_1", Reason: "401", Release: true}); err != nil {
+		if _, err := s.Record(ctx, store.DeliveryKey{Workspace: "ws_a", Funnel: "fn_1", Event: "evt_4"}, "w", store.Change{Status: lifecycle.StatusParked, ConnectionID: "con_1", Reason: "401"}); err != nil {
 			t.Fatal(err)
 		}
 		parked, err := s.ListParked(ctx, "ws_a", "con_1", 10, "")
 		if err != nil || len(parked.Deliveries) != 1 || parked.Deliveries[0].EventID != "evt_4" {
 			t.Errorf("parked: %+v, %v", parked, err)
 		}
-		if _, err := s.Requeue(ctx, store.DeliveryKey{Workspace: "ws_a", Funnel: "fn_1", Event: "evt_4"}, store.ReasonCredentialsFixed); err != nil {
+		if _, err := s.Requeue(ctx, store.DeliveryKey{Workspace: "ws_a", Funnel: "fn_1", Event: "evt_4"}, lifecycle.ReasonCredentialsFixed); err != nil {
 			t.Fatal(err)
 		}
 		if parked, _ := s.ListParked(ctx, "ws_a", "con_1", 10, ""); len(parked.Deliveries) != 0 {
@@ -303,17 +321,17 @@ func TestDeliveryRecords(t *testing.T) {
 }
 
 func TestAttemptsAreBounded(t *testing.T) {
-	suite(t, func(t *testing.T, _ *dynamodb.Client, s *store.Store, c *clock) {
+	suite(t, func(t *testing.T, _ testDB, s *store.Store, c *clock) {
 		ctx := t.Context()
 		d := store.Delivery{WorkspaceID: "ws_a", FunnelID: "fn_1", EventID: "evt_many"}
-		if _, err := s.Claim(ctx, d, "w", time.Hour); err != nil {
-			t.Fatal(err)
-		}
 		var got store.Delivery
 		for i := range store.MaxAttempts + 5 {
+			if _, err := s.Claim(ctx, d, "w", time.Hour); err != nil {
+				t.Fatal(err)
+			}
 			var err error
-			got, err = s.Record(ctx, store.DeliveryKey{Workspace: "ws_a", Funnel: "fn_1", Event: "evt_many"}, "w", store.Change{Status: store.StatusRetrying,
-				Attempt: &store.Attempt{At: c.Now(), Outcome: store.StatusRetrying, Reason: fmt.Sprint(i)}})
+			got, err = s.Record(ctx, store.DeliveryKey{Workspace: "ws_a", Funnel: "fn_1", Event: "evt_many"}, "w", store.Change{Status: lifecycle.StatusRetrying,
+				Attempt: &store.Attempt{At: c.Now(), Outcome: lifecycle.StatusRetrying, Reason: fmt.Sprint(i)}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -325,7 +343,7 @@ func TestAttemptsAreBounded(t *testing.T) {
 }
 
 func TestBudget(t *testing.T) {
-	suite(t, func(t *testing.T, _ *dynamodb.Client, s *store.Store, c *clock) {
+	suite(t, func(t *testing.T, _ testDB, s *store.Store, c *clock) {
 		ctx := t.Context()
 		b := store.Budget{Limit: 20, Window: time.Minute}
 		take := func(company string, n, takers int) (int, []time.Time) {
@@ -393,7 +411,7 @@ func TestBudget(t *testing.T) {
 // applications) are sliding logs like a company's, one per workspace and
 // name, never the company's.
 func TestWorkspaceBudget(t *testing.T) {
-	suite(t, func(t *testing.T, _ *dynamodb.Client, s *store.Store, c *clock) {
+	suite(t, func(t *testing.T, _ testDB, s *store.Store, c *clock) {
 		ctx := t.Context()
 		b := store.Budget{Limit: 5, Window: time.Minute}
 		for i := range 5 {
@@ -430,7 +448,7 @@ func TestWorkspaceBudget(t *testing.T) {
 // TestGiveBackBudget: units given back are free again at once, only the
 // units taken at that time, never more than were taken.
 func TestGiveBackBudget(t *testing.T) {
-	suite(t, func(t *testing.T, _ *dynamodb.Client, s *store.Store, c *clock) {
+	suite(t, func(t *testing.T, _ testDB, s *store.Store, c *clock) {
 		ctx := t.Context()
 		b := store.Budget{Limit: 20, Window: time.Minute}
 		if ok, _, _ := s.TakeBudget(ctx, "42", 18, b); !ok {
@@ -477,7 +495,7 @@ func TestGiveBackBudget(t *testing.T) {
 // twice; a newcomer never goes before the line; whoever comes back at its
 // turn takes with Take.
 func TestBudgetLine(t *testing.T) {
-	suite(t, func(t *testing.T, _ *dynamodb.Client, s *store.Store, c *clock) {
+	suite(t, func(t *testing.T, _ testDB, s *store.Store, c *clock) {
 		ctx := t.Context()
 		b := store.Budget{Limit: 20, Window: time.Minute} // a unit per 3 s
 		t0 := c.Now().Truncate(time.Millisecond)
@@ -538,7 +556,7 @@ func TestBudgetLine(t *testing.T) {
 // there is, and with a line, the turn at its end, spaced as the line's
 // other turns are.
 func TestReserveTurn(t *testing.T) {
-	suite(t, func(t *testing.T, _ *dynamodb.Client, s *store.Store, c *clock) {
+	suite(t, func(t *testing.T, _ testDB, s *store.Store, c *clock) {
 		ctx := t.Context()
 		b := store.Budget{Limit: 20, Window: time.Minute} // a unit per 3 s
 		t0 := c.Now().Truncate(time.Millisecond)
@@ -572,7 +590,7 @@ func TestReserveTurn(t *testing.T) {
 // wrote it, finds the other's units when the item changed, and together
 // they never take more than the limit.
 func TestBudgetAcrossInstances(t *testing.T) {
-	suite(t, func(t *testing.T, db *dynamodb.Client, s *store.Store, c *clock) {
+	suite(t, func(t *testing.T, db testDB, s *store.Store, c *clock) {
 		ctx := t.Context()
 		b := store.Budget{Limit: 5, Window: time.Minute}
 		other := store.New(db, s.Table(), retention, store.WithClock(c.Now))
@@ -609,7 +627,7 @@ func TestBudgetAcrossInstances(t *testing.T) {
 // later; a move of units that are not there (or already moved) moves
 // nothing.
 func TestMoveBudget(t *testing.T) {
-	suite(t, func(t *testing.T, _ *dynamodb.Client, s *store.Store, c *clock) {
+	suite(t, func(t *testing.T, _ testDB, s *store.Store, c *clock) {
 		ctx := t.Context()
 		b := store.Budget{Limit: 3, Window: time.Minute}
 		ok, at, err := s.TakeBudget(ctx, "42", 3, b)
@@ -640,7 +658,7 @@ func TestMoveBudget(t *testing.T) {
 func TestGlobalGuard(t *testing.T) {
 	g := store.GlobalBudget{Limit: 2 * (store.GuardSlots + 1), Window: time.Minute} // 2 units a slot of 6 s
 	slot := time.Minute / store.GuardSlots
-	suite(t, func(t *testing.T, _ *dynamodb.Client, s *store.Store, c *clock) {
+	suite(t, func(t *testing.T, _ testDB, s *store.Store, c *clock) {
 		ctx := t.Context()
 		b := store.Budget{Limit: 20, Window: time.Minute}
 		c.Add(slot - time.Duration(c.Now().UnixMilli()%slot.Milliseconds())*time.Millisecond) // the start of a slot
@@ -687,7 +705,7 @@ func TestGlobalGuard(t *testing.T) {
 // line; with fewer busy, each its own limit.
 func TestGlobalShares(t *testing.T) {
 	g := store.GlobalBudget{Limit: 12 * (store.GuardSlots + 1), Window: time.Minute} // 120 a window to share
-	suite(t, func(t *testing.T, _ *dynamodb.Client, s *store.Store, c *clock) {
+	suite(t, func(t *testing.T, _ testDB, s *store.Store, c *clock) {
 		ctx := t.Context()
 		b := store.Budget{Limit: 20, Window: time.Minute}
 		// Ten companies take a unit each: all ten are busy.
@@ -750,7 +768,7 @@ func TestCreateTableIsIdempotent(t *testing.T) {
 // as parked), a waiting one keeps waiting, an erased one is not recreated.
 // The copy the record waits for claims.
 func TestStaleCopyChangesNothing(t *testing.T) {
-	suite(t, func(t *testing.T, _ *dynamodb.Client, s *store.Store, c *clock) {
+	suite(t, func(t *testing.T, _ testDB, s *store.Store, c *clock) {
 		ctx := t.Context()
 		key := func(id string) store.DeliveryKey {
 			return store.DeliveryKey{Workspace: "ws_a", Funnel: "fn_1", Event: id}
@@ -762,20 +780,20 @@ func TestStaleCopyChangesNothing(t *testing.T) {
 		if _, err := s.Claim(ctx, d("evt_parked", ""), "w", time.Minute); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.Record(ctx, key("evt_parked"), "w", store.Change{Status: store.StatusQueued, DeferToken: "t1", Release: true}); err != nil {
+		if _, err := s.Record(ctx, key("evt_parked"), "w", store.Change{Status: lifecycle.StatusQueued, DeferToken: "t1"}); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := s.Claim(ctx, d("evt_parked", "t1"), "w2", time.Minute); err != nil {
 			t.Fatalf("the copy the record waits for: %v", err)
 		}
-		if _, err := s.Record(ctx, key("evt_parked"), "w2", store.Change{Status: store.StatusParked, ConnectionID: "con_1", Release: true}); err != nil {
+		if _, err := s.Record(ctx, key("evt_parked"), "w2", store.Change{Status: lifecycle.StatusParked, ConnectionID: "con_1"}); err != nil {
 			t.Fatal(err)
 		}
 		// A queued one waiting for the copy with token "t2".
 		if _, err := s.Claim(ctx, d("evt_waiting", ""), "w", time.Minute); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.Record(ctx, key("evt_waiting"), "w", store.Change{Status: store.StatusQueued, DeferToken: "t2", Release: true}); err != nil {
+		if _, err := s.Record(ctx, key("evt_waiting"), "w", store.Change{Status: lifecycle.StatusQueued, DeferToken: "t2"}); err != nil {
 			t.Fatal(err)
 		}
 		before := map[string]store.Delivery{}
@@ -800,7 +818,7 @@ func TestStaleCopyChangesNothing(t *testing.T) {
 		if _, err := s.GetDelivery(ctx, "ws_a", "evt_gone"); !errors.Is(err, failure.ErrNotFound) {
 			t.Errorf("a stale copy recreated a record: %v", err)
 		}
-		if got, err := s.Claim(ctx, d("evt_waiting", "t2"), "w3", time.Minute); err != nil || got.Status != store.StatusProcessing {
+		if got, err := s.Claim(ctx, d("evt_waiting", "t2"), "w3", time.Minute); err != nil || got.Status != lifecycle.StatusProcessing {
 			t.Errorf("the copy the record waits for: %+v, %v", got, err)
 		}
 	})
@@ -811,7 +829,7 @@ func TestStaleCopyChangesNothing(t *testing.T) {
 // the hashes of every address their event held and of the one the mapping
 // took; an empty hash erases nothing.
 func TestErasureMarkers(t *testing.T) {
-	suite(t, func(t *testing.T, _ *dynamodb.Client, s *store.Store, c *clock) {
+	suite(t, func(t *testing.T, _ testDB, s *store.Store, c *clock) {
 		ctx := t.Context()
 		key := store.DeliveryKey{Workspace: "ws_a", Funnel: "fn_1", Event: "evt_m"}
 		d := store.Delivery{WorkspaceID: "ws_a", FunnelID: "fn_1", EventID: "evt_m", EmailHashes: []string{"contact"}}
@@ -822,7 +840,7 @@ func TestErasureMarkers(t *testing.T) {
 		if _, err := s.Claim(ctx, d, "w", time.Minute); err != nil {
 			t.Fatal(err)
 		}
-		got, err := s.Record(ctx, key, "w", store.Change{Status: store.StatusRetrying, EmailHash: "mapped", Release: true})
+		got, err := s.Record(ctx, key, "w", store.Change{Status: lifecycle.StatusRetrying, EmailHash: "mapped"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -868,7 +886,7 @@ func TestErasureMarkers(t *testing.T) {
 // paging the funnel's list gives every record that was there before
 // exactly once, and paging a status list never fails.
 func TestCursorsWhileRecordsChange(t *testing.T) {
-	suite(t, func(t *testing.T, _ *dynamodb.Client, s *store.Store, c *clock) {
+	suite(t, func(t *testing.T, _ testDB, s *store.Store, c *clock) {
 		ctx := t.Context()
 		k := func(i int) store.DeliveryKey {
 			return store.DeliveryKey{Workspace: "ws_a", Funnel: "fn_p", Event: fmt.Sprintf("evt_p%02d", i)}
@@ -879,18 +897,18 @@ func TestCursorsWhileRecordsChange(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		change := func(i int, st store.Status) {
+		change := func(i int, st lifecycle.Status) {
 			d := store.Delivery{WorkspaceID: "ws_a", FunnelID: "fn_p", EventID: k(i).Event}
 			if _, err := s.Claim(ctx, d, "w", time.Minute); errors.Is(err, store.ErrAlreadyDelivered) {
 				return
 			} else if err != nil {
 				t.Fatal(err)
 			}
-			if _, err := s.Record(ctx, k(i), "w", store.Change{Status: st, Release: true}); err != nil {
+			if _, err := s.Record(ctx, k(i), "w", store.Change{Status: st}); err != nil {
 				t.Fatal(err)
 			}
 		}
-		for _, status := range []store.Status{"", store.StatusQueued} {
+		for _, status := range []lifecycle.Status{"", lifecycle.StatusQueued} {
 			seen := map[string]int{}
 			cursor, n := "", 0
 			for pages := 0; pages < 20; pages++ {
@@ -907,9 +925,9 @@ func TestCursorsWhileRecordsChange(t *testing.T) {
 					last := p.Deliveries[len(p.Deliveries)-1].EventID
 					var i int
 					fmt.Sscanf(last, "evt_p%d", &i)
-					change(i, store.StatusDelivered)
+					change(i, lifecycle.StatusDelivered)
 					if i > 0 {
-						change(i-1, store.StatusRetrying)
+						change(i-1, lifecycle.StatusRetrying)
 					}
 				}
 				n++

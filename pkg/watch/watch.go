@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/funnel-personio/funnel-personio/pkg/failure"
+	"github.com/funnel-personio/funnel-personio/pkg/lifecycle"
 	"github.com/funnel-personio/funnel-personio/pkg/outbound"
 	"github.com/funnel-personio/funnel-personio/pkg/personio"
 	"github.com/funnel-personio/funnel-personio/pkg/queue"
@@ -41,7 +42,7 @@ type Store interface {
 	ListParked(ctx context.Context, ws, connectionID string, limit int, cursor string) (store.Page, error)
 	ListParkedOnPosition(ctx context.Context, ws, funnel string, limit int, cursor string) (store.Page, error)
 	Event(ctx context.Context, ws, eventID string) ([]byte, error)
-	Requeue(ctx context.Context, k store.DeliveryKey, code store.Reason) (store.Delivery, error)
+	Requeue(ctx context.Context, k store.DeliveryKey, code lifecycle.Reason) (store.Delivery, error)
 }
 
 // Vault reads tokens.
@@ -204,17 +205,17 @@ func (w *Watch) position(ctx context.Context, in store.Integration, published bo
 			return err
 		}
 		r.Unpublished++
-		w.tell(ctx, outbound.PositionEvent(outbound.PositionUnpublished, in, in.JobPositionID, now, store.ReasonPositionUnpublished))
+		w.tell(ctx, outbound.PositionEvent(outbound.PositionUnpublished, in, in.JobPositionID, now, lifecycle.ReasonPositionUnpublished))
 	case published && in.UnpublishedNow():
 		cleared, err := w.store.MarkPositionPublished(ctx, in.WorkspaceID, in.FunnelID, in.JobPositionID)
 		if err != nil || !cleared {
 			return err
 		}
 		r.Republished++
-		w.tell(ctx, outbound.PositionEvent(outbound.PositionRestored, in, in.JobPositionID, in.Unpublished.Since, store.ReasonPositionPublished))
+		w.tell(ctx, outbound.PositionEvent(outbound.PositionRestored, in, in.JobPositionID, in.Unpublished.Since, lifecycle.ReasonPositionPublished))
 		n, err := resume.Parked(ctx, w.store, w.queue, func(ctx context.Context, limit int, cursor string) (store.Page, error) {
 			return w.store.ListParkedOnPosition(ctx, in.WorkspaceID, in.FunnelID, limit, cursor)
-		}, store.ReasonPositionPublished)
+		}, lifecycle.ReasonPositionPublished)
 		r.Resumed += n
 		return err
 	}
@@ -284,13 +285,13 @@ func (w *Watch) connection(ctx context.Context, c store.Connection, now time.Tim
 	switch {
 	case saved.Status == store.ConnectionNeedsAttention && was != saved.Status:
 		r.NeedsAttention++
-		w.tell(ctx, outbound.ConnectionEvent(outbound.ConnectionNeedsAttention, saved, store.ReasonAuth))
+		w.tell(ctx, outbound.ConnectionEvent(outbound.ConnectionNeedsAttention, saved, lifecycle.ReasonAuth))
 	case saved.Status == store.ConnectionConnected && was != saved.Status:
 		r.Reconnected++
-		w.tell(ctx, outbound.ConnectionEvent(outbound.ConnectionRestored, saved, store.ReasonConnectionRestored))
+		w.tell(ctx, outbound.ConnectionEvent(outbound.ConnectionRestored, saved, lifecycle.ReasonConnectionRestored))
 		n, err := resume.Parked(ctx, w.store, w.queue, func(ctx context.Context, limit int, cursor string) (store.Page, error) {
 			return w.store.ListParked(ctx, saved.WorkspaceID, saved.ID, limit, cursor)
-		}, store.ReasonConnectionRestored)
+		}, lifecycle.ReasonConnectionRestored)
 		r.Resumed += n
 		return err
 	}

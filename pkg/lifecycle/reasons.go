@@ -1,4 +1,4 @@
-package store
+package lifecycle
 
 // Reason says why a delivery is where it is: the one vocabulary of reason
 // codes the whole system writes (delivery records, their attempts, log

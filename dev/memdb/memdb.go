@@ -1,0 +1,441 @@
+// Package memdb is an in-memory DynamoDB for the deterministic simulator
+// and for tests that need DynamoDB's semantics without a process: tables
+// with a hash and range key, global secondary indexes (sparse, with their
+// projections), condition, update, key condition, filter and projection
+// expressions, conditional writes, BatchGetItem and TransactWriteItems
+// (all or nothing, with cancellation reasons). It answers with the AWS
+// SDK's own error types, so code that classifies DynamoDB's errors reads
+// them as it reads DynamoDB's.
+//
+// It keeps no clock and starts no goroutine: every call is done when it
+// returns, and the same calls in the same order give the same answers,
+// which is what a seeded simulation needs. TTL is not applied (items
+// expire in days; a simulation lasts minutes). Indexes are read as of
+// the call: DynamoDB's indexes lag the table; the simulator models that
+// lag itself where it matters.
+package memdb
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go"
+)
+
+// DB is a set of in-memory tables. It is safe for concurrent use: each
+// call holds one lock.
+type DB struct {
+	mu     sync.Mutex
+	tables map[string]*table
+	// Calls counts the calls made, by operation name.
+	calls map[string]int
+}
+
+type index struct {
+	name, pk, sk string
+	projection   types.ProjectionType
+	include      []string
+}
+
+type table struct {
+	pk, sk  string
+	indexes map[string]index
+	items   map[string]map[string]item // pk value → sk value → item
+}
+
+// New returns an empty DB.
+func New() *DB { return &DB{tables: map[string]*table{}, calls: map[string]int{}} }
+
+// Calls returns how many calls of each operation were made.
+func (db *DB) Calls() map[string]int {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	out := make(map[string]int, len(db.calls))
+	for k, v := range db.calls {
+		out[k] = v
+	}
+	return out
+}
+
+func validation(format string, a ...any) error {
+	return &smithy.GenericAPIError{Code: "ValidationException", Message: fmt.Sprintf(format, a...), Fault: smithy.FaultClient}
+}
+
+func conditionFailed(old item, returnOld bool) error {
+	e := &types.ConditionalCheckFailedException{Message: ptr("The conditional request failed")}
+	if returnOld {
+		e.Item = clone(old)
+	}
+	return e
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func (db *DB) table(name *string) (*table, error) {
+	if name == nil {
+		return nil, validation("TableName is required")
+	}
+	t, ok := db.tables[*name]
+	if !ok {
+		return nil, &types.ResourceNotFoundException{Message: ptr("Requested resource not found: table " + *name)}
+	}
+	return t, nil
+}
+
+func str(v types.AttributeValue) (string, bool) {
+	s, ok := v.(*types.AttributeValueMemberS)
+	if !ok {
+		return "", false
+	}
+	return s.Value, true
+}
+
+// keyOf reads the item's primary key.
+func (t *table) keyOf(it item) (string, string, error) {
+	pk, ok1 := str(it[t.pk])
+	sk, ok2 := str(it[t.sk])
+	if !ok1 || !ok2 {
+		return "", "", validation("the item's key (%s, %s) must be two strings", t.pk, t.sk)
+	}
+	return pk, sk, nil
+}
+
+func (t *table) get(pk, sk string) item {
+	return t.items[pk][sk]
+}
+
+func (t *table) put(pk, sk string, it item) {
+	if t.items[pk] == nil {
+		t.items[pk] = map[string]item{}
+	}
+	t.items[pk][sk] = it
+}
+
+func (t *table) del(pk, sk string) {
+	delete(t.items[pk], sk)
+	if len(t.items[pk]) == 0 {
+		delete(t.items, pk)
+	}
+}
+
+func scopeOf(names map[string]string, values map[string]types.AttributeValue) scope {
+	return scope{names: names, values: values}
+}
+
+// check evaluates an optional condition expression on an item.
+func check(sc scope, expr *string, it item) (bool, error) {
+	if expr == nil || *expr == "" {
+		return true, nil
+	}
+	c, err := sc.parseCond(*expr)
+	if err != nil {
+		return false, validation("Invalid ConditionExpression: %v", err)
+	}
+	ok, err := holds(it, c)
+	if err != nil {
+		return false, validation("Invalid ConditionExpression: %v", err)
+	}
+	return ok, nil
+}
+
+func (db *DB) count(op string) {
+	db.calls[op]++
+}
+
+// GetItem reads one item.
+func (db *DB) GetItem(_ context.Context, in *dynamodb.GetItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	db.count("GetItem")
+	t, err := db.table(in.TableName)
+	if err != nil {
+		return nil, err
+	}
+	pk, sk, err := t.keyOf(in.Key)
+	if err != nil {
+		return nil, err
+	}
+	it := t.get(pk, sk)
+	if it == nil {
+		return &dynamodb.GetItemOutput{}, nil
+	}
+	out, err := project(scopeOf(in.ExpressionAttributeNames, nil), in.ProjectionExpression, it)
+	return &dynamodb.GetItemOutput{Item: out}, err
+}
+
+func project(sc scope, expr *string, it item) (item, error) {
+	if expr == nil || *expr == "" {
+		return clone(it), nil
+	}
+	names, err := sc.parseProjection(*expr)
+	if err != nil {
+		return nil, validation("Invalid ProjectionExpression: %v", err)
+	}
+	out := item{}
+	for _, n := range names {
+		if v, ok := it[n]; ok {
+			out[n] = v
+		}
+	}
+	return out, nil
+}
+
+// PutItem writes an item if its condition holds.
+func (db *DB) PutItem(_ context.Context, in *dynamodb.PutItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	db.count("PutItem")
+	old, err := db.put(in.TableName, in.Item, scopeOf(in.ExpressionAttributeNames, in.ExpressionAttributeValues), in.ConditionExpression, true)
+	if err != nil {
+		return nil, err
+	}
+	out := &dynamodb.PutItemOutput{}
+	if in.ReturnValues == types.ReturnValueAllOld && old != nil {
+		out.Attributes = clone(old)
+	}
+	return out, nil
+}
+
+func (db *DB) put(name *string, it item, sc scope, condExpr *string, write bool) (item, error) {
+	t, err := db.table(name)
+	if err != nil {
+		return nil, err
+	}
+	pk, sk, err := t.keyOf(it)
+	if err != nil {
+		return nil, err
+	}
+	for _, ix := range t.indexes {
+		for _, a := range []string{ix.pk, ix.sk} {
+			if v, ok := it[a]; ok {
+				if _, isS := str(v); !isS {
+					return nil, validation("the index %s's key %s must be a string", ix.name, a)
+				}
+			}
+		}
+	}
+	old := t.get(pk, sk)
+	ok, err := check(sc, condExpr, old)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return old, conditionFailed(old, false)
+	}
+	if write {
+		t.put(pk, sk, clone(it))
+	}
+	return old, nil
+}
+
+// UpdateItem changes an item (creating it) if its condition holds.
+func (db *DB) UpdateItem(_ context.Context, in *dynamodb.UpdateItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	db.count("UpdateItem")
+	old, nu, err := db.update(in.TableName, in.Key, scopeOf(in.ExpressionAttributeNames, in.ExpressionAttributeValues), in.UpdateExpression, in.ConditionExpression, true)
+	if err != nil {
+		return nil, err
+	}
+	out := &dynamodb.UpdateItemOutput{}
+	switch in.ReturnValues {
+	case types.ReturnValueAllNew:
+		out.Attributes = clone(nu)
+	case types.ReturnValueAllOld:
+		if old != nil {
+			out.Attributes = clone(old)
+		}
+	}
+	return out, nil
+}
+
+func (db *DB) update(name *string, key item, sc scope, updExpr, condExpr *string, write bool) (item, item, error) {
+	t, err := db.table(name)
+	if err != nil {
+		return nil, nil, err
+	}
+	pk, sk, err := t.keyOf(key)
+	if err != nil {
+		return nil, nil, err
+	}
+	old := t.get(pk, sk)
+	ok, err := check(sc, condExpr, old)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !ok {
+		return old, nil, conditionFailed(old, false)
+	}
+	base := old
+	if base == nil {
+		base = clone(key)
+	}
+	nu := clone(base)
+	if updExpr != nil && *updExpr != "" {
+		acts, err := sc.parseUpdate(*updExpr)
+		if err != nil {
+			return nil, nil, validation("Invalid UpdateExpression: %v", err)
+		}
+		for _, a := range acts {
+			if a.name == t.pk || a.name == t.sk {
+				return nil, nil, validation("Cannot update attribute %s. This attribute is part of the key", a.name)
+			}
+		}
+		if nu, err = apply(base, acts); err != nil {
+			return nil, nil, validation("Invalid UpdateExpression: %v", err)
+		}
+	}
+	if write {
+		t.put(pk, sk, nu)
+	}
+	return old, nu, nil
+}
+
+// DeleteItem deletes an item if its condition holds.
+func (db *DB) DeleteItem(_ context.Context, in *dynamodb.DeleteItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error) {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	db.count("DeleteItem")
+	old, err := db.del(in.TableName, in.Key, scopeOf(in.ExpressionAttributeNames, in.ExpressionAttributeValues), in.ConditionExpression, true)
+	if err != nil {
+		return nil, err
+	}
+	out := &dynamodb.DeleteItemOutput{}
+	if in.ReturnValues == types.ReturnValueAllOld && old != nil {
+		out.Attributes = clone(old)
+	}
+	return out, nil
+}
+
+func (db *DB) del(name *string, key item, sc scope, condExpr *string, write bool) (item, error) {
+	t, err := db.table(name)
+	if err != nil {
+		return nil, err
+	}
+	pk, sk, err := t.keyOf(key)
+	if err != nil {
+		return nil, err
+	}
+	old := t.get(pk, sk)
+	ok, err := check(sc, condExpr, old)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return old, conditionFailed(old, false)
+	}
+	if write && old != nil {
+		t.del(pk, sk)
+	}
+	return old, nil
+}
+
+// BatchGetItem reads up to 100 items; it never leaves keys unprocessed.
+func (db *DB) BatchGetItem(_ context.Context, in *dynamodb.BatchGetItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error) {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	db.count("BatchGetItem")
+	out := &dynamodb.BatchGetItemOutput{Responses: map[string][]map[string]types.AttributeValue{}}
+	n := 0
+	for name, ka := range in.RequestItems {
+		t, err := db.table(&name)
+		if err != nil {
+			return nil, err
+		}
+		for _, k := range ka.Keys {
+			n++
+			pk, sk, err := t.keyOf(k)
+			if err != nil {
+				return nil, err
+			}
+			if it := t.get(pk, sk); it != nil {
+				p, err := project(scopeOf(ka.ExpressionAttributeNames, nil), ka.ProjectionExpression, it)
+				if err != nil {
+					return nil, err
+				}
+				out.Responses[name] = append(out.Responses[name], p)
+			}
+		}
+	}
+	if n > 100 {
+		return nil, validation("Too many items requested for the BatchGetItem call")
+	}
+	return out, nil
+}
+
+// TransactWriteItems applies up to 100 writes and checks, all or none: if
+// any condition fails, nothing is written and the error is a
+// TransactionCanceledException whose reasons say which.
+func (db *DB) TransactWriteItems(_ context.Context, in *dynamodb.TransactWriteItemsInput, _ ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error) {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	db.count("TransactWriteItems")
+	if len(in.TransactItems) == 0 || len(in.TransactItems) > 100 {
+		return nil, validation("TransactItems must have 1 to 100 items")
+	}
+	reasons := make([]types.CancellationReason, len(in.TransactItems))
+	failed := false
+	for i, ti := range in.TransactItems {
+		err := db.transactOne(ti, false)
+		var cf *types.ConditionalCheckFailedException
+		switch {
+		case errors.As(err, &cf):
+			failed = true
+			reasons[i] = types.CancellationReason{Code: ptr("ConditionalCheckFailed"), Message: cf.Message}
+		case err != nil:
+			return nil, err
+		default:
+			reasons[i] = types.CancellationReason{Code: ptr("None")}
+		}
+	}
+	if failed {
+		return nil, &types.TransactionCanceledException{Message: ptr("Transaction cancelled, please refer cancellation reasons for specific reasons"), CancellationReasons: reasons}
+	}
+	for _, ti := range in.TransactItems {
+		if err := db.transactOne(ti, true); err != nil {
+			return nil, err
+		}
+	}
+	return &dynamodb.TransactWriteItemsOutput{}, nil
+}
+
+func (db *DB) transactOne(ti types.TransactWriteItem, write bool) error {
+	switch {
+	case ti.Put != nil:
+		p := ti.Put
+		_, err := db.put(p.TableName, p.Item, scopeOf(p.ExpressionAttributeNames, p.ExpressionAttributeValues), p.ConditionExpression, write)
+		return err
+	case ti.Update != nil:
+		u := ti.Update
+		_, _, err := db.update(u.TableName, u.Key, scopeOf(u.ExpressionAttributeNames, u.ExpressionAttributeValues), u.UpdateExpression, u.ConditionExpression, write)
+		return err
+	case ti.Delete != nil:
+		d := ti.Delete
+		_, err := db.del(d.TableName, d.Key, scopeOf(d.ExpressionAttributeNames, d.ExpressionAttributeValues), d.ConditionExpression, write)
+		return err
+	case ti.ConditionCheck != nil:
+		c := ti.ConditionCheck
+		t, err := db.table(c.TableName)
+		if err != nil {
+			return err
+		}
+		pk, sk, err := t.keyOf(c.Key)
+		if err != nil {
+			return err
+		}
+		old := t.get(pk, sk)
+		ok, err := check(scopeOf(c.ExpressionAttributeNames, c.ExpressionAttributeValues), c.ConditionExpression, old)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return conditionFailed(old, false)
+		}
+		return nil
+	}
+	return validation("a TransactWriteItem needs one of Put, Update, Delete, ConditionCheck")
+}
