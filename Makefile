@@ -13,7 +13,7 @@ COLDSTART_RUNS ?= 20
 PKGS        := ./...
 LOCAL_BIN   ?= bin/local
 
-.PHONY: help test lint fuzz attack sandbox bench coldstart run reset build-local build-ops build synth deploy diff load faults web-test screenshots
+.PHONY: help test lint fuzz attack sandbox sim bench coldstart run reset build-local build-ops build synth deploy diff load faults web-test screenshots
 
 ## help: this list (what `make` alone prints).
 help:
@@ -63,6 +63,14 @@ attack:
 ## sandbox: the Personio sandbox alone on 127.0.0.1:8090.
 sandbox:
 	$(GO) run ./functions/local sandbox -addr 127.0.0.1:8090
+
+## sim: the deterministic simulator of the delivery's lifecycle, seeds 1 to
+## SEEDS (default 1000), one run a core; its last line says seeds, steps and
+## violations, and a failing seed prints the command that replays it
+## (docs/simulator.md).
+SEEDS ?= 1000
+sim:
+	$(GO) run ./dev/sim/cmd/sim -seeds $(SEEDS)
 
 ## bench: every benchmark, with allocations.
 bench:

@@ -589,8 +589,9 @@ func newDashboard(st awscdk.Stack, s *Stack, alarms []awscloudwatch.Alarm) awscl
 // stored event to the queue, the record requeued; the funnel's
 // deliveries in a status listed from the delivery log, or from by_funnel
 // while the table keeps it, and their records read a page at a time),
-// reading records, integrations, connections and budgets, and scanning
-// the sparse parked index — never the table.
+// reading records, integrations, connections and budgets, scanning the
+// sparse parked index — never the table —, and an erasure under a retired
+// hash key (the records found deleted, the erasure's marker put).
 func newOperatorPolicy(st awscdk.Stack, s *Stack, key awskms.Key, indexes []store.Index) awsiam.ManagedPolicy {
 	stmt := func(resources []string, actions ...string) awsiam.PolicyStatement {
 		return awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{Actions: jsii.Strings(actions...), Resources: jsii.Strings(resources...)})
@@ -606,7 +607,7 @@ func newOperatorPolicy(st awscdk.Stack, s *Stack, key awskms.Key, indexes []stor
 			stmt([]string{*s.DLQ.QueueArn()}, "sqs:GetQueueUrl", "sqs:GetQueueAttributes", "sqs:ReceiveMessage", "sqs:ChangeMessageVisibility",
 				"sqs:DeleteMessage", "sqs:StartMessageMoveTask", "sqs:ListMessageMoveTasks"),
 			stmt([]string{*s.Queue.QueueArn()}, "sqs:GetQueueUrl", "sqs:GetQueueAttributes", "sqs:SendMessage"),
-			stmt([]string{table}, "dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:Query", "dynamodb:BatchGetItem"),
+			stmt([]string{table}, "dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:Query", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"),
 			stmt(lists, "dynamodb:Query"),
 			stmt([]string{table + "/index/" + store.IndexParked}, "dynamodb:Scan"),
 			stmt([]string{*key.KeyArn()}, tableKeyActions...),

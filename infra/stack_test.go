@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -374,6 +375,7 @@ func TestFunctionPermissions(t *testing.T) {
 			}
 		}
 	}
+	holdCalls(t, got)
 	for fn, byResource := range wantPermissions {
 		t.Run(fn, func(t *testing.T) {
 			want := map[string]bool{}
@@ -398,6 +400,41 @@ func TestFunctionPermissions(t *testing.T) {
 
 // logicalName is a logical id without the hash CDK appends
 // (TableCD117FA1 → Table).
+// holdCalls holds what each function was seen to call in the local
+// stack (dev/localstack's TestFunctionCalls,
+// dev/localstack/testdata/function-calls.golden) against what its role
+// may do (granted: function → "resource action", a resource pattern such
+// as Table/index/* matching the index called): no function calls what its
+// role lacks. An event source's calls are its function's.
+func holdCalls(t *testing.T, granted map[string]map[string]bool) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "dev", "localstack", "testdata", "function-calls.golden"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	calls := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if len(calls) < 20 {
+		t.Fatalf("only %d recorded calls", len(calls))
+	}
+	for _, line := range calls {
+		caller, call, _ := strings.Cut(line, ": ")
+		caller = strings.TrimSuffix(caller, "-source")
+		fn := strings.ToUpper(caller[:1]) + caller[1:]
+		resource, action, _ := strings.Cut(call, " ")
+		ok := false
+		for g := range granted[fn] {
+			gr, ga, _ := strings.Cut(g, " ")
+			if m, _ := path.Match(gr, resource); m && ga == action {
+				ok = true
+				break
+			}
+		}
+		if !ok {
+			t.Errorf("%s calls %s, which its role does not grant", fn, call)
+		}
+	}
+}
+
 func logicalName(id string) string {
 	if len(id) > 8 {
 		if _, err := strconv.ParseUint(id[len(id)-8:], 16, 64); err == nil {
@@ -765,13 +802,42 @@ func TestOperatorPolicy(t *testing.T) {
 		"DeadLetters": {"sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:ListMessageMoveTasks",
 			"sqs:ReceiveMessage", "sqs:StartMessageMoveTask"},
 		"Events":                                {"sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:SendMessage"},
-		"Table":                                 {"dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:Query", "dynamodb:UpdateItem"},
+		"Table":                                 {"dynamodb:BatchGetItem", "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"},
 		"Table/index/" + store.IndexDeliveryLog: {"dynamodb:Query"},
 		"Table/index/" + store.IndexParked:      {"dynamodb:Scan"},
 		"DataKey":                               keyActions,
 	}
 	if got := operatorPolicy(t, raw); !maps.EqualFunc(got, want, slices.Equal) {
 		t.Errorf("the operator may\n  %v\nwant\n  %v", got, want)
+	}
+}
+
+// TestOperatorPolicyCoversItsCalls holds what each operator subcommand
+// calls, as recorded on the emulator by pkg/operator's TestOperatorCalls
+// (pkg/operator/testdata/calls.golden), against the operator policy the
+// stack gives: no command needs an action, on a resource, its policy
+// lacks.
+func TestOperatorPolicyCoversItsCalls(t *testing.T) {
+	_, raw := tpl(t)
+	b, err := os.ReadFile(filepath.Join("..", "pkg", "operator", "testdata", "calls.golden"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	granted := map[string]bool{}
+	for r, actions := range operatorPolicy(t, raw) {
+		for _, a := range actions {
+			granted[r+" "+a] = true
+		}
+	}
+	calls := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if len(calls) < 10 {
+		t.Fatalf("only %d recorded calls", len(calls))
+	}
+	for _, line := range calls {
+		_, call, ok := strings.Cut(line, ": ")
+		if !ok || !granted[call] {
+			t.Errorf("ops %s, which the operator policy does not grant", line)
+		}
 	}
 }
 

@@ -154,6 +154,10 @@ func (m *Meter) Caller(ctx context.Context, who string) context.Context {
 	return context.WithValue(ctx, callerKey{}, who)
 }
 
+// CallerOf is who ctx names as making its requests (Caller, Invoke): ""
+// outside the stack's functions and event sources.
+func CallerOf(ctx context.Context) string { return callerOf(ctx) }
+
 func callerOf(ctx context.Context) string {
 	s, _ := ctx.Value(callerKey{}).(string)
 	return s

@@ -77,8 +77,13 @@ type Config struct {
 	Pollers int
 	// Senders is how many events are posted at once (default 8).
 	Senders int
-	// Timeout bounds the whole run.
-	Timeout  time.Duration
+	// Timeout, if set, bounds the whole run in time (the command line's
+	// runs); a test leaves it unset and is bounded by progress (Stall).
+	Timeout time.Duration
+	// Stall ends the run when nothing progressed for this long: no
+	// application arrived in the sandbox and no record changed its state
+	// (default 2 minutes). The report says so (Stalled).
+	Stall    time.Duration
 	Progress io.Writer
 	// TargetP99 and TargetBudgetUse are the scenario's targets, if it has
 	// them: the report states them and its charts draw them.
@@ -152,6 +157,9 @@ type Report struct {
 	FirstPass float64 `json:"first_pass_seconds,omitempty"`
 	// Restarts lists the restarts made mid-run.
 	Restarts []string `json:"restarts,omitempty"`
+	// Stalled says why the run ended before every event was final:
+	// nothing progressed for Config.Stall ("" when every event is final).
+	Stalled string `json:"stalled,omitempty"`
 	// BudgetWrites counts, per company, the writes to its rate budget's
 	// one item during the run (takes, reservations of turns, blocks: the
 	// item's version), and BudgetWritesPerSec the most in any second the
@@ -183,8 +191,8 @@ func Run(ctx context.Context, awsCfg aws.Config, cfg Config) (*Report, error) {
 	if cfg.RateWindow == 0 {
 		cfg.RateWindow = time.Minute
 	}
-	if cfg.Timeout == 0 {
-		cfg.Timeout = 10 * time.Minute
+	if cfg.Stall <= 0 {
+		cfg.Stall = 2 * time.Minute
 	}
 	if cfg.Progress == nil {
 		cfg.Progress = io.Discard
@@ -192,8 +200,11 @@ func Run(ctx context.Context, awsCfg aws.Config, cfg Config) (*Report, error) {
 	if cfg.Senders <= 0 {
 		cfg.Senders = 8
 	}
-	ctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
-	defer cancel()
+	if cfg.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, cfg.Timeout)
+		defer cancel()
+	}
 	r := &run{cfg: cfg, awsCfg: awsCfg, accepted: map[string]sent{}}
 	if err := r.setUp(ctx); err != nil {
 		return nil, err
@@ -235,6 +246,7 @@ type run struct {
 	ingestDone time.Duration
 	firstPass  time.Duration
 	restarts   []string
+	stalled    string
 	track      *tracker
 	sampler    *sampler
 	meter      *awsmeter.Meter
@@ -446,7 +458,7 @@ func (r *run) await(ctx context.Context) error {
 			emulatorAt = len(r.accepted) * 3 / (2 * (cfg.Restarts + 1))
 		}
 	}
-	last := -1
+	last, lastSeen := -1, ""
 	lastStates, lastCheck, lastProgress := time.Now(), time.Now(), time.Now()
 	r.track = &tracker{final: map[string]string{}, mayBeThere: map[string]bool{}}
 	for ctx.Err() == nil {
@@ -481,7 +493,7 @@ func (r *run) await(ctx context.Context) error {
 		if got >= len(r.accepted) || time.Since(lastProgress) > 10*time.Second && time.Since(lastCheck) > 10*time.Second {
 			lastCheck = time.Now()
 			done, states := r.track.check(ctx, r.stack().Store, r.accepted)
-			if done == len(r.accepted) && len(restartAt) == 0 && emulatorAt < 0 {
+			if done == len(r.accepted) && len(restartAt) == 0 && emulatorAt < 0 || r.stall(states, &lastSeen, &lastProgress) {
 				break
 			}
 			if time.Since(lastStates) > 30*time.Second {
@@ -492,6 +504,22 @@ func (r *run) await(ctx context.Context) error {
 		time.Sleep(500 * time.Millisecond)
 	}
 	return nil
+}
+
+// stall notes progress — the records' states changed since seen — and
+// reports whether nothing progressed for the run's Stall, saying so.
+func (r *run) stall(states map[string]int, seen *string, progressed *time.Time) bool {
+	if now := fmt.Sprint(states); now != *seen {
+		*seen, *progressed = now, time.Now()
+		return false
+	}
+	idle := time.Since(*progressed)
+	if idle <= r.cfg.Stall {
+		return false
+	}
+	r.stalled = fmt.Sprintf("no application arrived and no record changed state for %s: states %v", idle.Round(time.Second), states)
+	fmt.Fprintf(r.cfg.Progress, "%s: %s\n", r.cfg.Name, r.stalled)
+	return true
 }
 
 // restartWorkerSide kills the stack as a crash would and starts it again
@@ -523,7 +551,7 @@ func (r *run) report() *Report {
 	elapsed := time.Since(r.start)
 	rep := &Report{Name: cfg.Name, Events: len(r.jobs), Accepted: len(accepted), Seconds: elapsed.Seconds(),
 		IngestPerSec: float64(len(accepted)) / r.ingestDone.Seconds(), BudgetUse: map[string]float64{}, PerWindow: map[string][]int{},
-		Window: cfg.RateWindow.Seconds(), Limit: cfg.RateLimit, Restarts: r.restarts, FirstPass: r.firstPass.Seconds(),
+		Window: cfg.RateWindow.Seconds(), Limit: cfg.RateLimit, Restarts: r.restarts, FirstPass: r.firstPass.Seconds(), Stalled: r.stalled,
 		TargetP99Ms: float64(cfg.TargetP99.Milliseconds()), TargetBudgetUse: cfg.TargetBudgetUse}
 	_, rep.States = r.track.check(context.Background(), st.Store, accepted)
 	for _, a := range accepted {

@@ -49,7 +49,48 @@ func resolve(it item, o operand) (types.AttributeValue, error) {
 		}
 		return &types.AttributeValueMemberN{Value: fmt.Sprint(size(v))}, nil
 	}
-	return it[o.name], nil
+	return at(it[o.name], o.path), nil
+}
+
+// at is the value below v at path (nil: missing).
+func at(v types.AttributeValue, path []string) types.AttributeValue {
+	for _, p := range path {
+		m, ok := v.(*types.AttributeValueMemberM)
+		if !ok {
+			return nil
+		}
+		v = m.Value[p]
+	}
+	return v
+}
+
+// setAt returns v with the value at path set (nv nil: removed); a missing
+// map on the way is an error, as in DynamoDB.
+func setAt(v types.AttributeValue, path []string, nv types.AttributeValue) (types.AttributeValue, error) {
+	if len(path) == 0 {
+		return nv, nil
+	}
+	m, ok := v.(*types.AttributeValueMemberM)
+	if !ok {
+		if nv == nil {
+			return v, nil
+		}
+		return nil, fmt.Errorf("the document path provided in the update expression is invalid for update")
+	}
+	out := make(map[string]types.AttributeValue, len(m.Value)+1)
+	for k, x := range m.Value {
+		out[k] = x
+	}
+	child, err := setAt(m.Value[path[0]], path[1:], nv)
+	if err != nil {
+		return nil, err
+	}
+	if child == nil {
+		delete(out, path[0])
+	} else {
+		out[path[0]] = child
+	}
+	return &types.AttributeValueMemberM{Value: out}, nil
 }
 
 func size(v types.AttributeValue) int {
@@ -270,13 +311,23 @@ func apply(old item, acts []action) (item, error) {
 			if v == nil {
 				return nil, fmt.Errorf("the value for %s names a missing attribute", a.name)
 			}
-			it[a.name] = v
+			if err := put(it, a, v); err != nil {
+				return nil, err
+			}
 		case "REMOVE":
-			delete(it, a.name)
+			if len(a.path) == 0 {
+				delete(it, a.name)
+			} else if cur, ok := it[a.name]; ok {
+				nv, _ := setAt(cur, a.path, nil)
+				it[a.name] = nv
+			}
 		case "ADD", "DELETE":
 			v, err := resolve(old, a.value)
 			if err != nil {
 				return nil, err
+			}
+			if len(a.path) > 0 {
+				return nil, fmt.Errorf("%s takes a top-level attribute", a.kind)
 			}
 			nv, err := addOrDelete(a.kind, it[a.name], v)
 			if err != nil {
@@ -290,6 +341,19 @@ func apply(old item, acts []action) (item, error) {
 		}
 	}
 	return it, nil
+}
+
+func put(it item, a action, v types.AttributeValue) error {
+	if len(a.path) == 0 {
+		it[a.name] = v
+		return nil
+	}
+	nv, err := setAt(it[a.name], a.path, v)
+	if err != nil {
+		return err
+	}
+	it[a.name] = nv
+	return nil
 }
 
 func addOrDelete(kind string, cur, v types.AttributeValue) (types.AttributeValue, error) {

@@ -16,7 +16,9 @@ type item = map[string]types.AttributeValue
 // operand is a path (a top-level attribute name), a value placeholder, or
 // a function of operands (if_not_exists, size, a + b).
 type operand struct {
-	name  string // attribute name, after #placeholder substitution
+	name string   // top-level attribute name, after #placeholder substitution
+	path []string // the names below it (a.b.c: [b c]), for maps
+
 	value types.AttributeValue
 	fn    string // "if_not_exists", "+", "-", "size"
 	args  []operand
@@ -122,16 +124,26 @@ func (sc scope) operand(l *lexer) (operand, error) {
 			return o, fmt.Errorf("value %s is not defined", t)
 		}
 		o.value = v
-	case strings.HasPrefix(t, "#"):
-		n, ok := sc.names[t]
-		if !ok {
-			return o, fmt.Errorf("name %s is not defined", t)
-		}
-		o.name = n
-	case t == "" || strings.ContainsAny(t, "().[]"):
+	case t == "" || strings.ContainsAny(t, "()[]"):
 		return o, fmt.Errorf("unexpected %q", t)
 	default:
-		o.name = t
+		for i, part := range strings.Split(t, ".") {
+			if strings.HasPrefix(part, "#") {
+				n, ok := sc.names[part]
+				if !ok {
+					return o, fmt.Errorf("name %s is not defined", part)
+				}
+				part = n
+			}
+			if part == "" {
+				return o, fmt.Errorf("unexpected %q", t)
+			}
+			if i == 0 {
+				o.name = part
+			} else {
+				o.path = append(o.path, part)
+			}
+		}
 	}
 	if p := l.peek(); p == "+" || p == "-" {
 		l.next()
@@ -275,6 +287,7 @@ func (sc scope) atom(l *lexer) (*cond, error) {
 type action struct {
 	kind  string // SET, REMOVE, ADD, DELETE
 	name  string
+	path  []string
 	value operand
 }
 
@@ -303,7 +316,7 @@ func (sc scope) parseUpdate(s string) ([]action, error) {
 		if target.name == "" {
 			return nil, fmt.Errorf("an update names an attribute first")
 		}
-		a := action{kind: kind, name: target.name}
+		a := action{kind: kind, name: target.name, path: target.path}
 		switch kind {
 		case "SET":
 			if err := l.expect("="); err != nil {

@@ -11,10 +11,15 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/mail"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
+
+	"golang.org/x/net/idna"
+	"golang.org/x/text/unicode/norm"
 )
 
 // EventType is the only event type of schema version 1.
@@ -191,14 +196,15 @@ func (v *Value) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// MarshalJSON encodes the value as it was sent.
+// MarshalJSON encodes the value as it was sent ("<", ">" and "&" as
+// written, not as \u003c escapes).
 func (v Value) MarshalJSON() ([]byte, error) {
 	switch v.kind {
 	case kindString:
-		return json.Marshal(v.text)
+		return marshalAsWritten(v.text)
 	case kindNumber:
 		if _, err := strconv.ParseFloat(v.text, 64); err != nil {
-			return json.Marshal(v.text)
+			return marshalAsWritten(v.text)
 		}
 		return []byte(v.text), nil
 	case kindBool:
@@ -207,9 +213,20 @@ func (v Value) MarshalJSON() ([]byte, error) {
 		if v.list == nil {
 			return []byte("[]"), nil
 		}
-		return json.Marshal(v.list)
+		return marshalAsWritten(v.list)
 	}
 	return []byte("null"), nil
+}
+
+// marshalAsWritten is json.Marshal without HTML escapes.
+func marshalAsWritten(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }
 
 // Answer returns the answer to the field, or false.
@@ -224,10 +241,10 @@ func (e *Event) Answer(fieldID string) (*Answer, bool) {
 
 // EmailHash is the keyed hash under which a delivery record remembers the
 // applicant's e-mail, so that an erasure request can find the record
-// without the record holding the address in clear. The address is
-// trimmed and lower-cased first; a blank address has no hash ("").
+// without the record holding the address in clear. The address is hashed
+// in its normal form (NormalEmail); a blank address has no hash ("").
 func EmailHash(key []byte, email string) string {
-	email = strings.ToLower(strings.TrimSpace(email))
+	email = NormalEmail(email)
 	if email == "" {
 		return ""
 	}
@@ -236,11 +253,39 @@ func EmailHash(key []byte, email string) string {
 	return hex.EncodeToString(m.Sum(nil))
 }
 
+// NormalEmail is an address in the one form every way of writing it
+// shares: trimmed, in Unicode NFC, lower-cased, and its domain in its
+// ASCII (IDNA) form, so that "Andre\u0301@Müller.de" and
+// "andré@xn--mller-kva.de" are one address. An ASCII address is only
+// trimmed and lower-cased. A domain IDNA refuses keeps its NFC
+// lower-case form.
+func NormalEmail(email string) string {
+	email = strings.ToLower(norm.NFC.String(strings.TrimSpace(email)))
+	at := strings.LastIndexByte(email, '@')
+	if at < 0 || isASCII(email[at:]) {
+		return email
+	}
+	if domain, err := idna.Lookup.ToASCII(email[at+1:]); err == nil {
+		return email[:at+1] + domain
+	}
+	return email
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
 // EmailHashes are the hashes of every address the event may hold the
 // applicant's e-mail in: the contact's, every e-mail answer's, and every
-// other answer whose whole value is an address. A mapping may take the
-// e-mail from any of them; before it runs (at ingest), a record and an
-// erasure check cover all of them. Each hash appears once.
+// address written anywhere in any answer ("... ada@example.com ...",
+// "Ada <ada@example.com>"). A mapping may take the e-mail from any of
+// them; before it runs (at ingest), a record and an erasure check cover
+// all of them. Each hash appears once.
 func (e *Event) EmailHashes(key []byte) []string {
 	var out []string
 	add := func(s string) {
@@ -249,17 +294,24 @@ func (e *Event) EmailHashes(key []byte) []string {
 		}
 	}
 	add(e.Contact.Email)
+	for _, s := range AddressesIn(e.Contact.Email) {
+		add(s)
+	}
 	for _, a := range e.Answers {
 		for _, v := range a.Value.Items() {
 			if a.Type == TypeEmail || looksLikeAddress(v) {
 				add(v)
+			}
+			for _, s := range AddressesIn(v) {
+				add(s)
 			}
 		}
 	}
 	return out
 }
 
-// looksLikeAddress reports whether s is one bare e-mail address.
+// looksLikeAddress reports whether s is one bare e-mail address (with
+// any of the specials RFC 5322 allows, which AddressesIn leaves out).
 func looksLikeAddress(s string) bool {
 	s = strings.TrimSpace(s)
 	if !strings.Contains(s, "@") || strings.ContainsAny(s, " <>") {
@@ -267,4 +319,30 @@ func looksLikeAddress(s string) bool {
 	}
 	a, err := mail.ParseAddress(s)
 	return err == nil && a.Address == s
+}
+
+// addressPattern finds addresses in free text: a local part of letters,
+// marks and digits of any script and the specials addresses use in
+// practice (. _ % + - '), "@", and a domain of at least two labels. The
+// rarer specials RFC 5322 also allows (= / ? { } | ~ …) are left out:
+// in text they join an address to the word before it.
+var addressPattern = regexp.MustCompile(`[\p{L}\p{M}\p{N}._%+'-]+@[\p{L}\p{M}\p{N}-]+(?:\.[\p{L}\p{M}\p{N}-]+)+`)
+
+// AddressesIn lists the e-mail addresses written in s, as written: in a
+// sentence, in "Name <address>", one per line. Dots and quotes that open
+// a local part, and a dot that closes a domain, belong to the text around
+// it.
+func AddressesIn(s string) []string {
+	if !strings.Contains(s, "@") {
+		return nil
+	}
+	found := addressPattern.FindAllString(s, -1)
+	out := found[:0]
+	for _, a := range found {
+		a = strings.TrimLeft(a, ".'")
+		if a[0] != '@' {
+			out = append(out, a)
+		}
+	}
+	return out
 }

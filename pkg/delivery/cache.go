@@ -2,6 +2,8 @@ package delivery
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"strconv"
 	"sync"
 	"time"
@@ -12,10 +14,11 @@ import (
 	"github.com/funnel-personio/funnel-personio/pkg/store"
 )
 
-// cache keeps what is dear to make and never changes for a version: a
-// connection's token (a Secrets Manager read) under its credentials'
-// version, and a funnel's compiled mapping under the integration's
-// version. The integration and the connection themselves are read for
+// cache keeps what is dear to make, keyed by what makes it stale: a
+// connection's token (a Secrets Manager read) under the connection's
+// creation time and credentials' version (a connection deleted and created
+// again under the same id starts its versions again), and a compiled
+// mapping under a hash of the stored mapping document. The integration and the connection themselves are read for
 // every event (one strongly consistent read each), so a saved change —
 // the switch, the mapping, the position, the connection, new credentials —
 // applies to the next event at once, and no delivery ends on a stale
@@ -57,8 +60,16 @@ func newCache(ttl time.Duration, now func() time.Time) cache {
 	return cache{ttl: ttl, now: now, tokens: map[string]cached[personio.Token]{}, mappings: map[string]cached[compiled]{}}
 }
 
-func versionKey(ws, id string, version int64) string {
-	return ws + "/" + id + "/" + strconv.FormatInt(version, 10)
+// tokenKey names a connection's credentials: the connection (its
+// creation time tells a re-created one apart) and their version.
+func tokenKey(conn store.Connection) string {
+	return conn.WorkspaceID + "/" + conn.ID + "/" + strconv.FormatInt(conn.CreatedAt.UnixNano(), 10) + "/" + strconv.FormatInt(conn.CredentialsVersion, 10)
+}
+
+// mappingKey names a stored mapping document by its content.
+func mappingKey(doc []byte) string {
+	sum := sha256.Sum256(doc)
+	return hex.EncodeToString(sum[:])
 }
 
 // lookup finds a live entry, dropping expired ones of the map as it goes
@@ -89,7 +100,7 @@ func keep[T any](c *cache, m map[string]cached[T], key string, v T) {
 // token reads the token of the connection as it is now (its version).
 func (w *Worker) token(ctx context.Context, conn store.Connection) (personio.Token, error) {
 	c := &w.cache
-	key := versionKey(conn.WorkspaceID, conn.ID, conn.CredentialsVersion)
+	key := tokenKey(conn)
 	if t, ok := lookup(c, c.tokens, key); ok {
 		return t, nil
 	}
@@ -111,12 +122,12 @@ func (w *Worker) token(ctx context.Context, conn store.Connection) (personio.Tok
 // forgetToken drops a token Personio refused.
 func (w *Worker) forgetToken(conn store.Connection) {
 	w.cache.mu.Lock()
-	delete(w.cache.tokens, versionKey(conn.WorkspaceID, conn.ID, conn.CredentialsVersion))
+	delete(w.cache.tokens, tokenKey(conn))
 	w.cache.mu.Unlock()
 }
 
 // integration reads a funnel's integration as it is now, with its mapping
-// compiled (once per version). The error is the store's
+// compiled (once per mapping document). The error is the store's
 // (failure.ErrNotFound when the funnel has none).
 func (w *Worker) integration(ctx context.Context, ws, funnel string) (integrationState, error) {
 	in, err := w.store.GetIntegration(ctx, ws, funnel)
@@ -124,7 +135,7 @@ func (w *Worker) integration(ctx context.Context, ws, funnel string) (integratio
 		return integrationState{}, err
 	}
 	c := &w.cache
-	key := versionKey(ws, funnel, in.Version)
+	key := mappingKey(in.Mapping)
 	m, ok := lookup(c, c.mappings, key)
 	if !ok {
 		if cfg, err := mapping.Parse(in.Mapping); err != nil {

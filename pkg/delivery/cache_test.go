@@ -2,7 +2,6 @@ package delivery_test
 
 import (
 	"testing"
-	"time"
 
 	"github.com/funnel-personio/funnel-personio/pkg/lifecycle"
 	"github.com/funnel-personio/funnel-personio/pkg/personio"
@@ -17,13 +16,7 @@ func TestSavedChangesApplyAtOnce(t *testing.T) {
 	p := newPipe(t, pipeOpts{})
 	ctx := t.Context()
 	w := p.worker()
-	send := func(id string) {
-		t.Helper()
-		if r := p.post(t, p.event(id, id+"@example.com", "")); r.StatusCode != 202 {
-			t.Fatalf("ingest %s: %d %s", id, r.StatusCode, r.Body)
-		}
-		p.drain(t, w, 10*time.Second, func() bool { return p.status(t, id).Terminal() || p.status(t, id).Status == lifecycle.StatusParked })
-	}
+	send := func(id string) { t.Helper(); p.send(t, w, id) }
 	send("evt_warm")
 	if d := p.status(t, "evt_warm"); d.Status != lifecycle.StatusDelivered {
 		t.Fatalf("warm-up: %s %s", d.Status, d.Reason)
@@ -69,5 +62,71 @@ func TestSavedChangesApplyAtOnce(t *testing.T) {
 	}
 	if c, _ := p.store.GetConnection(ctx, ws, "con_2"); c.Status != store.ConnectionConnected {
 		t.Errorf("the connection was marked %s", c.Status)
+	}
+}
+
+// TestRecreatedIntegrationMapsWithItsOwnMapping: an integration deleted
+// and created again starts its versions again, and the warm worker maps
+// the next event with the new mapping, not the deleted one it compiled
+// under the same version.
+func TestRecreatedIntegrationMapsWithItsOwnMapping(t *testing.T) {
+	p := newPipe(t, pipeOpts{})
+	ctx := t.Context()
+	w := p.worker()
+	p.send(t, w, "evt_before")
+	if err := p.store.DeleteIntegration(ctx, ws, funnel); err != nil {
+		t.Fatal(err)
+	}
+	swapped := []byte(`{"version":1,"required":{"first_name":{"source":"contact.last_name"},"last_name":{"source":"contact.first_name"},
+ "email":{"source":"contact.email","transforms":["trim","lower"]}}}`)
+	in, err := p.store.PutIntegration(ctx, store.Integration{WorkspaceID: ws, FunnelID: funnel, ConnectionID: conn, JobPositionID: 1001, Mapping: swapped, Enabled: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in.Version != 1 {
+		t.Fatalf("the re-created integration has version %d; the test needs the versions to start again", in.Version)
+	}
+	p.send(t, w, "evt_after")
+	got := map[string]string{}
+	for _, a := range p.sandbox.Sandbox.Applications("42") {
+		for _, tag := range a.Application.Tags {
+			got[tag] = a.Application.FirstName
+		}
+	}
+	if got["evt_before"] != "Ada" || got["evt_after"] != "Lovelace" {
+		t.Errorf("first names by event: before %q (want Ada), after %q (want Lovelace: the new mapping)", got["evt_before"], got["evt_after"])
+	}
+}
+
+// TestRecreatedConnectionUsesItsOwnToken: a connection deleted and created
+// again under the same id (credentials version 1 again) with a new token
+// is used with the new token, not the deleted connection's cached one.
+func TestRecreatedConnectionUsesItsOwnToken(t *testing.T) {
+	p := newPipe(t, pipeOpts{})
+	ctx := t.Context()
+	w := p.worker()
+	p.send(t, w, "evt_before")
+	token := personio.Token(p.sandbox.Sandbox.RotateToken("42"))
+	if err := p.store.DeleteConnection(ctx, ws, conn); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.vault.Delete(ctx, ws, conn); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.vault.Create(ctx, ws, conn, token); err != nil {
+		t.Fatal(err)
+	}
+	c, err := p.store.CreateConnection(ctx, store.Connection{WorkspaceID: ws, ID: conn, Name: "Acme again", CompanyID: "42", Status: store.ConnectionConnected})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.CredentialsVersion != 1 {
+		t.Fatalf("the re-created connection has credentials version %d; the test needs them to start again", c.CredentialsVersion)
+	}
+	p.send(t, w, "evt_after")
+	for _, id := range []string{"evt_before", "evt_after"} {
+		if d := p.status(t, id); d.Status != lifecycle.StatusDelivered {
+			t.Errorf("%s: %s %s (%s), want delivered", id, d.Status, d.ReasonCode, d.Reason)
+		}
 	}
 }

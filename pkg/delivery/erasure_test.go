@@ -2,6 +2,7 @@ package delivery_test
 
 import (
 	"encoding/json"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -145,4 +146,37 @@ func slicesContains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// TestErasureFindsEveryFormOfAnAddress: an address inside a text answer,
+// a named address, and an address written in another Unicode form or
+// with its domain in the other IDNA form are all found by an erasure of
+// the address as the applicant writes it. (Each case has an address of
+// its own: the records share the table.)
+func TestErasureFindsEveryFormOfAnAddress(t *testing.T) {
+	p := newPipe(t, pipeOpts{})
+	ctx := t.Context()
+	for i, c := range []struct {
+		name, typ, value, erase string
+	}{
+		{"inside a text", "text", "... write to ada.private@example.com, not the other one.", "Ada.Private@example.com"},
+		{"named address", "text", "Ada <ada.work@example.com>", "ada.work@example.com"},
+		{"named address answer", "email", "Ada <ada.named@example.com>", "ada.named@example.com"},
+		{"inside a multi-line text", "text", "Refs:\nbob@example.org\nand ada.ref@example.org.", "ada.ref@example.org"},
+		{"NFD answer, NFC erasure", "email", "andre\u0301@example.com", "andr\u00e9@example.com"},
+		{"NFC answer, NFD erasure", "text", "Mail: zo\u00eb@example.com", "ZOE\u0308@example.com"},
+		{"IDN answer, ASCII erasure", "email", "ada@m\u00fcller.de", "ada@xn--mller-kva.de"},
+		{"ASCII answer, IDN erasure", "text", "lin@XN--MLLER-KVA.DE", "Lin@M\u00fcller.de"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			id := "evt_form_" + strconv.Itoa(i)
+			if r := p.post(t, answerEvent(id, c.typ, c.value)); r.StatusCode != 202 {
+				t.Fatalf("ingest: %d %s", r.StatusCode, r.Body)
+			}
+			er, err := p.store.EraseApplicant(ctx, ws, application.EmailHash(p.cfg.HashKey, c.erase), time.Now().Add(time.Hour))
+			if err != nil || er.Records != 1 {
+				t.Errorf("erase %q: %+v, %v; want the record found", c.erase, er, err)
+			}
+		})
+	}
 }

@@ -135,6 +135,16 @@ func (p *pipe) integrate(t *testing.T, funnelID string, position int64, enabled 
 	}
 }
 
+// send posts an event for id (e-mail id@example.com) and runs the worker
+// until its delivery is settled or parked.
+func (p *pipe) send(t *testing.T, w *delivery.Worker, id string) {
+	t.Helper()
+	if r := p.post(t, p.event(id, id+"@example.com", "")); r.StatusCode != 202 {
+		t.Fatalf("ingest %s: %d %s", id, r.StatusCode, r.Body)
+	}
+	p.drain(t, w, 10*time.Second, func() bool { return p.status(t, id).Terminal() || p.status(t, id).Status == lifecycle.StatusParked })
+}
+
 func (p *pipe) worker() *delivery.Worker {
 	w, err := delivery.NewWorker(p.cfg, p.store, p.vault, p.pc, p.queue, p.fetch)
 	if err != nil {

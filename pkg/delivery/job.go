@@ -93,7 +93,7 @@ func (j *job) run(ctx, work context.Context) bool {
 		// Another worker holds the claim: look again when its lease ends,
 		// not before, so that waiting does not use up the receives that
 		// lead to the dead-letter queue.
-		wait := time.Until(time.UnixMilli(claimed.ClaimUntil)) + jitter()
+		wait := time.UnixMilli(claimed.ClaimUntil).Sub(w.cfg.Now()) + w.jitter()
 		_ = w.queue.Defer(ctx, j.receipt, min(max(wait, time.Second), w.cfg.Lease+time.Second))
 		return false
 	case err != nil:

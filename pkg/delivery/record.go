@@ -49,10 +49,10 @@ func (j *job) finish(ctx context.Context, r result) bool {
 	case !r.deferTo.IsZero():
 		// Waiting for budget is no failed try: a delayed copy goes back on
 		// the queue, so waiting does not use up the receive count.
-		wait := r.deferTo.Sub(now) + jitter()
+		wait := r.deferTo.Sub(now) + w.jitter()
 		next := now.Add(wait)
 		change.NextAttemptAt = &next
-		change.DeferToken = newToken()
+		change.DeferToken = w.newToken()
 		if err := w.queue.Send(ctx, queue.Message{ID: j.ev.ID, Group: j.ev.WorkspaceID, Body: j.body, Delay: min(wait.Truncate(time.Second), queue.MaxDelay),
 			Attributes: map[string]string{deferAttribute: change.DeferToken}}); err != nil {
 			j.log.WarnContext(ctx, "worker: defer by copy", "error", err.Error())

@@ -77,13 +77,11 @@ const maxTurnTries = 5
 
 // sleep waits d, or says why the attempt cannot.
 func (j *job) sleep(ctx context.Context, d time.Duration) *result {
-	select {
-	case <-ctx.Done():
-		r := j.retryable(lifecycle.ReasonInternal, ctx.Err())
+	if err := j.w.cfg.Sleep(ctx, d); err != nil {
+		r := j.retryable(lifecycle.ReasonInternal, err)
 		return &r
-	case <-time.After(d):
-		return nil
 	}
+	return nil
 }
 
 // holdsTurn reports whether the event holds a turn in its company's line:

@@ -2,8 +2,6 @@ package delivery
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -108,6 +106,12 @@ type Config struct {
 	HashKey []byte
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// Rand draws a number in [0, n) for backoffs, jitter and tokens
+	// (default math/rand/v2's Int64N; the simulator seeds its own).
+	Rand func(n int64) int64
+	// Sleep waits d or until ctx is done (default a timer; the simulator
+	// waits on its clock).
+	Sleep func(ctx context.Context, d time.Duration) error
 	// Logger receives one line per state change (default: none).
 	Logger *slog.Logger
 	// Metrics receives CloudWatch Embedded Metric Format lines (default
@@ -163,6 +167,12 @@ func NewWorker(cfg Config, st Store, v Vault, p Personio, q Queue, f Fetcher) (*
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.Rand == nil {
+		cfg.Rand = mrand.Int64N
+	}
+	if cfg.Sleep == nil {
+		cfg.Sleep = sleep
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -170,7 +180,7 @@ func NewWorker(cfg Config, st Store, v Vault, p Personio, q Queue, f Fetcher) (*
 		cfg.Metrics = os.Stdout
 	}
 	return &Worker{cfg: cfg, store: st, vault: v, personio: p, queue: q, files: f, metrics: metrics.NewWriter(cfg.Metrics, cfg.Now),
-		instance: "w-" + newToken()[:12], cache: newCache(cfg.CacheTTL, cfg.Now), transfers: make(chan struct{}, cfg.Transfers)}, nil
+		instance: "w-" + token(cfg.Rand)[:12], cache: newCache(cfg.CacheTTL, cfg.Now), transfers: make(chan struct{}, cfg.Transfers)}, nil
 }
 
 // Handle takes one SQS batch and reports the messages to retry. The
@@ -227,7 +237,7 @@ func (w *Worker) handleRecord(ctx, work context.Context, rec events.SQSMessage) 
 		// The owner is new for each handling: SQS may hand out the same
 		// message twice with the same receive count, and two handlings
 		// must never share a claim.
-		owner: w.instance + "/" + rec.MessageId + "/" + strconv.Itoa(attempt) + "/" + newToken(),
+		owner: w.instance + "/" + rec.MessageId + "/" + strconv.Itoa(attempt) + "/" + w.newToken(),
 		log:   w.cfg.Logger.With("event_id", ev.ID, "workspace", ev.WorkspaceID, "funnel", ev.FunnelID, "attempt", attempt), marks: marks}
 	return j.run(ctx, work)
 }
@@ -276,15 +286,29 @@ func validID(s, prefix string) bool {
 
 // backoff is the delay before retry n (1-based).
 func (w *Worker) backoff(n int) time.Duration {
-	return backoff.Delay(w.cfg.BaseBackoff, w.cfg.MaxBackoff, n)
+	lo, hi := backoff.Range(w.cfg.BaseBackoff, w.cfg.MaxBackoff, n)
+	return lo + time.Duration(w.cfg.Rand(int64(hi-lo)+1))
 }
 
 // jitter is up to a second more, so that copies woken together do not
 // arrive together.
-func jitter() time.Duration { return time.Duration(1+mrand.IntN(1000)) * time.Millisecond }
+func (w *Worker) jitter() time.Duration { return time.Duration(1+w.cfg.Rand(1000)) * time.Millisecond }
 
-func newToken() string {
-	var b [8]byte
-	_, _ = rand.Read(b[:])
-	return hex.EncodeToString(b[:])
+// newToken names a claim's owner or a delayed copy.
+func (w *Worker) newToken() string { return token(w.cfg.Rand) }
+
+func token(r func(int64) int64) string {
+	return fmt.Sprintf("%08x%08x", r(1<<32), r(1<<32))
+}
+
+// sleep waits d, or until ctx is done.
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }

@@ -139,6 +139,11 @@ func credentialsOf(r *apigw.Request) (credentialsBody, personio.Credentials, *ap
 		resp := p.Response()
 		return b, creds, &resp
 	}
+	// Personio's Company ID is an integer: "042" is company 42, checked,
+	// stored and budgeted as "42".
+	n, _ := strconv.ParseUint(b.CompanyID, 10, 63)
+	b.CompanyID = strconv.FormatUint(n, 10)
+	creds.CompanyID = b.CompanyID
 	return b, creds, nil
 }
 
@@ -152,7 +157,7 @@ func (e *Editor) createConnection(ctx context.Context, r *apigw.Request) apigw.R
 	if p := e.checkCredentials(ctx, ws, creds); p != nil {
 		return p.Response()
 	}
-	id := newID("con")
+	id := e.newID("con")
 	secret, err := e.vault.Create(ctx, ws, id, creds.Token)
 	if err != nil {
 		return e.fail(ctx, "create connection: save token", err)

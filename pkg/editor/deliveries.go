@@ -1,6 +1,7 @@
 package editor
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -156,26 +157,10 @@ func (e *Editor) testIntegration(ctx context.Context, r *apigw.Request) apigw.Re
 		}
 	}
 	now := e.cfg.Now().UTC()
-	id := newID("evt_test")
-	var raw []byte
-	if len(b.Event) > 0 {
-		// The editor's event, with what the API sets, validated against
-		// the event's schema: every problem with its path, in words.
-		var fields map[string]json.RawMessage
-		if err := json.Unmarshal(b.Event, &fields); err != nil {
-			return badBody(err)
-		}
-		for k, v := range map[string]any{"type": application.EventType, "id": id, "workspace_id": ws, "funnel_id": funnel, "test": true} {
-			fields[k], _ = json.Marshal(v)
-		}
-		if at := fields["occurred_at"]; len(at) == 0 || string(at) == "null" {
-			fields["occurred_at"], _ = json.Marshal(now)
-		}
-		raw, _ = json.Marshal(fields)
-	} else {
-		ev := sampleEvent(in.Mapping, id)
-		ev.Type, ev.ID, ev.WorkspaceID, ev.FunnelID, ev.Test, ev.OccurredAt = application.EventType, id, ws, funnel, true, now
-		raw, _ = json.Marshal(ev)
+	id := e.newID("evt_test")
+	raw, err := testEvent(b.Event, in.Mapping, id, ws, funnel, now)
+	if err != nil {
+		return badBody(err)
 	}
 	ev, err := application.Parse(raw)
 	if err != nil {
@@ -193,7 +178,10 @@ func (e *Editor) testIntegration(ctx context.Context, r *apigw.Request) apigw.Re
 		}
 		return e.fail(ctx, "test integration: validate", err)
 	}
-	body, _ := json.Marshal(ev)
+	body := asWritten(ev)
+	if p := tooLarge(body); p != nil {
+		return p.Response()
+	}
 	// Each test is a real application in Personio, out of the company's
 	// budget: a workspace sends a few a minute at most.
 	if p := e.takeWorkspace(ctx, ws, store.BudgetTests, e.cfg.Tests, "test applications"); p != nil {
@@ -210,6 +198,30 @@ func (e *Editor) testIntegration(ctx context.Context, r *apigw.Request) apigw.Re
 	}
 	return apigw.JSON(http.StatusAccepted, map[string]any{"delivery_id": d.EventID, "status": d.Status,
 		"poll": "/v1/funnels/" + funnel + "/deliveries/" + d.EventID}, nil)
+}
+
+// testEvent is the test application's event as the queue takes it: the
+// editor's event (given), with what the API sets, or one built from the
+// mapping.
+func testEvent(given, rawMapping json.RawMessage, id, ws, funnel string, now time.Time) ([]byte, error) {
+	if len(given) == 0 {
+		ev := sampleEvent(rawMapping, id)
+		ev.Type, ev.ID, ev.WorkspaceID, ev.FunnelID, ev.Test, ev.OccurredAt = application.EventType, id, ws, funnel, true, now
+		return asWritten(ev), nil
+	}
+	// Validated against the event's schema afterwards: every problem with
+	// its path, in words.
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(given, &fields); err != nil {
+		return nil, err
+	}
+	for k, v := range map[string]any{"type": application.EventType, "id": id, "workspace_id": ws, "funnel_id": funnel, "test": true} {
+		fields[k], _ = json.Marshal(v)
+	}
+	if at := fields["occurred_at"]; len(at) == 0 || string(at) == "null" {
+		fields["occurred_at"], _ = json.Marshal(now)
+	}
+	return asWritten(fields), nil
 }
 
 // sampleEvent builds a test application from the mapping: a test contact
@@ -281,4 +293,26 @@ func (e *Editor) erase(ctx context.Context, r *apigw.Request) apigw.Response {
 			"on the queue, which will be dropped unread. Until %s, any copy or new event of this applicant in this workspace is refused and nothing of it "+
 			"is kept. Personio itself was not changed: delete the applicant there too if the request covers it.",
 			er.Records, er.QueuedCopies, until.Format(time.DateOnly))}, nil)
+}
+
+// tooLarge refuses an event that decoding made larger than the queue
+// takes (invalid UTF-8 becomes U+FFFD), before anything is written.
+func tooLarge(body []byte) *apigw.Problem {
+	if len(body) <= application.MaxEventSize {
+		return nil
+	}
+	p := apigw.NewProblem(http.StatusUnprocessableEntity, "invalid-event", "The test event is not valid", "fix every listed problem")
+	p.Errors = []apigw.FieldError{{Path: "$", Message: fmt.Sprintf("the event is %d bytes as the queue takes it; at most %d are accepted", len(body), application.MaxEventSize)}}
+	return p
+}
+
+// asWritten encodes v as JSON without HTML escapes: "<", ">" and "&" stay
+// as the applicant wrote them (json.Marshal would make each a six-byte
+// \u003c escape). v is the editor's own event, which always encodes.
+func asWritten(v any) []byte {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v)
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n"))
 }

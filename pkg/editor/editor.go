@@ -12,6 +12,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -94,6 +95,9 @@ type Config struct {
 	HashKey []byte
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// IDs is where new ids' random bytes come from (default
+	// crypto/rand; the simulator seeds its own).
+	IDs io.Reader
 	// Logger receives one line per failure; never a token, e-mail or name.
 	Logger *slog.Logger
 	// Notify, if set, is told when a connection needs attention or works
@@ -146,6 +150,9 @@ func New(cfg Config, st Store, v Vault, p Personio, q Queue) (*Editor, error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.IDs == nil {
+		cfg.IDs = rand.Reader
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -270,8 +277,9 @@ func duration(d time.Duration) string {
 	return strconv.FormatInt(n, 10) + " " + unit + "s"
 }
 
-func newID(prefix string) string {
+// newID names a new connection or test event: random, from Config.IDs.
+func (e *Editor) newID(prefix string) string {
 	var b [10]byte
-	_, _ = rand.Read(b[:])
+	_, _ = io.ReadFull(e.cfg.IDs, b[:])
 	return prefix + "_" + hex.EncodeToString(b[:])
 }

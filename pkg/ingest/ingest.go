@@ -61,6 +61,8 @@ type Config struct {
 	CacheTTL time.Duration
 	// Logger receives one line per event; never an e-mail or a name.
 	Logger *slog.Logger
+	// Now is the clock (default time.Now).
+	Now func() time.Time
 }
 
 // Handler is the ingest function.
@@ -81,7 +83,11 @@ func New(cfg Config, v Verifier, s Store, q Queue) *Handler {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Handler{cfg: cfg, verify: v, store: s, queue: q, log: log, now: time.Now, companies: companies{ttl: cfg.CacheTTL}}
+	now := cfg.Now
+	if now == nil {
+		now = time.Now
+	}
+	return &Handler{cfg: cfg, verify: v, store: s, queue: q, log: log, now: now, companies: companies{ttl: cfg.CacheTTL}}
 }
 
 // Accepted is the 202 body.

@@ -269,6 +269,15 @@ func (s Settings) NotifierTimeout() time.Duration { return 3 * s.NotifyTimeout }
 // WatchTimeout is the watch function's timeout: a tick's feeds and checks.
 func (s Settings) WatchTimeout() time.Duration { return 2 * time.Minute }
 
+// WatchFeedReaders is how many career-site feeds a watch run reads at
+// once, WatchFeedsPerWorkspace how many of one workspace's feeds it reads
+// at most (the rest wait for the next run): with feed reads bounded by
+// PersonioTimeout, one workspace's feeds take at most a share of a run.
+func (s Settings) WatchFeedReaders() int { return 4 }
+
+// WatchFeedsPerWorkspace: see WatchFeedReaders.
+func (s Settings) WatchFeedsPerWorkspace() int { return 10 }
+
 // NotifyQueueDefinition is the outbound queue pair: visibility 6 × the
 // notifier's timeout, NotifyReceives tries, the same retention as the
 // events' queue.

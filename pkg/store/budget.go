@@ -255,12 +255,17 @@ func (s *Store) GiveBackBudget(ctx context.Context, company string, n int, at ti
 // later than its units were taken, and Personio counts each request when
 // it arrives. A unit logged later than its request is safe (it leaves the
 // window later than at Personio); one logged earlier is not. Units that
-// have left the window already are not put back.
+// have left the window already are not put back. The global guard's
+// units move with them.
 func (s *Store) MoveBudget(ctx context.Context, company string, n int, from, to time.Time) error {
 	where := companyBudget(company)
 	unlock := s.budgets.lock(where)
-	defer unlock()
-	return s.shift(ctx, "store: move budget", where, n, from, to)
+	err := s.shift(ctx, "store: move budget", where, n, from, to)
+	unlock()
+	if err != nil || !s.global.on() {
+		return err
+	}
+	return s.moveGlobal(ctx, n, from, to)
 }
 
 // giveBack is GiveBackBudget under the budget's lock.

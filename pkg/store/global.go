@@ -91,6 +91,46 @@ func (s *Store) takeGlobal(ctx context.Context, n int, ms int64) (bool, time.Tim
 	return true, time.Time{}, nil
 }
 
+// moveGlobal moves n units the guard counted in the slot of from to the
+// slot of to, where the requests they stand for go out. The slot they go
+// to takes them whether or not it has room (the requests are on their
+// way): later takes in it find it fuller.
+func (s *Store) moveGlobal(ctx context.Context, n int, from, to time.Time) error {
+	const op = "store: move global budget"
+	slotMs := s.global.slot().Milliseconds()
+	src, dst := millis(from)/slotMs, millis(to)/slotMs
+	if src == dst {
+		return nil
+	}
+	add := func(slot int64, d int, cond *expression.ConditionBuilder) error {
+		update := expression.Add(expression.Name("count"), expression.Value(d)).
+			Set(expression.Name(AttrTTL), expression.Value(time.UnixMilli(slot*slotMs).Add(24*time.Hour).Unix()))
+		b := expression.NewBuilder().WithUpdate(update)
+		if cond != nil {
+			b = b.WithCondition(*cond)
+		}
+		expr, err := b.Build()
+		if err != nil {
+			return failure.New(op, failure.Invalid, err)
+		}
+		x := render(expr)
+		_, err = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+			TableName: aws.String(s.table), Key: key(globalKey, "SLOT#"+strconv.FormatInt(slot, 10)),
+			UpdateExpression: x.Update, ConditionExpression: x.Condition,
+			ExpressionAttributeNames: x.Names, ExpressionAttributeValues: x.Values,
+		})
+		if isConflict(op, err) {
+			return nil // the slot holds fewer: it has ended and gone
+		}
+		return failure.Classify(op, err)
+	}
+	held := expression.Name("count").GreaterThanEqual(expression.Value(n))
+	if err := add(src, -n, &held); err != nil {
+		return err
+	}
+	return add(dst, n, nil)
+}
+
 // busyItem says a company is busy until a time (Unix ms): it took or
 // waited for its budget within the last window.
 type busyItem struct {

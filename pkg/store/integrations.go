@@ -27,8 +27,11 @@ type Integration struct {
 	// applications for it are parked until it is published again or
 	// another position is chosen.
 	Unpublished *PositionMark `dynamodbav:"unpublished,omitempty"`
-	CreatedAt   time.Time     `dynamodbav:"created_at"`
-	UpdatedAt   time.Time     `dynamodbav:"updated_at"`
+	// PositionCheckedAt is when the watch last read the position in the
+	// career site's feed (zero: never).
+	PositionCheckedAt time.Time `dynamodbav:"position_checked_at,omitempty"`
+	CreatedAt         time.Time `dynamodbav:"created_at"`
+	UpdatedAt         time.Time `dynamodbav:"updated_at"`
 	// Version counts saves; a save names the version it read (0 to
 	// create), and a save based on an older version is a conflict.
 	Version int64 `dynamodbav:"version"`

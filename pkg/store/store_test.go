@@ -954,3 +954,55 @@ func TestCursorsWhileRecordsChange(t *testing.T) {
 		}
 	})
 }
+
+// TestGlobalGuardAfterGiveBackAndMove settles two questions about the
+// global guard. A unit given back (a credential check Personio refused)
+// returns to the company's budget but not to the guard: the request left
+// the address, and Personio's per-address cap counts every request,
+// answered 401 or not; the unit leaves with its slot. A move (an
+// application whose files went first sends its create request later)
+// moves the guard's units too, from the slot they were taken in to the
+// slot of the request, so that no window holds more requests than the
+// guard's slots allow.
+func TestGlobalGuardAfterGiveBackAndMove(t *testing.T) {
+	g := store.GlobalBudget{Limit: 2 * (store.GuardSlots + 1), Window: time.Minute} // 2 units a slot of 6 s
+	slot := time.Minute / store.GuardSlots
+	suite(t, func(t *testing.T, _ testDB, s *store.Store, c *clock) {
+		ctx := t.Context()
+		b := store.Budget{Limit: 20, Window: time.Minute}
+		c.Add(slot - time.Duration(c.Now().UnixMilli()%slot.Milliseconds())*time.Millisecond) // the start of a slot
+		ok, at, err := s.TakeBudget(ctx, "refused", 1, b)
+		if !ok || err != nil {
+			t.Fatal(ok, err)
+		}
+		if err := s.GiveBackBudget(ctx, "refused", 1, at); err != nil {
+			t.Fatal(err)
+		}
+		if st, err := s.ReadBudget(ctx, "refused", b); err != nil || st.Used != 0 {
+			t.Errorf("the company's budget after the give-back: %+v, %v", st, err)
+		}
+		if ok, _, _ := s.TakeBudget(ctx, "a", 1, b); !ok {
+			t.Fatal("the slot's second unit")
+		}
+		if ok, _, _ := s.TakeBudget(ctx, "b", 1, b); ok {
+			t.Error("a third unit in the slot: the given-back request no longer counts at the guard")
+		}
+
+		c.Add(slot) // a fresh slot: "files" takes both its units
+		ok, took, err := s.TakeBudget(ctx, "files", 2, b)
+		if !ok || err != nil {
+			t.Fatal(ok, err)
+		}
+		c.Add(slot) // its create request goes a slot later
+		if err := s.MoveBudget(ctx, "files", 2, took, c.Now()); err != nil {
+			t.Fatal(err)
+		}
+		if ok, _, _ := s.TakeBudget(ctx, "c", 1, b); ok {
+			t.Error("a unit in the slot the moved units went to, which they fill")
+		}
+		c.Add(-slot) // back in the slot they left (a clock of another worker)
+		if ok, _, _ := s.TakeBudget(ctx, "d", 2, b); !ok {
+			t.Error("the slot the units left is still full")
+		}
+	}, store.WithGlobal(g))
+}

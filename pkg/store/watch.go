@@ -36,6 +36,15 @@ func (s *Store) MarkPositionPublished(ctx context.Context, ws, funnel string, po
 	return s.updateIntegration(ctx, op, ws, funnel, update, cond)
 }
 
+// MarkPositionChecked records when the watch read the integration's
+// position in its feed. An integration deleted meanwhile stays deleted.
+func (s *Store) MarkPositionChecked(ctx context.Context, ws, funnel string, at time.Time) error {
+	const op = "store: mark position checked"
+	update := expression.Set(expression.Name("position_checked_at"), expression.Value(at.UTC()))
+	_, err := s.updateIntegration(ctx, op, ws, funnel, update, expression.AttributeExists(expression.Name("pk")))
+	return err
+}
+
 // updateIntegration applies a conditional update; a condition that does
 // not hold is (false, nil).
 func (s *Store) updateIntegration(ctx context.Context, op, ws, funnel string, update expression.UpdateBuilder, cond expression.ConditionBuilder) (bool, error) {

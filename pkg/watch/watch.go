@@ -5,7 +5,15 @@
 // day, with a unit of its company's budget only when the budget is idle).
 // A run does one tick's share: integrations and connections are spread
 // over the ticks of their interval by a hash of who they are, so that
-// companies are not checked all at once.
+// companies are not checked all at once; what a run left undone (an
+// integration or a connection not checked for longer than its interval and
+// a tick) is due in the next run, the least recently checked first.
+//
+// A run is fair and bounded: credential checks run beside the feed reads,
+// never behind them; feeds are read a few at a time, at most
+// FeedsPerWorkspace of one workspace per run, the workspaces taking turns;
+// and no read starts later than StopBefore ahead of the run's deadline,
+// so the run ends cleanly within it.
 //
 // What it finds it marks (a position unpublished, a connection that needs
 // attention) and tells the platform once (package outbound); what comes
@@ -19,6 +27,7 @@ import (
 	"hash/fnv"
 	"log/slog"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/funnel-personio/funnel-personio/pkg/failure"
@@ -38,6 +47,7 @@ type Store interface {
 	UpdateConnection(context.Context, store.Connection) (store.Connection, error)
 	MarkPositionUnpublished(ctx context.Context, ws, funnel string, position int64, at time.Time) (bool, error)
 	MarkPositionPublished(ctx context.Context, ws, funnel string, position int64) (bool, error)
+	MarkPositionChecked(ctx context.Context, ws, funnel string, at time.Time) error
 	TakeIdleBudget(ctx context.Context, company string, n, keep int, b store.Budget) (bool, error)
 	ListParked(ctx context.Context, ws, connectionID string, limit int, cursor string) (store.Page, error)
 	ListParkedOnPosition(ctx context.Context, ws, funnel string, limit int, cursor string) (store.Page, error)
@@ -76,6 +86,14 @@ type Config struct {
 	// it only while HealthKeep units stay free and no one waits.
 	Budget     store.Budget
 	HealthKeep int
+	// FeedReaders is how many feeds a run reads at once;
+	// FeedsPerWorkspace how many feeds of one workspace a run reads at
+	// most (the rest wait for the next run).
+	FeedReaders, FeedsPerWorkspace int
+	// StopBefore is how long before the run's deadline (its context's) no
+	// new feed read or credential check starts: one Personio request's
+	// timeout, so that those under way end within the run.
+	StopBefore time.Duration
 	Now        func() time.Time
 	Logger     *slog.Logger
 }
@@ -92,8 +110,9 @@ type Watch struct {
 
 // New returns a Watch.
 func New(cfg Config, st Store, v Vault, p Personio, q Queue, n Notifier) (*Watch, error) {
-	if cfg.Tick <= 0 || cfg.Interval < cfg.Tick || cfg.HealthInterval < cfg.Tick || cfg.Budget.Limit < 1 {
-		return nil, errors.New("watch: set Tick, Interval and HealthInterval (each at least a tick) and Budget")
+	if cfg.Tick <= 0 || cfg.Interval < cfg.Tick || cfg.HealthInterval < cfg.Tick || cfg.Budget.Limit < 1 ||
+		cfg.FeedReaders < 1 || cfg.FeedsPerWorkspace < 1 {
+		return nil, errors.New("watch: set Tick, Interval and HealthInterval (each at least a tick), Budget, FeedReaders and FeedsPerWorkspace")
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -107,6 +126,8 @@ func New(cfg Config, st Store, v Vault, p Personio, q Queue, n Notifier) (*Watch
 // Report is what a run did.
 type Report struct {
 	Feeds              int `json:"feeds"`               // career site feeds read
+	FeedsLeft          int `json:"feeds_left"`          // due feeds left for the next run (a workspace's share, or the deadline)
+	ConnectionsLeft    int `json:"connections_left"`    // due connections left for the next run (the deadline)
 	PositionsChecked   int `json:"positions_checked"`   // integrations whose position was checked
 	Unpublished        int `json:"unpublished"`         // positions found unpublished now
 	Republished        int `json:"republished"`         // positions found published again
@@ -127,26 +148,107 @@ func (w *Watch) slot(key string, period time.Duration, now time.Time) bool {
 	return int64(h.Sum32())%n == tick%n
 }
 
-// Run does this tick's share of the checks.
+// due says whether something named key, last checked at last, is due now:
+// in its slot, or overdue (not checked for longer than its period and a
+// tick: a run left it undone, or it was never checked).
+func (w *Watch) due(key string, last time.Time, period time.Duration, now time.Time) bool {
+	return w.slot(key, period, now) || last.Before(now.Add(-period-w.cfg.Tick))
+}
+
+// Run does this tick's share of the checks: the credential checks beside
+// the feed reads, both ending StopBefore ahead of ctx's deadline.
 func (w *Watch) Run(ctx context.Context) (Report, error) {
-	var r Report
 	now := w.cfg.Now()
-	perr := w.positions(ctx, now, &r)
-	cerr := w.connections(ctx, now, &r)
-	w.cfg.Logger.InfoContext(ctx, "watch: run", "feeds", r.Feeds, "positions_checked", r.PositionsChecked, "unpublished", r.Unpublished,
-		"republished", r.Republished, "connections_checked", r.ConnectionsChecked, "connections_skipped", r.ConnectionsSkipped,
+	start := ctx
+	if d, ok := ctx.Deadline(); ok {
+		var cancel context.CancelFunc
+		start, cancel = context.WithDeadline(ctx, d.Add(-w.cfg.StopBefore))
+		defer cancel()
+	}
+	var r, cr Report
+	var cerr error
+	var wg sync.WaitGroup
+	wg.Go(func() { cerr = w.connections(ctx, start, now, &cr) })
+	perr := w.positions(ctx, start, now, &r)
+	wg.Wait()
+	r.add(cr)
+	w.cfg.Logger.InfoContext(ctx, "watch: run", "feeds", r.Feeds, "feeds_left", r.FeedsLeft, "positions_checked", r.PositionsChecked,
+		"unpublished", r.Unpublished, "republished", r.Republished, "connections_checked", r.ConnectionsChecked,
+		"connections_skipped", r.ConnectionsSkipped, "connections_left", r.ConnectionsLeft,
 		"needs_attention", r.NeedsAttention, "reconnected", r.Reconnected, "resumed", r.Resumed)
 	return r, errors.Join(perr, cerr)
+}
+
+// add counts o's findings into r.
+func (r *Report) add(o Report) {
+	r.Feeds += o.Feeds
+	r.FeedsLeft += o.FeedsLeft
+	r.ConnectionsLeft += o.ConnectionsLeft
+	r.PositionsChecked += o.PositionsChecked
+	r.Unpublished += o.Unpublished
+	r.Republished += o.Republished
+	r.ConnectionsChecked += o.ConnectionsChecked
+	r.ConnectionsSkipped += o.ConnectionsSkipped
+	r.NeedsAttention += o.NeedsAttention
+	r.Reconnected += o.Reconnected
+	r.Resumed += o.Resumed
 }
 
 // feedKey names one career site's feed as one company sees it.
 type feedKey struct{ company, site string }
 
+// feed is a due feed: the integrations it tells of, when the least
+// recently checked of them was checked, and its workspace's turn.
+type feed struct {
+	feedKey
+	list []store.Integration
+	last time.Time
+	turn int
+}
+
 // positions checks the due integrations' positions, one feed read for all
-// the integrations of a career site.
-func (w *Watch) positions(ctx context.Context, now time.Time, r *Report) error {
+// the integrations of a career site, FeedReaders feeds at once, until
+// start's deadline.
+func (w *Watch) positions(ctx, start context.Context, now time.Time, r *Report) error {
+	feeds, err := w.dueFeeds(ctx, now)
+	if err != nil {
+		return err
+	}
+	feeds, shareLeft := w.share(feeds)
+	left := 0 // feeds the deadline leaves
+	var mu sync.Mutex
+	var errs []error
+	var wg sync.WaitGroup
+	readers := make(chan struct{}, w.cfg.FeedReaders)
+	for i, f := range feeds {
+		select {
+		case readers <- struct{}{}:
+		case <-start.Done():
+		}
+		if start.Err() != nil {
+			left = len(feeds) - i
+			break
+		}
+		wg.Go(func() {
+			defer func() { <-readers }()
+			var fr Report
+			err := w.readFeed(ctx, f, now, &fr)
+			mu.Lock()
+			defer mu.Unlock()
+			r.add(fr)
+			errs = append(errs, err)
+		})
+	}
+	wg.Wait()
+	r.FeedsLeft += shareLeft + left
+	return errors.Join(errs...)
+}
+
+// dueFeeds lists the due feeds, the least recently checked first.
+func (w *Watch) dueFeeds(ctx context.Context, now time.Time) ([]*feed, error) {
 	companies := map[string]string{} // ws/connection → company
-	due := map[feedKey][]store.Integration{}
+	due := map[feedKey]*feed{}
+	var feeds []*feed
 	err := w.store.WatchedIntegrations(ctx, func(in store.Integration) error {
 		if in.CareerSite == "" {
 			return nil // no feed: Personio's own answer tells
@@ -163,34 +265,66 @@ func (w *Watch) positions(ctx context.Context, now time.Time, r *Report) error {
 			company, companies[ck] = c.CompanyID, c.CompanyID
 		}
 		k := feedKey{company, in.CareerSite}
-		if w.slot(k.company+"/"+k.site, w.cfg.Interval, now) {
-			due[k] = append(due[k], in)
+		if !w.due(k.company+"/"+k.site, in.PositionCheckedAt, w.cfg.Interval, now) {
+			return nil
+		}
+		f := due[k]
+		if f == nil {
+			f = &feed{feedKey: k, last: in.PositionCheckedAt}
+			due[k] = f
+			feeds = append(feeds, f)
+		}
+		f.list = append(f.list, in)
+		if in.PositionCheckedAt.Before(f.last) {
+			f.last = in.PositionCheckedAt
 		}
 		return nil
 	})
-	if err != nil {
+	slices.SortStableFunc(feeds, func(a, b *feed) int { return a.last.Compare(b.last) })
+	return feeds, err
+}
+
+// share keeps at most FeedsPerWorkspace feeds of each workspace (a feed
+// counts for the workspace of its first integration), in turns: every
+// workspace's least recently checked feed first, then every workspace's
+// second, and so on. It returns the feeds kept and how many were left.
+func (w *Watch) share(feeds []*feed) ([]*feed, int) {
+	taken := map[string]int{}
+	kept := feeds[:0]
+	for _, f := range feeds {
+		ws := f.list[0].WorkspaceID
+		if taken[ws] < w.cfg.FeedsPerWorkspace {
+			f.turn = taken[ws]
+			taken[ws]++
+			kept = append(kept, f)
+		}
+	}
+	slices.SortStableFunc(kept, func(a, b *feed) int { return a.turn - b.turn })
+	return kept, len(feeds) - len(kept)
+}
+
+// readFeed reads one feed and acts on what it says of each integration's
+// position, marking each checked.
+func (w *Watch) readFeed(ctx context.Context, f *feed, now time.Time, r *Report) error {
+	positions, err := w.personio.Positions(ctx, f.company, f.site, "")
+	r.Feeds++
+	var fu *personio.FeedUnavailableError
+	if errors.As(err, &fu) {
+		return nil // a feed switched off or gone says nothing of the position
+	} else if err != nil {
 		return err
 	}
+	published := map[int64]bool{}
+	for _, p := range positions {
+		published[p.ID] = true
+	}
 	var errs []error
-	for k, list := range due {
-		positions, err := w.personio.Positions(ctx, k.company, k.site, "")
-		r.Feeds++
-		var fu *personio.FeedUnavailableError
-		if errors.As(err, &fu) {
-			continue // a feed switched off or gone says nothing of the position
-		} else if err != nil {
+	for _, in := range f.list {
+		r.PositionsChecked++
+		if err := w.position(ctx, in, published[in.JobPositionID], now, r); err != nil {
 			errs = append(errs, err)
-			continue
-		}
-		published := map[int64]bool{}
-		for _, p := range positions {
-			published[p.ID] = true
-		}
-		for _, in := range list {
-			r.PositionsChecked++
-			if err := w.position(ctx, in, published[in.JobPositionID], now, r); err != nil {
-				errs = append(errs, err)
-			}
+		} else if err := w.store.MarkPositionChecked(ctx, in.WorkspaceID, in.FunnelID, now); err != nil {
+			errs = append(errs, err)
 		}
 	}
 	return errors.Join(errs...)
@@ -222,20 +356,25 @@ func (w *Watch) position(ctx context.Context, in store.Integration, published bo
 	return nil
 }
 
-// connections checks the due connections' credentials.
-func (w *Watch) connections(ctx context.Context, now time.Time, r *Report) error {
+// connections checks the due connections' credentials, the least
+// recently checked first, until start's deadline.
+func (w *Watch) connections(ctx, start context.Context, now time.Time, r *Report) error {
 	var due []store.Connection
 	if err := w.store.WatchedConnections(ctx, func(c store.Connection) error {
-		if w.slot(c.WorkspaceID+"/"+c.ID, w.cfg.HealthInterval, now) {
+		if w.due(c.WorkspaceID+"/"+c.ID, c.LastCheckedAt, w.cfg.HealthInterval, now) {
 			due = append(due, c)
 		}
 		return nil
 	}); err != nil {
 		return err
 	}
-	slices.SortFunc(due, func(a, b store.Connection) int { return int(a.LastCheckedAt.Sub(b.LastCheckedAt)) })
+	slices.SortStableFunc(due, func(a, b store.Connection) int { return a.LastCheckedAt.Compare(b.LastCheckedAt) })
 	var errs []error
-	for _, c := range due {
+	for i, c := range due {
+		if start.Err() != nil {
+			r.ConnectionsLeft += len(due) - i
+			break
+		}
 		if err := w.connection(ctx, c, now, r); err != nil {
 			errs = append(errs, err)
 		}

@@ -25,7 +25,8 @@ var Required = []string{settings.VarTable, settings.VarQueueURL}
 // Config is the watch's configuration under these settings.
 func Config(s settings.Settings, log *slog.Logger) watch.Config {
 	return watch.Config{Interval: s.WatchInterval, HealthInterval: s.HealthInterval, Tick: s.WatchTick,
-		Budget: s.RateBudget(), HealthKeep: s.HealthKeep(), Logger: log}
+		Budget: s.RateBudget(), HealthKeep: s.HealthKeep(), FeedReaders: s.WatchFeedReaders(), FeedsPerWorkspace: s.WatchFeedsPerWorkspace(),
+		StopBefore: s.PersonioTimeout, Logger: log}
 }
 
 // New builds the watch on the AWS configuration.

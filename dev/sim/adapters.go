@@ -1,0 +1,272 @@
+package sim
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/funnel-personio/funnel-personio/dev/memdb"
+	"github.com/funnel-personio/funnel-personio/pkg/failure"
+	"github.com/funnel-personio/funnel-personio/pkg/personio"
+	"github.com/funnel-personio/funnel-personio/pkg/queue"
+)
+
+// gatedDB is the in-memory DynamoDB behind the scheduler's gates: every
+// call is a step of its own.
+type gatedDB struct {
+	s  *Sched
+	db *memdb.DB
+}
+
+func (g gatedDB) GetItem(ctx context.Context, in *dynamodb.GetItemInput, o ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
+	g.s.Gate(ctx, "dynamodb GetItem")
+	return g.db.GetItem(ctx, in, o...)
+}
+
+func (g gatedDB) PutItem(ctx context.Context, in *dynamodb.PutItemInput, o ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
+	g.s.Gate(ctx, "dynamodb PutItem")
+	return g.db.PutItem(ctx, in, o...)
+}
+
+func (g gatedDB) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, o ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
+	g.s.Gate(ctx, "dynamodb UpdateItem")
+	return g.db.UpdateItem(ctx, in, o...)
+}
+
+func (g gatedDB) DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, o ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error) {
+	g.s.Gate(ctx, "dynamodb DeleteItem")
+	return g.db.DeleteItem(ctx, in, o...)
+}
+
+func (g gatedDB) Query(ctx context.Context, in *dynamodb.QueryInput, o ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error) {
+	g.s.Gate(ctx, "dynamodb Query")
+	return g.db.Query(ctx, in, o...)
+}
+
+func (g gatedDB) Scan(ctx context.Context, in *dynamodb.ScanInput, o ...func(*dynamodb.Options)) (*dynamodb.ScanOutput, error) {
+	g.s.Gate(ctx, "dynamodb Scan")
+	return g.db.Scan(ctx, in, o...)
+}
+
+func (g gatedDB) BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInput, o ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error) {
+	g.s.Gate(ctx, "dynamodb BatchGetItem")
+	return g.db.BatchGetItem(ctx, in, o...)
+}
+
+func (g gatedDB) TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, o ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error) {
+	g.s.Gate(ctx, "dynamodb TransactWriteItems")
+	return g.db.TransactWriteItems(ctx, in, o...)
+}
+
+// vault is Secrets Manager: tokens by workspace and connection.
+type vault struct {
+	s      *Sched
+	tokens map[string]personio.Token
+	n      int
+}
+
+func (v *vault) Create(ctx context.Context, ws, conn string, t personio.Token) (string, error) {
+	v.s.Gate(ctx, "secretsmanager CreateSecret")
+	v.n++
+	v.tokens[ws+"/"+conn] = t
+	return fmt.Sprintf("arn:sim:secret:%d", v.n), nil
+}
+
+func (v *vault) Get(ctx context.Context, ws, conn string) (personio.Token, error) {
+	v.s.Gate(ctx, "secretsmanager GetSecretValue")
+	t, ok := v.tokens[ws+"/"+conn]
+	if !ok {
+		return "", failure.New("vault: get", failure.NotFound, errors.New("no secret"))
+	}
+	return t, nil
+}
+
+func (v *vault) Put(ctx context.Context, ws, conn string, t personio.Token) error {
+	v.s.Gate(ctx, "secretsmanager PutSecretValue")
+	v.tokens[ws+"/"+conn] = t
+	return nil
+}
+
+func (v *vault) Delete(ctx context.Context, ws, conn string) error {
+	v.s.Gate(ctx, "secretsmanager DeleteSecret")
+	delete(v.tokens, ws+"/"+conn)
+	return nil
+}
+
+// message is one SQS message.
+type message struct {
+	id        string
+	eventID   string
+	body      []byte
+	attrs     map[string]string
+	visibleAt time.Time
+	receives  int
+	receipt   string
+	sentAt    time.Time
+	inFlight  bool
+}
+
+// sqs is a standard queue with its dead-letter queue: delays, visibility
+// timeouts, receive counts, and the move to the dead-letter queue when a
+// message is received more than maxReceive times.
+type sqs struct {
+	s          *Sched
+	msgs       []*message
+	dead       []*message
+	visibility time.Duration
+	maxReceive int
+	seq        int
+}
+
+func (q *sqs) Send(ctx context.Context, m queue.Message) error {
+	q.s.Gate(ctx, "sqs SendMessage")
+	q.seq++
+	attrs := map[string]string{}
+	for k, v := range m.Attributes {
+		attrs[k] = v
+	}
+	q.msgs = append(q.msgs, &message{id: fmt.Sprintf("msg-%d", q.seq), eventID: m.ID, body: m.Body, attrs: attrs,
+		visibleAt: q.s.Now().Add(min(m.Delay, queue.MaxDelay)), sentAt: q.s.Now()})
+	return nil
+}
+
+func (q *sqs) byReceipt(receipt string) *message {
+	for _, m := range q.msgs {
+		if m.receipt == receipt {
+			return m
+		}
+	}
+	return nil
+}
+
+// Defer hides a received message for d (ChangeMessageVisibility).
+func (q *sqs) Defer(ctx context.Context, receipt string, d time.Duration) error {
+	q.s.Gate(ctx, "sqs ChangeMessageVisibility")
+	if m := q.byReceipt(receipt); m != nil {
+		m.visibleAt = q.s.Now().Add(min(d, queue.MaxVisibility))
+		return nil
+	}
+	return failure.New("queue: defer", failure.Invalid, errors.New("receipt handle is not valid"))
+}
+
+func (q *sqs) delete(ctx context.Context, receipt string) {
+	q.s.Gate(ctx, "sqs DeleteMessage")
+	for i, m := range q.msgs {
+		if m.receipt == receipt {
+			q.msgs = append(q.msgs[:i], q.msgs[i+1:]...)
+			return
+		}
+	}
+}
+
+// receive takes up to n visible messages, as the event source mapping
+// does; a message received more than maxReceive times goes to the
+// dead-letter queue instead.
+func (q *sqs) receive(ctx context.Context, n int) []*message {
+	q.s.Gate(ctx, "sqs ReceiveMessage")
+	var out []*message
+	now := q.s.Now()
+	for i := 0; i < len(q.msgs) && len(out) < n; {
+		m := q.msgs[i]
+		if m.visibleAt.After(now) {
+			i++
+			continue
+		}
+		if m.receives >= q.maxReceive {
+			q.dead = append(q.dead, m)
+			q.msgs = append(q.msgs[:i], q.msgs[i+1:]...)
+			continue
+		}
+		m.receives++
+		q.seq++
+		m.receipt = fmt.Sprintf("%s/%d", m.id, q.seq)
+		m.visibleAt = now.Add(q.visibility)
+		out = append(out, m)
+		i++
+	}
+	return out
+}
+
+// redrive moves the dead-letter queue's messages back (the operator's
+// redrive), with their receive counts reset.
+func (q *sqs) redrive(ctx context.Context) int {
+	q.s.Gate(ctx, "sqs StartMessageMoveTask")
+	n := len(q.dead)
+	for _, m := range q.dead {
+		m.receives, m.visibleAt, m.receipt = 0, q.s.Now(), ""
+		q.msgs = append(q.msgs, m)
+	}
+	q.dead = nil
+	return n
+}
+
+func (q *sqs) sqsEvent(ms []*message) events.SQSEvent {
+	var ev events.SQSEvent
+	for _, m := range ms {
+		rec := events.SQSMessage{MessageId: m.id, ReceiptHandle: m.receipt, Body: string(m.body),
+			Attributes: map[string]string{"ApproximateReceiveCount": fmt.Sprint(m.receives),
+				"SentTimestamp": fmt.Sprint(m.sentAt.UnixMilli())},
+			MessageAttributes: map[string]events.SQSMessageAttribute{}}
+		for k, v := range m.attrs {
+			rec.MessageAttributes[k] = events.SQSMessageAttribute{StringValue: &v, DataType: "String"}
+		}
+		ev.Records = append(ev.Records, rec)
+	}
+	return ev
+}
+
+// faults are the shares of Personio requests that fail on purpose.
+type faults struct {
+	error500, lost float64
+}
+
+// personioNet carries the Personio client's requests to the sandbox in
+// process: a gate before each request reaches Personio and one after
+// Personio acted, before the answer reaches the caller (a crash there is
+// a worker that died after Personio created the application). A lost
+// answer is a request Personio acted on whose answer never came.
+type personioNet struct {
+	s       *Sched
+	sandbox http.Handler
+	faults  faults
+	// lost counts the answers lost on purpose.
+	lost int
+}
+
+type lostAnswer struct{}
+
+func (lostAnswer) Error() string   { return "sim: the answer was lost (connection reset)" }
+func (lostAnswer) Timeout() bool   { return true }
+func (lostAnswer) Temporary() bool { return true }
+
+func (p *personioNet) RoundTrip(r *http.Request) (*http.Response, error) {
+	ctx := r.Context()
+	api := strings.HasPrefix(r.URL.Path, "/v1/")
+	p.s.Gate(ctx, "personio "+r.Method+" "+r.URL.Path)
+	if r.Body == nil {
+		r.Body = http.NoBody
+	}
+	if api && p.s.Float() < p.faults.error500 {
+		return &http.Response{StatusCode: 500, Header: http.Header{"Content-Type": {"application/json"}},
+			Body: io.NopCloser(strings.NewReader(`{"success":false,"error":{"code":500,"message":"Internal Server Error"}}`)), Request: r}, nil
+	}
+	rec := httptest.NewRecorder()
+	p.sandbox.ServeHTTP(rec, r)
+	lose := api && p.s.Float() < p.faults.lost
+	p.s.Gate(ctx, "personio answered")
+	if lose {
+		p.lost++
+		return nil, lostAnswer{}
+	}
+	res := rec.Result()
+	res.Request = r
+	return res, nil
+}

@@ -1,0 +1,188 @@
+package sim
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/funnel-personio/funnel-personio/pkg/lifecycle"
+	"github.com/funnel-personio/funnel-personio/pkg/queue"
+)
+
+func queueMessage(id string, body []byte) queue.Message {
+	return queue.Message{ID: id, Group: ws, Body: body}
+}
+
+// record is what the checks read of a delivery record, straight from the
+// table (no gate: checks are not steps).
+type record struct {
+	EventID     string           `dynamodbav:"event_id"`
+	Status      lifecycle.Status `dynamodbav:"status"`
+	ReasonCode  lifecycle.Reason `dynamodbav:"reason_code"`
+	ClaimOwner  string           `dynamodbav:"claim_owner"`
+	ClaimUntil  int64            `dynamodbav:"claim_until"`
+	ParkedPK    string           `dynamodbav:"parked_pk"`
+	EmailHashes []string         `dynamodbav:"email_hashes,stringset"`
+}
+
+type idRecord struct {
+	id string
+	record
+}
+
+// records are the table's delivery records, by event id.
+func (w *world) records() []idRecord {
+	var out []idRecord
+	for _, it := range w.db.Items(table) {
+		sk, _ := it["sk"].(*types.AttributeValueMemberS)
+		if sk == nil || !strings.HasPrefix(sk.Value, "DELIVERY#") {
+			continue
+		}
+		var r record
+		_ = attributevalue.UnmarshalMap(it, &r)
+		out = append(out, idRecord{id: strings.TrimPrefix(sk.Value, "DELIVERY#"), record: r})
+	}
+	return out
+}
+
+func (w *world) record(id string) (record, bool) {
+	for _, r := range w.records() {
+		if r.id == id {
+			return r.record, true
+		}
+	}
+	return record{}, false
+}
+
+// applied counts Personio's applications by the event id each carries as
+// a tag, and notes when each arrived.
+func (w *world) applied() map[string][]string {
+	out := map[string][]string{}
+	for _, a := range w.sandbox.Applications(company) {
+		for _, t := range a.Application.Tags {
+			if strings.HasPrefix(t, "evt_") {
+				out[t] = append(out[t], a.ReceivedAt.Format("15:04:05.000")+" "+a.Application.Email)
+			}
+		}
+	}
+	return out
+}
+
+// checkStep holds the invariants that hold after every step.
+func (w *world) checkStep() []string {
+	var v []string
+	apps := w.applied()
+	for _, id := range sortedKeys(apps) {
+		if len(apps[id]) > 1 {
+			v = append(v, fmt.Sprintf("nothing twice: %s reached Personio %d times (%s)", id, len(apps[id]), strings.Join(apps[id], ", ")))
+		}
+	}
+	for _, e := range w.ledger.erasures {
+		for _, a := range w.sandbox.Applications(company) {
+			ev := eventOf(a.Application.Tags)
+			if a.Application.Email == email(e.applicant) && a.ReceivedAt.After(e.at) && !e.inFlight[ev] {
+				v = append(v, fmt.Sprintf("an erasure is final: %s of applicant %d reached Personio at %s, after the erasure answered at %s",
+					ev, e.applicant, a.ReceivedAt.Format("15:04:05.000"), e.at.Format("15:04:05.000")))
+			}
+		}
+		for _, r := range w.records() {
+			if slices.Contains(r.EmailHashes, e.hash) && !e.inFlight[r.id] {
+				v = append(v, fmt.Sprintf("an erasure is final: the record of %s holds applicant %d's address after the erasure answered", r.id, e.applicant))
+			}
+		}
+	}
+	for _, r := range w.sandbox.Requests(company) {
+		if r.Status == 429 {
+			v = append(v, fmt.Sprintf("Personio's limits: a request at %s was answered 429", r.At.Format("15:04:05.000")))
+			break
+		}
+	}
+	return v
+}
+
+func eventOf(tags []string) string {
+	for _, t := range tags {
+		if strings.HasPrefix(t, "evt_") {
+			return t
+		}
+	}
+	return ""
+}
+
+// checkEnd holds the invariants of a settled run.
+func (w *world) checkEnd() []string {
+	v := w.checkStep()
+	apps := w.applied()
+	for _, id := range sortedKeys(w.ledger.accepted) {
+		n := w.ledger.accepted[id]
+		if w.erased(n) {
+			continue
+		}
+		r, ok := w.record(id)
+		switch {
+		case !ok:
+			v = append(v, "nothing accepted is lost: "+id+" has no record")
+			continue
+		case r.Status == lifecycle.StatusParked:
+			if why := w.causeGone(r); why != "" {
+				v = append(v, fmt.Sprintf("nothing accepted is lost: %s is parked (%s), but %s", id, r.ReasonCode, why))
+			}
+		case !r.Status.Terminal():
+			v = append(v, fmt.Sprintf("nothing accepted is lost: %s rests %s", id, r.Status))
+		}
+		there := len(apps[id]) > 0
+		switch {
+		case r.Status == lifecycle.StatusDelivered && !there:
+			v = append(v, fmt.Sprintf("the record says what Personio has: %s is recorded delivered, Personio has no application", id))
+		case there && r.Status != lifecycle.StatusDelivered && r.Status != lifecycle.StatusUnconfirmed &&
+			!(r.Status == lifecycle.StatusDead && r.ReasonCode == lifecycle.ReasonExhaustedUnknown):
+			v = append(v, fmt.Sprintf("the record says what Personio has: Personio has %s's application, the record says %s (%s)", id, r.Status, r.ReasonCode))
+		}
+	}
+	return v
+}
+
+// causeGone says why a parked delivery's cause no longer holds ("" if it
+// does).
+func (w *world) causeGone(r record) string {
+	if strings.HasSuffix(r.ParkedPK, "#POSITION") {
+		if !w.unpublished {
+			return "the position is published again"
+		}
+		return ""
+	}
+	st, _ := w.sandbox.Token(company)
+	if string(w.vault.tokens[ws+"/"+w.conn]) == st.Token {
+		return "the connection's credentials work"
+	}
+	return ""
+}
+
+func (w *world) erased(n int) bool {
+	for _, e := range w.ledger.erasures {
+		if e.applicant == n {
+			return true
+		}
+	}
+	return false
+}
+
+// outcomes counts the records by status.
+func (w *world) outcomes(out map[string]int) {
+	for _, r := range w.records() {
+		out[string(r.Status)]++
+	}
+	out["lost_answers"] = w.net.lost
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}

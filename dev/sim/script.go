@@ -1,0 +1,282 @@
+package sim
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/funnel-personio/funnel-personio/pkg/application"
+)
+
+// The script is what happens from outside: the platform's events, the
+// customer's and the operator's actions, the pollers AWS runs. Its actors
+// never crash; each action runs as an actor of the system (the ingest
+// function, the editor API) that may crash, and is tried again until it
+// answers, as the platform's webhook retries and a customer clicks again.
+
+// scriptLength is when the last scripted action starts; grace is how long
+// the run goes on at least after it (the watch's intervals), so that
+// whatever waits for the watch had its chance.
+const scriptLength = 15 * time.Minute
+
+func (w *world) grace() time.Duration { return 2*w.set.WatchInterval + w.set.WatchTick }
+
+// ledger is what the script did and what the system answered: the
+// ground truth the invariants are held to.
+type ledger struct {
+	accepted  map[string]int // event id → applicant
+	erasures  []erasure
+	scripts   int // scripted actors still running
+	rotations int
+}
+
+type erasure struct {
+	applicant int
+	hash      string
+	at        time.Time
+	// inFlight are the events whose claim was held when the erasure
+	// answered: their request may reach Personio after it.
+	inFlight map[string]bool
+}
+
+func newLedger() *ledger { return &ledger{accepted: map[string]int{}} }
+
+// system runs f as an actor of the system, counted as live until it ends
+// or crashes.
+func (w *world) system(ctx context.Context, name string, f func(ctx context.Context)) {
+	w.live++
+	w.s.Spawn(ctx, name, func(ctx context.Context) {
+		defer func() { w.live-- }()
+		f(ctx)
+	})
+}
+
+// scripted runs f as a script actor.
+func (w *world) scripted(ctx context.Context, name string, f func(ctx context.Context)) {
+	w.ledger.scripts++
+	w.s.SpawnImmune(ctx, name, func(ctx context.Context) {
+		defer func() { w.ledger.scripts-- }()
+		f(ctx)
+	})
+}
+
+// until runs the system action again every retry until it reports done.
+func (w *world) until(ctx context.Context, name string, retry time.Duration, action func(ctx context.Context) bool) {
+	for {
+		done := false
+		w.system(ctx, name, func(ctx context.Context) { done = action(ctx) })
+		_ = w.s.Sleep(ctx, retry)
+		if done {
+			return
+		}
+	}
+}
+
+func (w *world) script(ctx context.Context, o Options) {
+	s := w.s
+	w.scripted(ctx, "setup", func(ctx context.Context) {
+		if err := w.setUp(ctx); err != nil {
+			panic(err)
+		}
+		s.CrashRate = o.CrashRate
+		w.daemons(ctx, o)
+		for n := range o.Events {
+			at := time.Duration(s.Intn(int64(scriptLength / 2)))
+			w.scripted(ctx, "platform", func(ctx context.Context) { w.sendEvent(ctx, n, at) })
+		}
+		w.customer(ctx)
+	})
+}
+
+// daemons are the event source mapping and the watch's schedule.
+func (w *world) daemons(ctx context.Context, o Options) {
+	w.s.SpawnImmune(ctx, "sqs-poller", w.poll)
+	w.s.SpawnImmune(ctx, "watch-schedule", func(ctx context.Context) {
+		for {
+			_ = w.s.Sleep(ctx, w.set.WatchTick)
+			w.system(ctx, "watch", func(ctx context.Context) { _, _ = w.watch.Run(ctx) })
+		}
+	})
+}
+
+// poll plays the SQS event source mapping: a batch of one message for
+// each free worker, the batch's failures left on the queue, the rest
+// deleted.
+func (w *world) poll(ctx context.Context) {
+	for {
+		free := -1
+		for i, b := range w.busy {
+			if !b {
+				free = i
+				break
+			}
+		}
+		var got []*message
+		if free >= 0 {
+			got = w.q.receive(ctx, 1)
+		}
+		if len(got) == 0 {
+			_ = w.s.Sleep(ctx, w.nextPoll())
+			continue
+		}
+		w.busy[free] = true
+		w.system(ctx, fmt.Sprintf("worker%d[%s]", free, got[0].eventID), func(ctx context.Context) {
+			defer func() { w.busy[free] = false }()
+			resp, _ := w.workers[free].Handle(ctx, w.q.sqsEvent(got))
+			failed := map[string]bool{}
+			for _, f := range resp.BatchItemFailures {
+				failed[f.ItemIdentifier] = true
+			}
+			for _, m := range got {
+				if !failed[m.id] {
+					w.q.delete(ctx, m.receipt)
+				}
+			}
+		})
+	}
+}
+
+// nextPoll is how long the poller waits: until the next message becomes
+// visible or a worker is free, at most a long poll's 20 s.
+func (w *world) nextPoll() time.Duration {
+	wait := 20 * time.Second
+	for _, m := range w.q.msgs {
+		if d := m.visibleAt.Sub(w.s.Now()); d < wait {
+			wait = max(d, 100*time.Millisecond)
+		}
+	}
+	return wait
+}
+
+// sendEvent is the platform: an application at its time, through ingest
+// (or, for one in five, straight onto the queue, as producers inside AWS
+// may), again until accepted; now and then sent twice.
+func (w *world) sendEvent(ctx context.Context, n int, at time.Duration) {
+	s := w.s
+	_ = s.Sleep(ctx, at)
+	id := fmt.Sprintf("evt_sim%03d", n)
+	body := event(id, n, s.Now())
+	direct := s.Float() < 0.2
+	send := func() {
+		w.until(ctx, "ingest", 30*time.Second, func(ctx context.Context) bool {
+			if direct {
+				if w.q.Send(ctx, queueMessage(id, body)) == nil {
+					w.ledger.accepted[id] = n
+					return true
+				}
+				return false
+			}
+			code, status := w.post(ctx, body)
+			if code == http.StatusAccepted && (status == "accepted" || status == "duplicate") {
+				w.ledger.accepted[id] = n
+			}
+			return code == http.StatusAccepted
+		})
+	}
+	send()
+	if s.Float() < 0.15 {
+		_ = s.Sleep(ctx, time.Duration(s.Intn(int64(5*time.Minute))))
+		send()
+	}
+}
+
+// customer plays the customer's and the operator's actions.
+func (w *world) customer(ctx context.Context) {
+	s := w.s
+	at := func(max time.Duration) time.Duration { return time.Duration(s.Intn(int64(max))) }
+	if s.Float() < 0.5 {
+		w.scripted(ctx, "customer-rotate", func(ctx context.Context) {
+			_ = s.Sleep(ctx, at(scriptLength/2))
+			w.token = w.sandbox.RotateToken(company)
+			w.ledger.rotations++
+			_ = s.Sleep(ctx, 10*time.Second+at(4*time.Minute))
+			token := w.token
+			w.until(ctx, "editor", 30*time.Second, func(ctx context.Context) bool {
+				code, _ := w.call(ctx, "PUT", "/v1/connections/"+w.conn+"/credentials", map[string]any{"company_id": company, "access_token": token}, nil)
+				return code == http.StatusOK
+			})
+		})
+	}
+	if s.Float() < 0.3 {
+		w.scripted(ctx, "customer-switch", func(ctx context.Context) {
+			_ = s.Sleep(ctx, at(scriptLength/2))
+			w.toggle(ctx, false)
+			_ = s.Sleep(ctx, at(3*time.Minute))
+			w.toggle(ctx, true)
+		})
+	}
+	if s.Float() < 0.4 {
+		w.scripted(ctx, "customer-position", func(ctx context.Context) {
+			_ = s.Sleep(ctx, at(scriptLength/2))
+			w.sandbox.SetPublished(company, position, false)
+			w.unpublished = true
+			_ = s.Sleep(ctx, at(scriptLength/2))
+			w.sandbox.SetPublished(company, position, true)
+			w.unpublished = false
+		})
+	}
+	if s.Float() < 0.4 {
+		w.scripted(ctx, "customer-erasure", func(ctx context.Context) {
+			_ = s.Sleep(ctx, at(scriptLength))
+			w.erase(ctx, int(s.Intn(int64(max(len(w.ledger.accepted), 1)))))
+		})
+	}
+	w.scripted(ctx, "customer-retry", func(ctx context.Context) {
+		_ = s.Sleep(ctx, scriptLength)
+		w.retryFailed(ctx)
+	})
+	if s.Float() < 0.3 {
+		w.scripted(ctx, "operator-redrive", func(ctx context.Context) {
+			_ = s.Sleep(ctx, scriptLength)
+			w.system(ctx, "operator", func(ctx context.Context) { w.q.redrive(ctx) })
+		})
+	}
+}
+
+func (w *world) toggle(ctx context.Context, on bool) {
+	w.until(ctx, "editor", 30*time.Second, func(ctx context.Context) bool {
+		code, _ := w.call(ctx, "PATCH", "/v1/funnels/"+funnel+"/integration", map[string]any{"enabled": on}, map[string]string{"if-match": "*"})
+		return code == http.StatusOK
+	})
+}
+
+// erase erases applicant n, as the customer's erasure request does, and
+// notes which of the applicant's deliveries were in flight at its answer.
+func (w *world) erase(ctx context.Context, n int) {
+	w.until(ctx, "editor", 30*time.Second, func(ctx context.Context) bool {
+		code, _ := w.call(ctx, "POST", "/v1/erasures", map[string]any{"email": email(n)}, nil)
+		if code != http.StatusOK {
+			return false
+		}
+		e := erasure{applicant: n, hash: application.EmailHash([]byte(hashKey), email(n)), at: w.s.Now(), inFlight: map[string]bool{}}
+		for _, d := range w.records() {
+			if d.ClaimOwner != "" && d.ClaimUntil >= w.s.Now().UnixMilli() {
+				e.inFlight[d.id] = true
+			}
+		}
+		w.ledger.erasures = append(w.ledger.erasures, e)
+		return true
+	})
+}
+
+// retryFailed retries every failed delivery, as a customer does after
+// fixing what the log said.
+func (w *world) retryFailed(ctx context.Context) {
+	for _, d := range w.records() {
+		if d.Status != "failed" {
+			continue
+		}
+		id := d.id
+		w.until(ctx, "editor", 30*time.Second, func(ctx context.Context) bool {
+			code, _ := w.call(ctx, "POST", "/v1/funnels/"+funnel+"/deliveries/"+id+"/retry", nil, nil)
+			return code < 500
+		})
+	}
+}
+
+// settled reports whether the run is over: the script done, its grace
+// passed, no function running and the queue empty.
+func (w *world) settled() bool {
+	return w.ledger.scripts == 0 && w.live == 0 && len(w.q.msgs) == 0 && w.s.Now().Sub(start) >= scriptLength+w.grace()
+}

@@ -1,0 +1,219 @@
+package sim
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/funnel-personio/funnel-personio/dev/memdb"
+	"github.com/funnel-personio/funnel-personio/dev/sandbox"
+	"github.com/funnel-personio/funnel-personio/pkg/apigw"
+	"github.com/funnel-personio/funnel-personio/pkg/apilambda"
+	"github.com/funnel-personio/funnel-personio/pkg/delivery"
+	"github.com/funnel-personio/funnel-personio/pkg/editor"
+	"github.com/funnel-personio/funnel-personio/pkg/ingest"
+	"github.com/funnel-personio/funnel-personio/pkg/personio"
+	"github.com/funnel-personio/funnel-personio/pkg/settings"
+	"github.com/funnel-personio/funnel-personio/pkg/store"
+	"github.com/funnel-personio/funnel-personio/pkg/watch"
+	"github.com/funnel-personio/funnel-personio/pkg/watchlambda"
+	"github.com/funnel-personio/funnel-personio/pkg/workerlambda"
+)
+
+// Workspace, funnel, company and positions of every run.
+const (
+	ws        = "ws_sim"
+	funnel    = "fn_sim"
+	company   = "42"
+	position  = int64(1001)
+	subdomain = "acme"
+	table     = "sim"
+	hashKey   = "sim-hash-key"
+)
+
+var mappingDoc = json.RawMessage(`{"version":1,"required":{"first_name":{"source":"contact.first_name"},` +
+	`"last_name":{"source":"contact.last_name"},"email":{"source":"contact.email","transforms":["trim","lower"]}},` +
+	`"optional":[{"target":"phone","source":"contact.phone"}]}`)
+
+// world is one run's system: the real ingest, worker, editor and watch on
+// the simulated AWS and Personio.
+type world struct {
+	s       *Sched
+	set     settings.Settings
+	db      *memdb.DB
+	store   *store.Store
+	q       *sqs
+	vault   *vault
+	sandbox *sandbox.Sandbox
+	net     *personioNet
+	editor  *apigw.Router
+	ingest  *ingest.Handler
+	workers []*delivery.Worker
+	busy    []bool
+	watch   *watch.Watch
+	conn    string
+	token   string
+	ledger  *ledger
+	live    int // actors of the system still running (not the pollers)
+	// unpublished: the script unpublished the position at Personio.
+	unpublished bool
+	verifier    acceptAll
+}
+
+// seeded reads random bytes from the run's generator.
+type seeded struct{ s *Sched }
+
+func (r seeded) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = byte(r.s.Intn(256))
+	}
+	return len(p), nil
+}
+
+// acceptAll stands for the webhook signature check: the simulator sends
+// only events the platform signed.
+type acceptAll struct{}
+
+func (acceptAll) Verify([]byte, http.Header) error { return nil }
+
+func newWorld(s *Sched, o Options) (*world, error) {
+	w := &world{s: s, db: memdb.New(), ledger: newLedger()}
+	set := settings.Default()
+	set.Table, set.HashKey = table, []byte(hashKey)
+	set.WatchTick, set.WatchInterval, set.HealthInterval = time.Minute, 2*time.Minute, 10*time.Minute
+	set.PersonioBaseURL, set.PersonioFeedURL = "http://personio.sim", "http://personio.sim/careers/{subdomain}/xml"
+	w.set = set
+	if err := store.CreateTable(context.Background(), w.db, table); err != nil {
+		return nil, err
+	}
+	// Each function has a store of its own, as each Lambda instance
+	// does (with its own in-process memory).
+	open := func() *store.Store {
+		return store.New(gatedDB{s: s, db: w.db}, table, set.Retention, store.WithGlobal(set.GlobalBudget()), store.WithClock(s.Now))
+	}
+	w.q = &sqs{s: s, visibility: set.VisibilityTimeout(), maxReceive: set.MaxReceiveCount}
+	w.vault = &vault{s: s, tokens: map[string]personio.Token{}}
+	sb, err := sandbox.New(sandbox.Config{Now: s.Now, Seed: sandbox.Seed{Companies: []sandbox.Company{{ID: company, Token: "token-0", Subdomain: subdomain,
+		Positions: []sandbox.Position{{ID: position, Name: "Office Manager", Published: true}}}}}})
+	if err != nil {
+		return nil, err
+	}
+	w.sandbox, w.token = sb, "token-0"
+	w.net = &personioNet{s: s, sandbox: sb, faults: o.Faults}
+	pc, err := personio.NewClient(personio.WithBaseURL(set.PersonioBaseURL), personio.WithFeedURL(set.PersonioFeedURL),
+		personio.WithHTTPClient(&http.Client{Transport: w.net}),
+		// Real time never ends a request: the scheduler decides when its
+		// answer comes (or is lost).
+		personio.WithTimeout(24*time.Hour))
+	if err != nil {
+		return nil, err
+	}
+	log := slog.New(slog.DiscardHandler)
+	ec := apilambda.Config(set, log)
+	ec.Now, ec.IDs = s.Now, seeded{s}
+	ed, err := editor.New(ec, open(), w.vault, pc, w.q)
+	if err != nil {
+		return nil, err
+	}
+	if w.editor, err = ed.Router(); err != nil {
+		return nil, err
+	}
+	w.ingest = ingest.New(ingest.Config{HashKey: set.HashKey, MaxFiles: set.MaxFiles(), Budget: set.RateBudget(), CacheTTL: set.CacheTTL,
+		Logger: log, Now: s.Now}, w.verifier, open(), w.q)
+	for range o.Workers {
+		wc := workerlambda.Config(set, workerlambda.Options{Logger: log, Metrics: io.Discard})
+		wc.Now, wc.Rand, wc.Sleep = s.Now, s.Intn, s.Sleep
+		wk, err := delivery.NewWorker(wc, open(), w.vault, pc, w.q, nil)
+		if err != nil {
+			return nil, err
+		}
+		w.workers, w.busy = append(w.workers, wk), append(w.busy, false)
+	}
+	wcfg := watchlambda.Config(set, log)
+	wcfg.Now = s.Now
+	if w.watch, err = watch.New(wcfg, open(), w.vault, pc, w.q, nil); err != nil {
+		return nil, err
+	}
+	return w, nil
+}
+
+// call is one request to the editor API as the customer's browser makes
+// it.
+func (w *world) call(ctx context.Context, method, path string, body any, header map[string]string) (int, map[string]any) {
+	b, _ := json.Marshal(body)
+	h := map[string]string{"content-type": "application/json"}
+	for k, v := range header {
+		h[k] = v
+	}
+	req := events.APIGatewayV2HTTPRequest{RawPath: path, Body: string(b), Headers: h,
+		RequestContext: events.APIGatewayV2HTTPRequestContext{HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: method, Path: path},
+			Authorizer: &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{JWT: &events.APIGatewayV2HTTPRequestContextAuthorizerJWTDescription{
+				Claims: map[string]string{"workspace_id": ws, "plan": w.set.Plans[0]}}}}}
+	if body == nil {
+		req.Body = ""
+	}
+	res, err := w.editor.Serve(ctx, req)
+	if err != nil {
+		return 500, nil
+	}
+	var out map[string]any
+	_ = json.Unmarshal([]byte(res.Body), &out)
+	return res.StatusCode, out
+}
+
+// setUp connects the account and switches the integration on, as the
+// help article's steps do, each step again until it answers (Personio
+// may answer 500 to the credential check).
+func (w *world) setUp(ctx context.Context) error {
+	for try := 0; w.conn == ""; try++ {
+		code, out := w.call(ctx, "POST", "/v1/connections", map[string]any{"name": "Acme", "company_id": company, "access_token": w.token}, nil)
+		if code == http.StatusCreated {
+			w.conn, _ = out["id"].(string)
+		} else if try == 20 {
+			return fmt.Errorf("sim: connect: %d %v", code, out)
+		}
+		_ = w.s.Sleep(ctx, 5*time.Second)
+	}
+	for try := 0; ; try++ {
+		code, out := w.call(ctx, "PUT", "/v1/funnels/"+funnel+"/integration", map[string]any{"connection_id": w.conn, "job_position_id": position,
+			"mapping": mappingDoc, "enabled": true, "career_site": subdomain}, nil)
+		if code == http.StatusOK || code == http.StatusCreated {
+			return nil
+		}
+		if try == 20 {
+			return fmt.Errorf("sim: integrate: %d %v", code, out)
+		}
+		_ = w.s.Sleep(ctx, 5*time.Second)
+	}
+}
+
+// event is one applicant's application event.
+func event(id string, n int, at time.Time) []byte {
+	b, _ := json.Marshal(map[string]any{"type": "application.submitted", "id": id, "occurred_at": at.Format(time.RFC3339),
+		"workspace_id": ws, "funnel_id": funnel,
+		"contact": map[string]any{"first_name": "Ada", "last_name": fmt.Sprintf("Applicant %d", n), "email": email(n)},
+		"answers": []any{}, "files": []any{}})
+	return b
+}
+
+func email(n int) string { return fmt.Sprintf("applicant.%d@example.com", n) }
+
+// post sends an event to ingest as the platform's webhook does.
+func (w *world) post(ctx context.Context, body []byte) (int, string) {
+	res, err := w.ingest.Handle(ctx, events.APIGatewayV2HTTPRequest{RawPath: "/v1/events", Body: string(body),
+		RequestContext: events.APIGatewayV2HTTPRequestContext{HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: "POST", Path: "/v1/events"}}})
+	if err != nil {
+		return 500, err.Error()
+	}
+	var out struct {
+		Status string `json:"status"`
+	}
+	_ = json.Unmarshal([]byte(res.Body), &out)
+	return res.StatusCode, out.Status
+}
