@@ -30,11 +30,22 @@ import (
 // to the module root.
 const SpecFile = "testdata/personio/personio-recruiting-api.yaml"
 
+// SpecV2File is where the repository keeps the definitions of Personio's
+// v2 read endpoints it builds on (token, applications, candidates, jobs),
+// relative to the module root; its README says where they come from.
+const SpecV2File = "testdata/personio/v2/recruiting-read.json"
+
 // SpecPath returns the absolute path of Personio's OpenAPI file in this
 // source tree.
-func SpecPath() string {
+func SpecPath() string { return repoPath(SpecFile) }
+
+// SpecV2Path returns the absolute path of the v2 read definitions in this
+// source tree.
+func SpecV2Path() string { return repoPath(SpecV2File) }
+
+func repoPath(rel string) string {
 	_, file, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(file), "..", "..", SpecFile)
+	return filepath.Join(filepath.Dir(file), "..", "..", rel)
 }
 
 var defineFormats sync.Once

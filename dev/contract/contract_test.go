@@ -83,3 +83,60 @@ func TestCheck(t *testing.T) {
 		})
 	}
 }
+
+func TestCheckV2(t *testing.T) {
+	c, err := contract.Load(contract.SpecV2Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name       string
+		method     string
+		path       string
+		body       string
+		bearer     bool
+		status     int
+		respBody   string
+		violations []string
+	}{
+		{name: "token", method: "POST", path: "/v2/auth/token", body: "grant_type=client_credentials&client_id=a&client_secret=b", status: 200,
+			respBody: `{"access_token":"t","token_type":"Bearer","expires_in":60}`},
+		{name: "token accepted without secret", method: "POST", path: "/v2/auth/token", body: "grant_type=client_credentials&client_id=a", status: 200,
+			respBody: `{"access_token":"t","token_type":"Bearer","expires_in":60}`, violations: []string{"accepted a request the spec forbids"}},
+		{name: "token answer without expiry", method: "POST", path: "/v2/auth/token", body: "grant_type=client_credentials&client_id=a&client_secret=b", status: 200,
+			respBody: `{"access_token":"t","token_type":"Bearer"}`, violations: []string{"answer does not match the spec"}},
+		{name: "jobs page", method: "GET", path: "/v2/recruiting/jobs?limit=1", bearer: true, status: 200,
+			respBody: `{"_data":[{"id":"1","name":"n","status":"draft","created_at":"2026-01-01T00:00:00Z","updated_at":"2026-01-01T00:00:00Z"}],"_meta":{}}`},
+		{name: "jobs read without token", method: "GET", path: "/v2/recruiting/jobs", status: 200,
+			respBody: `{"_data":[],"_meta":{}}`, violations: []string{"accepted a request the spec forbids"}},
+		{name: "limit over 200", method: "GET", path: "/v2/recruiting/jobs?limit=500", bearer: true, status: 200,
+			respBody: `{"_data":[],"_meta":{}}`, violations: []string{"accepted a request the spec forbids"}},
+		{name: "application without job", method: "GET", path: "/v2/recruiting/applications/7", bearer: true, status: 200,
+			respBody:   `{"id":"7","candidate":{"id":"1"},"created_at":"2026-01-01T00:00:00Z","updated_at":"2026-01-01T00:00:00Z"}`,
+			violations: []string{"answer does not match the spec", "job"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := httptest.NewRequest(tt.method, tt.path, strings.NewReader(tt.body))
+			if tt.body != "" {
+				r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			}
+			if tt.bearer {
+				r.Header.Set("Authorization", "Bearer t")
+			}
+			h := http.Header{"Content-Type": {"application/json"}}
+			v := c.Check(context.Background(), r, []byte(tt.body), tt.status, h, []byte(tt.respBody)).Violation()
+			if len(tt.violations) == 0 && v != "" {
+				t.Fatalf("unexpected violation: %s", v)
+			}
+			if len(tt.violations) > 0 && v == "" {
+				t.Fatal("no violation")
+			}
+			for _, want := range tt.violations {
+				if !strings.Contains(v, want) {
+					t.Errorf("violation %q does not mention %q", v, want)
+				}
+			}
+		})
+	}
+}

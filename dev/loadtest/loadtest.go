@@ -29,6 +29,7 @@ import (
 	"github.com/funnel-personio/funnel-personio/dev/sandbox"
 	"github.com/funnel-personio/funnel-personio/pkg/awsclient"
 	"github.com/funnel-personio/funnel-personio/pkg/lifecycle"
+	"github.com/funnel-personio/funnel-personio/pkg/personio"
 	"github.com/funnel-personio/funnel-personio/pkg/settings"
 	"github.com/funnel-personio/funnel-personio/pkg/store"
 )
@@ -77,6 +78,10 @@ type Config struct {
 	Pollers int
 	// Senders is how many events are posted at once (default 8).
 	Senders int
+	// ReadAccess gives every connection read access (Personio's v2 API,
+	// which the sandbox offers): an "already exists" after a lost answer
+	// is then settled by a read instead of ending unconfirmed.
+	ReadAccess bool
 	// Timeout, if set, bounds the whole run in time (the command line's
 	// runs); a test leaves it unset and is bounded by progress (Stall).
 	Timeout time.Duration
@@ -149,9 +154,13 @@ type Report struct {
 	Misrecorded int `json:"misrecorded"`
 	// Unconfirmed counts events recorded as unconfirmed; Untagged the
 	// applications in Personio without their event's id as a tag.
-	Unconfirmed int      `json:"unconfirmed"`
-	Untagged    int      `json:"untagged"`
-	Wrong       []string `json:"wrong,omitempty"`
+	Unconfirmed int `json:"unconfirmed"`
+	// ConfirmedByRead counts events recorded as delivered because a read
+	// of Personio's applications (read access) showed theirs after an
+	// "already exists": their records name Personio's application id.
+	ConfirmedByRead int      `json:"confirmed_by_read"`
+	Untagged        int      `json:"untagged"`
+	Wrong           []string `json:"wrong,omitempty"`
 	// FirstPass is how long after the bulk was sent the worker had been
 	// through it once (runs with a Pace).
 	FirstPass float64 `json:"first_pass_seconds,omitempty"`
@@ -267,7 +276,8 @@ func (r *run) setUp(ctx context.Context) error {
 	seed := sandbox.Seed{}
 	for i := range cfg.Events {
 		seed.Companies = append(seed.Companies, sandbox.Company{ID: strconv.Itoa(1000 + i), Token: fmt.Sprintf("load-token-%d", i),
-			Positions: []sandbox.Position{{ID: 1001, Name: "Load", Published: true}}})
+			Positions:   []sandbox.Position{{ID: 1001, Name: "Load", Published: true}},
+			ReadClients: []sandbox.ReadClient{{ID: fmt.Sprintf("load-client-%d", i), Secret: fmt.Sprintf("load-secret-%d", i), Scopes: []string{personio.ScopeRecruitingRead}}}})
 	}
 	sb, err := sandbox.New(sandbox.Config{Seed: seed, Latency: cfg.Latency, RateLimit: cfg.RateLimit, IPLimit: cfg.GlobalLimit,
 		RateWindow: cfg.RateWindow, Lockout: cfg.RateWindow, RandSeed: 7})
@@ -307,7 +317,11 @@ func (r *run) setUp(ctx context.Context) error {
 		ws := fmt.Sprintf("ws_load%d", i)
 		token, _ := r.st.Auth.Mint(ws, "advanced", time.Hour)
 		var con struct{ ID string }
-		if err := call(ctx, api, token, "POST", "/v1/connections", fmt.Sprintf(`{"name":"load","company_id":"%d","access_token":"load-token-%d"}`, 1000+i, i), &con); err != nil {
+		read := ""
+		if cfg.ReadAccess {
+			read = fmt.Sprintf(`,"read_access":{"client_id":"load-client-%d","client_secret":"load-secret-%d"}`, i, i)
+		}
+		if err := call(ctx, api, token, "POST", "/v1/connections", fmt.Sprintf(`{"name":"load","company_id":"%d","access_token":"load-token-%d"%s}`, 1000+i, i, read), &con); err != nil {
 			return err
 		}
 		body := `{"connection_id":"` + con.ID + `","job_position_id":1001,"enabled":true,"mapping":{"version":1,"required":{"first_name":{"source":"contact.first_name"},"last_name":{"source":"contact.last_name"},"email":{"source":"contact.email"}},"optional":[{"target":"file:cv","source":"files.q_cv"}]}}`
@@ -592,6 +606,11 @@ func (r *run) report() *Report {
 		if final == string(lifecycle.StatusUnconfirmed) {
 			rep.Unconfirmed++
 		}
+		if final == string(lifecycle.StatusDelivered) && cfg.ReadAccess {
+			if d, err := st.Store.GetDelivery(context.Background(), a.ws, a.id); err == nil && d.PersonioApplicationID != "" {
+				rep.ConfirmedByRead++
+			}
+		}
 		if seen[email] > 0 && final != string(lifecycle.StatusDelivered) && final != string(lifecycle.StatusUnconfirmed) && !r.track.mayBeThere[email] {
 			rep.Misrecorded++
 			if d, err := st.Store.GetDelivery(context.Background(), a.ws, a.id); err == nil && len(rep.Wrong) < 5 {
@@ -777,10 +796,11 @@ func perWindow(times []time.Time, start time.Time, window time.Duration) []int {
 	return counts
 }
 
-// needles are what no log line of a run may hold: every token, e-mail
+// needles are what no log line of a run may hold: every token, client
+// secret, e-mail
 // and applicant name the run uses, and its file URLs' paths and
 // pre-signed-looking queries.
-var needles = [][]byte{[]byte("load-token-"), []byte("@load.example.com"), []byte("Adaload"), []byte("Lovelace"),
+var needles = [][]byte{[]byte("load-token-"), []byte("load-secret-"), []byte("@load.example.com"), []byte("Adaload"), []byte("Lovelace"),
 	[]byte("/files/cv-load"), []byte("loadsig-")}
 
 // leakScanner counts log lines and those that contain any needle.

@@ -56,6 +56,9 @@ func TestFaultCampaignShort(t *testing.T) {
 	cfg := loadtest.Config{Name: "faults-short", Events: []int{100, 100, 100, 100, 100}, FileShare: 0.2,
 		Latency: 10 * time.Millisecond, Faults: loadtest.FaultMix,
 		RateLimit: 20, RateWindow: 2 * time.Second, Restarts: 2, PersonioTimeout: 2 * time.Second,
+		// Every connection with read access: each "already exists" after
+		// a lost answer is settled by a read, none left unconfirmed.
+		ReadAccess: true,
 		// Four pollers, not the stack's twenty: under -race beside the
 		// other packages, more only add contention.
 		Pollers: 4}
@@ -83,11 +86,14 @@ func TestFaultCampaignShort(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("%+v", struct {
-		Accepted, Delivered, Lost, Duplicates int
-		States                                map[string]int
-		Seconds                               float64
-		Restarts                              []string
-	}{r.Accepted, r.Delivered, r.Lost, r.Duplicates, r.States, r.Seconds, r.Restarts})
+		Accepted, Delivered, Lost, Duplicates, Unconfirmed, ConfirmedByRead int
+		States                                                              map[string]int
+		Seconds                                                             float64
+		Restarts                                                            []string
+	}{r.Accepted, r.Delivered, r.Lost, r.Duplicates, r.Unconfirmed, r.ConfirmedByRead, r.States, r.Seconds, r.Restarts})
+	if r.Unconfirmed != 0 || r.ConfirmedByRead == 0 {
+		t.Errorf("%d unconfirmed, %d confirmed by a read: with read access every lost answer is settled by a read", r.Unconfirmed, r.ConfirmedByRead)
+	}
 	for _, w := range r.Wrong {
 		t.Log("misrecorded:", w)
 	}

@@ -386,7 +386,9 @@ func (s *Sandbox) createApplication(w http.ResponseWriter, r *http.Request, c *c
 			errs.add("email", personio.ReasonApplicantExists, nil)
 		} else {
 			c.applicants[key] = true
-			s.received = append(s.received, Received{CompanyID: c.ID, ReceivedAt: now, Phase: phase, Application: app})
+			s.noteCandidate(c, app, now)
+			s.nextID++
+			s.received = append(s.received, Received{ID: strconv.FormatInt(s.nextID, 10), CompanyID: c.ID, ReceivedAt: now, Phase: phase, Application: app})
 		}
 	}
 	if len(errs) > 0 {

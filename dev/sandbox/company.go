@@ -26,6 +26,11 @@ type company struct {
 	rotations   int         // times the token was regenerated
 	window      []time.Time // times of the requests in the current rate window
 	lockedUntil time.Time
+
+	candidates      map[string]candidate // by normalised e-mail
+	tokenWindow     []time.Time          // times of the token requests in the window
+	readWindow      []time.Time          // times of the v2 reads in the window
+	readLockedUntil time.Time            // end of a burst of 429s on reads
 }
 
 type applicantKey struct {
@@ -43,6 +48,7 @@ func newCompany(c Company) *company {
 		phases:     map[int64]bool{},
 		documents:  map[string]personio.Document{},
 		applicants: map[applicantKey]bool{},
+		candidates: map[string]candidate{},
 	}
 	for _, p := range c.Positions {
 		cs.positions[p.ID] = p

@@ -2,8 +2,11 @@
 // published contract strictly: authentication before validation, every
 // validation rule and reason code of the spec, one application per e-mail
 // and position, document limits, the per-company rate limit with its
-// lock-out, and the career site's XML feed. Latency and faults (500s, slow
-// answers, dropped connections) can be injected, and a read-only view
+// lock-out, and the career site's XML feed. It serves the read-only v2
+// Recruiting API too (client-credential tokens with scopes and expiry,
+// applications with their ids, candidates and jobs, cursor pagination).
+// Latency and faults (500s, slow answers, dropped connections, lost
+// answers to created applications) can be injected, and a read-only view
 // shows what it received.
 package sandbox
 
@@ -59,6 +62,25 @@ type Config struct {
 	Now func() time.Time
 	// Logger receives one line per request (default: discard).
 	Logger *slog.Logger
+
+	// LoseAnswers is the share (0 to 1) of created applications (v1, 201)
+	// whose answer is lost: the application is created, then the
+	// connection is closed with no answer, so the client cannot know the
+	// outcome.
+	LoseAnswers float64
+	// TokenTTL is how long a v2 access token lives (default 24 h).
+	TokenTTL time.Duration
+	// TokenRateLimit is the number of v2 token requests a company's
+	// credentials may make in any RateWindow (default 150, Personio's
+	// documented limit; negative: no limit).
+	TokenRateLimit int
+	// ReadRateLimit is the number of v2 reads a company may make in any
+	// RateWindow (0: no limit; Personio documents none for the v2
+	// Recruiting endpoints).
+	ReadRateLimit int
+	// ReadFaults are injected at random into authenticated v2 reads; only
+	// Error500, Burst429 and BurstFor apply.
+	ReadFaults Faults
 }
 
 // Faults are the shares (0 to 1) of API requests that fail on purpose.
@@ -97,13 +119,16 @@ type Sandbox struct {
 	// byIP holds the times of each address's admitted requests in the
 	// last window.
 	byIP map[string][]time.Time
+	// tokens are the v2 access tokens given out.
+	tokens map[string]issuedToken
+	// nextID numbers applications and candidates.
+	nextID int64
+	// started is when the sandbox was built (the jobs' creation time).
+	started time.Time
 }
 
-// New builds a Sandbox from the config.
-func New(cfg Config) (*Sandbox, error) {
-	if err := cfg.Seed.Validate(); err != nil {
-		return nil, err
-	}
+// withDefaults fills in the zero fields of the config.
+func (cfg Config) withDefaults() Config {
 	if cfg.RateLimit == 0 {
 		cfg.RateLimit = DefaultRateLimit
 	}
@@ -125,6 +150,21 @@ func New(cfg Config) (*Sandbox, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	if cfg.TokenTTL <= 0 {
+		cfg.TokenTTL = DefaultTokenTTL
+	}
+	if cfg.TokenRateLimit == 0 {
+		cfg.TokenRateLimit = DefaultTokenRateLimit
+	}
+	return cfg
+}
+
+// New builds a Sandbox from the config.
+func New(cfg Config) (*Sandbox, error) {
+	if err := cfg.Seed.Validate(); err != nil {
+		return nil, err
+	}
+	cfg = cfg.withDefaults()
 	s := &Sandbox{
 		cfg:         cfg,
 		companies:   map[string]*company{},
@@ -132,6 +172,9 @@ func New(cfg Config) (*Sandbox, error) {
 		rng:         rand.New(rand.NewPCG(cfg.RandSeed, cfg.RandSeed^0x9e3779b97f4a7c15)),
 		stats:       newStats(),
 		byIP:        map[string][]time.Time{},
+		tokens:      map[string]issuedToken{},
+		nextID:      500000,
+		started:     cfg.Now(),
 	}
 	s.setFaultsLocked(cfg.Faults)
 	for _, c := range cfg.Seed.Companies {
@@ -144,6 +187,12 @@ func New(cfg Config) (*Sandbox, error) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /v1/recruiting/applications", s.api("applications", s.createApplication))
 	mux.HandleFunc("POST /v1/recruiting/applications/documents", s.api("documents", s.uploadDocument))
+	mux.HandleFunc("POST /v2/auth/token", s.issueToken)
+	mux.HandleFunc("GET /v2/recruiting/applications", s.read("applications", s.listApplications))
+	mux.HandleFunc("GET /v2/recruiting/applications/{id}", s.read("application", s.getApplication))
+	mux.HandleFunc("GET /v2/recruiting/candidates", s.read("candidates", s.listCandidates))
+	mux.HandleFunc("GET /v2/recruiting/jobs", s.read("jobs", s.listJobs))
+	mux.HandleFunc("GET /v2/recruiting/jobs/{id}", s.read("job", s.getJob))
 	mux.HandleFunc("GET /xml", s.feedByHost)
 	mux.HandleFunc("GET /careers/{subdomain}/xml", s.feedByPath)
 	mux.HandleFunc("GET /_sandbox/applications", s.viewApplications)
@@ -190,6 +239,9 @@ const (
 	faultSlow
 	faultDrop
 	fault429
+	// faultLost is a created application whose answer is lost
+	// (Config.LoseAnswers).
+	faultLost
 )
 
 // api wraps an endpoint with Personio's order of checks: latency, the
@@ -235,9 +287,12 @@ func (s *Sandbox) api(endpoint string, h handlerFunc) http.HandlerFunc {
 		} else {
 			status, reasons = h(rec, r, c)
 		}
+		if endpoint == "applications" && status == http.StatusCreated && s.loseAnswer() {
+			f = faultLost
+		}
 		s.record(endpoint, c.ID, status, reasons, f)
 		switch f {
-		case faultDrop:
+		case faultDrop, faultLost:
 			if hj, ok := w.(http.Hijacker); ok {
 				if conn, _, err := hj.Hijack(); err == nil {
 					_ = conn.Close()
@@ -251,6 +306,16 @@ func (s *Sandbox) api(endpoint string, h handlerFunc) http.HandlerFunc {
 		}
 		rec.flush()
 	}
+}
+
+// loseAnswer rolls the dice of Config.LoseAnswers.
+func (s *Sandbox) loseAnswer() bool {
+	if s.cfg.LoseAnswers <= 0 {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.rng.Float64() < s.cfg.LoseAnswers
 }
 
 func (s *Sandbox) currentFaults() Faults {
@@ -398,6 +463,11 @@ type errorItem struct {
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
+	writeBody(w, v)
+}
+
+// writeBody writes v as JSON after the status line.
+func writeBody(w http.ResponseWriter, v any) {
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
 	_ = enc.Encode(v)

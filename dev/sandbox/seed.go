@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+
+	"github.com/funnel-personio/funnel-personio/pkg/personio"
 )
 
 // Seed is the data the sandbox starts with: companies with their tokens,
@@ -29,6 +31,12 @@ type Company struct {
 	Postings           []Posting         `json:"postings,omitempty"`
 	Attributes         []CustomAttribute `json:"attributes,omitempty"`
 	CustomPhases       []int64           `json:"custom_phases,omitempty"`
+	// ReadClients are the company's API credentials for the v2 read
+	// endpoints.
+	ReadClients []ReadClient `json:"read_clients,omitempty"`
+	// ReadUnavailable makes the v2 Recruiting endpoints answer 404, as
+	// integrators report for some accounts.
+	ReadUnavailable bool `json:"read_unavailable,omitempty"`
 }
 
 // Position is a job position; only published ones take applications and
@@ -61,7 +69,9 @@ type CustomAttribute struct {
 // (published) and 1002 (unpublished), channel 7, a posting
 // "ext-1001-jobboard" on channel 7, custom attributes 101 (text), 102
 // (option: custom_option_1, custom_option_2), 103 (date) and custom phase
-// 5; and company 43 (token sandbox-token-43) with recruiting disabled.
+// 5, and API credentials sandbox-client-42 / sandbox-secret-42 (scope
+// personio:recruiting:read) and sandbox-client-42-noscope /
+// sandbox-secret-42-noscope (no scope); and company 43 (token sandbox-token-43) with recruiting disabled.
 func DefaultSeed() Seed {
 	return Seed{Companies: []Company{
 		{
@@ -78,6 +88,10 @@ func DefaultSeed() Seed {
 				{ID: "custom_attribute_103", Kind: KindDate},
 			},
 			CustomPhases: []int64{5},
+			ReadClients: []ReadClient{
+				{ID: "sandbox-client-42", Secret: "sandbox-secret-42", Scopes: []string{personio.ScopeRecruitingRead}},
+				{ID: "sandbox-client-42-noscope", Secret: "sandbox-secret-42-noscope"},
+			},
 		},
 		{ID: "43", Token: "sandbox-token-43", RecruitingDisabled: true},
 	}}
@@ -100,7 +114,14 @@ func LoadSeed(path string) (Seed, error) {
 // unique, attribute kinds known.
 func (s Seed) Validate() error {
 	seen := map[string]bool{}
+	clients := map[string]bool{}
 	for i, c := range s.Companies {
+		for _, rc := range c.ReadClients {
+			if rc.ID == "" || rc.Secret == "" || clients[rc.ID] {
+				return fmt.Errorf("sandbox: seed: company %s: read client %q needs an id and a secret, and an id of its own", c.ID, rc.ID)
+			}
+			clients[rc.ID] = true
+		}
 		if c.ID == "" || c.Token == "" {
 			return fmt.Errorf("sandbox: seed: company %d needs an id and a token", i)
 		}

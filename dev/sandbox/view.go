@@ -14,6 +14,8 @@ const maxRequestLog = 200_000
 
 // Received is an application the sandbox accepted.
 type Received struct {
+	// ID is Personio's application id, as the v2 API shows it.
+	ID         string    `json:"id"`
 	CompanyID  string    `json:"company_id"`
 	ReceivedAt time.Time `json:"received_at"`
 	// Phase is where the application was created: "system:<id>" or
@@ -48,13 +50,15 @@ type Stats struct {
 	// Applications and Documents count what was accepted.
 	Applications int `json:"applications"`
 	Documents    int `json:"documents"`
+	// Reads counts v2 requests answered 200 (tokens and reads).
+	Reads int `json:"reads"`
 }
 
 func newStats() Stats {
 	return Stats{Requests: map[string]int{}, Reasons: map[string]int{}, Faults: map[string]int{}}
 }
 
-var faultNames = map[fault]string{fault500: "500", faultSlow: "slow", faultDrop: "drop", fault429: "429"}
+var faultNames = map[fault]string{fault500: "500", faultSlow: "slow", faultDrop: "drop", fault429: "429", faultLost: "lost"}
 
 // record counts one answered request.
 func (s *Sandbox) record(endpoint, companyID string, status int, reasons []string, f fault) {

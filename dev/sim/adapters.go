@@ -68,9 +68,10 @@ func (g gatedDB) TransactWriteItems(ctx context.Context, in *dynamodb.TransactWr
 
 // vault is Secrets Manager: tokens by workspace and connection.
 type vault struct {
-	s      *Sched
-	tokens map[string]personio.Token
-	n      int
+	s       *Sched
+	tokens  map[string]personio.Token
+	secrets map[string]personio.Token // read-access client secrets
+	n       int
 }
 
 func (v *vault) Create(ctx context.Context, ws, conn string, t personio.Token) (string, error) {
@@ -98,6 +99,27 @@ func (v *vault) Put(ctx context.Context, ws, conn string, t personio.Token) erro
 func (v *vault) Delete(ctx context.Context, ws, conn string) error {
 	v.s.Gate(ctx, "secretsmanager DeleteSecret")
 	delete(v.tokens, ws+"/"+conn)
+	delete(v.secrets, ws+"/"+conn)
+	return nil
+}
+
+func (v *vault) ReadSecret(ctx context.Context, ws, conn string) (personio.Token, error) {
+	if _, err := v.Get(ctx, ws, conn); err != nil {
+		return "", err
+	}
+	return v.secrets[ws+"/"+conn], nil
+}
+
+func (v *vault) PutReadSecret(ctx context.Context, ws, conn string, secret personio.Token) error {
+	v.s.Gate(ctx, "secretsmanager PutSecretValue")
+	if _, ok := v.tokens[ws+"/"+conn]; !ok {
+		return failure.New("vault: put read secret", failure.NotFound, errors.New("no secret"))
+	}
+	if secret == "" {
+		delete(v.secrets, ws+"/"+conn)
+	} else {
+		v.secrets[ws+"/"+conn] = secret
+	}
 	return nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"runtime"
 	"slices"
 	"time"
 )
@@ -19,13 +20,11 @@ import (
 // interleaving, the same at every run.
 //
 // At a gate the scheduler may also crash the actor instead of letting it
-// go on: the actor's goroutine unwinds (crashed) and every gate it
-// reaches after that unwinds it further, so nothing it would still do
-// reaches DynamoDB, the queue or Personio, as when a Lambda instance
-// dies.
-
-// crashed is the panic value that unwinds a crashed actor.
-type crashed struct{}
+// go on: the goroutine at the gate ends (runtime.Goexit, which runs its
+// deferred calls but is no panic that a recover could stop), and every
+// gate the actor's other goroutines reach after that ends them too, so
+// nothing it would still do reaches DynamoDB, the queue or Personio, as
+// when a Lambda instance dies.
 
 var debugDump = os.Getenv("SIM_DUMP") != ""
 
@@ -96,14 +95,7 @@ func (s *Sched) spawn(ctx context.Context, name string, immune bool, f func(ctx 
 	a := &actor{id: s.actors, name: name, immune: immune}
 	g := s.enqueue(a, "start", s.now, false)
 	go func() {
-		defer func() {
-			if p := recover(); p != nil {
-				if _, ok := p.(crashed); !ok {
-					panic(p)
-				}
-			}
-			s.idle <- struct{}{}
-		}()
+		defer func() { s.idle <- struct{}{} }()
 		if <-g.run {
 			a.crashed = true
 			return
@@ -135,13 +127,13 @@ func (s *Sched) wait(ctx context.Context, label string, at time.Time, crashable 
 		panic("sim: a gate outside an actor: " + label)
 	}
 	if a.crashed {
-		panic(crashed{})
+		runtime.Goexit()
 	}
 	g := s.enqueue(a, label, at, crashable)
 	s.idle <- struct{}{}
 	if <-g.run {
 		a.crashed = true
-		panic(crashed{})
+		runtime.Goexit()
 	}
 }
 

@@ -98,7 +98,7 @@ func newWorld(s *Sched, o Options) (*world, error) {
 		return store.New(gatedDB{s: s, db: w.db}, table, set.Retention, store.WithGlobal(set.GlobalBudget()), store.WithClock(s.Now))
 	}
 	w.q = &sqs{s: s, visibility: set.VisibilityTimeout(), maxReceive: set.MaxReceiveCount}
-	w.vault = &vault{s: s, tokens: map[string]personio.Token{}}
+	w.vault = &vault{s: s, tokens: map[string]personio.Token{}, secrets: map[string]personio.Token{}}
 	sb, err := sandbox.New(sandbox.Config{Now: s.Now, Seed: sandbox.Seed{Companies: []sandbox.Company{{ID: company, Token: "token-0", Subdomain: subdomain,
 		Positions: []sandbox.Position{{ID: position, Name: "Office Manager", Published: true}}}}}})
 	if err != nil {
@@ -136,7 +136,7 @@ func newWorld(s *Sched, o Options) (*world, error) {
 		w.workers, w.busy = append(w.workers, wk), append(w.busy, false)
 	}
 	wcfg := watchlambda.Config(set, log)
-	wcfg.Now = s.Now
+	wcfg.Now, wcfg.Serial, wcfg.FeedReaders = s.Now, true, 1
 	if w.watch, err = watch.New(wcfg, open(), w.vault, pc, w.q, nil); err != nil {
 		return nil, err
 	}

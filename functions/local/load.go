@@ -81,6 +81,7 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	pollers := fs.Int("pollers", settings.Default().WorkerConcurrency, "queue pollers feeding the worker (each hands it batches of 10; default: the stack's worker concurrency)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of this process (the stack, not the emulator) to the file")
 	fs.IntVar(&companies, "companies", companies, "workspaces (each with its own company) of the companies scenario")
+	readAccess := fs.Bool("read-access", true, "faults: give every connection read access (Personio's v2 API, which the run's sandbox offers), so that an \"already exists\" after a lost answer is settled by a read")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -118,7 +119,7 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		defer emu.Stop()
 		if name == "faults" {
-			cfg.RestartEmulator = emu.Restart
+			cfg.RestartEmulator, cfg.ReadAccess = emu.Restart, *readAccess
 		}
 		return loadtest.Run(ctx, emu.Config(), cfg)
 	}

@@ -29,6 +29,8 @@ func runSandbox(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	fs.Float64Var(&cfg.Faults.Drop, "fault-drop", 0, "share of API requests whose connection is dropped after processing")
 	fs.Float64Var(&cfg.Faults.Burst429, "fault-429", 0, "share of API requests that start a burst of 429s lasting -burst-for")
 	fs.DurationVar(&cfg.Faults.BurstFor, "burst-for", 0, "how long a burst of 429s lasts (default: -lockout)")
+	fs.Float64Var(&cfg.LoseAnswers, "lose-answers", 0, "share of created applications whose answer is lost (created, then the connection dropped)")
+	fs.IntVar(&cfg.ReadRateLimit, "read-rate-limit", 0, "v2 reads per window per company (0: no limit; Personio documents none)")
 	fs.Uint64Var(&cfg.RandSeed, "rand-seed", 1, "seed of the fault dice")
 	if err := fs.Parse(args); err != nil {
 		return 2

@@ -121,6 +121,9 @@ func (j *job) send(ctx context.Context, creds personio.Credentials, conn store.C
 	err := w.personio.CreateApplication(ctx, creds, app)
 	j.marks.created = w.cfg.Now()
 	res := j.classify(ctx, err, conn)
+	if res.status == lifecycle.StatusUnconfirmed {
+		res = j.confirm(ctx, conn, app.Email, res)
+	}
 	res.warnings = append(warnings, res.warnings...)
 	res.company = conn.CompanyID
 	return res

@@ -52,6 +52,9 @@ type result struct {
 	erased bool
 	// parkOnPosition parks on the funnel's unpublished position.
 	parkOnPosition bool
+	// applicationID is Personio's id of the delivered application, when
+	// a read confirmed it.
+	applicationID string
 }
 
 // run claims the event, takes it through every step (under work) and

@@ -19,8 +19,10 @@ func (j *job) finish(ctx context.Context, r result) bool {
 		return j.forget(ctx)
 	}
 	now := w.cfg.Now().UTC()
+	r = j.unknownStop(r)
 	change := store.Change{Status: r.status, ReasonCode: r.code, Reason: r.reason, Warnings: r.warnings, CompanyID: r.company, EmailHash: r.emailHash,
-		Attempt: &store.Attempt{At: now, Outcome: r.status, ReasonCode: r.code, Reason: r.reason},
+		PersonioApplicationID: r.applicationID,
+		Attempt:               &store.Attempt{At: now, Outcome: r.status, ReasonCode: r.code, Reason: r.reason},
 		// Kept for later attempts: this one may not get to ask Personio.
 		OutcomeUnknown: j.record.TakenOver || r.code == lifecycle.ReasonOutcomeUnknown}
 	if r.status == lifecycle.StatusParked {
@@ -103,4 +105,21 @@ func (j *job) finish(ctx context.Context, r result) bool {
 		j.notify(ctx, outbound.DeliveryEvent(t, j.ev.WorkspaceID, j.ev.FunnelID, j.ev.ID, len(j.record.Attempts), change.ReasonCode, now))
 	}
 	return done
+}
+
+// unknownStop says an attempt that ends without asking Personio, after
+// an earlier one may have created the application, as unconfirmed: the
+// record never says skipped or failed while Personio may have the
+// applicant (lifecycle.ReasonStoppedUnknown). A park or a retry comes back
+// and asks again; a duplicate or Personio's own refusal was Personio's
+// answer.
+func (j *job) unknownStop(r result) result {
+	stops := r.status == lifecycle.StatusSkipped ||
+		r.status == lifecycle.StatusFailed && r.code != lifecycle.ReasonDuplicate && r.code != lifecycle.ReasonPersonioValidation
+	if !stops || !j.outcomeWasUnknown() {
+		return r
+	}
+	r.reason = "an earlier try's answer was lost, then: " + r.reason
+	r.status, r.code = lifecycle.StatusUnconfirmed, lifecycle.ReasonStoppedUnknown
+	return r
 }

@@ -22,19 +22,20 @@ import (
 // connectionView is a connection as the API shows it: never the token,
 // never the secret's name.
 type connectionView struct {
-	ID            string    `json:"id"`
-	Name          string    `json:"name"`
-	CompanyID     string    `json:"company_id"`
-	Status        string    `json:"status"`
-	StatusReason  string    `json:"status_reason,omitempty"`
-	LastCheckedAt time.Time `json:"last_checked_at"`
-	CreatedAt     time.Time `json:"created_at"`
-	UpdatedAt     time.Time `json:"updated_at"`
+	ID            string         `json:"id"`
+	Name          string         `json:"name"`
+	CompanyID     string         `json:"company_id"`
+	Status        string         `json:"status"`
+	StatusReason  string         `json:"status_reason,omitempty"`
+	LastCheckedAt time.Time      `json:"last_checked_at"`
+	ReadAccess    readAccessView `json:"read_access"`
+	CreatedAt     time.Time      `json:"created_at"`
+	UpdatedAt     time.Time      `json:"updated_at"`
 }
 
 func viewConnection(c store.Connection) connectionView {
 	return connectionView{ID: c.ID, Name: c.Name, CompanyID: c.CompanyID, Status: c.Status, StatusReason: c.StatusReason,
-		LastCheckedAt: c.LastCheckedAt, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
+		LastCheckedAt: c.LastCheckedAt, ReadAccess: viewReadAccess(c), CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
 }
 
 // checkCredentials asks Personio about a pair for the workspace and says
@@ -121,9 +122,10 @@ func printableASCII(s string) bool {
 }
 
 type credentialsBody struct {
-	Name        string `json:"name"`
-	CompanyID   string `json:"company_id"`
-	AccessToken string `json:"access_token"`
+	Name        string          `json:"name"`
+	CompanyID   string          `json:"company_id"`
+	AccessToken string          `json:"access_token"`
+	ReadAccess  *readAccessBody `json:"read_access"`
 }
 
 // credentialsOf reads a body with credentials, or answers why it cannot
@@ -154,17 +156,34 @@ func (e *Editor) createConnection(ctx context.Context, r *apigw.Request) apigw.R
 		return *resp
 	}
 	ws := r.Claims.Workspace
+	if b.ReadAccess != nil {
+		if p := usableReadAccess(*b.ReadAccess); p != nil {
+			return p.Response()
+		}
+	}
 	if p := e.checkCredentials(ctx, ws, creds); p != nil {
 		return p.Response()
 	}
+	if b.ReadAccess != nil {
+		if p := e.checkReadAccess(ctx, ws, b.ReadAccess.credentials()); p != nil {
+			return p.Response()
+		}
+	}
 	id := e.newID("con")
 	secret, err := e.vault.Create(ctx, ws, id, creds.Token)
+	if err == nil && b.ReadAccess != nil {
+		err = e.vault.PutReadSecret(ctx, ws, id, personio.Token(b.ReadAccess.ClientSecret))
+	}
 	if err != nil {
 		return e.fail(ctx, "create connection: save token", err)
 	}
 	now := e.cfg.Now().UTC()
-	c, err := e.store.CreateConnection(ctx, store.Connection{WorkspaceID: ws, ID: id, Name: b.Name, CompanyID: b.CompanyID,
-		SecretName: secret, Status: store.ConnectionConnected, LastCheckedAt: now})
+	conn := store.Connection{WorkspaceID: ws, ID: id, Name: b.Name, CompanyID: b.CompanyID,
+		SecretName: secret, Status: store.ConnectionConnected, LastCheckedAt: now}
+	if b.ReadAccess != nil {
+		conn.ReadClientID, conn.ReadCheckedAt = b.ReadAccess.ClientID, now
+	}
+	c, err := e.store.CreateConnection(ctx, conn)
 	if err != nil {
 		// Do not leave a token behind that no connection names.
 		if derr := e.vault.Delete(ctx, ws, id); derr != nil {
@@ -222,6 +241,9 @@ func (e *Editor) verifyConnection(ctx context.Context, r *apigw.Request) apigw.R
 	c.LastCheckedAt = now
 	if c.Status != was {
 		c.StatusSince = now
+	}
+	if p == nil && e.readAccessWorks(ctx, c) {
+		c.ReadCheckedAt = now
 	}
 	c, err = e.store.UpdateConnection(ctx, c)
 	if err != nil {
@@ -318,6 +340,19 @@ func (e *Editor) listPositions(ctx context.Context, r *apigw.Request) apigw.Resp
 	c, err := e.store.GetConnection(ctx, r.Claims.Workspace, r.Params["connection_id"])
 	if err != nil {
 		return e.fail(ctx, "list positions", err)
+	}
+	rc, ok, err := e.readCredentials(ctx, c)
+	if err != nil {
+		return e.fail(ctx, "list positions: read access", err)
+	}
+	if ok {
+		return e.listJobs(ctx, rc)
+	}
+	if !r.Query.Has("subdomain") {
+		msg := "subdomain is required: " + positionParams["subdomain"] + " (with read access, the connection lists every job from Personio's API instead)"
+		p := apigw.NewProblem(http.StatusBadRequest, "validation", "Invalid request", msg)
+		p.Errors = []apigw.FieldError{{Path: "subdomain", Message: msg}}
+		return p.Response()
 	}
 	positions, err := e.personio.Positions(ctx, c.CompanyID, r.Query.Get("subdomain"), r.Query.Get("language"))
 	var fu *personio.FeedUnavailableError

@@ -24,25 +24,28 @@ import (
 )
 
 type deliveryView struct {
-	ID            string           `json:"id"`
-	FunnelID      string           `json:"funnel_id"`
-	Status        lifecycle.Status `json:"status"`
-	Test          bool             `json:"test"`
-	OccurredAt    *time.Time       `json:"occurred_at,omitempty"`
-	CreatedAt     time.Time        `json:"created_at"`
-	UpdatedAt     time.Time        `json:"updated_at"`
-	DeliveredAt   *time.Time       `json:"delivered_at,omitempty"`
-	NextAttemptAt *time.Time       `json:"next_attempt_at,omitempty"`
-	ReasonCode    lifecycle.Reason `json:"reason_code,omitempty"`
-	Reason        string           `json:"reason,omitempty"`
-	Message       string           `json:"message,omitempty"`
-	Warnings      []string         `json:"warnings,omitempty"`
-	Attempts      []store.Attempt  `json:"attempts"`
+	ID          string           `json:"id"`
+	FunnelID    string           `json:"funnel_id"`
+	Status      lifecycle.Status `json:"status"`
+	Test        bool             `json:"test"`
+	OccurredAt  *time.Time       `json:"occurred_at,omitempty"`
+	CreatedAt   time.Time        `json:"created_at"`
+	UpdatedAt   time.Time        `json:"updated_at"`
+	DeliveredAt *time.Time       `json:"delivered_at,omitempty"`
+	// PersonioApplicationID is Personio's id of the delivered
+	// application, when a read confirmed it.
+	PersonioApplicationID string           `json:"personio_application_id,omitempty"`
+	NextAttemptAt         *time.Time       `json:"next_attempt_at,omitempty"`
+	ReasonCode            lifecycle.Reason `json:"reason_code,omitempty"`
+	Reason                string           `json:"reason,omitempty"`
+	Message               string           `json:"message,omitempty"`
+	Warnings              []string         `json:"warnings,omitempty"`
+	Attempts              []store.Attempt  `json:"attempts"`
 }
 
 func viewDelivery(d store.Delivery, lang string) deliveryView {
 	v := deliveryView{ID: d.EventID, FunnelID: d.FunnelID, Status: d.Status, Test: d.Test, CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt,
-		DeliveredAt: d.DeliveredAt, NextAttemptAt: d.NextAttemptAt, ReasonCode: d.ReasonCode, Reason: d.Reason,
+		DeliveredAt: d.DeliveredAt, PersonioApplicationID: d.PersonioApplicationID, NextAttemptAt: d.NextAttemptAt, ReasonCode: d.ReasonCode, Reason: d.Reason,
 		Message: explain.Sentence(d.ReasonCode, lang), Warnings: d.Warnings, Attempts: d.Attempts}
 	if !d.OccurredAt.IsZero() {
 		v.OccurredAt = &d.OccurredAt

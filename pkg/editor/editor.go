@@ -61,18 +61,23 @@ type Store interface {
 	TakeWorkspaceBudget(ctx context.Context, ws string, name store.WorkspaceBudget, n int, b store.Budget) (bool, time.Time, error)
 }
 
-// Vault keeps tokens.
+// Vault keeps tokens and read-access client secrets.
 type Vault interface {
 	Create(ctx context.Context, ws, connection string, token personio.Token) (string, error)
 	Get(ctx context.Context, ws, connection string) (personio.Token, error)
 	Put(ctx context.Context, ws, connection string, token personio.Token) error
 	Delete(ctx context.Context, ws, connection string) error
+	ReadSecret(ctx context.Context, ws, connection string) (personio.Token, error)
+	PutReadSecret(ctx context.Context, ws, connection string, secret personio.Token) error
 }
 
-// Personio checks credentials and lists positions.
+// Personio checks credentials and read access, and lists positions (from
+// the career site's feed) and jobs (from the v2 API).
 type Personio interface {
 	Verify(ctx context.Context, creds personio.Credentials) error
 	Positions(ctx context.Context, companyID, subdomain, language string) ([]personio.Position, error)
+	CheckReadAccess(ctx context.Context, rc personio.ReadCredentials) error
+	Jobs(ctx context.Context, rc personio.ReadCredentials) ([]personio.Job, error)
 }
 
 // Notifier tells the funnel platform about a problem (outbound events).
@@ -175,6 +180,8 @@ func (e *Editor) Router() (*apigw.Router, error) {
 	rt.Handle("POST", "/v1/connections/{connection_id}/verify", e.verifyConnection)
 	rt.Handle("PUT", "/v1/connections/{connection_id}/credentials", e.replaceCredentials)
 	rt.Handle("GET", "/v1/connections/{connection_id}/positions", e.listPositions)
+	rt.Handle("PUT", "/v1/connections/{connection_id}/read-access", e.putReadAccess)
+	rt.Handle("DELETE", "/v1/connections/{connection_id}/read-access", e.deleteReadAccess)
 	rt.Handle("GET", "/v1/personio/targets", e.listTargets)
 	rt.Handle("GET", "/v1/funnels/{funnel_id}/integration", e.getIntegration)
 	rt.Handle("PUT", "/v1/funnels/{funnel_id}/integration", e.putIntegration)

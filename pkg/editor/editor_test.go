@@ -111,6 +111,12 @@ func (unreachable) Verify(context.Context, personio.Credentials) error {
 func (unreachable) Positions(context.Context, string, string, string) ([]personio.Position, error) {
 	return nil, &personio.TransportError{Op: "personio: list positions", Err: errors.New("dial tcp: connection refused")}
 }
+func (unreachable) CheckReadAccess(context.Context, personio.ReadCredentials) error {
+	return &personio.TransportError{Op: "personio: obtain access token", Err: errors.New("dial tcp: connection refused")}
+}
+func (unreachable) Jobs(context.Context, personio.ReadCredentials) ([]personio.Job, error) {
+	return nil, &personio.TransportError{Op: "personio: list jobs", Err: errors.New("dial tcp: connection refused")}
+}
 
 func TestPersonioUnreachable(t *testing.T) {
 	e := setup(t, func(_ *env, o *options) { o.personio = unreachable{} })

@@ -27,7 +27,8 @@ import (
 )
 
 // secrets are strings that must never appear in a response or a log line.
-var secrets = []string{"sandbox-token-42", "sandbox-token-43", "wrong-token-123", "replaced-token-9"}
+var secrets = []string{"sandbox-token-42", "sandbox-token-43", "wrong-token-123", "replaced-token-9",
+	"sandbox-secret-42", "sandbox-secret-42-noscope", "wrong-secret-77"}
 
 // env is the editor API on kumo (DynamoDB, SQS, Secrets Manager) and the
 // Personio sandbox, wired from the deployment's settings as the api

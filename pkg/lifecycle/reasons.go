@@ -38,6 +38,11 @@ const (
 	// ReasonExhaustedUnknown: every try failed, and the answer to one of
 	// them was lost, so Personio may have the application.
 	ReasonExhaustedUnknown Reason = "retries.exhausted_outcome_unknown"
+	// ReasonStoppedUnknown: an earlier try's answer was lost, so Personio
+	// may have the application, and a later try stopped before asking
+	// Personio (the integration was switched off or removed, the mapping
+	// or the connection changed).
+	ReasonStoppedUnknown Reason = "personio.outcome_unknown_stopped"
 	ReasonRetryRequested   Reason = "retry.requested"
 	ReasonCredentialsFixed Reason = "credentials.replaced"
 	ReasonInternal         Reason = "internal"
@@ -59,7 +64,7 @@ const (
 var Reasons = []Reason{
 	ReasonDelivered, ReasonExistsUnconfirmed, ReasonInvalidEvent, ReasonNoIntegration, ReasonDisabled, ReasonConnectionMissing,
 	ReasonMappingInvalid, ReasonMappingFailed, ReasonPersonioValidation, ReasonDuplicate, ReasonAuth, ReasonFeatureDisabled,
-	ReasonRateLimited, ReasonUnavailable, ReasonOutcomeUnknown, ReasonFile, ReasonTooManyFiles, ReasonBudget, ReasonExhausted, ReasonExhaustedUnknown,
+	ReasonRateLimited, ReasonUnavailable, ReasonOutcomeUnknown, ReasonFile, ReasonTooManyFiles, ReasonBudget, ReasonExhausted, ReasonExhaustedUnknown, ReasonStoppedUnknown,
 	ReasonRetryRequested, ReasonCredentialsFixed, ReasonInternal, ReasonPositionUnpublished, ReasonPositionPublished,
 	ReasonConnectionRestored, ReasonReplayed,
 }

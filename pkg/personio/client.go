@@ -1,12 +1,15 @@
 // Package personio is a client for Personio's Recruiting API: creating
 // applications, uploading their documents, checking credentials and reading
-// the public job positions feed.
+// the public job positions feed (v1), and reading applications and jobs
+// with an API credential (the read-only v2 API: AccessToken,
+// CheckReadAccess, Applications, Jobs).
 //
-// Every method takes the company's Credentials, so one Client serves every
-// company. Errors are typed (ValidationError, AlreadyExistsError, AuthError,
-// FeatureDisabledError, RateLimitError, ServerError, TransportError,
-// UnexpectedResponseError); IsRetryable tells which may succeed later. No
-// error, log value or String() ever contains the access token.
+// Every method takes the company's Credentials (or ReadCredentials), so
+// one Client serves every company. Errors are typed (ValidationError,
+// AlreadyExistsError, AuthError, FeatureDisabledError, ReadAccessError,
+// RateLimitError, ServerError, TransportError, UnexpectedResponseError);
+// IsRetryable tells which may succeed later. No error, log value or
+// String() ever contains the access token or a client secret.
 package personio
 
 import (
@@ -47,6 +50,8 @@ type Client struct {
 	appID      string
 	userAgent  string
 	timeout    time.Duration
+	// tokens caches v2 access tokens by credential.
+	tokens tokenCache
 }
 
 // Option configures a Client.
@@ -310,6 +315,11 @@ func (c *Client) send(ctx context.Context, op string, creds Credentials, method,
 	req.Header.Set("Content-Type", contentType)
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", c.userAgent)
+	return c.roundTrip(op, req)
+}
+
+// roundTrip sends a built request and reads its answer, bounded.
+func (c *Client) roundTrip(op string, req *http.Request) (int, http.Header, []byte, error) {
 	resp, err := c.httpClient.Do(req)
 	if err != nil {
 		return 0, nil, nil, transportError(op, err)

@@ -38,6 +38,12 @@ type Connection struct {
 	// credentials (the token cached under it stays good until then).
 	Version            int64 `dynamodbav:"version"`
 	CredentialsVersion int64 `dynamodbav:"credentials_version"`
+	// ReadClientID is the client id of the connection's read access
+	// (Personio's v2 API), "" without it; the client secret lives in
+	// Secrets Manager beside the token. ReadCheckedAt is when Personio
+	// last accepted it.
+	ReadClientID  string    `dynamodbav:"read_client_id,omitempty"`
+	ReadCheckedAt time.Time `dynamodbav:"read_checked_at,omitempty"`
 }
 
 type connectionItem struct {

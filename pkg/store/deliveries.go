@@ -56,6 +56,9 @@ type Delivery struct {
 	Warnings      []string         `dynamodbav:"warnings,omitempty"`
 	Attempts      []Attempt        `dynamodbav:"attempts"`
 	EmailHashes   []string         `dynamodbav:"email_hashes,stringset,omitempty"`
+	// PersonioApplicationID is Personio's id of the delivered
+	// application, when a read of Personio's v2 API confirmed it.
+	PersonioApplicationID string `dynamodbav:"personio_application_id,omitempty"`
 	// Event is the event as the funnel sent it: written by CreateDelivery
 	// (and by Claim for an event that came straight to the queue) into an
 	// item of its own, read with Store.Event. A record read back carries
@@ -347,6 +350,9 @@ type Change struct {
 	// EmailHash, if set, is added to the record's e-mail hashes: the
 	// hash of the address the mapping took.
 	EmailHash string
+	// PersonioApplicationID, if set, is Personio's id of the delivered
+	// application.
+	PersonioApplicationID string
 }
 
 // Record writes a state change made by the claim's owner. A change by a
@@ -378,6 +384,9 @@ func (s *Store) Record(ctx context.Context, k DeliveryKey, owner string, c Chang
 	}
 	if c.OutcomeUnknown {
 		update = update.Set(expression.Name("outcome_unknown"), expression.Value(true))
+	}
+	if c.PersonioApplicationID != "" {
+		update = update.Set(expression.Name("personio_application_id"), expression.Value(c.PersonioApplicationID))
 	}
 	if c.EmailHash != "" {
 		update = update.Add(expression.Name("email_hashes"), expression.Value(&types.AttributeValueMemberSS{Value: []string{c.EmailHash}}))

@@ -1,10 +1,13 @@
 // Package vault keeps Personio access tokens in AWS Secrets Manager, one
 // secret per connection, named <prefix>/<workspace>/<connection> and tagged
-// with the workspace. Nothing else in the system stores a token.
+// with the workspace; a connection's read-access client secret, when it has
+// one, is kept in the same secret. Nothing else in the system stores a token
+// or a client secret.
 package vault
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
@@ -72,31 +75,85 @@ func (v *Vault) Create(ctx context.Context, ws, connection string, token personi
 	return name, failure.Classify(op, err)
 }
 
-// Get reads a connection's token.
-func (v *Vault) Get(ctx context.Context, ws, connection string) (personio.Token, error) {
-	const op = "vault: get secret"
+// value is what one connection's secret holds. Without a read secret it
+// is stored as the bare token; with one, as JSON.
+type value struct {
+	Token      personio.Token
+	ReadSecret personio.Token
+}
+
+type valueJSON struct {
+	AccessToken      string `json:"access_token"`
+	ReadClientSecret string `json:"read_client_secret,omitempty"`
+}
+
+func (val value) encode() string {
+	if val.ReadSecret == "" {
+		return string(val.Token)
+	}
+	b, _ := json.Marshal(valueJSON{AccessToken: string(val.Token), ReadClientSecret: string(val.ReadSecret)})
+	return string(b)
+}
+
+func decode(s string) value {
+	var j valueJSON
+	if strings.HasPrefix(s, "{") && json.Unmarshal([]byte(s), &j) == nil && j.AccessToken != "" {
+		return value{Token: personio.Token(j.AccessToken), ReadSecret: personio.Token(j.ReadClientSecret)}
+	}
+	return value{Token: personio.Token(s)}
+}
+
+// get reads a connection's secret.
+func (v *Vault) get(ctx context.Context, op, ws, connection string) (string, value, error) {
 	name, err := v.Name(ws, connection)
 	if err != nil {
-		return "", err
+		return "", value{}, err
 	}
 	out, err := v.sm.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(name)})
 	if err != nil {
-		return "", failure.Classify(op, err)
+		return "", value{}, failure.Classify(op, err)
 	}
 	if out.SecretString == nil {
-		return "", failure.New(op, failure.Invalid, fmt.Errorf("secret %s has no string value", name))
+		return "", value{}, failure.New(op, failure.Invalid, fmt.Errorf("secret %s has no string value", name))
 	}
-	return personio.Token(*out.SecretString), nil
+	return name, decode(*out.SecretString), nil
 }
 
-// Put replaces a connection's token.
+// Get reads a connection's token.
+func (v *Vault) Get(ctx context.Context, ws, connection string) (personio.Token, error) {
+	_, val, err := v.get(ctx, "vault: get secret", ws, connection)
+	return val.Token, err
+}
+
+// Put replaces a connection's token, keeping its read secret.
 func (v *Vault) Put(ctx context.Context, ws, connection string, token personio.Token) error {
 	const op = "vault: put secret"
-	name, err := v.Name(ws, connection)
+	name, val, err := v.get(ctx, op, ws, connection)
 	if err != nil {
 		return err
 	}
-	_, err = v.sm.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: aws.String(name), SecretString: aws.String(string(token))})
+	val.Token = token
+	_, err = v.sm.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: aws.String(name), SecretString: aws.String(val.encode())})
+	return failure.Classify(op, err)
+}
+
+// ReadSecret reads a connection's read-access client secret; "" when it
+// has none.
+func (v *Vault) ReadSecret(ctx context.Context, ws, connection string) (personio.Token, error) {
+	_, val, err := v.get(ctx, "vault: get read secret", ws, connection)
+	return val.ReadSecret, err
+}
+
+// PutReadSecret sets a connection's read-access client secret beside its
+// token; "" removes it.
+func (v *Vault) PutReadSecret(ctx context.Context, ws, connection string, secret personio.Token) error {
+	const op = "vault: put read secret"
+	name, val, err := v.get(ctx, op, ws, connection)
+	if err != nil {
+		return err
+	}
+	val.ReadSecret = secret
+	_, err = v.sm.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: aws.String(name), SecretString: aws.String(val.encode())})
 	return failure.Classify(op, err)
 }
 

@@ -84,3 +84,37 @@ func TestTokenNotInErrors(t *testing.T) {
 		t.Errorf("error %v shows the token", err)
 	}
 }
+
+// TestReadSecretBesideToken: the read secret lives in the connection's
+// secret, survives a new token, and can be removed; a secret without one
+// stays the bare token.
+func TestReadSecretBesideToken(t *testing.T) {
+	sm := awsclient.SecretsManager(emulator.Kumo(t))
+	v := vault.New(sm, emulator.Name("fp-test"))
+	ctx := t.Context()
+	name, err := v.Create(ctx, "ws_a", "con_r", "tok-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s, err := v.ReadSecret(ctx, "ws_a", "con_r"); err != nil || s != "" {
+		t.Fatalf("read secret of a new connection: %q, %v", s, err)
+	}
+	if err := v.PutReadSecret(ctx, "ws_a", "con_r", "client-secret-1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := v.Put(ctx, "ws_a", "con_r", "tok-2"); err != nil {
+		t.Fatal(err)
+	}
+	tok, _ := v.Get(ctx, "ws_a", "con_r")
+	rs, _ := v.ReadSecret(ctx, "ws_a", "con_r")
+	if tok != "tok-2" || rs != "client-secret-1" {
+		t.Fatalf("token %q, read secret %q; want tok-2 and client-secret-1", string(tok), string(rs))
+	}
+	if err := v.PutReadSecret(ctx, "ws_a", "con_r", ""); err != nil {
+		t.Fatal(err)
+	}
+	out, err := sm.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(name)})
+	if err != nil || aws.ToString(out.SecretString) != "tok-2" {
+		t.Fatalf("after removal the secret holds %q (%v), want the bare token", aws.ToString(out.SecretString), err)
+	}
+}

@@ -90,6 +90,10 @@ type Config struct {
 	// FeedsPerWorkspace how many feeds of one workspace a run reads at
 	// most (the rest wait for the next run).
 	FeedReaders, FeedsPerWorkspace int
+	// Serial checks the credentials before the feeds instead of beside
+	// them (the simulator, which runs one step at a time, sets it with
+	// one feed reader).
+	Serial bool
 	// StopBefore is how long before the run's deadline (its context's) no
 	// new feed read or credential check starts: one Personio request's
 	// timeout, so that those under way end within the run.
@@ -167,10 +171,16 @@ func (w *Watch) Run(ctx context.Context) (Report, error) {
 	}
 	var r, cr Report
 	var cerr error
-	var wg sync.WaitGroup
-	wg.Go(func() { cerr = w.connections(ctx, start, now, &cr) })
-	perr := w.positions(ctx, start, now, &r)
-	wg.Wait()
+	var perr error
+	if w.cfg.Serial {
+		cerr = w.connections(ctx, start, now, &cr)
+		perr = w.positions(ctx, start, now, &r)
+	} else {
+		var wg sync.WaitGroup
+		wg.Go(func() { cerr = w.connections(ctx, start, now, &cr) })
+		perr = w.positions(ctx, start, now, &r)
+		wg.Wait()
+	}
 	r.add(cr)
 	w.cfg.Logger.InfoContext(ctx, "watch: run", "feeds", r.Feeds, "feeds_left", r.FeedsLeft, "positions_checked", r.PositionsChecked,
 		"unpublished", r.Unpublished, "republished", r.Republished, "connections_checked", r.ConnectionsChecked,
@@ -225,7 +235,7 @@ func (w *Watch) positions(ctx, start context.Context, now time.Time, r *Report) 
 		case readers <- struct{}{}:
 		case <-start.Done():
 		}
-		if start.Err() != nil {
+		if ended(start) {
 			left = len(feeds) - i
 			break
 		}
@@ -242,6 +252,17 @@ func (w *Watch) positions(ctx, start context.Context, now time.Time, r *Report) 
 	wg.Wait()
 	r.FeedsLeft += shareLeft + left
 	return errors.Join(errs...)
+}
+
+// ended reports whether ctx is done or its deadline has come (a reader
+// freed at the very moment of the deadline must not start another read:
+// the deadline's own wake-up may not have been seen yet).
+func ended(ctx context.Context) bool {
+	if ctx.Err() != nil {
+		return true
+	}
+	d, ok := ctx.Deadline()
+	return ok && !time.Now().Before(d)
 }
 
 // dueFeeds lists the due feeds, the least recently checked first.
@@ -330,7 +351,11 @@ func (w *Watch) readFeed(ctx context.Context, f *feed, now time.Time, r *Report)
 	return errors.Join(errs...)
 }
 
-// position acts on what the feed says of one integration's position.
+// position acts on what the feed says of one integration's position. A
+// published position without a mark also has its parked deliveries
+// resumed: whatever parked on it after the mark was cleared (a worker that
+// read the mark before), or was left when a resume stopped half-way (a
+// crash), goes on at the latest one interval later, whatever the timing.
 func (w *Watch) position(ctx context.Context, in store.Integration, published bool, now time.Time, r *Report) error {
 	switch {
 	case !published && !in.UnpublishedNow():
@@ -340,38 +365,57 @@ func (w *Watch) position(ctx context.Context, in store.Integration, published bo
 		}
 		r.Unpublished++
 		w.tell(ctx, outbound.PositionEvent(outbound.PositionUnpublished, in, in.JobPositionID, now, lifecycle.ReasonPositionUnpublished))
+		return nil
 	case published && in.UnpublishedNow():
 		cleared, err := w.store.MarkPositionPublished(ctx, in.WorkspaceID, in.FunnelID, in.JobPositionID)
 		if err != nil || !cleared {
 			return err
 		}
 		r.Republished++
-		w.tell(ctx, outbound.PositionEvent(outbound.PositionRestored, in, in.JobPositionID, in.Unpublished.Since, lifecycle.ReasonPositionPublished))
-		n, err := resume.Parked(ctx, w.store, w.queue, func(ctx context.Context, limit int, cursor string) (store.Page, error) {
-			return w.store.ListParkedOnPosition(ctx, in.WorkspaceID, in.FunnelID, limit, cursor)
-		}, lifecycle.ReasonPositionPublished)
-		r.Resumed += n
-		return err
+		w.tell(ctx, outbound.PositionEvent(outbound.PositionRestored, in, in.JobPositionID, now, lifecycle.ReasonPositionPublished))
+	case !published:
+		return nil
 	}
-	return nil
+	n, err := resume.Parked(ctx, w.store, w.queue, func(ctx context.Context, limit int, cursor string) (store.Page, error) {
+		return w.store.ListParkedOnPosition(ctx, in.WorkspaceID, in.FunnelID, limit, cursor)
+	}, lifecycle.ReasonPositionPublished)
+	r.Resumed += n
+	return err
 }
 
 // connections checks the due connections' credentials, the least
 // recently checked first, until start's deadline.
 func (w *Watch) connections(ctx, start context.Context, now time.Time, r *Report) error {
-	var due []store.Connection
+	var due, sweep []store.Connection
 	if err := w.store.WatchedConnections(ctx, func(c store.Connection) error {
-		if w.due(c.WorkspaceID+"/"+c.ID, c.LastCheckedAt, w.cfg.HealthInterval, now) {
+		switch {
+		case w.due(c.WorkspaceID+"/"+c.ID, c.LastCheckedAt, w.cfg.HealthInterval, now):
 			due = append(due, c)
+		case c.Status == store.ConnectionConnected && w.slot("sweep/"+c.WorkspaceID+"/"+c.ID, w.cfg.Interval, now):
+			sweep = append(sweep, c)
 		}
 		return nil
 	}); err != nil {
 		return err
 	}
+	// A connection that works has nothing parked on it: what is (parked
+	// by a worker that read the connection before new credentials were
+	// saved, or left by a resume that stopped half-way) goes on, at the
+	// latest one interval later.
+	for _, c := range sweep {
+		if ended(start) {
+			break
+		}
+		n, err := w.resumeParked(ctx, c, lifecycle.ReasonCredentialsFixed)
+		r.Resumed += n
+		if err != nil {
+			return err
+		}
+	}
 	slices.SortStableFunc(due, func(a, b store.Connection) int { return a.LastCheckedAt.Compare(b.LastCheckedAt) })
 	var errs []error
 	for i, c := range due {
-		if start.Err() != nil {
+		if ended(start) {
 			r.ConnectionsLeft += len(due) - i
 			break
 		}
@@ -428,13 +472,19 @@ func (w *Watch) connection(ctx context.Context, c store.Connection, now time.Tim
 	case saved.Status == store.ConnectionConnected && was != saved.Status:
 		r.Reconnected++
 		w.tell(ctx, outbound.ConnectionEvent(outbound.ConnectionRestored, saved, lifecycle.ReasonConnectionRestored))
-		n, err := resume.Parked(ctx, w.store, w.queue, func(ctx context.Context, limit int, cursor string) (store.Page, error) {
-			return w.store.ListParked(ctx, saved.WorkspaceID, saved.ID, limit, cursor)
-		}, lifecycle.ReasonConnectionRestored)
+		n, err := w.resumeParked(ctx, saved, lifecycle.ReasonConnectionRestored)
 		r.Resumed += n
 		return err
 	}
 	return nil
+}
+
+// resumeParked sends the deliveries parked on the connection back to the
+// queue.
+func (w *Watch) resumeParked(ctx context.Context, c store.Connection, code lifecycle.Reason) (int, error) {
+	return resume.Parked(ctx, w.store, w.queue, func(ctx context.Context, limit int, cursor string) (store.Page, error) {
+		return w.store.ListParked(ctx, c.WorkspaceID, c.ID, limit, cursor)
+	}, code)
 }
 
 // tell publishes an event, when a notifier is set.

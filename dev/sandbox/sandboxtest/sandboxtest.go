@@ -40,8 +40,12 @@ func Start(t testing.TB, cfg sandbox.Config) *Server {
 	if err != nil {
 		t.Fatalf("contract: %v", err)
 	}
+	checkerV2, err := contract.Load(contract.SpecV2Path())
+	if err != nil {
+		t.Fatalf("contract v2: %v", err)
+	}
 	log := &contract.Log{}
-	srv := httptest.NewServer(checker.Middleware(sb, log))
+	srv := httptest.NewServer(checker.Middleware(checkerV2.Middleware(sb, log), log))
 	s := &Server{Server: srv, Sandbox: sb, Log: log}
 	t.Cleanup(func() {
 		srv.CloseClientConnections()
@@ -85,4 +89,11 @@ func (s *Server) PersonioClient(t testing.TB, opts ...personio.Option) *personio
 var (
 	Company42 = personio.Credentials{CompanyID: "42", Token: "sandbox-token-42"}
 	Company43 = personio.Credentials{CompanyID: "43", Token: "sandbox-token-43"}
+)
+
+// Read credentials of the default seed: company 42's API credential with
+// the scope personio:recruiting:read, and one without it.
+var (
+	Read42        = personio.ReadCredentials{ClientID: "sandbox-client-42", ClientSecret: "sandbox-secret-42"}
+	Read42NoScope = personio.ReadCredentials{ClientID: "sandbox-client-42-noscope", ClientSecret: "sandbox-secret-42-noscope"}
 )
