@@ -17,7 +17,7 @@ LOCAL_BIN   ?= bin/local
 
 ## help: this list (what `make` alone prints).
 help:
-	@echo "make targets (the README's Commands table says more):"
+	@echo "make targets (docs/contributing.md says more):"
 	@awk '/^## [a-z][a-z, -]*:/ { sub(/^## /, ""); i = index($$0, ":"); name = substr($$0, 1, i - 1); text = substr($$0, i + 2); \
 	  while ((getline line) > 0 && line ~ /^## /) { sub(/^## /, "", line); text = text " " line } \
 	  n = split(text, w, " "); out = ""; len = 0; \
@@ -160,6 +160,6 @@ web-test:
 	set -o pipefail; WEB_BROWSER_REQUIRED=1 $(GO) test -count=1 -v ./web/ | grep -v '^        '
 
 ## screenshots: the browser tests again, refreshing the few screenshots the
-## README shows (docs/img/).
+## README and docs/setup-page.md show (docs/img/).
 screenshots:
 	@$(MAKE) --no-print-directory web-test WEB_README_SHOTS=$(CURDIR)/docs/img

@@ -1,5 +1,5 @@
 // Command infra is the CDK app: it synthesises the whole stack (HTTP API,
-// three Lambda functions, queue and DLQ, table, secrets, alarms) with no AWS
+// five Lambda functions, queues and DLQs, table, secrets, alarms) with no AWS
 // account and no network. It only wires; the stack is in stack.go.
 package main
 

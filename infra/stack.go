@@ -222,8 +222,8 @@ func NewStack(scope constructs.Construct, id string, p Props) *Stack {
 	watcher := fn("Watch", set.WatchTimeout(), nil)
 
 	// Least privilege: each function may do what its code calls, on the
-	// resources it calls it on, and nothing else (the README's table
-	// "What each function may do"; TestFunctionPermissions pins it).
+	// resources it calls it on, and nothing else (the table
+	// "What each function may do" in docs/architecture.md; TestFunctionPermissions pins it).
 	// Erasure markers are written by the api and read (GetItem) by ingest
 	// and the worker; the worker deletes (DeleteItem) the record an erased
 	// applicant's returning event made.

@@ -275,7 +275,7 @@ func list(v any) []string {
 var keyActions = []string{"kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"}
 
 // wantPermissions is what each function may do, resource by resource, as
-// the README's table "what each function may do" says: the actions the
+// docs/architecture.md's table "What each function may do" says: the actions the
 // code calls (pkg/store, pkg/queue, pkg/vault, settings.Load) and the
 // event source mapping's, nothing else. Resources are the template's
 // logical ids without their hash; secret: is an ARN under the region and

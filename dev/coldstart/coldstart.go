@@ -10,7 +10,7 @@
 // start with the median total is reported).
 //
 // `local coldstart` (make coldstart) runs it for every function and
-// writes the table the README shows.
+// writes the table docs/performance.md shows.
 package coldstart
 
 import (

@@ -98,7 +98,7 @@ func WriteJSON(w io.Writer, results []Result) error {
 	return nil
 }
 
-// WriteMarkdown writes the table the README shows: per function the
+// WriteMarkdown writes the table docs/performance.md shows: per function the
 // sizes, start to next (median, max), the first event, package init and
 // its costliest packages.
 func WriteMarkdown(w io.Writer, results []Result) error {

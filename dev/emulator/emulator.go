@@ -35,7 +35,8 @@ var (
 // Requests reach kumo through a proxy that lets one Secrets Manager
 // GetSecretValue through at a time: kumo (v0.33.1) notes a secret's
 // last access while holding only its read lock, a data race the race
-// detector reports when workers read a token at once.
+// detector reports when workers read a token at once. DynamoDB requests
+// go through Placeholders.
 func Kumo(t testing.TB) aws.Config {
 	t.Helper()
 	kumoOnce.Do(func() {
@@ -47,7 +48,7 @@ func Kumo(t testing.TB) aws.Config {
 				secrets.Lock()
 				defer secrets.Unlock()
 			}
-			proxy.ServeHTTP(w, r)
+			Placeholders(proxy).ServeHTTP(w, r)
 		})).URL
 	})
 	return Config(kumoURL)

@@ -29,6 +29,7 @@ import (
 // progress, puts the messages in flight back on their queues (kumo does
 // not save them), then waits for kumo's next write (its public API has no
 // call to save now), so that nothing is lost across a stop and start.
+// DynamoDB requests go through emulator.Placeholders.
 func ServeEmulator(ctx context.Context, ln net.Listener) error {
 	k := kumo.NewServer() // on a loopback port of its own
 	defer k.Close()
@@ -40,7 +41,7 @@ func ServeEmulator(ctx context.Context, ln net.Listener) error {
 	// Its only errors are clients that went away (a long poll cut short
 	// by a stop): not worth a line each.
 	proxy.ErrorLog = log.New(io.Discard, "", 0)
-	held := newInflight(proxy)
+	held := newInflight(emulator.Placeholders(proxy))
 	if err := Serve(ctx, ln, held); err != nil {
 		return err
 	}

@@ -16,17 +16,17 @@ import (
 	"github.com/funnel-personio/funnel-personio/dev/testenv"
 )
 
-// readmeBlock returns the first sh block of the README's section whose
-// heading starts with heading.
-func readmeBlock(t *testing.T, heading string) string {
+// docBlock returns the first sh block of the section of page (a path
+// from the module's root) whose heading starts with heading.
+func docBlock(t *testing.T, page, heading string) string {
 	t.Helper()
-	b, err := os.ReadFile("../../README.md")
+	b, err := os.ReadFile(filepath.Join("../..", page))
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, rest, ok := strings.Cut(string(b), "\n"+heading)
+	_, rest, ok := strings.Cut("\n"+string(b), "\n"+heading)
 	if !ok {
-		t.Fatalf("the README has no %q", heading)
+		t.Fatalf("%s has no %q", page, heading)
 	}
 	_, rest, ok = strings.Cut(rest, "```sh\n")
 	block, _, ok2 := strings.Cut(rest, "\n```")
@@ -36,7 +36,7 @@ func readmeBlock(t *testing.T, heading string) string {
 	return block
 }
 
-// runBlock runs a README block as it stands with bash -euo pipefail (an
+// runBlock runs a documented block as it stands with bash -euo pipefail (an
 // unset variable or a failing command fails it) against the stack, and
 // returns what it printed.
 func runBlock(t *testing.T, st *localstack.Stack, local, block string) (string, error) {
@@ -71,7 +71,7 @@ func buildLocal(t *testing.T) string {
 	return local
 }
 
-// TestReadmeEditorAPI runs the README's editor API block as it stands on
+// TestReadmeEditorAPI runs the editor API's block (docs/editor-api.md) as it stands on
 // a stack of its own: every variable it uses is defined, nothing is
 // hard-coded that an earlier answer gives (the ETag), and each call
 // answers as the comments say.
@@ -82,7 +82,7 @@ func TestReadmeEditorAPI(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	out, err := runBlock(t, st, local, readmeBlock(t, "## The editor API"))
+	out, err := runBlock(t, st, local, docBlock(t, "docs/editor-api.md", "# The editor API"))
 	if err != nil {
 		t.Fatalf("the block failed: %v\n%s", err, out)
 	}
@@ -100,7 +100,7 @@ func TestReadmeEditorAPI(t *testing.T) {
 }
 
 // TestReadmeWalkthrough starts the local stack in-process on free ports
-// (kumo in-process) and runs the README's walk-through as it stands,
+// (kumo in-process) and runs the walk-through (docs/walkthrough.md) as it stands,
 // twice against the same stack (the second run finds the first's account,
 // integration and rotated token), then checks what each run printed and
 // what arrived in the Personio sandbox field by field.
@@ -115,7 +115,7 @@ func TestReadmeWalkthrough(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	block := readmeBlock(t, "## Walk-through")
+	block := docBlock(t, "docs/walkthrough.md", "# Walk-through")
 	for run := 1; run <= 2; run++ {
 		printed, err := runBlock(t, st, local, block)
 		if err != nil {

@@ -57,14 +57,6 @@ type Posting struct {
 	ChannelID  int64  `json:"channel_id"`
 }
 
-// Attribute kinds of custom attributes.
-const (
-	KindText   = "text"
-	KindNumber = "number"
-	KindDate   = "date"
-	KindOption = "option"
-)
-
 // CustomAttribute is a custom applicant attribute (custom_attribute_N).
 type CustomAttribute struct {
 	ID      string   `json:"id"`
@@ -138,14 +130,11 @@ func (s Seed) Validate() error {
 		}
 		seen[c.ID] = true
 		for _, a := range c.Attributes {
-			switch a.Kind {
-			case KindText, KindNumber, KindDate:
-			case KindOption:
-				if len(a.Options) == 0 {
-					return fmt.Errorf("sandbox: seed: company %s: option attribute %s has no options", c.ID, a.ID)
-				}
-			default:
+			switch {
+			case !knownKind(a.Kind):
 				return fmt.Errorf("sandbox: seed: company %s: attribute %s has unknown kind %q", c.ID, a.ID, a.Kind)
+			case a.Kind == KindOption && len(a.Options) == 0:
+				return fmt.Errorf("sandbox: seed: company %s: option attribute %s has no options", c.ID, a.ID)
 			}
 		}
 	}

@@ -26,8 +26,8 @@ type serveKeys struct {
 	JWT, WebhookSecret, Hash string
 }
 
-// devKey is one key's variable and its public dev value (the README
-// prints them, so anyone may mint a token or sign an event with them).
+// devKey is one key's variable and its public dev value (the docs
+// print them, so anyone may mint a token or sign an event with them).
 type devKey struct {
 	name, dev string
 	dst       func(*serveKeys) *string
@@ -90,7 +90,7 @@ func loopback(endpoint string) bool {
 // keysFor returns the keys serve runs with: each from its variable, or,
 // on a local emulator only, the dev key when the variable is not set.
 // Anywhere else (real AWS, or an endpoint on another machine) the dev keys
-// would let anyone who read the README mint editor tokens, sign events and
+// would let anyone who read the docs mint editor tokens, sign events and
 // recompute applicants' e-mail hashes, so keysFor refuses, in one line
 // naming every key that is not set or is the dev value and how to set
 // them. It reads nothing but the environment: it runs before any AWS

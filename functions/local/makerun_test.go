@@ -169,7 +169,7 @@ func alive(pid int) bool {
 
 // TestMakeHelpListsEveryTarget: `make` alone prints the targets instead of
 // running the test suite, every target of the Makefile is among them, and
-// the README's Commands table lists each one.
+// the Commands table of docs/contributing.md lists each one.
 func TestMakeHelpListsEveryTarget(t *testing.T) {
 	if _, err := exec.LookPath("make"); err != nil {
 		t.Skip("make is not installed")
@@ -195,7 +195,7 @@ func TestMakeHelpListsEveryTarget(t *testing.T) {
 	if err != nil || time.Since(start) > 10*time.Second {
 		t.Fatalf("make alone: %v after %s\n%s", err, time.Since(start), out)
 	}
-	readme, err := os.ReadFile(filepath.Join(root, "README.md"))
+	readme, err := os.ReadFile(filepath.Join(root, "docs", "contributing.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -207,7 +207,7 @@ func TestMakeHelpListsEveryTarget(t *testing.T) {
 			t.Errorf("make alone does not list %q:\n%s", target, out)
 		}
 		if !strings.Contains(commands, "| `make "+target+"` |") {
-			t.Errorf("the README's Commands table does not list make %s", target)
+			t.Errorf("the Commands table of docs/contributing.md does not list make %s", target)
 		}
 	}
 }

@@ -140,7 +140,7 @@ func TestLargeFilesStream(t *testing.T) {
 }
 
 // BenchmarkLargeFilesBatch reports the peak heap of a batch of ten 20 MB
-// files (the figure in the README).
+// files (the figure in docs/delivery.md).
 func BenchmarkLargeFilesBatch(b *testing.B) {
 	var peak uint64
 	for b.Loop() {

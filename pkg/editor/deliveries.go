@@ -250,21 +250,7 @@ func sampleEvent(rawMapping json.RawMessage, id string) application.Event {
 			return
 		}
 		seen[field] = true
-		value := application.StringValue("Test answer")
-		typ := application.TypeText
-		switch {
-		case len(r.Options) > 0:
-			keys := make([]string, 0, len(r.Options))
-			for k := range r.Options {
-				keys = append(keys, k)
-			}
-			slices.Sort(keys)
-			value, typ = application.StringValue(keys[0]), application.TypeChoice
-		case r.Target == "birthday" || r.Type == "date" || r.Target == "application_date":
-			value, typ = application.StringValue("1990-01-01"), application.TypeDate
-		case r.Type == "number" || r.Target == "recruiting_channel_id":
-			value, typ = application.NumberValue("1"), application.TypeNumber
-		}
+		value, typ := mapping.SampleAnswer(r)
 		ev.Answers = append(ev.Answers, application.Answer{FieldID: field, Label: field, Type: typ, Value: value})
 	}
 	var walk func(r *mapping.Rule)

@@ -27,6 +27,7 @@ import (
 	"github.com/funnel-personio/funnel-personio/pkg/outbound"
 	"github.com/funnel-personio/funnel-personio/pkg/personio"
 	"github.com/funnel-personio/funnel-personio/pkg/queue"
+	"github.com/funnel-personio/funnel-personio/pkg/resume"
 	"github.com/funnel-personio/funnel-personio/pkg/store"
 )
 
@@ -231,6 +232,9 @@ func (e *Editor) problem(ctx context.Context, op string, err error) *apigw.Probl
 	switch {
 	case errors.As(err, &p):
 		return p
+	case errors.Is(err, resume.ErrExpired):
+		return apigw.NewProblem(http.StatusConflict, "event-expired", "The application is no longer kept",
+			"The original application data has expired or was erased, so it cannot be sent again.")
 	case errors.Is(err, failure.ErrNotFound):
 		return apigw.NewProblem(http.StatusNotFound, "not-found", "Not found", "")
 	case errors.Is(err, failure.ErrConflict):

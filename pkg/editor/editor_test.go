@@ -514,3 +514,25 @@ func TestTestNeedsIntegrationAndValidEvent(t *testing.T) {
 		t.Errorf("test with an event: %d %s", r.status, r.raw)
 	}
 }
+
+// TestRetryOfAnExpiredEvent: a failed delivery whose event is no longer
+// kept cannot be retried; the answer says so in words (resume.ErrExpired,
+// mapped by the editor), and nothing is queued.
+func TestRetryOfAnExpiredEvent(t *testing.T) {
+	e := setup(t)
+	ctx := t.Context()
+	key := store.DeliveryKey{Workspace: ws, Funnel: "fn_1", Event: "evt_gone"}
+	if _, err := e.store.Claim(ctx, store.Delivery{WorkspaceID: ws, FunnelID: "fn_1", EventID: "evt_gone"}, "w", time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.store.Record(ctx, key, "w", store.Change{Status: lifecycle.StatusFailed, ReasonCode: lifecycle.ReasonMappingFailed, Reason: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	r := e.call(t, ws, advanced, "POST", "/v1/funnels/fn_1/deliveries/evt_gone/retry", nil, nil)
+	if r.status != 409 || r.problem() != "event-expired" {
+		t.Errorf("retry of an expired event: %d %s", r.status, r.raw)
+	}
+	if msgs, _ := e.queue.Receive(ctx, 10, 0); len(msgs) != 0 {
+		t.Errorf("queued %+v", msgs)
+	}
+}

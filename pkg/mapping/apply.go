@@ -447,11 +447,11 @@ func (c *compiledRule) transformOne(t, s string) (string, string) {
 	return s, ""
 }
 
-// finish checks and shapes a value for its target. now zero skips the
-// check that dates are not in the future.
+// finish checks and shapes a value for its target, as its kind says
+// (kindTable). now zero skips the check that dates are not in the future.
 func (c *compiledRule) finish(v val, now time.Time) (string, []string, string) {
-	t := c.target
-	if t.Kind == KindTags {
+	spec, _ := kindOf(c.target.Kind)
+	if spec.List {
 		var items []string
 		for _, it := range v.itemsOrOne() {
 			if it = strings.TrimSpace(it); it != "" {
@@ -461,62 +461,11 @@ func (c *compiledRule) finish(v val, now time.Time) (string, []string, string) {
 		return "", items, ""
 	}
 	out := strings.TrimSpace(v.text(c.sep))
-	if out == "" {
-		return "", nil, ""
+	if out == "" || spec.finish == nil {
+		return out, nil, ""
 	}
-	switch t.Kind {
-	case KindEmail:
-		if !personio.ValidEmail(out) {
-			return "", nil, fmt.Sprintf("%s is not a valid e-mail address", c.describe())
-		}
-	case KindDate:
-		d, ok := normalizeDate(out)
-		if !ok {
-			return "", nil, "the value is not a date in a known format (yyyy-mm-dd, dd.mm.yyyy, dd/mm/yyyy, a timestamp)"
-		}
-		if t.ID == "application_date" && !now.IsZero() {
-			today := now.UTC().Format(time.DateOnly)
-			if d > today {
-				// A date written in a time zone ahead of UTC can be
-				// tomorrow in UTC; Personio refuses future dates.
-				if d > now.UTC().Add(24*time.Hour).Format(time.DateOnly) {
-					return "", nil, "the application date is in the future"
-				}
-				d = today
-			}
-		}
-		out = d
-	case KindPhone:
-		// The phone transform may have normalised it already; the library
-		// is the costliest step of Apply, so it runs once.
-		if c.phone != nil && !slices.Contains(c.transforms, tPhone) {
-			if p, ok := c.phone(out, c.region); ok {
-				out = p
-			}
-		}
-	case KindNumber:
-		n, ok := normalizeNumber(out)
-		if !ok {
-			return "", nil, "the value is not a number"
-		}
-		out = n
-	case KindInteger:
-		n, ok := normalizeNumber(out)
-		if _, err := strconv.ParseInt(n, 10, 64); !ok || err != nil {
-			return "", nil, "the value is not a whole number"
-		}
-		out = n
-	case KindOption, KindPhase:
-		if c.options != nil && !slices.Contains(c.transforms, tOptions) {
-			if o, ok := lookupOption(c.options, out); ok {
-				out = o
-			}
-		}
-		if reason := checkOptionValue(t, out); reason != "" {
-			return "", nil, fmt.Sprintf("the answer %q has no entry in the option table", truncateRunes(out, 80))
-		}
-	}
-	return out, nil, ""
+	out, reason := spec.finish(c, out, now)
+	return out, nil, reason
 }
 
 func (v val) itemsOrOne() []string {

@@ -8,26 +8,6 @@ import (
 	"github.com/funnel-personio/funnel-personio/pkg/personio"
 )
 
-// Kind is the kind of value a target takes; it decides which transforms
-// fit and how the value is checked.
-type Kind string
-
-// Target kinds.
-const (
-	KindName    Kind = "name"    // first_name, last_name: non-blank text
-	KindEmail   Kind = "email"   // email
-	KindText    Kind = "text"    // free text
-	KindMessage Kind = "message" // the applicant's message: text, templates, kept answers
-	KindDate    Kind = "date"    // yyyy-mm-dd
-	KindPhone   Kind = "phone"   // text, E.164 where it parses
-	KindNumber  Kind = "number"  // a decimal number, as text
-	KindInteger Kind = "integer" // a whole number (ids)
-	KindOption  Kind = "option"  // one of a fixed list of values
-	KindTags    Kind = "tags"    // a list of tags
-	KindPhase   Kind = "phase"   // system:<phase> or custom:<id>
-	KindFile    Kind = "file"    // files of the event, by category
-)
-
 // Place says where in the Personio request a target's value goes.
 type Place string
 
@@ -51,9 +31,6 @@ type Target struct {
 	Pattern     string   `json:"pattern,omitempty"`  // for a family of targets: custom_attribute_{id}
 	Description string   `json:"description"`
 }
-
-// CustomAttributeTypes are the types a custom attribute rule may declare.
-var CustomAttributeTypes = []string{"text", "number", "date", "option"}
 
 var (
 	customAttributeRE = regexp.MustCompile(`^custom_attribute_[1-9][0-9]{0,17}$`)
@@ -90,7 +67,7 @@ func Catalogue() []Target {
 		{ID: personio.AttributeAvailableFrom, Label: "Available from", Kind: KindText, Place: PlaceAttribute, Description: "When the applicant can start, free text."},
 		{ID: personio.AttributeSalaryExpectations, Label: "Salary expectations", Kind: KindText, Place: PlaceAttribute, Description: "Free text, not parsed by Personio."},
 		{ID: "custom_attribute_{id}", Label: "Custom attribute", Kind: "", Place: PlaceAttribute, Pattern: customAttributeRE.String(),
-			Values: CustomAttributeTypes, Description: "A custom applicant attribute by its API name; say its type (text, number, date, option). Option values are custom_option_{id}."},
+			Values: CustomAttributeTypes, Description: "A custom applicant attribute by its API name; say its type (" + strings.Join(CustomAttributeTypes, ", ") + "). Option values are custom_option_{id}."},
 	}
 	for i := range out {
 		out[i].Values = slices.Clone(out[i].Values)

@@ -27,31 +27,6 @@ const (
 // Transforms lists every transform, for the editor.
 var Transforms = []string{tTrim, tLower, tUpper, tTitle, tFirstName, tLastName, tDate, tPhone, tNumber, tOptions, tJoin}
 
-// transformKinds says which target kinds each transform fits.
-// Fits says, for each transform, the kinds of target it fits (a copy,
-// for the editor's mapping screen).
-func Fits() map[string][]Kind {
-	out := make(map[string][]Kind, len(transformKinds))
-	for name, kinds := range transformKinds {
-		out[name] = slices.Clone(kinds)
-	}
-	return out
-}
-
-var transformKinds = map[string][]Kind{
-	tTrim:      {KindName, KindEmail, KindText, KindMessage, KindPhone, KindNumber, KindInteger, KindOption, KindTags, KindPhase, KindDate},
-	tLower:     {KindName, KindEmail, KindText, KindMessage, KindTags, KindOption},
-	tUpper:     {KindName, KindText, KindMessage, KindTags},
-	tTitle:     {KindName, KindText, KindTags},
-	tFirstName: {KindName, KindText},
-	tLastName:  {KindName, KindText},
-	tDate:      {KindDate, KindText},
-	tPhone:     {KindPhone, KindText},
-	tNumber:    {KindNumber, KindInteger, KindText},
-	tOptions:   {KindOption, KindPhase, KindText, KindTags},
-	tJoin:      {KindName, KindText, KindMessage},
-}
-
 // particles are the lower-case words that belong to a last name.
 var particles = map[string]bool{
 	"van": true, "von": true, "der": true, "den": true, "dem": true, "de": true, "da": true, "di": true,

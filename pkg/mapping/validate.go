@@ -176,28 +176,9 @@ func isZeroRule(r *Rule) bool {
 
 // rule checks one rule for its target and compiles it.
 func (v *validator) rule(path string, r *Rule, t Target, defaultRegion string) *compiledRule {
+	spec, _ := kindOf(t.Kind)
 	before := len(v.problems)
-	c := &compiledRule{name: path, target: t, options: r.Options, sep: r.Separator, region: r.Region, phone: v.phone}
-	if c.sep == "" {
-		c.sep = ", "
-	}
-	if len(c.sep) > 16 {
-		v.add(path+".separator", "at most 16 bytes")
-	}
-	if c.region == "" {
-		c.region = defaultRegion
-	} else if !validRegion(r.Region) {
-		v.add(path+".region", fmt.Sprintf("%q is not a region the phone library knows", r.Region))
-	}
-	givers := 0
-	for _, set := range []bool{r.Source != "", r.Constant != nil, r.Template != ""} {
-		if set {
-			givers++
-		}
-	}
-	if givers != 1 {
-		v.add(path, "give exactly one of source, constant and template")
-	}
+	c := v.compiled(path, r, t, defaultRegion)
 	var field *Field
 	if r.Source != "" {
 		src, problem := parseSource(r.Source)
@@ -235,36 +216,9 @@ func (v *validator) rule(path string, r *Rule, t Target, defaultRegion string) *
 		}
 	}
 	if r.Template != "" {
-		if t.Kind != KindMessage && t.Kind != KindText && t.Kind != KindName {
-			v.add(path+".template", "templates fill text targets such as message")
-		}
-		segs, problems := parseTemplate(r.Template)
-		for _, p := range problems {
-			v.add(path+".template", p)
-		}
-		for _, s := range segs {
-			if s.src.kind == srcAnswer && v.funnel != nil {
-				if _, ok := v.funnel.field(s.src.key); !ok {
-					v.add(path+".template", fmt.Sprintf("the funnel has no question %q", s.src.key))
-				}
-			}
-		}
-		c.template = segs
+		v.template(path, r, spec, c)
 	}
-	for i, name := range r.Transforms {
-		tp := path + ".transforms[" + strconv.Itoa(i) + "]"
-		kinds, ok := transformKinds[name]
-		switch {
-		case !ok:
-			v.add(tp, fmt.Sprintf("unknown transform %q; one of %s", name, strings.Join(Transforms, ", ")))
-		case t.Kind == KindFile:
-			v.add(tp, "files take no transforms")
-		case !slices.Contains(kinds, t.Kind):
-			v.add(tp, fmt.Sprintf("%s does not fit a %s target", name, t.Kind))
-		case name == tOptions && len(r.Options) == 0:
-			v.add(tp, "options needs an option table in options")
-		}
-	}
+	v.transforms(path, r, t, spec)
 	c.transforms = r.Transforms
 	v.options(path, r, t, field)
 	if r.Constant != nil && len(v.problems) == before {
@@ -272,14 +226,7 @@ func (v *validator) rule(path string, r *Rule, t Target, defaultRegion string) *
 			v.add(path+".constant", reason)
 		}
 	}
-	if field != nil {
-		if field.Type == application.TypeMultiChoice && (t.Kind == KindOption || t.Kind == KindPhase || t.Kind == KindDate || t.Kind == KindInteger) {
-			v.add(path+".source", fmt.Sprintf("%s takes one value; question %q can have several", t.ID, field.ID))
-		}
-		if field.Type == application.TypeFile && t.Kind != KindFile {
-			v.add(path+".source", fmt.Sprintf("question %q is a file question; map files.%s to a file target", field.ID, field.ID))
-		}
-	}
+	v.fits(path, t, spec, field)
 	if r.Fallback != nil {
 		if r.Fallback.Target != "" && r.Fallback.Target != t.ID {
 			v.add(path+".fallback.target", "a fallback assigns the same target; leave target out")
@@ -292,11 +239,91 @@ func (v *validator) rule(path string, r *Rule, t Target, defaultRegion string) *
 	return c
 }
 
+// fits checks that the question a rule reads can fill its target: one
+// value for a kind that takes one, files for a file target only.
+func (v *validator) fits(path string, t Target, spec KindSpec, field *Field) {
+	if field == nil {
+		return
+	}
+	if field.Type == application.TypeMultiChoice && spec.Single {
+		v.add(path+".source", fmt.Sprintf("%s takes one value; question %q can have several", t.ID, field.ID))
+	}
+	if field.Type == application.TypeFile && t.Kind != KindFile {
+		v.add(path+".source", fmt.Sprintf("question %q is a file question; map files.%s to a file target", field.ID, field.ID))
+	}
+}
+
+// compiled starts a rule's compiled form: its separator and phone region
+// checked, and exactly one of source, constant and template given.
+func (v *validator) compiled(path string, r *Rule, t Target, defaultRegion string) *compiledRule {
+	c := &compiledRule{name: path, target: t, options: r.Options, sep: r.Separator, region: r.Region, phone: v.phone}
+	if c.sep == "" {
+		c.sep = ", "
+	}
+	if len(c.sep) > 16 {
+		v.add(path+".separator", "at most 16 bytes")
+	}
+	if c.region == "" {
+		c.region = defaultRegion
+	} else if !validRegion(r.Region) {
+		v.add(path+".region", fmt.Sprintf("%q is not a region the phone library knows", r.Region))
+	}
+	givers := 0
+	for _, set := range []bool{r.Source != "", r.Constant != nil, r.Template != ""} {
+		if set {
+			givers++
+		}
+	}
+	if givers != 1 {
+		v.add(path, "give exactly one of source, constant and template")
+	}
+	return c
+}
+
+// template checks a rule's template: a kind that takes one, placeholders
+// that parse, questions the funnel has.
+func (v *validator) template(path string, r *Rule, spec KindSpec, c *compiledRule) {
+	if !spec.Template {
+		v.add(path+".template", "templates fill text targets such as message")
+	}
+	segs, problems := parseTemplate(r.Template)
+	for _, p := range problems {
+		v.add(path+".template", p)
+	}
+	for _, s := range segs {
+		if s.src.kind == srcAnswer && v.funnel != nil {
+			if _, ok := v.funnel.field(s.src.key); !ok {
+				v.add(path+".template", fmt.Sprintf("the funnel has no question %q", s.src.key))
+			}
+		}
+	}
+	c.template = segs
+}
+
+// transforms checks that each of a rule's transforms exists and fits its
+// target's kind.
+func (v *validator) transforms(path string, r *Rule, t Target, spec KindSpec) {
+	for i, name := range r.Transforms {
+		tp := path + ".transforms[" + strconv.Itoa(i) + "]"
+		switch {
+		case !slices.Contains(Transforms, name):
+			v.add(tp, fmt.Sprintf("unknown transform %q; one of %s", name, strings.Join(Transforms, ", ")))
+		case t.Kind == KindFile:
+			v.add(tp, "files take no transforms")
+		case !slices.Contains(spec.Transforms, name):
+			v.add(tp, fmt.Sprintf("%s does not fit a %s target", name, t.Kind))
+		case name == tOptions && len(r.Options) == 0:
+			v.add(tp, "options needs an option table in options")
+		}
+	}
+}
+
 // options checks an option table: its values must be what the target
 // takes, its keys unique in any case, and, when the question's choices are
 // known, it must cover every choice that is not already a valid value.
 func (v *validator) options(path string, r *Rule, t Target, field *Field) {
-	if len(r.Options) > 0 && t.Kind != KindOption && t.Kind != KindPhase && t.Kind != KindText && t.Kind != KindTags {
+	spec, _ := kindOf(t.Kind)
+	if len(r.Options) > 0 && !spec.Options {
 		v.add(path+".options", fmt.Sprintf("a %s target takes no option table", t.Kind))
 		return
 	}
@@ -316,7 +343,7 @@ func (v *validator) options(path string, r *Rule, t Target, field *Field) {
 			v.add(path+".options["+strconv.Quote(k)+"]", reason)
 		}
 	}
-	if field == nil || (t.Kind != KindOption && t.Kind != KindPhase) {
+	if field == nil || spec.check == nil {
 		return
 	}
 	for _, choice := range field.Choices {
@@ -328,28 +355,6 @@ func (v *validator) options(path string, r *Rule, t Target, field *Field) {
 		}
 		v.add(path+".options", fmt.Sprintf("no entry for the choice %q of question %q", choice, field.ID))
 	}
-}
-
-// checkOptionValue says why value is not one the option or phase target
-// takes, or "".
-func checkOptionValue(t Target, value string) string {
-	switch t.Kind {
-	case KindOption:
-		if t.ID == personio.AttributeGender {
-			if !slices.Contains(personio.Genders, value) {
-				return fmt.Sprintf("%q is not a gender value (%s)", value, strings.Join(personio.Genders, ", "))
-			}
-			return ""
-		}
-		if !customOptionRE.MatchString(value) {
-			return fmt.Sprintf("%q is not an option id; option values look like custom_option_12", value)
-		}
-	case KindPhase:
-		if _, ok := parsePhase(value); !ok {
-			return fmt.Sprintf("%q is not a phase; use system:<%s> or custom:<id>", value, strings.Join(personio.SystemPhases, "|"))
-		}
-	}
-	return ""
 }
 
 // parsePhase reads system:<id> or custom:<id>.

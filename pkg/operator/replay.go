@@ -72,73 +72,19 @@ const (
 func (o *Operator) Replay(ctx context.Context, f ReplayFilter) (ReplayResult, error) {
 	const op = "operator: replay"
 	res := ReplayResult{Workspace: f.Workspace, DryRun: f.DryRun, Statuses: f.Statuses, Deliveries: []Replayed{}}
-	if f.Workspace == "" {
-		return res, failure.New(op, failure.Invalid, errors.New("a workspace is required"))
+	matched, err := o.replayMatches(ctx, f, &res)
+	if err != nil {
+		return res, err
 	}
-	if len(res.Statuses) == 0 {
-		res.Statuses = []lifecycle.Status{lifecycle.StatusFailed, lifecycle.StatusDead}
-	}
-	for _, s := range res.Statuses {
-		if !replayable(s) {
-			return res, failure.New(op, failure.Invalid, fmt.Errorf("status %q cannot be replayed: only failed, dead and parked deliveries can", s))
-		}
-	}
-	if !f.Since.IsZero() {
-		since := f.Since.UTC()
-		res.Since = &since
-	}
-	if f.Funnel != "" {
-		res.Funnels = []string{f.Funnel}
-	} else {
-		ins, err := o.store.ListIntegrations(ctx, f.Workspace)
-		if err != nil {
-			return res, fmt.Errorf("%s: %w", op, err)
-		}
-		for _, in := range ins {
-			res.Funnels = append(res.Funnels, in.FunnelID)
-		}
-		slices.Sort(res.Funnels)
-	}
-	var matched []store.Delivery
-	for _, funnel := range res.Funnels {
-		for _, status := range res.Statuses {
-			ds, err := o.list(ctx, f.Workspace, funnel, status, f.Since)
-			if err != nil {
-				return res, fmt.Errorf("%s: %w", op, err)
-			}
-			matched = append(matched, ds...)
-		}
-	}
-	slices.SortStableFunc(matched, func(a, b store.Delivery) int { return b.CreatedAt.Compare(a.CreatedAt) })
 	q := queue.New(o.sqs, o.cfg.QueueURL)
 	var queued []string
 	for _, d := range matched {
-		r := Replayed{ID: d.EventID, Funnel: d.FunnelID, Status: d.Status, ReasonCode: d.ReasonCode, CreatedAt: d.CreatedAt}
-		cur, err := o.store.GetDelivery(ctx, f.Workspace, d.EventID)
-		switch {
-		case errors.Is(err, failure.ErrNotFound):
-			r.Outcome = outcomeNoEvent
-		case err != nil:
-			r.Outcome = err.Error()
-		case !slices.Contains(res.Statuses, cur.Status):
-			r.Outcome = outcomeMoved
-		case f.DryRun && !o.keepsEvent(ctx, cur):
-			r.Outcome = outcomeNoEvent
-		case f.DryRun:
-			r.Outcome = outcomeWould
-		default:
-			switch err := resume.One(ctx, o.store, q, cur, lifecycle.ReasonReplayed); {
-			case err == nil:
-				r.Outcome = outcomeQueued
-				queued = append(queued, d.EventID)
-			case errors.Is(err, resume.ErrExpired):
-				r.Outcome = outcomeNoEvent
-			default:
-				r.Outcome = err.Error()
-			}
-		}
+		r := o.replayOne(ctx, f, res.Statuses, q, d)
 		switch r.Outcome {
-		case outcomeQueued, outcomeWould:
+		case outcomeQueued:
+			queued = append(queued, d.EventID)
+			res.Queued++
+		case outcomeWould:
 			res.Queued++
 		case outcomeNoEvent, outcomeMoved:
 			res.Skipped++
@@ -164,6 +110,81 @@ func (o *Operator) Replay(ctx context.Context, f ReplayFilter) (ReplayResult, er
 		return res, fmt.Errorf("%s: %d of %d deliveries could not be queued again", op, res.Failed, len(res.Deliveries))
 	}
 	return res, ctx.Err()
+}
+
+// replayMatches checks f, fills in res the statuses, the time and the
+// funnels it covers, and returns the deliveries their lists give, newest
+// first.
+func (o *Operator) replayMatches(ctx context.Context, f ReplayFilter, res *ReplayResult) ([]store.Delivery, error) {
+	const op = "operator: replay"
+	if f.Workspace == "" {
+		return nil, failure.New(op, failure.Invalid, errors.New("a workspace is required"))
+	}
+	if len(res.Statuses) == 0 {
+		res.Statuses = []lifecycle.Status{lifecycle.StatusFailed, lifecycle.StatusDead}
+	}
+	for _, s := range res.Statuses {
+		if !replayable(s) {
+			return nil, failure.New(op, failure.Invalid, fmt.Errorf("status %q cannot be replayed: only failed, dead and parked deliveries can", s))
+		}
+	}
+	if !f.Since.IsZero() {
+		since := f.Since.UTC()
+		res.Since = &since
+	}
+	if f.Funnel != "" {
+		res.Funnels = []string{f.Funnel}
+	} else {
+		ins, err := o.store.ListIntegrations(ctx, f.Workspace)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", op, err)
+		}
+		for _, in := range ins {
+			res.Funnels = append(res.Funnels, in.FunnelID)
+		}
+		slices.Sort(res.Funnels)
+	}
+	var matched []store.Delivery
+	for _, funnel := range res.Funnels {
+		for _, status := range res.Statuses {
+			ds, err := o.list(ctx, f.Workspace, funnel, status, f.Since)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", op, err)
+			}
+			matched = append(matched, ds...)
+		}
+	}
+	slices.SortStableFunc(matched, func(a, b store.Delivery) int { return b.CreatedAt.Compare(a.CreatedAt) })
+	return matched, nil
+}
+
+// replayOne reads a matched delivery again and, unless it moved on or its
+// event is gone, queues it again (or, in a dry run, says it would).
+func (o *Operator) replayOne(ctx context.Context, f ReplayFilter, statuses []lifecycle.Status, q *queue.Queue, d store.Delivery) Replayed {
+	r := Replayed{ID: d.EventID, Funnel: d.FunnelID, Status: d.Status, ReasonCode: d.ReasonCode, CreatedAt: d.CreatedAt}
+	cur, err := o.store.GetDelivery(ctx, f.Workspace, d.EventID)
+	switch {
+	case errors.Is(err, failure.ErrNotFound):
+		r.Outcome = outcomeNoEvent
+	case err != nil:
+		r.Outcome = err.Error()
+	case !slices.Contains(statuses, cur.Status):
+		r.Outcome = outcomeMoved
+	case f.DryRun && !o.keepsEvent(ctx, cur):
+		r.Outcome = outcomeNoEvent
+	case f.DryRun:
+		r.Outcome = outcomeWould
+	default:
+		switch err := resume.One(ctx, o.store, q, cur, lifecycle.ReasonReplayed); {
+		case err == nil:
+			r.Outcome = outcomeQueued
+		case errors.Is(err, resume.ErrExpired):
+			r.Outcome = outcomeNoEvent
+		default:
+			r.Outcome = err.Error()
+		}
+	}
+	return r
 }
 
 // replayable reports whether deliveries in this status may be queued

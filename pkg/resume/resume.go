@@ -7,9 +7,7 @@ package resume
 import (
 	"context"
 	"errors"
-	"net/http"
 
-	"github.com/funnel-personio/funnel-personio/pkg/apigw"
 	"github.com/funnel-personio/funnel-personio/pkg/failure"
 	"github.com/funnel-personio/funnel-personio/pkg/lifecycle"
 	"github.com/funnel-personio/funnel-personio/pkg/queue"
@@ -29,10 +27,9 @@ type Queue interface {
 }
 
 // ErrExpired is a delivery whose event is no longer kept (expired or
-// erased): it cannot go on. It is an apigw problem too, so the editor can
-// answer it as it is.
-var ErrExpired = apigw.NewProblem(http.StatusConflict, "event-expired", "The application is no longer kept",
-	"The original application data has expired or was erased, so it cannot be sent again.")
+// erased): it cannot go on. One returns it classified as not found; the
+// editor answers it in words.
+var ErrExpired = errors.New("the delivery's event is no longer kept (expired or erased)")
 
 // One sends a stored event to the queue again, then marks the record
 // queued with code. Sending first means a failure loses nothing; a worker
@@ -45,7 +42,7 @@ func One(ctx context.Context, st Store, q Queue, d store.Delivery, code lifecycl
 		event, err = st.Event(ctx, d.WorkspaceID, d.EventID)
 		switch {
 		case errors.Is(err, failure.ErrNotFound) || err == nil && len(event) == 0:
-			return ErrExpired
+			return failure.New("resume: read the event", failure.NotFound, ErrExpired)
 		case err != nil:
 			return err
 		}

@@ -61,6 +61,7 @@ func TestOne(t *testing.T) {
 	}{
 		{name: "sent and marked", d: d, sent: 1, mark: 1},
 		{name: "no event", d: store.Delivery{WorkspaceID: "ws_a", EventID: "evt_2", Status: lifecycle.StatusFailed}, want: resume.ErrExpired},
+		{name: "no event is not found", d: store.Delivery{WorkspaceID: "ws_a", EventID: "evt_2", Status: lifecycle.StatusFailed}, want: failure.ErrNotFound},
 		{name: "send fails", d: d, queueErr: sendErr, want: failure.ErrTransient},
 		{name: "a worker moved it on", d: d, storeErr: failure.New("store: requeue", failure.Conflict, nil), sent: 1},
 		{name: "mark fails", d: d, storeErr: failure.New("store: requeue", failure.Throttled, nil), want: failure.ErrThrottled, sent: 1},

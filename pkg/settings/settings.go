@@ -1,7 +1,7 @@
 // Package settings is the one place where the system's deployment defaults
 // live: the rate budget, each workspace's limits, the timeouts and what is derived from them (the
 // queue's visibility timeout, the claim lease), the receive count, the
-// retention, the plans. The CDK stack (infra), the three functions and the
+// retention, the plans. The CDK stack (infra), the five functions and the
 // local stack all start from Default (or Local), and the stack hands every
 // value to the functions in their environment, where FromEnv reads it back.
 // Check holds the values that depend on each other together.

@@ -22,7 +22,7 @@ func TestDefaultsHoldTogether(t *testing.T) {
 		}
 	}
 	d := settings.Default()
-	// The figures the README and the stack promise.
+	// The figures docs/settings.md and the stack promise.
 	if d.VisibilityTimeout() != 180*time.Second || d.Lease() != 2*time.Minute || d.RateBudget().Window != 61*time.Second ||
 		d.RateBudget().Limit != 20 || d.MaxReceiveCount != 8 || d.Retention != 720*time.Hour ||
 		d.CheckBudget() != (store.Budget{Limit: 5, Window: time.Minute}) || d.TestBudget() != (store.Budget{Limit: 5, Window: time.Minute}) {

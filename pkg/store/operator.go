@@ -39,9 +39,9 @@ type ParkedConnection struct {
 // ParkedConnections lists, across every workspace, the connections whose
 // deliveries are parked and how many wait, most waiting first. It scans
 // the parked index, which holds parked deliveries only (a delivery leaves
-// it when it is sent again), never the table, and reads only the ids; the
-// filter keeps the answer the same on an emulator that scans the table
-// for an index. The index is eventually consistent: a delivery parked or
+// it when it is sent again), never the table, and reads only the ids; a
+// filter on the status keeps out anything but parked deliveries, whatever
+// the scan returns. The index is eventually consistent: a delivery parked or
 // resumed a moment ago may be missing or still counted.
 func (s *Store) ParkedConnections(ctx context.Context) ([]ParkedConnection, error) {
 	const op = "store: parked connections"

@@ -39,10 +39,7 @@ package store
 import (
 	"context"
 	"errors"
-	"fmt"
-	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -151,58 +148,16 @@ func isAlreadyEnabled(err error) bool {
 
 func millis(t time.Time) int64 { return t.UnixMilli() }
 
-// built is an expression as every backend reads it. The expression
-// builder names placeholders #0, #1, … #10: DynamoDB reads them, but kumo
-// substitutes names by plain string replacement in map order, so #1 can
-// eat the start of #10. Fixed-width names (#n000, :v000) cannot be a
-// prefix of one another. Clauses go on one line (the builder separates SET
-// and REMOVE with a newline, which kumo does not read).
+// built is a built expression's parts, as the SDK's inputs take them.
 type built struct {
 	Condition, Update, KeyCondition, Filter, Projection *string
 	Names                                               map[string]string
 	Values                                              map[string]types.AttributeValue
 }
 
-var placeholderRE = regexp.MustCompile(`([#:])([0-9]+)\b`)
-
 func render(e expression.Expression) built {
-	fix := func(p *string) *string {
-		if p == nil {
-			return nil
-		}
-		s := placeholderRE.ReplaceAllStringFunc(*p, fixed)
-		s = strings.TrimSpace(strings.ReplaceAll(s, "\n", " "))
-		return &s
-	}
-	b := built{Condition: fix(e.Condition()), Update: fix(e.Update()), KeyCondition: fix(e.KeyCondition()),
-		Filter: fix(e.Filter()), Projection: fix(e.Projection())}
-	if n := e.Names(); n != nil {
-		b.Names = make(map[string]string, len(n))
-		for k, v := range n {
-			b.Names[fixed(k)] = v
-		}
-	}
-	if vs := e.Values(); vs != nil {
-		b.Values = make(map[string]types.AttributeValue, len(vs))
-		for k, v := range vs {
-			b.Values[fixed(k)] = v
-		}
-	}
-	return b
-}
-
-// fixed turns #12 into #n012 and :3 into :v003.
-func fixed(p string) string {
-	m := placeholderRE.FindStringSubmatch(p)
-	if m == nil {
-		return p
-	}
-	n, _ := strconv.Atoi(m[2])
-	letter := "n"
-	if m[1] == ":" {
-		letter = "v"
-	}
-	return fmt.Sprintf("%s%s%03d", m[1], letter, n)
+	return built{Condition: e.Condition(), Update: e.Update(), KeyCondition: e.KeyCondition(),
+		Filter: e.Filter(), Projection: e.Projection(), Names: e.Names(), Values: e.Values()}
 }
 
 // putIf writes the item v if cond holds.
