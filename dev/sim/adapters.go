@@ -12,6 +12,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/funnel-personio/funnel-personio/dev/memdb"
 	"github.com/funnel-personio/funnel-personio/pkg/failure"
@@ -24,45 +25,51 @@ import (
 type gatedDB struct {
 	s  *Sched
 	db *memdb.DB
+	// marking, if set, is called as an erasure marker is written, before
+	// it is (the simulator notes which deliveries were in flight).
+	marking func(hash string)
 }
 
 func (g gatedDB) GetItem(ctx context.Context, in *dynamodb.GetItemInput, o ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
-	g.s.Gate(ctx, "dynamodb GetItem")
+	g.s.Gate(ctx, "dynamodb GetItem", g.s.Latency(2*time.Millisecond, 15*time.Millisecond))
 	return g.db.GetItem(ctx, in, o...)
 }
 
 func (g gatedDB) PutItem(ctx context.Context, in *dynamodb.PutItemInput, o ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
-	g.s.Gate(ctx, "dynamodb PutItem")
+	g.s.Gate(ctx, "dynamodb PutItem", g.s.Latency(2*time.Millisecond, 15*time.Millisecond))
+	if sk, ok := in.Item["sk"].(*types.AttributeValueMemberS); ok && g.marking != nil && strings.HasPrefix(sk.Value, "ERASED#") {
+		g.marking(strings.TrimPrefix(sk.Value, "ERASED#"))
+	}
 	return g.db.PutItem(ctx, in, o...)
 }
 
 func (g gatedDB) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, o ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
-	g.s.Gate(ctx, "dynamodb UpdateItem")
+	g.s.Gate(ctx, "dynamodb UpdateItem", g.s.Latency(2*time.Millisecond, 15*time.Millisecond))
 	return g.db.UpdateItem(ctx, in, o...)
 }
 
 func (g gatedDB) DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, o ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error) {
-	g.s.Gate(ctx, "dynamodb DeleteItem")
+	g.s.Gate(ctx, "dynamodb DeleteItem", g.s.Latency(2*time.Millisecond, 15*time.Millisecond))
 	return g.db.DeleteItem(ctx, in, o...)
 }
 
 func (g gatedDB) Query(ctx context.Context, in *dynamodb.QueryInput, o ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error) {
-	g.s.Gate(ctx, "dynamodb Query")
+	g.s.Gate(ctx, "dynamodb Query", g.s.Latency(2*time.Millisecond, 15*time.Millisecond))
 	return g.db.Query(ctx, in, o...)
 }
 
 func (g gatedDB) Scan(ctx context.Context, in *dynamodb.ScanInput, o ...func(*dynamodb.Options)) (*dynamodb.ScanOutput, error) {
-	g.s.Gate(ctx, "dynamodb Scan")
+	g.s.Gate(ctx, "dynamodb Scan", g.s.Latency(2*time.Millisecond, 15*time.Millisecond))
 	return g.db.Scan(ctx, in, o...)
 }
 
 func (g gatedDB) BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInput, o ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error) {
-	g.s.Gate(ctx, "dynamodb BatchGetItem")
+	g.s.Gate(ctx, "dynamodb BatchGetItem", g.s.Latency(2*time.Millisecond, 15*time.Millisecond))
 	return g.db.BatchGetItem(ctx, in, o...)
 }
 
 func (g gatedDB) TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, o ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error) {
-	g.s.Gate(ctx, "dynamodb TransactWriteItems")
+	g.s.Gate(ctx, "dynamodb TransactWriteItems", g.s.Latency(2*time.Millisecond, 15*time.Millisecond))
 	return g.db.TransactWriteItems(ctx, in, o...)
 }
 
@@ -75,14 +82,14 @@ type vault struct {
 }
 
 func (v *vault) Create(ctx context.Context, ws, conn string, t personio.Token) (string, error) {
-	v.s.Gate(ctx, "secretsmanager CreateSecret")
+	v.s.Gate(ctx, "secretsmanager CreateSecret", v.s.Latency(5*time.Millisecond, 30*time.Millisecond))
 	v.n++
 	v.tokens[ws+"/"+conn] = t
 	return fmt.Sprintf("arn:sim:secret:%d", v.n), nil
 }
 
 func (v *vault) Get(ctx context.Context, ws, conn string) (personio.Token, error) {
-	v.s.Gate(ctx, "secretsmanager GetSecretValue")
+	v.s.Gate(ctx, "secretsmanager GetSecretValue", v.s.Latency(5*time.Millisecond, 30*time.Millisecond))
 	t, ok := v.tokens[ws+"/"+conn]
 	if !ok {
 		return "", failure.New("vault: get", failure.NotFound, errors.New("no secret"))
@@ -91,13 +98,13 @@ func (v *vault) Get(ctx context.Context, ws, conn string) (personio.Token, error
 }
 
 func (v *vault) Put(ctx context.Context, ws, conn string, t personio.Token) error {
-	v.s.Gate(ctx, "secretsmanager PutSecretValue")
+	v.s.Gate(ctx, "secretsmanager PutSecretValue", v.s.Latency(5*time.Millisecond, 30*time.Millisecond))
 	v.tokens[ws+"/"+conn] = t
 	return nil
 }
 
 func (v *vault) Delete(ctx context.Context, ws, conn string) error {
-	v.s.Gate(ctx, "secretsmanager DeleteSecret")
+	v.s.Gate(ctx, "secretsmanager DeleteSecret", v.s.Latency(5*time.Millisecond, 30*time.Millisecond))
 	delete(v.tokens, ws+"/"+conn)
 	delete(v.secrets, ws+"/"+conn)
 	return nil
@@ -111,7 +118,7 @@ func (v *vault) ReadSecret(ctx context.Context, ws, conn string) (personio.Token
 }
 
 func (v *vault) PutReadSecret(ctx context.Context, ws, conn string, secret personio.Token) error {
-	v.s.Gate(ctx, "secretsmanager PutSecretValue")
+	v.s.Gate(ctx, "secretsmanager PutSecretValue", v.s.Latency(5*time.Millisecond, 30*time.Millisecond))
 	if _, ok := v.tokens[ws+"/"+conn]; !ok {
 		return failure.New("vault: put read secret", failure.NotFound, errors.New("no secret"))
 	}
@@ -149,7 +156,7 @@ type sqs struct {
 }
 
 func (q *sqs) Send(ctx context.Context, m queue.Message) error {
-	q.s.Gate(ctx, "sqs SendMessage")
+	q.s.Gate(ctx, "sqs SendMessage", q.s.Latency(5*time.Millisecond, 25*time.Millisecond))
 	q.seq++
 	attrs := map[string]string{}
 	for k, v := range m.Attributes {
@@ -171,7 +178,7 @@ func (q *sqs) byReceipt(receipt string) *message {
 
 // Defer hides a received message for d (ChangeMessageVisibility).
 func (q *sqs) Defer(ctx context.Context, receipt string, d time.Duration) error {
-	q.s.Gate(ctx, "sqs ChangeMessageVisibility")
+	q.s.Gate(ctx, "sqs ChangeMessageVisibility", q.s.Latency(5*time.Millisecond, 25*time.Millisecond))
 	if m := q.byReceipt(receipt); m != nil {
 		m.visibleAt = q.s.Now().Add(min(d, queue.MaxVisibility))
 		return nil
@@ -180,7 +187,7 @@ func (q *sqs) Defer(ctx context.Context, receipt string, d time.Duration) error 
 }
 
 func (q *sqs) delete(ctx context.Context, receipt string) {
-	q.s.Gate(ctx, "sqs DeleteMessage")
+	q.s.Gate(ctx, "sqs DeleteMessage", q.s.Latency(5*time.Millisecond, 25*time.Millisecond))
 	for i, m := range q.msgs {
 		if m.receipt == receipt {
 			q.msgs = append(q.msgs[:i], q.msgs[i+1:]...)
@@ -193,7 +200,7 @@ func (q *sqs) delete(ctx context.Context, receipt string) {
 // does; a message received more than maxReceive times goes to the
 // dead-letter queue instead.
 func (q *sqs) receive(ctx context.Context, n int) []*message {
-	q.s.Gate(ctx, "sqs ReceiveMessage")
+	q.s.Gate(ctx, "sqs ReceiveMessage", q.s.Latency(5*time.Millisecond, 25*time.Millisecond))
 	var out []*message
 	now := q.s.Now()
 	for i := 0; i < len(q.msgs) && len(out) < n; {
@@ -220,7 +227,7 @@ func (q *sqs) receive(ctx context.Context, n int) []*message {
 // redrive moves the dead-letter queue's messages back (the operator's
 // redrive), with their receive counts reset.
 func (q *sqs) redrive(ctx context.Context) int {
-	q.s.Gate(ctx, "sqs StartMessageMoveTask")
+	q.s.Gate(ctx, "sqs StartMessageMoveTask", q.s.Latency(5*time.Millisecond, 25*time.Millisecond))
 	n := len(q.dead)
 	for _, m := range q.dead {
 		m.receives, m.visibleAt, m.receipt = 0, q.s.Now(), ""
@@ -272,7 +279,7 @@ func (lostAnswer) Temporary() bool { return true }
 func (p *personioNet) RoundTrip(r *http.Request) (*http.Response, error) {
 	ctx := r.Context()
 	api := strings.HasPrefix(r.URL.Path, "/v1/")
-	p.s.Gate(ctx, "personio "+r.Method+" "+r.URL.Path)
+	p.s.Gate(ctx, "personio "+r.Method+" "+r.URL.Path, p.s.Latency(20*time.Millisecond, 300*time.Millisecond))
 	if r.Body == nil {
 		r.Body = http.NoBody
 	}
@@ -283,7 +290,7 @@ func (p *personioNet) RoundTrip(r *http.Request) (*http.Response, error) {
 	rec := httptest.NewRecorder()
 	p.sandbox.ServeHTTP(rec, r)
 	lose := api && p.s.Float() < p.faults.lost
-	p.s.Gate(ctx, "personio answered")
+	p.s.Gate(ctx, "personio answered", p.s.Latency(20*time.Millisecond, 500*time.Millisecond))
 	if lose {
 		p.lost++
 		return nil, lostAnswer{}

@@ -35,6 +35,8 @@ type actor struct {
 	// immune actors never crash: the platform's and the customer's
 	// scripts, and the pollers AWS runs.
 	immune bool
+	// priority orders the actors in the priority schedule.
+	priority float64
 }
 
 type gate struct {
@@ -59,10 +61,18 @@ type Sched struct {
 	actors int
 	// Steps counts the gates passed.
 	Steps int
+	// Stalled says which actor stopped the run by waiting outside a gate.
+	Stalled string
 	// CrashRate is the share of crashable gates where the actor dies.
 	CrashRate float64
-	trace     []string
-	keep      int
+	// Priorities: instead of any due gate alike, the due gate of the
+	// actor of the highest priority goes, and now and then an actor's
+	// priority is drawn again. One actor then runs many steps in a row
+	// while another waits between two of its own, which is where the
+	// deep races are (PCT-style scheduling); half the seeds use it.
+	Priorities bool
+	trace      []string
+	keep       int
 }
 
 func newSched(seed uint64, start time.Time, keep int) *Sched {
@@ -92,7 +102,7 @@ func (s *Sched) SpawnImmune(ctx context.Context, name string, f func(ctx context
 
 func (s *Sched) spawn(ctx context.Context, name string, immune bool, f func(ctx context.Context)) {
 	s.actors++
-	a := &actor{id: s.actors, name: name, immune: immune}
+	a := &actor{id: s.actors, name: name, immune: immune, priority: s.rng.Float64()}
 	g := s.enqueue(a, "start", s.now, false)
 	go func() {
 		defer func() { s.idle <- struct{}{} }()
@@ -112,8 +122,16 @@ func (s *Sched) enqueue(a *actor, label string, at time.Time, crashable bool) *g
 }
 
 // Gate waits for the scheduler's go (label says what the actor is about
-// to do); a crash unwinds the actor.
-func (s *Sched) Gate(ctx context.Context, label string) { s.wait(ctx, label, s.now, true) }
+// to do) for the call's latency on the simulated clock; a crash unwinds
+// the actor.
+func (s *Sched) Gate(ctx context.Context, label string, latency time.Duration) {
+	s.wait(ctx, label, s.now.Add(latency), true)
+}
+
+// Latency draws a call's latency between lo and hi.
+func (s *Sched) Latency(lo, hi time.Duration) time.Duration {
+	return lo + time.Duration(s.rng.Int64N(int64(hi-lo)+1))
+}
 
 // Sleep waits d on the simulated clock.
 func (s *Sched) Sleep(ctx context.Context, d time.Duration) error {
@@ -150,7 +168,7 @@ func (s *Sched) step() bool {
 		s.now = earliest.at
 		due = s.due()
 	}
-	g := due[s.rng.IntN(len(due))]
+	g := s.pick(due)
 	s.gates = slices.DeleteFunc(s.gates, func(x *gate) bool { return x == g })
 	crash := g.crashable && !g.actor.immune && s.CrashRate > 0 && s.rng.Float64() < s.CrashRate
 	s.Steps++
@@ -158,8 +176,47 @@ func (s *Sched) step() bool {
 		s.note(fmt.Sprintf("%s %s#%d %s%s", s.now.Format("15:04:05.000"), g.actor.name, g.actor.id, g.label, map[bool]string{true: " CRASH"}[crash]))
 	}
 	g.run <- crash
-	<-s.idle
+	select {
+	case <-s.idle:
+	case <-time.After(stallAfter):
+		// The actor neither reached a gate nor ended: it waits on
+		// something that is no gate (a lock another actor holds across
+		// a gate). The run cannot go on; its goroutines are left.
+		s.Stalled = fmt.Sprintf("%s#%d did not reach its next gate after %s", g.actor.name, g.actor.id, g.label)
+		s.gates = nil
+		return false
+	}
 	return true
+}
+
+// stallAfter is how long (real time) an actor may take between two gates:
+// far longer than any step takes on a loaded machine.
+const stallAfter = time.Minute
+
+// pick chooses the gate that goes.
+func (s *Sched) pick(due []*gate) *gate {
+	if !s.Priorities {
+		return due[s.rng.IntN(len(due))]
+	}
+	if s.rng.Float64() < 0.02 {
+		due[s.rng.IntN(len(due))].actor.priority = s.rng.Float64()
+	}
+	return slices.MaxFunc(due, func(a, b *gate) int {
+		if c := cmpFloat(a.actor.priority, b.actor.priority); c != 0 {
+			return c
+		}
+		return b.seq - a.seq
+	})
+}
+
+func cmpFloat(a, b float64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
 }
 
 func (s *Sched) due() []*gate {

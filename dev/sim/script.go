@@ -25,7 +25,10 @@ func (w *world) grace() time.Duration { return 2*w.set.WatchInterval + w.set.Wat
 // ledger is what the script did and what the system answered: the
 // ground truth the invariants are held to.
 type ledger struct {
-	accepted  map[string]int // event id → applicant
+	accepted map[string]int // event id → applicant
+	// inFlight are, for each erasure marker's hash, the deliveries under
+	// way as it was written.
+	inFlight  map[string]map[string]bool
 	erasures  []erasure
 	scripts   int // scripted actors still running
 	rotations int
@@ -40,7 +43,9 @@ type erasure struct {
 	inFlight map[string]bool
 }
 
-func newLedger() *ledger { return &ledger{accepted: map[string]int{}} }
+func newLedger() *ledger {
+	return &ledger{accepted: map[string]int{}, inFlight: map[string]map[string]bool{}}
+}
 
 // system runs f as an actor of the system, counted as live until it ends
 // or crashes.
@@ -83,6 +88,7 @@ func (w *world) script(ctx context.Context, o Options) {
 		w.daemons(ctx, o)
 		for n := range o.Events {
 			at := time.Duration(s.Intn(int64(scriptLength / 2)))
+			w.arrivals = append(w.arrivals, at)
 			w.scripted(ctx, "platform", func(ctx context.Context) { w.sendEvent(ctx, n, at) })
 		}
 		w.customer(ctx)
@@ -95,7 +101,11 @@ func (w *world) daemons(ctx context.Context, o Options) {
 	w.s.SpawnImmune(ctx, "watch-schedule", func(ctx context.Context) {
 		for {
 			_ = w.s.Sleep(ctx, w.set.WatchTick)
-			w.system(ctx, "watch", func(ctx context.Context) { _, _ = w.watch.Run(ctx) })
+			w.system(ctx, "watch", func(ctx context.Context) {
+				wt := w.watches.get()
+				_, _ = wt.Run(ctx)
+				w.watches.put(wt)
+			})
 		}
 	})
 }
@@ -216,11 +226,19 @@ func (w *world) customer(ctx context.Context) {
 			w.unpublished = false
 		})
 	}
-	if s.Float() < 0.4 {
-		w.scripted(ctx, "customer-erasure", func(ctx context.Context) {
-			_ = s.Sleep(ctx, at(scriptLength))
-			w.erase(ctx, int(s.Intn(int64(max(len(w.ledger.accepted), 1)))))
-		})
+	for range 2 {
+		if s.Float() < 0.5 {
+			// Near an event's arrival half the time: where an erasure
+			// races the event's delivery.
+			when := at(scriptLength)
+			if len(w.arrivals) > 0 && s.Float() < 0.5 {
+				when = w.arrivals[s.Intn(int64(len(w.arrivals)))] + at(3*time.Second)
+			}
+			w.scripted(ctx, "customer-erasure", func(ctx context.Context) {
+				_ = s.Sleep(ctx, when)
+				w.erase(ctx, w.applicantOnItsWay())
+			})
+		}
 	}
 	w.scripted(ctx, "customer-retry", func(ctx context.Context) {
 		_ = s.Sleep(ctx, scriptLength)
@@ -249,15 +267,32 @@ func (w *world) erase(ctx context.Context, n int) {
 		if code != http.StatusOK {
 			return false
 		}
-		e := erasure{applicant: n, hash: application.EmailHash([]byte(hashKey), email(n)), at: w.s.Now(), inFlight: map[string]bool{}}
-		for _, d := range w.records() {
-			if d.ClaimOwner != "" && d.ClaimUntil >= w.s.Now().UnixMilli() {
-				e.inFlight[d.id] = true
-			}
-		}
+		h := application.EmailHash([]byte(hashKey), email(n))
+		e := erasure{applicant: n, hash: h, at: w.s.Now(), inFlight: w.ledger.inFlight[h]}
 		w.ledger.erasures = append(w.ledger.erasures, e)
 		return true
 	})
+}
+
+// applicantOnItsWay picks an applicant whose delivery is not at rest when
+// there is one (where an erasure races a worker), any accepted one
+// otherwise.
+func (w *world) applicantOnItsWay() int {
+	var moving, all []int
+	for _, id := range sortedKeys(w.ledger.accepted) {
+		n := w.ledger.accepted[id]
+		all = append(all, n)
+		if r, ok := w.record(id); !ok || !r.Status.Resting() {
+			moving = append(moving, n)
+		}
+	}
+	switch {
+	case len(moving) > 0:
+		return moving[w.s.Intn(int64(len(moving)))]
+	case len(all) > 0:
+		return all[w.s.Intn(int64(len(all)))]
+	}
+	return 0
 }
 
 // retryFailed retries every failed delivery, as a customer does after

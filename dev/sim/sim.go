@@ -79,6 +79,7 @@ var start = time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
 func Run(o Options) Result {
 	o.defaults()
 	s := newSched(o.Seed, start, o.Trace)
+	s.Priorities = o.Seed%2 == 0
 	res := Result{Seed: o.Seed, Outcomes: map[string]int{}}
 	w, err := newWorld(s, o)
 	if err != nil {
@@ -94,6 +95,11 @@ func Run(o Options) Result {
 		if w.settled() {
 			break
 		}
+	}
+	if s.Stalled != "" {
+		res.Violations = append(res.Violations, "the simulator stalled: "+s.Stalled)
+		res.Steps, res.SimTime = s.Steps, s.now.Sub(start)
+		return res
 	}
 	if !w.settled() && len(res.Violations) == 0 {
 		res.Violations = append(res.Violations, fmt.Sprintf("nothing accepted is lost: the run did not settle in %d steps (%s simulated)", s.Steps, s.now.Sub(start)))

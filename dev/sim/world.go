@@ -52,8 +52,12 @@ type world struct {
 	vault   *vault
 	sandbox *sandbox.Sandbox
 	net     *personioNet
-	editor  *apigw.Router
-	ingest  *ingest.Handler
+	// editors, ingests and watches are the functions' instances: an
+	// instance serves one call at a time, as a Lambda instance does, and
+	// one that crashed is gone with its memory.
+	editors *pool[*apigw.Router]
+	ingests *pool[*ingest.Handler]
+	watches *pool[*watch.Watch]
 	workers []*delivery.Worker
 	busy    []bool
 	watch   *watch.Watch
@@ -63,8 +67,42 @@ type world struct {
 	live    int // actors of the system still running (not the pollers)
 	// unpublished: the script unpublished the position at Personio.
 	unpublished bool
-	verifier    acceptAll
+	// arrivals are when the platform sends each event (from the start).
+	arrivals []time.Duration
+	verifier acceptAll
 }
+
+// marking notes the deliveries whose claim is held as an erasure's
+// marker is written: their request may reach Personio after the erasure
+// answers (a delivery under way cannot be called back); any other must
+// not.
+func (w *world) marking(hash string) {
+	set := map[string]bool{}
+	for _, d := range w.records() {
+		if d.ClaimOwner != "" && d.ClaimUntil >= w.s.Now().UnixMilli() {
+			set[d.id] = true
+		}
+	}
+	w.ledger.inFlight[hash] = set
+}
+
+// pool holds a function's idle instances; get makes one when none is
+// idle. Only the running actor uses it (one at a time).
+type pool[T any] struct {
+	free []T
+	make func() T
+}
+
+func (p *pool[T]) get() T {
+	if n := len(p.free); n > 0 {
+		x := p.free[n-1]
+		p.free = p.free[:n-1]
+		return x
+	}
+	return p.make()
+}
+
+func (p *pool[T]) put(x T) { p.free = append(p.free, x) }
 
 // seeded reads random bytes from the run's generator.
 type seeded struct{ s *Sched }
@@ -95,7 +133,7 @@ func newWorld(s *Sched, o Options) (*world, error) {
 	// Each function has a store of its own, as each Lambda instance
 	// does (with its own in-process memory).
 	open := func() *store.Store {
-		return store.New(gatedDB{s: s, db: w.db}, table, set.Retention, store.WithGlobal(set.GlobalBudget()), store.WithClock(s.Now))
+		return store.New(gatedDB{s: s, db: w.db, marking: w.marking}, table, set.Retention, store.WithGlobal(set.GlobalBudget()), store.WithClock(s.Now))
 	}
 	w.q = &sqs{s: s, visibility: set.VisibilityTimeout(), maxReceive: set.MaxReceiveCount}
 	w.vault = &vault{s: s, tokens: map[string]personio.Token{}, secrets: map[string]personio.Token{}}
@@ -117,15 +155,25 @@ func newWorld(s *Sched, o Options) (*world, error) {
 	log := slog.New(slog.DiscardHandler)
 	ec := apilambda.Config(set, log)
 	ec.Now, ec.IDs = s.Now, seeded{s}
-	ed, err := editor.New(ec, open(), w.vault, pc, w.q)
-	if err != nil {
-		return nil, err
+	var perr error
+	w.editors = &pool[*apigw.Router]{make: func() *apigw.Router {
+		ed, err := editor.New(ec, open(), w.vault, pc, w.q)
+		if err != nil {
+			perr = err
+			return nil
+		}
+		rt, err := ed.Router()
+		perr = err
+		return rt
+	}}
+	w.editors.put(w.editors.make())
+	if perr != nil {
+		return nil, perr
 	}
-	if w.editor, err = ed.Router(); err != nil {
-		return nil, err
-	}
-	w.ingest = ingest.New(ingest.Config{HashKey: set.HashKey, MaxFiles: set.MaxFiles(), Budget: set.RateBudget(), CacheTTL: set.CacheTTL,
-		Logger: log, Now: s.Now}, w.verifier, open(), w.q)
+	w.ingests = &pool[*ingest.Handler]{make: func() *ingest.Handler {
+		return ingest.New(ingest.Config{HashKey: set.HashKey, MaxFiles: set.MaxFiles(), Budget: set.RateBudget(), CacheTTL: set.CacheTTL,
+			Logger: log, Now: s.Now}, w.verifier, open(), w.q)
+	}}
 	for range o.Workers {
 		wc := workerlambda.Config(set, workerlambda.Options{Logger: log, Metrics: io.Discard})
 		wc.Now, wc.Rand, wc.Sleep = s.Now, s.Intn, s.Sleep
@@ -137,9 +185,13 @@ func newWorld(s *Sched, o Options) (*world, error) {
 	}
 	wcfg := watchlambda.Config(set, log)
 	wcfg.Now, wcfg.Serial, wcfg.FeedReaders = s.Now, true, 1
-	if w.watch, err = watch.New(wcfg, open(), w.vault, pc, w.q, nil); err != nil {
+	if _, err := watch.New(wcfg, open(), w.vault, pc, w.q, nil); err != nil {
 		return nil, err
 	}
+	w.watches = &pool[*watch.Watch]{make: func() *watch.Watch {
+		wt, _ := watch.New(wcfg, open(), w.vault, pc, w.q, nil)
+		return wt
+	}}
 	return w, nil
 }
 
@@ -158,7 +210,9 @@ func (w *world) call(ctx context.Context, method, path string, body any, header 
 	if body == nil {
 		req.Body = ""
 	}
-	res, err := w.editor.Serve(ctx, req)
+	ed := w.editors.get()
+	res, err := ed.Serve(ctx, req)
+	w.editors.put(ed)
 	if err != nil {
 		return 500, nil
 	}
@@ -206,7 +260,9 @@ func email(n int) string { return fmt.Sprintf("applicant.%d@example.com", n) }
 
 // post sends an event to ingest as the platform's webhook does.
 func (w *world) post(ctx context.Context, body []byte) (int, string) {
-	res, err := w.ingest.Handle(ctx, events.APIGatewayV2HTTPRequest{RawPath: "/v1/events", Body: string(body),
+	h := w.ingests.get()
+	defer w.ingests.put(h)
+	res, err := h.Handle(ctx, events.APIGatewayV2HTTPRequest{RawPath: "/v1/events", Body: string(body),
 		RequestContext: events.APIGatewayV2HTTPRequestContext{HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: "POST", Path: "/v1/events"}}})
 	if err != nil {
 		return 500, err.Error()
