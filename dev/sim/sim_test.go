@@ -2,9 +2,9 @@ package sim
 
 import (
 	"flag"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"fmt"
 	"runtime"
 	"slices"
 	"strings"
