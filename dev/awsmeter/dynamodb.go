@@ -73,6 +73,7 @@ const (
 	opDelete
 	opQuery
 	opBatchGet
+	opTransact
 )
 
 // dynamoCall is one DynamoDB call being counted.
@@ -86,6 +87,9 @@ type dynamoCall struct {
 	old, new     item
 	// batch is a batch read's keys by table.
 	batch map[string]types.KeysAndAttributes
+	// parts are a transaction's writes and checks (each a put, update,
+	// delete or, for a condition check, a get of the item checked).
+	parts []*dynamoCall
 }
 
 // before asks for the call's consumed capacity and notes what computing it
@@ -121,8 +125,59 @@ func (t *tables) before(in *middleware.InitializeInput) *dynamoCall {
 			consistent: aws.ToBool(v.ConsistentRead) && v.IndexName == nil, projected: v.ProjectionExpression != nil}
 	case *dynamodb.BatchGetItemInput:
 		return &dynamoCall{kind: opBatchGet, batch: v.RequestItems}
+	case *dynamodb.TransactWriteItemsInput:
+		return t.transaction(v)
 	}
 	return nil
+}
+
+// transaction notes each part of a transaction with the item it finds.
+func (t *tables) transaction(v *dynamodb.TransactWriteItemsInput) *dynamoCall {
+	c := &dynamoCall{kind: opTransact}
+	for _, ti := range v.TransactItems {
+		var p *dynamoCall
+		switch {
+		case ti.Put != nil:
+			p = &dynamoCall{kind: opPut, table: aws.ToString(ti.Put.TableName), new: ti.Put.Item}
+			p.key = t.keyOf(p.table, ti.Put.Item)
+		case ti.Update != nil:
+			p = &dynamoCall{kind: opUpdate, table: aws.ToString(ti.Update.TableName), key: ti.Update.Key}
+		case ti.Delete != nil:
+			p = &dynamoCall{kind: opDelete, table: aws.ToString(ti.Delete.TableName), key: ti.Delete.Key}
+		case ti.ConditionCheck != nil:
+			p = &dynamoCall{kind: opGet, table: aws.ToString(ti.ConditionCheck.TableName), key: ti.ConditionCheck.Key}
+		default:
+			continue
+		}
+		p.old = t.shadow(p.table, p.key)
+		c.parts = append(c.parts, p)
+	}
+	return c
+}
+
+// afterTransaction prices a transaction as DynamoDB does: each part as
+// the write of its item (a condition check as a write of the item it
+// checks), at twice the units of a single write.
+func (t *tables) afterTransaction(ctx context.Context, c *dynamoCall, err error) capacity {
+	var out capacity
+	for _, p := range c.parts {
+		var pc capacity
+		switch {
+		case err != nil:
+			pc = capacity{write: units(size(p.old), writeUnitBytes)}
+		case p.kind == opGet:
+			pc = capacity{write: units(size(p.old), writeUnitBytes)}
+		default:
+			if p.kind == opUpdate {
+				p.new = t.readBack(ctx, p.table, p.key)
+			}
+			t.remember(p, nil)
+			pc = t.compute(p, nil)
+		}
+		out.write += 2 * pc.write
+		out.indexWrite += 2 * pc.indexWrite
+	}
+	return out
 }
 
 // askCapacity returns a copy of a DynamoDB input that has a
@@ -146,6 +201,28 @@ func askCapacity(params any) any {
 // after reads the units the backend reported, or computes them, and
 // keeps the items the call saw.
 func (t *tables) after(ctx context.Context, c *dynamoCall, result any, err error) capacity {
+	if c.kind == opTransact {
+		if err != nil && !conditionFailed(err) {
+			return capacity{}
+		}
+		computed := t.afterTransaction(ctx, c, err)
+		if out, ok := result.(*dynamodb.TransactWriteItemsOutput); ok && err == nil && len(out.ConsumedCapacity) > 0 {
+			sum := types.ConsumedCapacity{CapacityUnits: aws.Float64(0)}
+			for _, cc := range out.ConsumedCapacity {
+				*sum.CapacityUnits += aws.ToFloat64(cc.CapacityUnits)
+				for name, ix := range cc.GlobalSecondaryIndexes {
+					if sum.GlobalSecondaryIndexes == nil {
+						sum.GlobalSecondaryIndexes = map[string]types.Capacity{}
+					}
+					cur := sum.GlobalSecondaryIndexes[name]
+					cur.CapacityUnits = aws.Float64(aws.ToFloat64(cur.CapacityUnits) + aws.ToFloat64(ix.CapacityUnits))
+					sum.GlobalSecondaryIndexes[name] = cur
+				}
+			}
+			return fromReport(opTransact, &sum)
+		}
+		return computed
+	}
 	var reported *types.ConsumedCapacity
 	var returned item
 	var read []item
@@ -321,7 +398,7 @@ func readUnits(bytes int, consistent bool) float64 {
 
 func conditionFailed(err error) bool {
 	var ae smithy.APIError
-	return errors.As(err, &ae) && strings.Contains(ae.ErrorCode(), "ConditionalCheckFailed")
+	return errors.As(err, &ae) && (strings.Contains(ae.ErrorCode(), "ConditionalCheckFailed") || ae.ErrorCode() == "TransactionCanceledException")
 }
 
 // learn notes a table's keys and indexes.

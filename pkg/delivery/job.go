@@ -63,16 +63,6 @@ type result struct {
 func (j *job) run(ctx, work context.Context) bool {
 	w := j.w
 	j.hashes = j.ev.EmailHashes(w.cfg.HashKey)
-	// An erased applicant's event is dropped before anything of it is
-	// written (and whatever a claim made of it before the erasure was
-	// seen is deleted).
-	if erased, err := w.store.Erased(work, j.ev.WorkspaceID, j.hashes...); err != nil {
-		j.log.WarnContext(ctx, "worker: read erasures", "error", err.Error())
-		_ = w.queue.Defer(ctx, j.receipt, w.backoff(j.attempt))
-		return false
-	} else if erased {
-		return j.forget(ctx)
-	}
 	d := store.Delivery{WorkspaceID: j.ev.WorkspaceID, FunnelID: j.ev.FunnelID, EventID: j.ev.ID,
 		OccurredAt: j.ev.OccurredAt, Event: j.body, EmailHashes: j.hashes}
 	if j.deferToken != nil {
@@ -82,8 +72,14 @@ func (j *job) run(ctx, work context.Context) bool {
 			d.DeferToken = "-" // a copy with an empty token is no copy the record waits for
 		}
 	}
+	// The claim is refused, in the same transaction, if an erasure
+	// marker names an address of the event: an erased applicant's event
+	// is dropped before anything of it is written (and whatever was
+	// written of it before the erasure was seen is deleted).
 	claimed, err := w.store.Claim(work, d, j.owner, w.cfg.Lease)
 	switch {
+	case errors.Is(err, store.ErrErased):
+		return j.forget(ctx)
 	case errors.Is(err, store.ErrAlreadyDelivered):
 		j.log.InfoContext(ctx, "delivery", "state", "already_delivered")
 		return true

@@ -182,3 +182,38 @@ func TestRequeueAfterAWorkerRecorded(t *testing.T) {
 		}
 	})
 }
+
+// TestClaimAfterAnErasure: a worker looked at the erasure markers, then
+// the applicant was erased (marker written, record deleted), then the
+// worker claims: the claim is refused in the same transaction as the
+// marker's check and writes nothing, so the erasure stays final (before,
+// the claim's upsert brought the record back and the worker delivered).
+func TestClaimAfterAnErasure(t *testing.T) {
+	suite(t, func(t *testing.T, _ testDB, s *store.Store, c *clock) {
+		ctx := t.Context()
+		d := store.Delivery{WorkspaceID: "ws_a", FunnelID: "fn_1", EventID: "evt_e", Event: []byte(`{}`), EmailHashes: []string{"h-other", "h-ada"}}
+		if _, err := s.CreateDelivery(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+		if erased, err := s.Erased(ctx, "ws_a", d.EmailHashes...); err != nil || erased {
+			t.Fatalf("erased before the erasure: %v %v", erased, err)
+		}
+		if _, err := s.EraseApplicant(ctx, "ws_a", "h-ada", c.Now().Add(24*time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Claim(ctx, d, "w1", time.Minute); !errors.Is(err, store.ErrErased) {
+			t.Fatalf("claim after the erasure: %v, want ErrErased", err)
+		}
+		if _, err := s.GetDelivery(ctx, "ws_a", "evt_e"); !errors.Is(err, failure.ErrNotFound) {
+			t.Errorf("the claim brought the record back: %v", err)
+		}
+		if _, err := s.Event(ctx, "ws_a", "evt_e"); !errors.Is(err, failure.ErrNotFound) {
+			t.Errorf("the claim brought the event back: %v", err)
+		}
+		// An expired marker no longer refuses.
+		c.Add(25 * time.Hour)
+		if _, err := s.Claim(ctx, d, "w2", time.Minute); err != nil {
+			t.Errorf("claim after the marker expired: %v", err)
+		}
+	})
+}

@@ -121,6 +121,7 @@ type deliveryItem struct {
 	EventKept bool `dynamodbav:"event_kept,omitempty"`
 	// LegacyEvent is the event of a record written when records held it.
 	LegacyEvent []byte `dynamodbav:"event,omitempty"`
+
 	Delivery
 }
 
@@ -260,46 +261,19 @@ func (s *Store) Claim(ctx context.Context, d Delivery, owner string, lease time.
 	if d.DeferToken != "" {
 		cond = claimable.And(expression.Name("defer_token").Equal(expression.Value(d.DeferToken)))
 	}
-	expr, err := expression.NewBuilder().WithUpdate(update).WithCondition(cond).Build()
-	if err != nil {
-		return Delivery{}, failure.New(op, failure.Invalid, err)
+	was, existed, err := s.claimWrite(ctx, op, d, fresh, update, cond)
+	if errors.Is(err, ErrErased) {
+		return Delivery{}, err
 	}
-	x := render(expr)
-	out, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: aws.String(s.table), Key: key(fresh.PK, fresh.SK),
-		UpdateExpression: x.Update, ConditionExpression: x.Condition,
-		ExpressionAttributeNames: x.Names, ExpressionAttributeValues: x.Values,
-		// The old values tell a take-over; the new ones are the old with
-		// this claim's changes.
-		ReturnValues: types.ReturnValueAllOld,
-	})
 	if err != nil {
 		if !isConflict(op, err) {
 			return Delivery{}, failure.Classify(op, err)
 		}
-		cur, gerr := s.GetDelivery(ctx, d.WorkspaceID, d.EventID)
-		// A copy that arrives while another worker holds the claim may be
-		// the very copy that worker just sent and is about to write the
-		// token of (it sends the copy, then records): it waits for the
-		// claim like any message, and is judged stale only once the claim
-		// is free. Dropping it then would leave the record waiting for a
-		// copy that is gone.
-		held := gerr == nil && cur.ClaimOwner != "" && cur.ClaimOwner != owner && cur.ClaimUntil >= millis(now)
-		switch {
-		case gerr == nil && cur.Status == lifecycle.StatusDelivered:
-			return cur, ErrAlreadyDelivered
-		case d.DeferToken != "" && !held && (errors.Is(gerr, failure.ErrNotFound) || gerr == nil && cur.DeferToken != d.DeferToken):
-			return cur, ErrStaleCopy
-		}
-		return cur, failure.New(op, failure.Conflict, errors.New("claimed by another worker"))
+		return s.claimRefused(ctx, op, d, owner, now)
 	}
 	claimed := d
 	claimed.Attempts = []Attempt{}
-	var was deliveryItem
-	if len(out.Attributes) > 0 {
-		if err := attributevalue.UnmarshalMap(out.Attributes, &was); err != nil {
-			return Delivery{}, failure.New(op, failure.Invalid, err)
-		}
+	if existed {
 		claimed = was.delivery()
 		claimed.TakenOver = was.Status == lifecycle.StatusProcessing && was.ClaimOwner != owner
 		if claimed.Attempts == nil {
@@ -325,7 +299,7 @@ func (s *Store) Claim(ctx context.Context, d Delivery, owner string, lease time.
 	}
 	claimed.WorkspaceID, claimed.FunnelID, claimed.EventID = d.WorkspaceID, d.FunnelID, d.EventID
 	claimed.Status, claimed.ClaimOwner, claimed.ClaimUntil, claimed.UpdatedAt = lifecycle.StatusProcessing, owner, millis(now.Add(lease)), now
-	if len(out.Attributes) == 0 {
+	if !existed {
 		claimed.Test = false // a record Claim creates is never a test
 	}
 	if len(d.Event) > 0 && !was.EventKept && len(was.LegacyEvent) == 0 {
@@ -339,6 +313,97 @@ func (s *Store) Claim(ctx context.Context, d Delivery, owner string, lease time.
 	}
 	s.attempts.put(d.Key(), owner, claimed.Attempts)
 	return claimed, nil
+}
+
+// ErrErased is a claim refused because an erasure marker names an
+// address of the event: the applicant was erased; nothing was written.
+var ErrErased = errors.New("store: the applicant was erased")
+
+// claimWrite applies the claim. An event with addresses is claimed in one
+// transaction with a check that no erasure marker names any of them
+// (lifecycle.GuardNotErased), so an erasure that lands between a worker's
+// look at the markers and its claim can never be undone by the claim; the
+// record is read first, and the claim holds only if it is still as read
+// (what it found tells a take-over). Without addresses the claim is one
+// conditional update that returns the record as it was. existed says
+// whether there was a record.
+func (s *Store) claimWrite(ctx context.Context, op string, d Delivery, fresh deliveryItem, update expression.UpdateBuilder,
+	cond expression.ConditionBuilder) (was deliveryItem, existed bool, err error) {
+	hashes := slices.DeleteFunc(slices.Clone(d.EmailHashes), func(h string) bool { return h == "" })
+	var raw map[string]types.AttributeValue
+	if len(hashes) > 0 {
+		raw, err = s.getItem(ctx, op, fresh.PK, fresh.SK, &was)
+		if err != nil && !errors.Is(err, failure.ErrNotFound) {
+			return was, false, err
+		}
+		cond = cond.And(unchanged(raw, "updated_at"))
+	}
+	expr, err := expression.NewBuilder().WithUpdate(update).WithCondition(cond).Build()
+	if err != nil {
+		return was, false, failure.New(op, failure.Invalid, err)
+	}
+	x := render(expr)
+	u := &dynamodb.UpdateItemInput{TableName: aws.String(s.table), Key: key(fresh.PK, fresh.SK),
+		UpdateExpression: x.Update, ConditionExpression: x.Condition, ExpressionAttributeNames: x.Names, ExpressionAttributeValues: x.Values}
+	if len(hashes) > 0 {
+		return was, raw != nil, s.claimUnlessErased(ctx, op, d.WorkspaceID, hashes, u)
+	}
+	u.ReturnValues = types.ReturnValueAllOld
+	out, err := s.db.UpdateItem(ctx, u)
+	if err != nil {
+		return was, false, err
+	}
+	if err := attributevalue.UnmarshalMap(out.Attributes, &was); err != nil {
+		return was, false, failure.New(op, failure.Invalid, err)
+	}
+	return was, len(out.Attributes) > 0, nil
+}
+
+// claimUnlessErased writes the claim u in one transaction with a check on
+// each address's erasure marker: absent, or expired.
+func (s *Store) claimUnlessErased(ctx context.Context, op, ws string, hashes []string, u *dynamodb.UpdateItemInput) error {
+	items := []types.TransactWriteItem{{Update: &types.Update{TableName: u.TableName, Key: u.Key, UpdateExpression: u.UpdateExpression,
+		ConditionExpression: u.ConditionExpression, ExpressionAttributeNames: u.ExpressionAttributeNames, ExpressionAttributeValues: u.ExpressionAttributeValues}}}
+	gone, err := expression.NewBuilder().WithCondition(expression.AttributeNotExists(expression.Name(AttrPK)).
+		Or(expression.Name(AttrTTL).LessThanEqual(expression.Value(s.now().Unix())))).Build()
+	if err != nil {
+		return failure.New(op, failure.Invalid, err)
+	}
+	g := render(gone)
+	for _, h := range hashes {
+		items = append(items, types.TransactWriteItem{ConditionCheck: &types.ConditionCheck{TableName: aws.String(s.table),
+			Key: key(wsKey(ws), erasedKey(h)), ConditionExpression: g.Condition, ExpressionAttributeNames: g.Names, ExpressionAttributeValues: g.Values}})
+	}
+	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+	var tc *types.TransactionCanceledException
+	if errors.As(err, &tc) {
+		for i, r := range tc.CancellationReasons {
+			if i > 0 && aws.ToString(r.Code) == "ConditionalCheckFailed" {
+				return ErrErased
+			}
+		}
+	}
+	return err
+}
+
+// claimRefused says why a claim's condition did not hold: the event was
+// delivered, the copy is stale, or another worker holds the claim.
+func (s *Store) claimRefused(ctx context.Context, op string, d Delivery, owner string, now time.Time) (Delivery, error) {
+	cur, gerr := s.GetDelivery(ctx, d.WorkspaceID, d.EventID)
+	// A copy that arrives while another worker holds the claim may be
+	// the very copy that worker just sent and is about to write the
+	// token of (it sends the copy, then records): it waits for the
+	// claim like any message, and is judged stale only once the claim
+	// is free. Dropping it then would leave the record waiting for a
+	// copy that is gone.
+	held := gerr == nil && cur.ClaimOwner != "" && cur.ClaimOwner != owner && cur.ClaimUntil >= millis(now)
+	switch {
+	case gerr == nil && cur.Status == lifecycle.StatusDelivered:
+		return cur, ErrAlreadyDelivered
+	case d.DeferToken != "" && !held && (errors.Is(gerr, failure.ErrNotFound) || gerr == nil && cur.DeferToken != d.DeferToken):
+		return cur, ErrStaleCopy
+	}
+	return cur, failure.New(op, failure.Conflict, errors.New("claimed by another worker"))
 }
 
 // Change is a state change of a delivery, with the attempt that led to it.
