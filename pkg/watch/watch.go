@@ -388,10 +388,10 @@ func (w *Watch) position(ctx context.Context, in store.Integration, published bo
 func (w *Watch) connections(ctx, start context.Context, now time.Time, r *Report) error {
 	var due, sweep []store.Connection
 	if err := w.store.WatchedConnections(ctx, func(c store.Connection) error {
-		switch {
-		case w.due(c.WorkspaceID+"/"+c.ID, c.LastCheckedAt, w.cfg.HealthInterval, now):
+		if w.due(c.WorkspaceID+"/"+c.ID, c.LastCheckedAt, w.cfg.HealthInterval, now) {
 			due = append(due, c)
-		case c.Status == store.ConnectionConnected && w.slot("sweep/"+c.WorkspaceID+"/"+c.ID, w.cfg.Interval, now):
+		}
+		if c.Status == store.ConnectionConnected && w.slot("sweep/"+c.WorkspaceID+"/"+c.ID, w.cfg.Interval, now) {
 			sweep = append(sweep, c)
 		}
 		return nil
