@@ -158,7 +158,26 @@ func (t *tables) transaction(v *dynamodb.TransactWriteItemsInput) *dynamoCall {
 // afterTransaction prices a transaction as DynamoDB does: each part as
 // the write of its item (a condition check as a write of the item it
 // checks), at twice the units of a single write.
-func (t *tables) afterTransaction(ctx context.Context, c *dynamoCall, err error) capacity {
+func (t *tables) afterTransaction(ctx context.Context, c *dynamoCall, result any, err error) capacity {
+	computed := t.computeTransaction(ctx, c, err)
+	out, ok := result.(*dynamodb.TransactWriteItemsOutput)
+	if !ok || err != nil || len(out.ConsumedCapacity) == 0 {
+		return computed
+	}
+	sum := types.ConsumedCapacity{CapacityUnits: aws.Float64(0), GlobalSecondaryIndexes: map[string]types.Capacity{}}
+	for _, cc := range out.ConsumedCapacity {
+		*sum.CapacityUnits += aws.ToFloat64(cc.CapacityUnits)
+		for name, ix := range cc.GlobalSecondaryIndexes {
+			cur := sum.GlobalSecondaryIndexes[name]
+			cur.CapacityUnits = aws.Float64(aws.ToFloat64(cur.CapacityUnits) + aws.ToFloat64(ix.CapacityUnits))
+			sum.GlobalSecondaryIndexes[name] = cur
+		}
+	}
+	return fromReport(opTransact, &sum)
+}
+
+// computeTransaction is a transaction's units by DynamoDB's rules.
+func (t *tables) computeTransaction(ctx context.Context, c *dynamoCall, err error) capacity {
 	var out capacity
 	for _, p := range c.parts {
 		var pc capacity
@@ -205,23 +224,7 @@ func (t *tables) after(ctx context.Context, c *dynamoCall, result any, err error
 		if err != nil && !conditionFailed(err) {
 			return capacity{}
 		}
-		computed := t.afterTransaction(ctx, c, err)
-		if out, ok := result.(*dynamodb.TransactWriteItemsOutput); ok && err == nil && len(out.ConsumedCapacity) > 0 {
-			sum := types.ConsumedCapacity{CapacityUnits: aws.Float64(0)}
-			for _, cc := range out.ConsumedCapacity {
-				*sum.CapacityUnits += aws.ToFloat64(cc.CapacityUnits)
-				for name, ix := range cc.GlobalSecondaryIndexes {
-					if sum.GlobalSecondaryIndexes == nil {
-						sum.GlobalSecondaryIndexes = map[string]types.Capacity{}
-					}
-					cur := sum.GlobalSecondaryIndexes[name]
-					cur.CapacityUnits = aws.Float64(aws.ToFloat64(cur.CapacityUnits) + aws.ToFloat64(ix.CapacityUnits))
-					sum.GlobalSecondaryIndexes[name] = cur
-				}
-			}
-			return fromReport(opTransact, &sum)
-		}
-		return computed
+		return t.afterTransaction(ctx, c, result, err)
 	}
 	var reported *types.ConsumedCapacity
 	var returned item
