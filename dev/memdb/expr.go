@@ -169,34 +169,23 @@ func (sc scope) parseCond(s string) (*cond, error) {
 	return c, nil
 }
 
-func (sc scope) or(l *lexer) (*cond, error) {
-	left, err := sc.and(l)
-	if err != nil {
-		return nil, err
-	}
-	for strings.EqualFold(l.peek(), "OR") {
-		l.next()
-		right, err := sc.and(l)
-		if err != nil {
-			return nil, err
-		}
-		left = &cond{op: "or", kids: []*cond{left, right}}
-	}
-	return left, nil
-}
+func (sc scope) or(l *lexer) (*cond, error) { return sc.chain(l, "OR", sc.and) }
 
-func (sc scope) and(l *lexer) (*cond, error) {
-	left, err := sc.not(l)
+func (sc scope) and(l *lexer) (*cond, error) { return sc.chain(l, "AND", sc.not) }
+
+// chain reads operands of next joined by the keyword, left to right.
+func (sc scope) chain(l *lexer, keyword string, next func(*lexer) (*cond, error)) (*cond, error) {
+	left, err := next(l)
 	if err != nil {
 		return nil, err
 	}
-	for strings.EqualFold(l.peek(), "AND") {
+	for strings.EqualFold(l.peek(), keyword) {
 		l.next()
-		right, err := sc.not(l)
+		right, err := next(l)
 		if err != nil {
 			return nil, err
 		}
-		left = &cond{op: "and", kids: []*cond{left, right}}
+		left = &cond{op: strings.ToLower(keyword), kids: []*cond{left, right}}
 	}
 	return left, nil
 }

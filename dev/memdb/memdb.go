@@ -200,14 +200,33 @@ func (db *DB) PutItem(_ context.Context, in *dynamodb.PutItemInput, _ ...func(*d
 	return out, nil
 }
 
-func (db *DB) put(name *string, it item, sc scope, condExpr *string, write bool) (item, error) {
+// checked finds the item a write names and holds its condition to it:
+// the table, the key, the item as it is (nil: none), or the error
+// (ConditionalCheckFailed when the condition does not hold).
+func (db *DB) checked(name *string, key item, sc scope, condExpr *string) (*table, string, string, item, error) {
 	t, err := db.table(name)
 	if err != nil {
-		return nil, err
+		return nil, "", "", nil, err
 	}
-	pk, sk, err := t.keyOf(it)
+	pk, sk, err := t.keyOf(key)
 	if err != nil {
-		return nil, err
+		return nil, "", "", nil, err
+	}
+	old := t.get(pk, sk)
+	ok, err := check(sc, condExpr, old)
+	if err != nil {
+		return nil, "", "", nil, err
+	}
+	if !ok {
+		return nil, "", "", old, conditionFailed(old, false)
+	}
+	return t, pk, sk, old, nil
+}
+
+func (db *DB) put(name *string, it item, sc scope, condExpr *string, write bool) (item, error) {
+	t, pk, sk, old, err := db.checked(name, it, sc, condExpr)
+	if err != nil {
+		return old, err
 	}
 	for _, ix := range t.indexes {
 		for _, a := range []string{ix.pk, ix.sk} {
@@ -217,14 +236,6 @@ func (db *DB) put(name *string, it item, sc scope, condExpr *string, write bool)
 				}
 			}
 		}
-	}
-	old := t.get(pk, sk)
-	ok, err := check(sc, condExpr, old)
-	if err != nil {
-		return nil, err
-	}
-	if !ok {
-		return old, conditionFailed(old, false)
 	}
 	if write {
 		t.put(pk, sk, clone(it))
@@ -254,21 +265,9 @@ func (db *DB) UpdateItem(_ context.Context, in *dynamodb.UpdateItemInput, _ ...f
 }
 
 func (db *DB) update(name *string, key item, sc scope, updExpr, condExpr *string, write bool) (item, item, error) {
-	t, err := db.table(name)
+	t, pk, sk, old, err := db.checked(name, key, sc, condExpr)
 	if err != nil {
-		return nil, nil, err
-	}
-	pk, sk, err := t.keyOf(key)
-	if err != nil {
-		return nil, nil, err
-	}
-	old := t.get(pk, sk)
-	ok, err := check(sc, condExpr, old)
-	if err != nil {
-		return nil, nil, err
-	}
-	if !ok {
-		return old, nil, conditionFailed(old, false)
+		return old, nil, err
 	}
 	base := old
 	if base == nil {
@@ -312,21 +311,9 @@ func (db *DB) DeleteItem(_ context.Context, in *dynamodb.DeleteItemInput, _ ...f
 }
 
 func (db *DB) del(name *string, key item, sc scope, condExpr *string, write bool) (item, error) {
-	t, err := db.table(name)
+	t, pk, sk, old, err := db.checked(name, key, sc, condExpr)
 	if err != nil {
-		return nil, err
-	}
-	pk, sk, err := t.keyOf(key)
-	if err != nil {
-		return nil, err
-	}
-	old := t.get(pk, sk)
-	ok, err := check(sc, condExpr, old)
-	if err != nil {
-		return nil, err
-	}
-	if !ok {
-		return old, conditionFailed(old, false)
+		return old, err
 	}
 	if write && old != nil {
 		t.del(pk, sk)
@@ -419,23 +406,8 @@ func (db *DB) transactOne(ti types.TransactWriteItem, write bool) error {
 		return err
 	case ti.ConditionCheck != nil:
 		c := ti.ConditionCheck
-		t, err := db.table(c.TableName)
-		if err != nil {
-			return err
-		}
-		pk, sk, err := t.keyOf(c.Key)
-		if err != nil {
-			return err
-		}
-		old := t.get(pk, sk)
-		ok, err := check(scopeOf(c.ExpressionAttributeNames, c.ExpressionAttributeValues), c.ConditionExpression, old)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return conditionFailed(old, false)
-		}
-		return nil
+		_, _, _, _, err := db.checked(c.TableName, c.Key, scopeOf(c.ExpressionAttributeNames, c.ExpressionAttributeValues), c.ConditionExpression)
+		return err
 	}
 	return validation("a TransactWriteItem needs one of Put, Update, Delete, ConditionCheck")
 }
