@@ -231,7 +231,7 @@ func NewStack(scope constructs.Construct, id string, p Props) *Stack {
 	// (BatchGetItem).
 	grantTable(s.Table, api, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchGetItem")
 	grantTable(s.Table, ingest, "dynamodb:GetItem", "dynamodb:PutItem")
-	grantTable(s.Table, worker, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem")
+	grantTable(s.Table, worker, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem")
 	// The watch lists what it watches and the parked (Query), reads and
 	// updates connections and budgets (GetItem, PutItem), marks positions
 	// and requeues parked deliveries (UpdateItem).

@@ -299,7 +299,7 @@ var wantPermissions = map[string]map[string][]string{
 		"WebhookSigningSecret": {"secretsmanager:GetSecretValue"},
 	},
 	"Worker": {
-		"Table":               {"dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"},
+		"Table":               {"dynamodb:ConditionCheckItem", "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"},
 		"Table/index/*":       {"dynamodb:Query"},
 		"DataKey":             keyActions,
 		"Events":              {"sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage", "sqs:SendMessage"},
