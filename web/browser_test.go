@@ -303,6 +303,12 @@ func TestSetupPage(t *testing.T) {
 		t.Errorf("the retry was not recorded: %v", after)
 	}
 
+	// The retried delivery comes to rest before the token changes: on a
+	// busy machine its try could otherwise meet the new token and park
+	// beside Bob.
+	b.wait("the retried delivery at rest", `(() => { const d = `+root+`.querySelector('#d-`+cher+`'); `+
+		`return d && !['queued', 'processing', 'retrying'].includes(d.dataset.status) })()`)
+
 	// Step 8: the customer regenerates the token in Personio. The next
 	// application parks; the banner appears; new credentials resume it.
 	res, err := http.Post(st.SandboxURL+"/_sandbox/companies/42/rotate-token", "application/json", nil)
