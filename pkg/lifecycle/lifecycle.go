@@ -5,7 +5,7 @@
 // the editor, the watch and the operator name what happened; pkg/store
 // applies the transition the table allows as one conditional write, or as
 // one transaction where two items must agree (a claim and the erasure
-// markers, a park and its cause); the simulator (dev/sim) checks that
+// markers); the simulator (dev/sim) checks that
 // every run of them keeps the invariants.
 //
 // The table is drawn as a state diagram in docs/lifecycle.md (Diagram),
@@ -78,10 +78,12 @@ const (
 	GuardAwaitedCopy Guard = "a delayed copy is the one the record waits for"
 	// GuardClaimHeld: the worker still holds the claim.
 	GuardClaimHeld Guard = "the worker holds the claim"
-	// GuardCauseHolds: the connection still needs attention with the
-	// credentials the worker used, or the position is still marked
-	// unpublished (checked in the same transaction as the park).
-	GuardCauseHolds Guard = "the cause still holds"
+	// GuardCauseHolds: the connection still needs attention, or the
+	// position is still unpublished. The worker reads it just before it
+	// parks; a cause that goes between that read and the park is caught
+	// by the watch's sweep, which resumes whatever is parked on a working
+	// connection or a published, unmarked position (docs/lifecycle.md).
+	GuardCauseHolds Guard = "the cause still holds (or the sweep wakes it)"
 	// GuardUnchanged: the record is as the requeue read it.
 	GuardUnchanged Guard = "the record is as read"
 	// GuardAbsent: there is no record of the event yet.
