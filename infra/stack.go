@@ -229,8 +229,8 @@ func NewStack(scope constructs.Construct, id string, p Props) *Stack {
 	// applicant's returning event made.
 	// The api reads a page of the delivery log's records at once
 	// (BatchGetItem).
-	grantTable(s.Table, api, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchGetItem")
-	grantTable(s.Table, ingest, "dynamodb:GetItem", "dynamodb:PutItem")
+	grantTable(s.Table, api, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchGetItem", "dynamodb:ConditionCheckItem")
+	grantTable(s.Table, ingest, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem")
 	grantTable(s.Table, worker, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem")
 	// The watch lists what it watches and the parked (Query), reads and
 	// updates connections and budgets (GetItem, PutItem), marks positions

@@ -282,7 +282,7 @@ var keyActions = []string{"kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:
 // account.
 var wantPermissions = map[string]map[string][]string{
 	"Api": {
-		"Table":               {"dynamodb:BatchGetItem", "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"},
+		"Table":               {"dynamodb:BatchGetItem", "dynamodb:ConditionCheckItem", "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"},
 		"Table/index/*":       {"dynamodb:Query"},
 		"DataKey":             keyActions,
 		"Events":              {"sqs:SendMessage"},
@@ -291,7 +291,7 @@ var wantPermissions = map[string]map[string][]string{
 		"secret:" + connected: {"secretsmanager:CreateSecret", "secretsmanager:DeleteSecret", "secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue", "secretsmanager:TagResource"},
 	},
 	"Ingest": {
-		"Table":                {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"},
+		"Table":                {"dynamodb:ConditionCheckItem", "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"},
 		"Table/index/*":        {"dynamodb:Query"},
 		"DataKey":              keyActions,
 		"Events":               {"sqs:SendMessage"},

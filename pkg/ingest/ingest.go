@@ -212,6 +212,12 @@ func (h *Handler) accept(ctx context.Context, ev *application.Event, body []byte
 		d.Attempts[0].ReasonCode = lifecycle.ReasonBudget
 	}
 	_, err = h.store.CreateDelivery(ctx, d)
+	if errors.Is(err, store.ErrErased) {
+		// Erased after the look above: the record was refused and the
+		// event deleted; the worker drops the queued copy.
+		log.InfoContext(ctx, "ingest: erased applicant", "state", "erased")
+		return apigw.JSON(http.StatusAccepted, Accepted{ID: ev.ID, Status: "erased"}, nil)
+	}
 	if err != nil && !errors.Is(err, failure.ErrConflict) {
 		// Queued already: the worker writes the record when it claims.
 		log.WarnContext(ctx, "ingest: record not written", "error", err.Error())

@@ -217,3 +217,27 @@ func TestClaimAfterAnErasure(t *testing.T) {
 		}
 	})
 }
+
+// TestRecordAfterAnErasure: ingest looked at the erasure markers, then the
+// applicant was erased, then ingest writes the record: the record is
+// refused in the same transaction as the marker's check, and the event
+// ingest kept first is deleted again (simulator seed 6261 found the
+// record written after the erasure's answer).
+func TestRecordAfterAnErasure(t *testing.T) {
+	suite(t, func(t *testing.T, _ testDB, s *store.Store, c *clock) {
+		ctx := t.Context()
+		if _, err := s.EraseApplicant(ctx, "ws_a", "h-ada", c.Now().Add(24*time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		d := store.Delivery{WorkspaceID: "ws_a", FunnelID: "fn_1", EventID: "evt_r", Event: []byte(`{}`), EmailHashes: []string{"h-ada"}}
+		if _, err := s.CreateDelivery(ctx, d); !errors.Is(err, store.ErrErased) {
+			t.Fatalf("record after the erasure: %v, want ErrErased", err)
+		}
+		if _, err := s.GetDelivery(ctx, "ws_a", "evt_r"); !errors.Is(err, failure.ErrNotFound) {
+			t.Errorf("the record was written: %v", err)
+		}
+		if _, err := s.Event(ctx, "ws_a", "evt_r"); !errors.Is(err, failure.ErrNotFound) {
+			t.Errorf("the event is still kept: %v", err)
+		}
+	})
+}

@@ -193,11 +193,26 @@ func (s *Store) CreateDelivery(ctx context.Context, d Delivery) (Delivery, error
 	if err != nil {
 		return Delivery{}, failure.New(op, failure.Invalid, err)
 	}
-	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName: aws.String(s.table), Item: item,
-		ConditionExpression: aws.String("attribute_not_exists(pk)"),
-	})
-	return d, failure.Classify(op, err)
+	put := &types.Put{TableName: aws.String(s.table), Item: item, ConditionExpression: aws.String("attribute_not_exists(pk)")}
+	hashes := slices.DeleteFunc(slices.Clone(d.EmailHashes), func(h string) bool { return h == "" })
+	if len(hashes) == 0 {
+		_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: put.TableName, Item: item, ConditionExpression: put.ConditionExpression})
+		return d, failure.Classify(op, err)
+	}
+	// The record is written in one transaction with a check of the
+	// applicant's erasure markers, so an erasure that lands after the
+	// caller looked at them is never undone: the record is refused
+	// (ErrErased) and the event just kept is deleted again.
+	err = s.unlessErased(ctx, op, d.WorkspaceID, hashes, types.TransactWriteItem{Put: put})
+	if errors.Is(err, ErrErased) && it.EventKept {
+		if ferr := s.forgetEvent(ctx, op, d.WorkspaceID, d.EventID); ferr != nil {
+			return Delivery{}, ferr
+		}
+	}
+	if err != nil && !errors.Is(err, ErrErased) {
+		err = failure.Classify(op, err)
+	}
+	return d, err
 }
 
 func (s *Store) deliveryItem(d Delivery) deliveryItem {
@@ -346,7 +361,9 @@ func (s *Store) claimWrite(ctx context.Context, op string, d Delivery, fresh del
 	u := &dynamodb.UpdateItemInput{TableName: aws.String(s.table), Key: key(fresh.PK, fresh.SK),
 		UpdateExpression: x.Update, ConditionExpression: x.Condition, ExpressionAttributeNames: x.Names, ExpressionAttributeValues: x.Values}
 	if len(hashes) > 0 {
-		return was, raw != nil, s.claimUnlessErased(ctx, op, d.WorkspaceID, hashes, u)
+		return was, raw != nil, s.unlessErased(ctx, op, d.WorkspaceID, hashes, types.TransactWriteItem{Update: &types.Update{
+			TableName: u.TableName, Key: u.Key, UpdateExpression: u.UpdateExpression, ConditionExpression: u.ConditionExpression,
+			ExpressionAttributeNames: u.ExpressionAttributeNames, ExpressionAttributeValues: u.ExpressionAttributeValues}})
 	}
 	u.ReturnValues = types.ReturnValueAllOld
 	out, err := s.db.UpdateItem(ctx, u)
@@ -359,11 +376,11 @@ func (s *Store) claimWrite(ctx context.Context, op string, d Delivery, fresh del
 	return was, len(out.Attributes) > 0, nil
 }
 
-// claimUnlessErased writes the claim u in one transaction with a check on
-// each address's erasure marker: absent, or expired.
-func (s *Store) claimUnlessErased(ctx context.Context, op, ws string, hashes []string, u *dynamodb.UpdateItemInput) error {
-	items := []types.TransactWriteItem{{Update: &types.Update{TableName: u.TableName, Key: u.Key, UpdateExpression: u.UpdateExpression,
-		ConditionExpression: u.ConditionExpression, ExpressionAttributeNames: u.ExpressionAttributeNames, ExpressionAttributeValues: u.ExpressionAttributeValues}}}
+// unlessErased writes w in one transaction with a check on each
+// address's erasure marker: absent, or expired. A marker that holds is
+// ErrErased, and nothing is written.
+func (s *Store) unlessErased(ctx context.Context, op, ws string, hashes []string, w types.TransactWriteItem) error {
+	items := []types.TransactWriteItem{w}
 	gone, err := expression.NewBuilder().WithCondition(expression.AttributeNotExists(expression.Name(AttrPK)).
 		Or(expression.Name(AttrTTL).LessThanEqual(expression.Value(s.now().Unix())))).Build()
 	if err != nil {
