@@ -99,25 +99,12 @@ func (sc scope) operand(l *lexer) (operand, error) {
 	var o operand
 	switch {
 	case strings.EqualFold(t, "if_not_exists") || strings.EqualFold(t, "size"):
-		if err := l.expect("("); err != nil {
-			return o, err
-		}
 		o.fn = strings.ToLower(t)
-		for {
-			a, err := sc.operand(l)
-			if err != nil {
-				return o, err
-			}
-			o.args = append(o.args, a)
-			if l.peek() == "," {
-				l.next()
-				continue
-			}
-			break
-		}
-		if err := l.expect(")"); err != nil {
+		args, err := sc.list(l)
+		if err != nil {
 			return o, err
 		}
+		o.args = args
 	case strings.HasPrefix(t, ":"):
 		v, ok := sc.values[t]
 		if !ok {
@@ -154,6 +141,25 @@ func (sc scope) operand(l *lexer) (operand, error) {
 		return operand{fn: p, args: []operand{o, rhs}}, nil
 	}
 	return o, nil
+}
+
+// list reads a parenthesised, comma-separated list of operands.
+func (sc scope) list(l *lexer) ([]operand, error) {
+	if err := l.expect("("); err != nil {
+		return nil, err
+	}
+	var out []operand
+	for {
+		a, err := sc.operand(l)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+		if l.peek() != "," {
+			return out, l.expect(")")
+		}
+		l.next()
+	}
 }
 
 // parseCond parses a condition expression.
@@ -215,22 +221,8 @@ func (sc scope) atom(l *lexer) (*cond, error) {
 	}
 	if f := strings.ToLower(l.peek()); condFuncs[f] {
 		l.next()
-		if err := l.expect("("); err != nil {
-			return nil, err
-		}
-		c := &cond{op: "fn", fn: f}
-		for {
-			a, err := sc.operand(l)
-			if err != nil {
-				return nil, err
-			}
-			c.args = append(c.args, a)
-			if l.peek() != "," {
-				break
-			}
-			l.next()
-		}
-		return c, l.expect(")")
+		args, err := sc.list(l)
+		return &cond{op: "fn", fn: f, args: args}, err
 	}
 	left, err := sc.operand(l)
 	if err != nil {
@@ -241,22 +233,8 @@ func (sc scope) atom(l *lexer) (*cond, error) {
 		right, err := sc.operand(l)
 		return &cond{op: "cmp", cmp: t, args: []operand{left, right}}, err
 	case strings.EqualFold(t, "IN"):
-		if err := l.expect("("); err != nil {
-			return nil, err
-		}
-		c := &cond{op: "in", args: []operand{left}}
-		for {
-			a, err := sc.operand(l)
-			if err != nil {
-				return nil, err
-			}
-			c.args = append(c.args, a)
-			if l.peek() != "," {
-				break
-			}
-			l.next()
-		}
-		return c, l.expect(")")
+		args, err := sc.list(l)
+		return &cond{op: "in", args: append([]operand{left}, args...)}, err
 	case strings.EqualFold(t, "BETWEEN"):
 		lo, err := sc.operand(l)
 		if err != nil {

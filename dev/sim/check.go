@@ -48,13 +48,18 @@ func (w *world) records() []idRecord {
 	return out
 }
 
-func (w *world) record(id string) (record, bool) {
+// byID are the table's delivery records by event id, read once.
+func (w *world) byID() map[string]record {
+	out := map[string]record{}
 	for _, r := range w.records() {
-		if r.id == id {
-			return r.record, true
-		}
+		out[r.id] = r.record
 	}
-	return record{}, false
+	return out
+}
+
+func (w *world) record(id string) (record, bool) {
+	r, ok := w.byID()[id]
+	return r, ok
 }
 
 // applied counts Personio's applications by the event id each carries as
@@ -80,6 +85,7 @@ func (w *world) checkStep() []string {
 			v = append(v, fmt.Sprintf("nothing twice: %s reached Personio %d times (%s)", id, len(apps[id]), strings.Join(apps[id], ", ")))
 		}
 	}
+	records := w.records()
 	for _, e := range w.ledger.erasures {
 		for _, a := range w.sandbox.Applications(company) {
 			ev := eventOf(a.Application.Tags)
@@ -88,7 +94,7 @@ func (w *world) checkStep() []string {
 					ev, e.applicant, a.ReceivedAt.Format("15:04:05.000"), e.at.Format("15:04:05.000")))
 			}
 		}
-		for _, r := range w.records() {
+		for _, r := range records {
 			if slices.Contains(r.EmailHashes, e.hash) && !e.inFlight[r.id] {
 				v = append(v, fmt.Sprintf("an erasure is final: the record of %s holds applicant %d's address after the erasure answered", r.id, e.applicant))
 			}
@@ -115,13 +121,13 @@ func eventOf(tags []string) string {
 // checkEnd holds the invariants of a settled run.
 func (w *world) checkEnd() []string {
 	v := w.checkStep()
-	apps := w.applied()
+	apps, records := w.applied(), w.byID()
 	for _, id := range sortedKeys(w.ledger.accepted) {
 		n := w.ledger.accepted[id]
 		if w.erased(n) {
 			continue
 		}
-		r, ok := w.record(id)
+		r, ok := records[id]
 		switch {
 		case !ok:
 			v = append(v, "nothing accepted is lost: "+id+" has no record")
