@@ -19,7 +19,6 @@ var known = map[string]string{
 	"functions/local/serve.go runServe":            "the flags, the emulator it owns or finds, and the banner it prints",
 	"dev/awsmeter/cost.go Compute":                 "the price table applied service by service, one line per priced item",
 	"pkg/store/deliveries.go Store.Claim":          "one conditional write with its takeover and retry cases together, which the lease argument needs in one view",
-	"pkg/store/budget.go Store.take":               "the budget's conditional-write loop; its cases share the read item and the retry",
 	"pkg/application/check.go compileNode":         "one case per JSON Schema keyword the event schema uses",
 	"pkg/application/check.go checker.check":       "one case per JSON Schema keyword the event schema uses",
 	"dev/loadtest/loadtest.go run.report":          "assembles the report's fields from the run's counters",

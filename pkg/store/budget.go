@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"hash/fnv"
 	"math/rand/v2"
-	"slices"
 	"sync"
 	"time"
 
@@ -15,17 +14,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/funnel-personio/funnel-personio/pkg/failure"
+	"github.com/funnel-personio/funnel-personio/pkg/lifecycle"
 )
 
 // Budget is a rate limit kept in the table and shared by every function
-// instance: at most Limit units in any Window. A company's budget is its
-// Personio requests (Personio: 20 per 60 s); a workspace's budgets are its
-// own limits on what it may ask for (credential checks, test
-// applications).
-type Budget struct {
-	Limit  int
-	Window time.Duration
-}
+// instance (lifecycle.Budget: at most Limit units in any Window).
+type Budget = lifecycle.Budget
 
 // WorkspaceBudget names one of a workspace's own budgets.
 type WorkspaceBudget string
@@ -60,6 +54,9 @@ type budgetItem struct {
 	Tail         int64   `dynamodbav:"tail"`
 	Version      int64   `dynamodbav:"version"`
 	ExpiresAt    int64   `dynamodbav:"expires_at"`
+	// exists says the item is in the table (read or written by this
+	// instance); not stored.
+	exists bool
 }
 
 // maxTakeTries bounds the optimistic retries of one take under contention.
@@ -118,18 +115,20 @@ func (s *Store) ReserveTurn(ctx context.Context, company string, n int, b Budget
 	return at, err
 }
 
-// takeMode is how a take behaves when there is no room.
-type takeMode int
-
+// The modes of a take, as lifecycle names them.
 const (
-	takeNow        takeMode = iota // or say when there will be room
-	takeOrJoinLine                 // or reserve the next turn in line
-	takeIfIdle                     // only if the budget is idle, else nothing
-	reserveOnly                    // reserve a turn if anyone waits or there is no room, never take
+	takeNow        = lifecycle.TakeNow
+	takeOrJoinLine = lifecycle.TakeOrJoinLine
+	takeIfIdle     = lifecycle.TakeIfIdle
+	reserveOnly    = lifecycle.ReserveOnly
 )
 
-func (s *Store) take(ctx context.Context, op string, where budgetAt, n int, b Budget, mode takeMode, keep int) (bool, time.Time, error) {
-	reserve := mode == takeOrJoinLine || mode == reserveOnly
+// take applies lifecycle.Decide to the budget's item as one conditional
+// write on its version, and asks again on a conflict. Takes of one budget
+// in this instance go one at a time, each from the item as this instance
+// last wrote it (no read when no other instance wrote since): concurrent
+// records of one batch do not race each other round the version check.
+func (s *Store) take(ctx context.Context, op string, where budgetAt, n int, b Budget, mode lifecycle.TakeMode, keep int) (bool, time.Time, error) {
 	if n < 1 || n > b.Limit {
 		return false, time.Time{}, failure.New(op, failure.Invalid, fmt.Errorf("cannot take %d of a budget of %d", n, b.Limit))
 	}
@@ -139,103 +138,108 @@ func (s *Store) take(ctx context.Context, op string, where budgetAt, n int, b Bu
 			return false, time.Time{}, err
 		}
 	}
-	// Takes of one budget in this instance go one at a time, each from
-	// the item as this instance last wrote it (no read when no other
-	// instance wrote since): concurrent records of one batch do not race
-	// each other round the version check.
-	unlock := s.budgets.lock(where)
-	locked := true
-	defer func() {
-		if locked {
-			unlock()
-		}
-	}()
+	d, now, err := s.decide(ctx, op, where, n, b, mode, keep)
+	if err != nil || !d.Taken {
+		return false, d.At, err
+	}
+	return s.takeGlobalAfter(ctx, where, n, now)
+}
+
+// decide applies lifecycle.Decide to the budget's item under its lock and
+// returns the decision and the time it was taken at.
+func (s *Store) decide(ctx context.Context, op string, where budgetAt, n int, b Budget, mode lifecycle.TakeMode, keep int) (lifecycle.Take, time.Time, error) {
+	defer s.budgets.lock(where)()
 	for try := 0; try < maxTakeTries; try++ {
-		it, cached := s.budgets.get(where)
-		exists := cached
-		if !cached {
-			err := s.get(ctx, op, where.pk, where.sk, &it)
-			if err != nil && !errors.Is(err, failure.ErrNotFound) {
-				return false, time.Time{}, err
-			}
-			exists = err == nil
+		it, cached, err := s.budgetItemOf(ctx, op, where)
+		if err != nil {
+			return lifecycle.Take{}, time.Time{}, err
 		}
 		now := s.now()
-		ms := millis(now)
-		log := it.Log[:0:0]
-		for _, t := range it.Log {
-			if t > ms-b.Window.Milliseconds() {
-				log = append(log, t)
-			}
+		d := lifecycle.Decide(it.state(), now, n, b, mode, keep)
+		if !d.Write {
+			return d, now, nil
 		}
-		slices.Sort(log)
-		next := budgetItem{PK: where.pk, SK: where.sk, Log: log, BlockedUntil: it.BlockedUntil, Tail: it.Tail,
-			Version: it.Version + 1, ExpiresAt: now.Add(24 * time.Hour).Unix()}
-		// free is when n units are free: now, after a block, or when the
-		// oldest entries have left the window.
-		free := ms
-		if len(log)+n > b.Limit {
-			free = log[len(log)+n-b.Limit-1] + b.Window.Milliseconds() + 1
-		}
-		free = max(free, it.BlockedUntil)
-		var at time.Time
-		switch {
-		case mode == takeIfIdle && (len(log)+n+keep > b.Limit || it.Tail > ms || it.BlockedUntil > ms):
-			return false, time.Time{}, nil
-		case mode == reserveOnly && free <= ms && it.Tail <= ms:
-			return false, time.Time{}, nil
-		case free <= ms && (!reserve || it.Tail <= ms):
-			for range n {
-				next.Log = append(next.Log, ms)
-			}
-		case !reserve:
-			return false, time.UnixMilli(free), nil
-		default:
-			turn := max(free, it.Tail)
-			next.Tail = turn + int64(n)*b.Window.Milliseconds()/int64(b.Limit)
-			next.ExpiresAt = max(next.ExpiresAt, time.UnixMilli(next.Tail).Add(24*time.Hour).Unix())
-			at = time.UnixMilli(turn)
-		}
-		err := s.putVersioned(ctx, op, next, exists, it.Version)
+		next := it.with(d.Next, now)
+		err = s.putVersioned(ctx, op, next, it.exists, it.Version)
 		if err == nil {
 			s.budgets.put(where, next)
-		} else {
-			s.budgets.forget(where)
+			return d, now, nil
 		}
-		if err == nil {
-			if !at.IsZero() {
-				return false, at, nil
-			}
-			if where.company != "" && s.global.on() {
-				// The global guard, after the company's units (a
-				// company's item sees far more contention than a slot)
-				// and outside their lock (the next take of the company
-				// need not wait for it): a full slot gives them back.
-				unlock()
-				locked = false
-				ok, nextSlot, err := s.takeGlobal(ctx, n, ms)
-				if err != nil || !ok {
-					if gerr := s.GiveBackBudget(ctx, where.company, n, now); gerr != nil && err == nil {
-						err = gerr
-					}
-					return false, nextSlot, err
-				}
-			}
-			return true, now, nil
-		} else if !errors.Is(err, failure.ErrConflict) {
-			return false, time.Time{}, err
-		} else if cached {
+		s.budgets.forget(where)
+		if !errors.Is(err, failure.ErrConflict) {
+			return lifecycle.Take{}, time.Time{}, err
+		}
+		if cached {
 			continue // another instance wrote since: read it
 		}
 		// Another worker took first: read again after a short, jittered
 		// pause.
-		select {
-		case <-ctx.Done():
-			return false, time.Time{}, ctx.Err()
-		case <-time.After(time.Duration(1+rand.IntN(5*(try+1))) * time.Millisecond):
+		if err := pause(ctx, try); err != nil {
+			return lifecycle.Take{}, time.Time{}, err
 		}
 	}
-	return false, time.Time{}, failure.New(op, failure.Throttled, errors.New("too many concurrent takers"))
+	return lifecycle.Take{}, time.Time{}, failure.New(op, failure.Throttled, errors.New("too many concurrent takers"))
+}
+
+// takeGlobalAfter takes the global guard's units after a company's units
+// were taken at now (a company's item sees far more contention than a
+// slot), outside the company's lock (the next take of the company need
+// not wait for it). A full slot gives the company's units back.
+func (s *Store) takeGlobalAfter(ctx context.Context, where budgetAt, n int, now time.Time) (bool, time.Time, error) {
+	if where.company == "" || !s.global.On() {
+		return true, now, nil
+	}
+	ok, nextSlot, err := s.takeGlobal(ctx, n, millis(now))
+	if err != nil || !ok {
+		if gerr := s.GiveBackBudget(ctx, where.company, n, now); gerr != nil && err == nil {
+			err = gerr
+		}
+		return false, nextSlot, err
+	}
+	return true, now, nil
+}
+
+// budgetItemOf is the budget's item as this instance last wrote it, or as
+// the table has it (cached false); a missing item is the zero item.
+func (s *Store) budgetItemOf(ctx context.Context, op string, where budgetAt) (budgetItem, bool, error) {
+	if it, ok := s.budgets.get(where); ok {
+		return it, true, nil
+	}
+	var it budgetItem
+	err := s.get(ctx, op, where.pk, where.sk, &it)
+	if err != nil && !errors.Is(err, failure.ErrNotFound) {
+		return it, false, err
+	}
+	it.PK, it.SK = where.pk, where.sk
+	it.exists = err == nil
+	return it, false, nil
+}
+
+// state is the item's budget as lifecycle sees it.
+func (it budgetItem) state() lifecycle.BudgetLog {
+	return lifecycle.BudgetLog{Log: it.Log, BlockedUntil: it.BlockedUntil, Tail: it.Tail}
+}
+
+// with is the item that records st at now: the next version, kept a day
+// past now or past the line's end.
+func (it budgetItem) with(st lifecycle.BudgetLog, now time.Time) budgetItem {
+	expires := now.Add(24 * time.Hour).Unix()
+	if st.Tail > 0 {
+		expires = max(expires, time.UnixMilli(st.Tail).Add(24*time.Hour).Unix())
+	}
+	return budgetItem{PK: it.PK, SK: it.SK, Log: st.Log, BlockedUntil: st.BlockedUntil, Tail: st.Tail,
+		Version: it.Version + 1, ExpiresAt: expires, exists: true}
+}
+
+// pause waits a short, jittered time before the try-th retry of a
+// conditional write that lost to another writer.
+func pause(ctx context.Context, try int) error {
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(time.Duration(1+rand.IntN(5*(try+1))) * time.Millisecond):
+		return nil
+	}
 }
 
 // GiveBackBudget returns n units that TakeBudget took from the company's
@@ -244,10 +248,7 @@ func (s *Store) take(ctx context.Context, op string, where budgetAt, n int, b Bu
 // that Personio answered 401 cost the company nothing). Units that have
 // left the window already, or were never taken, are not given back twice.
 func (s *Store) GiveBackBudget(ctx context.Context, company string, n int, at time.Time) error {
-	where := companyBudget(company)
-	unlock := s.budgets.lock(where)
-	defer unlock()
-	return s.giveBack(ctx, where, n, at)
+	return s.shift(ctx, "store: give back budget", companyBudget(company), n, at, time.Time{})
 }
 
 // MoveBudget moves n units the company's budget took at from to the time
@@ -258,53 +259,30 @@ func (s *Store) GiveBackBudget(ctx context.Context, company string, n int, at ti
 // have left the window already are not put back. The global guard's
 // units move with them.
 func (s *Store) MoveBudget(ctx context.Context, company string, n int, from, to time.Time) error {
-	where := companyBudget(company)
-	unlock := s.budgets.lock(where)
-	err := s.shift(ctx, "store: move budget", where, n, from, to)
-	unlock()
-	if err != nil || !s.global.on() {
+	err := s.shift(ctx, "store: move budget", companyBudget(company), n, from, to)
+	if err != nil || !s.global.On() {
 		return err
 	}
 	return s.moveGlobal(ctx, n, from, to)
 }
 
-// giveBack is GiveBackBudget under the budget's lock.
-func (s *Store) giveBack(ctx context.Context, where budgetAt, n int, at time.Time) error {
-	return s.shift(ctx, "store: give back budget", where, n, at, time.Time{})
-}
-
 // shift takes up to n units logged at from off the budget's log and,
-// unless to is zero, logs as many at to; under the budget's lock.
+// unless to is zero, logs as many at to (lifecycle.Shift), under the
+// budget's lock.
 func (s *Store) shift(ctx context.Context, op string, where budgetAt, n int, from, to time.Time) error {
-	ms := millis(from)
+	defer s.budgets.lock(where)()
 	for try := 0; try < maxTakeTries; try++ {
-		it, cached := s.budgets.get(where)
-		if !cached {
-			if err := s.get(ctx, op, where.pk, where.sk, &it); errors.Is(err, failure.ErrNotFound) {
-				return nil
-			} else if err != nil {
-				return err
-			}
+		it, cached, err := s.budgetItemOf(ctx, op, where)
+		if err != nil || !it.exists {
+			return err
 		}
-		log, left := make([]int64, 0, len(it.Log)), n
-		for _, t := range it.Log {
-			if t == ms && left > 0 {
-				left--
-				continue
-			}
-			log = append(log, t)
-		}
-		if left == n {
+		st, found := lifecycle.Shift(it.state(), n, from, to)
+		if found == 0 {
 			return nil
 		}
-		if !to.IsZero() {
-			for range n - left {
-				log = append(log, millis(to))
-			}
-		}
 		next := it
-		next.Log, next.Version = log, it.Version+1
-		err := s.putVersioned(ctx, op, next, true, it.Version)
+		next.Log, next.Version = st.Log, it.Version+1
+		err = s.putVersioned(ctx, op, next, true, it.Version)
 		if err == nil {
 			s.budgets.put(where, next)
 			return nil
@@ -316,10 +294,8 @@ func (s *Store) shift(ctx context.Context, op string, where budgetAt, n int, fro
 		if cached {
 			continue // another instance wrote since: read it
 		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(time.Duration(1+rand.IntN(5*(try+1))) * time.Millisecond):
+		if err := pause(ctx, try); err != nil {
+			return err
 		}
 	}
 	return failure.New(op, failure.Throttled, errors.New("too many concurrent takers"))

@@ -13,29 +13,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/funnel-personio/funnel-personio/pkg/failure"
+	"github.com/funnel-personio/funnel-personio/pkg/lifecycle"
 )
 
-// GlobalBudget is the budget every company's requests share: Personio
-// caps all v1 requests from one IP address at 2,000 a minute, across
-// companies, and the functions may reach it from one address (a NAT
-// gateway's). Window is the companies' (with its margin).
-//
-// It is kept in two ways. A guard that is never crossed: the window is
-// cut into GuardSlots slots, each taking at most Limit/(GuardSlots+1)
-// units (a window overlaps at most GuardSlots+1 slots), one conditional
-// counter per slot; a take that finds its slot full is told when the next
-// one begins. Ten slots let a slot take a burst (2,000 a minute: 181 in
-// any 6 s) and the busy companies share 10/11 of the limit (1,810 a
-// minute); more slots would share more and let less through at once. And
-// fair shares that keep the guard from being the line: while more
-// companies are busy than the guard's units allow each its own limit,
-// every busy company's budget is the guard's units over the busy
-// companies, so every company's line is spaced by its share and each gets
-// the same.
-type GlobalBudget struct {
-	Limit  int
-	Window time.Duration
-}
+// GlobalBudget is the budget every company's requests share, kept as
+// lifecycle.GlobalBudget describes: a guard of conditional counters, one
+// item per slot, and fair shares from the busy companies' items.
+type GlobalBudget = lifecycle.GlobalBudget
 
 // WithGlobal makes every take of a company's budget also take the global
 // budget g, and count the company's budget as its fair share of g while
@@ -43,20 +27,7 @@ type GlobalBudget struct {
 func WithGlobal(g GlobalBudget) Option { return func(s *Store) { s.global = g } }
 
 // GuardSlots is how many slots the guard cuts a window into.
-const GuardSlots = 10
-
-// slot is the length of one of the guard's slots.
-func (g GlobalBudget) slot() time.Duration { return g.Window / GuardSlots }
-
-// PerSlot is the most units one slot of the guard takes.
-func (g GlobalBudget) PerSlot() int { return g.Limit / (GuardSlots + 1) }
-
-// Fair is the units the guard gives in a window: what the busy companies
-// share.
-func (g GlobalBudget) Fair() int { return GuardSlots * g.PerSlot() }
-
-// on reports whether there is a global budget to keep.
-func (g GlobalBudget) on() bool { return g.PerSlot() > 0 && g.slot() > 0 }
+const GuardSlots = lifecycle.GuardSlots
 
 // globalKey is the partition of the global budget's items: the guard's
 // slots (SLOT#<n>) and the busy companies (BUSY#<company>).
@@ -66,7 +37,7 @@ const globalKey = "GLOBAL"
 // slot is full and when the next begins.
 func (s *Store) takeGlobal(ctx context.Context, n int, ms int64) (bool, time.Time, error) {
 	const op = "store: take global budget"
-	slotMs := s.global.slot().Milliseconds()
+	slotMs := s.global.Slot().Milliseconds()
 	slot := ms / slotMs
 	update := expression.Add(expression.Name("count"), expression.Value(n)).
 		Set(expression.Name(AttrTTL), expression.Value(time.UnixMilli(ms).Add(24*time.Hour).Unix()))
@@ -97,7 +68,7 @@ func (s *Store) takeGlobal(ctx context.Context, n int, ms int64) (bool, time.Tim
 // way): later takes in it find it fuller.
 func (s *Store) moveGlobal(ctx context.Context, n int, from, to time.Time) error {
 	const op = "store: move global budget"
-	slotMs := s.global.slot().Milliseconds()
+	slotMs := s.global.Slot().Milliseconds()
 	src, dst := millis(from)/slotMs, millis(to)/slotMs
 	if src == dst {
 		return nil
@@ -153,14 +124,14 @@ type busy struct {
 // less than n, what the take needs). It notes the company as busy for a
 // window when its note runs out within half of one.
 func (s *Store) share(ctx context.Context, company string, n int, b Budget) (Budget, error) {
-	if !s.global.on() {
+	if !s.global.On() {
 		return b, nil
 	}
 	const op = "store: share of the global budget"
 	now := s.now()
 	ms, window := millis(now), s.global.Window.Milliseconds()
 	s.busy.mu.Lock()
-	stale := s.busy.until == nil || now.Sub(s.busy.read) >= min(s.global.slot(), time.Second) || now.Before(s.busy.read)
+	stale := s.busy.until == nil || now.Sub(s.busy.read) >= min(s.global.Slot(), time.Second) || now.Before(s.busy.read)
 	s.busy.mu.Unlock()
 	if stale {
 		var items []busyItem
@@ -197,6 +168,5 @@ func (s *Store) share(ctx context.Context, company string, n int, b Budget) (Bud
 		}
 	}
 	s.busy.mu.Unlock()
-	fair := s.global.Fair() / max(count, 1)
-	return Budget{Limit: max(min(b.Limit, fair), n), Window: b.Window}, nil
+	return s.global.Share(b, count, n), nil
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/funnel-personio/funnel-personio/pkg/failure"
+	"github.com/funnel-personio/funnel-personio/pkg/lifecycle"
 )
 
 // What the platform team's operator command reads across workspaces
@@ -139,7 +140,6 @@ func (s *Store) ReadBudget(ctx context.Context, company string, b Budget) (Budge
 	where := companyBudget(company)
 	var it budgetItem
 	now := s.now()
-	ms := millis(now)
 	err := s.get(ctx, op, where.pk, where.sk, &it)
 	switch {
 	case errors.Is(err, failure.ErrNotFound):
@@ -148,28 +148,8 @@ func (s *Store) ReadBudget(ctx context.Context, company string, b Budget) (Budge
 	case err != nil:
 		return st, err
 	}
-	var log []int64
-	for _, t := range it.Log {
-		if t > ms-b.Window.Milliseconds() {
-			log = append(log, t)
-		}
-	}
-	slices.Sort(log)
-	st.Used, st.Version = len(log), it.Version
-	free := ms
-	if len(log)+1 > b.Limit {
-		free = log[len(log)+1-b.Limit-1] + b.Window.Milliseconds() + 1
-	}
-	if it.BlockedUntil > ms {
-		st.BlockedUntil = time.UnixMilli(it.BlockedUntil)
-	}
-	if it.Tail > ms {
-		// The line starts when the window (or a block) lets the first
-		// turn go, and holds a unit every Window/Limit up to its end.
-		st.LineEnds = time.UnixMilli(it.Tail)
-		spacing := max(b.Window.Milliseconds()/int64(b.Limit), 1)
-		st.Reserved = int(max(0, (it.Tail-max(free, it.BlockedUntil, ms)+spacing-1)/spacing))
-	}
-	st.NextFree = time.UnixMilli(max(free, it.BlockedUntil, it.Tail, ms))
+	o := lifecycle.Look(it.state(), now, b)
+	st.Used, st.Version = o.Used, it.Version
+	st.BlockedUntil, st.LineEnds, st.Reserved, st.NextFree = o.BlockedUntil, o.LineEnds, o.Reserved, o.NextFree
 	return st, nil
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/funnel-personio/funnel-personio/dev/emulator"
 	"github.com/funnel-personio/funnel-personio/dev/memdb"
@@ -64,9 +65,24 @@ func suite(t *testing.T, f func(t *testing.T, db testDB, s *store.Store, c *cloc
 			if err := store.CreateTable(t.Context(), db, table); err != nil {
 				t.Fatalf("create table: %v", err)
 			}
+			keepExpired(t, db, table)
 			c := &clock{now: time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)}
 			f(t, db, store.New(db, table, retention, append([]store.Option{store.WithClock(c.Now)}, opts...)...), c)
 		})
+	}
+}
+
+// keepExpired turns the table's TTL off: the tests run on a clock of
+// their own, in the past, and kumo's reaper deletes every 30 s (real
+// time) the items whose TTL has passed in real time, which made a long
+// run lose items mid-test. Expiry is AWS's to apply; what the store
+// writes into the TTL attribute is tested on its own.
+func keepExpired(t testing.TB, db testDB, table string) {
+	t.Helper()
+	_, err := db.UpdateTimeToLive(t.Context(), &dynamodb.UpdateTimeToLiveInput{TableName: aws.String(table),
+		TimeToLiveSpecification: &types.TimeToLiveSpecification{AttributeName: aws.String(store.AttrTTL), Enabled: aws.Bool(false)}})
+	if err != nil {
+		t.Fatalf("turn TTL off: %v", err)
 	}
 }
 
