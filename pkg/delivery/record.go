@@ -20,6 +20,20 @@ func (j *job) finish(ctx context.Context, r result) bool {
 	}
 	now := w.cfg.Now().UTC()
 	r = j.unknownStop(r)
+	change := j.change(r, now)
+	done, metric := j.next(ctx, r, &change, now)
+	if _, err := w.store.Record(ctx, j.key, j.owner, change); err != nil {
+		// The claim was lost (the lease ran out) or the table failed: let
+		// the message come back; the next claim sorts it out.
+		j.log.WarnContext(ctx, "worker: record", "error", err.Error(), "state", string(change.Status))
+		return false
+	}
+	j.recorded(ctx, change, metric, now)
+	return done
+}
+
+// change is what the attempt's result r records at now.
+func (j *job) change(r result, now time.Time) store.Change {
 	change := store.Change{Status: r.status, ReasonCode: r.code, Reason: r.reason, Warnings: r.warnings, CompanyID: r.company, EmailHash: r.emailHash,
 		PersonioApplicationID: r.applicationID,
 		Attempt:               &store.Attempt{At: now, Outcome: r.status, ReasonCode: r.code, Reason: r.reason},
@@ -28,8 +42,15 @@ func (j *job) finish(ctx context.Context, r result) bool {
 	if r.status == lifecycle.StatusParked {
 		change.ConnectionID, change.ParkOnPosition = r.conn, r.parkOnPosition
 	}
-	done := true
-	var metric metrics.Name
+	return change
+}
+
+// next decides what comes after the attempt: the dead-letter queue after
+// the last try, a retry with backoff, a delayed copy for a budget's turn,
+// or nothing (an outcome); it says whether the message is done and which
+// metric counts the attempt, and completes the change to record.
+func (j *job) next(ctx context.Context, r result, change *store.Change, now time.Time) (bool, metrics.Name) {
+	w := j.w
 	switch {
 	case r.retry && j.attempt >= w.cfg.MaxReceiveCount:
 		// The last try: the message goes to the dead-letter queue.
@@ -39,7 +60,7 @@ func (j *job) finish(ctx context.Context, r result) bool {
 			change.ReasonCode = lifecycle.ReasonExhaustedUnknown
 		}
 		change.Attempt.Outcome, change.Attempt.ReasonCode = lifecycle.StatusDead, change.ReasonCode
-		done, metric = false, metrics.Dead
+		return false, metrics.Dead
 	case r.retry:
 		wait := w.backoff(j.attempt)
 		next := now.Add(wait)
@@ -47,41 +68,46 @@ func (j *job) finish(ctx context.Context, r result) bool {
 		if err := w.queue.Defer(ctx, j.receipt, wait); err != nil {
 			j.log.WarnContext(ctx, "worker: defer", "error", err.Error())
 		}
-		done, metric = false, metrics.Retried
+		return false, metrics.Retried
 	case !r.deferTo.IsZero():
-		// Waiting for budget is no failed try: a delayed copy goes back on
-		// the queue, so waiting does not use up the receive count.
-		wait := r.deferTo.Sub(now) + w.jitter()
-		next := now.Add(wait)
-		change.NextAttemptAt = &next
-		change.DeferToken = w.newToken()
-		if err := w.queue.Send(ctx, queue.Message{ID: j.ev.ID, Group: j.ev.WorkspaceID, Body: j.body, Delay: min(wait.Truncate(time.Second), queue.MaxDelay),
-			Attributes: map[string]string{deferAttribute: change.DeferToken}}); err != nil {
-			j.log.WarnContext(ctx, "worker: defer by copy", "error", err.Error())
-			_ = w.queue.Defer(ctx, j.receipt, min(wait, queue.MaxVisibility))
-			done = false
-		}
-		metric = metrics.Deferred
-	case r.status == lifecycle.StatusDelivered:
-		metric = metrics.Delivered
-		if !j.ev.OccurredAt.IsZero() {
-			w.metrics.Milliseconds(metrics.EndToEndLatency, now.Sub(j.ev.OccurredAt))
-		}
-	case r.status == lifecycle.StatusUnconfirmed:
-		metric = metrics.Unconfirmed
-	case r.status == lifecycle.StatusParked:
-		metric = metrics.Parked
-	case r.status == lifecycle.StatusFailed:
-		metric = metrics.Failed
-	case r.status == lifecycle.StatusSkipped:
-		metric = metrics.Skipped
+		return j.deferByCopy(ctx, r.deferTo, change, now), metrics.Deferred
 	}
-	if _, err := w.store.Record(ctx, j.key, j.owner, change); err != nil {
-		// The claim was lost (the lease ran out) or the table failed: let
-		// the message come back; the next claim sorts it out.
-		j.log.WarnContext(ctx, "worker: record", "error", err.Error(), "state", string(change.Status))
+	return true, outcomeMetric[r.status]
+}
+
+// outcomeMetric counts an attempt that ended with an outcome.
+var outcomeMetric = map[lifecycle.Status]metrics.Name{
+	lifecycle.StatusDelivered:   metrics.Delivered,
+	lifecycle.StatusUnconfirmed: metrics.Unconfirmed,
+	lifecycle.StatusParked:      metrics.Parked,
+	lifecycle.StatusFailed:      metrics.Failed,
+	lifecycle.StatusSkipped:     metrics.Skipped,
+}
+
+// deferByCopy sends a delayed copy of the message for the budget's turn
+// at deferTo: waiting for budget is no failed try, so waiting does not
+// use up the receive count. It reports whether the message is done (the
+// copy went); if not, the message itself comes back later.
+func (j *job) deferByCopy(ctx context.Context, deferTo time.Time, change *store.Change, now time.Time) bool {
+	w := j.w
+	wait := deferTo.Sub(now) + w.jitter()
+	next := now.Add(wait)
+	change.NextAttemptAt = &next
+	change.DeferToken = w.newToken()
+	if err := w.queue.Send(ctx, queue.Message{ID: j.ev.ID, Group: j.ev.WorkspaceID, Body: j.body, Delay: min(wait.Truncate(time.Second), queue.MaxDelay),
+		Attributes: map[string]string{deferAttribute: change.DeferToken}}); err != nil {
+		j.log.WarnContext(ctx, "worker: defer by copy", "error", err.Error())
+		_ = w.queue.Defer(ctx, j.receipt, min(wait, queue.MaxVisibility))
 		return false
 	}
+	return true
+}
+
+// recorded logs and counts the change the attempt recorded, and tells the
+// workspace of a delivery that failed for good or went to the dead-letter
+// queue.
+func (j *job) recorded(ctx context.Context, change store.Change, metric metrics.Name, now time.Time) {
+	w := j.w
 	j.marks.recorded = w.cfg.Now()
 	var turn *time.Time
 	if j.holdsTurn() {
@@ -90,6 +116,9 @@ func (j *job) finish(ctx context.Context, r result) bool {
 	j.log.InfoContext(ctx, "delivery", "state", string(change.Status), "reason_code", string(change.ReasonCode), "reason", change.Reason, j.marks.attr(turn))
 	if metric != "" {
 		w.metrics.Count(metric)
+	}
+	if change.Status == lifecycle.StatusDelivered && !j.ev.OccurredAt.IsZero() {
+		w.metrics.Milliseconds(metrics.EndToEndLatency, now.Sub(j.ev.OccurredAt))
 	}
 	// A delivery that failed for good or went to the dead-letter queue
 	// is a problem of its own; this attempt's number tells it from an
@@ -104,7 +133,6 @@ func (j *job) finish(ctx context.Context, r result) bool {
 	if t != "" {
 		j.notify(ctx, outbound.DeliveryEvent(t, j.ev.WorkspaceID, j.ev.FunnelID, j.ev.ID, len(j.record.Attempts), change.ReasonCode, now))
 	}
-	return done
 }
 
 // unknownStop says an attempt that ends without asking Personio, after

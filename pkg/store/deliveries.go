@@ -251,6 +251,34 @@ func (s *Store) Claim(ctx context.Context, d Delivery, owner string, lease time.
 		d.CreatedAt = now
 	}
 	fresh := s.deliveryItem(Delivery{WorkspaceID: d.WorkspaceID, FunnelID: d.FunnelID, EventID: d.EventID, CreatedAt: d.CreatedAt, Status: lifecycle.StatusProcessing})
+	was, existed, err := s.claimWrite(ctx, op, d, fresh, s.claimUpdate(d, fresh, owner, now, lease), claimCondition(d, owner, now))
+	if errors.Is(err, ErrErased) {
+		return Delivery{}, err
+	}
+	if err != nil {
+		if !isConflict(op, err) {
+			return Delivery{}, failure.Classify(op, err)
+		}
+		return s.claimRefused(ctx, op, d, owner, now)
+	}
+	claimed := s.claimed(d, was, existed, owner, now, lease)
+	if len(d.Event) > 0 && !was.EventKept && len(was.LegacyEvent) == 0 {
+		// Ingest did not write the event (it came straight to the queue,
+		// or ingest's write failed): it is kept now, and the owner's next
+		// Record marks the record.
+		if err := s.keepEvent(ctx, op, claimed); err != nil {
+			return Delivery{}, err
+		}
+		s.keeping.add(d.Key(), owner)
+	}
+	s.attempts.put(d.Key(), owner, claimed.Attempts)
+	return claimed, nil
+}
+
+// claimUpdate is the claim's update: the record in processing under the
+// owner's lease, created with the event's fields if it is new, out of the
+// parked index.
+func (s *Store) claimUpdate(d Delivery, fresh deliveryItem, owner string, now time.Time, lease time.Duration) expression.UpdateBuilder {
 	update := setStatus(expression.
 		Set(expression.Name("claim_owner"), expression.Value(owner)).
 		Set(expression.Name("claim_until"), expression.Value(millis(now.Add(lease)))), lifecycle.StatusProcessing).
@@ -268,26 +296,31 @@ func (s *Store) Claim(ctx context.Context, d Delivery, owner string, lease time.
 	if len(d.EmailHashes) > 0 {
 		update = update.Add(expression.Name("email_hashes"), expression.Value(&types.AttributeValueMemberSS{Value: d.EmailHashes}))
 	}
+	return update
+}
+
+// claimCondition is what must hold for the claim: the record absent, or in
+// a status lifecycle lets a claim leave with no lease in force but the
+// owner's; a delayed copy's claim also needs its defer token.
+func claimCondition(d Delivery, owner string, now time.Time) expression.ConditionBuilder {
 	claimable := statusIn(lifecycle.Claim).And(
 		expression.AttributeNotExists(expression.Name("claim_until")).
 			Or(expression.Name("claim_until").LessThan(expression.Value(millis(now)))).
 			Or(expression.Name("claim_owner").Equal(expression.Value(owner))))
-	cond := expression.AttributeNotExists(expression.Name(AttrPK)).Or(claimable)
 	if d.DeferToken != "" {
-		cond = claimable.And(expression.Name("defer_token").Equal(expression.Value(d.DeferToken)))
+		return claimable.And(expression.Name("defer_token").Equal(expression.Value(d.DeferToken)))
 	}
-	was, existed, err := s.claimWrite(ctx, op, d, fresh, update, cond)
-	if errors.Is(err, ErrErased) {
-		return Delivery{}, err
-	}
-	if err != nil {
-		if !isConflict(op, err) {
-			return Delivery{}, failure.Classify(op, err)
-		}
-		return s.claimRefused(ctx, op, d, owner, now)
-	}
+	return expression.AttributeNotExists(expression.Name(AttrPK)).Or(claimable)
+}
+
+// claimed is the record as the claim left it: the one it found (was, if
+// it existed) with the claim's fields, or a new one from d.
+func (s *Store) claimed(d Delivery, was deliveryItem, existed bool, owner string, now time.Time, lease time.Duration) Delivery {
 	claimed := d
 	claimed.Attempts = []Attempt{}
+	claimed.CreatedAt = d.CreatedAt.UTC()
+	claimed.ExpiresAt = now.Add(s.retention).Unix()
+	claimed.Test = false // a record Claim creates is never a test
 	if existed {
 		claimed = was.delivery()
 		claimed.TakenOver = was.Status == lifecycle.StatusProcessing && was.ClaimOwner != owner
@@ -308,26 +341,10 @@ func (s *Store) Claim(ctx context.Context, d Delivery, owner string, lease time.
 		if claimed.ExpiresAt == 0 {
 			claimed.ExpiresAt = now.Add(s.retention).Unix()
 		}
-	} else {
-		claimed.CreatedAt = d.CreatedAt.UTC()
-		claimed.ExpiresAt = now.Add(s.retention).Unix()
 	}
 	claimed.WorkspaceID, claimed.FunnelID, claimed.EventID = d.WorkspaceID, d.FunnelID, d.EventID
 	claimed.Status, claimed.ClaimOwner, claimed.ClaimUntil, claimed.UpdatedAt = lifecycle.StatusProcessing, owner, millis(now.Add(lease)), now
-	if !existed {
-		claimed.Test = false // a record Claim creates is never a test
-	}
-	if len(d.Event) > 0 && !was.EventKept && len(was.LegacyEvent) == 0 {
-		// Ingest did not write the event (it came straight to the queue,
-		// or ingest's write failed): it is kept now, and the owner's next
-		// Record marks the record.
-		if err := s.keepEvent(ctx, op, claimed); err != nil {
-			return Delivery{}, err
-		}
-		s.keeping.add(d.Key(), owner)
-	}
-	s.attempts.put(d.Key(), owner, claimed.Attempts)
-	return claimed, nil
+	return claimed
 }
 
 // ErrErased is a claim refused because an erasure marker names an
@@ -456,45 +473,11 @@ type Change struct {
 // worker whose lease ran out cannot overwrite its successor's work.
 func (s *Store) Record(ctx context.Context, k DeliveryKey, owner string, c Change) (Delivery, error) {
 	const op = "store: record delivery"
-	ws, funnel, eventID := k.Workspace, k.Funnel, k.Event
-	now := s.now().UTC()
-	update := setStatus(expression.Set(expression.Name("updated_at"), expression.Value(now)), c.Status).
-		Set(expression.Name("reason_code"), expression.Value(c.ReasonCode)).
-		Set(expression.Name("reason"), expression.Value(c.Reason))
-	if c.Warnings != nil {
-		update = update.Set(expression.Name("warnings"), expression.Value(c.Warnings))
+	on, ok := lifecycle.Outcome(c.Status)
+	if !ok {
+		return Delivery{}, failure.New(op, failure.Invalid, &lifecycle.ErrNotAllowed{From: lifecycle.StatusProcessing, On: lifecycle.Event(c.Status)})
 	}
-	if c.NextAttemptAt != nil {
-		update = update.Set(expression.Name("next_attempt_at"), expression.Value(c.NextAttemptAt.UTC()))
-	} else {
-		update = update.Remove(expression.Name("next_attempt_at"))
-	}
-	if c.Status == lifecycle.StatusDelivered {
-		update = update.Set(expression.Name("delivered_at"), expression.Value(now))
-	}
-	if c.ConnectionID != "" {
-		update = update.Set(expression.Name("connection_id"), expression.Value(c.ConnectionID))
-	}
-	if c.CompanyID != "" {
-		update = update.Set(expression.Name("company_id"), expression.Value(c.CompanyID))
-	}
-	if c.OutcomeUnknown {
-		update = update.Set(expression.Name("outcome_unknown"), expression.Value(true))
-	}
-	if c.PersonioApplicationID != "" {
-		update = update.Set(expression.Name("personio_application_id"), expression.Value(c.PersonioApplicationID))
-	}
-	if c.EmailHash != "" {
-		update = update.Add(expression.Name("email_hashes"), expression.Value(&types.AttributeValueMemberSS{Value: []string{c.EmailHash}}))
-	}
-	switch {
-	case c.Status == lifecycle.StatusParked && c.ParkOnPosition:
-		update = update.Set(expression.Name(AttrParkedPK), expression.Value(positionParkedKey(ws, funnel)))
-	case c.Status == lifecycle.StatusParked && c.ConnectionID != "":
-		update = update.Set(expression.Name(AttrParkedPK), expression.Value(parkedKey(ws, c.ConnectionID)))
-	default:
-		update = update.Remove(expression.Name(AttrParkedPK))
-	}
+	update := recordUpdate(k, s.now().UTC(), c)
 	known, ok := s.attempts.take(k, owner)
 	if c.Attempt != nil {
 		// Only the claim's owner writes, so reading the attempts and writing
@@ -503,7 +486,7 @@ func (s *Store) Record(ctx context.Context, k DeliveryKey, owner string, c Chang
 		// read: nothing else changes them while the claim is held (see
 		// attemptsSeen).
 		if !ok {
-			cur, err := s.GetDelivery(ctx, ws, eventID)
+			cur, err := s.GetDelivery(ctx, k.Workspace, k.Event)
 			if err != nil {
 				return Delivery{}, err
 			}
@@ -514,22 +497,52 @@ func (s *Store) Record(ctx context.Context, k DeliveryKey, owner string, c Chang
 		}
 		update = update.Set(expression.Name("attempts"), expression.Value(appendAttempt(known, *c.Attempt)))
 	}
-	if c.DeferToken != "" {
-		// The newest deferral's token stays until the next deferral: the
-		// copy that carries it may come back after a retry, too.
-		update = update.Set(expression.Name("defer_token"), expression.Value(c.DeferToken))
-	}
-	// Every change the owner records ends its handling: the claim goes.
-	update = update.Remove(expression.Name("claim_owner")).Remove(expression.Name("claim_until"))
 	if s.keeping.take(k, owner) {
 		update = update.Set(expression.Name("event_kept"), expression.Value(true))
 	}
-	on, ok := lifecycle.Outcome(c.Status)
-	if !ok {
-		return Delivery{}, failure.New(op, failure.Invalid, &lifecycle.ErrNotAllowed{From: lifecycle.StatusProcessing, On: lifecycle.Event(c.Status)})
-	}
 	cond := expression.Name("claim_owner").Equal(expression.Value(owner)).And(statusIn(on))
-	return s.update(ctx, op, ws, eventID, update, cond)
+	return s.update(ctx, op, k.Workspace, k.Event, update, cond)
+}
+
+// recordUpdate is what a Record of c writes at now (all but the attempts
+// and the kept event's mark): the status and reason, the fields c sets,
+// the parked index's key when it parks, and the claim gone: every change
+// the owner records ends its handling.
+func recordUpdate(k DeliveryKey, now time.Time, c Change) expression.UpdateBuilder {
+	update := setStatus(expression.Set(expression.Name("updated_at"), expression.Value(now)), c.Status).
+		Set(expression.Name("reason_code"), expression.Value(c.ReasonCode)).
+		Set(expression.Name("reason"), expression.Value(c.Reason))
+	set := func(name string, v any, when bool) {
+		if when {
+			update = update.Set(expression.Name(name), expression.Value(v))
+		}
+	}
+	set("warnings", c.Warnings, c.Warnings != nil)
+	set("delivered_at", now, c.Status == lifecycle.StatusDelivered)
+	set("connection_id", c.ConnectionID, c.ConnectionID != "")
+	set("company_id", c.CompanyID, c.CompanyID != "")
+	set("outcome_unknown", true, c.OutcomeUnknown)
+	set("personio_application_id", c.PersonioApplicationID, c.PersonioApplicationID != "")
+	// The newest deferral's token stays until the next deferral: the copy
+	// that carries it may come back after a retry, too.
+	set("defer_token", c.DeferToken, c.DeferToken != "")
+	if c.NextAttemptAt != nil {
+		update = update.Set(expression.Name("next_attempt_at"), expression.Value(c.NextAttemptAt.UTC()))
+	} else {
+		update = update.Remove(expression.Name("next_attempt_at"))
+	}
+	if c.EmailHash != "" {
+		update = update.Add(expression.Name("email_hashes"), expression.Value(&types.AttributeValueMemberSS{Value: []string{c.EmailHash}}))
+	}
+	switch {
+	case c.Status == lifecycle.StatusParked && c.ParkOnPosition:
+		update = update.Set(expression.Name(AttrParkedPK), expression.Value(positionParkedKey(k.Workspace, k.Funnel)))
+	case c.Status == lifecycle.StatusParked && c.ConnectionID != "":
+		update = update.Set(expression.Name(AttrParkedPK), expression.Value(parkedKey(k.Workspace, c.ConnectionID)))
+	default:
+		update = update.Remove(expression.Name(AttrParkedPK))
+	}
+	return update.Remove(expression.Name("claim_owner")).Remove(expression.Name("claim_until"))
 }
 
 // attemptsSeen remembers, for each claim of this instance that is held,
