@@ -38,3 +38,22 @@ func (s Status) Terminal() bool {
 // Resting reports whether a delivery in the status waits for nothing of
 // its own: terminal, or parked on a cause outside it.
 func (s Status) Resting() bool { return s.Terminal() || s == StatusParked }
+
+// OnTheWay reports whether a delivery in the status is on its way (queued,
+// processing, retrying): it is neither resting nor ended, and a message
+// of it is on the queue or in a worker's hands.
+func (s Status) OnTheWay() bool {
+	return s == StatusQueued || s == StatusProcessing || s == StatusRetrying
+}
+
+// MayHaveACopy reports whether a message of a delivery in the status may
+// still be on a queue: on its way, or dead (in the dead-letter queue).
+func (s Status) MayHaveACopy() bool { return s.OnTheWay() || s == StatusDead }
+
+// IsTry reports whether an attempt with this outcome and reason counts as
+// a try: every attempt with an outcome, and a 429 from Personio (recorded
+// as queued again); being queued, sent again on request or waiting for the
+// rate budget is no try.
+func IsTry(outcome Status, reason Reason) bool {
+	return outcome != StatusQueued || reason == ReasonRateLimited
+}

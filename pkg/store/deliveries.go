@@ -39,7 +39,7 @@ type Attempt struct {
 func Tries(attempts []Attempt) int {
 	n := 0
 	for _, a := range attempts {
-		if a.Outcome != lifecycle.StatusQueued || a.ReasonCode == lifecycle.ReasonRateLimited {
+		if lifecycle.IsTry(a.Outcome, a.ReasonCode) {
 			n++
 		}
 	}
@@ -145,8 +145,7 @@ const stageActive = "active"
 // the way to another and leave its index entry as it is; the entry is
 // written when the delivery is created and when it comes to rest.
 func stageOf(s lifecycle.Status) string {
-	switch s {
-	case lifecycle.StatusQueued, lifecycle.StatusProcessing, lifecycle.StatusRetrying:
+	if s.OnTheWay() {
 		return stageActive
 	}
 	return string(s)

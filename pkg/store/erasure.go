@@ -104,11 +104,8 @@ func (s *Store) eraseItems(ctx context.Context, op, ws, prefix, emailHash string
 				return err
 			}
 			e.Records++
-			if st, ok := it["status"].(*types.AttributeValueMemberS); ok {
-				switch lifecycle.Status(st.Value) {
-				case lifecycle.StatusQueued, lifecycle.StatusProcessing, lifecycle.StatusRetrying, lifecycle.StatusDead:
-					e.QueuedCopies++
-				}
+			if st, ok := it["status"].(*types.AttributeValueMemberS); ok && lifecycle.Status(st.Value).MayHaveACopy() {
+				e.QueuedCopies++
 			}
 		}
 		if len(page.LastEvaluatedKey) == 0 {
