@@ -99,12 +99,78 @@ func (w *world) checkStep() []string {
 				v = append(v, fmt.Sprintf("an erasure is final: the record of %s holds applicant %d's address after the erasure answered", r.id, e.applicant))
 			}
 		}
+		v = append(v, w.itemsHolding(e)...)
 	}
+	v = append(v, w.mappingInForce(apps)...)
 	for _, r := range w.sandbox.Requests(company) {
 		if r.Status == 429 {
 			v = append(v, fmt.Sprintf("Personio's limits: a request at %s was answered 429", r.At.Format("15:04:05.000")))
 			break
 		}
+	}
+	return v
+}
+
+// itemsHolding finds the table's items that still hold the erased
+// address as text (a kept event, a record), but those of the deliveries in
+// flight at the erasure's answer.
+func (w *world) itemsHolding(e erasure) []string {
+	var v []string
+	for _, it := range w.db.Items(table) {
+		sk, _ := it["sk"].(*types.AttributeValueMemberS)
+		if sk == nil || e.inFlight[sk.Value[strings.LastIndex(sk.Value, "#")+1:]] {
+			continue
+		}
+		if holds(it, e.address) {
+			v = append(v, fmt.Sprintf("an erasure is final: the item %s holds the erased address of applicant %d as text", sk.Value, e.applicant))
+		}
+	}
+	return v
+}
+
+// holds reports whether an attribute value holds text as a substring.
+func holds(it map[string]types.AttributeValue, text string) bool {
+	for _, av := range it {
+		switch x := av.(type) {
+		case *types.AttributeValueMemberS:
+			if strings.Contains(x.Value, text) {
+				return true
+			}
+		case *types.AttributeValueMemberB:
+			if strings.Contains(string(x.Value), text) {
+				return true
+			}
+		case *types.AttributeValueMemberM:
+			if holds(x.Value, text) {
+				return true
+			}
+		case *types.AttributeValueMemberL:
+			for _, el := range x.Value {
+				if holds(map[string]types.AttributeValue{"": el}, text) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// mappingInForce: an application of an event first accepted after the
+// integration was created again is mapped by the new mapping (a cache of
+// the deleted integration's mapping does not outlive it).
+func (w *world) mappingInForce(apps map[string][]string) []string {
+	if w.ledger.recreatedAt.IsZero() {
+		return nil
+	}
+	var v []string
+	for _, a := range w.sandbox.Applications(company) {
+		id := eventOf(a.Application.Tags)
+		at, ok := w.ledger.acceptedAt[id]
+		if !ok || !at.After(w.ledger.recreatedAt) || a.Application.LastName == recreatedLastName {
+			continue
+		}
+		v = append(v, fmt.Sprintf("the mapping in force: %s, accepted at %s after the integration was created again at %s, reached Personio mapped by the deleted integration's mapping",
+			id, at.Format("15:04:05.000"), w.ledger.recreatedAt.Format("15:04:05.000")))
 	}
 	return v
 }

@@ -26,6 +26,11 @@ func (w *world) grace() time.Duration { return 2*w.set.WatchInterval + w.set.Wat
 // ground truth the invariants are held to.
 type ledger struct {
 	accepted map[string]int // event id → applicant
+	// acceptedAt is when each event was first accepted.
+	acceptedAt map[string]time.Time
+	// recreatedAt is when the integration, deleted, was created again
+	// with recreatedMapping (zero if it was not).
+	recreatedAt time.Time
 	// inFlight are, for each erasure marker's hash, the deliveries under
 	// way as it was written.
 	inFlight  map[string]map[string]bool
@@ -36,6 +41,7 @@ type ledger struct {
 
 type erasure struct {
 	applicant int
+	address   string
 	hash      string
 	at        time.Time
 	// inFlight are the events whose claim was held when the erasure
@@ -44,7 +50,7 @@ type erasure struct {
 }
 
 func newLedger() *ledger {
-	return &ledger{accepted: map[string]int{}, inFlight: map[string]map[string]bool{}}
+	return &ledger{accepted: map[string]int{}, acceptedAt: map[string]time.Time{}, inFlight: map[string]map[string]bool{}}
 }
 
 // system runs f as an actor of the system, counted as live until it ends
@@ -172,14 +178,14 @@ func (w *world) sendEvent(ctx context.Context, n int, at time.Duration) {
 		w.until(ctx, "ingest", 30*time.Second, func(ctx context.Context) bool {
 			if direct {
 				if w.q.Send(ctx, queueMessage(id, body)) == nil {
-					w.ledger.accepted[id] = n
+					w.accept(id, n)
 					return true
 				}
 				return false
 			}
 			code, status := w.post(ctx, body)
 			if code == http.StatusAccepted && (status == "accepted" || status == "duplicate") {
-				w.ledger.accepted[id] = n
+				w.accept(id, n)
 			}
 			return code == http.StatusAccepted
 		})
@@ -188,6 +194,14 @@ func (w *world) sendEvent(ctx context.Context, n int, at time.Duration) {
 	if s.Float() < 0.15 {
 		_ = s.Sleep(ctx, time.Duration(s.Intn(int64(5*time.Minute))))
 		send()
+	}
+}
+
+// accept notes event id of applicant n as accepted, and when it first was.
+func (w *world) accept(id string, n int) {
+	w.ledger.accepted[id] = n
+	if _, ok := w.ledger.acceptedAt[id]; !ok {
+		w.ledger.acceptedAt[id] = w.s.Now()
 	}
 }
 
@@ -226,6 +240,18 @@ func (w *world) customer(ctx context.Context) {
 			w.unpublished = false
 		})
 	}
+	if s.Float() < 0.3 {
+		w.scripted(ctx, "customer-recreate", func(ctx context.Context) {
+			_ = s.Sleep(ctx, at(scriptLength/2))
+			w.recreate(ctx, at(20*time.Second))
+			// Two more applicants right after: the first events the new
+			// integration maps.
+			for k := range 2 {
+				n := len(w.arrivals) + k
+				w.scripted(ctx, "platform", func(ctx context.Context) { w.sendEvent(ctx, n, at(10*time.Second)) })
+			}
+		})
+	}
 	for range 2 {
 		if s.Float() < 0.5 {
 			// Near an event's arrival half the time: where an erasure
@@ -236,7 +262,12 @@ func (w *world) customer(ctx context.Context) {
 			}
 			w.scripted(ctx, "customer-erasure", func(ctx context.Context) {
 				_ = s.Sleep(ctx, when)
-				w.erase(ctx, w.applicantOnItsWay())
+				n := w.applicantOnItsWay()
+				address := email(n)
+				if s.Float() < 0.5 {
+					address = privateEmail(n) // the one inside an answer
+				}
+				w.erase(ctx, n, address)
 			})
 		}
 	}
@@ -259,16 +290,36 @@ func (w *world) toggle(ctx context.Context, on bool) {
 	})
 }
 
-// erase erases applicant n, as the customer's erasure request does, and
-// notes which of the applicant's deliveries were in flight at its answer.
-func (w *world) erase(ctx context.Context, n int) {
+// recreate deletes the integration and, after gap, creates it again with
+// recreatedMapping, as a customer who starts over does.
+func (w *world) recreate(ctx context.Context, gap time.Duration) {
 	w.until(ctx, "editor", 30*time.Second, func(ctx context.Context) bool {
-		code, _ := w.call(ctx, "POST", "/v1/erasures", map[string]any{"email": email(n)}, nil)
+		code, _ := w.call(ctx, "DELETE", "/v1/funnels/"+funnel+"/integration", nil, nil)
+		return code == http.StatusNoContent || code == http.StatusOK || code == http.StatusNotFound
+	})
+	_ = w.s.Sleep(ctx, gap)
+	w.until(ctx, "editor", 30*time.Second, func(ctx context.Context) bool {
+		code, _ := w.call(ctx, "PUT", "/v1/funnels/"+funnel+"/integration", map[string]any{"connection_id": w.conn, "job_position_id": position,
+			"mapping": recreatedMapping, "enabled": true, "career_site": subdomain}, nil)
+		if code == http.StatusOK || code == http.StatusCreated {
+			w.ledger.recreatedAt = w.s.Now()
+			return true
+		}
+		return false
+	})
+}
+
+// erase erases applicant n by one of their addresses, as the customer's
+// erasure request does, and notes which of the applicant's deliveries were
+// in flight at its answer.
+func (w *world) erase(ctx context.Context, n int, address string) {
+	w.until(ctx, "editor", 30*time.Second, func(ctx context.Context) bool {
+		code, _ := w.call(ctx, "POST", "/v1/erasures", map[string]any{"email": address}, nil)
 		if code != http.StatusOK {
 			return false
 		}
-		h := application.EmailHash([]byte(hashKey), email(n))
-		e := erasure{applicant: n, hash: h, at: w.s.Now(), inFlight: w.ledger.inFlight[h]}
+		h := application.EmailHash([]byte(hashKey), address)
+		e := erasure{applicant: n, address: address, hash: h, at: w.s.Now(), inFlight: w.ledger.inFlight[h]}
 		w.ledger.erasures = append(w.ledger.erasures, e)
 		return true
 	})

@@ -41,6 +41,16 @@ var mappingDoc = json.RawMessage(`{"version":1,"required":{"first_name":{"source
 	`"last_name":{"source":"contact.last_name"},"email":{"source":"contact.email","transforms":["trim","lower"]}},` +
 	`"optional":[{"target":"phone","source":"contact.phone"}]}`)
 
+// recreatedMapping is the mapping of an integration deleted and created
+// again: the last name from the first name, so that Personio's
+// application tells which mapping made it (recreatedLastName).
+var recreatedMapping = json.RawMessage(`{"version":1,"required":{"first_name":{"source":"contact.first_name"},` +
+	`"last_name":{"source":"contact.first_name"},"email":{"source":"contact.email","transforms":["trim","lower"]}}}`)
+
+// recreatedLastName is the last name recreatedMapping gives every
+// applicant.
+const recreatedLastName = "Ada"
+
 // world is one run's system: the real ingest, worker, editor and watch on
 // the simulated AWS and Personio.
 type world struct {
@@ -247,16 +257,26 @@ func (w *world) setUp(ctx context.Context) error {
 	}
 }
 
-// event is one applicant's application event.
+// event is one applicant's application event. Every applicant gives a
+// second address inside a text answer (one in a sentence, one as
+// "Name <address>"), which an erasure may name instead of the contact's.
 func event(id string, n int, at time.Time) []byte {
+	motivation := "Write to me at " + privateEmail(n) + ", please."
+	if n%2 == 1 {
+		motivation = "Ada <" + privateEmail(n) + ">"
+	}
 	b, _ := json.Marshal(map[string]any{"type": "application.submitted", "id": id, "occurred_at": at.Format(time.RFC3339),
 		"workspace_id": ws, "funnel_id": funnel,
 		"contact": map[string]any{"first_name": "Ada", "last_name": fmt.Sprintf("Applicant %d", n), "email": email(n)},
-		"answers": []any{}, "files": []any{}})
+		"answers": []any{map[string]any{"field_id": "q_motivation", "label": "Why us?", "type": "text", "value": motivation}},
+		"files":   []any{}})
 	return b
 }
 
 func email(n int) string { return fmt.Sprintf("applicant.%d@example.com", n) }
+
+// privateEmail is applicant n's second address, given inside an answer.
+func privateEmail(n int) string { return fmt.Sprintf("applicant.%d.private@example.com", n) }
 
 // post sends an event to ingest as the platform's webhook does.
 func (w *world) post(ctx context.Context, body []byte) (int, string) {
