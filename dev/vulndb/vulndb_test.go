@@ -20,9 +20,10 @@ var update = flag.Bool("update", false, "rewrite testdata/golden from the databa
 // asOf is the date the fixtures' undated entries get.
 var asOf = time.Date(2098, 12, 31, 23, 59, 58, 0, time.UTC)
 
-// TestWriteLayout: the fixtures become govulncheck's file layout, byte
-// for byte as in testdata/golden (go test -update rewrites it).
-func TestWriteLayout(t *testing.T) {
+// writeFixtures builds the database of testdata/osv and writes it into a
+// folder of the test's, which it returns.
+func writeFixtures(t *testing.T) string {
+	t.Helper()
 	db, err := Build(os.DirFS("testdata/osv"), asOf)
 	if err != nil {
 		t.Fatal(err)
@@ -31,6 +32,13 @@ func TestWriteLayout(t *testing.T) {
 	if err := db.Write(dir); err != nil {
 		t.Fatal(err)
 	}
+	return dir
+}
+
+// TestWriteLayout: the fixtures become govulncheck's file layout, byte
+// for byte as in testdata/golden (go test -update rewrites it).
+func TestWriteLayout(t *testing.T) {
+	dir := writeFixtures(t)
 	files := []string{"index/db.json", "index/modules.json", "index/vulns.json",
 		"ID/GO-2099-0001.json", "ID/GO-2099-0002.json", "ID/GO-2099-0003.json"}
 	for _, name := range files {
@@ -212,14 +220,7 @@ func TestGovulncheckReadsIt(t *testing.T) {
 	if _, err := os.Stat(bin); err != nil {
 		t.Skipf("no %s (make lint installs it): %v", bin, err)
 	}
-	db, err := Build(os.DirFS("testdata/osv"), asOf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dbDir := t.TempDir()
-	if err := db.Write(dbDir); err != nil {
-		t.Fatal(err)
-	}
+	dbDir := writeFixtures(t)
 	prog := t.TempDir()
 	files := map[string]string{
 		"go.mod":  "module example.com/probe\n\ngo 1.26\n",
