@@ -7,6 +7,13 @@ GO          ?= go
 TOOLS       := $(CURDIR)/.tools/bin
 STATICCHECK := $(TOOLS)/staticcheck
 STATICCHECK_VERSION := v0.8.2
+# govulncheck, and the Go vulnerability database it reads: the OSV entries
+# of one golang.org/x/vulndb version (from the module proxy), laid out in
+# .tools/vulndb by dev/vulndb, so `make lint` needs no other network.
+GOVULNCHECK_VERSION := v1.10.0
+GOVULNCHECK := $(TOOLS)/govulncheck-$(GOVULNCHECK_VERSION)/govulncheck
+VULNDB_VERSION := v0.0.0-20261105234957-e22db6528018
+VULNDB      := $(CURDIR)/.tools/vulndb
 FUZZTIME    ?= 10s
 ATTACKTIME  ?= 60s
 COLDSTART_RUNS ?= 20
@@ -29,15 +36,27 @@ help:
 test:
 	scripts/test.sh $(PKGS)
 
-## lint: gofmt, go vet, staticcheck and a tidy go.mod.
-lint: $(STATICCHECK)
+## lint: gofmt, go vet, staticcheck, a tidy go.mod, and govulncheck
+## against a local copy of the Go vulnerability database (VULNDB_VERSION).
+lint: $(STATICCHECK) $(GOVULNCHECK) $(VULNDB)/$(VULNDB_VERSION)
 	@out=$$(gofmt -l $$($(GO) list -f '{{.Dir}}' $(PKGS))); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet $(PKGS)
 	$(STATICCHECK) $(PKGS)
 	$(GO) mod tidy -diff
+	$(GOVULNCHECK) -db file://$(VULNDB) $(PKGS)
 
 $(STATICCHECK):
 	GOBIN=$(TOOLS) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+
+$(GOVULNCHECK):
+	GOBIN=$(dir $@) $(GO) install golang.org/x/vuln/cmd/govulncheck@$(GOVULNCHECK_VERSION)
+
+# The database of one vulndb version; the stamp names it, so a new
+# VULNDB_VERSION rebuilds it.
+$(VULNDB)/$(VULNDB_VERSION):
+	$(GO) run ./dev/vulndb/cmd/vulndb -module golang.org/x/vulndb@$(VULNDB_VERSION) -out $(VULNDB)
+	rm -f $(VULNDB)/v0.*
+	touch $@
 
 ## fuzz: run every fuzz test for FUZZTIME each (default 10s).
 fuzz:

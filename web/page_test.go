@@ -299,9 +299,10 @@ func TestWrongMappingFlaggedOnSave(t *testing.T) {
 	b.docShots("setup-wrong-mapping", "h-required", "summary")
 }
 
-// TestTablesComeFromTheAPI: the page offers the transforms, fits and
-// statuses the API's targets list says (here one with an extra transform
-// and status), not copies of its own.
+// TestTablesComeFromTheAPI: the page offers the targets, kinds,
+// transforms, fits and statuses the API's targets list says (here one with
+// an extra transform, status, and a target of a kind the page has never
+// seen, also offered as a custom attribute's type), not copies of its own.
 func TestTablesComeFromTheAPI(t *testing.T) {
 	st, _ := integrated(t, false)
 	b := newBrowser(t, chromiumPath(t), axeSource(t), shotDir)
@@ -314,6 +315,10 @@ func TestTablesComeFromTheAPI(t *testing.T) {
 		    body.transforms.push('digits');
 		    body.fits.digits = ['phone'];
 		    body.statuses.push('pondering');
+		    body.kinds.push({ kind: 'url', transforms: ['trim'], single: true, custom: true });
+		    body.fits.trim.push('url');
+		    body.targets.push({ id: 'website', label: 'Website', kind: 'url', place: 'attribute', description: 'An address.' });
+		    body.targets.find((x) => x.id === 'custom_attribute_{id}').values.push('url');
 		    return new Response(JSON.stringify(body), { status: res.status, headers: res.headers });
 		  };
 		}`}); err != nil {
@@ -332,6 +337,15 @@ func TestTablesComeFromTheAPI(t *testing.T) {
 	if !eval[bool](b, `[...`+root+`.querySelectorAll('#log-status option')].some(o => o.value === 'pondering')`) {
 		t.Error("the status the API added is not in the log's filter")
 	}
+	b.choose(row+"-target", "website")
+	if !eval[bool](b, `!!`+root+`.getElementById(`+jsString(row+"-tr-trim")+`)`) {
+		t.Error("trim, which the API fits to the new kind, is not offered for its target")
+	}
+	if eval[bool](b, `!!`+root+`.getElementById(`+jsString(row+"-tr-lower")+`)`) {
+		t.Error("lower, which the API does not fit to the new kind, is offered")
+	}
+	b.choose(row+"-target", "custom_attribute_{id}")
+	b.choose(row+"-type", "url")
 }
 
 // TestOptionSuggestions: the gender table starts with suggestions for the

@@ -8,6 +8,10 @@
 // Latency and faults (500s, slow answers, dropped connections, lost
 // answers to created applications) can be injected, and a read-only view
 // shows what it received.
+//
+// It is for tests, the local stack (`make run`, `make sandbox`) and the
+// load runs: a Personio to send real-shaped requests to without a
+// Personio account.
 package sandbox
 
 import (

@@ -1,5 +1,3 @@
-// Package smoke runs the real Lambda binaries under the AWS Lambda Runtime
-// Interface Emulator and sends each a sample event from events/.
 package smoke
 
 import (

@@ -2,6 +2,10 @@
 // the SDK's default configuration chain. Endpoints for local use come from
 // the SDK's standard variables (AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_DYNAMODB,
 // …), never from custom code.
+//
+// It is for every function's wiring, the operator command, the local
+// stack and the tests: each builds its clients through it, so a local run
+// and AWS differ only in those variables.
 package awsclient
 
 import (

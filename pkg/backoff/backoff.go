@@ -2,6 +2,9 @@
 // in the number of tries, capped, with equal jitter (a delay drawn from the
 // upper half of the exponential step), so that tries woken together
 // spread out and the shortest total wait is known.
+//
+// It is for the worker's retries (pkg/delivery) and the outbound events'
+// (pkg/outbound).
 package backoff
 
 import (

@@ -335,7 +335,7 @@ var Sources = []string{"contact.first_name", "contact.last_name", "contact.full_
 
 func (e *Editor) listTargets(_ context.Context, _ *apigw.Request) apigw.Response {
 	return apigw.JSON(http.StatusOK, map[string]any{"targets": mapping.Catalogue(), "transforms": mapping.Transforms, "sources": Sources,
-		"fits": mapping.Fits(), "statuses": lifecycle.Statuses, "retryable": retryable}, nil)
+		"fits": mapping.Fits(), "kinds": mapping.Kinds(), "statuses": lifecycle.Statuses, "retryable": retryable}, nil)
 }
 
 var placeholder = regexp.MustCompile(`\{\{\s*([^{}]*?)\s*\}\}`)

@@ -30,13 +30,13 @@ func TestPositionRestoredCarriesTheRestoreTime(t *testing.T) {
 	rec := &published{}
 	e := setup(t, func(_ *env, o *options) { o.notify = rec })
 	conn := e.connect(t, ws)
-	etag := e.integrate(t, ws, "fn_1", conn, true)
+	e.integrate(t, ws, "fn_1", conn, true)
 	since := time.Now().Add(-48 * time.Hour).UTC().Truncate(time.Second)
 	if marked, err := e.store.MarkPositionUnpublished(context.Background(), ws, "fn_1", 1001, since); err != nil || !marked {
 		t.Fatalf("mark unpublished: %v %v", marked, err)
 	}
 	r := e.call(t, ws, advanced, "GET", "/v1/funnels/fn_1/integration", nil, nil)
-	etag = r.header["ETag"]
+	etag := r.header["ETag"]
 	before := time.Now().UTC().Truncate(time.Second)
 	r = e.call(t, ws, advanced, "PUT", "/v1/funnels/fn_1/integration",
 		map[string]any{"connection_id": conn, "job_position_id": 1002, "mapping": defaultMapping}, map[string]string{"If-Match": etag})

@@ -88,9 +88,16 @@ func kindOf(k Kind) (KindSpec, bool) {
 	return kindTable[i], true
 }
 
-// Kinds returns every target kind with what fits it, for the editor.
+// Kinds returns every target kind with what fits it, for the editor; a
+// kind no transform fits has an empty list.
 func Kinds() []KindSpec {
-	return slices.Clone(kindTable)
+	out := slices.Clone(kindTable)
+	for i := range out {
+		if out[i].Transforms == nil {
+			out[i].Transforms = []string{}
+		}
+	}
+	return out
 }
 
 // CustomAttributeTypes are the types a custom attribute rule may declare:

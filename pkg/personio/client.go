@@ -10,6 +10,11 @@
 // RateLimitError, ServerError, TransportError, UnexpectedResponseError);
 // IsRetryable tells which may succeed later. No error, log value or
 // String() ever contains the access token or a client secret.
+//
+// It is for the worker (applications and their documents), the editor
+// (checking credentials, listing positions), the watch (positions and
+// credentials ahead of time) and the settling of unconfirmed deliveries
+// (v2 reads); the sandbox and the load runs hold themselves to it.
 package personio
 
 import (

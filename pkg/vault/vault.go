@@ -3,6 +3,9 @@
 // with the workspace; a connection's read-access client secret, when it has
 // one, is kept in the same secret. Nothing else in the system stores a token
 // or a client secret.
+//
+// It is for the editor, which writes and replaces a connection's secret,
+// and the worker and the watch, which read it.
 package vault
 
 import (

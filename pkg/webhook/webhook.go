@@ -4,6 +4,9 @@
 // secrets may be configured at once, so a secret can be rotated without
 // refusing events signed with the old one; several signatures in one
 // header are accepted as the specification says.
+//
+// It is for ingest, which verifies the funnel platform's events, and the
+// notifier, which signs the outbound events it posts back.
 package webhook
 
 import (
