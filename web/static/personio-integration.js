@@ -38,6 +38,16 @@ const STRINGS = {
     renamed: (n) => `Renamed to “${n}”.`, removed: (n) => `The account “${n}” and its access token were removed.`,
     needsAttention: 'needs attention', company: (c) => `company ${c}`, companyInvalid: 'The Company ID is a number (up to 18 digits).',
     nameMissing: 'Give the account a name.', tokenMissing: 'Paste the access token.',
+    ra: 'Read access (recommended)', raHelp: 'Lets this integration confirm every application in Personio and list all your jobs. In Personio, open Settings › Integrations › API credentials, create a credential with the scope personio:recruiting:read, and paste its client ID and secret here.',
+    raSet: (d) => `Read access is set; Personio last accepted it ${d}.`, raNone: 'No read access is set.', clientId: 'Client ID', clientSecret: 'Client secret',
+    raSave: 'Check and save read access', raReplace: 'Replace read access', raRemove: 'Remove read access', raSaved: 'Read access saved: Personio accepted the credential.', raRemoved: 'Read access removed.',
+    raMissing: 'Paste the client ID and the secret.', appId: (id) => `Personio application ${id}`,
+    raErr: {
+      'read-access-refused': 'Personio did not accept this client ID and secret. Check them in Personio under Settings › Integrations › API credentials; Personio shows a secret only once, so a lost one needs a new credential. Nothing was saved.',
+      'read-access-scope-missing': 'This credential may not read recruiting data: give it the scope personio:recruiting:read in Personio (Settings › Integrations › API credentials), or create one that has it. Nothing was saved.',
+      'read-access-unavailable': 'Personio offers no Recruiting API v2 for this account; ask Personio’s support to enable it. Applications are delivered without read access. Nothing was saved.',
+      'personio-rate-limited': 'Personio refused more requests for now; try again in a minute. Nothing was saved.',
+    },
     s2: '2. Job position', s2help: 'Applications from this funnel are assigned to this position in Personio.',
     fromFeed: 'From your career site', subdomain: 'Career site subdomain', subdomainHelp: 'As in acme.jobs.personio.de', subdomainEmpty: 'Enter the subdomain first.', subdomainInvalid: 'A subdomain has only lower-case letters, digits and hyphens.',
     loadPositions: 'Load positions', position: 'Position', choosePosition: '— choose a position —',
@@ -114,6 +124,16 @@ const STRINGS = {
     renamed: (n) => `Umbenannt in „${n}“.`, removed: (n) => `Das Konto „${n}“ und sein Access Token wurden entfernt.`,
     needsAttention: 'braucht Aufmerksamkeit', company: (c) => `Company ${c}`, companyInvalid: 'Die Company ID ist eine Zahl (bis zu 18 Ziffern).',
     nameMissing: 'Geben Sie dem Konto einen Namen.', tokenMissing: 'Fügen Sie den Access Token ein.',
+    ra: 'Lesezugriff (empfohlen)', raHelp: 'Damit bestätigt die Integration jede Bewerbung in Personio und listet alle Ihre Stellen. Legen Sie in Personio unter Einstellungen › Integrationen › API-Zugangsdaten Zugangsdaten mit dem Scope personio:recruiting:read an und fügen Sie hier Client-ID und Secret ein.',
+    raSet: (d) => `Lesezugriff ist eingerichtet; Personio hat ihn zuletzt ${d} akzeptiert.`, raNone: 'Kein Lesezugriff eingerichtet.', clientId: 'Client-ID', clientSecret: 'Client Secret',
+    raSave: 'Lesezugriff prüfen und speichern', raReplace: 'Lesezugriff ersetzen', raRemove: 'Lesezugriff entfernen', raSaved: 'Lesezugriff gespeichert: Personio hat die Zugangsdaten akzeptiert.', raRemoved: 'Lesezugriff entfernt.',
+    raMissing: 'Fügen Sie Client-ID und Secret ein.', appId: (id) => `Personio-Bewerbung ${id}`,
+    raErr: {
+      'read-access-refused': 'Personio hat diese Client-ID und dieses Secret nicht akzeptiert. Prüfen Sie beide in Personio unter Einstellungen › Integrationen › API-Zugangsdaten; Personio zeigt ein Secret nur einmal, ein verlorenes braucht neue Zugangsdaten. Es wurde nichts gespeichert.',
+      'read-access-scope-missing': 'Diese Zugangsdaten dürfen keine Recruiting-Daten lesen: Geben Sie ihnen in Personio den Scope personio:recruiting:read (Einstellungen › Integrationen › API-Zugangsdaten) oder legen Sie neue mit diesem Scope an. Es wurde nichts gespeichert.',
+      'read-access-unavailable': 'Personio bietet für dieses Konto keine Recruiting-API v2; bitten Sie den Personio-Support, sie freizuschalten. Bewerbungen werden auch ohne Lesezugriff übertragen. Es wurde nichts gespeichert.',
+      'personio-rate-limited': 'Personio nimmt gerade keine weiteren Anfragen an; versuchen Sie es in einer Minute noch einmal. Es wurde nichts gespeichert.',
+    },
     s2: '2. Stelle', s2help: 'Bewerbungen aus diesem Funnel werden in Personio dieser Stelle zugeordnet.',
     fromFeed: 'Aus Ihrer Karriereseite', subdomain: 'Subdomain der Karriereseite', subdomainHelp: 'Wie in acme.jobs.personio.de', subdomainEmpty: 'Geben Sie zuerst die Subdomain ein.', subdomainInvalid: 'Eine Subdomain hat nur Kleinbuchstaben, Ziffern und Bindestriche.',
     loadPositions: 'Stellen laden', position: 'Stelle', choosePosition: '— Stelle wählen —',
@@ -425,7 +445,7 @@ export class PersonioIntegration extends HTMLElement {
   // A deployment's hint (the sandbox's new token) goes first.
   #say(e, arg) {
     if (e.problem && typeof e.problem.hint === 'string' && e.problem.hint) return e.problem.hint;
-    const t = this.#t.err[e.kind];
+    const t = (e.ra && this.#t.raErr[e.kind]) || this.#t.err[e.kind];
     if (typeof t === 'function') return t(arg);
     if (t) return t;
     const p = e.problem || {};
@@ -764,6 +784,7 @@ export class PersonioIntegration extends HTMLElement {
           this.#removeConnection(c);
         } }, t.removeAccount) : null,
         h('button', { type: 'button', id: 'add-account', 'aria-expanded': 'false', onclick: () => { s.adding = true; s.connMsg = null; s.connWarn = null; this.#update('account'); this.shadowRoot.getElementById('acc-name').focus(); } }, t.addAccount)));
+      if (chosen) el.append(this.#readAccess(chosen));
       return;
     }
     const f = s.newConn || (s.newConn = { name: '', company: '' });
@@ -782,6 +803,89 @@ export class PersonioIntegration extends HTMLElement {
       h('div', { class: 'actions' },
         h('button', { type: 'submit', class: 'primary', id: 'check-connection', disabled: s.checking }, s.checking ? t.checking : t.check),
         s.connections.length ? h('button', { type: 'button', id: 'cancel-account', onclick: () => { s.adding = false; s.addMsg = null; s.newErrors = {}; this.#update('account'); this.shadowRoot.getElementById('add-account').focus(); } }, t.cancel) : null)));
+  }
+
+  // Read access (Personio's API v2) of the chosen account: set, replace,
+  // remove. The secret field is read once and emptied, never refilled.
+  #readAccess(c) {
+    const s = this.#s, t = this.#t;
+    const r = s.ra && s.ra.id === c.id ? s.ra : (s.ra = { id: c.id, clientId: '', errors: {} });
+    const ra = c.read_access || {};
+    const e = r.errors;
+    const field = (id, label, input) => h('div', null, h('label', { for: id }, label), input, e[id] ? h('p', { class: 'err', id: id + '-err' }, typeof t[e[id]] === 'string' ? t[e[id]] : e[id]) : null);
+    const attrs = (id) => ({ id, autocomplete: 'off', 'aria-invalid': e[id] ? 'true' : null, 'aria-describedby': e[id] ? id + '-err' : 'ra-help' });
+    return h('form', { id: 'ra-form', novalidate: true, onsubmit: (ev) => { ev.preventDefault(); this.#putReadAccess(c); } },
+      h('h3', { id: 'h-ra' }, t.ra), h('p', { class: 'help', id: 'ra-help' }, t.raHelp),
+      h('p', { id: 'ra-state' }, ra.configured ? t.raSet(this.#time(ra.last_checked_at)) : t.raNone),
+      h('div', { class: 'row' },
+        field('ra-client', t.clientId, h('input', { type: 'text', ...attrs('ra-client'), value: r.clientId, oninput: (ev) => { r.clientId = ev.target.value; } })),
+        field('ra-secret', t.clientSecret, h('input', { type: 'password', ...attrs('ra-secret'), autocomplete: 'new-password' }))),
+      this.#msg(r.msg),
+      h('div', { class: 'actions' },
+        h('button', { type: 'submit', id: 'ra-save', disabled: r.busy }, r.busy ? t.checking : ra.configured ? t.raReplace : t.raSave),
+        ra.configured ? h('button', { type: 'button', class: 'danger', id: 'ra-remove', disabled: r.busy, onclick: () => this.#deleteReadAccess(c) }, t.raRemove) : null));
+  }
+
+  async #putReadAccess(c) {
+    const s = this.#s, r = s.ra, root = this.shadowRoot;
+    const input = root.getElementById('ra-secret');
+    const secret = input.value;
+    input.value = '';
+    r.msg = null;
+    r.errors = {};
+    if (!r.clientId.trim() || !secret) {
+      if (!r.clientId.trim()) r.errors['ra-client'] = 'raMissing';
+      if (!secret) r.errors['ra-secret'] = 'raMissing';
+      return this.#raDone(Object.keys(r.errors)[0]);
+    }
+    r.busy = true;
+    this.#update('account');
+    try {
+      const res = await this.#api('PUT', `/v1/connections/${encodeURIComponent(c.id)}/read-access`, { body: { client_id: r.clientId.trim(), client_secret: secret } });
+      this.#raSaved(res.data, 'raSaved');
+    } catch (e) {
+      this.#raFailed(e);
+    }
+  }
+
+  async #deleteReadAccess(c) {
+    const r = this.#s.ra;
+    r.msg = null;
+    r.errors = {};
+    r.busy = true;
+    this.#update('account');
+    try {
+      this.#raSaved((await this.#api('DELETE', `/v1/connections/${encodeURIComponent(c.id)}/read-access`)).data, 'raRemoved');
+    } catch (e) {
+      this.#raFailed(e);
+    }
+  }
+
+  #raSaved(conn, key) {
+    const s = this.#s;
+    const i = s.connections.findIndex((x) => x.id === conn.id);
+    if (i >= 0) s.connections[i] = conn;
+    s.ra = { id: conn.id, clientId: '', errors: {}, msg: { kind: 'good', key } };
+    this.#raDone('ra-save');
+  }
+
+  // A refusal in words: at the field the API names, or below the fields.
+  #raFailed(e) {
+    const r = this.#s.ra;
+    for (const x of (e.problem && e.problem.errors) || []) {
+      const id = /client_secret$/.test(x.path || '') ? 'ra-secret' : 'ra-client';
+      r.errors[id] = x.message;
+    }
+    e.ra = true;
+    if (!Object.keys(r.errors).length) r.msg = { kind: 'bad', err: e };
+    this.#raDone(Object.keys(r.errors)[0] || 'ra-secret');
+  }
+
+  #raDone(focus) {
+    this.#s.ra.busy = false;
+    this.#update('account');
+    const el = this.shadowRoot.getElementById(focus);
+    if (el) el.focus();
   }
 
   async #renameConnection(c) {
@@ -1362,7 +1466,7 @@ export class PersonioIntegration extends HTMLElement {
       h('tbody', null, L.items.map((d) => h('tr', { id: 'd-' + d.id, 'data-status': d.status },
         h('td', null, this.#time(d.created_at)),
         h('td', null, h('span', { class: 'badge ' + d.status }, t.st[d.status] || d.status), d.test ? h('span', { class: 'tag' }, t.test) : null),
-        h('td', null, d.message || d.reason || '', h('div', { class: 'hint' }, h('code', null, d.id), d.tries ? ' · ' + t.attempts(d.tries) : '')),
+        h('td', null, d.message || d.reason || '', h('div', { class: 'hint' }, h('code', null, d.id), d.tries ? ' · ' + t.attempts(d.tries) : '', d.personio_application_id ? ' · ' + t.appId(d.personio_application_id) : '')),
         h('td', null, this.#s.retryable.includes(d.status) ? h('button', { type: 'button', id: 'retry-' + d.id, 'aria-label': `${t.retry}: ${this.#time(d.created_at)}`, onclick: () => this.#retry(d) }, t.retry) : null))))));
     if (L.cursor) {
       const more = h('button', { type: 'button', id: 'log-more', disabled: L.loading, onclick: () => this.#moreLog() }, t.more);
