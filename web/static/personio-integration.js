@@ -71,6 +71,8 @@ const STRINGS = {
     kinds: { email: 'an e-mail address', name: 'a name', date: 'a date', phone: 'a phone number', number: 'a number', integer: 'a whole number',
       choice: 'one of its choices', multi_choice: 'several choices', consent: 'a yes or no', text: 'free text' },
     cannotFit: (f, s, a, b) => `${f} takes ${a}; “${s}” holds ${b}.`,
+    needsTr: (f, s, a, b, x, l) => `${f} takes ${a}; “${s}” holds ${b}: with the transform “${x}” (${l}) it fits.`, addTr: (x) => `Add “${x}”`,
+    savedWarn: (n) => `Settings saved, with ${n === 1 ? '1 warning' : n + ' warnings'}: see the fields marked.`,
     insertField: 'Insert a field', insert: 'Insert', transforms: 'Transforms', optionTable: 'Answer → Personio value',
     optionValue: (c) => `Personio value for “${c}”`, suggested: (v) => `(suggested: ${v})`, acceptSuggestions: (n) => n === 1 ? 'Accept the suggestion' : `Accept the ${n} suggestions`, noChoices: 'This field has no fixed choices: values go as typed.',
     moveUp: (i) => `Move assignment ${i} up`, moveDown: (i) => `Move assignment ${i} down`, remove: (i) => `Remove assignment ${i}`,
@@ -157,6 +159,8 @@ const STRINGS = {
     kinds: { email: 'eine E-Mail-Adresse', name: 'einen Namen', date: 'ein Datum', phone: 'eine Telefonnummer', number: 'eine Zahl', integer: 'eine ganze Zahl',
       choice: 'eine ihrer Antworten', multi_choice: 'mehrere Antworten', consent: 'Ja oder Nein', text: 'freien Text' },
     cannotFit: (f, s, a, b) => `${f} nimmt ${a}; „${s}“ enthält ${b}.`,
+    needsTr: (f, s, a, b, x, l) => `${f} nimmt ${a}; „${s}“ enthält ${b}: Mit der Umwandlung „${x}“ (${l}) passt es.`, addTr: (x) => `„${x}“ hinzufügen`,
+    savedWarn: (n) => `Einstellungen gespeichert, mit ${n === 1 ? '1 Warnung' : n + ' Warnungen'}: siehe die markierten Felder.`,
     insertField: 'Feld einfügen', insert: 'Einfügen', transforms: 'Umwandlungen', optionTable: 'Antwort → Personio-Wert',
     optionValue: (c) => `Personio-Wert für „${c}“`, suggested: (v) => `(Vorschlag: ${v})`, acceptSuggestions: (n) => n === 1 ? 'Vorschlag übernehmen' : `${n} Vorschläge übernehmen`, noChoices: 'Dieses Feld hat keine festen Auswahlwerte: Werte gehen wie eingegeben.',
     moveUp: (i) => `Zuordnung ${i} nach oben`, moveDown: (i) => `Zuordnung ${i} nach unten`, remove: (i) => `Zuordnung ${i} entfernen`,
@@ -181,9 +185,6 @@ const STRINGS = {
     planNeed: 'Was es braucht: ein Tarif-Upgrade im Editor und ein Personio-Konto mit Recruiting (Company ID und Access Token).',
     sessionExpired: 'Ihre Sitzung ist abgelaufen. Laden Sie den Editor neu und versuchen Sie es noch einmal.', failedLoad: 'Die Integration konnte nicht geladen werden.',
     tryAgain: 'Noch einmal versuchen', gender: { male: 'männlich', female: 'weiblich', diverse: 'divers', undefined: 'keine Angabe' },
-    targets: { message: 'Nachricht', application_date: 'Bewerbungsdatum', tags: 'Tags', recruiting_channel_id: 'Recruiting-Kanal', external_posting_id: 'Externe Posting-ID', phase: 'Phase',
-      phone: 'Telefon', gender: 'Geschlecht', birthday: 'Geburtstag', location: 'Wohnort', available_from: 'Verfügbar ab', salary_expectations: 'Gehaltsvorstellung', 'custom_attribute_{id}': 'Eigenes Attribut',
-      'file:cv': 'Datei: Lebenslauf', 'file:cover-letter': 'Datei: Anschreiben', 'file:employment-reference': 'Datei: Arbeitszeugnis', 'file:certificate': 'Datei: Zertifikat', 'file:work-sample': 'Datei: Arbeitsprobe', 'file:other': 'Datei: Sonstiges' },
     err: {
       'invalid-credentials': 'Personio hat diese Company ID und diesen Access Token nicht akzeptiert. Prüfen Sie beide in Personio: Einstellungen › Integrationen › API-Zugangsdaten › „Recruiting-Integrationen“ (neuere Konten: Marketplace › Verbundene Integrationen). Es wurde nichts gespeichert.',
       'recruiting-disabled': 'Recruiting oder seine API ist für diese Personio-Company nicht eingeschaltet. Schalten Sie es in Personio ein und prüfen Sie noch einmal. Es wurde nichts gespeichert.',
@@ -267,6 +268,7 @@ th,td{text-align:left;padding:.45rem .4rem;border-bottom:1px solid var(--line);v
 code{font-size:.8rem;word-break:break-all}
 .tag{font-size:.8rem;color:var(--muted);border:1px solid var(--line);border-radius:4px;padding:0 .3rem;margin-left:.3rem}
 .sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
+.warnlist{color:var(--warn);font-size:.9rem;margin:.25rem 0 0;padding-left:1.1rem}
 .summary{border:2px solid var(--bad);border-radius:8px;padding:.5rem .75rem;margin:.5rem 0}
 .summary ul{margin:.25rem 0;padding-left:1.2rem}
 .summary a{color:var(--bad)}
@@ -1087,7 +1089,8 @@ export class PersonioIntegration extends HTMLElement {
         } },
           h('option', { value: '' }, t.chooseField),
           this.#fieldOptions(q.value, { split: name === 'first_name' ? t.splitFirst : name === 'last_name' ? t.splitLast : null })),
-        errs.length ? h('ul', { class: 'err', id: id + '-err' }, errs.map((p) => h('li', null, p.message))) : null));
+        errs.length ? h('ul', { class: 'err', id: id + '-err' }, errs.map((p) => h('li', null, p.message))) : null,
+        this.#warningsAt('required.' + name)));
     }
     el.append(grid);
   }
@@ -1201,6 +1204,7 @@ export class PersonioIntegration extends HTMLElement {
       fs.append(tbl);
     }
     if (errs.length) fs.append(h('ul', { class: 'err', id: k + '-err' }, errs.map((p) => h('li', null, p.message))));
+    fs.append(this.#warningsAt(`optional[${i}]`, row));
     const move = (d) => () => {
       const j = i + d;
       if (j < 0 || j >= s.rows.length) return;
@@ -1228,12 +1232,13 @@ export class PersonioIntegration extends HTMLElement {
     return l === v ? v : `${l} (${v})`;
   }
 
-  #targetLabel(x) { return this.#t.targets[x.id] || x.label; }
+  // English: the page's own file labels; German: the catalogue's.
+  #targetLabel(x) { return (this.language === 'de' ? x.label_de : this.#t.targets[x.id]) || x.label; }
 
   // Problems keep pointing at their rows when rows move.
   #shiftProblems(i, j) {
     const re = /^optional\[(\d+)\]/;
-    for (const p of [...this.#s.problems, ...this.#s.general.filter((g) => g.path)]) {
+    for (const p of [...this.#s.problems, ...this.#s.general.filter((g) => g.path), ...(this.#s.warns || [])]) {
       const m = re.exec(p.path);
       if (!m) continue;
       const x = Number(m[1]);
@@ -1250,6 +1255,7 @@ export class PersonioIntegration extends HTMLElement {
     const hit = (path) => path === prefix || path.startsWith(prefix + '.') || path.startsWith(prefix + '[');
     s.problems = s.problems.filter((p) => !hit(p.path));
     s.general = s.general.filter((p) => !(p.path && hit(p.path)));
+    s.warns = (s.warns || []).filter((p) => !hit(p.path));
   }
 
   #problemsAt(prefix) {
@@ -1302,7 +1308,8 @@ export class PersonioIntegration extends HTMLElement {
       s.problems = [];
       s.general = [];
       s.saving = false;
-      s.saveMsg = { kind: 'good', key: 'saved' };
+      s.warns = (res.data.warnings || []).map((w) => ({ path: this.#subPath(w.path), raw: w }));
+      s.saveMsg = s.warns.length ? { kind: 'warn', key: 'savedWarn', args: [s.warns.length] } : { kind: 'good', key: 'saved' };
       for (const id of ['required', 'optional', 'save', 'test', 'position']) this.#update(id);
       this.#pill();
       root.getElementById('save-settings').focus();
@@ -1316,12 +1323,38 @@ export class PersonioIntegration extends HTMLElement {
     }
   }
 
-  // A problem in the page's words, where its code is known.
+  // A problem (or warning) in the page's language: what fits where in
+  // the page's words with the funnel's labels, the rest as the API says
+  // it in that language.
   #problemText(p) {
     const t = this.#t, q = p.params || {};
-    if (p.code !== 'source-cannot-fit' || !t.kinds[q.takes] || !t.kinds[q.holds]) return String(p.message || '');
+    if (!/^source-(cannot-fit|needs-transform)$/.test(p.code) || !t.kinds[q.takes] || !t.kinds[q.holds]) return String((p.messages && p.messages[this.language]) || p.message || '');
     const target = REQUIRED.includes(q.target) ? t[q.target] : this.#targetLabel(this.#s.targets.find((x) => x.id === q.target) || { id: q.target, label: q.target });
-    return t.cannotFit(target, String(q.source).includes('.') ? this.#labelOf(q.source) : q.source, t.kinds[q.takes], t.kinds[q.holds]);
+    const src = String(q.source).includes('.') ? this.#labelOf(q.source) : q.source;
+    return p.code === 'source-cannot-fit' ? t.cannotFit(target, src, t.kinds[q.takes], t.kinds[q.holds]) : t.needsTr(target, src, t.kinds[q.takes], t.kinds[q.holds], q.transform, t.tr[q.transform] || q.transform);
+  }
+
+  // subPath turns the API's pointer (/mapping/optional/0/source) into the
+  // page's path (optional[0].source).
+  #subPath(path) {
+    const m = /^\/mapping\/(.*)$/.exec(String(path || ''));
+    return m && m[1] ? m[1].split('/').map((k, i) => (/^\d+$/.test(k) ? `[${k}]` : (i ? '.' : '') + k.replace(/~1/g, '/').replace(/~0/g, '~'))).join('') : '';
+  }
+
+  // The warnings of the last save at a field (prefix), in words, and for
+  // an optional row a button that adds the transform proposed.
+  #warningsAt(prefix, row) {
+    const t = this.#t;
+    const ws = (this.#s.warns || []).filter((w) => w.path === prefix || w.path.startsWith(prefix + '.'));
+    if (!ws.length) return null;
+    return h('ul', { class: 'warnlist', id: (row ? row.key : prefix) + '-warn' }, ws.map((w) => h('li', null, this.#problemText(w.raw),
+      row && w.raw.params && w.raw.params.transform && !row.transforms.includes(w.raw.params.transform)
+        ? [' ', h('button', { type: 'button', class: 'link', id: row.key + '-addtr', onclick: () => {
+          row.transforms.push(w.raw.params.transform);
+          this.#s.warns = this.#s.warns.filter((x) => x !== w);
+          this.#update('optional');
+          this.shadowRoot.getElementById(`${row.key}-tr-${w.raw.params.transform}`)?.focus();
+        } }, t.addTr(w.raw.params.transform))] : null)));
   }
 
   // showProblems puts every problem at its field, and lists them all at
@@ -1342,7 +1375,7 @@ export class PersonioIntegration extends HTMLElement {
       let focus = '', where = '', gpath = '';
       if (m && m[1]) {
         // JSON pointer (optional/0/target) to optional[0].target.
-        const sub = m[1].split('/').map((k, i) => (/^\d+$/.test(k) ? `[${k}]` : (i ? '.' : '') + k.replace(/~1/g, '/').replace(/~0/g, '~'))).join('');
+        const sub = this.#subPath(path);
         s.problems.push({ path: sub, message: p.message });
         gpath = sub;
         const r = /^required\.(first_name|last_name|email)/.exec(sub);
