@@ -97,8 +97,11 @@ func TestMappingProblemsInTheLanguage(t *testing.T) {
 	if strings.Contains(s, "q_gender") || strings.Contains(s, "no entry") {
 		t.Errorf("the German summary names an id or speaks English: %q", s)
 	}
+	if o := b.text("#optional"); strings.Contains("\n"+o+"\n", "\nnull\n") {
+		t.Errorf("the optional assignment shows a missing value: %q", o)
+	}
 	b.shot("33-mapping-problems-de")
-	b.docShots("setup-mapping-problems", row, "summary")
+	b.docShots("setup-problems-in-language", row, "summary")
 	eval[bool](b, `document.querySelector('personio-integration').setAttribute('lang', 'en'), true`)
 	b.wait("English", root+`.getElementById('summary').innerText.includes('no entry')`)
 	if s := b.text("#summary"); !strings.Contains(s, `no entry for the choice "Männlich" of question "Geschlecht"`) {

@@ -126,7 +126,7 @@ const STRINGS = {
     renamed: (n) => `Umbenannt in „${n}“.`, removed: (n) => `Das Konto „${n}“ und sein Access Token wurden entfernt.`,
     needsAttention: 'braucht Aufmerksamkeit', company: (c) => `Company ${c}`, companyInvalid: 'Die Company ID ist eine Zahl (bis zu 18 Ziffern).',
     nameMissing: 'Geben Sie dem Konto einen Namen.', tokenMissing: 'Fügen Sie den Access Token ein.',
-    ra: 'Lesezugriff (empfohlen)', raHelp: 'Damit bestätigt die Integration jede Bewerbung in Personio und listet alle Ihre Stellen. Legen Sie in Personio unter Einstellungen › Integrationen › API-Zugangsdaten Zugangsdaten mit dem Scope personio:recruiting:read an und fügen Sie hier Client-ID und Secret ein.',
+    ra: 'Lesezugriff (empfohlen)', raHelp: 'Damit bestätigt die Integration jede Bewerbung in Personio und listet alle Ihre Stellen. Legen Sie in Personio unter Einstellungen › Integrationen › API-Zugangsdaten neue Zugangsdaten mit dem Scope personio:recruiting:read an und fügen Sie hier Client-ID und Secret ein.',
     raSet: (d) => `Lesezugriff ist eingerichtet; Personio hat ihn zuletzt ${d} akzeptiert.`, raNone: 'Kein Lesezugriff eingerichtet.', clientId: 'Client-ID', clientSecret: 'Client Secret',
     raSave: 'Lesezugriff prüfen und speichern', raReplace: 'Lesezugriff ersetzen', raRemove: 'Lesezugriff entfernen', raSaved: 'Lesezugriff gespeichert: Personio hat die Zugangsdaten akzeptiert.', raRemoved: 'Lesezugriff entfernt.',
     raMissing: 'Fügen Sie Client-ID und Secret ein.', appId: (id) => `Personio-Bewerbung ${id}`,
@@ -1204,7 +1204,8 @@ export class PersonioIntegration extends HTMLElement {
       fs.append(tbl);
     }
     if (errs.length) fs.append(h('ul', { class: 'err', id: k + '-err' }, errs.map((p) => h('li', null, p.message))));
-    fs.append(this.#warningsAt(`optional[${i}]`, row));
+    const warned = this.#warningsAt(`optional[${i}]`, row);
+    if (warned) fs.append(warned);
     const move = (d) => () => {
       const j = i + d;
       if (j < 0 || j >= s.rows.length) return;
