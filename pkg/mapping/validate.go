@@ -140,44 +140,48 @@ func compileWarn(cfg Config, funnel *Funnel, phone PhoneFormat, warnings *[]Prob
 		*r.dst = v.rule(path, r.rule, t, m.region)
 	}
 	for i := range cfg.Optional {
-		r := &cfg.Optional[i]
-		path := "optional[" + strconv.Itoa(i) + "]"
-		if r.Target == "" {
-			v.add(path+".target", CodeTargetMissing, nil, "missing target")
-			continue
-		}
-		t, ok := resolveTarget(r.Target, r.Type)
-		switch {
-		case !ok:
-			v.add(path+".target", CodeTargetUnknown, map[string]string{"target": r.Target}, fmt.Sprintf("unknown target %q; see the catalogue", r.Target))
-			continue
-		case t.Required:
-			v.add(path+".target", CodeTargetRequired, map[string]string{"target": r.Target}, r.Target+" is a required assignment; set it under required")
-			continue
-		case t.Kind == "":
-			v.add(path+".type", CodeTypeMissing, map[string]string{"types": strings.Join(CustomAttributeTypes, ", ")}, "a custom attribute needs its type: one of "+strings.Join(CustomAttributeTypes, ", "))
-			continue
-		}
-		if r.Type != "" && t.Place != PlaceAttribute {
-			v.add(path+".type", CodeTypeNotTaken, nil, "only custom attributes take a type")
-		}
-		if !t.Multiple {
-			if prev, dup := v.seen[t.ID]; dup {
-				v.add(path+".target", CodeTargetTwice, map[string]string{"target": t.ID, "row": rowNumber(prev)}, fmt.Sprintf("%s is already assigned by %s", t.ID, prev))
-			}
-			v.seen[t.ID] = path
-		}
-		if c := v.rule(path, r, t, m.region); c != nil {
-			m.optional = append(m.optional, c)
-			if t.Place == PlaceAttribute {
-				m.attributes++
-			}
-		}
+		v.optional(i, &cfg.Optional[i], m)
 	}
 	if len(v.problems) > 0 {
 		return nil, &ConfigError{Problems: v.problems}
 	}
 	return m, nil
+}
+
+// optional checks and compiles the optional rule r at index i into m.
+func (v *validator) optional(i int, r *Rule, m *Mapping) {
+	path := "optional[" + strconv.Itoa(i) + "]"
+	if r.Target == "" {
+		v.add(path+".target", CodeTargetMissing, nil, "missing target")
+		return
+	}
+	t, ok := resolveTarget(r.Target, r.Type)
+	switch {
+	case !ok:
+		v.add(path+".target", CodeTargetUnknown, map[string]string{"target": r.Target}, fmt.Sprintf("unknown target %q; see the catalogue", r.Target))
+		return
+	case t.Required:
+		v.add(path+".target", CodeTargetRequired, map[string]string{"target": r.Target}, r.Target+" is a required assignment; set it under required")
+		return
+	case t.Kind == "":
+		v.add(path+".type", CodeTypeMissing, map[string]string{"types": strings.Join(CustomAttributeTypes, ", ")}, "a custom attribute needs its type: one of "+strings.Join(CustomAttributeTypes, ", "))
+		return
+	}
+	if r.Type != "" && t.Place != PlaceAttribute {
+		v.add(path+".type", CodeTypeNotTaken, nil, "only custom attributes take a type")
+	}
+	if !t.Multiple {
+		if prev, dup := v.seen[t.ID]; dup {
+			v.add(path+".target", CodeTargetTwice, map[string]string{"target": t.ID, "row": rowNumber(prev)}, fmt.Sprintf("%s is already assigned by %s", t.ID, prev))
+		}
+		v.seen[t.ID] = path
+	}
+	if c := v.rule(path, r, t, m.region); c != nil {
+		m.optional = append(m.optional, c)
+		if t.Place == PlaceAttribute {
+			m.attributes++
+		}
+	}
 }
 
 type validator struct {
@@ -215,31 +219,7 @@ func (v *validator) rule(path string, r *Rule, t Target, defaultRegion string) *
 	c := v.compiled(path, r, t, defaultRegion)
 	var field *Field
 	if r.Source != "" {
-		src, problem := parseSource(r.Source)
-		switch {
-		case problem != "":
-			v.add(path+".source", CodeSourceInvalid, map[string]string{"source": r.Source}, problem)
-		case t.Kind == KindFile && src.kind != srcFile:
-			v.add(path+".source", CodeFileSource, nil, "a file target takes files.<field_id>")
-		case t.Kind != KindFile && src.kind == srcFile:
-			v.add(path+".source", CodeFileTarget, nil, "files go to a file target (file:cv, file:other, …)")
-		default:
-			c.src = src
-			if src.kind == srcAnswer || src.kind == srcFile {
-				f, ok := v.funnel.field(src.key)
-				if v.funnel != nil && !ok {
-					v.add(path+".source", CodeQuestionUnknown, map[string]string{"question": src.key}, fmt.Sprintf("the funnel has no question %q", src.key))
-				}
-				field = f
-			}
-			if p, ok := misfit(t, src, field); ok {
-				p.Path = path + ".source"
-				v.problems = append(v.problems, p)
-			} else if w, ok := needsTransform(t, src, field, r.Transforms); ok {
-				w.Path = path + ".source"
-				v.warnings = append(v.warnings, w)
-			}
-		}
+		field = v.source(path, r, t, c)
 	}
 	if r.Constant != nil {
 		c.constant = r.Constant
@@ -274,6 +254,39 @@ func (v *validator) rule(path string, r *Rule, t Target, defaultRegion string) *
 		return nil
 	}
 	return c
+}
+
+// source checks a rule's source for its target (and the funnel's
+// question it names, which it returns when known), notes a source that
+// fits only with a transform as a warning, and sets it on c.
+func (v *validator) source(path string, r *Rule, t Target, c *compiledRule) *Field {
+	var field *Field
+	src, problem := parseSource(r.Source)
+	switch {
+	case problem != "":
+		v.add(path+".source", CodeSourceInvalid, map[string]string{"source": r.Source}, problem)
+	case t.Kind == KindFile && src.kind != srcFile:
+		v.add(path+".source", CodeFileSource, nil, "a file target takes files.<field_id>")
+	case t.Kind != KindFile && src.kind == srcFile:
+		v.add(path+".source", CodeFileTarget, nil, "files go to a file target (file:cv, file:other, …)")
+	default:
+		c.src = src
+		if src.kind == srcAnswer || src.kind == srcFile {
+			f, ok := v.funnel.field(src.key)
+			if v.funnel != nil && !ok {
+				v.add(path+".source", CodeQuestionUnknown, map[string]string{"question": src.key}, fmt.Sprintf("the funnel has no question %q", src.key))
+			}
+			field = f
+		}
+		if p, ok := misfit(t, src, field); ok {
+			p.Path = path + ".source"
+			v.problems = append(v.problems, p)
+		} else if w, ok := needsTransform(t, src, field, r.Transforms); ok {
+			w.Path = path + ".source"
+			v.warnings = append(v.warnings, w)
+		}
+	}
+	return field
 }
 
 // fits checks that the question a rule reads can fill its target: one
