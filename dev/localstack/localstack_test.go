@@ -121,8 +121,8 @@ func TestReadmeWalkthrough(t *testing.T) {
 		if err != nil {
 			t.Fatalf("run %d: the walk-through failed: %v\n%s\nlogs:\n%s", run, err, printed, logs.String())
 		}
-		if !regexp.MustCompile(`(?m)^connected\n1001\n[0-9]+\ntrue\n`).MatchString(printed) {
-			t.Errorf("run %d: steps 3 to 10 did not print connected, 1001, the version and true:\n%s", run, printed)
+		if !regexp.MustCompile(`(?m)^connected\ntrue\n1001\n[0-9]+\ntrue\n`).MatchString(printed) {
+			t.Errorf("run %d: steps 3 to 10 did not print connected, true (read access), 1001, the version and true:\n%s", run, printed)
 		}
 		want := []string{"test application: delivered", `"status":"accepted"`,
 			"application: delivered", `"email":"anna.vdberg+`, "ID  ", "STATUS", "TRIES", "after the token changed: parked", "needs_attention",

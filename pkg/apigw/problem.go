@@ -16,6 +16,9 @@ type FieldError struct {
 	// client that says it in its own words (and language); optional.
 	Code   string            `json:"code,omitempty"`
 	Params map[string]string `json:"params,omitempty"`
+	// Messages, where set, are the sentence in each language the API
+	// speaks, by language (en, de).
+	Messages map[string]string `json:"messages,omitempty"`
 }
 
 // Problem is an RFC 9457 problem details body.

@@ -48,6 +48,9 @@ func viewDelivery(d store.Delivery, lang string) deliveryView {
 	v := deliveryView{ID: d.EventID, FunnelID: d.FunnelID, Status: d.Status, Test: d.Test, CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt,
 		DeliveredAt: d.DeliveredAt, PersonioApplicationID: d.PersonioApplicationID, NextAttemptAt: d.NextAttemptAt, ReasonCode: d.ReasonCode, Reason: d.Reason,
 		Message: explain.Sentence(d.ReasonCode, lang), Warnings: d.Warnings, Attempts: d.Attempts, Tries: store.Tries(d.Attempts)}
+	if d.ReasonCode == lifecycle.ReasonMappingFailed {
+		v.Message = explain.NoUsableValue(mapping.FailedTargets(d.Reason), lang)
+	}
 	if !d.OccurredAt.IsZero() {
 		v.OccurredAt = &d.OccurredAt
 	}

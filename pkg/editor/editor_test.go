@@ -349,11 +349,11 @@ func TestRetryAndExplain(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := e.call(t, ws, advanced, "GET", "/v1/funnels/fn_1/deliveries/evt_failed", nil, map[string]string{"Accept-Language": "de-DE,de;q=0.9,en;q=0.5"})
-	if r.status != 200 || !strings.Contains(r.body["message"].(string), "Pflichtfeld") || r.body["reason_code"] != string(lifecycle.ReasonMappingFailed) {
+	if r.status != 200 || r.body["message"] != "E-Mail hatte keinen verwendbaren Wert. Prüfen Sie die Pflichtzuordnung und versuchen Sie es erneut." || r.body["reason_code"] != string(lifecycle.ReasonMappingFailed) {
 		t.Fatalf("German explanation: %d %s", r.status, r.raw)
 	}
 	r = e.call(t, ws, advanced, "GET", "/v1/funnels/fn_1/deliveries/evt_failed", nil, map[string]string{"Accept-Language": "fr"})
-	if !strings.Contains(r.body["message"].(string), "required field") {
+	if r.body["message"] != "E-mail had no usable value. Check the required assignment and retry." {
 		t.Errorf("English fallback: %s", r.raw)
 	}
 	if r := e.call(t, ws, advanced, "GET", "/v1/funnels/fn_2/deliveries/evt_failed", nil, nil); r.status != 404 {

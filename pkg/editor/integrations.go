@@ -33,6 +33,9 @@ type integrationView struct {
 	Version             int64           `json:"version"`
 	CreatedAt           time.Time       `json:"created_at"`
 	UpdatedAt           time.Time       `json:"updated_at"`
+	// Warnings, in the answer to a save only: what of the mapping may not
+	// fit as it is, with the transform that makes it fit.
+	Warnings []apigw.FieldError `json:"warnings,omitempty"`
 }
 
 // issueView is something open that keeps the integration's applications
@@ -204,7 +207,8 @@ func (e *Editor) putIntegration(ctx context.Context, r *apigw.Request) apigw.Res
 		return apigw.NewProblem(http.StatusPreconditionRequired, "precondition-required", "If-Match required",
 			"This funnel has an integration already; send the ETag you read it with in If-Match, so that no one's change is lost.").Response()
 	}
-	if p := e.checkIntegration(ctx, ws, b); p != nil {
+	warnings, p := e.checkIntegration(ctx, ws, b)
+	if p != nil {
 		return p.Response()
 	}
 	var channel *int64
@@ -237,7 +241,9 @@ func (e *Editor) putIntegration(ctx context.Context, r *apigw.Request) apigw.Res
 	if saved.Version == 1 {
 		status = http.StatusCreated
 	}
-	return e.integrationResponse(ctx, r, status, saved)
+	v := e.view(ctx, saved, r.Header.Get("Accept-Language"))
+	v.Warnings = warnings
+	return apigw.JSON(status, v, map[string]string{"ETag": etag(saved.Version)})
 }
 
 // positionRestored says that the unpublished position of was is settled
@@ -253,31 +259,47 @@ func (e *Editor) positionRestored(ctx context.Context, was store.Integration) {
 }
 
 // checkIntegration checks what the schema cannot: the connection exists
-// in the workspace and the mapping is valid, every problem at once.
-func (e *Editor) checkIntegration(ctx context.Context, ws string, b integrationBody) *apigw.Problem {
-	var errs []apigw.FieldError
+// in the workspace and the mapping is valid, every problem at once; a
+// valid mapping's warnings (a source that fits with a transform) come
+// back to be answered with the saved integration.
+func (e *Editor) checkIntegration(ctx context.Context, ws string, b integrationBody) ([]apigw.FieldError, *apigw.Problem) {
+	var errs, warnings []apigw.FieldError
 	if _, err := e.store.GetConnection(ctx, ws, b.ConnectionID); errors.Is(err, failure.ErrNotFound) {
 		errs = append(errs, apigw.FieldError{Path: "/connection_id", Message: fmt.Sprintf("this workspace has no connection %q", b.ConnectionID)})
 	} else if err != nil {
-		return e.problem(ctx, "put integration: connection", err)
+		return nil, e.problem(ctx, "put integration: connection", err)
 	}
 	cfg, err := mapping.Parse(b.Mapping)
 	if err != nil {
 		errs = append(errs, decodeError("/mapping", err))
 	} else {
+		warned, err := mapping.Check(*cfg, b.Funnel)
 		var ce *mapping.ConfigError
-		if err := mapping.Validate(*cfg, b.Funnel); errors.As(err, &ce) {
-			for _, p := range ce.Problems {
-				errs = append(errs, apigw.FieldError{Path: pointerOf("/mapping", p.Path), Message: p.Message, Code: p.Code, Params: p.Params})
-			}
+		if errors.As(err, &ce) {
+			errs = append(errs, mappingErrors(ce.Problems)...)
 		}
+		warnings = mappingErrors(warned)
 	}
 	if len(errs) == 0 {
-		return nil
+		return warnings, nil
 	}
 	p := apigw.NewProblem(http.StatusUnprocessableEntity, "invalid-integration", "The integration cannot be saved", "fix every listed problem and save again")
 	p.Errors = errs
-	return p
+	return nil, p
+}
+
+// mappingErrors are a mapping's problems (or warnings) as the API lists
+// them: at their JSON pointers, with code, params and both sentences.
+func mappingErrors(problems []mapping.Problem) []apigw.FieldError {
+	out := make([]apigw.FieldError, 0, len(problems))
+	for _, p := range problems {
+		fe := apigw.FieldError{Path: pointerOf("/mapping", p.Path), Message: p.Message, Code: p.Code, Params: p.Params}
+		if p.Messages != nil {
+			fe.Messages = map[string]string{"en": p.Messages.EN, "de": p.Messages.DE}
+		}
+		out = append(out, fe)
+	}
+	return out
 }
 
 func compactJSON(raw json.RawMessage) json.RawMessage {

@@ -5,6 +5,8 @@
 package explain
 
 import (
+	"strings"
+
 	"github.com/funnel-personio/funnel-personio/pkg/lifecycle"
 	"golang.org/x/text/language"
 )
@@ -62,4 +64,38 @@ func Sentence(code lifecycle.Reason, acceptLanguage string) string {
 func Both(code lifecycle.Reason) (en, de string) {
 	s := sentences[code]
 	return s[0], s[1]
+}
+
+// requiredNames name the required fields of an application in a sentence,
+// in English and German.
+var requiredNames = map[string][2]string{"first_name": {"first name", "Vorname"}, "last_name": {"last name", "Nachname"}, "email": {"e-mail", "E-Mail"}}
+
+// NoUsableValue says which required fields (first_name, last_name, email)
+// had no usable value, in the language Accept-Language prefers: the
+// sentence of lifecycle.ReasonMappingFailed naming them. Without a field
+// it knows, it is that code's sentence.
+func NoUsableValue(fields []string, acceptLanguage string) string {
+	tags, _, _ := language.ParseAcceptLanguage(acceptLanguage)
+	_, lang, _ := matcher.Match(tags...)
+	var names []string
+	for _, f := range fields {
+		if n, ok := requiredNames[f]; ok {
+			names = append(names, n[lang])
+		}
+	}
+	if len(names) == 0 {
+		return sentences[lifecycle.ReasonMappingFailed][lang]
+	}
+	and, verb, rest := [2]string{" and ", " und "}, [2]string{" had", " hatte"}, [2]string{
+		" no usable value. Check the required assignment and retry.",
+		" keinen verwendbaren Wert. Prüfen Sie die Pflichtzuordnung und versuchen Sie es erneut."}
+	if len(names) > 1 && lang == 1 {
+		verb[1] = " hatten"
+	}
+	list := strings.Join(names[:len(names)-1], ", ")
+	if list != "" {
+		list += and[lang]
+	}
+	list += names[len(names)-1]
+	return strings.ToUpper(list[:1]) + list[1:] + verb[lang] + rest[lang]
 }

@@ -27,3 +27,29 @@ func TestEveryReasonExplained(t *testing.T) {
 		t.Errorf("an unknown code is explained: %q", got)
 	}
 }
+
+// TestNoUsableValueNamesTheField: a required field without a usable value
+// is named in the sentence, in either language; without a field it knows,
+// the sentence is the reason code's own.
+func TestNoUsableValueNamesTheField(t *testing.T) {
+	tests := []struct {
+		name   string
+		fields []string
+		lang   string
+		want   string
+	}{
+		{"e-mail", []string{"email"}, "en", "E-mail had no usable value. Check the required assignment and retry."},
+		{"e-mail, German", []string{"email"}, "de", "E-Mail hatte keinen verwendbaren Wert. Prüfen Sie die Pflichtzuordnung und versuchen Sie es erneut."},
+		{"both names", []string{"first_name", "last_name"}, "en", "First name and last name had no usable value. Check the required assignment and retry."},
+		{"all three, German", []string{"first_name", "last_name", "email"}, "de-DE", "Vorname, Nachname und E-Mail hatten keinen verwendbaren Wert. Prüfen Sie die Pflichtzuordnung und versuchen Sie es erneut."},
+		{"none known", []string{"phone"}, "en", explain.Sentence(lifecycle.ReasonMappingFailed, "en")},
+		{"none", nil, "de", explain.Sentence(lifecycle.ReasonMappingFailed, "de")},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := explain.NoUsableValue(tt.fields, tt.lang); got != tt.want {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
+}

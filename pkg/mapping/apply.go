@@ -3,6 +3,7 @@ package mapping
 import (
 	"fmt"
 	"path"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -98,6 +99,23 @@ func (e *Error) Error() string {
 
 // Retryable returns false.
 func (e *Error) Retryable() bool { return false }
+
+// failedRequired finds, in an *Error's text, the rules of required
+// assignments it names (required.email (email): …).
+var failedRequired = regexp.MustCompile(`(?:^|: |; )required\.(first_name|last_name|email)(?:\.fallback)* \(`)
+
+// FailedTargets reads back which required targets (first_name, last_name,
+// email) an *Error's text names, each once, in the order named: for a
+// delivery record that keeps only the text.
+func FailedTargets(text string) []string {
+	var out []string
+	for _, m := range failedRequired.FindAllStringSubmatch(text, -1) {
+		if !slices.Contains(out, m[1]) {
+			out = append(out, m[1])
+		}
+	}
+	return out
+}
 
 // Apply validates the mapping, compiles it with phone and applies it to
 // the event; see (*Mapping).Apply. A mapping that does not validate is a

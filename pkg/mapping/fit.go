@@ -71,6 +71,38 @@ func misfit(t Target, src source, field *Field) (p Problem, ok bool) {
 	if tl == "" {
 		tl = t.ID
 	}
-	return Problem{Message: fmt.Sprintf("%s takes %s; %s holds %s", tl, kindInWords[t.Kind], name, typeInWords[typ]),
-		Code: "source-cannot-fit", Params: map[string]string{"target": t.ID, "source": label, "takes": string(t.Kind), "holds": string(typ)}}, true
+	return coded("", CodeCannotFit, map[string]string{"target": t.ID, "source": label, "takes": string(t.Kind), "holds": string(typ)},
+		fmt.Sprintf("%s takes %s; %s holds %s", tl, kindInWords[t.Kind], name, typeInWords[typ])), true
+}
+
+// mayFitWith: for a kind of target, the transform with which a source of
+// a type fits where it may not as it is (free text into a date or a
+// phone number, the full name into a first or last name).
+var mayFitWith = map[Kind]map[application.AnswerType]string{
+	KindEmail:   {application.TypeText: tTrim},
+	KindDate:    {application.TypeText: tDate},
+	KindPhone:   {application.TypeText: tPhone, application.TypeNumber: tPhone},
+	KindNumber:  {application.TypeText: tNumber},
+	KindInteger: {application.TypeText: tNumber},
+}
+
+// needsTransform is the warning (code source-needs-transform, the params
+// of source-cannot-fit and the transform proposed) for a source that may
+// fit its target only with a transform the rule does not have; ok is
+// false when it fits as it is or has it.
+func needsTransform(t Target, src source, field *Field, transforms []string) (p Problem, ok bool) {
+	typ, name, label, ok := sourceType(src, field)
+	want := mayFitWith[t.Kind][typ]
+	if src.raw == "contact.full_name" && (t.ID == "first_name" || t.ID == "last_name") {
+		typ, want = application.TypeText, t.ID
+	}
+	if !ok || want == "" || slices.Contains(transforms, want) {
+		return Problem{}, false
+	}
+	tl := t.Label
+	if tl == "" {
+		tl = t.ID
+	}
+	return coded("", CodeNeedsTransform, map[string]string{"target": t.ID, "source": label, "takes": string(t.Kind), "holds": string(typ), "transform": want},
+		fmt.Sprintf("%s takes %s; %s holds %s: with the transform %q it fits", tl, kindInWords[t.Kind], name, typeInWords[typ], want)), true
 }

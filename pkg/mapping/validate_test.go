@@ -224,3 +224,39 @@ func TestCompileNeedsPhoneFormat(t *testing.T) {
 		t.Errorf("Compile without a phone format = %v; want an error that is not a *ConfigError", err)
 	}
 }
+
+// TestFailedTargets: the required targets an Apply error names are read
+// back from its text, as a delivery record keeps it.
+func TestFailedTargets(t *testing.T) {
+	cfg := mapping.Config{Version: mapping.Version, Required: mapping.Required{
+		FirstName: mapping.Rule{Source: "contact.first_name"}, LastName: mapping.Rule{Source: "contact.last_name"},
+		Email: mapping.Rule{Source: "answers.q_mail"}}}
+	tests := []struct {
+		name    string
+		contact application.Contact
+		answer  string
+		want    []string
+	}{
+		{"e-mail not an address", application.Contact{FirstName: "A", LastName: "B"}, "no address", []string{"email"}},
+		{"names blank", application.Contact{}, "a@example.com", []string{"first_name", "last_name"}},
+		{"all three", application.Contact{}, "", []string{"first_name", "last_name", "email"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ev := &application.Event{Contact: tt.contact}
+			if tt.answer != "" {
+				ev.Answers = []application.Answer{{FieldID: "q_mail", Type: application.TypeText, Value: application.StringValue(tt.answer)}}
+			}
+			_, err := mapping.Apply(ev, cfg, func(s, _ string) (string, bool) { return s, false }, mapping.Options{JobPositionID: 1})
+			if err == nil {
+				t.Fatal("applied")
+			}
+			if got := mapping.FailedTargets(err.Error()); !slices.Equal(got, tt.want) {
+				t.Errorf("FailedTargets(%q) = %q, want %q", err.Error(), got, tt.want)
+			}
+		})
+	}
+	if got := mapping.FailedTargets("mapping: invalid: optional[0].source: no"); got != nil {
+		t.Errorf("a validation error names %q", got)
+	}
+}

@@ -38,6 +38,16 @@ const STRINGS = {
     renamed: (n) => `Renamed to “${n}”.`, removed: (n) => `The account “${n}” and its access token were removed.`,
     needsAttention: 'needs attention', company: (c) => `company ${c}`, companyInvalid: 'The Company ID is a number (up to 18 digits).',
     nameMissing: 'Give the account a name.', tokenMissing: 'Paste the access token.',
+    ra: 'Read access (recommended)', raHelp: 'Lets this integration confirm every application in Personio and list all your jobs. In Personio, open Settings › Integrations › API credentials, create a credential with the scope personio:recruiting:read, and paste its client ID and secret here.',
+    raSet: (d) => `Read access is set; Personio last accepted it ${d}.`, raNone: 'No read access is set.', clientId: 'Client ID', clientSecret: 'Client secret',
+    raSave: 'Check and save read access', raReplace: 'Replace read access', raRemove: 'Remove read access', raSaved: 'Read access saved: Personio accepted the credential.', raRemoved: 'Read access removed.',
+    raMissing: 'Paste the client ID and the secret.', appId: (id) => `Personio application ${id}`,
+    raErr: {
+      'read-access-refused': 'Personio did not accept this client ID and secret. Check them in Personio under Settings › Integrations › API credentials; Personio shows a secret only once, so a lost one needs a new credential. Nothing was saved.',
+      'read-access-scope-missing': 'This credential may not read recruiting data: give it the scope personio:recruiting:read in Personio (Settings › Integrations › API credentials), or create one that has it. Nothing was saved.',
+      'read-access-unavailable': 'Personio offers no Recruiting API v2 for this account; ask Personio’s support to enable it. Applications are delivered without read access. Nothing was saved.',
+      'personio-rate-limited': 'Personio refused more requests for now; try again in a minute. Nothing was saved.',
+    },
     s2: '2. Job position', s2help: 'Applications from this funnel are assigned to this position in Personio.',
     fromFeed: 'From your career site', subdomain: 'Career site subdomain', subdomainHelp: 'As in acme.jobs.personio.de', subdomainEmpty: 'Enter the subdomain first.', subdomainInvalid: 'A subdomain has only lower-case letters, digits and hyphens.',
     loadPositions: 'Load positions', position: 'Position', choosePosition: '— choose a position —',
@@ -61,6 +71,8 @@ const STRINGS = {
     kinds: { email: 'an e-mail address', name: 'a name', date: 'a date', phone: 'a phone number', number: 'a number', integer: 'a whole number',
       choice: 'one of its choices', multi_choice: 'several choices', consent: 'a yes or no', text: 'free text' },
     cannotFit: (f, s, a, b) => `${f} takes ${a}; “${s}” holds ${b}.`,
+    needsTr: (f, s, a, b, x, l) => `${f} takes ${a}; “${s}” holds ${b}: with the transform “${x}” (${l}) it fits.`, addTr: (x) => `Add “${x}”`,
+    savedWarn: (n) => `Settings saved, with ${n === 1 ? '1 warning' : n + ' warnings'}: see the fields marked.`,
     insertField: 'Insert a field', insert: 'Insert', transforms: 'Transforms', optionTable: 'Answer → Personio value',
     optionValue: (c) => `Personio value for “${c}”`, suggested: (v) => `(suggested: ${v})`, acceptSuggestions: (n) => n === 1 ? 'Accept the suggestion' : `Accept the ${n} suggestions`, noChoices: 'This field has no fixed choices: values go as typed.',
     moveUp: (i) => `Move assignment ${i} up`, moveDown: (i) => `Move assignment ${i} down`, remove: (i) => `Remove assignment ${i}`,
@@ -114,6 +126,16 @@ const STRINGS = {
     renamed: (n) => `Umbenannt in „${n}“.`, removed: (n) => `Das Konto „${n}“ und sein Access Token wurden entfernt.`,
     needsAttention: 'braucht Aufmerksamkeit', company: (c) => `Company ${c}`, companyInvalid: 'Die Company ID ist eine Zahl (bis zu 18 Ziffern).',
     nameMissing: 'Geben Sie dem Konto einen Namen.', tokenMissing: 'Fügen Sie den Access Token ein.',
+    ra: 'Lesezugriff (empfohlen)', raHelp: 'Damit bestätigt die Integration jede Bewerbung in Personio und listet alle Ihre Stellen. Legen Sie in Personio unter Einstellungen › Integrationen › API-Zugangsdaten neue Zugangsdaten mit dem Scope personio:recruiting:read an und fügen Sie hier Client-ID und Secret ein.',
+    raSet: (d) => `Lesezugriff ist eingerichtet; Personio hat ihn zuletzt ${d} akzeptiert.`, raNone: 'Kein Lesezugriff eingerichtet.', clientId: 'Client-ID', clientSecret: 'Client Secret',
+    raSave: 'Lesezugriff prüfen und speichern', raReplace: 'Lesezugriff ersetzen', raRemove: 'Lesezugriff entfernen', raSaved: 'Lesezugriff gespeichert: Personio hat die Zugangsdaten akzeptiert.', raRemoved: 'Lesezugriff entfernt.',
+    raMissing: 'Fügen Sie Client-ID und Secret ein.', appId: (id) => `Personio-Bewerbung ${id}`,
+    raErr: {
+      'read-access-refused': 'Personio hat diese Client-ID und dieses Secret nicht akzeptiert. Prüfen Sie beide in Personio unter Einstellungen › Integrationen › API-Zugangsdaten; Personio zeigt ein Secret nur einmal, ein verlorenes braucht neue Zugangsdaten. Es wurde nichts gespeichert.',
+      'read-access-scope-missing': 'Diese Zugangsdaten dürfen keine Recruiting-Daten lesen: Geben Sie ihnen in Personio den Scope personio:recruiting:read (Einstellungen › Integrationen › API-Zugangsdaten) oder legen Sie neue mit diesem Scope an. Es wurde nichts gespeichert.',
+      'read-access-unavailable': 'Personio bietet für dieses Konto keine Recruiting-API v2; bitten Sie den Personio-Support, sie freizuschalten. Bewerbungen werden auch ohne Lesezugriff übertragen. Es wurde nichts gespeichert.',
+      'personio-rate-limited': 'Personio nimmt gerade keine weiteren Anfragen an; versuchen Sie es in einer Minute noch einmal. Es wurde nichts gespeichert.',
+    },
     s2: '2. Stelle', s2help: 'Bewerbungen aus diesem Funnel werden in Personio dieser Stelle zugeordnet.',
     fromFeed: 'Aus Ihrer Karriereseite', subdomain: 'Subdomain der Karriereseite', subdomainHelp: 'Wie in acme.jobs.personio.de', subdomainEmpty: 'Geben Sie zuerst die Subdomain ein.', subdomainInvalid: 'Eine Subdomain hat nur Kleinbuchstaben, Ziffern und Bindestriche.',
     loadPositions: 'Stellen laden', position: 'Stelle', choosePosition: '— Stelle wählen —',
@@ -137,6 +159,8 @@ const STRINGS = {
     kinds: { email: 'eine E-Mail-Adresse', name: 'einen Namen', date: 'ein Datum', phone: 'eine Telefonnummer', number: 'eine Zahl', integer: 'eine ganze Zahl',
       choice: 'eine ihrer Antworten', multi_choice: 'mehrere Antworten', consent: 'Ja oder Nein', text: 'freien Text' },
     cannotFit: (f, s, a, b) => `${f} nimmt ${a}; „${s}“ enthält ${b}.`,
+    needsTr: (f, s, a, b, x, l) => `${f} nimmt ${a}; „${s}“ enthält ${b}: Mit der Umwandlung „${x}“ (${l}) passt es.`, addTr: (x) => `„${x}“ hinzufügen`,
+    savedWarn: (n) => `Einstellungen gespeichert, mit ${n === 1 ? '1 Warnung' : n + ' Warnungen'}: siehe die markierten Felder.`,
     insertField: 'Feld einfügen', insert: 'Einfügen', transforms: 'Umwandlungen', optionTable: 'Antwort → Personio-Wert',
     optionValue: (c) => `Personio-Wert für „${c}“`, suggested: (v) => `(Vorschlag: ${v})`, acceptSuggestions: (n) => n === 1 ? 'Vorschlag übernehmen' : `${n} Vorschläge übernehmen`, noChoices: 'Dieses Feld hat keine festen Auswahlwerte: Werte gehen wie eingegeben.',
     moveUp: (i) => `Zuordnung ${i} nach oben`, moveDown: (i) => `Zuordnung ${i} nach unten`, remove: (i) => `Zuordnung ${i} entfernen`,
@@ -161,9 +185,6 @@ const STRINGS = {
     planNeed: 'Was es braucht: ein Tarif-Upgrade im Editor und ein Personio-Konto mit Recruiting (Company ID und Access Token).',
     sessionExpired: 'Ihre Sitzung ist abgelaufen. Laden Sie den Editor neu und versuchen Sie es noch einmal.', failedLoad: 'Die Integration konnte nicht geladen werden.',
     tryAgain: 'Noch einmal versuchen', gender: { male: 'männlich', female: 'weiblich', diverse: 'divers', undefined: 'keine Angabe' },
-    targets: { message: 'Nachricht', application_date: 'Bewerbungsdatum', tags: 'Tags', recruiting_channel_id: 'Recruiting-Kanal', external_posting_id: 'Externe Posting-ID', phase: 'Phase',
-      phone: 'Telefon', gender: 'Geschlecht', birthday: 'Geburtstag', location: 'Wohnort', available_from: 'Verfügbar ab', salary_expectations: 'Gehaltsvorstellung', 'custom_attribute_{id}': 'Eigenes Attribut',
-      'file:cv': 'Datei: Lebenslauf', 'file:cover-letter': 'Datei: Anschreiben', 'file:employment-reference': 'Datei: Arbeitszeugnis', 'file:certificate': 'Datei: Zertifikat', 'file:work-sample': 'Datei: Arbeitsprobe', 'file:other': 'Datei: Sonstiges' },
     err: {
       'invalid-credentials': 'Personio hat diese Company ID und diesen Access Token nicht akzeptiert. Prüfen Sie beide in Personio: Einstellungen › Integrationen › API-Zugangsdaten › „Recruiting-Integrationen“ (neuere Konten: Marketplace › Verbundene Integrationen). Es wurde nichts gespeichert.',
       'recruiting-disabled': 'Recruiting oder seine API ist für diese Personio-Company nicht eingeschaltet. Schalten Sie es in Personio ein und prüfen Sie noch einmal. Es wurde nichts gespeichert.',
@@ -247,6 +268,7 @@ th,td{text-align:left;padding:.45rem .4rem;border-bottom:1px solid var(--line);v
 code{font-size:.8rem;word-break:break-all}
 .tag{font-size:.8rem;color:var(--muted);border:1px solid var(--line);border-radius:4px;padding:0 .3rem;margin-left:.3rem}
 .sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
+.warnlist{color:var(--warn);font-size:.9rem;margin:.25rem 0 0;padding-left:1.1rem}
 .summary{border:2px solid var(--bad);border-radius:8px;padding:.5rem .75rem;margin:.5rem 0}
 .summary ul{margin:.25rem 0;padding-left:1.2rem}
 .summary a{color:var(--bad)}
@@ -425,7 +447,7 @@ export class PersonioIntegration extends HTMLElement {
   // A deployment's hint (the sandbox's new token) goes first.
   #say(e, arg) {
     if (e.problem && typeof e.problem.hint === 'string' && e.problem.hint) return e.problem.hint;
-    const t = this.#t.err[e.kind];
+    const t = (e.ra && this.#t.raErr[e.kind]) || this.#t.err[e.kind];
     if (typeof t === 'function') return t(arg);
     if (t) return t;
     const p = e.problem || {};
@@ -764,6 +786,7 @@ export class PersonioIntegration extends HTMLElement {
           this.#removeConnection(c);
         } }, t.removeAccount) : null,
         h('button', { type: 'button', id: 'add-account', 'aria-expanded': 'false', onclick: () => { s.adding = true; s.connMsg = null; s.connWarn = null; this.#update('account'); this.shadowRoot.getElementById('acc-name').focus(); } }, t.addAccount)));
+      if (chosen) el.append(this.#readAccess(chosen));
       return;
     }
     const f = s.newConn || (s.newConn = { name: '', company: '' });
@@ -782,6 +805,89 @@ export class PersonioIntegration extends HTMLElement {
       h('div', { class: 'actions' },
         h('button', { type: 'submit', class: 'primary', id: 'check-connection', disabled: s.checking }, s.checking ? t.checking : t.check),
         s.connections.length ? h('button', { type: 'button', id: 'cancel-account', onclick: () => { s.adding = false; s.addMsg = null; s.newErrors = {}; this.#update('account'); this.shadowRoot.getElementById('add-account').focus(); } }, t.cancel) : null)));
+  }
+
+  // Read access (Personio's API v2) of the chosen account: set, replace,
+  // remove. The secret field is read once and emptied, never refilled.
+  #readAccess(c) {
+    const s = this.#s, t = this.#t;
+    const r = s.ra && s.ra.id === c.id ? s.ra : (s.ra = { id: c.id, clientId: '', errors: {} });
+    const ra = c.read_access || {};
+    const e = r.errors;
+    const field = (id, label, input) => h('div', null, h('label', { for: id }, label), input, e[id] ? h('p', { class: 'err', id: id + '-err' }, typeof t[e[id]] === 'string' ? t[e[id]] : e[id]) : null);
+    const attrs = (id) => ({ id, autocomplete: 'off', 'aria-invalid': e[id] ? 'true' : null, 'aria-describedby': e[id] ? id + '-err' : 'ra-help' });
+    return h('form', { id: 'ra-form', novalidate: true, onsubmit: (ev) => { ev.preventDefault(); this.#putReadAccess(c); } },
+      h('h3', { id: 'h-ra' }, t.ra), h('p', { class: 'help', id: 'ra-help' }, t.raHelp),
+      h('p', { id: 'ra-state' }, ra.configured ? t.raSet(this.#time(ra.last_checked_at)) : t.raNone),
+      h('div', { class: 'row' },
+        field('ra-client', t.clientId, h('input', { type: 'text', ...attrs('ra-client'), value: r.clientId, oninput: (ev) => { r.clientId = ev.target.value; } })),
+        field('ra-secret', t.clientSecret, h('input', { type: 'password', ...attrs('ra-secret'), autocomplete: 'new-password' }))),
+      this.#msg(r.msg),
+      h('div', { class: 'actions' },
+        h('button', { type: 'submit', id: 'ra-save', disabled: r.busy }, r.busy ? t.checking : ra.configured ? t.raReplace : t.raSave),
+        ra.configured ? h('button', { type: 'button', class: 'danger', id: 'ra-remove', disabled: r.busy, onclick: () => this.#deleteReadAccess(c) }, t.raRemove) : null));
+  }
+
+  async #putReadAccess(c) {
+    const s = this.#s, r = s.ra, root = this.shadowRoot;
+    const input = root.getElementById('ra-secret');
+    const secret = input.value;
+    input.value = '';
+    r.msg = null;
+    r.errors = {};
+    if (!r.clientId.trim() || !secret) {
+      if (!r.clientId.trim()) r.errors['ra-client'] = 'raMissing';
+      if (!secret) r.errors['ra-secret'] = 'raMissing';
+      return this.#raDone(Object.keys(r.errors)[0]);
+    }
+    r.busy = true;
+    this.#update('account');
+    try {
+      const res = await this.#api('PUT', `/v1/connections/${encodeURIComponent(c.id)}/read-access`, { body: { client_id: r.clientId.trim(), client_secret: secret } });
+      this.#raSaved(res.data, 'raSaved');
+    } catch (e) {
+      this.#raFailed(e);
+    }
+  }
+
+  async #deleteReadAccess(c) {
+    const r = this.#s.ra;
+    r.msg = null;
+    r.errors = {};
+    r.busy = true;
+    this.#update('account');
+    try {
+      this.#raSaved((await this.#api('DELETE', `/v1/connections/${encodeURIComponent(c.id)}/read-access`)).data, 'raRemoved');
+    } catch (e) {
+      this.#raFailed(e);
+    }
+  }
+
+  #raSaved(conn, key) {
+    const s = this.#s;
+    const i = s.connections.findIndex((x) => x.id === conn.id);
+    if (i >= 0) s.connections[i] = conn;
+    s.ra = { id: conn.id, clientId: '', errors: {}, msg: { kind: 'good', key } };
+    this.#raDone('ra-save');
+  }
+
+  // A refusal in words: at the field the API names, or below the fields.
+  #raFailed(e) {
+    const r = this.#s.ra;
+    for (const x of (e.problem && e.problem.errors) || []) {
+      const id = /client_secret$/.test(x.path || '') ? 'ra-secret' : 'ra-client';
+      r.errors[id] = x.message;
+    }
+    e.ra = true;
+    if (!Object.keys(r.errors).length) r.msg = { kind: 'bad', err: e };
+    this.#raDone(Object.keys(r.errors)[0] || 'ra-secret');
+  }
+
+  #raDone(focus) {
+    this.#s.ra.busy = false;
+    this.#update('account');
+    const el = this.shadowRoot.getElementById(focus);
+    if (el) el.focus();
   }
 
   async #renameConnection(c) {
@@ -983,7 +1089,8 @@ export class PersonioIntegration extends HTMLElement {
         } },
           h('option', { value: '' }, t.chooseField),
           this.#fieldOptions(q.value, { split: name === 'first_name' ? t.splitFirst : name === 'last_name' ? t.splitLast : null })),
-        errs.length ? h('ul', { class: 'err', id: id + '-err' }, errs.map((p) => h('li', null, p.message))) : null));
+        errs.length ? h('ul', { class: 'err', id: id + '-err' }, errs.map((p) => h('li', null, p.message))) : null,
+        this.#warningsAt('required.' + name)));
     }
     el.append(grid);
   }
@@ -1097,6 +1204,8 @@ export class PersonioIntegration extends HTMLElement {
       fs.append(tbl);
     }
     if (errs.length) fs.append(h('ul', { class: 'err', id: k + '-err' }, errs.map((p) => h('li', null, p.message))));
+    const warned = this.#warningsAt(`optional[${i}]`, row);
+    if (warned) fs.append(warned);
     const move = (d) => () => {
       const j = i + d;
       if (j < 0 || j >= s.rows.length) return;
@@ -1124,12 +1233,13 @@ export class PersonioIntegration extends HTMLElement {
     return l === v ? v : `${l} (${v})`;
   }
 
-  #targetLabel(x) { return this.#t.targets[x.id] || x.label; }
+  // English: the page's own file labels; German: the catalogue's.
+  #targetLabel(x) { return (this.language === 'de' ? x.label_de : this.#t.targets[x.id]) || x.label; }
 
   // Problems keep pointing at their rows when rows move.
   #shiftProblems(i, j) {
     const re = /^optional\[(\d+)\]/;
-    for (const p of [...this.#s.problems, ...this.#s.general.filter((g) => g.path)]) {
+    for (const p of [...this.#s.problems, ...this.#s.general.filter((g) => g.path), ...(this.#s.warns || [])]) {
       const m = re.exec(p.path);
       if (!m) continue;
       const x = Number(m[1]);
@@ -1146,6 +1256,7 @@ export class PersonioIntegration extends HTMLElement {
     const hit = (path) => path === prefix || path.startsWith(prefix + '.') || path.startsWith(prefix + '[');
     s.problems = s.problems.filter((p) => !hit(p.path));
     s.general = s.general.filter((p) => !(p.path && hit(p.path)));
+    s.warns = (s.warns || []).filter((p) => !hit(p.path));
   }
 
   #problemsAt(prefix) {
@@ -1198,7 +1309,8 @@ export class PersonioIntegration extends HTMLElement {
       s.problems = [];
       s.general = [];
       s.saving = false;
-      s.saveMsg = { kind: 'good', key: 'saved' };
+      s.warns = (res.data.warnings || []).map((w) => ({ path: this.#subPath(w.path), raw: w }));
+      s.saveMsg = s.warns.length ? { kind: 'warn', key: 'savedWarn', args: [s.warns.length] } : { kind: 'good', key: 'saved' };
       for (const id of ['required', 'optional', 'save', 'test', 'position']) this.#update(id);
       this.#pill();
       root.getElementById('save-settings').focus();
@@ -1212,12 +1324,38 @@ export class PersonioIntegration extends HTMLElement {
     }
   }
 
-  // A problem in the page's words, where its code is known.
+  // A problem (or warning) in the page's language: what fits where in
+  // the page's words with the funnel's labels, the rest as the API says
+  // it in that language.
   #problemText(p) {
     const t = this.#t, q = p.params || {};
-    if (p.code !== 'source-cannot-fit' || !t.kinds[q.takes] || !t.kinds[q.holds]) return String(p.message || '');
+    if (!/^source-(cannot-fit|needs-transform)$/.test(p.code) || !t.kinds[q.takes] || !t.kinds[q.holds]) return String((p.messages && p.messages[this.language]) || p.message || '');
     const target = REQUIRED.includes(q.target) ? t[q.target] : this.#targetLabel(this.#s.targets.find((x) => x.id === q.target) || { id: q.target, label: q.target });
-    return t.cannotFit(target, String(q.source).includes('.') ? this.#labelOf(q.source) : q.source, t.kinds[q.takes], t.kinds[q.holds]);
+    const src = String(q.source).includes('.') ? this.#labelOf(q.source) : q.source;
+    return p.code === 'source-cannot-fit' ? t.cannotFit(target, src, t.kinds[q.takes], t.kinds[q.holds]) : t.needsTr(target, src, t.kinds[q.takes], t.kinds[q.holds], q.transform, t.tr[q.transform] || q.transform);
+  }
+
+  // subPath turns the API's pointer (/mapping/optional/0/source) into the
+  // page's path (optional[0].source).
+  #subPath(path) {
+    const m = /^\/mapping\/(.*)$/.exec(String(path || ''));
+    return m && m[1] ? m[1].split('/').map((k, i) => (/^\d+$/.test(k) ? `[${k}]` : (i ? '.' : '') + k.replace(/~1/g, '/').replace(/~0/g, '~'))).join('') : '';
+  }
+
+  // The warnings of the last save at a field (prefix), in words, and for
+  // an optional row a button that adds the transform proposed.
+  #warningsAt(prefix, row) {
+    const t = this.#t;
+    const ws = (this.#s.warns || []).filter((w) => w.path === prefix || w.path.startsWith(prefix + '.'));
+    if (!ws.length) return null;
+    return h('ul', { class: 'warnlist', id: (row ? row.key : prefix) + '-warn' }, ws.map((w) => h('li', null, this.#problemText(w.raw),
+      row && w.raw.params && w.raw.params.transform && !row.transforms.includes(w.raw.params.transform)
+        ? [' ', h('button', { type: 'button', class: 'link', id: row.key + '-addtr', onclick: () => {
+          row.transforms.push(w.raw.params.transform);
+          this.#s.warns = this.#s.warns.filter((x) => x !== w);
+          this.#update('optional');
+          this.shadowRoot.getElementById(`${row.key}-tr-${w.raw.params.transform}`)?.focus();
+        } }, t.addTr(w.raw.params.transform))] : null)));
   }
 
   // showProblems puts every problem at its field, and lists them all at
@@ -1238,7 +1376,7 @@ export class PersonioIntegration extends HTMLElement {
       let focus = '', where = '', gpath = '';
       if (m && m[1]) {
         // JSON pointer (optional/0/target) to optional[0].target.
-        const sub = m[1].split('/').map((k, i) => (/^\d+$/.test(k) ? `[${k}]` : (i ? '.' : '') + k.replace(/~1/g, '/').replace(/~0/g, '~'))).join('');
+        const sub = this.#subPath(path);
         s.problems.push({ path: sub, message: p.message });
         gpath = sub;
         const r = /^required\.(first_name|last_name|email)/.exec(sub);
@@ -1362,7 +1500,7 @@ export class PersonioIntegration extends HTMLElement {
       h('tbody', null, L.items.map((d) => h('tr', { id: 'd-' + d.id, 'data-status': d.status },
         h('td', null, this.#time(d.created_at)),
         h('td', null, h('span', { class: 'badge ' + d.status }, t.st[d.status] || d.status), d.test ? h('span', { class: 'tag' }, t.test) : null),
-        h('td', null, d.message || d.reason || '', h('div', { class: 'hint' }, h('code', null, d.id), d.tries ? ' · ' + t.attempts(d.tries) : '')),
+        h('td', null, d.message || d.reason || '', h('div', { class: 'hint' }, h('code', null, d.id), d.tries ? ' · ' + t.attempts(d.tries) : '', d.personio_application_id ? ' · ' + t.appId(d.personio_application_id) : '')),
         h('td', null, this.#s.retryable.includes(d.status) ? h('button', { type: 'button', id: 'retry-' + d.id, 'aria-label': `${t.retry}: ${this.#time(d.created_at)}`, onclick: () => this.#retry(d) }, t.retry) : null))))));
     if (L.cursor) {
       const more = h('button', { type: 'button', id: 'log-more', disabled: L.loading, onclick: () => this.#moreLog() }, t.more);
