@@ -12,10 +12,10 @@ import (
 )
 
 // MaxPageBytes is the page's budget: JS + CSS + HTML, uncompressed.
-const MaxPageBytes = 100 * 1024
+const MaxPageBytes = 108 * 1024
 
 // TestPageWeight adds up every file the page loads (there are no others:
-// no fonts, no images) and holds it to 100 KB uncompressed.
+// no fonts, no images) and holds it to 108 KB uncompressed.
 func TestPageWeight(t *testing.T) {
 	total := 0
 	err := fs.WalkDir(web.Assets(), ".", func(path string, d fs.DirEntry, err error) error {
