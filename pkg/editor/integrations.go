@@ -248,21 +248,30 @@ func (e *Editor) putIntegration(ctx context.Context, r *apigw.Request) apigw.Res
 // each on.
 func (e *Editor) positionsRestored(ctx context.Context, was store.Integration) {
 	if was.UnpublishedNow() {
-		e.positionRestored(ctx, was, was.Unpublished.PositionID, was.Unpublished.Since, func(ctx context.Context, limit int, cursor string) (store.Page, error) {
+		e.positionRestored(ctx, was, was.Unpublished.PositionID, &was.Unpublished.Since, func(ctx context.Context, limit int, cursor string) (store.Page, error) {
 			return e.store.ListParkedOnPosition(ctx, was.WorkspaceID, was.FunnelID, limit, cursor)
 		})
 	}
-	for _, p := range routedMarks(was) {
-		e.positionRestored(ctx, was, p, was.UnpublishedMark(p).Since, func(ctx context.Context, limit int, cursor string) (store.Page, error) {
+	// Every routed position's parked list, marked or not: a save may drop
+	// a position from the table, and nothing would look at its list again.
+	for _, p := range was.Positions()[1:] {
+		var since *time.Time
+		if m := was.UnpublishedMark(p); m != nil {
+			since = &m.Since
+		}
+		e.positionRestored(ctx, was, p, since, func(ctx context.Context, limit int, cursor string) (store.Page, error) {
 			return e.store.ListParkedOnRoutedPosition(ctx, was.WorkspaceID, was.FunnelID, p, limit, cursor)
 		})
 	}
 }
 
-// positionRestored tells that position, unpublished since since, is
-// settled and sends the applications parked on it (list) on.
-func (e *Editor) positionRestored(ctx context.Context, was store.Integration, position int64, since time.Time, list resume.Lister) {
-	e.notify(ctx, outbound.PositionEvent(outbound.PositionRestored, was, position, since, e.cfg.Now(), lifecycle.ReasonPositionPublished))
+// positionRestored tells that position, unpublished since since (nil: not
+// marked, nothing to tell), is settled and sends the applications parked
+// on it (list) on.
+func (e *Editor) positionRestored(ctx context.Context, was store.Integration, position int64, since *time.Time, list resume.Lister) {
+	if since != nil {
+		e.notify(ctx, outbound.PositionEvent(outbound.PositionRestored, was, position, *since, e.cfg.Now(), lifecycle.ReasonPositionPublished))
+	}
 	if _, err := resume.Parked(ctx, e.store, e.queue, list, lifecycle.ReasonPositionPublished); err != nil {
 		e.cfg.Logger.ErrorContext(ctx, "editor: resume the deliveries parked on a position", "workspace", was.WorkspaceID, "funnel", was.FunnelID,
 			"position", position, "error", err.Error())

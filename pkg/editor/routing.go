@@ -103,18 +103,6 @@ func positionIssues(in store.Integration, lang string) []issueView {
 	return out
 }
 
-// routedMarks lists the routed positions (not the default) marked
-// unpublished on in.
-func routedMarks(in store.Integration) []int64 {
-	var out []int64
-	for _, p := range in.Positions() {
-		if p != in.JobPositionID && in.UnpublishedMark(p) != nil {
-			out = append(out, p)
-		}
-	}
-	return out
-}
-
 // routeAnswer sets the test event's answer to the routing table's
 // question, replacing one it has (as the only choice of a multiple choice
 // question).

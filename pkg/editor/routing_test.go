@@ -5,7 +5,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/funnel-personio/funnel-personio/pkg/lifecycle"
 	"github.com/funnel-personio/funnel-personio/pkg/outbound"
+	"github.com/funnel-personio/funnel-personio/pkg/store"
 )
 
 // routingFunnel is a funnel whose q_position question picks the position.
@@ -122,5 +124,34 @@ func TestRoutedPositionIssue(t *testing.T) {
 	defer rec.mu.Unlock()
 	if len(rec.events) != 1 || rec.events[0].Type != outbound.PositionRestored || rec.events[0].PositionID != 1003 {
 		t.Errorf("events: %+v, want one position_restored of 1003", rec.events)
+	}
+}
+
+// TestSaveResumesDroppedRoutedPosition: an application parked on a routed
+// position (Personio's answer, its mark not written) goes on when a save
+// drops the position from the table: nothing else would look at its list.
+func TestSaveResumesDroppedRoutedPosition(t *testing.T) {
+	e := setup(t)
+	conn := e.connect(t, ws)
+	r := e.call(t, ws, advanced, "PUT", "/v1/funnels/fn_1/integration", routedBody(conn, map[string]any{"Sales Manager (Hamburg)": 1003}), nil)
+	if r.status != 201 {
+		t.Fatalf("save: %d %s", r.status, r.raw)
+	}
+	ctx := t.Context()
+	d := store.Delivery{WorkspaceID: ws, FunnelID: "fn_1", EventID: "evt_routed", Event: []byte(`{"id":"evt_routed"}`)}
+	if _, err := e.store.Claim(ctx, d, "worker", time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.store.Record(ctx, d.Key(), "worker", store.Change{Status: lifecycle.StatusParked, ParkOnPosition: true, RoutedPosition: 1003,
+		ReasonCode: lifecycle.ReasonPositionUnpublished}); err != nil {
+		t.Fatal(err)
+	}
+	body := routedBody(conn, nil)
+	delete(body, "position_routing")
+	if r := e.call(t, ws, advanced, "PUT", "/v1/funnels/fn_1/integration", body, map[string]string{"If-Match": r.header["ETag"]}); r.status != 200 {
+		t.Fatalf("save without routing: %d %s", r.status, r.raw)
+	}
+	if got, err := e.store.GetDelivery(ctx, ws, "evt_routed"); err != nil || got.Status != lifecycle.StatusQueued {
+		t.Errorf("the application parked on 1003: %s, %v; want queued again", got.Status, err)
 	}
 }
