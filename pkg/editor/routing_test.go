@@ -155,3 +155,23 @@ func TestSaveResumesDroppedRoutedPosition(t *testing.T) {
 		t.Errorf("the application parked on 1003: %s, %v; want queued again", got.Status, err)
 	}
 }
+
+// TestRoutingCheckedByReadAccess: with read access the positions are
+// checked against every job of the connection in Personio, unpublished
+// ones included (1002 exists), not against the career site's feed; one
+// Personio does not know (9999) is refused.
+func TestRoutingCheckedByReadAccess(t *testing.T) {
+	e := setup(t)
+	conn := e.connect(t, ws)
+	if r := e.call(t, ws, advanced, "PUT", "/v1/connections/"+conn+"/read-access", readAccess42, nil); r.status != 200 {
+		t.Fatalf("read access: %d %s", r.status, r.raw)
+	}
+	r := e.call(t, ws, advanced, "PUT", "/v1/funnels/fn_1/integration", routedBody(conn, map[string]any{"Backend Engineer": 1002, "Other": 9999}), nil)
+	if r.status != 422 || len(r.body["errors"].([]any)) != 1 || !strings.Contains(r.raw, "/position_routing/positions/Other") ||
+		!strings.Contains(r.raw, "job position 9999 is not one of this connection's jobs in Personio") {
+		t.Fatalf("save: %d %s", r.status, r.raw)
+	}
+	if r := e.call(t, ws, advanced, "PUT", "/v1/funnels/fn_1/integration", routedBody(conn, map[string]any{"Backend Engineer": 1002}), nil); r.status != 201 {
+		t.Errorf("1002, a job in Personio: %d %s", r.status, r.raw)
+	}
+}
