@@ -173,7 +173,7 @@ type integrationBody struct {
 	JobPositionID       personioID      `json:"job_position_id"`
 	RecruitingChannelID *personioID     `json:"recruiting_channel_id"`
 	Mapping             json.RawMessage `json:"mapping"`
-	PositionRouting     *routing.Table  `json:"position_routing"`
+	PositionRouting     *routingBody    `json:"position_routing"`
 	Enabled             *bool           `json:"enabled"`
 	CareerSite          *string         `json:"career_site"`
 	Funnel              *mapping.Funnel `json:"funnel"`
@@ -220,7 +220,7 @@ func (e *Editor) putIntegration(ctx context.Context, r *apigw.Request) apigw.Res
 	// chose another one, or published it again and saved; the parked
 	// applications go on (and park again if it is still unpublished).
 	next := store.Integration{WorkspaceID: ws, FunnelID: funnel, ConnectionID: b.ConnectionID, JobPositionID: int64(b.JobPositionID),
-		RecruitingChannelID: channel, Mapping: compactJSON(b.Mapping), PositionRouting: b.PositionRouting, Enabled: cur.Enabled,
+		RecruitingChannelID: channel, Mapping: compactJSON(b.Mapping), PositionRouting: b.PositionRouting.table(), Enabled: cur.Enabled,
 		CareerSite: site, Version: cur.Version, CreatedAt: cur.CreatedAt}
 	if b.Enabled != nil {
 		next.Enabled = *b.Enabled

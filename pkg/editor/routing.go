@@ -18,13 +18,32 @@ import (
 // routingPointer is where a position routing table is in the body.
 const routingPointer = "/position_routing"
 
+// routingBody is position_routing as sent: its positions read as
+// job_position_id is (1003.0 is 1003).
+type routingBody struct {
+	Source    string                `json:"source"`
+	Positions map[string]personioID `json:"positions"`
+}
+
+// table is the routing table sent (nil: none).
+func (b *routingBody) table() *routing.Table {
+	if b == nil {
+		return nil
+	}
+	t := &routing.Table{Source: b.Source, Positions: make(map[string]int64, len(b.Positions))}
+	for a, p := range b.Positions {
+		t.Positions[a] = int64(p)
+	}
+	return t
+}
+
 // checkRouting lists every problem of the body's position routing table:
 // its own (mapping.ValidateRouting, against the funnel's questions when the
 // editor sent them), and positions the connection's Personio does not
 // know, where it can tell (conn nil: the connection is missing, nothing to
 // ask).
 func (e *Editor) checkRouting(ctx context.Context, conn *store.Connection, b integrationBody, careerSite string) []apigw.FieldError {
-	t := b.PositionRouting
+	t := b.PositionRouting.table()
 	if t == nil {
 		return nil
 	}

@@ -36,6 +36,13 @@ func TestRoutingSaved(t *testing.T) {
 	if pr["source"] != "answers.q_position" || pr["positions"].(map[string]any)["Sales Manager (Hamburg)"] != float64(1003) {
 		t.Fatalf("read back: %s", r.raw)
 	}
+	// As job_position_id, 1003.0 is 1003.
+	r = e.call(t, ws, advanced, "PUT", "/v1/funnels/fn_2/integration", `{"connection_id":"`+conn+`","job_position_id":1001,"mapping":{"version":1,`+
+		`"required":{"first_name":{"source":"contact.first_name"},"last_name":{"source":"contact.last_name"},"email":{"source":"contact.email"}}},`+
+		`"position_routing":{"source":"answers.q_position","positions":{"Sales":1003.0}}}`, nil)
+	if r.status != 201 || !strings.Contains(r.raw, `"Sales":1003`) {
+		t.Errorf("1003.0: %d %s", r.status, r.raw)
+	}
 }
 
 // TestRoutingRefused: every problem of a routing table at once, each at
