@@ -1,32 +1,18 @@
 package delivery_test
 
 import (
-	"context"
 	"encoding/json"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/funnel-personio/funnel-personio/dev/testenv"
 	"github.com/funnel-personio/funnel-personio/pkg/application"
 	"github.com/funnel-personio/funnel-personio/pkg/delivery"
 	"github.com/funnel-personio/funnel-personio/pkg/lifecycle"
 	"github.com/funnel-personio/funnel-personio/pkg/outbound"
 	"github.com/funnel-personio/funnel-personio/pkg/routing"
 )
-
-// told records the worker's outbound events.
-type told struct {
-	mu     sync.Mutex
-	events []outbound.Event
-}
-
-func (t *told) Publish(_ context.Context, e outbound.Event) error {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.events = append(t.events, e)
-	return nil
-}
 
 // route gives the seed's funnel a routing table by q_position: Sales
 // Manager (Hamburg) to 1003, Backend Engineer to 1002; 1001 is the
@@ -70,7 +56,7 @@ func (p *pipe) sendRouted(t *testing.T, id, email, answer string) {
 // the applicant has already applied to is refused, and its
 // delivery.failed names that position.
 func TestRoutedDelivery(t *testing.T) {
-	rec := &told{}
+	rec := &testenv.Told{}
 	p := newPipe(t, pipeOpts{worker: func(c *delivery.Config) { c.Notify = rec }})
 	p.route(t)
 	p.sandbox.Sandbox.SetPublished("42", 1002, true)
@@ -100,11 +86,9 @@ func TestRoutedDelivery(t *testing.T) {
 	if d := p.status(t, "evt_sales_again"); d.Status != lifecycle.StatusFailed || d.ReasonCode != lifecycle.ReasonDuplicate || d.JobPositionID != 1003 {
 		t.Errorf("a second application to 1003: %s %s to %d, want failed as a duplicate", d.Status, d.ReasonCode, d.JobPositionID)
 	}
-	rec.mu.Lock()
-	if len(rec.events) != 1 || rec.events[0].Type != outbound.DeliveryFailed || rec.events[0].PositionID != 1003 {
-		t.Errorf("told %+v, want one delivery.failed naming 1003", rec.events)
+	if ev := rec.Take(); len(ev) != 1 || ev[0].Type != outbound.DeliveryFailed || ev[0].PositionID != 1003 {
+		t.Errorf("told %+v, want one delivery.failed naming 1003", ev)
 	}
-	rec.mu.Unlock()
 	if !strings.Contains(p.logs.String(), `"position_reason":"answer 'Sales Manager (Hamburg)' of q_position"`) {
 		t.Errorf("the delivery log line does not say why: %s", p.logs.String())
 	}

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/funnel-personio/funnel-personio/dev/testenv"
 	"github.com/funnel-personio/funnel-personio/pkg/lifecycle"
 	"github.com/funnel-personio/funnel-personio/pkg/outbound"
 	"github.com/funnel-personio/funnel-personio/pkg/store"
@@ -109,7 +110,7 @@ func TestRoutingTestAnswer(t *testing.T) {
 // issue naming it; saving settles it with a position_restored event of
 // that position.
 func TestRoutedPositionIssue(t *testing.T) {
-	rec := &published{}
+	rec := &testenv.Told{}
 	e := setup(t, func(_ *env, o *options) { o.notify = rec })
 	conn := e.connect(t, ws)
 	if r := e.call(t, ws, advanced, "PUT", "/v1/funnels/fn_1/integration", routedBody(conn, map[string]any{"Sales Manager (Hamburg)": 1003}), nil); r.status != 201 {
@@ -127,10 +128,8 @@ func TestRoutedPositionIssue(t *testing.T) {
 		map[string]string{"If-Match": r.header["ETag"]}); r.status != 200 {
 		t.Fatalf("save again: %d %s", r.status, r.raw)
 	}
-	rec.mu.Lock()
-	defer rec.mu.Unlock()
-	if len(rec.events) != 1 || rec.events[0].Type != outbound.PositionRestored || rec.events[0].PositionID != 1003 {
-		t.Errorf("events: %+v, want one position_restored of 1003", rec.events)
+	if ev := rec.Take(); len(ev) != 1 || ev[0].Type != outbound.PositionRestored || ev[0].PositionID != 1003 {
+		t.Errorf("events: %+v, want one position_restored of 1003", ev)
 	}
 }
 

@@ -41,27 +41,6 @@ func (f *feed) Positions(context.Context, string, string, string) ([]personio.Po
 }
 func (f *feed) Verify(context.Context, personio.Credentials) error { return nil }
 
-// told records the outbound events.
-type told struct {
-	mu     sync.Mutex
-	events []outbound.Event
-}
-
-func (t *told) Publish(_ context.Context, e outbound.Event) error {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.events = append(t.events, e)
-	return nil
-}
-
-func (t *told) take() []outbound.Event {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	out := t.events
-	t.events = nil
-	return out
-}
-
 // TestRoutedPositionUnpublished: an integration routes answers to 1002 and
 // 1003, 1001 is its default. The feed stops listing 1003: the watch marks
 // 1003 alone and says so once, naming it; the application parked on 1003
@@ -94,7 +73,7 @@ func TestRoutedPositionUnpublished(t *testing.T) {
 	park("evt_default", 0)
 	park("evt_backend", 1002)
 	park("evt_sales", 1003)
-	f, n := &feed{}, &told{}
+	f, n := &feed{}, &testenv.Told{}
 	f.set(1001, 1002)
 	cfg := watchlambda.Config(env.Settings, slog.New(slog.DiscardHandler))
 	cfg.Interval, cfg.HealthInterval = cfg.Tick, 1000*cfg.Tick // every position due, no health check
@@ -122,13 +101,13 @@ func TestRoutedPositionUnpublished(t *testing.T) {
 			t.Errorf("%s: %s, want %s", id, got, want)
 		}
 	}
-	if ev := n.take(); len(ev) != 1 || ev[0].Type != outbound.PositionUnpublished || ev[0].PositionID != 1003 {
+	if ev := n.Take(); len(ev) != 1 || ev[0].Type != outbound.PositionUnpublished || ev[0].PositionID != 1003 {
 		t.Errorf("told %+v, want one position_unpublished of 1003", ev)
 	}
 	if r, err := w.Run(ctx); err != nil || r.Unpublished != 0 || r.Resumed != 0 {
 		t.Errorf("the run after: %+v, %v; want nothing new", r, err)
 	}
-	if ev := n.take(); len(ev) != 0 {
+	if ev := n.Take(); len(ev) != 0 {
 		t.Errorf("told again: %+v", ev)
 	}
 	f.set(1001, 1002, 1003)
@@ -139,7 +118,7 @@ func TestRoutedPositionUnpublished(t *testing.T) {
 	if got := status("evt_sales"); got != lifecycle.StatusQueued {
 		t.Errorf("evt_sales: %s, want queued again", got)
 	}
-	if ev := n.take(); len(ev) != 1 || ev[0].Type != outbound.PositionRestored || ev[0].PositionID != 1003 {
+	if ev := n.Take(); len(ev) != 1 || ev[0].Type != outbound.PositionRestored || ev[0].PositionID != 1003 {
 		t.Errorf("told %+v, want one position_restored of 1003", ev)
 	}
 }
