@@ -94,6 +94,10 @@ type Config struct {
 	// them: the report states them and its charts draw them.
 	TargetP99       time.Duration
 	TargetBudgetUse float64
+	// Routed, if it lists several, spreads each company's events over
+	// these job positions by the applicant's answer (see routed.go); the
+	// report counts applications per position (PerPosition).
+	Routed []int64
 }
 
 // Report is what a run measured.
@@ -141,6 +145,9 @@ type Report struct {
 	// should use.
 	TargetP99Ms     float64 `json:"target_p99_ms,omitempty"`
 	TargetBudgetUse float64 `json:"target_budget_use,omitempty"`
+	// PerPosition counts the applications in Personio per job position
+	// (routed runs).
+	PerPosition map[string]int `json:"applications_per_position,omitempty"`
 	// LogLines counts the log lines written during the run; Leaks those
 	// that held a token, an applicant's e-mail address or name.
 	LogLines int `json:"log_lines"`
@@ -276,7 +283,7 @@ func (r *run) setUp(ctx context.Context) error {
 	seed := sandbox.Seed{}
 	for i := range cfg.Events {
 		seed.Companies = append(seed.Companies, sandbox.Company{ID: strconv.Itoa(1000 + i), Token: fmt.Sprintf("load-token-%d", i),
-			Positions:   []sandbox.Position{{ID: 1001, Name: "Load", Published: true}},
+			Positions:   append([]sandbox.Position{{ID: 1001, Name: "Load", Published: true}}, routedPositions(cfg)...),
 			ReadClients: []sandbox.ReadClient{{ID: fmt.Sprintf("load-client-%d", i), Secret: fmt.Sprintf("load-secret-%d", i), Scopes: []string{personio.ScopeRecruitingRead}}}})
 	}
 	sb, err := sandbox.New(sandbox.Config{Seed: seed, Latency: cfg.Latency, RateLimit: cfg.RateLimit, IPLimit: cfg.GlobalLimit,
@@ -324,7 +331,7 @@ func (r *run) setUp(ctx context.Context) error {
 		if err := call(ctx, api, token, "POST", "/v1/connections", fmt.Sprintf(`{"name":"load","company_id":"%d","access_token":"load-token-%d"%s}`, 1000+i, i, read), &con); err != nil {
 			return err
 		}
-		body := `{"connection_id":"` + con.ID + `","job_position_id":1001,"enabled":true,"mapping":{"version":1,"required":{"first_name":{"source":"contact.first_name"},"last_name":{"source":"contact.last_name"},"email":{"source":"contact.email"}},"optional":[{"target":"file:cv","source":"files.q_cv"}]}}`
+		body := `{"connection_id":"` + con.ID + `","job_position_id":1001,"enabled":true,"mapping":{"version":1,"required":{"first_name":{"source":"contact.first_name"},"last_name":{"source":"contact.last_name"},"email":{"source":"contact.email"}},"optional":[{"target":"file:cv","source":"files.q_cv"}]}` + routingMember(cfg) + `}`
 		if err := call(ctx, api, token, "PUT", "/v1/funnels/fn_load/integration", body, nil); err != nil {
 			return err
 		}
@@ -385,8 +392,8 @@ func (r *run) sendOne(ctx context.Context, api string, k int) {
 	if r.cfg.FileShare > 0 && float64(k%10) < r.cfg.FileShare*10 {
 		file = fmt.Sprintf(`,"files":[{"field_id":"q_cv","url":"%s/files/cv-load%d.pdf?X-Amz-Signature=loadsig-%d","filename":"cv.pdf"}]`, api, k, k)
 	}
-	body := fmt.Sprintf(`{"type":"application.submitted","id":"evt_l%d","occurred_at":"%s","workspace_id":"ws_load%d","funnel_id":"fn_load","contact":{"first_name":"Adaload%d","last_name":"Lovelace","email":"%s"}%s}`,
-		k, time.Now().UTC().Format(time.RFC3339), i, k, email, file)
+	body := fmt.Sprintf(`{"type":"application.submitted","id":"evt_l%d","occurred_at":"%s","workspace_id":"ws_load%d","funnel_id":"fn_load","contact":{"first_name":"Adaload%d","last_name":"Lovelace","email":"%s"}%s%s}`,
+		k, time.Now().UTC().Format(time.RFC3339), i, k, email, file, routedAnswers(r.cfg, k))
 	t0 := time.Now()
 	if post(ctx, api, body) == nil {
 		r.mu.Lock()
@@ -567,6 +574,9 @@ func (r *run) report() *Report {
 		IngestPerSec: float64(len(accepted)) / r.ingestDone.Seconds(), BudgetUse: map[string]float64{}, PerWindow: map[string][]int{},
 		Window: cfg.RateWindow.Seconds(), Limit: cfg.RateLimit, Restarts: r.restarts, FirstPass: r.firstPass.Seconds(), Stalled: r.stalled,
 		TargetP99Ms: float64(cfg.TargetP99.Milliseconds()), TargetBudgetUse: cfg.TargetBudgetUse}
+	if len(cfg.Routed) > 1 {
+		rep.PerPosition = perPosition(r.sb)
+	}
 	_, rep.States = r.track.check(context.Background(), st.Store, accepted)
 	for _, a := range accepted {
 		if len(rep.Stuck) == 5 {

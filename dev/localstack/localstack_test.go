@@ -125,7 +125,7 @@ func TestReadmeWalkthrough(t *testing.T) {
 			t.Errorf("run %d: steps 3 to 10 did not print connected, true (read access), 1001, the version and true:\n%s", run, printed)
 		}
 		want := []string{"test application: delivered", `"status":"accepted"`,
-			"application: delivered", `"email":"anna.vdberg+`, "ID  ", "STATUS", "TRIES", "after the token changed: parked", "needs_attention",
+			"application: delivered", `"email":"anna.vdberg+`, "routed application: delivered", "answer 'Sales Manager (Hamburg)' of q_position", "ID  ", "STATUS", "TRIES", "after the token changed: parked", "needs_attention",
 			"X-Resumed-Deliveries: 1", "after new credentials: delivered"}
 		for _, w := range want {
 			if !strings.Contains(printed, w) {
@@ -141,9 +141,16 @@ func TestReadmeWalkthrough(t *testing.T) {
 			t.Logf("run %d:\n%s", run, printed)
 		}
 	}
-	annas := 0
+	annas, routed := 0, 0
 	for _, r := range st.Sandbox.Applications("42") {
 		a := r.Application
+		if strings.HasPrefix(a.Email, "ben.sales+") {
+			routed++
+			if a.JobPositionID != 1003 {
+				t.Errorf("the routed application went to %d, want 1003", a.JobPositionID)
+			}
+			continue
+		}
 		if !strings.HasPrefix(a.Email, "anna.vdberg+") || strings.Count(a.Email, "+") != 1 {
 			continue
 		}
@@ -168,7 +175,10 @@ func TestReadmeWalkthrough(t *testing.T) {
 	if annas != 2 {
 		t.Errorf("%d applications of the runs' applicants, want one a run", annas)
 	}
-	if n := len(st.Sandbox.Applications("42")); n != 6 {
-		t.Errorf("%d applications in the sandbox, want 6 (a run's test, real, and after new credentials)", n)
+	if routed != 2 {
+		t.Errorf("%d routed applications, want one a run", routed)
+	}
+	if n := len(st.Sandbox.Applications("42")); n != 8 {
+		t.Errorf("%d applications in the sandbox, want 8 (a run's test, real, routed, and after new credentials)", n)
 	}
 }

@@ -66,7 +66,8 @@ type CustomAttribute struct {
 
 // DefaultSeed is what a newcomer gets with no configuration: company 42
 // (token sandbox-token-42, career site "acme") with positions 1001
-// (published) and 1002 (unpublished), channel 7, a posting
+// (published, Munich), 1002 (unpublished) and 1003 (published, Hamburg),
+// channel 7, a posting
 // "ext-1001-jobboard" on channel 7, custom attributes 101 (text), 102
 // (option: custom_option_1, custom_option_2), 103 (date) and custom phase
 // 5, and API credentials sandbox-client-42 / sandbox-secret-42 (scope
@@ -79,6 +80,7 @@ func DefaultSeed() Seed {
 			Positions: []Position{
 				{ID: 1001, Name: "Office Manager (m/w/d)", Published: true, Office: "Munich", Department: "Operations"},
 				{ID: 1002, Name: "Backend Engineer (m/w/d)", Published: false, Office: "Berlin", Department: "Engineering"},
+				{ID: 1003, Name: "Sales Manager (m/w/d)", Published: true, Office: "Hamburg", Department: "Sales"},
 			},
 			Channels: []int64{7},
 			Postings: []Posting{{ID: "ext-1001-jobboard", PositionID: 1001, ChannelID: 7}},

@@ -48,6 +48,12 @@ var scenarios = map[string]func(events int, window time.Duration, latency time.D
 	"quiet": func(n int, w, l time.Duration) loadtest.Config {
 		return loadtest.Config{Events: append([]int{0}, repeat(10, 10)...), Latency: l, RateWindow: w, FileShare: 0.3, Pace: 300 * time.Millisecond}
 	},
+	// routed: one company's backlog of n, each applicant's answer
+	// picking one of three job positions (1001, the default, 1003, 1004):
+	// the budget is the company's whatever the position.
+	"routed": func(n int, w, l time.Duration) loadtest.Config {
+		return loadtest.Config{Events: []int{n}, Latency: l, RateWindow: w, Routed: []int64{1001, 1003, 1004}}
+	},
 	"ingest": func(n int, w, l time.Duration) loadtest.Config {
 		return loadtest.Config{Events: repeat(n/10, 10), FileShare: 0.3, IngestOnly: true, Senders: 16}
 	},
@@ -72,7 +78,7 @@ func repeat(v, n int) []int {
 func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("load", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	name := fs.String("scenario", "under-budget", "under-budget, backlog, noisy (runs quiet first), quiet, companies, shared, ingest or faults")
+	name := fs.String("scenario", "under-budget", "under-budget, backlog, noisy (runs quiet first), quiet, companies, shared, routed, ingest or faults")
 	events := fs.Int("events", 1000, "events of the backlog (backlog, noisy) or in all (ingest, faults)")
 	window := fs.Duration("window", 60*time.Second, "Personio's rate window (20 requests per window); shorter windows make long runs short")
 	latency := fs.Duration("latency", 50*time.Millisecond, "latency the Personio sandbox adds")
@@ -156,6 +162,9 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		r.Name, r.Delivered, r.Accepted, r.Lost, r.Duplicates, r.RateLimited, r.P50, r.P95, r.P99, r.IngestPerSec, r.DeliverPerSec)
 	fmt.Fprintf(stdout, "%s: budget use: %s\n%s: final states: %s\nreport: %s\n", r.Name, r.BudgetUseText(), r.Name, r.StatesText(),
 		filepath.Join(*out, *name+".html"))
+	if len(r.PerPosition) > 0 {
+		fmt.Fprintf(stdout, "%s: applications per position: %s\n", r.Name, loadtest.PerPositionText(r.PerPosition))
+	}
 	if len(r.BudgetWrites) > 0 {
 		var most string
 		for c := range r.BudgetWrites {

@@ -103,7 +103,11 @@ func (j *job) needsAttention(ctx context.Context, conn store.Connection, cause e
 // the worker whose mark lands tells the platform.
 func (j *job) positionUnpublished(ctx context.Context, conn store.Connection) {
 	now := j.w.cfg.Now().UTC()
-	marked, err := j.w.store.MarkPositionUnpublished(ctx, j.ev.WorkspaceID, j.ev.FunnelID, j.position, now)
+	mark := j.w.store.MarkPositionUnpublished
+	if j.routed {
+		mark = j.w.store.MarkRoutedPositionUnpublished
+	}
+	marked, err := mark(ctx, j.ev.WorkspaceID, j.ev.FunnelID, j.position, now)
 	if err != nil {
 		j.log.WarnContext(ctx, "worker: mark position", "error", err.Error())
 		return
@@ -117,8 +121,12 @@ func (j *job) positionUnpublished(ctx context.Context, conn store.Connection) {
 
 // parkOnPosition parks the delivery until the position is published again.
 func (j *job) parkOnPosition(position int64) result {
-	return result{status: lifecycle.StatusParked, code: lifecycle.ReasonPositionUnpublished, parkOnPosition: true,
+	r := result{status: lifecycle.StatusParked, code: lifecycle.ReasonPositionUnpublished, parkOnPosition: true,
 		reason: "job position " + strconv.FormatInt(position, 10) + " is not published in Personio"}
+	if j.routed {
+		r.routedPosition = position
+	}
+	return r
 }
 
 // notify tells the platform, when a notifier is set; a failure is logged

@@ -12,6 +12,7 @@ import (
 	"github.com/funnel-personio/funnel-personio/pkg/lifecycle"
 	"github.com/funnel-personio/funnel-personio/pkg/mapping"
 	"github.com/funnel-personio/funnel-personio/pkg/personio"
+	"github.com/funnel-personio/funnel-personio/pkg/routing"
 	"github.com/funnel-personio/funnel-personio/pkg/store"
 )
 
@@ -32,9 +33,11 @@ func (j *job) deliver(ctx context.Context) result {
 		return result{status: lifecycle.StatusSkipped, code: lifecycle.ReasonDisabled, reason: "the integration is switched off"}
 	case in.MappingErr != nil:
 		return result{status: lifecycle.StatusFailed, code: lifecycle.ReasonMappingInvalid, reason: in.MappingErr.Error()}
-	case in.Integration.UnpublishedNow():
+	}
+	j.choose(in.Integration)
+	if in.Integration.UnpublishedMark(j.position) != nil {
 		// Known to be unpublished: wait for it without asking Personio.
-		return j.parkOnPosition(in.Integration.JobPositionID)
+		return j.parkOnPosition(j.position)
 	}
 	conn, err := w.store.GetConnection(ctx, j.ev.WorkspaceID, in.Integration.ConnectionID)
 	if errors.Is(err, failure.ErrNotFound) {
@@ -54,8 +57,7 @@ func (j *job) deliver(ctx context.Context) result {
 		return j.retryable(lifecycle.ReasonInternal, err)
 	}
 	creds := personio.Credentials{CompanyID: conn.CompanyID, Token: token}
-	j.position = in.Integration.JobPositionID
-	mapped, err := in.Mapping.Apply(j.ev, mapping.Options{JobPositionID: in.Integration.JobPositionID,
+	mapped, err := in.Mapping.Apply(j.ev, mapping.Options{JobPositionID: j.position,
 		RecruitingChannelID: in.Integration.RecruitingChannelID, Now: w.cfg.Now()})
 	if err != nil {
 		return result{status: lifecycle.StatusFailed, code: lifecycle.ReasonMappingFailed, reason: err.Error()}
@@ -75,6 +77,19 @@ func (j *job) deliver(ctx context.Context) result {
 	res := j.send(ctx, creds, conn, mapped)
 	res.emailHash = mappedHash
 	return res
+}
+
+// choose picks the attempt's position: the integration's routing table's
+// position of the event's answer, or its default.
+func (j *job) choose(in store.Integration) {
+	var items []string
+	if t := in.PositionRouting; t != nil {
+		if a, ok := j.ev.Answer(t.Field()); ok {
+			items = a.Value.Items()
+		}
+	}
+	j.route = routing.Pick(in.PositionRouting, items, in.JobPositionID)
+	j.position, j.routed = j.route.Position, in.Routed(j.route.Position)
 }
 
 // send takes the company's budget, uploads the files and creates the

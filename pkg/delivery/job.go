@@ -9,6 +9,7 @@ import (
 	"github.com/funnel-personio/funnel-personio/pkg/application"
 	"github.com/funnel-personio/funnel-personio/pkg/failure"
 	"github.com/funnel-personio/funnel-personio/pkg/lifecycle"
+	"github.com/funnel-personio/funnel-personio/pkg/routing"
 	"github.com/funnel-personio/funnel-personio/pkg/store"
 )
 
@@ -20,8 +21,13 @@ type job struct {
 	body []byte
 	// hashes are the keyed hashes of every address the event holds.
 	hashes []string
-	// position is the job position this attempt sends to.
+	// position is the job position this attempt sends to, route why
+	// (the default, or the answer that picked it); routed says it is a
+	// routed position other than the default, whose mark and parked list
+	// are its own.
 	position int64
+	route    routing.Choice
+	routed   bool
 	attempt  int
 	receipt  string
 	owner    string
@@ -50,8 +56,10 @@ type result struct {
 	// erased: the mapping took an erased applicant's address; nothing is
 	// recorded and the record is deleted.
 	erased bool
-	// parkOnPosition parks on the funnel's unpublished position.
+	// parkOnPosition parks on the unpublished position (routedPosition,
+	// when that is a routed one).
 	parkOnPosition bool
+	routedPosition int64
 	// applicationID is Personio's id of the delivered application, when
 	// a read confirmed it.
 	applicationID string

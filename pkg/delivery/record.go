@@ -40,7 +40,10 @@ func (j *job) change(r result, now time.Time) store.Change {
 		// Kept for later attempts: this one may not get to ask Personio.
 		OutcomeUnknown: j.record.TakenOver || r.code == lifecycle.ReasonOutcomeUnknown}
 	if r.status == lifecycle.StatusParked {
-		change.ConnectionID, change.ParkOnPosition = r.conn, r.parkOnPosition
+		change.ConnectionID, change.ParkOnPosition, change.RoutedPosition = r.conn, r.parkOnPosition, r.routedPosition
+	}
+	if j.position != 0 {
+		change.Position, change.PositionReason = j.position, j.route.Reason()
 	}
 	return change
 }
@@ -113,7 +116,8 @@ func (j *job) recorded(ctx context.Context, change store.Change, metric metrics.
 	if j.holdsTurn() {
 		turn = j.record.NextAttemptAt
 	}
-	j.log.InfoContext(ctx, "delivery", "state", string(change.Status), "reason_code", string(change.ReasonCode), "reason", change.Reason, j.marks.attr(turn))
+	j.log.InfoContext(ctx, "delivery", "state", string(change.Status), "reason_code", string(change.ReasonCode), "reason", change.Reason,
+		"position", change.Position, "position_reason", change.PositionReason, j.marks.attr(turn))
 	if metric != "" {
 		w.metrics.Count(metric)
 	}
@@ -131,7 +135,9 @@ func (j *job) recorded(ctx context.Context, change store.Change, metric metrics.
 		t = outbound.DeliveryDead
 	}
 	if t != "" {
-		j.notify(ctx, outbound.DeliveryEvent(t, j.ev.WorkspaceID, j.ev.FunnelID, j.ev.ID, len(j.record.Attempts), change.ReasonCode, now))
+		e := outbound.DeliveryEvent(t, j.ev.WorkspaceID, j.ev.FunnelID, j.ev.ID, len(j.record.Attempts), change.ReasonCode, now)
+		e.PositionID = j.position
+		j.notify(ctx, e)
 	}
 }
 

@@ -34,19 +34,24 @@ type deliveryView struct {
 	DeliveredAt *time.Time       `json:"delivered_at,omitempty"`
 	// PersonioApplicationID is Personio's id of the delivered
 	// application, when a read confirmed it.
-	PersonioApplicationID string           `json:"personio_application_id,omitempty"`
-	NextAttemptAt         *time.Time       `json:"next_attempt_at,omitempty"`
-	ReasonCode            lifecycle.Reason `json:"reason_code,omitempty"`
-	Reason                string           `json:"reason,omitempty"`
-	Message               string           `json:"message,omitempty"`
-	Warnings              []string         `json:"warnings,omitempty"`
-	Attempts              []store.Attempt  `json:"attempts"`
-	Tries                 int              `json:"tries"`
+	PersonioApplicationID string `json:"personio_application_id,omitempty"`
+	// JobPositionID is the position the delivery went to, PositionReason
+	// why (the default, or the answer that picked it).
+	JobPositionID  int64            `json:"job_position_id,omitempty"`
+	PositionReason string           `json:"position_reason,omitempty"`
+	NextAttemptAt  *time.Time       `json:"next_attempt_at,omitempty"`
+	ReasonCode     lifecycle.Reason `json:"reason_code,omitempty"`
+	Reason         string           `json:"reason,omitempty"`
+	Message        string           `json:"message,omitempty"`
+	Warnings       []string         `json:"warnings,omitempty"`
+	Attempts       []store.Attempt  `json:"attempts"`
+	Tries          int              `json:"tries"`
 }
 
 func viewDelivery(d store.Delivery, lang string) deliveryView {
 	v := deliveryView{ID: d.EventID, FunnelID: d.FunnelID, Status: d.Status, Test: d.Test, CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt,
-		DeliveredAt: d.DeliveredAt, PersonioApplicationID: d.PersonioApplicationID, NextAttemptAt: d.NextAttemptAt, ReasonCode: d.ReasonCode, Reason: d.Reason,
+		DeliveredAt: d.DeliveredAt, PersonioApplicationID: d.PersonioApplicationID, JobPositionID: d.JobPositionID, PositionReason: d.PositionReason,
+		NextAttemptAt: d.NextAttemptAt, ReasonCode: d.ReasonCode, Reason: d.Reason,
 		Message: explain.Sentence(d.ReasonCode, lang), Warnings: d.Warnings, Attempts: d.Attempts, Tries: store.Tries(d.Attempts)}
 	if d.ReasonCode == lifecycle.ReasonMappingFailed {
 		v.Message = explain.NoUsableValue(mapping.FailedTargets(d.Reason), lang)
@@ -157,7 +162,8 @@ func (e *Editor) testIntegration(ctx context.Context, r *apigw.Request) apigw.Re
 		return e.fail(ctx, "test integration", err)
 	}
 	var b struct {
-		Event json.RawMessage `json:"event"`
+		Event  json.RawMessage `json:"event"`
+		Answer *string         `json:"answer"`
 	}
 	if len(r.Body) > 0 {
 		if err := json.Unmarshal(r.Body, &b); err != nil {
@@ -185,6 +191,14 @@ func (e *Editor) testIntegration(ctx context.Context, r *apigw.Request) apigw.Re
 			return p.Response()
 		}
 		return e.fail(ctx, "test integration: validate", err)
+	}
+	if b.Answer != nil {
+		if in.PositionRouting == nil {
+			p := apigw.NewProblem(http.StatusBadRequest, "validation", "Invalid request", "answer routes a test application by its answer; this integration has no position_routing")
+			p.Errors = []apigw.FieldError{{Path: "/answer", Message: "leave answer out: the integration routes by no answer"}}
+			return p.Response()
+		}
+		ev.Answers = routeAnswer(in.PositionRouting, ev.Answers, *b.Answer)
 	}
 	body := asWritten(ev)
 	if p := tooLarge(body); p != nil {

@@ -53,6 +53,7 @@ type Store interface {
 	ListDeliveries(ctx context.Context, ws, funnel string, status lifecycle.Status, limit int, cursor string) (store.Page, error)
 	ListParked(ctx context.Context, ws, connectionID string, limit int, cursor string) (store.Page, error)
 	ListParkedOnPosition(ctx context.Context, ws, funnel string, limit int, cursor string) (store.Page, error)
+	ListParkedOnRoutedPosition(ctx context.Context, ws, funnel string, position int64, limit int, cursor string) (store.Page, error)
 	Event(ctx context.Context, ws, eventID string) ([]byte, error)
 	Requeue(ctx context.Context, k store.DeliveryKey, code lifecycle.Reason) (store.Delivery, error)
 	EraseApplicant(ctx context.Context, ws, emailHash string, until time.Time) (store.Erasure, error)

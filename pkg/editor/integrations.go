@@ -18,6 +18,7 @@ import (
 	"github.com/funnel-personio/funnel-personio/pkg/mapping"
 	"github.com/funnel-personio/funnel-personio/pkg/outbound"
 	"github.com/funnel-personio/funnel-personio/pkg/resume"
+	"github.com/funnel-personio/funnel-personio/pkg/routing"
 	"github.com/funnel-personio/funnel-personio/pkg/store"
 )
 
@@ -27,6 +28,7 @@ type integrationView struct {
 	JobPositionID       int64           `json:"job_position_id"`
 	RecruitingChannelID *int64          `json:"recruiting_channel_id"`
 	Mapping             json.RawMessage `json:"mapping"`
+	PositionRouting     *routing.Table  `json:"position_routing,omitempty"`
 	Enabled             bool            `json:"enabled"`
 	CareerSite          string          `json:"career_site,omitempty"`
 	Issues              []issueView     `json:"issues"`
@@ -43,6 +45,7 @@ type integrationView struct {
 type issueView struct {
 	Kind       string           `json:"kind"`
 	Since      time.Time        `json:"since"`
+	PositionID int64            `json:"position_id,omitempty"`
 	ReasonCode lifecycle.Reason `json:"reason_code"`
 	Message    string           `json:"message"`
 }
@@ -55,12 +58,9 @@ const (
 
 func viewIntegration(in store.Integration, conn *store.Connection, lang string) integrationView {
 	v := integrationView{FunnelID: in.FunnelID, ConnectionID: in.ConnectionID, JobPositionID: in.JobPositionID,
-		RecruitingChannelID: in.RecruitingChannelID, Mapping: in.Mapping, Enabled: in.Enabled, CareerSite: in.CareerSite,
-		Issues: []issueView{}, Version: in.Version, CreatedAt: in.CreatedAt, UpdatedAt: in.UpdatedAt}
-	if in.UnpublishedNow() {
-		v.Issues = append(v.Issues, issueView{Kind: issuePositionUnpublished, Since: in.Unpublished.Since,
-			ReasonCode: lifecycle.ReasonPositionUnpublished, Message: explain.Sentence(lifecycle.ReasonPositionUnpublished, lang)})
-	}
+		RecruitingChannelID: in.RecruitingChannelID, Mapping: in.Mapping, PositionRouting: in.PositionRouting, Enabled: in.Enabled,
+		CareerSite: in.CareerSite, Issues: []issueView{}, Version: in.Version, CreatedAt: in.CreatedAt, UpdatedAt: in.UpdatedAt}
+	v.Issues = append(v.Issues, positionIssues(in, lang)...)
 	if conn != nil && conn.Status == store.ConnectionNeedsAttention {
 		v.Issues = append(v.Issues, issueView{Kind: issueConnection, Since: conn.StatusSince,
 			ReasonCode: lifecycle.ReasonAuth, Message: explain.Sentence(lifecycle.ReasonAuth, lang)})
@@ -176,6 +176,7 @@ type integrationBody struct {
 	JobPositionID       personioID      `json:"job_position_id"`
 	RecruitingChannelID *personioID     `json:"recruiting_channel_id"`
 	Mapping             json.RawMessage `json:"mapping"`
+	PositionRouting     *routingBody    `json:"position_routing"`
 	Enabled             *bool           `json:"enabled"`
 	CareerSite          *string         `json:"career_site"`
 	Funnel              *mapping.Funnel `json:"funnel"`
@@ -207,7 +208,11 @@ func (e *Editor) putIntegration(ctx context.Context, r *apigw.Request) apigw.Res
 		return apigw.NewProblem(http.StatusPreconditionRequired, "precondition-required", "If-Match required",
 			"This funnel has an integration already; send the ETag you read it with in If-Match, so that no one's change is lost.").Response()
 	}
-	warnings, p := e.checkIntegration(ctx, ws, b)
+	site := cur.CareerSite
+	if b.CareerSite != nil {
+		site = *b.CareerSite
+	}
+	warnings, p := e.checkIntegration(ctx, ws, b, site)
 	if p != nil {
 		return p.Response()
 	}
@@ -219,13 +224,10 @@ func (e *Editor) putIntegration(ctx context.Context, r *apigw.Request) apigw.Res
 	// chose another one, or published it again and saved; the parked
 	// applications go on (and park again if it is still unpublished).
 	next := store.Integration{WorkspaceID: ws, FunnelID: funnel, ConnectionID: b.ConnectionID, JobPositionID: int64(b.JobPositionID),
-		RecruitingChannelID: channel, Mapping: compactJSON(b.Mapping), Enabled: cur.Enabled, CareerSite: cur.CareerSite,
-		Version: cur.Version, CreatedAt: cur.CreatedAt}
+		RecruitingChannelID: channel, Mapping: compactJSON(b.Mapping), PositionRouting: b.PositionRouting.table(), Enabled: cur.Enabled,
+		CareerSite: site, Version: cur.Version, CreatedAt: cur.CreatedAt}
 	if b.Enabled != nil {
 		next.Enabled = *b.Enabled
-	}
-	if b.CareerSite != nil {
-		next.CareerSite = *b.CareerSite
 	}
 	saved, err := e.store.PutIntegration(ctx, next)
 	if errors.Is(err, failure.ErrConflict) {
@@ -234,8 +236,8 @@ func (e *Editor) putIntegration(ctx context.Context, r *apigw.Request) apigw.Res
 	if err != nil {
 		return e.fail(ctx, "put integration: save", err)
 	}
-	if exists && cur.UnpublishedNow() {
-		e.positionRestored(ctx, cur)
+	if exists {
+		e.positionsRestored(ctx, cur)
 	}
 	status := http.StatusOK
 	if saved.Version == 1 {
@@ -246,28 +248,55 @@ func (e *Editor) putIntegration(ctx context.Context, r *apigw.Request) apigw.Res
 	return apigw.JSON(status, v, map[string]string{"ETag": etag(saved.Version)})
 }
 
-// positionRestored says that the unpublished position of was is settled
-// (another was chosen, or it was saved again) and sends the applications
-// parked on it on.
-func (e *Editor) positionRestored(ctx context.Context, was store.Integration) {
-	e.notify(ctx, outbound.PositionEvent(outbound.PositionRestored, was, was.Unpublished.PositionID, was.Unpublished.Since, e.cfg.Now(), lifecycle.ReasonPositionPublished))
-	if _, err := resume.Parked(ctx, e.store, e.queue, func(ctx context.Context, limit int, cursor string) (store.Page, error) {
-		return e.store.ListParkedOnPosition(ctx, was.WorkspaceID, was.FunnelID, limit, cursor)
-	}, lifecycle.ReasonPositionPublished); err != nil {
-		e.cfg.Logger.ErrorContext(ctx, "editor: resume the deliveries parked on a position", "workspace", was.WorkspaceID, "funnel", was.FunnelID, "error", err.Error())
+// positionsRestored says that the unpublished positions of was (the
+// default's, and each routed one's) are settled (another was chosen, or
+// the integration was saved again) and sends the applications parked on
+// each on.
+func (e *Editor) positionsRestored(ctx context.Context, was store.Integration) {
+	if was.UnpublishedNow() {
+		e.positionRestored(ctx, was, was.Unpublished.PositionID, &was.Unpublished.Since, func(ctx context.Context, limit int, cursor string) (store.Page, error) {
+			return e.store.ListParkedOnPosition(ctx, was.WorkspaceID, was.FunnelID, limit, cursor)
+		})
+	}
+	// Every routed position's parked list, marked or not: a save may drop
+	// a position from the table, and nothing would look at its list again.
+	for _, p := range was.Positions()[1:] {
+		var since *time.Time
+		if m := was.UnpublishedMark(p); m != nil {
+			since = &m.Since
+		}
+		e.positionRestored(ctx, was, p, since, func(ctx context.Context, limit int, cursor string) (store.Page, error) {
+			return e.store.ListParkedOnRoutedPosition(ctx, was.WorkspaceID, was.FunnelID, p, limit, cursor)
+		})
+	}
+}
+
+// positionRestored tells that position, unpublished since since (nil: not
+// marked, nothing to tell), is settled and sends the applications parked
+// on it (list) on.
+func (e *Editor) positionRestored(ctx context.Context, was store.Integration, position int64, since *time.Time, list resume.Lister) {
+	if since != nil {
+		e.notify(ctx, outbound.PositionEvent(outbound.PositionRestored, was, position, *since, e.cfg.Now(), lifecycle.ReasonPositionPublished))
+	}
+	if _, err := resume.Parked(ctx, e.store, e.queue, list, lifecycle.ReasonPositionPublished); err != nil {
+		e.cfg.Logger.ErrorContext(ctx, "editor: resume the deliveries parked on a position", "workspace", was.WorkspaceID, "funnel", was.FunnelID,
+			"position", position, "error", err.Error())
 	}
 }
 
 // checkIntegration checks what the schema cannot: the connection exists
-// in the workspace and the mapping is valid, every problem at once; a
-// valid mapping's warnings (a source that fits with a transform) come
-// back to be answered with the saved integration.
-func (e *Editor) checkIntegration(ctx context.Context, ws string, b integrationBody) ([]apigw.FieldError, *apigw.Problem) {
+// in the workspace, the mapping and the position routing are valid, every
+// problem at once; a valid mapping's warnings (a source that fits with a
+// transform) come back to be answered with the saved integration.
+func (e *Editor) checkIntegration(ctx context.Context, ws string, b integrationBody, careerSite string) ([]apigw.FieldError, *apigw.Problem) {
 	var errs, warnings []apigw.FieldError
-	if _, err := e.store.GetConnection(ctx, ws, b.ConnectionID); errors.Is(err, failure.ErrNotFound) {
+	var conn *store.Connection
+	if c, err := e.store.GetConnection(ctx, ws, b.ConnectionID); errors.Is(err, failure.ErrNotFound) {
 		errs = append(errs, apigw.FieldError{Path: "/connection_id", Message: fmt.Sprintf("this workspace has no connection %q", b.ConnectionID)})
 	} else if err != nil {
 		return nil, e.problem(ctx, "put integration: connection", err)
+	} else {
+		conn = &c
 	}
 	cfg, err := mapping.Parse(b.Mapping)
 	if err != nil {
@@ -280,6 +309,7 @@ func (e *Editor) checkIntegration(ctx context.Context, ws string, b integrationB
 		}
 		warnings = mappingErrors(warned)
 	}
+	errs = append(errs, e.checkRouting(ctx, conn, b, careerSite)...)
 	if len(errs) == 0 {
 		return warnings, nil
 	}

@@ -2,32 +2,19 @@ package editor_test
 
 import (
 	"context"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/funnel-personio/funnel-personio/dev/testenv"
 	"github.com/funnel-personio/funnel-personio/pkg/outbound"
 )
-
-// published records the outbound events the editor publishes.
-type published struct {
-	mu     sync.Mutex
-	events []outbound.Event
-}
-
-func (p *published) Publish(_ context.Context, e outbound.Event) error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.events = append(p.events, e)
-	return nil
-}
 
 // TestPositionRestoredCarriesTheRestoreTime: saving an integration whose
 // position was found unpublished two days ago says so with an
 // integration.position_restored event whose timestamp is the time of the
 // save, not the time the position was found unpublished.
 func TestPositionRestoredCarriesTheRestoreTime(t *testing.T) {
-	rec := &published{}
+	rec := &testenv.Told{}
 	e := setup(t, func(_ *env, o *options) { o.notify = rec })
 	conn := e.connect(t, ws)
 	e.integrate(t, ws, "fn_1", conn, true)
@@ -43,16 +30,15 @@ func TestPositionRestoredCarriesTheRestoreTime(t *testing.T) {
 	if r.status != 200 {
 		t.Fatalf("save: %d %s", r.status, r.raw)
 	}
-	rec.mu.Lock()
-	defer rec.mu.Unlock()
+	events := rec.Take()
 	var restored []outbound.Event
-	for _, ev := range rec.events {
+	for _, ev := range events {
 		if ev.Type == outbound.PositionRestored {
 			restored = append(restored, ev)
 		}
 	}
 	if len(restored) != 1 {
-		t.Fatalf("%d position_restored events, want 1: %+v", len(restored), rec.events)
+		t.Fatalf("%d position_restored events, want 1: %+v", len(restored), events)
 	}
 	if at := restored[0].At; at.Before(before) {
 		t.Errorf("timestamp %s, want the time of the restore (not before %s); the position was unpublished since %s", at, before, since)

@@ -86,8 +86,8 @@ func TestReadAccessRoute(t *testing.T) {
 		m := p.(map[string]any)
 		published[m["id"].(float64)] = m["published"].(bool)
 	}
-	if len(published) != 2 || !published[1001] || published[1002] {
-		t.Errorf("positions %v: want 1001 published and 1002 marked unpublished", published)
+	if len(published) != 3 || !published[1001] || published[1002] || !published[1003] {
+		t.Errorf("positions %v: want 1001 and 1003 published and 1002 marked unpublished", published)
 	}
 	r = e.call(t, ws, advanced, "DELETE", "/v1/connections/"+id+"/read-access", nil, nil)
 	if r.status != 200 || r.body["read_access"].(map[string]any)["configured"] != false {

@@ -384,8 +384,8 @@ func TestPositions(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Positions: %v", err)
 	}
-	if len(got) != 1 || got[0].ID != 1001 || got[0].Name != "Office Manager (m/w/d)" || got[0].Office != "Munich" {
-		t.Errorf("positions = %+v, want only the published 1001", got)
+	if len(got) != 2 || got[0].ID != 1001 || got[0].Name != "Office Manager (m/w/d)" || got[0].Office != "Munich" || got[1].ID != 1003 || got[1].Office != "Hamburg" {
+		t.Errorf("positions = %+v, want only the published 1001 and 1003", got)
 	}
 	if _, err := c.Positions(ctx, "42", "unknown-site", "en"); !is[*personio.FeedUnavailableError](err) {
 		t.Errorf("unknown subdomain: %v, want *FeedUnavailableError", err)

@@ -73,6 +73,11 @@ type Delivery struct {
 	// PersonioApplicationID is Personio's id of the delivered
 	// application, when a read of Personio's v2 API confirmed it.
 	PersonioApplicationID string `dynamodbav:"personio_application_id,omitempty"`
+	// JobPositionID is the position the last attempt sent to (0 before
+	// an attempt chose one), and PositionReason why: "default position",
+	// or the answer that picked it ("answer 'Sales' of q_position").
+	JobPositionID  int64  `dynamodbav:"job_position_id,omitempty"`
+	PositionReason string `dynamodbav:"position_reason,omitempty"`
 	// Event is the event as the funnel sent it: written by CreateDelivery
 	// (and by Claim for an event that came straight to the queue) into an
 	// item of its own, read with Store.Event. A record read back carries
@@ -450,6 +455,13 @@ type Change struct {
 	// ParkOnPosition parks on the funnel's job position (unpublished)
 	// instead of on the connection.
 	ParkOnPosition bool
+	// RoutedPosition, with ParkOnPosition, parks on that routed position
+	// (not the default) instead: only its publication sends it on.
+	RoutedPosition int64
+	// Position and PositionReason, if set, say which position the attempt
+	// chose and why.
+	Position       int64
+	PositionReason string
 	CompanyID      string
 	// Attempt, if set, is appended to the record's attempts.
 	Attempt *Attempt
@@ -533,7 +545,13 @@ func recordUpdate(k DeliveryKey, now time.Time, c Change) expression.UpdateBuild
 	if c.EmailHash != "" {
 		update = update.Add(expression.Name("email_hashes"), expression.Value(&types.AttributeValueMemberSS{Value: []string{c.EmailHash}}))
 	}
+	if c.Position != 0 {
+		update = update.Set(expression.Name("job_position_id"), expression.Value(c.Position)).
+			Set(expression.Name("position_reason"), expression.Value(c.PositionReason))
+	}
 	switch {
+	case c.Status == lifecycle.StatusParked && c.ParkOnPosition && c.RoutedPosition != 0:
+		update = update.Set(expression.Name(AttrParkedPK), expression.Value(routedParkedKey(k.Workspace, k.Funnel, c.RoutedPosition)))
 	case c.Status == lifecycle.StatusParked && c.ParkOnPosition:
 		update = update.Set(expression.Name(AttrParkedPK), expression.Value(positionParkedKey(k.Workspace, k.Funnel)))
 	case c.Status == lifecycle.StatusParked && c.ConnectionID != "":

@@ -3,9 +3,13 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"slices"
+	"strconv"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+
+	"github.com/funnel-personio/funnel-personio/pkg/routing"
 )
 
 // Integration is a funnel's link to Personio: which connection, which job
@@ -27,6 +31,19 @@ type Integration struct {
 	// applications for it are parked until it is published again or
 	// another position is chosen.
 	Unpublished *PositionMark `dynamodbav:"unpublished,omitempty"`
+	// PositionRouting, when set, lets the applicant's answer pick the
+	// position; JobPositionID is then the default, for an answer that is
+	// missing or not in the table.
+	PositionRouting *routing.Table `dynamodbav:"position_routing,omitempty"`
+	// RoutedUnpublished marks the routed positions (other than
+	// JobPositionID, whose mark is Unpublished) known to be unpublished,
+	// by position id in decimal; only the applications routed to a marked
+	// position are parked.
+	RoutedUnpublished map[string]PositionMark `dynamodbav:"routed_unpublished,omitempty"`
+	// MarksRevision counts the changes of RoutedUnpublished (a save starts
+	// it again), so that two changes of the marks never overwrite each
+	// other; the marks leave Version, the ETag, alone.
+	MarksRevision int64 `dynamodbav:"marks_rev,omitempty"`
 	// PositionCheckedAt is when the watch last read the position in the
 	// career site's feed (zero: never).
 	PositionCheckedAt time.Time `dynamodbav:"position_checked_at,omitempty"`
@@ -48,6 +65,44 @@ type PositionMark struct {
 func (in Integration) UnpublishedNow() bool {
 	return in.Unpublished != nil && in.Unpublished.PositionID == in.JobPositionID
 }
+
+// Routed reports whether the routing table sends some answer to position
+// and it is not the default (JobPositionID): its mark is then one of
+// RoutedUnpublished.
+func (in Integration) Routed(position int64) bool {
+	return position != in.JobPositionID && in.PositionRouting != nil && in.PositionRouting.Has(position)
+}
+
+// Positions lists every position the integration delivers to: the
+// default first, then the routed ones in order.
+func (in Integration) Positions() []int64 {
+	out := []int64{in.JobPositionID}
+	if in.PositionRouting != nil {
+		for _, p := range in.PositionRouting.PositionIDs() {
+			if !slices.Contains(out, p) {
+				out = append(out, p)
+			}
+		}
+	}
+	return out
+}
+
+// UnpublishedMark is the mark of position if the integration delivers to
+// it and it is known to be unpublished, or nil.
+func (in Integration) UnpublishedMark(position int64) *PositionMark {
+	switch {
+	case position == in.JobPositionID && in.UnpublishedNow():
+		return in.Unpublished
+	case in.Routed(position):
+		if m, ok := in.RoutedUnpublished[positionKey(position)]; ok {
+			return &m
+		}
+	}
+	return nil
+}
+
+// positionKey is a position id as a key of RoutedUnpublished.
+func positionKey(position int64) string { return strconv.FormatInt(position, 10) }
 
 type integrationItem struct {
 	PK      string `dynamodbav:"pk"`

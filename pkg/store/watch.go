@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"errors"
+	"maps"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -34,6 +36,76 @@ func (s *Store) MarkPositionPublished(ctx context.Context, ws, funnel string, po
 	update := expression.Remove(expression.Name("unpublished"))
 	cond := expression.Name("unpublished.position_id").Equal(expression.Value(position))
 	return s.updateIntegration(ctx, op, ws, funnel, update, cond)
+}
+
+// MarkRoutedPositionUnpublished marks a routed position (one the routing
+// table sends answers to, other than the default, whose mark is
+// MarkPositionUnpublished's) as unpublished since at, if the integration
+// still routes to it and it is not marked yet. It reports whether it made
+// the mark.
+func (s *Store) MarkRoutedPositionUnpublished(ctx context.Context, ws, funnel string, position int64, at time.Time) (bool, error) {
+	return s.changeRoutedMarks(ctx, "store: mark routed position unpublished", ws, funnel, func(in Integration) (map[string]PositionMark, bool) {
+		if !in.Routed(position) || in.UnpublishedMark(position) != nil {
+			return nil, false
+		}
+		marks := maps.Clone(in.RoutedUnpublished)
+		if marks == nil {
+			marks = map[string]PositionMark{}
+		}
+		marks[positionKey(position)] = PositionMark{PositionID: position, Since: at.UTC()}
+		return marks, true
+	})
+}
+
+// MarkRoutedPositionPublished removes the mark of a routed position. It
+// reports whether there was a mark to remove.
+func (s *Store) MarkRoutedPositionPublished(ctx context.Context, ws, funnel string, position int64) (bool, error) {
+	return s.changeRoutedMarks(ctx, "store: mark routed position published", ws, funnel, func(in Integration) (map[string]PositionMark, bool) {
+		if _, ok := in.RoutedUnpublished[positionKey(position)]; !ok {
+			return nil, false
+		}
+		marks := maps.Clone(in.RoutedUnpublished)
+		delete(marks, positionKey(position))
+		return marks, true
+	})
+}
+
+// markTries bounds the reads and writes of one change of the routed marks
+// while others change them too.
+const markTries = 8
+
+// changeRoutedMarks reads the integration, asks change for its new routed
+// marks (false: nothing to change) and writes them if neither the
+// integration (its version) nor its marks (their revision) changed
+// meanwhile; otherwise it reads again. It reports whether it wrote.
+func (s *Store) changeRoutedMarks(ctx context.Context, op, ws, funnel string, change func(Integration) (map[string]PositionMark, bool)) (bool, error) {
+	for range markTries {
+		in, err := s.GetIntegration(ctx, ws, funnel)
+		if errors.Is(err, failure.ErrNotFound) {
+			return false, nil
+		} else if err != nil {
+			return false, err
+		}
+		marks, ok := change(in)
+		if !ok {
+			return false, nil
+		}
+		update := expression.Set(expression.Name("marks_rev"), expression.Value(in.MarksRevision+1))
+		if len(marks) == 0 {
+			update = update.Remove(expression.Name("routed_unpublished"))
+		} else {
+			update = update.Set(expression.Name("routed_unpublished"), expression.Value(marks))
+		}
+		rev := expression.Name("marks_rev").Equal(expression.Value(in.MarksRevision))
+		if in.MarksRevision == 0 {
+			rev = expression.AttributeNotExists(expression.Name("marks_rev"))
+		}
+		cond := expression.Name("version").Equal(expression.Value(in.Version)).And(rev)
+		if done, err := s.updateIntegration(ctx, op, ws, funnel, update, cond); err != nil || done {
+			return done, err
+		}
+	}
+	return false, failure.New(op, failure.Conflict, errors.New("the integration's marks kept changing"))
 }
 
 // MarkPositionChecked records when the watch read the integration's
@@ -111,4 +183,17 @@ func (s *Store) ListParkedOnPosition(ctx context.Context, ws, funnel string, lim
 	return s.queryIndex(ctx, "store: list parked on position", ws, IndexParked, AttrParkedPK, positionParkedKey(ws, funnel), limit, cursor)
 }
 
+// ListParkedOnRoutedPosition lists the funnel's deliveries routed to
+// position and parked until it is published again (or the integration is
+// saved).
+func (s *Store) ListParkedOnRoutedPosition(ctx context.Context, ws, funnel string, position int64, limit int, cursor string) (Page, error) {
+	return s.queryIndex(ctx, "store: list parked on routed position", ws, IndexParked, AttrParkedPK, routedParkedKey(ws, funnel, position), limit, cursor)
+}
+
 func positionParkedKey(ws, funnel string) string { return funnelIndexKey(ws, funnel) + "#POSITION" }
+
+// routedParkedKey names the list of the funnel's deliveries parked on a
+// routed position.
+func routedParkedKey(ws, funnel string, position int64) string {
+	return positionParkedKey(ws, funnel) + "#" + positionKey(position)
+}

@@ -47,10 +47,13 @@ type Store interface {
 	UpdateConnection(context.Context, store.Connection) (store.Connection, error)
 	MarkPositionUnpublished(ctx context.Context, ws, funnel string, position int64, at time.Time) (bool, error)
 	MarkPositionPublished(ctx context.Context, ws, funnel string, position int64) (bool, error)
+	MarkRoutedPositionUnpublished(ctx context.Context, ws, funnel string, position int64, at time.Time) (bool, error)
+	MarkRoutedPositionPublished(ctx context.Context, ws, funnel string, position int64) (bool, error)
 	MarkPositionChecked(ctx context.Context, ws, funnel string, at time.Time) error
 	TakeIdleBudget(ctx context.Context, company string, n, keep int, b store.Budget) (bool, error)
 	ListParked(ctx context.Context, ws, connectionID string, limit int, cursor string) (store.Page, error)
 	ListParkedOnPosition(ctx context.Context, ws, funnel string, limit int, cursor string) (store.Page, error)
+	ListParkedOnRoutedPosition(ctx context.Context, ws, funnel string, position int64, limit int, cursor string) (store.Page, error)
 	Event(ctx context.Context, ws, eventID string) ([]byte, error)
 	Requeue(ctx context.Context, k store.DeliveryKey, code lifecycle.Reason) (store.Delivery, error)
 }
@@ -342,7 +345,11 @@ func (w *Watch) readFeed(ctx context.Context, f *feed, now time.Time, r *Report)
 	var errs []error
 	for _, in := range f.list {
 		r.PositionsChecked++
-		if err := w.position(ctx, in, published[in.JobPositionID], now, r); err != nil {
+		var perr []error
+		for _, p := range in.Positions() {
+			perr = append(perr, w.position(ctx, in, p, published[p], now, r))
+		}
+		if err := errors.Join(perr...); err != nil {
 			errs = append(errs, err)
 		} else if err := w.store.MarkPositionChecked(ctx, in.WorkspaceID, in.FunnelID, now); err != nil {
 			errs = append(errs, err)
@@ -351,34 +358,57 @@ func (w *Watch) readFeed(ctx context.Context, f *feed, now time.Time, r *Report)
 	return errors.Join(errs...)
 }
 
-// position acts on what the feed says of one integration's position. A
+// marks are the store's ways to mark and clear one position of an
+// integration, and to list what is parked on it: the default's, or a
+// routed position's.
+type marks struct {
+	unpublished func(ctx context.Context, ws, funnel string, position int64, at time.Time) (bool, error)
+	published   func(ctx context.Context, ws, funnel string, position int64) (bool, error)
+	parked      func(ctx context.Context, limit int, cursor string) (store.Page, error)
+}
+
+// marksOf are the marks of position on in.
+func (w *Watch) marksOf(in store.Integration, position int64) marks {
+	if in.Routed(position) {
+		return marks{w.store.MarkRoutedPositionUnpublished, w.store.MarkRoutedPositionPublished,
+			func(ctx context.Context, limit int, cursor string) (store.Page, error) {
+				return w.store.ListParkedOnRoutedPosition(ctx, in.WorkspaceID, in.FunnelID, position, limit, cursor)
+			}}
+	}
+	return marks{w.store.MarkPositionUnpublished, w.store.MarkPositionPublished,
+		func(ctx context.Context, limit int, cursor string) (store.Page, error) {
+			return w.store.ListParkedOnPosition(ctx, in.WorkspaceID, in.FunnelID, limit, cursor)
+		}}
+}
+
+// position acts on what the feed says of one of an integration's
+// positions (its default, or one its routing table sends answers to). A
 // published position without a mark also has its parked deliveries
 // resumed: whatever parked on it after the mark was cleared (a worker that
 // read the mark before), or was left when a resume stopped half-way (a
 // crash), goes on at the latest one interval later, whatever the timing.
-func (w *Watch) position(ctx context.Context, in store.Integration, published bool, now time.Time, r *Report) error {
+func (w *Watch) position(ctx context.Context, in store.Integration, position int64, published bool, now time.Time, r *Report) error {
+	m, mark := w.marksOf(in, position), in.UnpublishedMark(position)
 	switch {
-	case !published && !in.UnpublishedNow():
-		marked, err := w.store.MarkPositionUnpublished(ctx, in.WorkspaceID, in.FunnelID, in.JobPositionID, now)
+	case !published && mark == nil:
+		marked, err := m.unpublished(ctx, in.WorkspaceID, in.FunnelID, position, now)
 		if err != nil || !marked {
 			return err
 		}
 		r.Unpublished++
-		w.tell(ctx, outbound.PositionEvent(outbound.PositionUnpublished, in, in.JobPositionID, now, now, lifecycle.ReasonPositionUnpublished))
+		w.tell(ctx, outbound.PositionEvent(outbound.PositionUnpublished, in, position, now, now, lifecycle.ReasonPositionUnpublished))
 		return nil
-	case published && in.UnpublishedNow():
-		cleared, err := w.store.MarkPositionPublished(ctx, in.WorkspaceID, in.FunnelID, in.JobPositionID)
+	case published && mark != nil:
+		cleared, err := m.published(ctx, in.WorkspaceID, in.FunnelID, position)
 		if err != nil || !cleared {
 			return err
 		}
 		r.Republished++
-		w.tell(ctx, outbound.PositionEvent(outbound.PositionRestored, in, in.JobPositionID, in.Unpublished.Since, now, lifecycle.ReasonPositionPublished))
+		w.tell(ctx, outbound.PositionEvent(outbound.PositionRestored, in, position, mark.Since, now, lifecycle.ReasonPositionPublished))
 	case !published:
 		return nil
 	}
-	n, err := resume.Parked(ctx, w.store, w.queue, func(ctx context.Context, limit int, cursor string) (store.Page, error) {
-		return w.store.ListParkedOnPosition(ctx, in.WorkspaceID, in.FunnelID, limit, cursor)
-	}, lifecycle.ReasonPositionPublished)
+	n, err := resume.Parked(ctx, w.store, w.queue, m.parked, lifecycle.ReasonPositionPublished)
 	r.Resumed += n
 	return err
 }

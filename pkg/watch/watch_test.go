@@ -229,6 +229,18 @@ func (f *fakes) MarkPositionPublished(context.Context, string, string, int64) (b
 	return false, nil
 }
 
+func (f *fakes) MarkRoutedPositionUnpublished(context.Context, string, string, int64, time.Time) (bool, error) {
+	return false, nil
+}
+
+func (f *fakes) MarkRoutedPositionPublished(context.Context, string, string, int64) (bool, error) {
+	return false, nil
+}
+
+func (f *fakes) ListParkedOnRoutedPosition(context.Context, string, string, int64, int, string) (store.Page, error) {
+	return store.Page{}, nil
+}
+
 func (f *fakes) TakeIdleBudget(context.Context, string, int, int, store.Budget) (bool, error) {
 	return true, nil
 }

@@ -54,6 +54,9 @@ const STRINGS = {
     orPaste: 'Or paste the position’s ID or its URL from Personio', pasteHelp: 'Personio › Recruiting › the position: the ID is the number in the address.',
     useId: 'Use this ID', noId: 'No position ID found in this text: paste the number, or the address of the position in Personio.',
     chosen: (id, n) => n ? `Chosen: ${n} (ID ${id})` : `Chosen: position ID ${id}`, noPositions: 'The feed lists no published position.',
+    routeOn: 'Different positions depending on an answer', routeLegend: 'A position for each answer', routeQuestion: 'Question that picks the position',
+    routeFor: (c) => `Position for “${c}”`, routeDefaultOpt: '— the default position —', routeDefault: (n) => `Any other answer, or none: the default position${n}.`,
+    routeNeedQuestion: 'Choose the question.', routeNeedPosition: 'Choose a position for an answer.',
     s3: '3. Required assignment', s3help: 'Personio needs first name, last name and e-mail for every application.',
     first_name: 'First name', last_name: 'Last name', email: 'E-mail', chooseField: '— choose a field —',
     splitFirst: (l) => `${l} — first name(s), split`, splitLast: (l) => `${l} — last name, split`,
@@ -142,6 +145,9 @@ const STRINGS = {
     orPaste: 'Oder die ID der Stelle oder ihre URL aus Personio einfügen', pasteHelp: 'Personio › Recruiting › die Stelle: die ID ist die Zahl in der Adresse.',
     useId: 'Diese ID verwenden', noId: 'In diesem Text ist keine Stellen-ID: fügen Sie die Zahl oder die Adresse der Stelle in Personio ein.',
     chosen: (id, n) => n ? `Gewählt: ${n} (ID ${id})` : `Gewählt: Stellen-ID ${id}`, noPositions: 'Der Feed enthält keine veröffentlichte Stelle.',
+    routeOn: 'Unterschiedliche Stellen je nach Antwort', routeLegend: 'Eine Stelle je Antwort', routeQuestion: 'Frage, die die Stelle wählt',
+    routeFor: (c) => `Stelle für „${c}“`, routeDefaultOpt: '— die Standardstelle —', routeDefault: (n) => `Jede andere Antwort oder keine: die Standardstelle${n}.`,
+    routeNeedQuestion: 'Wählen Sie die Frage.', routeNeedPosition: 'Wählen Sie eine Stelle für eine Antwort.',
     s3: '3. Pflichtzuordnung', s3help: 'Personio braucht für jede Bewerbung Vorname, Nachname und E-Mail.',
     first_name: 'Vorname', last_name: 'Nachname', email: 'E-Mail', chooseField: '— Feld wählen —',
     splitFirst: (l) => `${l} — Vorname(n), getrennt`, splitLast: (l) => `${l} — Nachname, getrennt`,
@@ -310,6 +316,17 @@ function h(tag, props, ...kids) {
   return el;
 }
 
+// positionLabel is a position as the pickers show it: name, office,
+// department and ID.
+function positionLabel(p) { return [p.name, p.office, p.department].filter(Boolean).join(' · ') + ` (ID ${p.id})`; }
+
+// routeFrom is the position step's routing state from a saved
+// position_routing (null: none): on, the question's field id, answer →
+// position, problems.
+function routeFrom(pr) {
+  return { on: !!pr, field: pr ? String(pr.source || '').replace(/^answers\./, '') : '', positions: pr ? { ...pr.positions } : {}, errors: {} };
+}
+
 // positionIdFrom finds a job position ID in what a customer pasted: the
 // number itself, or a Personio address (…/positions/1001/…, …/job/1001?…).
 export function positionIdFrom(text) {
@@ -463,7 +480,7 @@ export class PersonioIntegration extends HTMLElement {
     const f = encodeURIComponent(this.funnelId);
     this.#s = {
       phase: 'loading', expired: false, connections: [], connectionId: '', adding: false, connMsg: null, connErrors: {},
-      subdomain: '', positions: null, positionId: null, positionName: '', posMsg: null, pasteMsg: null,
+      subdomain: '', positions: null, positionId: null, positionName: '', posMsg: null, pasteMsg: null, route: routeFrom(null),
       targets: [], transforms: [], fits: {}, statuses: [], retryable: [], required: {}, rows: [], keep: true, region: '',
       integration: null, etag: '', saveMsg: null, problems: [], general: [],
       test: null, log: { items: [], cursor: '', status: '', loading: false, msg: null }, banner: null,
@@ -489,6 +506,7 @@ export class PersonioIntegration extends HTMLElement {
         s.connectionId = saved.connection_id;
         s.positionId = saved.job_position_id;
         s.subdomain = saved.career_site || '';
+        s.route = routeFrom(saved.position_routing);
       } else if (s.connections.length === 1) {
         s.connectionId = s.connections[0].id;
       }
@@ -992,7 +1010,7 @@ export class PersonioIntegration extends HTMLElement {
       el.append(h('label', { for: 'position-select' }, t.position),
         h('select', { id: 'position-select', onchange: (e) => { const id = Number(e.target.value) || null; const p = s.positions.find((x) => x.id === id); s.positionId = id; s.positionName = p ? p.name : ''; s.posErrors = null; s.pasteMsg = null; this.#update('position'); } },
           h('option', { value: '' }, t.choosePosition),
-          s.positions.map((p) => h('option', { value: p.id, selected: p.id === s.positionId }, [p.name, p.office, p.department].filter(Boolean).join(' · ') + ` (ID ${p.id})`))));
+          s.positions.map((p) => h('option', { value: p.id, selected: p.id === s.positionId }, positionLabel(p)))));
     }
     el.append(h('form', { id: 'paste-form', novalidate: true, onsubmit: (e) => { e.preventDefault(); this.#pastePosition(); } },
       h('div', { class: 'row' },
@@ -1002,6 +1020,52 @@ export class PersonioIntegration extends HTMLElement {
     if (s.pasteMsg) el.append(this.#msg(s.pasteMsg));
     if (s.posErrors) el.append(h('p', { class: 'err', id: 'position-err' }, s.posErrors));
     if (s.positionId) el.append(h('p', { id: 'position-chosen', role: 'status' }, h('strong', null, t.chosen(s.positionId, s.positionName || (s.positions || []).find((p) => p.id === s.positionId)?.name))));
+    this.#routing(el);
+  }
+
+  // Routing by answer: the question (a choice question), a position for
+  // each of its choices (from the feed, or typed), the default named.
+  #routing(el) {
+    const s = this.#s, t = this.#t, r = s.route, $ = (id) => this.shadowRoot.getElementById(id);
+    const qs = this.#fields.filter((f) => /^(multi_)?choice$/.test(f.type) && !String(f.id).includes('.'));
+    if (!qs.length && !r.on) return;
+    const err = (id, m) => m && h('p', { class: 'err', id: id + '-err' }, m);
+    const inv = (id, m) => ({ id, 'aria-invalid': m ? 'true' : null, 'aria-describedby': m ? id + '-err' : null });
+    el.append(h('label', { class: 'inline' }, h('input', { type: 'checkbox', id: 'route-on', checked: r.on,
+      onchange: (e) => { r.on = e.target.checked; this.#update('position'); $(r.on ? 'route-question' : 'route-on').focus(); } }), t.routeOn));
+    if (!r.on) return;
+    const q = qs.find((f) => String(f.id) === r.field), name = (s.positions || []).find((p) => p.id === s.positionId)?.name || s.positionName;
+    el.append(h('fieldset', { id: 'route', class: r.errors.source || r.errors.positions ? 'bad' : null }, h('legend', null, t.routeLegend),
+      h('label', { for: 'route-question' }, t.routeQuestion),
+      h('select', { ...inv('route-question', r.errors.source || r.errors.positions), onchange: (e) => { r.field = e.target.value; r.positions = {}; r.errors = {}; this.#update('position'); $('route-question').focus(); } },
+        h('option', { value: '' }, '—'), qs.map((f) => h('option', { value: f.id, selected: f === q }, f.label || f.id))),
+      err('route-question', r.errors.source || r.errors.positions),
+      q && (q.choices || []).map(String).map((c, i) => {
+        const id = 'route-pos-' + i, cur = r.positions[c], m = r.errors.answers?.[c];
+        const set = (v) => { if (v) r.positions[c] = v; else delete r.positions[c]; };
+        const list = (s.positions || []).concat(cur && !(s.positions || []).some((p) => p.id === cur) ? [{ id: cur }] : []);
+        return [h('label', { for: id }, t.routeFor(c)), s.positions
+          ? h('select', { ...inv(id, m), onchange: (e) => set(Number(e.target.value)) }, h('option', { value: '' }, t.routeDefaultOpt), list.map((p) => h('option', { value: p.id, selected: p.id === cur }, positionLabel(p))))
+          : h('input', { ...inv(id, m), type: 'text', inputmode: 'numeric', value: cur || '', oninput: (e) => set(positionIdFrom(e.target.value)) }), err(id, m)];
+      }),
+      q && h('p', { class: 'hint', id: 'route-default' }, t.routeDefault(s.positionId ? `, ${name ? name + ' ' : ''}(ID ${s.positionId})` : ''))));
+  }
+
+  // The routing table to save (none when off); local problems go to local.
+  #routeBody(local) {
+    const r = this.#s.route, t = this.#t;
+    if (!r.on) return;
+    if (!r.field || !Object.keys(r.positions).length) local.push({ path: '/position_routing/' + (r.field ? 'positions' : 'source'), message: r.field ? t.routeNeedPosition : t.routeNeedQuestion });
+    return { source: 'answers.' + r.field, positions: { ...r.positions } };
+  }
+
+  // A problem of the routing table (/position_routing/…) at its control: the id to focus.
+  #routeProblem(path, message) {
+    const r = this.#s.route, [member, ...rest] = path.split('/').slice(2);
+    const c = rest.join('/').replace(/~1/g, '/').replace(/~0/g, '~'), i = (this.#fields.find((f) => String(f.id) === r.field)?.choices || []).map(String).indexOf(c);
+    if (c && i >= 0) { r.errors.answers = { ...r.errors.answers, [c]: message }; return 'route-pos-' + i; }
+    r.errors[member === 'positions' ? 'positions' : 'source'] = message;
+    return r.on ? 'route-question' : 'route-on';
   }
 
   // quiet: no focus, no message (after a reload).
@@ -1285,6 +1349,7 @@ export class PersonioIntegration extends HTMLElement {
     const local = [];
     if (!s.connectionId) local.push({ path: '/connection_id', message: t.needAccount });
     if (!s.positionId) local.push({ path: '/job_position_id', message: t.needPosition });
+    const route = this.#routeBody(local);
     for (const name of REQUIRED) if (!s.required[name]?.value) local.push({ path: `/mapping/required.${name}`, message: t.needField });
     s.rows.forEach((r, i) => {
       if (!r.target) local.push({ path: `/mapping/optional[${i}].target`, message: t.needTarget });
@@ -1298,6 +1363,7 @@ export class PersonioIntegration extends HTMLElement {
     const body = { connection_id: s.connectionId, job_position_id: s.positionId, mapping: this.#mapping() };
     // The feed the position came from (the watch; its name after a reload).
     if (s.positions && s.positions.some((p) => p.id === s.positionId)) body.career_site = s.subdomain;
+    if (route) body.position_routing = route;
     const questions = this.#questions();
     if (questions.length) body.funnel = { fields: questions };
     if (s.integration && s.integration.recruiting_channel_id) body.recruiting_channel_id = s.integration.recruiting_channel_id;
@@ -1367,6 +1433,7 @@ export class PersonioIntegration extends HTMLElement {
     s.general = [];
     s.connErrors = {};
     s.posErrors = null;
+    s.route.errors = {};
     s.saveMsg = null;
     for (const raw of list) {
       // The API names rows by their index ("optional[0]"); the page by number.
@@ -1390,6 +1457,7 @@ export class PersonioIntegration extends HTMLElement {
         }
       } else if (path === '/connection_id') { s.connErrors.connection = p.message; focus = s.connections.length ? 'connection' : 'add-account'; where = t.s1; }
       else if (path === '/job_position_id') { s.posErrors = p.message; focus = 'position-paste'; where = t.s2; }
+      else if (path.startsWith('/position_routing')) { focus = this.#routeProblem(path, p.message); where = t.s2; }
       s.general.push({ message: p.message, focus, where, path: gpath });
     }
     for (const id of ['account', 'position', 'required', 'optional', 'save']) this.#update(id);
