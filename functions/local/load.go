@@ -34,7 +34,7 @@ var scenarios = map[string]func(events int, window time.Duration, latency time.D
 		return loadtest.Config{Events: repeat(max(n/companies, 1), companies), Latency: l, RateWindow: w, RateLimit: 5, GlobalLimit: 11 * 48, Promise: loadtest.AllOver}
 	},
 	"under-budget": func(n int, w, l time.Duration) loadtest.Config {
-		return loadtest.Config{Events: repeat(10, 10), Latency: l, FileShare: 0.3, RateWindow: w, TargetP99: time.Second, Promise: loadtest.UnderBudget}
+		return loadtest.Config{Events: repeat(10, 10), Latency: l, FileShare: 0.3, RateWindow: w, TargetP99: 250 * time.Millisecond, Promise: loadtest.UnderBudget}
 	},
 	"backlog": func(n int, w, l time.Duration) loadtest.Config {
 		return loadtest.Config{Events: []int{n}, Latency: l, RateWindow: w, TargetBudgetUse: 0.95, Promise: loadtest.FirstOver}
@@ -48,7 +48,7 @@ var scenarios = map[string]func(events int, window time.Duration, latency time.D
 	},
 	"quiet": func(n int, w, l time.Duration) loadtest.Config {
 		return loadtest.Config{Events: append([]int{0}, repeat(10, 10)...), Latency: l, RateWindow: w, FileShare: 0.3, Pace: 300 * time.Millisecond,
-			Promise: loadtest.UnderBudget}
+			TargetP99: 150 * time.Millisecond, Promise: loadtest.UnderBudget}
 	},
 	"ingest": func(n int, w, l time.Duration) loadtest.Config {
 		return loadtest.Config{Events: repeat(n/10, 10), FileShare: 0.3, IngestOnly: true, Senders: 16}
