@@ -16,6 +16,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/funnel-personio/funnel-personio/dev/awsmeter"
 )
 
 // Scenario is one run the performance page quotes: the load command's
@@ -203,6 +205,29 @@ func Generated(page []byte) string {
 		return ""
 	}
 	return string(page[i+len(Begin)+1 : j])
+}
+
+// BillFrom is the run whose measured cost the bill in docs/cost.md is
+// worked out from.
+const BillFrom = "under-budget"
+
+// Pages are the generated parts of the docs pages (by file name under
+// docs/) from the reports kept in dir: performance.md's tables and
+// cost.md's bill.
+func Pages(dir string) (map[string]string, error) {
+	runs, err := Load(dir)
+	if err != nil {
+		return nil, err
+	}
+	prices, err := awsmeter.DefaultPrices()
+	if err != nil {
+		return nil, err
+	}
+	pages := map[string]string{"performance.md": Tables(runs)}
+	if i := slices.IndexFunc(runs, func(r Run) bool { return r.Scenario == BillFrom }); i >= 0 {
+		pages["cost.md"] = Bill(runs[i], prices)
+	}
+	return pages, nil
 }
 
 func scenario(name string) Scenario {

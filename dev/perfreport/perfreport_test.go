@@ -6,28 +6,33 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/funnel-personio/funnel-personio/dev/awsmeter"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/tables.md from testdata/perf/")
 
-// TestPageIsGenerated: the performance page's tables are what Tables
-// writes from the reports kept in docs/perf/ (`make perf-report -render`
-// rewrites them: PERF_ARGS=-render).
+// TestPageIsGenerated: the performance page's tables and the cost page's
+// bill are what Pages writes from the reports kept in docs/perf/ (`make
+// perf-report PERF_ARGS=-render` rewrites them).
 func TestPageIsGenerated(t *testing.T) {
-	runs, err := Load(filepath.Join("..", "..", "docs", "perf"))
+	pages, err := Pages(filepath.Join("..", "..", "docs", "perf"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(runs) == 0 {
-		t.Fatal("no report in docs/perf/")
-	}
-	page, err := os.ReadFile(filepath.Join("..", "..", "docs", "performance.md"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, want := Generated(page), Tables(runs)
-	if got != want {
-		t.Errorf("docs/performance.md's tables differ from what docs/perf/*.json give; run `make perf-report PERF_ARGS=-render`\n--- page\n%s\n--- generated\n%s", got, want)
+	for _, name := range []string{"performance.md", "cost.md"} {
+		want, ok := pages[name]
+		if !ok {
+			t.Errorf("no report in docs/perf/ for %s", name)
+			continue
+		}
+		page, err := os.ReadFile(filepath.Join("..", "..", "docs", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := Generated(page); got != want {
+			t.Errorf("docs/%s's generated part differs from what docs/perf/*.json give; run `make perf-report PERF_ARGS=-render`\n--- page\n%s\n--- generated\n%s", name, got, want)
+		}
 	}
 }
 
@@ -90,5 +95,41 @@ func TestSplice(t *testing.T) {
 	}
 	if _, err := Splice([]byte("no markers"), "x"); err == nil {
 		t.Error("Splice without markers: no error")
+	}
+}
+
+// TestMonthlyBill: the parts by the month and per application, worked
+// out by hand for a run of $10 per million in DynamoDB and $2 in Lambda.
+func TestMonthlyBill(t *testing.T) {
+	prices, err := awsmeter.DefaultPrices()
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := &AWS{}
+	a.Cost.Services = []Line{{Name: "DynamoDB", USD: 10}, {Name: "Lambda", USD: 2}}
+	secret := prices.Monthly["secretsmanager_secret"].USD
+	storage := prices.Monthly["dynamodb_storage_gb"].USD
+	for _, tc := range []struct {
+		companies, each int
+		want            map[string]float64
+	}{
+		{100, 20, map[string]float64{"Secrets Manager: a secret per connection, and the stack's": secret * 103,
+			"DynamoDB (per application)": 10 * 2000 / 1e6, "Lambda (per application)": 2 * 2000 / 1e6,
+			"DynamoDB storage (per application)": storage * 2000 * StoredBytesPerApplication / 1e9}},
+		{10000, 2000, map[string]float64{"Secrets Manager: a secret per connection, and the stack's": secret * 10003,
+			"DynamoDB (per application)": 10 * 20, "KMS keys": 2 * prices.Monthly["kms_key"].USD}},
+	} {
+		got := map[string]float64{}
+		for _, l := range MonthlyBill(tc.companies, tc.each, a, prices) {
+			got[l.Name] = l.USD
+		}
+		for name, want := range tc.want {
+			if d := got[name] - want; d > 1e-9 || d < -1e-9 {
+				t.Errorf("%d × %d: %s = %.4f, want %.4f", tc.companies, tc.each, name, got[name], want)
+			}
+		}
+	}
+	if bill := Bill(Run{Command: "x", Figures: Figures{AWS: a}}, prices); !strings.Contains(bill, "10,000 × 2,000 | 20,000,000 |") {
+		t.Errorf("the bill has no row for 10,000 companies × 2,000:\n%s", bill)
 	}
 }

@@ -49,11 +49,11 @@ func runPerfReport(ctx context.Context, args []string, stdout, stderr io.Writer)
 			}
 		}
 	}
-	if err := writeTables(dir, filepath.Join(*docs, "performance.md")); err != nil {
+	if err := writeTables(dir, *docs); err != nil {
 		fmt.Fprintf(stderr, "perf-report: %v\n", err)
 		return 1
 	}
-	fmt.Fprintf(stdout, "perf-report: %s rewritten from %s\n", filepath.Join(*docs, "performance.md"), dir)
+	fmt.Fprintf(stdout, "perf-report: %s and %s rewritten from %s\n", filepath.Join(*docs, "performance.md"), filepath.Join(*docs, "cost.md"), dir)
 	return code
 }
 
@@ -83,21 +83,28 @@ func perfRun(ctx context.Context, s perfreport.Scenario, dir string, stdout, std
 		Commit: commit(), Machine: m, Figures: f})
 }
 
-// writeTables rewrites page's generated part from the reports in dir.
-func writeTables(dir, page string) error {
-	runs, err := perfreport.Load(dir)
+// writeTables rewrites the generated parts of docs's performance.md and
+// cost.md from the reports in dir.
+func writeTables(dir, docs string) error {
+	pages, err := perfreport.Pages(dir)
 	if err != nil {
 		return err
 	}
-	b, err := os.ReadFile(page)
-	if err != nil {
-		return err
+	for name, generated := range pages {
+		page := filepath.Join(docs, name)
+		b, err := os.ReadFile(page)
+		if err != nil {
+			return err
+		}
+		out, err := perfreport.Splice(b, generated)
+		if err != nil {
+			return fmt.Errorf("%s: %w", page, err)
+		}
+		if err := os.WriteFile(page, out, 0o644); err != nil {
+			return err
+		}
 	}
-	out, err := perfreport.Splice(b, perfreport.Tables(runs))
-	if err != nil {
-		return err
-	}
-	return os.WriteFile(page, out, 0o644)
+	return nil
 }
 
 // sampleLoad samples the 1-minute load average every 5 s into m's
