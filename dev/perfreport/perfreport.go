@@ -106,8 +106,12 @@ type Spread struct {
 	P99  float64 `json:"p99"`
 }
 
-// AWS is the report's cost per million applications, by operation.
+// AWS is the report's cost per million applications, by operation, and
+// the calls it counted, by function, operation and items.
 type AWS struct {
+	Usage struct {
+		Requests []Request `json:"requests"`
+	} `json:"usage"`
 	Cost struct {
 		USDPerMillion float64 `json:"usd_per_million"`
 		Requests      float64 `json:"requests_per_application"`
@@ -115,6 +119,16 @@ type AWS struct {
 		Services      []Line  `json:"services"`
 		Operations    []Line  `json:"operations"`
 	} `json:"cost"`
+}
+
+// Request is one function's calls of one operation, and the kinds of
+// items they touched (dev/awsmeter.Request).
+type Request struct {
+	Caller    string           `json:"caller,omitempty"`
+	Service   string           `json:"service"`
+	Operation string           `json:"operation"`
+	Calls     int64            `json:"calls"`
+	Items     map[string]int64 `json:"items,omitempty"`
 }
 
 // Line is a service's or an operation's requests per application and USD

@@ -53,7 +53,42 @@ func Tables(runs []Run) string {
 		fmt.Fprintf(&b, "| %s | **%.2f**: %s | %.1f | **$%.2f** ($%.2f) | %s |\n", r.Scenario, ddb, strings.Join(ops, ", "),
 			a.Cost.Requests, a.Cost.USDPerMillion, ddbUSD, orDash(targets))
 	}
+	for _, r := range runs {
+		if r.Scenario == BillFrom {
+			b.WriteString(items(r))
+		}
+	}
 	return b.String()
+}
+
+// items is where a run's DynamoDB calls go: per delivered application, by
+// function, operation and the kinds of items each call touches (the sort
+// key's prefix: DELIVERY the record, EVENT the event kept for it, ERASED
+// an erasure marker, FUNNEL the integration, CONN the connection, BUDGET
+// the company's budget, SLOT the global budget's slot).
+func items(r Run) string {
+	a := r.Figures.AWS
+	if a == nil || r.Figures.Delivered == 0 {
+		return ""
+	}
+	var rows []string
+	per := 1 / float64(r.Figures.Delivered)
+	for _, q := range a.Usage.Requests {
+		if q.Service != "DynamoDB" || q.Caller == "" {
+			continue
+		}
+		for _, kinds := range slices.Sorted(maps.Keys(q.Items)) {
+			if n := float64(q.Items[kinds]) * per; n >= 0.005 {
+				rows = append(rows, fmt.Sprintf("| %s | %s | %s | %.2f |\n", q.Caller, q.Operation, kinds, n))
+			}
+		}
+	}
+	if len(rows) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("\nWhere the %s run's DynamoDB calls go, per delivered application (the report's `aws.usage.requests[].items`; "+
+		"queries are in the table above):\n\n| function | operation | items | calls per application |\n| --- | --- | --- | --- |\n", r.Scenario) +
+		strings.Join(rows, "")
 }
 
 // figures are a run's results and its targets, each met or missed.

@@ -796,12 +796,31 @@ const maxBatchTries = 8
 // gone is left out. entries are at most 100 (one BatchGetItem).
 func (s *Store) records(ctx context.Context, op string, entries []deliveryItem) (map[string]deliveryItem, error) {
 	out := make(map[string]deliveryItem, len(entries))
-	if len(entries) == 0 {
-		return out, nil
-	}
 	keys := make([]map[string]types.AttributeValue, 0, len(entries))
 	for _, e := range entries {
 		keys = append(keys, key(e.PK, e.SK))
+	}
+	found, err := s.batchGet(ctx, op, keys)
+	if err != nil {
+		return nil, err
+	}
+	var items []deliveryItem
+	if err := attributevalue.UnmarshalListOfMaps(found, &items); err != nil {
+		return nil, failure.New(op, failure.Invalid, err)
+	}
+	for _, it := range items {
+		out[it.SK] = it
+	}
+	return out, nil
+}
+
+// batchGet reads the items of keys (at most 100), strongly consistent, in
+// one BatchGetItem and again for the keys DynamoDB leaves unprocessed (up
+// to maxBatchTries calls); items that are not there are left out.
+func (s *Store) batchGet(ctx context.Context, op string, keys []map[string]types.AttributeValue) ([]map[string]types.AttributeValue, error) {
+	var found []map[string]types.AttributeValue
+	if len(keys) == 0 {
+		return found, nil
 	}
 	req := map[string]types.KeysAndAttributes{s.table: {Keys: keys, ConsistentRead: aws.Bool(true)}}
 	for try := 1; len(req) > 0; try++ {
@@ -809,18 +828,12 @@ func (s *Store) records(ctx context.Context, op string, entries []deliveryItem) 
 		if err != nil {
 			return nil, failure.Classify(op, err)
 		}
-		var items []deliveryItem
-		if err := attributevalue.UnmarshalListOfMaps(res.Responses[s.table], &items); err != nil {
-			return nil, failure.New(op, failure.Invalid, err)
-		}
-		for _, it := range items {
-			out[it.SK] = it
-		}
+		found = append(found, res.Responses[s.table]...)
 		if req = res.UnprocessedKeys; len(req) == 0 {
 			break
 		}
 		if try == maxBatchTries {
-			return nil, failure.New(op, failure.Throttled, errors.New("DynamoDB left records unread"))
+			return nil, failure.New(op, failure.Throttled, errors.New("DynamoDB left items unread"))
 		}
 		select {
 		case <-ctx.Done():
@@ -828,7 +841,7 @@ func (s *Store) records(ctx context.Context, op string, entries []deliveryItem) 
 		case <-time.After(time.Duration(25<<try) * time.Millisecond):
 		}
 	}
-	return out, nil
+	return found, nil
 }
 
 // unreadable reports whether err says that the index cannot be read yet:
