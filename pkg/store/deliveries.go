@@ -245,6 +245,28 @@ func (s *Store) GetDelivery(ctx context.Context, ws, eventID string) (Delivery, 
 // other copy is ErrStaleCopy and changes nothing. Claim never sets the
 // record's Test flag: only the editor's test endpoint writes it.
 func (s *Store) Claim(ctx context.Context, d Delivery, owner string, lease time.Duration) (Delivery, error) {
+	claimed, _, err := s.claim(ctx, d, owner, lease, false)
+	return claimed, err
+}
+
+// IntegrationLook is the funnel's integration as ClaimReading read it.
+type IntegrationLook struct {
+	Integration Integration
+	// Read says whether the claim read it; Found whether the funnel has
+	// one.
+	Read, Found bool
+}
+
+// ClaimReading is Claim that reads the funnel's integration in the same
+// request as its look at the record (a strongly consistent batch read),
+// so that the worker need not read it again: one request less. The claim
+// of an event without addresses does not look first (one conditional
+// update) and reads nothing: then the look's Read is false.
+func (s *Store) ClaimReading(ctx context.Context, d Delivery, owner string, lease time.Duration) (Delivery, IntegrationLook, error) {
+	return s.claim(ctx, d, owner, lease, true)
+}
+
+func (s *Store) claim(ctx context.Context, d Delivery, owner string, lease time.Duration, read bool) (Delivery, IntegrationLook, error) {
 	const op = "store: claim delivery"
 	now := s.now().UTC()
 	if d.CreatedAt.IsZero() {
@@ -276,15 +298,16 @@ func (s *Store) Claim(ctx context.Context, d Delivery, owner string, lease time.
 	if d.DeferToken != "" {
 		cond = claimable.And(expression.Name("defer_token").Equal(expression.Value(d.DeferToken)))
 	}
-	was, existed, err := s.claimWrite(ctx, op, d, fresh, update, cond)
+	was, look, existed, err := s.claimWrite(ctx, op, d, fresh, update, cond, read)
 	if errors.Is(err, ErrErased) {
-		return Delivery{}, err
+		return Delivery{}, look, err
 	}
 	if err != nil {
 		if !isConflict(op, err) {
-			return Delivery{}, failure.Classify(op, err)
+			return Delivery{}, look, failure.Classify(op, err)
 		}
-		return s.claimRefused(ctx, op, d, owner, now)
+		cur, err := s.claimRefused(ctx, op, d, owner, now)
+		return cur, look, err
 	}
 	claimed := d
 	claimed.Attempts = []Attempt{}
@@ -322,12 +345,12 @@ func (s *Store) Claim(ctx context.Context, d Delivery, owner string, lease time.
 		// or ingest's write failed): it is kept now, and the owner's next
 		// Record marks the record.
 		if err := s.keepEvent(ctx, op, claimed); err != nil {
-			return Delivery{}, err
+			return Delivery{}, look, err
 		}
 		s.keeping.add(d.Key(), owner)
 	}
 	s.attempts.put(d.Key(), owner, claimed.Attempts)
-	return claimed, nil
+	return claimed, look, nil
 }
 
 // ErrErased is a claim refused because an erasure marker names an
@@ -343,37 +366,77 @@ var ErrErased = errors.New("store: the applicant was erased")
 // conditional update that returns the record as it was. existed says
 // whether there was a record.
 func (s *Store) claimWrite(ctx context.Context, op string, d Delivery, fresh deliveryItem, update expression.UpdateBuilder,
-	cond expression.ConditionBuilder) (was deliveryItem, existed bool, err error) {
+	cond expression.ConditionBuilder, read bool) (was deliveryItem, look IntegrationLook, existed bool, err error) {
 	hashes := slices.DeleteFunc(slices.Clone(d.EmailHashes), func(h string) bool { return h == "" })
 	var raw map[string]types.AttributeValue
 	if len(hashes) > 0 {
-		raw, err = s.getItem(ctx, op, fresh.PK, fresh.SK, &was)
-		if err != nil && !errors.Is(err, failure.ErrNotFound) {
-			return was, false, err
+		raw, look, err = s.lookBeforeClaim(ctx, op, fresh, d.FunnelID, read)
+		if err != nil {
+			return was, look, false, err
+		}
+		if raw != nil {
+			if err := attributevalue.UnmarshalMap(raw, &was); err != nil {
+				return was, look, false, failure.New(op, failure.Invalid, err)
+			}
 		}
 		cond = cond.And(unchanged(raw, "updated_at"))
 	}
 	expr, err := expression.NewBuilder().WithUpdate(update).WithCondition(cond).Build()
 	if err != nil {
-		return was, false, failure.New(op, failure.Invalid, err)
+		return was, look, false, failure.New(op, failure.Invalid, err)
 	}
 	x := render(expr)
 	u := &dynamodb.UpdateItemInput{TableName: aws.String(s.table), Key: key(fresh.PK, fresh.SK),
 		UpdateExpression: x.Update, ConditionExpression: x.Condition, ExpressionAttributeNames: x.Names, ExpressionAttributeValues: x.Values}
 	if len(hashes) > 0 {
-		return was, raw != nil, s.unlessErased(ctx, op, d.WorkspaceID, hashes, types.TransactWriteItem{Update: &types.Update{
+		return was, look, raw != nil, s.unlessErased(ctx, op, d.WorkspaceID, hashes, types.TransactWriteItem{Update: &types.Update{
 			TableName: u.TableName, Key: u.Key, UpdateExpression: u.UpdateExpression, ConditionExpression: u.ConditionExpression,
 			ExpressionAttributeNames: u.ExpressionAttributeNames, ExpressionAttributeValues: u.ExpressionAttributeValues}})
 	}
 	u.ReturnValues = types.ReturnValueAllOld
 	out, err := s.db.UpdateItem(ctx, u)
 	if err != nil {
-		return was, false, err
+		return was, look, false, err
 	}
 	if err := attributevalue.UnmarshalMap(out.Attributes, &was); err != nil {
-		return was, false, failure.New(op, failure.Invalid, err)
+		return was, look, false, failure.New(op, failure.Invalid, err)
 	}
-	return was, len(out.Attributes) > 0, nil
+	return was, look, len(out.Attributes) > 0, nil
+}
+
+// lookBeforeClaim reads the record as it is before the claim (nil when
+// there is none) and, with read, the funnel's integration, in one
+// strongly consistent request.
+func (s *Store) lookBeforeClaim(ctx context.Context, op string, fresh deliveryItem, funnel string, read bool) (map[string]types.AttributeValue, IntegrationLook, error) {
+	var look IntegrationLook
+	if !read || funnel == "" {
+		raw, err := s.getItem(ctx, op, fresh.PK, fresh.SK, &deliveryItem{})
+		if errors.Is(err, failure.ErrNotFound) {
+			err = nil
+		}
+		return raw, look, err
+	}
+	found, err := s.batchGet(ctx, op, []map[string]types.AttributeValue{key(fresh.PK, fresh.SK), key(fresh.PK, funnelKey(funnel))})
+	if err != nil {
+		return nil, look, err
+	}
+	look.Read = true
+	var raw map[string]types.AttributeValue
+	for _, it := range found {
+		sk, _ := it[AttrSK].(*types.AttributeValueMemberS)
+		switch {
+		case sk == nil:
+		case sk.Value == fresh.SK:
+			raw = it
+		case sk.Value == funnelKey(funnel):
+			var in integrationItem
+			if err := attributevalue.UnmarshalMap(it, &in); err != nil {
+				return nil, look, failure.New(op, failure.Invalid, err)
+			}
+			look.Integration, look.Found = in.Integration, true
+		}
+	}
+	return raw, look, nil
 }
 
 // unlessErased writes w in one transaction with a check on each

@@ -72,3 +72,54 @@ func TestLookUp(t *testing.T) {
 		}
 	})
 }
+
+// TestClaimReading: a claim that looks at the record first (an event with
+// addresses) reads the funnel's integration in the same request, and
+// claims as Claim does; one without addresses reads nothing more.
+func TestClaimReading(t *testing.T) {
+	suite(t, func(t *testing.T, db testDB, s *store.Store, c *clock) {
+		ctx := t.Context()
+		if _, err := s.PutIntegration(ctx, store.Integration{WorkspaceID: "ws_a", FunnelID: "fn_1", ConnectionID: "con_1", JobPositionID: 7, Enabled: true}); err != nil {
+			t.Fatal(err)
+		}
+		counted := &countingDB{DynamoDB: db}
+		cs := store.New(counted, s.Table(), retention, store.WithClock(c.Now))
+		for _, tc := range []struct {
+			name      string
+			d         store.Delivery
+			want      store.IntegrationLook
+			wantReads int64
+		}{
+			{"with an integration", store.Delivery{WorkspaceID: "ws_a", FunnelID: "fn_1", EventID: "evt_1", EmailHashes: []string{"h1"}},
+				store.IntegrationLook{Read: true, Found: true}, 1},
+			{"again, the record there", store.Delivery{WorkspaceID: "ws_a", FunnelID: "fn_1", EventID: "evt_1", EmailHashes: []string{"h1"}},
+				store.IntegrationLook{Read: true, Found: true}, 1},
+			{"a funnel without one", store.Delivery{WorkspaceID: "ws_a", FunnelID: "fn_none", EventID: "evt_2", EmailHashes: []string{"h1"}},
+				store.IntegrationLook{Read: true}, 1},
+			{"no addresses: no look first", store.Delivery{WorkspaceID: "ws_a", FunnelID: "fn_1", EventID: "evt_3"},
+				store.IntegrationLook{}, 0},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				before := counted.calls.Load()
+				claimed, look, err := cs.ClaimReading(ctx, tc.d, "w1", time.Minute)
+				if err != nil || claimed.Status != "processing" || claimed.ClaimOwner != "w1" {
+					t.Fatalf("ClaimReading: %+v, %v", claimed, err)
+				}
+				if look.Read != tc.want.Read || look.Found != tc.want.Found || look.Found && look.Integration.JobPositionID != 7 {
+					t.Errorf("look %+v, want read %v found %v (position 7)", look, tc.want.Read, tc.want.Found)
+				}
+				if n := counted.calls.Load() - before; n != tc.wantReads {
+					t.Errorf("%d reads, want %d", n, tc.wantReads)
+				}
+				if got, err := s.GetDelivery(ctx, tc.d.WorkspaceID, tc.d.EventID); err != nil || got.ClaimOwner != "w1" {
+					t.Errorf("the record after: %+v, %v", got, err)
+				}
+			})
+		}
+		// Another worker's claim is refused, whatever it reads.
+		if _, _, err := cs.ClaimReading(ctx, store.Delivery{WorkspaceID: "ws_a", FunnelID: "fn_1", EventID: "evt_1", EmailHashes: []string{"h1"}},
+			"w2", time.Minute); err == nil {
+			t.Error("a second worker's claim held")
+		}
+	})
+}
