@@ -223,6 +223,8 @@ func (c Config) keptBudget(requests func(company string) []sandbox.Request) *Bud
 		b.Kept, b.Sentence = false, strings.Join(over, "; ")
 	case c.Promise == UnderBudget:
 		b.Sentence = fmt.Sprintf("every company under its budget in every window (at most %d of %d)", most, c.limit())
+	case c.Promise == FirstOver && len(c.Events) == 1:
+		b.Sentence = "one company, over its budget, as planned"
 	case c.Promise == FirstOver:
 		b.Sentence = fmt.Sprintf("every company but the first under its budget in every window (at most %d of %d)", most, c.limit())
 	default:

@@ -104,9 +104,13 @@ func TestKeptBudget(t *testing.T) {
 			"at most 20 of 20"},
 		{"a backlog beside quiet ones", FirstOver, map[string][]sandbox.Request{"1000": at(burst(20, 0)...), "1001": at(1, 2)}, true,
 			"every company but the first under its budget in every window (at most 2 of 20)"},
+		{"a backlog alone", FirstOver, map[string][]sandbox.Request{"1000": at(burst(20, 0)...)}, true, "one company, over its budget, as planned"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := Config{Events: []int{1, 1}, Promise: tc.promise}
+			if len(tc.requests) == 1 {
+				cfg.Events = []int{1}
+			}
 			b := cfg.keptBudget(func(c string) []sandbox.Request { return tc.requests[c] })
 			if b.Kept != tc.kept || !strings.Contains(b.Sentence, tc.want) {
 				t.Errorf("kept %v %q, want %v %q", b.Kept, b.Sentence, tc.kept, tc.want)
