@@ -167,14 +167,14 @@ func cpuModel() string {
 }
 
 // commit is the checkout's short commit, with "+changes" when tracked
-// files differ from it.
+// files outside docs/ (which the runs themselves rewrite) differ from it.
 func commit() string {
 	out, err := exec.Command("git", "rev-parse", "--short", "HEAD").Output()
 	if err != nil {
 		return "unknown"
 	}
 	c := strings.TrimSpace(string(out))
-	if diff, err := exec.Command("git", "status", "--porcelain", "--untracked-files=no").Output(); err == nil && len(diff) > 0 {
+	if diff, err := exec.Command("git", "status", "--porcelain", "--untracked-files=no", "--", ".", ":(exclude)docs").Output(); err == nil && len(diff) > 0 {
 		c += "+changes"
 	}
 	return c
