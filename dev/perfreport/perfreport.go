@@ -26,6 +26,8 @@ import (
 type Scenario struct {
 	// Name is the report's file under docs/perf/ (without .json).
 	Name string
+	// What says what the scenario sends, for the tables' first column.
+	What string
 	// Args are `bin/local load`'s arguments.
 	Args []string
 	// MinIngestPerSec, MaxDynamoDBRequests and MaxUSDPerMillion are
@@ -39,10 +41,14 @@ type Scenario struct {
 
 // Runs are the scenarios the performance page quotes, in its order.
 var Runs = []Scenario{
-	{Name: "under-budget", Args: []string{"-scenario", "under-budget"}, MaxDynamoDBRequests: 8, MaxUSDPerMillion: 9},
-	{Name: "quiet", Args: []string{"-scenario", "quiet", "-window", "2s"}},
-	{Name: "backlog", Args: []string{"-scenario", "backlog", "-events", "1000", "-window", "6s", "-timeout", "9m"}, MaxReceivesPerEvent: 1.2},
-	{Name: "ingest", Args: []string{"-scenario", "ingest", "-events", "5000"}, MinIngestPerSec: 800},
+	{Name: "under-budget", Args: []string{"-scenario", "under-budget"}, MaxDynamoDBRequests: 8, MaxUSDPerMillion: 9,
+		What: "under the budget: 10 workspaces × 10 events at once, 3 of each workspace's 10 with a CV, Personio's 60 s window"},
+	{Name: "quiet", Args: []string{"-scenario", "quiet", "-window", "2s"},
+		What: "paced: 10 workspaces' 100 events (3 of each workspace's 10 with a CV), one every 300 ms, 2 s window"},
+	{Name: "backlog", Args: []string{"-scenario", "backlog", "-events", "1000", "-window", "6s", "-timeout", "9m"}, MaxReceivesPerEvent: 1.2,
+		What: "backlog: 1,000 events of one company at once, 6 s window"},
+	{Name: "ingest", Args: []string{"-scenario", "ingest", "-events", "5000"}, MinIngestPerSec: 800,
+		What: "ingest alone: 5,000 signed events, 16 at a time, no worker"},
 }
 
 // Command is the scenario's command line.
@@ -247,7 +253,7 @@ func Pages(dir string) (map[string]string, error) {
 func scenario(name string) Scenario {
 	i := slices.IndexFunc(Runs, func(s Scenario) bool { return s.Name == name })
 	if i < 0 {
-		return Scenario{Name: name}
+		return Scenario{Name: name, What: name}
 	}
 	return Runs[i]
 }

@@ -9,14 +9,6 @@ import (
 	"github.com/funnel-personio/funnel-personio/dev/loadtest"
 )
 
-// descriptions say what each scenario sends, for the tables' first column.
-var descriptions = map[string]string{
-	"under-budget": "under the budget: 10 workspaces × 10 events at once, 3 of each workspace's 10 with a CV, Personio's 60 s window",
-	"quiet":        "paced: 10 workspaces' 100 events (3 of each workspace's 10 with a CV), one every 300 ms, 2 s window",
-	"backlog":      "backlog: 1,000 events of one company at once, 6 s window",
-	"ingest":       "ingest alone: 5,000 signed events, 16 at a time, no worker",
-}
-
 // Tables is the generated part of the performance page: the runs'
 // latency, throughput and budget figures, then their AWS requests and
 // cost per application, each row with its command, date, commit, machine
@@ -26,7 +18,7 @@ func Tables(runs []Run) string {
 	b.WriteString("\n| scenario (command) | run: date, commit, machine (load average before / during, max) | result | target |\n| --- | --- | --- | --- |\n")
 	for _, r := range runs {
 		results, targets := figures(r)
-		fmt.Fprintf(&b, "| %s (`%s`) | %s | %s | %s |\n", describe(r.Scenario), r.Command, where(r), strings.Join(results, "; "), orDash(targets))
+		fmt.Fprintf(&b, "| %s (`%s`) | %s | %s | %s |\n", scenario(r.Scenario).What, r.Command, where(r), strings.Join(results, "; "), orDash(targets))
 	}
 	b.WriteString("\nAWS requests and cost per delivered application, from the same runs' `aws` section (`dev/awsmeter`; prices of " +
 		pricesDate(runs) + ", [cost](cost.md)):\n\n")
@@ -178,13 +170,6 @@ func cpu(name string) string {
 		return ""
 	}
 	return " " + name
-}
-
-func describe(name string) string {
-	if d, ok := descriptions[name]; ok {
-		return d
-	}
-	return name
 }
 
 func orDash(xs []string) string {
