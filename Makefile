@@ -20,7 +20,7 @@ COLDSTART_RUNS ?= 20
 PKGS        := ./...
 LOCAL_BIN   ?= bin/local
 
-.PHONY: help test lint fuzz attack sandbox sim bench coldstart run reset build-local build-ops build synth deploy diff load faults web-test screenshots
+.PHONY: help test lint fuzz attack sandbox sim bench coldstart run reset build-local build-ops build synth deploy diff load perf-report faults web-test screenshots
 
 ## help: this list (what `make` alone prints).
 help:
@@ -164,6 +164,14 @@ load: build-local
 	$(LOCAL_BIN) load -scenario noisy -events 5000 -window 2s $(LOAD_ARGS)
 	$(LOCAL_BIN) load -scenario shared -companies 150 -events 3600 -window 6s $(LOAD_ARGS)
 	$(LOCAL_BIN) load -scenario ingest -events 5000 $(LOAD_ARGS)
+
+## perf-report: run the scenarios docs/performance.md quotes (under the
+## budget, paced, the backlog, ingest alone; one after another, on an
+## otherwise idle machine), keep their reports in docs/perf/ and rewrite
+## the page's tables from them (PERF_ARGS: -only under-budget,quiet to run
+## some; -render to run none and only rewrite the tables).
+perf-report: build-local
+	$(LOCAL_BIN) perf-report $(PERF_ARGS)
 
 ## faults: the full fault campaign, 10,000 events.
 faults: build-local

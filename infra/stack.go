@@ -228,10 +228,12 @@ func NewStack(scope constructs.Construct, id string, p Props) *Stack {
 	// and the worker; the worker deletes (DeleteItem) the record an erased
 	// applicant's returning event made.
 	// The api reads a page of the delivery log's records at once
-	// (BatchGetItem).
+	// (BatchGetItem); ingest reads an event's record and its erasure
+	// markers in one BatchGetItem, the worker a record and its funnel's
+	// integration before a claim.
 	grantTable(s.Table, api, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchGetItem", "dynamodb:ConditionCheckItem")
-	grantTable(s.Table, ingest, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem")
-	grantTable(s.Table, worker, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:ConditionCheckItem")
+	grantTable(s.Table, ingest, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:BatchGetItem", "dynamodb:ConditionCheckItem")
+	grantTable(s.Table, worker, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchGetItem", "dynamodb:ConditionCheckItem")
 	// The watch lists what it watches and the parked (Query), reads and
 	// updates connections and budgets (GetItem, PutItem), marks positions
 	// and requeues parked deliveries (UpdateItem).

@@ -619,3 +619,66 @@ func numberSize(s string) int {
 	digits := strings.Trim(strings.NewReplacer("-", "", ".", "", "+", "").Replace(strings.SplitN(strings.ToLower(s), "e", 2)[0]), "0")
 	return (len(digits)+1)/2 + 1
 }
+
+// kinds names the kinds of items a DynamoDB call touches, for the
+// report's count by item: each key's sort key up to its first '#'
+// ("DELIVERY", "ERASED"), joined by '+' in a transaction or a batch read
+// ("DELIVERY+ERASED"); "" for a query, a scan or a table without a sort
+// key.
+func (t *tables) kinds(params any) string {
+	var keys []struct {
+		table string
+		key   item
+	}
+	add := func(table *string, k item) {
+		if table != nil {
+			keys = append(keys, struct {
+				table string
+				key   item
+			}{*table, k})
+		}
+	}
+	switch v := params.(type) {
+	case *dynamodb.GetItemInput:
+		add(v.TableName, v.Key)
+	case *dynamodb.PutItemInput:
+		add(v.TableName, v.Item)
+	case *dynamodb.UpdateItemInput:
+		add(v.TableName, v.Key)
+	case *dynamodb.DeleteItemInput:
+		add(v.TableName, v.Key)
+	case *dynamodb.BatchGetItemInput:
+		for table, ka := range v.RequestItems {
+			for _, k := range ka.Keys {
+				add(&table, k)
+			}
+		}
+	case *dynamodb.TransactWriteItemsInput:
+		for _, it := range v.TransactItems {
+			switch {
+			case it.Put != nil:
+				add(it.Put.TableName, it.Put.Item)
+			case it.Update != nil:
+				add(it.Update.TableName, it.Update.Key)
+			case it.Delete != nil:
+				add(it.Delete.TableName, it.Delete.Key)
+			case it.ConditionCheck != nil:
+				add(it.ConditionCheck.TableName, it.ConditionCheck.Key)
+			}
+		}
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var names []string
+	for _, k := range keys {
+		sk, _ := k.key[t.schemas[k.table].sk].(*types.AttributeValueMemberS)
+		if sk == nil {
+			continue
+		}
+		name, _, _ := strings.Cut(sk.Value, "#")
+		if !slices.Contains(names, name) {
+			names = append(names, name)
+		}
+	}
+	return strings.Join(names, "+")
+}

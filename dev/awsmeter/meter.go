@@ -15,6 +15,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"maps"
 	"math"
 	"slices"
 	"strings"
@@ -106,6 +107,11 @@ type Request struct {
 	WriteUnits      float64 `json:"write_units,omitempty"`
 	IndexWriteUnits float64 `json:"index_write_units,omitempty"`
 	Reported        int64   `json:"reported,omitempty"`
+	// Items counts DynamoDB's calls by the kinds of items they touch
+	// (the sort key up to its first '#', joined by '+' in a transaction
+	// or a batch read: "DELIVERY+ERASED"), so a report says which reads
+	// and writes an application costs.
+	Items map[string]int64 `json:"items,omitempty"`
 }
 
 // Billed is how many requests AWS bills: SQS's chunks, every other
@@ -134,7 +140,9 @@ func (m *Meter) Usage() Usage {
 	defer m.mu.Unlock()
 	u := Usage{LogBytes: m.logBytes, LogLines: m.logLines}
 	for _, r := range m.requests {
-		u.Requests = append(u.Requests, *r)
+		c := *r
+		c.Items = maps.Clone(r.Items)
+		u.Requests = append(u.Requests, c)
 	}
 	slices.SortFunc(u.Requests, func(a, b Request) int {
 		return strings.Compare(a.Caller+"\x00"+a.Service+"\x00"+a.Operation, b.Caller+"\x00"+b.Service+"\x00"+b.Operation)
@@ -232,8 +240,10 @@ func (m *Meter) initialize(ctx context.Context, in middleware.InitializeInput, n
 	c := &call{}
 	ctx = context.WithValue(ctx, callKey{}, c)
 	var dd *dynamoCall
+	kinds := ""
 	if service == dynamodb.ServiceID {
 		dd = m.tables.before(&in)
+		kinds = m.tables.kinds(in.Parameters)
 	}
 	out, md, err := next.HandleInitialize(ctx, in)
 	var units capacity
@@ -253,6 +263,12 @@ func (m *Meter) initialize(ctx context.Context, in middleware.InitializeInput, n
 		m.requests[k] = r
 	}
 	r.Calls++
+	if kinds != "" {
+		if r.Items == nil {
+			r.Items = map[string]int64{}
+		}
+		r.Items[kinds]++
+	}
 	r.Attempts += max(c.attempts, 1)
 	r.Chunks += chunks * max(c.attempts, 1)
 	if empty {

@@ -225,3 +225,33 @@ func TestInvokeAndLog(t *testing.T) {
 		t.Errorf("after Reset: %+v", u)
 	}
 }
+
+// TestItemKinds: DynamoDB's calls are counted by the kinds of items they
+// touch, a transaction's and a batch read's kinds together.
+func TestItemKinds(t *testing.T) {
+	m := awsmeter.New()
+	db := awsclient.DynamoDB(m.Config(emulator.Kumo(t)))
+	table := emulator.Name("kinds")
+	if err := store.CreateTable(t.Context(), db, table); err != nil {
+		t.Fatal(err)
+	}
+	st := store.New(db, table, 24*time.Hour)
+	m.Reset()
+	if _, err := st.CreateDelivery(t.Context(), store.Delivery{WorkspaceID: "ws_a", FunnelID: "fn_1", EventID: "evt_1", Event: []byte(`{}`),
+		EmailHashes: []string{"h1"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.LookUp(t.Context(), "ws_a", "evt_1", "h1", "h2"); err != nil {
+		t.Fatal(err)
+	}
+	u := m.Usage()
+	for _, tc := range []struct{ op, kinds string }{
+		{"TransactWriteItems", "DELIVERY+ERASED"},
+		{"PutItem", "EVENT"},
+		{"BatchGetItem", "DELIVERY+ERASED"},
+	} {
+		if r := find(u, "", "DynamoDB", tc.op); r.Items[tc.kinds] != 1 || len(r.Items) != 1 {
+			t.Errorf("%s: items %v, want %s once", tc.op, r.Items, tc.kinds)
+		}
+	}
+}

@@ -45,8 +45,13 @@ var FaultMix = sandbox.Faults{Error500: 0.18, Slow: 0.05, SlowDelay: 3 * time.Se
 type Config struct {
 	Name string
 	// Events per workspace; Workspaces, each with its own Personio company.
-	Events    []int
-	FileShare float64 // share of events with a CV file
+	Events []int
+	// FileShare is the share of each workspace's events with a CV file
+	// (spread within the workspace: Plan).
+	FileShare float64
+	// Promise is what the scenario promises of each company's requests
+	// against its limit; a plan that breaks it does not run (CheckPlan).
+	Promise   Promise
 	Latency   time.Duration
 	Faults    sandbox.Faults
 	RateLimit int // Personio's limit per company (default 20)
@@ -148,6 +153,9 @@ type Report struct {
 	// PerPosition counts the applications in Personio per job position
 	// (routed runs).
 	PerPosition map[string]int `json:"applications_per_position,omitempty"`
+	// Budget is whether the requests Personio received kept the
+	// scenario's promise (nil: it makes none).
+	Budget *BudgetKept `json:"budget,omitempty"`
 	// LogLines counts the log lines written during the run; Leaks those
 	// that held a token, an applicant's e-mail address or name.
 	LogLines int `json:"log_lines"`
@@ -216,6 +224,9 @@ func Run(ctx context.Context, awsCfg aws.Config, cfg Config) (*Report, error) {
 	if cfg.Senders <= 0 {
 		cfg.Senders = 8
 	}
+	if err := cfg.CheckPlan(); err != nil {
+		return nil, err
+	}
 	if cfg.Timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, cfg.Timeout)
@@ -231,7 +242,7 @@ func Run(ctx context.Context, awsCfg aws.Config, cfg Config) (*Report, error) {
 	}
 	r.send(ctx)
 	if cfg.IngestOnly {
-		return &Report{Name: cfg.Name, Events: len(r.jobs), Accepted: len(r.accepted), Seconds: r.ingestDone.Seconds(),
+		return &Report{Name: cfg.Name, Events: len(r.plan), Accepted: len(r.accepted), Seconds: r.ingestDone.Seconds(),
 			IngestPerSec: float64(len(r.accepted)) / r.ingestDone.Seconds(), Window: cfg.RateWindow.Seconds(), Limit: cfg.RateLimit}, nil
 	}
 	if err := r.await(ctx); err != nil {
@@ -253,8 +264,9 @@ type run struct {
 	// received counts the messages the worker's pollers received, over
 	// restarts.
 	received atomic.Int64
-	// jobs holds each event's workspace index, in the order they are sent.
-	jobs []int
+	// plan holds each event's workspace index and CV, in the order they
+	// are sent.
+	plan []Planned
 	// accepted are the events ingest took, by e-mail.
 	mu         sync.Mutex
 	accepted   map[string]sent
@@ -340,14 +352,7 @@ func (r *run) setUp(ctx context.Context) error {
 	// run.
 	sb.SetFaults(cfg.Faults)
 	r.meter.Reset()
-	if cfg.Pace > 0 {
-		// The first workspace's in bulk, then the others taking turns.
-		rest := slices.Clone(cfg.Events)
-		rest[0] = 0
-		r.jobs = append(slices.Repeat([]int{0}, cfg.Events[0]), interleave(rest)...)
-	} else {
-		r.jobs = interleave(cfg.Events)
-	}
+	r.plan = cfg.Plan()
 	return nil
 }
 
@@ -386,10 +391,10 @@ func (r *run) stack() *localstack.Stack {
 
 // sendOne posts event k, signed, and remembers it when ingest accepts it.
 func (r *run) sendOne(ctx context.Context, api string, k int) {
-	i := r.jobs[k]
+	i := r.plan[k].Workspace
 	email := fmt.Sprintf("e%d-%d@load.example.com", i, k)
 	file := ""
-	if r.cfg.FileShare > 0 && float64(k%10) < r.cfg.FileShare*10 {
+	if r.plan[k].File {
 		file = fmt.Sprintf(`,"files":[{"field_id":"q_cv","url":"%s/files/cv-load%d.pdf?X-Amz-Signature=loadsig-%d","filename":"cv.pdf"}]`, api, k, k)
 	}
 	body := fmt.Sprintf(`{"type":"application.submitted","id":"evt_l%d","occurred_at":"%s","workspace_id":"ws_load%d","funnel_id":"fn_load","contact":{"first_name":"Adaload%d","last_name":"Lovelace","email":"%s"}%s%s}`,
@@ -408,7 +413,7 @@ func (r *run) sendOne(ctx context.Context, api string, k int) {
 func (r *run) send(ctx context.Context) {
 	cfg, api := r.cfg, r.st.URL
 	r.start = time.Now()
-	bulk := len(r.jobs)
+	bulk := len(r.plan)
 	if cfg.Pace > 0 {
 		bulk = cfg.Events[0]
 	}
@@ -428,17 +433,17 @@ func (r *run) send(ctx context.Context) {
 		}()
 	}
 	wg.Wait()
-	if bulk < len(r.jobs) && bulk > 0 {
+	if bulk < len(r.plan) && bulk > 0 {
 		r.awaitFirstPass(ctx)
 	}
-	for k := bulk; k < len(r.jobs) && ctx.Err() == nil; k++ {
+	for k := bulk; k < len(r.plan) && ctx.Err() == nil; k++ {
 		wg.Add(1)
 		go func() { defer wg.Done(); r.sendOne(ctx, api, k) }()
 		time.Sleep(cfg.Pace)
 	}
 	wg.Wait()
 	r.ingestDone = time.Since(r.start)
-	fmt.Fprintf(cfg.Progress, "%s: %d of %d events accepted in %s\n", cfg.Name, len(r.accepted), len(r.jobs), r.ingestDone.Round(time.Millisecond))
+	fmt.Fprintf(cfg.Progress, "%s: %d of %d events accepted in %s\n", cfg.Name, len(r.accepted), len(r.plan), r.ingestDone.Round(time.Millisecond))
 }
 
 // awaitFirstPass waits until the worker has been through the bulk once
@@ -570,7 +575,7 @@ func (r *run) restarted(what string) {
 func (r *run) report() *Report {
 	cfg, st, accepted := r.cfg, r.stack(), r.accepted
 	elapsed := time.Since(r.start)
-	rep := &Report{Name: cfg.Name, Events: len(r.jobs), Accepted: len(accepted), Seconds: elapsed.Seconds(),
+	rep := &Report{Name: cfg.Name, Events: len(r.plan), Accepted: len(accepted), Seconds: elapsed.Seconds(),
 		IngestPerSec: float64(len(accepted)) / r.ingestDone.Seconds(), BudgetUse: map[string]float64{}, PerWindow: map[string][]int{},
 		Window: cfg.RateWindow.Seconds(), Limit: cfg.RateLimit, Restarts: r.restarts, FirstPass: r.firstPass.Seconds(), Stalled: r.stalled,
 		TargetP99Ms: float64(cfg.TargetP99.Milliseconds()), TargetBudgetUse: cfg.TargetBudgetUse}
@@ -665,6 +670,7 @@ func (r *run) report() *Report {
 	}
 	rep.RateLimited = r.sb.Stats().RateLimited
 	rep.LogLines, rep.Leaks = r.scan.counts()
+	rep.Budget = cfg.keptBudget(r.sb.Requests)
 	r.budgetUse(rep)
 	if r.sampler != nil {
 		rep.BudgetWrites, rep.BudgetWritesPerSec, rep.QueueMax = r.sampler.stop()

@@ -22,7 +22,7 @@ var scenarios = map[string]func(events int, window time.Duration, latency time.D
 	// companies: the events spread over -companies workspaces, each with
 	// a company of its own, all sent at once (a scaled-down peak).
 	"companies": func(n int, w, l time.Duration) loadtest.Config {
-		return loadtest.Config{Events: repeat(max(n/companies, 1), companies), Latency: l, RateWindow: w, FileShare: 0.3}
+		return loadtest.Config{Events: repeat(max(n/companies, 1), companies), Latency: l, RateWindow: w, FileShare: 0.3, Promise: loadtest.UnderBudget}
 	},
 	// shared: -companies companies, each with a backlog of its share of
 	// the events, all at once, needing more than the global budget gives:
@@ -31,35 +31,37 @@ var scenarios = map[string]func(events int, window time.Duration, latency time.D
 	// 1.56 times the 480 the global budget lets them share, as 150 want
 	// 1.66 times the 1,810 on AWS).
 	"shared": func(n int, w, l time.Duration) loadtest.Config {
-		return loadtest.Config{Events: repeat(max(n/companies, 1), companies), Latency: l, RateWindow: w, RateLimit: 5, GlobalLimit: 11 * 48}
+		return loadtest.Config{Events: repeat(max(n/companies, 1), companies), Latency: l, RateWindow: w, RateLimit: 5, GlobalLimit: 11 * 48, Promise: loadtest.AllOver}
 	},
 	"under-budget": func(n int, w, l time.Duration) loadtest.Config {
-		return loadtest.Config{Events: repeat(10, 10), Latency: l, FileShare: 0.3, RateWindow: w, TargetP99: time.Second}
+		return loadtest.Config{Events: repeat(10, 10), Latency: l, FileShare: 0.3, RateWindow: w, TargetP99: 250 * time.Millisecond, Promise: loadtest.UnderBudget}
 	},
 	"backlog": func(n int, w, l time.Duration) loadtest.Config {
-		return loadtest.Config{Events: []int{n}, Latency: l, RateWindow: w, TargetBudgetUse: 0.95}
+		return loadtest.Config{Events: []int{n}, Latency: l, RateWindow: w, TargetBudgetUse: 0.95, Promise: loadtest.FirstOver}
 	},
 	// noisy: a backlog of n for the first workspace, then 10 quiet
 	// workspaces' 100 events one every 300 ms; quiet: the same quiet
 	// events alone, the baseline.
 	"noisy": func(n int, w, l time.Duration) loadtest.Config {
-		return loadtest.Config{Events: append([]int{n}, repeat(10, 10)...), Latency: l, RateWindow: w, FileShare: 0.3, Pace: 300 * time.Millisecond}
+		return loadtest.Config{Events: append([]int{n}, repeat(10, 10)...), Latency: l, RateWindow: w, FileShare: 0.3, Pace: 300 * time.Millisecond,
+			Promise: loadtest.FirstOver}
 	},
 	"quiet": func(n int, w, l time.Duration) loadtest.Config {
-		return loadtest.Config{Events: append([]int{0}, repeat(10, 10)...), Latency: l, RateWindow: w, FileShare: 0.3, Pace: 300 * time.Millisecond}
+		return loadtest.Config{Events: append([]int{0}, repeat(10, 10)...), Latency: l, RateWindow: w, FileShare: 0.3, Pace: 300 * time.Millisecond,
+			TargetP99: 150 * time.Millisecond, Promise: loadtest.UnderBudget}
 	},
 	// routed: one company's backlog of n, each applicant's answer
 	// picking one of three job positions (1001, the default, 1003, 1004):
 	// the budget is the company's whatever the position.
 	"routed": func(n int, w, l time.Duration) loadtest.Config {
-		return loadtest.Config{Events: []int{n}, Latency: l, RateWindow: w, Routed: []int64{1001, 1003, 1004}}
+		return loadtest.Config{Events: []int{n}, Latency: l, RateWindow: w, Routed: []int64{1001, 1003, 1004}, Promise: loadtest.FirstOver}
 	},
 	"ingest": func(n int, w, l time.Duration) loadtest.Config {
 		return loadtest.Config{Events: repeat(n/10, 10), FileShare: 0.3, IngestOnly: true, Senders: 16}
 	},
 	"faults": func(n int, w, l time.Duration) loadtest.Config {
 		return loadtest.Config{Events: repeat(n/10, 10), Latency: l, FileShare: 0.2, RateWindow: w, Restarts: 2,
-			PersonioTimeout: 2 * time.Second, Faults: loadtest.FaultMix}
+			PersonioTimeout: 2 * time.Second, Faults: loadtest.FaultMix, Promise: loadtest.AllOver}
 	},
 }
 
@@ -178,6 +180,9 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if r.AWS != nil && r.AWS.Error == "" {
 		fmt.Fprintf(stdout, "%s: %s\n", r.Name, r.AWS.Cost.Summary(8))
 	}
+	if r.Budget != nil {
+		fmt.Fprintf(stdout, "%s: %s\n", r.Name, r.Budget.Sentence)
+	}
 	if r.QuietP99 > 0 {
 		fmt.Fprintf(stdout, "%s: quiet workspaces' p99 %.0f ms\n", r.Name, r.QuietP99)
 	}
@@ -203,7 +208,7 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if r.Misrecorded > 0 || r.Untagged > 0 {
 		fmt.Fprintf(stdout, "%s: %d events in Personio not recorded as delivered: %q; %d applications without their event's tag\n", r.Name, r.Misrecorded, r.Wrong, r.Untagged)
 	}
-	if r.Lost > 0 || r.Duplicates > 0 || r.Leaks > 0 || r.Misrecorded > 0 || r.Untagged > 0 {
+	if r.Lost > 0 || r.Duplicates > 0 || r.Leaks > 0 || r.Misrecorded > 0 || r.Untagged > 0 || r.Budget != nil && !r.Budget.Kept {
 		return 1
 	}
 	return 0

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"fmt"
 	"testing"
+	"time"
 
 	"github.com/funnel-personio/funnel-personio/dev/loadtest"
 )
@@ -27,5 +29,54 @@ func TestStageLine(t *testing.T) {
 				t.Errorf("stageLine = %q, want %q", got, tc.want)
 			}
 		})
+	}
+}
+
+// TestScenariosKeepTheirPromises holds every scenario's plan, with the
+// flags `make load`, `make faults` and `make perf-report` give it, to the
+// promise it makes of each company's Personio requests against its limit
+// (the setup's credential check included): a scenario under the budget
+// whose CVs bunch in a few workspaces, or a backlog that fits in a window,
+// fails here before it misleads a figure.
+func TestScenariosKeepTheirPromises(t *testing.T) {
+	cases := []struct {
+		name   string
+		events int
+		window time.Duration
+	}{
+		{"under-budget", 1000, time.Minute},
+		{"quiet", 1000, 2 * time.Second},
+		{"quiet", 1000, time.Minute},
+		{"backlog", 1000, 6 * time.Second},
+		{"backlog", 400, time.Minute},
+		{"noisy", 5000, 2 * time.Second},
+		{"shared", 3600, 6 * time.Second},
+		{"companies", 1000, time.Minute},
+		{"routed", 300, 2 * time.Second},
+		{"ingest", 5000, time.Minute},
+		{"faults", 10000, 6 * time.Second},
+	}
+	held := map[string]bool{}
+	for _, tc := range cases {
+		held[tc.name] = true
+		t.Run(fmt.Sprintf("%s/%d/%s", tc.name, tc.events, tc.window), func(t *testing.T) {
+			mk, ok := scenarios[tc.name]
+			if !ok {
+				t.Fatalf("no scenario %q", tc.name)
+			}
+			cfg := mk(tc.events, tc.window, 0)
+			cfg.Name = tc.name
+			if cfg.Promise == loadtest.NoPromise && !cfg.IngestOnly {
+				t.Errorf("%s promises nothing of its companies' budgets", tc.name)
+			}
+			if err := cfg.CheckPlan(); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	for name := range scenarios {
+		if !held[name] {
+			t.Errorf("scenario %q is not held to its promise here", name)
+		}
 	}
 }

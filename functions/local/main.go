@@ -30,6 +30,7 @@ commands:
   send FILE   sign an event file and post it to ingest: local send -new-id events/ingest/event.json
   deliveries  list a funnel's deliveries: local deliveries -funnel fn_office
   load        a load or fault run against an in-process stack: local load -scenario backlog
+  perf-report the scenarios docs/performance.md quotes, their reports in docs/perf/ and the page's tables
   coldstart   the functions' cold starts and sizes, from the module's root: local coldstart -runs 20
   reset       delete the local AWS state (.data/kumo) to start over (make reset); stop serve first
 `
@@ -61,6 +62,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return runDeliveries(ctx, args, stdout, stderr)
 	case "load":
 		return runLoad(ctx, args, stdout, stderr)
+	case "perf-report":
+		return runPerfReport(ctx, args, stdout, stderr)
 	case "coldstart":
 		return runColdstart(ctx, args, stdout, stderr)
 	case "reset":

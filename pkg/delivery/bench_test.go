@@ -39,6 +39,11 @@ func (m *memStore) GetConnection(context.Context, string, string) (store.Connect
 func (m *memStore) UpdateConnection(_ context.Context, c store.Connection) (store.Connection, error) {
 	return c, nil
 }
+func (m *memStore) ClaimReading(ctx context.Context, d store.Delivery, owner string, lease time.Duration) (store.Delivery, store.IntegrationLook, error) {
+	c, err := m.Claim(ctx, d, owner, lease)
+	return c, store.IntegrationLook{}, err
+}
+
 func (m *memStore) Claim(_ context.Context, d store.Delivery, _ string, _ time.Duration) (store.Delivery, error) {
 	return d, nil
 }

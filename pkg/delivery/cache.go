@@ -134,6 +134,12 @@ func (w *Worker) integration(ctx context.Context, ws, funnel string) (integratio
 	if err != nil {
 		return integrationState{}, err
 	}
+	return w.compiled(in), nil
+}
+
+// compiled is the integration with its mapping compiled (once per mapping
+// document).
+func (w *Worker) compiled(in store.Integration) integrationState {
 	c := &w.cache
 	key := mappingKey(in.Mapping)
 	m, ok := lookup(c, c.mappings, key)
@@ -145,5 +151,5 @@ func (w *Worker) integration(ctx context.Context, ws, funnel string) (integratio
 		}
 		keep(c, c.mappings, key, m)
 	}
-	return integrationState{Integration: in, Mapping: m.mapping, MappingErr: m.err}, nil
+	return integrationState{Integration: in, Mapping: m.mapping, MappingErr: m.err}
 }

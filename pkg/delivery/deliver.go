@@ -21,7 +21,7 @@ import (
 // budget, the files, the application.
 func (j *job) deliver(ctx context.Context) result {
 	w := j.w
-	in, err := w.integration(ctx, j.ev.WorkspaceID, j.ev.FunnelID)
+	in, err := j.integration(ctx)
 	switch {
 	case errors.Is(err, failure.ErrNotFound):
 		return result{status: lifecycle.StatusSkipped, code: lifecycle.ReasonNoIntegration, reason: "the funnel has no Personio integration"}
@@ -189,4 +189,16 @@ func (j *job) upload(ctx context.Context, creds personio.Credentials, f mapping.
 	}
 	r := j.classify(ctx, err, conn)
 	return personio.FileRef{}, "", &r
+}
+
+// integration is the funnel's integration as the claim read it, or, when
+// the claim read nothing, as it is now.
+func (j *job) integration(ctx context.Context) (integrationState, error) {
+	switch {
+	case !j.look.Read:
+		return j.w.integration(ctx, j.ev.WorkspaceID, j.ev.FunnelID)
+	case !j.look.Found:
+		return integrationState{}, failure.New("worker: integration", failure.NotFound, nil)
+	}
+	return j.w.compiled(j.look.Integration), nil
 }

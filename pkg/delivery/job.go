@@ -35,6 +35,8 @@ type job struct {
 	deferToken *string
 	log        *slog.Logger
 	record     store.Delivery // as claimed
+	// look is the funnel's integration as the claim read it (if it did).
+	look store.IntegrationLook
 	// marks are where the handling spent its time.
 	marks stages
 	// tookAt is when the application's units of the budget were taken.
@@ -84,7 +86,7 @@ func (j *job) run(ctx, work context.Context) bool {
 	// marker names an address of the event: an erased applicant's event
 	// is dropped before anything of it is written (and whatever was
 	// written of it before the erasure was seen is deleted).
-	claimed, err := w.store.Claim(work, d, j.owner, w.cfg.Lease)
+	claimed, look, err := w.store.ClaimReading(work, d, j.owner, w.cfg.Lease)
 	switch {
 	case errors.Is(err, store.ErrErased):
 		return j.forget(ctx)
@@ -108,7 +110,7 @@ func (j *job) run(ctx, work context.Context) bool {
 		_ = w.queue.Defer(ctx, j.receipt, w.backoff(j.attempt))
 		return false
 	}
-	j.record = claimed
+	j.record, j.look = claimed, look
 	j.marks.claimed = w.cfg.Now()
 	r := j.deliver(work)
 	if r.retry && errors.Is(work.Err(), context.DeadlineExceeded) {

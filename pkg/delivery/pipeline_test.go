@@ -615,7 +615,7 @@ func TestPanicInOneRecordSparesTheBatch(t *testing.T) {
 
 type panicky struct{ *store.Store }
 
-func (panicky) GetIntegration(context.Context, string, string) (store.Integration, error) {
+func (panicky) GetConnection(context.Context, string, string) (store.Connection, error) {
 	panic("boom")
 }
 

@@ -39,6 +39,9 @@ type Store interface {
 	GetConnection(ctx context.Context, ws, id string) (store.Connection, error)
 	UpdateConnection(context.Context, store.Connection) (store.Connection, error)
 	Claim(ctx context.Context, d store.Delivery, owner string, lease time.Duration) (store.Delivery, error)
+	// ClaimReading claims and reads the funnel's integration in one
+	// request where the claim reads first.
+	ClaimReading(ctx context.Context, d store.Delivery, owner string, lease time.Duration) (store.Delivery, store.IntegrationLook, error)
 	Record(ctx context.Context, k store.DeliveryKey, owner string, c store.Change) (store.Delivery, error)
 	TakeBudget(ctx context.Context, company string, n int, b store.Budget) (bool, time.Time, error)
 	TakeBudgetOrJoinLine(ctx context.Context, company string, n int, b store.Budget) (bool, time.Time, error)

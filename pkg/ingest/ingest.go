@@ -32,9 +32,10 @@ type Verifier interface {
 // Store records accepted events, knows erased applicants, and keeps the
 // companies' lines of turns.
 type Store interface {
-	GetDelivery(ctx context.Context, ws, eventID string) (store.Delivery, error)
+	// LookUp reads the event's record and the applicant's erasure
+	// markers in one request.
+	LookUp(ctx context.Context, ws, eventID string, emailHashes ...string) (store.Seen, error)
 	CreateDelivery(context.Context, store.Delivery) (store.Delivery, error)
-	Erased(ctx context.Context, ws string, emailHashes ...string) (bool, error)
 	GetIntegration(ctx context.Context, ws, funnel string) (store.Integration, error)
 	GetConnection(ctx context.Context, ws, id string) (store.Connection, error)
 	ReserveTurn(ctx context.Context, company string, n int, b store.Budget) (time.Time, error)
@@ -174,24 +175,20 @@ func (h *Handler) refuse(ev *application.Event) *apigw.Problem {
 func (h *Handler) accept(ctx context.Context, ev *application.Event, body []byte) events.APIGatewayV2HTTPResponse {
 	log := h.log.With("event_id", ev.ID, "workspace", ev.WorkspaceID, "funnel", ev.FunnelID)
 	hashes := ev.EmailHashes(h.cfg.HashKey)
-	erased, err := h.store.Erased(ctx, ev.WorkspaceID, hashes...)
+	seen, err := h.store.LookUp(ctx, ev.WorkspaceID, ev.ID, hashes...)
 	if err != nil {
-		return h.unavailable(ctx, "read erasures", err)
+		return h.unavailable(ctx, "look up the event", err)
 	}
-	if erased {
+	if seen.Erased {
 		// The applicant asked to be erased: nothing of the event is kept
 		// or queued. Answered 202 so that the platform does not send it
 		// again and again.
 		log.InfoContext(ctx, "ingest: erased applicant", "state", "erased")
 		return apigw.JSON(http.StatusAccepted, Accepted{ID: ev.ID, Status: "erased"}, nil)
 	}
-	_, err = h.store.GetDelivery(ctx, ev.WorkspaceID, ev.ID)
-	switch {
-	case err == nil:
+	if seen.Recorded {
 		log.InfoContext(ctx, "ingest: duplicate", "state", "duplicate")
 		return apigw.JSON(http.StatusAccepted, Accepted{ID: ev.ID, Status: "duplicate"}, nil)
-	case !errors.Is(err, failure.ErrNotFound):
-		return h.unavailable(ctx, "read delivery", err)
 	}
 	turn := h.turn(ctx, ev)
 	now := h.now().UTC()

@@ -42,31 +42,18 @@ type fakeStore struct {
 	reserved []string
 }
 
-func (f *fakeStore) Erased(_ context.Context, ws string, hashes ...string) (bool, error) {
+func (f *fakeStore) LookUp(_ context.Context, ws, id string, hashes ...string) (store.Seen, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.fail != nil {
-		return false, f.fail
+		return store.Seen{}, f.fail
 	}
+	var seen store.Seen
+	_, seen.Recorded = f.recs[ws+"/"+id]
 	for _, h := range hashes {
-		if f.erased[ws+"/"+h] {
-			return true, nil
-		}
+		seen.Erased = seen.Erased || f.erased[ws+"/"+h]
 	}
-	return false, nil
-}
-
-func (f *fakeStore) GetDelivery(_ context.Context, ws, id string) (store.Delivery, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.fail != nil {
-		return store.Delivery{}, f.fail
-	}
-	d, ok := f.recs[ws+"/"+id]
-	if !ok {
-		return d, failure.New("fake: get", failure.NotFound, nil)
-	}
-	return d, nil
+	return seen, nil
 }
 
 func (f *fakeStore) CreateDelivery(_ context.Context, d store.Delivery) (store.Delivery, error) {

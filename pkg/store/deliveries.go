@@ -249,21 +249,46 @@ func (s *Store) GetDelivery(ctx context.Context, ws, eventID string) (Delivery, 
 // other copy is ErrStaleCopy and changes nothing. Claim never sets the
 // record's Test flag: only the editor's test endpoint writes it.
 func (s *Store) Claim(ctx context.Context, d Delivery, owner string, lease time.Duration) (Delivery, error) {
+	claimed, _, err := s.claim(ctx, d, owner, lease, false)
+	return claimed, err
+}
+
+// IntegrationLook is the funnel's integration as ClaimReading read it.
+type IntegrationLook struct {
+	Integration Integration
+	// Read says whether the claim read it; Found whether the funnel has
+	// one.
+	Read, Found bool
+}
+
+// ClaimReading is Claim that reads the funnel's integration in the same
+// request as its look at the record (a strongly consistent batch read),
+// so that the worker need not read it again: one request less. The claim
+// of an event without addresses does not look first (one conditional
+// update) and reads nothing: then the look's Read is false.
+func (s *Store) ClaimReading(ctx context.Context, d Delivery, owner string, lease time.Duration) (Delivery, IntegrationLook, error) {
+	return s.claim(ctx, d, owner, lease, true)
+}
+
+// claim is Claim, reading the funnel's integration in the same request
+// when read is set.
+func (s *Store) claim(ctx context.Context, d Delivery, owner string, lease time.Duration, read bool) (Delivery, IntegrationLook, error) {
 	const op = "store: claim delivery"
 	now := s.now().UTC()
 	if d.CreatedAt.IsZero() {
 		d.CreatedAt = now
 	}
 	fresh := s.deliveryItem(Delivery{WorkspaceID: d.WorkspaceID, FunnelID: d.FunnelID, EventID: d.EventID, CreatedAt: d.CreatedAt, Status: lifecycle.StatusProcessing})
-	was, existed, err := s.claimWrite(ctx, op, d, fresh, s.claimUpdate(d, fresh, owner, now, lease), claimCondition(d, owner, now))
+	was, look, existed, err := s.claimWrite(ctx, op, d, fresh, s.claimUpdate(d, fresh, owner, now, lease), claimCondition(d, owner, now), read)
 	if errors.Is(err, ErrErased) {
-		return Delivery{}, err
+		return Delivery{}, look, err
 	}
 	if err != nil {
 		if !isConflict(op, err) {
-			return Delivery{}, failure.Classify(op, err)
+			return Delivery{}, look, failure.Classify(op, err)
 		}
-		return s.claimRefused(ctx, op, d, owner, now)
+		cur, err := s.claimRefused(ctx, op, d, owner, now)
+		return cur, look, err
 	}
 	claimed := s.claimed(d, was, existed, owner, now, lease)
 	if len(d.Event) > 0 && !was.EventKept && len(was.LegacyEvent) == 0 {
@@ -271,12 +296,12 @@ func (s *Store) Claim(ctx context.Context, d Delivery, owner string, lease time.
 		// or ingest's write failed): it is kept now, and the owner's next
 		// Record marks the record.
 		if err := s.keepEvent(ctx, op, claimed); err != nil {
-			return Delivery{}, err
+			return Delivery{}, look, err
 		}
 		s.keeping.add(d.Key(), owner)
 	}
 	s.attempts.put(d.Key(), owner, claimed.Attempts)
-	return claimed, nil
+	return claimed, look, nil
 }
 
 // claimUpdate is the claim's update: the record in processing under the
@@ -364,37 +389,77 @@ var ErrErased = errors.New("store: the applicant was erased")
 // conditional update that returns the record as it was. existed says
 // whether there was a record.
 func (s *Store) claimWrite(ctx context.Context, op string, d Delivery, fresh deliveryItem, update expression.UpdateBuilder,
-	cond expression.ConditionBuilder) (was deliveryItem, existed bool, err error) {
+	cond expression.ConditionBuilder, read bool) (was deliveryItem, look IntegrationLook, existed bool, err error) {
 	hashes := slices.DeleteFunc(slices.Clone(d.EmailHashes), func(h string) bool { return h == "" })
 	var raw map[string]types.AttributeValue
 	if len(hashes) > 0 {
-		raw, err = s.getItem(ctx, op, fresh.PK, fresh.SK, &was)
-		if err != nil && !errors.Is(err, failure.ErrNotFound) {
-			return was, false, err
+		raw, look, err = s.lookBeforeClaim(ctx, op, fresh, d.FunnelID, read)
+		if err != nil {
+			return was, look, false, err
+		}
+		if raw != nil {
+			if err := attributevalue.UnmarshalMap(raw, &was); err != nil {
+				return was, look, false, failure.New(op, failure.Invalid, err)
+			}
 		}
 		cond = cond.And(unchanged(raw, "updated_at"))
 	}
 	expr, err := expression.NewBuilder().WithUpdate(update).WithCondition(cond).Build()
 	if err != nil {
-		return was, false, failure.New(op, failure.Invalid, err)
+		return was, look, false, failure.New(op, failure.Invalid, err)
 	}
 	x := render(expr)
 	u := &dynamodb.UpdateItemInput{TableName: aws.String(s.table), Key: key(fresh.PK, fresh.SK),
 		UpdateExpression: x.Update, ConditionExpression: x.Condition, ExpressionAttributeNames: x.Names, ExpressionAttributeValues: x.Values}
 	if len(hashes) > 0 {
-		return was, raw != nil, s.unlessErased(ctx, op, d.WorkspaceID, hashes, types.TransactWriteItem{Update: &types.Update{
+		return was, look, raw != nil, s.unlessErased(ctx, op, d.WorkspaceID, hashes, types.TransactWriteItem{Update: &types.Update{
 			TableName: u.TableName, Key: u.Key, UpdateExpression: u.UpdateExpression, ConditionExpression: u.ConditionExpression,
 			ExpressionAttributeNames: u.ExpressionAttributeNames, ExpressionAttributeValues: u.ExpressionAttributeValues}})
 	}
 	u.ReturnValues = types.ReturnValueAllOld
 	out, err := s.db.UpdateItem(ctx, u)
 	if err != nil {
-		return was, false, err
+		return was, look, false, err
 	}
 	if err := attributevalue.UnmarshalMap(out.Attributes, &was); err != nil {
-		return was, false, failure.New(op, failure.Invalid, err)
+		return was, look, false, failure.New(op, failure.Invalid, err)
 	}
-	return was, len(out.Attributes) > 0, nil
+	return was, look, len(out.Attributes) > 0, nil
+}
+
+// lookBeforeClaim reads the record as it is before the claim (nil when
+// there is none) and, with read, the funnel's integration, in one
+// strongly consistent request.
+func (s *Store) lookBeforeClaim(ctx context.Context, op string, fresh deliveryItem, funnel string, read bool) (map[string]types.AttributeValue, IntegrationLook, error) {
+	var look IntegrationLook
+	if !read || funnel == "" {
+		raw, err := s.getItem(ctx, op, fresh.PK, fresh.SK, &deliveryItem{})
+		if errors.Is(err, failure.ErrNotFound) {
+			err = nil
+		}
+		return raw, look, err
+	}
+	found, err := s.batchGet(ctx, op, []map[string]types.AttributeValue{key(fresh.PK, fresh.SK), key(fresh.PK, funnelKey(funnel))})
+	if err != nil {
+		return nil, look, err
+	}
+	look.Read = true
+	var raw map[string]types.AttributeValue
+	for _, it := range found {
+		sk, _ := it[AttrSK].(*types.AttributeValueMemberS)
+		switch {
+		case sk == nil:
+		case sk.Value == fresh.SK:
+			raw = it
+		case sk.Value == funnelKey(funnel):
+			var in integrationItem
+			if err := attributevalue.UnmarshalMap(it, &in); err != nil {
+				return nil, look, failure.New(op, failure.Invalid, err)
+			}
+			look.Integration, look.Found = in.Integration, true
+		}
+	}
+	return raw, look, nil
 }
 
 // unlessErased writes w in one transaction with a check on each
@@ -826,12 +891,31 @@ const maxBatchTries = 8
 // gone is left out. entries are at most 100 (one BatchGetItem).
 func (s *Store) records(ctx context.Context, op string, entries []deliveryItem) (map[string]deliveryItem, error) {
 	out := make(map[string]deliveryItem, len(entries))
-	if len(entries) == 0 {
-		return out, nil
-	}
 	keys := make([]map[string]types.AttributeValue, 0, len(entries))
 	for _, e := range entries {
 		keys = append(keys, key(e.PK, e.SK))
+	}
+	found, err := s.batchGet(ctx, op, keys)
+	if err != nil {
+		return nil, err
+	}
+	var items []deliveryItem
+	if err := attributevalue.UnmarshalListOfMaps(found, &items); err != nil {
+		return nil, failure.New(op, failure.Invalid, err)
+	}
+	for _, it := range items {
+		out[it.SK] = it
+	}
+	return out, nil
+}
+
+// batchGet reads the items of keys (at most 100), strongly consistent, in
+// one BatchGetItem and again for the keys DynamoDB leaves unprocessed (up
+// to maxBatchTries calls); items that are not there are left out.
+func (s *Store) batchGet(ctx context.Context, op string, keys []map[string]types.AttributeValue) ([]map[string]types.AttributeValue, error) {
+	var found []map[string]types.AttributeValue
+	if len(keys) == 0 {
+		return found, nil
 	}
 	req := map[string]types.KeysAndAttributes{s.table: {Keys: keys, ConsistentRead: aws.Bool(true)}}
 	for try := 1; len(req) > 0; try++ {
@@ -839,18 +923,12 @@ func (s *Store) records(ctx context.Context, op string, entries []deliveryItem) 
 		if err != nil {
 			return nil, failure.Classify(op, err)
 		}
-		var items []deliveryItem
-		if err := attributevalue.UnmarshalListOfMaps(res.Responses[s.table], &items); err != nil {
-			return nil, failure.New(op, failure.Invalid, err)
-		}
-		for _, it := range items {
-			out[it.SK] = it
-		}
+		found = append(found, res.Responses[s.table]...)
 		if req = res.UnprocessedKeys; len(req) == 0 {
 			break
 		}
 		if try == maxBatchTries {
-			return nil, failure.New(op, failure.Throttled, errors.New("DynamoDB left records unread"))
+			return nil, failure.New(op, failure.Throttled, errors.New("DynamoDB left items unread"))
 		}
 		select {
 		case <-ctx.Done():
@@ -858,7 +936,7 @@ func (s *Store) records(ctx context.Context, op string, entries []deliveryItem) 
 		case <-time.After(time.Duration(25<<try) * time.Millisecond):
 		}
 	}
-	return out, nil
+	return found, nil
 }
 
 // unreadable reports whether err says that the index cannot be read yet:

@@ -1,0 +1,125 @@
+package store_test
+
+import (
+	"context"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/funnel-personio/funnel-personio/pkg/store"
+)
+
+// countingDB counts the store's requests.
+type countingDB struct {
+	store.DynamoDB
+	calls atomic.Int64
+}
+
+func (c *countingDB) GetItem(ctx context.Context, in *dynamodb.GetItemInput, o ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
+	c.calls.Add(1)
+	return c.DynamoDB.GetItem(ctx, in, o...)
+}
+
+func (c *countingDB) BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInput, o ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error) {
+	c.calls.Add(1)
+	return c.DynamoDB.BatchGetItem(ctx, in, o...)
+}
+
+// TestLookUp: ingest's look at an event — its record, and its
+// applicant's erasure markers, the expired ones not counting — is one
+// request, whatever the number of addresses.
+func TestLookUp(t *testing.T) {
+	suite(t, func(t *testing.T, db testDB, s *store.Store, c *clock) {
+		ctx := t.Context()
+		if _, err := s.CreateDelivery(ctx, store.Delivery{WorkspaceID: "ws_a", FunnelID: "fn_1", EventID: "evt_kept", Event: []byte(`{}`)}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.EraseApplicant(ctx, "ws_a", "h-gone", c.Now().Add(24*time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.EraseApplicant(ctx, "ws_a", "h-old", c.Now().Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		c.Add(2 * time.Hour) // h-old's marker has expired
+		counted := &countingDB{DynamoDB: db}
+		look := store.New(counted, s.Table(), retention, store.WithClock(c.Now))
+		for _, tc := range []struct {
+			name   string
+			ws, id string
+			hashes []string
+			want   store.Seen
+		}{
+			{"new", "ws_a", "evt_new", []string{"h-ada"}, store.Seen{}},
+			{"a repeat", "ws_a", "evt_kept", []string{"h-ada"}, store.Seen{Recorded: true}},
+			{"erased", "ws_a", "evt_new", []string{"h-ada", "h-gone", ""}, store.Seen{Erased: true}},
+			{"a repeat of an erased applicant", "ws_a", "evt_kept", []string{"h-gone", "h-gone"}, store.Seen{Recorded: true, Erased: true}},
+			{"an expired marker", "ws_a", "evt_new", []string{"h-old"}, store.Seen{}},
+			{"another workspace", "ws_b", "evt_kept", []string{"h-gone"}, store.Seen{}},
+			{"no address", "ws_a", "evt_new", nil, store.Seen{}},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				before := counted.calls.Load()
+				got, err := look.LookUp(ctx, tc.ws, tc.id, tc.hashes...)
+				if err != nil || got != tc.want {
+					t.Errorf("LookUp = %+v, %v; want %+v", got, err, tc.want)
+				}
+				if n := counted.calls.Load() - before; n != 1 {
+					t.Errorf("%d requests, want 1", n)
+				}
+			})
+		}
+	})
+}
+
+// TestClaimReading: a claim that looks at the record first (an event with
+// addresses) reads the funnel's integration in the same request, and
+// claims as Claim does; one without addresses reads nothing more.
+func TestClaimReading(t *testing.T) {
+	suite(t, func(t *testing.T, db testDB, s *store.Store, c *clock) {
+		ctx := t.Context()
+		if _, err := s.PutIntegration(ctx, store.Integration{WorkspaceID: "ws_a", FunnelID: "fn_1", ConnectionID: "con_1", JobPositionID: 7, Enabled: true}); err != nil {
+			t.Fatal(err)
+		}
+		counted := &countingDB{DynamoDB: db}
+		cs := store.New(counted, s.Table(), retention, store.WithClock(c.Now))
+		for _, tc := range []struct {
+			name      string
+			d         store.Delivery
+			want      store.IntegrationLook
+			wantReads int64
+		}{
+			{"with an integration", store.Delivery{WorkspaceID: "ws_a", FunnelID: "fn_1", EventID: "evt_1", EmailHashes: []string{"h1"}},
+				store.IntegrationLook{Read: true, Found: true}, 1},
+			{"again, the record there", store.Delivery{WorkspaceID: "ws_a", FunnelID: "fn_1", EventID: "evt_1", EmailHashes: []string{"h1"}},
+				store.IntegrationLook{Read: true, Found: true}, 1},
+			{"a funnel without one", store.Delivery{WorkspaceID: "ws_a", FunnelID: "fn_none", EventID: "evt_2", EmailHashes: []string{"h1"}},
+				store.IntegrationLook{Read: true}, 1},
+			{"no addresses: no look first", store.Delivery{WorkspaceID: "ws_a", FunnelID: "fn_1", EventID: "evt_3"},
+				store.IntegrationLook{}, 0},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				before := counted.calls.Load()
+				claimed, look, err := cs.ClaimReading(ctx, tc.d, "w1", time.Minute)
+				if err != nil || claimed.Status != "processing" || claimed.ClaimOwner != "w1" {
+					t.Fatalf("ClaimReading: %+v, %v", claimed, err)
+				}
+				if look.Read != tc.want.Read || look.Found != tc.want.Found || look.Found && look.Integration.JobPositionID != 7 {
+					t.Errorf("look %+v, want read %v found %v (position 7)", look, tc.want.Read, tc.want.Found)
+				}
+				if n := counted.calls.Load() - before; n != tc.wantReads {
+					t.Errorf("%d reads, want %d", n, tc.wantReads)
+				}
+				if got, err := s.GetDelivery(ctx, tc.d.WorkspaceID, tc.d.EventID); err != nil || got.ClaimOwner != "w1" {
+					t.Errorf("the record after: %+v, %v", got, err)
+				}
+			})
+		}
+		// Another worker's claim is refused, whatever it reads.
+		if _, _, err := cs.ClaimReading(ctx, store.Delivery{WorkspaceID: "ws_a", FunnelID: "fn_1", EventID: "evt_1", EmailHashes: []string{"h1"}},
+			"w2", time.Minute); err == nil {
+			t.Error("a second worker's claim held")
+		}
+	})
+}
