@@ -140,7 +140,6 @@ type message struct {
 	receives  int
 	receipt   string
 	sentAt    time.Time
-	inFlight  bool
 }
 
 // sqs is a standard queue with its dead-letter queue: delays, visibility

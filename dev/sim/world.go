@@ -57,7 +57,6 @@ type world struct {
 	s       *Sched
 	set     settings.Settings
 	db      *memdb.DB
-	store   *store.Store
 	q       *sqs
 	vault   *vault
 	sandbox *sandbox.Sandbox
@@ -70,7 +69,6 @@ type world struct {
 	watches *pool[*watch.Watch]
 	workers []*delivery.Worker
 	busy    []bool
-	watch   *watch.Watch
 	conn    string
 	token   string
 	ledger  *ledger

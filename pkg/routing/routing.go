@@ -2,7 +2,8 @@
 // applicant's answer: a funnel asks "Which position are you interested
 // in?", and the integration's table sends each answer to its position,
 // every other answer (or none) to the integration's own position, the
-// default.
+// default. The worker picks with it per event; the editor checks a table
+// with it when an integration is saved.
 package routing
 
 import (
