@@ -315,9 +315,9 @@ func TestTablesComeFromTheAPI(t *testing.T) {
 		    body.transforms.push('digits');
 		    body.fits.digits = ['phone'];
 		    body.statuses.push('pondering');
-		    body.kinds.push({ kind: 'url', transforms: ['trim'], single: true, custom: true });
+		    body.kinds.push({ kind: 'url', transforms: ['trim'], single: true, custom: true, template: true, choice: true });
 		    body.fits.trim.push('url');
-		    body.targets.push({ id: 'website', label: 'Website', kind: 'url', place: 'attribute', description: 'An address.' });
+		    body.targets.push({ id: 'website', label: 'Website', kind: 'url', place: 'attribute', description: 'An address.', values: ['https://a.example', 'https://b.example'] });
 		    body.targets.find((x) => x.id === 'custom_attribute_{id}').values.push('url');
 		    return new Response(JSON.stringify(body), { status: res.status, headers: res.headers });
 		  };
@@ -343,6 +343,13 @@ func TestTablesComeFromTheAPI(t *testing.T) {
 	}
 	if eval[bool](b, `!!`+root+`.getElementById(`+jsString(row+"-tr-lower")+`)`) {
 		t.Error("lower, which the API does not fit to the new kind, is offered")
+	}
+	if !eval[bool](b, `[...`+root+`.getElementById(`+jsString(row+"-kind")+`).options].some(o => o.value === 'template')`) {
+		t.Error("a template, which the API lets fill the new kind, is not offered")
+	}
+	b.choose(row+"-kind", "constant")
+	if !eval[bool](b, `[...(`+root+`.getElementById(`+jsString(row+"-constant")+`).options || [])].some(o => o.value === 'https://b.example')`) {
+		t.Error("the constant of the new kind, whose values the API says are the target's list, is not picked from that list")
 	}
 	b.choose(row+"-target", "custom_attribute_{id}")
 	b.choose(row+"-type", "url")

@@ -42,6 +42,7 @@ type KindSpec struct {
 	Transforms []string `json:"transforms"`            // the transforms that fit it
 	Options    bool     `json:"options,omitempty"`     // takes an option table
 	Template   bool     `json:"template,omitempty"`    // a template may fill it
+	Choice     bool     `json:"choice,omitempty"`      // its values are the target's list: a constant and an option table pick from it
 	Single     bool     `json:"single,omitempty"`      // takes one value: a multi-choice question does not fit
 	Custom     bool     `json:"custom,omitempty"`      // a custom attribute may declare it as its type
 	List       bool     `json:"list,omitempty"`        // its value is a list (one item per choice)
@@ -71,10 +72,10 @@ var kindTable = []KindSpec{
 	{Kind: KindDate, Single: true, Custom: true, Transforms: []string{tTrim, tDate}, finish: finishDate,
 		Sample: "1990-01-01", SampleType: string(application.TypeDate)},
 	{Kind: KindPhone, Transforms: []string{tTrim, tPhone}, finish: finishPhone},
-	{Kind: KindOption, Single: true, Options: true, Custom: true, Transforms: []string{tTrim, tLower, tOptions},
+	{Kind: KindOption, Single: true, Options: true, Choice: true, Custom: true, Transforms: []string{tTrim, tLower, tOptions},
 		finish: finishOption(checkOption), check: checkOption},
 	{Kind: KindTags, Options: true, List: true, Transforms: []string{tTrim, tLower, tUpper, tTitle, tOptions}},
-	{Kind: KindPhase, Single: true, Options: true, Transforms: []string{tTrim, tOptions}, finish: finishOption(checkPhase), check: checkPhase},
+	{Kind: KindPhase, Single: true, Options: true, Choice: true, Transforms: []string{tTrim, tOptions}, finish: finishOption(checkPhase), check: checkPhase},
 	{Kind: KindFile},
 }
 

@@ -497,6 +497,7 @@ export class PersonioIntegration extends HTMLElement {
       s.targets = targets.data.targets || [];
       s.transforms = targets.data.transforms || [];
       s.fits = targets.data.fits || {};
+      s.kinds = Object.fromEntries((targets.data.kinds || []).map((k) => [k.kind, k]));
       s.statuses = targets.data.statuses || [];
       s.retryable = targets.data.retryable || [];
       const saved = (integ.data.integrations || [])[0];
@@ -535,6 +536,8 @@ export class PersonioIntegration extends HTMLElement {
 
   // Whether a transform fits a target kind (the API's table).
   #fits(transform, kind) { return (this.#s.fits[transform] || []).includes(kind); }
+  // #takes says what the API's kinds list says of a kind (template, choice, …).
+  #takes(kind, what) { return Boolean(this.#s.kinds && this.#s.kinds[kind] && this.#s.kinds[kind][what]); }
 
   // ---- the funnel's fields ------------------------------------------------
 
@@ -1198,7 +1201,7 @@ export class PersonioIntegration extends HTMLElement {
     }
     if (kind && kind !== 'file') {
       const kinds = [['field', t.kField], ['constant', t.kConstant]];
-      if (['message', 'text', 'name'].includes(kind)) kinds.push(['template', t.kTemplate]);
+      if (this.#takes(kind, 'template')) kinds.push(['template', t.kTemplate]);
       grid.append(h('div', null, h('label', { for: k + '-kind' }, t.valueFrom), h('select', { id: k + '-kind', onchange: (e) => { row.kind = e.target.value; rerender(); } },
         kinds.map(([v, l]) => h('option', { value: v, selected: v === row.kind }, l)))));
     }
@@ -1206,7 +1209,7 @@ export class PersonioIntegration extends HTMLElement {
       grid.append(h('div', null, h('label', { for: k + '-source' }, t.field), h('select', { id: k + '-source', 'aria-invalid': invalid('.source'), onchange: (e) => { row.source = e.target.value; rerender(); } },
         h('option', { value: '' }, t.chooseField), this.#fieldOptions(row.source, { files: kind === 'file', extra: kind !== 'file' }))));
     } else if (row.kind === 'constant') {
-      grid.append(h('div', null, h('label', { for: k + '-constant' }, t.constant), kind === 'option' || kind === 'phase'
+      grid.append(h('div', null, h('label', { for: k + '-constant' }, t.constant), this.#takes(kind, 'choice')
         ? h('select', { id: k + '-constant', 'aria-invalid': invalid('.constant'), onchange: (e) => { row.constant = e.target.value; } }, h('option', { value: '' }, '—'), (target.values || []).map((v) => h('option', { value: v, selected: v === row.constant }, this.#valueLabel(row, v))))
         : h('input', { type: 'text', id: k + '-constant', value: row.constant, 'aria-invalid': invalid('.constant'), oninput: (e) => { row.constant = e.target.value; } })));
     }
@@ -1239,12 +1242,12 @@ export class PersonioIntegration extends HTMLElement {
     }
     // The option table: each of the field's choices to a Personio value.
     const field = row.kind === 'field' ? this.#fieldBySource(row.source) : null;
-    if (field && (kind === 'option' || kind === 'phase' || row.transforms.includes('options'))) {
+    if (field && (this.#takes(kind, 'choice') || row.transforms.includes('options'))) {
       const choices = Array.isArray(field.choices) ? field.choices : [];
       const tbl = h('fieldset', { class: invalid('.options') ? 'inner bad' : 'inner' }, h('legend', null, t.optionTable));
       if (!choices.length) tbl.append(h('p', { class: 'hint' }, t.noChoices));
       const grid2 = h('div', { class: 'opt' });
-      const values = kind === 'option' && row.target !== 'custom_attribute_{id}' ? target.values : kind === 'phase' ? target.values : null;
+      const values = this.#takes(kind, 'choice') && row.target !== 'custom_attribute_{id}' ? target.values : null;
       // Suggestions for the choices not set, to accept.
       const labels = row.target === 'gender' ? Object.fromEntries((values || []).map((v) => [v, Object.values(STRINGS).map((l) => l.gender[v]).filter(Boolean)])) : {};
       const suggested = {};
