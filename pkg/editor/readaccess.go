@@ -60,11 +60,14 @@ func usableReadAccess(b readAccessBody) *apigw.Problem {
 
 // checkReadAccess asks Personio for a token and one page of one job with
 // the credential, and says what the editor should show when it is
-// refused. It counts as a credential check of the workspace; Personio
-// documents no per-company limit for its v2 reads, so the company's v1
-// budget is not spent.
+// refused. It counts against the workspace's read-access checks, which
+// have the limit of its credential checks but a count of their own:
+// Personio documents no per-company limit for its v2 reads, so a read
+// check spends nothing of the company's v1 budget that the credential
+// checks' limit protects, and setting read access does not take a
+// credential check from the account's own setup.
 func (e *Editor) checkReadAccess(ctx context.Context, ws string, rc personio.ReadCredentials) *apigw.Problem {
-	if p := e.takeWorkspace(ctx, ws, store.BudgetChecks, e.cfg.Checks, "credential checks"); p != nil {
+	if p := e.takeWorkspace(ctx, ws, store.BudgetReadChecks, e.cfg.Checks, "read-access checks"); p != nil {
 		return p
 	}
 	err := e.personio.CheckReadAccess(ctx, rc)

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/funnel-personio/funnel-personio/pkg/settings"
 )
 
 // readAccess42 is the default seed's API credential with the scope.
@@ -118,5 +120,31 @@ func TestVerifyChecksReadAccess(t *testing.T) {
 	}
 	if n := e.sandbox.Sandbox.Stats().Requests["v2 jobs 200"]; n != tokens+1 {
 		t.Errorf("%d reads of one page of jobs by the verify, want 1", n-tokens)
+	}
+}
+
+// TestReadChecksCountApart: read-access checks have the credential
+// checks' limit but a count of their own: a workspace past its read
+// checks still checks credentials, and one past its credential checks
+// still sets read access; past the read checks' limit, 429 in words.
+func TestReadChecksCountApart(t *testing.T) {
+	e := setup(t)
+	limit := settings.Default().CheckLimit.Limit
+	id := e.connect(t, ws) // one credential check
+	for i := range limit {
+		r := e.call(t, ws, advanced, "PUT", "/v1/connections/"+id+"/read-access", readAccess42, nil)
+		if r.status != 200 {
+			t.Fatalf("read check %d: %d %s", i+1, r.status, r.raw)
+		}
+	}
+	r := e.call(t, ws, advanced, "PUT", "/v1/connections/"+id+"/read-access", readAccess42, nil)
+	if r.status != 429 || !strings.Contains(r.body["detail"].(string), "read-access checks") {
+		t.Errorf("read check past the limit: %d %s", r.status, r.raw)
+	}
+	for i := 1; i < limit; i++ {
+		r := e.call(t, ws, advanced, "POST", "/v1/connections/"+id+"/verify", nil, nil)
+		if r.status != 200 {
+			t.Fatalf("credential check %d beside the spent read checks: %d %s", i+1, r.status, r.raw)
+		}
 	}
 }

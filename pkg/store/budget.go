@@ -31,6 +31,10 @@ const (
 	BudgetChecks WorkspaceBudget = "checks"
 	// BudgetTests counts the workspace's test applications.
 	BudgetTests WorkspaceBudget = "tests"
+	// BudgetReadChecks counts the workspace's checks of read access
+	// (each a request to Personio's v2 API, outside the company's v1
+	// budget).
+	BudgetReadChecks WorkspaceBudget = "read-checks"
 )
 
 // budgetAt is where a budget's item lives, and whose it is: a company's
