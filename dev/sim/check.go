@@ -34,9 +34,12 @@ type idRecord struct {
 }
 
 // records are the table's delivery records, by event id.
-func (w *world) records() []idRecord {
+func (w *world) records() []idRecord { return recordsOf(w.db.Items(table)) }
+
+// recordsOf are the delivery records among a table's items.
+func recordsOf(items []map[string]types.AttributeValue) []idRecord {
 	var out []idRecord
-	for _, it := range w.db.Items(table) {
+	for _, it := range items {
 		sk, _ := it["sk"].(*types.AttributeValueMemberS)
 		if sk == nil || !strings.HasPrefix(sk.Value, "DELIVERY#") {
 			continue
@@ -85,7 +88,8 @@ func (w *world) checkStep() []string {
 			v = append(v, fmt.Sprintf("nothing twice: %s reached Personio %d times (%s)", id, len(apps[id]), strings.Join(apps[id], ", ")))
 		}
 	}
-	records := w.records()
+	items := w.db.Items(table)
+	records := recordsOf(items)
 	for _, e := range w.ledger.erasures {
 		for _, a := range w.sandbox.Applications(company) {
 			ev := eventOf(a.Application.Tags)
@@ -99,7 +103,7 @@ func (w *world) checkStep() []string {
 				v = append(v, fmt.Sprintf("an erasure is final: the record of %s holds applicant %d's address after the erasure answered", r.id, e.applicant))
 			}
 		}
-		v = append(v, w.itemsHolding(e)...)
+		v = append(v, w.itemsHolding(e, items)...)
 	}
 	v = append(v, w.mappingInForce(apps)...)
 	for _, r := range w.sandbox.Requests(company) {
@@ -111,14 +115,19 @@ func (w *world) checkStep() []string {
 	return v
 }
 
-// itemsHolding finds the table's items that still hold the erased
-// address as text (a kept event, a record), but those of the deliveries in
-// flight at the erasure's answer.
-func (w *world) itemsHolding(e erasure) []string {
+// itemsHolding finds the items of the erased applicant's events (its
+// record, its kept event: the only items an address of theirs can be in)
+// that still hold the erased address as text, but those of the deliveries
+// in flight at the erasure's answer.
+func (w *world) itemsHolding(e erasure, items []map[string]types.AttributeValue) []string {
 	var v []string
-	for _, it := range w.db.Items(table) {
+	for _, it := range items {
 		sk, _ := it["sk"].(*types.AttributeValueMemberS)
-		if sk == nil || e.inFlight[sk.Value[strings.LastIndex(sk.Value, "#")+1:]] {
+		if sk == nil {
+			continue
+		}
+		id := sk.Value[strings.LastIndex(sk.Value, "#")+1:]
+		if n, ok := w.ledger.accepted[id]; !ok || n != e.applicant || e.inFlight[id] {
 			continue
 		}
 		if holds(it, e.address) {

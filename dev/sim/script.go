@@ -299,8 +299,15 @@ func (w *world) recreate(ctx context.Context, gap time.Duration) {
 	})
 	_ = w.s.Sleep(ctx, gap)
 	w.until(ctx, "editor", 30*time.Second, func(ctx context.Context) bool {
+		// Another tab of the customer's may have saved one meanwhile:
+		// then this save names the version it replaces.
+		var match map[string]string
+		if code, cur := w.call(ctx, "GET", "/v1/funnels/"+funnel+"/integration", nil, nil); code == http.StatusOK {
+			v, _ := cur["version"].(float64)
+			match = map[string]string{"if-match": fmt.Sprintf(`"v%d"`, int64(v))}
+		}
 		code, _ := w.call(ctx, "PUT", "/v1/funnels/"+funnel+"/integration", map[string]any{"connection_id": w.conn, "job_position_id": position,
-			"mapping": recreatedMapping, "enabled": true, "career_site": subdomain}, nil)
+			"mapping": recreatedMapping, "enabled": true, "career_site": subdomain}, match)
 		if code == http.StatusOK || code == http.StatusCreated {
 			w.ledger.recreatedAt = w.s.Now()
 			return true
