@@ -71,6 +71,9 @@ func (m *memStore) Forget(context.Context, store.DeliveryKey) error         { re
 func (m *memStore) MarkPositionUnpublished(context.Context, string, string, int64, time.Time) (bool, error) {
 	return false, nil
 }
+func (m *memStore) DeliveriesOf(context.Context, string, string) ([]store.Delivery, error) {
+	return nil, nil
+}
 
 type memVault struct{}
 

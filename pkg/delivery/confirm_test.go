@@ -70,10 +70,11 @@ func TestDuplicateSettledByRead(t *testing.T) {
 	}
 }
 
-// TestReadFailureChecksAgain: the read after "already exists" fails (500
-// or 429); the delivery is tried again (not delivered on a guess), and
-// after the last try it stays unconfirmed, saying why.
-func TestReadFailureChecksAgain(t *testing.T) {
+// TestReadFailureLeavesUnconfirmed: the read after "already exists" fails
+// (500 or 429); the delivery is not delivered on a guess, nor sent again:
+// it ends unconfirmed at once, saying why and that it is read again later
+// (by the watch).
+func TestReadFailureLeavesUnconfirmed(t *testing.T) {
 	for _, tt := range []struct {
 		name   string
 		faults sandbox.Faults
@@ -89,19 +90,48 @@ func TestReadFailureChecksAgain(t *testing.T) {
 			w := p.worker()
 			p.drain(t, w, 30*time.Second, func() bool { return p.status(t, "evt_unread").Terminal() })
 			d := p.status(t, "evt_unread")
-			if d.Status != lifecycle.StatusUnconfirmed || d.ReasonCode != lifecycle.ReasonExistsUnconfirmed || !strings.Contains(d.Reason, tt.says) {
+			if d.Status != lifecycle.StatusUnconfirmed || d.ReasonCode != lifecycle.ReasonConfirmPending ||
+				!strings.Contains(d.Reason, tt.says) || !strings.Contains(d.Reason, "read again later") {
 				t.Fatalf("record %s %s %q", d.Status, d.ReasonCode, d.Reason)
 			}
-			checked := 0
-			for _, a := range d.Attempts {
-				if a.ReasonCode == lifecycle.ReasonExistsUnconfirmed && strings.Contains(a.Reason, "checked again later") {
-					checked++
-				}
-			}
-			if checked == 0 {
-				t.Errorf("never checked again: %+v", d.Attempts)
+			if n := len(p.sandbox.Sandbox.Applications("42")); n != 1 || d.JobPositionID != 1001 {
+				t.Errorf("Personio has %d applications; the record names position %d", n, d.JobPositionID)
 			}
 		})
+	}
+}
+
+// TestSecondDeliveryDoesNotClaimTheFirst: two events of one applicant for
+// one position; the second's record is written before the first's
+// application is created, and the second's answer is lost. The read shows
+// an application created after the second's record, but an earlier
+// delivery of ours (the first, delivered) owns it: the second is a
+// duplicate, not delivered with the first's application.
+func TestSecondDeliveryDoesNotClaimTheFirst(t *testing.T) {
+	p := newPipe(t, pipeOpts{})
+	p.giveReadAccess(t, "sandbox-client-42", "secret-42")
+	w := p.worker()
+	ctx := t.Context()
+	p.post(t, p.event("evt_second", "same@example.com", ""))
+	msgs, err := p.queue.Receive(ctx, 10, 0)
+	if err != nil || len(msgs) != 1 {
+		t.Fatalf("receive: %d %v", len(msgs), err)
+	}
+	if err := p.queue.Defer(ctx, msgs[0].ReceiptHandle, 3*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	p.post(t, p.event("evt_first", "same@example.com", ""))
+	p.drain(t, w, 10*time.Second, p.is(t, "evt_first", lifecycle.StatusDelivered))
+	p.sandbox.Sandbox.SetFaults(sandbox.Faults{Drop: 1})
+	p.drain(t, w, 10*time.Second, p.is(t, "evt_second", lifecycle.StatusRetrying))
+	p.sandbox.Sandbox.SetFaults(sandbox.Faults{})
+	p.drain(t, w, 15*time.Second, func() bool { return p.status(t, "evt_second").Terminal() })
+	d, first := p.status(t, "evt_second"), p.status(t, "evt_first")
+	if !first.CreatedAt.After(d.CreatedAt) || len(p.sandbox.Sandbox.Applications("42")) != 1 {
+		t.Fatalf("the second's record is not the older one, or Personio has %d applications", len(p.sandbox.Sandbox.Applications("42")))
+	}
+	if d.Status != lifecycle.StatusFailed || d.ReasonCode != lifecycle.ReasonDuplicate || !strings.Contains(d.Reason, "event evt_first") || d.PersonioApplicationID != "" {
+		t.Fatalf("the second event: %s %s %q (application %q)", d.Status, d.ReasonCode, d.Reason, d.PersonioApplicationID)
 	}
 }
 

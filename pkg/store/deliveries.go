@@ -73,6 +73,12 @@ type Delivery struct {
 	// PersonioApplicationID is Personio's id of the delivered
 	// application, when a read of Personio's v2 API confirmed it.
 	PersonioApplicationID string `dynamodbav:"personio_application_id,omitempty"`
+	// JobPositionID is the job position the delivery was sent to (0 on
+	// records written before it was kept).
+	JobPositionID int64 `dynamodbav:"job_position_id,omitempty"`
+	// MappedEmailHash is the keyed hash of the address the mapping took
+	// (one of EmailHashes): whose applications a read of Personio looks at.
+	MappedEmailHash string `dynamodbav:"mapped_email_hash,omitempty"`
 	// Event is the event as the funnel sent it: written by CreateDelivery
 	// (and by Claim for an event that came straight to the queue) into an
 	// item of its own, read with Store.Event. A record read back carries
@@ -449,6 +455,8 @@ type Change struct {
 	// PersonioApplicationID, if set, is Personio's id of the delivered
 	// application.
 	PersonioApplicationID string
+	// JobPositionID, if set, is the job position the attempt sent to.
+	JobPositionID int64
 }
 
 // Record writes a state change made by the claim's owner. A change by a
@@ -484,9 +492,7 @@ func (s *Store) Record(ctx context.Context, k DeliveryKey, owner string, c Chang
 	if c.PersonioApplicationID != "" {
 		update = update.Set(expression.Name("personio_application_id"), expression.Value(c.PersonioApplicationID))
 	}
-	if c.EmailHash != "" {
-		update = update.Add(expression.Name("email_hashes"), expression.Value(&types.AttributeValueMemberSS{Value: []string{c.EmailHash}}))
-	}
+	update = changeFacts(update, c)
 	switch {
 	case c.Status == lifecycle.StatusParked && c.ParkOnPosition:
 		update = update.Set(expression.Name(AttrParkedPK), expression.Value(positionParkedKey(ws, funnel)))
