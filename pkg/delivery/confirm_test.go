@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/funnel-personio/funnel-personio/dev/sandbox"
+	"github.com/funnel-personio/funnel-personio/pkg/confirm"
 	"github.com/funnel-personio/funnel-personio/pkg/lifecycle"
 	"github.com/funnel-personio/funnel-personio/pkg/personio"
 )
@@ -148,4 +149,51 @@ func TestUnconfirmedWithoutReadAccess(t *testing.T) {
 	if n := p.sandbox.Sandbox.Stats().Reads; n != 0 {
 		t.Errorf("%d reads without read access", n)
 	}
+}
+
+// TestRecheckSettlesLater: a read after "already exists" fails (500), so
+// the delivery ends unconfirmed (the worker's read is its first check);
+// the watch's rereads fail too and each counts a check, leaving it
+// unconfirmed; with its checks used up it says so and is not read again.
+// Given more checks, once reads work, a reread finds the application
+// created for it: delivered, with its id.
+func TestRecheckSettlesLater(t *testing.T) {
+	p := newPipe(t, pipeOpts{sandbox: sandbox.Config{LoseAnswers: 1, ReadFaults: sandbox.Faults{Error500: 1}}})
+	p.giveReadAccess(t, "sandbox-client-42", "secret-42")
+	p.post(t, p.event("evt_later", "later@example.com", ""))
+	p.drain(t, p.worker(), 20*time.Second, func() bool { return p.status(t, "evt_later").Terminal() })
+	recheck := func(checks int) confirm.Counts {
+		t.Helper()
+		rc := confirm.NewRechecker(confirm.RecheckConfig{Checks: checks, HashKey: p.cfg.HashKey, Logger: p.logs.Logger()}, p.store, p.vault, p.pc, nil)
+		c, err := rc.Run(t.Context(), func() bool { return false })
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	for i, want := range []lifecycle.Reason{lifecycle.ReasonConfirmPending, lifecycle.ReasonExistsUnconfirmed} {
+		if c := recheck(3); c.Checked != 1 || c.Confirmed != 0 {
+			t.Fatalf("reread %d: %+v", i+1, c)
+		}
+		d := p.status(t, "evt_later")
+		if d.Status != lifecycle.StatusUnconfirmed || d.ReasonCode != want || confirm.Checks(d.Attempts) != i+2 || !strings.Contains(d.Reason, "500") {
+			t.Fatalf("after failed reread %d: %s %s %q, %d checks", i+1, d.Status, d.ReasonCode, d.Reason, confirm.Checks(d.Attempts))
+		}
+	}
+	if d := p.status(t, "evt_later"); !strings.Contains(d.Reason, "not read again") {
+		t.Errorf("checks used up, but the record says %q", d.Reason)
+	}
+	p.sandbox.Sandbox.SetReadFaults(sandbox.Faults{})
+	if c := recheck(3); c.Checked != 0 {
+		t.Fatalf("a delivery with no checks left was read again: %+v", c)
+	}
+	if c := recheck(4); c.Checked != 1 || c.Confirmed != 1 {
+		t.Fatalf("reread with reads working: %+v", c)
+	}
+	d := p.status(t, "evt_later")
+	apps := p.sandbox.Sandbox.Applications("42")
+	if d.Status != lifecycle.StatusDelivered || len(apps) != 1 || d.PersonioApplicationID != apps[0].ID {
+		t.Fatalf("record %s %s %q (application %q); Personio has %d applications", d.Status, d.ReasonCode, d.Reason, d.PersonioApplicationID, len(apps))
+	}
+	p.logs.NeverHolds(t, "sandbox-secret-42", "later@example.com")
 }

@@ -98,8 +98,10 @@ type Config struct {
 	// new feed read or credential check starts: one Personio request's
 	// timeout, so that those under way end within the run.
 	StopBefore time.Duration
-	Now        func() time.Time
-	Logger     *slog.Logger
+	// Rechecker, if set, rereads unconfirmed deliveries after the checks.
+	Rechecker Rechecker
+	Now       func() time.Time
+	Logger    *slog.Logger
 }
 
 // Watch checks positions and credentials.
@@ -140,6 +142,10 @@ type Report struct {
 	NeedsAttention     int `json:"needs_attention"`     // connections found refused now
 	Reconnected        int `json:"reconnected"`         // connections found working again
 	Resumed            int `json:"resumed"`             // parked deliveries sent on
+	Rechecked          int `json:"rechecked"`           // unconfirmed deliveries read again (read access)
+	ConfirmedByRead    int `json:"confirmed_by_read"`   // of them, found delivered
+	RefutedByRead      int `json:"refuted_by_read"`     // of them, found duplicates
+	RecheckLeft        int `json:"recheck_left"`        // due rereads left for the next run (the deadline)
 }
 
 // slot says whether something named key is due in the tick of now, for
@@ -182,11 +188,13 @@ func (w *Watch) Run(ctx context.Context) (Report, error) {
 		wg.Wait()
 	}
 	r.add(cr)
+	rerr := w.recheck(ctx, start, &r)
 	w.cfg.Logger.InfoContext(ctx, "watch: run", "feeds", r.Feeds, "feeds_left", r.FeedsLeft, "positions_checked", r.PositionsChecked,
 		"unpublished", r.Unpublished, "republished", r.Republished, "connections_checked", r.ConnectionsChecked,
 		"connections_skipped", r.ConnectionsSkipped, "connections_left", r.ConnectionsLeft,
-		"needs_attention", r.NeedsAttention, "reconnected", r.Reconnected, "resumed", r.Resumed)
-	return r, errors.Join(perr, cerr)
+		"needs_attention", r.NeedsAttention, "reconnected", r.Reconnected, "resumed", r.Resumed,
+		"rechecked", r.Rechecked, "confirmed_by_read", r.ConfirmedByRead, "refuted_by_read", r.RefutedByRead)
+	return r, errors.Join(perr, cerr, rerr)
 }
 
 // add counts o's findings into r.
