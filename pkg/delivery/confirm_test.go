@@ -7,8 +7,10 @@ import (
 
 	"github.com/funnel-personio/funnel-personio/dev/sandbox"
 	"github.com/funnel-personio/funnel-personio/pkg/confirm"
+	"github.com/funnel-personio/funnel-personio/pkg/delivery"
 	"github.com/funnel-personio/funnel-personio/pkg/lifecycle"
 	"github.com/funnel-personio/funnel-personio/pkg/personio"
+	"github.com/funnel-personio/funnel-personio/pkg/store"
 )
 
 // giveReadAccess gives the seed's connection the sandbox's API credential
@@ -196,4 +198,37 @@ func TestRecheckSettlesLater(t *testing.T) {
 		t.Fatalf("record %s %s %q (application %q); Personio has %d applications", d.Status, d.ReasonCode, d.Reason, d.PersonioApplicationID, len(apps))
 	}
 	p.logs.NeverHolds(t, "sandbox-secret-42", "later@example.com")
+}
+
+// TestDiedAfterPersonioSettledByRead: a worker claimed the event, created
+// the application in Personio and died before recording it. The next
+// worker takes the claim over when the lease ends; Personio answers
+// "already exists", and with read access the read settles it: the
+// application was created after the record, and no other delivery of ours
+// owns it, so the delivery is delivered, naming it.
+func TestDiedAfterPersonioSettledByRead(t *testing.T) {
+	p := newPipe(t, pipeOpts{worker: func(c *delivery.Config) { c.Lease = 2 * time.Second }})
+	p.giveReadAccess(t, "sandbox-client-42", "secret-42")
+	ctx := t.Context()
+	p.post(t, p.event("evt_died", "died@example.com", ""))
+	if _, err := p.store.Claim(ctx, store.Delivery{WorkspaceID: ws, FunnelID: funnel, EventID: "evt_died"}, "dead-worker", 2*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.pc.CreateApplication(ctx, personio.Credentials{CompanyID: "42", Token: "sandbox-token-42"},
+		personio.Application{FirstName: "Ada", LastName: "Lovelace", Email: "died@example.com", JobPositionID: 1001, Tags: []string{"evt_died"}}); err != nil {
+		t.Fatal(err)
+	}
+	p.drain(t, p.worker(), 20*time.Second, func() bool { return p.status(t, "evt_died").Terminal() })
+	d := p.status(t, "evt_died")
+	apps := p.sandbox.Sandbox.Applications("42")
+	if d.Status != lifecycle.StatusDelivered || len(apps) != 1 || d.PersonioApplicationID != apps[0].ID {
+		t.Fatalf("record %s %s %q (application %q); Personio has %d applications", d.Status, d.ReasonCode, d.Reason, d.PersonioApplicationID, len(apps))
+	}
+	tookOver := false
+	for _, a := range d.Attempts {
+		tookOver = tookOver || a.Outcome == lifecycle.StatusDelivered && strings.Contains(a.Reason, "confirmed by reading Personio")
+	}
+	if !tookOver {
+		t.Errorf("not settled by the read: %+v", d.Attempts)
+	}
 }
