@@ -85,12 +85,17 @@ func Check(ctx context.Context, st Store, rd Reader, rc personio.ReadCredentials
 //   - none → not settled (not visible yet).
 func Settle(self store.Delivery, position int64, apps []personio.ReadApplication, others []store.Delivery) Verdict {
 	others = slices.DeleteFunc(slices.Clone(others), func(o store.Delivery) bool { return o.EventID == self.EventID })
+	var owned *Verdict
 	for _, a := range apps {
 		if a.CreatedAt.Before(self.CreatedAt) {
 			continue
 		}
 		if o, ok := owner(a, position, others); ok {
-			return duplicate(a, "created for an earlier delivery of this system (event "+o.EventID+")")
+			if owned == nil {
+				v := duplicate(a, "created for an earlier delivery of this system (event "+o.EventID+")")
+				owned = &v
+			}
+			continue
 		}
 		if o, ok := mayOwn(position, others); ok {
 			return Verdict{Status: lifecycle.StatusUnconfirmed, Code: lifecycle.ReasonConfirmPending,
@@ -99,7 +104,10 @@ func Settle(self store.Delivery, position int64, apps []personio.ReadApplication
 		return Verdict{Status: lifecycle.StatusDelivered, Code: lifecycle.ReasonDelivered, ApplicationID: a.ID,
 			Reason: "confirmed by reading Personio: application " + a.ID + " was created for this delivery"}
 	}
-	if len(apps) > 0 {
+	switch {
+	case owned != nil:
+		return *owned
+	case len(apps) > 0:
 		a := apps[0]
 		return duplicate(a, "created "+a.CreatedAt.UTC().Format(time.RFC3339)+", before this delivery began")
 	}

@@ -53,6 +53,8 @@ func TestSettle(t *testing.T) {
 			[]store.Delivery{{EventID: "evt_other", Status: lifecycle.StatusUnconfirmed, JobPositionID: 1001}}, lifecycle.StatusUnconfirmed, "", "evt_other"},
 		{"a delivered one whose position is not recorded", []personio.ReadApplication{app("7", time.Second)},
 			[]store.Delivery{delivered("evt_old", 0, "")}, lifecycle.StatusUnconfirmed, "", "evt_old"},
+		{"one owned by an earlier delivery of ours, and one of its own", []personio.ReadApplication{app("7", time.Second), app("8", 2*time.Second)},
+			[]store.Delivery{delivered("evt_first", 1001, "7")}, lifecycle.StatusDelivered, "8", "created for this delivery"},
 		{"a failed one of ours counts for nothing", []personio.ReadApplication{app("7", time.Second)},
 			[]store.Delivery{{EventID: "evt_dup", Status: lifecycle.StatusFailed, JobPositionID: 1001}}, lifecycle.StatusDelivered, "7", "created for this delivery"},
 	} {
