@@ -21,7 +21,7 @@ func (j *job) finish(ctx context.Context, r result) bool {
 	now := w.cfg.Now().UTC()
 	r = j.unknownStop(r)
 	change := store.Change{Status: r.status, ReasonCode: r.code, Reason: r.reason, Warnings: r.warnings, CompanyID: r.company, EmailHash: r.emailHash,
-		PersonioApplicationID: r.applicationID, JobPositionID: j.position,
+		PersonioApplicationID: r.applicationID, Position: j.position,
 		Attempt: &store.Attempt{At: now, Outcome: r.status, ReasonCode: r.code, Reason: r.reason},
 		// Kept for later attempts: this one may not get to ask Personio.
 		OutcomeUnknown: j.record.TakenOver || r.code == lifecycle.ReasonOutcomeUnknown}

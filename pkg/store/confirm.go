@@ -18,8 +18,8 @@ func changeFacts(u expression.UpdateBuilder, c Change) expression.UpdateBuilder 
 		u = u.Add(expression.Name("email_hashes"), expression.Value(&types.AttributeValueMemberSS{Value: []string{c.EmailHash}})).
 			Set(expression.Name("mapped_email_hash"), expression.Value(c.EmailHash))
 	}
-	if c.JobPositionID != 0 {
-		u = u.Set(expression.Name("job_position_id"), expression.Value(c.JobPositionID))
+	if c.Position != 0 {
+		u = u.Set(expression.Name("job_position_id"), expression.Value(c.Position))
 	}
 	return u
 }

@@ -28,7 +28,7 @@ func TestSettleUnconfirmed(t *testing.T) {
 				t.Fatal(err)
 			}
 			if _, err := s.Record(ctx, k, "w", store.Change{Status: lifecycle.StatusUnconfirmed, ReasonCode: lifecycle.ReasonConfirmPending,
-				EmailHash: hashes[0], JobPositionID: 1001, Attempt: &store.Attempt{At: c.Now(), Outcome: lifecycle.StatusUnconfirmed}}); err != nil {
+				EmailHash: hashes[0], Position: 1001, Attempt: &store.Attempt{At: c.Now(), Outcome: lifecycle.StatusUnconfirmed}}); err != nil {
 				t.Fatal(err)
 			}
 			return k

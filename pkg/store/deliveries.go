@@ -455,8 +455,8 @@ type Change struct {
 	// PersonioApplicationID, if set, is Personio's id of the delivered
 	// application.
 	PersonioApplicationID string
-	// JobPositionID, if set, is the job position the attempt sent to.
-	JobPositionID int64
+	// Position, if set, is the job position the attempt sent to.
+	Position int64
 }
 
 // Record writes a state change made by the claim's owner. A change by a
