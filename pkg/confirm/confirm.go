@@ -10,6 +10,7 @@ package confirm
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -29,6 +30,10 @@ type Reader interface {
 type Store interface {
 	DeliveriesOf(ctx context.Context, ws, emailHash string) ([]store.Delivery, error)
 }
+
+// ErrRecords is a check that failed on this system's own records (the
+// table), not on Personio's read: the caller may try again at once.
+var ErrRecords = errors.New("this system's delivery records could not be read")
 
 // Query is the delivery to settle: its record, the address the mapping
 // took (and its keyed hash) and the job position it was sent to.
@@ -62,7 +67,7 @@ func Check(ctx context.Context, st Store, rd Reader, rc personio.ReadCredentials
 	var others []store.Delivery
 	if len(apps) > 0 && q.EmailHash != "" {
 		if others, err = st.DeliveriesOf(ctx, q.Self.WorkspaceID, q.EmailHash); err != nil {
-			return Verdict{}, fmt.Errorf("%s: %w", op, err)
+			return Verdict{}, fmt.Errorf("%s: %w: %w", op, ErrRecords, err)
 		}
 	}
 	return Settle(q.Self, q.Position, apps, others), nil

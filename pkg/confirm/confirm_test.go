@@ -90,12 +90,13 @@ func (r *reader) Applications(_ context.Context, _ personio.ReadCredentials, q p
 
 type deliveries struct {
 	list  []store.Delivery
+	err   error
 	asked string
 }
 
 func (d *deliveries) DeliveriesOf(_ context.Context, _, hash string) ([]store.Delivery, error) {
 	d.asked = hash
-	return d.list, nil
+	return d.list, d.err
 }
 
 // TestCheck: the read asks for the address and the position, looks up our
@@ -110,8 +111,12 @@ func TestCheck(t *testing.T) {
 	if rd.q.Email != "a@example.com" || rd.q.JobID != "1001" || st.asked != "h1" {
 		t.Errorf("asked %+v and %q", rd.q, st.asked)
 	}
+	st.err = errors.New("table down")
+	if _, err := confirm.Check(t.Context(), st, rd, personio.ReadCredentials{}, confirm.Query{Self: self, Email: "a@example.com", EmailHash: "h1", Position: 1001}); !errors.Is(err, confirm.ErrRecords) {
+		t.Errorf("our records unreadable: %v, want ErrRecords", err)
+	}
 	rd.err = errors.New("429")
-	if _, err := confirm.Check(t.Context(), st, rd, personio.ReadCredentials{}, confirm.Query{Self: self, Email: "a@example.com", EmailHash: "h1", Position: 1001}); err == nil || !strings.Contains(err.Error(), "confirm: check") {
+	if _, err := confirm.Check(t.Context(), st, rd, personio.ReadCredentials{}, confirm.Query{Self: self, Email: "a@example.com", EmailHash: "h1", Position: 1001}); err == nil || errors.Is(err, confirm.ErrRecords) || !strings.Contains(err.Error(), "confirm: check") {
 		t.Errorf("a failed read: %v", err)
 	}
 }

@@ -2,6 +2,7 @@ package delivery
 
 import (
 	"context"
+	"errors"
 
 	"github.com/funnel-personio/funnel-personio/pkg/application"
 	"github.com/funnel-personio/funnel-personio/pkg/confirm"
@@ -36,6 +37,12 @@ func (j *job) confirm(ctx context.Context, conn store.Connection, email string, 
 	reader, _ := j.w.personio.(confirm.Reader)
 	v, err := confirm.Check(ctx, j.w.store, reader, rc, confirm.Query{Self: j.record, Email: email,
 		EmailHash: application.EmailHash(j.w.cfg.HashKey, email), Position: j.position})
+	if errors.Is(err, confirm.ErrRecords) && j.attempt < j.w.cfg.MaxReceiveCount {
+		// Our table, not Personio: the message comes back and asks again.
+		r := j.retryable(lifecycle.ReasonInternal, err)
+		r.conn = conn.ID
+		return r
+	}
 	if err != nil {
 		j.log.WarnContext(ctx, "worker: read applications", "error", err.Error())
 		v = confirm.Verdict{Status: lifecycle.StatusUnconfirmed, Reason: "reading Personio's applications to confirm it failed (" + err.Error() + ")"}
