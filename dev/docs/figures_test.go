@@ -50,6 +50,7 @@ var notMeasured = map[string]string{
 	"docs/personio.md#The Personio client (`pkg/personio`)":                           "the client's timeout and Personio's limits",
 	"docs/personio.md#What the sandbox enforces, against the spec":                    "Personio's limits as the spec and its terms state them",
 	"docs/read-access.md#Limits, and how reads count":                                 "Personio's rate window for reads",
+	"docs/read-access.md#What it gives":                                               "the watch's schedule (WATCH_TICK) and the bound of rereads (CONFIRM_CHECKS)",
 	"docs/security.md#Security and data protection":                                   "the signature tolerance and the memory limit's share",
 	"docs/settings.md#Configuration (`pkg/settings`)":                                 "the defaults of pkg/settings",
 	"docs/simulator.md#What runs":                                                     "the simulator's fault rates and latencies",

@@ -812,11 +812,11 @@ func perWindow(times []time.Time, start time.Time, window time.Duration) []int {
 	return counts
 }
 
-// needles are what no log line of a run may hold: every token, client
-// secret, e-mail
-// and applicant name the run uses, and its file URLs' paths and
+// needles are what no log line of a run may hold: every token, read
+// access client secret and v2 access token (the sandbox's), e-mail and
+// applicant name the run uses, and its file URLs' paths and
 // pre-signed-looking queries.
-var needles = [][]byte{[]byte("load-token-"), []byte("load-secret-"), []byte("@load.example.com"), []byte("Adaload"), []byte("Lovelace"),
+var needles = [][]byte{[]byte("load-token-"), []byte("load-secret-"), []byte("sandbox-v2-"), []byte("@load.example.com"), []byte("Adaload"), []byte("Lovelace"),
 	[]byte("/files/cv-load"), []byte("loadsig-")}
 
 // leakScanner counts log lines and those that contain any needle.

@@ -16,8 +16,12 @@ func TestLeakScanner(t *testing.T) {
 	_, _ = s.Write([]byte(`{"email":"e1-2@load.example.com","first":"Adaload2"}` + "\n"))
 	_, _ = s.Write([]byte(`{"reason":"Get http://127.0.0.1:8080/files/cv-load3.pdf?X-Amz-Signature=loadsig-3: EOF"}` + "\n"))
 	_, _ = s.Write([]byte(`{"reason":"filefetch: the file host 127.0.0.1 answered 503"}` + "\n"))
-	if lines, leaks := s.counts(); lines != 5 || leaks != 3 {
-		t.Errorf("lines %d, leaks %d; want 5, 3", lines, leaks)
+	// Read access: the client secret and a v2 access token.
+	_, _ = s.Write([]byte(`{"error":"personio: obtain access token: client_secret=load-secret-4"}` + "\n"))
+	_, _ = s.Write([]byte(`{"error":"GET /v2/recruiting/applications: Authorization: Bearer sandbox-v2-0f3c"}` + "\n"))
+	_, _ = s.Write([]byte(`{"msg":"delivery","state":"delivered","reason":"confirmed by reading Personio: application 500002"}` + "\n"))
+	if lines, leaks := s.counts(); lines != 8 || leaks != 5 {
+		t.Errorf("lines %d, leaks %d; want 8, 5", lines, leaks)
 	}
 }
 

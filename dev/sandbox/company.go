@@ -29,6 +29,8 @@ type company struct {
 
 	candidates      map[string]candidate // by normalised e-mail
 	tokenWindow     []time.Time          // times of the token requests in the window
+	tokenSlowUntil  time.Time            // over the token limit: one a second until then
+	tokenSlowLast   time.Time            // the last token request admitted while slow
 	readWindow      []time.Time          // times of the v2 reads in the window
 	readLockedUntil time.Time            // end of a burst of 429s on reads
 }

@@ -123,11 +123,22 @@ func (s *Sandbox) issueToken(w http.ResponseWriter, r *http.Request) {
 }
 
 // takeToken admits one token request under the limit of the v2
-// authentication endpoint. Personio: over 150 a minute, one a second for
-// the next 60 s; the sandbox answers 429 for the rest of the window.
+// authentication endpoint, as Personio documents it: 150 a minute; over
+// that, requests are accepted at one a second for the next 60 s, then the
+// limit is reset.
 func (c *company) takeToken(now time.Time, limit int, window time.Duration) bool {
 	if limit < 0 {
 		return true
+	}
+	if now.Before(c.tokenSlowUntil) {
+		if now.Sub(c.tokenSlowLast) < time.Second {
+			return false
+		}
+		c.tokenSlowLast = now
+		return true
+	}
+	if !c.tokenSlowUntil.IsZero() {
+		c.tokenWindow, c.tokenSlowUntil = nil, time.Time{} // the slow minute is over: reset
 	}
 	cut := 0
 	for cut < len(c.tokenWindow) && !c.tokenWindow[cut].After(now.Add(-window)) {
@@ -135,6 +146,7 @@ func (c *company) takeToken(now time.Time, limit int, window time.Duration) bool
 	}
 	c.tokenWindow = c.tokenWindow[cut:]
 	if len(c.tokenWindow) >= limit {
+		c.tokenSlowUntil, c.tokenSlowLast = now.Add(window), now
 		return false
 	}
 	c.tokenWindow = append(c.tokenWindow, now)

@@ -7,7 +7,9 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/funnel-personio/funnel-personio/dev/sandbox"
 	"github.com/funnel-personio/funnel-personio/dev/sandbox/sandboxtest"
@@ -154,16 +156,25 @@ func TestLoseAnswers(t *testing.T) {
 	}
 }
 
-// TestTokenRateLimit: the authentication endpoint's own limit.
+// TestTokenRateLimit: the authentication endpoint's own limit, as
+// Personio documents it: over the limit, one a second for the next
+// window, then the limit afresh.
 func TestTokenRateLimit(t *testing.T) {
-	srv := sandboxtest.Start(t, sandbox.Config{TokenRateLimit: 2})
+	var mu sync.Mutex
+	now := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
+	srv := sandboxtest.Start(t, sandbox.Config{TokenRateLimit: 2, Now: func() time.Time { mu.Lock(); defer mu.Unlock(); return now }})
 	form := url.Values{"grant_type": {"client_credentials"}, "client_id": {"sandbox-client-42"}, "client_secret": {"sandbox-secret-42"}}
 	var got []int
-	for range 3 {
+	for _, step := range []time.Duration{0, 0, 0, 500 * time.Millisecond, 500 * time.Millisecond, 0, time.Second, 60 * time.Second, 0, 0} {
+		mu.Lock()
+		now = now.Add(step)
+		mu.Unlock()
 		got = append(got, token(t, srv, form).status)
 	}
-	if fmt.Sprint(got) != "[200 200 429]" {
-		t.Fatalf("statuses %v, want [200 200 429]", got)
+	// 2 in the window; over it at 0 s: slow until 60 s (one at 1 s and
+	// one at 2 s, the rest refused); at 62 s the limit is afresh.
+	if want := "[200 200 429 429 200 429 200 200 200 429]"; fmt.Sprint(got) != want {
+		t.Fatalf("statuses %v, want %s", got, want)
 	}
 }
 

@@ -222,6 +222,14 @@ func (s *Sandbox) SetFaults(f Faults) {
 	s.setFaultsLocked(f)
 }
 
+// SetReadFaults changes the faults injected into v2 reads while the
+// sandbox runs (Config.ReadFaults).
+func (s *Sandbox) SetReadFaults(f Faults) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.cfg.ReadFaults = f
+}
+
 func (s *Sandbox) setFaultsLocked(f Faults) {
 	if f.SlowDelay <= 0 {
 		f.SlowDelay = DefaultSlowDelay

@@ -288,11 +288,20 @@ func isASCII(s string) bool {
 // all of them. Each hash appears once.
 func (e *Event) EmailHashes(key []byte) []string {
 	var out []string
-	add := func(s string) {
+	for _, s := range e.Addresses() {
 		if h := EmailHash(key, s); h != "" && !slices.Contains(out, h) {
 			out = append(out, h)
 		}
 	}
+	return out
+}
+
+// Addresses lists, as written, every address the event may hold the
+// applicant's e-mail in (see EmailHashes); an address may appear more
+// than once.
+func (e *Event) Addresses() []string {
+	var out []string
+	add := func(s string) { out = append(out, s) }
 	add(e.Contact.Email)
 	for _, s := range AddressesIn(e.Contact.Email) {
 		add(s)

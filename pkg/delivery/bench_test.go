@@ -79,6 +79,9 @@ func (m *memStore) MarkPositionUnpublished(context.Context, string, string, int6
 func (m *memStore) MarkRoutedPositionUnpublished(context.Context, string, string, int64, time.Time) (bool, error) {
 	return false, nil
 }
+func (m *memStore) DeliveriesOf(context.Context, string, string) ([]store.Delivery, error) {
+	return nil, nil
+}
 
 type memVault struct{}
 

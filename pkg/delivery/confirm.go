@@ -2,20 +2,14 @@ package delivery
 
 import (
 	"context"
-	"fmt"
-	"strconv"
-	"time"
+	"errors"
 
+	"github.com/funnel-personio/funnel-personio/pkg/application"
+	"github.com/funnel-personio/funnel-personio/pkg/confirm"
 	"github.com/funnel-personio/funnel-personio/pkg/lifecycle"
 	"github.com/funnel-personio/funnel-personio/pkg/personio"
 	"github.com/funnel-personio/funnel-personio/pkg/store"
 )
-
-// applicationReader reads a company's applications through Personio's v2
-// API (read access).
-type applicationReader interface {
-	Applications(ctx context.Context, rc personio.ReadCredentials, q personio.ApplicationQuery) ([]personio.ReadApplication, error)
-}
 
 // readSecrets reads a connection's read-access client secret.
 type readSecrets interface {
@@ -24,15 +18,12 @@ type readSecrets interface {
 
 // confirm settles an "already exists" that followed a lost answer (res,
 // unconfirmed) by reading the applicant's applications for the position,
-// when the connection has read access:
-//   - one created after this delivery's record was written is ours:
-//     delivered, with Personio's application id (Personio's clock and ours
-//     are taken to agree closer than the time from a record to its first
-//     request);
-//   - one created before is an earlier application: failed as a duplicate;
-//   - none visible yet, or a read that fails: tried again later (the
-//     message's next receive sends again, hears "already exists" again and
-//     reads again), and unconfirmed after the last try.
+// when the connection has read access (package confirm): this delivery's
+// → delivered, with Personio's application id; an earlier one, or one an
+// earlier delivery of ours owns → failed as a duplicate; not settled (not
+// visible yet, another delivery of ours may own it) or a read that fails
+// → unconfirmed, and the watch reads again later, a bounded number of
+// times (settings.ConfirmChecks).
 //
 // Without read access res is returned as it is. Reads do not take from
 // the company's budget: Personio's 20 requests a minute are those of its
@@ -43,37 +34,25 @@ func (j *job) confirm(ctx context.Context, conn store.Connection, email string, 
 	if !ok {
 		return res
 	}
-	reader, _ := j.w.personio.(applicationReader)
-	apps, err := reader.Applications(ctx, rc, personio.ApplicationQuery{Email: email, JobID: strconv.FormatInt(j.position, 10)})
-	if err != nil {
-		j.log.WarnContext(ctx, "worker: read applications", "error", err.Error())
-		return j.checkAgain(res, "reading Personio's applications to confirm it failed ("+err.Error()+")")
-	}
-	for _, a := range apps {
-		if !a.CreatedAt.Before(j.record.CreatedAt) {
-			return result{status: lifecycle.StatusDelivered, code: lifecycle.ReasonDelivered, conn: conn.ID, applicationID: a.ID,
-				reason: "confirmed by reading Personio: application " + a.ID + " was created for this delivery"}
-		}
-	}
-	if len(apps) > 0 {
-		a := apps[0]
-		return result{status: lifecycle.StatusFailed, code: lifecycle.ReasonDuplicate, conn: conn.ID,
-			reason: fmt.Sprintf("Personio already had an application for this e-mail and position (application %s, created %s, before this delivery began): this one is a duplicate and was not sent again",
-				a.ID, a.CreatedAt.UTC().Format(time.RFC3339))}
-	}
-	return j.checkAgain(res, "Personio's applications do not show it yet")
-}
-
-// checkAgain retries the confirmation on the message's next receive while
-// tries are left; after the last one the delivery stays unconfirmed.
-func (j *job) checkAgain(res result, why string) result {
-	if j.attempt < j.w.cfg.MaxReceiveCount {
-		r := j.retryable(lifecycle.ReasonExistsUnconfirmed, fmt.Errorf("%s; checked again later", why))
-		r.conn = res.conn
+	reader, _ := j.w.personio.(confirm.Reader)
+	v, err := confirm.Check(ctx, j.w.store, reader, rc, confirm.Query{Self: j.record, Email: email,
+		EmailHash: application.EmailHash(j.w.cfg.HashKey, email), Position: j.position})
+	if errors.Is(err, confirm.ErrRecords) && j.attempt < j.w.cfg.MaxReceiveCount {
+		// Our table, not Personio: the message comes back and asks again.
+		r := j.retryable(lifecycle.ReasonInternal, err)
+		r.conn = conn.ID
 		return r
 	}
-	res.reason += "; " + why
-	return res
+	if err != nil {
+		j.log.WarnContext(ctx, "worker: read applications", "error", err.Error())
+		v = confirm.Verdict{Status: lifecycle.StatusUnconfirmed, Reason: "reading Personio's applications to confirm it failed (" + err.Error() + ")"}
+	}
+	if v.Status == lifecycle.StatusUnconfirmed {
+		res.code = lifecycle.ReasonConfirmPending
+		res.reason += "; " + v.Reason + "; it is read again later"
+		return res
+	}
+	return result{status: v.Status, code: v.Code, reason: v.Reason, conn: conn.ID, applicationID: v.ApplicationID}
 }
 
 // readCredentials returns the connection's read access, if it has one and
@@ -83,7 +62,7 @@ func (j *job) readCredentials(ctx context.Context, conn store.Connection) (perso
 		return personio.ReadCredentials{}, false
 	}
 	secrets, ok := j.w.vault.(readSecrets)
-	if _, reads := j.w.personio.(applicationReader); !ok || !reads {
+	if _, reads := j.w.personio.(confirm.Reader); !ok || !reads {
 		return personio.ReadCredentials{}, false
 	}
 	secret, err := secrets.ReadSecret(ctx, conn.WorkspaceID, conn.ID)

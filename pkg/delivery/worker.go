@@ -51,6 +51,7 @@ type Store interface {
 	Forget(ctx context.Context, k store.DeliveryKey) error
 	MarkPositionUnpublished(ctx context.Context, ws, funnel string, position int64, at time.Time) (bool, error)
 	MarkRoutedPositionUnpublished(ctx context.Context, ws, funnel string, position int64, at time.Time) (bool, error)
+	DeliveriesOf(ctx context.Context, ws, emailHash string) ([]store.Delivery, error)
 }
 
 // Notifier tells the funnel platform about a problem (outbound events).

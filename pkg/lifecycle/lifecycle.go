@@ -56,6 +56,17 @@ const (
 	// sweep of parked deliveries whose cause is gone, the operator's
 	// replay.
 	Requeue Event = "requeue"
+	// Confirm: a read of Personio's applications (read access) shows
+	// the application an unconfirmed delivery created.
+	Confirm Event = "confirm"
+	// Refute: a read of Personio's applications shows that the
+	// application for the address and position is an earlier one, not
+	// the unconfirmed delivery's: it is a duplicate.
+	Refute Event = "refute"
+	// Recheck: a read of Personio's applications did not settle an
+	// unconfirmed delivery (not visible yet, the read failed): one more
+	// check is counted, and the watch checks again while checks are left.
+	Recheck Event = "recheck"
 	// Erase: the applicant's data is erased: the record goes, and a
 	// marker keeps every copy of the event from coming back.
 	Erase Event = "erase"
@@ -124,6 +135,10 @@ var reopenable = []Status{StatusParked, StatusFailed, StatusDead, StatusSkipped,
 
 var working = []Status{StatusProcessing}
 
+// settling are the statuses a read of Personio's applications settles
+// (Confirm, Refute, Recheck).
+var settling = []Status{StatusUnconfirmed}
+
 // Table is every transition of a delivery. A pair (status, event) not in
 // it cannot happen: the store refuses it.
 var Table = []Transition{
@@ -143,6 +158,9 @@ var Table = []Transition{
 		Effects: []Effect{EffectReleaseClaim, EffectDLQ, EffectNotifyDead}},
 	{On: Requeue, From: []Status{StatusFailed, StatusDead, StatusParked}, To: StatusQueued, Guards: []Guard{GuardUnchanged},
 		Effects: []Effect{EffectQueue, EffectReleaseClaim}},
+	{On: Confirm, From: settling, To: StatusDelivered, Guards: []Guard{GuardUnchanged}},
+	{On: Refute, From: settling, To: StatusFailed, Guards: []Guard{GuardUnchanged}, Effects: []Effect{EffectNotifyFailed}},
+	{On: Recheck, From: settling, To: StatusUnconfirmed, Guards: []Guard{GuardUnchanged}},
 	{On: Erase, From: Statuses, To: "", Effects: []Effect{EffectForget}},
 }
 

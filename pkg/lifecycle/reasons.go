@@ -13,7 +13,12 @@ const (
 	// ReasonExistsUnconfirmed: Personio has an application for the
 	// e-mail and position, and the answer to an earlier try of this event
 	// was lost, so it may be this one or an earlier one.
-	ReasonExistsUnconfirmed  Reason = "personio.exists_unconfirmed"
+	ReasonExistsUnconfirmed Reason = "personio.exists_unconfirmed"
+	// ReasonConfirmPending: like ReasonExistsUnconfirmed, and the
+	// connection has read access: a read of Personio's applications did
+	// not settle it yet, and it is read again later (a bounded number of
+	// times).
+	ReasonConfirmPending     Reason = "personio.confirm_pending"
 	ReasonInvalidEvent       Reason = "event.invalid"
 	ReasonNoIntegration      Reason = "integration.missing"
 	ReasonDisabled           Reason = "integration.disabled"
@@ -62,7 +67,7 @@ const (
 
 // Reasons lists every reason code.
 var Reasons = []Reason{
-	ReasonDelivered, ReasonExistsUnconfirmed, ReasonInvalidEvent, ReasonNoIntegration, ReasonDisabled, ReasonConnectionMissing,
+	ReasonDelivered, ReasonExistsUnconfirmed, ReasonConfirmPending, ReasonInvalidEvent, ReasonNoIntegration, ReasonDisabled, ReasonConnectionMissing,
 	ReasonMappingInvalid, ReasonMappingFailed, ReasonPersonioValidation, ReasonDuplicate, ReasonAuth, ReasonFeatureDisabled,
 	ReasonRateLimited, ReasonUnavailable, ReasonOutcomeUnknown, ReasonFile, ReasonTooManyFiles, ReasonBudget, ReasonExhausted, ReasonExhaustedUnknown, ReasonStoppedUnknown,
 	ReasonRetryRequested, ReasonCredentialsFixed, ReasonInternal, ReasonPositionUnpublished, ReasonPositionPublished,

@@ -50,6 +50,7 @@
 //	WATCH_INTERVAL        WatchInterval        1h (each switched-on position checked once)
 //	WATCH_TICK            WatchTick            5m (the watch runs; companies spread over the ticks)
 //	HEALTH_INTERVAL       HealthInterval       24h (each connection's credentials checked once)
+//	CONFIRM_CHECKS        ConfirmChecks        12 (reads of an unconfirmed delivery by the watch, one a tick)
 package settings
 
 import (
@@ -159,6 +160,10 @@ type Settings struct {
 	// interval), HealthInterval how often each connection's credentials
 	// are checked (one unit of an idle budget).
 	WatchInterval, WatchTick, HealthInterval time.Duration
+	// ConfirmChecks is how many times the watch reads Personio's
+	// applications (one read a run, with a connection's read access) for
+	// a delivery that stayed unconfirmed, before it leaves it so.
+	ConfirmChecks int
 	// QueueRetention and DLQRetention keep messages in the queue and the
 	// dead-letter queue.
 	QueueRetention, DLQRetention time.Duration
@@ -188,7 +193,7 @@ func Default() Settings {
 		CacheTTL: time.Minute, FileTransfers: 4, RetryBase: 5 * time.Second, RetryMax: 15 * time.Minute,
 		QueueRetention: 4 * 24 * time.Hour, DLQRetention: 14 * 24 * time.Hour,
 		NotifyTimeout: 10 * time.Second, NotifyRetryBase: 10 * time.Second, NotifyRetryMax: 5 * time.Minute, NotifyReceives: 30,
-		WatchInterval: time.Hour, WatchTick: 5 * time.Minute, HealthInterval: 24 * time.Hour,
+		WatchInterval: time.Hour, WatchTick: 5 * time.Minute, HealthInterval: 24 * time.Hour, ConfirmChecks: 12,
 		Memory: map[string]int{"api": 256, "ingest": 256, "worker": 512, "notifier": 128, "watch": 256}, WorkerConcurrency: 20,
 	}
 }
@@ -340,6 +345,9 @@ func (s Settings) Check() error {
 	if s.WatchTick > s.WatchInterval || s.WatchTick > s.HealthInterval {
 		errs = append(errs, VarWatchTick+" must not exceed "+VarWatchInterval+" or "+VarHealthInterval)
 	}
+	if s.ConfirmChecks < 0 {
+		errs = append(errs, VarConfirmChecks+" must not be negative")
+	}
 	if s.CheckLimit.Limit < 1 {
 		errs = append(errs, VarCheckLimit+" must be at least 1")
 	}
@@ -419,6 +427,7 @@ const (
 	VarWatchInterval    = "WATCH_INTERVAL"
 	VarWatchTick        = "WATCH_TICK"
 	VarHealthInterval   = "HEALTH_INTERVAL"
+	VarConfirmChecks    = "CONFIRM_CHECKS"
 	VarRetryBase        = "RETRY_BASE"
 	VarRetryMax         = "RETRY_MAX"
 	VarQueueRetention   = "QUEUE_RETENTION"
@@ -435,7 +444,7 @@ var envOrder = []string{
 	VarAPITimeout, VarIngestTimeout, VarWorkerTimeout, VarPersonioTimeout, VarFileTimeout, VarCacheTTL, VarFileTransfers,
 	VarRetryBase, VarRetryMax, VarQueueRetention, VarDLQRetention,
 	VarNotifyURL, VarNotifyQueueURL, VarNotifyTimeout, VarNotifyRetryBase, VarNotifyRetryMax, VarNotifyReceives,
-	VarWatchInterval, VarWatchTick, VarHealthInterval,
+	VarWatchInterval, VarWatchTick, VarHealthInterval, VarConfirmChecks,
 }
 
 // field is one plain variable: how to write it and how to read it.
@@ -512,6 +521,7 @@ var fields = map[string]field{
 	VarWatchInterval:   dur(func(s *Settings) *time.Duration { return &s.WatchInterval }),
 	VarWatchTick:       dur(func(s *Settings) *time.Duration { return &s.WatchTick }),
 	VarHealthInterval:  dur(func(s *Settings) *time.Duration { return &s.HealthInterval }),
+	VarConfirmChecks:   num(func(s *Settings) *int { return &s.ConfirmChecks }),
 	VarRetryBase:       dur(func(s *Settings) *time.Duration { return &s.RetryBase }),
 	VarRetryMax:        dur(func(s *Settings) *time.Duration { return &s.RetryMax }),
 	VarQueueRetention:  dur(func(s *Settings) *time.Duration { return &s.QueueRetention }),

@@ -143,15 +143,25 @@ func (s *Store) delete(ctx context.Context, op, pk, sk string) error {
 // queryPrefix reads every item of a partition whose sort key starts with
 // prefix, following pages.
 func (s *Store) queryPrefix(ctx context.Context, op, pk, prefix string, out any) error {
+	return s.queryPrefixWhere(ctx, op, pk, prefix, nil, out)
+}
+
+// queryPrefixWhere is queryPrefix keeping only the items that meet filter
+// (nil: every item).
+func (s *Store) queryPrefixWhere(ctx context.Context, op, pk, prefix string, filter *expression.ConditionBuilder, out any) error {
 	kc := expression.Key(AttrPK).Equal(expression.Value(pk)).And(expression.Key(AttrSK).BeginsWith(prefix))
-	expr, err := expression.NewBuilder().WithKeyCondition(kc).Build()
+	b := expression.NewBuilder().WithKeyCondition(kc)
+	if filter != nil {
+		b = b.WithFilter(*filter)
+	}
+	expr, err := b.Build()
 	if err != nil {
 		return failure.New(op, failure.Invalid, err)
 	}
 	x := render(expr)
 	var all []map[string]types.AttributeValue
 	in := &dynamodb.QueryInput{
-		TableName: aws.String(s.table), KeyConditionExpression: x.KeyCondition,
+		TableName: aws.String(s.table), KeyConditionExpression: x.KeyCondition, FilterExpression: x.Filter,
 		ExpressionAttributeNames: x.Names, ExpressionAttributeValues: x.Values,
 		ConsistentRead: aws.Bool(true),
 	}

@@ -78,6 +78,9 @@ type Delivery struct {
 	// or the answer that picked it ("answer 'Sales' of q_position").
 	JobPositionID  int64  `dynamodbav:"job_position_id,omitempty"`
 	PositionReason string `dynamodbav:"position_reason,omitempty"`
+	// MappedEmailHash is the keyed hash of the address the mapping took
+	// (one of EmailHashes): whose applications a read of Personio looks at.
+	MappedEmailHash string `dynamodbav:"mapped_email_hash,omitempty"`
 	// Event is the event as the funnel sent it: written by CreateDelivery
 	// (and by Claim for an event that came straight to the queue) into an
 	// item of its own, read with Store.Event. A record read back carries
@@ -608,7 +611,8 @@ func recordUpdate(k DeliveryKey, now time.Time, c Change) expression.UpdateBuild
 		update = update.Remove(expression.Name("next_attempt_at"))
 	}
 	if c.EmailHash != "" {
-		update = update.Add(expression.Name("email_hashes"), expression.Value(&types.AttributeValueMemberSS{Value: []string{c.EmailHash}}))
+		update = update.Add(expression.Name("email_hashes"), expression.Value(&types.AttributeValueMemberSS{Value: []string{c.EmailHash}})).
+			Set(expression.Name("mapped_email_hash"), expression.Value(c.EmailHash))
 	}
 	if c.Position != 0 {
 		update = update.Set(expression.Name("job_position_id"), expression.Value(c.Position)).

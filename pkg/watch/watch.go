@@ -101,8 +101,10 @@ type Config struct {
 	// new feed read or credential check starts: one Personio request's
 	// timeout, so that those under way end within the run.
 	StopBefore time.Duration
-	Now        func() time.Time
-	Logger     *slog.Logger
+	// Rechecker, if set, rereads unconfirmed deliveries after the checks.
+	Rechecker Rechecker
+	Now       func() time.Time
+	Logger    *slog.Logger
 }
 
 // Watch checks positions and credentials.
@@ -143,6 +145,10 @@ type Report struct {
 	NeedsAttention     int `json:"needs_attention"`     // connections found refused now
 	Reconnected        int `json:"reconnected"`         // connections found working again
 	Resumed            int `json:"resumed"`             // parked deliveries sent on
+	Rechecked          int `json:"rechecked"`           // unconfirmed deliveries read again (read access)
+	ConfirmedByRead    int `json:"confirmed_by_read"`   // of them, found delivered
+	RefutedByRead      int `json:"refuted_by_read"`     // of them, found duplicates
+	RecheckLeft        int `json:"recheck_left"`        // due rereads left for the next run (the deadline)
 }
 
 // slot says whether something named key is due in the tick of now, for
@@ -185,11 +191,13 @@ func (w *Watch) Run(ctx context.Context) (Report, error) {
 		wg.Wait()
 	}
 	r.add(cr)
+	rerr := w.recheck(ctx, start, &r)
 	w.cfg.Logger.InfoContext(ctx, "watch: run", "feeds", r.Feeds, "feeds_left", r.FeedsLeft, "positions_checked", r.PositionsChecked,
 		"unpublished", r.Unpublished, "republished", r.Republished, "connections_checked", r.ConnectionsChecked,
 		"connections_skipped", r.ConnectionsSkipped, "connections_left", r.ConnectionsLeft,
-		"needs_attention", r.NeedsAttention, "reconnected", r.Reconnected, "resumed", r.Resumed)
-	return r, errors.Join(perr, cerr)
+		"needs_attention", r.NeedsAttention, "reconnected", r.Reconnected, "resumed", r.Resumed,
+		"rechecked", r.Rechecked, "confirmed_by_read", r.ConfirmedByRead, "refuted_by_read", r.RefutedByRead)
+	return r, errors.Join(perr, cerr, rerr)
 }
 
 // add counts o's findings into r.
@@ -214,9 +222,12 @@ type feedKey struct{ company, site string }
 // recently checked of them was checked, and its workspace's turn.
 type feed struct {
 	feedKey
-	list []store.Integration
-	last time.Time
-	turn int
+	// reader is the connection whose read access reads the company's
+	// jobs from the v2 API (site v2Site); nil for a career site's feed.
+	reader *store.Connection
+	list   []store.Integration
+	last   time.Time
+	turn   int
 }
 
 // positions checks the due integrations' positions, one feed read for all
@@ -270,31 +281,20 @@ func ended(ctx context.Context) bool {
 
 // dueFeeds lists the due feeds, the least recently checked first.
 func (w *Watch) dueFeeds(ctx context.Context, now time.Time) ([]*feed, error) {
-	companies := map[string]string{} // ws/connection → company
+	conns := map[string]*store.Connection{} // ws/connection → the connection (nil: gone)
 	due := map[feedKey]*feed{}
 	var feeds []*feed
 	err := w.store.WatchedIntegrations(ctx, func(in store.Integration) error {
-		if in.CareerSite == "" {
-			return nil // no feed: Personio's own answer tells
+		k, reader, ok, err := w.feedOf(ctx, in, conns)
+		if err != nil || !ok {
+			return err // no feed: Personio's own answer tells
 		}
-		ck := in.WorkspaceID + "/" + in.ConnectionID
-		company, ok := companies[ck]
-		if !ok {
-			c, err := w.store.GetConnection(ctx, in.WorkspaceID, in.ConnectionID)
-			if errors.Is(err, failure.ErrNotFound) {
-				return nil
-			} else if err != nil {
-				return err
-			}
-			company, companies[ck] = c.CompanyID, c.CompanyID
-		}
-		k := feedKey{company, in.CareerSite}
 		if !w.due(k.company+"/"+k.site, in.PositionCheckedAt, w.cfg.Interval, now) {
 			return nil
 		}
 		f := due[k]
 		if f == nil {
-			f = &feed{feedKey: k, last: in.PositionCheckedAt}
+			f = &feed{feedKey: k, reader: reader, last: in.PositionCheckedAt}
 			due[k] = f
 			feeds = append(feeds, f)
 		}
@@ -330,17 +330,10 @@ func (w *Watch) share(feeds []*feed) ([]*feed, int) {
 // readFeed reads one feed and acts on what it says of each integration's
 // position, marking each checked.
 func (w *Watch) readFeed(ctx context.Context, f *feed, now time.Time, r *Report) error {
-	positions, err := w.personio.Positions(ctx, f.company, f.site, "")
+	published, err := w.published(ctx, f)
 	r.Feeds++
-	var fu *personio.FeedUnavailableError
-	if errors.As(err, &fu) {
-		return nil // a feed switched off or gone says nothing of the position
-	} else if err != nil {
-		return err
-	}
-	published := map[int64]bool{}
-	for _, p := range positions {
-		published[p.ID] = true
+	if err != nil || published == nil {
+		return err // a feed switched off or gone says nothing of the position
 	}
 	var errs []error
 	for _, in := range f.list {

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/funnel-personio/funnel-personio/pkg/awsclient"
+	"github.com/funnel-personio/funnel-personio/pkg/confirm"
 	"github.com/funnel-personio/funnel-personio/pkg/outbound"
 	"github.com/funnel-personio/funnel-personio/pkg/personio"
 	"github.com/funnel-personio/funnel-personio/pkg/queue"
@@ -40,8 +41,10 @@ func New(awsCfg aws.Config, s settings.Settings, log *slog.Logger) (*watch.Watch
 	if s.NotifyQueueURL != "" {
 		notify = outbound.NewPublisher(queue.New(awsclient.SQS(awsCfg), s.NotifyQueueURL))
 	}
-	return watch.New(Config(s, log), s.OpenStore(awsclient.DynamoDB(awsCfg)),
-		vault.New(awsclient.SecretsManager(awsCfg), s.SecretPrefix), pc, queue.New(awsclient.SQS(awsCfg), s.QueueURL), notify)
+	st, v := s.OpenStore(awsclient.DynamoDB(awsCfg)), vault.New(awsclient.SecretsManager(awsCfg), s.SecretPrefix)
+	cfg := Config(s, log)
+	cfg.Rechecker = confirm.NewRechecker(confirm.RecheckConfig{Checks: s.ConfirmChecks, HashKey: s.HashKey, Logger: log}, st, v, pc, notify)
+	return watch.New(cfg, st, v, pc, queue.New(awsclient.SQS(awsCfg), s.QueueURL), notify)
 }
 
 // Handler runs the watch for a scheduled event.
