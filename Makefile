@@ -4,6 +4,9 @@
 SHELL       := /bin/bash
 .DEFAULT_GOAL := help
 GO          ?= go
+# Build with the toolchain go.mod names (fetched once through the module
+# proxy), whatever GOTOOLCHAIN this machine's go env sets.
+export GOTOOLCHAIN := auto
 TOOLS       := $(CURDIR)/.tools/bin
 STATICCHECK := $(TOOLS)/staticcheck
 STATICCHECK_VERSION := v0.8.2

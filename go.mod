@@ -2,6 +2,10 @@ module github.com/funnel-personio/funnel-personio
 
 go 1.26.0
 
+// The toolchain the make targets build and test with (they set
+// GOTOOLCHAIN=auto); its standard library has the fixes govulncheck asks for.
+toolchain go1.26.11
+
 require (
 	github.com/aws/aws-cdk-go/awscdk/v2 v2.277.0
 	github.com/aws/aws-lambda-go v1.55.1
