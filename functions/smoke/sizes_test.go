@@ -10,8 +10,9 @@ import (
 )
 
 // TestBinarySizes builds each function with a size target as `make build`
-// does (linux/arm64, static, stripped) and holds the target (issue 18:
-// api ≤ 15 MB, ingest ≤ 12 MB, worker ≤ 20 MB; MB of 10^6 bytes).
+// does (linux/arm64, static, stripped) and holds the target
+// (coldstart.Functions: api ≤ 15 MB, ingest ≤ 12 MB, worker ≤ 21 MB; MB of
+// 10^6 bytes).
 func TestBinarySizes(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the functions for arm64")
