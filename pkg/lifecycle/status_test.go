@@ -16,8 +16,9 @@ func TestStatusKinds(t *testing.T) {
 		if kinds != 1 {
 			t.Errorf("%s is of %d kinds, want 1", s, kinds)
 		}
-		if s.MayHaveACopy() != (s.OnTheWay() || s == StatusDead) {
-			t.Errorf("%s: MayHaveACopy %v", s, s.MayHaveACopy())
+		want := map[Status]bool{StatusQueued: true, StatusProcessing: true, StatusRetrying: true, StatusDead: true}[s]
+		if s.MayHaveACopy() != want {
+			t.Errorf("%s: MayHaveACopy %v, want %v", s, s.MayHaveACopy(), want)
 		}
 	}
 	if Status("").OnTheWay() || Status("").Resting() {

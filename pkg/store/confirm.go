@@ -40,7 +40,8 @@ func (s *Store) DeliveriesOf(ctx context.Context, ws, emailHash string) ([]Deliv
 // lifecycle.Recheck (still unconfirmed, one more check counted), and c the
 // change with its attempt. The write holds only if the record's status is
 // one the event applies from and the record is as read, so of two checks
-// at once one lands, and a claim taken meanwhile wins.
+// at once one lands, and a claim taken meanwhile wins. It writes what
+// Record writes (recordUpdate), outside a claim.
 func (s *Store) Settle(ctx context.Context, k DeliveryKey, on lifecycle.Event, c Change) (Delivery, error) {
 	const op = "store: settle delivery"
 	t, err := lifecycle.Lookup(lifecycle.StatusUnconfirmed, on)
@@ -52,18 +53,9 @@ func (s *Store) Settle(ctx context.Context, k DeliveryKey, on lifecycle.Event, c
 	if err != nil {
 		return Delivery{}, err
 	}
-	now := s.now().UTC()
-	update := setStatus(expression.Set(expression.Name("updated_at"), expression.Value(now)), c.Status).
-		Set(expression.Name("reason_code"), expression.Value(c.ReasonCode)).
-		Set(expression.Name("reason"), expression.Value(c.Reason))
+	update := recordUpdate(k, s.now().UTC(), c)
 	if c.Attempt != nil {
 		update = update.Set(expression.Name("attempts"), expression.Value(appendAttempt(it.Attempts, *c.Attempt)))
-	}
-	if c.Status == lifecycle.StatusDelivered {
-		update = update.Set(expression.Name("delivered_at"), expression.Value(now))
-	}
-	if c.PersonioApplicationID != "" {
-		update = update.Set(expression.Name("personio_application_id"), expression.Value(c.PersonioApplicationID))
 	}
 	cond := statusIn(on).And(unchanged(raw, "updated_at"))
 	return s.update(ctx, op, k.Workspace, k.Event, update, cond)
