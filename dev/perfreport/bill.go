@@ -76,7 +76,7 @@ func Bill(r Run, p awsmeter.Prices) string {
 	if a == nil {
 		return "\nNo measured cost in docs/perf/" + r.Scenario + ".json.\n"
 	}
-	fmt.Fprintf(&b, "\nFrom `%s` (%s, %s: $%.2f per million applications, %.1f billed requests each) and the price table of %s:\n\n",
+	fmt.Fprintf(&b, "\nFrom `%s` (%s, commit %s: $%.2f per million applications, %.1f billed requests each) and the price table of %s:\n\n",
 		r.Command, r.Date, r.Commit, a.Cost.USDPerMillion, a.Cost.Requests, p.Date)
 	b.WriteString("| companies × applications a month | applications | by the month | per application | **total a month** | per application, all in | dominant line |\n| --- | --- | --- | --- | --- | --- | --- |\n")
 	for _, f := range Fleets {

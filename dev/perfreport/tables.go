@@ -162,7 +162,7 @@ func check(ok bool, format string, args ...any) string {
 
 func where(r Run) string {
 	m := r.Machine
-	return fmt.Sprintf("%s, %s, %d cores%s (load %.1f / %.1f, max %.1f)", r.Date, r.Commit, m.Cores, cpu(m.CPU), m.LoadBefore, m.LoadDuring, m.LoadMax)
+	return fmt.Sprintf("%s, commit %s, %d cores%s (load %.1f / %.1f, max %.1f)", r.Date, r.Commit, m.Cores, cpu(m.CPU), m.LoadBefore, m.LoadDuring, m.LoadMax)
 }
 
 func cpu(name string) string {
