@@ -219,6 +219,23 @@ func (p *pipe) drain(t *testing.T, w *delivery.Worker, within time.Duration, con
 	}
 }
 
+// stallAfter is how long untilStalled waits for the next step of
+// progress: bounded by progress, not by the whole run's time, a loaded
+// machine makes a test slower, not failed.
+const stallAfter = 30 * time.Second
+
+// untilStalled waits until count reaches n, or until it has not grown for
+// stallAfter.
+func (p *pipe) untilStalled(count func() int, n int) {
+	last, at := count(), time.Now()
+	for last < n && time.Since(at) < stallAfter {
+		time.Sleep(100 * time.Millisecond)
+		if c := count(); c > last {
+			last, at = c, time.Now()
+		}
+	}
+}
+
 func (p *pipe) status(t *testing.T, id string) store.Delivery {
 	t.Helper()
 	d, err := p.store.GetDelivery(t.Context(), ws, id)
