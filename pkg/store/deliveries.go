@@ -222,6 +222,25 @@ func (s *Store) CreateDelivery(ctx context.Context, d Delivery) (Delivery, error
 	return d, err
 }
 
+// Withdraw deletes the record CreateDelivery wrote for d, with its event,
+// if nothing wrote the record since (its updated_at is d's): ingest's way
+// back when it cannot queue the event it recorded. A record written since
+// (a worker claimed it) is failure.ErrConflict and stays.
+func (s *Store) Withdraw(ctx context.Context, d Delivery) error {
+	const op = "store: withdraw delivery"
+	expr, err := expression.NewBuilder().WithCondition(expression.Name("updated_at").Equal(expression.Value(d.UpdatedAt))).Build()
+	if err != nil {
+		return failure.New(op, failure.Invalid, err)
+	}
+	x := render(expr)
+	_, err = s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(s.table), Key: key(wsKey(d.WorkspaceID), deliveryKey(d.EventID)),
+		ConditionExpression: x.Condition, ExpressionAttributeNames: x.Names, ExpressionAttributeValues: x.Values})
+	if err != nil {
+		return failure.Classify(op, err)
+	}
+	return s.forgetEvent(ctx, op, d.WorkspaceID, d.EventID)
+}
+
 func (s *Store) deliveryItem(d Delivery) deliveryItem {
 	it := deliveryItem{
 		PK: wsKey(d.WorkspaceID), SK: deliveryKey(d.EventID),
