@@ -2,12 +2,14 @@ package store_test
 
 import (
 	"context"
+	"errors"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"github.com/funnel-personio/funnel-personio/pkg/failure"
 	"github.com/funnel-personio/funnel-personio/pkg/store"
 )
 
@@ -120,6 +122,42 @@ func TestClaimReading(t *testing.T) {
 		if _, _, err := cs.ClaimReading(ctx, store.Delivery{WorkspaceID: "ws_a", FunnelID: "fn_1", EventID: "evt_1", EmailHashes: []string{"h1"}},
 			"w2", time.Minute); err == nil {
 			t.Error("a second worker's claim held")
+		}
+	})
+}
+
+// TestWithdraw: ingest's way back from a failed send deletes the record it
+// wrote and the event kept beside it, but not a record a worker has
+// claimed since.
+func TestWithdraw(t *testing.T) {
+	suite(t, func(t *testing.T, db testDB, s *store.Store, c *clock) {
+		ctx := t.Context()
+		d, err := s.CreateDelivery(ctx, store.Delivery{WorkspaceID: "ws_a", FunnelID: "fn_1", EventID: "evt_1", Event: []byte(`{}`), EmailHashes: []string{"h1"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		claimedD, err := s.CreateDelivery(ctx, store.Delivery{WorkspaceID: "ws_a", FunnelID: "fn_1", EventID: "evt_2", Event: []byte(`{}`), EmailHashes: []string{"h1"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Add(time.Second)
+		if _, err := s.Claim(ctx, store.Delivery{WorkspaceID: "ws_a", FunnelID: "fn_1", EventID: "evt_2", EmailHashes: []string{"h1"}}, "w", time.Minute); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Withdraw(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.GetDelivery(ctx, "ws_a", "evt_1"); !errors.Is(err, failure.ErrNotFound) {
+			t.Errorf("withdrawn record: %v", err)
+		}
+		if _, err := s.Event(ctx, "ws_a", "evt_1"); !errors.Is(err, failure.ErrNotFound) {
+			t.Errorf("withdrawn record's event: %v", err)
+		}
+		if err := s.Withdraw(ctx, claimedD); !errors.Is(err, failure.ErrConflict) {
+			t.Errorf("claimed record withdrawn: %v", err)
+		}
+		if _, err := s.Event(ctx, "ws_a", "evt_2"); err != nil {
+			t.Errorf("claimed record's event: %v", err)
 		}
 	})
 }
