@@ -187,35 +187,33 @@ func (s *Store) CreateDelivery(ctx context.Context, d Delivery) (Delivery, error
 		d.Attempts = []Attempt{}
 	}
 	it := s.deliveryItem(d)
-	if len(d.Event) > 0 {
-		// The event first: a record never says its event is kept before
-		// it is. Should the record's write fail, the event's item waits
-		// for its TTL or an erasure, and a claim writes it again.
-		if err := s.keepEvent(ctx, op, d); err != nil {
-			return Delivery{}, err
-		}
-		it.EventKept = true
-	}
+	it.EventKept = len(d.Event) > 0
 	item, err := attributevalue.MarshalMap(it)
 	if err != nil {
 		return Delivery{}, failure.New(op, failure.Invalid, err)
 	}
 	put := &types.Put{TableName: aws.String(s.table), Item: item, ConditionExpression: aws.String("attribute_not_exists(pk)")}
+	writes := []types.TransactWriteItem{{Put: put}}
+	if it.EventKept {
+		// The event's item in the same transaction: a record never says
+		// its event is kept before it is, and an erased applicant's event
+		// is never written, not even for a moment.
+		ev, err := eventItemOf(d)
+		if err != nil {
+			return Delivery{}, failure.New(op, failure.Invalid, err)
+		}
+		writes = append(writes, types.TransactWriteItem{Put: &types.Put{TableName: aws.String(s.table), Item: ev}})
+	}
 	hashes := slices.DeleteFunc(slices.Clone(d.EmailHashes), func(h string) bool { return h == "" })
-	if len(hashes) == 0 {
+	if len(hashes) == 0 && len(writes) == 1 {
 		_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: put.TableName, Item: item, ConditionExpression: put.ConditionExpression})
 		return d, failure.Classify(op, err)
 	}
 	// The record is written in one transaction with a check of the
-	// applicant's erasure markers, so an erasure that lands after the
-	// caller looked at them is never undone: the record is refused
-	// (ErrErased) and the event just kept is deleted again.
-	err = s.unlessErased(ctx, op, d.WorkspaceID, hashes, types.TransactWriteItem{Put: put})
-	if errors.Is(err, ErrErased) && it.EventKept {
-		if ferr := s.forgetEvent(ctx, op, d.WorkspaceID, d.EventID); ferr != nil {
-			return Delivery{}, ferr
-		}
-	}
+	// applicant's erasure markers, so an erasure that lands before it is
+	// never undone: the record and the event are refused (ErrErased). A
+	// record already there (a repeat) is failure.ErrConflict.
+	err = s.unlessErased(ctx, op, d.WorkspaceID, hashes, writes...)
 	if err != nil && !errors.Is(err, ErrErased) {
 		err = failure.Classify(op, err)
 	}
@@ -487,8 +485,8 @@ func (s *Store) lookBeforeClaim(ctx context.Context, op string, fresh deliveryIt
 // unlessErased writes w in one transaction with a check on each
 // address's erasure marker: absent, or expired. A marker that holds is
 // ErrErased, and nothing is written.
-func (s *Store) unlessErased(ctx context.Context, op, ws string, hashes []string, w types.TransactWriteItem) error {
-	items := []types.TransactWriteItem{w}
+func (s *Store) unlessErased(ctx context.Context, op, ws string, hashes []string, w ...types.TransactWriteItem) error {
+	items := slices.Clone(w)
 	gone, err := expression.NewBuilder().WithCondition(expression.AttributeNotExists(expression.Name(AttrPK)).
 		Or(expression.Name(AttrTTL).LessThanEqual(expression.Value(s.now().Unix())))).Build()
 	if err != nil {
@@ -503,7 +501,7 @@ func (s *Store) unlessErased(ctx context.Context, op, ws string, hashes []string
 	var tc *types.TransactionCanceledException
 	if errors.As(err, &tc) {
 		for i, r := range tc.CancellationReasons {
-			if i > 0 && aws.ToString(r.Code) == "ConditionalCheckFailed" {
+			if i >= len(w) && aws.ToString(r.Code) == "ConditionalCheckFailed" {
 				return ErrErased
 			}
 		}
