@@ -161,3 +161,37 @@ func TestWithdraw(t *testing.T) {
 		}
 	})
 }
+
+// TestReserveTurnReadsOncePerSecond: ingest reads a company's idle budget
+// once a second, not once an event; within that second it does not see a
+// window another instance filled (its events go at once and their workers
+// join the line), after it it does.
+func TestReserveTurnReadsOncePerSecond(t *testing.T) {
+	suite(t, func(t *testing.T, db testDB, s *store.Store, c *clock) {
+		ctx := t.Context()
+		b := store.Budget{Limit: 20, Window: time.Minute}
+		counted := &countingDB{DynamoDB: db}
+		in := store.New(counted, s.Table(), retention, store.WithClock(c.Now))
+		for i := range 3 {
+			if at, err := in.ReserveTurn(ctx, "42", 1, b); !at.IsZero() || err != nil {
+				t.Fatalf("reservation %d with room: %v, %v", i, at, err)
+			}
+		}
+		if n := counted.calls.Load(); n != 1 {
+			t.Errorf("three reservations in a second: %d reads, want 1", n)
+		}
+		for i := range 20 {
+			if ok, _, err := s.TakeBudget(ctx, "42", 1, b); !ok || err != nil {
+				t.Fatalf("take %d: %v, %v", i, ok, err)
+			}
+		}
+		c.Add(999 * time.Millisecond)
+		if at, err := in.ReserveTurn(ctx, "42", 1, b); !at.IsZero() || err != nil || counted.calls.Load() != 1 {
+			t.Errorf("within the second: %v, %v after %d reads; want no turn and no read", at, err, counted.calls.Load())
+		}
+		c.Add(time.Millisecond)
+		if at, err := in.ReserveTurn(ctx, "42", 1, b); at.IsZero() || err != nil || counted.calls.Load() != 2 {
+			t.Errorf("a second later: %v, %v after %d reads; want a turn and a read", at, err, counted.calls.Load())
+		}
+	})
+}
