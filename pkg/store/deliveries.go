@@ -279,6 +279,11 @@ type IntegrationLook struct {
 	// Read says whether the claim read it; Found whether the funnel has
 	// one.
 	Read, Found bool
+	// Connection is the integration's connection, read in the same
+	// request when this instance knew which one the integration names
+	// (from its last read of it); nil when it was not read, is not
+	// there, or is not the one the integration names now.
+	Connection *Connection
 }
 
 // ClaimReading is Claim that reads the funnel's integration in the same
@@ -448,8 +453,9 @@ func (s *Store) claimWrite(ctx context.Context, op string, d Delivery, fresh del
 }
 
 // lookBeforeClaim reads the record as it is before the claim (nil when
-// there is none) and, with read, the funnel's integration, in one
-// strongly consistent request.
+// there is none) and, with read, the funnel's integration and the
+// connection it named when this instance last read it, in one strongly
+// consistent request.
 func (s *Store) lookBeforeClaim(ctx context.Context, op string, fresh deliveryItem, funnel string, read bool) (map[string]types.AttributeValue, IntegrationLook, error) {
 	var look IntegrationLook
 	if !read || funnel == "" {
@@ -459,12 +465,18 @@ func (s *Store) lookBeforeClaim(ctx context.Context, op string, fresh deliveryIt
 		}
 		return raw, look, err
 	}
-	found, err := s.batchGet(ctx, op, []map[string]types.AttributeValue{key(fresh.PK, fresh.SK), key(fresh.PK, funnelKey(funnel))})
+	keys := []map[string]types.AttributeValue{key(fresh.PK, fresh.SK), key(fresh.PK, funnelKey(funnel))}
+	conn, knows := s.connections.of(fresh.PK, funnel)
+	if knows {
+		keys = append(keys, key(fresh.PK, connKey(conn)))
+	}
+	found, err := s.batchGet(ctx, op, keys)
 	if err != nil {
 		return nil, look, err
 	}
 	look.Read = true
 	var raw map[string]types.AttributeValue
+	var c *Connection
 	for _, it := range found {
 		sk, _ := it[AttrSK].(*types.AttributeValueMemberS)
 		switch {
@@ -477,10 +489,51 @@ func (s *Store) lookBeforeClaim(ctx context.Context, op string, fresh deliveryIt
 				return nil, look, failure.New(op, failure.Invalid, err)
 			}
 			look.Integration, look.Found = in.Integration, true
+		case knows && sk.Value == connKey(conn):
+			var ci connectionItem
+			if err := attributevalue.UnmarshalMap(it, &ci); err != nil {
+				return nil, look, failure.New(op, failure.Invalid, err)
+			}
+			c = &ci.Connection
+		}
+	}
+	if look.Found {
+		s.connections.put(fresh.PK, funnel, look.Integration.ConnectionID)
+		if c != nil && c.ID == look.Integration.ConnectionID {
+			look.Connection = c
 		}
 	}
 	return raw, look, nil
 }
+
+// funnelConnections remembers which connection each funnel's integration
+// named when this instance last read it, so that the next claim's read
+// takes the connection with the integration (an integration that names
+// another connection since costs a read of its own, once).
+type funnelConnections struct {
+	mu sync.Mutex
+	m  map[string]string
+}
+
+func (f *funnelConnections) of(wsPK, funnel string) (string, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	c, ok := f.m[wsPK+"/"+funnel]
+	return c, ok && c != ""
+}
+
+func (f *funnelConnections) put(wsPK, funnel, conn string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.m == nil || len(f.m) >= maxKnownFunnels {
+		f.m = map[string]string{}
+	}
+	f.m[wsPK+"/"+funnel] = conn
+}
+
+// maxKnownFunnels bounds the funnels remembered (the map starts afresh
+// past it).
+const maxKnownFunnels = 10000
 
 // unlessErased writes w in one transaction with a check on each
 // address's erasure marker: absent, or expired. A marker that holds is

@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -192,6 +193,53 @@ func TestReserveTurnReadsOncePerSecond(t *testing.T) {
 		c.Add(time.Millisecond)
 		if at, err := in.ReserveTurn(ctx, "42", 1, b); at.IsZero() || err != nil || counted.calls.Load() != 2 {
 			t.Errorf("a second later: %v, %v after %d reads; want a turn and a read", at, err, counted.calls.Load())
+		}
+	})
+}
+
+// TestClaimReadingConnection: once an instance has read a funnel's
+// integration, its next claims of the funnel's events read the connection
+// the integration names in the same request; an integration that names
+// another connection since gives none (the caller reads it), and the claim
+// after takes the new one.
+func TestClaimReadingConnection(t *testing.T) {
+	suite(t, func(t *testing.T, db testDB, s *store.Store, c *clock) {
+		ctx := t.Context()
+		in := store.Integration{WorkspaceID: "ws_a", FunnelID: "fn_1", ConnectionID: "con_1", JobPositionID: 7, Enabled: true}
+		for _, id := range []string{"con_1", "con_2"} {
+			if _, err := s.CreateConnection(ctx, store.Connection{WorkspaceID: "ws_a", ID: id, CompanyID: "c-" + id, Status: store.ConnectionConnected}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		in, err := s.PutIntegration(ctx, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		counted := &countingDB{DynamoDB: db}
+		cs := store.New(counted, s.Table(), retention, store.WithClock(c.Now))
+		for i, want := range []string{"", "con_1", "", "con_2"} {
+			if i == 2 {
+				in.ConnectionID = "con_2"
+				if _, err := s.PutIntegration(ctx, in); err != nil {
+					t.Fatal(err)
+				}
+			}
+			before := counted.calls.Load()
+			d := store.Delivery{WorkspaceID: "ws_a", FunnelID: "fn_1", EventID: fmt.Sprintf("evt_%d", i), EmailHashes: []string{"h1"}}
+			_, look, err := cs.ClaimReading(ctx, d, "w1", time.Minute)
+			if err != nil {
+				t.Fatalf("claim %d: %v", i, err)
+			}
+			got := ""
+			if look.Connection != nil {
+				got = look.Connection.ID
+				if look.Connection.CompanyID != "c-"+got {
+					t.Errorf("claim %d: connection %+v", i, look.Connection)
+				}
+			}
+			if got != want || counted.calls.Load()-before != 1 {
+				t.Errorf("claim %d: connection %q in %d reads, want %q in 1", i, got, counted.calls.Load()-before, want)
+			}
 		}
 	})
 }
