@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -405,27 +406,32 @@ func (s *Store) claimed(d Delivery, was deliveryItem, existed bool, owner string
 // address of the event: the applicant was erased; nothing was written.
 var ErrErased = errors.New("store: the applicant was erased")
 
-// claimWrite applies the claim. An event with addresses is claimed in one
-// transaction with a check that no erasure marker names any of them
-// (lifecycle.GuardNotErased), so an erasure that lands between a worker's
-// look at the markers and its claim can never be undone by the claim; the
-// record is read first, and the claim holds only if it is still as read
-// (what it found tells a take-over). Without addresses the claim is one
-// conditional update that returns the record as it was. existed says
-// whether there was a record.
+// claimWrite applies the claim. An event with addresses looks first, in
+// one strongly consistent batch read, at the record as it is, the
+// applicant's erasure markers and, with read, the funnel's integration
+// and connection: a marker that holds refuses the claim (ErrErased) and
+// nothing is written. The claim holds only if the record is still as read
+// (what it found tells a take-over). A record that was there and keeps
+// its event is claimed by one conditional update: an erasure that lands
+// after the look deletes the record, and the update's condition then
+// fails, so the claim never undoes an erasure (lifecycle.GuardNotErased)
+// and costs no transaction. A record that was not there, or does not keep
+// its event yet, is written in one transaction with a check of the
+// markers, so that a claim never writes an erased applicant's record.
+// Without addresses the claim is one conditional update that returns the
+// record as it was. existed says whether there was a record.
 func (s *Store) claimWrite(ctx context.Context, op string, d Delivery, fresh deliveryItem, update expression.UpdateBuilder,
 	cond expression.ConditionBuilder, read bool) (was deliveryItem, look IntegrationLook, existed bool, err error) {
 	hashes := slices.DeleteFunc(slices.Clone(d.EmailHashes), func(h string) bool { return h == "" })
 	var raw map[string]types.AttributeValue
 	if len(hashes) > 0 {
-		raw, look, err = s.lookBeforeClaim(ctx, op, fresh, d.FunnelID, read)
-		if err != nil {
-			return was, look, false, err
+		var erased bool
+		raw, look, erased, err = s.lookBeforeClaim(ctx, op, fresh, d.FunnelID, hashes, read)
+		if err != nil || erased {
+			return was, look, false, cmp.Or(err, ErrErased)
 		}
-		if raw != nil {
-			if err := attributevalue.UnmarshalMap(raw, &was); err != nil {
-				return was, look, false, failure.New(op, failure.Invalid, err)
-			}
+		if err := attributevalue.UnmarshalMap(raw, &was); err != nil {
+			return was, look, false, failure.New(op, failure.Invalid, err)
 		}
 		cond = cond.And(unchanged(raw, "updated_at"))
 	}
@@ -436,10 +442,14 @@ func (s *Store) claimWrite(ctx context.Context, op string, d Delivery, fresh del
 	x := render(expr)
 	u := &dynamodb.UpdateItemInput{TableName: aws.String(s.table), Key: key(fresh.PK, fresh.SK),
 		UpdateExpression: x.Update, ConditionExpression: x.Condition, ExpressionAttributeNames: x.Names, ExpressionAttributeValues: x.Values}
-	if len(hashes) > 0 {
+	switch {
+	case len(hashes) > 0 && (raw == nil || !was.EventKept && len(was.LegacyEvent) == 0):
 		return was, look, raw != nil, s.unlessErased(ctx, op, d.WorkspaceID, hashes, types.TransactWriteItem{Update: &types.Update{
 			TableName: u.TableName, Key: u.Key, UpdateExpression: u.UpdateExpression, ConditionExpression: u.ConditionExpression,
 			ExpressionAttributeNames: u.ExpressionAttributeNames, ExpressionAttributeValues: u.ExpressionAttributeValues}})
+	case len(hashes) > 0:
+		_, err = s.db.UpdateItem(ctx, u)
+		return was, look, true, err
 	}
 	u.ReturnValues = types.ReturnValueAllOld
 	out, err := s.db.UpdateItem(ctx, u)
@@ -452,47 +462,58 @@ func (s *Store) claimWrite(ctx context.Context, op string, d Delivery, fresh del
 	return was, look, len(out.Attributes) > 0, nil
 }
 
-// lookBeforeClaim reads the record as it is before the claim (nil when
-// there is none) and, with read, the funnel's integration and the
-// connection it named when this instance last read it, in one strongly
-// consistent request.
-func (s *Store) lookBeforeClaim(ctx context.Context, op string, fresh deliveryItem, funnel string, read bool) (map[string]types.AttributeValue, IntegrationLook, error) {
-	var look IntegrationLook
-	if !read || funnel == "" {
-		raw, err := s.getItem(ctx, op, fresh.PK, fresh.SK, &deliveryItem{})
-		if errors.Is(err, failure.ErrNotFound) {
-			err = nil
-		}
-		return raw, look, err
-	}
-	keys := []map[string]types.AttributeValue{key(fresh.PK, fresh.SK), key(fresh.PK, funnelKey(funnel))}
+// lookBeforeClaim reads, in one strongly consistent request, the record
+// as it is before the claim (nil when there is none), the erasure markers
+// of the hashes (erased: one holds) and, with read, the funnel's
+// integration and the connection it named when this instance last read
+// it.
+func (s *Store) lookBeforeClaim(ctx context.Context, op string, fresh deliveryItem, funnel string, hashes []string, read bool) (
+	raw map[string]types.AttributeValue, look IntegrationLook, erased bool, err error) {
+	keys := []map[string]types.AttributeValue{key(fresh.PK, fresh.SK)}
+	read = read && funnel != ""
 	conn, knows := s.connections.of(fresh.PK, funnel)
+	knows = knows && read
+	if read {
+		keys = append(keys, key(fresh.PK, funnelKey(funnel)))
+	}
 	if knows {
 		keys = append(keys, key(fresh.PK, connKey(conn)))
 	}
+	for _, h := range slices.Compact(slices.Sorted(slices.Values(hashes))) {
+		keys = append(keys, key(fresh.PK, erasedKey(h)))
+	}
+	if len(keys) > 100 {
+		return nil, look, false, failure.New(op, failure.Invalid, errors.New("more than 97 e-mail hashes"))
+	}
 	found, err := s.batchGet(ctx, op, keys)
 	if err != nil {
-		return nil, look, err
+		return nil, look, false, err
 	}
-	look.Read = true
-	var raw map[string]types.AttributeValue
+	look.Read = read
 	var c *Connection
+	now := s.now().Unix()
 	for _, it := range found {
 		sk, _ := it[AttrSK].(*types.AttributeValueMemberS)
 		switch {
 		case sk == nil:
 		case sk.Value == fresh.SK:
 			raw = it
-		case sk.Value == funnelKey(funnel):
+		case strings.HasPrefix(sk.Value, erasedKey("")):
+			var m erasureItem
+			if err := attributevalue.UnmarshalMap(it, &m); err != nil {
+				return nil, look, false, failure.New(op, failure.Invalid, err)
+			}
+			erased = erased || m.ExpiresAt > now
+		case read && sk.Value == funnelKey(funnel):
 			var in integrationItem
 			if err := attributevalue.UnmarshalMap(it, &in); err != nil {
-				return nil, look, failure.New(op, failure.Invalid, err)
+				return nil, look, false, failure.New(op, failure.Invalid, err)
 			}
 			look.Integration, look.Found = in.Integration, true
 		case knows && sk.Value == connKey(conn):
 			var ci connectionItem
 			if err := attributevalue.UnmarshalMap(it, &ci); err != nil {
-				return nil, look, failure.New(op, failure.Invalid, err)
+				return nil, look, false, failure.New(op, failure.Invalid, err)
 			}
 			c = &ci.Connection
 		}
@@ -503,7 +524,7 @@ func (s *Store) lookBeforeClaim(ctx context.Context, op string, fresh deliveryIt
 			look.Connection = c
 		}
 	}
-	return raw, look, nil
+	return raw, look, erased, nil
 }
 
 // funnelConnections remembers which connection each funnel's integration

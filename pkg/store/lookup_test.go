@@ -243,3 +243,46 @@ func TestClaimReadingConnection(t *testing.T) {
 		}
 	})
 }
+
+// hookDB runs before once, ahead of the first UpdateItem.
+type hookDB struct {
+	store.DynamoDB
+	before func()
+}
+
+func (h *hookDB) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, o ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
+	if f := h.before; f != nil {
+		h.before = nil
+		f()
+	}
+	return h.DynamoDB.UpdateItem(ctx, in, o...)
+}
+
+// TestClaimErasedBetweenLookAndUpdate: a claim whose look found no erasure marker,
+// with the applicant erased between its look and its update, writes
+// nothing: the erasure deleted the record, and the update's condition
+// (the record as read) fails; no item of the event is left.
+func TestClaimErasedBetweenLookAndUpdate(t *testing.T) {
+	suite(t, func(t *testing.T, db testDB, s *store.Store, c *clock) {
+		ctx := t.Context()
+		d := store.Delivery{WorkspaceID: "ws_a", FunnelID: "fn_1", EventID: "evt_1", Event: []byte(`{"e":"ada"}`), EmailHashes: []string{"h1"}}
+		if _, err := s.CreateDelivery(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+		hooked := &hookDB{DynamoDB: db, before: func() {
+			if _, err := s.EraseApplicant(ctx, "ws_a", "h1", c.Now().Add(24*time.Hour)); err != nil {
+				t.Error(err)
+			}
+		}}
+		ws := store.New(hooked, s.Table(), retention, store.WithClock(c.Now))
+		if _, err := ws.Claim(ctx, d, "w1", time.Minute); err == nil {
+			t.Error("the claim held after the erasure")
+		}
+		if _, err := s.GetDelivery(ctx, "ws_a", "evt_1"); !errors.Is(err, failure.ErrNotFound) {
+			t.Errorf("the record: %v", err)
+		}
+		if _, err := s.Event(ctx, "ws_a", "evt_1"); !errors.Is(err, failure.ErrNotFound) {
+			t.Errorf("the event: %v", err)
+		}
+	})
+}
