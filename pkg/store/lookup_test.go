@@ -30,52 +30,6 @@ func (c *countingDB) BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItem
 	return c.DynamoDB.BatchGetItem(ctx, in, o...)
 }
 
-// TestLookUp: ingest's look at an event — its record, and its
-// applicant's erasure markers, the expired ones not counting — is one
-// request, whatever the number of addresses.
-func TestLookUp(t *testing.T) {
-	suite(t, func(t *testing.T, db testDB, s *store.Store, c *clock) {
-		ctx := t.Context()
-		if _, err := s.CreateDelivery(ctx, store.Delivery{WorkspaceID: "ws_a", FunnelID: "fn_1", EventID: "evt_kept", Event: []byte(`{}`)}); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := s.EraseApplicant(ctx, "ws_a", "h-gone", c.Now().Add(24*time.Hour)); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := s.EraseApplicant(ctx, "ws_a", "h-old", c.Now().Add(time.Hour)); err != nil {
-			t.Fatal(err)
-		}
-		c.Add(2 * time.Hour) // h-old's marker has expired
-		counted := &countingDB{DynamoDB: db}
-		look := store.New(counted, s.Table(), retention, store.WithClock(c.Now))
-		for _, tc := range []struct {
-			name   string
-			ws, id string
-			hashes []string
-			want   store.Seen
-		}{
-			{"new", "ws_a", "evt_new", []string{"h-ada"}, store.Seen{}},
-			{"a repeat", "ws_a", "evt_kept", []string{"h-ada"}, store.Seen{Recorded: true}},
-			{"erased", "ws_a", "evt_new", []string{"h-ada", "h-gone", ""}, store.Seen{Erased: true}},
-			{"a repeat of an erased applicant", "ws_a", "evt_kept", []string{"h-gone", "h-gone"}, store.Seen{Recorded: true, Erased: true}},
-			{"an expired marker", "ws_a", "evt_new", []string{"h-old"}, store.Seen{}},
-			{"another workspace", "ws_b", "evt_kept", []string{"h-gone"}, store.Seen{}},
-			{"no address", "ws_a", "evt_new", nil, store.Seen{}},
-		} {
-			t.Run(tc.name, func(t *testing.T) {
-				before := counted.calls.Load()
-				got, err := look.LookUp(ctx, tc.ws, tc.id, tc.hashes...)
-				if err != nil || got != tc.want {
-					t.Errorf("LookUp = %+v, %v; want %+v", got, err, tc.want)
-				}
-				if n := counted.calls.Load() - before; n != 1 {
-					t.Errorf("%d requests, want 1", n)
-				}
-			})
-		}
-	})
-}
-
 // TestClaimReading: a claim that looks at the record first (an event with
 // addresses) reads the funnel's integration in the same request, and
 // claims as Claim does; one without addresses reads nothing more.
