@@ -237,18 +237,18 @@ func TestItemKinds(t *testing.T) {
 	}
 	st := store.New(db, table, 24*time.Hour)
 	m.Reset()
-	if _, err := st.CreateDelivery(t.Context(), store.Delivery{WorkspaceID: "ws_a", FunnelID: "fn_1", EventID: "evt_1", Event: []byte(`{}`),
-		EmailHashes: []string{"h1"}}); err != nil {
+	d := store.Delivery{WorkspaceID: "ws_a", FunnelID: "fn_1", EventID: "evt_1", Event: []byte(`{}`), EmailHashes: []string{"h1", "h2"}}
+	if _, err := st.CreateDelivery(t.Context(), d); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.LookUp(t.Context(), "ws_a", "evt_1", "h1", "h2"); err != nil {
+	if _, err := st.Claim(t.Context(), d, "w1", time.Minute); err != nil {
 		t.Fatal(err)
 	}
 	u := m.Usage()
 	for _, tc := range []struct{ op, kinds string }{
-		{"TransactWriteItems", "DELIVERY+ERASED"},
-		{"PutItem", "EVENT"},
+		{"TransactWriteItems", "DELIVERY+EVENT+ERASED"},
 		{"BatchGetItem", "DELIVERY+ERASED"},
+		{"UpdateItem", "DELIVERY"},
 	} {
 		if r := find(u, "", "DynamoDB", tc.op); r.Items[tc.kinds] != 1 || len(r.Items) != 1 {
 			t.Errorf("%s: items %v, want %s once", tc.op, r.Items, tc.kinds)

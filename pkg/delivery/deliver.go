@@ -39,7 +39,7 @@ func (j *job) deliver(ctx context.Context) result {
 		// Known to be unpublished: wait for it without asking Personio.
 		return j.parkOnPosition(j.position)
 	}
-	conn, err := w.store.GetConnection(ctx, j.ev.WorkspaceID, in.Integration.ConnectionID)
+	conn, err := j.connection(ctx, in.Integration.ConnectionID)
 	if errors.Is(err, failure.ErrNotFound) {
 		return result{status: lifecycle.StatusFailed, code: lifecycle.ReasonConnectionMissing, reason: "connection " + in.Integration.ConnectionID + " does not exist"}
 	} else if err != nil {
@@ -189,6 +189,15 @@ func (j *job) upload(ctx context.Context, creds personio.Credentials, f mapping.
 	}
 	r := j.classify(ctx, err, conn)
 	return personio.FileRef{}, "", &r
+}
+
+// connection is the integration's connection: as the claim read it with
+// the integration, or read now.
+func (j *job) connection(ctx context.Context, id string) (store.Connection, error) {
+	if c := j.look.Connection; c != nil && c.ID == id {
+		return *c, nil
+	}
+	return j.w.store.GetConnection(ctx, j.ev.WorkspaceID, id)
 }
 
 // integration is the funnel's integration as the claim read it, or, when

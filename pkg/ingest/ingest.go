@@ -32,10 +32,13 @@ type Verifier interface {
 // Store records accepted events, knows erased applicants, and keeps the
 // companies' lines of turns.
 type Store interface {
-	// LookUp reads the event's record and the applicant's erasure
-	// markers in one request.
-	LookUp(ctx context.Context, ws, eventID string, emailHashes ...string) (store.Seen, error)
+	// CreateDelivery writes the record with the event's item unless the
+	// record is there (failure.ErrConflict) or an erasure marker names an
+	// address (store.ErrErased).
 	CreateDelivery(context.Context, store.Delivery) (store.Delivery, error)
+	GetDelivery(ctx context.Context, ws, eventID string) (store.Delivery, error)
+	// Withdraw deletes a record no worker has touched, with its event.
+	Withdraw(ctx context.Context, d store.Delivery) error
 	GetIntegration(ctx context.Context, ws, funnel string) (store.Integration, error)
 	GetConnection(ctx context.Context, ws, id string) (store.Connection, error)
 	ReserveTurn(ctx context.Context, company string, n int, b store.Budget) (time.Time, error)
@@ -162,65 +165,89 @@ func (h *Handler) refuse(ev *application.Event) *apigw.Problem {
 	return p
 }
 
-// accept queues a valid event once. A repeat of an event already recorded
-// is 202 without queueing; the worker's claim makes a race between two
-// copies harmless. The message is sent before the record is written, so a
-// failure in between loses nothing: the platform retries, or the worker
-// writes the record itself. An event whose company has a line of waiting
-// events (or no room in its budget) gets its turn at the end of the line
-// here and is sent delayed to it, with the turn on its record: its worker
-// sees the turn and takes at it, so the event is received once. Without
-// the record (its write failed) the worker takes it as a newcomer and
-// joins the line: later, never lost.
+// accept records a valid event and queues it. The record comes first, in
+// one transaction with the event's item and a check of the applicant's
+// erasure markers (store.CreateDelivery): the transaction tells a repeat
+// (the record is there) and an erased applicant (a marker holds) without
+// a read before it, and a worker never receives an event before its record
+// says it is kept. An event whose company has a line of waiting events (or
+// no room in its budget) gets its turn at the end of the line here and is
+// sent delayed to it, with the turn on its record: its worker sees the
+// turn and takes at it, so the event is received once.
+//
+// A send that fails withdraws the record (if no worker touched it) and
+// answers 503, so the platform sends the event again. A repeat of an event
+// whose record no worker has touched yet is sent again: ingest cannot tell
+// whether the send after that record's write happened (the ingest that
+// wrote it may have stopped in between), and a second copy is received
+// and refused by the claim, never delivered twice.
 func (h *Handler) accept(ctx context.Context, ev *application.Event, body []byte) events.APIGatewayV2HTTPResponse {
 	log := h.log.With("event_id", ev.ID, "workspace", ev.WorkspaceID, "funnel", ev.FunnelID)
-	hashes := ev.EmailHashes(h.cfg.HashKey)
-	seen, err := h.store.LookUp(ctx, ev.WorkspaceID, ev.ID, hashes...)
-	if err != nil {
-		return h.unavailable(ctx, "look up the event", err)
-	}
-	if seen.Erased {
-		// The applicant asked to be erased: nothing of the event is kept
-		// or queued. Answered 202 so that the platform does not send it
-		// again and again.
-		log.InfoContext(ctx, "ingest: erased applicant", "state", "erased")
-		return apigw.JSON(http.StatusAccepted, Accepted{ID: ev.ID, Status: "erased"}, nil)
-	}
-	if seen.Recorded {
-		log.InfoContext(ctx, "ingest: duplicate", "state", "duplicate")
-		return apigw.JSON(http.StatusAccepted, Accepted{ID: ev.ID, Status: "duplicate"}, nil)
-	}
 	turn := h.turn(ctx, ev)
 	now := h.now().UTC()
-	msg := queue.Message{ID: ev.ID, Group: ev.WorkspaceID, Body: body}
-	if !turn.IsZero() {
-		// Whole seconds, rounded down: the worker waits for the rest.
-		msg.Delay = min(turn.Sub(now).Truncate(time.Second), queue.MaxDelay)
-	}
-	if err := h.queue.Send(ctx, msg); err != nil {
-		return h.unavailable(ctx, "queue", err)
-	}
 	d := store.Delivery{WorkspaceID: ev.WorkspaceID, FunnelID: ev.FunnelID, EventID: ev.ID,
-		Status: lifecycle.StatusQueued, OccurredAt: ev.OccurredAt, Event: body, EmailHashes: hashes,
+		Status: lifecycle.StatusQueued, OccurredAt: ev.OccurredAt, Event: body, EmailHashes: ev.EmailHashes(h.cfg.HashKey),
 		Attempts: []store.Attempt{{At: now, Outcome: lifecycle.StatusQueued}}}
 	if !turn.IsZero() {
 		turn = turn.UTC()
 		d.NextAttemptAt, d.ReasonCode, d.Reason = &turn, lifecycle.ReasonBudget, lifecycle.BudgetWait
 		d.Attempts[0].ReasonCode = lifecycle.ReasonBudget
 	}
-	_, err = h.store.CreateDelivery(ctx, d)
-	if errors.Is(err, store.ErrErased) {
-		// Erased after the look above: the record was refused and the
-		// event deleted; the worker drops the queued copy.
+	d, err := h.store.CreateDelivery(ctx, d)
+	switch {
+	case errors.Is(err, store.ErrErased):
+		// The applicant asked to be erased: nothing of the event is kept
+		// or queued. Answered 202 so that the platform does not send it
+		// again and again.
 		log.InfoContext(ctx, "ingest: erased applicant", "state", "erased")
 		return apigw.JSON(http.StatusAccepted, Accepted{ID: ev.ID, Status: "erased"}, nil)
+	case errors.Is(err, failure.ErrConflict):
+		return h.repeat(ctx, log, ev, body)
+	case err != nil:
+		return h.unavailable(ctx, "record the event", err)
 	}
-	if err != nil && !errors.Is(err, failure.ErrConflict) {
-		// Queued already: the worker writes the record when it claims.
-		log.WarnContext(ctx, "ingest: record not written", "error", err.Error())
+	if err := h.send(ctx, ev, body, d.NextAttemptAt); err != nil {
+		if werr := h.store.Withdraw(ctx, d); werr != nil {
+			// Left queued: the platform's next send of the event sends it.
+			log.WarnContext(ctx, "ingest: withdraw the record", "error", werr.Error())
+		}
+		return h.unavailable(ctx, "queue", err)
 	}
 	log.InfoContext(ctx, "ingest: accepted", "state", string(lifecycle.StatusQueued))
 	return apigw.JSON(http.StatusAccepted, Accepted{ID: ev.ID, Status: "accepted"}, nil)
+}
+
+// repeat answers an event that has a record: a duplicate, sent again
+// only while no worker has touched the record (see accept).
+func (h *Handler) repeat(ctx context.Context, log *slog.Logger, ev *application.Event, body []byte) events.APIGatewayV2HTTPResponse {
+	d, err := h.store.GetDelivery(ctx, ev.WorkspaceID, ev.ID)
+	if err != nil {
+		// Not found: a concurrent send of the event withdrew its record.
+		return h.unavailable(ctx, "read the event's record", err)
+	}
+	if untouched(d) {
+		if err := h.send(ctx, ev, body, d.NextAttemptAt); err != nil {
+			return h.unavailable(ctx, "queue", err)
+		}
+	}
+	log.InfoContext(ctx, "ingest: duplicate", "state", "duplicate")
+	return apigw.JSON(http.StatusAccepted, Accepted{ID: ev.ID, Status: "duplicate"}, nil)
+}
+
+// untouched reports whether the record is as ingest wrote it: queued, and
+// never written since (no claim, no change).
+func untouched(d store.Delivery) bool {
+	return d.Status == lifecycle.StatusQueued && d.ClaimOwner == "" && d.UpdatedAt.Equal(d.CreatedAt)
+}
+
+// send queues the event, delayed to its turn if it has one.
+func (h *Handler) send(ctx context.Context, ev *application.Event, body []byte, turn *time.Time) error {
+	msg := queue.Message{ID: ev.ID, Group: ev.WorkspaceID, Body: body}
+	if turn != nil {
+		// Whole seconds, rounded down: the worker waits for the rest.
+		msg.Delay = max(0, min(turn.Sub(h.now()).Truncate(time.Second), queue.MaxDelay))
+	}
+	return h.queue.Send(ctx, msg)
 }
 
 func (h *Handler) unavailable(ctx context.Context, op string, err error) events.APIGatewayV2HTTPResponse {

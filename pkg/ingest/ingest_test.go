@@ -42,28 +42,49 @@ type fakeStore struct {
 	reserved []string
 }
 
-func (f *fakeStore) LookUp(_ context.Context, ws, id string, hashes ...string) (store.Seen, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.fail != nil {
-		return store.Seen{}, f.fail
-	}
-	var seen store.Seen
-	_, seen.Recorded = f.recs[ws+"/"+id]
-	for _, h := range hashes {
-		seen.Erased = seen.Erased || f.erased[ws+"/"+h]
-	}
-	return seen, nil
-}
-
+// CreateDelivery refuses a record of an erased applicant (ErrErased) and
+// a second record of an event (a conflict), as the store's transaction
+// does.
 func (f *fakeStore) CreateDelivery(_ context.Context, d store.Delivery) (store.Delivery, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.fail != nil {
+		return store.Delivery{}, f.fail
+	}
+	for _, h := range d.EmailHashes {
+		if f.erased[d.WorkspaceID+"/"+h] {
+			return store.Delivery{}, store.ErrErased
+		}
+	}
 	if _, ok := f.recs[d.WorkspaceID+"/"+d.EventID]; ok {
 		return d, failure.New("fake: create", failure.Conflict, nil)
 	}
+	d.CreatedAt = time.Now().UTC()
+	d.UpdatedAt = d.CreatedAt
 	f.recs[d.WorkspaceID+"/"+d.EventID] = d
 	return d, nil
+}
+
+func (f *fakeStore) GetDelivery(_ context.Context, ws, id string) (store.Delivery, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	d, ok := f.recs[ws+"/"+id]
+	if !ok {
+		return d, failure.New("fake: get delivery", failure.NotFound, nil)
+	}
+	return d, nil
+}
+
+// Withdraw deletes the record if it is as written (its updated_at is d's).
+func (f *fakeStore) Withdraw(_ context.Context, d store.Delivery) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	cur, ok := f.recs[d.WorkspaceID+"/"+d.EventID]
+	if !ok || !cur.UpdatedAt.Equal(d.UpdatedAt) {
+		return failure.New("fake: withdraw", failure.Conflict, nil)
+	}
+	delete(f.recs, d.WorkspaceID+"/"+d.EventID)
+	return nil
 }
 
 func (f *fakeStore) GetIntegration(_ context.Context, ws, funnel string) (store.Integration, error) {
@@ -234,24 +255,50 @@ func TestEveryProblemListed(t *testing.T) {
 	}
 }
 
-func TestRepeatIsNotQueuedTwice(t *testing.T) {
+// TestRepeat: a repeat of an event is recorded once; it is sent again
+// only while no worker has touched the record (the first send may not
+// have happened), and not once a worker has claimed it.
+func TestRepeat(t *testing.T) {
 	h, st, q := setup(t)
-	for i := range 3 {
+	handle := func(i int, want string) {
+		t.Helper()
 		resp, _ := h.Handle(context.Background(), request(event, time.Now(), nil))
-		want := `"accepted"`
-		if i > 0 {
-			want = `"duplicate"`
-		}
 		if resp.StatusCode != 202 || !strings.Contains(resp.Body, want) {
 			t.Fatalf("send %d: %d %s", i, resp.StatusCode, resp.Body)
 		}
 	}
-	if len(q.sent) != 1 || len(st.recs) != 1 {
-		t.Errorf("queued %d, recorded %d; want 1 and 1", len(q.sent), len(st.recs))
+	handle(0, `"accepted"`)
+	handle(1, `"duplicate"`)
+	if len(q.sent) != 2 || len(st.recs) != 1 {
+		t.Errorf("untouched: queued %d, recorded %d; want 2 and 1", len(q.sent), len(st.recs))
 	}
 	d := st.recs["ws_demo/evt_1"]
 	if d.Status != lifecycle.StatusQueued || len(d.EmailHashes) != 1 || d.EmailHashes[0] != application.EmailHash(hashKey, "ada@example.com") || q.sent[0].Group != "ws_demo" {
 		t.Errorf("record %+v, message group %q", d, q.sent[0].Group)
+	}
+	// A worker claims it: a repeat is not sent again.
+	d.Status, d.ClaimOwner, d.UpdatedAt = lifecycle.StatusProcessing, "w", d.UpdatedAt.Add(time.Millisecond)
+	st.recs["ws_demo/evt_1"] = d
+	handle(2, `"duplicate"`)
+	if len(q.sent) != 2 {
+		t.Errorf("claimed: queued %d, want 2", len(q.sent))
+	}
+}
+
+// TestSendFails: the record of an event that could not be queued is
+// withdrawn, so the platform's next send is a newcomer's.
+func TestSendFails(t *testing.T) {
+	h, st, q := setup(t)
+	q.fail = failure.New("x", failure.Transient, errors.New("down"))
+	if resp, _ := h.Handle(context.Background(), request(event, time.Now(), nil)); resp.StatusCode != 503 {
+		t.Fatalf("answer %d %s", resp.StatusCode, resp.Body)
+	}
+	if len(st.recs) != 0 {
+		t.Errorf("%d records left", len(st.recs))
+	}
+	q.fail = nil
+	if resp, _ := h.Handle(context.Background(), request(event, time.Now(), nil)); resp.StatusCode != 202 || !strings.Contains(resp.Body, `"accepted"`) {
+		t.Fatalf("again: %d %s", resp.StatusCode, resp.Body)
 	}
 }
 

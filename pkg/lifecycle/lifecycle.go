@@ -4,8 +4,8 @@
 // what it causes), and the budget's decisions (Decide). The worker, ingest,
 // the editor, the watch and the operator name what happened; pkg/store
 // applies the transition the table allows as one conditional write, or as
-// one transaction where two items must agree (a claim and the erasure
-// markers); the simulator (dev/sim) checks that
+// one transaction where two items must agree (a record's creation and the
+// erasure markers); the simulator (dev/sim) checks that
 // every run of them keeps the invariants.
 //
 // The table is drawn as a state diagram in docs/lifecycle.md (Diagram),
@@ -82,7 +82,9 @@ const (
 	// record is not delivered.
 	GuardClaimable Guard = "no other worker holds an unexpired claim"
 	// GuardNotErased: no erasure marker names an address of the event
-	// (checked in the same transaction as the claim).
+	// (read with the record just before the claim, whose write holds only
+	// if the record is still as read: an erasure deletes it; a record not
+	// there yet is claimed in one transaction with the markers' check).
 	GuardNotErased Guard = "no erasure marker names the applicant"
 	// GuardAwaitedCopy: a delayed copy claims only if the record waits
 	// for that very copy.

@@ -154,7 +154,7 @@ func (s *Store) take(ctx context.Context, op string, where budgetAt, n int, b Bu
 func (s *Store) decide(ctx context.Context, op string, where budgetAt, n int, b Budget, mode lifecycle.TakeMode, keep int) (lifecycle.Take, time.Time, error) {
 	defer s.budgets.lock(where)()
 	for try := 0; try < maxTakeTries; try++ {
-		it, cached, err := s.budgetItemOf(ctx, op, where)
+		it, cached, err := s.budgetItemOf(ctx, op, where, mode == reserveOnly)
 		if err != nil {
 			return lifecycle.Take{}, time.Time{}, err
 		}
@@ -203,10 +203,14 @@ func (s *Store) takeGlobalAfter(ctx context.Context, where budgetAt, n int, now 
 	return true, now, nil
 }
 
-// budgetItemOf is the budget's item as this instance last wrote it, or as
-// the table has it (cached false); a missing item is the zero item.
-func (s *Store) budgetItemOf(ctx context.Context, op string, where budgetAt) (budgetItem, bool, error) {
+// budgetItemOf is the budget's item as this instance last wrote it, with
+// recent as this instance read it less than budgetReadTTL ago, or as the
+// table has it (cached false); a missing item is the zero item.
+func (s *Store) budgetItemOf(ctx context.Context, op string, where budgetAt, recent bool) (budgetItem, bool, error) {
 	if it, ok := s.budgets.get(where); ok {
+		return it, true, nil
+	}
+	if it, ok := s.budgets.recent(where, s.now()); ok && recent {
 		return it, true, nil
 	}
 	var it budgetItem
@@ -216,6 +220,7 @@ func (s *Store) budgetItemOf(ctx context.Context, op string, where budgetAt) (bu
 	}
 	it.PK, it.SK = where.pk, where.sk
 	it.exists = err == nil
+	s.budgets.noteRead(where, it, s.now())
 	return it, false, nil
 }
 
@@ -276,7 +281,7 @@ func (s *Store) MoveBudget(ctx context.Context, company string, n int, from, to 
 func (s *Store) shift(ctx context.Context, op string, where budgetAt, n int, from, to time.Time) error {
 	defer s.budgets.lock(where)()
 	for try := 0; try < maxTakeTries; try++ {
-		it, cached, err := s.budgetItemOf(ctx, op, where)
+		it, cached, err := s.budgetItemOf(ctx, op, where, false)
 		if err != nil || !it.exists {
 			return err
 		}
@@ -346,11 +351,44 @@ func (s *Store) putVersioned(ctx context.Context, op string, v any, exists bool,
 // lock per budget (by hash, 64 of them), so that one instance's takes of a
 // budget go one at a time, each a conditional write of the item it knows:
 // one request instead of a read, a write and retries. A write that finds
-// the item changed by another instance reads it again.
+// the item changed by another instance reads it again. It also keeps each
+// item as this instance last read it, for ReserveTurn (see budgetReadTTL).
 type budgets struct {
 	locks [256]sync.Mutex
 	mu    sync.Mutex
 	items map[budgetAt]budgetItem
+	read  map[budgetAt]readBudget
+}
+
+// budgetReadTTL is how long ReserveTurn decides from a budget's item as
+// this instance read it instead of reading it again: ingest reads a
+// company's budget once a second, not once an event. A line that starts
+// within that second is not seen by the events sent meanwhile: they go at
+// once, and their workers join the line themselves (a delayed copy each,
+// a second receive). A turn reserved from a stale item is a conditional
+// write that fails and reads again.
+const budgetReadTTL = time.Second
+
+// readBudget is a budget's item as read at a time.
+type readBudget struct {
+	it budgetItem
+	at time.Time
+}
+
+func (b *budgets) recent(where budgetAt, now time.Time) (budgetItem, bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	r, ok := b.read[where]
+	return r.it, ok && now.Sub(r.at) < budgetReadTTL && !now.Before(r.at)
+}
+
+func (b *budgets) noteRead(where budgetAt, it budgetItem, now time.Time) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.read == nil || len(b.read) >= maxKnownBudgets {
+		b.read = map[budgetAt]readBudget{}
+	}
+	b.read[where] = readBudget{it: it, at: now}
 }
 
 func (b *budgets) lock(where budgetAt) func() {
@@ -381,6 +419,7 @@ func (b *budgets) forget(where budgetAt) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	delete(b.items, where)
+	delete(b.read, where)
 }
 
 // maxKnownBudgets bounds the items kept (the map starts afresh past it).

@@ -185,9 +185,9 @@ func TestRequeueAfterAWorkerRecorded(t *testing.T) {
 
 // TestClaimAfterAnErasure: a worker looked at the erasure markers, then
 // the applicant was erased (marker written, record deleted), then the
-// worker claims: the claim is refused in the same transaction as the
-// marker's check and writes nothing, so the erasure stays final (before,
-// the claim's upsert brought the record back and the worker delivered).
+// worker claims: the claim's look sees the marker, the claim is refused
+// and writes nothing, so the erasure stays final (a claim that upserts
+// would bring the record back and the worker would deliver).
 func TestClaimAfterAnErasure(t *testing.T) {
 	suite(t, func(t *testing.T, _ testDB, s *store.Store, c *clock) {
 		ctx := t.Context()
@@ -220,9 +220,9 @@ func TestClaimAfterAnErasure(t *testing.T) {
 
 // TestRecordAfterAnErasure: ingest looked at the erasure markers, then the
 // applicant was erased, then ingest writes the record: the record is
-// refused in the same transaction as the marker's check, and the event
-// ingest kept first is deleted again (simulator seed 6261 found the
-// record written after the erasure's answer).
+// refused in the same transaction as the marker's check, with the event's
+// item: nothing is written (simulator seed 6261 found the record written
+// after the erasure's answer).
 func TestRecordAfterAnErasure(t *testing.T) {
 	suite(t, func(t *testing.T, _ testDB, s *store.Store, c *clock) {
 		ctx := t.Context()

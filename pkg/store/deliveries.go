@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -187,39 +188,56 @@ func (s *Store) CreateDelivery(ctx context.Context, d Delivery) (Delivery, error
 		d.Attempts = []Attempt{}
 	}
 	it := s.deliveryItem(d)
-	if len(d.Event) > 0 {
-		// The event first: a record never says its event is kept before
-		// it is. Should the record's write fail, the event's item waits
-		// for its TTL or an erasure, and a claim writes it again.
-		if err := s.keepEvent(ctx, op, d); err != nil {
-			return Delivery{}, err
-		}
-		it.EventKept = true
-	}
+	it.EventKept = len(d.Event) > 0
 	item, err := attributevalue.MarshalMap(it)
 	if err != nil {
 		return Delivery{}, failure.New(op, failure.Invalid, err)
 	}
 	put := &types.Put{TableName: aws.String(s.table), Item: item, ConditionExpression: aws.String("attribute_not_exists(pk)")}
+	writes := []types.TransactWriteItem{{Put: put}}
+	if it.EventKept {
+		// The event's item in the same transaction: a record never says
+		// its event is kept before it is, and an erased applicant's event
+		// is never written, not even for a moment.
+		ev, err := eventItemOf(d)
+		if err != nil {
+			return Delivery{}, failure.New(op, failure.Invalid, err)
+		}
+		writes = append(writes, types.TransactWriteItem{Put: &types.Put{TableName: aws.String(s.table), Item: ev}})
+	}
 	hashes := slices.DeleteFunc(slices.Clone(d.EmailHashes), func(h string) bool { return h == "" })
-	if len(hashes) == 0 {
+	if len(hashes) == 0 && len(writes) == 1 {
 		_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: put.TableName, Item: item, ConditionExpression: put.ConditionExpression})
 		return d, failure.Classify(op, err)
 	}
 	// The record is written in one transaction with a check of the
-	// applicant's erasure markers, so an erasure that lands after the
-	// caller looked at them is never undone: the record is refused
-	// (ErrErased) and the event just kept is deleted again.
-	err = s.unlessErased(ctx, op, d.WorkspaceID, hashes, types.TransactWriteItem{Put: put})
-	if errors.Is(err, ErrErased) && it.EventKept {
-		if ferr := s.forgetEvent(ctx, op, d.WorkspaceID, d.EventID); ferr != nil {
-			return Delivery{}, ferr
-		}
-	}
+	// applicant's erasure markers, so an erasure that lands before it is
+	// never undone: the record and the event are refused (ErrErased). A
+	// record already there (a repeat) is failure.ErrConflict.
+	err = s.unlessErased(ctx, op, d.WorkspaceID, hashes, writes...)
 	if err != nil && !errors.Is(err, ErrErased) {
 		err = failure.Classify(op, err)
 	}
 	return d, err
+}
+
+// Withdraw deletes the record CreateDelivery wrote for d, with its event,
+// if nothing wrote the record since (its updated_at is d's): ingest's way
+// back when it cannot queue the event it recorded. A record written since
+// (a worker claimed it) is failure.ErrConflict and stays.
+func (s *Store) Withdraw(ctx context.Context, d Delivery) error {
+	const op = "store: withdraw delivery"
+	expr, err := expression.NewBuilder().WithCondition(expression.Name("updated_at").Equal(expression.Value(d.UpdatedAt))).Build()
+	if err != nil {
+		return failure.New(op, failure.Invalid, err)
+	}
+	x := render(expr)
+	_, err = s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String(s.table), Key: key(wsKey(d.WorkspaceID), deliveryKey(d.EventID)),
+		ConditionExpression: x.Condition, ExpressionAttributeNames: x.Names, ExpressionAttributeValues: x.Values})
+	if err != nil {
+		return failure.Classify(op, err)
+	}
+	return s.forgetEvent(ctx, op, d.WorkspaceID, d.EventID)
 }
 
 func (s *Store) deliveryItem(d Delivery) deliveryItem {
@@ -262,6 +280,11 @@ type IntegrationLook struct {
 	// Read says whether the claim read it; Found whether the funnel has
 	// one.
 	Read, Found bool
+	// Connection is the integration's connection, read in the same
+	// request when this instance knew which one the integration names
+	// (from its last read of it); nil when it was not read, is not
+	// there, or is not the one the integration names now.
+	Connection *Connection
 }
 
 // ClaimReading is Claim that reads the funnel's integration in the same
@@ -383,27 +406,32 @@ func (s *Store) claimed(d Delivery, was deliveryItem, existed bool, owner string
 // address of the event: the applicant was erased; nothing was written.
 var ErrErased = errors.New("store: the applicant was erased")
 
-// claimWrite applies the claim. An event with addresses is claimed in one
-// transaction with a check that no erasure marker names any of them
-// (lifecycle.GuardNotErased), so an erasure that lands between a worker's
-// look at the markers and its claim can never be undone by the claim; the
-// record is read first, and the claim holds only if it is still as read
-// (what it found tells a take-over). Without addresses the claim is one
-// conditional update that returns the record as it was. existed says
-// whether there was a record.
+// claimWrite applies the claim. An event with addresses looks first, in
+// one strongly consistent batch read, at the record as it is, the
+// applicant's erasure markers and, with read, the funnel's integration
+// and connection: a marker that holds refuses the claim (ErrErased) and
+// nothing is written. The claim holds only if the record is still as read
+// (what it found tells a take-over). A record that was there and keeps
+// its event is claimed by one conditional update: an erasure that lands
+// after the look deletes the record, and the update's condition then
+// fails, so the claim never undoes an erasure (lifecycle.GuardNotErased)
+// and costs no transaction. A record that was not there, or does not keep
+// its event yet, is written in one transaction with a check of the
+// markers, so that a claim never writes an erased applicant's record.
+// Without addresses the claim is one conditional update that returns the
+// record as it was. existed says whether there was a record.
 func (s *Store) claimWrite(ctx context.Context, op string, d Delivery, fresh deliveryItem, update expression.UpdateBuilder,
 	cond expression.ConditionBuilder, read bool) (was deliveryItem, look IntegrationLook, existed bool, err error) {
 	hashes := slices.DeleteFunc(slices.Clone(d.EmailHashes), func(h string) bool { return h == "" })
 	var raw map[string]types.AttributeValue
 	if len(hashes) > 0 {
-		raw, look, err = s.lookBeforeClaim(ctx, op, fresh, d.FunnelID, read)
-		if err != nil {
-			return was, look, false, err
+		var erased bool
+		raw, look, erased, err = s.lookBeforeClaim(ctx, op, fresh, d.FunnelID, hashes, read)
+		if err != nil || erased {
+			return was, look, false, cmp.Or(err, ErrErased)
 		}
-		if raw != nil {
-			if err := attributevalue.UnmarshalMap(raw, &was); err != nil {
-				return was, look, false, failure.New(op, failure.Invalid, err)
-			}
+		if err := attributevalue.UnmarshalMap(raw, &was); err != nil {
+			return was, look, false, failure.New(op, failure.Invalid, err)
 		}
 		cond = cond.And(unchanged(raw, "updated_at"))
 	}
@@ -414,10 +442,14 @@ func (s *Store) claimWrite(ctx context.Context, op string, d Delivery, fresh del
 	x := render(expr)
 	u := &dynamodb.UpdateItemInput{TableName: aws.String(s.table), Key: key(fresh.PK, fresh.SK),
 		UpdateExpression: x.Update, ConditionExpression: x.Condition, ExpressionAttributeNames: x.Names, ExpressionAttributeValues: x.Values}
-	if len(hashes) > 0 {
+	switch {
+	case len(hashes) > 0 && (raw == nil || !was.EventKept && len(was.LegacyEvent) == 0):
 		return was, look, raw != nil, s.unlessErased(ctx, op, d.WorkspaceID, hashes, types.TransactWriteItem{Update: &types.Update{
 			TableName: u.TableName, Key: u.Key, UpdateExpression: u.UpdateExpression, ConditionExpression: u.ConditionExpression,
 			ExpressionAttributeNames: u.ExpressionAttributeNames, ExpressionAttributeValues: u.ExpressionAttributeValues}})
+	case len(hashes) > 0:
+		_, err = s.db.UpdateItem(ctx, u)
+		return was, look, true, err
 	}
 	u.ReturnValues = types.ReturnValueAllOld
 	out, err := s.db.UpdateItem(ctx, u)
@@ -430,46 +462,105 @@ func (s *Store) claimWrite(ctx context.Context, op string, d Delivery, fresh del
 	return was, look, len(out.Attributes) > 0, nil
 }
 
-// lookBeforeClaim reads the record as it is before the claim (nil when
-// there is none) and, with read, the funnel's integration, in one
-// strongly consistent request.
-func (s *Store) lookBeforeClaim(ctx context.Context, op string, fresh deliveryItem, funnel string, read bool) (map[string]types.AttributeValue, IntegrationLook, error) {
-	var look IntegrationLook
-	if !read || funnel == "" {
-		raw, err := s.getItem(ctx, op, fresh.PK, fresh.SK, &deliveryItem{})
-		if errors.Is(err, failure.ErrNotFound) {
-			err = nil
-		}
-		return raw, look, err
+// lookBeforeClaim reads, in one strongly consistent request, the record
+// as it is before the claim (nil when there is none), the erasure markers
+// of the hashes (erased: one holds) and, with read, the funnel's
+// integration and the connection it named when this instance last read
+// it.
+func (s *Store) lookBeforeClaim(ctx context.Context, op string, fresh deliveryItem, funnel string, hashes []string, read bool) (
+	raw map[string]types.AttributeValue, look IntegrationLook, erased bool, err error) {
+	keys := []map[string]types.AttributeValue{key(fresh.PK, fresh.SK)}
+	read = read && funnel != ""
+	conn, knows := s.connections.of(fresh.PK, funnel)
+	knows = knows && read
+	if read {
+		keys = append(keys, key(fresh.PK, funnelKey(funnel)))
 	}
-	found, err := s.batchGet(ctx, op, []map[string]types.AttributeValue{key(fresh.PK, fresh.SK), key(fresh.PK, funnelKey(funnel))})
+	if knows {
+		keys = append(keys, key(fresh.PK, connKey(conn)))
+	}
+	for _, h := range slices.Compact(slices.Sorted(slices.Values(hashes))) {
+		keys = append(keys, key(fresh.PK, erasedKey(h)))
+	}
+	if len(keys) > 100 {
+		return nil, look, false, failure.New(op, failure.Invalid, errors.New("more than 97 e-mail hashes"))
+	}
+	found, err := s.batchGet(ctx, op, keys)
 	if err != nil {
-		return nil, look, err
+		return nil, look, false, err
 	}
-	look.Read = true
-	var raw map[string]types.AttributeValue
+	look.Read = read
+	var c *Connection
+	now := s.now().Unix()
 	for _, it := range found {
 		sk, _ := it[AttrSK].(*types.AttributeValueMemberS)
 		switch {
 		case sk == nil:
 		case sk.Value == fresh.SK:
 			raw = it
-		case sk.Value == funnelKey(funnel):
+		case strings.HasPrefix(sk.Value, erasedKey("")):
+			var m erasureItem
+			if err := attributevalue.UnmarshalMap(it, &m); err != nil {
+				return nil, look, false, failure.New(op, failure.Invalid, err)
+			}
+			erased = erased || m.ExpiresAt > now
+		case read && sk.Value == funnelKey(funnel):
 			var in integrationItem
 			if err := attributevalue.UnmarshalMap(it, &in); err != nil {
-				return nil, look, failure.New(op, failure.Invalid, err)
+				return nil, look, false, failure.New(op, failure.Invalid, err)
 			}
 			look.Integration, look.Found = in.Integration, true
+		case knows && sk.Value == connKey(conn):
+			var ci connectionItem
+			if err := attributevalue.UnmarshalMap(it, &ci); err != nil {
+				return nil, look, false, failure.New(op, failure.Invalid, err)
+			}
+			c = &ci.Connection
 		}
 	}
-	return raw, look, nil
+	if look.Found {
+		s.connections.put(fresh.PK, funnel, look.Integration.ConnectionID)
+		if c != nil && c.ID == look.Integration.ConnectionID {
+			look.Connection = c
+		}
+	}
+	return raw, look, erased, nil
 }
+
+// funnelConnections remembers which connection each funnel's integration
+// named when this instance last read it, so that the next claim's read
+// takes the connection with the integration (an integration that names
+// another connection since costs a read of its own, once).
+type funnelConnections struct {
+	mu sync.Mutex
+	m  map[string]string
+}
+
+func (f *funnelConnections) of(wsPK, funnel string) (string, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	c, ok := f.m[wsPK+"/"+funnel]
+	return c, ok && c != ""
+}
+
+func (f *funnelConnections) put(wsPK, funnel, conn string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.m == nil || len(f.m) >= maxKnownFunnels {
+		f.m = map[string]string{}
+	}
+	f.m[wsPK+"/"+funnel] = conn
+}
+
+// maxKnownFunnels bounds the funnels remembered (the map starts afresh
+// past it).
+const maxKnownFunnels = 10000
 
 // unlessErased writes w in one transaction with a check on each
 // address's erasure marker: absent, or expired. A marker that holds is
 // ErrErased, and nothing is written.
-func (s *Store) unlessErased(ctx context.Context, op, ws string, hashes []string, w types.TransactWriteItem) error {
-	items := []types.TransactWriteItem{w}
+func (s *Store) unlessErased(ctx context.Context, op, ws string, hashes []string, w ...types.TransactWriteItem) error {
+	items := slices.Clone(w)
 	gone, err := expression.NewBuilder().WithCondition(expression.AttributeNotExists(expression.Name(AttrPK)).
 		Or(expression.Name(AttrTTL).LessThanEqual(expression.Value(s.now().Unix())))).Build()
 	if err != nil {
@@ -484,7 +575,7 @@ func (s *Store) unlessErased(ctx context.Context, op, ws string, hashes []string
 	var tc *types.TransactionCanceledException
 	if errors.As(err, &tc) {
 		for i, r := range tc.CancellationReasons {
-			if i > 0 && aws.ToString(r.Code) == "ConditionalCheckFailed" {
+			if i >= len(w) && aws.ToString(r.Code) == "ConditionalCheckFailed" {
 				return ErrErased
 			}
 		}

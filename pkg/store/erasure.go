@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -137,53 +136,6 @@ func (s *Store) Erased(ctx context.Context, ws string, emailHashes ...string) (b
 		}
 	}
 	return false, nil
-}
-
-// Seen is what LookUp found of an event before ingest accepts it.
-type Seen struct {
-	// Recorded: the event has a delivery record (a repeat).
-	Recorded bool
-	// Erased: an erasure marker that has not expired names one of the
-	// applicant's e-mail hashes.
-	Erased bool
-}
-
-// LookUp reads, in one strongly consistent batch read, the event's
-// delivery record and the erasure markers of the e-mail hashes (empty
-// ones skipped, at most 99): what Erased and GetDelivery tell together,
-// in one request instead of one per item.
-func (s *Store) LookUp(ctx context.Context, ws, eventID string, emailHashes ...string) (Seen, error) {
-	const op = "store: look up event"
-	keys := []map[string]types.AttributeValue{key(wsKey(ws), deliveryKey(eventID))}
-	asked := map[string]bool{}
-	for _, h := range emailHashes {
-		if h != "" && !asked[h] {
-			asked[h] = true
-			keys = append(keys, key(wsKey(ws), erasedKey(h)))
-		}
-	}
-	if len(keys) > 100 {
-		return Seen{}, failure.New(op, failure.Invalid, errors.New("more than 99 e-mail hashes"))
-	}
-	found, err := s.batchGet(ctx, op, keys)
-	if err != nil {
-		return Seen{}, err
-	}
-	var seen Seen
-	now := s.now().Unix()
-	for _, raw := range found {
-		var it erasureItem
-		if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
-			return Seen{}, failure.New(op, failure.Invalid, err)
-		}
-		switch {
-		case it.SK == deliveryKey(eventID):
-			seen.Recorded = true
-		case it.ExpiresAt > now:
-			seen.Erased = true
-		}
-	}
-	return seen, nil
 }
 
 // Forget deletes a delivery record with the event kept for it, whoever

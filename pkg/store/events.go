@@ -7,6 +7,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/funnel-personio/funnel-personio/pkg/failure"
 )
@@ -32,13 +33,18 @@ type eventItem struct {
 // keepEvent writes the event's item (again, if it is there: the same
 // bytes).
 func (s *Store) keepEvent(ctx context.Context, op string, d Delivery) error {
-	item, err := attributevalue.MarshalMap(eventItem{PK: wsKey(d.WorkspaceID), SK: eventKey(d.EventID), Event: d.Event,
-		EmailHashes: d.EmailHashes, ExpiresAt: d.ExpiresAt})
+	item, err := eventItemOf(d)
 	if err != nil {
 		return failure.New(op, failure.Invalid, err)
 	}
 	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.table), Item: item})
 	return failure.Classify(op+": keep the event", err)
+}
+
+// eventItemOf is the item that keeps d's event.
+func eventItemOf(d Delivery) (map[string]types.AttributeValue, error) {
+	return attributevalue.MarshalMap(eventItem{PK: wsKey(d.WorkspaceID), SK: eventKey(d.EventID), Event: d.Event,
+		EmailHashes: d.EmailHashes, ExpiresAt: d.ExpiresAt})
 }
 
 // Event reads the event a delivery keeps, for sending it again. An event

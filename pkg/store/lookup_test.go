@@ -2,12 +2,15 @@ package store_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"github.com/funnel-personio/funnel-personio/pkg/failure"
 	"github.com/funnel-personio/funnel-personio/pkg/store"
 )
 
@@ -25,52 +28,6 @@ func (c *countingDB) GetItem(ctx context.Context, in *dynamodb.GetItemInput, o .
 func (c *countingDB) BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInput, o ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error) {
 	c.calls.Add(1)
 	return c.DynamoDB.BatchGetItem(ctx, in, o...)
-}
-
-// TestLookUp: ingest's look at an event — its record, and its
-// applicant's erasure markers, the expired ones not counting — is one
-// request, whatever the number of addresses.
-func TestLookUp(t *testing.T) {
-	suite(t, func(t *testing.T, db testDB, s *store.Store, c *clock) {
-		ctx := t.Context()
-		if _, err := s.CreateDelivery(ctx, store.Delivery{WorkspaceID: "ws_a", FunnelID: "fn_1", EventID: "evt_kept", Event: []byte(`{}`)}); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := s.EraseApplicant(ctx, "ws_a", "h-gone", c.Now().Add(24*time.Hour)); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := s.EraseApplicant(ctx, "ws_a", "h-old", c.Now().Add(time.Hour)); err != nil {
-			t.Fatal(err)
-		}
-		c.Add(2 * time.Hour) // h-old's marker has expired
-		counted := &countingDB{DynamoDB: db}
-		look := store.New(counted, s.Table(), retention, store.WithClock(c.Now))
-		for _, tc := range []struct {
-			name   string
-			ws, id string
-			hashes []string
-			want   store.Seen
-		}{
-			{"new", "ws_a", "evt_new", []string{"h-ada"}, store.Seen{}},
-			{"a repeat", "ws_a", "evt_kept", []string{"h-ada"}, store.Seen{Recorded: true}},
-			{"erased", "ws_a", "evt_new", []string{"h-ada", "h-gone", ""}, store.Seen{Erased: true}},
-			{"a repeat of an erased applicant", "ws_a", "evt_kept", []string{"h-gone", "h-gone"}, store.Seen{Recorded: true, Erased: true}},
-			{"an expired marker", "ws_a", "evt_new", []string{"h-old"}, store.Seen{}},
-			{"another workspace", "ws_b", "evt_kept", []string{"h-gone"}, store.Seen{}},
-			{"no address", "ws_a", "evt_new", nil, store.Seen{}},
-		} {
-			t.Run(tc.name, func(t *testing.T) {
-				before := counted.calls.Load()
-				got, err := look.LookUp(ctx, tc.ws, tc.id, tc.hashes...)
-				if err != nil || got != tc.want {
-					t.Errorf("LookUp = %+v, %v; want %+v", got, err, tc.want)
-				}
-				if n := counted.calls.Load() - before; n != 1 {
-					t.Errorf("%d requests, want 1", n)
-				}
-			})
-		}
-	})
 }
 
 // TestClaimReading: a claim that looks at the record first (an event with
@@ -120,6 +77,166 @@ func TestClaimReading(t *testing.T) {
 		if _, _, err := cs.ClaimReading(ctx, store.Delivery{WorkspaceID: "ws_a", FunnelID: "fn_1", EventID: "evt_1", EmailHashes: []string{"h1"}},
 			"w2", time.Minute); err == nil {
 			t.Error("a second worker's claim held")
+		}
+	})
+}
+
+// TestWithdraw: ingest's way back from a failed send deletes the record it
+// wrote and the event kept beside it, but not a record a worker has
+// claimed since.
+func TestWithdraw(t *testing.T) {
+	suite(t, func(t *testing.T, db testDB, s *store.Store, c *clock) {
+		ctx := t.Context()
+		d, err := s.CreateDelivery(ctx, store.Delivery{WorkspaceID: "ws_a", FunnelID: "fn_1", EventID: "evt_1", Event: []byte(`{}`), EmailHashes: []string{"h1"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		claimedD, err := s.CreateDelivery(ctx, store.Delivery{WorkspaceID: "ws_a", FunnelID: "fn_1", EventID: "evt_2", Event: []byte(`{}`), EmailHashes: []string{"h1"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Add(time.Second)
+		if _, err := s.Claim(ctx, store.Delivery{WorkspaceID: "ws_a", FunnelID: "fn_1", EventID: "evt_2", EmailHashes: []string{"h1"}}, "w", time.Minute); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Withdraw(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.GetDelivery(ctx, "ws_a", "evt_1"); !errors.Is(err, failure.ErrNotFound) {
+			t.Errorf("withdrawn record: %v", err)
+		}
+		if _, err := s.Event(ctx, "ws_a", "evt_1"); !errors.Is(err, failure.ErrNotFound) {
+			t.Errorf("withdrawn record's event: %v", err)
+		}
+		if err := s.Withdraw(ctx, claimedD); !errors.Is(err, failure.ErrConflict) {
+			t.Errorf("claimed record withdrawn: %v", err)
+		}
+		if _, err := s.Event(ctx, "ws_a", "evt_2"); err != nil {
+			t.Errorf("claimed record's event: %v", err)
+		}
+	})
+}
+
+// TestReserveTurnReadsOncePerSecond: ingest reads a company's idle budget
+// once a second, not once an event; within that second it does not see a
+// window another instance filled (its events go at once and their workers
+// join the line), after it it does.
+func TestReserveTurnReadsOncePerSecond(t *testing.T) {
+	suite(t, func(t *testing.T, db testDB, s *store.Store, c *clock) {
+		ctx := t.Context()
+		b := store.Budget{Limit: 20, Window: time.Minute}
+		counted := &countingDB{DynamoDB: db}
+		in := store.New(counted, s.Table(), retention, store.WithClock(c.Now))
+		for i := range 3 {
+			if at, err := in.ReserveTurn(ctx, "42", 1, b); !at.IsZero() || err != nil {
+				t.Fatalf("reservation %d with room: %v, %v", i, at, err)
+			}
+		}
+		if n := counted.calls.Load(); n != 1 {
+			t.Errorf("three reservations in a second: %d reads, want 1", n)
+		}
+		for i := range 20 {
+			if ok, _, err := s.TakeBudget(ctx, "42", 1, b); !ok || err != nil {
+				t.Fatalf("take %d: %v, %v", i, ok, err)
+			}
+		}
+		c.Add(999 * time.Millisecond)
+		if at, err := in.ReserveTurn(ctx, "42", 1, b); !at.IsZero() || err != nil || counted.calls.Load() != 1 {
+			t.Errorf("within the second: %v, %v after %d reads; want no turn and no read", at, err, counted.calls.Load())
+		}
+		c.Add(time.Millisecond)
+		if at, err := in.ReserveTurn(ctx, "42", 1, b); at.IsZero() || err != nil || counted.calls.Load() != 2 {
+			t.Errorf("a second later: %v, %v after %d reads; want a turn and a read", at, err, counted.calls.Load())
+		}
+	})
+}
+
+// TestClaimReadingConnection: once an instance has read a funnel's
+// integration, its next claims of the funnel's events read the connection
+// the integration names in the same request; an integration that names
+// another connection since gives none (the caller reads it), and the claim
+// after takes the new one.
+func TestClaimReadingConnection(t *testing.T) {
+	suite(t, func(t *testing.T, db testDB, s *store.Store, c *clock) {
+		ctx := t.Context()
+		in := store.Integration{WorkspaceID: "ws_a", FunnelID: "fn_1", ConnectionID: "con_1", JobPositionID: 7, Enabled: true}
+		for _, id := range []string{"con_1", "con_2"} {
+			if _, err := s.CreateConnection(ctx, store.Connection{WorkspaceID: "ws_a", ID: id, CompanyID: "c-" + id, Status: store.ConnectionConnected}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		in, err := s.PutIntegration(ctx, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		counted := &countingDB{DynamoDB: db}
+		cs := store.New(counted, s.Table(), retention, store.WithClock(c.Now))
+		for i, want := range []string{"", "con_1", "", "con_2"} {
+			if i == 2 {
+				in.ConnectionID = "con_2"
+				if _, err := s.PutIntegration(ctx, in); err != nil {
+					t.Fatal(err)
+				}
+			}
+			before := counted.calls.Load()
+			d := store.Delivery{WorkspaceID: "ws_a", FunnelID: "fn_1", EventID: fmt.Sprintf("evt_%d", i), EmailHashes: []string{"h1"}}
+			_, look, err := cs.ClaimReading(ctx, d, "w1", time.Minute)
+			if err != nil {
+				t.Fatalf("claim %d: %v", i, err)
+			}
+			got := ""
+			if look.Connection != nil {
+				got = look.Connection.ID
+				if look.Connection.CompanyID != "c-"+got {
+					t.Errorf("claim %d: connection %+v", i, look.Connection)
+				}
+			}
+			if got != want || counted.calls.Load()-before != 1 {
+				t.Errorf("claim %d: connection %q in %d reads, want %q in 1", i, got, counted.calls.Load()-before, want)
+			}
+		}
+	})
+}
+
+// hookDB runs before once, ahead of the first UpdateItem.
+type hookDB struct {
+	store.DynamoDB
+	before func()
+}
+
+func (h *hookDB) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, o ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
+	if f := h.before; f != nil {
+		h.before = nil
+		f()
+	}
+	return h.DynamoDB.UpdateItem(ctx, in, o...)
+}
+
+// TestClaimErasedBetweenLookAndUpdate: a claim whose look found no erasure marker,
+// with the applicant erased between its look and its update, writes
+// nothing: the erasure deleted the record, and the update's condition
+// (the record as read) fails; no item of the event is left.
+func TestClaimErasedBetweenLookAndUpdate(t *testing.T) {
+	suite(t, func(t *testing.T, db testDB, s *store.Store, c *clock) {
+		ctx := t.Context()
+		d := store.Delivery{WorkspaceID: "ws_a", FunnelID: "fn_1", EventID: "evt_1", Event: []byte(`{"e":"ada"}`), EmailHashes: []string{"h1"}}
+		if _, err := s.CreateDelivery(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+		hooked := &hookDB{DynamoDB: db, before: func() {
+			if _, err := s.EraseApplicant(ctx, "ws_a", "h1", c.Now().Add(24*time.Hour)); err != nil {
+				t.Error(err)
+			}
+		}}
+		ws := store.New(hooked, s.Table(), retention, store.WithClock(c.Now))
+		if _, err := ws.Claim(ctx, d, "w1", time.Minute); err == nil {
+			t.Error("the claim held after the erasure")
+		}
+		if _, err := s.GetDelivery(ctx, "ws_a", "evt_1"); !errors.Is(err, failure.ErrNotFound) {
+			t.Errorf("the record: %v", err)
+		}
+		if _, err := s.Event(ctx, "ws_a", "evt_1"); !errors.Is(err, failure.ErrNotFound) {
+			t.Errorf("the event: %v", err)
 		}
 	})
 }

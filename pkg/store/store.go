@@ -83,6 +83,9 @@ type Store struct {
 	// attempts are the attempts of the records this instance's held
 	// claims last wrote.
 	attempts attemptsSeen
+	// connections are the connections the funnels' integrations named
+	// when this instance's claims last read them.
+	connections funnelConnections
 }
 
 // Option configures a Store.
