@@ -267,6 +267,9 @@ type personioNet struct {
 	faults  faults
 	// lost counts the answers lost on purpose.
 	lost int
+	// served counts the requests Personio served (the checks read
+	// Personio again only when it changed).
+	served int
 }
 
 type lostAnswer struct{}
@@ -288,6 +291,7 @@ func (p *personioNet) RoundTrip(r *http.Request) (*http.Response, error) {
 	}
 	rec := httptest.NewRecorder()
 	p.sandbox.ServeHTTP(rec, r)
+	p.served++
 	lose := api && p.s.Float() < p.faults.lost
 	p.s.Gate(ctx, "personio answered", p.s.Latency(20*time.Millisecond, 500*time.Millisecond))
 	if lose {

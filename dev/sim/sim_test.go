@@ -11,6 +11,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
 	"github.com/funnel-personio/funnel-personio/dev/sandbox"
 	"github.com/funnel-personio/funnel-personio/pkg/personio"
 )
@@ -54,7 +58,8 @@ func TestSameSeedSameRun(t *testing.T) {
 // TestInvariantsCatch: the checks see what they are for: an application
 // sent twice, one of an erased applicant after the erasure, a record that
 // says delivered with nothing at Personio, an accepted event without a
-// record.
+// record, a record and a kept event that hold an erased address, a view
+// of the table that missed a write.
 func TestInvariantsCatch(t *testing.T) {
 	s := newSched(1, start, 0)
 	w, err := newWorld(s, Options{Workers: 1, Faults: faults{}})
@@ -73,11 +78,25 @@ func TestInvariantsCatch(t *testing.T) {
 	}
 	create("evt_sim001", 1)
 	create("evt_sim001", 101)
-	w.ledger.erasures = append(w.ledger.erasures, erasure{applicant: 2, at: start.Add(-time.Minute), inFlight: map[string]bool{}})
+	w.ledger.erasures = append(w.ledger.erasures, erasure{applicant: 2, address: email(2), hash: "h2", at: start.Add(-time.Minute), inFlight: map[string]bool{}})
 	create("evt_sim002", 2)
+	w.ledger.accepted["evt_sim002"] = 2
 	w.ledger.accepted["evt_sim003"] = 3
+	put := func(sk string, attrs map[string]types.AttributeValue) {
+		attrs["pk"], attrs["sk"] = &types.AttributeValueMemberS{Value: "WS#" + ws}, &types.AttributeValueMemberS{Value: sk}
+		if _, err := w.db.PutItem(t.Context(), &dynamodb.PutItemInput{TableName: aws.String(table), Item: attrs}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put("DELIVERY#evt_sim002", map[string]types.AttributeValue{"status": &types.AttributeValueMemberS{Value: "delivered"},
+		"email_hashes": &types.AttributeValueMemberSS{Value: []string{"h2"}}})
+	put("EVENT#evt_sim002", map[string]types.AttributeValue{"body": &types.AttributeValueMemberS{Value: "a note from " + email(2)}})
+	w.db.Watch(nil)
+	put("EVENT#evt_sim009", map[string]types.AttributeValue{})
 	got := strings.Join(w.checkEnd(), "\n")
-	for _, want := range []string{"nothing twice: evt_sim001", "an erasure is final: evt_sim002", "nothing accepted is lost: evt_sim003 has no record"} {
+	for _, want := range []string{"nothing twice: evt_sim001", "an erasure is final: evt_sim002", "nothing accepted is lost: evt_sim003 has no record",
+		"the record of evt_sim002 holds applicant 2's address", "the item EVENT#evt_sim002 holds the erased address",
+		"the simulator's view of the table"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("the checks missed %q; they said:\n%s", want, got)
 		}

@@ -72,7 +72,10 @@ type world struct {
 	conn    string
 	token   string
 	ledger  *ledger
-	live    int // actors of the system still running (not the pollers)
+	// tv and pv are the checks' views of the table and of Personio.
+	tv   *tableView
+	pv   personioView
+	live int // actors of the system still running (not the pollers)
 	// unpublished: the script unpublished the position at Personio.
 	unpublished bool
 	// arrivals are when the platform sends each event (from the start).
@@ -86,9 +89,9 @@ type world struct {
 // not.
 func (w *world) marking(hash string) {
 	set := map[string]bool{}
-	for _, d := range w.records() {
+	for id, d := range w.tv.records {
 		if d.ClaimOwner != "" && d.ClaimUntil >= w.s.Now().UnixMilli() {
-			set[d.id] = true
+			set[id] = true
 		}
 	}
 	w.ledger.inFlight[hash] = set
@@ -129,7 +132,8 @@ type acceptAll struct{}
 func (acceptAll) Verify([]byte, http.Header) error { return nil }
 
 func newWorld(s *Sched, o Options) (*world, error) {
-	w := &world{s: s, db: memdb.New(), ledger: newLedger()}
+	w := &world{s: s, db: memdb.New(), ledger: newLedger(), tv: newTableView()}
+	w.db.Watch(w.tv.wrote)
 	set := settings.Default()
 	set.Table, set.HashKey = table, []byte(hashKey)
 	set.WatchTick, set.WatchInterval, set.HealthInterval = time.Minute, 2*time.Minute, 10*time.Minute
