@@ -241,9 +241,19 @@ func (w *world) customer(ctx context.Context) {
 		})
 	}
 	if s.Float() < 0.3 {
+		// Half the time right after an application reached Personio:
+		// a worker then holds the deleted integration's mapping compiled
+		// (a cache entry lives a minute) as the new one's first
+		// applications come.
+		warm := s.Float() < 0.5
 		w.scripted(ctx, "customer-recreate", func(ctx context.Context) {
 			_ = s.Sleep(ctx, at(scriptLength/2))
-			w.recreate(ctx, at(20*time.Second))
+			gap := at(20 * time.Second)
+			if warm {
+				w.afterAnApplication(ctx, 2*time.Minute)
+				gap = at(5 * time.Second)
+			}
+			w.recreate(ctx, gap)
 			// Two more applicants right after: the first events the new
 			// integration maps.
 			for k := range 2 {
@@ -288,6 +298,18 @@ func (w *world) toggle(ctx context.Context, on bool) {
 		code, _ := w.call(ctx, "PATCH", "/v1/funnels/"+funnel+"/integration", map[string]any{"enabled": on}, map[string]string{"if-match": "*"})
 		return code == http.StatusOK
 	})
+}
+
+// afterAnApplication waits until the next application reaches Personio,
+// or limit.
+func (w *world) afterAnApplication(ctx context.Context, limit time.Duration) {
+	n := len(w.sandbox.Applications(company))
+	for end := w.s.Now().Add(limit); w.s.Now().Before(end); {
+		_ = w.s.Sleep(ctx, time.Second)
+		if len(w.sandbox.Applications(company)) > n {
+			return
+		}
+	}
 }
 
 // recreate deletes the integration and, after gap, creates it again with
