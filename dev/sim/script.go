@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/funnel-personio/funnel-personio/pkg/application"
+	"github.com/funnel-personio/funnel-personio/pkg/operator"
 )
 
 // The script is what happens from outside: the platform's events, the
@@ -286,6 +287,15 @@ func (w *world) customer(ctx context.Context) {
 		w.retryFailed(ctx)
 	})
 	if s.Float() < 0.3 {
+		// The runbook's erasure under a retired hash key, through the
+		// operator command's code, with the operator policy.
+		when := at(scriptLength)
+		w.scripted(ctx, "operator-erase", func(ctx context.Context) {
+			_ = s.Sleep(ctx, when)
+			w.system(ctx, "operator", func(ctx context.Context) { w.eraseWithRetiredKey(ctx) })
+		})
+	}
+	if s.Float() < 0.3 {
 		w.scripted(ctx, "operator-redrive", func(ctx context.Context) {
 			_ = s.Sleep(ctx, scriptLength)
 			w.system(ctx, "operator", func(ctx context.Context) { w.q.redrive(ctx) })
@@ -298,6 +308,15 @@ func (w *world) toggle(ctx context.Context, on bool) {
 		code, _ := w.call(ctx, "PATCH", "/v1/funnels/"+funnel+"/integration", map[string]any{"enabled": on}, map[string]string{"if-match": "*"})
 		return code == http.StatusOK
 	})
+}
+
+// eraseWithRetiredKey runs `ops erase -key-env OLD_HASH_KEY` for an
+// accepted applicant: the marker of the retired key's hash, and the
+// records written under that key deleted (none here: every record is
+// written under the current key).
+func (w *world) eraseWithRetiredKey(ctx context.Context) {
+	o := operator.New(operator.Config{ErasureMarkerTTL: w.set.ErasureMarkerTTL(), Now: w.s.Now, LocalUser: "sim"}, nil, w.open("Operator"), nil)
+	_, _ = o.EraseWithKey(ctx, ws, email(w.applicantOnItsWay()), []byte(retiredHashKey))
 }
 
 // afterAnApplication waits until the next application reaches Personio,

@@ -35,6 +35,9 @@ const (
 	subdomain = "acme"
 	table     = "sim"
 	hashKey   = "sim-hash-key"
+	// retiredHashKey is the key a rotation retired (the operator's
+	// erasure under it).
+	retiredHashKey = "sim-retired-hash-key"
 )
 
 var mappingDoc = json.RawMessage(`{"version":1,"required":{"first_name":{"source":"contact.first_name"},` +
@@ -72,6 +75,13 @@ type world struct {
 	conn    string
 	token   string
 	ledger  *ledger
+	// policies are the stack's; denied the calls seen outside them.
+	policies   policies
+	denied     map[string]bool
+	deniedList []string
+	// open gives a function's instance its store, its calls held to
+	// role's policy.
+	open func(role string) *store.Store
 	// tv and pv are the checks' views of the table and of Personio.
 	tv   *tableView
 	pv   personioView
@@ -132,7 +142,7 @@ type acceptAll struct{}
 func (acceptAll) Verify([]byte, http.Header) error { return nil }
 
 func newWorld(s *Sched, o Options) (*world, error) {
-	w := &world{s: s, db: memdb.New(), ledger: newLedger(), tv: newTableView()}
+	w := &world{s: s, db: memdb.New(), ledger: newLedger(), tv: newTableView(), policies: parsePolicies(policiesFile), denied: map[string]bool{}}
 	w.db.Watch(w.tv.wrote)
 	set := settings.Default()
 	set.Table, set.HashKey = table, []byte(hashKey)
@@ -144,9 +154,11 @@ func newWorld(s *Sched, o Options) (*world, error) {
 	}
 	// Each function has a store of its own, as each Lambda instance
 	// does (with its own in-process memory).
-	open := func() *store.Store {
-		return store.New(gatedDB{s: s, db: w.db, marking: w.marking}, table, set.Retention, store.WithGlobal(set.GlobalBudget()), store.WithClock(s.Now))
+	w.open = func(role string) *store.Store {
+		called := func(op string, params any) { w.called(role, op, params) }
+		return store.New(gatedDB{s: s, db: w.db, marking: w.marking, called: called}, table, set.Retention, store.WithGlobal(set.GlobalBudget()), store.WithClock(s.Now))
 	}
+	open := w.open
 	w.q = &sqs{s: s, visibility: set.VisibilityTimeout(), maxReceive: set.MaxReceiveCount}
 	w.vault = &vault{s: s, tokens: map[string]personio.Token{}, secrets: map[string]personio.Token{}}
 	sb, err := sandbox.New(sandbox.Config{Now: s.Now, Seed: sandbox.Seed{Companies: []sandbox.Company{{ID: company, Token: "token-0", Subdomain: subdomain,
@@ -169,7 +181,7 @@ func newWorld(s *Sched, o Options) (*world, error) {
 	ec.Now, ec.IDs = s.Now, seeded{s}
 	var perr error
 	w.editors = &pool[*apigw.Router]{make: func() *apigw.Router {
-		ed, err := editor.New(ec, open(), w.vault, pc, w.q)
+		ed, err := editor.New(ec, open("Api"), w.vault, pc, w.q)
 		if err != nil {
 			perr = err
 			return nil
@@ -184,12 +196,12 @@ func newWorld(s *Sched, o Options) (*world, error) {
 	}
 	w.ingests = &pool[*ingest.Handler]{make: func() *ingest.Handler {
 		return ingest.New(ingest.Config{HashKey: set.HashKey, MaxFiles: set.MaxFiles(), Budget: set.RateBudget(), CacheTTL: set.CacheTTL,
-			Logger: log, Now: s.Now}, w.verifier, open(), w.q)
+			Logger: log, Now: s.Now}, w.verifier, open("Ingest"), w.q)
 	}}
 	for range o.Workers {
 		wc := workerlambda.Config(set, workerlambda.Options{Logger: log, Metrics: io.Discard})
 		wc.Now, wc.Rand, wc.Sleep = s.Now, s.Intn, s.Sleep
-		wk, err := delivery.NewWorker(wc, open(), w.vault, pc, w.q, nil)
+		wk, err := delivery.NewWorker(wc, open("Worker"), w.vault, pc, w.q, nil)
 		if err != nil {
 			return nil, err
 		}
@@ -197,11 +209,11 @@ func newWorld(s *Sched, o Options) (*world, error) {
 	}
 	wcfg := watchlambda.Config(set, log)
 	wcfg.Now, wcfg.Serial, wcfg.FeedReaders = s.Now, true, 1
-	if _, err := watch.New(wcfg, open(), w.vault, pc, w.q, nil); err != nil {
+	if _, err := watch.New(wcfg, open("Watch"), w.vault, pc, w.q, nil); err != nil {
 		return nil, err
 	}
 	w.watches = &pool[*watch.Watch]{make: func() *watch.Watch {
-		wt, _ := watch.New(wcfg, open(), w.vault, pc, w.q, nil)
+		wt, _ := watch.New(wcfg, open("Watch"), w.vault, pc, w.q, nil)
 		return wt
 	}}
 	return w, nil
