@@ -137,6 +137,10 @@ func (w *world) poll(ctx context.Context) {
 			_ = w.s.Sleep(ctx, w.nextPoll())
 			continue
 		}
+		if f := w.onTake[got[0].eventID]; f != nil {
+			delete(w.onTake, got[0].eventID)
+			f(ctx)
+		}
 		w.busy[free] = true
 		w.system(ctx, fmt.Sprintf("worker%d[%s]", free, got[0].eventID), func(ctx context.Context) {
 			defer func() { w.busy[free] = false }()
@@ -265,21 +269,7 @@ func (w *world) customer(ctx context.Context) {
 	}
 	for range 2 {
 		if s.Float() < 0.5 {
-			// Near an event's arrival half the time: where an erasure
-			// races the event's delivery.
-			when := at(scriptLength)
-			if len(w.arrivals) > 0 && s.Float() < 0.5 {
-				when = w.arrivals[s.Intn(int64(len(w.arrivals)))] + at(3*time.Second)
-			}
-			w.scripted(ctx, "customer-erasure", func(ctx context.Context) {
-				_ = s.Sleep(ctx, when)
-				n := w.applicantOnItsWay()
-				address := email(n)
-				if s.Float() < 0.5 {
-					address = privateEmail(n) // the one inside an answer
-				}
-				w.erase(ctx, n, address)
-			})
+			w.scriptErasure(ctx)
 		}
 	}
 	w.scripted(ctx, "customer-retry", func(ctx context.Context) {
@@ -307,6 +297,39 @@ func (w *world) toggle(ctx context.Context, on bool) {
 	w.until(ctx, "editor", 30*time.Second, func(ctx context.Context) bool {
 		code, _ := w.call(ctx, "PATCH", "/v1/funnels/"+funnel+"/integration", map[string]any{"enabled": on}, map[string]string{"if-match": "*"})
 		return code == http.StatusOK
+	})
+}
+
+// scriptErasure erases an applicant: near an event's arrival half the
+// time (where an erasure races the event's delivery), and of those half
+// at the moment a worker takes the applicant's event from the queue
+// (where the erasure's marker lands between the worker's first calls);
+// at any time otherwise.
+func (w *world) scriptErasure(ctx context.Context) {
+	s := w.s
+	at := func(max time.Duration) time.Duration { return time.Duration(s.Intn(int64(max))) }
+	when, k, onTake := at(scriptLength), -1, false
+	if len(w.arrivals) > 0 && s.Float() < 0.5 {
+		k = int(s.Intn(int64(len(w.arrivals))))
+		when, onTake = w.arrivals[k]+at(3*time.Second), s.Float() < 0.5
+	}
+	inside := s.Float() < 0.5 // by the address inside an answer
+	address := func(n int) string {
+		if inside {
+			return privateEmail(n)
+		}
+		return email(n)
+	}
+	if onTake {
+		w.onTake[fmt.Sprintf("evt_sim%03d", k)] = func(ctx context.Context) {
+			w.scripted(ctx, "customer-erasure", func(ctx context.Context) { w.erase(ctx, k, address(k)) })
+		}
+		return
+	}
+	w.scripted(ctx, "customer-erasure", func(ctx context.Context) {
+		_ = s.Sleep(ctx, when)
+		n := w.applicantOnItsWay()
+		w.erase(ctx, n, address(n))
 	})
 }
 

@@ -75,6 +75,9 @@ type world struct {
 	conn    string
 	token   string
 	ledger  *ledger
+	// onTake are erasures to start as a worker takes their event from
+	// the queue, by event id.
+	onTake map[string]func(ctx context.Context)
 	// policies are the stack's; denied the calls seen outside them.
 	policies   policies
 	denied     map[string]bool
@@ -142,7 +145,8 @@ type acceptAll struct{}
 func (acceptAll) Verify([]byte, http.Header) error { return nil }
 
 func newWorld(s *Sched, o Options) (*world, error) {
-	w := &world{s: s, db: memdb.New(), ledger: newLedger(), tv: newTableView(), policies: parsePolicies(policiesFile), denied: map[string]bool{}}
+	w := &world{s: s, db: memdb.New(), ledger: newLedger(), tv: newTableView(), policies: parsePolicies(policiesFile), denied: map[string]bool{},
+		onTake: map[string]func(context.Context){}}
 	w.db.Watch(w.tv.wrote)
 	set := settings.Default()
 	set.Table, set.HashKey = table, []byte(hashKey)
