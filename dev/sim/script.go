@@ -213,7 +213,7 @@ func (w *world) accept(id string, n int) {
 // customer plays the customer's and the operator's actions.
 func (w *world) customer(ctx context.Context) {
 	s := w.s
-	at := func(max time.Duration) time.Duration { return time.Duration(s.Intn(int64(max))) }
+	at := w.within
 	if s.Float() < 0.5 {
 		w.scripted(ctx, "customer-rotate", func(ctx context.Context) {
 			_ = s.Sleep(ctx, at(scriptLength/2))
@@ -246,26 +246,7 @@ func (w *world) customer(ctx context.Context) {
 		})
 	}
 	if s.Float() < 0.3 {
-		// Half the time right after an application reached Personio:
-		// a worker then holds the deleted integration's mapping compiled
-		// (a cache entry lives a minute) as the new one's first
-		// applications come.
-		warm := s.Float() < 0.5
-		w.scripted(ctx, "customer-recreate", func(ctx context.Context) {
-			_ = s.Sleep(ctx, at(scriptLength/2))
-			gap := at(20 * time.Second)
-			if warm {
-				w.afterAnApplication(ctx, 2*time.Minute)
-				gap = at(5 * time.Second)
-			}
-			w.recreate(ctx, gap)
-			// Two more applicants right after: the first events the new
-			// integration maps.
-			for k := range 2 {
-				n := len(w.arrivals) + k
-				w.scripted(ctx, "platform", func(ctx context.Context) { w.sendEvent(ctx, n, at(10*time.Second)) })
-			}
-		})
+		w.scriptRecreate(ctx)
 	}
 	for range 2 {
 		if s.Float() < 0.5 {
@@ -276,6 +257,43 @@ func (w *world) customer(ctx context.Context) {
 		_ = s.Sleep(ctx, scriptLength)
 		w.retryFailed(ctx)
 	})
+	w.operatorScript(ctx)
+}
+
+// within draws a duration in [0, max).
+func (w *world) within(max time.Duration) time.Duration { return time.Duration(w.s.Intn(int64(max))) }
+
+// scriptRecreate deletes the integration and creates it again: half the
+// time right after an application reached Personio, so that a worker
+// holds the deleted integration's mapping compiled (a cache entry lives
+// a minute) as the new one's first applications come.
+func (w *world) scriptRecreate(ctx context.Context) {
+	s := w.s
+	at := w.within
+	warm := s.Float() < 0.5
+	w.scripted(ctx, "customer-recreate", func(ctx context.Context) {
+		_ = s.Sleep(ctx, at(scriptLength/2))
+		gap := at(20 * time.Second)
+		if warm {
+			w.afterAnApplication(ctx, 2*time.Minute)
+			gap = at(5 * time.Second)
+		}
+		w.recreate(ctx, gap)
+		// Two more applicants right after: the first events the new
+		// integration maps.
+		for k := range 2 {
+			n := len(w.arrivals) + k
+			w.scripted(ctx, "platform", func(ctx context.Context) { w.sendEvent(ctx, n, at(10*time.Second)) })
+		}
+	})
+}
+
+// operatorScript is the operator's: an erasure under a retired hash key
+// (the runbook's, through the operator command's code, with the operator
+// policy) and a redrive of the dead-letter queue, each in some runs.
+func (w *world) operatorScript(ctx context.Context) {
+	s := w.s
+	at := w.within
 	if s.Float() < 0.3 {
 		// The runbook's erasure under a retired hash key, through the
 		// operator command's code, with the operator policy.
@@ -307,7 +325,7 @@ func (w *world) toggle(ctx context.Context, on bool) {
 // at any time otherwise.
 func (w *world) scriptErasure(ctx context.Context) {
 	s := w.s
-	at := func(max time.Duration) time.Duration { return time.Duration(s.Intn(int64(max))) }
+	at := w.within
 	when, k, onTake := at(scriptLength), -1, false
 	if len(w.arrivals) > 0 && s.Float() < 0.5 {
 		k = int(s.Intn(int64(len(w.arrivals))))

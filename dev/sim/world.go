@@ -162,7 +162,6 @@ func newWorld(s *Sched, o Options) (*world, error) {
 		called := func(op string, params any) { w.called(role, op, params) }
 		return store.New(gatedDB{s: s, db: w.db, marking: w.marking, called: called}, table, set.Retention, store.WithGlobal(set.GlobalBudget()), store.WithClock(s.Now))
 	}
-	open := w.open
 	w.q = &sqs{s: s, visibility: set.VisibilityTimeout(), maxReceive: set.MaxReceiveCount}
 	w.vault = &vault{s: s, tokens: map[string]personio.Token{}, secrets: map[string]personio.Token{}}
 	sb, err := sandbox.New(sandbox.Config{Now: s.Now, Seed: sandbox.Seed{Companies: []sandbox.Company{{ID: company, Token: "token-0", Subdomain: subdomain,
@@ -180,12 +179,21 @@ func newWorld(s *Sched, o Options) (*world, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := w.functions(o, pc); err != nil {
+		return nil, err
+	}
+	return w, nil
+}
+
+// functions makes the functions' instances as their Lambdas wire them:
+// the editor's and ingest's pools, the workers, the watch's pool.
+func (w *world) functions(o Options, pc *personio.Client) error {
 	log := slog.New(slog.DiscardHandler)
-	ec := apilambda.Config(set, log)
-	ec.Now, ec.IDs = s.Now, seeded{s}
+	ec := apilambda.Config(w.set, log)
+	ec.Now, ec.IDs = w.s.Now, seeded{w.s}
 	var perr error
 	w.editors = &pool[*apigw.Router]{make: func() *apigw.Router {
-		ed, err := editor.New(ec, open("Api"), w.vault, pc, w.q)
+		ed, err := editor.New(ec, w.open("Api"), w.vault, pc, w.q)
 		if err != nil {
 			perr = err
 			return nil
@@ -196,31 +204,31 @@ func newWorld(s *Sched, o Options) (*world, error) {
 	}}
 	w.editors.put(w.editors.make())
 	if perr != nil {
-		return nil, perr
+		return perr
 	}
 	w.ingests = &pool[*ingest.Handler]{make: func() *ingest.Handler {
-		return ingest.New(ingest.Config{HashKey: set.HashKey, MaxFiles: set.MaxFiles(), Budget: set.RateBudget(), CacheTTL: set.CacheTTL,
-			Logger: log, Now: s.Now}, w.verifier, open("Ingest"), w.q)
+		return ingest.New(ingest.Config{HashKey: w.set.HashKey, MaxFiles: w.set.MaxFiles(), Budget: w.set.RateBudget(), CacheTTL: w.set.CacheTTL,
+			Logger: log, Now: w.s.Now}, w.verifier, w.open("Ingest"), w.q)
 	}}
 	for range o.Workers {
-		wc := workerlambda.Config(set, workerlambda.Options{Logger: log, Metrics: io.Discard})
-		wc.Now, wc.Rand, wc.Sleep = s.Now, s.Intn, s.Sleep
-		wk, err := delivery.NewWorker(wc, open("Worker"), w.vault, pc, w.q, nil)
+		wc := workerlambda.Config(w.set, workerlambda.Options{Logger: log, Metrics: io.Discard})
+		wc.Now, wc.Rand, wc.Sleep = w.s.Now, w.s.Intn, w.s.Sleep
+		wk, err := delivery.NewWorker(wc, w.open("Worker"), w.vault, pc, w.q, nil)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		w.workers, w.busy = append(w.workers, wk), append(w.busy, false)
 	}
-	wcfg := watchlambda.Config(set, log)
-	wcfg.Now, wcfg.Serial, wcfg.FeedReaders = s.Now, true, 1
-	if _, err := watch.New(wcfg, open("Watch"), w.vault, pc, w.q, nil); err != nil {
-		return nil, err
+	wcfg := watchlambda.Config(w.set, log)
+	wcfg.Now, wcfg.Serial, wcfg.FeedReaders = w.s.Now, true, 1
+	if _, err := watch.New(wcfg, w.open("Watch"), w.vault, pc, w.q, nil); err != nil {
+		return err
 	}
 	w.watches = &pool[*watch.Watch]{make: func() *watch.Watch {
-		wt, _ := watch.New(wcfg, open("Watch"), w.vault, pc, w.q, nil)
+		wt, _ := watch.New(wcfg, w.open("Watch"), w.vault, pc, w.q, nil)
 		return wt
 	}}
-	return w, nil
+	return nil
 }
 
 // call is one request to the editor API as the customer's browser makes
