@@ -11,8 +11,8 @@
 // returns, and the same calls in the same order give the same answers,
 // which is what a seeded simulation needs. TTL is not applied (items
 // expire in days; a simulation lasts minutes). Indexes are read as of
-// the call: DynamoDB's indexes lag the table; the simulator models that
-// lag itself where it matters.
+// the call: DynamoDB's indexes lag the table, memdb's do not (the
+// simulator lists that among what it does not model).
 package memdb
 
 import (
