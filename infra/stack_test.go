@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"flag"
 	"fmt"
 	"maps"
 	"os"
@@ -332,6 +333,34 @@ var connected = DefaultProps().Settings.SecretPrefix + "/*"
 // missing fails, as does a policy on a role that is no function's.
 func TestFunctionPermissions(t *testing.T) {
 	_, raw := tpl(t)
+	got := roleGrants(t, raw)
+	holdCalls(t, got)
+	for fn, byResource := range wantPermissions {
+		t.Run(fn, func(t *testing.T) {
+			want := map[string]bool{}
+			for r, actions := range byResource {
+				for _, a := range actions {
+					want[r+" "+a] = true
+				}
+			}
+			for _, p := range slices.Sorted(maps.Keys(got[fn])) {
+				if !want[p] {
+					t.Errorf("may do what no code of it calls: %s", p)
+				}
+			}
+			for _, p := range slices.Sorted(maps.Keys(want)) {
+				if !got[fn][p] {
+					t.Errorf("may not do what it calls: %s", p)
+				}
+			}
+		})
+	}
+}
+
+// roleGrants is what each function's role may do: function → "resource
+// action" (resources as resourceLabel renders them).
+func roleGrants(t *testing.T, raw map[string]any) map[string]map[string]bool {
+	t.Helper()
 	resources := raw["Resources"].(map[string]any)
 	roleOf := map[string]string{} // role's logical id → function
 	for id, r := range resources {
@@ -375,26 +404,46 @@ func TestFunctionPermissions(t *testing.T) {
 			}
 		}
 	}
-	holdCalls(t, got)
-	for fn, byResource := range wantPermissions {
-		t.Run(fn, func(t *testing.T) {
-			want := map[string]bool{}
-			for r, actions := range byResource {
-				for _, a := range actions {
-					want[r+" "+a] = true
-				}
-			}
-			for _, p := range slices.Sorted(maps.Keys(got[fn])) {
-				if !want[p] {
-					t.Errorf("may do what no code of it calls: %s", p)
-				}
-			}
-			for _, p := range slices.Sorted(maps.Keys(want)) {
-				if !got[fn][p] {
-					t.Errorf("may not do what it calls: %s", p)
-				}
-			}
-		})
+	return got
+}
+
+// policiesGolden is every role's and the operator policy's grants, as
+// the simulator holds each actor's calls to them (dev/sim: "no call
+// outside the caller's policy"); TestPoliciesForTheSimulator keeps it
+// equal to the template (-update rewrites it).
+var policiesGolden = filepath.Join("..", "dev", "sim", "testdata", "policies.golden")
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+// TestPoliciesForTheSimulator: the simulator's copy of the stack's
+// policies is the template's ("Role: resource action" lines, the
+// operator's as Operator).
+func TestPoliciesForTheSimulator(t *testing.T) {
+	_, raw := tpl(t)
+	var lines []string
+	for fn, granted := range roleGrants(t, raw) {
+		for g := range granted {
+			lines = append(lines, fn+": "+g)
+		}
+	}
+	for r, actions := range operatorPolicy(t, raw) {
+		for _, a := range actions {
+			lines = append(lines, "Operator: "+r+" "+a)
+		}
+	}
+	slices.Sort(lines)
+	got := strings.Join(lines, "\n") + "\n"
+	if *update {
+		if err := os.WriteFile(policiesGolden, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(policiesGolden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != string(want) {
+		t.Errorf("%s is not the template's policies (go test ./infra -run TestPoliciesForTheSimulator -update):\n%s", policiesGolden, got)
 	}
 }
 

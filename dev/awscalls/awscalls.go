@@ -74,7 +74,7 @@ func (r *Recorder) Take() []string {
 
 func (r *Recorder) record(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
 	service, op := awsmiddleware.GetServiceID(ctx), awsmiddleware.GetOperationName(ctx)
-	prefix := map[string]string{"DynamoDB": "dynamodb", "SQS": "sqs", "Secrets Manager": "secretsmanager"}[service]
+	prefix := prefixes[service]
 	who := ""
 	if r.caller != nil {
 		if who = r.caller(ctx); who == "" {
@@ -85,7 +85,7 @@ func (r *Recorder) record(ctx context.Context, in middleware.InitializeInput, ne
 	}
 	if prefix != "" {
 		r.mu.Lock()
-		for _, c := range r.needs(prefix, op, in.Parameters) {
+		for _, c := range r.Needs(service, op, in.Parameters) {
 			r.calls[who+c] = true
 		}
 		r.mu.Unlock()
@@ -93,8 +93,18 @@ func (r *Recorder) record(ctx context.Context, in middleware.InitializeInput, ne
 	return next.HandleInitialize(ctx, in)
 }
 
-// needs lists what one call needs: "resource action" pairs.
-func (r *Recorder) needs(prefix, op string, params any) []string {
+// prefixes are IAM's names of the services recorded, by the SDK's.
+var prefixes = map[string]string{"DynamoDB": "dynamodb", "SQS": "sqs", "Secrets Manager": "secretsmanager"}
+
+// Needs lists what one call needs, as Take gives it: "resource action"
+// pairs. service is the SDK's ("DynamoDB", "SQS", "Secrets Manager"), op
+// the operation ("PutItem"), params its input; a caller that calls a
+// stand-in of the service (the simulator) asks it directly.
+func (r *Recorder) Needs(service, op string, params any) []string {
+	prefix := prefixes[service]
+	if prefix == "" {
+		return nil
+	}
 	switch p := params.(type) {
 	case *dynamodb.TransactWriteItemsInput:
 		var out []string

@@ -11,8 +11,8 @@
 // returns, and the same calls in the same order give the same answers,
 // which is what a seeded simulation needs. TTL is not applied (items
 // expire in days; a simulation lasts minutes). Indexes are read as of
-// the call: DynamoDB's indexes lag the table; the simulator models that
-// lag itself where it matters.
+// the call: DynamoDB's indexes lag the table, memdb's do not (the
+// simulator lists that among what it does not model).
 package memdb
 
 import (
@@ -33,6 +33,8 @@ type DB struct {
 	tables map[string]*table
 	// Calls counts the calls made, by operation name.
 	calls map[string]int
+	// watch is called after each write (Watch).
+	watch func(table, pk, sk string, it map[string]types.AttributeValue)
 }
 
 type index struct {
@@ -42,6 +44,7 @@ type index struct {
 }
 
 type table struct {
+	name    string
 	pk, sk  string
 	indexes map[string]index
 	items   map[string]map[string]item // pk value → sk value → item
@@ -59,6 +62,35 @@ func (db *DB) Calls() map[string]int {
 		out[k] = v
 	}
 	return out
+}
+
+// Watch has f called after every write to a table (PutItem, UpdateItem,
+// DeleteItem, each write of a transaction), in the order of the writes,
+// under the DB's lock: the table, the item's key and the item as stored
+// (nil: deleted). It lets a caller keep its own view of a table up to
+// date without reading the table. f must not call the DB nor change the
+// item (stored items are never changed in place: a write stores a new
+// one).
+func (db *DB) Watch(f func(table, pk, sk string, it map[string]types.AttributeValue)) {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	db.watch = f
+}
+
+// store puts an item into a table and tells the watcher.
+func (db *DB) store(t *table, pk, sk string, it item) {
+	t.put(pk, sk, it)
+	if db.watch != nil {
+		db.watch(t.name, pk, sk, it)
+	}
+}
+
+// remove deletes an item from a table and tells the watcher.
+func (db *DB) remove(t *table, pk, sk string) {
+	t.del(pk, sk)
+	if db.watch != nil {
+		db.watch(t.name, pk, sk, nil)
+	}
 }
 
 func validation(format string, a ...any) error {
@@ -238,7 +270,7 @@ func (db *DB) put(name *string, it item, sc scope, condExpr *string, write bool)
 		}
 	}
 	if write {
-		t.put(pk, sk, clone(it))
+		db.store(t, pk, sk, clone(it))
 	}
 	return old, nil
 }
@@ -289,7 +321,7 @@ func (db *DB) update(name *string, key item, sc scope, updExpr, condExpr *string
 		}
 	}
 	if write {
-		t.put(pk, sk, nu)
+		db.store(t, pk, sk, nu)
 	}
 	return old, nu, nil
 }
@@ -316,7 +348,7 @@ func (db *DB) del(name *string, key item, sc scope, condExpr *string, write bool
 		return old, err
 	}
 	if write && old != nil {
-		t.del(pk, sk)
+		db.remove(t, pk, sk)
 	}
 	return old, nil
 }

@@ -83,3 +83,90 @@ func TestExpressionErrorsAreValidation(t *testing.T) {
 		})
 	}
 }
+
+// TestWatchSeesEveryWrite: a view kept from Watch alone (puts, updates,
+// deletes, a transaction's writes; refused writes and cancelled
+// transactions write nothing) ends equal to the table.
+func TestWatchSeesEveryWrite(t *testing.T) {
+	ctx := t.Context()
+	db := memdb.New()
+	if err := store.CreateTable(ctx, db, "t"); err != nil {
+		t.Fatal(err)
+	}
+	view := map[string]map[string]types.AttributeValue{}
+	writes := 0
+	db.Watch(func(table, pk, sk string, it map[string]types.AttributeValue) {
+		writes++
+		if it == nil {
+			delete(view, table+"/"+pk+"/"+sk)
+			return
+		}
+		view[table+"/"+pk+"/"+sk] = it
+	})
+	tn := aws.String("t")
+	absent := aws.String("attribute_not_exists(pk)")
+	steps := []func() error{
+		func() error {
+			_, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: tn, Item: key("a", "1")})
+			return err
+		},
+		func() error {
+			_, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: tn, Item: key("a", "2")})
+			return err
+		},
+		func() error {
+			_, err := db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: tn, Key: key("a", "1"), UpdateExpression: aws.String("SET v = :v"),
+				ExpressionAttributeValues: map[string]types.AttributeValue{":v": s("x")}})
+			return err
+		},
+		func() error {
+			_, err := db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: tn, Key: key("a", "2")})
+			return err
+		},
+		func() error {
+			_, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: tn, Item: key("a", "1"), ConditionExpression: absent})
+			return ignoreRefused(err)
+		},
+		func() error {
+			_, err := db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+				{Put: &types.Put{TableName: tn, Item: key("b", "1")}},
+				{Delete: &types.Delete{TableName: tn, Key: key("a", "1")}},
+			}})
+			return err
+		},
+		func() error {
+			_, err := db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+				{Put: &types.Put{TableName: tn, Item: key("c", "1")}},
+				{Put: &types.Put{TableName: tn, Item: key("b", "1"), ConditionExpression: absent}},
+			}})
+			return ignoreRefused(err)
+		},
+	}
+	for i, step := range steps {
+		if err := step(); err != nil {
+			t.Fatalf("step %d: %v", i, err)
+		}
+	}
+	items := db.Items("t")
+	if len(view) != len(items) || writes != 6 {
+		t.Fatalf("the view holds %d items after %d writes, the table %d (want 6 writes)", len(view), writes, len(items))
+	}
+	for _, it := range items {
+		pk, sk := it["pk"].(*types.AttributeValueMemberS).Value, it["sk"].(*types.AttributeValueMemberS).Value
+		if _, ok := view["t/"+pk+"/"+sk]; !ok {
+			t.Errorf("the view lacks %s/%s", pk, sk)
+		}
+	}
+}
+
+// ignoreRefused treats a refused condition or a cancelled transaction as
+// the step's expected answer.
+func ignoreRefused(err error) error {
+	if errors.Is(failure.Classify("op", err), failure.ErrConflict) {
+		return nil
+	}
+	if err == nil {
+		return errors.New("a write whose condition fails was not refused")
+	}
+	return err
+}

@@ -225,7 +225,7 @@ func (db *DB) CreateTable(_ context.Context, in *dynamodb.CreateTableInput, _ ..
 	if _, ok := db.tables[*in.TableName]; ok {
 		return nil, &types.ResourceInUseException{Message: ptr("Table already exists: " + *in.TableName)}
 	}
-	t := &table{indexes: map[string]index{}, items: map[string]map[string]item{}}
+	t := &table{name: *in.TableName, indexes: map[string]index{}, items: map[string]map[string]item{}}
 	t.pk, t.sk = keys(in.KeySchema)
 	for _, g := range in.GlobalSecondaryIndexes {
 		ix := index{name: aws.ToString(g.IndexName), projection: types.ProjectionTypeAll}

@@ -28,15 +28,26 @@ type gatedDB struct {
 	// marking, if set, is called as an erasure marker is written, before
 	// it is (the simulator notes which deliveries were in flight).
 	marking func(hash string)
+	// called, if set, is told every call (the operation and its input)
+	// before it is made: the caller's policy must grant it.
+	called func(op string, params any)
+}
+
+// gate passes the call's gate and tells called.
+func (g gatedDB) gate(ctx context.Context, op string, params any) {
+	g.s.Gate(ctx, "dynamodb "+op, g.s.Latency(2*time.Millisecond, 15*time.Millisecond))
+	if g.called != nil {
+		g.called(op, params)
+	}
 }
 
 func (g gatedDB) GetItem(ctx context.Context, in *dynamodb.GetItemInput, o ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
-	g.s.Gate(ctx, "dynamodb GetItem", g.s.Latency(2*time.Millisecond, 15*time.Millisecond))
+	g.gate(ctx, "GetItem", in)
 	return g.db.GetItem(ctx, in, o...)
 }
 
 func (g gatedDB) PutItem(ctx context.Context, in *dynamodb.PutItemInput, o ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
-	g.s.Gate(ctx, "dynamodb PutItem", g.s.Latency(2*time.Millisecond, 15*time.Millisecond))
+	g.gate(ctx, "PutItem", in)
 	if sk, ok := in.Item["sk"].(*types.AttributeValueMemberS); ok && g.marking != nil && strings.HasPrefix(sk.Value, "ERASED#") {
 		g.marking(strings.TrimPrefix(sk.Value, "ERASED#"))
 	}
@@ -44,32 +55,32 @@ func (g gatedDB) PutItem(ctx context.Context, in *dynamodb.PutItemInput, o ...fu
 }
 
 func (g gatedDB) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, o ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
-	g.s.Gate(ctx, "dynamodb UpdateItem", g.s.Latency(2*time.Millisecond, 15*time.Millisecond))
+	g.gate(ctx, "UpdateItem", in)
 	return g.db.UpdateItem(ctx, in, o...)
 }
 
 func (g gatedDB) DeleteItem(ctx context.Context, in *dynamodb.DeleteItemInput, o ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error) {
-	g.s.Gate(ctx, "dynamodb DeleteItem", g.s.Latency(2*time.Millisecond, 15*time.Millisecond))
+	g.gate(ctx, "DeleteItem", in)
 	return g.db.DeleteItem(ctx, in, o...)
 }
 
 func (g gatedDB) Query(ctx context.Context, in *dynamodb.QueryInput, o ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error) {
-	g.s.Gate(ctx, "dynamodb Query", g.s.Latency(2*time.Millisecond, 15*time.Millisecond))
+	g.gate(ctx, "Query", in)
 	return g.db.Query(ctx, in, o...)
 }
 
 func (g gatedDB) Scan(ctx context.Context, in *dynamodb.ScanInput, o ...func(*dynamodb.Options)) (*dynamodb.ScanOutput, error) {
-	g.s.Gate(ctx, "dynamodb Scan", g.s.Latency(2*time.Millisecond, 15*time.Millisecond))
+	g.gate(ctx, "Scan", in)
 	return g.db.Scan(ctx, in, o...)
 }
 
 func (g gatedDB) BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInput, o ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error) {
-	g.s.Gate(ctx, "dynamodb BatchGetItem", g.s.Latency(2*time.Millisecond, 15*time.Millisecond))
+	g.gate(ctx, "BatchGetItem", in)
 	return g.db.BatchGetItem(ctx, in, o...)
 }
 
 func (g gatedDB) TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, o ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error) {
-	g.s.Gate(ctx, "dynamodb TransactWriteItems", g.s.Latency(2*time.Millisecond, 15*time.Millisecond))
+	g.gate(ctx, "TransactWriteItems", in)
 	return g.db.TransactWriteItems(ctx, in, o...)
 }
 
@@ -267,6 +278,9 @@ type personioNet struct {
 	faults  faults
 	// lost counts the answers lost on purpose.
 	lost int
+	// served counts the requests Personio served (the checks read
+	// Personio again only when it changed).
+	served int
 }
 
 type lostAnswer struct{}
@@ -288,6 +302,7 @@ func (p *personioNet) RoundTrip(r *http.Request) (*http.Response, error) {
 	}
 	rec := httptest.NewRecorder()
 	p.sandbox.ServeHTTP(rec, r)
+	p.served++
 	lose := api && p.s.Float() < p.faults.lost
 	p.s.Gate(ctx, "personio answered", p.s.Latency(20*time.Millisecond, 500*time.Millisecond))
 	if lose {

@@ -61,57 +61,53 @@ func (w *world) byID() map[string]record {
 }
 
 func (w *world) record(id string) (record, bool) {
-	r, ok := w.byID()[id]
+	r, ok := w.tv.records[id]
 	return r, ok
 }
 
 // applied counts Personio's applications by the event id each carries as
 // a tag, and notes when each arrived.
 func (w *world) applied() map[string][]string {
-	out := map[string][]string{}
-	for _, a := range w.sandbox.Applications(company) {
-		for _, t := range a.Application.Tags {
-			if strings.HasPrefix(t, "evt_") {
-				out[t] = append(out[t], a.ReceivedAt.Format("15:04:05.000")+" "+a.Application.Email)
-			}
-		}
-	}
-	return out
+	w.pv.refresh(w.sandbox, w.net.served)
+	return w.pv.byEvent
 }
 
-// checkStep holds the invariants that hold after every step.
+// checkStep holds the invariants that hold after every step. It reads
+// the views (tableView, personioView), not the table: a step costs a few
+// lookups.
 func (w *world) checkStep() []string {
-	var v []string
-	apps := w.applied()
-	for _, id := range sortedKeys(apps) {
-		if len(apps[id]) > 1 {
-			v = append(v, fmt.Sprintf("nothing twice: %s reached Personio %d times (%s)", id, len(apps[id]), strings.Join(apps[id], ", ")))
-		}
-	}
-	items := w.db.Items(table)
-	records := recordsOf(items)
+	w.pv.refresh(w.sandbox, w.net.served)
+	v := append([]string(nil), w.pv.twice...)
 	for _, e := range w.ledger.erasures {
-		for _, a := range w.sandbox.Applications(company) {
+		for _, a := range w.pv.apps {
 			ev := eventOf(a.Application.Tags)
 			if a.Application.Email == email(e.applicant) && a.ReceivedAt.After(e.at) && !e.inFlight[ev] {
 				v = append(v, fmt.Sprintf("an erasure is final: %s of applicant %d reached Personio at %s, after the erasure answered at %s",
 					ev, e.applicant, a.ReceivedAt.Format("15:04:05.000"), e.at.Format("15:04:05.000")))
 			}
 		}
-		for _, r := range records {
-			if slices.Contains(r.EmailHashes, e.hash) && !e.inFlight[r.id] {
-				v = append(v, fmt.Sprintf("an erasure is final: the record of %s holds applicant %d's address after the erasure answered", r.id, e.applicant))
-			}
-		}
-		v = append(v, w.itemsHolding(e, items)...)
+		v = append(v, w.recordsHolding(e)...)
+		v = append(v, w.itemsHolding(e)...)
 	}
-	v = append(v, w.mappingInForce(apps)...)
-	for _, r := range w.sandbox.Requests(company) {
-		if r.Status == 429 {
-			v = append(v, fmt.Sprintf("Personio's limits: a request at %s was answered 429", r.At.Format("15:04:05.000")))
-			break
+	v = append(v, w.mappingInForce()...)
+	v = append(v, w.deniedList...)
+	if w.pv.limit != "" {
+		v = append(v, w.pv.limit)
+	}
+	return v
+}
+
+// recordsHolding finds the records that hold the erased applicant's
+// address hash, but those of the deliveries in flight at the erasure's
+// answer.
+func (w *world) recordsHolding(e erasure) []string {
+	var v []string
+	for id := range w.tv.hashes[e.hash] {
+		if !e.inFlight[id] {
+			v = append(v, fmt.Sprintf("an erasure is final: the record of %s holds applicant %d's address after the erasure answered", id, e.applicant))
 		}
 	}
+	slices.Sort(v)
 	return v
 }
 
@@ -119,21 +115,20 @@ func (w *world) checkStep() []string {
 // record, its kept event: the only items an address of theirs can be in)
 // that still hold the erased address as text, but those of the deliveries
 // in flight at the erasure's answer.
-func (w *world) itemsHolding(e erasure, items []map[string]types.AttributeValue) []string {
+func (w *world) itemsHolding(e erasure) []string {
 	var v []string
-	for _, it := range items {
-		sk, _ := it["sk"].(*types.AttributeValueMemberS)
-		if sk == nil {
+	for id, n := range w.ledger.accepted {
+		if n != e.applicant || e.inFlight[id] {
 			continue
 		}
-		id := sk.Value[strings.LastIndex(sk.Value, "#")+1:]
-		if n, ok := w.ledger.accepted[id]; !ok || n != e.applicant || e.inFlight[id] {
-			continue
-		}
-		if holds(it, e.address) {
-			v = append(v, fmt.Sprintf("an erasure is final: the item %s holds the erased address of applicant %d as text", sk.Value, e.applicant))
+		for _, k := range w.tv.items[id] {
+			if holds(k.it, e.address) {
+				sk, _ := k.it["sk"].(*types.AttributeValueMemberS)
+				v = append(v, fmt.Sprintf("an erasure is final: the item %s holds the erased address of applicant %d as text", sk.Value, e.applicant))
+			}
 		}
 	}
+	slices.Sort(v)
 	return v
 }
 
@@ -167,12 +162,12 @@ func holds(it map[string]types.AttributeValue, text string) bool {
 // mappingInForce: an application of an event first accepted after the
 // integration was created again is mapped by the new mapping (a cache of
 // the deleted integration's mapping does not outlive it).
-func (w *world) mappingInForce(apps map[string][]string) []string {
+func (w *world) mappingInForce() []string {
 	if w.ledger.recreatedAt.IsZero() {
 		return nil
 	}
 	var v []string
-	for _, a := range w.sandbox.Applications(company) {
+	for _, a := range w.pv.apps {
 		id := eventOf(a.Application.Tags)
 		at, ok := w.ledger.acceptedAt[id]
 		if !ok || !at.After(w.ledger.recreatedAt) || a.Application.LastName == recreatedLastName {
@@ -196,6 +191,9 @@ func eventOf(tags []string) string {
 // checkEnd holds the invariants of a settled run.
 func (w *world) checkEnd() []string {
 	v := w.checkStep()
+	if why := w.tv.faithful(w.db.Items(table)); why != "" {
+		v = append(v, "the simulator's view of the table: "+why)
+	}
 	apps, records := w.applied(), w.byID()
 	for _, id := range sortedKeys(w.ledger.accepted) {
 		n := w.ledger.accepted[id]

@@ -4,7 +4,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"runtime"
+	"runtime/pprof"
 	"sync"
 	"time"
 )
@@ -22,8 +24,17 @@ func Main(args []string, out io.Writer) int {
 	seed := fs.Uint64("seed", 0, "run this one seed (with -trace)")
 	trace := fs.Int("trace", 0, "keep the last K steps of a failing run")
 	events := fs.Int("events", 0, "applications a run (default 12)")
+	profile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	if err := fs.Parse(args); err != nil {
 		return 2
+	}
+	if *profile != "" {
+		stop, err := startProfile(*profile)
+		if err != nil {
+			fmt.Fprintln(out, "sim:", err)
+			return 2
+		}
+		defer stop()
 	}
 	if *seed != 0 {
 		r := Run(Options{Seed: *seed, Trace: max(*trace, 1), Events: *events})
@@ -40,6 +51,20 @@ func Main(args []string, out io.Writer) int {
 	fmt.Fprintf(out, "sim: %d seeds, %d steps, %d violations (%d seeds failed) in %s\n", sum.Seeds, sum.Steps, sum.Violations, sum.Failed,
 		time.Since(t0).Round(time.Second))
 	return min(sum.Failed, 1)
+}
+
+// startProfile writes a CPU profile to path until the returned stop is
+// called.
+func startProfile(path string) (func(), error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
 
 // Summary adds up many runs.

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/funnel-personio/funnel-personio/pkg/application"
+	"github.com/funnel-personio/funnel-personio/pkg/operator"
 )
 
 // The script is what happens from outside: the platform's events, the
@@ -136,6 +137,10 @@ func (w *world) poll(ctx context.Context) {
 			_ = w.s.Sleep(ctx, w.nextPoll())
 			continue
 		}
+		if f := w.onTake[got[0].eventID]; f != nil {
+			delete(w.onTake, got[0].eventID)
+			f(ctx)
+		}
 		w.busy[free] = true
 		w.system(ctx, fmt.Sprintf("worker%d[%s]", free, got[0].eventID), func(ctx context.Context) {
 			defer func() { w.busy[free] = false }()
@@ -208,7 +213,7 @@ func (w *world) accept(id string, n int) {
 // customer plays the customer's and the operator's actions.
 func (w *world) customer(ctx context.Context) {
 	s := w.s
-	at := func(max time.Duration) time.Duration { return time.Duration(s.Intn(int64(max))) }
+	at := w.within
 	if s.Float() < 0.5 {
 		w.scripted(ctx, "customer-rotate", func(ctx context.Context) {
 			_ = s.Sleep(ctx, at(scriptLength/2))
@@ -241,40 +246,63 @@ func (w *world) customer(ctx context.Context) {
 		})
 	}
 	if s.Float() < 0.3 {
-		w.scripted(ctx, "customer-recreate", func(ctx context.Context) {
-			_ = s.Sleep(ctx, at(scriptLength/2))
-			w.recreate(ctx, at(20*time.Second))
-			// Two more applicants right after: the first events the new
-			// integration maps.
-			for k := range 2 {
-				n := len(w.arrivals) + k
-				w.scripted(ctx, "platform", func(ctx context.Context) { w.sendEvent(ctx, n, at(10*time.Second)) })
-			}
-		})
+		w.scriptRecreate(ctx)
 	}
 	for range 2 {
 		if s.Float() < 0.5 {
-			// Near an event's arrival half the time: where an erasure
-			// races the event's delivery.
-			when := at(scriptLength)
-			if len(w.arrivals) > 0 && s.Float() < 0.5 {
-				when = w.arrivals[s.Intn(int64(len(w.arrivals)))] + at(3*time.Second)
-			}
-			w.scripted(ctx, "customer-erasure", func(ctx context.Context) {
-				_ = s.Sleep(ctx, when)
-				n := w.applicantOnItsWay()
-				address := email(n)
-				if s.Float() < 0.5 {
-					address = privateEmail(n) // the one inside an answer
-				}
-				w.erase(ctx, n, address)
-			})
+			w.scriptErasure(ctx)
 		}
 	}
 	w.scripted(ctx, "customer-retry", func(ctx context.Context) {
 		_ = s.Sleep(ctx, scriptLength)
 		w.retryFailed(ctx)
 	})
+	w.operatorScript(ctx)
+}
+
+// within draws a duration in [0, max).
+func (w *world) within(max time.Duration) time.Duration { return time.Duration(w.s.Intn(int64(max))) }
+
+// scriptRecreate deletes the integration and creates it again: half the
+// time right after an application reached Personio, so that a worker
+// holds the deleted integration's mapping compiled (a cache entry lives
+// a minute) as the new one's first applications come.
+func (w *world) scriptRecreate(ctx context.Context) {
+	s := w.s
+	at := w.within
+	warm := s.Float() < 0.5
+	w.scripted(ctx, "customer-recreate", func(ctx context.Context) {
+		_ = s.Sleep(ctx, at(scriptLength/2))
+		gap := at(20 * time.Second)
+		if warm {
+			w.afterAnApplication(ctx, 2*time.Minute)
+			gap = at(5 * time.Second)
+		}
+		w.recreate(ctx, gap)
+		// Two more applicants right after: the first events the new
+		// integration maps.
+		for k := range 2 {
+			n := len(w.arrivals) + k
+			w.scripted(ctx, "platform", func(ctx context.Context) { w.sendEvent(ctx, n, at(10*time.Second)) })
+		}
+	})
+}
+
+// operatorScript is the operator's: an erasure under a retired hash key
+// (the runbook's, through the operator command's code, with the operator
+// policy) and a redrive of the dead-letter queue, each in some runs.
+func (w *world) operatorScript(ctx context.Context) {
+	s := w.s
+	at := w.within
+	if s.Float() < 0.3 {
+		// The runbook's erasure under a retired hash key, through the
+		// operator command's code, with the operator policy.
+		when := at(scriptLength)
+		w.scripted(ctx, "operator-erase", func(ctx context.Context) {
+			_ = s.Sleep(ctx, when)
+			w.system(ctx, "operator", func(ctx context.Context) { w.eraseWithRetiredKey(ctx) })
+		})
+	}
 	if s.Float() < 0.3 {
 		w.scripted(ctx, "operator-redrive", func(ctx context.Context) {
 			_ = s.Sleep(ctx, scriptLength)
@@ -288,6 +316,60 @@ func (w *world) toggle(ctx context.Context, on bool) {
 		code, _ := w.call(ctx, "PATCH", "/v1/funnels/"+funnel+"/integration", map[string]any{"enabled": on}, map[string]string{"if-match": "*"})
 		return code == http.StatusOK
 	})
+}
+
+// scriptErasure erases an applicant: near an event's arrival half the
+// time (where an erasure races the event's delivery), and of those half
+// at the moment a worker takes the applicant's event from the queue
+// (where the erasure's marker lands between the worker's first calls);
+// at any time otherwise.
+func (w *world) scriptErasure(ctx context.Context) {
+	s := w.s
+	at := w.within
+	when, k, onTake := at(scriptLength), -1, false
+	if len(w.arrivals) > 0 && s.Float() < 0.5 {
+		k = int(s.Intn(int64(len(w.arrivals))))
+		when, onTake = w.arrivals[k]+at(3*time.Second), s.Float() < 0.5
+	}
+	inside := s.Float() < 0.5 // by the address inside an answer
+	address := func(n int) string {
+		if inside {
+			return privateEmail(n)
+		}
+		return email(n)
+	}
+	if onTake {
+		w.onTake[fmt.Sprintf("evt_sim%03d", k)] = func(ctx context.Context) {
+			w.scripted(ctx, "customer-erasure", func(ctx context.Context) { w.erase(ctx, k, address(k)) })
+		}
+		return
+	}
+	w.scripted(ctx, "customer-erasure", func(ctx context.Context) {
+		_ = s.Sleep(ctx, when)
+		n := w.applicantOnItsWay()
+		w.erase(ctx, n, address(n))
+	})
+}
+
+// eraseWithRetiredKey runs `ops erase -key-env OLD_HASH_KEY` for an
+// accepted applicant: the marker of the retired key's hash, and the
+// records written under that key deleted (none here: every record is
+// written under the current key).
+func (w *world) eraseWithRetiredKey(ctx context.Context) {
+	o := operator.New(operator.Config{ErasureMarkerTTL: w.set.ErasureMarkerTTL(), Now: w.s.Now, LocalUser: "sim"}, nil, w.open("Operator"), nil)
+	_, _ = o.EraseWithKey(ctx, ws, email(w.applicantOnItsWay()), []byte(retiredHashKey))
+}
+
+// afterAnApplication waits until the next application reaches Personio,
+// or limit.
+func (w *world) afterAnApplication(ctx context.Context, limit time.Duration) {
+	n := len(w.sandbox.Applications(company))
+	for end := w.s.Now().Add(limit); w.s.Now().Before(end); {
+		_ = w.s.Sleep(ctx, time.Second)
+		if len(w.sandbox.Applications(company)) > n {
+			return
+		}
+	}
 }
 
 // recreate deletes the integration and, after gap, creates it again with

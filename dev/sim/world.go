@@ -35,6 +35,9 @@ const (
 	subdomain = "acme"
 	table     = "sim"
 	hashKey   = "sim-hash-key"
+	// retiredHashKey is the key a rotation retired (the operator's
+	// erasure under it).
+	retiredHashKey = "sim-retired-hash-key"
 )
 
 var mappingDoc = json.RawMessage(`{"version":1,"required":{"first_name":{"source":"contact.first_name"},` +
@@ -72,7 +75,20 @@ type world struct {
 	conn    string
 	token   string
 	ledger  *ledger
-	live    int // actors of the system still running (not the pollers)
+	// onTake are erasures to start as a worker takes their event from
+	// the queue, by event id.
+	onTake map[string]func(ctx context.Context)
+	// policies are the stack's; denied the calls seen outside them.
+	policies   policies
+	denied     map[string]bool
+	deniedList []string
+	// open gives a function's instance its store, its calls held to
+	// role's policy.
+	open func(role string) *store.Store
+	// tv and pv are the checks' views of the table and of Personio.
+	tv   *tableView
+	pv   personioView
+	live int // actors of the system still running (not the pollers)
 	// unpublished: the script unpublished the position at Personio.
 	unpublished bool
 	// arrivals are when the platform sends each event (from the start).
@@ -86,9 +102,9 @@ type world struct {
 // not.
 func (w *world) marking(hash string) {
 	set := map[string]bool{}
-	for _, d := range w.records() {
+	for id, d := range w.tv.records {
 		if d.ClaimOwner != "" && d.ClaimUntil >= w.s.Now().UnixMilli() {
-			set[d.id] = true
+			set[id] = true
 		}
 	}
 	w.ledger.inFlight[hash] = set
@@ -129,7 +145,9 @@ type acceptAll struct{}
 func (acceptAll) Verify([]byte, http.Header) error { return nil }
 
 func newWorld(s *Sched, o Options) (*world, error) {
-	w := &world{s: s, db: memdb.New(), ledger: newLedger()}
+	w := &world{s: s, db: memdb.New(), ledger: newLedger(), tv: newTableView(), policies: parsePolicies(policiesFile), denied: map[string]bool{},
+		onTake: map[string]func(context.Context){}}
+	w.db.Watch(w.tv.wrote)
 	set := settings.Default()
 	set.Table, set.HashKey = table, []byte(hashKey)
 	set.WatchTick, set.WatchInterval, set.HealthInterval = time.Minute, 2*time.Minute, 10*time.Minute
@@ -140,8 +158,9 @@ func newWorld(s *Sched, o Options) (*world, error) {
 	}
 	// Each function has a store of its own, as each Lambda instance
 	// does (with its own in-process memory).
-	open := func() *store.Store {
-		return store.New(gatedDB{s: s, db: w.db, marking: w.marking}, table, set.Retention, store.WithGlobal(set.GlobalBudget()), store.WithClock(s.Now))
+	w.open = func(role string) *store.Store {
+		called := func(op string, params any) { w.called(role, op, params) }
+		return store.New(gatedDB{s: s, db: w.db, marking: w.marking, called: called}, table, set.Retention, store.WithGlobal(set.GlobalBudget()), store.WithClock(s.Now))
 	}
 	w.q = &sqs{s: s, visibility: set.VisibilityTimeout(), maxReceive: set.MaxReceiveCount}
 	w.vault = &vault{s: s, tokens: map[string]personio.Token{}, secrets: map[string]personio.Token{}}
@@ -160,12 +179,21 @@ func newWorld(s *Sched, o Options) (*world, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := w.functions(o, pc); err != nil {
+		return nil, err
+	}
+	return w, nil
+}
+
+// functions makes the functions' instances as their Lambdas wire them:
+// the editor's and ingest's pools, the workers, the watch's pool.
+func (w *world) functions(o Options, pc *personio.Client) error {
 	log := slog.New(slog.DiscardHandler)
-	ec := apilambda.Config(set, log)
-	ec.Now, ec.IDs = s.Now, seeded{s}
+	ec := apilambda.Config(w.set, log)
+	ec.Now, ec.IDs = w.s.Now, seeded{w.s}
 	var perr error
 	w.editors = &pool[*apigw.Router]{make: func() *apigw.Router {
-		ed, err := editor.New(ec, open(), w.vault, pc, w.q)
+		ed, err := editor.New(ec, w.open("Api"), w.vault, pc, w.q)
 		if err != nil {
 			perr = err
 			return nil
@@ -176,31 +204,31 @@ func newWorld(s *Sched, o Options) (*world, error) {
 	}}
 	w.editors.put(w.editors.make())
 	if perr != nil {
-		return nil, perr
+		return perr
 	}
 	w.ingests = &pool[*ingest.Handler]{make: func() *ingest.Handler {
-		return ingest.New(ingest.Config{HashKey: set.HashKey, MaxFiles: set.MaxFiles(), Budget: set.RateBudget(), CacheTTL: set.CacheTTL,
-			Logger: log, Now: s.Now}, w.verifier, open(), w.q)
+		return ingest.New(ingest.Config{HashKey: w.set.HashKey, MaxFiles: w.set.MaxFiles(), Budget: w.set.RateBudget(), CacheTTL: w.set.CacheTTL,
+			Logger: log, Now: w.s.Now}, w.verifier, w.open("Ingest"), w.q)
 	}}
 	for range o.Workers {
-		wc := workerlambda.Config(set, workerlambda.Options{Logger: log, Metrics: io.Discard})
-		wc.Now, wc.Rand, wc.Sleep = s.Now, s.Intn, s.Sleep
-		wk, err := delivery.NewWorker(wc, open(), w.vault, pc, w.q, nil)
+		wc := workerlambda.Config(w.set, workerlambda.Options{Logger: log, Metrics: io.Discard})
+		wc.Now, wc.Rand, wc.Sleep = w.s.Now, w.s.Intn, w.s.Sleep
+		wk, err := delivery.NewWorker(wc, w.open("Worker"), w.vault, pc, w.q, nil)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		w.workers, w.busy = append(w.workers, wk), append(w.busy, false)
 	}
-	wcfg := watchlambda.Config(set, log)
-	wcfg.Now, wcfg.Serial, wcfg.FeedReaders = s.Now, true, 1
-	if _, err := watch.New(wcfg, open(), w.vault, pc, w.q, nil); err != nil {
-		return nil, err
+	wcfg := watchlambda.Config(w.set, log)
+	wcfg.Now, wcfg.Serial, wcfg.FeedReaders = w.s.Now, true, 1
+	if _, err := watch.New(wcfg, w.open("Watch"), w.vault, pc, w.q, nil); err != nil {
+		return err
 	}
 	w.watches = &pool[*watch.Watch]{make: func() *watch.Watch {
-		wt, _ := watch.New(wcfg, open(), w.vault, pc, w.q, nil)
+		wt, _ := watch.New(wcfg, w.open("Watch"), w.vault, pc, w.q, nil)
 		return wt
 	}}
-	return w, nil
+	return nil
 }
 
 // call is one request to the editor API as the customer's browser makes
