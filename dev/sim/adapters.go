@@ -281,6 +281,14 @@ type personioNet struct {
 	// served counts the requests Personio served (the checks read
 	// Personio again only when it changed).
 	served int
+	// slow are the feeds (by path) that do not answer: the client waits
+	// its whole timeout for each.
+	slow    map[string]bool
+	timeout time.Duration
+	// checked, if set, is told of every credential check (the blank
+	// application Verify posts) as it reaches Personio, with its
+	// company.
+	checked func(ctx context.Context, company string)
 }
 
 type lostAnswer struct{}
@@ -289,12 +297,26 @@ func (lostAnswer) Error() string   { return "sim: the answer was lost (connectio
 func (lostAnswer) Timeout() bool   { return true }
 func (lostAnswer) Temporary() bool { return true }
 
+// timedOut is a request that got no answer within the client's timeout.
+type timedOut struct{}
+
+func (timedOut) Error() string   { return "sim: no answer within the client's timeout" }
+func (timedOut) Timeout() bool   { return true }
+func (timedOut) Temporary() bool { return true }
+
 func (p *personioNet) RoundTrip(r *http.Request) (*http.Response, error) {
 	ctx := r.Context()
 	api := strings.HasPrefix(r.URL.Path, "/v1/")
+	if p.slow[r.URL.Path] {
+		p.s.Gate(ctx, "personio "+r.Method+" "+r.URL.Path+" (no answer)", p.timeout)
+		return nil, timedOut{}
+	}
 	p.s.Gate(ctx, "personio "+r.Method+" "+r.URL.Path, p.s.Latency(20*time.Millisecond, 300*time.Millisecond))
 	if r.Body == nil {
 		r.Body = http.NoBody
+	}
+	if p.checked != nil && r.Method == http.MethodPost && r.URL.Path == "/v1/recruiting/applications" {
+		p.checked(ctx, r.Header.Get("X-Company-ID"))
 	}
 	if api && p.s.Float() < p.faults.error500 {
 		return &http.Response{StatusCode: 500, Header: http.Header{"Content-Type": {"application/json"}},

@@ -37,6 +37,9 @@ type actor struct {
 	immune bool
 	// priority orders the actors in the priority schedule.
 	priority float64
+	// deadline, if set, is when the actor's function times out: it
+	// dies there, at the first gate it would pass after it.
+	deadline time.Time
 }
 
 type gate struct {
@@ -47,6 +50,8 @@ type gate struct {
 	run   chan bool // true: crash instead
 	// crashable gates may be where the actor dies.
 	crashable bool
+	// timeout: the actor's deadline comes first; it dies there.
+	timeout bool
 }
 
 type actorKey struct{}
@@ -100,7 +105,13 @@ func (s *Sched) SpawnImmune(ctx context.Context, name string, f func(ctx context
 	s.spawn(ctx, name, true, f)
 }
 
-func (s *Sched) spawn(ctx context.Context, name string, immune bool, f func(ctx context.Context)) {
+// SpawnFor starts an actor of the system that times out after limit, as
+// a Lambda function ends at its timeout whatever it is doing.
+func (s *Sched) SpawnFor(ctx context.Context, name string, limit time.Duration, f func(ctx context.Context)) {
+	s.spawn(ctx, name, false, f).deadline = s.now.Add(limit)
+}
+
+func (s *Sched) spawn(ctx context.Context, name string, immune bool, f func(ctx context.Context)) *actor {
 	s.actors++
 	a := &actor{id: s.actors, name: name, immune: immune, priority: s.rng.Float64()}
 	g := s.enqueue(a, "start", s.now, false)
@@ -112,6 +123,7 @@ func (s *Sched) spawn(ctx context.Context, name string, immune bool, f func(ctx 
 		}
 		f(context.WithValue(ctx, actorKey{}, a))
 	}()
+	return a
 }
 
 func (s *Sched) enqueue(a *actor, label string, at time.Time, crashable bool) *gate {
@@ -148,6 +160,9 @@ func (s *Sched) wait(ctx context.Context, label string, at time.Time, crashable 
 		runtime.Goexit()
 	}
 	g := s.enqueue(a, label, at, crashable)
+	if !a.deadline.IsZero() && at.After(a.deadline) {
+		g.at, g.timeout = a.deadline, true
+	}
 	s.idle <- struct{}{}
 	if <-g.run {
 		a.crashed = true
@@ -173,8 +188,13 @@ func (s *Sched) step() bool {
 	crash := g.crashable && !g.actor.immune && s.CrashRate > 0 && s.rng.Float64() < s.CrashRate
 	s.Steps++
 	if s.keep > 0 {
-		s.note(fmt.Sprintf("%s %s#%d %s%s", s.now.Format("15:04:05.000"), g.actor.name, g.actor.id, g.label, map[bool]string{true: " CRASH"}[crash]))
+		end := map[bool]string{true: " CRASH"}[crash]
+		if g.timeout {
+			end = " TIMEOUT"
+		}
+		s.note(fmt.Sprintf("%s %s#%d %s%s", s.now.Format("15:04:05.000"), g.actor.name, g.actor.id, g.label, end))
 	}
+	crash = crash || g.timeout
 	g.run <- crash
 	select {
 	case <-s.idle:

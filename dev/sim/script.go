@@ -38,6 +38,8 @@ type ledger struct {
 	erasures  []erasure
 	scripts   int // scripted actors still running
 	rotations int
+	// tenantOf is each accepted event's tenant.
+	tenantOf map[string]*tenant
 }
 
 type erasure struct {
@@ -51,17 +53,28 @@ type erasure struct {
 }
 
 func newLedger() *ledger {
-	return &ledger{accepted: map[string]int{}, acceptedAt: map[string]time.Time{}, inFlight: map[string]map[string]bool{}}
+	return &ledger{accepted: map[string]int{}, acceptedAt: map[string]time.Time{}, inFlight: map[string]map[string]bool{}, tenantOf: map[string]*tenant{}}
 }
 
 // system runs f as an actor of the system, counted as live until it ends
 // or crashes.
 func (w *world) system(ctx context.Context, name string, f func(ctx context.Context)) {
+	w.systemFor(ctx, name, 0, f)
+}
+
+// systemFor runs f as an actor of the system that times out after limit
+// (0: never), as its function does.
+func (w *world) systemFor(ctx context.Context, name string, limit time.Duration, f func(ctx context.Context)) {
 	w.live++
-	w.s.Spawn(ctx, name, func(ctx context.Context) {
+	g := func(ctx context.Context) {
 		defer func() { w.live-- }()
 		f(ctx)
-	})
+	}
+	if limit > 0 {
+		w.s.SpawnFor(ctx, name, limit, g)
+		return
+	}
+	w.s.Spawn(ctx, name, g)
 }
 
 // scripted runs f as a script actor.
@@ -88,17 +101,42 @@ func (w *world) until(ctx context.Context, name string, retry time.Duration, act
 func (w *world) script(ctx context.Context, o Options) {
 	s := w.s
 	w.scripted(ctx, "setup", func(ctx context.Context) {
-		if err := w.setUp(ctx); err != nil {
-			panic(err)
+		for _, t := range w.tenants {
+			if err := w.setUp(ctx, t); err != nil {
+				panic(err)
+			}
 		}
 		s.CrashRate = o.CrashRate
 		w.daemons(ctx, o)
+		p := w.tenants[0]
 		for n := range o.Events {
 			at := time.Duration(s.Intn(int64(scriptLength / 2)))
 			w.arrivals = append(w.arrivals, at)
-			w.scripted(ctx, "platform", func(ctx context.Context) { w.sendEvent(ctx, n, at) })
+			w.scripted(ctx, "platform", func(ctx context.Context) { w.sendEvent(ctx, p, n, at) })
 		}
 		w.customer(ctx)
+		for _, t := range w.tenants[1:] {
+			w.others(ctx, t)
+		}
+	})
+}
+
+// others is the script of a tenant but the primary: its applications at
+// random times, and, for the quiet one, its token rotated at Personio
+// with the customer away (no new credentials in the run).
+func (w *world) others(ctx context.Context, t *tenant) {
+	for k := range t.events {
+		at := w.within(scriptLength / 2)
+		w.scripted(ctx, "platform", func(ctx context.Context) { w.sendEvent(ctx, t, t.first+k, at) })
+	}
+	if t.ws != "ws_quiet" {
+		return
+	}
+	at := w.within(scriptLength / 2)
+	w.scripted(ctx, "quiet-rotate", func(ctx context.Context) {
+		_ = w.s.Sleep(ctx, at)
+		w.sandbox.RotateToken(t.company)
+		t.rotatedAt = w.s.Now()
 	})
 }
 
@@ -108,7 +146,7 @@ func (w *world) daemons(ctx context.Context, o Options) {
 	w.s.SpawnImmune(ctx, "watch-schedule", func(ctx context.Context) {
 		for {
 			_ = w.s.Sleep(ctx, w.set.WatchTick)
-			w.system(ctx, "watch", func(ctx context.Context) {
+			w.systemFor(ctx, "watch", w.set.WatchTimeout(), func(ctx context.Context) {
 				wt := w.watches.get()
 				_, _ = wt.Run(ctx)
 				w.watches.put(wt)
@@ -173,16 +211,17 @@ func (w *world) nextPoll() time.Duration {
 // sendEvent is the platform: an application at its time, through ingest
 // (or, for one in five, straight onto the queue, as producers inside AWS
 // may), again until accepted; now and then sent twice.
-func (w *world) sendEvent(ctx context.Context, n int, at time.Duration) {
+func (w *world) sendEvent(ctx context.Context, t *tenant, n int, at time.Duration) {
 	s := w.s
 	_ = s.Sleep(ctx, at)
-	id := fmt.Sprintf("evt_sim%03d", n)
-	body := event(id, n, s.Now())
+	id := t.eventID(n)
+	w.ledger.tenantOf[id] = t
+	body := event(t, id, n, s.Now())
 	direct := s.Float() < 0.2
 	send := func() {
 		w.until(ctx, "ingest", 30*time.Second, func(ctx context.Context) bool {
 			if direct {
-				if w.q.Send(ctx, queueMessage(id, body)) == nil {
+				if w.q.Send(ctx, queueMessage(t.ws, id, body)) == nil {
 					w.accept(id, n)
 					return true
 				}
@@ -214,15 +253,16 @@ func (w *world) accept(id string, n int) {
 func (w *world) customer(ctx context.Context) {
 	s := w.s
 	at := w.within
+	p := w.tenants[0]
 	if s.Float() < 0.5 {
 		w.scripted(ctx, "customer-rotate", func(ctx context.Context) {
 			_ = s.Sleep(ctx, at(scriptLength/2))
-			w.token = w.sandbox.RotateToken(company)
+			p.token = w.sandbox.RotateToken(company)
 			w.ledger.rotations++
 			_ = s.Sleep(ctx, 10*time.Second+at(4*time.Minute))
-			token := w.token
+			token := p.token
 			w.until(ctx, "editor", 30*time.Second, func(ctx context.Context) bool {
-				code, _ := w.call(ctx, "PUT", "/v1/connections/"+w.conn+"/credentials", map[string]any{"company_id": company, "access_token": token}, nil)
+				code, _ := w.call(ctx, ws, "PUT", "/v1/connections/"+p.conn+"/credentials", map[string]any{"company_id": company, "access_token": token}, nil)
 				return code == http.StatusOK
 			})
 		})
@@ -239,10 +279,10 @@ func (w *world) customer(ctx context.Context) {
 		w.scripted(ctx, "customer-position", func(ctx context.Context) {
 			_ = s.Sleep(ctx, at(scriptLength/2))
 			w.sandbox.SetPublished(company, position, false)
-			w.unpublished = true
+			p.unpublished = true
 			_ = s.Sleep(ctx, at(scriptLength/2))
 			w.sandbox.SetPublished(company, position, true)
-			w.unpublished = false
+			p.unpublished = false
 		})
 	}
 	if s.Float() < 0.3 {
@@ -283,7 +323,7 @@ func (w *world) scriptRecreate(ctx context.Context) {
 		// integration maps.
 		for k := range 2 {
 			n := len(w.arrivals) + k
-			w.scripted(ctx, "platform", func(ctx context.Context) { w.sendEvent(ctx, n, at(10*time.Second)) })
+			w.scripted(ctx, "platform", func(ctx context.Context) { w.sendEvent(ctx, w.tenants[0], n, at(10*time.Second)) })
 		}
 	})
 }
@@ -313,7 +353,7 @@ func (w *world) operatorScript(ctx context.Context) {
 
 func (w *world) toggle(ctx context.Context, on bool) {
 	w.until(ctx, "editor", 30*time.Second, func(ctx context.Context) bool {
-		code, _ := w.call(ctx, "PATCH", "/v1/funnels/"+funnel+"/integration", map[string]any{"enabled": on}, map[string]string{"if-match": "*"})
+		code, _ := w.call(ctx, ws, "PATCH", "/v1/funnels/"+funnel+"/integration", map[string]any{"enabled": on}, map[string]string{"if-match": "*"})
 		return code == http.StatusOK
 	})
 }
@@ -339,7 +379,7 @@ func (w *world) scriptErasure(ctx context.Context) {
 		return email(n)
 	}
 	if onTake {
-		w.onTake[fmt.Sprintf("evt_sim%03d", k)] = func(ctx context.Context) {
+		w.onTake[w.tenants[0].eventID(k)] = func(ctx context.Context) {
 			w.scripted(ctx, "customer-erasure", func(ctx context.Context) { w.erase(ctx, k, address(k)) })
 		}
 		return
@@ -376,7 +416,7 @@ func (w *world) afterAnApplication(ctx context.Context, limit time.Duration) {
 // recreatedMapping, as a customer who starts over does.
 func (w *world) recreate(ctx context.Context, gap time.Duration) {
 	w.until(ctx, "editor", 30*time.Second, func(ctx context.Context) bool {
-		code, _ := w.call(ctx, "DELETE", "/v1/funnels/"+funnel+"/integration", nil, nil)
+		code, _ := w.call(ctx, ws, "DELETE", "/v1/funnels/"+funnel+"/integration", nil, nil)
 		return code == http.StatusNoContent || code == http.StatusOK || code == http.StatusNotFound
 	})
 	_ = w.s.Sleep(ctx, gap)
@@ -384,11 +424,11 @@ func (w *world) recreate(ctx context.Context, gap time.Duration) {
 		// Another tab of the customer's may have saved one meanwhile:
 		// then this save names the version it replaces.
 		var match map[string]string
-		if code, cur := w.call(ctx, "GET", "/v1/funnels/"+funnel+"/integration", nil, nil); code == http.StatusOK {
+		if code, cur := w.call(ctx, ws, "GET", "/v1/funnels/"+funnel+"/integration", nil, nil); code == http.StatusOK {
 			v, _ := cur["version"].(float64)
 			match = map[string]string{"if-match": fmt.Sprintf(`"v%d"`, int64(v))}
 		}
-		code, _ := w.call(ctx, "PUT", "/v1/funnels/"+funnel+"/integration", map[string]any{"connection_id": w.conn, "job_position_id": position,
+		code, _ := w.call(ctx, ws, "PUT", "/v1/funnels/"+funnel+"/integration", map[string]any{"connection_id": w.tenants[0].conn, "job_position_id": position,
 			"mapping": recreatedMapping, "enabled": true, "career_site": subdomain}, match)
 		if code == http.StatusOK || code == http.StatusCreated {
 			w.ledger.recreatedAt = w.s.Now()
@@ -403,7 +443,7 @@ func (w *world) recreate(ctx context.Context, gap time.Duration) {
 // in flight at its answer.
 func (w *world) erase(ctx context.Context, n int, address string) {
 	w.until(ctx, "editor", 30*time.Second, func(ctx context.Context) bool {
-		code, _ := w.call(ctx, "POST", "/v1/erasures", map[string]any{"email": address}, nil)
+		code, _ := w.call(ctx, ws, "POST", "/v1/erasures", map[string]any{"email": address}, nil)
 		if code != http.StatusOK {
 			return false
 		}
@@ -421,6 +461,9 @@ func (w *world) applicantOnItsWay() int {
 	var moving, all []int
 	for _, id := range sortedKeys(w.ledger.accepted) {
 		n := w.ledger.accepted[id]
+		if w.tenantOf(id) != w.tenants[0] {
+			continue // the erasures are the primary workspace's
+		}
 		all = append(all, n)
 		if r, ok := w.record(id); !ok || !r.Status.Resting() {
 			moving = append(moving, n)
@@ -439,12 +482,12 @@ func (w *world) applicantOnItsWay() int {
 // fixing what the log said.
 func (w *world) retryFailed(ctx context.Context) {
 	for _, d := range w.records() {
-		if d.Status != "failed" {
+		if d.Status != "failed" || w.tenantOf(d.id) != w.tenants[0] {
 			continue
 		}
 		id := d.id
 		w.until(ctx, "editor", 30*time.Second, func(ctx context.Context) bool {
-			code, _ := w.call(ctx, "POST", "/v1/funnels/"+funnel+"/deliveries/"+id+"/retry", nil, nil)
+			code, _ := w.call(ctx, ws, "POST", "/v1/funnels/"+funnel+"/deliveries/"+id+"/retry", nil, nil)
 			return code < 500
 		})
 	}

@@ -115,8 +115,9 @@ type personioView struct {
 	// byEvent are the applications by the event id each carries as a
 	// tag, each noted by when it arrived.
 	byEvent map[string][]string
-	// requests is how many of Personio's requests are looked at.
-	requests int
+	// requests is how many of each company's requests at Personio are
+	// looked at.
+	requests map[string]int
 	// twice and limit are the violations of "nothing twice" and of
 	// Personio's limits seen so far.
 	twice []string
@@ -125,12 +126,15 @@ type personioView struct {
 
 // refresh reads Personio again if it served a request since the last
 // read.
-func (p *personioView) refresh(sb *sandbox.Sandbox, served int) {
+func (p *personioView) refresh(sb *sandbox.Sandbox, served int, companies []string) {
 	if served == p.served && p.byEvent != nil {
 		return
 	}
 	p.served = served
-	p.apps = sb.Applications(company)
+	p.apps = p.apps[:0]
+	for _, c := range companies {
+		p.apps = append(p.apps, sb.Applications(c)...)
+	}
 	p.byEvent = map[string][]string{}
 	for _, a := range p.apps {
 		for _, t := range a.Application.Tags {
@@ -145,11 +149,16 @@ func (p *personioView) refresh(sb *sandbox.Sandbox, served int) {
 			p.twice = append(p.twice, fmt.Sprintf("nothing twice: %s reached Personio %d times (%s)", id, n, strings.Join(p.byEvent[id], ", ")))
 		}
 	}
-	reqs := sb.Requests(company)
-	for _, r := range reqs[p.requests:] {
-		if r.Status == 429 && p.limit == "" {
-			p.limit = fmt.Sprintf("Personio's limits: a request at %s was answered 429", r.At.Format("15:04:05.000"))
-		}
+	if p.requests == nil {
+		p.requests = map[string]int{}
 	}
-	p.requests = len(reqs)
+	for _, c := range companies {
+		reqs := sb.Requests(c)
+		for _, r := range reqs[p.requests[c]:] {
+			if r.Status == 429 && p.limit == "" {
+				p.limit = fmt.Sprintf("Personio's limits: a request of company %s at %s was answered 429", c, r.At.Format("15:04:05.000"))
+			}
+		}
+		p.requests[c] = len(reqs)
+	}
 }

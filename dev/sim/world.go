@@ -72,8 +72,8 @@ type world struct {
 	watches *pool[*watch.Watch]
 	workers []*delivery.Worker
 	busy    []bool
-	conn    string
-	token   string
+	// tenants are the run's customers; the first is the primary one.
+	tenants []*tenant
 	ledger  *ledger
 	// onTake are erasures to start as a worker takes their event from
 	// the queue, by event id.
@@ -89,8 +89,9 @@ type world struct {
 	tv   *tableView
 	pv   personioView
 	live int // actors of the system still running (not the pollers)
-	// unpublished: the script unpublished the position at Personio.
-	unpublished bool
+	// checked is when the watch last asked Personio to check each
+	// company's credentials.
+	checked map[string]time.Time
 	// arrivals are when the platform sends each event (from the start).
 	arrivals []time.Duration
 	verifier acceptAll
@@ -146,7 +147,8 @@ func (acceptAll) Verify([]byte, http.Header) error { return nil }
 
 func newWorld(s *Sched, o Options) (*world, error) {
 	w := &world{s: s, db: memdb.New(), ledger: newLedger(), tv: newTableView(), policies: parsePolicies(policiesFile), denied: map[string]bool{},
-		onTake: map[string]func(context.Context){}}
+		onTake: map[string]func(context.Context){}, checked: map[string]time.Time{}}
+	w.tenants = tenants(s.Float() < noisyShare)
 	w.db.Watch(w.tv.wrote)
 	set := settings.Default()
 	set.Table, set.HashKey = table, []byte(hashKey)
@@ -164,13 +166,17 @@ func newWorld(s *Sched, o Options) (*world, error) {
 	}
 	w.q = &sqs{s: s, visibility: set.VisibilityTimeout(), maxReceive: set.MaxReceiveCount}
 	w.vault = &vault{s: s, tokens: map[string]personio.Token{}, secrets: map[string]personio.Token{}}
-	sb, err := sandbox.New(sandbox.Config{Now: s.Now, Seed: sandbox.Seed{Companies: []sandbox.Company{{ID: company, Token: "token-0", Subdomain: subdomain,
-		Positions: []sandbox.Position{{ID: position, Name: "Office Manager", Published: true}}}}}})
+	sb, err := sandbox.New(sandbox.Config{Now: s.Now, Seed: sandbox.Seed{Companies: companies(w.tenants)}})
 	if err != nil {
 		return nil, err
 	}
-	w.sandbox, w.token = sb, "token-0"
-	w.net = &personioNet{s: s, sandbox: sb, faults: o.Faults}
+	w.sandbox = sb
+	w.net = &personioNet{s: s, sandbox: sb, faults: o.Faults, slow: map[string]bool{}, timeout: set.PersonioTimeout, checked: w.watchChecked}
+	for _, t := range w.tenants {
+		for _, site := range t.sites {
+			w.net.slow["/careers/"+site+"/xml"] = true
+		}
+	}
 	pc, err := personio.NewClient(personio.WithBaseURL(set.PersonioBaseURL), personio.WithFeedURL(set.PersonioFeedURL),
 		personio.WithHTTPClient(&http.Client{Transport: w.net}),
 		// Real time never ends a request: the scheduler decides when its
@@ -233,7 +239,7 @@ func (w *world) functions(o Options, pc *personio.Client) error {
 
 // call is one request to the editor API as the customer's browser makes
 // it.
-func (w *world) call(ctx context.Context, method, path string, body any, header map[string]string) (int, map[string]any) {
+func (w *world) call(ctx context.Context, ws, method, path string, body any, header map[string]string) (int, map[string]any) {
 	b, _ := json.Marshal(body)
 	h := map[string]string{"content-type": "application/json"}
 	for k, v := range header {
@@ -257,24 +263,26 @@ func (w *world) call(ctx context.Context, method, path string, body any, header 
 	return res.StatusCode, out
 }
 
-// setUp connects the account and switches the integration on, as the
-// help article's steps do, each step again until it answers (Personio
-// may answer 500 to the credential check).
-func (w *world) setUp(ctx context.Context) error {
-	for try := 0; w.conn == ""; try++ {
-		code, out := w.call(ctx, "POST", "/v1/connections", map[string]any{"name": "Acme", "company_id": company, "access_token": w.token}, nil)
+// setUp connects the tenant's account and switches its integration on,
+// as the help article's steps do, each step again until it answers
+// (Personio may answer 500 to the credential check); the noisy
+// workspace's further integrations follow.
+func (w *world) setUp(ctx context.Context, t *tenant) error {
+	for try := 0; t.conn == ""; try++ {
+		code, out := w.call(ctx, t.ws, "POST", "/v1/connections", map[string]any{"name": "Acme", "company_id": t.company, "access_token": t.token}, nil)
 		if code == http.StatusCreated {
-			w.conn, _ = out["id"].(string)
+			t.conn, _ = out["id"].(string)
+			t.createdAt = w.s.Now()
 		} else if try == 20 {
 			return fmt.Errorf("sim: connect: %d %v", code, out)
 		}
 		_ = w.s.Sleep(ctx, 5*time.Second)
 	}
 	for try := 0; ; try++ {
-		code, out := w.call(ctx, "PUT", "/v1/funnels/"+funnel+"/integration", map[string]any{"connection_id": w.conn, "job_position_id": position,
-			"mapping": mappingDoc, "enabled": true, "career_site": subdomain}, nil)
+		code, out := w.call(ctx, t.ws, "PUT", "/v1/funnels/"+t.funnel+"/integration", map[string]any{"connection_id": t.conn, "job_position_id": t.position,
+			"mapping": mappingDoc, "enabled": true, "career_site": t.subdomain}, nil)
 		if code == http.StatusOK || code == http.StatusCreated {
-			return nil
+			return w.addSites(ctx, t)
 		}
 		if try == 20 {
 			return fmt.Errorf("sim: integrate: %d %v", code, out)
@@ -286,13 +294,13 @@ func (w *world) setUp(ctx context.Context) error {
 // event is one applicant's application event. Every applicant gives a
 // second address inside a text answer (one in a sentence, one as
 // "Name <address>"), which an erasure may name instead of the contact's.
-func event(id string, n int, at time.Time) []byte {
+func event(t *tenant, id string, n int, at time.Time) []byte {
 	motivation := "Write to me at " + privateEmail(n) + ", please."
 	if n%2 == 1 {
 		motivation = "Ada <" + privateEmail(n) + ">"
 	}
 	b, _ := json.Marshal(map[string]any{"type": "application.submitted", "id": id, "occurred_at": at.Format(time.RFC3339),
-		"workspace_id": ws, "funnel_id": funnel,
+		"workspace_id": t.ws, "funnel_id": t.funnel,
 		"contact": map[string]any{"first_name": "Ada", "last_name": fmt.Sprintf("Applicant %d", n), "email": email(n)},
 		"answers": []any{map[string]any{"field_id": "q_motivation", "label": "Why us?", "type": "text", "value": motivation}},
 		"files":   []any{}})
