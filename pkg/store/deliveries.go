@@ -411,13 +411,12 @@ var ErrErased = errors.New("store: the applicant was erased")
 // applicant's erasure markers and, with read, the funnel's integration
 // and connection: a marker that holds refuses the claim (ErrErased) and
 // nothing is written. The claim holds only if the record is still as read
-// (what it found tells a take-over). A record that was there and keeps
-// its event is claimed by one conditional update: an erasure that lands
-// after the look deletes the record, and the update's condition then
-// fails, so the claim never undoes an erasure (lifecycle.GuardNotErased)
-// and costs no transaction. A record that was not there, or does not keep
-// its event yet, is written in one transaction with a check of the
-// markers, so that a claim never writes an erased applicant's record.
+// (what it found tells a take-over), and it is written in one transaction
+// with a check of the markers (lifecycle.GuardNotErased): an erasure
+// writes its marker before it deletes the applicant's records, so a
+// marker that lands between the look and the claim, with the record not
+// yet deleted, still refuses the claim, and a claim never writes an erased
+// applicant's record (TestClaimErasedMarkerBeforeUpdate).
 // Without addresses the claim is one conditional update that returns the
 // record as it was. existed says whether there was a record.
 func (s *Store) claimWrite(ctx context.Context, op string, d Delivery, fresh deliveryItem, update expression.UpdateBuilder,
@@ -442,14 +441,10 @@ func (s *Store) claimWrite(ctx context.Context, op string, d Delivery, fresh del
 	x := render(expr)
 	u := &dynamodb.UpdateItemInput{TableName: aws.String(s.table), Key: key(fresh.PK, fresh.SK),
 		UpdateExpression: x.Update, ConditionExpression: x.Condition, ExpressionAttributeNames: x.Names, ExpressionAttributeValues: x.Values}
-	switch {
-	case len(hashes) > 0 && (raw == nil || !was.EventKept && len(was.LegacyEvent) == 0):
+	if len(hashes) > 0 {
 		return was, look, raw != nil, s.unlessErased(ctx, op, d.WorkspaceID, hashes, types.TransactWriteItem{Update: &types.Update{
 			TableName: u.TableName, Key: u.Key, UpdateExpression: u.UpdateExpression, ConditionExpression: u.ConditionExpression,
 			ExpressionAttributeNames: u.ExpressionAttributeNames, ExpressionAttributeValues: u.ExpressionAttributeValues}})
-	case len(hashes) > 0:
-		_, err = s.db.UpdateItem(ctx, u)
-		return was, look, true, err
 	}
 	u.ReturnValues = types.ReturnValueAllOld
 	out, err := s.db.UpdateItem(ctx, u)

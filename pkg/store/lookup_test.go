@@ -4,11 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/funnel-personio/funnel-personio/pkg/failure"
 	"github.com/funnel-personio/funnel-personio/pkg/store"
@@ -212,6 +215,14 @@ func (h *hookDB) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, o
 	return h.DynamoDB.UpdateItem(ctx, in, o...)
 }
 
+func (h *hookDB) TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, o ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error) {
+	if f := h.before; f != nil {
+		h.before = nil
+		f()
+	}
+	return h.DynamoDB.TransactWriteItems(ctx, in, o...)
+}
+
 // TestClaimErasedBetweenLookAndUpdate: a claim whose look found no erasure marker,
 // with the applicant erased between its look and its update, writes
 // nothing: the erasure deleted the record, and the update's condition
@@ -237,6 +248,37 @@ func TestClaimErasedBetweenLookAndUpdate(t *testing.T) {
 		}
 		if _, err := s.Event(ctx, "ws_a", "evt_1"); !errors.Is(err, failure.ErrNotFound) {
 			t.Errorf("the event: %v", err)
+		}
+	})
+}
+
+// TestClaimErasedMarkerBeforeUpdate: the erasure's marker lands between a
+// claim's look and its update, and the erasure deletes the record only
+// after the update (the order `go run ./dev/sim/cmd/sim -seed 11` found):
+// the claim must not hold, or the worker delivers an applicant whose
+// erasure has answered. The claim's write checks the markers itself.
+func TestClaimErasedMarkerBeforeUpdate(t *testing.T) {
+	suite(t, func(t *testing.T, db testDB, s *store.Store, c *clock) {
+		ctx := t.Context()
+		d := store.Delivery{WorkspaceID: "ws_a", FunnelID: "fn_1", EventID: "evt_1", Event: []byte(`{"e":"ada"}`), EmailHashes: []string{"h1"}}
+		if _, err := s.CreateDelivery(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+		marker := map[string]types.AttributeValue{
+			store.AttrPK: &types.AttributeValueMemberS{Value: "WS#ws_a"}, store.AttrSK: &types.AttributeValueMemberS{Value: "ERASED#h1"},
+			store.AttrTTL: &types.AttributeValueMemberN{Value: strconv.FormatInt(c.Now().Add(24*time.Hour).Unix(), 10)}}
+		hooked := &hookDB{DynamoDB: db, before: func() {
+			if _, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.Table()), Item: marker}); err != nil {
+				t.Error(err)
+			}
+		}}
+		ws := store.New(hooked, s.Table(), retention, store.WithClock(c.Now))
+		_, err := ws.Claim(ctx, d, "w1", time.Minute)
+		if !errors.Is(err, store.ErrErased) {
+			t.Errorf("the claim after the erasure's marker: %v, want store.ErrErased", err)
+		}
+		if got, err := s.GetDelivery(ctx, "ws_a", "evt_1"); err != nil || got.ClaimOwner != "" {
+			t.Errorf("the record before the erasure's deletion: %+v, %v; want it unclaimed", got.ClaimOwner, err)
 		}
 	})
 }
