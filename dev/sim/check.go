@@ -90,6 +90,7 @@ func (w *world) checkStep() []string {
 		v = append(v, w.itemsHolding(e)...)
 	}
 	v = append(v, w.mappingInForce()...)
+	v = append(v, w.liveness()...)
 	v = append(v, w.deniedList...)
 	if w.pv.limit != "" {
 		v = append(v, w.pv.limit)

@@ -38,8 +38,9 @@ type actor struct {
 	// priority orders the actors in the priority schedule.
 	priority float64
 	// deadline, if set, is when the actor's function times out: it
-	// dies there, at the first gate it would pass after it.
+	// dies there, at the first gate it would pass after it (timedOut).
 	deadline time.Time
+	timedOut bool
 }
 
 type gate struct {
@@ -195,6 +196,7 @@ func (s *Sched) step() bool {
 		s.note(fmt.Sprintf("%s %s#%d %s%s", s.now.Format("15:04:05.000"), g.actor.name, g.actor.id, g.label, end))
 	}
 	crash = crash || g.timeout
+	g.actor.timedOut = g.timeout
 	g.run <- crash
 	select {
 	case <-s.idle:

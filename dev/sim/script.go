@@ -147,6 +147,7 @@ func (w *world) daemons(ctx context.Context, o Options) {
 		for {
 			_ = w.s.Sleep(ctx, w.set.WatchTick)
 			w.systemFor(ctx, "watch", w.set.WatchTimeout(), func(ctx context.Context) {
+				defer w.noteCrash(ctx)
 				wt := w.watches.get()
 				_, _ = wt.Run(ctx)
 				w.watches.put(wt)

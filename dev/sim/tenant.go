@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
 	"github.com/funnel-personio/funnel-personio/dev/sandbox"
 	"github.com/funnel-personio/funnel-personio/pkg/store"
 )
@@ -117,9 +119,75 @@ func (w *world) companies() []string {
 }
 
 // watchChecked notes a credential check of company's reaching Personio,
-// when the watch asks it.
+// when the watch asks it, or the editor as the customer saves
+// credentials (the connection's last check then, from which the watch
+// counts its interval).
 func (w *world) watchChecked(ctx context.Context, company string) {
-	if a, ok := ctx.Value(actorKey{}).(*actor); ok && a.name == "watch" {
+	if a, ok := ctx.Value(actorKey{}).(*actor); ok && (a.name == "watch" || a.name == "editor") {
 		w.checked[company] = w.s.Now()
 	}
+}
+
+// livenessBound is how long a connection may go without a credential
+// check, from the watch's documented bounds: its HealthInterval and a
+// tick, after which it is overdue and due in every run, and a tick for
+// the next run to start; and a tick more for each watch run that crashed
+// from last on (a Lambda instance that died; a run that times out is no
+// excuse: the watch bounds its own runs).
+func (w *world) livenessBound(last time.Time) time.Duration {
+	n := 0
+	for _, at := range w.crashed {
+		if !at.Before(last) {
+			n++
+		}
+	}
+	return w.set.HealthInterval + time.Duration(2+n)*w.set.WatchTick
+}
+
+// noteCrash notes a watch run that crashed, when its actor did.
+func (w *world) noteCrash(ctx context.Context) {
+	if a, ok := ctx.Value(actorKey{}).(*actor); ok && a.crashed && !a.timedOut {
+		w.crashed = append(w.crashed, w.s.Now())
+	}
+}
+
+// liveness holds the watch's liveness: every tenant's connection has its
+// credentials checked (by the watch, or as the customer saves them) at
+// least once every livenessBound,
+// and one whose token was rotated at Personio (no new credentials since)
+// is marked needs_attention within livenessBound of the rotation.
+func (w *world) liveness() []string {
+	now := w.s.Now()
+	var v []string
+	for _, t := range w.tenants {
+		if t.conn == "" {
+			continue
+		}
+		last := t.createdAt
+		if c := w.checked[t.company]; c.After(last) {
+			last = c
+		}
+		if bound := w.livenessBound(last); now.Sub(last) > bound {
+			v = append(v, fmt.Sprintf("the watch's liveness: %s's credentials were not checked from %s to %s (bound %s)",
+				t.ws, last.Format("15:04:05.000"), now.Format("15:04:05.000"), bound))
+		}
+		if bound := w.livenessBound(t.rotatedAt); !t.rotatedAt.IsZero() && now.Sub(t.rotatedAt) > bound && w.connectionStatus(t) != store.ConnectionNeedsAttention {
+			v = append(v, fmt.Sprintf("the watch's liveness: %s's token was rotated at Personio at %s; at %s its connection is %q, not needs_attention (bound %s)",
+				t.ws, t.rotatedAt.Format("15:04:05.000"), now.Format("15:04:05.000"), w.connectionStatus(t), bound))
+		}
+	}
+	return v
+}
+
+// connectionStatus is the tenant's connection's status as the table has
+// it ("" if it has none).
+func (w *world) connectionStatus(t *tenant) string {
+	for _, k := range w.tv.items[t.conn] {
+		sk, _ := k.it["sk"].(*types.AttributeValueMemberS)
+		st, _ := k.it["status"].(*types.AttributeValueMemberS)
+		if sk != nil && st != nil && sk.Value == "CONN#"+t.conn {
+			return st.Value
+		}
+	}
+	return ""
 }

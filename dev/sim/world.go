@@ -90,8 +90,10 @@ type world struct {
 	pv   personioView
 	live int // actors of the system still running (not the pollers)
 	// checked is when the watch last asked Personio to check each
-	// company's credentials.
+	// company's credentials; crashed when a watch run crashed (not
+	// timed out).
 	checked map[string]time.Time
+	crashed []time.Time
 	// arrivals are when the platform sends each event (from the start).
 	arrivals []time.Duration
 	verifier acceptAll
