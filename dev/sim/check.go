@@ -91,6 +91,7 @@ func (w *world) checkStep() []string {
 	}
 	v = append(v, w.mappingInForce()...)
 	v = append(v, w.liveness()...)
+	v = append(v, w.isolated()...)
 	v = append(v, w.deniedList...)
 	if w.pv.limit != "" {
 		v = append(v, w.pv.limit)
@@ -195,6 +196,7 @@ func (w *world) checkEnd() []string {
 	if why := w.tv.faithful(w.db.Items(table)); why != "" {
 		v = append(v, "the simulator's view of the table: "+why)
 	}
+	v = append(v, w.isolatedTable()...)
 	apps, records := w.applied(), w.byID()
 	for _, id := range sortedKeys(w.ledger.accepted) {
 		n := w.ledger.accepted[id]

@@ -61,7 +61,8 @@ func TestSameSeedSameRun(t *testing.T) {
 // record, a record and a kept event that hold an erased address, a view
 // of the table that missed a write, a call its caller's policy does not
 // grant, a connection whose credentials the watch left unchecked, one
-// whose rotated token it did not mark.
+// whose rotated token it did not mark, an application at another
+// tenant's company, an item in another workspace's partition.
 func TestInvariantsCatch(t *testing.T) {
 	s := newSched(1, start, 0)
 	w, err := newWorld(s, Options{Workers: 1, Faults: faults{}})
@@ -94,6 +95,9 @@ func TestInvariantsCatch(t *testing.T) {
 		"email_hashes": &types.AttributeValueMemberSS{Value: []string{"h2"}}})
 	put("EVENT#evt_sim002", map[string]types.AttributeValue{"body": &types.AttributeValueMemberS{Value: "a note from " + email(2)}})
 	w.called("Watch", "DeleteItem", &dynamodb.DeleteItemInput{TableName: aws.String(table)})
+	w.ledger.tenantOf["evt_quiet200"], w.ledger.tenantOf["evt_noisy100"] = w.tenants[2], w.tenants[1]
+	create("evt_quiet200", 200)
+	put("EVENT#evt_noisy100", map[string]types.AttributeValue{})
 	w.db.Watch(nil)
 	put("EVENT#evt_sim009", map[string]types.AttributeValue{})
 	quiet := w.tenants[2]
@@ -102,7 +106,9 @@ func TestInvariantsCatch(t *testing.T) {
 	for _, want := range []string{"nothing twice: evt_sim001", "an erasure is final: evt_sim002", "nothing accepted is lost: evt_sim003 has no record",
 		"the record of evt_sim002 holds applicant 2's address", "the item EVENT#evt_sim002 holds the erased address",
 		"the simulator's view of the table", "no call outside the caller's policy: Watch calls Table dynamodb:DeleteItem",
-		"the watch's liveness: ws_quiet's credentials were not checked", "the watch's liveness: ws_quiet's token was rotated at Personio"} {
+		"the watch's liveness: ws_quiet's credentials were not checked", "the watch's liveness: ws_quiet's token was rotated at Personio",
+		"one workspace never sees another's data: evt_quiet200 of ws_quiet reached Personio at company 42",
+		"one workspace never sees another's data: an item of evt_noisy100 of ws_noisy is in the partition WS#ws_sim"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("the checks missed %q; they said:\n%s", want, got)
 		}

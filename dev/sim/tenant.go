@@ -3,6 +3,7 @@ package sim
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -190,4 +191,35 @@ func (w *world) connectionStatus(t *tenant) string {
 		}
 	}
 	return ""
+}
+
+// isolated holds "one workspace never sees another's data": every
+// application at a tenant's company comes from an event of that tenant's
+// workspace.
+func (w *world) isolated() []string {
+	var v []string
+	for _, a := range w.pv.apps {
+		id := eventOf(a.Application.Tags)
+		if t := w.ledger.tenantOf[id]; t != nil && a.CompanyID != t.company {
+			v = append(v, fmt.Sprintf("one workspace never sees another's data: %s of %s reached Personio at company %s, not %s",
+				id, t.ws, a.CompanyID, t.company))
+		}
+	}
+	return v
+}
+
+// isolatedTable holds it for the table at the end: every item of a
+// tenant's event (its record, its kept event) is in its workspace's
+// partition.
+func (w *world) isolatedTable() []string {
+	var v []string
+	for _, id := range sortedKeys(w.ledger.tenantOf) {
+		t := w.ledger.tenantOf[id]
+		for _, k := range w.tv.items[id] {
+			if pk, _, _ := strings.Cut(k.key, "\x00"); pk != "WS#"+t.ws {
+				v = append(v, fmt.Sprintf("one workspace never sees another's data: an item of %s of %s is in the partition %s", id, t.ws, pk))
+			}
+		}
+	}
+	return v
 }
