@@ -8,14 +8,17 @@
 // crashes at any step, and a customer's script (events and their
 // duplicates, new credentials after a token is rotated at Personio, the
 // switch off and on, a position unpublished and published again, retries,
-// an erasure, the operator's redrive). The same seed gives the same run,
-// step for step.
+// an erasure, the operator's redrive). Three workspaces share the system,
+// each with its own company at Personio (tenant.go); one of them, in some
+// seeds, with many integrations on career sites that do not answer. The
+// same seed gives the same run, step for step.
 //
 // After every step and at the end, the invariants are checked (check.go):
 // nothing accepted is lost, nothing reaches Personio twice, an erasure is
-// final, the record says what Personio has, and Personio's limit is never
-// exceeded. A failing seed's report names the command that replays it and
-// the steps that led there.
+// final, the record says what Personio has, Personio's limit is never
+// exceeded, every connection's credentials are checked within the watch's
+// bound, and one workspace never sees another's data. A failing seed's
+// report names the command that replays it and the steps that led there.
 package sim
 
 import (
