@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"time"
 
@@ -159,9 +160,23 @@ func (s *Store) decide(ctx context.Context, op string, where budgetAt, n int, b 
 			return lifecycle.Take{}, time.Time{}, err
 		}
 		now := s.now()
-		d := lifecycle.Decide(it.state(), now, n, b, mode, keep)
+		st, lent := it.state(), 0
+		if cached && mode == reserveOnly {
+			st, lent = s.budgets.withLent(where, st, now)
+		}
+		d := lifecycle.Decide(st, now, n, b, mode, keep)
 		if !d.Write {
+			if mode == reserveOnly {
+				s.budgets.lend(where, n)
+			}
 			return d, now, nil
+		}
+		if lent > 0 {
+			// The events let go on this item may have filled the window:
+			// decide a turn from the item as the table has it, never from
+			// the units counted here.
+			s.budgets.forget(where)
+			continue
 		}
 		next := it.with(d.Next, now)
 		err = s.putVersioned(ctx, op, next, it.exists, it.Version)
@@ -358,15 +373,22 @@ type budgets struct {
 	mu    sync.Mutex
 	items map[budgetAt]budgetItem
 	read  map[budgetAt]readBudget
+	// lent counts the units ReserveTurn let go at once since the item
+	// kept here was read or written: their workers take them soon, so a
+	// cached item no longer shows the room it had (withLent).
+	lent map[budgetAt]int
 }
 
 // budgetReadTTL is how long ReserveTurn decides from a budget's item as
 // this instance read it instead of reading it again: ingest reads a
-// company's budget once a second, not once an event. A line that starts
-// within that second is not seen by the events sent meanwhile: they go at
-// once, and their workers join the line themselves (a delayed copy each,
-// a second receive). A turn reserved from a stale item is a conditional
-// write that fails and reads again.
+// company's budget once a second, not once an event. The events it lets
+// go at once meanwhile count as taken on that item (budgets.lent): once
+// they would fill the window, ingest reads the item again and reserves a
+// turn from it, so a backlog's first second gets turns too. A line another
+// instance starts within that second is not seen until then: those events
+// go at once, and their workers join the line themselves (a delayed copy
+// each, a second receive). A turn reserved from a stale item is a
+// conditional write that fails and reads again.
 const budgetReadTTL = time.Second
 
 // readBudget is a budget's item as read at a time.
@@ -382,9 +404,33 @@ func (b *budgets) recent(where budgetAt, now time.Time) (budgetItem, bool) {
 	return r.it, ok && now.Sub(r.at) < budgetReadTTL && !now.Before(r.at)
 }
 
+// withLent is st with the units let go since the item was read or
+// written counted as taken at now, and how many they are.
+func (b *budgets) withLent(where budgetAt, st lifecycle.BudgetLog, now time.Time) (lifecycle.BudgetLog, int) {
+	b.mu.Lock()
+	n := b.lent[where]
+	b.mu.Unlock()
+	st.Log = slices.Clone(st.Log)
+	for range n {
+		st.Log = append(st.Log, now.UnixMilli())
+	}
+	return st, n
+}
+
+// lend counts n units let go at once on the item kept for where.
+func (b *budgets) lend(where budgetAt, n int) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.lent == nil || len(b.lent) >= maxKnownBudgets {
+		b.lent = map[budgetAt]int{}
+	}
+	b.lent[where] += n
+}
+
 func (b *budgets) noteRead(where budgetAt, it budgetItem, now time.Time) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	delete(b.lent, where)
 	if b.read == nil || len(b.read) >= maxKnownBudgets {
 		b.read = map[budgetAt]readBudget{}
 	}
@@ -413,6 +459,7 @@ func (b *budgets) put(where budgetAt, it budgetItem) {
 		b.items = map[budgetAt]budgetItem{}
 	}
 	b.items[where] = it
+	delete(b.lent, where)
 }
 
 func (b *budgets) forget(where budgetAt) {
@@ -420,6 +467,7 @@ func (b *budgets) forget(where budgetAt) {
 	defer b.mu.Unlock()
 	delete(b.items, where)
 	delete(b.read, where)
+	delete(b.lent, where)
 }
 
 // maxKnownBudgets bounds the items kept (the map starts afresh past it).

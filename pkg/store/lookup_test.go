@@ -154,6 +154,41 @@ func TestReserveTurnReadsOncePerSecond(t *testing.T) {
 	})
 }
 
+// TestReserveTurnCountsWhatItLets: within the second an instance decides
+// from the budget's item as it read it, it counts the events it let go at
+// once as taken: once they fill the window it reads the item again and
+// reserves a turn, instead of letting a backlog's first second of events
+// go without turns (each then received twice: once to join the line, once
+// at its turn).
+func TestReserveTurnCountsWhatItLets(t *testing.T) {
+	suite(t, func(t *testing.T, db testDB, s *store.Store, c *clock) {
+		ctx := t.Context()
+		b := store.Budget{Limit: 5, Window: time.Minute}
+		counted := &countingDB{DynamoDB: db}
+		in := store.New(counted, s.Table(), retention, store.WithClock(c.Now))
+		for i := range b.Limit {
+			if at, err := in.ReserveTurn(ctx, "42", 1, b); !at.IsZero() || err != nil {
+				t.Fatalf("reservation %d with room: %v, %v", i, at, err)
+			}
+			// The event's worker takes its unit (another instance).
+			if ok, _, err := s.TakeBudget(ctx, "42", 1, b); !ok || err != nil {
+				t.Fatalf("take %d: %v, %v", i, ok, err)
+			}
+		}
+		if n := counted.calls.Load(); n != 1 {
+			t.Errorf("%d reservations with room in a second: %d reads, want 1", b.Limit, n)
+		}
+		c.Add(10 * time.Millisecond)
+		at, err := in.ReserveTurn(ctx, "42", 1, b)
+		if at.IsZero() || err != nil {
+			t.Errorf("the event after the window filled: %v, %v; want a turn", at, err)
+		}
+		if n := counted.calls.Load(); n != 2 {
+			t.Errorf("%d reads, want 2: the first, and one again once the events let go filled the window", n)
+		}
+	})
+}
+
 // TestClaimReadingConnection: once an instance has read a funnel's
 // integration, its next claims of the funnel's events read the connection
 // the integration names in the same request; an integration that names
