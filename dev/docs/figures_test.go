@@ -31,7 +31,6 @@ var (
 // gains a measured figure leaves this list and says how it was measured.
 var notMeasured = map[string]string{
 	"docs/performance.md#Performance and reliability":                                 "the load runs' settings: the sandbox's latency, Personio's window and the budget's margin",
-	"docs/performance.md#DynamoDB requests per application":                           "the targets (dollars per million, events a second); the measured figures are in the generated tables above it",
 	"docs/architecture.md#The stack as code (`infra/`)":                               "the stack's settings: batching window, alarm thresholds",
 	"docs/architecture.md#State on AWS (`pkg/store`, `pkg/vault`, `pkg/queue`)":       "item and message size limits, visibility and lease defaults",
 	"docs/capacity.md#The load":                                                       "the load the page plans for, and the share of applications with a CV the load runs send",
