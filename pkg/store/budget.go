@@ -421,9 +421,7 @@ func (b *budgets) withLent(where budgetAt, st lifecycle.BudgetLog, now time.Time
 func (b *budgets) lend(where budgetAt, n int) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.lent == nil || len(b.lent) >= maxKnownBudgets {
-		b.lent = map[budgetAt]int{}
-	}
+	b.lent = bounded(b.lent)
 	b.lent[where] += n
 }
 
@@ -431,9 +429,7 @@ func (b *budgets) noteRead(where budgetAt, it budgetItem, now time.Time) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	delete(b.lent, where)
-	if b.read == nil || len(b.read) >= maxKnownBudgets {
-		b.read = map[budgetAt]readBudget{}
-	}
+	b.read = bounded(b.read)
 	b.read[where] = readBudget{it: it, at: now}
 }
 
@@ -455,9 +451,7 @@ func (b *budgets) get(where budgetAt) (budgetItem, bool) {
 func (b *budgets) put(where budgetAt, it budgetItem) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.items == nil || len(b.items) >= maxKnownBudgets {
-		b.items = map[budgetAt]budgetItem{}
-	}
+	b.items = bounded(b.items)
 	b.items[where] = it
 	delete(b.lent, where)
 }
@@ -468,6 +462,15 @@ func (b *budgets) forget(where budgetAt) {
 	delete(b.items, where)
 	delete(b.read, where)
 	delete(b.lent, where)
+}
+
+// bounded is m, or a new map when m is nil or holds maxKnownBudgets
+// entries.
+func bounded[V any](m map[budgetAt]V) map[budgetAt]V {
+	if m == nil || len(m) >= maxKnownBudgets {
+		return map[budgetAt]V{}
+	}
+	return m
 }
 
 // maxKnownBudgets bounds the items kept (the map starts afresh past it).
