@@ -289,6 +289,10 @@ type personioNet struct {
 	// application Verify posts) as it reaches Personio, with its
 	// company.
 	checked func(ctx context.Context, company string)
+	// unanswered, if set, is told of every credential check whose
+	// answer never came (a 500 or a lost answer: the check learnt
+	// nothing), with its company.
+	unanswered func(ctx context.Context, company string)
 }
 
 type lostAnswer struct{}
@@ -315,10 +319,12 @@ func (p *personioNet) RoundTrip(r *http.Request) (*http.Response, error) {
 	if r.Body == nil {
 		r.Body = http.NoBody
 	}
-	if p.checked != nil && r.Method == http.MethodPost && r.URL.Path == "/v1/recruiting/applications" {
+	check := r.Method == http.MethodPost && r.URL.Path == "/v1/recruiting/applications"
+	if p.checked != nil && check {
 		p.checked(ctx, r.Header.Get("X-Company-ID"))
 	}
 	if api && p.s.Float() < p.faults.error500 {
+		p.unanswer(ctx, check, r)
 		return &http.Response{StatusCode: 500, Header: http.Header{"Content-Type": {"application/json"}},
 			Body: io.NopCloser(strings.NewReader(`{"success":false,"error":{"code":500,"message":"Internal Server Error"}}`)), Request: r}, nil
 	}
@@ -329,9 +335,17 @@ func (p *personioNet) RoundTrip(r *http.Request) (*http.Response, error) {
 	p.s.Gate(ctx, "personio answered", p.s.Latency(20*time.Millisecond, 500*time.Millisecond))
 	if lose {
 		p.lost++
+		p.unanswer(ctx, check, r)
 		return nil, lostAnswer{}
 	}
 	res := rec.Result()
 	res.Request = r
 	return res, nil
+}
+
+// unanswer tells unanswered of a credential check that learnt nothing.
+func (p *personioNet) unanswer(ctx context.Context, check bool, r *http.Request) {
+	if p.unanswered != nil && check {
+		p.unanswered(ctx, r.Header.Get("X-Company-ID"))
+	}
 }
