@@ -2,6 +2,7 @@ package sim
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -11,11 +12,14 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/funnel-personio/funnel-personio/dev/memdb"
 	"github.com/funnel-personio/funnel-personio/pkg/failure"
+	"github.com/funnel-personio/funnel-personio/pkg/operator"
 	"github.com/funnel-personio/funnel-personio/pkg/personio"
 	"github.com/funnel-personio/funnel-personio/pkg/queue"
 )
@@ -232,6 +236,32 @@ func (q *sqs) receive(ctx context.Context, n int) []*message {
 		i++
 	}
 	return out
+}
+
+// sdkQueue is the queue as the operator command sees it (the SDK's
+// client): a SendMessage is the queue's Send, with the message's id the
+// event's (SendMessage has no id; the body names its event). The
+// operator's other SQS calls are not made in the simulator.
+type sdkQueue struct {
+	operator.SQS
+	q *sqs
+}
+
+func (a sdkQueue) SendMessage(ctx context.Context, in *awssqs.SendMessageInput, _ ...func(*awssqs.Options)) (*awssqs.SendMessageOutput, error) {
+	body := []byte(aws.ToString(in.MessageBody))
+	var e struct {
+		ID string `json:"id"`
+	}
+	_ = json.Unmarshal(body, &e)
+	m := queue.Message{ID: e.ID, Group: aws.ToString(in.MessageGroupId), Body: body, Delay: time.Duration(in.DelaySeconds) * time.Second,
+		Attributes: map[string]string{}}
+	for k, v := range in.MessageAttributes {
+		m.Attributes[k] = aws.ToString(v.StringValue)
+	}
+	if err := a.q.Send(ctx, m); err != nil {
+		return nil, err
+	}
+	return &awssqs.SendMessageOutput{}, nil
 }
 
 // redrive moves the dead-letter queue's messages back (the operator's

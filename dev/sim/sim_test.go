@@ -42,6 +42,21 @@ func TestFoundSeeds(t *testing.T) {
 	}
 }
 
+// TestOperatorReplayRuns: in these seeds the operator's replay (the
+// operator command's code) queues deliveries again, and every invariant
+// holds.
+func TestOperatorReplayRuns(t *testing.T) {
+	for _, seed := range []uint64{1, 27} {
+		r := Run(Options{Seed: seed, Trace: 50})
+		if len(r.Violations) > 0 {
+			t.Error(r)
+		}
+		if r.Outcomes["replayed"] == 0 {
+			t.Errorf("seed %d: the operator's replay queued nothing again: %v", seed, r.Outcomes)
+		}
+	}
+}
+
 // TestSameSeedSameRun: one seed is one run, step for step.
 func TestSameSeedSameRun(t *testing.T) {
 	for _, seed := range []uint64{3, 4} {
