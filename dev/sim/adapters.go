@@ -2,6 +2,7 @@ package sim
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -11,11 +12,14 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/funnel-personio/funnel-personio/dev/memdb"
 	"github.com/funnel-personio/funnel-personio/pkg/failure"
+	"github.com/funnel-personio/funnel-personio/pkg/operator"
 	"github.com/funnel-personio/funnel-personio/pkg/personio"
 	"github.com/funnel-personio/funnel-personio/pkg/queue"
 )
@@ -234,6 +238,32 @@ func (q *sqs) receive(ctx context.Context, n int) []*message {
 	return out
 }
 
+// sdkQueue is the queue as the operator command sees it (the SDK's
+// client): a SendMessage is the queue's Send, with the message's id the
+// event's (SendMessage has no id; the body names its event). The
+// operator's other SQS calls are not made in the simulator.
+type sdkQueue struct {
+	operator.SQS
+	q *sqs
+}
+
+func (a sdkQueue) SendMessage(ctx context.Context, in *awssqs.SendMessageInput, _ ...func(*awssqs.Options)) (*awssqs.SendMessageOutput, error) {
+	body := []byte(aws.ToString(in.MessageBody))
+	var e struct {
+		ID string `json:"id"`
+	}
+	_ = json.Unmarshal(body, &e)
+	m := queue.Message{ID: e.ID, Group: aws.ToString(in.MessageGroupId), Body: body, Delay: time.Duration(in.DelaySeconds) * time.Second,
+		Attributes: map[string]string{}}
+	for k, v := range in.MessageAttributes {
+		m.Attributes[k] = aws.ToString(v.StringValue)
+	}
+	if err := a.q.Send(ctx, m); err != nil {
+		return nil, err
+	}
+	return &awssqs.SendMessageOutput{}, nil
+}
+
 // redrive moves the dead-letter queue's messages back (the operator's
 // redrive), with their receive counts reset.
 func (q *sqs) redrive(ctx context.Context) int {
@@ -289,6 +319,10 @@ type personioNet struct {
 	// application Verify posts) as it reaches Personio, with its
 	// company.
 	checked func(ctx context.Context, company string)
+	// unanswered, if set, is told of every credential check whose
+	// answer never came (a 500 or a lost answer: the check learnt
+	// nothing), with its company.
+	unanswered func(ctx context.Context, company string)
 }
 
 type lostAnswer struct{}
@@ -315,10 +349,12 @@ func (p *personioNet) RoundTrip(r *http.Request) (*http.Response, error) {
 	if r.Body == nil {
 		r.Body = http.NoBody
 	}
-	if p.checked != nil && r.Method == http.MethodPost && r.URL.Path == "/v1/recruiting/applications" {
+	check := r.Method == http.MethodPost && r.URL.Path == "/v1/recruiting/applications"
+	if p.checked != nil && check {
 		p.checked(ctx, r.Header.Get("X-Company-ID"))
 	}
 	if api && p.s.Float() < p.faults.error500 {
+		p.unanswer(ctx, check, r)
 		return &http.Response{StatusCode: 500, Header: http.Header{"Content-Type": {"application/json"}},
 			Body: io.NopCloser(strings.NewReader(`{"success":false,"error":{"code":500,"message":"Internal Server Error"}}`)), Request: r}, nil
 	}
@@ -329,9 +365,17 @@ func (p *personioNet) RoundTrip(r *http.Request) (*http.Response, error) {
 	p.s.Gate(ctx, "personio answered", p.s.Latency(20*time.Millisecond, 500*time.Millisecond))
 	if lose {
 		p.lost++
+		p.unanswer(ctx, check, r)
 		return nil, lostAnswer{}
 	}
 	res := rec.Result()
 	res.Request = r
 	return res, nil
+}
+
+// unanswer tells unanswered of a credential check that learnt nothing.
+func (p *personioNet) unanswer(ctx context.Context, check bool, r *http.Request) {
+	if p.unanswered != nil && check {
+		p.unanswered(ctx, r.Header.Get("X-Company-ID"))
+	}
 }

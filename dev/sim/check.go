@@ -263,6 +263,9 @@ func (w *world) outcomes(out map[string]int) {
 		out[string(r.Status)]++
 	}
 	out["lost_answers"] = w.net.lost
+	if w.ledger.replayed > 0 {
+		out["replayed"] = w.ledger.replayed
+	}
 }
 
 func sortedKeys[V any](m map[string]V) []string {

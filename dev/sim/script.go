@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/funnel-personio/funnel-personio/pkg/application"
+	"github.com/funnel-personio/funnel-personio/pkg/lifecycle"
 	"github.com/funnel-personio/funnel-personio/pkg/operator"
 )
 
@@ -38,6 +39,8 @@ type ledger struct {
 	erasures  []erasure
 	scripts   int // scripted actors still running
 	rotations int
+	// replayed counts the deliveries the operator's replay queued again.
+	replayed int
 	// tenantOf is each accepted event's tenant.
 	tenantOf map[string]*tenant
 }
@@ -350,6 +353,36 @@ func (w *world) operatorScript(ctx context.Context) {
 			w.system(ctx, "operator", func(ctx context.Context) { w.q.redrive(ctx) })
 		})
 	}
+	if s.Float() < 0.4 {
+		// `ops replay -workspace W` at any time up to the customer's retry
+		// and as long again, of the primary workspace or, in half the
+		// runs, another: the failed and dead deliveries, and in most runs
+		// the parked ones too (the run's most frequent problem, the quiet
+		// workspace's after its rotation: failed and dead deliveries are
+		// few).
+		when, parked, t := at(2*scriptLength), s.Float() < 0.75, w.tenants[0]
+		if s.Float() < 0.5 {
+			t = w.tenants[1+s.Intn(int64(len(w.tenants)-1))]
+		}
+		w.scripted(ctx, "operator-replay", func(ctx context.Context) {
+			_ = s.Sleep(ctx, when)
+			w.system(ctx, "operator", func(ctx context.Context) { w.replay(ctx, t.ws, parked) })
+		})
+	}
+}
+
+// replay runs `ops replay -workspace ws` through the operator command's
+// code, with the operator policy: the workspace's failed and dead
+// deliveries (and its parked ones, if parked) queued again.
+func (w *world) replay(ctx context.Context, ws string, parked bool) {
+	f := operator.ReplayFilter{Workspace: ws}
+	if parked {
+		f.Statuses = []lifecycle.Status{lifecycle.StatusFailed, lifecycle.StatusDead, lifecycle.StatusParked}
+	}
+	o := operator.New(operator.Config{QueueURL: "sim-events", ErasureMarkerTTL: w.set.ErasureMarkerTTL(), Now: w.s.Now, LocalUser: "sim"},
+		sdkQueue{q: w.q}, w.open("Operator"), nil)
+	res, _ := o.Replay(ctx, f)
+	w.ledger.replayed += res.Queued
 }
 
 func (w *world) toggle(ctx context.Context, on bool) {

@@ -35,9 +35,24 @@ func TestSeeds(t *testing.T) {
 // TestFoundSeeds are the seeds that found a race or a gap before its fix
 // (docs/simulator.md says which): each runs clean now.
 func TestFoundSeeds(t *testing.T) {
-	for _, seed := range []uint64{1, 5, 7, 9, 10, 11, 13, 31, 56, 68, 205, 310, 425, 6261} {
+	for _, seed := range []uint64{1, 5, 7, 9, 10, 11, 13, 31, 56, 68, 205, 310, 425, 5156, 6261} {
 		if r := Run(Options{Seed: seed, Trace: 50}); len(r.Violations) > 0 {
 			t.Error(r)
+		}
+	}
+}
+
+// TestOperatorReplayRuns: in these seeds the operator's replay (the
+// operator command's code) queues deliveries again, and every invariant
+// holds.
+func TestOperatorReplayRuns(t *testing.T) {
+	for _, seed := range []uint64{1, 27} {
+		r := Run(Options{Seed: seed, Trace: 50})
+		if len(r.Violations) > 0 {
+			t.Error(r)
+		}
+		if r.Outcomes["replayed"] == 0 {
+			t.Errorf("seed %d: the operator's replay queued nothing again: %v", seed, r.Outcomes)
 		}
 	}
 }

@@ -129,20 +129,39 @@ func (w *world) watchChecked(ctx context.Context, company string) {
 	}
 }
 
-// livenessBound is how long a connection may go without a credential
-// check, from the watch's documented bounds: its HealthInterval and a
-// tick, after which it is overdue and due in every run, and a tick for
-// the next run to start; and a tick more for each watch run that crashed
-// from last on (a Lambda instance that died; a run that times out is no
-// excuse: the watch bounds its own runs).
-func (w *world) livenessBound(last time.Time) time.Duration {
+// livenessBound is how long company's connection may go without a
+// credential check, from the watch's documented bounds: its
+// HealthInterval and a tick, after which it is overdue and due in every
+// run, and a tick for the next run to start; and a tick more for each
+// watch run that crashed from last on (a Lambda instance that died; a run
+// that times out is no excuse: the watch bounds its own runs), and for
+// each of the watch's checks of company's credentials from last on whose
+// answer never came (a 500, a lost answer): such a check learns nothing
+// ("Personio unreachable: nothing learnt" in package watch), leaves the
+// connection's last check as it was, and the connection is due again in
+// the next run, as what a run left undone is.
+func (w *world) livenessBound(company string, last time.Time) time.Duration {
+	n := since(w.crashed, last) + since(w.unanswered[company], last)
+	return w.set.HealthInterval + time.Duration(2+n)*w.set.WatchTick
+}
+
+// since counts the times at or after last.
+func since(ts []time.Time, last time.Time) int {
 	n := 0
-	for _, at := range w.crashed {
+	for _, at := range ts {
 		if !at.Before(last) {
 			n++
 		}
 	}
-	return w.set.HealthInterval + time.Duration(2+n)*w.set.WatchTick
+	return n
+}
+
+// watchUnanswered notes a credential check of company's by the watch
+// whose answer never came.
+func (w *world) watchUnanswered(ctx context.Context, company string) {
+	if a, ok := ctx.Value(actorKey{}).(*actor); ok && a.name == "watch" {
+		w.unanswered[company] = append(w.unanswered[company], w.s.Now())
+	}
 }
 
 // noteCrash notes a watch run that crashed, when its actor did.
@@ -168,11 +187,11 @@ func (w *world) liveness() []string {
 		if c := w.checked[t.company]; c.After(last) {
 			last = c
 		}
-		if bound := w.livenessBound(last); now.Sub(last) > bound {
+		if bound := w.livenessBound(t.company, last); now.Sub(last) > bound {
 			v = append(v, fmt.Sprintf("the watch's liveness: %s's credentials were not checked from %s to %s (bound %s)",
 				t.ws, last.Format("15:04:05.000"), now.Format("15:04:05.000"), bound))
 		}
-		if bound := w.livenessBound(t.rotatedAt); !t.rotatedAt.IsZero() && now.Sub(t.rotatedAt) > bound && w.connectionStatus(t) != store.ConnectionNeedsAttention {
+		if bound := w.livenessBound(t.company, t.rotatedAt); !t.rotatedAt.IsZero() && now.Sub(t.rotatedAt) > bound && w.connectionStatus(t) != store.ConnectionNeedsAttention {
 			v = append(v, fmt.Sprintf("the watch's liveness: %s's token was rotated at Personio at %s; at %s its connection is %q, not needs_attention (bound %s)",
 				t.ws, t.rotatedAt.Format("15:04:05.000"), now.Format("15:04:05.000"), w.connectionStatus(t), bound))
 		}

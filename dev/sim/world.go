@@ -91,9 +91,11 @@ type world struct {
 	live int // actors of the system still running (not the pollers)
 	// checked is when the watch last asked Personio to check each
 	// company's credentials; crashed when a watch run crashed (not
-	// timed out).
-	checked map[string]time.Time
-	crashed []time.Time
+	// timed out); unanswered when each company's credential checks by
+	// the watch learnt nothing (no answer came).
+	checked    map[string]time.Time
+	crashed    []time.Time
+	unanswered map[string][]time.Time
 	// arrivals are when the platform sends each event (from the start).
 	arrivals []time.Duration
 	verifier acceptAll
@@ -149,7 +151,7 @@ func (acceptAll) Verify([]byte, http.Header) error { return nil }
 
 func newWorld(s *Sched, o Options) (*world, error) {
 	w := &world{s: s, db: memdb.New(), ledger: newLedger(), tv: newTableView(), policies: parsePolicies(policiesFile), denied: map[string]bool{},
-		onTake: map[string]func(context.Context){}, checked: map[string]time.Time{}}
+		onTake: map[string]func(context.Context){}, checked: map[string]time.Time{}, unanswered: map[string][]time.Time{}}
 	w.tenants = tenants(s.Float() < noisyShare)
 	w.db.Watch(w.tv.wrote)
 	set := settings.Default()
@@ -173,7 +175,7 @@ func newWorld(s *Sched, o Options) (*world, error) {
 		return nil, err
 	}
 	w.sandbox = sb
-	w.net = &personioNet{s: s, sandbox: sb, faults: o.Faults, slow: map[string]bool{}, timeout: set.PersonioTimeout, checked: w.watchChecked}
+	w.net = &personioNet{s: s, sandbox: sb, faults: o.Faults, slow: map[string]bool{}, timeout: set.PersonioTimeout, checked: w.watchChecked, unanswered: w.watchUnanswered}
 	for _, t := range w.tenants {
 		for _, site := range t.sites {
 			w.net.slow["/careers/"+site+"/xml"] = true
