@@ -1,7 +1,6 @@
 package store
 
 import (
-	"cmp"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -424,10 +423,9 @@ func (s *Store) claimWrite(ctx context.Context, op string, d Delivery, fresh del
 	hashes := slices.DeleteFunc(slices.Clone(d.EmailHashes), func(h string) bool { return h == "" })
 	var raw map[string]types.AttributeValue
 	if len(hashes) > 0 {
-		var erased bool
-		raw, look, erased, err = s.lookBeforeClaim(ctx, op, fresh, d.FunnelID, hashes, read)
-		if err != nil || erased {
-			return was, look, false, cmp.Or(err, ErrErased)
+		raw, look, err = s.lookBeforeClaim(ctx, op, fresh, d.FunnelID, read)
+		if err != nil {
+			return was, look, false, err
 		}
 		if err := attributevalue.UnmarshalMap(raw, &was); err != nil {
 			return was, look, false, failure.New(op, failure.Invalid, err)
@@ -458,12 +456,12 @@ func (s *Store) claimWrite(ctx context.Context, op string, d Delivery, fresh del
 }
 
 // lookBeforeClaim reads, in one strongly consistent request, the record
-// as it is before the claim (nil when there is none), the erasure markers
-// of the hashes (erased: one holds) and, with read, the funnel's
-// integration and the connection it named when this instance last read
-// it.
-func (s *Store) lookBeforeClaim(ctx context.Context, op string, fresh deliveryItem, funnel string, hashes []string, read bool) (
-	raw map[string]types.AttributeValue, look IntegrationLook, erased bool, err error) {
+// as it is before the claim (nil when there is none) and, with read, the
+// funnel's integration and the connection it named when this instance
+// last read it. The erasure markers are not read here: the claim's
+// transaction checks them, and only that check holds.
+func (s *Store) lookBeforeClaim(ctx context.Context, op string, fresh deliveryItem, funnel string, read bool) (
+	raw map[string]types.AttributeValue, look IntegrationLook, err error) {
 	keys := []map[string]types.AttributeValue{key(fresh.PK, fresh.SK)}
 	read = read && funnel != ""
 	conn, knows := s.connections.of(fresh.PK, funnel)
@@ -474,41 +472,28 @@ func (s *Store) lookBeforeClaim(ctx context.Context, op string, fresh deliveryIt
 	if knows {
 		keys = append(keys, key(fresh.PK, connKey(conn)))
 	}
-	for _, h := range slices.Compact(slices.Sorted(slices.Values(hashes))) {
-		keys = append(keys, key(fresh.PK, erasedKey(h)))
-	}
-	if len(keys) > 100 {
-		return nil, look, false, failure.New(op, failure.Invalid, errors.New("more than 97 e-mail hashes"))
-	}
 	found, err := s.batchGet(ctx, op, keys)
 	if err != nil {
-		return nil, look, false, err
+		return nil, look, err
 	}
 	look.Read = read
 	var c *Connection
-	now := s.now().Unix()
 	for _, it := range found {
 		sk, _ := it[AttrSK].(*types.AttributeValueMemberS)
 		switch {
 		case sk == nil:
 		case sk.Value == fresh.SK:
 			raw = it
-		case strings.HasPrefix(sk.Value, erasedKey("")):
-			var m erasureItem
-			if err := attributevalue.UnmarshalMap(it, &m); err != nil {
-				return nil, look, false, failure.New(op, failure.Invalid, err)
-			}
-			erased = erased || m.ExpiresAt > now
 		case read && sk.Value == funnelKey(funnel):
 			var in integrationItem
 			if err := attributevalue.UnmarshalMap(it, &in); err != nil {
-				return nil, look, false, failure.New(op, failure.Invalid, err)
+				return nil, look, failure.New(op, failure.Invalid, err)
 			}
 			look.Integration, look.Found = in.Integration, true
 		case knows && sk.Value == connKey(conn):
 			var ci connectionItem
 			if err := attributevalue.UnmarshalMap(it, &ci); err != nil {
-				return nil, look, false, failure.New(op, failure.Invalid, err)
+				return nil, look, failure.New(op, failure.Invalid, err)
 			}
 			c = &ci.Connection
 		}
@@ -519,7 +504,7 @@ func (s *Store) lookBeforeClaim(ctx context.Context, op string, fresh deliveryIt
 			look.Connection = c
 		}
 	}
-	return raw, look, erased, nil
+	return raw, look, nil
 }
 
 // funnelConnections remembers which connection each funnel's integration
