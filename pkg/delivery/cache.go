@@ -8,6 +8,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/sync/singleflight"
+
 	"github.com/funnel-personio/funnel-personio/pkg/mapping"
 	"github.com/funnel-personio/funnel-personio/pkg/personio"
 	"github.com/funnel-personio/funnel-personio/pkg/phone"
@@ -27,8 +29,12 @@ type cache struct {
 	ttl time.Duration
 	now func() time.Time
 
-	mu       sync.Mutex
-	loadMu   sync.Mutex // one token load at a time: concurrent misses share it
+	mu sync.Mutex
+	// loads shares one Secrets Manager read among the concurrent misses of
+	// one connection's credentials; other connections' loads go on beside
+	// it, so a batch spanning ten connections does not read them one at a
+	// time.
+	loads    singleflight.Group
 	tokens   map[string]cached[personio.Token]
 	mappings map[string]cached[compiled]
 }
@@ -104,19 +110,20 @@ func (w *Worker) token(ctx context.Context, conn store.Connection) (personio.Tok
 	if t, ok := lookup(c, c.tokens, key); ok {
 		return t, nil
 	}
-	// The records of a batch run concurrently: the first miss loads, the
-	// others find it cached.
-	c.loadMu.Lock()
-	defer c.loadMu.Unlock()
-	if t, ok := lookup(c, c.tokens, key); ok {
+	// The records of a batch run concurrently: the first miss of these
+	// credentials loads, the others share its answer.
+	v, err, _ := c.loads.Do(key, func() (any, error) {
+		if t, ok := lookup(c, c.tokens, key); ok {
+			return t, nil
+		}
+		t, err := w.vault.Get(ctx, conn.WorkspaceID, conn.ID)
+		if err != nil {
+			return personio.Token(""), err
+		}
+		keep(c, c.tokens, key, t)
 		return t, nil
-	}
-	t, err := w.vault.Get(ctx, conn.WorkspaceID, conn.ID)
-	if err != nil {
-		return "", err
-	}
-	keep(c, c.tokens, key, t)
-	return t, nil
+	})
+	return v.(personio.Token), err
 }
 
 // forgetToken drops a token Personio refused.
