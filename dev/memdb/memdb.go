@@ -11,8 +11,9 @@
 // returns, and the same calls in the same order give the same answers,
 // which is what a seeded simulation needs. TTL is not applied (items
 // expire in days; a simulation lasts minutes). Indexes are read as of
-// the call: DynamoDB's indexes lag the table, memdb's do not (the
-// simulator lists that among what it does not model).
+// the call unless Lag is set: then the reads DynamoDB serves eventually
+// consistent (indexes, and reads without ConsistentRead) see the table as
+// it was a while ago, as DynamoDB's may.
 package memdb
 
 import (
@@ -21,6 +22,7 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go"
@@ -35,6 +37,8 @@ type DB struct {
 	calls map[string]int
 	// watch is called after each write (Watch).
 	watch func(table, pk, sk string, it map[string]types.AttributeValue)
+	// lag, when set, has eventually consistent reads see the past (Lag).
+	lag *lagging
 }
 
 type index struct {
@@ -48,6 +52,9 @@ type table struct {
 	pk, sk  string
 	indexes map[string]index
 	items   map[string]map[string]item // pk value → sk value → item
+	// past holds the recent versions of the items written since Lag was
+	// set, oldest first, for the reads that lag.
+	past map[[2]string][]version
 }
 
 // New returns an empty DB.
@@ -79,6 +86,7 @@ func (db *DB) Watch(f func(table, pk, sk string, it map[string]types.AttributeVa
 
 // store puts an item into a table and tells the watcher.
 func (db *DB) store(t *table, pk, sk string, it item) {
+	db.remember(t, pk, sk, it)
 	t.put(pk, sk, it)
 	if db.watch != nil {
 		db.watch(t.name, pk, sk, it)
@@ -87,6 +95,7 @@ func (db *DB) store(t *table, pk, sk string, it item) {
 
 // remove deletes an item from a table and tells the watcher.
 func (db *DB) remove(t *table, pk, sk string) {
+	db.remember(t, pk, sk, nil)
 	t.del(pk, sk)
 	if db.watch != nil {
 		db.watch(t.name, pk, sk, nil)
@@ -191,7 +200,7 @@ func (db *DB) GetItem(_ context.Context, in *dynamodb.GetItemInput, _ ...func(*d
 	if err != nil {
 		return nil, err
 	}
-	it := t.get(pk, sk)
+	it := t.itemAt(pk, sk, db.asOf(aws.ToBool(in.ConsistentRead)))
 	if it == nil {
 		return &dynamodb.GetItemOutput{}, nil
 	}
@@ -365,13 +374,14 @@ func (db *DB) BatchGetItem(_ context.Context, in *dynamodb.BatchGetItemInput, _ 
 		if err != nil {
 			return nil, err
 		}
+		at := db.asOf(aws.ToBool(ka.ConsistentRead))
 		for _, k := range ka.Keys {
 			n++
 			pk, sk, err := t.keyOf(k)
 			if err != nil {
 				return nil, err
 			}
-			if it := t.get(pk, sk); it != nil {
+			if it := t.itemAt(pk, sk, at); it != nil {
 				p, err := project(scopeOf(ka.ExpressionAttributeNames, nil), ka.ProjectionExpression, it)
 				if err != nil {
 					return nil, err

@@ -2,6 +2,8 @@ package memdb_test
 
 import (
 	"errors"
+	"strings"
+	"time"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -169,4 +171,98 @@ func ignoreRefused(err error) error {
 		return errors.New("a write whose condition fails was not refused")
 	}
 	return err
+}
+
+// TestLag: with Lag set, the reads DynamoDB serves eventually consistent
+// (without ConsistentRead, and every read of an index) see each item as it
+// was the lag ago — an update not yet, a delete not yet, a new item not
+// yet —, consistent reads and the conditions of writes see it as it is,
+// an index refuses a consistent read, and no lag asked for is the table
+// as it is.
+func TestLag(t *testing.T) {
+	ctx := t.Context()
+	db := memdb.New()
+	if err := store.CreateTable(ctx, db, "t"); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 12, 8, 9, 0, 0, 0, time.UTC)
+	lag := time.Duration(0)
+	db.Lag(func() time.Time { return now }, func() time.Duration { return lag }, 10*time.Second)
+	parked := func(pk, sk, x string) map[string]types.AttributeValue {
+		it := key(pk, sk)
+		it[store.AttrParkedPK], it[store.AttrGSI1SK], it["x"] = s("p"), s(sk), s(x)
+		return it
+	}
+	put := func(it map[string]types.AttributeValue) {
+		t.Helper()
+		if _, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("t"), Item: it}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put(parked("a", "1", "old")) // 09:00:00
+	put(parked("a", "2", "gone"))
+	now = now.Add(time.Second)
+	put(parked("a", "1", "new")) // 09:00:01
+	if _, err := db.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: aws.String("t"), Key: key("a", "2")}); err != nil {
+		t.Fatal(err)
+	}
+	put(parked("a", "3", "born"))
+	now = now.Add(500 * time.Millisecond)
+
+	get := func(sk string, consistent bool) string {
+		t.Helper()
+		out, err := db.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String("t"), Key: key("a", sk), ConsistentRead: aws.Bool(consistent)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if out.Item == nil {
+			return "-"
+		}
+		return out.Item["x"].(*types.AttributeValueMemberS).Value
+	}
+	query := func(index string, consistent *bool) string {
+		t.Helper()
+		in := &dynamodb.QueryInput{TableName: aws.String("t"), KeyConditionExpression: aws.String("pk = :a"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":a": s("a")}, ConsistentRead: consistent}
+		if index != "" {
+			in.IndexName, in.KeyConditionExpression = aws.String(index), aws.String(store.AttrParkedPK+" = :a")
+			in.ExpressionAttributeValues = map[string]types.AttributeValue{":a": s("p")}
+		}
+		out, err := db.Query(ctx, in)
+		if err != nil {
+			return "error: " + err.Error()
+		}
+		var xs []string
+		for _, it := range out.Items {
+			xs = append(xs, it["x"].(*types.AttributeValueMemberS).Value)
+		}
+		return strings.Join(xs, " ")
+	}
+	lag = time.Second // sees 09:00:00.5
+	tests := []struct{ name, got, want string }{
+		{"get, eventually consistent: the old version", get("1", false), "old"},
+		{"get, eventually consistent: deleted since, still there", get("2", false), "gone"},
+		{"get, eventually consistent: written since, not there yet", get("3", false), "-"},
+		{"get, consistent", get("1", true) + " " + get("2", true) + " " + get("3", true), "new - born"},
+		{"query the table, eventually consistent", query("", nil), "old gone"},
+		{"query the table, consistent", query("", aws.Bool(true)), "new born"},
+		{"query an index", query(store.IndexParked, nil), "old gone"},
+	}
+	lag = 0
+	tests = append(tests, struct{ name, got, want string }{"query an index, no lag", query(store.IndexParked, nil), "new born"})
+	for _, tc := range tests {
+		if tc.got != tc.want {
+			t.Errorf("%s: %q, want %q", tc.name, tc.got, tc.want)
+		}
+	}
+	if got := query(store.IndexParked, aws.Bool(true)); !strings.Contains(got, "Consistent reads are not supported") {
+		t.Errorf("a consistent read of an index: %q, want a validation error", got)
+	}
+	// A write's condition sees the table as it is, whatever the lag.
+	lag = time.Second
+	_, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String("t"), Item: parked("a", "3", "again"),
+		ConditionExpression: aws.String("attribute_not_exists(pk)")})
+	if !errors.Is(failure.Classify("op", err), failure.ErrConflict) {
+		t.Errorf("a put conditioned on an item written 0.5 s ago: %v, want its condition to fail", err)
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"maps"
 	"slices"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -16,9 +17,13 @@ type view struct {
 	t      *table
 	ix     *index
 	pk, sk string
+	// at is the moment the view shows (the zero time: now; Lag).
+	at time.Time
 }
 
-func (db *DB) view(name, indexName *string) (view, error) {
+// view is the table or one of its indexes, as a read that is consistent
+// or not sees it (an index cannot be read consistently).
+func (db *DB) view(name, indexName *string, consistent *bool) (view, error) {
 	t, err := db.table(name)
 	if err != nil {
 		return view{}, err
@@ -29,8 +34,12 @@ func (db *DB) view(name, indexName *string) (view, error) {
 		if !ok {
 			return view{}, validation("The table does not have the specified index: %s", *indexName)
 		}
+		if aws.ToBool(consistent) {
+			return view{}, validation("Consistent reads are not supported on global secondary indexes")
+		}
 		v.ix, v.pk, v.sk = &ix, ix.pk, ix.sk
 	}
+	v.at = db.asOf(aws.ToBool(consistent))
 	return v, nil
 }
 
@@ -38,19 +47,17 @@ func (db *DB) view(name, indexName *string) (view, error) {
 // its keys), in (pk, sk, table pk, table sk) order, forward or not.
 func (v view) entries(forward bool) []item {
 	var out []item
-	for _, byPK := range v.t.items {
-		for _, it := range byPK {
-			if v.ix != nil {
-				if _, ok := str(it[v.pk]); !ok {
-					continue
-				}
-				if _, ok := str(it[v.sk]); !ok {
-					continue
-				}
+	v.t.itemsAt(v.at, func(it item) {
+		if v.ix != nil {
+			if _, ok := str(it[v.pk]); !ok {
+				return
 			}
-			out = append(out, it)
+			if _, ok := str(it[v.sk]); !ok {
+				return
+			}
 		}
-	}
+		out = append(out, it)
+	})
 	slices.SortFunc(out, func(a, b item) int {
 		c := v.order(a, b)
 		if !forward {
@@ -177,7 +184,7 @@ func (db *DB) Query(_ context.Context, in *dynamodb.QueryInput, _ ...func(*dynam
 	db.mu.Lock()
 	defer db.mu.Unlock()
 	db.count("Query")
-	v, err := db.view(in.TableName, in.IndexName)
+	v, err := db.view(in.TableName, in.IndexName, in.ConsistentRead)
 	if err != nil {
 		return nil, err
 	}
@@ -202,7 +209,7 @@ func (db *DB) Scan(_ context.Context, in *dynamodb.ScanInput, _ ...func(*dynamod
 	db.mu.Lock()
 	defer db.mu.Unlock()
 	db.count("Scan")
-	v, err := db.view(in.TableName, in.IndexName)
+	v, err := db.view(in.TableName, in.IndexName, in.ConsistentRead)
 	if err != nil {
 		return nil, err
 	}
