@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/funnel-personio/funnel-personio/dev/awsmeter"
+	"github.com/funnel-personio/funnel-personio/dev/memdb"
 	"github.com/funnel-personio/funnel-personio/pkg/failure"
 	"github.com/funnel-personio/funnel-personio/pkg/lifecycle"
 	"github.com/funnel-personio/funnel-personio/pkg/store"
@@ -240,4 +241,36 @@ func TestRecordAfterAnErasure(t *testing.T) {
 			t.Errorf("the event is still kept: %v", err)
 		}
 	})
+}
+
+// TestErasureSeesRecordsJustWritten: a record written a moment before
+// the erasure is found and deleted, on a DynamoDB whose eventually
+// consistent reads lag the table by a second (dev/memdb's Lag): the
+// erasure reads the workspace's records consistently. Read eventually
+// consistent, it answered "removed 0" and left the record and its event
+// (the simulator's seeds 26 and 31 with lag).
+func TestErasureSeesRecordsJustWritten(t *testing.T) {
+	ctx := t.Context()
+	c := &clock{now: time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)}
+	db := memdb.New()
+	db.Lag(c.Now, func() time.Duration { return time.Second }, time.Second)
+	if err := store.CreateTable(ctx, db, "t"); err != nil {
+		t.Fatal(err)
+	}
+	s := store.New(db, "t", retention, store.WithClock(c.Now))
+	d := store.Delivery{WorkspaceID: "ws_a", FunnelID: "fn_1", EventID: "evt_fresh", Event: []byte(`{}`), EmailHashes: []string{"h-ada"}}
+	if _, err := s.CreateDelivery(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	c.Add(100 * time.Millisecond)
+	e, err := s.EraseApplicant(ctx, "ws_a", "h-ada", c.Now().Add(24*time.Hour))
+	if err != nil || e.Records != 1 {
+		t.Errorf("erasure: %+v, %v; want the record removed", e, err)
+	}
+	if _, err := s.GetDelivery(ctx, "ws_a", "evt_fresh"); !errors.Is(err, failure.ErrNotFound) {
+		t.Errorf("the record is still there: %v", err)
+	}
+	if _, err := s.Event(ctx, "ws_a", "evt_fresh"); !errors.Is(err, failure.ErrNotFound) {
+		t.Errorf("the event is still kept: %v", err)
+	}
 }

@@ -79,9 +79,13 @@ func (s *Store) eraseItems(ctx context.Context, op, ws, prefix, emailHash string
 		return failure.New(op, failure.Invalid, err)
 	}
 	x := render(expr)
+	// Consistent: a record written a moment before the marker must be
+	// found, or the erasure answers without it (an eventually consistent
+	// read may not see it yet).
 	in := &dynamodb.QueryInput{
 		TableName: aws.String(s.table), KeyConditionExpression: x.KeyCondition, FilterExpression: x.Filter,
 		ProjectionExpression: x.Projection, ExpressionAttributeNames: x.Names, ExpressionAttributeValues: x.Values,
+		ConsistentRead: aws.Bool(true),
 	}
 	for {
 		page, err := s.db.Query(ctx, in)
