@@ -35,7 +35,7 @@ func TestSeeds(t *testing.T) {
 // TestFoundSeeds are the seeds that found a race or a gap before its fix
 // (docs/simulator.md says which): each runs clean now.
 func TestFoundSeeds(t *testing.T) {
-	for _, seed := range []uint64{1, 5, 7, 9, 10, 11, 13, 31, 56, 68, 205, 310, 425, 5156, 6261} {
+	for _, seed := range []uint64{1, 5, 7, 9, 10, 11, 13, 26, 31, 56, 68, 205, 310, 425, 5156, 6261} {
 		if r := Run(Options{Seed: seed, Trace: 50}); len(r.Violations) > 0 {
 			t.Error(r)
 		}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"net/http"
 	"time"
 
@@ -149,11 +150,35 @@ type acceptAll struct{}
 
 func (acceptAll) Verify([]byte, http.Header) error { return nil }
 
+// In lagShare of the seeds the reads DynamoDB serves eventually consistent
+// (every index read, and reads without ConsistentRead) lag the table: half
+// of them by up to maxLag, the others not at all. A generator of its own,
+// from the seed, decides which seeds and each read's lag, so a seed
+// without lag runs as it does without this.
+const (
+	lagShare = 0.25
+	maxLag   = 2 * time.Second
+)
+
+func lagging(db *memdb.DB, s *Sched, seed uint64) {
+	rng := rand.New(rand.NewPCG(seed^0x6c6167, seed))
+	if rng.Float64() >= lagShare {
+		return
+	}
+	db.Lag(s.Now, func() time.Duration {
+		if rng.IntN(2) == 0 {
+			return 0
+		}
+		return time.Duration(rng.Int64N(int64(maxLag) + 1))
+	}, maxLag)
+}
+
 func newWorld(s *Sched, o Options) (*world, error) {
 	w := &world{s: s, db: memdb.New(), ledger: newLedger(), tv: newTableView(), policies: parsePolicies(policiesFile), denied: map[string]bool{},
 		onTake: map[string]func(context.Context){}, checked: map[string]time.Time{}, unanswered: map[string][]time.Time{}}
 	w.tenants = tenants(s.Float() < noisyShare)
 	w.db.Watch(w.tv.wrote)
+	lagging(w.db, s, o.Seed)
 	set := settings.Default()
 	set.Table, set.HashKey = table, []byte(hashKey)
 	set.WatchTick, set.WatchInterval, set.HealthInterval = time.Minute, 2*time.Minute, 10*time.Minute
