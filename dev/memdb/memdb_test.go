@@ -3,8 +3,8 @@ package memdb_test
 import (
 	"errors"
 	"strings"
-	"time"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"

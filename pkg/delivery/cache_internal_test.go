@@ -47,7 +47,9 @@ func TestTokenLoadsOfConnectionsRunBeside(t *testing.T) {
 	// The safety net only ends a run whose loads go one at a time.
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()
-	conn := func(id string) store.Connection { return store.Connection{WorkspaceID: "ws_1", ID: id, CredentialsVersion: 1} }
+	conn := func(id string) store.Connection {
+		return store.Connection{WorkspaceID: "ws_1", ID: id, CredentialsVersion: 1}
+	}
 	errs := make(chan error, 2)
 	go func() { _, err := w.token(ctx, conn("con_a")); errs <- err }()
 	<-v.started["con_a"]
