@@ -229,6 +229,21 @@ func (w *world) checkEnd() []string {
 			v = append(v, fmt.Sprintf("the record says what Personio has: Personio has %s's application, the record says %s (%s)", id, r.Status, r.ReasonCode))
 		}
 	}
+	return append(v, w.filesAttached()...)
+}
+
+// filesAttached: every application at Personio carries each file of its
+// event (the file host fails only for a while, and Personio takes every
+// file the simulator sends; the sandbox refuses a create that names a
+// document its company does not have).
+func (w *world) filesAttached() []string {
+	var v []string
+	for _, a := range w.pv.apps {
+		id := eventOf(a.Application.Tags)
+		if want, got := w.ledger.files[id], len(a.Application.Files); got != want {
+			v = append(v, fmt.Sprintf("files: the application of %s at Personio carries %d files, its event %d", id, got, want))
+		}
+	}
 	return v
 }
 
@@ -265,6 +280,9 @@ func (w *world) outcomes(out map[string]int) {
 	out["lost_answers"] = w.net.lost
 	if w.ledger.replayed > 0 {
 		out["replayed"] = w.ledger.replayed
+	}
+	if w.ledger.alarms > 0 {
+		out["alarm_redrives"] = w.ledger.alarms
 	}
 }
 

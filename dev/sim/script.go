@@ -43,6 +43,10 @@ type ledger struct {
 	replayed int
 	// tenantOf is each accepted event's tenant.
 	tenantOf map[string]*tenant
+	// files is how many files each event carries.
+	files map[string]int
+	// alarms counts the operator's answers to DeadLettersAlarm.
+	alarms int
 }
 
 type erasure struct {
@@ -56,7 +60,7 @@ type erasure struct {
 }
 
 func newLedger() *ledger {
-	return &ledger{accepted: map[string]int{}, acceptedAt: map[string]time.Time{}, inFlight: map[string]map[string]bool{}, tenantOf: map[string]*tenant{}}
+	return &ledger{accepted: map[string]int{}, acceptedAt: map[string]time.Time{}, inFlight: map[string]map[string]bool{}, tenantOf: map[string]*tenant{}, files: map[string]int{}}
 }
 
 // system runs f as an actor of the system, counted as live until it ends
@@ -220,7 +224,8 @@ func (w *world) sendEvent(ctx context.Context, t *tenant, n int, at time.Duratio
 	_ = s.Sleep(ctx, at)
 	id := t.eventID(n)
 	w.ledger.tenantOf[id] = t
-	body := event(t, id, n, s.Now())
+	w.ledger.files[id] = fileCount(w.files, n)
+	body := event(t, id, n, s.Now(), w.ledger.files[id])
 	direct := s.Float() < 0.2
 	send := func() {
 		w.until(ctx, "ingest", 30*time.Second, func(ctx context.Context) bool {
@@ -528,7 +533,27 @@ func (w *world) retryFailed(ctx context.Context) {
 }
 
 // settled reports whether the run is over: the script done, its grace
-// passed, no function running and the queue empty.
+// passed, no function running, the queue empty, and no message in the
+// dead-letter queue that the operator has not answered.
+//
+// A message in the dead-letter queue raises DeadLettersAlarm, and the
+// runbook's answer is a redrive (docs/operations.md): the operator
+// answers it here, up to maxAlarms times a run. Its record may not say
+// dead: a worker that died in the last try (or before its claim) leaves
+// the record as the try before it left it.
 func (w *world) settled() bool {
-	return w.ledger.scripts == 0 && w.live == 0 && len(w.q.msgs) == 0 && w.s.Now().Sub(start) >= scriptLength+w.grace()
+	if w.ledger.scripts != 0 || w.live != 0 || len(w.q.msgs) != 0 || w.s.Now().Sub(start) < scriptLength+w.grace() {
+		return false
+	}
+	if len(w.q.dead) == 0 || w.ledger.alarms == maxAlarms {
+		return true
+	}
+	w.ledger.alarms++
+	w.scripted(context.Background(), "operator-alarm", func(ctx context.Context) {
+		w.system(ctx, "operator", func(ctx context.Context) { w.q.redrive(ctx) })
+	})
+	return false
 }
+
+// maxAlarms bounds the operator's answers to DeadLettersAlarm in a run.
+const maxAlarms = 3

@@ -58,7 +58,9 @@ const recreatedLastName = "Ada"
 // world is one run's system: the real ingest, worker, editor and watch on
 // the simulated AWS and Personio.
 type world struct {
-	s       *Sched
+	s *Sched
+	// files says whether the seed's applications carry files (withFiles).
+	files   bool
 	set     settings.Settings
 	db      *memdb.DB
 	q       *sqs
@@ -179,6 +181,7 @@ func newWorld(s *Sched, o Options) (*world, error) {
 	w.tenants = tenants(s.Float() < noisyShare)
 	w.db.Watch(w.tv.wrote)
 	lagging(w.db, s, o.Seed)
+	w.files = withFiles(o.Seed)
 	set := settings.Default()
 	set.Table, set.HashKey = table, []byte(hashKey)
 	set.WatchTick, set.WatchInterval, set.HealthInterval = time.Minute, 2*time.Minute, 10*time.Minute
@@ -248,7 +251,7 @@ func (w *world) functions(o Options, pc *personio.Client) error {
 	for range o.Workers {
 		wc := workerlambda.Config(w.set, workerlambda.Options{Logger: log, Metrics: io.Discard})
 		wc.Now, wc.Rand, wc.Sleep = w.s.Now, w.s.Intn, w.s.Sleep
-		wk, err := delivery.NewWorker(wc, w.open("Worker"), w.vault, pc, w.q, nil)
+		wk, err := delivery.NewWorker(wc, w.open("Worker"), w.vault, pc, w.q, fileHost{s: w.s})
 		if err != nil {
 			return err
 		}
@@ -323,7 +326,7 @@ func (w *world) setUp(ctx context.Context, t *tenant) error {
 // event is one applicant's application event. Every applicant gives a
 // second address inside a text answer (one in a sentence, one as
 // "Name <address>"), which an erasure may name instead of the contact's.
-func event(t *tenant, id string, n int, at time.Time) []byte {
+func event(t *tenant, id string, n int, at time.Time, files int) []byte {
 	motivation := "Write to me at " + privateEmail(n) + ", please."
 	if n%2 == 1 {
 		motivation = "Ada <" + privateEmail(n) + ">"
@@ -332,7 +335,7 @@ func event(t *tenant, id string, n int, at time.Time) []byte {
 		"workspace_id": t.ws, "funnel_id": t.funnel,
 		"contact": map[string]any{"first_name": "Ada", "last_name": fmt.Sprintf("Applicant %d", n), "email": email(n)},
 		"answers": []any{map[string]any{"field_id": "q_motivation", "label": "Why us?", "type": "text", "value": motivation}},
-		"files":   []any{}})
+		"files":   filesOf(id, files)})
 	return b
 }
 
