@@ -244,7 +244,7 @@ func (q *sqs) receive(ctx context.Context, n int) []*message {
 // operator's other SQS calls are not made in the simulator.
 type sdkQueue struct {
 	operator.SQS
-	q *sqs
+	q roleQueue
 }
 
 func (a sdkQueue) SendMessage(ctx context.Context, in *awssqs.SendMessageInput, _ ...func(*awssqs.Options)) (*awssqs.SendMessageOutput, error) {

@@ -177,6 +177,8 @@ func (w *world) poll(ctx context.Context) {
 		}
 		var got []*message
 		if free >= 0 {
+			// The event source mapping polls with the worker's role.
+			w.need("Worker", eventsQueue+" sqs:ReceiveMessage")
 			got = w.q.receive(ctx, 1)
 		}
 		if len(got) == 0 {
@@ -197,6 +199,7 @@ func (w *world) poll(ctx context.Context) {
 			}
 			for _, m := range got {
 				if !failed[m.id] {
+					w.need("Worker", eventsQueue+" sqs:DeleteMessage")
 					w.q.delete(ctx, m.receipt)
 				}
 			}
@@ -355,7 +358,7 @@ func (w *world) operatorScript(ctx context.Context) {
 	if s.Float() < 0.3 {
 		w.scripted(ctx, "operator-redrive", func(ctx context.Context) {
 			_ = s.Sleep(ctx, scriptLength)
-			w.system(ctx, "operator", func(ctx context.Context) { w.q.redrive(ctx) })
+			w.system(ctx, "operator", func(ctx context.Context) { w.redrive(ctx) })
 		})
 	}
 	if s.Float() < 0.4 {
@@ -385,7 +388,7 @@ func (w *world) replay(ctx context.Context, ws string, parked bool) {
 		f.Statuses = []lifecycle.Status{lifecycle.StatusFailed, lifecycle.StatusDead, lifecycle.StatusParked}
 	}
 	o := operator.New(operator.Config{QueueURL: "sim-events", ErasureMarkerTTL: w.set.ErasureMarkerTTL(), Now: w.s.Now, LocalUser: "sim"},
-		sdkQueue{q: w.q}, w.open("Operator"), nil)
+		sdkQueue{q: roleQueue{w.q, w, "Operator"}}, w.open("Operator"), nil)
 	res, _ := o.Replay(ctx, f)
 	w.ledger.replayed += res.Queued
 }
@@ -550,9 +553,18 @@ func (w *world) settled() bool {
 	}
 	w.ledger.alarms++
 	w.scripted(context.Background(), "operator-alarm", func(ctx context.Context) {
-		w.system(ctx, "operator", func(ctx context.Context) { w.q.redrive(ctx) })
+		w.system(ctx, "operator", func(ctx context.Context) { w.redrive(ctx) })
 	})
 	return false
+}
+
+// redrive is `ops dlq redrive`: a message move task from the dead-letter
+// queue back to the events queue, with the operator's policy (a move task
+// needs to read and delete at its source and send at its destination).
+func (w *world) redrive(ctx context.Context) {
+	w.need("Operator", deadLetters+" sqs:StartMessageMoveTask", deadLetters+" sqs:ReceiveMessage",
+		deadLetters+" sqs:DeleteMessage", deadLetters+" sqs:GetQueueAttributes", eventsQueue+" sqs:SendMessage")
+	w.q.redrive(ctx)
 }
 
 // maxAlarms bounds the operator's answers to DeadLettersAlarm in a run.

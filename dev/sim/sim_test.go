@@ -75,7 +75,8 @@ func TestSameSeedSameRun(t *testing.T) {
 // says delivered with nothing at Personio, an accepted event without a
 // record, a record and a kept event that hold an erased address, a view
 // of the table that missed a write, a call its caller's policy does not
-// grant, a connection whose credentials the watch left unchecked, one
+// grant (DynamoDB's, SQS's, Secrets Manager's), an application without
+// its event's file, a connection whose credentials the watch left unchecked, one
 // whose rotated token it did not mark, an application at another
 // tenant's company, an item in another workspace's partition.
 func TestInvariantsCatch(t *testing.T) {
@@ -110,6 +111,9 @@ func TestInvariantsCatch(t *testing.T) {
 		"email_hashes": &types.AttributeValueMemberSS{Value: []string{"h2"}}})
 	put("EVENT#evt_sim002", map[string]types.AttributeValue{"body": &types.AttributeValueMemberS{Value: "a note from " + email(2)}})
 	w.called("Watch", "DeleteItem", &dynamodb.DeleteItemInput{TableName: aws.String(table)})
+	roleVault{w.vault, w, "Ingest"}.secret(ws, "con_1", "GetSecretValue")
+	w.need("Api", eventsQueue+" sqs:ChangeMessageVisibility")
+	w.ledger.files["evt_quiet200"] = 1
 	w.ledger.tenantOf["evt_quiet200"], w.ledger.tenantOf["evt_noisy100"] = w.tenants[2], w.tenants[1]
 	create("evt_quiet200", 200)
 	put("EVENT#evt_noisy100", map[string]types.AttributeValue{})
@@ -121,6 +125,9 @@ func TestInvariantsCatch(t *testing.T) {
 	for _, want := range []string{"nothing twice: evt_sim001", "an erasure is final: evt_sim002", "nothing accepted is lost: evt_sim003 has no record",
 		"the record of evt_sim002 holds applicant 2's address", "the item EVENT#evt_sim002 holds the erased address",
 		"the simulator's view of the table", "no call outside the caller's policy: Watch calls Table dynamodb:DeleteItem",
+		"no call outside the caller's policy: Ingest calls secret:funnel-personio/connections/" + ws + "/con_1-AbCdEf secretsmanager:GetSecretValue",
+		"no call outside the caller's policy: Api calls Events sqs:ChangeMessageVisibility",
+		"files: the application of evt_quiet200 at Personio carries 0 files, its event 1",
 		"the watch's liveness: ws_quiet's credentials were not checked", "the watch's liveness: ws_quiet's token was rotated at Personio",
 		"one workspace never sees another's data: evt_quiet200 of ws_quiet reached Personio at company 42",
 		"one workspace never sees another's data: an item of evt_noisy100 of ws_noisy is in the partition WS#ws_sim"} {
@@ -137,4 +144,27 @@ func (d direct) RoundTrip(r *http.Request) (*http.Response, error) {
 	rec := httptest.NewRecorder()
 	d.sb.ServeHTTP(rec, r)
 	return rec.Result(), nil
+}
+
+// TestWildcard: a policy's resource pattern matches as IAM's does: a *
+// across slashes too.
+func TestWildcard(t *testing.T) {
+	tests := []struct {
+		pattern, s string
+		want       bool
+	}{
+		{"secret:funnel-personio/connections/*", "secret:funnel-personio/connections/ws_a/con_1-AbCdEf", true},
+		{"secret:funnel-personio/connections/*", "secret:funnel-personio/other/ws_a", false},
+		{"Table/index/*", "Table/index/parked", true},
+		{"Table", "Table/index/parked", false},
+		{"Table", "Table", true},
+		{"Events", "DeadLetters", false},
+		{"a?c", "abc", true},
+		{"a?c", "ac", false},
+	}
+	for _, tc := range tests {
+		if got := wildcard(tc.pattern, tc.s); got != tc.want {
+			t.Errorf("wildcard(%q, %q) = %v, want %v", tc.pattern, tc.s, got, tc.want)
+		}
+	}
 }

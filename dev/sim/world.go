@@ -231,7 +231,7 @@ func (w *world) functions(o Options, pc *personio.Client) error {
 	ec.Now, ec.IDs = w.s.Now, seeded{w.s}
 	var perr error
 	w.editors = &pool[*apigw.Router]{make: func() *apigw.Router {
-		ed, err := editor.New(ec, w.open("Api"), w.vault, pc, w.q)
+		ed, err := editor.New(ec, w.open("Api"), roleVault{w.vault, w, "Api"}, pc, roleQueue{w.q, w, "Api"})
 		if err != nil {
 			perr = err
 			return nil
@@ -246,12 +246,12 @@ func (w *world) functions(o Options, pc *personio.Client) error {
 	}
 	w.ingests = &pool[*ingest.Handler]{make: func() *ingest.Handler {
 		return ingest.New(ingest.Config{HashKey: w.set.HashKey, MaxFiles: w.set.MaxFiles(), Budget: w.set.RateBudget(), CacheTTL: w.set.CacheTTL,
-			Logger: log, Now: w.s.Now}, w.verifier, w.open("Ingest"), w.q)
+			Logger: log, Now: w.s.Now}, w.verifier, w.open("Ingest"), roleQueue{w.q, w, "Ingest"})
 	}}
 	for range o.Workers {
 		wc := workerlambda.Config(w.set, workerlambda.Options{Logger: log, Metrics: io.Discard})
 		wc.Now, wc.Rand, wc.Sleep = w.s.Now, w.s.Intn, w.s.Sleep
-		wk, err := delivery.NewWorker(wc, w.open("Worker"), w.vault, pc, w.q, fileHost{s: w.s})
+		wk, err := delivery.NewWorker(wc, w.open("Worker"), roleVault{w.vault, w, "Worker"}, pc, roleQueue{w.q, w, "Worker"}, fileHost{s: w.s})
 		if err != nil {
 			return err
 		}
@@ -259,11 +259,11 @@ func (w *world) functions(o Options, pc *personio.Client) error {
 	}
 	wcfg := watchlambda.Config(w.set, log)
 	wcfg.Now, wcfg.Serial, wcfg.FeedReaders = w.s.Now, true, 1
-	if _, err := watch.New(wcfg, w.open("Watch"), w.vault, pc, w.q, nil); err != nil {
+	if _, err := watch.New(wcfg, w.open("Watch"), roleVault{w.vault, w, "Watch"}, pc, roleQueue{w.q, w, "Watch"}, nil); err != nil {
 		return err
 	}
 	w.watches = &pool[*watch.Watch]{make: func() *watch.Watch {
-		wt, _ := watch.New(wcfg, w.open("Watch"), w.vault, pc, w.q, nil)
+		wt, _ := watch.New(wcfg, w.open("Watch"), roleVault{w.vault, w, "Watch"}, pc, roleQueue{w.q, w, "Watch"}, nil)
 		return wt
 	}}
 	return nil
