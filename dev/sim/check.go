@@ -93,6 +93,7 @@ func (w *world) checkStep() []string {
 	v = append(v, w.liveness()...)
 	v = append(v, w.isolated()...)
 	v = append(v, w.deniedList...)
+	v = append(v, w.oneEvent()...)
 	if w.pv.limit != "" {
 		v = append(v, w.pv.limit)
 	}
@@ -197,6 +198,7 @@ func (w *world) checkEnd() []string {
 		v = append(v, "the simulator's view of the table: "+why)
 	}
 	v = append(v, w.isolatedTable()...)
+	v = append(v, w.toldEvery()...)
 	apps, records := w.applied(), w.byID()
 	for _, id := range sortedKeys(w.ledger.accepted) {
 		n := w.ledger.accepted[id]

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/funnel-personio/funnel-personio/dev/memdb"
 	"github.com/funnel-personio/funnel-personio/dev/sandbox"
@@ -18,6 +19,7 @@ import (
 	"github.com/funnel-personio/funnel-personio/pkg/delivery"
 	"github.com/funnel-personio/funnel-personio/pkg/editor"
 	"github.com/funnel-personio/funnel-personio/pkg/ingest"
+	"github.com/funnel-personio/funnel-personio/pkg/outbound"
 	"github.com/funnel-personio/funnel-personio/pkg/personio"
 	"github.com/funnel-personio/funnel-personio/pkg/settings"
 	"github.com/funnel-personio/funnel-personio/pkg/store"
@@ -86,9 +88,12 @@ type world struct {
 	// role's policy.
 	open func(role string) *store.Store
 	// tv and pv are the checks' views of the table and of Personio.
-	tv   *tableView
-	pv   personioView
-	live int // actors of the system still running (not the pollers)
+	tv *tableView
+	pv personioView
+	// notify is the outbound queue; problems what it must hold.
+	notify   *notifyQueue
+	problems *problems
+	live     int // actors of the system still running (not the pollers)
 	// checked is when the watch last asked Personio to check each
 	// company's credentials; crashed when a watch run crashed (not
 	// timed out); unanswered when each company's credential checks by
@@ -153,7 +158,13 @@ func newWorld(s *Sched, o Options) (*world, error) {
 	w := &world{s: s, db: memdb.New(), ledger: newLedger(), tv: newTableView(), policies: parsePolicies(policiesFile), denied: map[string]bool{},
 		onTake: map[string]func(context.Context){}, checked: map[string]time.Time{}, unanswered: map[string][]time.Time{}}
 	w.tenants = tenants(s.Float() < noisyShare)
-	w.db.Watch(w.tv.wrote)
+	w.notify, w.problems = &notifyQueue{s: s}, newProblems()
+	w.db.Watch(func(tbl, pk, sk string, it map[string]types.AttributeValue) {
+		if tbl == table {
+			w.problems.wrote(pk, sk, w.tv.item(pk, sk), it, s.Now())
+		}
+		w.tv.wrote(tbl, pk, sk, it)
+	})
 	set := settings.Default()
 	set.Table, set.HashKey = table, []byte(hashKey)
 	set.WatchTick, set.WatchInterval, set.HealthInterval = time.Minute, 2*time.Minute, 10*time.Minute
@@ -200,7 +211,8 @@ func newWorld(s *Sched, o Options) (*world, error) {
 func (w *world) functions(o Options, pc *personio.Client) error {
 	log := slog.New(slog.DiscardHandler)
 	ec := apilambda.Config(w.set, log)
-	ec.Now, ec.IDs = w.s.Now, seeded{w.s}
+	notify := outbound.NewPublisher(w.notify)
+	ec.Now, ec.IDs, ec.Notify = w.s.Now, seeded{w.s}, notify
 	var perr error
 	w.editors = &pool[*apigw.Router]{make: func() *apigw.Router {
 		ed, err := editor.New(ec, w.open("Api"), w.vault, pc, w.q)
@@ -222,7 +234,7 @@ func (w *world) functions(o Options, pc *personio.Client) error {
 	}}
 	for range o.Workers {
 		wc := workerlambda.Config(w.set, workerlambda.Options{Logger: log, Metrics: io.Discard})
-		wc.Now, wc.Rand, wc.Sleep = w.s.Now, w.s.Intn, w.s.Sleep
+		wc.Now, wc.Rand, wc.Sleep, wc.Notify = w.s.Now, w.s.Intn, w.s.Sleep, notify
 		wk, err := delivery.NewWorker(wc, w.open("Worker"), w.vault, pc, w.q, nil)
 		if err != nil {
 			return err
@@ -231,11 +243,11 @@ func (w *world) functions(o Options, pc *personio.Client) error {
 	}
 	wcfg := watchlambda.Config(w.set, log)
 	wcfg.Now, wcfg.Serial, wcfg.FeedReaders = w.s.Now, true, 1
-	if _, err := watch.New(wcfg, w.open("Watch"), w.vault, pc, w.q, nil); err != nil {
+	if _, err := watch.New(wcfg, w.open("Watch"), w.vault, pc, w.q, notify); err != nil {
 		return err
 	}
 	w.watches = &pool[*watch.Watch]{make: func() *watch.Watch {
-		wt, _ := watch.New(wcfg, w.open("Watch"), w.vault, pc, w.q, nil)
+		wt, _ := watch.New(wcfg, w.open("Watch"), w.vault, pc, w.q, notify)
 		return wt
 	}}
 	return nil
