@@ -265,6 +265,10 @@ func (w *world) outcomes(out map[string]int) {
 		out[string(r.Status)]++
 	}
 	out["lost_answers"] = w.net.lost
+	out["outbound_events"] = len(w.notify.sent)
+	if w.ledger.resent > 0 {
+		out["resent"] = w.ledger.resent
+	}
 	if w.ledger.replayed > 0 {
 		out["replayed"] = w.ledger.replayed
 	}

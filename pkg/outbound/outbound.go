@@ -22,6 +22,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/funnel-personio/funnel-personio/pkg/failure"
 	"github.com/funnel-personio/funnel-personio/pkg/lifecycle"
 	"github.com/funnel-personio/funnel-personio/pkg/queue"
 	"github.com/funnel-personio/funnel-personio/pkg/store"
@@ -108,6 +109,24 @@ func (p *Publisher) Publish(ctx context.Context, e Event) error {
 		}
 	}
 	return err
+}
+
+// Pending is the event as the change that makes its problem records it
+// (store.Pending): in the same request, so that no problem is left without
+// its event when the producer dies before it publishes.
+func Pending(e Event) store.Pending {
+	body, _ := json.Marshal(e) // an Event always marshals
+	return store.Pending{WorkspaceID: e.WorkspaceID, ID: e.ID, Body: body, At: e.At}
+}
+
+// Recorded is the event a pending record holds (Pending's), to publish
+// again with the same id.
+func Recorded(p store.Pending) (Event, error) {
+	var e Event
+	if err := json.Unmarshal(p.Body, &e); err != nil {
+		return Event{}, failure.New("outbound: pending event", failure.Invalid, err)
+	}
+	return e, nil
 }
 
 // ConnectionEvent is the event of a connection's change of status: the
