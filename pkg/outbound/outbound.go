@@ -6,8 +6,12 @@
 // workspace, funnel, connection or delivery, a reason code and the
 // sentence in English and German — never applicant data.
 //
-// Producers (the worker, the editor, the watch) put events on a queue of
-// their own (Publisher); the notifier function posts them to the
+// Producers (the worker, the editor, the watch) write each event with the
+// change that makes its problem, in the same request (Pending,
+// store.Pending), put it on a queue of their own (Publisher) and mark it
+// sent; the watch publishes again every event left pending (a producer
+// that died, or whose publish failed, in between). The notifier function
+// posts them to the
 // platform's endpoint, signed with Standard Webhooks and an outbound
 // secret of their own (Sender), at least once: with retries and backoff
 // through the queue's visibility timeout, and its dead-letter queue after
@@ -91,8 +95,9 @@ type Publisher struct {
 func NewPublisher(q Queue) *Publisher { return &Publisher{q: q} }
 
 // Publish queues the event for the notifier, trying three times (the
-// queue's own retries come on top): a producer says a problem once, when
-// it finds it, and has no later moment to say it again.
+// queue's own retries come on top); an event its producer recorded
+// pending (Pending) that this does not queue is published again by the
+// watch.
 func (p *Publisher) Publish(ctx context.Context, e Event) error {
 	body, err := json.Marshal(e)
 	if err != nil {
