@@ -229,10 +229,7 @@ func (e *Editor) putIntegration(ctx context.Context, r *apigw.Request) apigw.Res
 	if b.Enabled != nil {
 		next.Enabled = *b.Enabled
 	}
-	var restored []outbound.Event
-	if exists {
-		restored = e.restoredEvents(cur)
-	}
+	restored := e.restoredEvents(cur) // none if it does not exist
 	saved, err := e.store.PutIntegration(ctx, next, e.pending(restored...)...)
 	if errors.Is(err, failure.ErrConflict) {
 		return errPrecondition.Response()
@@ -241,10 +238,7 @@ func (e *Editor) putIntegration(ctx context.Context, r *apigw.Request) apigw.Res
 		return e.fail(ctx, "put integration: save", err)
 	}
 	if exists {
-		for _, ev := range restored {
-			e.notify(ctx, ev)
-		}
-		e.positionsRestored(ctx, cur)
+		e.positionsRestored(ctx, cur, restored)
 	}
 	status := http.StatusOK
 	if saved.Version == 1 {
@@ -269,9 +263,13 @@ func (e *Editor) restoredEvents(was store.Integration) []outbound.Event {
 	return out
 }
 
-// positionsRestored sends the applications parked on the positions of
-// was a save settled (restoredEvents) on.
-func (e *Editor) positionsRestored(ctx context.Context, was store.Integration) {
+// positionsRestored tells the events of the positions of was a save
+// settled (restoredEvents, recorded with the save) and sends the
+// applications parked on them on.
+func (e *Editor) positionsRestored(ctx context.Context, was store.Integration, restored []outbound.Event) {
+	for _, ev := range restored {
+		e.notify(ctx, ev)
+	}
 	if was.UnpublishedNow() {
 		e.positionRestored(ctx, was, was.Unpublished.PositionID, func(ctx context.Context, limit int, cursor string) (store.Page, error) {
 			return e.store.ListParkedOnPosition(ctx, was.WorkspaceID, was.FunnelID, limit, cursor)
