@@ -2,6 +2,7 @@ package localstack_test
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"os"
 	"path/filepath"
@@ -64,8 +65,20 @@ func TestFunctionCalls(t *testing.T) {
 		{"POST", "/v1/erasures", `{"email":"day001@example.com"}`},
 		{"POST", "/v1/funnels/fn_1/integration/test", ""},
 	} {
-		if code, body := a.do(owner, c.method, c.path, c.body); code >= 500 {
+		code, body := a.do(owner, c.method, c.path, c.body)
+		if code >= 500 {
 			t.Errorf("%s %s: %d %s", c.method, c.path, code, body)
+		}
+		var test struct {
+			DeliveryID string `json:"delivery_id"`
+		}
+		if strings.HasSuffix(c.path, "/test") && json.Unmarshal([]byte(body), &test) == nil && test.DeliveryID != "" {
+			// The test application settles first: a worker that meets the
+			// position unpublished marks it itself, and the watch's mark
+			// below would find it made.
+			waitFor(t, 30*time.Second, "the test application delivered", func() bool {
+				return statuses(a, owner, []string{test.DeliveryID})["delivered"] == 1
+			})
 		}
 	}
 	st.Sandbox.SetPublished("42", 1001, false)

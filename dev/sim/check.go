@@ -93,6 +93,7 @@ func (w *world) checkStep() []string {
 	v = append(v, w.liveness()...)
 	v = append(v, w.isolated()...)
 	v = append(v, w.deniedList...)
+	v = append(v, w.oneEvent()...)
 	if w.pv.limit != "" {
 		v = append(v, w.pv.limit)
 	}
@@ -197,6 +198,7 @@ func (w *world) checkEnd() []string {
 		v = append(v, "the simulator's view of the table: "+why)
 	}
 	v = append(v, w.isolatedTable()...)
+	v = append(v, w.toldEvery()...)
 	apps, records := w.applied(), w.byID()
 	for _, id := range sortedKeys(w.ledger.accepted) {
 		n := w.ledger.accepted[id]
@@ -278,6 +280,10 @@ func (w *world) outcomes(out map[string]int) {
 		out[string(r.Status)]++
 	}
 	out["lost_answers"] = w.net.lost
+	out["outbound_events"] = len(w.notify.sent)
+	if w.ledger.resent > 0 {
+		out["resent"] = w.ledger.resent
+	}
 	if w.ledger.replayed > 0 {
 		out["replayed"] = w.ledger.replayed
 	}

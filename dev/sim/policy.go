@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/funnel-personio/funnel-personio/pkg/outbound"
 	"github.com/funnel-personio/funnel-personio/pkg/personio"
 	"github.com/funnel-personio/funnel-personio/pkg/queue"
 	"github.com/funnel-personio/funnel-personio/pkg/settings"
@@ -98,6 +99,7 @@ func (w *world) need(role string, needs ...string) {
 const (
 	eventsQueue = "Events"
 	deadLetters = "DeadLetters"
+	notifyLabel = "Notify"
 )
 
 func secretOf(ws, conn string) string {
@@ -164,4 +166,21 @@ func (r roleVault) ReadSecret(ctx context.Context, ws, conn string) (personio.To
 func (r roleVault) PutReadSecret(ctx context.Context, ws, conn string, secret personio.Token) error {
 	r.secret(ws, conn, "GetSecretValue", "PutSecretValue")
 	return r.vault.PutReadSecret(ctx, ws, conn, secret)
+}
+
+// publisher is the outbound events' publisher as one role has it: its
+// sends to the outbound queue held to the role's policy.
+func (w *world) publisher(role string) *outbound.Publisher {
+	return outbound.NewPublisher(roleNotify{q: w.notify, w: w, role: role})
+}
+
+type roleNotify struct {
+	q    outbound.Queue
+	w    *world
+	role string
+}
+
+func (r roleNotify) Send(ctx context.Context, m queue.Message) error {
+	r.w.need(r.role, notifyLabel+" sqs:SendMessage")
+	return r.q.Send(ctx, m)
 }

@@ -41,6 +41,10 @@ type ledger struct {
 	rotations int
 	// replayed counts the deliveries the operator's replay queued again.
 	replayed int
+	// resent counts the outbound events the watch found pending and
+	// published again (a producer died between its change and its
+	// event's publish, or before it marked the event sent).
+	resent int
 	// tenantOf is each accepted event's tenant.
 	tenantOf map[string]*tenant
 	// files is how many files each event carries.
@@ -156,7 +160,8 @@ func (w *world) daemons(ctx context.Context, o Options) {
 			w.systemFor(ctx, "watch", w.set.WatchTimeout(), func(ctx context.Context) {
 				defer w.noteCrash(ctx)
 				wt := w.watches.get()
-				_, _ = wt.Run(ctx)
+				r, _ := wt.Run(ctx)
+				w.ledger.resent += r.Resent
 				w.watches.put(wt)
 			})
 		}

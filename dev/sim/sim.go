@@ -17,7 +17,9 @@
 // nothing accepted is lost, nothing reaches Personio twice, an erasure is
 // final, the record says what Personio has, Personio's limit is never
 // exceeded, every connection's credentials are checked within the watch's
-// bound, and one workspace never sees another's data. A failing seed's
+// bound, one workspace never sees another's data, and every problem (a
+// connection's status, a position's mark, a delivery failed or dead) gives
+// its one outbound event (notify.go). A failing seed's
 // report names the command that replays it and the steps that led there.
 package sim
 

@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/funnel-personio/funnel-personio/dev/sandbox"
+	"github.com/funnel-personio/funnel-personio/pkg/outbound"
 	"github.com/funnel-personio/funnel-personio/pkg/personio"
 )
 
@@ -35,7 +36,7 @@ func TestSeeds(t *testing.T) {
 // TestFoundSeeds are the seeds that found a race or a gap before its fix
 // (docs/simulator.md says which): each runs clean now.
 func TestFoundSeeds(t *testing.T) {
-	for _, seed := range []uint64{1, 5, 7, 9, 10, 11, 13, 26, 31, 56, 167, 68, 205, 310, 425, 5156, 6261} {
+	for _, seed := range []uint64{1, 5, 7, 9, 10, 11, 13, 17, 26, 31, 56, 68, 167, 205, 296, 310, 425, 5156, 6261} {
 		if r := Run(Options{Seed: seed, Trace: 50}); len(r.Violations) > 0 {
 			t.Error(r)
 		}
@@ -53,6 +54,23 @@ func TestOperatorReplayRuns(t *testing.T) {
 		}
 		if r.Outcomes["replayed"] == 0 {
 			t.Errorf("seed %d: the operator's replay queued nothing again: %v", seed, r.Outcomes)
+		}
+	}
+}
+
+// TestPendingEventsResent: in seed 21 a producer dies between its change
+// and its event's publish, in seed 44 after the publish, before it marks
+// the event sent (the event goes out twice, with one id); in both the
+// watch publishes the event recorded with the change, and every
+// invariant holds.
+func TestPendingEventsResent(t *testing.T) {
+	for _, seed := range []uint64{21, 44} {
+		r := Run(Options{Seed: seed, Trace: 50})
+		if len(r.Violations) > 0 {
+			t.Error(r)
+		}
+		if r.Outcomes["resent"] == 0 {
+			t.Errorf("seed %d: the watch published no pending event again: %v", seed, r.Outcomes)
 		}
 	}
 }
@@ -78,7 +96,8 @@ func TestSameSeedSameRun(t *testing.T) {
 // grant (DynamoDB's, SQS's, Secrets Manager's), an application without
 // its event's file, a connection whose credentials the watch left unchecked, one
 // whose rotated token it did not mark, an application at another
-// tenant's company, an item in another workspace's partition.
+// tenant's company, an item in another workspace's partition, a delivery
+// that failed with no outbound event, an outbound event of no problem.
 func TestInvariantsCatch(t *testing.T) {
 	s := newSched(1, start, 0)
 	w, err := newWorld(s, Options{Workers: 1, Faults: faults{}})
@@ -117,6 +136,9 @@ func TestInvariantsCatch(t *testing.T) {
 	w.ledger.tenantOf["evt_quiet200"], w.ledger.tenantOf["evt_noisy100"] = w.tenants[2], w.tenants[1]
 	create("evt_quiet200", 200)
 	put("EVENT#evt_noisy100", map[string]types.AttributeValue{})
+	put("DELIVERY#evt_sim004", map[string]types.AttributeValue{"status": &types.AttributeValueMemberS{Value: "failed"},
+		"attempts": &types.AttributeValueMemberL{Value: []types.AttributeValue{&types.AttributeValueMemberM{Value: map[string]types.AttributeValue{}}}}})
+	w.notify.sent = append(w.notify.sent, outbound.New(outbound.ConnectionNeedsAttention, "no problem", start))
 	w.db.Watch(nil)
 	put("EVENT#evt_sim009", map[string]types.AttributeValue{})
 	quiet := w.tenants[2]
@@ -130,7 +152,9 @@ func TestInvariantsCatch(t *testing.T) {
 		"files: the application of evt_quiet200 at Personio carries 0 files, its event 1",
 		"the watch's liveness: ws_quiet's credentials were not checked", "the watch's liveness: ws_quiet's token was rotated at Personio",
 		"one workspace never sees another's data: evt_quiet200 of ws_quiet reached Personio at company 42",
-		"one workspace never sees another's data: an item of evt_noisy100 of ws_noisy is in the partition WS#ws_sim"} {
+		"one workspace never sees another's data: an item of evt_noisy100 of ws_noisy is in the partition WS#ws_sim",
+		"one problem, one outbound event: evt_sim004 failed at its attempt 1 at 09:00:00.000 has no delivery.failed event",
+		"one problem, one outbound event: an event msg_"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("the checks missed %q; they said:\n%s", want, got)
 		}

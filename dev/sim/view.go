@@ -39,6 +39,15 @@ func newTableView() *tableView {
 // items).
 func idOf(sk string) string { return sk[strings.LastIndex(sk, "#")+1:] }
 
+// item is the item of key pk, sk as the view holds it (nil: none).
+func (v *tableView) item(pk, sk string) map[string]types.AttributeValue {
+	key, list := pk+"\x00"+sk, v.items[idOf(sk)]
+	if i, found := slices.BinarySearchFunc(list, key, func(k keyed, key string) int { return strings.Compare(k.key, key) }); found {
+		return list[i].it
+	}
+	return nil
+}
+
 // wrote takes one write of memdb's (it nil: deleted).
 func (v *tableView) wrote(tbl, pk, sk string, it map[string]types.AttributeValue) {
 	if tbl != table {

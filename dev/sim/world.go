@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/funnel-personio/funnel-personio/dev/memdb"
 	"github.com/funnel-personio/funnel-personio/dev/sandbox"
@@ -89,9 +90,12 @@ type world struct {
 	// role's policy.
 	open func(role string) *store.Store
 	// tv and pv are the checks' views of the table and of Personio.
-	tv   *tableView
-	pv   personioView
-	live int // actors of the system still running (not the pollers)
+	tv *tableView
+	pv personioView
+	// notify is the outbound queue; problems what it must hold.
+	notify   *notifyQueue
+	problems *problems
+	live     int // actors of the system still running (not the pollers)
 	// checked is when the watch last asked Personio to check each
 	// company's credentials; crashed when a watch run crashed (not
 	// timed out); unanswered when each company's credential checks by
@@ -179,7 +183,13 @@ func newWorld(s *Sched, o Options) (*world, error) {
 	w := &world{s: s, db: memdb.New(), ledger: newLedger(), tv: newTableView(), policies: parsePolicies(policiesFile), denied: map[string]bool{},
 		onTake: map[string]func(context.Context){}, checked: map[string]time.Time{}, unanswered: map[string][]time.Time{}}
 	w.tenants = tenants(s.Float() < noisyShare)
-	w.db.Watch(w.tv.wrote)
+	w.notify, w.problems = &notifyQueue{s: s}, newProblems()
+	w.db.Watch(func(tbl, pk, sk string, it map[string]types.AttributeValue) {
+		if tbl == table {
+			w.problems.wrote(pk, sk, w.tv.item(pk, sk), it, s.Now())
+		}
+		w.tv.wrote(tbl, pk, sk, it)
+	})
 	lagging(w.db, s, o.Seed)
 	w.files = withFiles(o.Seed)
 	set := settings.Default()
@@ -228,7 +238,7 @@ func newWorld(s *Sched, o Options) (*world, error) {
 func (w *world) functions(o Options, pc *personio.Client) error {
 	log := slog.New(slog.DiscardHandler)
 	ec := apilambda.Config(w.set, log)
-	ec.Now, ec.IDs = w.s.Now, seeded{w.s}
+	ec.Now, ec.IDs, ec.Notify = w.s.Now, seeded{w.s}, w.publisher("Api")
 	var perr error
 	w.editors = &pool[*apigw.Router]{make: func() *apigw.Router {
 		ed, err := editor.New(ec, w.open("Api"), roleVault{w.vault, w, "Api"}, pc, roleQueue{w.q, w, "Api"})
@@ -250,7 +260,7 @@ func (w *world) functions(o Options, pc *personio.Client) error {
 	}}
 	for range o.Workers {
 		wc := workerlambda.Config(w.set, workerlambda.Options{Logger: log, Metrics: io.Discard})
-		wc.Now, wc.Rand, wc.Sleep = w.s.Now, w.s.Intn, w.s.Sleep
+		wc.Now, wc.Rand, wc.Sleep, wc.Notify = w.s.Now, w.s.Intn, w.s.Sleep, w.publisher("Worker")
 		wk, err := delivery.NewWorker(wc, w.open("Worker"), roleVault{w.vault, w, "Worker"}, pc, roleQueue{w.q, w, "Worker"}, fileHost{s: w.s})
 		if err != nil {
 			return err
@@ -259,11 +269,11 @@ func (w *world) functions(o Options, pc *personio.Client) error {
 	}
 	wcfg := watchlambda.Config(w.set, log)
 	wcfg.Now, wcfg.Serial, wcfg.FeedReaders = w.s.Now, true, 1
-	if _, err := watch.New(wcfg, w.open("Watch"), roleVault{w.vault, w, "Watch"}, pc, roleQueue{w.q, w, "Watch"}, nil); err != nil {
+	if _, err := watch.New(wcfg, w.open("Watch"), roleVault{w.vault, w, "Watch"}, pc, roleQueue{w.q, w, "Watch"}, w.publisher("Watch")); err != nil {
 		return err
 	}
 	w.watches = &pool[*watch.Watch]{make: func() *watch.Watch {
-		wt, _ := watch.New(wcfg, w.open("Watch"), roleVault{w.vault, w, "Watch"}, pc, roleQueue{w.q, w, "Watch"}, nil)
+		wt, _ := watch.New(wcfg, w.open("Watch"), roleVault{w.vault, w, "Watch"}, pc, roleQueue{w.q, w, "Watch"}, w.publisher("Watch"))
 		return wt
 	}}
 	return nil

@@ -24,6 +24,8 @@ type RecheckStore interface {
 	ListDeliveries(ctx context.Context, ws, funnel string, status lifecycle.Status, limit int, cursor string) (store.Page, error)
 	Event(ctx context.Context, ws, eventID string) ([]byte, error)
 	Settle(ctx context.Context, k store.DeliveryKey, on lifecycle.Event, c store.Change) (store.Delivery, error)
+	// Sent marks an outbound event recorded pending as published.
+	Sent(ctx context.Context, ws, id string) error
 }
 
 // Secrets reads a connection's read-access client secret.
@@ -199,8 +201,15 @@ func (r *Rechecker) write(ctx context.Context, d store.Delivery, v Verdict, c *C
 			reason = fmt.Sprintf("%s; read %d of %d times, read again later", v.Reason, n, r.cfg.Checks)
 		}
 	}
-	_, err := r.store.Settle(ctx, d.Key(), on, store.Change{Status: v.Status, ReasonCode: code, Reason: reason, PersonioApplicationID: v.ApplicationID,
-		Attempt: &store.Attempt{At: now, Outcome: v.Status, ReasonCode: lifecycle.ReasonConfirmPending, Reason: reason}})
+	change := store.Change{Status: v.Status, ReasonCode: code, Reason: reason, PersonioApplicationID: v.ApplicationID,
+		Attempt: &store.Attempt{At: now, Outcome: v.Status, ReasonCode: lifecycle.ReasonConfirmPending, Reason: reason}}
+	// A refuted delivery failed for good: a problem of this attempt, named
+	// by the attempts before it as the worker names its own.
+	failed := outbound.DeliveryEvent(outbound.DeliveryFailed, d.WorkspaceID, d.FunnelID, d.EventID, len(d.Attempts), code, now)
+	if v.Status == lifecycle.StatusFailed && r.notify != nil {
+		change.Tell = []store.Pending{outbound.Pending(failed)}
+	}
+	_, err := r.store.Settle(ctx, d.Key(), on, change)
 	switch {
 	case errors.Is(err, failure.ErrConflict), errors.Is(err, failure.ErrNotFound):
 		return nil // claimed, settled or erased meanwhile: that stands
@@ -213,7 +222,7 @@ func (r *Rechecker) write(ctx context.Context, d store.Delivery, v Verdict, c *C
 		c.Confirmed++
 	case lifecycle.StatusFailed:
 		c.Refuted++
-		r.tell(ctx, outbound.DeliveryEvent(outbound.DeliveryFailed, d.WorkspaceID, d.FunnelID, d.EventID, len(d.Attempts)+1, code, now))
+		r.tell(ctx, failed)
 	}
 	return nil
 }
@@ -240,12 +249,17 @@ func (r *Rechecker) address(ctx context.Context, d store.Delivery) (string, erro
 	return "", nil
 }
 
-// tell publishes an event, when a notifier is set.
+// tell publishes an event its change recorded pending, when a notifier is
+// set, and marks it sent; a failure leaves it pending for the watch.
 func (r *Rechecker) tell(ctx context.Context, e outbound.Event) {
 	if r.notify == nil {
 		return
 	}
-	if err := r.notify.Publish(ctx, e); err != nil {
-		r.cfg.Logger.ErrorContext(ctx, "confirm: outbound event not queued", "type", string(e.Type), "webhook_id", e.ID, "error", err.Error())
+	err := r.notify.Publish(ctx, e)
+	if err == nil {
+		err = r.store.Sent(ctx, e.WorkspaceID, e.ID)
+	}
+	if err != nil {
+		r.cfg.Logger.ErrorContext(ctx, "confirm: outbound event left pending", "type", string(e.Type), "webhook_id", e.ID, "error", err.Error())
 	}
 }

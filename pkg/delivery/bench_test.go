@@ -36,9 +36,10 @@ func (m *memStore) GetIntegration(context.Context, string, string) (store.Integr
 func (m *memStore) GetConnection(context.Context, string, string) (store.Connection, error) {
 	return m.conn, nil
 }
-func (m *memStore) UpdateConnection(_ context.Context, c store.Connection) (store.Connection, error) {
+func (m *memStore) UpdateConnection(_ context.Context, c store.Connection, _ ...store.Pending) (store.Connection, error) {
 	return c, nil
 }
+func (m *memStore) Sent(context.Context, string, string) error { return nil }
 func (m *memStore) ClaimReading(ctx context.Context, d store.Delivery, owner string, lease time.Duration) (store.Delivery, store.IntegrationLook, error) {
 	c, err := m.Claim(ctx, d, owner, lease)
 	return c, store.IntegrationLook{}, err
@@ -73,10 +74,10 @@ type move struct {
 
 func (m *memStore) Erased(context.Context, string, ...string) (bool, error) { return false, nil }
 func (m *memStore) Forget(context.Context, store.DeliveryKey) error         { return nil }
-func (m *memStore) MarkPositionUnpublished(context.Context, string, string, int64, time.Time) (bool, error) {
+func (m *memStore) MarkPositionUnpublished(context.Context, string, string, int64, time.Time, ...store.Pending) (bool, error) {
 	return false, nil
 }
-func (m *memStore) MarkRoutedPositionUnpublished(context.Context, string, string, int64, time.Time) (bool, error) {
+func (m *memStore) MarkRoutedPositionUnpublished(context.Context, string, string, int64, time.Time, ...store.Pending) (bool, error) {
 	return false, nil
 }
 func (m *memStore) DeliveriesOf(context.Context, string, string) ([]store.Delivery, error) {

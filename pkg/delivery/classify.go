@@ -89,14 +89,15 @@ func (j *job) needsAttention(ctx context.Context, conn store.Connection, cause e
 		return
 	}
 	conn.Status, conn.StatusReason, conn.StatusSince = store.ConnectionNeedsAttention, firstLine(cause.Error()), j.w.cfg.Now().UTC()
-	if _, err := j.w.store.UpdateConnection(ctx, conn); err != nil {
+	e := outbound.ConnectionEvent(outbound.ConnectionNeedsAttention, conn, lifecycle.ReasonAuth)
+	if _, err := j.w.store.UpdateConnection(ctx, conn, j.pending(e)...); err != nil {
 		if !errors.Is(err, failure.ErrConflict) {
 			j.log.WarnContext(ctx, "worker: mark connection", "error", err.Error())
 		}
 		return
 	}
 	j.w.metrics.Count(metrics.ConnectionsNeedingAttention)
-	j.notify(ctx, outbound.ConnectionEvent(outbound.ConnectionNeedsAttention, conn, lifecycle.ReasonAuth))
+	j.notify(ctx, e)
 }
 
 // positionUnpublished marks the integration's position as unpublished;
@@ -107,16 +108,16 @@ func (j *job) positionUnpublished(ctx context.Context, conn store.Connection) {
 	if j.routed {
 		mark = j.w.store.MarkRoutedPositionUnpublished
 	}
-	marked, err := mark(ctx, j.ev.WorkspaceID, j.ev.FunnelID, j.position, now)
+	in := store.Integration{WorkspaceID: j.ev.WorkspaceID, FunnelID: j.ev.FunnelID, ConnectionID: conn.ID}
+	e := outbound.PositionEvent(outbound.PositionUnpublished, in, j.position, now, now, lifecycle.ReasonPositionUnpublished)
+	marked, err := mark(ctx, j.ev.WorkspaceID, j.ev.FunnelID, j.position, now, j.pending(e)...)
 	if err != nil {
 		j.log.WarnContext(ctx, "worker: mark position", "error", err.Error())
 		return
 	}
-	if !marked {
-		return
+	if marked {
+		j.notify(ctx, e)
 	}
-	in := store.Integration{WorkspaceID: j.ev.WorkspaceID, FunnelID: j.ev.FunnelID, ConnectionID: conn.ID}
-	j.notify(ctx, outbound.PositionEvent(outbound.PositionUnpublished, in, j.position, now, now, lifecycle.ReasonPositionUnpublished))
 }
 
 // parkOnPosition parks the delivery until the position is published again.
@@ -129,14 +130,28 @@ func (j *job) parkOnPosition(position int64) result {
 	return r
 }
 
-// notify tells the platform, when a notifier is set; a failure is logged
-// (the event's queue retries on its own once it has it).
+// pending is the event e as the change that makes its problem records it
+// (outbound.Pending), when a notifier is set.
+func (j *job) pending(e outbound.Event) []store.Pending {
+	if j.w.cfg.Notify == nil {
+		return nil
+	}
+	return []store.Pending{outbound.Pending(e)}
+}
+
+// notify tells the platform of an event its change recorded pending,
+// when a notifier is set, and marks it sent. A failure is logged: the
+// event stays pending, and the watch publishes it again.
 func (j *job) notify(ctx context.Context, e outbound.Event) {
 	if j.w.cfg.Notify == nil {
 		return
 	}
-	if err := j.w.cfg.Notify.Publish(ctx, e); err != nil {
-		j.log.ErrorContext(ctx, "worker: outbound event not queued", "type", string(e.Type), "webhook_id", e.ID, "error", err.Error())
+	err := j.w.cfg.Notify.Publish(ctx, e)
+	if err == nil {
+		err = j.w.store.Sent(ctx, e.WorkspaceID, e.ID)
+	}
+	if err != nil {
+		j.log.ErrorContext(ctx, "worker: outbound event left pending", "type", string(e.Type), "webhook_id", e.ID, "error", err.Error())
 	}
 }
 

@@ -22,6 +22,10 @@ func (j *job) finish(ctx context.Context, r result) bool {
 	r = j.unknownStop(r)
 	change := j.change(r, now)
 	done, metric := j.next(ctx, r, &change, now)
+	e := j.problem(change, now)
+	if e != nil {
+		change.Tell = j.pending(*e)
+	}
 	if _, err := w.store.Record(ctx, j.key, j.owner, change); err != nil {
 		// The claim was lost (the lease ran out) or the table failed: let
 		// the message come back; the next claim sorts it out.
@@ -29,6 +33,9 @@ func (j *job) finish(ctx context.Context, r result) bool {
 		return false
 	}
 	j.recorded(ctx, change, metric, now)
+	if e != nil {
+		j.notify(ctx, *e)
+	}
 	return done
 }
 
@@ -106,9 +113,7 @@ func (j *job) deferByCopy(ctx context.Context, deferTo time.Time, change *store.
 	return true
 }
 
-// recorded logs and counts the change the attempt recorded, and tells the
-// workspace of a delivery that failed for good or went to the dead-letter
-// queue.
+// recorded logs and counts the change the attempt recorded.
 func (j *job) recorded(ctx context.Context, change store.Change, metric metrics.Name, now time.Time) {
 	w := j.w
 	j.marks.recorded = w.cfg.Now()
@@ -124,6 +129,11 @@ func (j *job) recorded(ctx context.Context, change store.Change, metric metrics.
 	if change.Status == lifecycle.StatusDelivered && !j.ev.OccurredAt.IsZero() {
 		w.metrics.Milliseconds(metrics.EndToEndLatency, now.Sub(j.ev.OccurredAt))
 	}
+}
+
+// problem is the event of a change that tells the workspace of a delivery
+// that failed for good or went to the dead-letter queue (nil: none).
+func (j *job) problem(change store.Change, now time.Time) *outbound.Event {
 	// A delivery that failed for good or went to the dead-letter queue
 	// is a problem of its own; this attempt's number tells it from an
 	// earlier failure of the same delivery that was retried since.
@@ -134,11 +144,12 @@ func (j *job) recorded(ctx context.Context, change store.Change, metric metrics.
 	case lifecycle.StatusDead:
 		t = outbound.DeliveryDead
 	}
-	if t != "" {
-		e := outbound.DeliveryEvent(t, j.ev.WorkspaceID, j.ev.FunnelID, j.ev.ID, len(j.record.Attempts), change.ReasonCode, now)
-		e.PositionID = j.position
-		j.notify(ctx, e)
+	if t == "" {
+		return nil
 	}
+	e := outbound.DeliveryEvent(t, j.ev.WorkspaceID, j.ev.FunnelID, j.ev.ID, len(j.record.Attempts), change.ReasonCode, now)
+	e.PositionID = j.position
+	return &e
 }
 
 // unknownStop says an attempt that ends without asking Personio, after

@@ -37,7 +37,9 @@ const deferAttribute = "defer_token"
 type Store interface {
 	GetIntegration(ctx context.Context, ws, funnel string) (store.Integration, error)
 	GetConnection(ctx context.Context, ws, id string) (store.Connection, error)
-	UpdateConnection(context.Context, store.Connection) (store.Connection, error)
+	UpdateConnection(context.Context, store.Connection, ...store.Pending) (store.Connection, error)
+	// Sent marks an outbound event recorded pending as published.
+	Sent(ctx context.Context, ws, id string) error
 	Claim(ctx context.Context, d store.Delivery, owner string, lease time.Duration) (store.Delivery, error)
 	// ClaimReading claims and reads the funnel's integration in one
 	// request where the claim reads first.
@@ -49,8 +51,8 @@ type Store interface {
 	MoveBudget(ctx context.Context, company string, n int, from, to time.Time) error
 	Erased(ctx context.Context, ws string, emailHashes ...string) (bool, error)
 	Forget(ctx context.Context, k store.DeliveryKey) error
-	MarkPositionUnpublished(ctx context.Context, ws, funnel string, position int64, at time.Time) (bool, error)
-	MarkRoutedPositionUnpublished(ctx context.Context, ws, funnel string, position int64, at time.Time) (bool, error)
+	MarkPositionUnpublished(ctx context.Context, ws, funnel string, position int64, at time.Time, tell ...store.Pending) (bool, error)
+	MarkRoutedPositionUnpublished(ctx context.Context, ws, funnel string, position int64, at time.Time, tell ...store.Pending) (bool, error)
 	DeliveriesOf(ctx context.Context, ws, emailHash string) ([]store.Delivery, error)
 }
 

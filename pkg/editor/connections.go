@@ -244,18 +244,24 @@ func (e *Editor) verifyConnection(ctx context.Context, r *apigw.Request) apigw.R
 	if p == nil && e.readAccessWorks(ctx, c) {
 		c.ReadCheckedAt = now
 	}
-	c, err = e.store.UpdateConnection(ctx, c)
+	var tell []outbound.Event
+	switch {
+	case was == store.ConnectionConnected && c.Status == store.ConnectionNeedsAttention:
+		tell = append(tell, outbound.ConnectionEvent(outbound.ConnectionNeedsAttention, c, lifecycle.ReasonAuth))
+	case was == store.ConnectionNeedsAttention && c.Status == store.ConnectionConnected:
+		tell = append(tell, outbound.ConnectionEvent(outbound.ConnectionRestored, c, lifecycle.ReasonConnectionRestored))
+	}
+	c, err = e.store.UpdateConnection(ctx, c, e.pending(tell...)...)
 	if err != nil {
 		return e.fail(ctx, "verify connection: save", err)
 	}
+	for _, ev := range tell {
+		e.notify(ctx, ev)
+	}
 	header := map[string]string{}
-	switch {
-	case was == store.ConnectionConnected && c.Status == store.ConnectionNeedsAttention:
-		e.notify(ctx, outbound.ConnectionEvent(outbound.ConnectionNeedsAttention, c, lifecycle.ReasonAuth))
-	case was == store.ConnectionNeedsAttention && c.Status == store.ConnectionConnected:
+	if was == store.ConnectionNeedsAttention && c.Status == store.ConnectionConnected {
 		// The credentials work again (the account was fixed in Personio):
 		// what waited for them goes on.
-		e.notify(ctx, outbound.ConnectionEvent(outbound.ConnectionRestored, c, lifecycle.ReasonConnectionRestored))
 		resumed, err := e.resumeParked(ctx, ws, c.ID)
 		if err != nil {
 			return e.fail(ctx, "verify connection: resume parked deliveries", err)
@@ -288,11 +294,15 @@ func (e *Editor) replaceCredentials(ctx context.Context, r *apigw.Request) apigw
 	if was != c.Status {
 		c.StatusSince = now
 	}
-	if c, err = e.store.UpdateConnection(ctx, c); err != nil {
+	var tell []outbound.Event
+	if was == store.ConnectionNeedsAttention {
+		tell = append(tell, outbound.ConnectionEvent(outbound.ConnectionRestored, c, lifecycle.ReasonConnectionRestored))
+	}
+	if c, err = e.store.UpdateConnection(ctx, c, e.pending(tell...)...); err != nil {
 		return e.fail(ctx, "replace credentials: save", err)
 	}
-	if was == store.ConnectionNeedsAttention {
-		e.notify(ctx, outbound.ConnectionEvent(outbound.ConnectionRestored, c, lifecycle.ReasonConnectionRestored))
+	for _, ev := range tell {
+		e.notify(ctx, ev)
 	}
 	resumed, err := e.resumeParked(ctx, ws, c.ID)
 	if err != nil {

@@ -42,9 +42,11 @@ type Store interface {
 	CreateConnection(context.Context, store.Connection) (store.Connection, error)
 	GetConnection(ctx context.Context, ws, id string) (store.Connection, error)
 	ListConnections(ctx context.Context, ws string) ([]store.Connection, error)
-	UpdateConnection(context.Context, store.Connection) (store.Connection, error)
+	UpdateConnection(context.Context, store.Connection, ...store.Pending) (store.Connection, error)
 	DeleteConnection(ctx context.Context, ws, id string) error
-	PutIntegration(context.Context, store.Integration) (store.Integration, error)
+	PutIntegration(context.Context, store.Integration, ...store.Pending) (store.Integration, error)
+	// Sent marks an outbound event recorded pending as published.
+	Sent(ctx context.Context, ws, id string) error
 	GetIntegration(ctx context.Context, ws, funnel string) (store.Integration, error)
 	ListIntegrations(ctx context.Context, ws string) ([]store.Integration, error)
 	DeleteIntegration(ctx context.Context, ws, funnel string) error
@@ -211,13 +213,32 @@ func (e *Editor) authorize(c apigw.Claims) *apigw.Problem {
 		"The Personio integration is available from the Advanced plan onwards; this workspace's plan is "+plan+".")
 }
 
-// notify tells the platform, when a notifier is set; a failure is logged.
+// pending are the events evs as the change that makes their problems
+// records them (outbound.Pending), when a notifier is set.
+func (e *Editor) pending(evs ...outbound.Event) []store.Pending {
+	if e.cfg.Notify == nil {
+		return nil
+	}
+	out := make([]store.Pending, len(evs))
+	for i, ev := range evs {
+		out[i] = outbound.Pending(ev)
+	}
+	return out
+}
+
+// notify tells the platform of an event its change recorded pending,
+// when a notifier is set, and marks it sent. A failure is logged: the
+// event stays pending, and the watch publishes it again.
 func (e *Editor) notify(ctx context.Context, ev outbound.Event) {
 	if e.cfg.Notify == nil {
 		return
 	}
-	if err := e.cfg.Notify.Publish(ctx, ev); err != nil {
-		e.cfg.Logger.ErrorContext(ctx, "editor: outbound event not queued", "type", string(ev.Type), "webhook_id", ev.ID, "error", err.Error())
+	err := e.cfg.Notify.Publish(ctx, ev)
+	if err == nil {
+		err = e.store.Sent(ctx, ev.WorkspaceID, ev.ID)
+	}
+	if err != nil {
+		e.cfg.Logger.ErrorContext(ctx, "editor: outbound event left pending", "type", string(ev.Type), "webhook_id", ev.ID, "error", err.Error())
 	}
 }
 

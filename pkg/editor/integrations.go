@@ -229,7 +229,8 @@ func (e *Editor) putIntegration(ctx context.Context, r *apigw.Request) apigw.Res
 	if b.Enabled != nil {
 		next.Enabled = *b.Enabled
 	}
-	saved, err := e.store.PutIntegration(ctx, next)
+	restored := e.restoredEvents(cur) // none if it does not exist
+	saved, err := e.store.PutIntegration(ctx, next, e.pending(restored...)...)
 	if errors.Is(err, failure.ErrConflict) {
 		return errPrecondition.Response()
 	}
@@ -237,7 +238,7 @@ func (e *Editor) putIntegration(ctx context.Context, r *apigw.Request) apigw.Res
 		return e.fail(ctx, "put integration: save", err)
 	}
 	if exists {
-		e.positionsRestored(ctx, cur)
+		e.positionsRestored(ctx, cur, restored)
 	}
 	status := http.StatusOK
 	if saved.Version == 1 {
@@ -248,36 +249,43 @@ func (e *Editor) putIntegration(ctx context.Context, r *apigw.Request) apigw.Res
 	return apigw.JSON(status, v, map[string]string{"ETag": etag(saved.Version)})
 }
 
-// positionsRestored says that the unpublished positions of was (the
-// default's, and each routed one's) are settled (another was chosen, or
-// the integration was saved again) and sends the applications parked on
-// each on.
-func (e *Editor) positionsRestored(ctx context.Context, was store.Integration) {
+// restoredEvents are the events of the unpublished positions of was (the
+// default's, and each routed one's) that a save settles (another was
+// chosen, or the integration was saved again): the save clears their
+// marks.
+func (e *Editor) restoredEvents(was store.Integration) []outbound.Event {
+	var out []outbound.Event
+	for _, p := range was.Positions() {
+		if m := was.UnpublishedMark(p); m != nil {
+			out = append(out, outbound.PositionEvent(outbound.PositionRestored, was, p, m.Since, e.cfg.Now(), lifecycle.ReasonPositionPublished))
+		}
+	}
+	return out
+}
+
+// positionsRestored tells the events of the positions of was a save
+// settled (restoredEvents, recorded with the save) and sends the
+// applications parked on them on.
+func (e *Editor) positionsRestored(ctx context.Context, was store.Integration, restored []outbound.Event) {
+	for _, ev := range restored {
+		e.notify(ctx, ev)
+	}
 	if was.UnpublishedNow() {
-		e.positionRestored(ctx, was, was.Unpublished.PositionID, &was.Unpublished.Since, func(ctx context.Context, limit int, cursor string) (store.Page, error) {
+		e.positionRestored(ctx, was, was.Unpublished.PositionID, func(ctx context.Context, limit int, cursor string) (store.Page, error) {
 			return e.store.ListParkedOnPosition(ctx, was.WorkspaceID, was.FunnelID, limit, cursor)
 		})
 	}
 	// Every routed position's parked list, marked or not: a save may drop
 	// a position from the table, and nothing would look at its list again.
 	for _, p := range was.Positions()[1:] {
-		var since *time.Time
-		if m := was.UnpublishedMark(p); m != nil {
-			since = &m.Since
-		}
-		e.positionRestored(ctx, was, p, since, func(ctx context.Context, limit int, cursor string) (store.Page, error) {
+		e.positionRestored(ctx, was, p, func(ctx context.Context, limit int, cursor string) (store.Page, error) {
 			return e.store.ListParkedOnRoutedPosition(ctx, was.WorkspaceID, was.FunnelID, p, limit, cursor)
 		})
 	}
 }
 
-// positionRestored tells that position, unpublished since since (nil: not
-// marked, nothing to tell), is settled and sends the applications parked
-// on it (list) on.
-func (e *Editor) positionRestored(ctx context.Context, was store.Integration, position int64, since *time.Time, list resume.Lister) {
-	if since != nil {
-		e.notify(ctx, outbound.PositionEvent(outbound.PositionRestored, was, position, *since, e.cfg.Now(), lifecycle.ReasonPositionPublished))
-	}
+// positionRestored sends the applications parked on position (list) on.
+func (e *Editor) positionRestored(ctx context.Context, was store.Integration, position int64, list resume.Lister) {
 	if _, err := resume.Parked(ctx, e.store, e.queue, list, lifecycle.ReasonPositionPublished); err != nil {
 		e.cfg.Logger.ErrorContext(ctx, "editor: resume the deliveries parked on a position", "workspace", was.WorkspaceID, "funnel", was.FunnelID,
 			"position", position, "error", err.Error())

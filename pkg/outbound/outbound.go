@@ -6,8 +6,12 @@
 // workspace, funnel, connection or delivery, a reason code and the
 // sentence in English and German — never applicant data.
 //
-// Producers (the worker, the editor, the watch) put events on a queue of
-// their own (Publisher); the notifier function posts them to the
+// Producers (the worker, the editor, the watch) write each event with the
+// change that makes its problem, in the same request (Pending,
+// store.Pending), put it on a queue of their own (Publisher) and mark it
+// sent; the watch publishes again every event left pending (a producer
+// that died, or whose publish failed, in between). The notifier function
+// posts them to the
 // platform's endpoint, signed with Standard Webhooks and an outbound
 // secret of their own (Sender), at least once: with retries and backoff
 // through the queue's visibility timeout, and its dead-letter queue after
@@ -22,6 +26,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/funnel-personio/funnel-personio/pkg/failure"
 	"github.com/funnel-personio/funnel-personio/pkg/lifecycle"
 	"github.com/funnel-personio/funnel-personio/pkg/queue"
 	"github.com/funnel-personio/funnel-personio/pkg/store"
@@ -90,8 +95,9 @@ type Publisher struct {
 func NewPublisher(q Queue) *Publisher { return &Publisher{q: q} }
 
 // Publish queues the event for the notifier, trying three times (the
-// queue's own retries come on top): a producer says a problem once, when
-// it finds it, and has no later moment to say it again.
+// queue's own retries come on top); an event its producer recorded
+// pending (Pending) that this does not queue is published again by the
+// watch.
 func (p *Publisher) Publish(ctx context.Context, e Event) error {
 	body, err := json.Marshal(e)
 	if err != nil {
@@ -108,6 +114,24 @@ func (p *Publisher) Publish(ctx context.Context, e Event) error {
 		}
 	}
 	return err
+}
+
+// Pending is the event as the change that makes its problem records it
+// (store.Pending): in the same request, so that no problem is left without
+// its event when the producer dies before it publishes.
+func Pending(e Event) store.Pending {
+	body, _ := json.Marshal(e) // an Event always marshals
+	return store.Pending{WorkspaceID: e.WorkspaceID, ID: e.ID, Body: body, At: e.At}
+}
+
+// Recorded is the event a pending record holds (Pending's), to publish
+// again with the same id.
+func Recorded(p store.Pending) (Event, error) {
+	var e Event
+	if err := json.Unmarshal(p.Body, &e); err != nil {
+		return Event{}, failure.New("outbound: pending event", failure.Invalid, err)
+	}
+	return e, nil
 }
 
 // ConnectionEvent is the event of a connection's change of status: the

@@ -58,5 +58,8 @@ func (s *Store) Settle(ctx context.Context, k DeliveryKey, on lifecycle.Event, c
 		update = update.Set(expression.Name("attempts"), expression.Value(appendAttempt(it.Attempts, *c.Attempt)))
 	}
 	cond := statusIn(on).And(unchanged(raw, "updated_at"))
+	if len(c.Tell) > 0 {
+		return s.recordTelling(ctx, op, k, update, cond, c.Tell)
+	}
 	return s.update(ctx, op, k.Workspace, k.Event, update, cond)
 }

@@ -89,13 +89,15 @@ func (s *Store) ListConnections(ctx context.Context, ws string) ([]Connection, e
 // UpdateConnection replaces a connection if its version is still
 // c.Version; the stored one gets the next version. A conflict is
 // failure.ErrConflict: whoever changed it first (new credentials, or
-// another worker marking it) wins, and the caller reads it again.
-func (s *Store) UpdateConnection(ctx context.Context, c Connection) (Connection, error) {
+// another worker marking it) wins, and the caller reads it again. The
+// events in tell (a change of status) are recorded pending in the same
+// request (Pending), and only if the change is written.
+func (s *Store) UpdateConnection(ctx context.Context, c Connection, tell ...Pending) (Connection, error) {
 	const op = "store: update connection"
 	expected := c.Version
 	c.Version++
 	c.UpdatedAt = s.now().UTC()
-	return c, s.putIf(ctx, op, newConnectionItem(c), expression.Name("version").Equal(expression.Value(expected)))
+	return c, s.putTelling(ctx, op, newConnectionItem(c), expression.Name("version").Equal(expression.Value(expected)), tell)
 }
 
 // DeleteConnection deletes a connection of the workspace; a missing one is

@@ -616,6 +616,9 @@ type Change struct {
 	// PersonioApplicationID, if set, is Personio's id of the delivered
 	// application.
 	PersonioApplicationID string
+	// Tell are outbound events recorded pending with the change (a
+	// delivery that failed or went dead), in the same request (Pending).
+	Tell []Pending
 }
 
 // Record writes a state change made by the claim's owner. A change by a
@@ -651,7 +654,24 @@ func (s *Store) Record(ctx context.Context, k DeliveryKey, owner string, c Chang
 		update = update.Set(expression.Name("event_kept"), expression.Value(true))
 	}
 	cond := expression.Name("claim_owner").Equal(expression.Value(owner)).And(statusIn(on))
+	if len(c.Tell) > 0 {
+		return s.recordTelling(ctx, op, k, update, cond, c.Tell)
+	}
 	return s.update(ctx, op, k.Workspace, k.Event, update, cond)
+}
+
+// recordTelling writes a Record's update and its pending events in one
+// transaction. A transaction returns no item: the Delivery returned holds
+// its key only.
+func (s *Store) recordTelling(ctx context.Context, op string, k DeliveryKey, update expression.UpdateBuilder, cond expression.ConditionBuilder, tell []Pending) (Delivery, error) {
+	expr, err := expression.NewBuilder().WithUpdate(update).WithCondition(cond).Build()
+	if err != nil {
+		return Delivery{}, failure.New(op, failure.Invalid, err)
+	}
+	if err := s.updateTelling(ctx, op, wsKey(k.Workspace), deliveryKey(k.Event), render(expr), tell); err != nil {
+		return Delivery{}, err
+	}
+	return Delivery{WorkspaceID: k.Workspace, FunnelID: k.Funnel, EventID: k.Event}, nil
 }
 
 // recordUpdate is what a Record of c writes at now (all but the attempts

@@ -130,7 +130,7 @@ func newIntegrationItem(in Integration) integrationItem {
 // caller read: 0 creates (and conflicts if one exists), n replaces version
 // n (and conflicts if another save came first). It returns what was
 // stored, with the new version.
-func (s *Store) PutIntegration(ctx context.Context, in Integration) (Integration, error) {
+func (s *Store) PutIntegration(ctx context.Context, in Integration, tell ...Pending) (Integration, error) {
 	const op = "store: put integration"
 	now := s.now().UTC()
 	var cond expression.ConditionBuilder
@@ -142,7 +142,7 @@ func (s *Store) PutIntegration(ctx context.Context, in Integration) (Integration
 	}
 	in.Version++
 	in.UpdatedAt = now
-	return in, s.putIf(ctx, op, newIntegrationItem(in), cond)
+	return in, s.putTelling(ctx, op, newIntegrationItem(in), cond, tell)
 }
 
 // GetIntegration reads a funnel's integration.

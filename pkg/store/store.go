@@ -22,6 +22,7 @@
 //	global slot   GLOBAL                     SLOT#<n>                  (the global budget's guard: units taken in slot n)
 //	busy company  GLOBAL                     BUSY#<company id>         (until when the company counts as busy)
 //	erasure       WS#<ws>                    ERASED#<e-mail hash>
+//	outbound      WS#<ws>                    OUTBOX#<event id>         watch: WATCH#OUTBOX / <at>#<event id> (only while pending)
 //
 // The delivery log index projects a record's keys and its stage (the
 // status once the delivery rests, "active" while it is on its way), so
@@ -31,7 +32,8 @@
 //
 // Switched-on integrations and every connection are also in the watch
 // index (watch_pk WATCH#INTEGRATION or WATCH#CONNECTION, watch_sk
-// <ws>#<id>): what the watch checks (positions, credentials).
+// <ws>#<id>): what the watch checks (positions, credentials); so is every
+// outbound event still pending (WATCH#OUTBOX, see Pending).
 //
 //	ws budget     WS#<ws>                    BUDGET#<name>
 package store

@@ -18,24 +18,24 @@ import (
 // unpublished since at, if the integration still points at that position
 // and it is not marked yet. It reports whether it made the mark, so that
 // whoever finds the change says so once.
-func (s *Store) MarkPositionUnpublished(ctx context.Context, ws, funnel string, position int64, at time.Time) (bool, error) {
+func (s *Store) MarkPositionUnpublished(ctx context.Context, ws, funnel string, position int64, at time.Time, tell ...Pending) (bool, error) {
 	const op = "store: mark position unpublished"
 	mark := PositionMark{PositionID: position, Since: at.UTC()}
 	update := expression.Set(expression.Name("unpublished"), expression.Value(mark))
 	cond := expression.Name("job_position_id").Equal(expression.Value(position)).
 		And(expression.AttributeNotExists(expression.Name("unpublished")).Or(
 			expression.Name("unpublished.position_id").NotEqual(expression.Value(position))))
-	return s.updateIntegration(ctx, op, ws, funnel, update, cond)
+	return s.updateIntegration(ctx, op, ws, funnel, update, cond, tell...)
 }
 
 // MarkPositionPublished removes the mark of an unpublished position (the
 // watch found it in the feed again, or an application for it went
 // through). It reports whether there was a mark to remove.
-func (s *Store) MarkPositionPublished(ctx context.Context, ws, funnel string, position int64) (bool, error) {
+func (s *Store) MarkPositionPublished(ctx context.Context, ws, funnel string, position int64, tell ...Pending) (bool, error) {
 	const op = "store: mark position published"
 	update := expression.Remove(expression.Name("unpublished"))
 	cond := expression.Name("unpublished.position_id").Equal(expression.Value(position))
-	return s.updateIntegration(ctx, op, ws, funnel, update, cond)
+	return s.updateIntegration(ctx, op, ws, funnel, update, cond, tell...)
 }
 
 // MarkRoutedPositionUnpublished marks a routed position (one the routing
@@ -43,8 +43,8 @@ func (s *Store) MarkPositionPublished(ctx context.Context, ws, funnel string, po
 // MarkPositionUnpublished's) as unpublished since at, if the integration
 // still routes to it and it is not marked yet. It reports whether it made
 // the mark.
-func (s *Store) MarkRoutedPositionUnpublished(ctx context.Context, ws, funnel string, position int64, at time.Time) (bool, error) {
-	return s.changeRoutedMarks(ctx, "store: mark routed position unpublished", ws, funnel, func(in Integration) (map[string]PositionMark, bool) {
+func (s *Store) MarkRoutedPositionUnpublished(ctx context.Context, ws, funnel string, position int64, at time.Time, tell ...Pending) (bool, error) {
+	return s.changeRoutedMarks(ctx, "store: mark routed position unpublished", ws, funnel, tell, func(in Integration) (map[string]PositionMark, bool) {
 		if !in.Routed(position) || in.UnpublishedMark(position) != nil {
 			return nil, false
 		}
@@ -59,8 +59,8 @@ func (s *Store) MarkRoutedPositionUnpublished(ctx context.Context, ws, funnel st
 
 // MarkRoutedPositionPublished removes the mark of a routed position. It
 // reports whether there was a mark to remove.
-func (s *Store) MarkRoutedPositionPublished(ctx context.Context, ws, funnel string, position int64) (bool, error) {
-	return s.changeRoutedMarks(ctx, "store: mark routed position published", ws, funnel, func(in Integration) (map[string]PositionMark, bool) {
+func (s *Store) MarkRoutedPositionPublished(ctx context.Context, ws, funnel string, position int64, tell ...Pending) (bool, error) {
+	return s.changeRoutedMarks(ctx, "store: mark routed position published", ws, funnel, tell, func(in Integration) (map[string]PositionMark, bool) {
 		if _, ok := in.RoutedUnpublished[positionKey(position)]; !ok {
 			return nil, false
 		}
@@ -77,8 +77,9 @@ const markTries = 8
 // changeRoutedMarks reads the integration, asks change for its new routed
 // marks (false: nothing to change) and writes them if neither the
 // integration (its version) nor its marks (their revision) changed
-// meanwhile; otherwise it reads again. It reports whether it wrote.
-func (s *Store) changeRoutedMarks(ctx context.Context, op, ws, funnel string, change func(Integration) (map[string]PositionMark, bool)) (bool, error) {
+// meanwhile, with the pending events tell; otherwise it reads again. It
+// reports whether it wrote.
+func (s *Store) changeRoutedMarks(ctx context.Context, op, ws, funnel string, tell []Pending, change func(Integration) (map[string]PositionMark, bool)) (bool, error) {
 	for range markTries {
 		in, err := s.GetIntegration(ctx, ws, funnel)
 		if errors.Is(err, failure.ErrNotFound) {
@@ -101,7 +102,7 @@ func (s *Store) changeRoutedMarks(ctx context.Context, op, ws, funnel string, ch
 			rev = expression.AttributeNotExists(expression.Name("marks_rev"))
 		}
 		cond := expression.Name("version").Equal(expression.Value(in.Version)).And(rev)
-		if done, err := s.updateIntegration(ctx, op, ws, funnel, update, cond); err != nil || done {
+		if done, err := s.updateIntegration(ctx, op, ws, funnel, update, cond, tell...); err != nil || done {
 			return done, err
 		}
 	}
@@ -117,14 +118,22 @@ func (s *Store) MarkPositionChecked(ctx context.Context, ws, funnel string, at t
 	return err
 }
 
-// updateIntegration applies a conditional update; a condition that does
-// not hold is (false, nil).
-func (s *Store) updateIntegration(ctx context.Context, op, ws, funnel string, update expression.UpdateBuilder, cond expression.ConditionBuilder) (bool, error) {
+// updateIntegration applies a conditional update, with the pending events
+// tell (Pending) in the same request; a condition that does not hold is
+// (false, nil).
+func (s *Store) updateIntegration(ctx context.Context, op, ws, funnel string, update expression.UpdateBuilder, cond expression.ConditionBuilder, tell ...Pending) (bool, error) {
 	expr, err := expression.NewBuilder().WithUpdate(update).WithCondition(cond).Build()
 	if err != nil {
 		return false, failure.New(op, failure.Invalid, err)
 	}
 	x := render(expr)
+	if len(tell) > 0 {
+		err = s.updateTelling(ctx, op, wsKey(ws), funnelKey(funnel), x, tell)
+		if errors.Is(err, failure.ErrConflict) {
+			return false, nil
+		}
+		return err == nil, err
+	}
 	_, err = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName: aws.String(s.table), Key: key(wsKey(ws), funnelKey(funnel)),
 		UpdateExpression: x.Update, ConditionExpression: x.Condition,

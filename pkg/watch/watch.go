@@ -44,11 +44,15 @@ type Store interface {
 	WatchedIntegrations(ctx context.Context, f func(store.Integration) error) error
 	WatchedConnections(ctx context.Context, f func(store.Connection) error) error
 	GetConnection(ctx context.Context, ws, id string) (store.Connection, error)
-	UpdateConnection(context.Context, store.Connection) (store.Connection, error)
-	MarkPositionUnpublished(ctx context.Context, ws, funnel string, position int64, at time.Time) (bool, error)
-	MarkPositionPublished(ctx context.Context, ws, funnel string, position int64) (bool, error)
-	MarkRoutedPositionUnpublished(ctx context.Context, ws, funnel string, position int64, at time.Time) (bool, error)
-	MarkRoutedPositionPublished(ctx context.Context, ws, funnel string, position int64) (bool, error)
+	UpdateConnection(context.Context, store.Connection, ...store.Pending) (store.Connection, error)
+	MarkPositionUnpublished(ctx context.Context, ws, funnel string, position int64, at time.Time, tell ...store.Pending) (bool, error)
+	MarkPositionPublished(ctx context.Context, ws, funnel string, position int64, tell ...store.Pending) (bool, error)
+	MarkRoutedPositionUnpublished(ctx context.Context, ws, funnel string, position int64, at time.Time, tell ...store.Pending) (bool, error)
+	MarkRoutedPositionPublished(ctx context.Context, ws, funnel string, position int64, tell ...store.Pending) (bool, error)
+	// PendingEvents and Sent are the outbound events recorded pending
+	// with their changes (store.Pending).
+	PendingEvents(ctx context.Context, f func(store.Pending) error) error
+	Sent(ctx context.Context, ws, id string) error
 	MarkPositionChecked(ctx context.Context, ws, funnel string, at time.Time) error
 	TakeIdleBudget(ctx context.Context, company string, n, keep int, b store.Budget) (bool, error)
 	ListParked(ctx context.Context, ws, connectionID string, limit int, cursor string) (store.Page, error)
@@ -149,6 +153,7 @@ type Report struct {
 	ConfirmedByRead    int `json:"confirmed_by_read"`   // of them, found delivered
 	RefutedByRead      int `json:"refuted_by_read"`     // of them, found duplicates
 	RecheckLeft        int `json:"recheck_left"`        // due rereads left for the next run (the deadline)
+	Resent             int `json:"resent"`              // outbound events found pending and published again
 }
 
 // slot says whether something named key is due in the tick of now, for
@@ -179,6 +184,7 @@ func (w *Watch) Run(ctx context.Context) (Report, error) {
 		defer cancel()
 	}
 	var r, cr Report
+	oerr := w.resend(ctx, start, &r)
 	var cerr error
 	var perr error
 	if w.cfg.Serial {
@@ -196,9 +202,46 @@ func (w *Watch) Run(ctx context.Context) (Report, error) {
 		"unpublished", r.Unpublished, "republished", r.Republished, "connections_checked", r.ConnectionsChecked,
 		"connections_skipped", r.ConnectionsSkipped, "connections_left", r.ConnectionsLeft,
 		"needs_attention", r.NeedsAttention, "reconnected", r.Reconnected, "resumed", r.Resumed,
-		"rechecked", r.Rechecked, "confirmed_by_read", r.ConfirmedByRead, "refuted_by_read", r.RefutedByRead)
-	return r, errors.Join(perr, cerr, rerr)
+		"rechecked", r.Rechecked, "confirmed_by_read", r.ConfirmedByRead, "refuted_by_read", r.RefutedByRead, "resent", r.Resent)
+	return r, errors.Join(oerr, perr, cerr, rerr)
 }
+
+// resend publishes every outbound event still pending, the oldest first,
+// until start's deadline: its producer changed the state that makes its
+// problem, recording the event in the same request, and died (or its
+// publish failed) before it marked the event sent. The event goes out
+// with its id, as its producer's would have (the receiver drops a
+// repeat).
+func (w *Watch) resend(ctx, start context.Context, r *Report) error {
+	if w.notify == nil {
+		return nil
+	}
+	err := w.store.PendingEvents(ctx, func(p store.Pending) error {
+		if ended(start) {
+			return errResendStopped
+		}
+		e, err := outbound.Recorded(p)
+		if err == nil {
+			err = w.notify.Publish(ctx, e)
+		}
+		if err == nil {
+			err = w.store.Sent(ctx, p.WorkspaceID, p.ID)
+		}
+		if err != nil {
+			w.cfg.Logger.ErrorContext(ctx, "watch: pending outbound event left pending", "webhook_id", p.ID, "error", err.Error())
+			return nil
+		}
+		r.Resent++
+		return nil
+	})
+	if errors.Is(err, errResendStopped) {
+		return nil // the next run publishes the rest
+	}
+	return err
+}
+
+// errResendStopped stops resend at the run's deadline.
+var errResendStopped = errors.New("watch: resend stopped at the deadline")
 
 // add counts o's findings into r.
 func (r *Report) add(o Report) {
@@ -355,8 +398,8 @@ func (w *Watch) readFeed(ctx context.Context, f *feed, now time.Time, r *Report)
 // integration, and to list what is parked on it: the default's, or a
 // routed position's.
 type marks struct {
-	unpublished func(ctx context.Context, ws, funnel string, position int64, at time.Time) (bool, error)
-	published   func(ctx context.Context, ws, funnel string, position int64) (bool, error)
+	unpublished func(ctx context.Context, ws, funnel string, position int64, at time.Time, tell ...store.Pending) (bool, error)
+	published   func(ctx context.Context, ws, funnel string, position int64, tell ...store.Pending) (bool, error)
 	parked      func(ctx context.Context, limit int, cursor string) (store.Page, error)
 }
 
@@ -384,20 +427,22 @@ func (w *Watch) position(ctx context.Context, in store.Integration, position int
 	m, mark := w.marksOf(in, position), in.UnpublishedMark(position)
 	switch {
 	case !published && mark == nil:
-		marked, err := m.unpublished(ctx, in.WorkspaceID, in.FunnelID, position, now)
+		e := outbound.PositionEvent(outbound.PositionUnpublished, in, position, now, now, lifecycle.ReasonPositionUnpublished)
+		marked, err := m.unpublished(ctx, in.WorkspaceID, in.FunnelID, position, now, w.pending(e)...)
 		if err != nil || !marked {
 			return err
 		}
 		r.Unpublished++
-		w.tell(ctx, outbound.PositionEvent(outbound.PositionUnpublished, in, position, now, now, lifecycle.ReasonPositionUnpublished))
+		w.tell(ctx, e)
 		return nil
 	case published && mark != nil:
-		cleared, err := m.published(ctx, in.WorkspaceID, in.FunnelID, position)
+		e := outbound.PositionEvent(outbound.PositionRestored, in, position, mark.Since, now, lifecycle.ReasonPositionPublished)
+		cleared, err := m.published(ctx, in.WorkspaceID, in.FunnelID, position, w.pending(e)...)
 		if err != nil || !cleared {
 			return err
 		}
 		r.Republished++
-		w.tell(ctx, outbound.PositionEvent(outbound.PositionRestored, in, position, mark.Since, now, lifecycle.ReasonPositionPublished))
+		w.tell(ctx, e)
 	case !published:
 		return nil
 	}
@@ -476,13 +521,19 @@ func (w *Watch) connection(ctx context.Context, c store.Connection, now time.Tim
 	}
 	was := c.Status
 	c.LastCheckedAt = now.UTC()
+	var tell []store.Pending
+	var e outbound.Event
 	switch {
 	case refused && was != store.ConnectionNeedsAttention:
 		c.Status, c.StatusReason, c.StatusSince = store.ConnectionNeedsAttention, firstLine(err.Error()), now.UTC()
+		e = outbound.ConnectionEvent(outbound.ConnectionNeedsAttention, c, lifecycle.ReasonAuth)
+		tell = w.pending(e)
 	case !refused && was == store.ConnectionNeedsAttention:
 		c.Status, c.StatusReason, c.StatusSince = store.ConnectionConnected, "", now.UTC()
+		e = outbound.ConnectionEvent(outbound.ConnectionRestored, c, lifecycle.ReasonConnectionRestored)
+		tell = w.pending(e)
 	}
-	saved, err := w.store.UpdateConnection(ctx, c)
+	saved, err := w.store.UpdateConnection(ctx, c, tell...)
 	if errors.Is(err, failure.ErrConflict) {
 		return nil // changed meanwhile (new credentials): that change stands
 	} else if err != nil {
@@ -491,10 +542,10 @@ func (w *Watch) connection(ctx context.Context, c store.Connection, now time.Tim
 	switch {
 	case saved.Status == store.ConnectionNeedsAttention && was != saved.Status:
 		r.NeedsAttention++
-		w.tell(ctx, outbound.ConnectionEvent(outbound.ConnectionNeedsAttention, saved, lifecycle.ReasonAuth))
+		w.tell(ctx, e)
 	case saved.Status == store.ConnectionConnected && was != saved.Status:
 		r.Reconnected++
-		w.tell(ctx, outbound.ConnectionEvent(outbound.ConnectionRestored, saved, lifecycle.ReasonConnectionRestored))
+		w.tell(ctx, e)
 		n, err := w.resumeParked(ctx, saved, lifecycle.ReasonConnectionRestored)
 		r.Resumed += n
 		return err
@@ -510,13 +561,27 @@ func (w *Watch) resumeParked(ctx context.Context, c store.Connection, code lifec
 	}, code)
 }
 
-// tell publishes an event, when a notifier is set.
+// pending is the event e as the change that makes its problem records it
+// (outbound.Pending), when a notifier is set.
+func (w *Watch) pending(e outbound.Event) []store.Pending {
+	if w.notify == nil {
+		return nil
+	}
+	return []store.Pending{outbound.Pending(e)}
+}
+
+// tell publishes an event its change recorded pending, when a notifier is
+// set, and marks it sent; a failure leaves it pending (resend).
 func (w *Watch) tell(ctx context.Context, e outbound.Event) {
 	if w.notify == nil {
 		return
 	}
-	if err := w.notify.Publish(ctx, e); err != nil {
-		w.cfg.Logger.ErrorContext(ctx, "watch: outbound event not queued", "type", string(e.Type), "webhook_id", e.ID, "error", err.Error())
+	err := w.notify.Publish(ctx, e)
+	if err == nil {
+		err = w.store.Sent(ctx, e.WorkspaceID, e.ID)
+	}
+	if err != nil {
+		w.cfg.Logger.ErrorContext(ctx, "watch: outbound event left pending", "type", string(e.Type), "webhook_id", e.ID, "error", err.Error())
 	}
 }
 

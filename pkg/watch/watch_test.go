@@ -202,7 +202,7 @@ func (f *fakes) GetConnection(_ context.Context, _, id string) (store.Connection
 	return c, nil
 }
 
-func (f *fakes) UpdateConnection(_ context.Context, c store.Connection) (store.Connection, error) {
+func (f *fakes) UpdateConnection(_ context.Context, c store.Connection, _ ...store.Pending) (store.Connection, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	c.Version++
@@ -221,21 +221,25 @@ func (f *fakes) MarkPositionChecked(_ context.Context, ws, funnel string, at tim
 	return nil
 }
 
-func (f *fakes) MarkPositionUnpublished(context.Context, string, string, int64, time.Time) (bool, error) {
+func (f *fakes) MarkPositionUnpublished(context.Context, string, string, int64, time.Time, ...store.Pending) (bool, error) {
 	return false, nil
 }
 
-func (f *fakes) MarkPositionPublished(context.Context, string, string, int64) (bool, error) {
+func (f *fakes) MarkPositionPublished(context.Context, string, string, int64, ...store.Pending) (bool, error) {
 	return false, nil
 }
 
-func (f *fakes) MarkRoutedPositionUnpublished(context.Context, string, string, int64, time.Time) (bool, error) {
+func (f *fakes) MarkRoutedPositionUnpublished(context.Context, string, string, int64, time.Time, ...store.Pending) (bool, error) {
 	return false, nil
 }
 
-func (f *fakes) MarkRoutedPositionPublished(context.Context, string, string, int64) (bool, error) {
+func (f *fakes) MarkRoutedPositionPublished(context.Context, string, string, int64, ...store.Pending) (bool, error) {
 	return false, nil
 }
+
+func (f *fakes) PendingEvents(context.Context, func(store.Pending) error) error { return nil }
+
+func (f *fakes) Sent(context.Context, string, string) error { return nil }
 
 func (f *fakes) ListParkedOnRoutedPosition(context.Context, string, string, int64, int, string) (store.Page, error) {
 	return store.Page{}, nil

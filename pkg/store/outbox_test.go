@@ -1,0 +1,69 @@
+package store_test
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/funnel-personio/funnel-personio/pkg/failure"
+	"github.com/funnel-personio/funnel-personio/pkg/store"
+)
+
+// TestPendingEvents: an event recorded with a change is pending exactly
+// when the change is written (a change that loses its condition records
+// none); the watch index lists it until it is marked sent, and marking it
+// again, or one never recorded, is no error.
+func TestPendingEvents(t *testing.T) {
+	suite(t, func(t *testing.T, _ testDB, s *store.Store, _ *clock) {
+		ctx := t.Context()
+		at := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+		c, err := s.CreateConnection(ctx, store.Connection{WorkspaceID: "ws_a", ID: "con_1", Name: "Acme", CompanyID: "42", Status: store.ConnectionConnected})
+		if err != nil {
+			t.Fatal(err)
+		}
+		stale := c
+		c.Status = store.ConnectionNeedsAttention
+		won := store.Pending{WorkspaceID: "ws_a", ID: "msg_won", Body: []byte(`{"id":"msg_won"}`), At: at}
+		if _, err := s.UpdateConnection(ctx, c, won); err != nil {
+			t.Fatal(err)
+		}
+		lost := store.Pending{WorkspaceID: "ws_a", ID: "msg_lost", Body: []byte(`{"id":"msg_lost"}`), At: at}
+		if _, err := s.UpdateConnection(ctx, stale, lost); !errors.Is(err, failure.ErrConflict) {
+			t.Fatalf("a stale change: %v, want a conflict", err)
+		}
+		if _, err := s.PutIntegration(ctx, store.Integration{WorkspaceID: "ws_a", FunnelID: "fn_1", ConnectionID: "con_1", JobPositionID: 1001, Enabled: true}); err != nil {
+			t.Fatal(err)
+		}
+		mark := store.Pending{WorkspaceID: "ws_a", ID: "msg_mark", Body: []byte(`{"id":"msg_mark"}`), At: at.Add(time.Second)}
+		if ok, err := s.MarkPositionUnpublished(ctx, "ws_a", "fn_1", 1001, at, mark); !ok || err != nil {
+			t.Fatalf("mark: %v, %v", ok, err)
+		}
+		again := store.Pending{WorkspaceID: "ws_a", ID: "msg_again", Body: []byte(`{"id":"msg_again"}`), At: at}
+		if ok, err := s.MarkPositionUnpublished(ctx, "ws_a", "fn_1", 1001, at, again); ok || err != nil {
+			t.Fatalf("a second mark: %v, %v; want not made", ok, err)
+		}
+		if got := pendingIDs(t, s); len(got) != 2 || got[0] != "msg_won" || got[1] != "msg_mark" {
+			t.Fatalf("pending %v, want the two changes' events, the oldest first", got)
+		}
+		for range 2 {
+			if err := s.Sent(ctx, "ws_a", "msg_won"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := s.Sent(ctx, "ws_a", "msg_never"); err != nil {
+			t.Errorf("an event never recorded: %v", err)
+		}
+		if got := pendingIDs(t, s); len(got) != 1 || got[0] != "msg_mark" {
+			t.Errorf("pending %v after one was sent, want msg_mark", got)
+		}
+	})
+}
+
+func pendingIDs(t *testing.T, s *store.Store) []string {
+	t.Helper()
+	var out []string
+	if err := s.PendingEvents(t.Context(), func(p store.Pending) error { out = append(out, p.ID); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
