@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"strings"
 
@@ -132,8 +133,16 @@ func (j *job) parkOnPosition(position int64) result {
 
 // pending is the event e as the change that makes its problem records it
 // (outbound.Pending), when a notifier is set.
-func (j *job) pending(e outbound.Event) []store.Pending {
-	if j.w.cfg.Notify == nil {
+func (j *job) pending(e outbound.Event) []store.Pending { return j.w.pending(e) }
+
+// notify tells the platform of an event its change recorded pending (see
+// Worker.notify).
+func (j *job) notify(ctx context.Context, e outbound.Event) { j.w.notify(ctx, j.log, e) }
+
+// pending is the event e as the change that makes its problem records it
+// (outbound.Pending), when a notifier is set.
+func (w *Worker) pending(e outbound.Event) []store.Pending {
+	if w.cfg.Notify == nil {
 		return nil
 	}
 	return []store.Pending{outbound.Pending(e)}
@@ -142,16 +151,16 @@ func (j *job) pending(e outbound.Event) []store.Pending {
 // notify tells the platform of an event its change recorded pending,
 // when a notifier is set, and marks it sent. A failure is logged: the
 // event stays pending, and the watch publishes it again.
-func (j *job) notify(ctx context.Context, e outbound.Event) {
-	if j.w.cfg.Notify == nil {
+func (w *Worker) notify(ctx context.Context, log *slog.Logger, e outbound.Event) {
+	if w.cfg.Notify == nil {
 		return
 	}
-	err := j.w.cfg.Notify.Publish(ctx, e)
+	err := w.cfg.Notify.Publish(ctx, e)
 	if err == nil {
-		err = j.w.store.Sent(ctx, e.WorkspaceID, e.ID)
+		err = w.store.Sent(ctx, e.WorkspaceID, e.ID)
 	}
 	if err != nil {
-		j.log.ErrorContext(ctx, "worker: outbound event left pending", "type", string(e.Type), "webhook_id", e.ID, "error", err.Error())
+		log.ErrorContext(ctx, "worker: outbound event left pending", "type", string(e.Type), "webhook_id", e.ID, "error", err.Error())
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"github.com/funnel-personio/funnel-personio/pkg/delivery"
 	"github.com/funnel-personio/funnel-personio/pkg/lifecycle"
 	"github.com/funnel-personio/funnel-personio/pkg/outbound"
+	"github.com/funnel-personio/funnel-personio/pkg/queue"
 	"github.com/funnel-personio/funnel-personio/pkg/store"
 )
 
@@ -54,5 +55,28 @@ func TestFailedEventStaysPending(t *testing.T) {
 	want := outbound.DeliveryEvent(outbound.DeliveryFailed, ws, funnel, "evt_third", len(third.Attempts)-1, lifecycle.ReasonDuplicate, time.Time{})
 	if len(pending) != 1 || pending[0].ID != want.ID || pending[0].Type != outbound.DeliveryFailed {
 		t.Errorf("pending %+v, want evt_third's delivery.failed (%s) only", pending, want.ID)
+	}
+}
+
+// TestInvalidEventIsTold: an event put straight onto the queue whose ids
+// can be read but which breaks the schema fails for good, and the
+// workspace is told, as of any delivery that failed for good.
+func TestInvalidEventIsTold(t *testing.T) {
+	told := &testenv.Told{}
+	p := newPipe(t, pipeOpts{worker: func(c *delivery.Config) { c.Notify = told }})
+	if err := p.queue.Send(t.Context(), queue.Message{Group: ws, Body: []byte(`{"id":"evt_bad","workspace_id":"` + ws + `","funnel_id":"` + funnel + `","type":"x"}`)}); err != nil {
+		t.Fatal(err)
+	}
+	w := p.worker()
+	p.drain(t, w, 10*time.Second, func() bool { return p.status(t, "evt_bad").Terminal() })
+	want := outbound.DeliveryEvent(outbound.DeliveryFailed, ws, funnel, "evt_bad", 0, lifecycle.ReasonInvalidEvent, time.Time{})
+	if got := told.Take(); len(got) != 1 || got[0].ID != want.ID || got[0].ReasonCode != lifecycle.ReasonInvalidEvent {
+		t.Errorf("published %+v, want evt_bad's delivery.failed (%s)", got, want.ID)
+	}
+	if err := p.store.PendingEvents(t.Context(), func(pe store.Pending) error {
+		t.Errorf("an event left pending after its publish: %+v", pe)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
 	}
 }

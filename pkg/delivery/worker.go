@@ -266,16 +266,23 @@ func (w *Worker) invalid(ctx context.Context, body []byte, err error, messageID 
 	}
 	owner := w.instance + "/" + messageID
 	key := store.DeliveryKey{Workspace: ids.WorkspaceID, Funnel: ids.FunnelID, Event: ids.ID}
-	if _, cerr := w.store.Claim(ctx, store.Delivery{WorkspaceID: ids.WorkspaceID, FunnelID: ids.FunnelID, EventID: ids.ID}, owner, w.cfg.Lease); cerr != nil {
+	d, cerr := w.store.Claim(ctx, store.Delivery{WorkspaceID: ids.WorkspaceID, FunnelID: ids.FunnelID, EventID: ids.ID}, owner, w.cfg.Lease)
+	if cerr != nil {
 		return errors.Is(cerr, store.ErrAlreadyDelivered)
 	}
-	reason := err.Error()
+	// A failure for good, told as any other (the attempts before this one
+	// name it).
+	now, reason := w.cfg.Now().UTC(), err.Error()
+	e := outbound.DeliveryEvent(outbound.DeliveryFailed, ids.WorkspaceID, ids.FunnelID, ids.ID, len(d.Attempts), lifecycle.ReasonInvalidEvent, now)
 	_, rerr := w.store.Record(ctx, key, owner, store.Change{Status: lifecycle.StatusFailed,
-		ReasonCode: lifecycle.ReasonInvalidEvent, Reason: reason,
-		Attempt: &store.Attempt{At: w.cfg.Now().UTC(), Outcome: lifecycle.StatusFailed, ReasonCode: lifecycle.ReasonInvalidEvent, Reason: reason}})
+		ReasonCode: lifecycle.ReasonInvalidEvent, Reason: reason, Tell: w.pending(e),
+		Attempt: &store.Attempt{At: now, Outcome: lifecycle.StatusFailed, ReasonCode: lifecycle.ReasonInvalidEvent, Reason: reason}})
 	w.cfg.Logger.InfoContext(ctx, "delivery", "event_id", ids.ID, "workspace", ids.WorkspaceID, "funnel", ids.FunnelID,
 		"state", lifecycle.StatusFailed, "reason_code", lifecycle.ReasonInvalidEvent)
 	w.metrics.Count(metrics.Failed)
+	if rerr == nil {
+		w.notify(ctx, w.cfg.Logger, e)
+	}
 	return rerr == nil
 }
 
