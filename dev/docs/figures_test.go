@@ -53,6 +53,7 @@ var notMeasured = map[string]string{
 	"docs/settings.md#Configuration (`pkg/settings`)":                                 "the defaults of pkg/settings",
 	"docs/simulator.md#What runs":                                                     "the simulator's fault rates and latencies",
 	"README.md#Layout":                                                                "Personio's document size limit and SQS's billing chunk",
+	"docs/cost.md#Requests and cost per application":                                  "SQS's billing chunk (the measured figures are in the generated tables)",
 }
 
 // section is a page's text from one heading to the next.
