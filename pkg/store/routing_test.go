@@ -76,7 +76,7 @@ func TestRoutedPositionMarks(t *testing.T) {
 		}
 		got, _ = s.GetIntegration(ctx, "ws_a", "fn_1")
 		next := routed()
-		next.Version, next.CreatedAt = got.Version, got.CreatedAt
+		next.Version, next.MarksRevision, next.CreatedAt = got.Version, got.MarksRevision, got.CreatedAt
 		if _, err := s.PutIntegration(ctx, next); err != nil {
 			t.Fatal(err)
 		}

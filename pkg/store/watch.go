@@ -21,7 +21,7 @@ import (
 func (s *Store) MarkPositionUnpublished(ctx context.Context, ws, funnel string, position int64, at time.Time, tell ...Pending) (bool, error) {
 	const op = "store: mark position unpublished"
 	mark := PositionMark{PositionID: position, Since: at.UTC()}
-	update := expression.Set(expression.Name("unpublished"), expression.Value(mark))
+	update := expression.Set(expression.Name("unpublished"), expression.Value(mark)).Add(expression.Name("marks_rev"), expression.Value(1))
 	cond := expression.Name("job_position_id").Equal(expression.Value(position)).
 		And(expression.AttributeNotExists(expression.Name("unpublished")).Or(
 			expression.Name("unpublished.position_id").NotEqual(expression.Value(position))))
@@ -33,7 +33,7 @@ func (s *Store) MarkPositionUnpublished(ctx context.Context, ws, funnel string, 
 // through). It reports whether there was a mark to remove.
 func (s *Store) MarkPositionPublished(ctx context.Context, ws, funnel string, position int64, tell ...Pending) (bool, error) {
 	const op = "store: mark position published"
-	update := expression.Remove(expression.Name("unpublished"))
+	update := expression.Remove(expression.Name("unpublished")).Add(expression.Name("marks_rev"), expression.Value(1))
 	cond := expression.Name("unpublished.position_id").Equal(expression.Value(position))
 	return s.updateIntegration(ctx, op, ws, funnel, update, cond, tell...)
 }
@@ -97,11 +97,7 @@ func (s *Store) changeRoutedMarks(ctx context.Context, op, ws, funnel string, te
 		} else {
 			update = update.Set(expression.Name("routed_unpublished"), expression.Value(marks))
 		}
-		rev := expression.Name("marks_rev").Equal(expression.Value(in.MarksRevision))
-		if in.MarksRevision == 0 {
-			rev = expression.AttributeNotExists(expression.Name("marks_rev"))
-		}
-		cond := expression.Name("version").Equal(expression.Value(in.Version)).And(rev)
+		cond := expression.Name("version").Equal(expression.Value(in.Version)).And(marksRead(in.MarksRevision))
 		if done, err := s.updateIntegration(ctx, op, ws, funnel, update, cond, tell...); err != nil || done {
 			return done, err
 		}
