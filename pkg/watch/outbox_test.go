@@ -2,10 +2,13 @@ package watch_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 	"testing"
 
 	"github.com/funnel-personio/funnel-personio/dev/testenv"
+	"github.com/funnel-personio/funnel-personio/pkg/failure"
 	"github.com/funnel-personio/funnel-personio/pkg/lifecycle"
 	"github.com/funnel-personio/funnel-personio/pkg/outbound"
 	"github.com/funnel-personio/funnel-personio/pkg/personio"
@@ -67,5 +70,52 @@ func TestAnEventNotPublishedGoesOutLater(t *testing.T) {
 	}
 	if got := told.Take(); len(got) != 0 {
 		t.Errorf("third run published %+v again: the event was not marked sent", got)
+	}
+}
+
+// downQueue is an outbound queue that is down: every publish fails, as a
+// retryable failure; it counts the tries.
+type downQueue struct{ tries int }
+
+func (q *downQueue) Publish(context.Context, outbound.Event) error {
+	q.tries++
+	return failure.New("outbound: publish", failure.Transient, errors.New("the queue is down"))
+}
+
+// TestResendStopsWhileTheQueueIsDown: while the outbound queue is down,
+// a run tries one pending event and leaves the rest for the next run. A
+// failing publish takes its retries' time, and the resend comes before
+// every check of the run: one try per pending event would spend the run
+// on a queue that is down (no connection checked, no position, nothing
+// parked resumed) for as long as it is down, with more pending events
+// each run.
+func TestResendStopsWhileTheQueueIsDown(t *testing.T) {
+	env := testenv.New(t)
+	ctx := t.Context()
+	st := env.Store
+	c, err := st.CreateConnection(ctx, store.Connection{WorkspaceID: "ws_a", ID: "con_1", Name: "Acme", CompanyID: "42", Status: store.ConnectionConnected})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tell []store.Pending
+	for i := range 3 {
+		e := outbound.ConnectionEvent(outbound.ConnectionNeedsAttention, c, lifecycle.ReasonAuth)
+		e.ID = fmt.Sprintf("msg_%d", i)
+		tell = append(tell, outbound.Pending(e))
+	}
+	if _, err := st.UpdateConnection(ctx, c, tell...); err != nil {
+		t.Fatal(err)
+	}
+	q := &downQueue{}
+	cfg := watchlambda.Config(env.Settings, slog.New(slog.DiscardHandler))
+	w, err := watch.New(cfg, st, token{}, published{}, env.Queue, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if q.tries != 1 {
+		t.Errorf("a run tried %d publishes through a queue that is down, want 1 (the rest wait for the next run)", q.tries)
 	}
 }
