@@ -211,7 +211,10 @@ func (w *Watch) Run(ctx context.Context) (Report, error) {
 // problem, recording the event in the same request, and died (or its
 // publish failed) before it marked the event sent. The event goes out
 // with its id, as its producer's would have (the receiver drops a
-// repeat).
+// repeat). A retryable failure to publish stops the walk: the queue is
+// down, and each try would spend its retries' time before the run's
+// checks; the next run tries again. An event that fails otherwise stays
+// pending, and the walk goes on.
 func (w *Watch) resend(ctx, start context.Context, r *Report) error {
 	if w.notify == nil {
 		return nil
@@ -229,6 +232,9 @@ func (w *Watch) resend(ctx, start context.Context, r *Report) error {
 		}
 		if err != nil {
 			w.cfg.Logger.ErrorContext(ctx, "watch: pending outbound event left pending", "webhook_id", p.ID, "error", err.Error())
+			if failure.IsRetryable(err) {
+				return errResendStopped
+			}
 			return nil
 		}
 		r.Resent++
@@ -240,7 +246,8 @@ func (w *Watch) resend(ctx, start context.Context, r *Report) error {
 	return err
 }
 
-// errResendStopped stops resend at the run's deadline.
+// errResendStopped stops resend at the run's deadline, or at a retryable
+// failure.
 var errResendStopped = errors.New("watch: resend stopped at the deadline")
 
 // add counts o's findings into r.
