@@ -20,7 +20,7 @@ func TestLagForgetsOldVersions(t *testing.T) {
 	ctx := context.Background()
 	db := New()
 	if _, err := db.CreateTable(ctx, &dynamodb.CreateTableInput{TableName: aws.String("t"),
-		KeySchema: []types.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: types.KeyTypeHash}, {AttributeName: aws.String("sk"), KeyType: types.KeyTypeRange}},
+		KeySchema:            []types.KeySchemaElement{{AttributeName: aws.String("pk"), KeyType: types.KeyTypeHash}, {AttributeName: aws.String("sk"), KeyType: types.KeyTypeRange}},
 		AttributeDefinitions: []types.AttributeDefinition{{AttributeName: aws.String("pk"), AttributeType: types.ScalarAttributeTypeS}, {AttributeName: aws.String("sk"), AttributeType: types.ScalarAttributeTypeS}},
 	}); err != nil {
 		t.Fatal(err)
