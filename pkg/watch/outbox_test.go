@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"testing"
+	"time"
 
 	"github.com/funnel-personio/funnel-personio/dev/testenv"
 	"github.com/funnel-personio/funnel-personio/pkg/failure"
@@ -117,5 +118,81 @@ func TestResendStopsWhileTheQueueIsDown(t *testing.T) {
 	}
 	if q.tries != 1 {
 		t.Errorf("a run tried %d publishes through a queue that is down, want 1 (the rest wait for the next run)", q.tries)
+	}
+}
+
+// staleWatch is the store with a watch index that lags: it lists the
+// integrations as they were at snapshot (an eventually consistent read,
+// or a run whose feed reads took a while).
+type staleWatch struct {
+	*store.Store
+	snapshot []store.Integration
+}
+
+func (s staleWatch) WatchedIntegrations(_ context.Context, f func(store.Integration) error) error {
+	for _, in := range s.snapshot {
+		if err := f(in); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// TestRestoredNamesTheMarkItClears: the watch lists an integration whose
+// position was marked unpublished at t1; before it acts, the mark is
+// cleared (its position.restored told) and the position marked again at
+// t2 (a new problem, its position.unpublished told). The watch finds the
+// position published and clears the mark: the restored event it tells
+// must settle the mark it cleared, t2's. Named after t1's, it repeats the
+// id of the restored event already told, the receiver drops it, and t2's
+// problem is never settled.
+func TestRestoredNamesTheMarkItClears(t *testing.T) {
+	env := testenv.New(t)
+	ctx := t.Context()
+	st := env.Store
+	if _, err := st.CreateConnection(ctx, store.Connection{WorkspaceID: "ws_a", ID: "con_1", Name: "Acme", CompanyID: "42", Status: store.ConnectionConnected}); err != nil {
+		t.Fatal(err)
+	}
+	in, err := st.PutIntegration(ctx, store.Integration{WorkspaceID: "ws_a", FunnelID: "fn_1", ConnectionID: "con_1", JobPositionID: 1001,
+		Enabled: true, CareerSite: "acme", Mapping: []byte(`{}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t1 := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+	t2 := t1.Add(time.Minute)
+	if ok, err := st.MarkPositionUnpublished(ctx, "ws_a", "fn_1", 1001, t1); !ok || err != nil {
+		t.Fatalf("mark at t1: %v, %v", ok, err)
+	}
+	stale, err := st.GetIntegration(ctx, "ws_a", "fn_1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := st.MarkPositionPublished(ctx, "ws_a", "fn_1", 1001); !ok || err != nil {
+		t.Fatalf("clear t1's mark: %v, %v", ok, err)
+	}
+	if ok, err := st.MarkPositionUnpublished(ctx, "ws_a", "fn_1", 1001, t2); !ok || err != nil {
+		t.Fatalf("mark at t2: %v, %v", ok, err)
+	}
+	told := &testenv.Told{}
+	cfg := watchlambda.Config(env.Settings, slog.New(slog.DiscardHandler))
+	cfg.Interval, cfg.HealthInterval = cfg.Tick, 1000*cfg.Tick // every position due, no health check
+	w, err := watch.New(cfg, staleWatch{Store: st, snapshot: []store.Integration{stale}}, token{}, published{}, env.Queue, told)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := w.Run(ctx)
+	if err != nil || r.Republished != 1 {
+		t.Fatalf("run: %+v, %v; want the mark cleared", r, err)
+	}
+	first, wrong := outbound.PositionEvent(outbound.PositionRestored, in, 1001, t2, t2, lifecycle.ReasonPositionPublished),
+		outbound.PositionEvent(outbound.PositionRestored, in, 1001, t1, t1, lifecycle.ReasonPositionPublished)
+	now, err := st.GetIntegration(ctx, "ws_a", "fn_1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range told.Take() {
+		if e.Type == outbound.PositionRestored && e.ID == wrong.ID && now.UnpublishedMark(1001) == nil {
+			t.Errorf("the watch cleared t2's mark and told the restored event of t1's (%s), not t2's (%s)", wrong.ID, first.ID)
+		}
 	}
 }
