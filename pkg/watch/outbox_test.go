@@ -129,7 +129,7 @@ type staleWatch struct {
 	snapshot []store.Integration
 }
 
-func (s staleWatch) WatchedIntegrations(_ context.Context, f func(store.Integration) error) error {
+func (s *staleWatch) WatchedIntegrations(_ context.Context, f func(store.Integration) error) error {
 	for _, in := range s.snapshot {
 		if err := f(in); err != nil {
 			return err
@@ -167,7 +167,7 @@ func TestRestoredNamesTheMarkItClears(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ok, err := st.MarkPositionPublished(ctx, "ws_a", "fn_1", 1001); !ok || err != nil {
+	if ok, err := st.MarkPositionPublished(ctx, "ws_a", "fn_1", store.PositionMark{PositionID: 1001, Since: t1}); !ok || err != nil {
 		t.Fatalf("clear t1's mark: %v, %v", ok, err)
 	}
 	if ok, err := st.MarkPositionUnpublished(ctx, "ws_a", "fn_1", 1001, t2); !ok || err != nil {
@@ -176,15 +176,15 @@ func TestRestoredNamesTheMarkItClears(t *testing.T) {
 	told := &testenv.Told{}
 	cfg := watchlambda.Config(env.Settings, slog.New(slog.DiscardHandler))
 	cfg.Interval, cfg.HealthInterval = cfg.Tick, 1000*cfg.Tick // every position due, no health check
-	w, err := watch.New(cfg, staleWatch{Store: st, snapshot: []store.Integration{stale}}, token{}, published{}, env.Queue, told)
+	view := &staleWatch{Store: st, snapshot: []store.Integration{stale}}
+	w, err := watch.New(cfg, view, token{}, published{}, env.Queue, told)
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := w.Run(ctx)
-	if err != nil || r.Republished != 1 {
-		t.Fatalf("run: %+v, %v; want the mark cleared", r, err)
+	if _, err := w.Run(ctx); err != nil {
+		t.Fatal(err)
 	}
-	first, wrong := outbound.PositionEvent(outbound.PositionRestored, in, 1001, t2, t2, lifecycle.ReasonPositionPublished),
+	want, wrong := outbound.PositionEvent(outbound.PositionRestored, in, 1001, t2, t2, lifecycle.ReasonPositionPublished),
 		outbound.PositionEvent(outbound.PositionRestored, in, 1001, t1, t1, lifecycle.ReasonPositionPublished)
 	now, err := st.GetIntegration(ctx, "ws_a", "fn_1")
 	if err != nil {
@@ -192,7 +192,15 @@ func TestRestoredNamesTheMarkItClears(t *testing.T) {
 	}
 	for _, e := range told.Take() {
 		if e.Type == outbound.PositionRestored && e.ID == wrong.ID && now.UnpublishedMark(1001) == nil {
-			t.Errorf("the watch cleared t2's mark and told the restored event of t1's (%s), not t2's (%s)", wrong.ID, first.ID)
+			t.Fatalf("the watch cleared t2's mark and told the restored event of t1's (%s), not t2's (%s)", wrong.ID, want.ID)
 		}
+	}
+	// The next look, at the integration as it is, settles t2's mark.
+	view.snapshot = []store.Integration{now}
+	if r, err := w.Run(ctx); err != nil || r.Republished != 1 {
+		t.Fatalf("the next run: %+v, %v; want t2's mark cleared", r, err)
+	}
+	if got := told.Take(); len(got) != 1 || got[0].ID != want.ID {
+		t.Errorf("the next run told %+v, want t2's restored event %s", got, want.ID)
 	}
 }

@@ -46,9 +46,9 @@ type Store interface {
 	GetConnection(ctx context.Context, ws, id string) (store.Connection, error)
 	UpdateConnection(context.Context, store.Connection, ...store.Pending) (store.Connection, error)
 	MarkPositionUnpublished(ctx context.Context, ws, funnel string, position int64, at time.Time, tell ...store.Pending) (bool, error)
-	MarkPositionPublished(ctx context.Context, ws, funnel string, position int64, tell ...store.Pending) (bool, error)
+	MarkPositionPublished(ctx context.Context, ws, funnel string, mark store.PositionMark, tell ...store.Pending) (bool, error)
 	MarkRoutedPositionUnpublished(ctx context.Context, ws, funnel string, position int64, at time.Time, tell ...store.Pending) (bool, error)
-	MarkRoutedPositionPublished(ctx context.Context, ws, funnel string, position int64, tell ...store.Pending) (bool, error)
+	MarkRoutedPositionPublished(ctx context.Context, ws, funnel string, mark store.PositionMark, tell ...store.Pending) (bool, error)
 	// PendingEvents and Sent are the outbound events recorded pending
 	// with their changes (store.Pending).
 	PendingEvents(ctx context.Context, f func(store.Pending) error) error
@@ -406,7 +406,7 @@ func (w *Watch) readFeed(ctx context.Context, f *feed, now time.Time, r *Report)
 // routed position's.
 type marks struct {
 	unpublished func(ctx context.Context, ws, funnel string, position int64, at time.Time, tell ...store.Pending) (bool, error)
-	published   func(ctx context.Context, ws, funnel string, position int64, tell ...store.Pending) (bool, error)
+	published   func(ctx context.Context, ws, funnel string, mark store.PositionMark, tell ...store.Pending) (bool, error)
 	parked      func(ctx context.Context, limit int, cursor string) (store.Page, error)
 }
 
@@ -444,7 +444,7 @@ func (w *Watch) position(ctx context.Context, in store.Integration, position int
 		return nil
 	case published && mark != nil:
 		e := outbound.PositionEvent(outbound.PositionRestored, in, position, mark.Since, now, lifecycle.ReasonPositionPublished)
-		cleared, err := m.published(ctx, in.WorkspaceID, in.FunnelID, position, w.pending(e)...)
+		cleared, err := m.published(ctx, in.WorkspaceID, in.FunnelID, *mark, w.pending(e)...)
 		if err != nil || !cleared {
 			return err
 		}
