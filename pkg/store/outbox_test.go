@@ -138,3 +138,33 @@ func TestSaveKeepsRoutedMarkMadeAfterRead(t *testing.T) {
 		}
 	})
 }
+
+// TestClearOnlyTheMarkRead: clearing a position's mark names the mark
+// read (its since); a mark made again since stays, for the next look.
+func TestClearOnlyTheMarkRead(t *testing.T) {
+	suite(t, func(t *testing.T, _ testDB, s *store.Store, _ *clock) {
+		ctx := t.Context()
+		t1 := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+		t2 := t1.Add(1500 * time.Millisecond)
+		in := store.Integration{WorkspaceID: "ws_a", FunnelID: "fn_1", ConnectionID: "con_1", JobPositionID: 1001, Enabled: true,
+			PositionRouting: &routing.Table{Source: "answers.q_position", Positions: map[string]int64{"Sales": 2002}}}
+		if _, err := s.PutIntegration(ctx, in); err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range []int64{1001, 2002} {
+			mark, clear := s.MarkPositionUnpublished, s.MarkPositionPublished
+			if p != 1001 {
+				mark, clear = s.MarkRoutedPositionUnpublished, s.MarkRoutedPositionPublished
+			}
+			if ok, err := mark(ctx, "ws_a", "fn_1", p, t2); !ok || err != nil {
+				t.Fatalf("mark %d: %v, %v", p, ok, err)
+			}
+			if ok, err := clear(ctx, "ws_a", "fn_1", store.PositionMark{PositionID: p, Since: t1}); ok || err != nil {
+				t.Errorf("%d: a clear of the mark of t1 cleared t2's: %v, %v", p, ok, err)
+			}
+			if ok, err := clear(ctx, "ws_a", "fn_1", store.PositionMark{PositionID: p, Since: t2}); !ok || err != nil {
+				t.Errorf("%d: a clear of t2's mark: %v, %v", p, ok, err)
+			}
+		}
+	})
+}
