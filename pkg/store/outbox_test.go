@@ -168,3 +168,29 @@ func TestClearOnlyTheMarkRead(t *testing.T) {
 		}
 	})
 }
+
+// TestPendingEventsOldestFirst: the pending events come oldest first
+// whatever their times' digits (a whole second's time has no fraction in
+// RFC 3339, and sorted as text it came after the same second's later
+// times).
+func TestPendingEventsOldestFirst(t *testing.T) {
+	suite(t, func(t *testing.T, _ testDB, s *store.Store, _ *clock) {
+		ctx := t.Context()
+		at := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+		c, err := s.CreateConnection(ctx, store.Connection{WorkspaceID: "ws_a", ID: "con_1", Name: "Acme", CompanyID: "42", Status: store.ConnectionConnected})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tell := []store.Pending{
+			{WorkspaceID: "ws_a", ID: "msg_b", Body: []byte(`{}`), At: at.Add(500 * time.Millisecond)},
+			{WorkspaceID: "ws_a", ID: "msg_a", Body: []byte(`{}`), At: at},
+			{WorkspaceID: "ws_a", ID: "msg_c", Body: []byte(`{}`), At: at.Add(550 * time.Millisecond)},
+		}
+		if _, err := s.UpdateConnection(ctx, c, tell...); err != nil {
+			t.Fatal(err)
+		}
+		if got := pendingIDs(t, s); len(got) != 3 || got[0] != "msg_a" || got[1] != "msg_b" || got[2] != "msg_c" {
+			t.Errorf("pending %v, want msg_a msg_b msg_c, the oldest first", got)
+		}
+	})
+}
