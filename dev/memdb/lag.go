@@ -59,6 +59,22 @@ func (db *DB) remember(t *table, pk, sk string, it item) {
 		vs = vs[1:]
 	}
 	t.past[k] = vs
+	if len(t.past) >= 2*max(t.swept, 512) {
+		t.forget(oldest)
+	}
+}
+
+// forget drops the versions of the keys not written since oldest: every
+// read sees them as they are now. It runs when past has doubled since the
+// last time, so that past follows the writes of the last keep, not every
+// key ever written.
+func (t *table) forget(oldest time.Time) {
+	for k, vs := range t.past {
+		if !vs[len(vs)-1].since.After(oldest) {
+			delete(t.past, k)
+		}
+	}
+	t.swept = len(t.past)
 }
 
 // asOf is the moment an eventually consistent read sees (the zero time:

@@ -55,6 +55,8 @@ type table struct {
 	// past holds the recent versions of the items written since Lag was
 	// set, oldest first, for the reads that lag.
 	past map[[2]string][]version
+	// swept is how many keys past held after its last sweep (forget).
+	swept int
 }
 
 // New returns an empty DB.

@@ -225,7 +225,7 @@ func (e *Editor) putIntegration(ctx context.Context, r *apigw.Request) apigw.Res
 	// applications go on (and park again if it is still unpublished).
 	next := store.Integration{WorkspaceID: ws, FunnelID: funnel, ConnectionID: b.ConnectionID, JobPositionID: int64(b.JobPositionID),
 		RecruitingChannelID: channel, Mapping: compactJSON(b.Mapping), PositionRouting: b.PositionRouting.table(), Enabled: cur.Enabled,
-		CareerSite: site, Version: cur.Version, CreatedAt: cur.CreatedAt}
+		CareerSite: site, Version: cur.Version, MarksRevision: cur.MarksRevision, CreatedAt: cur.CreatedAt}
 	if b.Enabled != nil {
 		next.Enabled = *b.Enabled
 	}

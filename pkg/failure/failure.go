@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 )
@@ -121,6 +122,9 @@ func Classify(op string, err error) error {
 }
 
 func kindOf(err error) Kind {
+	if k, ok := canceledKind(err); ok {
+		return k
+	}
 	var ae smithy.APIError
 	if errors.As(err, &ae) {
 		code := ae.ErrorCode()
@@ -153,4 +157,23 @@ func kindOf(err error) Kind {
 		return Transient
 	}
 	return Invalid
+}
+
+// throttledReasons are the reasons a transaction's part is cancelled for
+// that say it was throttled: the transaction may succeed later.
+var throttledReasons = map[string]bool{"ThrottlingError": true, "ProvisionedThroughputExceeded": true, "RequestLimitExceeded": true}
+
+// canceledKind is the class of a cancelled transaction one of whose parts
+// was throttled (false: not such an error; its code classifies it).
+func canceledKind(err error) (Kind, bool) {
+	var tc *types.TransactionCanceledException
+	if !errors.As(err, &tc) {
+		return 0, false
+	}
+	for _, r := range tc.CancellationReasons {
+		if r.Code != nil && throttledReasons[*r.Code] {
+			return Throttled, true
+		}
+	}
+	return 0, false
 }

@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 )
@@ -32,6 +34,14 @@ func TestClassify(t *testing.T) {
 		{"deadline", fmt.Errorf("send: %w", context.DeadlineExceeded), ErrTransient, true},
 		{"validation", &smithy.GenericAPIError{Code: "ValidationException"}, ErrInvalid, false},
 		{"unknown", errors.New("boom"), ErrInvalid, false},
+		// A transaction is cancelled for the reasons of its parts: a part
+		// throttled is no conflict (another transaction on an item is, as
+		// TransactionConflictException is).
+		{"transaction condition failed", canceled("None", "ConditionalCheckFailed"), ErrConflict, false},
+		{"transaction throttled", canceled("None", "ThrottlingError"), ErrThrottled, true},
+		{"transaction throughput", canceled("ProvisionedThroughputExceeded", "None"), ErrThrottled, true},
+		{"transaction in conflict with another", canceled("TransactionConflict", "None"), ErrConflict, false},
+		{"transaction with no reasons", &types.TransactionCanceledException{Message: aws.String("x")}, ErrConflict, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -50,4 +60,13 @@ func TestClassify(t *testing.T) {
 	if Classify("op", nil) != nil {
 		t.Error("Classify(nil) != nil")
 	}
+}
+
+// canceled is a TransactionCanceledException with the parts' reasons.
+func canceled(codes ...string) error {
+	reasons := make([]types.CancellationReason, len(codes))
+	for i, c := range codes {
+		reasons[i] = types.CancellationReason{Code: aws.String(c)}
+	}
+	return &types.TransactionCanceledException{Message: aws.String("Transaction cancelled"), CancellationReasons: reasons}
 }

@@ -169,7 +169,13 @@ func setStatus(u expression.UpdateBuilder, s lifecycle.Status) expression.Update
 }
 
 func sortKey(d Delivery) string {
-	return d.CreatedAt.UTC().Format("2006-01-02T15:04:05.000000000Z") + "#" + d.EventID
+	return sortableTime(d.CreatedAt) + "#" + d.EventID
+}
+
+// sortableTime is t in UTC, with every digit of its fraction: as text it
+// sorts as the times do.
+func sortableTime(t time.Time) string {
+	return t.UTC().Format("2006-01-02T15:04:05.000000000Z")
 }
 
 // CreateDelivery records a new delivery (ingest's record of an accepted

@@ -40,9 +40,11 @@ type Integration struct {
 	// by position id in decimal; only the applications routed to a marked
 	// position are parked.
 	RoutedUnpublished map[string]PositionMark `dynamodbav:"routed_unpublished,omitempty"`
-	// MarksRevision counts the changes of RoutedUnpublished (a save starts
-	// it again), so that two changes of the marks never overwrite each
-	// other; the marks leave Version, the ETag, alone.
+	// MarksRevision counts the changes of the marks (Unpublished and
+	// RoutedUnpublished), so that two changes of the marks never
+	// overwrite each other, and a save of what was read before a mark
+	// changed is a conflict (the save settles the marks it read, and tells
+	// their events); the marks leave Version, the ETag, alone.
 	MarksRevision int64 `dynamodbav:"marks_rev,omitempty"`
 	// PositionCheckedAt is when the watch last read the position in the
 	// career site's feed (zero: never).
@@ -128,8 +130,9 @@ func newIntegrationItem(in Integration) integrationItem {
 
 // PutIntegration saves an integration. in.Version is the version the
 // caller read: 0 creates (and conflicts if one exists), n replaces version
-// n (and conflicts if another save came first). It returns what was
-// stored, with the new version.
+// n (and conflicts if another save came first, or the marks changed
+// since in.MarksRevision was read). It returns what was stored, with the
+// new version.
 func (s *Store) PutIntegration(ctx context.Context, in Integration, tell ...Pending) (Integration, error) {
 	const op = "store: put integration"
 	now := s.now().UTC()
@@ -138,7 +141,7 @@ func (s *Store) PutIntegration(ctx context.Context, in Integration, tell ...Pend
 		cond = absent()
 		in.CreatedAt = now
 	} else {
-		cond = expression.Name("version").Equal(expression.Value(in.Version))
+		cond = expression.Name("version").Equal(expression.Value(in.Version)).And(marksRead(in.MarksRevision))
 	}
 	in.Version++
 	in.UpdatedAt = now
@@ -164,4 +167,13 @@ func (s *Store) ListIntegrations(ctx context.Context, ws string) ([]Integration,
 // DeleteIntegration deletes a funnel's integration.
 func (s *Store) DeleteIntegration(ctx context.Context, ws, funnel string) error {
 	return s.delete(ctx, "store: delete integration", wsKey(ws), funnelKey(funnel))
+}
+
+// marksRead is the condition that the marks' revision is still rev, the
+// one read.
+func marksRead(rev int64) expression.ConditionBuilder {
+	if rev == 0 {
+		return expression.AttributeNotExists(expression.Name("marks_rev"))
+	}
+	return expression.Name("marks_rev").Equal(expression.Value(rev))
 }

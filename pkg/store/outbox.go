@@ -54,7 +54,7 @@ func pendingPuts(table string, ps []Pending) ([]types.TransactWriteItem, error) 
 	out := make([]types.TransactWriteItem, 0, len(ps))
 	for _, p := range ps {
 		item, err := attributevalue.MarshalMap(pendingItem{PK: wsKey(p.WorkspaceID), SK: outboxKey(p.ID), WatchPK: watchOutbox,
-			WatchSK: p.At.UTC().Format(time.RFC3339Nano) + "#" + p.ID, Pending: p})
+			WatchSK: sortableTime(p.At) + "#" + p.ID, Pending: p})
 		if err != nil {
 			return nil, err
 		}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/funnel-personio/funnel-personio/pkg/failure"
+	"github.com/funnel-personio/funnel-personio/pkg/routing"
 	"github.com/funnel-personio/funnel-personio/pkg/store"
 )
 
@@ -66,4 +67,130 @@ func pendingIDs(t *testing.T, s *store.Store) []string {
 		t.Fatal(err)
 	}
 	return out
+}
+
+// TestSaveKeepsMarkMadeAfterRead: a save of an integration read before a
+// worker or the watch marked its position unpublished (the mark's event
+// recorded and told) must not clear that mark unseen: the save recorded
+// no position.restored event for it (the editor tells a restored event
+// only for the marks it read), so the problem the mark's event opened
+// would never be settled. The save is a conflict, as any change made
+// after the read is.
+func TestSaveKeepsMarkMadeAfterRead(t *testing.T) {
+	suite(t, func(t *testing.T, _ testDB, s *store.Store, _ *clock) {
+		ctx := t.Context()
+		at := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+		cur, err := s.PutIntegration(ctx, store.Integration{WorkspaceID: "ws_a", FunnelID: "fn_1", ConnectionID: "con_1", JobPositionID: 1001, Enabled: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		mark := store.Pending{WorkspaceID: "ws_a", ID: "msg_mark", Body: []byte(`{"id":"msg_mark"}`), At: at}
+		if ok, err := s.MarkPositionUnpublished(ctx, "ws_a", "fn_1", 1001, at, mark); !ok || err != nil {
+			t.Fatalf("mark: %v, %v", ok, err)
+		}
+		next := cur
+		next.Enabled = false
+		_, err = s.PutIntegration(ctx, next)
+		got, gerr := s.GetIntegration(ctx, "ws_a", "fn_1")
+		if gerr != nil {
+			t.Fatal(gerr)
+		}
+		if err == nil && got.UnpublishedMark(1001) == nil {
+			t.Fatalf("a save of the integration read before the mark cleared the mark, with no event for it")
+		}
+		if !errors.Is(err, failure.ErrConflict) {
+			t.Errorf("save of a stale read: %v, want a conflict", err)
+		}
+	})
+}
+
+// TestSaveKeepsRoutedMarkMadeAfterRead is TestSaveKeepsMarkMadeAfterRead
+// for a routed position's mark.
+func TestSaveKeepsRoutedMarkMadeAfterRead(t *testing.T) {
+	suite(t, func(t *testing.T, _ testDB, s *store.Store, _ *clock) {
+		ctx := t.Context()
+		at := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+		in := store.Integration{WorkspaceID: "ws_a", FunnelID: "fn_1", ConnectionID: "con_1", JobPositionID: 1001, Enabled: true,
+			PositionRouting: &routing.Table{Source: "answers.q_position", Positions: map[string]int64{"Sales": 2002}}}
+		cur, err := s.PutIntegration(ctx, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !cur.Routed(2002) {
+			t.Fatal("the routing does not route to 2002; fix the test's routing")
+		}
+		mark := store.Pending{WorkspaceID: "ws_a", ID: "msg_mark", Body: []byte(`{"id":"msg_mark"}`), At: at}
+		if ok, err := s.MarkRoutedPositionUnpublished(ctx, "ws_a", "fn_1", 2002, at, mark); !ok || err != nil {
+			t.Fatalf("mark: %v, %v", ok, err)
+		}
+		next := cur
+		next.Enabled = false
+		_, err = s.PutIntegration(ctx, next)
+		got, gerr := s.GetIntegration(ctx, "ws_a", "fn_1")
+		if gerr != nil {
+			t.Fatal(gerr)
+		}
+		if err == nil && got.UnpublishedMark(2002) == nil {
+			t.Fatalf("a save of the integration read before the routed mark cleared the mark, with no event for it")
+		}
+		if !errors.Is(err, failure.ErrConflict) {
+			t.Errorf("save of a stale read: %v, want a conflict", err)
+		}
+	})
+}
+
+// TestClearOnlyTheMarkRead: clearing a position's mark names the mark
+// read (its since); a mark made again since stays, for the next look.
+func TestClearOnlyTheMarkRead(t *testing.T) {
+	suite(t, func(t *testing.T, _ testDB, s *store.Store, _ *clock) {
+		ctx := t.Context()
+		t1 := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+		t2 := t1.Add(1500 * time.Millisecond)
+		in := store.Integration{WorkspaceID: "ws_a", FunnelID: "fn_1", ConnectionID: "con_1", JobPositionID: 1001, Enabled: true,
+			PositionRouting: &routing.Table{Source: "answers.q_position", Positions: map[string]int64{"Sales": 2002}}}
+		if _, err := s.PutIntegration(ctx, in); err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range []int64{1001, 2002} {
+			mark, clear := s.MarkPositionUnpublished, s.MarkPositionPublished
+			if p != 1001 {
+				mark, clear = s.MarkRoutedPositionUnpublished, s.MarkRoutedPositionPublished
+			}
+			if ok, err := mark(ctx, "ws_a", "fn_1", p, t2); !ok || err != nil {
+				t.Fatalf("mark %d: %v, %v", p, ok, err)
+			}
+			if ok, err := clear(ctx, "ws_a", "fn_1", store.PositionMark{PositionID: p, Since: t1}); ok || err != nil {
+				t.Errorf("%d: a clear of the mark of t1 cleared t2's: %v, %v", p, ok, err)
+			}
+			if ok, err := clear(ctx, "ws_a", "fn_1", store.PositionMark{PositionID: p, Since: t2}); !ok || err != nil {
+				t.Errorf("%d: a clear of t2's mark: %v, %v", p, ok, err)
+			}
+		}
+	})
+}
+
+// TestPendingEventsOldestFirst: the pending events come oldest first
+// whatever their times' digits (a whole second's time has no fraction in
+// RFC 3339, and sorted as text it came after the same second's later
+// times).
+func TestPendingEventsOldestFirst(t *testing.T) {
+	suite(t, func(t *testing.T, _ testDB, s *store.Store, _ *clock) {
+		ctx := t.Context()
+		at := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+		c, err := s.CreateConnection(ctx, store.Connection{WorkspaceID: "ws_a", ID: "con_1", Name: "Acme", CompanyID: "42", Status: store.ConnectionConnected})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tell := []store.Pending{
+			{WorkspaceID: "ws_a", ID: "msg_b", Body: []byte(`{}`), At: at.Add(500 * time.Millisecond)},
+			{WorkspaceID: "ws_a", ID: "msg_a", Body: []byte(`{}`), At: at},
+			{WorkspaceID: "ws_a", ID: "msg_c", Body: []byte(`{}`), At: at.Add(550 * time.Millisecond)},
+		}
+		if _, err := s.UpdateConnection(ctx, c, tell...); err != nil {
+			t.Fatal(err)
+		}
+		if got := pendingIDs(t, s); len(got) != 3 || got[0] != "msg_a" || got[1] != "msg_b" || got[2] != "msg_c" {
+			t.Errorf("pending %v, want msg_a msg_b msg_c, the oldest first", got)
+		}
+	})
 }

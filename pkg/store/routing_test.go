@@ -61,10 +61,10 @@ func TestRoutedPositionMarks(t *testing.T) {
 		if ok, err := s.MarkPositionUnpublished(ctx, "ws_a", "fn_1", 1001, c.Now()); err != nil || !ok {
 			t.Fatalf("mark the default: %v, %v", ok, err)
 		}
-		if ok, err := s.MarkRoutedPositionPublished(ctx, "ws_a", "fn_1", 1003); err != nil || !ok {
+		if ok, err := s.MarkRoutedPositionPublished(ctx, "ws_a", "fn_1", store.PositionMark{PositionID: 1003, Since: c.Now()}); err != nil || !ok {
 			t.Fatalf("publish 1003: %v, %v", ok, err)
 		}
-		if ok, err := s.MarkRoutedPositionPublished(ctx, "ws_a", "fn_1", 1003); err != nil || ok {
+		if ok, err := s.MarkRoutedPositionPublished(ctx, "ws_a", "fn_1", store.PositionMark{PositionID: 1003, Since: c.Now()}); err != nil || ok {
 			t.Fatalf("publish 1003 again: %v, %v", ok, err)
 		}
 		got, _ = s.GetIntegration(ctx, "ws_a", "fn_1")
@@ -76,7 +76,7 @@ func TestRoutedPositionMarks(t *testing.T) {
 		}
 		got, _ = s.GetIntegration(ctx, "ws_a", "fn_1")
 		next := routed()
-		next.Version, next.CreatedAt = got.Version, got.CreatedAt
+		next.Version, next.MarksRevision, next.CreatedAt = got.Version, got.MarksRevision, got.CreatedAt
 		if _, err := s.PutIntegration(ctx, next); err != nil {
 			t.Fatal(err)
 		}

@@ -21,7 +21,7 @@ import (
 func (s *Store) MarkPositionUnpublished(ctx context.Context, ws, funnel string, position int64, at time.Time, tell ...Pending) (bool, error) {
 	const op = "store: mark position unpublished"
 	mark := PositionMark{PositionID: position, Since: at.UTC()}
-	update := expression.Set(expression.Name("unpublished"), expression.Value(mark))
+	update := expression.Set(expression.Name("unpublished"), expression.Value(mark)).Add(expression.Name("marks_rev"), expression.Value(1))
 	cond := expression.Name("job_position_id").Equal(expression.Value(position)).
 		And(expression.AttributeNotExists(expression.Name("unpublished")).Or(
 			expression.Name("unpublished.position_id").NotEqual(expression.Value(position))))
@@ -29,12 +29,15 @@ func (s *Store) MarkPositionUnpublished(ctx context.Context, ws, funnel string, 
 }
 
 // MarkPositionPublished removes the mark of an unpublished position (the
-// watch found it in the feed again, or an application for it went
-// through). It reports whether there was a mark to remove.
-func (s *Store) MarkPositionPublished(ctx context.Context, ws, funnel string, position int64, tell ...Pending) (bool, error) {
+// watch found it in the feed again), if it is still mark, the one the
+// caller read and names in its events; a mark made again since is a new
+// problem, left for the next look. It reports whether it removed the
+// mark.
+func (s *Store) MarkPositionPublished(ctx context.Context, ws, funnel string, mark PositionMark, tell ...Pending) (bool, error) {
 	const op = "store: mark position published"
-	update := expression.Remove(expression.Name("unpublished"))
-	cond := expression.Name("unpublished.position_id").Equal(expression.Value(position))
+	update := expression.Remove(expression.Name("unpublished")).Add(expression.Name("marks_rev"), expression.Value(1))
+	cond := expression.Name("unpublished.position_id").Equal(expression.Value(mark.PositionID)).
+		And(expression.Name("unpublished.since").Equal(expression.Value(mark.Since.UTC())))
 	return s.updateIntegration(ctx, op, ws, funnel, update, cond, tell...)
 }
 
@@ -57,15 +60,17 @@ func (s *Store) MarkRoutedPositionUnpublished(ctx context.Context, ws, funnel st
 	})
 }
 
-// MarkRoutedPositionPublished removes the mark of a routed position. It
-// reports whether there was a mark to remove.
-func (s *Store) MarkRoutedPositionPublished(ctx context.Context, ws, funnel string, position int64, tell ...Pending) (bool, error) {
+// MarkRoutedPositionPublished removes the mark of a routed position, if
+// it is still mark (MarkPositionPublished). It reports whether it removed
+// the mark.
+func (s *Store) MarkRoutedPositionPublished(ctx context.Context, ws, funnel string, mark PositionMark, tell ...Pending) (bool, error) {
 	return s.changeRoutedMarks(ctx, "store: mark routed position published", ws, funnel, tell, func(in Integration) (map[string]PositionMark, bool) {
-		if _, ok := in.RoutedUnpublished[positionKey(position)]; !ok {
+		m, ok := in.RoutedUnpublished[positionKey(mark.PositionID)]
+		if !ok || !m.Since.Equal(mark.Since) {
 			return nil, false
 		}
 		marks := maps.Clone(in.RoutedUnpublished)
-		delete(marks, positionKey(position))
+		delete(marks, positionKey(mark.PositionID))
 		return marks, true
 	})
 }
@@ -97,11 +102,7 @@ func (s *Store) changeRoutedMarks(ctx context.Context, op, ws, funnel string, te
 		} else {
 			update = update.Set(expression.Name("routed_unpublished"), expression.Value(marks))
 		}
-		rev := expression.Name("marks_rev").Equal(expression.Value(in.MarksRevision))
-		if in.MarksRevision == 0 {
-			rev = expression.AttributeNotExists(expression.Name("marks_rev"))
-		}
-		cond := expression.Name("version").Equal(expression.Value(in.Version)).And(rev)
+		cond := expression.Name("version").Equal(expression.Value(in.Version)).And(marksRead(in.MarksRevision))
 		if done, err := s.updateIntegration(ctx, op, ws, funnel, update, cond, tell...); err != nil || done {
 			return done, err
 		}

@@ -46,9 +46,9 @@ type Store interface {
 	GetConnection(ctx context.Context, ws, id string) (store.Connection, error)
 	UpdateConnection(context.Context, store.Connection, ...store.Pending) (store.Connection, error)
 	MarkPositionUnpublished(ctx context.Context, ws, funnel string, position int64, at time.Time, tell ...store.Pending) (bool, error)
-	MarkPositionPublished(ctx context.Context, ws, funnel string, position int64, tell ...store.Pending) (bool, error)
+	MarkPositionPublished(ctx context.Context, ws, funnel string, mark store.PositionMark, tell ...store.Pending) (bool, error)
 	MarkRoutedPositionUnpublished(ctx context.Context, ws, funnel string, position int64, at time.Time, tell ...store.Pending) (bool, error)
-	MarkRoutedPositionPublished(ctx context.Context, ws, funnel string, position int64, tell ...store.Pending) (bool, error)
+	MarkRoutedPositionPublished(ctx context.Context, ws, funnel string, mark store.PositionMark, tell ...store.Pending) (bool, error)
 	// PendingEvents and Sent are the outbound events recorded pending
 	// with their changes (store.Pending).
 	PendingEvents(ctx context.Context, f func(store.Pending) error) error
@@ -211,7 +211,10 @@ func (w *Watch) Run(ctx context.Context) (Report, error) {
 // problem, recording the event in the same request, and died (or its
 // publish failed) before it marked the event sent. The event goes out
 // with its id, as its producer's would have (the receiver drops a
-// repeat).
+// repeat). A retryable failure to publish stops the walk: the queue is
+// down, and each try would spend its retries' time before the run's
+// checks; the next run tries again. An event that fails otherwise stays
+// pending, and the walk goes on.
 func (w *Watch) resend(ctx, start context.Context, r *Report) error {
 	if w.notify == nil {
 		return nil
@@ -229,6 +232,9 @@ func (w *Watch) resend(ctx, start context.Context, r *Report) error {
 		}
 		if err != nil {
 			w.cfg.Logger.ErrorContext(ctx, "watch: pending outbound event left pending", "webhook_id", p.ID, "error", err.Error())
+			if failure.IsRetryable(err) {
+				return errResendStopped
+			}
 			return nil
 		}
 		r.Resent++
@@ -240,7 +246,8 @@ func (w *Watch) resend(ctx, start context.Context, r *Report) error {
 	return err
 }
 
-// errResendStopped stops resend at the run's deadline.
+// errResendStopped stops resend at the run's deadline, or at a retryable
+// failure.
 var errResendStopped = errors.New("watch: resend stopped at the deadline")
 
 // add counts o's findings into r.
@@ -399,7 +406,7 @@ func (w *Watch) readFeed(ctx context.Context, f *feed, now time.Time, r *Report)
 // routed position's.
 type marks struct {
 	unpublished func(ctx context.Context, ws, funnel string, position int64, at time.Time, tell ...store.Pending) (bool, error)
-	published   func(ctx context.Context, ws, funnel string, position int64, tell ...store.Pending) (bool, error)
+	published   func(ctx context.Context, ws, funnel string, mark store.PositionMark, tell ...store.Pending) (bool, error)
 	parked      func(ctx context.Context, limit int, cursor string) (store.Page, error)
 }
 
@@ -437,7 +444,7 @@ func (w *Watch) position(ctx context.Context, in store.Integration, position int
 		return nil
 	case published && mark != nil:
 		e := outbound.PositionEvent(outbound.PositionRestored, in, position, mark.Since, now, lifecycle.ReasonPositionPublished)
-		cleared, err := m.published(ctx, in.WorkspaceID, in.FunnelID, position, w.pending(e)...)
+		cleared, err := m.published(ctx, in.WorkspaceID, in.FunnelID, *mark, w.pending(e)...)
 		if err != nil || !cleared {
 			return err
 		}

@@ -225,7 +225,7 @@ func (f *fakes) MarkPositionUnpublished(context.Context, string, string, int64, 
 	return false, nil
 }
 
-func (f *fakes) MarkPositionPublished(context.Context, string, string, int64, ...store.Pending) (bool, error) {
+func (f *fakes) MarkPositionPublished(context.Context, string, string, store.PositionMark, ...store.Pending) (bool, error) {
 	return false, nil
 }
 
@@ -233,7 +233,7 @@ func (f *fakes) MarkRoutedPositionUnpublished(context.Context, string, string, i
 	return false, nil
 }
 
-func (f *fakes) MarkRoutedPositionPublished(context.Context, string, string, int64, ...store.Pending) (bool, error) {
+func (f *fakes) MarkRoutedPositionPublished(context.Context, string, string, store.PositionMark, ...store.Pending) (bool, error) {
 	return false, nil
 }
 
