@@ -81,17 +81,11 @@ func (s *Store) putTelling(ctx context.Context, op string, v any, cond expressio
 	if len(ps) == 0 {
 		return s.putIf(ctx, op, v, cond)
 	}
-	item, err := attributevalue.MarshalMap(v)
+	p, err := s.conditionalPut(op, v, cond)
 	if err != nil {
-		return failure.New(op, failure.Invalid, err)
+		return err
 	}
-	expr, err := expression.NewBuilder().WithCondition(cond).Build()
-	if err != nil {
-		return failure.New(op, failure.Invalid, err)
-	}
-	x := render(expr)
-	return s.writeTelling(ctx, op, types.TransactWriteItem{Put: &types.Put{TableName: aws.String(s.table), Item: item,
-		ConditionExpression: x.Condition, ExpressionAttributeNames: x.Names, ExpressionAttributeValues: x.Values}}, ps)
+	return s.writeTelling(ctx, op, types.TransactWriteItem{Put: p}, ps)
 }
 
 // updateTelling applies a conditional update of the item pk, sk with the

@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"context"
 	"errors"
 	"testing"
 	"time"
@@ -70,73 +71,57 @@ func pendingIDs(t *testing.T, s *store.Store) []string {
 }
 
 // TestSaveKeepsMarkMadeAfterRead: a save of an integration read before a
-// worker or the watch marked its position unpublished (the mark's event
-// recorded and told) must not clear that mark unseen: the save recorded
-// no position.restored event for it (the editor tells a restored event
-// only for the marks it read), so the problem the mark's event opened
-// would never be settled. The save is a conflict, as any change made
-// after the read is.
+// worker or the watch marked its position (the default or a routed one)
+// unpublished (the mark's event recorded and told) must not clear that
+// mark unseen: the save recorded no position.restored event for it (the
+// editor tells a restored event only for the marks it read), so the
+// problem the mark's event opened would never be settled. The save is a
+// conflict, as any change made after the read is.
 func TestSaveKeepsMarkMadeAfterRead(t *testing.T) {
-	suite(t, func(t *testing.T, _ testDB, s *store.Store, _ *clock) {
-		ctx := t.Context()
-		at := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
-		cur, err := s.PutIntegration(ctx, store.Integration{WorkspaceID: "ws_a", FunnelID: "fn_1", ConnectionID: "con_1", JobPositionID: 1001, Enabled: true})
-		if err != nil {
-			t.Fatal(err)
-		}
-		mark := store.Pending{WorkspaceID: "ws_a", ID: "msg_mark", Body: []byte(`{"id":"msg_mark"}`), At: at}
-		if ok, err := s.MarkPositionUnpublished(ctx, "ws_a", "fn_1", 1001, at, mark); !ok || err != nil {
-			t.Fatalf("mark: %v, %v", ok, err)
-		}
-		next := cur
-		next.Enabled = false
-		_, err = s.PutIntegration(ctx, next)
-		got, gerr := s.GetIntegration(ctx, "ws_a", "fn_1")
-		if gerr != nil {
-			t.Fatal(gerr)
-		}
-		if err == nil && got.UnpublishedMark(1001) == nil {
-			t.Fatalf("a save of the integration read before the mark cleared the mark, with no event for it")
-		}
-		if !errors.Is(err, failure.ErrConflict) {
-			t.Errorf("save of a stale read: %v, want a conflict", err)
-		}
-	})
-}
-
-// TestSaveKeepsRoutedMarkMadeAfterRead is TestSaveKeepsMarkMadeAfterRead
-// for a routed position's mark.
-func TestSaveKeepsRoutedMarkMadeAfterRead(t *testing.T) {
-	suite(t, func(t *testing.T, _ testDB, s *store.Store, _ *clock) {
-		ctx := t.Context()
-		at := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
-		in := store.Integration{WorkspaceID: "ws_a", FunnelID: "fn_1", ConnectionID: "con_1", JobPositionID: 1001, Enabled: true,
-			PositionRouting: &routing.Table{Source: "answers.q_position", Positions: map[string]int64{"Sales": 2002}}}
-		cur, err := s.PutIntegration(ctx, in)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !cur.Routed(2002) {
-			t.Fatal("the routing does not route to 2002; fix the test's routing")
-		}
-		mark := store.Pending{WorkspaceID: "ws_a", ID: "msg_mark", Body: []byte(`{"id":"msg_mark"}`), At: at}
-		if ok, err := s.MarkRoutedPositionUnpublished(ctx, "ws_a", "fn_1", 2002, at, mark); !ok || err != nil {
-			t.Fatalf("mark: %v, %v", ok, err)
-		}
-		next := cur
-		next.Enabled = false
-		_, err = s.PutIntegration(ctx, next)
-		got, gerr := s.GetIntegration(ctx, "ws_a", "fn_1")
-		if gerr != nil {
-			t.Fatal(gerr)
-		}
-		if err == nil && got.UnpublishedMark(2002) == nil {
-			t.Fatalf("a save of the integration read before the routed mark cleared the mark, with no event for it")
-		}
-		if !errors.Is(err, failure.ErrConflict) {
-			t.Errorf("save of a stale read: %v, want a conflict", err)
-		}
-	})
+	routed := &routing.Table{Source: "answers.q_position", Positions: map[string]int64{"Sales": 2002}}
+	tests := []struct {
+		name     string
+		routing  *routing.Table
+		position int64
+		mark     func(s *store.Store) func(context.Context, string, string, int64, time.Time, ...store.Pending) (bool, error)
+	}{
+		{"default position", nil, 1001, func(s *store.Store) func(context.Context, string, string, int64, time.Time, ...store.Pending) (bool, error) {
+			return s.MarkPositionUnpublished
+		}},
+		{"routed position", routed, 2002, func(s *store.Store) func(context.Context, string, string, int64, time.Time, ...store.Pending) (bool, error) {
+			return s.MarkRoutedPositionUnpublished
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			suite(t, func(t *testing.T, _ testDB, s *store.Store, _ *clock) {
+				ctx := t.Context()
+				at := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+				cur, err := s.PutIntegration(ctx, store.Integration{WorkspaceID: "ws_a", FunnelID: "fn_1", ConnectionID: "con_1",
+					JobPositionID: 1001, Enabled: true, PositionRouting: tc.routing})
+				if err != nil {
+					t.Fatal(err)
+				}
+				mark := store.Pending{WorkspaceID: "ws_a", ID: "msg_mark", Body: []byte(`{"id":"msg_mark"}`), At: at}
+				if ok, err := tc.mark(s)(ctx, "ws_a", "fn_1", tc.position, at, mark); !ok || err != nil {
+					t.Fatalf("mark: %v, %v", ok, err)
+				}
+				next := cur
+				next.Enabled = false
+				_, err = s.PutIntegration(ctx, next)
+				got, gerr := s.GetIntegration(ctx, "ws_a", "fn_1")
+				if gerr != nil {
+					t.Fatal(gerr)
+				}
+				if err == nil && got.UnpublishedMark(tc.position) == nil {
+					t.Fatalf("a save of the integration read before the mark cleared the mark, with no event for it")
+				}
+				if !errors.Is(err, failure.ErrConflict) {
+					t.Errorf("save of a stale read: %v, want a conflict", err)
+				}
+			})
+		})
+	}
 }
 
 // TestClearOnlyTheMarkRead: clearing a position's mark names the mark

@@ -168,20 +168,31 @@ func render(e expression.Expression) built {
 
 // putIf writes the item v if cond holds.
 func (s *Store) putIf(ctx context.Context, op string, v any, cond expression.ConditionBuilder) error {
+	p, err := s.conditionalPut(op, v, cond)
+	if err != nil {
+		return err
+	}
+	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName: p.TableName, Item: p.Item, ConditionExpression: p.ConditionExpression,
+		ExpressionAttributeNames: p.ExpressionAttributeNames, ExpressionAttributeValues: p.ExpressionAttributeValues,
+	})
+	return failure.Classify(op, err)
+}
+
+// conditionalPut is the put of the item v if cond holds, as a single
+// write or a transaction's part takes it.
+func (s *Store) conditionalPut(op string, v any, cond expression.ConditionBuilder) (*types.Put, error) {
 	item, err := attributevalue.MarshalMap(v)
 	if err != nil {
-		return failure.New(op, failure.Invalid, err)
+		return nil, failure.New(op, failure.Invalid, err)
 	}
 	expr, err := expression.NewBuilder().WithCondition(cond).Build()
 	if err != nil {
-		return failure.New(op, failure.Invalid, err)
+		return nil, failure.New(op, failure.Invalid, err)
 	}
 	x := render(expr)
-	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName: aws.String(s.table), Item: item, ConditionExpression: x.Condition,
-		ExpressionAttributeNames: x.Names, ExpressionAttributeValues: x.Values,
-	})
-	return failure.Classify(op, err)
+	return &types.Put{TableName: aws.String(s.table), Item: item, ConditionExpression: x.Condition,
+		ExpressionAttributeNames: x.Names, ExpressionAttributeValues: x.Values}, nil
 }
 
 // absent is the condition that an item does not exist yet.
