@@ -277,13 +277,16 @@ func (w *Worker) invalid(ctx context.Context, body []byte, err error, messageID 
 	_, rerr := w.store.Record(ctx, key, owner, store.Change{Status: lifecycle.StatusFailed,
 		ReasonCode: lifecycle.ReasonInvalidEvent, Reason: reason, Tell: w.pending(e),
 		Attempt: &store.Attempt{At: now, Outcome: lifecycle.StatusFailed, ReasonCode: lifecycle.ReasonInvalidEvent, Reason: reason}})
+	if rerr != nil {
+		// The claim was lost or the table failed: the message comes back.
+		w.cfg.Logger.WarnContext(ctx, "worker: record", "error", rerr.Error(), "state", string(lifecycle.StatusFailed))
+		return false
+	}
 	w.cfg.Logger.InfoContext(ctx, "delivery", "event_id", ids.ID, "workspace", ids.WorkspaceID, "funnel", ids.FunnelID,
 		"state", lifecycle.StatusFailed, "reason_code", lifecycle.ReasonInvalidEvent)
 	w.metrics.Count(metrics.Failed)
-	if rerr == nil {
-		w.notify(ctx, w.cfg.Logger, e)
-	}
-	return rerr == nil
+	w.notify(ctx, w.cfg.Logger, e)
+	return true
 }
 
 func validID(s, prefix string) bool {
