@@ -139,7 +139,7 @@ func Recorded(p store.Pending) (Event, error) {
 // credentials, so whoever saw the change (worker, editor or watch) names
 // it alike.
 func ConnectionEvent(t Type, c store.Connection, code lifecycle.Reason) Event {
-	e := New(t, c.WorkspaceID+"/"+c.ID+"/"+strconv.FormatInt(c.CredentialsVersion, 10)+"/"+strconv.FormatInt(c.StatusSince.Unix(), 10), c.StatusSince)
+	e := New(t, c.WorkspaceID+"/"+c.ID+"/"+strconv.FormatInt(c.CredentialsVersion, 10)+"/"+strconv.FormatInt(c.StatusSince.UnixNano(), 10), c.StatusSince)
 	e.WorkspaceID, e.ConnectionID, e.ReasonCode = c.WorkspaceID, c.ID, code
 	return e
 }
@@ -149,7 +149,7 @@ func ConnectionEvent(t Type, c store.Connection, code lifecycle.Reason) Event {
 // when the spell of unpublished began, which names the problem: the two
 // events of one spell pair up, a later spell is a new problem.
 func PositionEvent(t Type, in store.Integration, position int64, since, at time.Time, code lifecycle.Reason) Event {
-	e := New(t, in.WorkspaceID+"/"+in.FunnelID+"/"+strconv.FormatInt(position, 10)+"/"+strconv.FormatInt(since.Unix(), 10), at)
+	e := New(t, in.WorkspaceID+"/"+in.FunnelID+"/"+strconv.FormatInt(position, 10)+"/"+strconv.FormatInt(since.UnixNano(), 10), at)
 	e.WorkspaceID, e.FunnelID, e.ConnectionID, e.PositionID, e.ReasonCode = in.WorkspaceID, in.FunnelID, in.ConnectionID, position, code
 	return e
 }
