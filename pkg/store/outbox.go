@@ -89,8 +89,13 @@ func (s *Store) putTelling(ctx context.Context, op string, v any, cond expressio
 }
 
 // updateTelling applies a conditional update of the item pk, sk with the
-// pending events.
+// pending events (none: a plain conditional update).
 func (s *Store) updateTelling(ctx context.Context, op, pk, sk string, x built, ps []Pending) error {
+	if len(ps) == 0 {
+		_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{TableName: aws.String(s.table), Key: key(pk, sk),
+			UpdateExpression: x.Update, ConditionExpression: x.Condition, ExpressionAttributeNames: x.Names, ExpressionAttributeValues: x.Values})
+		return failure.Classify(op, err)
+	}
 	return s.writeTelling(ctx, op, types.TransactWriteItem{Update: &types.Update{TableName: aws.String(s.table), Key: key(pk, sk),
 		UpdateExpression: x.Update, ConditionExpression: x.Condition, ExpressionAttributeNames: x.Names, ExpressionAttributeValues: x.Values}}, ps)
 }

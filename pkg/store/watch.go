@@ -127,23 +127,11 @@ func (s *Store) updateIntegration(ctx context.Context, op, ws, funnel string, up
 	if err != nil {
 		return false, failure.New(op, failure.Invalid, err)
 	}
-	x := render(expr)
-	if len(tell) > 0 {
-		err = s.updateTelling(ctx, op, wsKey(ws), funnelKey(funnel), x, tell)
-		if errors.Is(err, failure.ErrConflict) {
-			return false, nil
-		}
-		return err == nil, err
-	}
-	_, err = s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: aws.String(s.table), Key: key(wsKey(ws), funnelKey(funnel)),
-		UpdateExpression: x.Update, ConditionExpression: x.Condition,
-		ExpressionAttributeNames: x.Names, ExpressionAttributeValues: x.Values,
-	})
-	if isConflict(op, err) {
+	err = s.updateTelling(ctx, op, wsKey(ws), funnelKey(funnel), render(expr), tell)
+	if errors.Is(err, failure.ErrConflict) {
 		return false, nil
 	}
-	return err == nil, failure.Classify(op, err)
+	return err == nil, err
 }
 
 // WatchedIntegrations calls f with every switched-on integration of every
