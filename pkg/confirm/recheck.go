@@ -61,7 +61,8 @@ type Rechecker struct {
 	store  RecheckStore
 	vault  Secrets
 	reader Reader
-	notify Notifier
+	// teller tells of the deliveries the rereads refute.
+	teller outbound.Teller
 }
 
 // NewRechecker returns a Rechecker; n may be nil.
@@ -72,7 +73,7 @@ func NewRechecker(cfg RecheckConfig, st RecheckStore, v Secrets, r Reader, n Not
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Rechecker{cfg: cfg, store: st, vault: v, reader: r, notify: n}
+	return &Rechecker{cfg: cfg, store: st, vault: v, reader: r, teller: outbound.NewTeller("confirm", n, st, cfg.Logger)}
 }
 
 // Counts is what a run of rereads did.
@@ -206,8 +207,8 @@ func (r *Rechecker) write(ctx context.Context, d store.Delivery, v Verdict, c *C
 	// A refuted delivery failed for good: a problem of this attempt, named
 	// by the attempts before it as the worker names its own.
 	failed := outbound.DeliveryEvent(outbound.DeliveryFailed, d.WorkspaceID, d.FunnelID, d.EventID, len(d.Attempts), code, now)
-	if v.Status == lifecycle.StatusFailed && r.notify != nil {
-		change.Tell = []store.Pending{outbound.Pending(failed)}
+	if v.Status == lifecycle.StatusFailed {
+		change.Tell = r.teller.Pending(failed)
 	}
 	_, err := r.store.Settle(ctx, d.Key(), on, change)
 	switch {
@@ -222,7 +223,7 @@ func (r *Rechecker) write(ctx context.Context, d store.Delivery, v Verdict, c *C
 		c.Confirmed++
 	case lifecycle.StatusFailed:
 		c.Refuted++
-		r.tell(ctx, failed)
+		_ = r.teller.Tell(ctx, failed)
 	}
 	return nil
 }
@@ -247,19 +248,4 @@ func (r *Rechecker) address(ctx context.Context, d store.Delivery) (string, erro
 		}
 	}
 	return "", nil
-}
-
-// tell publishes an event its change recorded pending, when a notifier is
-// set, and marks it sent; a failure leaves it pending for the watch.
-func (r *Rechecker) tell(ctx context.Context, e outbound.Event) {
-	if r.notify == nil {
-		return
-	}
-	err := r.notify.Publish(ctx, e)
-	if err == nil {
-		err = r.store.Sent(ctx, e.WorkspaceID, e.ID)
-	}
-	if err != nil {
-		r.cfg.Logger.ErrorContext(ctx, "confirm: outbound event left pending", "type", string(e.Type), "webhook_id", e.ID, "error", err.Error())
-	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"strconv"
 	"strings"
 
@@ -131,38 +130,11 @@ func (j *job) parkOnPosition(position int64) result {
 	return r
 }
 
-// pending is the event e as the change that makes its problem records it
-// (outbound.Pending), when a notifier is set.
-func (j *job) pending(e outbound.Event) []store.Pending { return j.w.pending(e) }
+// pending is the event e as the change that makes its problem records it.
+func (j *job) pending(e outbound.Event) []store.Pending { return j.w.teller.Pending(e) }
 
-// notify tells the platform of an event its change recorded pending (see
-// Worker.notify).
-func (j *job) notify(ctx context.Context, e outbound.Event) { j.w.notify(ctx, j.log, e) }
-
-// pending is the event e as the change that makes its problem records it
-// (outbound.Pending), when a notifier is set.
-func (w *Worker) pending(e outbound.Event) []store.Pending {
-	if w.cfg.Notify == nil {
-		return nil
-	}
-	return []store.Pending{outbound.Pending(e)}
-}
-
-// notify tells the platform of an event its change recorded pending,
-// when a notifier is set, and marks it sent. A failure is logged: the
-// event stays pending, and the watch publishes it again.
-func (w *Worker) notify(ctx context.Context, log *slog.Logger, e outbound.Event) {
-	if w.cfg.Notify == nil {
-		return
-	}
-	err := w.cfg.Notify.Publish(ctx, e)
-	if err == nil {
-		err = w.store.Sent(ctx, e.WorkspaceID, e.ID)
-	}
-	if err != nil {
-		log.ErrorContext(ctx, "worker: outbound event left pending", "type", string(e.Type), "webhook_id", e.ID, "error", err.Error())
-	}
-}
+// notify tells the platform of an event its change recorded pending.
+func (j *job) notify(ctx context.Context, e outbound.Event) { _ = j.w.teller.Tell(ctx, e) }
 
 func firstLine(s string) string {
 	s, _, _ = strings.Cut(s, "\n")

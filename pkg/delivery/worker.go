@@ -161,6 +161,8 @@ type Worker struct {
 	metrics  *metrics.Writer
 	instance string
 	cache    cache
+	// teller tells of the problems the worker's changes make.
+	teller outbound.Teller
 	// transfers holds a token for each file transfer under way.
 	transfers chan struct{}
 }
@@ -187,7 +189,8 @@ func NewWorker(cfg Config, st Store, v Vault, p Personio, q Queue, f Fetcher) (*
 		cfg.Metrics = os.Stdout
 	}
 	return &Worker{cfg: cfg, store: st, vault: v, personio: p, queue: q, files: f, metrics: metrics.NewWriter(cfg.Metrics, cfg.Now),
-		instance: "w-" + token(cfg.Rand)[:12], cache: newCache(cfg.CacheTTL, cfg.Now), transfers: make(chan struct{}, cfg.Transfers)}, nil
+		instance: "w-" + token(cfg.Rand)[:12], cache: newCache(cfg.CacheTTL, cfg.Now), transfers: make(chan struct{}, cfg.Transfers),
+		teller: outbound.NewTeller("worker", cfg.Notify, st, cfg.Logger)}, nil
 }
 
 // Handle takes one SQS batch and reports the messages to retry. The
@@ -275,7 +278,7 @@ func (w *Worker) invalid(ctx context.Context, body []byte, err error, messageID 
 	now, reason := w.cfg.Now().UTC(), err.Error()
 	e := outbound.DeliveryEvent(outbound.DeliveryFailed, ids.WorkspaceID, ids.FunnelID, ids.ID, len(d.Attempts), lifecycle.ReasonInvalidEvent, now)
 	_, rerr := w.store.Record(ctx, key, owner, store.Change{Status: lifecycle.StatusFailed,
-		ReasonCode: lifecycle.ReasonInvalidEvent, Reason: reason, Tell: w.pending(e),
+		ReasonCode: lifecycle.ReasonInvalidEvent, Reason: reason, Tell: w.teller.Pending(e),
 		Attempt: &store.Attempt{At: now, Outcome: lifecycle.StatusFailed, ReasonCode: lifecycle.ReasonInvalidEvent, Reason: reason}})
 	if rerr != nil {
 		// The claim was lost or the table failed: the message comes back.
@@ -285,7 +288,7 @@ func (w *Worker) invalid(ctx context.Context, body []byte, err error, messageID 
 	w.cfg.Logger.InfoContext(ctx, "delivery", "event_id", ids.ID, "workspace", ids.WorkspaceID, "funnel", ids.FunnelID,
 		"state", lifecycle.StatusFailed, "reason_code", lifecycle.ReasonInvalidEvent)
 	w.metrics.Count(metrics.Failed)
-	w.notify(ctx, w.cfg.Logger, e)
+	_ = w.teller.Tell(ctx, e)
 	return true
 }
 

@@ -251,12 +251,12 @@ func (e *Editor) verifyConnection(ctx context.Context, r *apigw.Request) apigw.R
 	case was == store.ConnectionNeedsAttention && c.Status == store.ConnectionConnected:
 		tell = append(tell, outbound.ConnectionEvent(outbound.ConnectionRestored, c, lifecycle.ReasonConnectionRestored))
 	}
-	c, err = e.store.UpdateConnection(ctx, c, e.pending(tell...)...)
+	c, err = e.store.UpdateConnection(ctx, c, e.teller.Pending(tell...)...)
 	if err != nil {
 		return e.fail(ctx, "verify connection: save", err)
 	}
 	for _, ev := range tell {
-		e.notify(ctx, ev)
+		_ = e.teller.Tell(ctx, ev)
 	}
 	header := map[string]string{}
 	if was == store.ConnectionNeedsAttention && c.Status == store.ConnectionConnected {
@@ -298,11 +298,11 @@ func (e *Editor) replaceCredentials(ctx context.Context, r *apigw.Request) apigw
 	if was == store.ConnectionNeedsAttention {
 		tell = append(tell, outbound.ConnectionEvent(outbound.ConnectionRestored, c, lifecycle.ReasonConnectionRestored))
 	}
-	if c, err = e.store.UpdateConnection(ctx, c, e.pending(tell...)...); err != nil {
+	if c, err = e.store.UpdateConnection(ctx, c, e.teller.Pending(tell...)...); err != nil {
 		return e.fail(ctx, "replace credentials: save", err)
 	}
 	for _, ev := range tell {
-		e.notify(ctx, ev)
+		_ = e.teller.Tell(ctx, ev)
 	}
 	resumed, err := e.resumeParked(ctx, ws, c.ID)
 	if err != nil {

@@ -132,6 +132,8 @@ type Editor struct {
 	vault    Vault
 	personio Personio
 	queue    Queue
+	// teller tells of the problems the editor's changes make.
+	teller outbound.Teller
 }
 
 // New returns an Editor, or an error naming every required setting cfg
@@ -165,7 +167,7 @@ func New(cfg Config, st Store, v Vault, p Personio, q Queue) (*Editor, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Editor{cfg: cfg, store: st, vault: v, personio: p, queue: q}, nil
+	return &Editor{cfg: cfg, store: st, vault: v, personio: p, queue: q, teller: outbound.NewTeller("editor", cfg.Notify, st, cfg.Logger)}, nil
 }
 
 // Router returns the API's router with every route of the OpenAPI document.
@@ -211,35 +213,6 @@ func (e *Editor) authorize(c apigw.Claims) *apigw.Problem {
 	}
 	return apigw.NewProblem(http.StatusForbidden, "plan-required", "Plan does not include Personio",
 		"The Personio integration is available from the Advanced plan onwards; this workspace's plan is "+plan+".")
-}
-
-// pending are the events evs as the change that makes their problems
-// records them (outbound.Pending), when a notifier is set.
-func (e *Editor) pending(evs ...outbound.Event) []store.Pending {
-	if e.cfg.Notify == nil {
-		return nil
-	}
-	out := make([]store.Pending, len(evs))
-	for i, ev := range evs {
-		out[i] = outbound.Pending(ev)
-	}
-	return out
-}
-
-// notify tells the platform of an event its change recorded pending,
-// when a notifier is set, and marks it sent. A failure is logged: the
-// event stays pending, and the watch publishes it again.
-func (e *Editor) notify(ctx context.Context, ev outbound.Event) {
-	if e.cfg.Notify == nil {
-		return
-	}
-	err := e.cfg.Notify.Publish(ctx, ev)
-	if err == nil {
-		err = e.store.Sent(ctx, ev.WorkspaceID, ev.ID)
-	}
-	if err != nil {
-		e.cfg.Logger.ErrorContext(ctx, "editor: outbound event left pending", "type", string(ev.Type), "webhook_id", ev.ID, "error", err.Error())
-	}
 }
 
 // fail turns an error into a problem response, logging what is not the

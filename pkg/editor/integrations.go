@@ -230,7 +230,7 @@ func (e *Editor) putIntegration(ctx context.Context, r *apigw.Request) apigw.Res
 		next.Enabled = *b.Enabled
 	}
 	restored := e.restoredEvents(cur) // none if it does not exist
-	saved, err := e.store.PutIntegration(ctx, next, e.pending(restored...)...)
+	saved, err := e.store.PutIntegration(ctx, next, e.teller.Pending(restored...)...)
 	if errors.Is(err, failure.ErrConflict) {
 		return errPrecondition.Response()
 	}
@@ -268,7 +268,7 @@ func (e *Editor) restoredEvents(was store.Integration) []outbound.Event {
 // applications parked on them on.
 func (e *Editor) positionsRestored(ctx context.Context, was store.Integration, restored []outbound.Event) {
 	for _, ev := range restored {
-		e.notify(ctx, ev)
+		_ = e.teller.Tell(ctx, ev)
 	}
 	if was.UnpublishedNow() {
 		e.positionRestored(ctx, was, was.Unpublished.PositionID, func(ctx context.Context, limit int, cursor string) (store.Page, error) {

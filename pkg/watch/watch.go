@@ -118,7 +118,9 @@ type Watch struct {
 	vault    Vault
 	personio Personio
 	queue    Queue
-	notify   Notifier
+	// teller tells of the problems the watch's changes make, and publishes
+	// the events left pending.
+	teller outbound.Teller
 }
 
 // New returns a Watch.
@@ -133,7 +135,7 @@ func New(cfg Config, st Store, v Vault, p Personio, q Queue, n Notifier) (*Watch
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Watch{cfg: cfg, store: st, vault: v, personio: p, queue: q, notify: n}, nil
+	return &Watch{cfg: cfg, store: st, vault: v, personio: p, queue: q, teller: outbound.NewTeller("watch", n, st, cfg.Logger)}, nil
 }
 
 // Report is what a run did.
@@ -216,7 +218,7 @@ func (w *Watch) Run(ctx context.Context) (Report, error) {
 // checks; the next run tries again. An event that fails otherwise stays
 // pending, and the walk goes on.
 func (w *Watch) resend(ctx, start context.Context, r *Report) error {
-	if w.notify == nil {
+	if !w.teller.On() {
 		return nil
 	}
 	err := w.store.PendingEvents(ctx, func(p store.Pending) error {
@@ -224,14 +226,11 @@ func (w *Watch) resend(ctx, start context.Context, r *Report) error {
 			return errResendStopped
 		}
 		e, err := outbound.Recorded(p)
-		if err == nil {
-			err = w.notify.Publish(ctx, e)
-		}
-		if err == nil {
-			err = w.store.Sent(ctx, p.WorkspaceID, p.ID)
-		}
 		if err != nil {
-			w.cfg.Logger.ErrorContext(ctx, "watch: pending outbound event left pending", "webhook_id", p.ID, "error", err.Error())
+			w.cfg.Logger.ErrorContext(ctx, "watch: pending outbound event unreadable", "webhook_id", p.ID, "error", err.Error())
+			return nil
+		}
+		if err := w.teller.Tell(ctx, e); err != nil {
 			if failure.IsRetryable(err) {
 				return errResendStopped
 			}
@@ -435,21 +434,21 @@ func (w *Watch) position(ctx context.Context, in store.Integration, position int
 	switch {
 	case !published && mark == nil:
 		e := outbound.PositionEvent(outbound.PositionUnpublished, in, position, now, now, lifecycle.ReasonPositionUnpublished)
-		marked, err := m.unpublished(ctx, in.WorkspaceID, in.FunnelID, position, now, w.pending(e)...)
+		marked, err := m.unpublished(ctx, in.WorkspaceID, in.FunnelID, position, now, w.teller.Pending(e)...)
 		if err != nil || !marked {
 			return err
 		}
 		r.Unpublished++
-		w.tell(ctx, e)
+		_ = w.teller.Tell(ctx, e)
 		return nil
 	case published && mark != nil:
 		e := outbound.PositionEvent(outbound.PositionRestored, in, position, mark.Since, now, lifecycle.ReasonPositionPublished)
-		cleared, err := m.published(ctx, in.WorkspaceID, in.FunnelID, *mark, w.pending(e)...)
+		cleared, err := m.published(ctx, in.WorkspaceID, in.FunnelID, *mark, w.teller.Pending(e)...)
 		if err != nil || !cleared {
 			return err
 		}
 		r.Republished++
-		w.tell(ctx, e)
+		_ = w.teller.Tell(ctx, e)
 	case !published:
 		return nil
 	}
@@ -534,11 +533,11 @@ func (w *Watch) connection(ctx context.Context, c store.Connection, now time.Tim
 	case refused && was != store.ConnectionNeedsAttention:
 		c.Status, c.StatusReason, c.StatusSince = store.ConnectionNeedsAttention, firstLine(err.Error()), now.UTC()
 		e = outbound.ConnectionEvent(outbound.ConnectionNeedsAttention, c, lifecycle.ReasonAuth)
-		tell = w.pending(e)
+		tell = w.teller.Pending(e)
 	case !refused && was == store.ConnectionNeedsAttention:
 		c.Status, c.StatusReason, c.StatusSince = store.ConnectionConnected, "", now.UTC()
 		e = outbound.ConnectionEvent(outbound.ConnectionRestored, c, lifecycle.ReasonConnectionRestored)
-		tell = w.pending(e)
+		tell = w.teller.Pending(e)
 	}
 	saved, err := w.store.UpdateConnection(ctx, c, tell...)
 	if errors.Is(err, failure.ErrConflict) {
@@ -549,10 +548,10 @@ func (w *Watch) connection(ctx context.Context, c store.Connection, now time.Tim
 	switch {
 	case saved.Status == store.ConnectionNeedsAttention && was != saved.Status:
 		r.NeedsAttention++
-		w.tell(ctx, e)
+		_ = w.teller.Tell(ctx, e)
 	case saved.Status == store.ConnectionConnected && was != saved.Status:
 		r.Reconnected++
-		w.tell(ctx, e)
+		_ = w.teller.Tell(ctx, e)
 		n, err := w.resumeParked(ctx, saved, lifecycle.ReasonConnectionRestored)
 		r.Resumed += n
 		return err
@@ -566,30 +565,6 @@ func (w *Watch) resumeParked(ctx context.Context, c store.Connection, code lifec
 	return resume.Parked(ctx, w.store, w.queue, func(ctx context.Context, limit int, cursor string) (store.Page, error) {
 		return w.store.ListParked(ctx, c.WorkspaceID, c.ID, limit, cursor)
 	}, code)
-}
-
-// pending is the event e as the change that makes its problem records it
-// (outbound.Pending), when a notifier is set.
-func (w *Watch) pending(e outbound.Event) []store.Pending {
-	if w.notify == nil {
-		return nil
-	}
-	return []store.Pending{outbound.Pending(e)}
-}
-
-// tell publishes an event its change recorded pending, when a notifier is
-// set, and marks it sent; a failure leaves it pending (resend).
-func (w *Watch) tell(ctx context.Context, e outbound.Event) {
-	if w.notify == nil {
-		return
-	}
-	err := w.notify.Publish(ctx, e)
-	if err == nil {
-		err = w.store.Sent(ctx, e.WorkspaceID, e.ID)
-	}
-	if err != nil {
-		w.cfg.Logger.ErrorContext(ctx, "watch: outbound event left pending", "type", string(e.Type), "webhook_id", e.ID, "error", err.Error())
-	}
 }
 
 func firstLine(s string) string {
