@@ -165,13 +165,8 @@ func (p *problems) delivery(pk, sk string, was, is map[string]types.AttributeVal
 	if a.Status == b.Status {
 		return
 	}
-	var t outbound.Type
-	switch b.Status {
-	case lifecycle.StatusFailed:
-		t = outbound.DeliveryFailed
-	case lifecycle.StatusDead:
-		t = outbound.DeliveryDead
-	default:
+	t := outbound.DeliveryType(b.Status)
+	if t == "" {
 		return
 	}
 	id := strings.TrimPrefix(sk, "DELIVERY#")

@@ -137,13 +137,7 @@ func (j *job) problem(change store.Change, now time.Time) *outbound.Event {
 	// A delivery that failed for good or went to the dead-letter queue
 	// is a problem of its own; this attempt's number tells it from an
 	// earlier failure of the same delivery that was retried since.
-	var t outbound.Type
-	switch change.Status {
-	case lifecycle.StatusFailed:
-		t = outbound.DeliveryFailed
-	case lifecycle.StatusDead:
-		t = outbound.DeliveryDead
-	}
+	t := outbound.DeliveryType(change.Status)
 	if t == "" {
 		return nil
 	}

@@ -154,6 +154,19 @@ func PositionEvent(t Type, in store.Integration, position int64, since, at time.
 	return e
 }
 
+// DeliveryType is the event a delivery's status tells of: failed for
+// good, or gone to the dead-letter queue ("" for any other status, which
+// is no problem).
+func DeliveryType(s lifecycle.Status) Type {
+	switch s {
+	case lifecycle.StatusFailed:
+		return DeliveryFailed
+	case lifecycle.StatusDead:
+		return DeliveryDead
+	}
+	return ""
+}
+
 // DeliveryEvent is the event of a delivery that failed for good or went
 // to the dead-letter queue at its attempt'th attempt (a later failure of
 // the same delivery, retried since, is a new problem).

@@ -32,3 +32,20 @@ func TestProblemsApartGiveIDsApart(t *testing.T) {
 		t.Errorf("two changes of a connection's status 300 ms apart share the id %s", a.ID)
 	}
 }
+
+// TestDeliveryType: only a delivery failed for good or gone to the
+// dead-letter queue is a problem to tell of.
+func TestDeliveryType(t *testing.T) {
+	for _, s := range lifecycle.Statuses {
+		want := outbound.Type("")
+		switch s {
+		case lifecycle.StatusFailed:
+			want = outbound.DeliveryFailed
+		case lifecycle.StatusDead:
+			want = outbound.DeliveryDead
+		}
+		if got := outbound.DeliveryType(s); got != want {
+			t.Errorf("%s: %q, want %q", s, got, want)
+		}
+	}
+}
