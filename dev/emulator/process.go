@@ -74,6 +74,15 @@ func FreeAddr() (string, error) {
 // Config is an AWS config for the emulator.
 func (p *Process) Config() aws.Config { return Config("http://" + p.Addr) }
 
+// Pid is the emulator's process id; a Restart gives it a new one (0
+// when it is not running).
+func (p *Process) Pid() int {
+	if p.cmd == nil || p.cmd.Process == nil {
+		return 0
+	}
+	return p.cmd.Process.Pid
+}
+
 // Stop stops the emulator cleanly (SIGTERM: it finishes the requests it
 // has and writes its state) and waits for it, killing it after 30 s.
 func (p *Process) Stop() error {

@@ -109,6 +109,9 @@ type Config struct {
 	// these job positions by the applicant's answer (see routed.go); the
 	// report counts applications per position (PerPosition).
 	Routed []int64
+	// EmulatorCPU, if set, is the CPU time the AWS emulator's process has
+	// taken: the report's CPU section counts it beside this process's.
+	EmulatorCPU func() (time.Duration, error)
 }
 
 // Report is what a run measured.
@@ -202,6 +205,8 @@ type Report struct {
 	// AWS is what the stack asked of AWS during the run and its cost per
 	// million delivered applications (cost.go).
 	AWS *AWSUse `json:"aws,omitempty"`
+	// CPU is the CPU time the run's processes took (cpu.go).
+	CPU *CPUUse `json:"cpu,omitempty"`
 }
 
 // Point is one delivered event: seconds since start, end-to-end latency.
@@ -249,7 +254,8 @@ func Run(ctx context.Context, awsCfg aws.Config, cfg Config) (*Report, error) {
 	r.send(ctx)
 	if cfg.IngestOnly {
 		return &Report{Name: cfg.Name, Events: len(r.plan), Accepted: len(r.accepted), Seconds: r.ingestDone.Seconds(),
-			IngestPerSec: float64(len(r.accepted)) / r.ingestDone.Seconds(), Window: cfg.RateWindow.Seconds(), Limit: cfg.RateLimit}, nil
+			IngestPerSec: float64(len(r.accepted)) / r.ingestDone.Seconds(), Window: cfg.RateWindow.Seconds(), Limit: cfg.RateLimit,
+			CPU: r.cpu.use()}, nil
 	}
 	if err := r.await(ctx); err != nil {
 		return nil, err
@@ -277,6 +283,7 @@ type run struct {
 	mu         sync.Mutex
 	accepted   map[string]sent
 	start      time.Time
+	cpu        *cpuClock // the processes' CPU time when start was taken
 	ingestDone time.Duration
 	firstPass  time.Duration
 	restarts   []string
@@ -422,6 +429,7 @@ func (r *run) sendOne(ctx context.Context, api string, k int) {
 func (r *run) send(ctx context.Context) {
 	cfg, api := r.cfg, r.st.URL
 	r.start = time.Now()
+	r.cpu = startCPU(cfg.EmulatorCPU)
 	bulk := len(r.plan)
 	if cfg.Pace > 0 {
 		bulk = cfg.Events[0]
@@ -583,8 +591,8 @@ func (r *run) restarted(what string) {
 // it was recorded.
 func (r *run) report() *Report {
 	cfg, st, accepted := r.cfg, r.stack(), r.accepted
-	elapsed := time.Since(r.start)
-	rep := &Report{Name: cfg.Name, Events: len(r.plan), Accepted: len(accepted), Seconds: elapsed.Seconds(),
+	elapsed, cpu := time.Since(r.start), r.cpu.use() // before the report's own reads
+	rep := &Report{CPU: cpu, Name: cfg.Name, Events: len(r.plan), Accepted: len(accepted), Seconds: elapsed.Seconds(),
 		IngestPerSec: float64(len(accepted)) / r.ingestDone.Seconds(), BudgetUse: map[string]float64{}, PerWindow: map[string][]int{},
 		Window: cfg.RateWindow.Seconds(), Limit: cfg.RateLimit, Restarts: r.restarts, FirstPass: r.firstPass.Seconds(), Stalled: r.stalled,
 		TargetP99Ms: float64(cfg.TargetP99.Milliseconds()), TargetBudgetUse: cfg.TargetBudgetUse}

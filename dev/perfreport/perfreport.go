@@ -18,6 +18,7 @@ import (
 	"strings"
 
 	"github.com/funnel-personio/funnel-personio/dev/awsmeter"
+	"github.com/funnel-personio/funnel-personio/dev/loadtest"
 )
 
 // Scenario is one run the performance page quotes: the load command's
@@ -98,6 +99,7 @@ type Figures struct {
 	Budget          *Budget            `json:"budget,omitempty"`
 	Stages          map[string]Spread  `json:"stages,omitempty"`
 	AWS             *AWS               `json:"aws,omitempty"`
+	CPU             *loadtest.CPUUse   `json:"cpu,omitempty"`
 }
 
 // Budget is the report's word on the scenario's promise.

@@ -58,7 +58,7 @@ func TestTables(t *testing.T) {
 	if got != string(want) {
 		t.Errorf("Tables differ from %s (go test -update to accept):\n%s", golden, got)
 	}
-	for _, s := range []string{"p99 ≤ 250 ms: **missed**", "≥ 800 events/s: **missed**", "0 × 429: met"} {
+	for _, s := range []string{"p99 ≤ 250 ms: **missed**", "≥ 800 events/s: **missed**", "0 × 429: met", "13.5 ms an application"} {
 		if !strings.Contains(got, s) {
 			t.Errorf("the tables do not say %q", s)
 		}
@@ -68,11 +68,12 @@ func TestTables(t *testing.T) {
 // TestTrim keeps what the tables use and drops the rest of a report.
 func TestTrim(t *testing.T) {
 	f, err := Trim([]byte(`{"name":"x","delivered":3,"p99_ms":12.5,"latencies":[{"t":1,"ms":2}],"requests_per_window":{"1000":[3]},
-		"budget":{"kept":true,"sentence":"every company under its budget in every window (at most 4 of 20)","most_in_a_window":{"1000":4}}}`))
+		"budget":{"kept":true,"sentence":"every company under its budget in every window (at most 4 of 20)","most_in_a_window":{"1000":4}},
+		"cpu":{"stack_seconds":0.5,"emulator_seconds":0.25,"wall_seconds":1,"cores":2}}`))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if f.Delivered != 3 || f.P99 != 12.5 || f.Budget == nil || !f.Budget.Kept {
+	if f.Delivered != 3 || f.P99 != 12.5 || f.Budget == nil || !f.Budget.Kept || f.CPU == nil || f.CPU.Emulator != 0.25 {
 		t.Errorf("Trim = %+v", f)
 	}
 	if _, err := Trim([]byte(`{`)); err == nil {

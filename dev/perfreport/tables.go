@@ -105,6 +105,13 @@ func figures(r Run) (results, targets []string) {
 	if line := stages(f.Stages); line != "" {
 		results = append(results, "where the time goes, mean / p99 ms: "+line)
 	}
+	if f.CPU != nil {
+		if f.Delivered > 0 {
+			results = append(results, f.CPU.Sentence(f.Delivered, "delivered", "an application"))
+		} else {
+			results = append(results, f.CPU.Sentence(f.Accepted, "accepted", "an event"))
+		}
+	}
 	if f.TargetP99Ms > 0 {
 		targets = append(targets, check(f.P99 <= f.TargetP99Ms, "p99 ≤ %.0f ms", f.TargetP99Ms))
 	}

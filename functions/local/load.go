@@ -128,6 +128,8 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		defer emu.Stop()
 		if name == "faults" {
 			cfg.RestartEmulator, cfg.ReadAccess = emu.Restart, *readAccess
+		} else {
+			cfg.EmulatorCPU = func() (time.Duration, error) { return loadtest.ProcessCPU(emu.Pid()) }
 		}
 		return loadtest.Run(ctx, emu.Config(), cfg)
 	}
@@ -157,6 +159,9 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if cfg.IngestOnly {
 		fmt.Fprintf(stdout, "\n%s: %d/%d events accepted in %.1f s: %.0f events/s (no worker)\nreport: %s\n", r.Name, r.Accepted, r.Events, r.Seconds,
 			r.IngestPerSec, filepath.Join(*out, *name+".json"))
+		if r.CPU != nil {
+			fmt.Fprintf(stdout, "%s: %s\n", r.Name, r.CPU.Sentence(r.Accepted, "accepted", "an event"))
+		}
 		return 0
 	}
 	fmt.Fprintf(stdout, "\n%s: log lines %d, with a token/e-mail/name %d\n", r.Name, r.LogLines, r.Leaks)
@@ -182,6 +187,9 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if r.Budget != nil {
 		fmt.Fprintf(stdout, "%s: %s\n", r.Name, r.Budget.Sentence)
+	}
+	if r.CPU != nil {
+		fmt.Fprintf(stdout, "%s: %s\n", r.Name, r.CPU.Sentence(r.Delivered, "delivered", "an application"))
 	}
 	if r.QuietP99 > 0 {
 		fmt.Fprintf(stdout, "%s: quiet workspaces' p99 %.0f ms\n", r.Name, r.QuietP99)

@@ -1,0 +1,133 @@
+package loadtest
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"runtime"
+	"strconv"
+	"time"
+)
+
+// CPUUse is the CPU time the run's processes took from the first event
+// sent to the report: this process (the stack's functions, the Personio
+// sandbox, the load generator and the meter) and, when the AWS emulator
+// runs in a process of its own, that one. With every process on the
+// machine's cores, it says whether a run's latency is the stack's waiting
+// or the machine's work.
+type CPUUse struct {
+	// Stack and Emulator are seconds of CPU (user and system); Wall the
+	// seconds they were taken in; Cores the cores the machine has.
+	Stack    float64 `json:"stack_seconds"`
+	Emulator float64 `json:"emulator_seconds,omitempty"`
+	Wall     float64 `json:"wall_seconds"`
+	Cores    int     `json:"cores"`
+}
+
+// Busy is the share of the machine's cores the processes kept busy.
+func (c CPUUse) Busy() float64 {
+	if c.Wall <= 0 || c.Cores <= 0 {
+		return 0
+	}
+	return (c.Stack + c.Emulator) / c.Wall / float64(c.Cores)
+}
+
+// Sentence says it for a run whose last of n events was what ("delivered",
+// "accepted"), per each ("an application", "an event"); "" without
+// events.
+func (c CPUUse) Sentence(n int, what, each string) string {
+	if n <= 0 || c.Wall <= 0 {
+		return ""
+	}
+	emu := "the emulator in this process"
+	if c.Emulator > 0 {
+		emu = fmt.Sprintf("the emulator %.2f s", c.Emulator)
+	}
+	return fmt.Sprintf("CPU from the first event sent to the last %s: the stack's process (with the sandbox and the load generator) %.2f s, %s, in %.2f s: %.0f %% of %d cores, %.1f ms %s",
+		what, c.Stack, emu, c.Wall, 100*c.Busy(), c.Cores, 1000*(c.Stack+c.Emulator)/float64(n), each)
+}
+
+// cpuClock reads the CPU time of this process and of the emulator's
+// (emulator nil: none of its own).
+type cpuClock struct {
+	emulator func() (time.Duration, error)
+	at       time.Time
+	self     time.Duration
+	emu      time.Duration
+	ok       bool
+}
+
+// startCPU reads both clocks now.
+func startCPU(emulator func() (time.Duration, error)) *cpuClock {
+	c := &cpuClock{emulator: emulator, at: time.Now()}
+	var err error
+	if c.self, err = ProcessCPU(os.Getpid()); err != nil {
+		return c
+	}
+	if emulator != nil {
+		if c.emu, err = emulator(); err != nil {
+			return c
+		}
+	}
+	c.ok = true
+	return c
+}
+
+// use is the CPU time since startCPU; nil where it cannot be read (not
+// Linux) or went backwards (the emulator's process was started again).
+func (c *cpuClock) use() *CPUUse {
+	if c == nil || !c.ok {
+		return nil
+	}
+	self, err := ProcessCPU(os.Getpid())
+	if err != nil {
+		return nil
+	}
+	u := &CPUUse{Stack: (self - c.self).Seconds(), Wall: time.Since(c.at).Seconds(), Cores: runtime.NumCPU()}
+	if c.emulator != nil {
+		emu, err := c.emulator()
+		if err != nil || emu < c.emu {
+			return nil
+		}
+		u.Emulator = (emu - c.emu).Seconds()
+	}
+	return u
+}
+
+// ProcessCPU is the CPU time (user and system, every thread) the process
+// pid has taken, from /proc/<pid>/stat. Its unit is the kernel's clock
+// tick, 1/100 s on Linux (USER_HZ).
+func ProcessCPU(pid int) (time.Duration, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, fmt.Errorf("cpu time of process %d: %w", pid, err)
+	}
+	return parseStat(b)
+}
+
+// userHZ is the unit of /proc/<pid>/stat's times.
+const userHZ = 100
+
+// parseStat reads utime and stime, the 14th and 15th fields, of a
+// /proc/<pid>/stat line. The 2nd, the command in parentheses, may hold
+// spaces and parentheses itself, so the fields are counted from the last
+// ')'.
+func parseStat(b []byte) (time.Duration, error) {
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0, fmt.Errorf("cpu time: no command in %q", b)
+	}
+	f := bytes.Fields(b[i+1:]) // from the 3rd field, the state
+	if len(f) < 13 {
+		return 0, fmt.Errorf("cpu time: %d fields after the command, want at least 13", len(f))
+	}
+	var ticks int64
+	for _, s := range f[11:13] {
+		n, err := strconv.ParseInt(string(s), 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("cpu time: %w", err)
+		}
+		ticks += n
+	}
+	return time.Duration(ticks) * time.Second / userHZ, nil
+}
