@@ -94,8 +94,27 @@ func WithFeedURL(template string) Option {
 	}
 }
 
+// idleConnsPerHost is how many idle connections to Personio the client
+// keeps for the next requests. A worker invocation handles a batch of up
+// to 10 messages at once (the event source's BatchSize), each with its
+// create, and up to settings' FileTransfers (4) uploads beside them: 16
+// keeps every connection a batch opened for the next one, where Go's
+// default of 2 would close the rest and open them again, each a new TLS
+// handshake with Personio.
+const idleConnsPerHost = 16
+
+// newTransport is Go's default transport (proxy from the environment,
+// dial and TLS timeouts, HTTP/2) keeping idleConnsPerHost idle
+// connections a host.
+func newTransport() *http.Transport {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConnsPerHost = idleConnsPerHost
+	return tr
+}
+
 // WithHTTPClient sets the HTTP client (default: a client of its own with no
-// overall timeout; WithTimeout bounds each request).
+// overall timeout, keeping idleConnsPerHost idle connections; WithTimeout
+// bounds each request).
 func WithHTTPClient(hc *http.Client) Option {
 	return func(c *Client) error {
 		if hc == nil {
@@ -133,7 +152,7 @@ func WithAppID(id string) Option {
 func NewClient(opts ...Option) (*Client, error) {
 	base, _ := url.Parse(DefaultBaseURL)
 	c := &Client{
-		httpClient: &http.Client{},
+		httpClient: &http.Client{Transport: newTransport()},
 		baseURL:    base,
 		feedURL:    DefaultFeedURL,
 		partnerID:  DefaultPartnerID,
