@@ -64,6 +64,7 @@ func perfRun(ctx context.Context, s perfreport.Scenario, dir string, stdout, std
 		return err
 	}
 	defer os.RemoveAll(tmp)
+	settle(ctx, stdout)
 	m := perfreport.Machine{Cores: runtime.NumCPU(), CPU: cpuModel(), LoadBefore: loadAverage()}
 	stop := sampleLoad(&m)
 	code := runLoad(ctx, append(slices.Clone(s.Args), "-out", tmp), stdout, stderr)
@@ -134,6 +135,80 @@ func sampleLoad(m *perfreport.Machine) (stop func()) {
 		}
 	}()
 	return func() { close(done); wg.Wait() }
+}
+
+// Settling: a run starts once the machine's cores were at most
+// quietBusy busy over a second (the run before it, its emulator's stop
+// included, is over), or after settleMax of waiting; the run's load
+// average says how quiet it was.
+const (
+	quietBusy = 0.10
+	settleMax = 60 * time.Second
+)
+
+// settle waits until the machine is quiet (see quietBusy), and says so
+// when it had to wait.
+func settle(ctx context.Context, stdout io.Writer) {
+	start := time.Now()
+	for {
+		busy, ok := busyOver(ctx, time.Second)
+		if !ok || busy <= quietBusy {
+			if waited := time.Since(start); ok && waited > 1500*time.Millisecond {
+				fmt.Fprintf(stdout, "perf-report: waited %s for the machine to quieten (cores %.0f %% busy)\n", waited.Round(time.Second), 100*busy)
+			}
+			return
+		}
+		if time.Since(start) >= settleMax {
+			fmt.Fprintf(stdout, "perf-report: the machine is still %.0f %% busy after %s: running anyway\n", 100*busy, settleMax)
+			return
+		}
+	}
+}
+
+// busyOver is the share of the cores' time that was not idle over d,
+// from /proc/stat (ok false where it cannot be read, or ctx ended).
+func busyOver(ctx context.Context, d time.Duration) (busy float64, ok bool) {
+	read := func() (idle, total uint64, ok bool) {
+		b, err := os.ReadFile("/proc/stat")
+		if err != nil {
+			return 0, 0, false
+		}
+		return cpuTimes(b)
+	}
+	idle0, total0, ok0 := read()
+	select {
+	case <-ctx.Done():
+		return 0, false
+	case <-time.After(d):
+	}
+	idle1, total1, ok1 := read()
+	if !ok0 || !ok1 || total1 <= total0 {
+		return 0, false
+	}
+	return 1 - float64(idle1-idle0)/float64(total1-total0), true
+}
+
+// cpuTimes reads /proc/stat's first line, the time of all cores: idle
+// (idle and iowait) and total (user, nice, system, idle, iowait, irq,
+// softirq, steal; guest time is already in user and nice), in clock
+// ticks.
+func cpuTimes(stat []byte) (idle, total uint64, ok bool) {
+	line, _, _ := strings.Cut(string(stat), "\n")
+	f := strings.Fields(line)
+	if len(f) < 5 || f[0] != "cpu" {
+		return 0, 0, false
+	}
+	for i, s := range f[1:min(len(f), 9)] {
+		n, err := strconv.ParseUint(s, 10, 64)
+		if err != nil {
+			return 0, 0, false
+		}
+		total += n
+		if i == 3 || i == 4 { // idle, iowait
+			idle += n
+		}
+	}
+	return idle, total, true
 }
 
 func round1(x float64) float64 { return float64(int(x*10+0.5)) / 10 }
