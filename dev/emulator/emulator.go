@@ -9,15 +9,12 @@ import (
 	"encoding/hex"
 	"net/http"
 	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"os"
 	"sync"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/sivchari/kumo"
 )
 
 // Region of every emulated client.
@@ -32,7 +29,7 @@ var (
 // shared by every test of the process (kumo's services keep one global
 // state per process, so tests use unique names: see Name).
 //
-// Requests reach kumo through a proxy that lets one Secrets Manager
+// Requests reach kumo (NewKumo) through a handler that lets one Secrets Manager
 // GetSecretValue through at a time: kumo (v0.33.1) notes a secret's
 // last access while holding only its read lock, a data race the race
 // detector reports when workers read a token at once. DynamoDB requests
@@ -40,15 +37,14 @@ var (
 func Kumo(t testing.TB) aws.Config {
 	t.Helper()
 	kumoOnce.Do(func() {
-		target, _ := url.Parse(kumo.NewServer().URL)
-		proxy := httputil.NewSingleHostReverseProxy(target)
+		_, h := NewKumo()
 		var secrets sync.Mutex
 		kumoURL = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if r.Header.Get("X-Amz-Target") == "secretsmanager.GetSecretValue" {
 				secrets.Lock()
 				defer secrets.Unlock()
 			}
-			Placeholders(proxy).ServeHTTP(w, r)
+			Placeholders(h).ServeHTTP(w, r)
 		})).URL
 	})
 	return Config(kumoURL)

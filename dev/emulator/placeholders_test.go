@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -61,6 +62,60 @@ func FuzzFixPlaceholders(f *testing.F) {
 			t.Fatalf("%q became invalid JSON %q", body, out)
 		}
 	})
+}
+
+// FuzzNeedsFix: a body needsFix passes on unchanged holds nothing kumo
+// misreads: once decoded, no string or key in it has a newline or a
+// placeholder of two or more digits.
+func FuzzNeedsFix(f *testing.F) {
+	f.Add([]byte(`{"UpdateExpression":"SET #1 = :1","ExpressionAttributeNames":{"#1":"a"}}`))
+	f.Add([]byte(`{"UpdateExpression":"SET #1 = :10"}`))
+	f.Add([]byte(`{"UpdateExpression":"SET #1\nREMOVE #2"}`))
+	f.Add([]byte(`{"UpdateExpression":"SET #\u0031\u0030 = :1"}`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		var doc any
+		if needsFix(body) || json.Unmarshal(body, &doc) != nil {
+			return
+		}
+		var walk func(v any)
+		check := func(s string) {
+			if strings.Contains(s, "\n") || longPlaceholderRE.MatchString(s) {
+				t.Fatalf("%q passes unchanged, but holds %q", body, s)
+			}
+		}
+		walk = func(v any) {
+			switch n := v.(type) {
+			case string:
+				check(n)
+			case []any:
+				for _, e := range n {
+					walk(e)
+				}
+			case map[string]any:
+				for k, e := range n {
+					check(k)
+					walk(e)
+				}
+			}
+		}
+		walk(doc)
+	})
+}
+
+// TestNeedsFix: the requests the builder writes with fewer than ten
+// placeholders on one line pass unchanged; the rest are fixed.
+func TestNeedsFix(t *testing.T) {
+	for body, want := range map[string]bool{
+		`{"UpdateExpression":"SET #0 = :0, #1 = :1","ExpressionAttributeNames":{"#0":"a","#1":"b"}}`: false,
+		`{"ConditionExpression":"attribute_not_exists(#0)","Item":{"pk":{"S":"a b"}}}`:               false,
+		`{"UpdateExpression":"SET #1 = :10"}`:                                                        true,
+		`{"UpdateExpression":"SET #1 = :1\nREMOVE #2"}`:                                              true,
+		`{"UpdateExpression":"SET #\u0031\u0030 = :1"}`:                                              true,
+	} {
+		if got := needsFix([]byte(body)); got != want {
+			t.Errorf("needsFix(%s) = %v, want %v", body, got, want)
+		}
+	}
 }
 
 // TestElevenPlaceholdersOnKumo: an update with more than ten of the

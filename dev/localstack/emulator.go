@@ -4,17 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"log"
 	"net"
 	"net/http"
-	"net/http/httputil"
-	"net/url"
 	"os"
 	"strconv"
 	"time"
-
-	"github.com/sivchari/kumo"
 
 	"github.com/funnel-personio/funnel-personio/dev/emulator"
 	"github.com/funnel-personio/funnel-personio/pkg/awsclient"
@@ -31,17 +25,9 @@ import (
 // call to save now), so that nothing is lost across a stop and start.
 // DynamoDB requests go through emulator.Placeholders.
 func ServeEmulator(ctx context.Context, ln net.Listener) error {
-	k := kumo.NewServer() // on a loopback port of its own
+	k, h := emulator.NewKumo()
 	defer k.Close()
-	target, err := url.Parse(k.URL)
-	if err != nil {
-		return err
-	}
-	proxy := httputil.NewSingleHostReverseProxy(target)
-	// Its only errors are clients that went away (a long poll cut short
-	// by a stop): not worth a line each.
-	proxy.ErrorLog = log.New(io.Discard, "", 0)
-	held := newInflight(emulator.Placeholders(proxy))
+	held := newInflight(emulator.Placeholders(h))
 	if err := Serve(ctx, ln, held); err != nil {
 		return err
 	}
