@@ -450,7 +450,7 @@ svg text{font:12px system-ui,sans-serif;fill:#333}
 <ul class="legend" id="latency-legend">{{range .Legend}}<li><span style="background:{{.Color}}"></span>{{.Label}}</li>{{end}}</ul>
 <figure id="latency">{{template "chart" .Latency}}</figure>
 {{if .Stages}}<h2>Where the time goes</h2>
-<p>Each delivered event's end-to-end time, stage by stage: ingest (post to answer), then the handling that delivered it — queue (sent to handled, less the wait for its turn), claim, prepare (integration, connection, token, mapping), budget (the wait for its turn and the take), download (until the file's host answered), upload (streaming it to Personio), create (Personio's answer), record — and other (earlier handlings and the copies between them).</p>
+<p>Each delivered event's end-to-end time, stage by stage: ingest (post to answer), then the handling that delivered it — queue (sent to handled, less the wait for its turn), claim, prepare (integration, connection, token, mapping), budget (the wait for its turn and the take), download (the wait for one of the worker's file transfers, then until the file's host answered), upload (streaming it to Personio), create (Personio's answer), record — and other (earlier handlings and the copies between them).</p>
 <table><tr><th>stage</th><th>mean</th><th>p50</th><th>p95</th><th>p99</th></tr>
 {{range .Stages}}<tr><td><span style="display:inline-block;width:10px;height:10px;background:{{.Color}}"></span> {{.Name}}</td><td>{{printf "%.1f" .S.Mean}}</td><td>{{printf "%.1f" .S.P50}}</td><td>{{printf "%.1f" .S.P95}}</td><td>{{printf "%.1f" .S.P99}} ms</td></tr>{{end}}
 </table>

@@ -231,7 +231,12 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 		// On AWS the metric lines are log lines too.
 		metricsOut = cfg.Meter.Log(metricsOut)
 	}
-	worker, err := workerlambda.New(cfg.AWS, s.Settings, workerlambda.Options{Logger: cfg.Logger, Metrics: metricsOut})
+	// The one worker stands for as many invocations at once as there are
+	// pollers (each hands it one batch at a time, as an invocation on AWS
+	// handles one), and on AWS each of those has FileTransfers of its own.
+	ws := s.Settings
+	ws.FileTransfers *= max(cfg.Pollers, 1)
+	worker, err := workerlambda.New(cfg.AWS, ws, workerlambda.Options{Logger: cfg.Logger, Metrics: metricsOut})
 	if err != nil {
 		apiLn.Close()
 		return nil, err

@@ -149,6 +149,7 @@ func (j *job) send(ctx context.Context, creds personio.Credentials, conn store.C
 // fetched or that Personio refuses is a warning: the application goes
 // without it. Anything else ends the attempt.
 func (j *job) upload(ctx context.Context, creds personio.Credentials, f mapping.FileUpload, conn store.Connection) (personio.FileRef, string, *result) {
+	t0 := j.w.cfg.Now() // the wait for a transfer counts as download
 	select {
 	case j.w.transfers <- struct{}{}:
 		defer func() { <-j.w.transfers }()
@@ -156,7 +157,6 @@ func (j *job) upload(ctx context.Context, creds personio.Credentials, f mapping.
 		r := j.retryable(lifecycle.ReasonFile, ctx.Err())
 		return personio.FileRef{}, "", &r
 	}
-	t0 := j.w.cfg.Now()
 	file, err := j.w.files.Fetch(ctx, f.URL)
 	t1 := j.w.cfg.Now()
 	j.marks.download += t1.Sub(t0)

@@ -16,7 +16,7 @@ type stages struct {
 	claimed  time.Time // the erasure check and the claim are done
 	prepared time.Time // integration, connection, token, mapping are done
 	budget   time.Time // the company's budget is taken
-	download time.Duration
+	download time.Duration // waiting for a transfer, then for the file's host
 	upload   time.Duration
 	created  time.Time // Personio answered the create
 	recorded time.Time // the outcome is recorded
