@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 )
 
@@ -72,8 +73,20 @@ func Config(endpoint string) aws.Config {
 		Region:       Region,
 		BaseEndpoint: aws.String(endpoint),
 		Credentials:  credentials.NewStaticCredentialsProvider("test", "test", ""),
+		HTTPClient:   localHTTP,
 	}
 }
+
+// localHTTP is every emulator client's HTTP client, keeping 256 idle
+// connections a host where the SDK's default keeps 10. A process here
+// (the local stack, a load run) runs what on AWS are many function
+// instances, each with a few requests at once: a load run's worker has
+// 20 pollers' batches of 10 in hand. With the default, the connections a
+// burst opened beyond 10 are closed after it and opened again for the
+// next, a dial and an accept for each request.
+var localHTTP = awshttp.NewBuildableClient().WithTransportOptions(func(tr *http.Transport) {
+	tr.MaxIdleConns, tr.MaxIdleConnsPerHost = 512, 256
+})
 
 // Name returns prefix-<random>, a name no other test uses.
 func Name(prefix string) string {

@@ -2,8 +2,12 @@ package emulator_test
 
 import (
 	"context"
+	"net"
+	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
+	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -40,5 +44,52 @@ func TestKumoHandlerIsDirect(t *testing.T) {
 	}
 	if len(got.Messages) != 1 || aws.ToString(got.Messages[0].Body) != "m" {
 		t.Errorf("received %+v, want the message sent", got.Messages)
+	}
+}
+
+// TestConfigKeepsConnections: Config's clients keep a burst's connections
+// for the next burst (the SDK's default keeps 10 a host and would open 40
+// of 50 again for each burst after the first).
+func TestConfigKeepsConnections(t *testing.T) {
+	const burst, bursts = 50, 4
+	var opened atomic.Int64
+	var mu sync.Mutex
+	arrived, release := 0, make(chan struct{})
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		arrived++
+		wait := release
+		if arrived == burst {
+			close(release)
+			arrived, release = 0, make(chan struct{})
+		}
+		mu.Unlock()
+		<-wait
+		w.Header().Set("Content-Type", "application/x-amz-json-1.0")
+		_, _ = w.Write([]byte(`{"QueueUrls":[]}`))
+	}))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			opened.Add(1)
+		}
+	}
+	srv.Start()
+	defer srv.Close()
+	c := sqs.NewFromConfig(emulator.Config(srv.URL))
+	for range bursts {
+		var wg sync.WaitGroup
+		for range burst {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if _, err := c.ListQueues(context.Background(), &sqs.ListQueuesInput{}); err != nil {
+					t.Error(err)
+				}
+			}()
+		}
+		wg.Wait()
+	}
+	if n := opened.Load(); n > 2*burst {
+		t.Errorf("%d bursts of %d requests opened %d connections; want at most %d (a burst's connections kept for the next)", bursts, burst, n, 2*burst)
 	}
 }
