@@ -47,16 +47,26 @@ func Placeholders(next http.Handler) http.Handler {
 }
 
 // longPlaceholderRE finds what may be a placeholder of two or more
-// digits (#10, :12): one that another (#1) is a prefix of.
-var longPlaceholderRE = regexp.MustCompile(`[#:][0-9]{2}`)
+// digits (#10, :12), one that another (#1) is a prefix of: not after a
+// letter or a digit, so a time's "03:30:45" is none.
+var longPlaceholderRE = regexp.MustCompile(`(^|[^0-9A-Za-z])[#:][0-9]{2}`)
 
 // needsFix reports whether a request body may hold what kumo misreads: a
-// placeholder of two or more digits, a newline, or a \u escape that
-// could spell either. Most requests have neither (fewer than ten
-// placeholders, one line) and reach kumo as the client sent them, without
-// the cost of decoding and encoding them again (FuzzNeedsFix).
+// placeholder of two or more digits, or a newline. Any escape but \"
+// counts too, as it may spell either (\n, \u0031) or hide what comes
+// before a placeholder (\t). Most requests have none of these (fewer than
+// ten placeholders, one line) and reach kumo as the client sent them,
+// without the cost of decoding and encoding them again (FuzzNeedsFix).
 func needsFix(body []byte) bool {
-	return bytes.Contains(body, []byte(`\n`)) || bytes.Contains(body, []byte(`\u`)) || longPlaceholderRE.Match(body)
+	for i := 0; i+1 < len(body); i++ {
+		if body[i] == '\\' {
+			if body[i+1] != '"' {
+				return true
+			}
+			i++
+		}
+	}
+	return longPlaceholderRE.Match(body)
 }
 
 // expressionKeys are the request members that hold an expression.

@@ -106,11 +106,15 @@ func FuzzNeedsFix(f *testing.F) {
 // placeholders on one line pass unchanged; the rest are fixed.
 func TestNeedsFix(t *testing.T) {
 	for body, want := range map[string]bool{
-		`{"UpdateExpression":"SET #0 = :0, #1 = :1","ExpressionAttributeNames":{"#0":"a","#1":"b"}}`: false,
-		`{"ConditionExpression":"attribute_not_exists(#0)","Item":{"pk":{"S":"a b"}}}`:               false,
-		`{"UpdateExpression":"SET #1 = :10"}`:                                                        true,
-		`{"UpdateExpression":"SET #1 = :1\nREMOVE #2"}`:                                              true,
-		`{"UpdateExpression":"SET #\u0031\u0030 = :1"}`:                                              true,
+		`{"UpdateExpression":"SET #0 = :0, #1 = :1","ExpressionAttributeNames":{"#0":"a","#1":"b"}}`:    false,
+		`{"ConditionExpression":"attribute_not_exists(#0)","Item":{"pk":{"S":"a b"}}}`:                  false,
+		`{"Item":{"at":{"S":"2026-12-08T03:30:45Z"}},"ConditionExpression":"attribute_not_exists(#0)"}`: false,
+		`{"Item":{"q":{"S":"say \"hi\""}},"ConditionExpression":"attribute_not_exists(#0)"}`:            false,
+		`{"UpdateExpression":"SET #1 =\t:10"}`:                                                          true,
+		`{"ExpressionAttributeNames":{"#12":"a"}}`:                                                      true,
+		`{"UpdateExpression":"SET #1 = :10"}`:                                                           true,
+		`{"UpdateExpression":"SET #1 = :1\nREMOVE #2"}`:                                                 true,
+		`{"UpdateExpression":"SET #\u0031\u0030 = :1"}`:                                                 true,
 	} {
 		if got := needsFix([]byte(body)); got != want {
 			t.Errorf("needsFix(%s) = %v, want %v", body, got, want)

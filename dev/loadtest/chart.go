@@ -432,7 +432,7 @@ svg text{font:12px system-ui,sans-serif;fill:#333}
 {{with .R.Shared}}<tr><td>global budget</td><td>at most {{.MostInAWindow}} requests in any window (the limit: {{.Limit}}){{if .Shares}}; while all {{len .Shares}} companies were busy ({{printf "%.0f" .Seconds}} s) each sent {{printf "%.1f" .Mean}} on average, the farthest {{printf "%.1f" (mul100 .Spread)}} % from it{{end}}</td></tr>{{end}}
 {{if .R.FirstPass}}<tr><td>the worker's first pass through the bulk</td><td>{{printf "%.1f" .R.FirstPass}} s</td></tr>{{end}}
 <tr><td>log lines / with a token, e-mail or name</td><td>{{.R.LogLines}} / {{.R.Leaks}}</td></tr>
-{{with .R.CPU}}<tr><td>CPU, first event sent to last delivered</td><td>the stack's process (with the sandbox and the load generator) {{printf "%.2f" .Stack}} s{{if .Emulator}}, the AWS emulator {{printf "%.2f" .Emulator}} s{{end}}, in {{printf "%.2f" .Wall}} s: {{printf "%.0f" (mul100 .Busy)}} % of {{.Cores}} cores</td></tr>{{end}}
+{{with .R.CPU}}<tr><td>CPU, first event sent to last delivered</td><td>the stack's process (with the sandbox and the load generator) {{printf "%.2f" .Stack}} s{{if .Apart}}, the AWS emulator {{printf "%.2f" .Emulator}} s{{end}}, in {{printf "%.2f" .Wall}} s: {{printf "%.0f" (mul100 .Busy)}} % of {{.Cores}} cores</td></tr>{{end}}
 {{range .R.Restarts}}<tr><td>restart</td><td>{{.}}</td></tr>{{end}}
 </table>
 {{define "chart"}}<svg width="{{.W}}" height="{{.H}}" viewBox="0 0 {{.W}} {{.H}}" role="img">

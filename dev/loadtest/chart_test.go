@@ -31,7 +31,7 @@ const shots = "../../.data/loadtest"
 func sampleReports() []*loadtest.Report {
 	under := &loadtest.Report{Name: "under-budget", Events: 100, Accepted: 100, Delivered: 100, States: map[string]int{"delivered": 100},
 		P50: 400, P95: 513, P99: 607, Window: 60, Limit: 20, TargetP99Ms: 1000, BudgetUse: map[string]float64{},
-		PerWindow: map[string][]int{}, CPU: &loadtest.CPUUse{Stack: 0.61, Emulator: 0.74, Wall: 1.04, Cores: 2}}
+		PerWindow: map[string][]int{}, CPU: &loadtest.CPUUse{Stack: 0.61, Emulator: 0.74, Wall: 1.04, Cores: 2, Apart: true}}
 	for i := range 100 {
 		company := strconv.Itoa(1000 + i%10)
 		under.Latencies = append(under.Latencies, loadtest.Point{T: 0.5 + float64(i)*0.09, Ms: 300 + float64((i*37)%320), Company: company})

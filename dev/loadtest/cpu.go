@@ -22,6 +22,9 @@ type CPUUse struct {
 	Emulator float64 `json:"emulator_seconds,omitempty"`
 	Wall     float64 `json:"wall_seconds"`
 	Cores    int     `json:"cores"`
+	// Apart says the emulator ran in a process of its own, measured as
+	// Emulator; otherwise its CPU time is in Stack's.
+	Apart bool `json:"emulator_apart,omitempty"`
 }
 
 // Busy is the share of the machine's cores the processes kept busy.
@@ -40,7 +43,7 @@ func (c CPUUse) Sentence(n int, what, each string) string {
 		return ""
 	}
 	emu := "the emulator in this process"
-	if c.Emulator > 0 {
+	if c.Apart {
 		emu = fmt.Sprintf("the emulator %.2f s", c.Emulator)
 	}
 	return fmt.Sprintf("CPU from the first event sent to the last %s: the stack's process (with the sandbox and the load generator) %.2f s, %s, in %.2f s: %.0f %% of %d cores, %.1f ms %s",
@@ -48,24 +51,27 @@ func (c CPUUse) Sentence(n int, what, each string) string {
 }
 
 // cpuClock reads the CPU time of this process and of the emulator's
-// (emulator nil: none of its own).
+// (emulatorPID nil: none of its own).
 type cpuClock struct {
-	emulator func() (time.Duration, error)
-	at       time.Time
-	self     time.Duration
-	emu      time.Duration
-	ok       bool
+	emulatorPID func() int
+	at          time.Time
+	self, emu   time.Duration
+	pid         int // the emulator's, when the clock started
+	ok          bool
 }
 
 // startCPU reads both clocks now.
-func startCPU(emulator func() (time.Duration, error)) *cpuClock {
-	c := &cpuClock{emulator: emulator, at: time.Now()}
+func startCPU(emulatorPID func() int) *cpuClock {
+	c := &cpuClock{emulatorPID: emulatorPID, at: time.Now()}
 	var err error
 	if c.self, err = ProcessCPU(os.Getpid()); err != nil {
 		return c
 	}
-	if emulator != nil {
-		if c.emu, err = emulator(); err != nil {
+	if emulatorPID != nil {
+		if c.pid = emulatorPID(); c.pid <= 0 {
+			return c
+		}
+		if c.emu, err = ProcessCPU(c.pid); err != nil {
 			return c
 		}
 	}
@@ -74,7 +80,7 @@ func startCPU(emulator func() (time.Duration, error)) *cpuClock {
 }
 
 // use is the CPU time since startCPU; nil where it cannot be read (not
-// Linux) or went backwards (the emulator's process was started again).
+// Linux), or when the emulator's process is another one (started again).
 func (c *cpuClock) use() *CPUUse {
 	if c == nil || !c.ok {
 		return nil
@@ -84,12 +90,15 @@ func (c *cpuClock) use() *CPUUse {
 		return nil
 	}
 	u := &CPUUse{Stack: (self - c.self).Seconds(), Wall: time.Since(c.at).Seconds(), Cores: runtime.NumCPU()}
-	if c.emulator != nil {
-		emu, err := c.emulator()
+	if c.emulatorPID != nil {
+		if c.emulatorPID() != c.pid {
+			return nil
+		}
+		emu, err := ProcessCPU(c.pid)
 		if err != nil || emu < c.emu {
 			return nil
 		}
-		u.Emulator = (emu - c.emu).Seconds()
+		u.Emulator, u.Apart = (emu - c.emu).Seconds(), true
 	}
 	return u
 }

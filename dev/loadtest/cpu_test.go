@@ -29,9 +29,9 @@ func TestParseStat(t *testing.T) {
 	}
 }
 
-// TestProcessCPUCountsWork burns CPU in this process until /proc says so:
-// bounded by progress, it fails only by the test's own timeout if the
-// clock never moves.
+// TestProcessCPUCountsWork burns CPU in this process until /proc counts
+// 50 ms of it, and fails when twenty billion additions (seconds of CPU on
+// any machine, however loaded) were not enough.
 func TestProcessCPUCountsWork(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("/proc is Linux's")
@@ -41,7 +41,10 @@ func TestProcessCPUCountsWork(t *testing.T) {
 		t.Fatal(err)
 	}
 	x := 0
-	for {
+	for round := 0; ; round++ {
+		if round == 20_000 {
+			t.Fatalf("/proc/%d/stat counted %v of CPU after 2e10 additions", os.Getpid(), mustCPU(t)-before)
+		}
 		for i := range 1_000_000 {
 			x += i % 7
 		}
@@ -57,7 +60,7 @@ func TestProcessCPUCountsWork(t *testing.T) {
 }
 
 func TestCPUSentence(t *testing.T) {
-	u := CPUUse{Stack: 0.6, Emulator: 0.4, Wall: 1, Cores: 2}
+	u := CPUUse{Stack: 0.6, Emulator: 0.4, Wall: 1, Cores: 2, Apart: true}
 	if got := u.Busy(); got != 0.5 {
 		t.Errorf("Busy = %v, want 0.5", got)
 	}
@@ -73,4 +76,13 @@ func TestCPUSentence(t *testing.T) {
 	if got := u.Sentence(0, "delivered", "an application"); got != "" {
 		t.Errorf("no applications: %q", got)
 	}
+}
+
+func mustCPU(t *testing.T) time.Duration {
+	t.Helper()
+	d, err := ProcessCPU(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
 }

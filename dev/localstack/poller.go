@@ -26,7 +26,7 @@ type Poller struct {
 	Handler   SQSHandler
 	BatchSize int           // default 10
 	Wait      time.Duration // long-poll wait (default 1 s)
-	Pollers   int           // concurrent pollers (default 2)
+	Pollers   int           // concurrent pollers (0: defaultPollers)
 	Log       *slog.Logger
 	// Crash, if set, is the context of the batches in hand: when it ends
 	// they are abandoned where they are and nothing of them is deleted,
@@ -37,10 +37,21 @@ type Poller struct {
 	Received *atomic.Int64
 }
 
+// defaultPollers is how many pollers feed a worker unless told.
+const defaultPollers = 2
+
+// pollers is n, or defaultPollers for 0 or less.
+func pollers(n int) int {
+	if n <= 0 {
+		return defaultPollers
+	}
+	return n
+}
+
 // Run polls until ctx ends; a batch being handled is finished first, so
 // stopping loses nothing.
 func (p *Poller) Run(ctx context.Context) {
-	n := max(p.Pollers, 1)
+	n := pollers(p.Pollers)
 	var wg sync.WaitGroup
 	for range n {
 		wg.Add(1)

@@ -119,7 +119,8 @@ type Stack struct {
 	NotifyQueue, NotifyDLQ *queue.Queue
 	// Watch is the watch the ticker runs (tests may run it themselves).
 	Watch *watch.Watch
-	// Settings are the functions' settings, as built.
+	// Settings are the functions' settings, as built (the worker moves
+	// FileTransfers files at once for each of its pollers).
 	Settings settings.Settings
 	cfg      Config
 	receiver *receiver
@@ -235,7 +236,7 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 	// pollers (each hands it one batch at a time, as an invocation on AWS
 	// handles one), and on AWS each of those has FileTransfers of its own.
 	ws := s.Settings
-	ws.FileTransfers *= max(cfg.Pollers, 1)
+	ws.FileTransfers *= pollers(cfg.Pollers)
 	worker, err := workerlambda.New(cfg.AWS, ws, workerlambda.Options{Logger: cfg.Logger, Metrics: metricsOut})
 	if err != nil {
 		apiLn.Close()

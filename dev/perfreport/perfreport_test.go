@@ -69,11 +69,11 @@ func TestTables(t *testing.T) {
 func TestTrim(t *testing.T) {
 	f, err := Trim([]byte(`{"name":"x","delivered":3,"p99_ms":12.5,"latencies":[{"t":1,"ms":2}],"requests_per_window":{"1000":[3]},
 		"budget":{"kept":true,"sentence":"every company under its budget in every window (at most 4 of 20)","most_in_a_window":{"1000":4}},
-		"cpu":{"stack_seconds":0.5,"emulator_seconds":0.25,"wall_seconds":1,"cores":2}}`))
+		"cpu":{"stack_seconds":0.5,"emulator_seconds":0.25,"wall_seconds":1,"cores":2,"emulator_apart":true}}`))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if f.Delivered != 3 || f.P99 != 12.5 || f.Budget == nil || !f.Budget.Kept || f.CPU == nil || f.CPU.Emulator != 0.25 {
+	if f.Delivered != 3 || f.P99 != 12.5 || f.Budget == nil || !f.Budget.Kept || f.CPU == nil || f.CPU.Emulator != 0.25 || !f.CPU.Apart {
 		t.Errorf("Trim = %+v", f)
 	}
 	if _, err := Trim([]byte(`{`)); err == nil {

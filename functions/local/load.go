@@ -129,7 +129,7 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		if name == "faults" {
 			cfg.RestartEmulator, cfg.ReadAccess = emu.Restart, *readAccess
 		} else {
-			cfg.EmulatorCPU = func() (time.Duration, error) { return loadtest.ProcessCPU(emu.Pid()) }
+			cfg.EmulatorPID = emu.Pid
 		}
 		return loadtest.Run(ctx, emu.Config(), cfg)
 	}

@@ -11,11 +11,11 @@ import (
 // delivery's end-to-end time down by them, and on AWS a Logs Insights
 // query over "ms.*" does the same.
 type stages struct {
-	sent     time.Time // the message was sent (SQS's SentTimestamp)
-	start    time.Time // the worker began the handling
-	claimed  time.Time // the erasure check and the claim are done
-	prepared time.Time // integration, connection, token, mapping are done
-	budget   time.Time // the company's budget is taken
+	sent     time.Time     // the message was sent (SQS's SentTimestamp)
+	start    time.Time     // the worker began the handling
+	claimed  time.Time     // the erasure check and the claim are done
+	prepared time.Time     // integration, connection, token, mapping are done
+	budget   time.Time     // the company's budget is taken
 	download time.Duration // waiting for a transfer, then for the file's host
 	upload   time.Duration
 	created  time.Time // Personio answered the create

@@ -96,18 +96,24 @@ func WithFeedURL(template string) Option {
 
 // idleConnsPerHost is how many idle connections to Personio the client
 // keeps for the next requests. A worker invocation handles a batch of up
-// to 10 messages at once (the event source's BatchSize), each with its
-// create, and up to settings' FileTransfers (4) uploads beside them: 16
-// keeps every connection a batch opened for the next one, where Go's
-// default of 2 would close the rest and open them again, each a new TLS
-// handshake with Personio.
+// to 10 messages at once (the event source's BatchSize), each sending its
+// uploads and then its create: about 10 requests in flight, 16 with room.
+// Over HTTP/1.1 that keeps every connection a batch opened for the next
+// one, where Go's default of 2 would close the rest and open them again,
+// each a new TLS handshake with Personio (over HTTP/2 one connection
+// carries them all).
 const idleConnsPerHost = 16
 
 // newTransport is Go's default transport (proxy from the environment,
 // dial and TLS timeouts, HTTP/2) keeping idleConnsPerHost idle
-// connections a host.
-func newTransport() *http.Transport {
-	tr := http.DefaultTransport.(*http.Transport).Clone()
+// connections a host; a default transport replaced by another kind is
+// used as it is.
+func newTransport() http.RoundTripper {
+	tr, ok := http.DefaultTransport.(*http.Transport)
+	if !ok {
+		return http.DefaultTransport
+	}
+	tr = tr.Clone()
 	tr.MaxIdleConnsPerHost = idleConnsPerHost
 	return tr
 }
