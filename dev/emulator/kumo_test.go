@@ -2,17 +2,15 @@ package emulator_test
 
 import (
 	"context"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
-	"sync"
-	"sync/atomic"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"github.com/funnel-personio/funnel-personio/dev/burst"
 	"github.com/funnel-personio/funnel-personio/dev/emulator"
 )
 
@@ -51,45 +49,19 @@ func TestKumoHandlerIsDirect(t *testing.T) {
 // for the next burst (the SDK's default keeps 10 a host and would open 40
 // of 50 again for each burst after the first).
 func TestConfigKeepsConnections(t *testing.T) {
-	const burst, bursts = 50, 4
-	var opened atomic.Int64
-	var mu sync.Mutex
-	arrived, release := 0, make(chan struct{})
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		arrived++
-		wait := release
-		if arrived == burst {
-			close(release)
-			arrived, release = 0, make(chan struct{})
-		}
-		mu.Unlock()
-		<-wait
+	const size, bursts = 50, 4
+	srv := burst.NewServer(size, func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/x-amz-json-1.0")
 		_, _ = w.Write([]byte(`{"QueueUrls":[]}`))
-	}))
-	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
-		if s == http.StateNew {
-			opened.Add(1)
-		}
-	}
-	srv.Start()
+	})
 	defer srv.Close()
 	c := sqs.NewFromConfig(emulator.Config(srv.URL))
-	for range bursts {
-		var wg sync.WaitGroup
-		for range burst {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				if _, err := c.ListQueues(context.Background(), &sqs.ListQueuesInput{}); err != nil {
-					t.Error(err)
-				}
-			}()
+	burst.Send(bursts, size, func(int, int) {
+		if _, err := c.ListQueues(context.Background(), &sqs.ListQueuesInput{}); err != nil {
+			t.Error(err)
 		}
-		wg.Wait()
-	}
-	if n := opened.Load(); n > 2*burst {
-		t.Errorf("%d bursts of %d requests opened %d connections; want at most %d (a burst's connections kept for the next)", bursts, burst, n, 2*burst)
+	})
+	if n := srv.Opened(); n > 2*size {
+		t.Errorf("%d bursts of %d requests opened %d connections; want at most %d (a burst's connections kept for the next)", bursts, size, n, 2*size)
 	}
 }

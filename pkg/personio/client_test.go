@@ -5,16 +5,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"slices"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/funnel-personio/funnel-personio/dev/burst"
 	"github.com/funnel-personio/funnel-personio/dev/sandbox"
 	"github.com/funnel-personio/funnel-personio/dev/sandbox/sandboxtest"
 	"github.com/funnel-personio/funnel-personio/pkg/personio"
@@ -465,51 +463,21 @@ func TestHeaders(t *testing.T) {
 // first would open 8 again: 42 over five batches).
 func TestConnectionsKeptAcrossBatches(t *testing.T) {
 	const batch, batches = 10, 5
-	var opened atomic.Int64
-	var mu sync.Mutex
-	arrived, release := 0, make(chan struct{})
-	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		// Hold each batch until all of it arrived: its creates are in
-		// flight at once, on a connection each.
-		mu.Lock()
-		arrived++
-		wait := release
-		if arrived == batch {
-			close(release)
-			arrived, release = 0, make(chan struct{})
-		}
-		mu.Unlock()
-		<-wait
-		w.WriteHeader(http.StatusCreated)
-	}))
-	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
-		if s == http.StateNew {
-			opened.Add(1)
-		}
-	}
-	srv.Start()
+	srv := burst.NewServer(batch, func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusCreated) })
 	defer srv.Close()
 	c, err := personio.NewClient(personio.WithBaseURL(srv.URL))
 	if err != nil {
 		t.Fatal(err)
 	}
-	for b := range batches {
-		var wg sync.WaitGroup
-		for i := range batch {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				if err := c.CreateApplication(context.Background(), creds42, minimal(fmt.Sprintf("b%d-%d@example.com", b, i))); err != nil {
-					t.Error(err)
-				}
-			}()
+	burst.Send(batches, batch, func(b, i int) {
+		if err := c.CreateApplication(context.Background(), creds42, minimal(fmt.Sprintf("b%d-%d@example.com", b, i))); err != nil {
+			t.Error(err)
 		}
-		wg.Wait()
-	}
+	})
 	// A connection may go back to the pool a moment after its answer was
 	// read, so a batch can open one or two anew; dropping the batch's
 	// connections opens eight.
-	if n := opened.Load(); n > 2*batch {
+	if n := srv.Opened(); n > 2*batch {
 		t.Errorf("%d batches of %d creates opened %d connections; want at most %d (a batch's connections kept for the next)", batches, batch, n, 2*batch)
 	}
 }
