@@ -35,10 +35,13 @@ func (c CPUUse) Busy() float64 {
 	return (c.Stack + c.Emulator) / c.Wall / float64(c.Cores)
 }
 
-// Sentence says it for a run whose last of n events was what ("delivered",
-// "accepted"), per each ("an application", "an event"); "" without
-// events.
-func (c CPUUse) Sentence(n int, what, each string) string {
+// Sentence says it for a run that delivered applications, or, with none
+// delivered (ingest alone), one that accepted events; "" without either.
+func (c CPUUse) Sentence(delivered, accepted int) string {
+	n, what, each := delivered, "delivered", "an application"
+	if n == 0 {
+		n, what, each = accepted, "accepted", "an event"
+	}
 	if n <= 0 || c.Wall <= 0 {
 		return ""
 	}

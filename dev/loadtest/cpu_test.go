@@ -64,16 +64,17 @@ func TestCPUSentence(t *testing.T) {
 	if got := u.Busy(); got != 0.5 {
 		t.Errorf("Busy = %v, want 0.5", got)
 	}
-	s := u.Sentence(100, "delivered", "an application")
+	s := u.Sentence(100, 100)
 	for _, want := range []string{"0.60 s", "the emulator 0.40 s", "in 1.00 s", "50 % of 2 cores", "10.0 ms an application"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("sentence %q lacks %q", s, want)
 		}
 	}
-	if got := (CPUUse{Stack: 1, Wall: 1, Cores: 2}).Sentence(10, "accepted", "an event"); !strings.Contains(got, "the emulator in this process") {
+	if got := (CPUUse{Stack: 1, Wall: 1, Cores: 2}).Sentence(0, 10); !strings.Contains(got, "the emulator in this process") ||
+		!strings.Contains(got, "to the last accepted") || !strings.Contains(got, "100.0 ms an event") {
 		t.Errorf("without an emulator process: %q", got)
 	}
-	if got := u.Sentence(0, "delivered", "an application"); got != "" {
+	if got := u.Sentence(0, 0); got != "" {
 		t.Errorf("no applications: %q", got)
 	}
 }

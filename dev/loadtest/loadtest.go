@@ -510,7 +510,7 @@ func (r *run) await(ctx context.Context) error {
 	lastStates, lastCheck, lastProgress := time.Now(), time.Now(), time.Now()
 	r.track = &tracker{final: map[string]string{}, mayBeThere: map[string]bool{}}
 	for ctx.Err() == nil {
-		got := len(r.sb.Applications(""))
+		got := r.sb.Arrived() // polled often: counted, not copied
 		if got != last {
 			lastProgress = time.Now()
 			fmt.Fprintf(cfg.Progress, "%s: %d/%d delivered (%s)\n", cfg.Name, got, len(r.accepted), time.Since(r.start).Round(time.Second))

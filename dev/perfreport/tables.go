@@ -106,11 +106,7 @@ func figures(r Run) (results, targets []string) {
 		results = append(results, "where the time goes, mean / p99 ms: "+line)
 	}
 	if f.CPU != nil {
-		if f.Delivered > 0 {
-			results = append(results, f.CPU.Sentence(f.Delivered, "delivered", "an application"))
-		} else {
-			results = append(results, f.CPU.Sentence(f.Accepted, "accepted", "an event"))
-		}
+		results = append(results, f.CPU.Sentence(f.Delivered, f.Accepted))
 	}
 	if f.TargetP99Ms > 0 {
 		targets = append(targets, check(f.P99 <= f.TargetP99Ms, "p99 ≤ %.0f ms", f.TargetP99Ms))

@@ -110,6 +110,14 @@ func (s *Sandbox) Requests(companyID string) []Request {
 	return out
 }
 
+// Arrived is how many applications the sandbox accepted, every company's
+// (len(Applications("")) without copying them).
+func (s *Sandbox) Arrived() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.received)
+}
+
 // Stats returns a copy of the counters.
 func (s *Sandbox) Stats() Stats {
 	s.mu.Lock()

@@ -160,7 +160,7 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "\n%s: %d/%d events accepted in %.1f s: %.0f events/s (no worker)\nreport: %s\n", r.Name, r.Accepted, r.Events, r.Seconds,
 			r.IngestPerSec, filepath.Join(*out, *name+".json"))
 		if r.CPU != nil {
-			fmt.Fprintf(stdout, "%s: %s\n", r.Name, r.CPU.Sentence(r.Accepted, "accepted", "an event"))
+			fmt.Fprintf(stdout, "%s: %s\n", r.Name, r.CPU.Sentence(0, r.Accepted))
 		}
 		return 0
 	}
@@ -189,7 +189,7 @@ func runLoad(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "%s: %s\n", r.Name, r.Budget.Sentence)
 	}
 	if r.CPU != nil {
-		fmt.Fprintf(stdout, "%s: %s\n", r.Name, r.CPU.Sentence(r.Delivered, "delivered", "an application"))
+		fmt.Fprintf(stdout, "%s: %s\n", r.Name, r.CPU.Sentence(r.Delivered, r.Accepted))
 	}
 	if r.QuietP99 > 0 {
 		fmt.Fprintf(stdout, "%s: quiet workspaces' p99 %.0f ms\n", r.Name, r.QuietP99)
