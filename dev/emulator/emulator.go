@@ -39,13 +39,14 @@ func Kumo(t testing.TB) aws.Config {
 	t.Helper()
 	kumoOnce.Do(func() {
 		_, h := NewKumo()
+		fixed := Placeholders(h)
 		var secrets sync.Mutex
 		kumoURL = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if r.Header.Get("X-Amz-Target") == "secretsmanager.GetSecretValue" {
 				secrets.Lock()
 				defer secrets.Unlock()
 			}
-			Placeholders(h).ServeHTTP(w, r)
+			fixed.ServeHTTP(w, r)
 		})).URL
 	})
 	return Config(kumoURL)
